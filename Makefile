@@ -1,0 +1,26 @@
+# Two commands do all set-up on a fresh machine:
+#   make run    solve the baseline national scenario into out/baseline
+#   make test   run every test
+# Both first install missing build tools (scripts/setup.sh) and build in the
+# release profile only (one profile: the first build of polars, HiGHS and PROJ
+# takes 15-25 minutes on 2 cores; later builds reuse target/).
+
+CARGO ?= cargo
+
+.PHONY: setup build run test lint bench
+
+setup:
+	./scripts/setup.sh
+
+build: setup
+	$(CARGO) build --release
+
+run: build
+	$(CARGO) run --release -- solve models/baseline.toml --out out/baseline --force
+
+test: setup
+	$(CARGO) test --release
+
+lint:
+	$(CARGO) fmt --check
+	$(CARGO) clippy --release --all-targets -- -D warnings

@@ -1,0 +1,116 @@
+//! Solves an OR-Library capacitated warehouse location instance through the
+//! same model builder and solver as `dcsite solve`, and prints one JSON line.
+//!
+//! cargo run --release --example orlib -- ../shared/bench/orlib/cap41.txt
+//! cargo run --release --example orlib -- ../shared/bench/orlib/capa.txt --capacity 8000
+//! cargo run --release --example orlib -- --all ../shared/bench/orlib   (table of the 37 small ones)
+
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use dcsite::bench::{cap_to_prepared, parse_cap};
+use dcsite::solve::{solve, SolveOptions};
+
+fn run(
+    path: &Path,
+    capacity: Option<f64>,
+    opts: &SolveOptions,
+) -> Result<serde_json::Value, String> {
+    let name = path.file_stem().unwrap().to_string_lossy().into_owned();
+    let t0 = Instant::now();
+    let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let cap = parse_cap(&text).map_err(|e| format!("{}: {e}", path.display()))?;
+    let p = cap_to_prepared(&name, &cap, capacity)?;
+    let prepare_seconds = t0.elapsed().as_secs_f64();
+    let plan = solve(&p, opts).map_err(|e| e.to_string())?;
+    let instance = match capacity {
+        Some(c) if cap.capacity.iter().any(Option::is_none) => format!("{name}-{c}"),
+        _ => name,
+    };
+    Ok(serde_json::json!({
+        "instance": instance,
+        "objective": plan.objective_cny,
+        "status": plan.status.as_str(),
+        "mip_gap": plan.mip_gap,
+        "build_seconds": prepare_seconds + plan.build_seconds,
+        "solve_seconds": plan.solve_seconds,
+    }))
+}
+
+fn optima(dir: &Path) -> Vec<(String, f64)> {
+    std::fs::read_to_string(dir.join("optima.csv"))
+        .expect("optima.csv")
+        .lines()
+        .skip(1)
+        .filter_map(|l| {
+            let (a, b) = l.split_once(',')?;
+            Some((a.to_string(), b.trim().parse().ok()?))
+        })
+        .collect()
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let mut capacity = None;
+    let mut time_limit = None;
+    let mut all = None;
+    let mut file = None;
+    let mut it = args.iter();
+    while let Some(a) = it.next() {
+        match a.as_str() {
+            "--capacity" => capacity = it.next().and_then(|v| v.parse::<f64>().ok()),
+            "--time-limit" => time_limit = it.next().and_then(|v| v.parse::<f64>().ok()),
+            "--all" => all = it.next().map(PathBuf::from),
+            other => file = Some(PathBuf::from(other)),
+        }
+    }
+    let opts = SolveOptions {
+        time_limit_s: time_limit,
+        mip_gap: Some(1e-9),
+        threads: None,
+        log: false,
+        highs_options: Vec::new(),
+    };
+    if let Some(dir) = all {
+        println!("| instance | published optimum | dcsite objective | rel. error | status | build s | solve s |");
+        println!("|---|---|---|---|---|---|---|");
+        let mut worst: f64 = 0.0;
+        let mut total = 0.0;
+        for (name, opt) in optima(&dir) {
+            let path = dir.join(format!("{name}.txt"));
+            if !path.exists() {
+                continue; // the large instances appear once per capacity (capa-8000 …)
+            }
+            match run(&path, None, &opts) {
+                Ok(v) => {
+                    let obj = v["objective"].as_f64().unwrap();
+                    let err = (obj - opt).abs() / opt;
+                    worst = worst.max(err);
+                    let s = v["solve_seconds"].as_f64().unwrap();
+                    total += s;
+                    println!(
+                        "| {name} | {opt:.3} | {obj:.3} | {err:.1e} | {} | {:.3} | {s:.3} |",
+                        v["status"].as_str().unwrap(),
+                        v["build_seconds"].as_f64().unwrap()
+                    );
+                }
+                Err(e) => println!("| {name} | {opt:.3} | error: {e} | | | | |"),
+            }
+        }
+        println!("\nworst relative error {worst:.1e}; total solve time {total:.2} s");
+        return;
+    }
+    let Some(file) = file else {
+        eprintln!(
+            "usage: orlib <instance file> [--capacity <value>] [--time-limit <s>] | --all <dir>"
+        );
+        std::process::exit(2);
+    };
+    match run(&file, capacity, &opts) {
+        Ok(v) => println!("{v}"),
+        Err(e) => {
+            eprintln!("orlib: {e}");
+            std::process::exit(2);
+        }
+    }
+}

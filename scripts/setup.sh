@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Installs what building and testing dcsite needs, when it is missing:
+#   cmake, a C++ compiler      HiGHS (highs-sys) and PROJ (proj-sys, built from source)
+#   libclang (clang)           bindgen in highs-sys
+#   sqlite3, libsqlite3-dev    PROJ's build generates proj.db with sqlite3
+#   gdal-bin                   ogrinfo / ogr2ogr in the GeoJSON tests
+#   pkg-config                 library discovery
+# Uses apt-get (Debian/Ubuntu) as root, or through sudo when not root.
+set -euo pipefail
+
+need=()
+command -v cmake >/dev/null 2>&1 || need+=(cmake)
+command -v c++ >/dev/null 2>&1 || need+=(g++)
+command -v make >/dev/null 2>&1 || need+=(make)
+command -v pkg-config >/dev/null 2>&1 || need+=(pkg-config)
+command -v sqlite3 >/dev/null 2>&1 || need+=(sqlite3)
+[ -e /usr/include/sqlite3.h ] || need+=(libsqlite3-dev)
+command -v ogrinfo >/dev/null 2>&1 || need+=(gdal-bin)
+ls /usr/lib/llvm-*/lib/libclang*.so* >/dev/null 2>&1 || ls /usr/lib/*/libclang*.so* >/dev/null 2>&1 || need+=(clang)
+
+if [ ${#need[@]} -gt 0 ]; then
+  echo "setup: installing ${need[*]}" >&2
+  if [ "$(id -u)" -eq 0 ]; then SUDO=""; else SUDO="sudo"; fi
+  export DEBIAN_FRONTEND=noninteractive
+  $SUDO apt-get update -qq
+  $SUDO apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+fi
+
+command -v cargo >/dev/null 2>&1 || {
+  echo "setup: cargo not found; install Rust (rustup) first" >&2
+  exit 1
+}
+echo "setup: build tools present (cmake $(cmake --version | head -n1 | awk '{print $3}'), ogrinfo $(ogrinfo --version | awk '{print $2}' | tr -d ,))" >&2

@@ -1,0 +1,97 @@
+//! Command-line arguments (clap), one file per subcommand.
+
+mod solve;
+mod validate;
+
+use std::fmt;
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+
+use dcsite::data::Problems;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "dcsite",
+    version,
+    about = "Decides where H200 GPU clusters should be built: tables in, MILP (HiGHS), GeoJSON out"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Load a scenario and its tables and report every problem found.
+    Validate {
+        /// Scenario file (TOML), e.g. models/baseline.toml
+        scenario: PathBuf,
+    },
+    /// Solve a scenario and write GeoJSON, summary.json and regions.csv.
+    Solve(solve::SolveArgs),
+    /// Print the documentation of every input table (Markdown), from the schemas.
+    Schema,
+}
+
+pub fn run(cli: Cli) -> Result<(), CliError> {
+    match cli.command {
+        Command::Validate { scenario } => validate::run(&scenario),
+        Command::Solve(args) => solve::run(args),
+        Command::Schema => {
+            print!("{}", dcsite::data::schema::markdown());
+            Ok(())
+        }
+    }
+}
+
+/// A failure, by exit code.
+#[derive(Debug)]
+pub enum CliError {
+    /// Bad input: exit 2.
+    Input(String),
+    /// No feasible plan: exit 3.
+    Infeasible(String),
+    /// Anything else: exit 1.
+    Internal(anyhow::Error),
+}
+
+impl CliError {
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            CliError::Internal(_) => 1,
+            CliError::Input(_) => 2,
+            CliError::Infeasible(_) => 3,
+        }
+    }
+    pub fn is_broken_pipe(&self) -> bool {
+        match self {
+            CliError::Internal(e) => e.chain().any(|c| {
+                c.downcast_ref::<std::io::Error>()
+                    .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+            }),
+            _ => false,
+        }
+    }
+}
+
+impl fmt::Display for CliError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            CliError::Input(s) | CliError::Infeasible(s) => write!(f, "{}", s.trim_end()),
+            CliError::Internal(e) => write!(f, "{e:#}"),
+        }
+    }
+}
+
+impl From<Problems> for CliError {
+    fn from(p: Problems) -> Self {
+        CliError::Input(p.to_string())
+    }
+}
+
+impl From<anyhow::Error> for CliError {
+    fn from(e: anyhow::Error) -> Self {
+        CliError::Internal(e)
+    }
+}

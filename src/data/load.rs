@@ -1,0 +1,749 @@
+//! Turns a scenario and its tables into a domain [`Instance`], or every
+//! problem found on the way.
+
+use std::collections::{BTreeMap, HashSet};
+use std::path::Path;
+
+use super::problem::{shown, Problem, Problems};
+use super::scenario::{load_scenario, Scenario};
+use super::schema;
+use super::table::{read_table, sheet_row, RawTable};
+use crate::domain::*;
+
+/// Counts shown by `dcsite validate`.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct LoadSummary {
+    /// Rows per table, in load order.
+    pub rows: Vec<(&'static str, usize)>,
+    /// Regions per tier.
+    pub regions_per_tier: Vec<(Tier, usize)>,
+    pub subsidy_programmes: usize,
+}
+
+/// Loads a scenario file and everything it names.
+pub fn load(scenario_path: &Path) -> Result<(Scenario, Instance, LoadSummary), Problems> {
+    let scenario = load_scenario(scenario_path)?;
+    let (instance, summary) = load_tables(&scenario)?;
+    Ok((scenario, instance, summary))
+}
+
+/// Loads the tables a scenario names and applies its parameters.
+pub fn load_tables(sc: &Scenario) -> Result<(Instance, LoadSummary), Problems> {
+    let mut p = Problems::default();
+    for (name, path) in sc.tables.iter() {
+        if !path.exists() {
+            p.push(Problem::new(
+                &sc.path,
+                None,
+                Some(&format!("tables.{name}")),
+                "an existing file",
+                format!("no file {}", path.display()),
+            ));
+        }
+    }
+    if !p.is_empty() {
+        return Err(p);
+    }
+    let t_regions = read_table(&sc.tables.regions, &schema::REGIONS, &mut p);
+    let t_sites = read_table(&sc.tables.sites, &schema::SITES, &mut p);
+    let t_prices = read_table(
+        &sc.tables.electricity_prices,
+        &schema::ELECTRICITY_PRICES,
+        &mut p,
+    );
+    let t_subsidies = read_table(&sc.tables.subsidies, &schema::SUBSIDIES, &mut p);
+    let t_demand = read_table(&sc.tables.demand, &schema::DEMAND, &mut p);
+    let t_accel = read_table(&sc.tables.accelerators, &schema::ACCELERATORS, &mut p);
+    let t_cooling = read_table(&sc.tables.cooling, &schema::COOLING, &mut p);
+    let (
+        Some(t_regions),
+        Some(t_sites),
+        Some(t_prices),
+        Some(t_subsidies),
+        Some(t_demand),
+        Some(t_accel),
+        Some(t_cooling),
+    ) = (
+        t_regions,
+        t_sites,
+        t_prices,
+        t_subsidies,
+        t_demand,
+        t_accel,
+        t_cooling,
+    )
+    else {
+        return Err(p);
+    };
+
+    let mut regions = regions_from(&t_regions);
+    let mut sites = sites_from(&t_sites, &mut p);
+    let prices = prices_from(&t_prices, &mut p);
+    let mut accelerators = accelerators_from(&t_accel);
+    let cooling = cooling_from(&t_cooling);
+    let demand = demand_from(&t_demand, &mut p);
+
+    // Cross-references.
+    let region_ids: HashSet<&str> = regions.iter().map(|r| r.id.as_str()).collect();
+    let province_ids: HashSet<&str> = prices.iter().map(|r| r.province.as_str()).collect();
+    let site_ids: HashSet<&str> = sites.iter().map(|s| s.id.as_str()).collect();
+    let accel_ids: HashSet<&str> = accelerators.iter().map(|a| a.id.as_str()).collect();
+    for (i, s) in sites.iter().enumerate() {
+        if !s.region_id.is_empty() && !region_ids.contains(s.region_id.as_str()) {
+            p.push(unknown_ref(
+                &t_sites,
+                i,
+                "region_id",
+                &s.region_id,
+                "regions",
+                &region_ids,
+            ));
+        }
+        if !s.province.is_empty() && !province_ids.contains(s.province.as_str()) {
+            p.push(unknown_ref(
+                &t_sites,
+                i,
+                "province",
+                &s.province,
+                "electricity_prices",
+                &province_ids,
+            ));
+        }
+    }
+
+    // Subsidies of this scenario.
+    let mut subsidies = Vec::new();
+    let mut scenario_names = HashSet::new();
+    let mut programmes = HashSet::new();
+    for i in 0..t_subsidies.n_rows {
+        let scen = t_subsidies.text("scenario", i);
+        scenario_names.insert(scen.clone());
+        if scen != sc.subsidy_scenario {
+            continue;
+        }
+        let row = Some(sheet_row(i));
+        let file = &t_subsidies.file;
+        let programme_id = t_subsidies.text("programme_id", i);
+        if !programmes.insert(programme_id.clone()) {
+            p.push(Problem::new(
+                file,
+                row,
+                Some("programme_id"),
+                "a programme id unique within its scenario",
+                shown(&programme_id),
+            ));
+        }
+        let region_id = t_subsidies.opt_text("region_id", i);
+        let site_id = t_subsidies.opt_text("site_id", i);
+        if region_id.is_none() && site_id.is_none() {
+            p.push(Problem::new(
+                file,
+                row,
+                Some("region_id"),
+                "a region_id or a site_id",
+                "both empty",
+            ));
+        }
+        if let Some(r) = &region_id {
+            if !region_ids.contains(r.as_str()) {
+                p.push(unknown_ref(
+                    &t_subsidies,
+                    i,
+                    "region_id",
+                    r,
+                    "regions",
+                    &region_ids,
+                ));
+            }
+        }
+        if let Some(s) = &site_id {
+            if !site_ids.contains(s.as_str()) {
+                p.push(unknown_ref(
+                    &t_subsidies,
+                    i,
+                    "site_id",
+                    s,
+                    "sites",
+                    &site_ids,
+                ));
+            }
+        }
+        let kind = SubsidyKind::parse(&t_subsidies.text("kind", i));
+        let value = t_subsidies.real("value", i);
+        if let Some(k) = kind {
+            if k.is_share() && value > 1.0 {
+                p.push(Problem::new(
+                    file,
+                    row,
+                    Some("value"),
+                    format!("a share from 0 to 1 for kind {}", k.as_str()),
+                    shown(&t_subsidies.text("value", i)),
+                ));
+            }
+        }
+        let applies_to = AppliesTo::parse(&t_subsidies.text("applies_to", i));
+        if let (Some(kind), Some(applies_to)) = (kind, applies_to) {
+            subsidies.push(Subsidy {
+                programme_id,
+                region_id,
+                site_id,
+                kind,
+                value,
+                cap_cny: t_subsidies.opt_real("cap_cny", i),
+                applies_to,
+            });
+        }
+    }
+    if sc.subsidy_scenario != "none" && !scenario_names.contains(&sc.subsidy_scenario) {
+        let mut known: Vec<_> = scenario_names.into_iter().collect();
+        known.sort();
+        p.push(Problem::new(
+            &sc.path,
+            None,
+            Some("subsidy_scenario"),
+            format!(
+                "none or a scenario of {} ({})",
+                sc.tables.subsidies.display(),
+                known.join(", ")
+            ),
+            shown(&sc.subsidy_scenario),
+        ));
+    }
+
+    // Scenario parameters, targets, bounds and overrides.
+    let params = params_from(sc, &accel_ids, &mut p);
+    let mut targets = BTreeMap::new();
+    for (a, t) in &sc.targets {
+        let key = format!("targets.{a}");
+        if !accel_ids.contains(a.as_str()) {
+            p.push(Problem::new(
+                &sc.path,
+                None,
+                Some(&key),
+                format!("an accelerator of {}", sc.tables.accelerators.display()),
+                shown(a),
+            ));
+        }
+        let target = match (t.cards, t.min, t.max) {
+            (Some(c), None, None) => Target {
+                min: c,
+                max: Some(c),
+            },
+            (None, min, max) => Target {
+                min: min.unwrap_or(0.0),
+                max,
+            },
+            _ => {
+                p.push(Problem::new(
+                    &sc.path,
+                    None,
+                    Some(&key),
+                    "either cards, or min and/or max",
+                    "cards together with min or max",
+                ));
+                continue;
+            }
+        };
+        if target.min < 0.0
+            || target.max.is_some_and(|m| m < target.min || !m.is_finite())
+            || !target.min.is_finite()
+        {
+            p.push(Problem::new(
+                &sc.path,
+                None,
+                Some(&key),
+                "0 ≤ min ≤ max",
+                format!("min {} max {:?}", target.min, target.max),
+            ));
+        }
+        targets.insert(a.clone(), target);
+    }
+    let mut region_bounds = BTreeMap::new();
+    for (r, b) in &sc.bounds.region {
+        if !region_ids.contains(r.as_str()) {
+            p.push(Problem::new(
+                &sc.path,
+                None,
+                Some(&format!("bounds.region.{r}")),
+                "a region of regions.csv",
+                shown(r),
+            ));
+        }
+        check_bounds(
+            &sc.path,
+            &format!("bounds.region.{r}"),
+            b.min_cards,
+            b.max_cards,
+            &mut p,
+        );
+        region_bounds.insert(
+            r.clone(),
+            CardBounds {
+                min_cards: b.min_cards,
+                max_cards: b.max_cards,
+            },
+        );
+    }
+    let mut tier_bounds = BTreeMap::new();
+    for (t, b) in &sc.bounds.tier {
+        let key = format!("bounds.tier.{t}");
+        match Tier::parse(t) {
+            Some(tier) => {
+                check_bounds(&sc.path, &key, b.min_cards, b.max_cards, &mut p);
+                tier_bounds.insert(
+                    tier,
+                    CardBounds {
+                        min_cards: b.min_cards,
+                        max_cards: b.max_cards,
+                    },
+                );
+            }
+            None => p.push(Problem::new(
+                &sc.path,
+                None,
+                Some(&key),
+                "core, regional or frontier",
+                shown(t),
+            )),
+        }
+    }
+    let o = &sc.overrides;
+    for (key, v) in [
+        ("overrides.power_quota_scale", o.power_quota_scale),
+        ("overrides.energy_quota_scale", o.energy_quota_scale),
+        ("overrides.site_capacity_scale", o.site_capacity_scale),
+    ] {
+        if !(v.is_finite() && v >= 0.0) {
+            p.push(Problem::new(
+                &sc.path,
+                None,
+                Some(key),
+                "a factor ≥ 0",
+                v.to_string(),
+            ));
+        }
+    }
+    for r in &mut regions {
+        r.power_quota_mw *= o.power_quota_scale;
+        r.energy_quota_tce *= o.energy_quota_scale;
+    }
+    for (rid, ov) in &o.regions {
+        let key = format!("overrides.regions.{rid}");
+        match regions.iter_mut().find(|r| &r.id == rid) {
+            None => p.push(Problem::new(
+                &sc.path,
+                None,
+                Some(&key),
+                "a region of regions.csv",
+                shown(rid),
+            )),
+            Some(r) => {
+                if let Some(v) = ov.power_quota_mw {
+                    r.power_quota_mw = v;
+                }
+                if let Some(v) = ov.energy_quota_tce {
+                    r.energy_quota_tce = v;
+                }
+                if let Some(v) = ov.pue_cap {
+                    if v < 1.0 {
+                        p.push(Problem::new(
+                            &sc.path,
+                            None,
+                            Some(&format!("{key}.pue_cap")),
+                            "a PUE ≥ 1",
+                            v.to_string(),
+                        ));
+                    }
+                    r.pue_cap = v;
+                }
+                if r.power_quota_mw < 0.0 || r.energy_quota_tce < 0.0 {
+                    p.push(Problem::new(
+                        &sc.path,
+                        None,
+                        Some(&key),
+                        "quotas ≥ 0 (not negative)",
+                        format!("{} MW, {} tce", r.power_quota_mw, r.energy_quota_tce),
+                    ));
+                }
+            }
+        }
+    }
+    for s in &mut sites {
+        s.max_it_mw *= o.site_capacity_scale;
+    }
+    for (a, v) in &o.levy_share {
+        match accelerators.iter_mut().find(|x| &x.id == a) {
+            Some(x) if (0.0..=1.0).contains(v) => x.levy_share = *v,
+            Some(_) => p.push(Problem::new(
+                &sc.path,
+                None,
+                Some(&format!("overrides.levy_share.{a}")),
+                "a share from 0 to 1",
+                v.to_string(),
+            )),
+            None => p.push(Problem::new(
+                &sc.path,
+                None,
+                Some(&format!("overrides.levy_share.{a}")),
+                "an accelerator of accelerators.csv",
+                shown(a),
+            )),
+        }
+    }
+
+    if !p.is_empty() {
+        return Err(p);
+    }
+    let summary = LoadSummary {
+        rows: vec![
+            ("regions", t_regions.n_rows),
+            ("sites", t_sites.n_rows),
+            ("electricity_prices", t_prices.n_rows),
+            ("subsidies", t_subsidies.n_rows),
+            ("demand", t_demand.n_rows),
+            ("accelerators", t_accel.n_rows),
+            ("cooling", t_cooling.n_rows),
+        ],
+        regions_per_tier: Tier::ALL
+            .iter()
+            .map(|t| (*t, regions.iter().filter(|r| r.tier == *t).count()))
+            .collect(),
+        subsidy_programmes: subsidies.len(),
+    };
+    Ok((
+        Instance {
+            name: sc.name.clone(),
+            regions,
+            sites,
+            prices,
+            accelerators,
+            cooling,
+            subsidies,
+            demand,
+            params,
+            targets,
+            region_bounds,
+            tier_bounds,
+        },
+        summary,
+    ))
+}
+
+fn check_bounds(path: &Path, key: &str, min: Option<f64>, max: Option<f64>, p: &mut Problems) {
+    let bad = min.is_some_and(|m| !(m.is_finite() && m >= 0.0))
+        || max.is_some_and(|m| !(m.is_finite() && m >= 0.0))
+        || matches!((min, max), (Some(a), Some(b)) if a > b);
+    if bad {
+        p.push(Problem::new(
+            path,
+            None,
+            Some(key),
+            "0 ≤ min_cards ≤ max_cards",
+            format!("min_cards {min:?}, max_cards {max:?}"),
+        ));
+    }
+}
+
+fn unknown_ref(
+    t: &RawTable,
+    i: usize,
+    column: &str,
+    value: &str,
+    target: &str,
+    known: &HashSet<&str>,
+) -> Problem {
+    let mut k: Vec<&str> = known.iter().copied().collect();
+    k.sort();
+    let list = if k.len() > 12 {
+        format!("{}, …", k[..12].join(", "))
+    } else {
+        k.join(", ")
+    };
+    Problem::new(
+        &t.file,
+        Some(sheet_row(i)),
+        Some(column),
+        format!("an id of {target} ({list})"),
+        format!("unknown {}", shown(value)),
+    )
+}
+
+fn regions_from(t: &RawTable) -> Vec<Region> {
+    (0..t.n_rows)
+        .map(|i| Region {
+            id: t.text("region_id", i),
+            name_en: t.text("name_en", i),
+            name_zh: t.text("name_zh", i),
+            tier: Tier::parse(&t.text("tier", i)).unwrap_or(Tier::Frontier),
+            power_quota_mw: t.real("power_quota_mw", i),
+            energy_quota_tce: t.real("energy_quota_tce", i),
+            pue_cap: t.real("pue_cap", i),
+            green_share: t.real("green_share", i),
+        })
+        .collect()
+}
+
+/// China's bounding box, to tell swapped coordinates from real ones.
+fn in_china(lat: f64, lon: f64) -> bool {
+    (15.0..=56.0).contains(&lat) && (70.0..=140.0).contains(&lon)
+}
+
+fn check_coords(t: &RawTable, i: usize, lat: f64, lon: f64, p: &mut Problems) {
+    if lat.is_finite() && lon.is_finite() && !in_china(lat, lon) && in_china(lon, lat) {
+        p.push(Problem::new(
+            &t.file,
+            Some(sheet_row(i)),
+            Some("lat"),
+            "latitude in lat and longitude in lon",
+            format!("lat {lat}, lon {lon}: apparently swapped"),
+        ));
+    }
+}
+
+fn sites_from(t: &RawTable, p: &mut Problems) -> Vec<Site> {
+    (0..t.n_rows)
+        .map(|i| {
+            let lat = t.real("lat", i);
+            let lon = t.real("lon", i);
+            if t.opt_text("crs", i).is_none() {
+                check_coords(t, i, lat, lon, p);
+            } else {
+                let crs = t.text("crs", i);
+                if !matches!(crs.as_str(), "EPSG:4326" | "WGS84" | "WGS 84") {
+                    p.push(Problem::new(
+                        &t.file,
+                        Some(sheet_row(i)),
+                        Some("crs"),
+                        "EPSG:4326 (other coordinate systems are not supported yet)",
+                        shown(&crs),
+                    ));
+                }
+            }
+            Site {
+                id: t.text("site_id", i),
+                name_en: t.text("name_en", i),
+                name_zh: t.text("name_zh", i),
+                region_id: t.text("region_id", i),
+                province: t.text("province", i),
+                lat,
+                lon,
+                mean_temp_c: t.real("mean_temp_c", i),
+                max_it_mw: t.real("max_it_mw", i),
+                fixed_cost_cny: t.real("fixed_cost_cny", i),
+                grid_lead_months: t.real("grid_lead_months", i),
+                status: SiteStatus::parse(&t.text("status", i)).unwrap_or(SiteStatus::Excluded),
+            }
+        })
+        .collect()
+}
+
+fn prices_from(t: &RawTable, p: &mut Problems) -> Vec<PriceZone> {
+    (0..t.n_rows)
+        .map(|i| {
+            let z = PriceZone {
+                province: t.text("province", i),
+                price_cny_per_kwh: t.real("price_cny_per_kwh", i),
+                low: t.real("low", i),
+                high: t.real("high", i),
+            };
+            if z.low > z.price_cny_per_kwh || z.price_cny_per_kwh > z.high {
+                p.push(Problem::new(
+                    &t.file,
+                    Some(sheet_row(i)),
+                    Some("price_cny_per_kwh"),
+                    "low ≤ price_cny_per_kwh ≤ high",
+                    format!("{} ≤ {} ≤ {}", z.low, z.price_cny_per_kwh, z.high),
+                ));
+            }
+            z
+        })
+        .collect()
+}
+
+fn accelerators_from(t: &RawTable) -> Vec<Accelerator> {
+    (0..t.n_rows)
+        .map(|i| Accelerator {
+            id: t.text("accel_id", i),
+            name: t.text("name", i),
+            origin: Origin::parse(&t.text("origin", i)).unwrap_or(Origin::Imported),
+            cards_per_server: t.real("cards_per_server", i).max(1.0) as u32,
+            server_kw: t.real("server_kw", i),
+            rack_kw: t.real("rack_kw", i),
+            price_cny_per_card: t.real("price_cny_per_card", i),
+            server_cost_cny: t.real("server_cost_cny", i),
+            levy_share: t.real("levy_share", i),
+            perf_h200_eq: t.real("perf_h200_eq", i),
+        })
+        .collect()
+}
+
+fn cooling_from(t: &RawTable) -> Vec<Cooling> {
+    (0..t.n_rows)
+        .map(|i| Cooling {
+            id: t.text("cooling_id", i),
+            name: t.text("name", i),
+            pue_base: t.real("pue_base", i),
+            pue_per_deg_c: t.real("pue_per_deg_c", i),
+            ref_temp_c: t.real("ref_temp_c", i),
+            capex_cny_per_mw_it: t.real("capex_cny_per_mw_it", i),
+            lead_months: t.real("lead_months", i),
+            max_rack_kw: t.real("max_rack_kw", i),
+            wue_l_per_kwh: t.real("wue_l_per_kwh", i),
+            opex_cny_per_mw_it_year: t.real("opex_cny_per_mw_it_year", i),
+        })
+        .collect()
+}
+
+fn demand_from(t: &RawTable, p: &mut Problems) -> Vec<DemandNode> {
+    (0..t.n_rows)
+        .map(|i| {
+            let lat = t.real("lat", i);
+            let lon = t.real("lon", i);
+            check_coords(t, i, lat, lon, p);
+            DemandNode {
+                id: t.text("node_id", i),
+                name_en: t.text("name_en", i),
+                name_zh: t.text("name_zh", i),
+                lat,
+                lon,
+                weight: t.real("weight", i),
+                cards: t.opt_real("cards", i),
+                max_rtt_ms: t.real("max_rtt_ms", i),
+            }
+        })
+        .collect()
+}
+
+fn params_from(sc: &Scenario, accel_ids: &HashSet<&str>, p: &mut Problems) -> Params {
+    let s = &sc.parameters;
+    let mut check = |key: &str, ok: bool, expected: &str, found: String| {
+        if !ok {
+            p.push(Problem::new(
+                &sc.path,
+                None,
+                Some(&format!("parameters.{key}")),
+                expected,
+                found,
+            ));
+        }
+    };
+    let share = |x: f64| (0.0..=1.0).contains(&x);
+    let nonneg = |x: f64| x.is_finite() && x >= 0.0;
+    check(
+        "horizon_years",
+        s.horizon_years >= 1,
+        "at least 1 year",
+        s.horizon_years.to_string(),
+    );
+    check(
+        "discount_rate",
+        nonneg(s.discount_rate) && s.discount_rate < 1.0,
+        "a rate from 0 to 1",
+        s.discount_rate.to_string(),
+    );
+    check(
+        "utilisation",
+        s.utilisation > 0.0 && s.utilisation <= 1.0,
+        "a share above 0, at most 1",
+        s.utilisation.to_string(),
+    );
+    check(
+        "inference_share",
+        share(s.inference_share),
+        "a share from 0 to 1",
+        s.inference_share.to_string(),
+    );
+    check(
+        "domestic_share",
+        share(s.domestic_share) && s.domestic_share < 1.0,
+        "a share from 0 to below 1",
+        s.domestic_share.to_string(),
+    );
+    check(
+        "mega_cards",
+        nonneg(s.mega_cards),
+        "cards ≥ 0",
+        s.mega_cards.to_string(),
+    );
+    check(
+        "min_site_cards",
+        nonneg(s.min_site_cards),
+        "cards ≥ 0",
+        s.min_site_cards.to_string(),
+    );
+    check(
+        "deadline_months",
+        nonneg(s.deadline_months),
+        "months ≥ 0",
+        s.deadline_months.to_string(),
+    );
+    check(
+        "fibre_us_per_km",
+        nonneg(s.fibre_us_per_km),
+        "µs/km ≥ 0",
+        s.fibre_us_per_km.to_string(),
+    );
+    check(
+        "route_factor",
+        s.route_factor >= 1.0 && s.route_factor.is_finite(),
+        "a factor ≥ 1",
+        s.route_factor.to_string(),
+    );
+    check(
+        "overhead_ms",
+        nonneg(s.overhead_ms),
+        "ms ≥ 0",
+        s.overhead_ms.to_string(),
+    );
+    check(
+        "tce_per_mwh",
+        nonneg(s.tce_per_mwh),
+        "tce/MWh ≥ 0",
+        s.tce_per_mwh.to_string(),
+    );
+    check(
+        "network_cny_per_card_ms_year",
+        nonneg(s.network_cny_per_card_ms_year),
+        "CNY ≥ 0",
+        s.network_cny_per_card_ms_year.to_string(),
+    );
+    let basis = match s.domestic_share_basis.as_str() {
+        "cards" => ShareBasis::Cards,
+        "h200_eq" => ShareBasis::H200Eq,
+        other => {
+            check(
+                "domestic_share_basis",
+                false,
+                "cards or h200_eq",
+                shown(other),
+            );
+            ShareBasis::Cards
+        }
+    };
+    for a in &s.mega_accelerators {
+        check(
+            "mega_accelerators",
+            accel_ids.contains(a.as_str()),
+            "accelerators of accelerators.csv",
+            shown(a),
+        );
+    }
+    Params {
+        horizon_years: s.horizon_years,
+        discount_rate: s.discount_rate,
+        utilisation: s.utilisation,
+        inference_share: s.inference_share,
+        mega_cards: s.mega_cards,
+        mega_count: s.mega_count,
+        mega_accelerators: s.mega_accelerators.clone(),
+        min_site_cards: s.min_site_cards,
+        domestic_share: s.domestic_share,
+        domestic_share_basis: basis,
+        deadline_months: s.deadline_months,
+        fibre_us_per_km: s.fibre_us_per_km,
+        route_factor: s.route_factor,
+        overhead_ms: s.overhead_ms,
+        tce_per_mwh: s.tce_per_mwh,
+        network_cny_per_card_ms_year: s.network_cny_per_card_ms_year,
+    }
+}

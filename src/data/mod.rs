@@ -1,0 +1,12 @@
+//! Loading: Polars reads every table, the schemas check them, and the
+//! loader turns them into domain types or reports every problem at once.
+
+pub mod load;
+pub mod problem;
+pub mod scenario;
+pub mod schema;
+pub mod table;
+
+pub use load::{load, load_tables, LoadSummary};
+pub use problem::{Problem, Problems};
+pub use scenario::{load_scenario, Scenario};

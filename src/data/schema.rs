@@ -1,0 +1,538 @@
+//! The schema of every input table, as data. The loader checks tables against
+//! it and `dcsite schema` renders the documentation in `data/README.md` from it,
+//! so the two cannot drift apart.
+
+/// The type of a column's cells.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Kind {
+    /// Free text.
+    Text,
+    /// An identifier: non-empty, no surrounding spaces; unique when it is the table key.
+    Id,
+    /// A finite real number.
+    Real,
+    /// A whole number.
+    Integer,
+    /// One of a fixed set of words.
+    Enum(&'static [&'static str]),
+}
+
+impl Kind {
+    pub fn describe(&self) -> String {
+        match self {
+            Kind::Text => "text".into(),
+            Kind::Id => "identifier".into(),
+            Kind::Real => "number".into(),
+            Kind::Integer => "whole number".into(),
+            Kind::Enum(words) => format!("one of {}", words.join(" / ")),
+        }
+    }
+}
+
+/// One column of a table.
+#[derive(Debug, Clone, Copy)]
+pub struct Column {
+    pub name: &'static str,
+    pub kind: Kind,
+    pub unit: &'static str,
+    pub required: bool,
+    /// Smallest allowed value (numbers only).
+    pub min: Option<f64>,
+    /// Largest allowed value (numbers only).
+    pub max: Option<f64>,
+    pub description: &'static str,
+}
+
+/// One input table.
+#[derive(Debug, Clone, Copy)]
+pub struct Table {
+    pub name: &'static str,
+    pub one_row_per: &'static str,
+    /// The column whose values must be unique, if any.
+    pub key: Option<&'static str>,
+    pub columns: &'static [Column],
+}
+
+impl Table {
+    pub fn column(&self, name: &str) -> Option<&Column> {
+        self.columns.iter().find(|c| c.name == name)
+    }
+}
+
+const fn col(
+    name: &'static str,
+    kind: Kind,
+    unit: &'static str,
+    required: bool,
+    min: Option<f64>,
+    max: Option<f64>,
+    description: &'static str,
+) -> Column {
+    Column {
+        name,
+        kind,
+        unit,
+        required,
+        min,
+        max,
+        description,
+    }
+}
+
+const SOURCE: Column = col(
+    "source",
+    Kind::Text,
+    "",
+    false,
+    None,
+    None,
+    "Where the figures come from: a quality tag (A, B, C, R, E) and a URL or facts-sheet section, or E: and the reasoning of an assumption",
+);
+
+pub const TIERS: &[&str] = &["core", "regional", "frontier"];
+pub const STATUSES: &[&str] = &["candidate", "existing", "required", "excluded"];
+pub const ORIGINS: &[&str] = &["imported", "domestic"];
+pub const APPLIES_TO: &[&str] = &["all", "imported", "domestic"];
+pub const QUALITY: &[&str] = &["A", "B", "C", "E", "R"];
+
+pub const REGIONS: Table = Table {
+    name: "regions",
+    one_row_per: "planning region of the 3+3+N pattern",
+    key: Some("region_id"),
+    columns: &[
+        col(
+            "region_id",
+            Kind::Id,
+            "",
+            true,
+            None,
+            None,
+            "Region identifier",
+        ),
+        col("name_en", Kind::Text, "", true, None, None, "English name"),
+        col("name_zh", Kind::Text, "", true, None, None, "Chinese name"),
+        col(
+            "tier",
+            Kind::Enum(TIERS),
+            "",
+            true,
+            None,
+            None,
+            "3+3+N tier: core city cluster, regional centre or frontier (N)",
+        ),
+        col(
+            "power_quota_mw",
+            Kind::Real,
+            "MW (facility)",
+            true,
+            Some(0.0),
+            None,
+            "Grid power one provider may add in the region, facility MW (IT × PUE)",
+        ),
+        col(
+            "energy_quota_tce",
+            Kind::Real,
+            "tce/year",
+            true,
+            Some(0.0),
+            None,
+            "Annual energy-use quota (能耗指标), tonnes of standard coal equivalent",
+        ),
+        col(
+            "pue_cap",
+            Kind::Real,
+            "",
+            true,
+            Some(1.0),
+            Some(3.0),
+            "Highest design PUE allowed for a new hall in the region",
+        ),
+        col(
+            "green_share",
+            Kind::Real,
+            "share",
+            true,
+            Some(0.0),
+            Some(1.0),
+            "Share of energy from renewables, exempt from the energy-use quota",
+        ),
+        SOURCE,
+    ],
+};
+
+pub const SITES: Table = Table {
+    name: "sites",
+    one_row_per: "candidate site (campus)",
+    key: Some("site_id"),
+    columns: &[
+        col("site_id", Kind::Id, "", true, None, None, "Site identifier"),
+        col("name_en", Kind::Text, "", true, None, None, "English name"),
+        col("name_zh", Kind::Text, "", true, None, None, "Chinese name"),
+        col("region_id", Kind::Id, "", true, None, None, "Region (key of regions)"),
+        col("province", Kind::Id, "", true, None, None, "Electricity price zone (key of electricity_prices)"),
+        col("lat", Kind::Real, "degrees", true, Some(-90.0), Some(90.0), "Latitude, WGS 84 unless the crs column says otherwise"),
+        col("lon", Kind::Real, "degrees", true, Some(-180.0), Some(180.0), "Longitude, WGS 84 unless the crs column says otherwise"),
+        col("crs", Kind::Text, "", false, None, None, "Coordinate system of lat/lon when not WGS 84 (e.g. EPSG:4490); empty means WGS 84"),
+        col("mean_temp_c", Kind::Real, "°C", true, Some(-30.0), Some(40.0), "Annual mean air temperature"),
+        col("max_it_mw", Kind::Real, "MW (IT)", true, Some(0.0), None, "IT power one provider can place at the site"),
+        col("fixed_cost_cny", Kind::Real, "CNY", true, Some(0.0), None, "One-off cost of opening the site (land, grid connection, works)"),
+        col("grid_lead_months", Kind::Real, "months", true, Some(0.0), None, "Months until the grid connection is ready"),
+        col("status", Kind::Enum(STATUSES), "", true, None, None, "candidate (may be built), existing or required (must be built), excluded (never built)"),
+        col("coord_quality", Kind::Enum(QUALITY), "", false, None, None, "Quality tag of the coordinates"),
+        col("temp_quality", Kind::Enum(QUALITY), "", false, None, None, "Quality tag of the temperature"),
+        SOURCE,
+    ],
+};
+
+pub const ELECTRICITY_PRICES: Table = Table {
+    name: "electricity_prices",
+    one_row_per: "electricity price zone (province or part of one)",
+    key: Some("province"),
+    columns: &[
+        col(
+            "province",
+            Kind::Id,
+            "",
+            true,
+            None,
+            None,
+            "Price zone identifier",
+        ),
+        col("name_en", Kind::Text, "", false, None, None, "English name"),
+        col(
+            "price_cny_per_kwh",
+            Kind::Real,
+            "CNY/kWh",
+            true,
+            Some(0.0),
+            None,
+            "Central delivered price for a large data-centre load",
+        ),
+        col(
+            "low",
+            Kind::Real,
+            "CNY/kWh",
+            true,
+            Some(0.0),
+            None,
+            "Low end of the plausible range",
+        ),
+        col(
+            "high",
+            Kind::Real,
+            "CNY/kWh",
+            true,
+            Some(0.0),
+            None,
+            "High end of the plausible range",
+        ),
+        SOURCE,
+    ],
+};
+
+pub const SUBSIDIES: Table = Table {
+    name: "subsidies",
+    one_row_per: "subsidy programme in a scenario",
+    key: None,
+    columns: &[
+        col("scenario", Kind::Id, "", true, None, None, "Subsidy scenario the programme belongs to"),
+        col("programme_id", Kind::Id, "", true, None, None, "Programme identifier, unique within a scenario"),
+        col("region_id", Kind::Id, "", false, None, None, "Region whose sites the programme covers"),
+        col("site_id", Kind::Id, "", false, None, None, "Single site the programme covers (instead of a region)"),
+        col("kind", Kind::Enum(&crate::domain::SubsidyKind::NAMES), "", true, None, None, "electricity_cny_per_kwh (annual), electricity_share (annual), capex_share (one-off), per_card_cny (one-off)"),
+        col("value", Kind::Real, "CNY/kWh, share or CNY/card", true, Some(0.0), None, "Rate of the programme in the unit of its kind; shares lie in [0, 1]"),
+        col("cap_cny", Kind::Real, "CNY", false, Some(0.0), None, "Cap: per year for annual kinds, in total for one-off kinds; empty means no cap"),
+        col("applies_to", Kind::Enum(APPLIES_TO), "", true, None, None, "Which accelerators the programme pays for"),
+        SOURCE,
+    ],
+};
+
+pub const DEMAND: Table = Table {
+    name: "demand",
+    one_row_per: "city that consumes inference",
+    key: Some("node_id"),
+    columns: &[
+        col("node_id", Kind::Id, "", true, None, None, "City identifier"),
+        col("name_en", Kind::Text, "", true, None, None, "English name"),
+        col("name_zh", Kind::Text, "", false, None, None, "Chinese name"),
+        col(
+            "province",
+            Kind::Text,
+            "",
+            false,
+            None,
+            None,
+            "Province (free text)",
+        ),
+        col(
+            "lat",
+            Kind::Real,
+            "degrees",
+            true,
+            Some(-90.0),
+            Some(90.0),
+            "Latitude, WGS 84",
+        ),
+        col(
+            "lon",
+            Kind::Real,
+            "degrees",
+            true,
+            Some(-180.0),
+            Some(180.0),
+            "Longitude, WGS 84",
+        ),
+        col(
+            "weight",
+            Kind::Real,
+            "",
+            true,
+            Some(0.0),
+            None,
+            "Relative size (GDP); inference demand is shared out by weight",
+        ),
+        col(
+            "cards",
+            Kind::Real,
+            "H200-eq cards",
+            false,
+            Some(0.0),
+            None,
+            "Fixed inference demand; when set it replaces the weight share",
+        ),
+        col(
+            "max_rtt_ms",
+            Kind::Real,
+            "ms",
+            true,
+            Some(0.0),
+            None,
+            "Round-trip time budget to the serving site",
+        ),
+        SOURCE,
+    ],
+};
+
+pub const ACCELERATORS: Table = Table {
+    name: "accelerators",
+    one_row_per: "accelerator type",
+    key: Some("accel_id"),
+    columns: &[
+        col(
+            "accel_id",
+            Kind::Id,
+            "",
+            true,
+            None,
+            None,
+            "Accelerator identifier",
+        ),
+        col("name", Kind::Text, "", true, None, None, "Product name"),
+        col(
+            "origin",
+            Kind::Enum(ORIGINS),
+            "",
+            true,
+            None,
+            None,
+            "imported or domestic (dual track)",
+        ),
+        col(
+            "cards_per_server",
+            Kind::Integer,
+            "cards",
+            true,
+            Some(1.0),
+            None,
+            "Cards in one server",
+        ),
+        col(
+            "server_kw",
+            Kind::Real,
+            "kW",
+            true,
+            Some(0.0),
+            None,
+            "Nameplate input power of one server",
+        ),
+        col(
+            "rack_kw",
+            Kind::Real,
+            "kW",
+            true,
+            Some(0.0),
+            None,
+            "Rack density this accelerator is deployed at",
+        ),
+        col(
+            "price_cny_per_card",
+            Kind::Real,
+            "CNY",
+            true,
+            Some(0.0),
+            None,
+            "Price of one card",
+        ),
+        col(
+            "server_cost_cny",
+            Kind::Real,
+            "CNY",
+            true,
+            Some(0.0),
+            None,
+            "Cost of one server beyond its cards",
+        ),
+        col(
+            "levy_share",
+            Kind::Real,
+            "share",
+            true,
+            Some(0.0),
+            Some(1.0),
+            "Levy on the card price (the 25 % US export levy for H200)",
+        ),
+        col(
+            "perf_h200_eq",
+            Kind::Real,
+            "H200-eq",
+            true,
+            Some(0.0),
+            None,
+            "Performance of one card relative to one H200",
+        ),
+        SOURCE,
+    ],
+};
+
+pub const COOLING: Table = Table {
+    name: "cooling",
+    one_row_per: "cooling technology",
+    key: Some("cooling_id"),
+    columns: &[
+        col(
+            "cooling_id",
+            Kind::Id,
+            "",
+            true,
+            None,
+            None,
+            "Cooling identifier",
+        ),
+        col("name", Kind::Text, "", true, None, None, "Name"),
+        col(
+            "pue_base",
+            Kind::Real,
+            "",
+            true,
+            Some(1.0),
+            Some(3.0),
+            "PUE at or below the reference temperature",
+        ),
+        col(
+            "pue_per_deg_c",
+            Kind::Real,
+            "1/°C",
+            true,
+            Some(0.0),
+            None,
+            "PUE added per °C of annual mean temperature above the reference",
+        ),
+        col(
+            "ref_temp_c",
+            Kind::Real,
+            "°C",
+            true,
+            None,
+            None,
+            "Reference temperature",
+        ),
+        col(
+            "capex_cny_per_mw_it",
+            Kind::Real,
+            "CNY/MW",
+            true,
+            Some(0.0),
+            None,
+            "Facility capital cost per MW of IT",
+        ),
+        col(
+            "lead_months",
+            Kind::Real,
+            "months",
+            true,
+            Some(0.0),
+            None,
+            "Build lead time of a hall",
+        ),
+        col(
+            "max_rack_kw",
+            Kind::Real,
+            "kW",
+            true,
+            Some(0.0),
+            None,
+            "Highest rack density the technology can cool",
+        ),
+        col(
+            "wue_l_per_kwh",
+            Kind::Real,
+            "L/kWh",
+            true,
+            Some(0.0),
+            None,
+            "Water use per kWh of IT energy",
+        ),
+        col(
+            "opex_cny_per_mw_it_year",
+            Kind::Real,
+            "CNY/MW/year",
+            true,
+            Some(0.0),
+            None,
+            "Operations and maintenance, not electricity",
+        ),
+        SOURCE,
+    ],
+};
+
+/// Every table, in load order.
+pub const ALL: [&Table; 7] = [
+    &REGIONS,
+    &SITES,
+    &ELECTRICITY_PRICES,
+    &SUBSIDIES,
+    &DEMAND,
+    &ACCELERATORS,
+    &COOLING,
+];
+
+/// Markdown documentation of every table, as `data/README.md` carries it.
+pub fn markdown() -> String {
+    let mut out = String::new();
+    for t in ALL {
+        out.push_str(&format!("### {}\n\nOne row per {}.", t.name, t.one_row_per));
+        if let Some(k) = t.key {
+            out.push_str(&format!(" Key: `{k}` (unique)."));
+        }
+        out.push_str("\n\n| column | type | unit | required | range | meaning |\n|---|---|---|---|---|---|\n");
+        for c in t.columns {
+            let range = match (c.min, c.max) {
+                (Some(a), Some(b)) => format!("{a} to {b}"),
+                (Some(a), None) => format!("≥ {a}"),
+                (None, Some(b)) => format!("≤ {b}"),
+                (None, None) => String::new(),
+            };
+            out.push_str(&format!(
+                "| `{}` | {} | {} | {} | {} | {} |\n",
+                c.name,
+                c.kind.describe(),
+                c.unit,
+                if c.required { "yes" } else { "no" },
+                range,
+                c.description
+            ));
+        }
+        out.push('\n');
+    }
+    out
+}

@@ -1,0 +1,319 @@
+//! Reading one CSV table with Polars and checking it against its schema.
+
+use std::collections::HashMap;
+use std::io::Cursor;
+use std::path::{Path, PathBuf};
+
+use polars::prelude::*;
+
+use super::problem::{shown, Problem, Problems};
+use super::schema::{Kind, Table};
+
+/// A table read as text cells, checked against its schema. Values of cells
+/// that failed a check are kept as text but the problem is recorded.
+#[derive(Debug, Clone)]
+pub struct RawTable {
+    pub file: PathBuf,
+    pub spec: &'static Table,
+    /// Column name → cells, `None` for an empty cell. Only schema columns.
+    columns: HashMap<&'static str, Vec<Option<String>>>,
+    pub n_rows: usize,
+}
+
+/// Spreadsheet row of a 0-based data row: the header is row 1.
+pub fn sheet_row(i: usize) -> usize {
+    i + 2
+}
+
+impl RawTable {
+    /// Text of a cell, `None` when empty or when the column is absent.
+    pub fn get(&self, column: &str, i: usize) -> Option<&str> {
+        self.columns
+            .get(column)
+            .and_then(|c| c.get(i))
+            .and_then(|v| v.as_deref())
+    }
+    /// Text of a cell, empty string when empty.
+    pub fn text(&self, column: &str, i: usize) -> String {
+        self.get(column, i).unwrap_or("").to_string()
+    }
+    /// A cell as a number; NaN when empty or invalid (already reported).
+    pub fn real(&self, column: &str, i: usize) -> f64 {
+        self.get(column, i)
+            .and_then(|v| v.parse::<f64>().ok())
+            .unwrap_or(f64::NAN)
+    }
+    pub fn opt_real(&self, column: &str, i: usize) -> Option<f64> {
+        self.get(column, i).and_then(|v| v.parse::<f64>().ok())
+    }
+    pub fn opt_text(&self, column: &str, i: usize) -> Option<String> {
+        self.get(column, i).map(str::to_string)
+    }
+}
+
+/// Reads `path` as the table `spec`, recording every problem into `problems`.
+/// Returns `None` only when the file cannot be read or parsed at all.
+pub fn read_table(path: &Path, spec: &'static Table, problems: &mut Problems) -> Option<RawTable> {
+    let bytes = match std::fs::read(path) {
+        Ok(b) => b,
+        Err(e) => {
+            problems.push(Problem::new(
+                path,
+                None,
+                None,
+                format!("a readable {} table", spec.name),
+                format!("{e}"),
+            ));
+            return None;
+        }
+    };
+    // Spreadsheets on Windows write a UTF-8 byte-order mark; accept it.
+    let bytes = bytes
+        .strip_prefix(&[0xEF, 0xBB, 0xBF])
+        .map(<[u8]>::to_vec)
+        .unwrap_or(bytes);
+    if let Err(e) = std::str::from_utf8(&bytes) {
+        let line = bytes[..e.valid_up_to()]
+            .iter()
+            .filter(|&&b| b == b'\n')
+            .count()
+            + 1;
+        problems.push(Problem::new(
+            path,
+            Some(line),
+            None,
+            "UTF-8 text",
+            format!("an invalid byte sequence at byte {}", e.valid_up_to()),
+        ));
+        return None;
+    }
+    if bytes.iter().all(|b| b.is_ascii_whitespace()) {
+        problems.push(Problem::new(
+            path,
+            None,
+            None,
+            "a header row and data rows",
+            "an empty file",
+        ));
+        return None;
+    }
+    // Every cell is read as text (no inference) so that a bad cell is reported
+    // with its row and column instead of failing the whole read.
+    let df = CsvReadOptions::default()
+        .with_has_header(true)
+        .with_infer_schema_length(Some(0))
+        .with_n_threads(Some(1))
+        .into_reader_with_file_handle(Cursor::new(bytes))
+        .finish();
+    let df = match df {
+        Ok(df) => df,
+        Err(e) => {
+            problems.push(Problem::new(
+                path,
+                None,
+                None,
+                "well-formed CSV (same number of fields on every row, balanced quotes)",
+                first_line(&e.to_string()),
+            ));
+            return None;
+        }
+    };
+    let n_rows = df.height();
+    let mut headers: Vec<String> = Vec::new();
+    for name in df.get_column_names() {
+        headers.push(name.trim().trim_end_matches('\r').to_string());
+    }
+    for (idx, h) in headers.iter().enumerate() {
+        if spec.column(h).is_none() {
+            problems.push(Problem::new(
+                path,
+                Some(1),
+                Some(h),
+                format!(
+                    "a column of {} ({})",
+                    spec.name,
+                    spec.columns
+                        .iter()
+                        .map(|c| c.name)
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+                format!("unknown column {} (column {})", shown(h), idx + 1),
+            ));
+        }
+        if headers[..idx].contains(h) {
+            problems.push(Problem::new(
+                path,
+                Some(1),
+                Some(h),
+                "each column once",
+                "a duplicate column",
+            ));
+        }
+    }
+    let mut columns = HashMap::new();
+    for c in spec.columns {
+        let Some(pos) = headers.iter().position(|h| h == c.name) else {
+            if c.required {
+                problems.push(Problem::new(
+                    path,
+                    Some(1),
+                    Some(c.name),
+                    format!("required column {}", c.name),
+                    "no such column in the header",
+                ));
+            }
+            continue;
+        };
+        let series = &df.columns()[pos];
+        let cells: Vec<Option<String>> = match series.str() {
+            Ok(ca) => ca
+                .iter()
+                .map(|v| {
+                    v.map(|s| s.trim().trim_end_matches('\r').trim().to_string())
+                        .filter(|s| !s.is_empty())
+                })
+                .collect(),
+            Err(_) => vec![None; n_rows],
+        };
+        check_cells(path, c, &cells, problems);
+        columns.insert(c.name, cells);
+    }
+    let table = RawTable {
+        file: path.to_path_buf(),
+        spec,
+        columns,
+        n_rows,
+    };
+    if let Some(key) = spec.key {
+        check_unique(&table, key, problems);
+    }
+    Some(table)
+}
+
+fn first_line(s: &str) -> String {
+    s.lines().next().unwrap_or("").to_string()
+}
+
+fn check_cells(
+    path: &Path,
+    c: &super::schema::Column,
+    cells: &[Option<String>],
+    problems: &mut Problems,
+) {
+    for (i, v) in cells.iter().enumerate() {
+        let row = Some(sheet_row(i));
+        let Some(v) = v else {
+            if c.required {
+                problems.push(Problem::new(
+                    path,
+                    row,
+                    Some(c.name),
+                    format!("a value ({})", c.kind.describe()),
+                    "an empty cell",
+                ));
+            }
+            continue;
+        };
+        match c.kind {
+            Kind::Text => {}
+            Kind::Id => {
+                if v.contains(char::is_whitespace) || v.contains(',') {
+                    problems.push(Problem::new(
+                        path,
+                        row,
+                        Some(c.name),
+                        "an identifier without spaces or commas",
+                        shown(v),
+                    ));
+                }
+            }
+            Kind::Enum(words) => {
+                if !words.contains(&v.as_str()) {
+                    problems.push(Problem::new(
+                        path,
+                        row,
+                        Some(c.name),
+                        c.kind.describe(),
+                        shown(v),
+                    ));
+                }
+            }
+            Kind::Real | Kind::Integer => {
+                let parsed = v.parse::<f64>();
+                match parsed {
+                    Err(_) => problems.push(Problem::new(
+                        path,
+                        row,
+                        Some(c.name),
+                        format!(
+                            "a {}{}",
+                            c.kind.describe(),
+                            if c.unit.is_empty() {
+                                String::new()
+                            } else {
+                                format!(" in {}", c.unit)
+                            }
+                        ),
+                        shown(v),
+                    )),
+                    Ok(x) if !x.is_finite() => problems.push(Problem::new(
+                        path,
+                        row,
+                        Some(c.name),
+                        "a finite number",
+                        shown(v),
+                    )),
+                    Ok(x) => {
+                        if c.kind == Kind::Integer && x.fract() != 0.0 {
+                            problems.push(Problem::new(
+                                path,
+                                row,
+                                Some(c.name),
+                                "a whole number",
+                                shown(v),
+                            ));
+                        }
+                        let below = c.min.is_some_and(|m| x < m);
+                        let above = c.max.is_some_and(|m| x > m);
+                        if below || above {
+                            let expected = match (c.min, c.max) {
+                                (Some(a), Some(b)) => format!("a value from {a} to {b}"),
+                                (Some(0.0), None) => "a value ≥ 0 (not negative)".to_string(),
+                                (Some(a), None) => format!("a value ≥ {a}"),
+                                (None, Some(b)) => format!("a value ≤ {b}"),
+                                (None, None) => unreachable!(),
+                            };
+                            problems.push(Problem::new(
+                                path,
+                                row,
+                                Some(c.name),
+                                expected,
+                                shown(v),
+                            ));
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn check_unique(t: &RawTable, key: &str, problems: &mut Problems) {
+    let mut seen: HashMap<&str, usize> = HashMap::new();
+    for i in 0..t.n_rows {
+        if let Some(v) = t.get(key, i) {
+            if let Some(first) = seen.get(v) {
+                problems.push(Problem::new(
+                    &t.file,
+                    Some(sheet_row(i)),
+                    Some(key),
+                    "a unique identifier",
+                    format!("{} again (first on row {})", shown(v), sheet_row(*first)),
+                ));
+            } else {
+                seen.insert(v, i);
+            }
+        }
+    }
+}

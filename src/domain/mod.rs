@@ -1,0 +1,386 @@
+//! Plain domain types and units. No I/O, no solver, no Polars.
+
+use std::collections::BTreeMap;
+
+/// Where a region sits in the "3+3+N" pattern. Tiers are data: a planner
+/// re-tiers a region by editing `regions.csv`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Tier {
+    Core,
+    Regional,
+    Frontier,
+}
+
+impl Tier {
+    pub const ALL: [Tier; 3] = [Tier::Core, Tier::Regional, Tier::Frontier];
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Tier::Core => "core",
+            Tier::Regional => "regional",
+            Tier::Frontier => "frontier",
+        }
+    }
+    pub fn parse(s: &str) -> Option<Tier> {
+        match s {
+            "core" => Some(Tier::Core),
+            "regional" => Some(Tier::Regional),
+            "frontier" => Some(Tier::Frontier),
+            _ => None,
+        }
+    }
+}
+
+/// A planning region (a hub, cluster or province group).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Region {
+    pub id: String,
+    pub name_en: String,
+    pub name_zh: String,
+    pub tier: Tier,
+    /// Grid power one provider may add, facility MW (IT × PUE).
+    pub power_quota_mw: f64,
+    /// Annual energy-use quota, tce (equivalent value).
+    pub energy_quota_tce: f64,
+    /// Highest design PUE allowed for new halls.
+    pub pue_cap: f64,
+    /// Share of energy from renewables, exempt from the energy-use quota, in [0, 1].
+    pub green_share: f64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SiteStatus {
+    /// May be built or not.
+    Candidate,
+    /// Already built: must stay open (its fixed cost is still counted as given).
+    Existing,
+    /// Must be built.
+    Required,
+    /// Never built; reported with its reason.
+    Excluded,
+}
+
+impl SiteStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SiteStatus::Candidate => "candidate",
+            SiteStatus::Existing => "existing",
+            SiteStatus::Required => "required",
+            SiteStatus::Excluded => "excluded",
+        }
+    }
+    pub fn parse(s: &str) -> Option<SiteStatus> {
+        match s {
+            "candidate" => Some(SiteStatus::Candidate),
+            "existing" => Some(SiteStatus::Existing),
+            "required" => Some(SiteStatus::Required),
+            "excluded" => Some(SiteStatus::Excluded),
+            _ => None,
+        }
+    }
+    /// Whether the site must be opened.
+    pub fn must_open(self) -> bool {
+        matches!(self, SiteStatus::Existing | SiteStatus::Required)
+    }
+}
+
+/// A candidate campus.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Site {
+    pub id: String,
+    pub name_en: String,
+    pub name_zh: String,
+    pub region_id: String,
+    /// Electricity price zone (key of `electricity_prices`).
+    pub province: String,
+    /// WGS 84 latitude, degrees.
+    pub lat: f64,
+    /// WGS 84 longitude, degrees.
+    pub lon: f64,
+    pub mean_temp_c: f64,
+    /// IT MW one provider can place here.
+    pub max_it_mw: f64,
+    /// One-off site cost (land, grid connection, works), CNY.
+    pub fixed_cost_cny: f64,
+    pub grid_lead_months: f64,
+    pub status: SiteStatus,
+}
+
+/// Delivered electricity price of a price zone, CNY/kWh.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PriceZone {
+    pub province: String,
+    pub price_cny_per_kwh: f64,
+    pub low: f64,
+    pub high: f64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Origin {
+    Imported,
+    Domestic,
+}
+
+impl Origin {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Origin::Imported => "imported",
+            Origin::Domestic => "domestic",
+        }
+    }
+    pub fn parse(s: &str) -> Option<Origin> {
+        match s {
+            "imported" => Some(Origin::Imported),
+            "domestic" => Some(Origin::Domestic),
+            _ => None,
+        }
+    }
+}
+
+/// An accelerator type, deployed in servers of `cards_per_server` cards.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Accelerator {
+    pub id: String,
+    pub name: String,
+    pub origin: Origin,
+    pub cards_per_server: u32,
+    /// Nameplate input power of one server, kW.
+    pub server_kw: f64,
+    /// Rack density this accelerator is deployed at, kW per rack.
+    pub rack_kw: f64,
+    pub price_cny_per_card: f64,
+    /// Server cost beyond the cards (CPUs, memory, NICs, chassis), CNY per server.
+    pub server_cost_cny: f64,
+    /// Export levy or surcharge as a share of the card price.
+    pub levy_share: f64,
+    /// Performance relative to one H200 (H200-equivalents per card).
+    pub perf_h200_eq: f64,
+}
+
+impl Accelerator {
+    /// Capital cost of one server with its cards, CNY.
+    pub fn server_capex_cny(&self) -> f64 {
+        self.cards_per_server as f64 * self.price_cny_per_card * (1.0 + self.levy_share)
+            + self.server_cost_cny
+    }
+}
+
+/// A cooling technology.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Cooling {
+    pub id: String,
+    pub name: String,
+    pub pue_base: f64,
+    pub pue_per_deg_c: f64,
+    pub ref_temp_c: f64,
+    pub capex_cny_per_mw_it: f64,
+    pub lead_months: f64,
+    pub max_rack_kw: f64,
+    pub wue_l_per_kwh: f64,
+    /// Operations (staff, maintenance; not electricity), CNY per MW IT per year.
+    pub opex_cny_per_mw_it_year: f64,
+}
+
+impl Cooling {
+    /// Design PUE at a site with the given annual mean temperature.
+    ///
+    /// PUE = pue_base + pue_per_deg_c × max(0, mean_temp_c − ref_temp_c).
+    pub fn pue_at(&self, mean_temp_c: f64) -> f64 {
+        self.pue_base + self.pue_per_deg_c * (mean_temp_c - self.ref_temp_c).max(0.0)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SubsidyKind {
+    /// Annual discount per kWh consumed.
+    ElectricityCnyPerKwh,
+    /// Annual share of the electricity bill.
+    ElectricityShare,
+    /// One-off share of capital expenditure.
+    CapexShare,
+    /// One-off grant per card.
+    PerCardCny,
+}
+
+impl SubsidyKind {
+    pub const NAMES: [&'static str; 4] = [
+        "electricity_cny_per_kwh",
+        "electricity_share",
+        "capex_share",
+        "per_card_cny",
+    ];
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SubsidyKind::ElectricityCnyPerKwh => "electricity_cny_per_kwh",
+            SubsidyKind::ElectricityShare => "electricity_share",
+            SubsidyKind::CapexShare => "capex_share",
+            SubsidyKind::PerCardCny => "per_card_cny",
+        }
+    }
+    pub fn parse(s: &str) -> Option<SubsidyKind> {
+        match s {
+            "electricity_cny_per_kwh" => Some(SubsidyKind::ElectricityCnyPerKwh),
+            "electricity_share" => Some(SubsidyKind::ElectricityShare),
+            "capex_share" => Some(SubsidyKind::CapexShare),
+            "per_card_cny" => Some(SubsidyKind::PerCardCny),
+            _ => None,
+        }
+    }
+    /// Annual programmes are paid every year of the horizon (and discounted).
+    pub fn is_annual(self) -> bool {
+        matches!(
+            self,
+            SubsidyKind::ElectricityCnyPerKwh | SubsidyKind::ElectricityShare
+        )
+    }
+    /// Kinds whose value is a share in [0, 1].
+    pub fn is_share(self) -> bool {
+        matches!(
+            self,
+            SubsidyKind::ElectricityShare | SubsidyKind::CapexShare
+        )
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AppliesTo {
+    All,
+    Imported,
+    Domestic,
+}
+
+impl AppliesTo {
+    pub fn parse(s: &str) -> Option<AppliesTo> {
+        match s {
+            "all" => Some(AppliesTo::All),
+            "imported" => Some(AppliesTo::Imported),
+            "domestic" => Some(AppliesTo::Domestic),
+            _ => None,
+        }
+    }
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AppliesTo::All => "all",
+            AppliesTo::Imported => "imported",
+            AppliesTo::Domestic => "domestic",
+        }
+    }
+    pub fn covers(self, origin: Origin) -> bool {
+        match self {
+            AppliesTo::All => true,
+            AppliesTo::Imported => origin == Origin::Imported,
+            AppliesTo::Domestic => origin == Origin::Domestic,
+        }
+    }
+}
+
+/// One subsidy programme of a scenario.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Subsidy {
+    pub programme_id: String,
+    /// Region the programme covers (all its sites), when `site_id` is empty.
+    pub region_id: Option<String>,
+    /// A single site the programme covers.
+    pub site_id: Option<String>,
+    pub kind: SubsidyKind,
+    pub value: f64,
+    /// Cap in CNY (per year for annual kinds, in total for one-off kinds).
+    pub cap_cny: Option<f64>,
+    pub applies_to: AppliesTo,
+}
+
+/// A city that consumes inference.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DemandNode {
+    pub id: String,
+    pub name_en: String,
+    pub name_zh: String,
+    pub lat: f64,
+    pub lon: f64,
+    /// Relative weight (GDP); demand is shared out by weight.
+    pub weight: f64,
+    /// Fixed demand in H200-equivalent cards; overrides the weight share when set.
+    pub cards: Option<f64>,
+    pub max_rtt_ms: f64,
+}
+
+/// Card target of one accelerator, in cards.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct Target {
+    pub min: f64,
+    pub max: Option<f64>,
+}
+
+/// Bounds on the cards (all accelerators) of a region or a tier.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct CardBounds {
+    pub min_cards: Option<f64>,
+    pub max_cards: Option<f64>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ShareBasis {
+    Cards,
+    H200Eq,
+}
+
+/// Scenario parameters (units in the names).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Params {
+    pub horizon_years: u32,
+    pub discount_rate: f64,
+    /// Average load as a share of nameplate power.
+    pub utilisation: f64,
+    /// Share of all H200-equivalent capacity that serves latency-bound inference.
+    pub inference_share: f64,
+    pub mega_cards: f64,
+    pub mega_count: u32,
+    /// Accelerators that count towards a mega training cluster.
+    pub mega_accelerators: Vec<String>,
+    pub min_site_cards: f64,
+    pub domestic_share: f64,
+    pub domestic_share_basis: ShareBasis,
+    pub deadline_months: f64,
+    pub fibre_us_per_km: f64,
+    pub route_factor: f64,
+    pub overhead_ms: f64,
+    /// tce per MWh of electricity (0.1229: equivalent value).
+    pub tce_per_mwh: f64,
+    /// Network cost of serving inference, CNY per H200-eq card, per ms of RTT, per year.
+    pub network_cny_per_card_ms_year: f64,
+}
+
+impl Params {
+    /// Annuity factor AF = Σ_{t=1..T} (1+i)^-t.
+    pub fn annuity_factor(&self) -> f64 {
+        (1..=self.horizon_years)
+            .map(|t| (1.0 + self.discount_rate).powi(-(t as i32)))
+            .sum()
+    }
+}
+
+/// Everything one solve needs: tables already filtered to the scenario.
+#[derive(Debug, Clone)]
+pub struct Instance {
+    pub name: String,
+    pub regions: Vec<Region>,
+    pub sites: Vec<Site>,
+    pub prices: Vec<PriceZone>,
+    pub accelerators: Vec<Accelerator>,
+    pub cooling: Vec<Cooling>,
+    pub subsidies: Vec<Subsidy>,
+    pub demand: Vec<DemandNode>,
+    pub params: Params,
+    /// Card targets by accelerator id.
+    pub targets: BTreeMap<String, Target>,
+    pub region_bounds: BTreeMap<String, CardBounds>,
+    pub tier_bounds: BTreeMap<Tier, CardBounds>,
+}
+
+impl Instance {
+    pub fn region(&self, id: &str) -> Option<&Region> {
+        self.regions.iter().find(|r| r.id == id)
+    }
+    pub fn price(&self, province: &str) -> Option<&PriceZone> {
+        self.prices.iter().find(|p| p.province == province)
+    }
+}

@@ -1,0 +1,178 @@
+//! The three GeoJSON layers. RFC 7946: WGS 84, [lon, lat], no `crs` member,
+//! counter-clockwise outer rings; integer quantities are JSON integers.
+
+use geojson::{Feature, FeatureCollection, Geometry, JsonObject, JsonValue};
+use serde_json::json;
+
+use crate::milp::Prepared;
+use crate::solve::Plan;
+use crate::spatial::{geodesic_circle, round6, LatencyModel, SpatialError};
+
+/// Vertices of a reach polygon.
+pub const REACH_VERTICES: usize = 72;
+
+fn round_to(x: f64, digits: i32) -> f64 {
+    let f = 10f64.powi(digits);
+    let r = (x * f).round() / f;
+    if r == 0.0 {
+        0.0
+    } else {
+        r
+    }
+}
+
+/// CNY as a whole number.
+fn cny(x: f64) -> JsonValue {
+    json!(x.round() as i64)
+}
+
+fn point(lon: f64, lat: f64) -> Geometry {
+    Geometry::new_point([round6(lon), round6(lat)])
+}
+
+fn collection(features: Vec<Feature>, name: &str) -> String {
+    let mut foreign = JsonObject::new();
+    // `name` is what GDAL shows as the layer name.
+    foreign.insert("name".into(), json!(name));
+    let fc = FeatureCollection {
+        bbox: None,
+        features,
+        foreign_members: Some(foreign),
+    };
+    let mut s = serde_json::to_string_pretty(&fc).expect("GeoJSON serialises");
+    s.push('\n');
+    s
+}
+
+fn feature(geometry: Geometry, props: JsonObject) -> Feature {
+    Feature {
+        bbox: None,
+        geometry: Some(geometry),
+        id: None,
+        properties: Some(props),
+        foreign_members: None,
+    }
+}
+
+/// One Point per candidate site, built or not.
+pub fn sites_geojson(p: &Prepared, plan: &Plan) -> String {
+    let inst = &p.inst;
+    let features = plan
+        .sites
+        .iter()
+        .map(|sp| {
+            let s = &inst.sites[sp.site];
+            let region = &inst.regions[p.region_of_site[sp.site]];
+            let mut m = JsonObject::new();
+            m.insert("site_id".into(), json!(s.id));
+            m.insert("name_en".into(), json!(s.name_en));
+            m.insert("name_zh".into(), json!(s.name_zh));
+            m.insert("region_id".into(), json!(region.id));
+            m.insert("tier".into(), json!(region.tier.as_str()));
+            m.insert("province".into(), json!(s.province));
+            m.insert("status".into(), json!(s.status.as_str()));
+            m.insert("built".into(), json!(sp.built));
+            m.insert(
+                "cooling".into(),
+                sp.cooling
+                    .map(|k| json!(inst.cooling[k].id))
+                    .unwrap_or(JsonValue::Null),
+            );
+            for (a, acc) in inst.accelerators.iter().enumerate() {
+                m.insert(format!("cards_{}", acc.id), json!(sp.cards[a]));
+            }
+            m.insert("cards_total".into(), json!(sp.cards.iter().sum::<u64>()));
+            m.insert("h200_eq".into(), json!(round_to(sp.h200_eq, 1)));
+            m.insert("it_mw".into(), json!(round_to(sp.it_mw, 3)));
+            m.insert("facility_mw".into(), json!(round_to(sp.facility_mw, 3)));
+            m.insert(
+                "pue".into(),
+                sp.pue
+                    .map(|x| json!(round_to(x, 4)))
+                    .unwrap_or(JsonValue::Null),
+            );
+            m.insert("annual_gwh".into(), json!(round_to(sp.annual_gwh, 3)));
+            m.insert("annual_tce".into(), json!(round_to(sp.annual_tce, 1)));
+            m.insert("capex_cny".into(), cny(sp.capex_cny));
+            m.insert("opex_cny_per_year".into(), cny(sp.opex_cny_per_year));
+            m.insert("subsidy_cny".into(), cny(sp.subsidy_cny));
+            m.insert(
+                "cost_per_card_year_cny".into(),
+                sp.cost_per_card_year_cny
+                    .map(cny)
+                    .unwrap_or(JsonValue::Null),
+            );
+            m.insert("mega_cluster".into(), json!(sp.mega_cluster));
+            m.insert("max_it_mw".into(), json!(s.max_it_mw));
+            m.insert("mean_temp_c".into(), json!(s.mean_temp_c));
+            m.insert(
+                "not_built_reason".into(),
+                sp.not_built_reason
+                    .as_ref()
+                    .map(|r| json!(r))
+                    .unwrap_or(JsonValue::Null),
+            );
+            feature(point(s.lon, s.lat), m)
+        })
+        .collect();
+    collection(features, "sites")
+}
+
+/// One LineString per served (city, site) pair.
+pub fn flows_geojson(p: &Prepared, plan: &Plan) -> String {
+    let inst = &p.inst;
+    let features = plan
+        .flows
+        .iter()
+        .map(|f| {
+            let d = &inst.demand[f.demand];
+            let s = &inst.sites[f.site];
+            let mut m = JsonObject::new();
+            m.insert("node_id".into(), json!(d.id));
+            m.insert("node_name_en".into(), json!(d.name_en));
+            m.insert("site_id".into(), json!(s.id));
+            m.insert("site_name_en".into(), json!(s.name_en));
+            m.insert("cards_h200_eq".into(), json!(round_to(f.cards_h200_eq, 1)));
+            m.insert("rtt_ms".into(), json!(round_to(f.rtt_ms, 3)));
+            m.insert("max_rtt_ms".into(), json!(d.max_rtt_ms));
+            m.insert("km".into(), json!(round_to(f.km, 1)));
+            let g = Geometry::new_line_string([
+                [round6(d.lon), round6(d.lat)],
+                [round6(s.lon), round6(s.lat)],
+            ]);
+            feature(g, m)
+        })
+        .collect();
+    collection(features, "flows")
+}
+
+/// One Polygon per built site: the area within the RTT budget of its cities.
+pub fn reach_geojson(p: &Prepared, plan: &Plan) -> Result<String, SpatialError> {
+    let inst = &p.inst;
+    let latency = LatencyModel {
+        fibre_us_per_km: inst.params.fibre_us_per_km,
+        route_factor: inst.params.route_factor,
+        overhead_ms: inst.params.overhead_ms,
+    };
+    let budget = inst.demand.iter().map(|d| d.max_rtt_ms).fold(0.0, f64::max);
+    let mut features = Vec::new();
+    for sp in plan.sites.iter().filter(|s| s.built) {
+        let s = &inst.sites[sp.site];
+        let radius = latency.radius_km(budget);
+        if !(radius > 0.0 && radius.is_finite()) {
+            continue;
+        }
+        // Beyond ~10,000 km an azimuthal circle wraps the globe; cap it.
+        let radius = radius.min(9000.0);
+        let ring = geodesic_circle(s.lat, s.lon, radius, REACH_VERTICES)?;
+        let in_reach = p.pairs.iter().filter(|x| x.site == sp.site).count();
+        let mut m = JsonObject::new();
+        m.insert("site_id".into(), json!(s.id));
+        m.insert("name_en".into(), json!(s.name_en));
+        m.insert("rtt_budget_ms".into(), json!(budget));
+        m.insert("radius_km".into(), json!(round_to(radius, 1)));
+        m.insert("cities_in_reach".into(), json!(in_reach));
+        features.push(feature(Geometry::new_polygon([ring]), m));
+    }
+    Ok(collection(features, "reach"))
+}

@@ -1,0 +1,11 @@
+//! Writing a plan: GeoJSON layers (RFC 7946), summary.json and regions.csv.
+//! Knows nothing of the solver. Every file is written atomically, and a
+//! whole output folder appears at once or not at all.
+
+pub mod geo_layers;
+pub mod summary;
+pub mod writer;
+
+pub use geo_layers::{flows_geojson, reach_geojson, sites_geojson};
+pub use summary::{regions_table, summary_json, text_report};
+pub use writer::{OutputDir, OutputError};

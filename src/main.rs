@@ -1,0 +1,23 @@
+//! The `dcsite` binary: thin glue over the library. Prints the whole error
+//! chain with a `dcsite:` prefix and maps failures to exit codes:
+//! 0 done, 1 internal error, 2 input error, 3 infeasible.
+
+mod cli;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+fn main() -> ExitCode {
+    let args = cli::Cli::parse();
+    match cli::run(args) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            if e.is_broken_pipe() {
+                return ExitCode::SUCCESS;
+            }
+            eprintln!("dcsite: {e}");
+            ExitCode::from(e.exit_code())
+        }
+    }
+}

@@ -1,0 +1,250 @@
+//! Derived quantities: which (site, cooling, accelerator) options can exist,
+//! why the others cannot, latencies, and unit costs. No solver here.
+
+use crate::domain::*;
+use crate::spatial::{geodesic_km, LatencyModel};
+
+/// Hours in a year used for energy.
+pub const HOURS_PER_YEAR: f64 = 8760.0;
+
+/// A site built with one cooling technology.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SiteOption {
+    pub site: usize,
+    pub cooling: usize,
+    pub pue: f64,
+    /// Accelerators whose rack density this cooling can take.
+    pub accels: Vec<usize>,
+}
+
+/// A (city, site) pair within the city's RTT budget.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Pair {
+    pub demand: usize,
+    pub site: usize,
+    pub km: f64,
+    pub rtt_ms: f64,
+    /// Net present cost of serving one H200-eq card of the city from the site, CNY.
+    pub cost_cny_per_card: f64,
+}
+
+/// How a city's inference demand is stated.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum DemandSize {
+    /// Fixed H200-eq cards.
+    Cards(f64),
+    /// A share of all H200-eq cards placed.
+    ShareOfTotal(f64),
+}
+
+/// An instance with every derived quantity the model builder needs.
+#[derive(Debug, Clone)]
+pub struct Prepared {
+    pub inst: Instance,
+    pub options: Vec<SiteOption>,
+    /// Why a (site, cooling) option was not created, per site: (cooling index, reason).
+    pub option_reasons: Vec<Vec<(usize, String)>>,
+    /// Why a site can never be chosen (no option survives), if so.
+    pub site_reason: Vec<Option<String>>,
+    pub pairs: Vec<Pair>,
+    pub demand: Vec<DemandSize>,
+    pub region_of_site: Vec<usize>,
+    pub price_of_site: Vec<f64>,
+    pub annuity_factor: f64,
+    /// Add x[d,s] ≤ demand_d × open[s] for fixed demands (a standard
+    /// strengthening of capacitated facility location).
+    pub disaggregate_links: bool,
+}
+
+impl Prepared {
+    /// Derives everything from an instance that loaded cleanly.
+    pub fn new(inst: Instance) -> Prepared {
+        let p = &inst.params;
+        let latency = LatencyModel {
+            fibre_us_per_km: p.fibre_us_per_km,
+            route_factor: p.route_factor,
+            overhead_ms: p.overhead_ms,
+        };
+        let af = p.annuity_factor();
+        let region_of_site: Vec<usize> = inst
+            .sites
+            .iter()
+            .map(|s| {
+                inst.regions
+                    .iter()
+                    .position(|r| r.id == s.region_id)
+                    .unwrap_or(0)
+            })
+            .collect();
+        let price_of_site: Vec<f64> = inst
+            .sites
+            .iter()
+            .map(|s| {
+                inst.price(&s.province)
+                    .map(|z| z.price_cny_per_kwh)
+                    .unwrap_or(0.0)
+            })
+            .collect();
+        let mut options = Vec::new();
+        let mut option_reasons = vec![Vec::new(); inst.sites.len()];
+        let mut site_reason = vec![None; inst.sites.len()];
+        for (si, s) in inst.sites.iter().enumerate() {
+            if s.status == SiteStatus::Excluded {
+                site_reason[si] = Some("excluded in the sites table".to_string());
+                continue;
+            }
+            if s.max_it_mw <= 0.0 {
+                site_reason[si] = Some("no IT capacity (max_it_mw is 0)".to_string());
+                continue;
+            }
+            let region = &inst.regions[region_of_site[si]];
+            let mut any = false;
+            for (ki, k) in inst.cooling.iter().enumerate() {
+                let pue = k.pue_at(s.mean_temp_c);
+                let lead = s.grid_lead_months.max(k.lead_months);
+                let accels: Vec<usize> = inst
+                    .accelerators
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, a)| a.rack_kw <= k.max_rack_kw)
+                    .map(|(ai, _)| ai)
+                    .collect();
+                let reason = if pue > region.pue_cap + 1e-9 {
+                    Some(format!(
+                        "{}: PUE {:.3} above the {} cap {}",
+                        k.id, pue, region.id, region.pue_cap
+                    ))
+                } else if lead > p.deadline_months + 1e-9 {
+                    Some(format!(
+                        "{}: ready in {} months (grid {}, build {}), past the {}-month deadline",
+                        k.id, lead, s.grid_lead_months, k.lead_months, p.deadline_months
+                    ))
+                } else if accels.is_empty() {
+                    Some(format!(
+                        "{}: racks up to {} kW, every accelerator needs more",
+                        k.id, k.max_rack_kw
+                    ))
+                } else {
+                    None
+                };
+                match reason {
+                    Some(r) => option_reasons[si].push((ki, r)),
+                    None => {
+                        any = true;
+                        options.push(SiteOption {
+                            site: si,
+                            cooling: ki,
+                            pue,
+                            accels,
+                        });
+                    }
+                }
+            }
+            if !any {
+                site_reason[si] = Some(
+                    option_reasons[si]
+                        .iter()
+                        .map(|(_, r)| r.as_str())
+                        .collect::<Vec<_>>()
+                        .join("; "),
+                );
+            }
+        }
+        let total_weight: f64 = inst.demand.iter().map(|d| d.weight).sum();
+        let demand = inst
+            .demand
+            .iter()
+            .map(|d| match d.cards {
+                Some(c) => DemandSize::Cards(c),
+                None if total_weight > 0.0 => {
+                    DemandSize::ShareOfTotal(p.inference_share * d.weight / total_weight)
+                }
+                None => DemandSize::ShareOfTotal(0.0),
+            })
+            .collect::<Vec<_>>();
+        let mut pairs = Vec::new();
+        for (di, d) in inst.demand.iter().enumerate() {
+            if matches!(demand[di], DemandSize::ShareOfTotal(x) if x <= 0.0)
+                || matches!(demand[di], DemandSize::Cards(x) if x <= 0.0)
+            {
+                continue;
+            }
+            for (si, s) in inst.sites.iter().enumerate() {
+                if site_reason[si].is_some() {
+                    continue;
+                }
+                let km = geodesic_km(d.lat, d.lon, s.lat, s.lon);
+                let rtt = latency.rtt_ms(km);
+                if rtt <= d.max_rtt_ms + 1e-9 {
+                    pairs.push(Pair {
+                        demand: di,
+                        site: si,
+                        km,
+                        rtt_ms: rtt,
+                        cost_cny_per_card: af * p.network_cny_per_card_ms_year * rtt,
+                    });
+                }
+            }
+        }
+        let disaggregate_links = demand.iter().all(|d| matches!(d, DemandSize::Cards(_)));
+        Prepared {
+            inst,
+            options,
+            option_reasons,
+            site_reason,
+            pairs,
+            demand,
+            region_of_site,
+            price_of_site,
+            annuity_factor: af,
+            disaggregate_links,
+        }
+    }
+
+    /// Largest number of servers of accelerator `a` that fit the site's IT power.
+    pub fn max_servers(&self, site: usize, a: usize) -> f64 {
+        let acc = &self.inst.accelerators[a];
+        (1000.0 * self.inst.sites[site].max_it_mw / acc.server_kw + 1e-9).floor()
+    }
+
+    /// Annual electricity of one server under an option, kWh.
+    pub fn kwh_per_server_year(&self, o: &SiteOption, a: usize) -> f64 {
+        self.inst.accelerators[a].server_kw * self.inst.params.utilisation * o.pue * HOURS_PER_YEAR
+    }
+
+    /// Facility capex of one server under an option (its share of the hall), CNY.
+    pub fn facility_capex_per_server(&self, o: &SiteOption, a: usize) -> f64 {
+        self.inst.cooling[o.cooling].capex_cny_per_mw_it * self.inst.accelerators[a].server_kw
+            / 1000.0
+    }
+
+    /// Annual running cost of one server (electricity and operations), CNY.
+    pub fn opex_per_server_year(&self, o: &SiteOption, a: usize) -> f64 {
+        self.kwh_per_server_year(o, a) * self.price_of_site[o.site]
+            + self.inst.cooling[o.cooling].opex_cny_per_mw_it_year
+                * self.inst.accelerators[a].server_kw
+                / 1000.0
+    }
+
+    /// Net present cost of one server under an option, before subsidies, CNY.
+    pub fn npc_per_server(&self, o: &SiteOption, a: usize) -> f64 {
+        self.inst.accelerators[a].server_capex_cny()
+            + self.facility_capex_per_server(o, a)
+            + self.annuity_factor * self.opex_per_server_year(o, a)
+    }
+
+    /// Energy-use quota consumed by one server per year, tce (net of green power).
+    pub fn tce_per_server_year(&self, o: &SiteOption, a: usize) -> f64 {
+        let green = self.inst.regions[self.region_of_site[o.site]].green_share;
+        self.kwh_per_server_year(o, a) / 1000.0 * self.inst.params.tce_per_mwh * (1.0 - green)
+    }
+
+    /// Whether a subsidy programme covers a site.
+    pub fn covers(&self, j: &Subsidy, site: usize) -> bool {
+        match (&j.site_id, &j.region_id) {
+            (Some(s), _) => self.inst.sites[site].id == *s,
+            (None, Some(r)) => self.inst.sites[site].region_id == *r,
+            (None, None) => false,
+        }
+    }
+}

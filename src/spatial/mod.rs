@@ -1,0 +1,123 @@
+//! Distances, latency and reach polygons.
+//!
+//! Distances are geodesic on the WGS 84 ellipsoid (Karney's algorithm, via
+//! `geo`); reach polygons are drawn in an azimuthal equidistant projection
+//! centred on the site (via PROJ), where a circle of radius r metres is the
+//! exact locus of points r metres away along the geodesic.
+
+use geo::{Distance, Geodesic, Point};
+use proj::Proj;
+
+/// Geodesic distance between two WGS 84 points given as (lat, lon) degrees, km.
+///
+/// # Examples
+/// ```
+/// // Beijing to Shanghai, about 1,067 km (facts sheet §8).
+/// let km = dcsite::spatial::geodesic_km(39.904, 116.407, 31.230, 121.474);
+/// assert!((km - 1067.0).abs() < 5.0);
+/// ```
+pub fn geodesic_km(lat1: f64, lon1: f64, lat2: f64, lon2: f64) -> f64 {
+    Geodesic.distance(Point::new(lon1, lat1), Point::new(lon2, lat2)) / 1000.0
+}
+
+/// Latency model of a scenario.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct LatencyModel {
+    /// One-way propagation in fibre, µs per km.
+    pub fibre_us_per_km: f64,
+    /// Route length over great-circle length.
+    pub route_factor: f64,
+    /// Fixed round-trip overhead (switching, serialisation), ms.
+    pub overhead_ms: f64,
+}
+
+impl LatencyModel {
+    /// RTT in ms = 2 × km × route_factor × fibre_us_per_km / 1000 + overhead_ms.
+    pub fn rtt_ms(&self, km: f64) -> f64 {
+        2.0 * km * self.route_factor * self.fibre_us_per_km / 1000.0 + self.overhead_ms
+    }
+    /// The geodesic distance (km) whose RTT equals `rtt_ms`; 0 when the
+    /// overhead alone exceeds it.
+    pub fn radius_km(&self, rtt_ms: f64) -> f64 {
+        let per_km = 2.0 * self.route_factor * self.fibre_us_per_km / 1000.0;
+        if per_km <= 0.0 {
+            return f64::INFINITY;
+        }
+        ((rtt_ms - self.overhead_ms) / per_km).max(0.0)
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SpatialError {
+    #[error("PROJ could not build the projection {definition}: {message}")]
+    Projection { definition: String, message: String },
+    #[error("PROJ could not transform a point: {0}")]
+    Transform(String),
+}
+
+/// A closed ring of (lon, lat) degrees, counter-clockwise, covering the points
+/// within `radius_km` (geodesic) of the centre, with `vertices` vertices.
+pub fn geodesic_circle(
+    lat: f64,
+    lon: f64,
+    radius_km: f64,
+    vertices: usize,
+) -> Result<Vec<[f64; 2]>, SpatialError> {
+    let definition = format!("+proj=aeqd +lat_0={lat} +lon_0={lon} +datum=WGS84 +units=m +no_defs");
+    let aeqd = Proj::new(&definition).map_err(|e| SpatialError::Projection {
+        definition: definition.clone(),
+        message: e.to_string(),
+    })?;
+    let r = radius_km * 1000.0;
+    let mut ring = Vec::with_capacity(vertices + 1);
+    for i in 0..vertices {
+        // Increasing angle from east through north: counter-clockwise, as RFC 7946 wants.
+        let theta = 2.0 * std::f64::consts::PI * i as f64 / vertices as f64;
+        let (x, y) = (r * theta.cos(), r * theta.sin());
+        let (lam, phi) = aeqd
+            .project((x, y), true)
+            .map_err(|e| SpatialError::Transform(e.to_string()))?;
+        ring.push([round6(lam.to_degrees()), round6(phi.to_degrees())]);
+    }
+    ring.push(ring[0]);
+    Ok(ring)
+}
+
+/// Rounds degrees to 1e-6 (about 0.1 m), so that output is stable and small.
+pub fn round6(x: f64) -> f64 {
+    (x * 1e6).round() / 1e6
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rtt_and_radius_are_inverse() {
+        let m = LatencyModel {
+            fibre_us_per_km: 4.9,
+            route_factor: 1.5,
+            overhead_ms: 2.0,
+        };
+        // Beijing–Zhongwei 1008 km: facts sheet RTT f1.5 = 14.8 ms, plus 2 ms overhead.
+        assert!((m.rtt_ms(1008.0) - 16.818).abs() < 1e-3);
+        assert!((m.radius_km(m.rtt_ms(1234.0)) - 1234.0).abs() < 1e-9);
+    }
+
+    #[test]
+    fn circle_vertices_are_at_the_geodesic_radius() {
+        let ring = geodesic_circle(37.5, 105.197, 1000.0, 72).unwrap();
+        assert_eq!(ring.len(), 73);
+        assert_eq!(ring[0], ring[72]);
+        for v in &ring {
+            let d = geodesic_km(37.5, 105.197, v[1], v[0]);
+            assert!((d - 1000.0).abs() < 0.01, "vertex at {d} km");
+        }
+        // Counter-clockwise: positive shoelace area.
+        let area: f64 = ring
+            .windows(2)
+            .map(|w| w[0][0] * w[1][1] - w[1][0] * w[0][1])
+            .sum();
+        assert!(area > 0.0);
+    }
+}

@@ -1,0 +1,160 @@
+//! Shared test helpers: small instances built in code, and copies of the
+//! default data that a test may break on purpose.
+#![allow(dead_code)]
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use dcsite::domain::*;
+
+pub fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// Copies data/ and models/baseline.toml into a fresh folder; returns it and the scenario path.
+pub fn scratch_copy() -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    std::fs::create_dir_all(&data).unwrap();
+    for e in std::fs::read_dir(root().join("data")).unwrap() {
+        let e = e.unwrap();
+        if e.path().extension().is_some_and(|x| x == "csv") {
+            std::fs::copy(e.path(), data.join(e.file_name())).unwrap();
+        }
+    }
+    let models = dir.path().join("models");
+    std::fs::create_dir_all(&models).unwrap();
+    let sc = models.join("baseline.toml");
+    std::fs::copy(root().join("models/baseline.toml"), &sc).unwrap();
+    (dir, sc)
+}
+
+/// Replaces `from` by `to` (first occurrence) in a file; panics if absent.
+pub fn edit(path: &Path, from: &str, to: &str) {
+    let s = std::fs::read_to_string(path).unwrap();
+    assert!(s.contains(from), "{from:?} not in {}", path.display());
+    std::fs::write(path, s.replacen(from, to, 1)).unwrap();
+}
+
+/// A region with ample quotas.
+pub fn region(id: &str, tier: Tier) -> Region {
+    Region {
+        id: id.into(),
+        name_en: id.into(),
+        name_zh: id.into(),
+        tier,
+        power_quota_mw: 1e6,
+        energy_quota_tce: 1e12,
+        pue_cap: 2.0,
+        green_share: 0.0,
+    }
+}
+
+pub fn site(id: &str, region: &str, province: &str, lat: f64, lon: f64) -> Site {
+    Site {
+        id: id.into(),
+        name_en: id.into(),
+        name_zh: id.into(),
+        region_id: region.into(),
+        province: province.into(),
+        lat,
+        lon,
+        mean_temp_c: 0.0,
+        max_it_mw: 1.0,
+        fixed_cost_cny: 0.0,
+        grid_lead_months: 0.0,
+        status: SiteStatus::Candidate,
+    }
+}
+
+pub fn price(province: &str, p: f64) -> PriceZone {
+    PriceZone {
+        province: province.into(),
+        price_cny_per_kwh: p,
+        low: p,
+        high: p,
+    }
+}
+
+/// One card per server, 1 kW per server, free hardware.
+pub fn accel(id: &str, origin: Origin) -> Accelerator {
+    Accelerator {
+        id: id.into(),
+        name: id.into(),
+        origin,
+        cards_per_server: 1,
+        server_kw: 1.0,
+        rack_kw: 10.0,
+        price_cny_per_card: 0.0,
+        server_cost_cny: 0.0,
+        levy_share: 0.0,
+        perf_h200_eq: 1.0,
+    }
+}
+
+/// PUE exactly 1 everywhere, free to build and run.
+pub fn cooling(id: &str) -> Cooling {
+    Cooling {
+        id: id.into(),
+        name: id.into(),
+        pue_base: 1.0,
+        pue_per_deg_c: 0.0,
+        ref_temp_c: 0.0,
+        capex_cny_per_mw_it: 0.0,
+        lead_months: 0.0,
+        max_rack_kw: 100.0,
+        wue_l_per_kwh: 0.0,
+        opex_cny_per_mw_it_year: 0.0,
+    }
+}
+
+/// One year, no discounting, full utilisation: AF = 1/(1+0) ... = 1 with rate 0.
+pub fn params() -> Params {
+    Params {
+        horizon_years: 1,
+        discount_rate: 0.0,
+        utilisation: 1.0,
+        inference_share: 0.0,
+        mega_cards: 0.0,
+        mega_count: 0,
+        mega_accelerators: vec!["h200".into()],
+        min_site_cards: 0.0,
+        domestic_share: 0.0,
+        domestic_share_basis: ShareBasis::Cards,
+        deadline_months: 12.0,
+        fibre_us_per_km: 4.9,
+        route_factor: 1.5,
+        overhead_ms: 2.0,
+        tce_per_mwh: 0.1229,
+        network_cny_per_card_ms_year: 0.0,
+    }
+}
+
+/// Two sites in one region, one accelerator "h200" with an exact target of `cards`.
+pub fn two_sites(cards: f64, price_a: f64, price_b: f64) -> Instance {
+    let mut targets = BTreeMap::new();
+    targets.insert(
+        "h200".to_string(),
+        Target {
+            min: cards,
+            max: Some(cards),
+        },
+    );
+    Instance {
+        name: "two_sites".into(),
+        regions: vec![region("r", Tier::Core)],
+        sites: vec![
+            site("a", "r", "pa", 30.0, 110.0),
+            site("b", "r", "pb", 31.0, 111.0),
+        ],
+        prices: vec![price("pa", price_a), price("pb", price_b)],
+        accelerators: vec![accel("h200", Origin::Imported)],
+        cooling: vec![cooling("liquid")],
+        subsidies: vec![],
+        demand: vec![],
+        params: params(),
+        targets,
+        region_bounds: BTreeMap::new(),
+        tier_bounds: BTreeMap::new(),
+    }
+}

@@ -1,0 +1,296 @@
+//! Hand-checkable models with exact optima. Every instance has one-year
+//! horizon, no discounting, full utilisation, 1-kW one-card servers and free
+//! hardware, so the objective is cards × 8760 h × PUE × price (CNY) plus
+//! whatever the test adds.
+
+mod common;
+
+use common::*;
+use dcsite::domain::*;
+use dcsite::milp::Prepared;
+use dcsite::solve::{solve, Plan, SolveError, SolveOptions, Status};
+
+fn run(inst: Instance) -> (Prepared, Plan) {
+    let p = Prepared::new(inst);
+    let plan = solve(&p, &SolveOptions::default()).expect("solves");
+    assert_eq!(plan.status, Status::Optimal);
+    (p, plan)
+}
+
+fn cards_at(p: &Prepared, plan: &Plan, site: &str) -> u64 {
+    let s = p.inst.sites.iter().position(|x| x.id == site).unwrap();
+    plan.sites[s].cards.iter().sum()
+}
+
+fn close(a: f64, b: f64) {
+    assert!((a - b).abs() <= 1e-6 * (1.0 + b.abs()), "{a} != {b}");
+}
+
+#[test]
+fn cheapest_site_wins() {
+    let (p, plan) = run(two_sites(100.0, 0.5, 0.3));
+    close(plan.objective_cny, 100.0 * 8760.0 * 0.3);
+    assert_eq!(cards_at(&p, &plan, "b"), 100);
+    assert_eq!(cards_at(&p, &plan, "a"), 0);
+    assert!(plan.sites[1].built && !plan.sites[0].built);
+}
+
+fn one_site_two_coolings() -> Instance {
+    let mut inst = two_sites(100.0, 0.5, 0.5);
+    inst.sites.truncate(1);
+    let mut air = cooling("air");
+    air.pue_base = 1.3;
+    let mut liquid = cooling("liquid");
+    liquid.pue_base = 1.1;
+    liquid.capex_cny_per_mw_it = 1_000_000.0; // 1,000 CNY per 1-kW server
+    inst.cooling = vec![air, liquid];
+    inst
+}
+
+#[test]
+fn pue_cap_removes_an_option() {
+    // Without a binding cap, air is cheaper: 100 × 8760 × 1.3 × 0.5.
+    let (p, plan) = run(one_site_two_coolings());
+    close(plan.objective_cny, 569_400.0);
+    assert_eq!(plan.sites[0].cooling, Some(0));
+    let _ = p;
+    // With a 1.25 cap air is not allowed: 100 × 1000 + 100 × 8760 × 1.1 × 0.5.
+    let mut inst = one_site_two_coolings();
+    inst.regions[0].pue_cap = 1.25;
+    let (p, plan) = run(inst);
+    close(plan.objective_cny, 581_800.0);
+    assert_eq!(plan.sites[0].cooling, Some(1));
+    assert!(p.option_reasons[0][0]
+        .1
+        .contains("PUE 1.300 above the r cap 1.25"));
+}
+
+#[test]
+fn rack_density_limit_removes_an_option() {
+    let mut inst = one_site_two_coolings();
+    inst.cooling[0].max_rack_kw = 25.0;
+    inst.accelerators[0].rack_kw = 40.0;
+    let (p, plan) = run(inst);
+    close(plan.objective_cny, 581_800.0);
+    assert_eq!(plan.sites[0].cooling, Some(1));
+    assert!(p.option_reasons[0][0].1.contains("racks up to 25 kW"));
+}
+
+#[test]
+fn lead_time_past_the_deadline_removes_an_option() {
+    let mut inst = one_site_two_coolings();
+    inst.cooling[0].lead_months = 14.0;
+    let (p, plan) = run(inst);
+    close(plan.objective_cny, 581_800.0);
+    assert!(p.option_reasons[0][0]
+        .1
+        .contains("past the 12-month deadline"));
+}
+
+#[test]
+fn a_site_that_can_never_be_built_says_why() {
+    let mut inst = two_sites(100.0, 0.5, 0.3);
+    inst.sites[1].status = SiteStatus::Excluded;
+    let (p, plan) = run(inst);
+    close(plan.objective_cny, 100.0 * 8760.0 * 0.5);
+    assert_eq!(
+        plan.sites[1].not_built_reason.as_deref(),
+        Some("excluded in the sites table")
+    );
+    assert_eq!(cards_at(&p, &plan, "a"), 100);
+}
+
+#[test]
+fn latency_budget_removes_a_pair() {
+    let mut inst = two_sites(100.0, 0.5, 0.3);
+    // b is ~1,000 km away: RTT 2 × 1000 × 1.5 × 4.9 µs + 2 ms ≈ 16.7 ms > 10 ms.
+    inst.sites[1].lat = 39.0;
+    inst.demand = vec![DemandNode {
+        id: "city".into(),
+        name_en: "City".into(),
+        name_zh: "城".into(),
+        lat: 30.0,
+        lon: 110.0,
+        weight: 1.0,
+        cards: Some(50.0),
+        max_rtt_ms: 10.0,
+    }];
+    let (p, plan) = run(inst);
+    assert_eq!(p.pairs.len(), 1);
+    assert_eq!(p.pairs[0].site, 0);
+    close(
+        plan.objective_cny,
+        50.0 * 8760.0 * 0.5 + 50.0 * 8760.0 * 0.3,
+    );
+    assert_eq!(cards_at(&p, &plan, "a"), 50);
+    assert_eq!(plan.flows.len(), 1);
+    close(plan.flows[0].cards_h200_eq, 50.0);
+}
+
+#[test]
+fn a_region_power_quota_splits_capacity() {
+    let mut inst = two_sites(100.0, 0.5, 0.3);
+    inst.regions.push(region("r2", Tier::Frontier));
+    inst.regions[1].power_quota_mw = 0.06; // 60 one-kW servers at PUE 1
+    inst.sites[1].region_id = "r2".into();
+    let (p, plan) = run(inst);
+    assert_eq!(cards_at(&p, &plan, "b"), 60);
+    assert_eq!(cards_at(&p, &plan, "a"), 40);
+    close(
+        plan.objective_cny,
+        40.0 * 8760.0 * 0.5 + 60.0 * 8760.0 * 0.3,
+    );
+    assert!(plan
+        .binding_constraints
+        .contains(&"region-power-quota-r2".to_string()));
+}
+
+#[test]
+fn an_energy_quota_binds_net_of_green_power() {
+    let mut inst = two_sites(100.0, 0.5, 0.3);
+    inst.regions.push(region("r2", Tier::Frontier));
+    inst.sites[1].region_id = "r2".into();
+    // One server: 8.76 MWh × 0.1229 tce/MWh × (1 − 0.5) = 0.538302 tce. Allow 70 servers.
+    inst.regions[1].green_share = 0.5;
+    inst.regions[1].energy_quota_tce = 70.0 * 8.76 * 0.1229 * 0.5;
+    let (p, plan) = run(inst);
+    assert_eq!(cards_at(&p, &plan, "b"), 70);
+    assert!(plan
+        .binding_constraints
+        .contains(&"region-energy-quota-r2".to_string()));
+}
+
+#[test]
+fn a_capped_subsidy_stops_paying_at_its_cap() {
+    let mut inst = two_sites(100.0, 0.41, 0.40);
+    inst.subsidies = vec![Subsidy {
+        programme_id: "grant".into(),
+        region_id: None,
+        site_id: Some("a".into()),
+        kind: SubsidyKind::PerCardCny,
+        value: 1000.0,
+        cap_cny: Some(30_000.0),
+        applies_to: AppliesTo::All,
+    }];
+    let (p, plan) = run(inst);
+    // 30 cards at a exhaust the cap; each further card at a would cost 87.6 CNY more.
+    assert_eq!(cards_at(&p, &plan, "a"), 30);
+    close(plan.subsidies[0].amount_cny, 30_000.0);
+    close(
+        plan.objective_cny,
+        30.0 * 8760.0 * 0.41 + 70.0 * 8760.0 * 0.40 - 30_000.0,
+    );
+    assert!(plan
+        .binding_constraints
+        .contains(&"subsidy-cap-grant".to_string()));
+}
+
+#[test]
+fn a_domestic_only_subsidy_does_not_pay_for_h200() {
+    let mut inst = two_sites(100.0, 0.41, 0.40);
+    inst.subsidies = vec![Subsidy {
+        programme_id: "dom".into(),
+        region_id: Some("r".into()),
+        site_id: None,
+        kind: SubsidyKind::ElectricityShare,
+        value: 0.5,
+        cap_cny: None,
+        applies_to: AppliesTo::Domestic,
+    }];
+    let (p, plan) = run(inst);
+    close(plan.subsidies[0].amount_cny, 0.0);
+    close(plan.objective_cny, 100.0 * 8760.0 * 0.40);
+    assert_eq!(cards_at(&p, &plan, "b"), 100);
+}
+
+#[test]
+fn an_electricity_share_subsidy_pays_for_domestic_cards() {
+    let mut inst = two_sites(0.0, 0.5, 0.5);
+    inst.targets.clear();
+    inst.targets.insert(
+        "dom".into(),
+        Target {
+            min: 100.0,
+            max: Some(100.0),
+        },
+    );
+    inst.accelerators = vec![accel("dom", Origin::Domestic)];
+    inst.subsidies = vec![Subsidy {
+        programme_id: "west".into(),
+        region_id: None,
+        site_id: Some("a".into()),
+        kind: SubsidyKind::ElectricityShare,
+        value: 0.5,
+        cap_cny: None,
+        applies_to: AppliesTo::Domestic,
+    }];
+    let (p, plan) = run(inst);
+    assert_eq!(cards_at(&p, &plan, "a"), 100);
+    close(plan.subsidies[0].amount_cny, 100.0 * 8760.0 * 0.5 * 0.5);
+    close(plan.objective_cny, 100.0 * 8760.0 * 0.5 * 0.5);
+}
+
+#[test]
+fn the_dual_track_share_forces_domestic_cards() {
+    let mut inst = two_sites(80.0, 0.5, 0.3);
+    let mut dom = accel("ascend", Origin::Domestic);
+    dom.price_cny_per_card = 1000.0;
+    inst.accelerators.push(dom);
+    inst.params.domestic_share = 0.2;
+    let (_, plan) = run(inst);
+    // 80 H200 need 20 domestic cards (20 / 100 = 20 %), all at the cheap site b.
+    assert_eq!(plan.cards_of(1), 20);
+    close(plan.objective_cny, 100.0 * 8760.0 * 0.3 + 20.0 * 1000.0);
+    assert!(plan
+        .binding_constraints
+        .contains(&"dual-track-domestic-share".to_string()));
+}
+
+#[test]
+fn a_mega_cluster_needs_one_big_enough_site() {
+    let mut inst = two_sites(100.0, 0.5, 0.3);
+    inst.sites[1].max_it_mw = 0.07; // b holds 70 servers
+    inst.params.mega_cards = 80.0;
+    inst.params.mega_count = 1;
+    let (p, plan) = run(inst);
+    assert_eq!(cards_at(&p, &plan, "a"), 80);
+    assert_eq!(cards_at(&p, &plan, "b"), 20);
+    assert!(plan.sites[0].mega_cluster && !plan.sites[1].mega_cluster);
+    close(
+        plan.objective_cny,
+        80.0 * 8760.0 * 0.5 + 20.0 * 8760.0 * 0.3,
+    );
+}
+
+#[test]
+fn a_fixed_cost_and_minimum_size_concentrate_capacity() {
+    let mut inst = two_sites(100.0, 0.5, 0.3);
+    inst.sites[1].max_it_mw = 0.07;
+    inst.sites[1].fixed_cost_cny = 1_000_000.0;
+    // b would save 0.2 × 8760 = 1,752 CNY per card, 122,640 for 70 cards: less than its fixed cost.
+    let (p, plan) = run(inst);
+    assert_eq!(cards_at(&p, &plan, "a"), 100);
+    close(plan.objective_cny, 100.0 * 8760.0 * 0.5);
+}
+
+#[test]
+fn an_impossible_quota_is_infeasible_with_the_numbers() {
+    let mut inst = two_sites(100.0, 0.5, 0.3);
+    inst.regions[0].power_quota_mw = 0.05;
+    let p = Prepared::new(inst);
+    match solve(&p, &SolveOptions::default()) {
+        Err(SolveError::Infeasible { reasons }) => {
+            let all = reasons.join("\n");
+            assert!(all.contains("region-power-quota"), "{all}");
+            assert!(
+                all.contains("h200 target 100 cards need 0.10 MW of IT"),
+                "{all}"
+            );
+            assert!(all.contains("allow 0.05 MW of IT"), "{all}");
+        }
+        other => panic!(
+            "expected infeasible, got {:?}",
+            other.map(|p| p.objective_cny)
+        ),
+    }
+}
