@@ -109,9 +109,10 @@ pub fn cap_to_prepared(
     let mut targets = BTreeMap::new();
     targets.insert(
         "unit".to_string(),
+        // At least the total demand: rounding a site's servers up costs nothing here.
         Target {
             min: total,
-            max: Some(total),
+            max: None,
         },
     );
     let inst = Instance {

@@ -194,13 +194,17 @@ pub fn load_scenario(path: &Path) -> Result<Scenario, Problems> {
         Ok(s) => s,
         Err(e) => {
             let msg = e.to_string();
-            let msg = msg.trim();
+            let msg: Vec<&str> = msg
+                .lines()
+                .map(str::trim)
+                .filter(|l| !l.is_empty())
+                .collect();
             problems.push(Problem::new(
                 path,
                 None,
                 None,
                 "a scenario with [tables] naming all seven tables and only known keys",
-                msg.lines().last().unwrap_or(msg).to_string(),
+                msg.join(" "),
             ));
             return Err(problems);
         }

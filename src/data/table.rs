@@ -97,6 +97,16 @@ pub fn read_table(path: &Path, spec: &'static Table, problems: &mut Problems) ->
         ));
         return None;
     }
+    if let Some((line, found, expected)) = ragged_row(&bytes) {
+        problems.push(Problem::new(
+            path,
+            Some(line),
+            None,
+            format!("{expected} fields, as many as the header has"),
+            format!("{found} fields"),
+        ));
+        return None;
+    }
     // Every cell is read as text (no inference) so that a bad cell is reported
     // with its row and column instead of failing the whole read.
     let df = CsvReadOptions::default()
@@ -189,6 +199,51 @@ pub fn read_table(path: &Path, spec: &'static Table, problems: &mut Problems) ->
         check_unique(&table, key, problems);
     }
     Some(table)
+}
+
+/// The first record whose number of fields differs from the header's, as
+/// (1-based line, fields found, fields expected). Quotes may hold commas and
+/// line breaks.
+fn ragged_row(bytes: &[u8]) -> Option<(usize, usize, usize)> {
+    let mut header = None;
+    let mut fields = 1;
+    let mut in_quotes = false;
+    let mut line = 1;
+    let mut record_line = 1;
+    let mut empty = true;
+    let mut i = 0;
+    while i <= bytes.len() {
+        let b = bytes.get(i).copied();
+        match b {
+            Some(b'"') => {
+                in_quotes = !in_quotes;
+                empty = false;
+            }
+            Some(b',') if !in_quotes => {
+                fields += 1;
+                empty = false;
+            }
+            Some(b'\n') | None if !in_quotes => {
+                if !empty {
+                    match header {
+                        None => header = Some(fields),
+                        Some(h) if h != fields => return Some((record_line, fields, h)),
+                        _ => {}
+                    }
+                }
+                fields = 1;
+                empty = true;
+                line += 1;
+                record_line = line;
+            }
+            Some(b'\n') => line += 1,
+            Some(b'\r') => {}
+            Some(_) => empty = false,
+            None => {}
+        }
+        i += 1;
+    }
+    None
 }
 
 fn first_line(s: &str) -> String {
