@@ -294,3 +294,40 @@ fn an_impossible_quota_is_infeasible_with_the_numbers() {
         ),
     }
 }
+
+#[test]
+fn a_binding_quota_has_the_shadow_price_of_its_finite_difference() {
+    let make = |quota_mw: f64| {
+        let mut inst = two_sites(100.0, 0.5, 0.3);
+        inst.regions.push(region("r2", Tier::Frontier));
+        inst.regions[1].power_quota_mw = quota_mw;
+        inst.sites[1].region_id = "r2".into();
+        inst
+    };
+    let (_, plan) = run(make(0.06));
+    let price = plan
+        .shadow_prices
+        .iter()
+        .find(|s| s.constraint == "region-power-quota-r2")
+        .expect("a shadow price for the quota");
+    assert_eq!(price.unit, "MW");
+    // One more kW moves one server from a (0.5 CNY/kWh) to b (0.3): saves 0.2 × 8760 CNY.
+    let (_, plan_plus) = run(make(0.061));
+    let finite_difference = (plan_plus.objective_cny - plan.objective_cny) / 0.001;
+    close(finite_difference, -1_752_000.0);
+    close(price.cny_per_unit, finite_difference);
+    // A slack quota is worth nothing.
+    let free = plan
+        .shadow_prices
+        .iter()
+        .find(|s| s.constraint == "region-power-quota-r")
+        .unwrap();
+    close(free.cny_per_unit, 0.0);
+    // One more H200 card costs one more server at a: 8760 × 0.5.
+    let target = plan
+        .shadow_prices
+        .iter()
+        .find(|s| s.constraint == "target-h200")
+        .unwrap();
+    close(target.cny_per_unit, 4380.0);
+}

@@ -74,6 +74,11 @@ pub fn summary_json(p: &Prepared, plan: &Plan, scenario_path: &str) -> String {
         "annuity_factor": r(p.annuity_factor, 6),
         "subsidies": subsidies,
         "binding_constraints": plan.binding_constraints,
+        "shadow_prices": plan.shadow_prices.iter().map(|sp| json!({
+            "constraint": sp.constraint,
+            "cny_per_unit": r(sp.cny_per_unit, 2),
+            "unit": sp.unit,
+        })).collect::<Vec<_>>(),
     });
     let mut s = serde_json::to_string_pretty(&v).expect("summary serialises");
     s.push('\n');
@@ -91,6 +96,14 @@ pub fn regions_table(p: &Prepared, plan: &Plan) -> PolarsResult<String> {
     let mut rows: Vec<&Totals> = Vec::new();
     let mut quota_mw: Vec<Option<f64>> = Vec::new();
     let mut quota_tce: Vec<Option<f64>> = Vec::new();
+    let mut shadow_mw: Vec<Option<f64>> = Vec::new();
+    let mut shadow_tce: Vec<Option<f64>> = Vec::new();
+    let shadow = |name: String| {
+        plan.shadow_prices
+            .iter()
+            .find(|s| s.constraint == name)
+            .map(|s| r(s.cny_per_unit, 2))
+    };
     for (i, region) in inst.regions.iter().enumerate() {
         level.push("region");
         id.push(region.id.clone());
@@ -99,6 +112,8 @@ pub fn regions_table(p: &Prepared, plan: &Plan) -> PolarsResult<String> {
         rows.push(&by_region[i]);
         quota_mw.push(Some(region.power_quota_mw));
         quota_tce.push(Some(region.energy_quota_tce));
+        shadow_mw.push(shadow(format!("region-power-quota-{}", region.id)));
+        shadow_tce.push(shadow(format!("region-energy-quota-{}", region.id)));
     }
     for (t, tot) in &by_tier {
         level.push("tier");
@@ -108,6 +123,8 @@ pub fn regions_table(p: &Prepared, plan: &Plan) -> PolarsResult<String> {
         rows.push(tot);
         quota_mw.push(None);
         quota_tce.push(None);
+        shadow_mw.push(None);
+        shadow_tce.push(None);
     }
     let mut cols: Vec<Column> = vec![
         Column::new("level".into(), level),
@@ -145,6 +162,14 @@ pub fn regions_table(p: &Prepared, plan: &Plan) -> PolarsResult<String> {
         rows.iter().map(|t| r(t.annual_tce, 1)).collect::<Vec<_>>(),
     ));
     cols.push(Column::new("energy_quota_tce".into(), quota_tce));
+    cols.push(Column::new(
+        "power_quota_shadow_cny_per_mw".into(),
+        shadow_mw,
+    ));
+    cols.push(Column::new(
+        "energy_quota_shadow_cny_per_tce".into(),
+        shadow_tce,
+    ));
     cols.push(Column::new(
         "annual_gwh".into(),
         rows.iter().map(|t| r(t.annual_gwh, 3)).collect::<Vec<_>>(),

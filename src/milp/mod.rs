@@ -75,6 +75,9 @@ pub enum Integrality {
     Full,
     /// Server counts continuous: a relaxation whose optimum bounds the full model from below.
     ContinuousServers,
+    /// Every variable continuous (binaries in [0, 1]): the LP whose duals are shadow prices
+    /// once the binaries are fixed.
+    Lp,
 }
 
 struct Builder<'a> {
@@ -93,6 +96,14 @@ impl Builder<'_> {
         self.column.insert(v, self.integer.len());
         self.integer.push(integer);
         v
+    }
+    /// A yes/no decision: binary, or in [0, 1] for the LP.
+    fn binary(&mut self) -> Variable {
+        if self.integrality == Integrality::Lp {
+            self.add(variable().min(0).max(1), false)
+        } else {
+            self.add(variable().binary(), true)
+        }
     }
     fn row(&mut self, name: String, family: &'static str, lhs: Expression, sense: Sense, rhs: f64) {
         self.rows.push(Row {
@@ -185,7 +196,7 @@ pub fn build(p: &Prepared, integrality: Integrality) -> Model {
 fn define_variables(b: &mut Builder) {
     let p = b.p;
     for o in 0..p.options.len() {
-        let open = b.add(variable().binary(), true);
+        let open = b.binary();
         b.vars.open.push(open);
         let opt = &p.options[o];
         let servers: Vec<Variable> = opt
@@ -196,7 +207,9 @@ fn define_variables(b: &mut Builder) {
             .into_iter()
             .map(|ub| match b.integrality {
                 Integrality::Full => b.add(variable().integer().min(0).max(ub), true),
-                Integrality::ContinuousServers => b.add(variable().min(0).max(ub), false),
+                Integrality::ContinuousServers | Integrality::Lp => {
+                    b.add(variable().min(0).max(ub), false)
+                }
             })
             .collect();
         b.vars.servers.push(servers);
@@ -217,11 +230,7 @@ fn define_variables(b: &mut Builder) {
                             .contains(&p.inst.accelerators[a].id)
                     })
             });
-        let v = if hosts {
-            Some(b.add(variable().binary(), true))
-        } else {
-            None
-        };
+        let v = if hosts { Some(b.binary()) } else { None };
         b.vars.mega.push(v);
     }
     for j in &p.inst.subsidies {

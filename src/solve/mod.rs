@@ -2,6 +2,7 @@
 //! plan, finding binding constraints and explaining infeasibility.
 
 pub mod plan;
+pub mod shadow;
 
 use std::collections::HashMap;
 use std::time::Instant;
@@ -12,6 +13,7 @@ use good_lp::{Solution, SolutionStatus, SolverModel, Variable};
 
 use crate::milp::{self, Integrality, Model, Prepared, Sense};
 pub use plan::{Flow, Plan, SitePlan, SubsidyPaid};
+pub use shadow::{shadow_prices, ShadowPrice};
 
 /// Solver settings.
 #[derive(Debug, Clone, PartialEq)]
@@ -93,6 +95,8 @@ pub struct RawSolution {
     /// Best proven lower bound on the objective.
     pub dual_bound: f64,
     pub seconds: f64,
+    /// Row duals in row order (LPs only; empty for a MIP).
+    pub row_duals: Vec<f64>,
 }
 
 impl RawSolution {
@@ -187,6 +191,11 @@ pub fn run_highs(
     }
     let sol = solved.get_solution();
     let cols = sol.columns().to_vec();
+    let row_duals = if integer.iter().any(|&i| i) {
+        Vec::new()
+    } else {
+        sol.dual_rows().to_vec()
+    };
     debug_assert_eq!(cols.len(), n_columns);
     let is_mip = integer.iter().any(|&i| i);
     let dual_bound = if is_mip {
@@ -208,6 +217,7 @@ pub fn run_highs(
             objective: objective_value,
             dual_bound,
             seconds,
+            row_duals,
         },
         ModelParts {
             column,
@@ -319,6 +329,7 @@ pub fn solve(p: &Prepared, opts: &SolveOptions) -> Result<Plan, SolveError> {
     plan.binding_constraints = binding;
     plan.build_seconds = build_seconds;
     plan.model_size = (n_cols, n_int, n_rows);
+    plan.shadow_prices = shadow_prices(p, &plan, opts)?;
     Ok(plan)
 }
 

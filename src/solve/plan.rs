@@ -70,6 +70,8 @@ pub struct Plan {
     pub flows: Vec<Flow>,
     pub subsidies: Vec<SubsidyPaid>,
     pub binding_constraints: Vec<String>,
+    /// Marginal values from the LP with the binary decisions fixed.
+    pub shadow_prices: Vec<super::ShadowPrice>,
 }
 
 impl Plan {
@@ -151,6 +153,15 @@ pub(super) fn read_back(
         if values.value(parts.vars.open[o]) < 0.5 {
             continue;
         }
+        // An option opened without servers (possible when opening is free) is not a site.
+        let any = opt
+            .accels
+            .iter()
+            .enumerate()
+            .any(|(i, _)| values.value(parts.vars.servers[o][i]).round() > 0.0);
+        if !any && !inst.sites[opt.site].status.must_open() {
+            continue;
+        }
         let sp = &mut sites[opt.site];
         sp.built = true;
         sp.cooling = Some(opt.cooling);
@@ -207,6 +218,7 @@ pub(super) fn read_back(
         flows,
         subsidies,
         binding_constraints: Vec::new(),
+        shadow_prices: Vec::new(),
     }
 }
 
