@@ -279,7 +279,7 @@ fn an_impossible_quota_is_infeasible_with_the_numbers() {
     inst.regions[0].power_quota_mw = 0.05;
     let p = Prepared::new(inst);
     match solve(&p, &SolveOptions::default()) {
-        Err(SolveError::Infeasible { reasons }) => {
+        Err(SolveError::Infeasible { reasons, .. }) => {
             let all = reasons.join("\n");
             assert!(all.contains("region-power-quota"), "{all}");
             assert!(
@@ -330,4 +330,28 @@ fn a_binding_quota_has_the_shadow_price_of_its_finite_difference() {
         .find(|s| s.constraint == "target-h200")
         .unwrap();
     close(target.cny_per_unit, 4380.0);
+}
+
+#[test]
+fn an_infeasible_scenario_reports_the_amount_that_would_fix_it() {
+    // 100 one-kW servers at PUE 1 need 0.1 MW; the region allows 0.09 MW.
+    let mut inst = two_sites(100.0, 0.5, 0.3);
+    inst.regions[0].power_quota_mw = 0.09;
+    let p = Prepared::new(inst);
+    match solve(&p, &SolveOptions::default()) {
+        Err(SolveError::Infeasible { relaxations, .. }) => {
+            assert!(
+                relaxations.contains(&"raise the r power quota by 0.010 MW".to_string()),
+                "{relaxations:?}"
+            );
+            assert!(
+                relaxations.contains(&"lower the h200 target by 10.0 cards".to_string()),
+                "{relaxations:?}"
+            );
+        }
+        other => panic!(
+            "expected infeasible, got {:?}",
+            other.map(|p| p.objective_cny)
+        ),
+    }
 }

@@ -1,6 +1,7 @@
 //! Solving with HiGHS (through good_lp), reading the solution back into a
 //! plan, finding binding constraints and explaining infeasibility.
 
+pub mod elastic;
 pub mod plan;
 pub mod shadow;
 
@@ -59,9 +60,13 @@ impl Status {
 
 #[derive(Debug, thiserror::Error)]
 pub enum SolveError {
-    /// No plan satisfies every constraint; the strings explain why in the planner's words.
-    #[error("the scenario is infeasible:\n  {}", .reasons.join("\n  "))]
-    Infeasible { reasons: Vec<String> },
+    /// No plan satisfies every constraint; `reasons` explain why in the planner's
+    /// words and `relaxations` list the smallest changes that would make it feasible.
+    #[error("{}", infeasible_text(.reasons, .relaxations))]
+    Infeasible {
+        reasons: Vec<String>,
+        relaxations: Vec<String>,
+    },
     #[error("a limit stopped the solver before it found any feasible plan ({0})")]
     NoSolution(String),
     #[error("the model is unbounded (a cost or subsidy coefficient has the wrong sign)")]
@@ -70,6 +75,17 @@ pub enum SolveError {
     Option(String),
     #[error("HiGHS failed: {0}")]
     Solver(String),
+}
+
+fn infeasible_text(reasons: &[String], relaxations: &[String]) -> String {
+    let mut s = format!("the scenario is infeasible:\n  {}", reasons.join("\n  "));
+    if !relaxations.is_empty() {
+        s.push_str(&format!(
+            "\nany one of these would make it feasible (smallest change in each family):\n  {}",
+            relaxations.join(", or\n  ")
+        ));
+    }
+    s
 }
 
 /// Primal values by column, usable wherever good_lp wants a [`Solution`].
@@ -170,7 +186,10 @@ pub fn run_highs(
     let status = match solved.status() {
         HighsModelStatus::Optimal => Status::Optimal,
         HighsModelStatus::Infeasible | HighsModelStatus::UnboundedOrInfeasible => {
-            return Err(SolveError::Infeasible { reasons: vec![] })
+            return Err(SolveError::Infeasible {
+                reasons: vec![],
+                relaxations: vec![],
+            })
         }
         HighsModelStatus::Unbounded => return Err(SolveError::Unbounded),
         HighsModelStatus::ReachedTimeLimit
@@ -256,6 +275,7 @@ pub fn solve(p: &Prepared, opts: &SolveOptions) -> Result<Plan, SolveError> {
     let build_seconds = t0.elapsed().as_secs_f64();
     let infeasible = || SolveError::Infeasible {
         reasons: diagnose(p),
+        relaxations: elastic::relaxation_lines(&elastic::relaxations(p, opts)),
     };
     let (raw1, parts1) = match run_highs(relaxed, opts, &[]) {
         Err(SolveError::Infeasible { .. }) => return Err(infeasible()),
