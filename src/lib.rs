@@ -10,9 +10,11 @@
 //! `facility`; energy quotas are tonnes of standard coal equivalent (tce).
 
 pub mod bench;
+pub mod compare;
 pub mod data;
 pub mod domain;
 pub mod export;
 pub mod milp;
+pub mod report;
 pub mod solve;
 pub mod spatial;

@@ -1,5 +1,9 @@
 //! Command-line arguments (clap), one file per subcommand.
 
+mod breakeven;
+mod compare;
+mod progress;
+mod report;
 mod solve;
 mod validate;
 
@@ -30,18 +34,33 @@ pub enum Command {
     },
     /// Solve a scenario and write GeoJSON, summary.json and regions.csv.
     Solve(solve::SolveArgs),
+    /// Solve several scenarios and compare them region by region.
+    Compare(compare::CompareArgs),
+    /// Find the smallest subsidy level at which a region hosts a number of cards.
+    Breakeven(breakeven::BreakevenArgs),
     /// Print the documentation of every input table (Markdown), from the schemas.
     Schema,
+    /// Write one self-contained HTML report (map, tables, comparison chart) of an output folder.
+    Report {
+        /// Output folder of `dcsite solve` (or of a comparison)
+        dir: PathBuf,
+        /// HTML file to write (default <DIR>/report.html)
+        #[arg(short = 'o', long)]
+        output: Option<PathBuf>,
+    },
 }
 
 pub fn run(cli: Cli) -> Result<(), CliError> {
     match cli.command {
         Command::Validate { scenario } => validate::run(&scenario),
         Command::Solve(args) => solve::run(args),
+        Command::Compare(args) => compare::run(args),
+        Command::Breakeven(args) => breakeven::run(args),
         Command::Schema => {
             print!("{}", dcsite::data::schema::markdown());
             Ok(())
         }
+        Command::Report { dir, output } => report::run(&dir, output.as_deref()),
     }
 }
 

@@ -7,16 +7,13 @@ use clap::Args;
 use dcsite::export::{self, OutputDir};
 use dcsite::milp::Prepared;
 use dcsite::solve::{self, SolveError, SolveOptions};
+use dcsite::spatial::crs::OutputCrs;
 
 use super::CliError;
 
-#[derive(Args, Debug)]
-pub struct SolveArgs {
-    /// Scenario file (TOML), e.g. models/baseline.toml
-    pub scenario: PathBuf,
-    /// Output folder for sites.geojson, flows.geojson, reach.geojson, summary.json, regions.csv
-    #[arg(long)]
-    pub out: PathBuf,
+/// Solver settings shared by every command that solves.
+#[derive(Args, Debug, Clone)]
+pub struct SolverArgs {
     /// Stop the search after this many seconds and report the best plan found ("feasible")
     #[arg(long, value_name = "SECONDS")]
     pub time_limit: Option<f64>,
@@ -26,15 +23,73 @@ pub struct SolveArgs {
     /// Solver threads (default 1, which keeps runs reproducible)
     #[arg(long)]
     pub threads: Option<u32>,
-    /// Replace the files in an existing, non-empty output folder
-    #[arg(long)]
-    pub force: bool,
     /// Show the HiGHS log (on stdout)
     #[arg(long)]
     pub solver_log: bool,
     /// Pass an option to HiGHS, e.g. --highs-option mip_heuristic_effort=0.1 (repeatable)
     #[arg(long, value_name = "NAME=VALUE")]
     pub highs_option: Vec<String>,
+}
+
+impl SolverArgs {
+    /// Checks the flags and turns them into solver options.
+    pub fn options(&self) -> Result<SolveOptions, CliError> {
+        if let Some(t) = self.time_limit {
+            if !(t > 0.0 && t.is_finite()) {
+                return Err(CliError::Input(format!(
+                    "--time-limit: expected seconds > 0, found {t}"
+                )));
+            }
+        }
+        if let Some(g) = self.mip_gap {
+            if !(0.0..1.0).contains(&g) {
+                return Err(CliError::Input(format!(
+                    "--mip-gap: expected a fraction in [0, 1), found {g}"
+                )));
+            }
+        }
+        if self.threads == Some(0) {
+            return Err(CliError::Input(
+                "--threads: expected at least 1, found 0".into(),
+            ));
+        }
+        Ok(SolveOptions {
+            time_limit_s: self.time_limit,
+            mip_gap: self.mip_gap,
+            threads: self.threads,
+            log: self.solver_log,
+            highs_options: parse_highs_options(&self.highs_option)?,
+        })
+    }
+}
+
+/// Opens an output folder, refusing a non-empty one unless `force`.
+pub fn output_dir(path: &std::path::Path, force: bool) -> Result<OutputDir, CliError> {
+    OutputDir::create(path, force).map_err(|e| match e {
+        export::OutputError::NotEmpty(_) | export::OutputError::NotADir(_) => {
+            CliError::Input(e.to_string())
+        }
+        other => CliError::Internal(other.into()),
+    })
+}
+
+#[derive(Args, Debug)]
+pub struct SolveArgs {
+    /// Scenario file (TOML), e.g. models/baseline.toml
+    pub scenario: PathBuf,
+    /// Output folder for sites.geojson, flows.geojson, reach.geojson, summary.json, regions.csv
+    #[arg(long)]
+    pub out: PathBuf,
+    #[command(flatten)]
+    pub solver: SolverArgs,
+    /// Replace the files in an existing, non-empty output folder
+    #[arg(long)]
+    pub force: bool,
+    /// Also write sites, flows and reach in this coordinate system (an
+    /// AUTHORITY:CODE such as EPSG:4490, or a PROJ string), as
+    /// sites.<label>.geojson with label epsg-4490 / proj-<projection> (repeatable)
+    #[arg(long, value_name = "CRS")]
+    pub crs: Vec<String>,
     /// Print nothing but errors
     #[arg(long, short)]
     pub quiet: bool,
@@ -55,45 +110,77 @@ fn parse_highs_options(raw: &[String]) -> Result<Vec<(String, String)>, CliError
         .collect()
 }
 
+/// Resolves the --crs values; two that would write the same files are refused.
+fn output_crs(specs: &[String]) -> Result<Vec<OutputCrs>, CliError> {
+    let mut out: Vec<OutputCrs> = Vec::new();
+    for spec in specs {
+        let crs = OutputCrs::new(spec).map_err(|e| CliError::Input(format!("--crs: {e}")))?;
+        if let Some(other) = out.iter().find(|c| c.label() == crs.label()) {
+            return Err(CliError::Input(format!(
+                "--crs: {:?} and {:?} would both be written as sites.{}.geojson; give one of them",
+                other.spec(),
+                crs.spec(),
+                crs.label()
+            )));
+        }
+        out.push(crs);
+    }
+    Ok(out)
+}
+
+/// Stages the three layers (RFC 7946), their QGIS styles, and a re-projected
+/// copy of each layer (with its style) per output CRS.
+fn write_layers(
+    out: &mut OutputDir,
+    prepared: &Prepared,
+    plan: &solve::Plan,
+    crs: &[OutputCrs],
+) -> Result<(), CliError> {
+    let cooling: Vec<&str> = prepared.inst.cooling.iter().map(|c| c.id.as_str()).collect();
+    let layers = [
+        ("sites", export::sites_geojson(prepared, plan), export::qml::sites_qml(&cooling)),
+        ("flows", export::flows_geojson(prepared, plan), export::qml::flows_qml()),
+        (
+            "reach",
+            export::reach_geojson(prepared, plan).context("drawing reach polygons")?,
+            export::qml::reach_qml(),
+        ),
+    ];
+    for (name, geojson, qml) in &layers {
+        out.write(&format!("{name}.geojson"), geojson.as_bytes())
+            .with_context(|| format!("writing {name}.geojson"))?;
+        out.write(&format!("{name}.qml"), qml.as_bytes())
+            .with_context(|| format!("writing {name}.qml"))?;
+    }
+    for c in crs {
+        for (name, geojson, qml) in &layers {
+            let file = format!("{name}.{}.geojson", c.label());
+            let projected = c
+                .reproject_geojson(geojson)
+                .map_err(|e| CliError::Input(format!("--crs {}: {file}: {e}", c.spec())))?;
+            out.write(&file, projected.as_bytes())
+                .with_context(|| format!("writing {file}"))?;
+            let style = format!("{name}.{}.qml", c.label());
+            out.write(&style, qml.as_bytes())
+                .with_context(|| format!("writing {style}"))?;
+        }
+    }
+    Ok(())
+}
+
 pub fn run(args: SolveArgs) -> Result<(), CliError> {
-    if let Some(t) = args.time_limit {
-        if !(t > 0.0 && t.is_finite()) {
-            return Err(CliError::Input(format!(
-                "--time-limit: expected seconds > 0, found {t}"
-            )));
-        }
-    }
-    if let Some(g) = args.mip_gap {
-        if !(0.0..1.0).contains(&g) {
-            return Err(CliError::Input(format!(
-                "--mip-gap: expected a fraction in [0, 1), found {g}"
-            )));
-        }
-    }
-    if args.threads == Some(0) {
-        return Err(CliError::Input(
-            "--threads: expected at least 1, found 0".into(),
-        ));
-    }
+    let opts = args.solver.options()?;
+    let out_crs = output_crs(&args.crs)?;
     // Refuse a non-empty folder before spending time on the solve.
-    let mut out = OutputDir::create(&args.out, args.force).map_err(|e| match e {
-        export::OutputError::NotEmpty(_) | export::OutputError::NotADir(_) => {
-            CliError::Input(e.to_string())
-        }
-        other => CliError::Internal(other.into()),
-    })?;
+    let mut out = output_dir(&args.out, args.force)?;
     let t_load = std::time::Instant::now();
     let (sc, inst, _) = dcsite::data::load(&args.scenario)?;
     let load_seconds = t_load.elapsed().as_secs_f64();
     let prepared = Prepared::new(inst);
-    let opts = SolveOptions {
-        time_limit_s: args.time_limit,
-        mip_gap: args.mip_gap,
-        threads: args.threads,
-        log: args.solver_log,
-        highs_options: parse_highs_options(&args.highs_option)?,
-    };
-    let plan = match solve::solve(&prepared, &opts) {
+    let pb = super::progress::start(args.quiet || args.json, None, &format!("solving {}", prepared.inst.name));
+    let solved = solve::solve(&prepared, &opts);
+    pb.finish_and_clear();
+    let plan = match solved {
         Ok(plan) => plan,
         Err(e @ SolveError::Infeasible { .. }) => return Err(CliError::Infeasible(e.to_string())),
         Err(e @ SolveError::Option(_)) => return Err(CliError::Input(e.to_string())),
@@ -101,19 +188,7 @@ pub fn run(args: SolveArgs) -> Result<(), CliError> {
     };
     let t_write = std::time::Instant::now();
     let scenario_label = sc.path.display().to_string();
-    out.write(
-        "sites.geojson",
-        export::sites_geojson(&prepared, &plan).as_bytes(),
-    )
-    .context("writing sites.geojson")?;
-    out.write(
-        "flows.geojson",
-        export::flows_geojson(&prepared, &plan).as_bytes(),
-    )
-    .context("writing flows.geojson")?;
-    let reach = export::reach_geojson(&prepared, &plan).context("drawing reach polygons")?;
-    out.write("reach.geojson", reach.as_bytes())
-        .context("writing reach.geojson")?;
+    write_layers(&mut out, &prepared, &plan, &out_crs)?;
     let summary = export::summary_json(&prepared, &plan, &scenario_label);
     out.write("summary.json", summary.as_bytes())
         .context("writing summary.json")?;

@@ -3,9 +3,11 @@
 //! whole output folder appears at once or not at all.
 
 pub mod geo_layers;
+pub mod qml;
 pub mod summary;
 pub mod writer;
 
 pub use geo_layers::{flows_geojson, reach_geojson, sites_geojson};
-pub use summary::{regions_table, summary_json, text_report};
-pub use writer::{OutputDir, OutputError};
+pub use qml::{diff_qml, flows_qml, reach_qml, sites_qml};
+pub use summary::{gap_text, regions_table, summary_json, text_report};
+pub use writer::{write_file_atomic, OutputDir, OutputError};

@@ -200,6 +200,18 @@ pub fn regions_table(p: &Prepared, plan: &Plan) -> PolarsResult<String> {
     Ok(String::from_utf8(buf).expect("CSV is UTF-8"))
 }
 
+/// A relative MIP gap as a percentage, readable at any size.
+pub fn gap_text(gap: f64) -> String {
+    let pct = gap * 100.0;
+    if !pct.is_finite() {
+        "unknown".into()
+    } else if pct == 0.0 || pct >= 0.001 {
+        format!("{pct:.4} %")
+    } else {
+        format!("{pct:.1e} %")
+    }
+}
+
 fn bn(x: f64) -> String {
     format!("{:.2}", x / 1e9)
 }
@@ -210,11 +222,11 @@ pub fn text_report(p: &Prepared, plan: &Plan) -> String {
     let (by_region, by_tier) = totals(p, plan);
     let mut out = String::new();
     out.push_str(&format!(
-        "{} — status {}, objective {} bn CNY, gap {:.4} %, solved in {:.2} s\n\n",
+        "{} — status {}, objective {} bn CNY, gap {}, solved in {:.2} s\n\n",
         inst.name,
         plan.status.as_str(),
         bn(plan.objective_cny),
-        plan.mip_gap * 100.0,
+        gap_text(plan.mip_gap),
         plan.solve_seconds
     ));
     let acc_ids: Vec<&str> = inst.accelerators.iter().map(|a| a.id.as_str()).collect();

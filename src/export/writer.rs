@@ -9,6 +9,8 @@ use std::path::{Path, PathBuf};
 pub enum OutputError {
     #[error("{0} exists and is not empty; pass --force to replace the files dcsite writes there")]
     NotEmpty(PathBuf),
+    #[error("{0} exists; pass --force to replace it")]
+    Exists(PathBuf),
     #[error("{0} exists and is not a folder")]
     NotADir(PathBuf),
     #[error("cannot write {path}: {source}")]
@@ -87,4 +89,25 @@ impl OutputDir {
         }
         Ok(dest)
     }
+}
+
+/// Writes one file atomically (temporary file in the same folder, then
+/// rename). An existing file is refused unless `force`.
+pub fn write_file_atomic(path: &Path, bytes: &[u8], force: bool) -> Result<(), OutputError> {
+    if path.exists() && !force {
+        return Err(OutputError::Exists(path.to_path_buf()));
+    }
+    let dir = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    fs::create_dir_all(&dir).map_err(io(&dir))?;
+    let mut tmp = tempfile::NamedTempFile::new_in(&dir).map_err(io(&dir))?;
+    tmp.write_all(bytes).map_err(io(path))?;
+    tmp.as_file().sync_all().map_err(io(path))?;
+    tmp.persist(path).map_err(|e| OutputError::Io {
+        path: path.to_path_buf(),
+        source: e.error,
+    })?;
+    Ok(())
 }

@@ -10,7 +10,7 @@ use std::time::Instant;
 
 use ::highs::HighsModelStatus;
 use good_lp::solvers::highs::highs;
-use good_lp::{Solution, SolutionStatus, SolverModel, Variable};
+use good_lp::{Expression, Solution, SolutionStatus, SolverModel, Variable};
 
 use crate::milp::{self, Integrality, Model, Prepared, Sense};
 pub use plan::{Flow, Plan, SitePlan, SubsidyPaid};
@@ -240,6 +240,7 @@ pub fn run_highs(
         },
         ModelParts {
             column,
+            integer,
             vars,
             rows,
             objective,
@@ -250,6 +251,8 @@ pub fn run_highs(
 /// What is left of a model after HiGHS took its variables.
 pub struct ModelParts {
     pub column: HashMap<Variable, usize>,
+    /// Whether each column is integer.
+    pub integer: Vec<bool>,
     pub vars: milp::Vars,
     pub rows: Vec<milp::Row>,
     pub objective: good_lp::Expression,
@@ -277,7 +280,10 @@ pub fn solve(p: &Prepared, opts: &SolveOptions) -> Result<Plan, SolveError> {
         reasons: diagnose(p),
         relaxations: elastic::relaxation_lines(&elastic::relaxations(p, opts)),
     };
-    let (raw1, parts1) = match run_highs(relaxed, opts, &[]) {
+    // Phase 1 aims at half the tolerance, leaving the other half for rounding servers.
+    let mut opts1 = opts.clone();
+    opts1.mip_gap = Some(0.5 * tolerance);
+    let (raw1, parts1) = match run_highs(relaxed, &opts1, &[]) {
         Err(SolveError::Infeasible { .. }) => return Err(infeasible()),
         other => other?,
     };
@@ -343,7 +349,7 @@ pub fn solve(p: &Prepared, opts: &SolveOptions) -> Result<Plan, SolveError> {
         cols: raw.cols.clone(),
         column: &parts.column,
     };
-    let binding = binding_rows(&parts.rows, &values);
+    let binding = binding_rows(&parts.rows, &values, &parts.integer);
     let mut plan = plan::read_back(p, &parts, &values, &raw);
     plan.mip_gap = mip_gap;
     plan.binding_constraints = binding;
@@ -353,17 +359,35 @@ pub fn solve(p: &Prepared, opts: &SolveOptions) -> Result<Plan, SolveError> {
     Ok(plan)
 }
 
-/// Names of rows whose slack is (numerically) zero.
-pub fn binding_rows(rows: &[milp::Row], values: &Values) -> Vec<String> {
+/// Names of binding rows: slack (numerically) zero, or, for a row over whole
+/// servers, too small for one more server of any kind in it.
+pub fn binding_rows(rows: &[milp::Row], values: &Values, integer: &[bool]) -> Vec<String> {
+    use good_lp::IntoAffineExpression;
     let mut out = Vec::new();
     for r in rows {
         // Equalities always hold; a site's single cooling choice says nothing.
         if r.sense == Sense::Eq || r.family == "one-cooling" {
             continue;
         }
-        let lhs = r.lhs.eval_with(values);
+        let lhs = Expression::eval_with(&r.lhs, values);
+        let slack = match r.sense {
+            Sense::Le => r.rhs - lhs,
+            _ => lhs - r.rhs,
+        };
         let tol = 1e-6 * (1.0 + r.rhs.abs());
-        if (lhs - r.rhs).abs() <= tol {
+        // The smallest step of the row's integer variables: a quota with less
+        // room than one server is binding for a plan made of whole servers.
+        let step = (&r.lhs)
+            .linear_coefficients()
+            .filter(|(v, _)| values.column.get(v).is_some_and(|&c| integer.get(c).copied().unwrap_or(false)))
+            .map(|(_, c)| c.abs())
+            .fold(f64::INFINITY, f64::min);
+        let room = if step.is_finite() && matches!(r.family, "region-power-quota" | "region-energy-quota" | "site-power" | "subsidy-cap" | "region-bound" | "tier-bound" | "accelerator-target") {
+            step.max(tol)
+        } else {
+            tol
+        };
+        if slack <= room {
             // A ≥ 0 linking row at 0 with everything closed is not informative.
             if r.rhs == 0.0
                 && lhs.abs() <= tol

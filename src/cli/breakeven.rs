@@ -1,0 +1,174 @@
+use std::io::Write;
+use std::path::PathBuf;
+
+use anyhow::Context;
+use clap::{Args, ValueEnum};
+
+use dcsite::compare::breakeven::{self, BreakevenError, Spec};
+use dcsite::domain::{AppliesTo, SubsidyKind};
+use dcsite::export::{write_file_atomic, OutputError};
+use dcsite::milp::Prepared;
+
+use super::{progress, solve::SolverArgs, CliError};
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum Lever {
+    /// Electricity discount, CNY/kWh (annual)
+    ElectricityCnyPerKwh,
+    /// Share of the electricity bill (annual)
+    ElectricityShare,
+    /// Share of capital expenditure (one-off)
+    CapexShare,
+    /// Grant per card, CNY (one-off)
+    PerCardCny,
+}
+
+impl Lever {
+    fn kind(self) -> SubsidyKind {
+        match self {
+            Lever::ElectricityCnyPerKwh => SubsidyKind::ElectricityCnyPerKwh,
+            Lever::ElectricityShare => SubsidyKind::ElectricityShare,
+            Lever::CapexShare => SubsidyKind::CapexShare,
+            Lever::PerCardCny => SubsidyKind::PerCardCny,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum Applies {
+    All,
+    Imported,
+    Domestic,
+}
+
+#[derive(Args, Debug)]
+pub struct BreakevenArgs {
+    /// Scenario file (TOML)
+    pub scenario: PathBuf,
+    /// Region that offers the lever (region_id)
+    #[arg(long)]
+    pub region: String,
+    /// Cards the region wants to host (all accelerators)
+    #[arg(long)]
+    pub cards: f64,
+    /// The subsidy lever
+    #[arg(long, value_enum)]
+    pub lever: Lever,
+    /// Which accelerators the lever pays for
+    #[arg(long, value_enum, default_value = "all")]
+    pub applies_to: Applies,
+    /// Highest level to try (default: the lever's natural maximum, e.g. the region's electricity price)
+    #[arg(long)]
+    pub max_level: Option<f64>,
+    /// Width of the final bracket (default: 0.001 CNY/kWh, 0.005 for shares, 1000 CNY per card)
+    #[arg(long)]
+    pub tolerance: Option<f64>,
+    /// CSV file for the explored curve (default: breakeven_<region>_<lever>.csv)
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    #[command(flatten)]
+    pub solver: SolverArgs,
+    /// Replace an existing curve file
+    #[arg(long)]
+    pub force: bool,
+    /// Print nothing but errors
+    #[arg(long, short)]
+    pub quiet: bool,
+    /// Print the outcome as JSON on stdout
+    #[arg(long)]
+    pub json: bool,
+}
+
+pub fn run(args: BreakevenArgs) -> Result<(), CliError> {
+    let mut opts = args.solver.options()?;
+    // Break-even levels compare optima; a tight gap keeps them comparable.
+    if opts.mip_gap.is_none() {
+        opts.mip_gap = Some(breakeven::MIP_GAP);
+    }
+    if !(args.cards.is_finite() && args.cards >= 0.0) {
+        return Err(CliError::Input(format!("--cards: expected a number of cards ≥ 0, found {}", args.cards)));
+    }
+    for (flag, v) in [("--max-level", args.max_level), ("--tolerance", args.tolerance)] {
+        if let Some(v) = v {
+            if !(v.is_finite() && v > 0.0) {
+                return Err(CliError::Input(format!("{flag}: expected a number > 0, found {v}")));
+            }
+        }
+    }
+    let kind = args.lever.kind();
+    let out = args
+        .out
+        .clone()
+        .unwrap_or_else(|| PathBuf::from(format!("breakeven_{}_{}.csv", args.region, kind.as_str())));
+    if out.exists() && !args.force {
+        return Err(CliError::Input(OutputError::Exists(out).to_string()));
+    }
+    let (_, inst, _) = dcsite::data::load(&args.scenario)?;
+    let base = Prepared::new(inst);
+    let spec = Spec {
+        region: args.region.clone(),
+        cards: args.cards,
+        lever: kind,
+        applies_to: match args.applies_to {
+            Applies::All => AppliesTo::All,
+            Applies::Imported => AppliesTo::Imported,
+            Applies::Domestic => AppliesTo::Domestic,
+        },
+        max_level: args.max_level,
+        tolerance: args.tolerance,
+    };
+    let pb = progress::start(args.quiet || args.json, None, "searching");
+    let step = |pt: &breakeven::Point| {
+        pb.set_message(format!("level {} → {} cards", pt.level, pt.cards_in_region));
+    };
+    let outcome = match breakeven::search(&base, &spec, &opts, &step) {
+        Ok(o) => o,
+        Err(e @ BreakevenError::UnknownRegion(_)) => {
+            let known: Vec<&str> = base.inst.regions.iter().map(|r| r.id.as_str()).collect();
+            return Err(CliError::Input(format!("--region: {e} (known: {})", known.join(", "))));
+        }
+        Err(e) => return Err(CliError::Internal(e.into())),
+    };
+    pb.finish_and_clear();
+    write_file_atomic(&out, breakeven::curve_csv(&outcome, kind).as_bytes(), args.force)
+        .with_context(|| format!("writing {}", out.display()))?;
+    let mut stdout = std::io::stdout().lock();
+    if args.json {
+        let v = serde_json::json!({
+            "region": args.region,
+            "cards": args.cards,
+            "lever": kind.as_str(),
+            "level": outcome.level,
+            "tolerance": outcome.tolerance,
+            "max_level": outcome.max_level,
+            "evaluations": outcome.curve.len(),
+            "binding_instead": outcome.binding_instead,
+            "curve_file": out.display().to_string(),
+        });
+        writeln!(stdout, "{v}").context("writing to stdout")?;
+    } else if !args.quiet {
+        let text = match outcome.level {
+            Some(l) => format!(
+                "{} hosts at least {} cards from {} = {} (within {}; {} solves); curve in {}\n",
+                args.region,
+                args.cards,
+                kind.as_str(),
+                breakeven::level_text(l, outcome.tolerance),
+                outcome.tolerance,
+                outcome.curve.len(),
+                out.display()
+            ),
+            None => format!(
+                "no level of {} up to {} brings {} cards to {}; what binds instead:\n  {}\ncurve in {}\n",
+                kind.as_str(),
+                outcome.max_level,
+                args.cards,
+                args.region,
+                outcome.binding_instead.join("\n  "),
+                out.display()
+            ),
+        };
+        stdout.write_all(text.as_bytes()).context("writing to stdout")?;
+    }
+    Ok(())
+}

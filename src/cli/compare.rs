@@ -1,0 +1,98 @@
+use std::io::Write;
+use std::path::PathBuf;
+
+use anyhow::Context;
+use clap::Args;
+
+use dcsite::compare::{self, CompareError};
+use dcsite::export::{self, OutputDir};
+use dcsite::solve::SolveError;
+
+use super::{progress, solve::SolverArgs, CliError};
+
+#[derive(Args, Debug)]
+pub struct CompareArgs {
+    /// Scenario files (TOML); the first is the reference for the deltas
+    #[arg(required = true, num_args = 2..)]
+    pub scenarios: Vec<PathBuf>,
+    /// Output folder for comparison.csv and diff.geojson
+    #[arg(long)]
+    pub out: PathBuf,
+    #[command(flatten)]
+    pub solver: SolverArgs,
+    /// Replace the files in an existing, non-empty output folder
+    #[arg(long)]
+    pub force: bool,
+    /// Print nothing but errors
+    #[arg(long, short)]
+    pub quiet: bool,
+    /// Print the comparison as JSON on stdout instead of the table
+    #[arg(long)]
+    pub json: bool,
+}
+
+pub fn run(args: CompareArgs) -> Result<(), CliError> {
+    let opts = args.solver.options()?;
+    let mut out = super::solve::output_dir(&args.out, args.force)?;
+    let pb = progress::start(
+        args.quiet || args.json,
+        Some(args.scenarios.len() as u64),
+        "solving scenarios",
+    );
+    let done = |name: &str| {
+        pb.inc(1);
+        pb.set_message(format!("solved {name}"));
+    };
+    let results = match compare::solve_all(&args.scenarios, &opts, &done) {
+        Ok(r) => r,
+        Err(CompareError::Input(p)) => return Err(p.into()),
+        Err(e @ CompareError::DuplicateName(_)) => return Err(CliError::Input(e.to_string())),
+        Err(CompareError::Solve { path, source }) => {
+            return Err(match source {
+                e @ SolveError::Infeasible { .. } => CliError::Infeasible(format!("{}: {e}", path.display())),
+                e => CliError::Internal(anyhow::Error::new(e).context(path.display().to_string())),
+            })
+        }
+    };
+    pb.finish_and_clear();
+    let lines = compare::lines(&results);
+    let csv = compare::comparison_csv(&lines).context("building comparison.csv")?;
+    write(&mut out, "comparison.csv", csv.as_bytes())?;
+    write(&mut out, "diff.geojson", compare::diff_geojson(&results).as_bytes())?;
+    out.commit().context("moving the output into place")?;
+    let mut stdout = std::io::stdout().lock();
+    if args.json {
+        let v = serde_json::json!({
+            "scenarios": results.iter().map(|s| serde_json::json!({
+                "name": s.name,
+                "file": s.path.display().to_string(),
+                "status": s.plan.status.as_str(),
+                "objective_cny": s.plan.objective_cny.round() as i64,
+                "mip_gap": s.plan.mip_gap,
+                "cards_total": s.plan.cards_total(),
+            })).collect::<Vec<_>>(),
+            "lines": lines.iter().map(|l| serde_json::json!({
+                "level": l.level, "id": l.id, "scenario": l.scenario,
+                "cards": l.cards, "cards_total": l.cards_total,
+                "it_mw": l.it_mw, "subsidy_cny": l.subsidy_cny.round() as i64,
+                "delta_cards_total": l.delta_cards_total,
+                "delta_subsidy_cny": l.delta_subsidy_cny.round() as i64,
+                "cards_per_million_subsidy": l.cards_per_million_subsidy,
+            })).collect::<Vec<_>>(),
+        });
+        writeln!(stdout, "{v}").context("writing to stdout")?;
+    } else if !args.quiet {
+        let text = format!(
+            "{}\nwrote {}\n",
+            compare::text_table(&results, &lines),
+            args.out.display()
+        );
+        stdout.write_all(text.as_bytes()).context("writing to stdout")?;
+    }
+    Ok(())
+}
+
+fn write(out: &mut OutputDir, name: &str, bytes: &[u8]) -> Result<(), CliError> {
+    out.write(name, bytes)
+        .map_err(|e: export::OutputError| CliError::Internal(e.into()))
+}

@@ -1,0 +1,299 @@
+//! `dcsite report`: one self-contained HTML file from an output folder.
+//!
+//! From the folder `dcsite solve` writes (sites, flows and reach GeoJSON,
+//! summary.json, regions.csv) it draws a map of China as inline SVG (Albers
+//! equal-area conic computed here; the outline is embedded in the binary),
+//! the headline figures and the tables by region and by tier. From a
+//! comparison folder (`comparison.csv`, optionally `diff.geojson`) it draws
+//! the per-region gains and losses as a bar chart, a map of the change per
+//! site and the comparison tables. Columns are found by name (`cards_<id>`
+//! for any accelerator), so new accelerators or scenarios need no change.
+//!
+//! The page loads nothing: no script, no style sheet, no font, no image
+//! from anywhere; every text is escaped. It is written atomically
+//! (temporary file in the same folder, then renamed).
+
+pub mod chart;
+pub mod html;
+pub mod input;
+pub mod map;
+
+use std::fmt::Write as _;
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+
+use serde_json::{Map, Value};
+
+use html::{area_columns, esc, headline, page, rows, sum_row, table, Row};
+use input::{read_geojson, read_summary, Expect, Feature, TextTable};
+
+/// Why a report could not be made.
+#[derive(Debug, thiserror::Error)]
+pub enum ReportError {
+    /// A missing or malformed input file (exit 2).
+    #[error("{}: {message}", file.display())]
+    Input {
+        /// The file at fault.
+        file: PathBuf,
+        /// What was expected and found.
+        message: String,
+    },
+    /// The HTML file could not be written (exit 1).
+    #[error("cannot write {}: {source}", path.display())]
+    Write {
+        /// The file being written.
+        path: PathBuf,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+}
+
+/// Name of the file written into the folder when no output is given.
+pub const DEFAULT_NAME: &str = "report.html";
+
+/// Everything read from an output folder.
+#[derive(Debug, Default)]
+pub struct Inputs {
+    /// The folder.
+    pub dir: PathBuf,
+    /// summary.json.
+    pub summary: Option<Map<String, Value>>,
+    /// sites.geojson.
+    pub sites: Option<Vec<Feature>>,
+    /// flows.geojson.
+    pub flows: Option<Vec<Feature>>,
+    /// reach.geojson.
+    pub reach: Option<Vec<Feature>>,
+    /// regions.csv.
+    pub regions: Option<(TextTable, Vec<Row>)>,
+    /// comparison.csv.
+    pub comparison: Option<(TextTable, Vec<Row>)>,
+    /// diff.geojson.
+    pub diff: Option<Vec<Feature>>,
+}
+
+fn missing(file: &Path, why: &str) -> ReportError {
+    ReportError::Input {
+        file: file.to_path_buf(),
+        message: format!("no such file ({why})"),
+    }
+}
+
+/// Reads the files of `dir`. A solve folder (no comparison.csv) needs all of
+/// summary.json, sites.geojson, flows.geojson, reach.geojson and regions.csv;
+/// in a comparison folder comparison.csv is needed and every other file is
+/// drawn when present.
+pub fn load(dir: &Path) -> Result<Inputs, ReportError> {
+    if !dir.is_dir() {
+        return Err(ReportError::Input {
+            file: dir.to_path_buf(),
+            message: if dir.exists() {
+                "expected an output folder, found a file".into()
+            } else {
+                "no such folder".into()
+            },
+        });
+    }
+    let comparison_file = dir.join("comparison.csv");
+    let is_comparison = comparison_file.is_file();
+    let why =
+        "expected in the output folder of `dcsite solve`; a comparison folder has comparison.csv";
+    let want = |name: &str| -> Result<Option<PathBuf>, ReportError> {
+        let p = dir.join(name);
+        if p.exists() {
+            Ok(Some(p))
+        } else if is_comparison {
+            Ok(None)
+        } else {
+            Err(missing(&p, why))
+        }
+    };
+    let mut inputs = Inputs {
+        dir: dir.to_path_buf(),
+        ..Inputs::default()
+    };
+    // summary.json first: a folder with neither it nor comparison.csv is
+    // reported by the one file that tells what the folder should be.
+    if let Some(p) = want("summary.json")? {
+        inputs.summary = Some(read_summary(&p)?);
+    }
+    if let Some(p) = want("sites.geojson")? {
+        inputs.sites = Some(read_geojson(&p, Expect::Points)?);
+    }
+    if let Some(p) = want("flows.geojson")? {
+        inputs.flows = Some(read_geojson(&p, Expect::Lines)?);
+    }
+    if let Some(p) = want("reach.geojson")? {
+        inputs.reach = Some(read_geojson(&p, Expect::Polygons)?);
+    }
+    if let Some(p) = want("regions.csv")? {
+        let t = TextTable::read(&p, &["level", "id", "cards_total"])?;
+        let r = rows(&t)?;
+        inputs.regions = Some((t, r));
+    }
+    if is_comparison {
+        let t = TextTable::read(&comparison_file, &chart::REQUIRED)?;
+        let r = rows(&t)?;
+        inputs.comparison = Some((t, r));
+        let diff = dir.join("diff.geojson");
+        if diff.exists() {
+            inputs.diff = Some(read_geojson(&diff, Expect::Points)?);
+        }
+    }
+    Ok(inputs)
+}
+
+/// The HTML page for what [`load`] read.
+pub fn render(inputs: &Inputs) -> String {
+    let scenario = inputs
+        .summary
+        .as_ref()
+        .and_then(|s| s.get("scenario"))
+        .and_then(Value::as_str)
+        .map(str::to_string);
+    let comparison_scenarios = inputs
+        .comparison
+        .as_ref()
+        .map(|(_, r)| chart::scenarios(r))
+        .unwrap_or_default();
+    let title = match (&scenario, inputs.comparison.is_some()) {
+        (Some(s), false) => format!("dcsite report: {s}"),
+        (_, true) => format!("dcsite comparison: {}", comparison_scenarios.join(" vs ")),
+        (None, false) => "dcsite report".to_string(),
+    };
+    let mut body = String::new();
+    let _ = writeln!(body, "<header>\n<h1>{}</h1>", esc(&title));
+    let folder = inputs
+        .dir
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| inputs.dir.display().to_string());
+    let mut meta = format!("output folder <code>{}</code>", esc(&folder));
+    if let Some(f) = inputs
+        .summary
+        .as_ref()
+        .and_then(|s| s.get("scenario_file"))
+        .and_then(Value::as_str)
+    {
+        let _ = write!(meta, ", scenario file <code>{}</code>", esc(f));
+    }
+    let _ = writeln!(body, "<p class=\"meta\">{meta}</p>\n</header>");
+
+    if let Some(s) = &inputs.summary {
+        body.push_str("<section id=\"headline\">\n<h2>Headline</h2>\n");
+        body.push_str(&headline(s));
+        body.push_str("</section>\n");
+    }
+    if let Some(sites) = &inputs.sites {
+        body.push_str("<section id=\"map\">\n<h2>Map</h2>\n");
+        body.push_str(&map::plan_map(
+            sites,
+            inputs.flows.as_deref().unwrap_or_default(),
+            inputs.reach.as_deref().unwrap_or_default(),
+        ));
+        body.push_str(
+            "<p class=\"note\">Hover a circle or line for its figures. Lines join each demand city to the site that serves it.</p>\n",
+        );
+        body.push_str("</section>\n");
+    }
+    if let Some((t, r)) = &inputs.regions {
+        let regions: Vec<&Row> = r.iter().filter(|r| r.level == "region").collect();
+        let tiers: Vec<&Row> = r.iter().filter(|r| r.level == "tier").collect();
+        if !regions.is_empty() {
+            body.push_str("<section id=\"regions\">\n<h2>By region</h2>\n<div class=\"scroll\">\n");
+            let total = sum_row(&regions, "total", "");
+            body.push_str(&table(
+                "region-table",
+                &area_columns(t, true),
+                &regions,
+                Some(&total),
+            ));
+            body.push_str("</div>\n<p class=\"note\">Power quota counts facility power (IT × PUE); energy quota counts tce per year net of the region's green share.</p>\n</section>\n");
+        }
+        if !tiers.is_empty() {
+            body.push_str("<section id=\"tiers\">\n<h2>By tier</h2>\n<div class=\"scroll\">\n");
+            let total = sum_row(&tiers, "total", "");
+            body.push_str(&table(
+                "tier-table",
+                &area_columns(t, false),
+                &tiers,
+                Some(&total),
+            ));
+            body.push_str("</div>\n</section>\n");
+        }
+    }
+    if let Some((t, r)) = &inputs.comparison {
+        body.push_str("<section id=\"comparison\">\n<h2>Comparison</h2>\n");
+        body.push_str(&chart::section(t, r));
+        body.push_str("</section>\n");
+    }
+    if let Some(diff) = &inputs.diff {
+        body.push_str("<section id=\"diff\">\n<h2>Change per site</h2>\n");
+        let scen: Vec<String> = if comparison_scenarios.is_empty() {
+            diff.first()
+                .map(|f| {
+                    f.props
+                        .keys()
+                        .filter_map(|k| k.strip_prefix("cards_").map(str::to_string))
+                        .collect()
+                })
+                .unwrap_or_default()
+        } else {
+            comparison_scenarios.clone()
+        };
+        let _ = writeln!(
+            body,
+            "<p class=\"note\">From diff.geojson: <code>delta_cards</code> per site ({}).</p>",
+            esc(&scen.join(", "))
+        );
+        body.push_str(&map::diff_map(diff, &scen));
+        body.push_str("</section>\n");
+    }
+    body.push_str(
+        "<footer>\n<p>Map: schematic outline, not an official map. Outline from Natural Earth (public domain) via the npm package world-atlas 2.0.2, simplified; Albers equal-area conic projection (standard parallels 25° N and 47° N, central meridian 105° E). Many input figures are estimates: see data/SOURCES.md before quoting a result.</p>\n<p>Written by <code>dcsite report</code> from the files of the output folder; this page loads nothing from the network.</p>\n</footer>\n",
+    );
+    page(&title, &body)
+}
+
+/// Writes `bytes` to `path` atomically: a temporary file in the same folder,
+/// synced, then renamed over `path`.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), ReportError> {
+    let err = |source| ReportError::Write {
+        path: path.to_path_buf(),
+        source,
+    };
+    let parent = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    std::fs::create_dir_all(&parent).map_err(err)?;
+    let mut tmp = tempfile::Builder::new()
+        .prefix(".dcsite-report-")
+        .suffix(".tmp")
+        .tempfile_in(&parent)
+        .map_err(err)?;
+    tmp.write_all(bytes).map_err(err)?;
+    tmp.as_file().sync_all().map_err(err)?;
+    // A temporary file is private (0600); a report is meant to be read.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        tmp.as_file()
+            .set_permissions(std::fs::Permissions::from_mode(0o644))
+            .map_err(err)?;
+    }
+    tmp.persist(path).map_err(|e| err(e.error))?;
+    Ok(())
+}
+
+/// Reads `dir`, renders the page and writes it to `output` (default
+/// `<dir>/report.html`); returns the path written.
+pub fn write_report(dir: &Path, output: Option<&Path>) -> Result<PathBuf, ReportError> {
+    let inputs = load(dir)?;
+    let html = render(&inputs);
+    let out = output
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| dir.join(DEFAULT_NAME));
+    write_atomic(&out, html.as_bytes())?;
+    Ok(out)
+}

@@ -1,0 +1,155 @@
+//! Comparison, break-even and the monotonicity they rely on, on the default data.
+
+mod common;
+
+use std::process::Command;
+
+use common::*;
+use dcsite::compare::breakeven::{self, Spec};
+use dcsite::domain::{AppliesTo, SubsidyKind};
+use dcsite::milp::Prepared;
+use dcsite::solve::SolveOptions;
+
+fn baseline() -> Prepared {
+    let (_, inst, _) = dcsite::data::load(&root().join("models/baseline.toml")).unwrap();
+    Prepared::new(inst)
+}
+
+fn opts() -> SolveOptions {
+    SolveOptions {
+        mip_gap: Some(breakeven::MIP_GAP),
+        ..SolveOptions::default()
+    }
+}
+
+fn spec(region: &str, cards: f64, lever: SubsidyKind) -> Spec {
+    Spec {
+        region: region.into(),
+        cards,
+        lever,
+        applies_to: AppliesTo::All,
+        max_level: None,
+        tolerance: None,
+    }
+}
+
+#[test]
+fn more_subsidy_never_moves_cards_away_from_the_region() {
+    let base = baseline();
+    for (region, lever, levels) in [
+        ("central", SubsidyKind::PerCardCny, vec![0.0, 4000.0, 8000.0, 12000.0, 20000.0]),
+        ("gansu", SubsidyKind::ElectricityCnyPerKwh, vec![0.0, 0.1, 0.2, 0.3, 0.4]),
+    ] {
+        let s = spec(region, 0.0, lever);
+        let mut last = 0;
+        for level in levels {
+            let (pt, _, _) = breakeven::evaluate(&base, &s, level, &opts()).unwrap();
+            assert!(
+                pt.cards_in_region >= last,
+                "{region}: {} cards at {level} after {last} at a lower level",
+                pt.cards_in_region
+            );
+            last = pt.cards_in_region;
+        }
+        assert!(last > 0, "{region}: the lever should attract some cards");
+    }
+}
+
+#[test]
+fn break_even_is_enough_and_one_step_lower_is_not() {
+    let base = baseline();
+    let s = spec("central", 100_000.0, SubsidyKind::PerCardCny);
+    let outcome = breakeven::search(&base, &s, &opts(), &|_| {}).unwrap();
+    let level = outcome.level.expect("a per-card grant brings 100k cards to Wuhan");
+    let (at, _, _) = breakeven::evaluate(&base, &s, level, &opts()).unwrap();
+    assert!(at.cards_in_region >= 100_000, "{at:?}");
+    let (below, _, _) = breakeven::evaluate(&base, &s, level - outcome.tolerance, &opts()).unwrap();
+    assert!(below.cards_in_region < 100_000, "{below:?}");
+    assert!(outcome.curve.windows(2).all(|w| w[0].level <= w[1].level));
+}
+
+#[test]
+fn an_unreachable_target_says_what_binds_instead() {
+    let base = baseline();
+    let s = spec("jjj", 300_000.0, SubsidyKind::ElectricityCnyPerKwh);
+    let outcome = breakeven::search(&base, &s, &opts(), &|_| {}).unwrap();
+    assert_eq!(outcome.level, None);
+    assert!(
+        outcome.binding_instead.iter().any(|b| b.contains("region-energy-quota-jjj")),
+        "{:?}",
+        outcome.binding_instead
+    );
+}
+
+#[test]
+fn compare_writes_the_table_and_the_diff_layer() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("cmp");
+    let o = Command::new(env!("CARGO_BIN_EXE_dcsite"))
+        .args(["compare", "models/baseline.toml", "models/central_push.toml", "--out"])
+        .arg(&out)
+        .current_dir(root())
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let table = String::from_utf8_lossy(&o.stdout);
+    assert!(table.contains("A = baseline") && table.contains("B = central_push"), "{table}");
+    let csv = std::fs::read_to_string(out.join("comparison.csv")).unwrap();
+    let header: Vec<&str> = csv.lines().next().unwrap().split(',').collect();
+    for c in ["level", "id", "scenario", "cards_h200", "cards_ascend_910c", "cards_total", "it_mw", "subsidy_cny", "cost_per_card_year_cny", "delta_cards_total", "delta_subsidy_cny", "cards_per_million_subsidy"] {
+        assert!(header.contains(&c), "missing {c} in {header:?}");
+    }
+    let col = |name: &str| header.iter().position(|h| *h == name).unwrap();
+    let rows: Vec<Vec<&str>> = csv.lines().skip(1).map(|l| l.split(',').collect()).collect();
+    // The same cards overall: subsidies move them, they do not add any.
+    let totals: Vec<&Vec<&str>> = rows.iter().filter(|r| r[col("level")] == "total").collect();
+    assert_eq!(totals.len(), 2);
+    assert_eq!(totals[0][col("cards_total")], totals[1][col("cards_total")]);
+    // The central push wins cards for Wuhan and pays for them.
+    let central = rows
+        .iter()
+        .find(|r| r[col("id")] == "central" && r[col("scenario")] == "central_push")
+        .unwrap();
+    assert!(central[col("delta_cards_total")].parse::<i64>().unwrap() > 0);
+    assert!(central[col("subsidy_cny")].parse::<i64>().unwrap() > 0);
+    assert!(central[col("cards_per_million_subsidy")].parse::<f64>().unwrap() > 0.0);
+    // Region deltas add up to the tier and total deltas.
+    let sum_regions: i64 = rows
+        .iter()
+        .filter(|r| r[col("level")] == "region" && r[col("scenario")] == "central_push")
+        .map(|r| r[col("delta_cards_total")].parse::<i64>().unwrap())
+        .sum();
+    assert_eq!(sum_regions, totals[1][col("delta_cards_total")].parse::<i64>().unwrap());
+    // The diff layer: one point per site, readable by GDAL.
+    let info = Command::new("ogrinfo").args(["-ro", "-al", "-so"]).arg(out.join("diff.geojson")).output().unwrap();
+    let info = String::from_utf8_lossy(&info.stdout);
+    assert!(info.contains("Geometry: Point") && info.contains("Feature Count: 25"), "{info}");
+    assert!(info.contains("delta_cards: Integer"), "{info}");
+    assert!(info.contains("cards_central_push: Integer"), "{info}");
+}
+
+#[test]
+fn breakeven_cli_writes_the_curve() {
+    let dir = tempfile::tempdir().unwrap();
+    let curve = dir.path().join("curve.csv");
+    let o = Command::new(env!("CARGO_BIN_EXE_dcsite"))
+        .args(["breakeven", "models/baseline.toml", "--region", "gansu", "--cards", "50000", "--lever", "electricity-cny-per-kwh", "--json", "--out"])
+        .arg(&curve)
+        .current_dir(root())
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert!(v["level"].as_f64().is_some(), "{v}");
+    let text = std::fs::read_to_string(&curve).unwrap();
+    assert!(text.starts_with("level_electricity_cny_per_kwh,cards_in_region,objective_cny"));
+    assert!(text.lines().count() >= 6);
+    // An existing curve is not overwritten without --force.
+    let again = Command::new(env!("CARGO_BIN_EXE_dcsite"))
+        .args(["breakeven", "models/baseline.toml", "--region", "gansu", "--cards", "50000", "--lever", "electricity-cny-per-kwh", "--out"])
+        .arg(&curve)
+        .current_dir(root())
+        .output()
+        .unwrap();
+    assert_eq!(again.status.code(), Some(2));
+}
