@@ -5,6 +5,7 @@
 #   sqlite3, libsqlite3-dev    PROJ's build generates proj.db with sqlite3
 #   gdal-bin                   ogrinfo / ogr2ogr in the GeoJSON tests
 #   pkg-config                 library discovery
+#   chromium                   headless rendering of `dcsite report` pages in tests/report.rs
 # Uses apt-get (Debian/Ubuntu) as root, or through sudo when not root.
 set -euo pipefail
 
@@ -16,6 +17,7 @@ command -v pkg-config >/dev/null 2>&1 || need+=(pkg-config)
 command -v sqlite3 >/dev/null 2>&1 || need+=(sqlite3)
 [ -e /usr/include/sqlite3.h ] || need+=(libsqlite3-dev)
 command -v ogrinfo >/dev/null 2>&1 || need+=(gdal-bin)
+command -v chromium >/dev/null 2>&1 || need+=(chromium)
 ls /usr/lib/llvm-*/lib/libclang*.so* >/dev/null 2>&1 || ls /usr/lib/*/libclang*.so* >/dev/null 2>&1 || need+=(clang)
 
 if [ ${#need[@]} -gt 0 ]; then

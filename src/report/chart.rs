@@ -145,9 +145,9 @@ pub fn region_chart(rows: &[Row], scenarios: &[String]) -> String {
             let tip = format!("{name}, {s}: {} cards against {reference}", fmt_signed(d));
             if d != 0.0 {
                 let (class, x) = if d > 0.0 {
-                    ("gain bar", zero)
+                    ("gain cbar", zero)
                 } else {
-                    ("loss bar", zero - w)
+                    ("loss cbar", zero - w)
                 };
                 let _ = writeln!(
                     out,

@@ -212,7 +212,10 @@ impl Col {
         let base = key.strip_prefix("delta_").unwrap_or(key);
         let (mut head, div, decimals) = if base == "cards_total" {
             ("cards".to_string(), 1.0, 0)
-        } else if let Some(acc) = base.strip_prefix("cards_") {
+        } else if let Some(acc) = base
+            .strip_prefix("cards_")
+            .filter(|a| !a.starts_with("per_"))
+        {
             (format!("{acc} cards"), 1.0, 0)
         } else if base == "it_mw" {
             ("IT MW".to_string(), 1.0, 1)
@@ -224,6 +227,8 @@ impl Col {
             } else {
                 (format!("{} M CNY", s.replace('_', " ")), 1e6, 1)
             }
+        } else if base.contains("per_") {
+            (base.replace('_', " "), 1.0, 1)
         } else {
             (base.replace('_', " "), 1.0, 2)
         };
@@ -265,10 +270,11 @@ impl Col {
             } => match r.num(key) {
                 None => "<td class=\"num\">–</td>".into(),
                 Some(v) => {
-                    let v = v / div;
-                    let text = if *signed && *decimals == 0 {
-                        fmt_signed(v)
-                    } else if *signed && v > 0.0 {
+                    // The sign and colour follow the value as shown, so a
+                    // change that rounds to zero is shown as no change.
+                    let f = 10f64.powi(*decimals as i32);
+                    let v = (v / div * f).round() / f;
+                    let text = if *signed && v > 0.0 {
                         format!("+{}", fmt_dec(v, *decimals))
                     } else {
                         fmt_dec(v, *decimals)
@@ -590,7 +596,7 @@ pub fn headline(s: &Map<String, Value>) -> String {
 
 /// The page's style sheet (inline; nothing is fetched).
 pub const STYLE: &str = r#"
-body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,"Noto Sans","DejaVu Sans",sans-serif;margin:24px auto;padding:0 16px;max-width:1240px;color:#222;background:#fff}
+body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,"Noto Sans","DejaVu Sans",sans-serif;margin:24px auto;padding:0 16px;max-width:1360px;color:#222;background:#fff}
 h1{font-size:1.5em;margin:0 0 4px}
 h2{font-size:1.2em;margin:28px 0 8px;border-bottom:1px solid #ccc;padding-bottom:4px}
 h3{font-size:1em;margin:16px 0 6px}
@@ -603,16 +609,16 @@ h3{font-size:1em;margin:16px 0 6px}
 .chips code{display:inline-block;background:#eef2f7;border-radius:3px;padding:1px 5px;margin:2px 0;font-size:12px}
 .scroll{overflow-x:auto}
 table{border-collapse:collapse;font-size:12px;margin:6px 0 14px}
-td.name{white-space:normal;min-width:9em;max-width:15em}
+td.name{white-space:normal;min-width:8em;max-width:13em}
 th,td{padding:3px 6px;border-bottom:1px solid #e2e2e2;text-align:left;white-space:nowrap}
 th{background:#f4f4ef;font-weight:600;white-space:normal;vertical-align:bottom;min-width:3em}
 .num{text-align:right;font-variant-numeric:tabular-nums}
 tfoot td{font-weight:600;border-top:2px solid #999}
 td.up{color:#1e7b3a}
 td.down{color:#b42525}
-.bar{display:inline-block;width:48px;height:8px;background:#e4e4e4;margin-right:6px;vertical-align:middle}
-.bar>span{display:block;height:100%;background:#4a78b5}
-.bar.full>span{background:#c0392b}
+span.bar{display:inline-block;width:32px;height:8px;background:#e4e4e4;margin-right:6px;vertical-align:middle}
+span.bar>span{display:block;height:100%;background:#4a78b5}
+span.bar.full>span{background:#c0392b}
 svg{max-width:100%;height:auto}
 svg.map{width:100%;max-width:1100px}
 svg.map,svg.chart{border:1px solid #ccc;background:#fff}
@@ -681,6 +687,11 @@ mod tests {
         assert_eq!(Col::generic("cards_h200").head, "h200 cards");
         assert_eq!(Col::generic("delta_cards_total").head, "Δ cards");
         assert_eq!(Col::generic("subsidy_cny").head, "subsidy M CNY");
+        assert_eq!(
+            Col::generic("cards_per_million_subsidy").head,
+            "cards per million subsidy"
+        );
+        assert_eq!(Col::generic("delta_it_mw").head, "Δ IT MW");
         assert_eq!(
             Col::generic("cost_per_card_year_cny").head,
             "cost per card year CNY"

@@ -162,9 +162,9 @@ fn china_frame(outline: &[Feature]) -> Frame {
 }
 
 fn svg_open(out: &mut String, frame: &Frame, id: &str, title: &str) {
-    let _ = write!(
+    let _ = writeln!(
         out,
-        "<svg id=\"{}\" class=\"map\" viewBox=\"0 0 {:.0} {:.0}\" width=\"{:.0}\" height=\"{:.0}\" role=\"img\" aria-label=\"{}\">\n",
+        "<svg id=\"{}\" class=\"map\" viewBox=\"0 0 {:.0} {:.0}\" width=\"{:.0}\" height=\"{:.0}\" role=\"img\" aria-label=\"{}\">",
         esc(id),
         frame.width,
         frame.height,
