@@ -170,9 +170,11 @@ pub const SITES: Table = Table {
         col("name_zh", Kind::Text, "", true, None, None, "Chinese name"),
         col("region_id", Kind::Id, "", true, None, None, "Region (key of regions)"),
         col("province", Kind::Id, "", true, None, None, "Electricity price zone (key of electricity_prices)"),
-        col("lat", Kind::Real, "degrees", true, Some(-90.0), Some(90.0), "Latitude, WGS 84 unless the crs column says otherwise"),
-        col("lon", Kind::Real, "degrees", true, Some(-180.0), Some(180.0), "Longitude, WGS 84 unless the crs column says otherwise"),
-        col("crs", Kind::Text, "", false, None, None, "Coordinate system of lat/lon when not WGS 84 (e.g. EPSG:4490); empty means WGS 84"),
+        // No range here: in a projected crs lat/lon hold northing/easting. The
+        // loader checks -90..90 / -180..180 for geographic coordinate systems.
+        col("lat", Kind::Real, "degrees (metres in a projected crs)", true, None, None, "Latitude (-90 to 90) in the site's coordinate system; the northing for a projected crs"),
+        col("lon", Kind::Real, "degrees (metres in a projected crs)", true, None, None, "Longitude (-180 to 180) in the site's coordinate system; the easting for a projected crs"),
+        col("crs", Kind::Text, "", false, None, None, "Coordinate system of lat/lon, converted to WGS 84 on loading: any code PROJ knows (EPSG:4490 CGCS2000; EPSG:4513-4533 / 4534-4554 CGCS2000 Gauss-Krüger, lat = northing, lon = easting; EPSG:3857; a PROJ string), or GCJ-02 (Amap, Tencent) or BD-09 (Baidu); empty means the scenario's input_crs, else WGS 84 (EPSG:4326)"),
         col("mean_temp_c", Kind::Real, "°C", true, Some(-30.0), Some(40.0), "Annual mean air temperature"),
         col("max_it_mw", Kind::Real, "MW (IT)", true, Some(0.0), None, "IT power one provider can place at the site"),
         col("fixed_cost_cny", Kind::Real, "CNY", true, Some(0.0), None, "One-off cost of opening the site (land, grid connection, works)"),

@@ -107,7 +107,14 @@ fn symbol(kind: &str, name: &str, layer: String) -> String {
 }
 
 /// A circle marker; `size` in mm, optionally data-defined.
-fn marker(name: &str, fill: Rgba, stroke: Rgba, stroke_mm: f64, size_mm: f64, size_dd: Option<String>) -> String {
+fn marker(
+    name: &str,
+    fill: Rgba,
+    stroke: Rgba,
+    stroke_mm: f64,
+    size_mm: f64,
+    size_dd: Option<String>,
+) -> String {
     let props = [
         ("angle", "0".to_string()),
         ("cap_style", "square".into()),
@@ -261,13 +268,14 @@ fn document(geometry: Geometry, renderer: String, labels: Option<String>, opacit
 
 /// Colours of the cooling technologies, in the order given; repeated if
 /// there are more technologies than colours.
+/// (No red or green: those mean loss and gain in `diff.qml`.)
 const PALETTE: [Rgba; 6] = [
     (31, 120, 180, 255),
-    (227, 26, 28, 255),
-    (51, 160, 44, 255),
     (255, 127, 0, 255),
     (106, 61, 154, 255),
+    (0, 160, 160, 255),
     (177, 89, 40, 255),
+    (231, 41, 138, 255),
 ];
 const STROKE: Rgba = (35, 35, 35, 255);
 const GREY: Rgba = (140, 140, 140, 255);
@@ -292,7 +300,14 @@ pub fn sites_qml(cooling_ids: &[&str]) -> String {
         categories.push((id, id));
         let colour = PALETTE[i % PALETTE.len()];
         let fill = (colour.0, colour.1, colour.2, 204);
-        symbols.push(marker(&i.to_string(), fill, STROKE, 0.3, 4.0, Some(size.clone())));
+        symbols.push(marker(
+            &i.to_string(),
+            fill,
+            STROKE,
+            0.3,
+            4.0,
+            Some(size.clone()),
+        ));
     }
     categories.push(("not built", "not built"));
     symbols.push(marker(
@@ -324,7 +339,8 @@ pub fn sites_qml(cooling_ids: &[&str]) -> String {
 /// Style of `flows.geojson`: semi-transparent lines whose width grows with
 /// `cards_h200_eq` (0.2 mm up to 3 mm at the layer's maximum).
 pub fn flows_qml() -> String {
-    let width = "coalesce(scale_linear(\"cards_h200_eq\", 0, maximum(\"cards_h200_eq\"), 0.2, 3), 0.2)";
+    let width =
+        "coalesce(scale_linear(\"cards_h200_eq\", 0, maximum(\"cards_h200_eq\"), 0.2, 3), 0.2)";
     document(
         Geometry::Line,
         single(line("0", (31, 120, 180, 150), 0.4, Some(width.to_string()))),
@@ -352,7 +368,14 @@ pub fn diff_qml() -> String {
     let size = size_expression("abs(\"delta_cards\")", 1.5, 14.0);
     let categories = [("gain", "gain"), ("loss", "loss"), ("none", "no change")];
     let symbols = vec![
-        marker("0", (51, 160, 44, 204), STROKE, 0.3, 4.0, Some(size.clone())),
+        marker(
+            "0",
+            (51, 160, 44, 204),
+            STROKE,
+            0.3,
+            4.0,
+            Some(size.clone()),
+        ),
         marker("1", (227, 26, 28, 204), STROKE, 0.3, 4.0, Some(size)),
         marker("2", (160, 160, 160, 150), GREY, 0.3, 1.5, None),
     ];
@@ -374,7 +397,9 @@ mod tests {
         let s = diff_qml();
         assert!(s.contains("&quot;delta_cards&quot; &gt; 0"));
         assert!(!s.contains("\"delta_cards\""));
-        assert!(s.starts_with("<!DOCTYPE qgis PUBLIC 'http://mrcc.com/qgis.dtd' 'SYSTEM'>\n<qgis version=\"3.28"));
+        assert!(s.starts_with(
+            "<!DOCTYPE qgis PUBLIC 'http://mrcc.com/qgis.dtd' 'SYSTEM'>\n<qgis version=\"3.28"
+        ));
     }
 
     #[test]

@@ -4,6 +4,13 @@
 //! `geo`); reach polygons are drawn in an azimuthal equidistant projection
 //! centred on the site (via PROJ), where a circle of radius r metres is the
 //! exact locus of points r metres away along the geodesic.
+//!
+//! [`crs`] converts site coordinates given in other coordinate systems to
+//! WGS 84 and writes layers in other systems (PROJ); [`chinese`] holds the
+//! GCJ-02 / BD-09 web-map transforms.
+
+pub mod chinese;
+pub mod crs;
 
 use geo::{Distance, Geodesic, Point};
 use proj::Proj;
