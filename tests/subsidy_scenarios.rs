@@ -37,8 +37,16 @@ fn spec(region: &str, cards: f64, lever: SubsidyKind) -> Spec {
 fn more_subsidy_never_moves_cards_away_from_the_region() {
     let base = baseline();
     for (region, lever, levels) in [
-        ("central", SubsidyKind::PerCardCny, vec![0.0, 4000.0, 8000.0, 12000.0, 20000.0]),
-        ("gansu", SubsidyKind::ElectricityCnyPerKwh, vec![0.0, 0.1, 0.2, 0.3, 0.4]),
+        (
+            "central",
+            SubsidyKind::PerCardCny,
+            vec![0.0, 4000.0, 8000.0, 12000.0, 20000.0],
+        ),
+        (
+            "gansu",
+            SubsidyKind::ElectricityCnyPerKwh,
+            vec![0.0, 0.1, 0.2, 0.3, 0.4],
+        ),
     ] {
         let s = spec(region, 0.0, lever);
         let mut last = 0;
@@ -60,7 +68,9 @@ fn break_even_is_enough_and_one_step_lower_is_not() {
     let base = baseline();
     let s = spec("central", 100_000.0, SubsidyKind::PerCardCny);
     let outcome = breakeven::search(&base, &s, &opts(), &|_| {}).unwrap();
-    let level = outcome.level.expect("a per-card grant brings 100k cards to Wuhan");
+    let level = outcome
+        .level
+        .expect("a per-card grant brings 100k cards to Wuhan");
     let (at, _, _) = breakeven::evaluate(&base, &s, level, &opts()).unwrap();
     assert!(at.cards_in_region >= 100_000, "{at:?}");
     let (below, _, _) = breakeven::evaluate(&base, &s, level - outcome.tolerance, &opts()).unwrap();
@@ -75,7 +85,10 @@ fn an_unreachable_target_says_what_binds_instead() {
     let outcome = breakeven::search(&base, &s, &opts(), &|_| {}).unwrap();
     assert_eq!(outcome.level, None);
     assert!(
-        outcome.binding_instead.iter().any(|b| b.contains("region-energy-quota-jjj")),
+        outcome
+            .binding_instead
+            .iter()
+            .any(|b| b.contains("region-energy-quota-jjj")),
         "{:?}",
         outcome.binding_instead
     );
@@ -86,21 +99,46 @@ fn compare_writes_the_table_and_the_diff_layer() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("cmp");
     let o = Command::new(env!("CARGO_BIN_EXE_dcsite"))
-        .args(["compare", "models/baseline.toml", "models/central_push.toml", "--out"])
+        .args([
+            "compare",
+            "models/baseline.toml",
+            "models/central_push.toml",
+            "--out",
+        ])
         .arg(&out)
         .current_dir(root())
         .output()
         .unwrap();
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let table = String::from_utf8_lossy(&o.stdout);
-    assert!(table.contains("A = baseline") && table.contains("B = central_push"), "{table}");
+    assert!(
+        table.contains("A = baseline") && table.contains("B = central_push"),
+        "{table}"
+    );
     let csv = std::fs::read_to_string(out.join("comparison.csv")).unwrap();
     let header: Vec<&str> = csv.lines().next().unwrap().split(',').collect();
-    for c in ["level", "id", "scenario", "cards_h200", "cards_ascend_910c", "cards_total", "it_mw", "subsidy_cny", "cost_per_card_year_cny", "delta_cards_total", "delta_subsidy_cny", "cards_per_million_subsidy"] {
+    for c in [
+        "level",
+        "id",
+        "scenario",
+        "cards_h200",
+        "cards_ascend_910c",
+        "cards_total",
+        "it_mw",
+        "subsidy_cny",
+        "cost_per_card_year_cny",
+        "delta_cards_total",
+        "delta_subsidy_cny",
+        "cards_per_million_subsidy",
+    ] {
         assert!(header.contains(&c), "missing {c} in {header:?}");
     }
     let col = |name: &str| header.iter().position(|h| *h == name).unwrap();
-    let rows: Vec<Vec<&str>> = csv.lines().skip(1).map(|l| l.split(',').collect()).collect();
+    let rows: Vec<Vec<&str>> = csv
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').collect())
+        .collect();
     // The same cards overall: subsidies move them, they do not add any.
     let totals: Vec<&Vec<&str>> = rows.iter().filter(|r| r[col("level")] == "total").collect();
     assert_eq!(totals.len(), 2);
@@ -112,18 +150,33 @@ fn compare_writes_the_table_and_the_diff_layer() {
         .unwrap();
     assert!(central[col("delta_cards_total")].parse::<i64>().unwrap() > 0);
     assert!(central[col("subsidy_cny")].parse::<i64>().unwrap() > 0);
-    assert!(central[col("cards_per_million_subsidy")].parse::<f64>().unwrap() > 0.0);
+    assert!(
+        central[col("cards_per_million_subsidy")]
+            .parse::<f64>()
+            .unwrap()
+            > 0.0
+    );
     // Region deltas add up to the tier and total deltas.
     let sum_regions: i64 = rows
         .iter()
         .filter(|r| r[col("level")] == "region" && r[col("scenario")] == "central_push")
         .map(|r| r[col("delta_cards_total")].parse::<i64>().unwrap())
         .sum();
-    assert_eq!(sum_regions, totals[1][col("delta_cards_total")].parse::<i64>().unwrap());
+    assert_eq!(
+        sum_regions,
+        totals[1][col("delta_cards_total")].parse::<i64>().unwrap()
+    );
     // The diff layer: one point per site, readable by GDAL.
-    let info = Command::new("ogrinfo").args(["-ro", "-al", "-so"]).arg(out.join("diff.geojson")).output().unwrap();
+    let info = Command::new("ogrinfo")
+        .args(["-ro", "-al", "-so"])
+        .arg(out.join("diff.geojson"))
+        .output()
+        .unwrap();
     let info = String::from_utf8_lossy(&info.stdout);
-    assert!(info.contains("Geometry: Point") && info.contains("Feature Count: 25"), "{info}");
+    assert!(
+        info.contains("Geometry: Point") && info.contains("Feature Count: 25"),
+        "{info}"
+    );
     assert!(info.contains("delta_cards: Integer"), "{info}");
     assert!(info.contains("cards_central_push: Integer"), "{info}");
 }
@@ -133,7 +186,18 @@ fn breakeven_cli_writes_the_curve() {
     let dir = tempfile::tempdir().unwrap();
     let curve = dir.path().join("curve.csv");
     let o = Command::new(env!("CARGO_BIN_EXE_dcsite"))
-        .args(["breakeven", "models/baseline.toml", "--region", "gansu", "--cards", "50000", "--lever", "electricity-cny-per-kwh", "--json", "--out"])
+        .args([
+            "breakeven",
+            "models/baseline.toml",
+            "--region",
+            "gansu",
+            "--cards",
+            "50000",
+            "--lever",
+            "electricity-cny-per-kwh",
+            "--json",
+            "--out",
+        ])
         .arg(&curve)
         .current_dir(root())
         .output()
@@ -146,7 +210,17 @@ fn breakeven_cli_writes_the_curve() {
     assert!(text.lines().count() >= 6);
     // An existing curve is not overwritten without --force.
     let again = Command::new(env!("CARGO_BIN_EXE_dcsite"))
-        .args(["breakeven", "models/baseline.toml", "--region", "gansu", "--cards", "50000", "--lever", "electricity-cny-per-kwh", "--out"])
+        .args([
+            "breakeven",
+            "models/baseline.toml",
+            "--region",
+            "gansu",
+            "--cards",
+            "50000",
+            "--lever",
+            "electricity-cny-per-kwh",
+            "--out",
+        ])
         .arg(&curve)
         .current_dir(root())
         .output()

@@ -8,6 +8,8 @@
 //! c_ij / d_j of the (city, site) pair. No latency, energy, price or hardware
 //! cost applies, so the objective is exactly Σ f_i y_i + Σ c_ij x_ij.
 
+pub mod synth;
+
 use std::collections::BTreeMap;
 
 use crate::domain::*;
@@ -177,6 +179,7 @@ pub fn cap_to_prepared(
             overhead_ms: 0.0,
             tce_per_mwh: 0.0,
             network_cny_per_card_ms_year: 0.0,
+            max_sites_per_city: None,
         },
         targets,
         region_bounds: BTreeMap::new(),

@@ -86,20 +86,27 @@ pub fn run(args: BreakevenArgs) -> Result<(), CliError> {
         opts.mip_gap = Some(breakeven::MIP_GAP);
     }
     if !(args.cards.is_finite() && args.cards >= 0.0) {
-        return Err(CliError::Input(format!("--cards: expected a number of cards ≥ 0, found {}", args.cards)));
+        return Err(CliError::Input(format!(
+            "--cards: expected a number of cards ≥ 0, found {}",
+            args.cards
+        )));
     }
-    for (flag, v) in [("--max-level", args.max_level), ("--tolerance", args.tolerance)] {
+    for (flag, v) in [
+        ("--max-level", args.max_level),
+        ("--tolerance", args.tolerance),
+    ] {
         if let Some(v) = v {
             if !(v.is_finite() && v > 0.0) {
-                return Err(CliError::Input(format!("{flag}: expected a number > 0, found {v}")));
+                return Err(CliError::Input(format!(
+                    "{flag}: expected a number > 0, found {v}"
+                )));
             }
         }
     }
     let kind = args.lever.kind();
-    let out = args
-        .out
-        .clone()
-        .unwrap_or_else(|| PathBuf::from(format!("breakeven_{}_{}.csv", args.region, kind.as_str())));
+    let out = args.out.clone().unwrap_or_else(|| {
+        PathBuf::from(format!("breakeven_{}_{}.csv", args.region, kind.as_str()))
+    });
     if out.exists() && !args.force {
         return Err(CliError::Input(OutputError::Exists(out).to_string()));
     }
@@ -125,13 +132,20 @@ pub fn run(args: BreakevenArgs) -> Result<(), CliError> {
         Ok(o) => o,
         Err(e @ BreakevenError::UnknownRegion(_)) => {
             let known: Vec<&str> = base.inst.regions.iter().map(|r| r.id.as_str()).collect();
-            return Err(CliError::Input(format!("--region: {e} (known: {})", known.join(", "))));
+            return Err(CliError::Input(format!(
+                "--region: {e} (known: {})",
+                known.join(", ")
+            )));
         }
         Err(e) => return Err(CliError::Internal(e.into())),
     };
     pb.finish_and_clear();
-    write_file_atomic(&out, breakeven::curve_csv(&outcome, kind).as_bytes(), args.force)
-        .with_context(|| format!("writing {}", out.display()))?;
+    write_file_atomic(
+        &out,
+        breakeven::curve_csv(&outcome, kind).as_bytes(),
+        args.force,
+    )
+    .with_context(|| format!("writing {}", out.display()))?;
     let mut stdout = std::io::stdout().lock();
     if args.json {
         let v = serde_json::json!({
@@ -168,7 +182,9 @@ pub fn run(args: BreakevenArgs) -> Result<(), CliError> {
                 out.display()
             ),
         };
-        stdout.write_all(text.as_bytes()).context("writing to stdout")?;
+        stdout
+            .write_all(text.as_bytes())
+            .context("writing to stdout")?;
     }
     Ok(())
 }

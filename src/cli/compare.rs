@@ -49,7 +49,9 @@ pub fn run(args: CompareArgs) -> Result<(), CliError> {
         Err(e @ CompareError::DuplicateName(_)) => return Err(CliError::Input(e.to_string())),
         Err(CompareError::Solve { path, source }) => {
             return Err(match source {
-                e @ SolveError::Infeasible { .. } => CliError::Infeasible(format!("{}: {e}", path.display())),
+                e @ SolveError::Infeasible { .. } => {
+                    CliError::Infeasible(format!("{}: {e}", path.display()))
+                }
                 e => CliError::Internal(anyhow::Error::new(e).context(path.display().to_string())),
             })
         }
@@ -58,7 +60,13 @@ pub fn run(args: CompareArgs) -> Result<(), CliError> {
     let lines = compare::lines(&results);
     let csv = compare::comparison_csv(&lines).context("building comparison.csv")?;
     write(&mut out, "comparison.csv", csv.as_bytes())?;
-    write(&mut out, "diff.geojson", compare::diff_geojson(&results).as_bytes())?;
+    write(
+        &mut out,
+        "diff.geojson",
+        compare::diff_geojson(&results).as_bytes(),
+    )?;
+    // QGIS applies diff.qml by itself when diff.geojson is added.
+    write(&mut out, "diff.qml", export::diff_qml().as_bytes())?;
     out.commit().context("moving the output into place")?;
     let mut stdout = std::io::stdout().lock();
     if args.json {
@@ -87,7 +95,9 @@ pub fn run(args: CompareArgs) -> Result<(), CliError> {
             compare::text_table(&results, &lines),
             args.out.display()
         );
-        stdout.write_all(text.as_bytes()).context("writing to stdout")?;
+        stdout
+            .write_all(text.as_bytes())
+            .context("writing to stdout")?;
     }
     Ok(())
 }

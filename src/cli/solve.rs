@@ -77,7 +77,7 @@ pub fn output_dir(path: &std::path::Path, force: bool) -> Result<OutputDir, CliE
 pub struct SolveArgs {
     /// Scenario file (TOML), e.g. models/baseline.toml
     pub scenario: PathBuf,
-    /// Output folder for sites.geojson, flows.geojson, reach.geojson, summary.json, regions.csv
+    /// Output folder for sites, flows and reach (.geojson with a QGIS .qml style each), summary.json, regions.csv
     #[arg(long)]
     pub out: PathBuf,
     #[command(flatten)]
@@ -136,10 +136,23 @@ fn write_layers(
     plan: &solve::Plan,
     crs: &[OutputCrs],
 ) -> Result<(), CliError> {
-    let cooling: Vec<&str> = prepared.inst.cooling.iter().map(|c| c.id.as_str()).collect();
+    let cooling: Vec<&str> = prepared
+        .inst
+        .cooling
+        .iter()
+        .map(|c| c.id.as_str())
+        .collect();
     let layers = [
-        ("sites", export::sites_geojson(prepared, plan), export::qml::sites_qml(&cooling)),
-        ("flows", export::flows_geojson(prepared, plan), export::qml::flows_qml()),
+        (
+            "sites",
+            export::sites_geojson(prepared, plan),
+            export::qml::sites_qml(&cooling),
+        ),
+        (
+            "flows",
+            export::flows_geojson(prepared, plan),
+            export::qml::flows_qml(),
+        ),
         (
             "reach",
             export::reach_geojson(prepared, plan).context("drawing reach polygons")?,
@@ -177,7 +190,11 @@ pub fn run(args: SolveArgs) -> Result<(), CliError> {
     let (sc, inst, _) = dcsite::data::load(&args.scenario)?;
     let load_seconds = t_load.elapsed().as_secs_f64();
     let prepared = Prepared::new(inst);
-    let pb = super::progress::start(args.quiet || args.json, None, &format!("solving {}", prepared.inst.name));
+    let pb = super::progress::start(
+        args.quiet || args.json,
+        None,
+        &format!("solving {}", prepared.inst.name),
+    );
     let solved = solve::solve(&prepared, &opts);
     pb.finish_and_clear();
     let plan = match solved {
@@ -199,9 +216,16 @@ pub fn run(args: SolveArgs) -> Result<(), CliError> {
     let write_seconds = t_write.elapsed().as_secs_f64();
     let mut stdout = std::io::stdout().lock();
     if args.json {
-        stdout
-            .write_all(summary.as_bytes())
-            .context("writing to stdout")?;
+        // summary.json plus the time split, which the file itself cannot know.
+        let mut v: serde_json::Value =
+            serde_json::from_str(&summary).context("re-reading the summary")?;
+        v["timings"] = serde_json::json!({
+            "load_seconds": load_seconds,
+            "build_seconds": plan.build_seconds,
+            "solve_seconds": plan.solve_seconds,
+            "write_seconds": write_seconds,
+        });
+        writeln!(stdout, "{v}").context("writing to stdout")?;
     } else if !args.quiet {
         let text = format!(
             "{}\nwrote {} (load {:.2} s, build {:.2} s, solve {:.2} s, write {:.2} s)\n",

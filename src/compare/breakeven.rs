@@ -102,7 +102,12 @@ pub fn lever_range(p: &Prepared, region: &str, lever: SubsidyKind) -> (f64, f64)
 }
 
 /// Solves the scenario with the lever at `level` in the spec's region.
-pub fn evaluate(base: &Prepared, spec: &Spec, level: f64, opts: &SolveOptions) -> Result<(Point, Plan, Prepared), BreakevenError> {
+pub fn evaluate(
+    base: &Prepared,
+    spec: &Spec,
+    level: f64,
+    opts: &SolveOptions,
+) -> Result<(Point, Plan, Prepared), BreakevenError> {
     let mut inst = base.inst.clone();
     inst.subsidies.push(Subsidy {
         programme_id: PROGRAMME.into(),
@@ -141,7 +146,12 @@ pub fn evaluate(base: &Prepared, spec: &Spec, level: f64, opts: &SolveOptions) -
 }
 
 /// Searches the smallest sufficient level. `step` is called after each evaluation.
-pub fn search(base: &Prepared, spec: &Spec, opts: &SolveOptions, step: &(dyn Fn(&Point) + Sync)) -> Result<Outcome, BreakevenError> {
+pub fn search(
+    base: &Prepared,
+    spec: &Spec,
+    opts: &SolveOptions,
+    step: &(dyn Fn(&Point) + Sync),
+) -> Result<Outcome, BreakevenError> {
     if base.inst.region(&spec.region).is_none() {
         return Err(BreakevenError::UnknownRegion(spec.region.clone()));
     }
@@ -183,7 +193,10 @@ pub fn search(base: &Prepared, spec: &Spec, opts: &SolveOptions, step: &(dyn Fn(
             binding_instead: what_binds(&p, &plan, &spec.region),
         });
     }
-    let first_ok = curve.iter().position(enough).expect("the last level is enough");
+    let first_ok = curve
+        .iter()
+        .position(enough)
+        .expect("the last level is enough");
     let mut lo = curve[first_ok - 1].level;
     let mut hi = curve[first_ok].level;
     while hi - lo > tol {
@@ -222,7 +235,9 @@ fn what_binds(p: &Prepared, plan: &Plan, region: &str) -> Vec<String> {
         .iter()
         .filter(|b| {
             b.ends_with(&format!("-{region}"))
-                || site_ids.iter().any(|s| b.contains(&format!("-{s}-")) || b.ends_with(&format!("-{s}")))
+                || site_ids
+                    .iter()
+                    .any(|s| b.contains(&format!("-{s}-")) || b.ends_with(&format!("-{s}")))
         })
         .map(|b| format!("binding: {b}"))
         .collect();

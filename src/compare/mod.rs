@@ -104,14 +104,7 @@ pub struct Line {
     pub cards_per_million_subsidy: Option<f64>,
 }
 
-fn line(
-    s: &Solved,
-    level: &'static str,
-    id: &str,
-    name: &str,
-    tier: &str,
-    t: &Totals,
-) -> Line {
+fn line(s: &Solved, level: &'static str, id: &str, name: &str, tier: &str, t: &Totals) -> Line {
     let inst = &s.prepared.inst;
     let cards = inst
         .accelerators
@@ -177,7 +170,11 @@ pub fn lines(results: &[Solved]) -> Vec<Line> {
                     None => line(s, "region", id, id, "", &empty),
                 },
                 "tier" => {
-                    let t = by_tier.iter().find(|(t, _)| t.as_str() == id).map(|x| &x.1).unwrap_or(&empty);
+                    let t = by_tier
+                        .iter()
+                        .find(|(t, _)| t.as_str() == id)
+                        .map(|x| &x.1)
+                        .unwrap_or(&empty);
                     line(s, "tier", id, id, id, t)
                 }
                 _ => line(s, "total", "total", "total", "", all),
@@ -213,35 +210,94 @@ fn r(x: f64, digits: i32) -> f64 {
 pub fn comparison_csv(lines: &[Line]) -> PolarsResult<String> {
     let acc_ids: BTreeSet<String> = lines.iter().flat_map(|l| l.cards.keys().cloned()).collect();
     let mut cols: Vec<Column> = vec![
-        Column::new("level".into(), lines.iter().map(|l| l.level).collect::<Vec<_>>()),
-        Column::new("id".into(), lines.iter().map(|l| l.id.as_str()).collect::<Vec<_>>()),
-        Column::new("name_en".into(), lines.iter().map(|l| l.name_en.as_str()).collect::<Vec<_>>()),
-        Column::new("tier".into(), lines.iter().map(|l| l.tier.as_str()).collect::<Vec<_>>()),
-        Column::new("scenario".into(), lines.iter().map(|l| l.scenario.as_str()).collect::<Vec<_>>()),
+        Column::new(
+            "level".into(),
+            lines.iter().map(|l| l.level).collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "id".into(),
+            lines.iter().map(|l| l.id.as_str()).collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "name_en".into(),
+            lines.iter().map(|l| l.name_en.as_str()).collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "tier".into(),
+            lines.iter().map(|l| l.tier.as_str()).collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "scenario".into(),
+            lines
+                .iter()
+                .map(|l| l.scenario.as_str())
+                .collect::<Vec<_>>(),
+        ),
     ];
     for a in &acc_ids {
         cols.push(Column::new(
             format!("cards_{a}").into(),
-            lines.iter().map(|l| l.cards.get(a).copied().unwrap_or(0)).collect::<Vec<_>>(),
+            lines
+                .iter()
+                .map(|l| l.cards.get(a).copied().unwrap_or(0))
+                .collect::<Vec<_>>(),
         ));
     }
-    cols.push(Column::new("cards_total".into(), lines.iter().map(|l| l.cards_total).collect::<Vec<_>>()));
-    cols.push(Column::new("it_mw".into(), lines.iter().map(|l| r(l.it_mw, 3)).collect::<Vec<_>>()));
-    cols.push(Column::new("subsidy_cny".into(), lines.iter().map(|l| l.subsidy_cny.round() as i64).collect::<Vec<_>>()));
+    cols.push(Column::new(
+        "cards_total".into(),
+        lines.iter().map(|l| l.cards_total).collect::<Vec<_>>(),
+    ));
+    cols.push(Column::new(
+        "it_mw".into(),
+        lines.iter().map(|l| r(l.it_mw, 3)).collect::<Vec<_>>(),
+    ));
+    cols.push(Column::new(
+        "subsidy_cny".into(),
+        lines
+            .iter()
+            .map(|l| l.subsidy_cny.round() as i64)
+            .collect::<Vec<_>>(),
+    ));
     cols.push(Column::new(
         "cost_per_card_year_cny".into(),
-        lines.iter().map(|l| l.cost_per_card_year_cny.map(|x| x.round() as i64)).collect::<Vec<_>>(),
+        lines
+            .iter()
+            .map(|l| l.cost_per_card_year_cny.map(|x| x.round() as i64))
+            .collect::<Vec<_>>(),
     ));
-    cols.push(Column::new("delta_cards_total".into(), lines.iter().map(|l| l.delta_cards_total).collect::<Vec<_>>()));
-    cols.push(Column::new("delta_it_mw".into(), lines.iter().map(|l| r(l.delta_it_mw, 3)).collect::<Vec<_>>()));
-    cols.push(Column::new("delta_subsidy_cny".into(), lines.iter().map(|l| l.delta_subsidy_cny.round() as i64).collect::<Vec<_>>()));
+    cols.push(Column::new(
+        "delta_cards_total".into(),
+        lines
+            .iter()
+            .map(|l| l.delta_cards_total)
+            .collect::<Vec<_>>(),
+    ));
+    cols.push(Column::new(
+        "delta_it_mw".into(),
+        lines
+            .iter()
+            .map(|l| r(l.delta_it_mw, 3))
+            .collect::<Vec<_>>(),
+    ));
+    cols.push(Column::new(
+        "delta_subsidy_cny".into(),
+        lines
+            .iter()
+            .map(|l| l.delta_subsidy_cny.round() as i64)
+            .collect::<Vec<_>>(),
+    ));
     cols.push(Column::new(
         "cards_per_million_subsidy".into(),
-        lines.iter().map(|l| l.cards_per_million_subsidy.map(|x| r(x, 3))).collect::<Vec<_>>(),
+        lines
+            .iter()
+            .map(|l| l.cards_per_million_subsidy.map(|x| r(x, 3)))
+            .collect::<Vec<_>>(),
     ));
     let mut df = DataFrame::new_infer_height(cols)?;
     let mut buf = Vec::new();
-    CsvWriter::new(&mut buf).include_header(true).finish(&mut df)?;
+    CsvWriter::new(&mut buf)
+        .include_header(true)
+        .finish(&mut df)?;
     Ok(String::from_utf8(buf).expect("CSV is UTF-8"))
 }
 
@@ -276,12 +332,18 @@ pub fn diff_geojson(results: &[Solved]) -> String {
             m.insert("name_zh".into(), json!(site.name_zh));
             m.insert("region_id".into(), json!(region.id));
             m.insert("tier".into(), json!(region.tier.as_str()));
-            let counts: Vec<u64> = results.iter().map(|s| cards_of(s, id).map(|x| x.0).unwrap_or(0)).collect();
+            let counts: Vec<u64> = results
+                .iter()
+                .map(|s| cards_of(s, id).map(|x| x.0).unwrap_or(0))
+                .collect();
             for (s, c) in results.iter().zip(&counts) {
                 m.insert(format!("cards_{}", s.name), json!(c));
             }
             for (k, s) in results.iter().enumerate().skip(1) {
-                m.insert(format!("delta_{}", s.name), json!(counts[k] as i64 - counts[0] as i64));
+                m.insert(
+                    format!("delta_{}", s.name),
+                    json!(counts[k] as i64 - counts[0] as i64),
+                );
             }
             let delta = *counts.last().unwrap() as i64 - counts[0] as i64;
             m.insert("delta_cards".into(), json!(delta));
@@ -338,7 +400,12 @@ pub fn text_table(results: &[Solved], lines: &[Line]) -> String {
     }
     for k in 1..results.len() {
         let l = letter(k);
-        out.push_str(&format!(" {:>9} {:>11} {:>10}", format!("Δ{l}"), format!("subsidy {l}"), "cards/M¥"));
+        out.push_str(&format!(
+            " {:>9} {:>11} {:>10}",
+            format!("Δ{l}"),
+            format!("subsidy {l}"),
+            "cards/M¥"
+        ));
     }
     out.push('\n');
     let mut ids: Vec<(&str, &str, &str)> = Vec::new();
@@ -351,8 +418,15 @@ pub fn text_table(results: &[Solved], lines: &[Line]) -> String {
         if level == "tier" && id == "core" {
             out.push('\n');
         }
-        let row: Vec<&Line> = lines.iter().filter(|l| l.level == level && l.id == id).collect();
-        out.push_str(&format!("{:<16} {:<9}", trunc(id, 16), if level == "region" { tier } else { "" }));
+        let row: Vec<&Line> = lines
+            .iter()
+            .filter(|l| l.level == level && l.id == id)
+            .collect();
+        out.push_str(&format!(
+            "{:<16} {:<9}",
+            trunc(id, 16),
+            if level == "region" { tier } else { "" }
+        ));
         for l in &row {
             out.push_str(&format!(" {:>9}", l.cards_total));
         }
@@ -361,7 +435,9 @@ pub fn text_table(results: &[Solved], lines: &[Line]) -> String {
                 " {:>+9} {:>9.2}bn {:>10}",
                 l.delta_cards_total,
                 l.subsidy_cny / 1e9,
-                l.cards_per_million_subsidy.map(|x| format!("{x:.1}")).unwrap_or_else(|| "-".into())
+                l.cards_per_million_subsidy
+                    .map(|x| format!("{x:.1}"))
+                    .unwrap_or_else(|| "-".into())
             ));
         }
         out.push('\n');

@@ -1,7 +1,7 @@
 //! Turns a scenario and its tables into a domain [`Instance`], or every
 //! problem found on the way.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::Path;
 
 use super::problem::{shown, Problem, Problems};
@@ -9,6 +9,7 @@ use super::scenario::{load_scenario, Scenario};
 use super::schema;
 use super::table::{read_table, sheet_row, RawTable};
 use crate::domain::*;
+use crate::spatial::crs::{CrsError, InputCrs};
 
 /// Counts shown by `dcsite validate`.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -77,7 +78,7 @@ pub fn load_tables(sc: &Scenario) -> Result<(Instance, LoadSummary), Problems> {
     };
 
     let mut regions = regions_from(&t_regions);
-    let mut sites = sites_from(&t_sites, &mut p);
+    let mut sites = sites_from(&t_sites, sc, &mut p);
     let prices = prices_from(&t_prices, &mut p);
     let mut accelerators = accelerators_from(&t_accel);
     let cooling = cooling_from(&t_cooling);
@@ -500,25 +501,147 @@ fn check_coords(t: &RawTable, i: usize, lat: f64, lon: f64, p: &mut Problems) {
     }
 }
 
-fn sites_from(t: &RawTable, p: &mut Problems) -> Vec<Site> {
-    (0..t.n_rows)
-        .map(|i| {
-            let lat = t.real("lat", i);
-            let lon = t.real("lon", i);
-            if t.opt_text("crs", i).is_none() {
-                check_coords(t, i, lat, lon, p);
-            } else {
-                let crs = t.text("crs", i);
-                if !matches!(crs.as_str(), "EPSG:4326" | "WGS84" | "WGS 84") {
+/// Converts one site's `lat`/`lon` cells to WGS 84 (lat, lon), recording
+/// problems: out-of-range degrees, an unknown `crs`, a point PROJ cannot
+/// transform, apparently swapped coordinates.
+fn site_coords(
+    t: &RawTable,
+    i: usize,
+    code: Option<&str>,
+    from_cell: bool,
+    crs_cache: &mut HashMap<String, Result<InputCrs, CrsError>>,
+    p: &mut Problems,
+) -> (f64, f64) {
+    let row = Some(sheet_row(i));
+    let (y, x) = (t.real("lat", i), t.real("lon", i));
+    if !(y.is_finite() && x.is_finite()) {
+        // Empty or not a number: already reported by the table reader.
+        return (y, x);
+    }
+    let crs = match code {
+        None => None,
+        Some(code) => {
+            let entry = crs_cache
+                .entry(code.to_string())
+                .or_insert_with(|| InputCrs::new(code));
+            match entry {
+                Ok(crs) => Some(&*crs),
+                // An unknown input_crs of the scenario is reported once, by sites_from.
+                Err(_) if !from_cell => return (y, x),
+                Err(e) => {
                     p.push(Problem::new(
                         &t.file,
-                        Some(sheet_row(i)),
+                        row,
                         Some("crs"),
-                        "EPSG:4326 (other coordinate systems are not supported yet)",
-                        shown(&crs),
+                        "a coordinate system PROJ knows (EPSG:4490, EPSG:4547, EPSG:3857, a PROJ \
+                         string) or GCJ-02 / BD-09",
+                        e.to_string(),
                     ));
+                    return (y, x);
                 }
             }
+        }
+    };
+    let geographic = crs.is_none_or(InputCrs::is_geographic);
+    let mut in_range = true;
+    if geographic {
+        for (column, v, limit) in [("lat", y, 90.0), ("lon", x, 180.0)] {
+            if v.abs() > limit {
+                in_range = false;
+                p.push(Problem::new(
+                    &t.file,
+                    row,
+                    Some(column),
+                    format!("a value from -{limit} to {limit}"),
+                    shown(&t.text(column, i)),
+                ));
+            }
+        }
+    }
+    let Some(crs) = crs.filter(|c| !c.is_wgs84()) else {
+        check_coords(t, i, y, x, p);
+        return (y, x);
+    };
+    let direct = if in_range {
+        Some(crs.to_wgs84(x, y))
+    } else {
+        None
+    };
+    let lands_in_china = matches!(direct, Some(Ok((lon, lat))) if in_china(lat, lon));
+    if !lands_in_china {
+        // Outside China (or outside the CRS's domain) as given, inside once
+        // exchanged: the columns are apparently swapped.
+        if let Ok((lon, lat)) = crs.to_wgs84(y, x) {
+            if in_china(lat, lon) {
+                let expected = if geographic {
+                    format!("latitude in lat and longitude in lon (crs {})", crs.code())
+                } else {
+                    format!("northing in lat and easting in lon (crs {})", crs.code())
+                };
+                p.push(Problem::new(
+                    &t.file,
+                    row,
+                    Some("lat"),
+                    expected,
+                    format!("lat {y}, lon {x}: apparently swapped"),
+                ));
+                return (y, x);
+            }
+        }
+    }
+    match direct {
+        // Out of range: reported above.
+        None => (y, x),
+        Some(Ok((lon, lat))) => (lat, lon),
+        Some(Err(e)) => {
+            p.push(Problem::new(
+                &t.file,
+                row,
+                Some("crs"),
+                format!(
+                    "coordinates PROJ can transform from {} to WGS 84",
+                    crs.code()
+                ),
+                match e {
+                    CrsError::Transform { message, .. } => format!("lat {y}, lon {x}: {message}"),
+                    other => format!("lat {y}, lon {x}: {other}"),
+                },
+            ));
+            (y, x)
+        }
+    }
+}
+
+fn sites_from(t: &RawTable, sc: &Scenario, p: &mut Problems) -> Vec<Site> {
+    let mut crs_cache = HashMap::new();
+    // The scenario's input_crs applies to rows without a crs cell; an unknown
+    // one is reported once, against the scenario.
+    let default_crs = match sc.input_crs.as_deref() {
+        None => None,
+        Some(code) => match InputCrs::new(code) {
+            Ok(crs) => {
+                crs_cache.insert(code.to_string(), Ok(crs));
+                Some(code)
+            }
+            Err(e) => {
+                p.push(Problem::new(
+                    &sc.path,
+                    None,
+                    Some("input_crs"),
+                    "a coordinate system PROJ knows (EPSG:4490, EPSG:4547, EPSG:3857, a PROJ \
+                     string) or GCJ-02 / BD-09",
+                    e.to_string(),
+                ));
+                crs_cache.insert(code.to_string(), Err(e));
+                Some(code)
+            }
+        },
+    };
+    (0..t.n_rows)
+        .map(|i| {
+            let cell = t.opt_text("crs", i);
+            let code = cell.as_deref().or(default_crs);
+            let (lat, lon) = site_coords(t, i, code, cell.is_some(), &mut crs_cache, p);
             Site {
                 id: t.text("site_id", i),
                 name_en: t.text("name_en", i),
@@ -707,6 +830,12 @@ fn params_from(sc: &Scenario, accel_ids: &HashSet<&str>, p: &mut Problems) -> Pa
         "CNY ≥ 0",
         s.network_cny_per_card_ms_year.to_string(),
     );
+    check(
+        "max_sites_per_city",
+        s.max_sites_per_city != Some(0),
+        "at least 1",
+        "0".into(),
+    );
     let basis = match s.domestic_share_basis.as_str() {
         "cards" => ShareBasis::Cards,
         "h200_eq" => ShareBasis::H200Eq,
@@ -745,5 +874,6 @@ fn params_from(sc: &Scenario, accel_ids: &HashSet<&str>, p: &mut Problems) -> Pa
         overhead_ms: s.overhead_ms,
         tce_per_mwh: s.tce_per_mwh,
         network_cny_per_card_ms_year: s.network_cny_per_card_ms_year,
+        max_sites_per_city: s.max_sites_per_city,
     }
 }

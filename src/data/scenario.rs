@@ -127,6 +127,8 @@ pub struct ParamSpec {
     pub overhead_ms: f64,
     pub tce_per_mwh: f64,
     pub network_cny_per_card_ms_year: f64,
+    /// Serve each city only from its nearest candidate sites within budget.
+    pub max_sites_per_city: Option<usize>,
 }
 
 impl Default for ParamSpec {
@@ -148,6 +150,7 @@ impl Default for ParamSpec {
             overhead_ms: 2.0,
             tce_per_mwh: 0.1229,
             network_cny_per_card_ms_year: 0.0,
+            max_sites_per_city: None,
         }
     }
 }
@@ -174,6 +177,10 @@ pub struct Scenario {
     pub bounds: Bounds,
     #[serde(default)]
     pub overrides: Overrides,
+    /// Coordinate system of the `lat`/`lon` columns of sites.csv for rows whose
+    /// `crs` cell is empty, e.g. `"EPSG:4490"`, `"GCJ-02"`; `None` means WGS 84.
+    #[serde(default)]
+    pub input_crs: Option<String>,
     /// The file it was loaded from.
     #[serde(skip)]
     pub path: PathBuf,

@@ -347,6 +347,9 @@ pub struct Params {
     pub tce_per_mwh: f64,
     /// Network cost of serving inference, CNY per H200-eq card, per ms of RTT, per year.
     pub network_cny_per_card_ms_year: f64,
+    /// Serve each city only from its nearest candidate sites (all within budget when `None`):
+    /// a reduction for very large instances.
+    pub max_sites_per_city: Option<usize>,
 }
 
 impl Params {

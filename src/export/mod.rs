@@ -1,4 +1,4 @@
-//! Writing a plan: GeoJSON layers (RFC 7946), summary.json and regions.csv.
+//! Writing a plan: GeoJSON layers (RFC 7946) and their QGIS styles (.qml), summary.json and regions.csv.
 //! Knows nothing of the solver. Every file is written atomically, and a
 //! whole output folder appears at once or not at all.
 

@@ -216,6 +216,29 @@ fn bn(x: f64) -> String {
     format!("{:.2}", x / 1e9)
 }
 
+/// The family part of a row name: `region-power-quota-jjj` → `region-power-quota`.
+fn family_of(name: &str) -> String {
+    const FAMILIES: [&str; 12] = [
+        "region-power-quota",
+        "region-energy-quota",
+        "site-power",
+        "site-min-size",
+        "site-inference-capacity",
+        "demand",
+        "target",
+        "dual-track",
+        "mega",
+        "region-bound",
+        "tier-bound",
+        "subsidy",
+    ];
+    FAMILIES
+        .iter()
+        .find(|f| name.starts_with(*f))
+        .map(|f| f.to_string())
+        .unwrap_or_else(|| name.to_string())
+}
+
 /// The table printed after a solve: cards, MW and cost by region and by tier.
 pub fn text_report(p: &Prepared, plan: &Plan) -> String {
     let inst = &p.inst;
@@ -264,10 +287,26 @@ pub fn text_report(p: &Prepared, plan: &Plan) -> String {
     let all = Totals::of(inst.accelerators.len(), plan.sites.iter());
     out.push_str(&line("total", "", &all));
     if !plan.binding_constraints.is_empty() {
-        out.push_str(&format!(
-            "\nbinding: {}\n",
-            plan.binding_constraints.join(", ")
-        ));
+        // Long lists (one demand row per city) are summarised by family.
+        let b = &plan.binding_constraints;
+        if b.len() <= 20 {
+            out.push_str(&format!("\nbinding: {}\n", b.join(", ")));
+        } else {
+            let mut families: Vec<(String, usize)> = Vec::new();
+            for name in b {
+                let fam = family_of(name);
+                match families.iter_mut().find(|(f, _)| *f == fam) {
+                    Some((_, n)) => *n += 1,
+                    None => families.push((fam, 1)),
+                }
+            }
+            let parts: Vec<String> = families.iter().map(|(f, n)| format!("{f} ×{n}")).collect();
+            out.push_str(&format!(
+                "\nbinding ({} rows, all in summary.json): {}\n",
+                b.len(),
+                parts.join(", ")
+            ));
+        }
     }
     out
 }

@@ -224,10 +224,13 @@ fn define_variables(b: &mut Builder) {
             && p.options.iter().any(|o| {
                 o.site == s
                     && o.accels.iter().any(|&a| {
+                        // Only sites that can hold a whole cluster get a mega decision.
                         p.inst
                             .params
                             .mega_accelerators
                             .contains(&p.inst.accelerators[a].id)
+                            && p.max_servers(s, a) * p.inst.accelerators[a].cards_per_server as f64
+                                >= p.inst.params.mega_cards
                     })
             });
         let v = if hosts { Some(b.binary()) } else { None };
@@ -426,7 +429,22 @@ fn define_dual_track(b: &mut Builder) {
 /// 8. Latency-bounded inference demand and site inference capacity.
 fn define_inference_demand(b: &mut Builder) {
     let p = b.p;
-    let total = b.total_h200_eq();
+    // All placed capacity in H200-eq as one variable, defined once: demand rows
+    // that are shares of it then have a single coefficient for it instead of
+    // one per server variable.
+    let total = if p
+        .demand
+        .iter()
+        .any(|d| matches!(d, DemandSize::ShareOfTotal(x) if *x > 0.0))
+    {
+        let t = b.add(variable().min(0), false);
+        let mut def = b.total_h200_eq();
+        def.add_mul(-1.0, t);
+        b.row("total-h200-eq".into(), "definition", def, Sense::Eq, 0.0);
+        Expression::from(t)
+    } else {
+        Expression::default()
+    };
     let mut by_demand = vec![Vec::new(); p.inst.demand.len()];
     let mut by_site = vec![Vec::new(); p.inst.sites.len()];
     for (k, pair) in p.pairs.iter().enumerate() {

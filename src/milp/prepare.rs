@@ -163,7 +163,9 @@ impl Prepared {
             })
             .collect::<Vec<_>>();
         let mut pairs = Vec::new();
+        let keep = p.max_sites_per_city.unwrap_or(usize::MAX);
         for (di, d) in inst.demand.iter().enumerate() {
+            let first = pairs.len();
             if matches!(demand[di], DemandSize::ShareOfTotal(x) if x <= 0.0)
                 || matches!(demand[di], DemandSize::Cards(x) if x <= 0.0)
             {
@@ -184,6 +186,14 @@ impl Prepared {
                         cost_cny_per_card: af * p.network_cny_per_card_ms_year * rtt,
                     });
                 }
+            }
+            // Only the nearest candidates serve the city, when the scenario says so.
+            if pairs.len() - first > keep {
+                pairs[first..].sort_by(|a: &Pair, b: &Pair| {
+                    a.rtt_ms.total_cmp(&b.rtt_ms).then(a.site.cmp(&b.site))
+                });
+                pairs.truncate(first + keep);
+                pairs[first..].sort_by_key(|x| x.site);
             }
         }
         let disaggregate_links = demand.iter().all(|d| matches!(d, DemandSize::Cards(_)));

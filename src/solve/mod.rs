@@ -131,6 +131,16 @@ pub fn run_highs(
     opts: &SolveOptions,
     fixed: &[(Variable, f64)],
 ) -> Result<(RawSolution, ModelParts), SolveError> {
+    run_highs_from(model, opts, fixed, None)
+}
+
+/// [`run_highs`] with a starting solution (values by column) for HiGHS to improve on.
+pub fn run_highs_from(
+    model: Model,
+    opts: &SolveOptions,
+    fixed: &[(Variable, f64)],
+    initial: Option<&[f64]>,
+) -> Result<(RawSolution, ModelParts), SolveError> {
     let Model {
         problem_vars,
         column,
@@ -176,6 +186,10 @@ pub fn run_highs(
         if !ok {
             return Err(SolveError::Option(format!("{k}={v}")));
         }
+    }
+    if let Some(cols) = initial {
+        // A bad guess only costs HiGHS a check; never fail the solve over it.
+        let _ = hm.try_set_solution(Some(cols), None, None, None);
     }
     let start = Instant::now();
     let solved = hm
@@ -274,27 +288,67 @@ pub const DEFAULT_MIP_GAP: f64 = 1e-4;
 pub fn solve(p: &Prepared, opts: &SolveOptions) -> Result<Plan, SolveError> {
     let t0 = Instant::now();
     let tolerance = opts.mip_gap.unwrap_or(DEFAULT_MIP_GAP);
-    let relaxed = milp::build(p, Integrality::ContinuousServers);
-    let build_seconds = t0.elapsed().as_secs_f64();
     let infeasible = || SolveError::Infeasible {
         reasons: diagnose(p),
         relaxations: elastic::relaxation_lines(&elastic::relaxations(p, opts)),
     };
-    // Phase 1 aims at half the tolerance, leaving the other half for rounding servers.
-    let mut opts1 = opts.clone();
-    opts1.mip_gap = Some(0.5 * tolerance);
-    let (raw1, parts1) = match run_highs(relaxed, &opts1, &[]) {
-        Err(SolveError::Infeasible { .. }) => return Err(infeasible()),
-        other => other?,
+    let deadline = opts
+        .time_limit_s
+        .map(|t| t0 + std::time::Duration::from_secs_f64(t));
+    let left = |o: &SolveOptions| {
+        let mut o = o.clone();
+        if let Some(d) = deadline {
+            o.time_limit_s = Some(
+                d.saturating_duration_since(Instant::now())
+                    .as_secs_f64()
+                    .max(0.1),
+            );
+        }
+        o
     };
-    let bound = raw1.dual_bound;
+    // Phase 0: the LP relaxation (a lower bound) and a plan rounded from it,
+    // which large instances need as a first incumbent.
+    let (lp_bound, heuristic) = match round_lp(p, &left(opts)) {
+        Ok(x) => x,
+        Err(SolveError::Infeasible { .. }) => return Err(infeasible()),
+        Err(e) => return Err(e),
+    };
+    let mut build_seconds = 0.0;
+    // Phase 1 aims at half the tolerance, leaving the other half for rounding servers.
+    let mut opts1 = left(opts);
+    opts1.mip_gap = Some(0.5 * tolerance);
+    let good_enough = heuristic
+        .as_ref()
+        .is_some_and(|h| h.0.gap_to(lp_bound) <= 0.5 * tolerance);
+    let (raw1, parts1) = if good_enough {
+        heuristic.expect("checked above")
+    } else {
+        let t = Instant::now();
+        let relaxed = milp::build(p, Integrality::ContinuousServers);
+        build_seconds += t.elapsed().as_secs_f64();
+        let start = heuristic.as_ref().map(|h| h.0.cols.clone());
+        match run_highs_from(relaxed, &opts1, &[], start.as_deref()) {
+            Ok((mut raw, parts)) => {
+                raw.dual_bound = raw.dual_bound.max(lp_bound);
+                // HiGHS may stop (time limit) with a worse plan than the rounded one.
+                match heuristic {
+                    Some(h) if h.0.objective < raw.objective => (h.0, h.1),
+                    _ => (raw, parts),
+                }
+            }
+            Err(SolveError::Infeasible { .. }) => return Err(infeasible()),
+            Err(SolveError::NoSolution(_)) if heuristic.is_some() => heuristic.expect("checked"),
+            Err(e) => return Err(e),
+        }
+    };
+    let bound = raw1.dual_bound.max(lp_bound);
     let values1 = Values {
         cols: raw1.cols.clone(),
         column: &parts1.column,
     };
     let t1 = Instant::now();
     let full = milp::build(p, Integrality::Full);
-    let mut build_seconds = build_seconds + t1.elapsed().as_secs_f64();
+    build_seconds += t1.elapsed().as_secs_f64();
     let n_rows = full.rows.len();
     let n_cols = full.n_columns;
     let n_int = full.integer.iter().filter(|&&i| i).count();
@@ -312,10 +366,7 @@ pub fn solve(p: &Prepared, opts: &SolveOptions) -> Result<Plan, SolveError> {
         )
         .map(|(v2, v1)| (*v2, values1.value(*v1).round()))
         .collect();
-    let mut remaining = opts.clone();
-    if let Some(t) = opts.time_limit_s {
-        remaining.time_limit_s = Some((t - raw1.seconds).max(0.1));
-    }
+    let remaining = left(opts);
     let mut fallback = false;
     let (mut raw, parts) = match run_highs(full, &remaining, &fixed) {
         Ok(x) => x,
@@ -332,7 +383,7 @@ pub fn solve(p: &Prepared, opts: &SolveOptions) -> Result<Plan, SolveError> {
         }
         Err(e) => return Err(e),
     };
-    raw.seconds += raw1.seconds;
+    raw.seconds = t0.elapsed().as_secs_f64() - build_seconds;
     // Phase 1 bounds the full model; a from-scratch full solve has its own valid bound.
     let lower = if fallback {
         bound.max(raw.dual_bound)
@@ -340,7 +391,9 @@ pub fn solve(p: &Prepared, opts: &SolveOptions) -> Result<Plan, SolveError> {
         bound
     };
     let mip_gap = raw.gap_to(lower);
-    raw.status = if raw1.status == Status::Optimal && mip_gap <= tolerance + 1e-12 {
+    // The gap is measured against a proven lower bound, so within the
+    // tolerance it proves optimality, whichever phase found the plan.
+    raw.status = if mip_gap <= tolerance + 1e-12 {
         Status::Optimal
     } else {
         Status::Feasible
@@ -357,6 +410,75 @@ pub fn solve(p: &Prepared, opts: &SolveOptions) -> Result<Plan, SolveError> {
     plan.model_size = (n_cols, n_int, n_rows);
     plan.shadow_prices = shadow_prices(p, &plan, opts)?;
     Ok(plan)
+}
+
+/// Phase 0: solves the LP relaxation for a lower bound, then rounds its
+/// binary decisions (per site the option the LP uses most; the mega clusters
+/// at the sites the LP leans on most) and solves the model with continuous
+/// servers and those binaries fixed. Returns the LP bound and, when the
+/// rounded binaries are feasible, that plan (columns of the
+/// continuous-server model).
+fn round_lp(
+    p: &Prepared,
+    opts: &SolveOptions,
+) -> Result<(f64, Option<(RawSolution, ModelParts)>), SolveError> {
+    let lp = milp::build(p, Integrality::Lp);
+    let (raw, parts) = run_highs(lp, opts, &[])?;
+    let bound = raw.objective;
+    let values = Values {
+        cols: raw.cols.clone(),
+        column: &parts.column,
+    };
+    let mut open = vec![0.0; p.options.len()];
+    for s in 0..p.inst.sites.len() {
+        let best = p
+            .options
+            .iter()
+            .enumerate()
+            .filter(|(_, o)| o.site == s)
+            .map(|(k, _)| (k, values.value(parts.vars.open[k])))
+            .max_by(|a, b| a.1.total_cmp(&b.1).then(b.0.cmp(&a.0)));
+        if let Some((k, v)) = best {
+            if v > 1e-6 || p.inst.sites[s].status.must_open() {
+                open[k] = 1.0;
+            }
+        }
+    }
+    let mut mega: Vec<(usize, f64)> = parts
+        .vars
+        .mega
+        .iter()
+        .enumerate()
+        .filter_map(|(s, m)| Some((s, values.value((*m)?))))
+        .collect();
+    mega.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+    let chosen: Vec<usize> = mega
+        .iter()
+        .take(p.inst.params.mega_count as usize)
+        .map(|x| x.0)
+        .collect();
+    let model = milp::build(p, Integrality::ContinuousServers);
+    let mut fixed: Vec<(Variable, f64)> = model
+        .vars
+        .open
+        .iter()
+        .zip(&open)
+        .map(|(v, x)| (*v, *x))
+        .collect();
+    for (s, m) in model.vars.mega.iter().enumerate() {
+        if let Some(m) = m {
+            fixed.push((*m, if chosen.contains(&s) { 1.0 } else { 0.0 }));
+        }
+    }
+    match run_highs(model, opts, &fixed) {
+        Ok((mut h, hp)) => {
+            h.dual_bound = bound;
+            h.status = Status::Feasible;
+            Ok((bound, Some((h, hp))))
+        }
+        Err(SolveError::Infeasible { .. }) | Err(SolveError::NoSolution(_)) => Ok((bound, None)),
+        Err(e) => Err(e),
+    }
 }
 
 /// Names of binding rows: slack (numerically) zero, or, for a row over whole
@@ -379,10 +501,25 @@ pub fn binding_rows(rows: &[milp::Row], values: &Values, integer: &[bool]) -> Ve
         // room than one server is binding for a plan made of whole servers.
         let step = (&r.lhs)
             .linear_coefficients()
-            .filter(|(v, _)| values.column.get(v).is_some_and(|&c| integer.get(c).copied().unwrap_or(false)))
+            .filter(|(v, _)| {
+                values
+                    .column
+                    .get(v)
+                    .is_some_and(|&c| integer.get(c).copied().unwrap_or(false))
+            })
             .map(|(_, c)| c.abs())
             .fold(f64::INFINITY, f64::min);
-        let room = if step.is_finite() && matches!(r.family, "region-power-quota" | "region-energy-quota" | "site-power" | "subsidy-cap" | "region-bound" | "tier-bound" | "accelerator-target") {
+        let room = if step.is_finite()
+            && matches!(
+                r.family,
+                "region-power-quota"
+                    | "region-energy-quota"
+                    | "site-power"
+                    | "subsidy-cap"
+                    | "region-bound"
+                    | "tier-bound"
+                    | "accelerator-target"
+            ) {
             step.max(tol)
         } else {
             tol

@@ -127,6 +127,7 @@ pub fn params() -> Params {
         overhead_ms: 2.0,
         tce_per_mwh: 0.1229,
         network_cny_per_card_ms_year: 0.0,
+        max_sites_per_city: None,
     }
 }
 
