@@ -35,22 +35,12 @@ fn spec(region: &str, cards: f64, lever: SubsidyKind) -> Spec {
 
 #[test]
 fn more_subsidy_never_moves_cards_away_from_the_region() {
+    // A per-card grant pays on cards, so the region's cards cannot fall as it rises.
     let base = baseline();
-    for (region, lever, levels) in [
-        (
-            "central",
-            SubsidyKind::PerCardCny,
-            vec![0.0, 4000.0, 8000.0, 12000.0, 20000.0],
-        ),
-        (
-            "gansu",
-            SubsidyKind::ElectricityCnyPerKwh,
-            vec![0.0, 0.1, 0.2, 0.3, 0.4],
-        ),
-    ] {
-        let s = spec(region, 0.0, lever);
+    for region in ["central", "gansu", "guizhou"] {
+        let s = spec(region, 0.0, SubsidyKind::PerCardCny);
         let mut last = 0;
-        for level in levels {
+        for level in [0.0, 4000.0, 8000.0, 12000.0, 20000.0, 40000.0] {
             let (pt, _, _) = breakeven::evaluate(&base, &s, level, &opts()).unwrap();
             assert!(
                 pt.cards_in_region >= last,
@@ -59,8 +49,35 @@ fn more_subsidy_never_moves_cards_away_from_the_region() {
             );
             last = pt.cards_in_region;
         }
-        assert!(last > 0, "{region}: the lever should attract some cards");
+        assert!(last > 0, "{region}: the grant should attract some cards");
     }
+}
+
+#[test]
+fn a_power_discount_never_lowers_the_energy_it_pays_for() {
+    // A per-kWh discount pays on energy: the region's energy cannot fall as it rises. Its
+    // cards can: when the discount reaches the whole price (Gansu, 0.40 CNY/kWh), energy is
+    // free, the cheaper but less efficient cold plate wins over immersion, and the energy
+    // quota then holds fewer cards. The test records that too, so a change shows.
+    let base = baseline();
+    let s = spec("gansu", 0.0, SubsidyKind::ElectricityCnyPerKwh);
+    let mut last_gwh = 0.0;
+    let mut cards = Vec::new();
+    for level in [0.0, 0.1, 0.2, 0.3, 0.4] {
+        let (pt, plan, p) = breakeven::evaluate(&base, &s, level, &opts()).unwrap();
+        let gwh: f64 = plan
+            .sites
+            .iter()
+            .filter(|x| p.inst.sites[x.site].region_id == "gansu")
+            .map(|x| x.annual_gwh)
+            .sum();
+        // Within one server's energy (~0.09 GWh a year): plans are made of whole servers.
+        assert!(gwh >= last_gwh - 0.1, "{gwh} GWh at {level} after {last_gwh}");
+        last_gwh = gwh;
+        cards.push(pt.cards_in_region);
+    }
+    assert!(last_gwh > 0.0);
+    assert!(cards[3] > 0 && cards[4] < cards[3], "cards {cards:?}");
 }
 
 #[test]

@@ -128,6 +128,32 @@ impl Builder<'_> {
         }
         e
     }
+    /// Σ coef(o, a) × servers over the given options only (no scan of all options).
+    fn sum_servers_of(
+        &self,
+        options: &[usize],
+        coef: impl Fn(&SiteOption, usize) -> f64,
+    ) -> Expression {
+        let mut e = Expression::default();
+        for &o in options {
+            let opt = &self.p.options[o];
+            for (i, &a) in opt.accels.iter().enumerate() {
+                let c = coef(opt, a);
+                if c != 0.0 {
+                    e.add_mul(c, self.vars.servers[o][i]);
+                }
+            }
+        }
+        e
+    }
+    /// Options of each site.
+    fn options_by_site(&self) -> Vec<Vec<usize>> {
+        let mut by = vec![Vec::new(); self.p.inst.sites.len()];
+        for (o, opt) in self.p.options.iter().enumerate() {
+            by[opt.site].push(o);
+        }
+        by
+    }
     /// Σ coef(o, a) × servers over options matching `opt_pred`.
     fn sum_servers(
         &self,
@@ -286,7 +312,7 @@ fn define_site_power(b: &mut Builder) {
     let p = b.p;
     for (o, opt) in p.options.iter().enumerate() {
         let site = &p.inst.sites[opt.site];
-        let mut e = b.sum_servers(|x| x == opt, |_, a| p.inst.accelerators[a].server_kw);
+        let mut e = b.sum_servers_of(&[o], |_, a| p.inst.accelerators[a].server_kw);
         e.add_mul(-1000.0 * site.max_it_mw, b.vars.open[o]);
         let name = format!("site-power-{}-{}", site.id, p.inst.cooling[opt.cooling].id);
         b.row(name, "site-power", e, Sense::Le, 0.0);
@@ -429,6 +455,7 @@ fn define_dual_track(b: &mut Builder) {
 /// 8. Latency-bounded inference demand and site inference capacity.
 fn define_inference_demand(b: &mut Builder) {
     let p = b.p;
+    let by_site_options = b.options_by_site();
     // All placed capacity in H200-eq as one variable, defined once: demand rows
     // that are shares of it then have a single coefficient for it instead of
     // one per server variable.
@@ -493,10 +520,9 @@ fn define_inference_demand(b: &mut Builder) {
         if let Some(m) = b.vars.mega[s] {
             e.add_mul(mega_cards, m);
         }
-        let cap = b.sum_servers(
-            |o| o.site == s,
-            |_, a| accs[a].cards_per_server as f64 * accs[a].perf_h200_eq,
-        );
+        let cap = b.sum_servers_of(&by_site_options[s], |_, a| {
+            accs[a].cards_per_server as f64 * accs[a].perf_h200_eq
+        });
         e.add_mul(-1.0, cap);
         b.row(
             format!("site-inference-capacity-{}", site.id),
@@ -534,21 +560,19 @@ fn define_mega_cluster(b: &mut Builder) {
     if prm.mega_count == 0 || prm.mega_cards <= 0.0 {
         return;
     }
+    let by_site_options = b.options_by_site();
     let mut count = Expression::default();
     for (s, site) in p.inst.sites.iter().enumerate() {
         let Some(m) = b.vars.mega[s] else { continue };
         count.add_mul(1.0, m);
         let accs = &p.inst.accelerators;
-        let mut e = b.sum_servers(
-            |o| o.site == s,
-            |_, a| {
-                if prm.mega_accelerators.contains(&accs[a].id) {
-                    accs[a].cards_per_server as f64
-                } else {
-                    0.0
-                }
-            },
-        );
+        let mut e = b.sum_servers_of(&by_site_options[s], |_, a| {
+            if prm.mega_accelerators.contains(&accs[a].id) {
+                accs[a].cards_per_server as f64
+            } else {
+                0.0
+            }
+        });
         e.add_mul(-prm.mega_cards, m);
         b.row(
             format!("mega-size-{}", site.id),

@@ -308,15 +308,18 @@ pub fn solve(p: &Prepared, opts: &SolveOptions) -> Result<Plan, SolveError> {
     };
     // Phase 0: the LP relaxation (a lower bound) and a plan rounded from it,
     // which large instances need as a first incumbent.
-    let (lp_bound, heuristic) = match round_lp(p, &left(opts)) {
+    let (lp_bound, heuristic, mut build_seconds) = match round_lp(p, &left(opts)) {
         Ok(x) => x,
         Err(SolveError::Infeasible { .. }) => return Err(infeasible()),
         Err(e) => return Err(e),
     };
-    let mut build_seconds = 0.0;
     // Phase 1 aims at half the tolerance, leaving the other half for rounding servers.
     let mut opts1 = left(opts);
     opts1.mip_gap = Some(0.5 * tolerance);
+    // Leave a fifth of what is left for rounding the servers of the final plan.
+    if let Some(t) = opts1.time_limit_s {
+        opts1.time_limit_s = Some((0.8 * t).max(0.1));
+    }
     let good_enough = heuristic
         .as_ref()
         .is_some_and(|h| h.0.gap_to(lp_bound) <= 0.5 * tolerance);
@@ -366,9 +369,15 @@ pub fn solve(p: &Prepared, opts: &SolveOptions) -> Result<Plan, SolveError> {
         )
         .map(|(v2, v1)| (*v2, values1.value(*v1).round()))
         .collect();
-    let remaining = left(opts);
+    // The time limit bounds the search; rounding the servers of the chosen
+    // plan (binaries fixed, usually fast) gets at least a few seconds.
+    let mut remaining = left(opts);
+    if let (Some(t), Some(total)) = (remaining.time_limit_s, opts.time_limit_s) {
+        remaining.time_limit_s = Some(t.max((0.1 * total).clamp(2.0, 30.0)));
+    }
     let mut fallback = false;
-    let (mut raw, parts) = match run_highs(full, &remaining, &fixed) {
+    // Phase 1's plan (fractional servers) is the starting point HiGHS repairs.
+    let (mut raw, parts) = match run_highs_from(full, &remaining, &fixed, Some(&raw1.cols)) {
         Ok(x) => x,
         Err(SolveError::Infeasible { .. }) | Err(SolveError::NoSolution(_)) => {
             // Rounding failed with these binaries: solve the full model.
@@ -418,11 +427,12 @@ pub fn solve(p: &Prepared, opts: &SolveOptions) -> Result<Plan, SolveError> {
 /// servers and those binaries fixed. Returns the LP bound and, when the
 /// rounded binaries are feasible, that plan (columns of the
 /// continuous-server model).
-fn round_lp(
-    p: &Prepared,
-    opts: &SolveOptions,
-) -> Result<(f64, Option<(RawSolution, ModelParts)>), SolveError> {
+type Rounded = (f64, Option<(RawSolution, ModelParts)>, f64);
+
+fn round_lp(p: &Prepared, opts: &SolveOptions) -> Result<Rounded, SolveError> {
+    let t = Instant::now();
     let lp = milp::build(p, Integrality::Lp);
+    let mut build_seconds = t.elapsed().as_secs_f64();
     let (raw, parts) = run_highs(lp, opts, &[])?;
     let bound = raw.objective;
     let values = Values {
@@ -457,7 +467,9 @@ fn round_lp(
         .take(p.inst.params.mega_count as usize)
         .map(|x| x.0)
         .collect();
+    let t = Instant::now();
     let model = milp::build(p, Integrality::ContinuousServers);
+    build_seconds += t.elapsed().as_secs_f64();
     let mut fixed: Vec<(Variable, f64)> = model
         .vars
         .open
@@ -474,9 +486,11 @@ fn round_lp(
         Ok((mut h, hp)) => {
             h.dual_bound = bound;
             h.status = Status::Feasible;
-            Ok((bound, Some((h, hp))))
+            Ok((bound, Some((h, hp)), build_seconds))
         }
-        Err(SolveError::Infeasible { .. }) | Err(SolveError::NoSolution(_)) => Ok((bound, None)),
+        Err(SolveError::Infeasible { .. }) | Err(SolveError::NoSolution(_)) => {
+            Ok((bound, None, build_seconds))
+        }
         Err(e) => Err(e),
     }
 }
