@@ -11,7 +11,9 @@ use std::process::{Command, Stdio};
 
 use dcsite::bench::synth::{write_synth, SynthSpec};
 
-/// Runs a command and returns (stdout, peak resident memory in KiB).
+/// Runs a command and returns (stdout, stderr, peak resident memory in KiB, exit code).
+// The child is reaped by wait4 below (which also gives its own rusage), not by Child::wait.
+#[allow(clippy::zombie_processes)]
 fn run_measured(cmd: &mut Command) -> (String, String, i64, i32) {
     let mut child = cmd
         .stdout(Stdio::piped())

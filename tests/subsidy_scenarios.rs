@@ -72,7 +72,10 @@ fn a_power_discount_never_lowers_the_energy_it_pays_for() {
             .map(|x| x.annual_gwh)
             .sum();
         // Within one server's energy (~0.09 GWh a year): plans are made of whole servers.
-        assert!(gwh >= last_gwh - 0.1, "{gwh} GWh at {level} after {last_gwh}");
+        assert!(
+            gwh >= last_gwh - 0.1,
+            "{gwh} GWh at {level} after {last_gwh}"
+        );
         last_gwh = gwh;
         cards.push(pt.cards_in_region);
     }

@@ -6,16 +6,16 @@ pub mod breakeven;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 
-use geojson::{Feature, FeatureCollection, Geometry, JsonObject};
+use geojson::JsonObject;
 use polars::prelude::*;
 use rayon::prelude::*;
 use serde_json::json;
 
 use crate::data::Problems;
+use crate::export::geo_layers::{collection, feature, point};
 use crate::milp::Prepared;
 use crate::solve::plan::{totals, Totals};
 use crate::solve::{solve, Plan, SolveError, SolveOptions};
-use crate::spatial::round6;
 
 /// One solved scenario.
 pub struct Solved {
@@ -132,6 +132,9 @@ fn line(s: &Solved, level: &'static str, id: &str, name: &str, tier: &str, t: &T
     }
 }
 
+/// Totals of one scenario: by region, by tier, overall.
+type ScenarioTotals = (Vec<Totals>, Vec<(crate::domain::Tier, Totals)>, Totals);
+
 /// Every line, grouped by region (in the first scenario's order), then tier, then total.
 pub fn lines(results: &[Solved]) -> Vec<Line> {
     let mut groups: Vec<(&'static str, String)> = Vec::new();
@@ -146,7 +149,7 @@ pub fn lines(results: &[Solved]) -> Vec<Line> {
         groups.push(("tier", t.as_str().to_string()));
     }
     groups.push(("total", "total".to_string()));
-    let per_scenario: Vec<(Vec<Totals>, Vec<(crate::domain::Tier, Totals)>, Totals)> = results
+    let per_scenario: Vec<ScenarioTotals> = results
         .iter()
         .map(|s| {
             let (r, t) = totals(&s.prepared, &s.plan);
@@ -196,15 +199,7 @@ pub fn lines(results: &[Solved]) -> Vec<Line> {
     out
 }
 
-fn r(x: f64, digits: i32) -> f64 {
-    let f = 10f64.powi(digits);
-    let v = (x * f).round() / f;
-    if v == 0.0 {
-        0.0
-    } else {
-        v
-    }
-}
+use crate::export::geo_layers::round_to as r;
 
 /// comparison.csv: one row per (region or tier or total, scenario), deltas against the first scenario.
 pub fn comparison_csv(lines: &[Line]) -> PolarsResult<String> {
@@ -293,12 +288,7 @@ pub fn comparison_csv(lines: &[Line]) -> PolarsResult<String> {
             .map(|l| l.cards_per_million_subsidy.map(|x| r(x, 3)))
             .collect::<Vec<_>>(),
     ));
-    let mut df = DataFrame::new_infer_height(cols)?;
-    let mut buf = Vec::new();
-    CsvWriter::new(&mut buf)
-        .include_header(true)
-        .finish(&mut df)?;
-    Ok(String::from_utf8(buf).expect("CSV is UTF-8"))
+    crate::export::summary::csv_text(DataFrame::new_infer_height(cols)?)
 }
 
 /// diff.geojson: a Point per site with its cards in every scenario and the
@@ -355,25 +345,10 @@ pub fn diff_geojson(results: &[Solved]) -> String {
                     _ => "none",
                 }),
             );
-            Feature {
-                bbox: None,
-                geometry: Some(Geometry::new_point([round6(site.lon), round6(site.lat)])),
-                id: None,
-                properties: Some(m),
-                foreign_members: None,
-            }
+            feature(point(site.lon, site.lat), m)
         })
         .collect();
-    let mut foreign = JsonObject::new();
-    foreign.insert("name".into(), json!("diff"));
-    let fc = FeatureCollection {
-        bbox: None,
-        features,
-        foreign_members: Some(foreign),
-    };
-    let mut s = serde_json::to_string_pretty(&fc).expect("GeoJSON serialises");
-    s.push('\n');
-    s
+    collection(features, "diff")
 }
 
 /// The table printed by `dcsite compare`: cards per region in each scenario

@@ -11,26 +11,20 @@ use crate::spatial::{geodesic_circle, round6, LatencyModel, SpatialError};
 /// Vertices of a reach polygon.
 pub const REACH_VERTICES: usize = 72;
 
-fn round_to(x: f64, digits: i32) -> f64 {
-    let f = 10f64.powi(digits);
-    let r = (x * f).round() / f;
-    if r == 0.0 {
-        0.0
-    } else {
-        r
-    }
-}
+pub use crate::spatial::round_to;
 
 /// CNY as a whole number.
 fn cny(x: f64) -> JsonValue {
     json!(x.round() as i64)
 }
 
-fn point(lon: f64, lat: f64) -> Geometry {
+/// A GeoJSON Point at (lon, lat) degrees, rounded to 1e-6.
+pub fn point(lon: f64, lat: f64) -> Geometry {
     Geometry::new_point([round6(lon), round6(lat)])
 }
 
-fn collection(features: Vec<Feature>, name: &str) -> String {
+/// A FeatureCollection as pretty RFC 7946 text, with `name` (GDAL's layer name).
+pub fn collection(features: Vec<Feature>, name: &str) -> String {
     let mut foreign = JsonObject::new();
     // `name` is what GDAL shows as the layer name.
     foreign.insert("name".into(), json!(name));
@@ -44,7 +38,8 @@ fn collection(features: Vec<Feature>, name: &str) -> String {
     s
 }
 
-fn feature(geometry: Geometry, props: JsonObject) -> Feature {
+/// A Feature with a geometry and properties.
+pub fn feature(geometry: Geometry, props: JsonObject) -> Feature {
     Feature {
         bbox: None,
         geometry: Some(geometry),

@@ -7,14 +7,15 @@ use crate::milp::Prepared;
 use crate::solve::plan::{totals, Totals};
 use crate::solve::Plan;
 
-fn r(x: f64, digits: i32) -> f64 {
-    let f = 10f64.powi(digits);
-    let v = (x * f).round() / f;
-    if v == 0.0 {
-        0.0
-    } else {
-        v
-    }
+use super::geo_layers::round_to as r;
+
+/// A frame as CSV text with a header.
+pub fn csv_text(mut df: DataFrame) -> PolarsResult<String> {
+    let mut buf = Vec::new();
+    CsvWriter::new(&mut buf)
+        .include_header(true)
+        .finish(&mut df)?;
+    Ok(String::from_utf8(buf).expect("CSV is UTF-8"))
 }
 
 /// summary.json: status, objective, gap, time, totals, binding constraints.
@@ -192,12 +193,7 @@ pub fn regions_table(p: &Prepared, plan: &Plan) -> PolarsResult<String> {
             .map(|t| t.subsidy_cny.round() as i64)
             .collect::<Vec<_>>(),
     ));
-    let mut df = DataFrame::new_infer_height(cols)?;
-    let mut buf = Vec::new();
-    CsvWriter::new(&mut buf)
-        .include_header(true)
-        .finish(&mut df)?;
-    Ok(String::from_utf8(buf).expect("CSV is UTF-8"))
+    csv_text(DataFrame::new_infer_height(cols)?)
 }
 
 /// A relative MIP gap as a percentage, readable at any size.

@@ -17,7 +17,7 @@ pub use plan::{Flow, Plan, SitePlan, SubsidyPaid};
 pub use shadow::{shadow_prices, ShadowPrice};
 
 /// Solver settings.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct SolveOptions {
     pub time_limit_s: Option<f64>,
     pub mip_gap: Option<f64>,
@@ -26,18 +26,6 @@ pub struct SolveOptions {
     pub log: bool,
     /// Further HiGHS options (`name`, `value`), for experts.
     pub highs_options: Vec<(String, String)>,
-}
-
-impl Default for SolveOptions {
-    fn default() -> Self {
-        SolveOptions {
-            time_limit_s: None,
-            mip_gap: None,
-            threads: None,
-            log: false,
-            highs_options: Vec::new(),
-        }
-    }
 }
 
 /// How a solve ended.

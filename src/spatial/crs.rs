@@ -24,6 +24,7 @@
 //! proj-sys) and otherwise opens the embedded copy. A copied or installed
 //! binary therefore works without any file. See [`proj_database_check`].
 
+use super::round_to;
 use proj::Proj;
 use serde_json::{Map, Value};
 
@@ -438,16 +439,6 @@ impl OutputCrs {
             self.reproject_positions(item)?;
         }
         Ok(())
-    }
-}
-
-fn round_to(x: f64, digits: i32) -> f64 {
-    let f = 10f64.powi(digits);
-    let r = (x * f).round() / f;
-    if r == 0.0 {
-        0.0
-    } else {
-        r
     }
 }
 

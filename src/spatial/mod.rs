@@ -125,6 +125,17 @@ pub fn aeqd_circle(
     Ok(ring)
 }
 
+/// Rounds to `digits` decimals, never giving −0.
+pub fn round_to(x: f64, digits: i32) -> f64 {
+    let f = 10f64.powi(digits);
+    let r = (x * f).round() / f;
+    if r == 0.0 {
+        0.0
+    } else {
+        r
+    }
+}
+
 /// Rounds degrees to 1e-6 (about 0.1 m), so that output is stable and small.
 pub fn round6(x: f64) -> f64 {
     (x * 1e6).round() / 1e6
