@@ -141,7 +141,25 @@ pub fn flows_geojson(p: &Prepared, plan: &Plan) -> String {
     collection(features, "flows")
 }
 
-/// One Polygon per built site: the area within the RTT budget of its cities.
+/// The RTT budget most cities have (the smaller on a tie): the one a reach
+/// polygon draws. A city with a larger budget (Urumqi's 30 ms in the default
+/// data) may be served from beyond it.
+fn common_budget(budgets: impl Iterator<Item = f64>) -> f64 {
+    let mut counts: Vec<(f64, usize)> = Vec::new();
+    for b in budgets {
+        match counts.iter_mut().find(|(x, _)| *x == b) {
+            Some((_, n)) => *n += 1,
+            None => counts.push((b, 1)),
+        }
+    }
+    counts
+        .into_iter()
+        .max_by(|a, b| a.1.cmp(&b.1).then(b.0.total_cmp(&a.0)))
+        .map(|(b, _)| b)
+        .unwrap_or(0.0)
+}
+
+/// One Polygon per built site: the area within the RTT budget most of its cities have.
 pub fn reach_geojson(p: &Prepared, plan: &Plan) -> Result<String, SpatialError> {
     let inst = &p.inst;
     let latency = LatencyModel {
@@ -149,7 +167,7 @@ pub fn reach_geojson(p: &Prepared, plan: &Plan) -> Result<String, SpatialError> 
         route_factor: inst.params.route_factor,
         overhead_ms: inst.params.overhead_ms,
     };
-    let budget = inst.demand.iter().map(|d| d.max_rtt_ms).fold(0.0, f64::max);
+    let budget = common_budget(inst.demand.iter().map(|d| d.max_rtt_ms));
     let mut features = Vec::new();
     for sp in plan.sites.iter().filter(|s| s.built) {
         let s = &inst.sites[sp.site];
