@@ -107,15 +107,7 @@ pub fn read_table(path: &Path, spec: &'static Table, problems: &mut Problems) ->
         ));
         return None;
     }
-    // Every cell is read as text (no inference) so that a bad cell is reported
-    // with its row and column instead of failing the whole read.
-    let df = CsvReadOptions::default()
-        .with_has_header(true)
-        .with_infer_schema_length(Some(0))
-        .with_n_threads(Some(1))
-        .into_reader_with_file_handle(Cursor::new(bytes))
-        .finish();
-    let df = match df {
+    let df = match read_text_frame(bytes) {
         Ok(df) => df,
         Err(e) => {
             problems.push(Problem::new(
@@ -175,17 +167,7 @@ pub fn read_table(path: &Path, spec: &'static Table, problems: &mut Problems) ->
             }
             continue;
         };
-        let series = &df.columns()[pos];
-        let cells: Vec<Option<String>> = match series.str() {
-            Ok(ca) => ca
-                .iter()
-                .map(|v| {
-                    v.map(|s| s.trim().trim_end_matches('\r').trim().to_string())
-                        .filter(|s| !s.is_empty())
-                })
-                .collect(),
-            Err(_) => vec![None; n_rows],
-        };
+        let cells = text_cells(&df.columns()[pos]);
         check_cells(path, c, &cells, problems);
         columns.insert(c.name, cells);
     }
@@ -244,6 +226,32 @@ fn ragged_row(bytes: &[u8]) -> Option<(usize, usize, usize)> {
         i += 1;
     }
     None
+}
+
+/// Reads CSV bytes with a header into a frame of text columns. Every cell is
+/// read as text (no inference) so that a bad cell can be reported with its row
+/// and column instead of failing the whole read.
+pub fn read_text_frame(bytes: Vec<u8>) -> PolarsResult<DataFrame> {
+    CsvReadOptions::default()
+        .with_has_header(true)
+        .with_infer_schema_length(Some(0))
+        .with_n_threads(Some(1))
+        .into_reader_with_file_handle(Cursor::new(bytes))
+        .finish()
+}
+
+/// The cells of a text column, trimmed, `None` for an empty cell.
+pub fn text_cells(column: &Column) -> Vec<Option<String>> {
+    match column.str() {
+        Ok(ca) => ca
+            .iter()
+            .map(|v| {
+                v.map(|s| s.trim().trim_end_matches('\r').trim().to_string())
+                    .filter(|s| !s.is_empty())
+            })
+            .collect(),
+        Err(_) => vec![None; column.len()],
+    }
 }
 
 fn first_line(s: &str) -> String {

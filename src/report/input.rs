@@ -2,10 +2,8 @@
 //! with serde_json, CSV tables with Polars (every cell as text, parsed by
 //! column name). Every failure names the file it comes from.
 
-use std::io::Cursor;
 use std::path::{Path, PathBuf};
 
-use polars::prelude::*;
 use serde_json::{Map, Value};
 
 use super::ReportError;
@@ -281,21 +279,15 @@ impl TextTable {
                 "expected a header row and data rows, found an empty file",
             ));
         }
-        let df = CsvReadOptions::default()
-            .with_has_header(true)
-            .with_infer_schema_length(Some(0))
-            .with_n_threads(Some(1))
-            .into_reader_with_file_handle(Cursor::new(text.as_bytes().to_vec()))
-            .finish()
-            .map_err(|e| {
-                input(
-                    file,
-                    format!(
-                        "malformed CSV: {}",
-                        e.to_string().lines().next().unwrap_or_default()
-                    ),
-                )
-            })?;
+        let df = crate::data::table::read_text_frame(text.as_bytes().to_vec()).map_err(|e| {
+            input(
+                file,
+                format!(
+                    "malformed CSV: {}",
+                    e.to_string().lines().next().unwrap_or_default()
+                ),
+            )
+        })?;
         let headers: Vec<String> = df
             .get_column_names()
             .iter()
@@ -313,16 +305,7 @@ impl TextTable {
         let columns = df
             .columns()
             .iter()
-            .map(|c| match c.str() {
-                Ok(ca) => ca
-                    .iter()
-                    .map(|v| {
-                        v.map(|s| s.trim().trim_end_matches('\r').trim().to_string())
-                            .filter(|s| !s.is_empty())
-                    })
-                    .collect(),
-                Err(_) => vec![None; n_rows],
-            })
+            .map(crate::data::table::text_cells)
             .collect();
         Ok(TextTable {
             file: file.to_path_buf(),
