@@ -9,7 +9,9 @@ use std::io::Read;
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
 
-use dcsite::bench::synth::{write_synth, SynthSpec};
+mod support;
+
+use support::synth::{write_synth, SynthSpec};
 
 /// Runs a command and returns (stdout, stderr, peak resident memory in KiB, exit code).
 // The child is reaped by wait4 below (which also gives its own rusage), not by Child::wait.

@@ -8,8 +8,10 @@
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use dcsite::bench::{cap_to_prepared, parse_cap};
+mod support;
+
 use dcsite::solve::{solve, SolveOptions};
+use support::{cap_to_prepared, parse_cap};
 
 fn run(
     path: &Path,

@@ -4,7 +4,9 @@
 
 use std::path::PathBuf;
 
-use dcsite::bench::synth::{write_synth, SynthSpec};
+mod support;
+
+use support::synth::{write_synth, SynthSpec};
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();

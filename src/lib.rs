@@ -9,7 +9,6 @@
 //! in tables; money is CNY; power is MW of IT load unless a name says
 //! `facility`; energy quotas are tonnes of standard coal equivalent (tce).
 
-pub mod bench;
 pub mod compare;
 pub mod data;
 pub mod domain;

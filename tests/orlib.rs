@@ -2,9 +2,11 @@
 //! instances, reached through the same model builder and solver as `dcsite solve`.
 
 mod common;
+#[path = "../examples/support/mod.rs"]
+mod support;
 
-use dcsite::bench::{cap_to_prepared, parse_cap};
 use dcsite::solve::{solve, SolveOptions, Status};
+use support::{cap_to_prepared, parse_cap};
 
 fn orlib_dir() -> std::path::PathBuf {
     common::root().join("../shared/bench/orlib")

@@ -2,11 +2,13 @@
 //! a time-limited solve of a large one reports `feasible` with an honest gap.
 
 mod common;
+#[path = "../examples/support/mod.rs"]
+mod support;
 
 use common::root;
-use dcsite::bench::synth::{write_synth, SynthSpec};
 use dcsite::milp::Prepared;
 use dcsite::solve::{solve, SolveOptions, Status};
+use support::synth::{write_synth, SynthSpec};
 
 fn generate(sites: usize, cities: usize, seed: u64) -> (tempfile::TempDir, std::path::PathBuf) {
     let dir = tempfile::tempdir().unwrap();
