@@ -22,6 +22,11 @@ fn cards_at(p: &Prepared, plan: &Plan, site: &str) -> u64 {
     plan.sites[s].cards.iter().sum()
 }
 
+/// Whether the plan lists the row of that name as binding.
+fn binds(plan: &Plan, name: &str) -> bool {
+    plan.binding.iter().any(|b| b.name == name)
+}
+
 fn close(a: f64, b: f64) {
     assert!((a - b).abs() <= 1e-6 * (1.0 + b.abs()), "{a} != {b}");
 }
@@ -140,9 +145,7 @@ fn a_region_power_quota_splits_capacity() {
         plan.objective_cny,
         40.0 * 8760.0 * 0.5 + 60.0 * 8760.0 * 0.3,
     );
-    assert!(plan
-        .binding_constraints
-        .contains(&"region-power-quota-r2".to_string()));
+    assert!(binds(&plan, "region-power-quota-r2"), "{:?}", plan.binding);
 }
 
 #[test]
@@ -155,9 +158,7 @@ fn an_energy_quota_binds_net_of_green_power() {
     inst.regions[1].energy_quota_tce = 70.0 * 8.76 * 0.1229 * 0.5;
     let (p, plan) = run(inst);
     assert_eq!(cards_at(&p, &plan, "b"), 70);
-    assert!(plan
-        .binding_constraints
-        .contains(&"region-energy-quota-r2".to_string()));
+    assert!(binds(&plan, "region-energy-quota-r2"), "{:?}", plan.binding);
 }
 
 #[test]
@@ -180,9 +181,7 @@ fn a_capped_subsidy_stops_paying_at_its_cap() {
         plan.objective_cny,
         30.0 * 8760.0 * 0.41 + 70.0 * 8760.0 * 0.40 - 30_000.0,
     );
-    assert!(plan
-        .binding_constraints
-        .contains(&"subsidy-cap-grant".to_string()));
+    assert!(binds(&plan, "subsidy-cap-grant"), "{:?}", plan.binding);
 }
 
 #[test]
@@ -241,9 +240,11 @@ fn the_dual_track_share_forces_domestic_cards() {
     // 80 H200 need 20 domestic cards (20 / 100 = 20 %), all at the cheap site b.
     assert_eq!(plan.cards_of(1), 20);
     close(plan.objective_cny, 100.0 * 8760.0 * 0.3 + 20.0 * 1000.0);
-    assert!(plan
-        .binding_constraints
-        .contains(&"dual-track-domestic-share".to_string()));
+    assert!(
+        binds(&plan, "dual-track-domestic-share"),
+        "{:?}",
+        plan.binding
+    );
 }
 
 #[test]
@@ -341,11 +342,11 @@ fn an_infeasible_scenario_reports_the_amount_that_would_fix_it() {
     match solve(&p, &SolveOptions::default()) {
         Err(SolveError::Infeasible { relaxations, .. }) => {
             assert!(
-                relaxations.contains(&"raise the r power quota by 0.010 MW".to_string()),
+                relaxations.contains(&"raise the r power quota by 0.01 MW".to_string()),
                 "{relaxations:?}"
             );
             assert!(
-                relaxations.contains(&"lower the h200 target by 10.0 cards".to_string()),
+                relaxations.contains(&"lower the h200 target by 10 cards".to_string()),
                 "{relaxations:?}"
             );
         }

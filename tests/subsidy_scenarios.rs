@@ -80,7 +80,11 @@ fn a_power_discount_never_lowers_the_energy_it_pays_for() {
         cards.push(pt.cards_in_region);
     }
     assert!(last_gwh > 0.0);
-    assert!(cards[3] > 0 && cards[4] < cards[3], "cards {cards:?}");
+    // Cards are not monotone in the discount and are decided by near-ties
+    // here: at 0.3 CNY/kWh a plan with 313,696 cards in Gansu and one with
+    // 295,336 differ by 3e-7 of the cost (both within the MIP gap). Only the
+    // energy a discount pays for is a property; the card count is not.
+    assert!(cards[4] > 0, "cards {cards:?}");
 }
 
 #[test]

@@ -137,7 +137,12 @@ pub fn run(args: BreakevenArgs) -> Result<(), CliError> {
                 known.join(", ")
             )));
         }
-        Err(e) => return Err(CliError::Internal(e.into())),
+        Err(BreakevenError::Solve { level, source }) => {
+            return Err(CliError::from_solve(
+                source,
+                Some(format!("at level {level}")),
+            ))
+        }
     };
     pb.finish_and_clear();
     write_file_atomic(

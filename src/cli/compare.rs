@@ -6,7 +6,6 @@ use clap::Args;
 
 use dcsite::compare::{self, CompareError};
 use dcsite::export::{self, OutputDir};
-use dcsite::solve::SolveError;
 
 use super::{progress, solve::SolverArgs, CliError};
 
@@ -48,12 +47,10 @@ pub fn run(args: CompareArgs) -> Result<(), CliError> {
         Err(CompareError::Input(p)) => return Err(p.into()),
         Err(e @ CompareError::DuplicateName(_)) => return Err(CliError::Input(e.to_string())),
         Err(CompareError::Solve { path, source }) => {
-            return Err(match source {
-                e @ SolveError::Infeasible { .. } => {
-                    CliError::Infeasible(format!("{}: {e}", path.display()))
-                }
-                e => CliError::Internal(anyhow::Error::new(e).context(path.display().to_string())),
-            })
+            return Err(CliError::from_solve(
+                source,
+                Some(path.display().to_string()),
+            ))
         }
     };
     pb.finish_and_clear();

@@ -64,13 +64,17 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
     }
 }
 
-/// A failure, by exit code.
+/// A failure, by exit code. Every subcommand maps its errors through this
+/// type (and [`CliError::from_solve`] for solver outcomes), so one failure has
+/// one exit code whichever command met it.
 #[derive(Debug)]
 pub enum CliError {
     /// Bad input: exit 2.
     Input(String),
     /// No feasible plan: exit 3.
     Infeasible(String),
+    /// A limit stopped the search before any plan existed: exit 4.
+    NoPlan(String),
     /// Anything else: exit 1.
     Internal(anyhow::Error),
 }
@@ -81,6 +85,25 @@ impl CliError {
             CliError::Internal(_) => 1,
             CliError::Input(_) => 2,
             CliError::Infeasible(_) => 3,
+            CliError::NoPlan(_) => 4,
+        }
+    }
+
+    /// The exit code of a solver outcome; `context` (a scenario path, a
+    /// break-even level) is put in front of the message when given.
+    pub fn from_solve(e: dcsite::solve::SolveError, context: Option<String>) -> CliError {
+        use dcsite::solve::SolveError as S;
+        let text = match &context {
+            Some(c) => format!("{c}: {e}"),
+            None => e.to_string(),
+        };
+        match e {
+            S::Infeasible { .. } => CliError::Infeasible(text),
+            S::NoSolution { .. } => CliError::NoPlan(text),
+            S::Option(_) => CliError::Input(text),
+            S::Unbounded | S::Numerical(_) | S::Defect(_) => {
+                CliError::Internal(anyhow::anyhow!(text))
+            }
         }
     }
     pub fn is_broken_pipe(&self) -> bool {
@@ -97,7 +120,9 @@ impl CliError {
 impl fmt::Display for CliError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            CliError::Input(s) | CliError::Infeasible(s) => write!(f, "{}", s.trim_end()),
+            CliError::Input(s) | CliError::Infeasible(s) | CliError::NoPlan(s) => {
+                write!(f, "{}", s.trim_end())
+            }
             CliError::Internal(e) => write!(f, "{e:#}"),
         }
     }

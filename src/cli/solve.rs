@@ -23,7 +23,7 @@ pub struct SolverArgs {
     /// Solver threads (default 1, which keeps runs reproducible)
     #[arg(long)]
     pub threads: Option<u32>,
-    /// Show the HiGHS log (on stdout)
+    /// Show the HiGHS log (on stderr)
     #[arg(long)]
     pub solver_log: bool,
     /// Pass an option to HiGHS, e.g. --highs-option mip_heuristic_effort=0.1 (repeatable)
@@ -199,9 +199,22 @@ pub fn run(args: SolveArgs) -> Result<(), CliError> {
     pb.finish_and_clear();
     let plan = match solved {
         Ok(plan) => plan,
-        Err(e @ SolveError::Infeasible { .. }) => return Err(CliError::Infeasible(e.to_string())),
-        Err(e @ SolveError::Option(_)) => return Err(CliError::Input(e.to_string())),
-        Err(e) => return Err(CliError::Internal(e.into())),
+        Err(e @ SolveError::NoSolution { .. }) => {
+            // Say so in the output folder too: a batch job finds `no_plan` there.
+            let summary = serde_json::json!({
+                "scenario": prepared.inst.name,
+                "scenario_file": sc.path.display().to_string(),
+                "status": "no_plan",
+                "message": e.to_string(),
+            });
+            let mut text = serde_json::to_string_pretty(&summary).context("summary")?;
+            text.push('\n');
+            out.write("summary.json", text.as_bytes())
+                .context("writing summary.json")?;
+            out.commit().context("moving the output into place")?;
+            return Err(CliError::from_solve(e, None));
+        }
+        Err(e) => return Err(CliError::from_solve(e, None)),
     };
     let t_write = std::time::Instant::now();
     let scenario_label = sc.path.display().to_string();

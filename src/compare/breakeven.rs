@@ -223,23 +223,12 @@ pub fn search(
 /// What keeps cards out of a region: its binding rows, the options that
 /// cannot exist there, and cities it cannot reach.
 fn what_binds(p: &Prepared, plan: &Plan, region: &str) -> Vec<String> {
-    let site_ids: Vec<&str> = p
-        .inst
-        .sites
-        .iter()
-        .filter(|s| s.region_id == region)
-        .map(|s| s.id.as_str())
-        .collect();
+    let r = p.inst.regions.iter().position(|x| x.id == region);
     let mut out: Vec<String> = plan
-        .binding_constraints
+        .binding
         .iter()
-        .filter(|b| {
-            b.ends_with(&format!("-{region}"))
-                || site_ids
-                    .iter()
-                    .any(|s| b.contains(&format!("-{s}-")) || b.ends_with(&format!("-{s}")))
-        })
-        .map(|b| format!("binding: {b}"))
+        .filter(|b| r.is_some() && b.key.region(p) == r)
+        .map(|b| format!("binding: {}", b.name))
         .collect();
     for (i, s) in p.inst.sites.iter().enumerate() {
         if s.region_id != region {

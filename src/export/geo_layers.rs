@@ -107,6 +107,10 @@ pub fn sites_geojson(p: &Prepared, plan: &Plan) -> String {
                     .map(|r| json!(r))
                     .unwrap_or(JsonValue::Null),
             );
+            m.insert(
+                "build_cost_gap_cny".into(),
+                sp.build_cost_gap_cny.map(cny).unwrap_or(JsonValue::Null),
+            );
             feature(point(s.lon, s.lat), m)
         })
         .collect();

@@ -3,7 +3,7 @@
 use polars::prelude::*;
 use serde_json::{json, Map, Value};
 
-use crate::milp::Prepared;
+use crate::milp::{Family, Prepared, RowKey};
 use crate::solve::plan::{totals, Totals};
 use crate::solve::Plan;
 
@@ -16,6 +16,18 @@ pub fn csv_text(mut df: DataFrame) -> PolarsResult<String> {
         .include_header(true)
         .finish(&mut df)?;
     Ok(String::from_utf8(buf).expect("CSV is UTF-8"))
+}
+
+/// `x` rounded to `digits` significant digits (0 stays 0, infinity becomes null).
+fn significant(x: f64, digits: i32) -> Value {
+    if !x.is_finite() {
+        return Value::Null;
+    }
+    if x == 0.0 {
+        return json!(0.0);
+    }
+    let scale = 10f64.powi(digits - 1 - x.abs().log10().floor() as i32);
+    json!((x * scale).round() / scale)
 }
 
 /// summary.json: status, objective, gap, time, totals, binding constraints.
@@ -54,7 +66,8 @@ pub fn summary_json(p: &Prepared, plan: &Plan, scenario_path: &str) -> String {
         "scenario_file": scenario_path,
         "status": plan.status.as_str(),
         "objective_cny": plan.objective_cny.round() as i64,
-        "mip_gap": r(plan.mip_gap, 6),
+        // Three significant digits: a gap of 3e-7 must not print as 0.
+        "mip_gap": significant(plan.mip_gap, 3),
         "solve_seconds": r(plan.solve_seconds, 3),
         "build_seconds": r(plan.build_seconds, 3),
         "model": {"columns": plan.model_size.0, "integer_columns": plan.model_size.1, "rows": plan.model_size.2},
@@ -74,16 +87,91 @@ pub fn summary_json(p: &Prepared, plan: &Plan, scenario_path: &str) -> String {
         "subsidy_cny_total": all.subsidy_cny.round() as i64,
         "annuity_factor": r(p.annuity_factor, 6),
         "subsidies": subsidies,
-        "binding_constraints": plan.binding_constraints,
-        "shadow_prices": plan.shadow_prices.iter().map(|sp| json!({
-            "constraint": sp.constraint,
-            "cny_per_unit": r(sp.cny_per_unit, 2),
-            "unit": sp.unit,
-        })).collect::<Vec<_>>(),
+        "binding_constraints": plan.binding.iter().map(|b| b.name.as_str()).collect::<Vec<_>>(),
+        "binding_by_family": binding_by_family(plan),
+        "shadow_prices": plan.shadow_prices.iter().map(|sp| {
+            let mut v = json!({
+                "constraint": sp.constraint,
+                "family": sp.family.as_str(),
+                "cny_per_unit": r(sp.cny_per_unit, 2),
+                "unit": sp.unit,
+                "checked_by_resolves": sp.checked,
+                "degenerate": sp.one_sided.is_some(),
+            });
+            if let Some(o) = &sp.one_sided {
+                v["one_sided"] = json!({
+                    "step": o.step,
+                    "cny_per_unit_down": o.down.map(|x| r(x, 2)),
+                    "cny_per_unit_up": o.up.map(|x| r(x, 2)),
+                });
+            }
+            v
+        }).collect::<Vec<_>>(),
     });
     let mut s = serde_json::to_string_pretty(&v).expect("summary serialises");
     s.push('\n');
     s
+}
+
+/// Binding rows grouped by family, planner levers first: family, whether it is
+/// a lever, how many rows, and their names.
+fn binding_by_family(plan: &Plan) -> Vec<Value> {
+    let mut groups: Vec<(Family, Vec<&str>)> = Vec::new();
+    for b in &plan.binding {
+        match groups.iter_mut().find(|(f, _)| *f == b.family) {
+            Some((_, names)) => names.push(&b.name),
+            None => groups.push((b.family, vec![&b.name])),
+        }
+    }
+    groups
+        .into_iter()
+        .map(|(f, names)| {
+            json!({
+                "family": f.as_str(),
+                "planner_lever": f.is_lever(),
+                "count": names.len(),
+                "rows": names,
+            })
+        })
+        .collect()
+}
+
+/// The binding rows in words: each planner lever by name, then one line per
+/// other family with its count ("38 city demand rows").
+pub fn binding_text(plan: &Plan) -> String {
+    if plan.binding.is_empty() {
+        return String::new();
+    }
+    let levers: Vec<&str> = plan
+        .binding
+        .iter()
+        .filter(|b| b.family.is_lever())
+        .map(|b| b.name.as_str())
+        .collect();
+    let mut out = String::from("\nbinding:\n");
+    if levers.is_empty() {
+        out.push_str("  no planner lever (quota, cap, target, share, site limit) binds\n");
+    } else {
+        out.push_str(&format!("  planner levers: {}\n", levers.join(", ")));
+    }
+    let mut others: Vec<(Family, usize)> = Vec::new();
+    for b in plan.binding.iter().filter(|b| !b.family.is_lever()) {
+        match others.iter_mut().find(|(f, _)| *f == b.family) {
+            Some((_, n)) => *n += 1,
+            None => others.push((b.family, 1)),
+        }
+    }
+    if !others.is_empty() {
+        let parts: Vec<String> = others
+            .iter()
+            .map(|(f, n)| format!("{n} {}", f.words()))
+            .collect();
+        out.push_str(&format!(
+            "  also: {} (all in summary.json)\n",
+            parts.join(", ")
+        ));
+    }
+    out
 }
 
 /// regions.csv: one row per region, then one per tier, with totals.
@@ -99,10 +187,10 @@ pub fn regions_table(p: &Prepared, plan: &Plan) -> PolarsResult<String> {
     let mut quota_tce: Vec<Option<f64>> = Vec::new();
     let mut shadow_mw: Vec<Option<f64>> = Vec::new();
     let mut shadow_tce: Vec<Option<f64>> = Vec::new();
-    let shadow = |name: String| {
+    let shadow = |key: RowKey| {
         plan.shadow_prices
             .iter()
-            .find(|s| s.constraint == name)
+            .find(|s| s.key == key)
             .map(|s| r(s.cny_per_unit, 2))
     };
     for (i, region) in inst.regions.iter().enumerate() {
@@ -113,8 +201,8 @@ pub fn regions_table(p: &Prepared, plan: &Plan) -> PolarsResult<String> {
         rows.push(&by_region[i]);
         quota_mw.push(Some(region.power_quota_mw));
         quota_tce.push(Some(region.energy_quota_tce));
-        shadow_mw.push(shadow(format!("region-power-quota-{}", region.id)));
-        shadow_tce.push(shadow(format!("region-energy-quota-{}", region.id)));
+        shadow_mw.push(shadow(RowKey::RegionPowerQuota { region: i }));
+        shadow_tce.push(shadow(RowKey::RegionEnergyQuota { region: i }));
     }
     for (t, tot) in &by_tier {
         level.push("tier");
@@ -212,29 +300,6 @@ fn bn(x: f64) -> String {
     format!("{:.2}", x / 1e9)
 }
 
-/// The family part of a row name: `region-power-quota-jjj` → `region-power-quota`.
-fn family_of(name: &str) -> String {
-    const FAMILIES: [&str; 12] = [
-        "region-power-quota",
-        "region-energy-quota",
-        "site-power",
-        "site-min-size",
-        "site-inference-capacity",
-        "demand",
-        "target",
-        "dual-track",
-        "mega",
-        "region-bound",
-        "tier-bound",
-        "subsidy",
-    ];
-    FAMILIES
-        .iter()
-        .find(|f| name.starts_with(*f))
-        .map(|f| f.to_string())
-        .unwrap_or_else(|| name.to_string())
-}
-
 /// The table printed after a solve: cards, MW and cost by region and by tier.
 pub fn text_report(p: &Prepared, plan: &Plan) -> String {
     let inst = &p.inst;
@@ -282,27 +347,6 @@ pub fn text_report(p: &Prepared, plan: &Plan) -> String {
     }
     let all = Totals::of(inst.accelerators.len(), plan.sites.iter());
     out.push_str(&line("total", "", &all));
-    if !plan.binding_constraints.is_empty() {
-        // Long lists (one demand row per city) are summarised by family.
-        let b = &plan.binding_constraints;
-        if b.len() <= 20 {
-            out.push_str(&format!("\nbinding: {}\n", b.join(", ")));
-        } else {
-            let mut families: Vec<(String, usize)> = Vec::new();
-            for name in b {
-                let fam = family_of(name);
-                match families.iter_mut().find(|(f, _)| *f == fam) {
-                    Some((_, n)) => *n += 1,
-                    None => families.push((fam, 1)),
-                }
-            }
-            let parts: Vec<String> = families.iter().map(|(f, n)| format!("{f} ×{n}")).collect();
-            out.push_str(&format!(
-                "\nbinding ({} rows, all in summary.json): {}\n",
-                b.len(),
-                parts.join(", ")
-            ));
-        }
-    }
+    out.push_str(&binding_text(plan));
     out
 }

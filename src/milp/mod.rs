@@ -4,6 +4,7 @@
 //! planner's language. The builder does no I/O and knows no solver.
 
 pub mod prepare;
+pub mod rows;
 
 use std::collections::HashMap;
 
@@ -11,6 +12,7 @@ use good_lp::{variable, Expression, ProblemVariables, Variable};
 
 use crate::domain::*;
 pub use prepare::{DemandSize, Pair, Prepared, SiteOption};
+pub use rows::{Bound, Family, RowKey, CNY_PER_OBJECTIVE_UNIT};
 
 /// Direction of a row.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -20,17 +22,27 @@ pub enum Sense {
     Eq,
 }
 
-/// One named constraint: `lhs sense rhs`, with every constant in `rhs`.
+/// One constraint, known by its key: `lhs sense rhs`, with every constant in `rhs`.
 #[derive(Debug, Clone)]
 pub struct Row {
-    pub name: String,
-    pub family: &'static str,
+    pub key: RowKey,
     pub lhs: Expression,
     pub sense: Sense,
     pub rhs: f64,
 }
 
 impl Row {
+    pub fn family(&self) -> Family {
+        self.key.family()
+    }
+    /// +1 when relaxing the row raises its right-hand side (≤ rows), −1 when
+    /// it lowers it (≥ and = rows: a requirement asks for less).
+    pub fn relax_direction(&self) -> f64 {
+        match self.sense {
+            Sense::Le => 1.0,
+            Sense::Ge | Sense::Eq => -1.0,
+        }
+    }
     pub fn to_constraint(&self) -> good_lp::Constraint {
         let lhs = self.lhs.clone();
         match self.sense {
@@ -64,8 +76,26 @@ pub struct Model {
     pub n_columns: usize,
     pub integer: Vec<bool>,
     pub vars: Vars,
+    /// Objective in millions of CNY ([`CNY_PER_OBJECTIVE_UNIT`]).
     pub objective: Expression,
+    /// CNY per unit of `objective` (1 for models with an objective of their own, e.g. elastic).
+    pub cny_per_objective_unit: f64,
     pub rows: Vec<Row>,
+}
+
+impl Model {
+    /// Index of the row with this key.
+    pub fn row_index(&self, key: RowKey) -> Option<usize> {
+        self.rows.iter().position(|r| r.key == key)
+    }
+    /// Moves the limit of the row with this key by `amount` planner units in
+    /// the direction that relaxes it (a quota up, a target down).
+    pub fn relax(&mut self, key: RowKey, amount: f64) {
+        if let Some(i) = self.row_index(key) {
+            let r = &mut self.rows[i];
+            r.rhs += r.relax_direction() * amount * r.family().row_units_per_unit();
+        }
+    }
 }
 
 /// Which variables are integer.
@@ -75,9 +105,12 @@ pub enum Integrality {
     Full,
     /// Server counts continuous: a relaxation whose optimum bounds the full model from below.
     ContinuousServers,
-    /// Every variable continuous (binaries in [0, 1]): the LP whose duals are shadow prices
-    /// once the binaries are fixed.
+    /// Every variable continuous (binaries in [0, 1]): the LP relaxation.
     Lp,
+    /// The LP without the variable bounds that mirror a row (servers ≤ site
+    /// capacity, subsidy ≤ cap): with the binaries fixed, its row duals are the
+    /// shadow prices, and no bound can take a row's dual away from it.
+    Pricing,
 }
 
 struct Builder<'a> {
@@ -99,16 +132,15 @@ impl Builder<'_> {
     }
     /// A yes/no decision: binary, or in [0, 1] for the LP.
     fn binary(&mut self) -> Variable {
-        if self.integrality == Integrality::Lp {
+        if matches!(self.integrality, Integrality::Lp | Integrality::Pricing) {
             self.add(variable().min(0).max(1), false)
         } else {
             self.add(variable().binary(), true)
         }
     }
-    fn row(&mut self, name: String, family: &'static str, lhs: Expression, sense: Sense, rhs: f64) {
+    fn row(&mut self, key: RowKey, lhs: Expression, sense: Sense, rhs: f64) {
         self.rows.push(Row {
-            name,
-            family,
+            key,
             lhs,
             sense,
             rhs,
@@ -215,6 +247,7 @@ pub fn build(p: &Prepared, integrality: Integrality) -> Model {
         integer: b.integer,
         vars: b.vars,
         objective,
+        cny_per_objective_unit: CNY_PER_OBJECTIVE_UNIT,
         rows: b.rows,
     }
 }
@@ -236,6 +269,7 @@ fn define_variables(b: &mut Builder) {
                 Integrality::ContinuousServers | Integrality::Lp => {
                     b.add(variable().min(0).max(ub), false)
                 }
+                Integrality::Pricing => b.add(variable().min(0), false),
             })
             .collect();
         b.vars.servers.push(servers);
@@ -263,10 +297,14 @@ fn define_variables(b: &mut Builder) {
         b.vars.mega.push(v);
     }
     for j in &p.inst.subsidies {
+        // In millions of CNY, like the objective.
         let mut def = variable().min(0);
         if let Some(cap) = j.cap_cny {
-            // The cap is also a named row (below) so that its shadow price is reported.
-            def = def.max(cap.max(0.0));
+            // The cap is also a row (below) so that its shadow price is reported;
+            // the pricing LP leaves the bound out so that the row keeps its dual.
+            if b.integrality != Integrality::Pricing {
+                def = def.max(cap.max(0.0) / CNY_PER_OBJECTIVE_UNIT);
+            }
         }
         let v = b.add(def, false);
         b.vars.subsidy.push(v);
@@ -288,34 +326,21 @@ fn define_one_cooling_per_site(b: &mut Builder) {
         if site.status.must_open() {
             // A required site with no option makes the model infeasible on purpose;
             // the diagnosis names it.
-            b.row(
-                format!("one-cooling-{}", site.id),
-                "one-cooling",
-                e,
-                Sense::Eq,
-                1.0,
-            );
+            b.row(RowKey::OneCooling { site: s }, e, Sense::Eq, 1.0);
         } else if any {
-            b.row(
-                format!("one-cooling-{}", site.id),
-                "one-cooling",
-                e,
-                Sense::Le,
-                1.0,
-            );
+            b.row(RowKey::OneCooling { site: s }, e, Sense::Le, 1.0);
         }
     }
 }
 
-/// 2. Site power: IT kW of the servers ≤ 1000 × max_it_mw × open.
+/// 2. Site power: IT MW of the servers ≤ max_it_mw × open (rows in MW).
 fn define_site_power(b: &mut Builder) {
     let p = b.p;
     for (o, opt) in p.options.iter().enumerate() {
         let site = &p.inst.sites[opt.site];
-        let mut e = b.sum_servers_of(&[o], |_, a| p.inst.accelerators[a].server_kw);
-        e.add_mul(-1000.0 * site.max_it_mw, b.vars.open[o]);
-        let name = format!("site-power-{}-{}", site.id, p.inst.cooling[opt.cooling].id);
-        b.row(name, "site-power", e, Sense::Le, 0.0);
+        let mut e = b.sum_servers_of(&[o], |_, a| p.inst.accelerators[a].server_kw / 1000.0);
+        e.add_mul(-site.max_it_mw, b.vars.open[o]);
+        b.row(RowKey::SitePower { option: o }, e, Sense::Le, 0.0);
     }
 }
 
@@ -326,18 +351,14 @@ fn define_min_site_size(b: &mut Builder) {
     if min <= 0.0 {
         return;
     }
-    for (o, opt) in p.options.iter().enumerate() {
+    for o in 0..p.options.len() {
         let mut e = b.cards_at(o, |_| true);
         e.add_mul(-min, b.vars.open[o]);
-        let name = format!(
-            "site-min-size-{}-{}",
-            p.inst.sites[opt.site].id, p.inst.cooling[opt.cooling].id
-        );
-        b.row(name, "site-min-size", e, Sense::Ge, 0.0);
+        b.row(RowKey::SiteMinSize { option: o }, e, Sense::Ge, 0.0);
     }
 }
 
-/// 4. Region grid power quota (facility MW).
+/// 4. Region grid power quota (facility MW; rows in MW).
 fn define_region_power_quota(b: &mut Builder) {
     let p = b.p;
     for (r, region) in p.inst.regions.iter().enumerate() {
@@ -346,14 +367,13 @@ fn define_region_power_quota(b: &mut Builder) {
         }
         let e = b.sum_servers(
             |o| p.region_of_site[o.site] == r,
-            |o, a| p.inst.accelerators[a].server_kw * o.pue,
+            |o, a| p.inst.accelerators[a].server_kw * o.pue / 1000.0,
         );
         b.row(
-            format!("region-power-quota-{}", region.id),
-            "region-power-quota",
+            RowKey::RegionPowerQuota { region: r },
             e,
             Sense::Le,
-            1000.0 * region.power_quota_mw,
+            region.power_quota_mw,
         );
     }
 }
@@ -370,8 +390,7 @@ fn define_region_energy_quota(b: &mut Builder) {
             |o, a| p.tce_per_server_year(o, a),
         );
         b.row(
-            format!("region-energy-quota-{}", region.id),
-            "region-energy-quota",
+            RowKey::RegionEnergyQuota { region: r },
             e,
             Sense::Le,
             region.energy_quota_tce,
@@ -389,31 +408,25 @@ fn define_accelerator_targets(b: &mut Builder) {
         let cps = acc.cards_per_server as f64;
         let e = b.sum_servers(|_| true, |_, x| if x == a { cps } else { 0.0 });
         if t.max == Some(t.min) {
-            b.row(
-                format!("target-{}", acc.id),
-                "accelerator-target",
-                e,
-                Sense::Eq,
-                t.min,
-            );
+            let key = RowKey::Target {
+                accel: a,
+                bound: Bound::Exact,
+            };
+            b.row(key, e, Sense::Eq, t.min);
         } else {
             if t.min > 0.0 {
-                b.row(
-                    format!("target-min-{}", acc.id),
-                    "accelerator-target",
-                    e.clone(),
-                    Sense::Ge,
-                    t.min,
-                );
+                let key = RowKey::Target {
+                    accel: a,
+                    bound: Bound::Min,
+                };
+                b.row(key, e.clone(), Sense::Ge, t.min);
             }
             if let Some(max) = t.max {
-                b.row(
-                    format!("target-max-{}", acc.id),
-                    "accelerator-target",
-                    e,
-                    Sense::Le,
-                    max,
-                );
+                let key = RowKey::Target {
+                    accel: a,
+                    bound: Bound::Max,
+                };
+                b.row(key, e, Sense::Le, max);
             }
         }
     }
@@ -443,13 +456,7 @@ fn define_dual_track(b: &mut Builder) {
             (d - share) * unit(a)
         },
     );
-    b.row(
-        "dual-track-domestic-share".into(),
-        "dual-track",
-        e,
-        Sense::Ge,
-        0.0,
-    );
+    b.row(RowKey::DualTrack, e, Sense::Ge, 0.0);
 }
 
 /// 8. Latency-bounded inference demand and site inference capacity.
@@ -467,7 +474,7 @@ fn define_inference_demand(b: &mut Builder) {
         let t = b.add(variable().min(0), false);
         let mut def = b.total_h200_eq();
         def.add_mul(-1.0, t);
-        b.row("total-h200-eq".into(), "definition", def, Sense::Eq, 0.0);
+        b.row(RowKey::TotalH200Eq, def, Sense::Eq, 0.0);
         Expression::from(t)
     } else {
         Expression::default()
@@ -478,36 +485,25 @@ fn define_inference_demand(b: &mut Builder) {
         by_demand[pair.demand].push(k);
         by_site[pair.site].push(k);
     }
-    for (d, node) in p.inst.demand.iter().enumerate() {
+    for (d, pairs_of_city) in by_demand.iter().enumerate() {
         let mut e = Expression::default();
-        for &k in &by_demand[d] {
+        for &k in pairs_of_city {
             e.add_mul(1.0, b.vars.serve[k]);
         }
+        let key = RowKey::Demand { city: d };
         match p.demand[d] {
-            DemandSize::Cards(c) if c > 0.0 => b.row(
-                format!("demand-{}", node.id),
-                "inference-demand",
-                e,
-                Sense::Ge,
-                c,
-            ),
+            DemandSize::Cards(c) if c > 0.0 => b.row(key, e, Sense::Ge, c),
             DemandSize::ShareOfTotal(x) if x > 0.0 => {
                 let mut e = e;
                 e.add_mul(-x, total.clone());
-                b.row(
-                    format!("demand-{}", node.id),
-                    "inference-demand",
-                    e,
-                    Sense::Ge,
-                    0.0,
-                )
+                b.row(key, e, Sense::Ge, 0.0)
             }
             _ => {}
         }
     }
     let accs = &p.inst.accelerators;
     let mega_cards = p.inst.params.mega_cards;
-    for (s, site) in p.inst.sites.iter().enumerate() {
+    for s in 0..p.inst.sites.len() {
         let served = &by_site[s];
         if served.is_empty() {
             continue;
@@ -524,13 +520,7 @@ fn define_inference_demand(b: &mut Builder) {
             accs[a].cards_per_server as f64 * accs[a].perf_h200_eq
         });
         e.add_mul(-1.0, cap);
-        b.row(
-            format!("site-inference-capacity-{}", site.id),
-            "inference-capacity",
-            e,
-            Sense::Le,
-            0.0,
-        );
+        b.row(RowKey::InferenceCapacity { site: s }, e, Sense::Le, 0.0);
         if p.disaggregate_links {
             for &k in served {
                 let DemandSize::Cards(c) = p.demand[p.pairs[k].demand] else {
@@ -543,11 +533,11 @@ fn define_inference_demand(b: &mut Builder) {
                         e.add_mul(-c, b.vars.open[o]);
                     }
                 }
-                let name = format!(
-                    "serve-link-{}-{}",
-                    p.inst.demand[p.pairs[k].demand].id, site.id
-                );
-                b.row(name, "serve-link", e, Sense::Le, 0.0);
+                let key = RowKey::ServeLink {
+                    city: p.pairs[k].demand,
+                    site: s,
+                };
+                b.row(key, e, Sense::Le, 0.0);
             }
         }
     }
@@ -562,11 +552,11 @@ fn define_mega_cluster(b: &mut Builder) {
     }
     let by_site_options = b.options_by_site();
     let mut count = Expression::default();
-    for (s, site) in p.inst.sites.iter().enumerate() {
+    for (s, site_options) in by_site_options.iter().enumerate() {
         let Some(m) = b.vars.mega[s] else { continue };
         count.add_mul(1.0, m);
         let accs = &p.inst.accelerators;
-        let mut e = b.sum_servers_of(&by_site_options[s], |_, a| {
+        let mut e = b.sum_servers_of(site_options, |_, a| {
             if prm.mega_accelerators.contains(&accs[a].id) {
                 accs[a].cards_per_server as f64
             } else {
@@ -574,21 +564,9 @@ fn define_mega_cluster(b: &mut Builder) {
             }
         });
         e.add_mul(-prm.mega_cards, m);
-        b.row(
-            format!("mega-size-{}", site.id),
-            "mega-cluster",
-            e,
-            Sense::Ge,
-            0.0,
-        );
+        b.row(RowKey::MegaSize { site: s }, e, Sense::Ge, 0.0);
     }
-    b.row(
-        "mega-count".into(),
-        "mega-cluster",
-        count,
-        Sense::Ge,
-        prm.mega_count as f64,
-    );
+    b.row(RowKey::MegaCount, count, Sense::Ge, prm.mega_count as f64);
 }
 
 /// 10. Region and tier bounds on cards.
@@ -601,22 +579,18 @@ fn define_region_tier_bounds(b: &mut Builder) {
         };
         let e = b.sum_servers(|o| p.region_of_site[o.site] == r, |_, a| cards(a));
         if let Some(min) = bound.min_cards {
-            b.row(
-                format!("region-bound-min-{rid}"),
-                "region-bound",
-                e.clone(),
-                Sense::Ge,
-                min,
-            );
+            let key = RowKey::RegionBound {
+                region: r,
+                bound: Bound::Min,
+            };
+            b.row(key, e.clone(), Sense::Ge, min);
         }
         if let Some(max) = bound.max_cards {
-            b.row(
-                format!("region-bound-max-{rid}"),
-                "region-bound",
-                e,
-                Sense::Le,
-                max,
-            );
+            let key = RowKey::RegionBound {
+                region: r,
+                bound: Bound::Max,
+            };
+            b.row(key, e, Sense::Le, max);
         }
     }
     for (tier, bound) in &p.inst.tier_bounds {
@@ -625,22 +599,18 @@ fn define_region_tier_bounds(b: &mut Builder) {
             |_, a| cards(a),
         );
         if let Some(min) = bound.min_cards {
-            b.row(
-                format!("tier-bound-min-{}", tier.as_str()),
-                "tier-bound",
-                e.clone(),
-                Sense::Ge,
-                min,
-            );
+            let key = RowKey::TierBound {
+                tier: *tier,
+                bound: Bound::Min,
+            };
+            b.row(key, e.clone(), Sense::Ge, min);
         }
         if let Some(max) = bound.max_cards {
-            b.row(
-                format!("tier-bound-max-{}", tier.as_str()),
-                "tier-bound",
-                e,
-                Sense::Le,
-                max,
-            );
+            let key = RowKey::TierBound {
+                tier: *tier,
+                bound: Bound::Max,
+            };
+            b.row(key, e, Sense::Le, max);
         }
     }
 }
@@ -660,66 +630,48 @@ pub fn subsidy_base_per_server(p: &Prepared, j: &Subsidy, o: &SiteOption, a: usi
     }
 }
 
-/// 11. Subsidies: received ≤ rate × base, and ≤ cap.
+/// 11. Subsidies: received ≤ rate × base, and ≤ cap (rows in millions of CNY).
 fn define_subsidies(b: &mut Builder) {
     let p = b.p;
+    let m = CNY_PER_OBJECTIVE_UNIT;
     for (jn, j) in p.inst.subsidies.iter().enumerate() {
         let mut e = b.sum_servers(
             |_| true,
-            |o, a| -j.value * subsidy_base_per_server(p, j, o, a),
+            |o, a| -j.value * subsidy_base_per_server(p, j, o, a) / m,
         );
         // A capex share for all accelerators also pays on the site's fixed cost.
-        if j.kind == SubsidyKind::CapexShare && j.applies_to == AppliesTo::All {
-            for (o, opt) in p.options.iter().enumerate() {
-                if p.covers(j, opt.site) {
-                    e.add_mul(
-                        -j.value * p.inst.sites[opt.site].fixed_cost_cny,
-                        b.vars.open[o],
-                    );
-                }
+        for (o, opt) in p.options.iter().enumerate() {
+            let fixed = p.subsidy_fixed_base(j, opt.site);
+            if fixed != 0.0 {
+                e.add_mul(-j.value * fixed / m, b.vars.open[o]);
             }
         }
         e.add_mul(1.0, b.vars.subsidy[jn]);
-        b.row(
-            format!("subsidy-rate-{}", j.programme_id),
-            "subsidy-rate",
-            e,
-            Sense::Le,
-            0.0,
-        );
+        b.row(RowKey::SubsidyRate { programme: jn }, e, Sense::Le, 0.0);
         if let Some(cap) = j.cap_cny {
             let mut e = Expression::default();
             e.add_mul(1.0, b.vars.subsidy[jn]);
-            b.row(
-                format!("subsidy-cap-{}", j.programme_id),
-                "subsidy-cap",
-                e,
-                Sense::Le,
-                cap,
-            );
+            b.row(RowKey::SubsidyCap { programme: jn }, e, Sense::Le, cap / m);
         }
     }
 }
 
-/// Objective: net present cost, CNY.
+/// Objective: net present cost, in millions of CNY (subsidy variables are
+/// in millions already).
 fn define_objective(b: &Builder) -> Expression {
     let p = b.p;
-    let mut obj = b.sum_servers(|_| true, |o, a| p.npc_per_server(o, a));
+    let m = CNY_PER_OBJECTIVE_UNIT;
+    let mut obj = b.sum_servers(|_| true, |o, a| p.npc_per_server(o, a) / m);
     for (o, opt) in p.options.iter().enumerate() {
-        obj.add_mul(p.inst.sites[opt.site].fixed_cost_cny, b.vars.open[o]);
+        obj.add_mul(p.inst.sites[opt.site].fixed_cost_cny / m, b.vars.open[o]);
     }
     for (k, pair) in p.pairs.iter().enumerate() {
         if pair.cost_cny_per_card != 0.0 {
-            obj.add_mul(pair.cost_cny_per_card, b.vars.serve[k]);
+            obj.add_mul(pair.cost_cny_per_card / m, b.vars.serve[k]);
         }
     }
     for (jn, j) in p.inst.subsidies.iter().enumerate() {
-        let w = if j.kind.is_annual() {
-            p.annuity_factor
-        } else {
-            1.0
-        };
-        obj.add_mul(-w, b.vars.subsidy[jn]);
+        obj.add_mul(-p.subsidy_npv_weight(j), b.vars.subsidy[jn]);
     }
     obj
 }

@@ -249,6 +249,30 @@ impl Prepared {
         self.kwh_per_server_year(o, a) / 1000.0 * self.inst.params.tce_per_mwh * (1.0 - green)
     }
 
+    /// What one unit of a programme's amount is worth in net present value:
+    /// the annuity factor for annual kinds (electricity), 1 for one-off kinds
+    /// (capex share, per card).
+    pub fn subsidy_npv_weight(&self, j: &Subsidy) -> f64 {
+        if j.kind.is_annual() {
+            self.annuity_factor
+        } else {
+            1.0
+        }
+    }
+
+    /// The part of a programme's base that is not per server: a capex share
+    /// for all accelerators also pays on the site's fixed cost, CNY.
+    pub fn subsidy_fixed_base(&self, j: &Subsidy, site: usize) -> f64 {
+        if j.kind == SubsidyKind::CapexShare
+            && j.applies_to == AppliesTo::All
+            && self.covers(j, site)
+        {
+            self.inst.sites[site].fixed_cost_cny
+        } else {
+            0.0
+        }
+    }
+
     /// Whether a subsidy programme covers a site.
     pub fn covers(&self, j: &Subsidy, site: usize) -> bool {
         match (&j.site_id, &j.region_id) {

@@ -2,18 +2,29 @@
 //! at a time, every row of the family gets a penalised slack, and the smallest
 //! total slack (in the planner's units) says how much that family would have
 //! to give for a plan to exist.
+//!
+//! The elastic model has continuous server counts, so its amounts can fall
+//! short by up to one server. Every alternative is therefore verified: the
+//! changes are applied to the limits of the full integer model, which is
+//! re-solved for feasibility; when it is still infeasible, each change grows
+//! by one server's worth until it is feasible (then bisected back to the
+//! smallest verified amount at the unit's resolution). Only verified changes
+//! are reported.
 
-use good_lp::{variable, Expression, Solution};
+use good_lp::{variable, Expression, IntoAffineExpression, Solution};
+use rayon::prelude::*;
 
-use super::{run_highs, SolveOptions, Values};
-use crate::milp::{self, Integrality, Model, Prepared, Sense};
+use super::{run_highs, SolveError, SolveOptions, Values};
+use crate::milp::{self, Bound, Family, Integrality, Model, Prepared, RowKey};
 
-/// One relaxation that, with the others of its alternative, makes the scenario feasible.
+/// One change of a row's limit that, with the others of its alternative, makes
+/// the scenario feasible.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Relaxation {
+    pub key: RowKey,
     pub constraint: String,
-    pub family: &'static str,
-    /// In `unit`.
+    pub family: Family,
+    /// In `unit`; verified with the integer model when `verified`.
     pub amount: f64,
     pub unit: &'static str,
     /// In the planner's words, e.g. "raise the Yangtze River Delta power quota by 420 MW".
@@ -21,164 +32,263 @@ pub struct Relaxation {
 }
 
 /// The families tried one group at a time, in this order.
-const GROUPS: &[&[&str]] = &[
-    &["region-power-quota"],
-    &["region-energy-quota"],
-    &["accelerator-target"],
-    &["dual-track"],
-    &["mega-cluster"],
-    &["inference-demand"],
-    &["region-bound", "tier-bound"],
-    &["site-power"],
-    &["region-power-quota", "region-energy-quota", "site-power"],
+const GROUPS: &[&[Family]] = &[
+    &[Family::RegionPowerQuota],
+    &[Family::RegionEnergyQuota],
+    &[Family::AcceleratorTarget],
+    &[Family::DualTrack],
+    &[Family::MegaCount],
+    &[Family::InferenceDemand],
+    &[Family::RegionBound, Family::TierBound],
+    &[Family::SitePower],
+    &[
+        Family::RegionPowerQuota,
+        Family::RegionEnergyQuota,
+        Family::SitePower,
+    ],
 ];
 
-fn unit_of(family: &str) -> (&'static str, f64) {
-    match family {
-        "region-power-quota" | "site-power" => ("MW", 1000.0),
-        "region-energy-quota" => ("tce/year", 1.0),
-        "inference-demand" => ("H200-eq cards", 1.0),
-        "mega-cluster" => ("clusters", 1.0),
-        _ => ("cards", 1.0),
+/// The amount as text, at the resolution it was verified with (never rounded
+/// below the verified amount: amounts are multiples of the resolution).
+fn amount_text(x: f64, unit: &str) -> String {
+    match unit {
+        "card" | "H200-eq card" | "cluster" | "tce/year" => format!("{x:.0}"),
+        _ => format!("{x:.2}"),
     }
 }
 
-fn amount_text(x: f64) -> String {
-    if x >= 100.0 {
-        format!("{x:.0}")
-    } else if x >= 1.0 {
-        format!("{x:.1}")
-    } else {
-        format!("{x:.3}")
+/// Resolution at which an amount is stated and searched.
+fn resolution(unit: &str) -> f64 {
+    match unit {
+        "card" | "H200-eq card" | "cluster" | "tce/year" => 1.0,
+        _ => 0.01,
     }
 }
 
-fn describe(p: &Prepared, name: &str, family: &str, amount: f64, unit: &str) -> String {
-    let a = amount_text(amount);
-    let region_name = |id: &str| {
-        p.inst
-            .region(id)
-            .map(|r| r.name_en.clone())
-            .unwrap_or_else(|| id.to_string())
-    };
-    if let Some(id) = name.strip_prefix("region-power-quota-") {
-        return format!("raise the {} power quota by {a} MW", region_name(id));
+fn describe(p: &Prepared, key: RowKey, amount: f64) -> String {
+    let family = key.family();
+    let a = amount_text(amount, family.unit());
+    let what = key.words(p);
+    match key {
+        RowKey::RegionPowerQuota { .. } => format!("raise {what} by {a} MW"),
+        RowKey::RegionEnergyQuota { .. } => format!("raise {what} by {a} tce/year"),
+        RowKey::Target {
+            bound: Bound::Max, ..
+        }
+        | RowKey::RegionBound {
+            bound: Bound::Max, ..
+        }
+        | RowKey::TierBound {
+            bound: Bound::Max, ..
+        } => format!("raise {what} by {a} cards"),
+        RowKey::Target { .. } | RowKey::RegionBound { .. } | RowKey::TierBound { .. } => {
+            format!("lower {what} by {a} cards")
+        }
+        RowKey::DualTrack => {
+            format!("accept {a} domestic cards fewer than the dual-track share asks")
+        }
+        RowKey::MegaCount => format!("build {a} fewer mega training clusters"),
+        RowKey::Demand { city } => format!(
+            "serve {a} fewer H200-eq cards of inference in {} (or give it a longer RTT budget)",
+            p.inst.demand[city].id
+        ),
+        RowKey::SitePower { .. } => format!("raise {what} by {a} MW"),
+        _ => format!("relax {} by {a} {}", key.name(p), family.unit()),
     }
-    if let Some(id) = name.strip_prefix("region-energy-quota-") {
-        return format!(
-            "raise the {} energy-use quota by {a} tce/year",
-            region_name(id)
-        );
-    }
-    if let Some(acc) = name.strip_prefix("target-max-") {
-        return format!("raise the {acc} maximum by {a} cards");
-    }
-    if let Some(acc) = name
-        .strip_prefix("target-min-")
-        .or_else(|| name.strip_prefix("target-"))
-    {
-        return format!("lower the {acc} target by {a} cards");
-    }
-    if name == "dual-track-domestic-share" {
-        return format!("accept {a} domestic cards fewer than the dual-track share asks");
-    }
-    if name == "mega-count" {
-        return format!("build {a} fewer mega training clusters");
-    }
-    if let Some(city) = name.strip_prefix("demand-") {
-        return format!(
-            "serve {a} fewer H200-eq cards of inference in {city} (or give it a longer RTT budget)"
-        );
-    }
-    if let Some(rest) = name.strip_prefix("site-power-") {
-        let site = p
-            .inst
-            .sites
-            .iter()
-            .find(|s| rest.starts_with(&format!("{}-", s.id)))
-            .map(|s| s.name_en.as_str())
-            .unwrap_or(rest);
-        return format!("raise the IT capacity of {site} by {a} MW");
-    }
-    format!("relax {name} ({family}) by {a} {unit}")
 }
 
 /// Adds a non-negative slack to every row of `families` that relaxes it, and
 /// makes the objective the sum of slacks in planner units. Returns (row, slack).
-fn make_elastic(model: &mut Model, families: &[&str]) -> Vec<(usize, good_lp::Variable)> {
+fn make_elastic(model: &mut Model, families: &[Family]) -> Vec<(usize, good_lp::Variable)> {
     let mut out = Vec::new();
     let mut objective = Expression::default();
     for i in 0..model.rows.len() {
-        let family = model.rows[i].family;
+        let family = model.rows[i].family();
         if !families.contains(&family) {
-            continue;
-        }
-        // Mega-size rows are per site; only the count is a planner's lever.
-        if family == "mega-cluster" && model.rows[i].name != "mega-count" {
             continue;
         }
         let s = model.problem_vars.add(variable().min(0));
         model.column.insert(s, model.integer.len());
         model.integer.push(false);
         model.n_columns += 1;
-        let sign = match model.rows[i].sense {
-            Sense::Le => -1.0,
-            Sense::Ge | Sense::Eq => 1.0,
-        };
+        // The slack moves the row's limit the way relax_sign says.
+        let sign = -model.rows[i].relax_direction();
         model.rows[i].lhs.add_mul(sign, s);
-        let (_, factor) = unit_of(family);
-        objective.add_mul(1.0 / factor, s);
+        objective.add_mul(1.0 / family.row_units_per_unit(), s);
         out.push((i, s));
     }
     model.objective = objective;
+    model.cny_per_objective_unit = 1.0;
     out
 }
 
+/// The step by which an unverified relaxation grows: one server's worth of
+/// the row (its largest server coefficient), in planner units.
+fn server_step(model: &Model, i: usize) -> f64 {
+    let servers: std::collections::HashSet<good_lp::Variable> =
+        model.vars.servers.iter().flatten().copied().collect();
+    let r = &model.rows[i];
+    let step = (&r.lhs)
+        .linear_coefficients()
+        .filter(|(v, _)| servers.contains(v))
+        .map(|(_, c)| c.abs())
+        .fold(0.0, f64::max)
+        / r.family().row_units_per_unit();
+    if step > 0.0 {
+        step
+    } else {
+        resolution(r.family().unit())
+    }
+}
+
+/// Whether the integer model has a plan with the given changes (row key,
+/// amount in planner units) to its limits, by the same phased solve as
+/// `dcsite solve`. `None`: not decided within the time allowed.
+fn feasible_with(p: &Prepared, changes: &[(RowKey, f64)], opts: &SolveOptions) -> Option<bool> {
+    // Any plan will do: a loose gap, and a bounded time.
+    let mut o = opts.clone();
+    o.mip_gap = Some(0.05);
+    o.log = false;
+    // A plan near the boundary is found in seconds or not at all: proving
+    // that whole servers cannot fit is what takes HiGHS long.
+    o.time_limit_s = Some(opts.time_limit_s.unwrap_or(5.0).min(5.0));
+    match super::solve_relaxed(p, &o, changes) {
+        Ok(_) => Some(true),
+        Err(SolveError::Infeasible { .. }) => Some(false),
+        Err(_) => None,
+    }
+}
+
 /// Alternatives, each a list of relaxations within one family group that
-/// together make the scenario feasible (server counts relaxed to continuous,
-/// so amounts are exact up to one server).
+/// together make the scenario feasible, each verified on the integer model.
 pub fn relaxations(p: &Prepared, opts: &SolveOptions) -> Vec<Vec<Relaxation>> {
-    let mut alternatives = Vec::new();
-    for group in GROUPS {
-        let mut model = milp::build(p, Integrality::ContinuousServers);
-        let slacks = make_elastic(&mut model, group);
-        if slacks.is_empty() {
-            continue;
-        }
-        let rows: Vec<(String, &'static str)> = model
-            .rows
-            .iter()
-            .map(|r| (r.name.clone(), r.family))
-            .collect();
-        let mut o = opts.clone();
-        o.time_limit_s = Some(opts.time_limit_s.unwrap_or(60.0).min(60.0));
-        let Ok((raw, parts)) = run_highs(model, &o, &[]) else {
-            continue;
-        };
-        let values = Values {
-            cols: raw.cols.clone(),
-            column: &parts.column,
-        };
-        let mut alt = Vec::new();
-        for (i, s) in slacks {
-            let (name, family) = &rows[i];
-            let (unit, factor) = unit_of(family);
-            let amount = values.value(s) / factor;
-            if amount > 1e-6 {
-                alt.push(Relaxation {
-                    constraint: name.clone(),
-                    family,
-                    amount,
-                    unit,
-                    text: describe(p, name, family, amount, unit),
-                });
+    let found: Vec<Vec<(usize, RowKey, f64, f64)>> = GROUPS
+        .par_iter()
+        .map(|group| {
+            let mut model = milp::build(p, Integrality::ContinuousServers);
+            let slacks = make_elastic(&mut model, group);
+            if slacks.is_empty() {
+                return vec![];
             }
+            let keys: Vec<RowKey> = model.rows.iter().map(|r| r.key).collect();
+            let steps: Vec<(usize, f64)> = slacks
+                .iter()
+                .map(|&(i, _)| (i, server_step(&model, i)))
+                .collect();
+            let mut o = opts.clone();
+            o.log = false;
+            o.time_limit_s = Some(opts.time_limit_s.unwrap_or(60.0).min(60.0));
+            let Ok((raw, parts)) = run_highs(model, &o, &[]) else {
+                return vec![];
+            };
+            let values = Values {
+                cols: raw.cols.clone(),
+                column: &parts.column,
+            };
+            slacks
+                .iter()
+                .zip(&steps)
+                .filter_map(|(&(i, s), &(_, step))| {
+                    let amount = values.value(s) / keys[i].family().row_units_per_unit();
+                    (amount > 1e-6).then_some((i, keys[i], amount, step))
+                })
+                .collect()
+        })
+        .collect();
+    let mut seen = Vec::new();
+    let mut alternatives = Vec::new();
+    for alt in found {
+        if alt.is_empty() {
+            continue;
         }
-        if !alt.is_empty() {
-            alternatives.push(alt);
+        // The combined group often repeats a single-family answer.
+        let sig: Vec<(RowKey, i64)> = alt
+            .iter()
+            .map(|x| (x.1, (x.2 * 100.0).round() as i64))
+            .collect();
+        if seen.contains(&sig) {
+            continue;
         }
+        seen.push(sig);
+        let rows: Vec<(RowKey, f64, f64)> = alt.iter().map(|x| (x.1, x.2, x.3)).collect();
+        alternatives.push((alt, rows));
     }
     alternatives
+        .par_iter()
+        .filter_map(|(alt, rows)| {
+            let amounts = verify_alt(p, rows, alt, opts)?;
+            Some(
+                alt.iter()
+                    .zip(amounts)
+                    .map(|(&(_, key, _, _), amount)| Relaxation {
+                        key,
+                        constraint: key.name(p),
+                        family: key.family(),
+                        amount,
+                        unit: key.family().unit(),
+                        text: describe(p, key, amount),
+                    })
+                    .collect(),
+            )
+        })
+        .collect()
+}
+
+/// [`verify`] with the resolution of each row's own unit.
+fn verify_alt(
+    p: &Prepared,
+    rows: &[(RowKey, f64, f64)],
+    alt: &[(usize, RowKey, f64, f64)],
+    opts: &SolveOptions,
+) -> Option<Vec<f64>> {
+    let units: Vec<&'static str> = alt.iter().map(|x| x.1.family().unit()).collect();
+    verify_units(p, rows, &units, opts)
+}
+
+/// Verifies one alternative: (row, elastic amount, one server's step) per
+/// change, each stated at its unit's resolution. Returns the smallest amounts
+/// found that make the integer model feasible, or `None` when up to eight
+/// extra servers' worth do not (or the checks ran out of time).
+fn verify_units(
+    p: &Prepared,
+    alt: &[(RowKey, f64, f64)],
+    units: &[&'static str],
+    opts: &SolveOptions,
+) -> Option<Vec<f64>> {
+    let round_up = |x: f64, res: f64| (x / res - 1e-9).ceil() * res;
+    let res: Vec<f64> = units.iter().map(|u| resolution(u)).collect();
+    let with = |k: f64| -> Vec<(RowKey, f64)> {
+        alt.iter()
+            .zip(&res)
+            .map(|(&(key, a, step), &r)| (key, round_up(a + k * step, r)))
+            .collect()
+    };
+    // The elastic amount (continuous servers) first, then one, two, four and
+    // eight servers above it until a plan exists; then bisect back. An
+    // undecided check counts as not verified.
+    let mut lo = 0.0;
+    let mut hi = None;
+    for k in [0.0, 1.0, 2.0, 4.0, 8.0] {
+        if feasible_with(p, &with(k), opts) == Some(true) {
+            hi = Some(k);
+            break;
+        }
+        lo = k;
+    }
+    let mut hi = hi?;
+    for _ in 0..4 {
+        let mid = 0.5 * (lo + hi);
+        let a = with(mid);
+        if a == with(hi) || a == with(lo) {
+            break;
+        }
+        if feasible_with(p, &a, opts) == Some(true) {
+            hi = mid;
+        } else {
+            lo = mid;
+        }
+    }
+    Some(with(hi).into_iter().map(|(_, a)| a).collect())
 }
 
 /// The relaxations as lines: one alternative per line, parts joined by "and".

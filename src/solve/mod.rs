@@ -12,9 +12,11 @@ use ::highs::HighsModelStatus;
 use good_lp::solvers::highs::highs;
 use good_lp::{Expression, Solution, SolutionStatus, SolverModel, Variable};
 
-use crate::milp::{self, Integrality, Model, Prepared, Sense};
+use crate::milp::{
+    self, Family, Integrality, Model, Prepared, RowKey, Sense, CNY_PER_OBJECTIVE_UNIT,
+};
 pub use plan::{Flow, Plan, SitePlan, SubsidyPaid};
-pub use shadow::{shadow_prices, ShadowPrice};
+pub use shadow::{shadow_prices, OneSided, ShadowPrice};
 
 /// Solver settings.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -22,7 +24,7 @@ pub struct SolveOptions {
     pub time_limit_s: Option<f64>,
     pub mip_gap: Option<f64>,
     pub threads: Option<u32>,
-    /// Let HiGHS print its log on stdout.
+    /// Let HiGHS print its log (on stderr, so that stdout stays the result).
     pub log: bool,
     /// Further HiGHS options (`name`, `value`), for experts.
     pub highs_options: Vec<(String, String)>,
@@ -49,27 +51,36 @@ impl Status {
 #[derive(Debug, thiserror::Error)]
 pub enum SolveError {
     /// No plan satisfies every constraint; `reasons` explain why in the planner's
-    /// words and `relaxations` list the smallest changes that would make it feasible.
+    /// words and `relaxations` list changes, each verified by a re-solve of the
+    /// integer model, that would make it feasible.
     #[error("{}", infeasible_text(.reasons, .relaxations))]
     Infeasible {
         reasons: Vec<String>,
         relaxations: Vec<String>,
+        /// The same relaxations, structured: one list of changes per alternative.
+        alternatives: Vec<Vec<elastic::Relaxation>>,
     },
-    #[error("a limit stopped the solver before it found any feasible plan ({0})")]
-    NoSolution(String),
+    /// A limit stopped the search before any plan existed.
+    #[error("the {limit} stopped the search before any plan was found; try a longer --time-limit, a looser --mip-gap (e.g. 0.01), or more --threads")]
+    NoSolution { limit: String },
     #[error("the model is unbounded (a cost or subsidy coefficient has the wrong sign)")]
     Unbounded,
     #[error("HiGHS does not accept the option {0}")]
     Option(String),
-    #[error("HiGHS failed: {0}")]
-    Solver(String),
+    /// HiGHS failed on every setting tried; the text says what was tried.
+    #[error("{0}")]
+    Numerical(String),
+    /// The solver returned a plan that violates a target or limit: a defect,
+    /// never a plan.
+    #[error("the solver's answer violates the scenario and is not a plan: {0}")]
+    Defect(String),
 }
 
 fn infeasible_text(reasons: &[String], relaxations: &[String]) -> String {
     let mut s = format!("the scenario is infeasible:\n  {}", reasons.join("\n  "));
     if !relaxations.is_empty() {
         s.push_str(&format!(
-            "\nany one of these would make it feasible (smallest change in each family):\n  {}",
+            "\nany one of these would make it feasible (each checked by re-solving the integer model with it):\n  {}",
             relaxations.join(", or\n  ")
         ));
     }
@@ -122,6 +133,32 @@ pub fn run_highs(
     run_highs_from(model, opts, fixed, None)
 }
 
+/// Settings tried in turn when HiGHS fails numerically (an error status, or a
+/// solve error such as "claims optimality, but with primal infeasibilities").
+const RETRIES: &[(&str, &[(&str, &str)])] = &[
+    ("default settings", &[]),
+    ("presolve off", &[("presolve", "off")]),
+    (
+        "looser feasibility tolerances (1e-6, MIP 1e-5)",
+        &[
+            ("primal_feasibility_tolerance", "1e-6"),
+            ("mip_feasibility_tolerance", "1e-5"),
+        ],
+    ),
+];
+
+fn set_highs_option(hm: &mut ::highs::Model, k: &str, v: &str) -> bool {
+    if let Ok(i) = v.parse::<i32>() {
+        hm.try_set_option(k, i).is_ok()
+    } else if let Ok(f) = v.parse::<f64>() {
+        hm.try_set_option(k, f).is_ok()
+    } else if let Ok(b) = v.parse::<bool>() {
+        hm.try_set_option(k, b).is_ok()
+    } else {
+        hm.try_set_option(k, v).is_ok()
+    }
+}
+
 /// [`run_highs`] with a starting solution (values by column) for HiGHS to improve on.
 pub fn run_highs_from(
     model: Model,
@@ -135,54 +172,86 @@ pub fn run_highs_from(
         n_columns,
         vars,
         objective,
+        cny_per_objective_unit: scale,
         rows,
         integer,
     } = model;
-    let mut problem = problem_vars.minimise(objective.clone()).using(highs);
-    for r in &rows {
-        problem.add_constraint(r.to_constraint());
-    }
-    for &(v, x) in fixed {
-        problem.add_constraint(good_lp::Expression::from(v).eq(x));
-    }
-    let mut hm = problem
-        .try_into_inner()
-        .map_err(|e| SolveError::Solver(e.to_string()))?;
-    // Fixed seed and, unless asked otherwise, one thread: the same input gives the same plan.
-    hm.set_option("random_seed", 0);
-    hm.set_option("threads", opts.threads.unwrap_or(1) as i32);
-    if let Some(t) = opts.time_limit_s {
-        hm.set_option("time_limit", t);
-    }
-    if opts.log {
-        hm.set_option("output_flag", true);
-        hm.set_option("log_to_console", true);
-    }
-    if let Some(g) = opts.mip_gap {
-        hm.set_option("mip_rel_gap", g);
-    }
-    for (k, v) in &opts.highs_options {
-        let ok = if let Ok(i) = v.parse::<i32>() {
-            hm.try_set_option(k.as_str(), i).is_ok()
-        } else if let Ok(f) = v.parse::<f64>() {
-            hm.try_set_option(k.as_str(), f).is_ok()
-        } else if let Ok(b) = v.parse::<bool>() {
-            hm.try_set_option(k.as_str(), b).is_ok()
-        } else {
-            hm.try_set_option(k.as_str(), v.as_str()).is_ok()
-        };
-        if !ok {
-            return Err(SolveError::Option(format!("{k}={v}")));
+    let is_mip = integer.iter().any(|&i| i);
+    let mut failures = Vec::new();
+    let mut solved = None;
+    let start = Instant::now();
+    for (what, extra) in RETRIES {
+        let mut problem = problem_vars
+            .clone()
+            .minimise(objective.clone())
+            .using(highs);
+        for r in &rows {
+            problem.add_constraint(r.to_constraint());
+        }
+        for &(v, x) in fixed {
+            problem.add_constraint(good_lp::Expression::from(v).eq(x));
+        }
+        let mut hm = problem
+            .try_into_inner()
+            .map_err(|e| SolveError::Numerical(format!("HiGHS refused the model: {e}")))?;
+        // Fixed seed and, unless asked otherwise, one thread: the same input gives the same plan.
+        hm.set_option("random_seed", 0);
+        hm.set_option("threads", opts.threads.unwrap_or(1) as i32);
+        if let Some(t) = opts.time_limit_s {
+            let left = (t - start.elapsed().as_secs_f64()).max(0.1);
+            hm.set_option("time_limit", left);
+        }
+        if opts.log {
+            // The log goes to stderr: stdout carries the result (`--json`).
+            hm.set_option("output_flag", true);
+            hm.set_option("log_to_console", false);
+            hm.set_option("log_file", "/dev/stderr");
+        }
+        if let Some(g) = opts.mip_gap {
+            hm.set_option("mip_rel_gap", g);
+        }
+        for (k, v) in &opts.highs_options {
+            if !set_highs_option(&mut hm, k, v) {
+                return Err(SolveError::Option(format!("{k}={v}")));
+            }
+        }
+        for (k, v) in *extra {
+            set_highs_option(&mut hm, k, v);
+        }
+        if let Some(cols) = initial {
+            // A bad guess only costs HiGHS a check; never fail the solve over it.
+            let _ = hm.try_set_solution(Some(cols), None, None, None);
+        }
+        match hm.try_solve() {
+            Err(e) => failures.push(format!("{what}: HiGHS returned {e:?}")),
+            Ok(x) => match x.status() {
+                HighsModelStatus::NotSet
+                | HighsModelStatus::LoadError
+                | HighsModelStatus::ModelError
+                | HighsModelStatus::PresolveError
+                | HighsModelStatus::SolveError
+                | HighsModelStatus::PostsolveError
+                | HighsModelStatus::Unknown => {
+                    failures.push(format!("{what}: model status {:?}", x.status()))
+                }
+                _ => {
+                    solved = Some(x);
+                    break;
+                }
+            },
         }
     }
-    if let Some(cols) = initial {
-        // A bad guess only costs HiGHS a check; never fail the solve over it.
-        let _ = hm.try_set_solution(Some(cols), None, None, None);
-    }
-    let start = Instant::now();
-    let solved = hm
-        .try_solve()
-        .map_err(|e| SolveError::Solver(format!("{e:?}")))?;
+    let Some(solved) = solved else {
+        return Err(SolveError::Numerical(format!(
+            "HiGHS could not solve the model ({} columns, {} rows) with any of the settings tried ({}); \
+             this usually means coefficients of very different sizes: check extreme values in the \
+             tables and the scenario (e.g. an uncapped per-card grant, a huge site or quota), \
+             and rerun with --solver-log for HiGHS's coefficient ranges",
+            n_columns,
+            rows.len(),
+            failures.join("; ")
+        )));
+    };
     let seconds = start.elapsed().as_secs_f64();
     let has_primal = solved.primal_solution_status() == ::highs::HighsSolutionStatus::Feasible;
     let status = match solved.status() {
@@ -191,46 +260,56 @@ pub fn run_highs_from(
             return Err(SolveError::Infeasible {
                 reasons: vec![],
                 relaxations: vec![],
+                alternatives: vec![],
             })
         }
         HighsModelStatus::Unbounded => return Err(SolveError::Unbounded),
-        HighsModelStatus::ReachedTimeLimit
+        s @ (HighsModelStatus::ReachedTimeLimit
         | HighsModelStatus::ReachedIterationLimit
         | HighsModelStatus::ReachedSolutionLimit
         | HighsModelStatus::ReachedInterrupt
-        | HighsModelStatus::ReachedMemoryLimit => {
+        | HighsModelStatus::ReachedMemoryLimit
+        | HighsModelStatus::ObjectiveBound
+        | HighsModelStatus::ObjectiveTarget) => {
             if has_primal {
                 Status::Feasible
             } else {
-                return Err(SolveError::NoSolution(format!("{:?}", solved.status())));
+                return Err(SolveError::NoSolution {
+                    limit: limit_words(s).into(),
+                });
             }
         }
-        other => return Err(SolveError::Solver(format!("model status {other:?}"))),
+        other => {
+            return Err(SolveError::Numerical(format!(
+                "HiGHS ended with model status {other:?}"
+            )))
+        }
     };
     if !has_primal {
-        return Err(SolveError::Solver("no primal solution returned".into()));
+        return Err(SolveError::Numerical(
+            "HiGHS reported a status without a primal solution".into(),
+        ));
     }
     let sol = solved.get_solution();
     let cols = sol.columns().to_vec();
-    let row_duals = if integer.iter().any(|&i| i) {
+    let row_duals = if is_mip {
         Vec::new()
     } else {
         sol.dual_rows().to_vec()
     };
     debug_assert_eq!(cols.len(), n_columns);
-    let is_mip = integer.iter().any(|&i| i);
     let dual_bound = if is_mip {
         solved
             .double_info_value(c"mip_dual_bound")
             .unwrap_or(f64::NEG_INFINITY)
     } else {
         solved.objective_value()
-    };
+    } * scale;
     let values = Values {
         cols: cols.clone(),
         column: &column,
     };
-    let objective_value = objective.eval_with(&values);
+    let objective_value = objective.eval_with(&values) * scale;
     Ok((
         RawSolution {
             status,
@@ -246,8 +325,21 @@ pub fn run_highs_from(
             vars,
             rows,
             objective,
+            cny_per_objective_unit: scale,
         },
     ))
+}
+
+/// A HiGHS limit status in words.
+fn limit_words(s: HighsModelStatus) -> &'static str {
+    match s {
+        HighsModelStatus::ReachedTimeLimit => "time limit",
+        HighsModelStatus::ReachedIterationLimit => "iteration limit",
+        HighsModelStatus::ReachedSolutionLimit => "solution limit",
+        HighsModelStatus::ReachedInterrupt => "interrupt",
+        HighsModelStatus::ReachedMemoryLimit => "memory limit",
+        _ => "objective limit",
+    }
 }
 
 /// What is left of a model after HiGHS took its variables.
@@ -258,6 +350,8 @@ pub struct ModelParts {
     pub vars: milp::Vars,
     pub rows: Vec<milp::Row>,
     pub objective: good_lp::Expression,
+    /// CNY per unit of `objective` and of the row duals' numerator.
+    pub cny_per_objective_unit: f64,
 }
 
 /// HiGHS's default relative MIP gap.
@@ -274,11 +368,42 @@ pub const DEFAULT_MIP_GAP: f64 = 1e-4;
 /// within the gap tolerance. When phase 2 cannot round the servers, the full
 /// model is solved from scratch.
 pub fn solve(p: &Prepared, opts: &SolveOptions) -> Result<Plan, SolveError> {
+    solve_relaxed(p, opts, &[])
+}
+
+/// The phased solve of the model with the limits of some rows moved by an
+/// amount (planner units) in the direction that relaxes them. With no change,
+/// the answer is checked, priced and explained ([`solve`]); with changes it is
+/// only the feasibility check of a proposed relaxation (`elastic`), so neither
+/// prices nor explanations are computed.
+pub(crate) fn solve_relaxed(
+    p: &Prepared,
+    opts: &SolveOptions,
+    relax: &[(RowKey, f64)],
+) -> Result<Plan, SolveError> {
+    let build = |integrality| {
+        let mut m = milp::build(p, integrality);
+        for &(key, amount) in relax {
+            m.relax(key, amount);
+        }
+        m
+    };
     let t0 = Instant::now();
     let tolerance = opts.mip_gap.unwrap_or(DEFAULT_MIP_GAP);
-    let infeasible = || SolveError::Infeasible {
-        reasons: diagnose(p),
-        relaxations: elastic::relaxation_lines(&elastic::relaxations(p, opts)),
+    let infeasible = || {
+        if !relax.is_empty() {
+            return SolveError::Infeasible {
+                reasons: vec![],
+                relaxations: vec![],
+                alternatives: vec![],
+            };
+        }
+        let alternatives = elastic::relaxations(p, opts);
+        SolveError::Infeasible {
+            reasons: diagnose(p),
+            relaxations: elastic::relaxation_lines(&alternatives),
+            alternatives,
+        }
     };
     let deadline = opts
         .time_limit_s
@@ -296,7 +421,7 @@ pub fn solve(p: &Prepared, opts: &SolveOptions) -> Result<Plan, SolveError> {
     };
     // Phase 0: the LP relaxation (a lower bound) and a plan rounded from it,
     // which large instances need as a first incumbent.
-    let (lp_bound, heuristic, mut build_seconds) = match round_lp(p, &left(opts)) {
+    let (lp_bound, heuristic, mut build_seconds) = match round_lp(p, &left(opts), &build) {
         Ok(x) => x,
         Err(SolveError::Infeasible { .. }) => return Err(infeasible()),
         Err(e) => return Err(e),
@@ -315,7 +440,7 @@ pub fn solve(p: &Prepared, opts: &SolveOptions) -> Result<Plan, SolveError> {
         heuristic.expect("checked above")
     } else {
         let t = Instant::now();
-        let relaxed = milp::build(p, Integrality::ContinuousServers);
+        let relaxed = build(Integrality::ContinuousServers);
         build_seconds += t.elapsed().as_secs_f64();
         let start = heuristic.as_ref().map(|h| h.0.cols.clone());
         match run_highs_from(relaxed, &opts1, &[], start.as_deref()) {
@@ -328,7 +453,9 @@ pub fn solve(p: &Prepared, opts: &SolveOptions) -> Result<Plan, SolveError> {
                 }
             }
             Err(SolveError::Infeasible { .. }) => return Err(infeasible()),
-            Err(SolveError::NoSolution(_)) if heuristic.is_some() => heuristic.expect("checked"),
+            Err(SolveError::NoSolution { .. }) if heuristic.is_some() => {
+                heuristic.expect("checked")
+            }
             Err(e) => return Err(e),
         }
     };
@@ -338,7 +465,7 @@ pub fn solve(p: &Prepared, opts: &SolveOptions) -> Result<Plan, SolveError> {
         column: &parts1.column,
     };
     let t1 = Instant::now();
-    let full = milp::build(p, Integrality::Full);
+    let full = build(Integrality::Full);
     build_seconds += t1.elapsed().as_secs_f64();
     let n_rows = full.rows.len();
     let n_cols = full.n_columns;
@@ -367,10 +494,18 @@ pub fn solve(p: &Prepared, opts: &SolveOptions) -> Result<Plan, SolveError> {
     // Phase 1's plan (fractional servers) is the starting point HiGHS repairs.
     let (mut raw, parts) = match run_highs_from(full, &remaining, &fixed, Some(&raw1.cols)) {
         Ok(x) => x,
-        Err(SolveError::Infeasible { .. }) | Err(SolveError::NoSolution(_)) => {
+        Err(SolveError::Infeasible { .. }) | Err(SolveError::NoSolution { .. })
+            if !relax.is_empty() =>
+        {
+            // A relaxation check: the phases did not find a plan; undecided.
+            return Err(SolveError::NoSolution {
+                limit: "relaxation check".into(),
+            });
+        }
+        Err(SolveError::Infeasible { .. }) | Err(SolveError::NoSolution { .. }) => {
             // Rounding failed with these binaries: solve the full model.
             let t2 = Instant::now();
-            let full = milp::build(p, Integrality::Full);
+            let full = build(Integrality::Full);
             build_seconds += t2.elapsed().as_secs_f64();
             fallback = true;
             match run_highs(full, &remaining, &[]) {
@@ -399,14 +534,233 @@ pub fn solve(p: &Prepared, opts: &SolveOptions) -> Result<Plan, SolveError> {
         cols: raw.cols.clone(),
         column: &parts.column,
     };
-    let binding = binding_rows(&parts.rows, &values, &parts.integer);
+    let binding = binding_rows(p, &parts, &values);
     let mut plan = plan::read_back(p, &parts, &values, &raw);
     plan.mip_gap = mip_gap;
-    plan.binding_constraints = binding;
+    plan.binding = binding;
     plan.build_seconds = build_seconds;
     plan.model_size = (n_cols, n_int, n_rows);
+    if !relax.is_empty() {
+        return Ok(plan);
+    }
+    // A solver answer is checked against the scenario before it is called a plan.
+    check_plan(p, &plan)?;
     plan.shadow_prices = shadow_prices(p, &plan, opts)?;
+    explain_unbuilt(p, &mut plan, opts);
     Ok(plan)
+}
+
+/// Gives every unbuilt site that could have been built a reason: the extra
+/// net present cost of building it (its cheapest cooling, the plan's other
+/// sites kept, server counts continuous), or that it does not fit beside them.
+/// Sites that could never be built keep their reason from `Prepared`.
+fn explain_unbuilt(p: &Prepared, plan: &mut Plan, opts: &SolveOptions) {
+    use rayon::prelude::*;
+    let Ok(base) = shadow::pricing_lp(p, plan, opts, None, &[]) else {
+        return;
+    };
+    let candidates: Vec<usize> = plan
+        .sites
+        .iter()
+        .filter(|s| !s.built && p.site_reason[s.site].is_none())
+        .map(|s| s.site)
+        .collect();
+    let options_of = |s: usize| {
+        p.options
+            .iter()
+            .enumerate()
+            .filter(move |(_, o)| o.site == s)
+            .map(|(o, opt)| (o, opt.cooling))
+    };
+    let n_options: usize = candidates.iter().map(|&s| options_of(s).count()).sum();
+    // Exact re-solves for national-size instances; for thousands of candidate
+    // options the reduced cost of opening each (a lower bound, from one LP).
+    let exact = n_options <= MAX_FORCED_OPTIONS;
+    let gaps: Vec<(usize, Option<(f64, usize)>)> = candidates
+        .par_iter()
+        .map(|&s| {
+            let best = options_of(s)
+                .filter_map(|(o, k)| {
+                    if exact {
+                        shadow::pricing_lp(p, plan, opts, None, &[(o, 1.0)])
+                            .ok()
+                            .map(|x| (x.cost_cny - base.cost_cny, k))
+                    } else {
+                        Some((base.open_duals_cny[o], k))
+                    }
+                })
+                .min_by(|a, b| a.0.total_cmp(&b.0));
+            (s, best)
+        })
+        .collect();
+    for (s, best) in gaps {
+        let sp = &mut plan.sites[s];
+        match best {
+            Some((gap, k)) => {
+                sp.build_cost_gap_cny = Some(gap);
+                sp.not_built_reason = Some(if exact {
+                    format!(
+                        "possible but not chosen: building it ({}, the plan's other sites kept) would cost {} CNY more",
+                        p.inst.cooling[k].id,
+                        group_thousands(gap.round() as i64)
+                    )
+                } else {
+                    format!(
+                        "possible but not chosen: building it ({}, the plan's other sites kept) would cost at least {} CNY more (reduced cost of opening it)",
+                        p.inst.cooling[k].id,
+                        group_thousands(gap.round() as i64)
+                    )
+                });
+            }
+            None => {
+                sp.not_built_reason = Some(
+                    "possible but not chosen: it does not fit beside the plan's sites (its minimum size or a cluster would break a quota or target)".into(),
+                );
+            }
+        }
+    }
+}
+
+/// Most candidate options whose cost gap is measured by re-solving; beyond,
+/// the reduced cost of opening each is reported instead (one LP).
+const MAX_FORCED_OPTIONS: usize = 40;
+
+/// 1234567 → "1,234,567".
+fn group_thousands(x: i64) -> String {
+    let digits = x.unsigned_abs().to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    if x < 0 {
+        format!("-{out}")
+    } else {
+        out
+    }
+}
+
+/// Checks a plan read back from the solver against the scenario's targets and
+/// limits, recomputed from its whole servers (independently of the rows).
+pub fn check_plan(p: &Prepared, plan: &Plan) -> Result<(), SolveError> {
+    let inst = &p.inst;
+    let mut bad = Vec::new();
+    let close_le = |x: f64, lim: f64| x <= lim + 1e-6 * (1.0 + lim.abs());
+    for (a, acc) in inst.accelerators.iter().enumerate() {
+        let Some(t) = inst.targets.get(&acc.id) else {
+            continue;
+        };
+        let cards = plan.cards_of(a) as f64;
+        if !close_le(t.min, cards) {
+            bad.push(format!(
+                "{} cards placed, the target asks for at least {}",
+                acc.id, t.min
+            ));
+        }
+        if let Some(max) = t.max {
+            if !close_le(cards, max) {
+                bad.push(format!(
+                    "{} cards placed, the target allows at most {}",
+                    acc.id, max
+                ));
+            }
+        }
+    }
+    let share = inst.params.domestic_share;
+    if share > 0.0 {
+        let unit = |a: usize| match inst.params.domestic_share_basis {
+            crate::domain::ShareBasis::Cards => 1.0,
+            crate::domain::ShareBasis::H200Eq => inst.accelerators[a].perf_h200_eq,
+        };
+        let (mut dom, mut all) = (0.0, 0.0);
+        for (a, acc) in inst.accelerators.iter().enumerate() {
+            let x = plan.cards_of(a) as f64 * unit(a);
+            all += x;
+            if acc.origin == crate::domain::Origin::Domestic {
+                dom += x;
+            }
+        }
+        if !close_le(share * all, dom) {
+            bad.push(format!(
+                "domestic share {:.4} below the dual-track share {share}",
+                if all > 0.0 { dom / all } else { 0.0 }
+            ));
+        }
+    }
+    let (by_region, _) = plan::totals(p, plan);
+    for (r, region) in inst.regions.iter().enumerate() {
+        let t = &by_region[r];
+        if !close_le(t.facility_mw, region.power_quota_mw) {
+            bad.push(format!(
+                "{} uses {:.3} MW of facility power, quota {}",
+                region.id, t.facility_mw, region.power_quota_mw
+            ));
+        }
+        if !close_le(t.annual_tce, region.energy_quota_tce) {
+            bad.push(format!(
+                "{} uses {:.1} tce/year, quota {}",
+                region.id, t.annual_tce, region.energy_quota_tce
+            ));
+        }
+        if let Some(b) = inst.region_bounds.get(&region.id) {
+            let cards = t.cards_total() as f64;
+            if b.min_cards.is_some_and(|m| !close_le(m, cards))
+                || b.max_cards.is_some_and(|m| !close_le(cards, m))
+            {
+                bad.push(format!(
+                    "{} holds {cards} cards, outside its bounds",
+                    region.id
+                ));
+            }
+        }
+    }
+    for sp in &plan.sites {
+        let site = &inst.sites[sp.site];
+        if !close_le(sp.it_mw, site.max_it_mw) {
+            bad.push(format!(
+                "site {} uses {:.3} MW of IT, capacity {}",
+                site.id, sp.it_mw, site.max_it_mw
+            ));
+        }
+        if site.status.must_open() && !sp.built {
+            bad.push(format!(
+                "site {} is {} but not built",
+                site.id,
+                site.status.as_str()
+            ));
+        }
+    }
+    let prm = &inst.params;
+    if prm.mega_count > 0 && prm.mega_cards > 0.0 {
+        let clusters = plan
+            .sites
+            .iter()
+            .filter(|sp| {
+                sp.mega_cluster
+                    && inst
+                        .accelerators
+                        .iter()
+                        .enumerate()
+                        .filter(|(_, a)| prm.mega_accelerators.contains(&a.id))
+                        .map(|(a, _)| sp.cards[a] as f64)
+                        .sum::<f64>()
+                        >= prm.mega_cards - 1e-6
+            })
+            .count();
+        if (clusters as u32) < prm.mega_count {
+            bad.push(format!(
+                "{clusters} mega cluster(s) of {} cards, {} asked for",
+                prm.mega_cards, prm.mega_count
+            ));
+        }
+    }
+    if bad.is_empty() {
+        Ok(())
+    } else {
+        Err(SolveError::Defect(bad.join("; ")))
+    }
 }
 
 /// Phase 0: solves the LP relaxation for a lower bound, then rounds its
@@ -417,9 +771,13 @@ pub fn solve(p: &Prepared, opts: &SolveOptions) -> Result<Plan, SolveError> {
 /// continuous-server model).
 type Rounded = (f64, Option<(RawSolution, ModelParts)>, f64);
 
-fn round_lp(p: &Prepared, opts: &SolveOptions) -> Result<Rounded, SolveError> {
+fn round_lp(
+    p: &Prepared,
+    opts: &SolveOptions,
+    build: &dyn Fn(Integrality) -> Model,
+) -> Result<Rounded, SolveError> {
     let t = Instant::now();
-    let lp = milp::build(p, Integrality::Lp);
+    let lp = build(Integrality::Lp);
     let mut build_seconds = t.elapsed().as_secs_f64();
     let (raw, parts) = run_highs(lp, opts, &[])?;
     let bound = raw.objective;
@@ -456,7 +814,7 @@ fn round_lp(p: &Prepared, opts: &SolveOptions) -> Result<Rounded, SolveError> {
         .map(|x| x.0)
         .collect();
     let t = Instant::now();
-    let model = milp::build(p, Integrality::ContinuousServers);
+    let model = build(Integrality::ContinuousServers);
     build_seconds += t.elapsed().as_secs_f64();
     let mut fixed: Vec<(Variable, f64)> = model
         .vars
@@ -476,21 +834,66 @@ fn round_lp(p: &Prepared, opts: &SolveOptions) -> Result<Rounded, SolveError> {
             h.status = Status::Feasible;
             Ok((bound, Some((h, hp)), build_seconds))
         }
-        Err(SolveError::Infeasible { .. }) | Err(SolveError::NoSolution(_)) => {
+        Err(SolveError::Infeasible { .. }) | Err(SolveError::NoSolution { .. }) => {
             Ok((bound, None, build_seconds))
         }
         Err(e) => Err(e),
     }
 }
 
-/// Names of binding rows: slack (numerically) zero, or, for a row over whole
-/// servers, too small for one more server of any kind in it.
-pub fn binding_rows(rows: &[milp::Row], values: &Values, integer: &[bool]) -> Vec<String> {
+/// A row of a plan that binds: no room left, or less room than one more
+/// (or one fewer) server of any kind in it would need.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Binding {
+    pub key: RowKey,
+    /// Derived from the key (`region-power-quota-jjj`).
+    pub name: String,
+    pub family: Family,
+    /// Room left in the row, in the family's planner unit (0 when exactly binding).
+    pub slack: f64,
+}
+
+/// Whether the thing a row is about is in use in the plan: a row of a closed
+/// option, a site without a mega cluster or a programme that pays nothing is
+/// trivially at its limit (0 ≤ 0) and says nothing.
+fn row_in_use(p: &Prepared, key: RowKey, vars: &milp::Vars, values: &Values) -> bool {
+    let on = |v: Variable| values.value(v) > 0.5;
+    match key {
+        RowKey::SitePower { option } | RowKey::SiteMinSize { option } => on(vars.open[option]),
+        RowKey::MegaSize { site } => vars.mega[site].is_some_and(on),
+        RowKey::InferenceCapacity { site } => p
+            .options
+            .iter()
+            .enumerate()
+            .any(|(o, opt)| opt.site == site && on(vars.open[o])),
+        RowKey::SubsidyRate { programme } => {
+            values.value(vars.subsidy[programme]) * CNY_PER_OBJECTIVE_UNIT > 0.5
+        }
+        _ => true,
+    }
+}
+
+/// Binding rows of a plan: inequality rows whose slack is numerically zero,
+/// or, for rows over whole servers, smaller than the smallest step one server
+/// more (or, where some are placed, one fewer) would take towards the limit.
+/// Equalities (exact targets) always hold and are not listed; neither are the
+/// cooling choice, definitions and city-site links.
+pub fn binding_rows(p: &Prepared, parts: &ModelParts, values: &Values) -> Vec<Binding> {
     use good_lp::IntoAffineExpression;
+    let servers: std::collections::HashSet<Variable> =
+        parts.vars.servers.iter().flatten().copied().collect();
     let mut out = Vec::new();
-    for r in rows {
-        // Equalities always hold; a site's single cooling choice says nothing.
-        if r.sense == Sense::Eq || r.family == "one-cooling" {
+    for r in &parts.rows {
+        let family = r.family();
+        if r.sense == Sense::Eq
+            || matches!(
+                family,
+                Family::OneCooling | Family::Definition | Family::ServeLink
+            )
+        {
+            continue;
+        }
+        if !row_in_use(p, r.key, &parts.vars, values) {
             continue;
         }
         let lhs = Expression::eval_with(&r.lhs, values);
@@ -499,46 +902,44 @@ pub fn binding_rows(rows: &[milp::Row], values: &Values, integer: &[bool]) -> Ve
             _ => lhs - r.rhs,
         };
         let tol = 1e-6 * (1.0 + r.rhs.abs());
-        // The smallest step of the row's integer variables: a quota with less
-        // room than one server is binding for a plan made of whole servers.
-        let step = (&r.lhs)
-            .linear_coefficients()
-            .filter(|(v, _)| {
-                values
-                    .column
-                    .get(v)
-                    .is_some_and(|&c| integer.get(c).copied().unwrap_or(false))
-            })
-            .map(|(_, c)| c.abs())
-            .fold(f64::INFINITY, f64::min);
-        let room = if step.is_finite()
-            && matches!(
-                r.family,
-                "region-power-quota"
-                    | "region-energy-quota"
-                    | "site-power"
-                    | "subsidy-cap"
-                    | "region-bound"
-                    | "tier-bound"
-                    | "accelerator-target"
-            ) {
-            step.max(tol)
-        } else {
-            tol
-        };
-        if slack <= room {
-            // A ≥ 0 linking row at 0 with everything closed is not informative.
-            if r.rhs == 0.0
-                && lhs.abs() <= tol
-                && r.family != "dual-track"
-                && r.family != "inference-demand"
-            {
-                continue;
+        let mut room = tol;
+        if family.whole_servers() {
+            // Slack lost by one server move towards the limit: adding a server
+            // whose coefficient eats slack, or removing a placed one whose
+            // coefficient provides it.
+            let toward = |c: f64| match r.sense {
+                Sense::Le => c,
+                _ => -c,
+            };
+            let step = (&r.lhs)
+                .linear_coefficients()
+                .filter(|(v, _)| servers.contains(v))
+                .filter_map(|(v, c)| {
+                    let t = toward(c);
+                    if t > 0.0 || (t < 0.0 && values.value(v) >= 1.0 - 1e-6) {
+                        Some(t.abs())
+                    } else {
+                        None
+                    }
+                })
+                .fold(f64::INFINITY, f64::min);
+            if step.is_finite() {
+                room = room.max(step * (1.0 - 1e-9));
             }
-            out.push(r.name.clone());
+        }
+        if slack <= room {
+            out.push(Binding {
+                key: r.key,
+                name: r.key.name(p),
+                family,
+                slack: (slack.max(0.0) / family.row_units_per_unit()),
+            });
         }
     }
-    out.sort();
+    // Planner levers first, then by family and name.
+    out.sort_by(|a, b| {
+        (!a.family.is_lever(), a.family, &a.name).cmp(&(!b.family.is_lever(), b.family, &b.name))
+    });
     out
 }
 

@@ -31,8 +31,12 @@ pub struct SitePlan {
     pub cost_per_card_year_cny: Option<f64>,
     pub h200_eq: f64,
     pub mega_cluster: bool,
-    /// Why the site could never be chosen, if so.
+    /// Why the site is not built: a rule that rules it out, or, for a site
+    /// that could be built, the extra cost of building it.
     pub not_built_reason: Option<String>,
+    /// For an unbuilt site that could be built: the extra net present cost of
+    /// building it with its cheapest cooling beside the plan's other sites, CNY.
+    pub build_cost_gap_cny: Option<f64>,
 }
 
 /// A served (city, site) pair.
@@ -69,7 +73,8 @@ pub struct Plan {
     pub sites: Vec<SitePlan>,
     pub flows: Vec<Flow>,
     pub subsidies: Vec<SubsidyPaid>,
-    pub binding_constraints: Vec<String>,
+    /// Binding rows, planner levers first.
+    pub binding: Vec<super::Binding>,
     /// Marginal values from the LP with the binary decisions fixed.
     pub shadow_prices: Vec<super::ShadowPrice>,
 }
@@ -96,8 +101,9 @@ pub(super) fn read_back(
     let mut subsidies = Vec::new();
     let mut site_subsidy = vec![0.0; inst.sites.len()];
     for (jn, j) in inst.subsidies.iter().enumerate() {
-        let amount = values.value(parts.vars.subsidy[jn]).max(0.0);
-        let w = if j.kind.is_annual() { af } else { 1.0 };
+        let amount =
+            values.value(parts.vars.subsidy[jn]).max(0.0) * crate::milp::CNY_PER_OBJECTIVE_UNIT;
+        let w = p.subsidy_npv_weight(j);
         subsidies.push(SubsidyPaid {
             programme_id: j.programme_id.clone(),
             amount_cny: amount,
@@ -110,12 +116,8 @@ pub(super) fn read_back(
                 let n = values.value(parts.vars.servers[o][i]).round();
                 base[opt.site] += n * subsidy_base_per_server(p, j, opt, a);
             }
-            if j.kind == crate::domain::SubsidyKind::CapexShare
-                && j.applies_to == crate::domain::AppliesTo::All
-                && p.covers(j, opt.site)
-                && values.value(parts.vars.open[o]) > 0.5
-            {
-                base[opt.site] += inst.sites[opt.site].fixed_cost_cny;
+            if values.value(parts.vars.open[o]) > 0.5 {
+                base[opt.site] += p.subsidy_fixed_base(j, opt.site);
             }
         }
         let total: f64 = base.iter().sum();
@@ -147,6 +149,7 @@ pub(super) fn read_back(
             h200_eq: 0.0,
             mega_cluster: false,
             not_built_reason: p.site_reason[s].clone(),
+            build_cost_gap_cny: None,
         })
         .collect();
     for (o, opt) in p.options.iter().enumerate() {
@@ -217,7 +220,7 @@ pub(super) fn read_back(
         sites,
         flows,
         subsidies,
-        binding_constraints: Vec::new(),
+        binding: Vec::new(),
         shadow_prices: Vec::new(),
     }
 }

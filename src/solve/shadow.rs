@@ -1,47 +1,77 @@
 //! Shadow prices: the marginal value of one more unit of a quota, cap, target
 //! or demand, from the LP in which the binary decisions of a plan are fixed
 //! and server counts are continuous.
+//!
+//! The pricing LP ([`Integrality::Pricing`]) has no variable bounds that
+//! mirror a row (servers ≤ site capacity, subsidy ≤ cap): with both present,
+//! HiGHS may put the marginal value on the bound and report 0 for the row.
+//! An LP dual is a one-sided derivative only where the LP is not degenerate,
+//! so every lever row that binds or has a non-zero dual is re-solved with its
+//! limit one step lower and one step higher; where those one-sided values do
+//! not agree with the dual within 1 %, the price is reported as degenerate
+//! with both sides.
 
-use good_lp::Variable;
+use good_lp::{Expression, Variable};
+use rayon::prelude::*;
 
-use super::{run_highs, Plan, SolveError, SolveOptions};
-use crate::milp::{self, Integrality, Prepared};
+use super::{run_highs, Plan, SolveError, SolveOptions, Values};
+use crate::milp::{self, Family, Integrality, Model, Prepared, RowKey, Sense};
 
 /// The marginal value of one row.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ShadowPrice {
-    /// Row name, e.g. `region-power-quota-jjj`.
+    pub key: RowKey,
+    /// Row name, e.g. `region-power-quota-jjj` (derived from the key).
     pub constraint: String,
-    pub family: &'static str,
+    pub family: Family,
     /// Change of the net present cost (CNY) when the row's limit grows by one
     /// `unit`: negative when more room saves money (a binding quota), positive
     /// when more of a requirement costs money (a card target).
     pub cny_per_unit: f64,
     pub unit: &'static str,
+    /// Whether the dual was checked against one-sided re-solves (at most
+    /// [`MAX_CHECKED`] rows are, levers by importance first).
+    pub checked: bool,
+    /// Set when the LP is degenerate at this row: the one-sided values differ.
+    pub one_sided: Option<OneSided>,
 }
 
-/// Rows worth a shadow price, with their unit and the factor from the row's
-/// own unit (kW for power rows) to the planner's unit.
-fn unit_of(family: &str) -> Option<(&'static str, f64)> {
-    Some(match family {
-        "region-power-quota" | "site-power" => ("MW", 1000.0),
-        "region-energy-quota" => ("tce/year", 1.0),
-        "accelerator-target" | "region-bound" | "tier-bound" | "mega-cluster" => ("card", 1.0),
-        "inference-demand" => ("H200-eq card", 1.0),
-        "dual-track" => ("card", 1.0),
-        "subsidy-cap" => ("CNY of cap", 1.0),
-        _ => return None,
-    })
+/// Most rows whose dual is checked by one-sided re-solves (two LPs each).
+pub const MAX_CHECKED: usize = 40;
+
+/// One-sided marginal values of a degenerate row, CNY per unit, measured by
+/// re-solving with the limit `step` units lower and higher. `None` on a side
+/// where the changed LP has no solution (the limit cannot move that way with
+/// the plan's sites).
+#[derive(Debug, Clone, PartialEq)]
+pub struct OneSided {
+    pub step: f64,
+    /// (cost now − cost with the limit one step lower) / step.
+    pub down: Option<f64>,
+    /// (cost with the limit one step higher − cost now) / step.
+    pub up: Option<f64>,
 }
 
-/// Shadow prices of a plan's quotas, caps, targets and demands.
-pub fn shadow_prices(
-    p: &Prepared,
-    plan: &Plan,
-    opts: &SolveOptions,
-) -> Result<Vec<ShadowPrice>, SolveError> {
-    let lp = milp::build(p, Integrality::Lp);
-    let mut fixed: Vec<(Variable, f64)> = Vec::new();
+/// Rows that get a shadow price. The mega-cluster count is not priced: with
+/// the plan's cluster decisions fixed, the LP cannot move it.
+fn priced(f: Family) -> bool {
+    matches!(
+        f,
+        Family::RegionPowerQuota
+            | Family::RegionEnergyQuota
+            | Family::SitePower
+            | Family::AcceleratorTarget
+            | Family::DualTrack
+            | Family::RegionBound
+            | Family::TierBound
+            | Family::SubsidyCap
+            | Family::InferenceDemand
+    )
+}
+
+/// The plan's binary decisions, as values for the variables of `lp`.
+fn plan_binaries(p: &Prepared, plan: &Plan, lp: &Model) -> Vec<(Variable, f64)> {
+    let mut fixed = Vec::new();
     for (o, opt) in p.options.iter().enumerate() {
         let on = plan.sites[opt.site].cooling == Some(opt.cooling);
         fixed.push((lp.vars.open[o], if on { 1.0 } else { 0.0 }));
@@ -51,43 +81,154 @@ pub fn shadow_prices(
             fixed.push((*m, if plan.sites[s].mega_cluster { 1.0 } else { 0.0 }));
         }
     }
-    // Site-power rows of options that are not built only say that a closed hall holds nothing.
-    let open_rows: std::collections::HashSet<String> = p
-        .options
+    fixed
+}
+
+/// The pricing LP of a plan, with `change` (row index, amount in row units)
+/// added to one row's limit. Returns the net present cost (CNY), the row
+/// duals and each row's slack.
+pub(crate) struct PricingLp {
+    pub cost_cny: f64,
+    pub row_duals: Vec<f64>,
+    /// Duals of the rows that fix each option's open decision, CNY per unit
+    /// of `open` (the reduced cost of opening it, with the other decisions kept).
+    pub open_duals_cny: Vec<f64>,
+    pub slack: Vec<f64>,
+    pub model_rows: Vec<(RowKey, Sense, f64)>,
+}
+
+pub(crate) fn pricing_lp(
+    p: &Prepared,
+    plan: &Plan,
+    opts: &SolveOptions,
+    change: Option<(usize, f64)>,
+    extra_fixed: &[(usize, f64)],
+) -> Result<PricingLp, SolveError> {
+    let mut lp = milp::build(p, Integrality::Pricing);
+    let mut fixed = plan_binaries(p, plan, &lp);
+    // Options forced open or closed on top of the plan (cost of building a site).
+    for &(o, x) in extra_fixed {
+        fixed[o].1 = x;
+    }
+    if let Some((i, d)) = change {
+        lp.rows[i].rhs += d;
+    }
+    let mut o = opts.clone();
+    o.time_limit_s = None;
+    o.log = false;
+    let (raw, parts) = run_highs(lp, &o, &fixed)?;
+    let values = Values {
+        cols: raw.cols.clone(),
+        column: &parts.column,
+    };
+    let slack = parts
+        .rows
         .iter()
-        .filter(|o| plan.sites[o.site].cooling == Some(o.cooling))
-        .map(|o| {
-            format!(
-                "site-power-{}-{}",
-                p.inst.sites[o.site].id, p.inst.cooling[o.cooling].id
-            )
+        .map(|r| {
+            let lhs = Expression::eval_with(&r.lhs, &values);
+            match r.sense {
+                Sense::Le => r.rhs - lhs,
+                Sense::Ge => lhs - r.rhs,
+                Sense::Eq => 0.0,
+            }
         })
         .collect();
-    let rows: Vec<(String, &'static str)> =
-        lp.rows.iter().map(|r| (r.name.clone(), r.family)).collect();
-    let mut lp_opts = opts.clone();
-    lp_opts.time_limit_s = None;
-    let (raw, _) = run_highs(lp, &lp_opts, &fixed)?;
+    // The fixing rows follow the model's rows, options first (plan_binaries).
+    let n = parts.rows.len();
+    let open_duals_cny = (0..p.options.len())
+        .map(|o| raw.row_duals.get(n + o).copied().unwrap_or(0.0) * parts.cny_per_objective_unit)
+        .collect();
+    Ok(PricingLp {
+        cost_cny: raw.objective,
+        open_duals_cny,
+        row_duals: raw.row_duals,
+        slack,
+        model_rows: parts.rows.iter().map(|r| (r.key, r.sense, r.rhs)).collect(),
+    })
+}
+
+/// Shadow prices of a plan's quotas, caps, targets and demands.
+pub fn shadow_prices(
+    p: &Prepared,
+    plan: &Plan,
+    opts: &SolveOptions,
+) -> Result<Vec<ShadowPrice>, SolveError> {
+    let base = pricing_lp(p, plan, opts, None, &[])?;
+    let scale = milp::CNY_PER_OBJECTIVE_UNIT;
+    let built = |key: RowKey| match key {
+        // A closed hall's capacity row only says that it holds nothing.
+        RowKey::SitePower { option } => {
+            let o = &p.options[option];
+            plan.sites[o.site].cooling == Some(o.cooling)
+        }
+        _ => true,
+    };
     let mut out = Vec::new();
-    for (i, (name, family)) in rows.into_iter().enumerate() {
-        let Some((unit, factor)) = unit_of(family) else {
-            continue;
-        };
-        // Mega-size rows are per site; only the count is a planner's lever.
-        if family == "mega-cluster" && name != "mega-count" {
+    let mut checks = Vec::new();
+    for (i, &(key, _, rhs)) in base.model_rows.iter().enumerate() {
+        let family = key.family();
+        if !priced(family) || !built(key) {
             continue;
         }
-        if family == "site-power" && !open_rows.contains(&name) {
-            continue;
+        let per_unit = family.row_units_per_unit();
+        let dual = base.row_duals.get(i).copied().unwrap_or(0.0);
+        let v = dual * scale * per_unit;
+        let v = if v.abs() < 1e-6 { 0.0 } else { v };
+        let tol = 1e-6 * (1.0 + rhs.abs());
+        if family.is_lever() && (v != 0.0 || base.slack[i] <= tol) {
+            // Step: one planner unit, or 1e-4 of the limit when that is larger.
+            let step = (1e-4 * (rhs / per_unit).abs()).max(1.0);
+            checks.push((out.len(), i, step));
         }
-        let dual = raw.row_duals.get(i).copied().unwrap_or(0.0);
-        let v = dual * factor;
         out.push(ShadowPrice {
-            constraint: name,
+            key,
+            constraint: key.name(p),
             family,
-            cny_per_unit: if v.abs() < 1e-9 { 0.0 } else { v },
-            unit,
+            cny_per_unit: v,
+            unit: family.unit(),
+            checked: false,
+            one_sided: None,
         });
+    }
+    // Quotas, caps, targets and shares before site limits; larger values first.
+    checks.sort_by(|a, b| {
+        let rank = |k: usize| (out[k].family == Family::SitePower) as u8;
+        rank(a.0)
+            .cmp(&rank(b.0))
+            .then(
+                out[b.0]
+                    .cny_per_unit
+                    .abs()
+                    .total_cmp(&out[a.0].cny_per_unit.abs()),
+            )
+            .then(a.0.cmp(&b.0))
+    });
+    checks.truncate(MAX_CHECKED);
+    let sides: Vec<(usize, OneSided)> = checks
+        .par_iter()
+        .map(|&(k, i, step)| {
+            let per_unit = base.model_rows[i].0.family().row_units_per_unit();
+            let at = |d: f64| {
+                pricing_lp(p, plan, opts, Some((i, d * step * per_unit)), &[])
+                    .ok()
+                    .map(|x| x.cost_cny)
+            };
+            let down = at(-1.0).map(|c| (base.cost_cny - c) / step);
+            let up = at(1.0).map(|c| (c - base.cost_cny) / step);
+            (k, OneSided { step, down, up })
+        })
+        .collect();
+    for (k, s) in sides {
+        out[k].checked = true;
+        let v = out[k].cny_per_unit;
+        // Agreement within 1 %, or within the LP's own accuracy (about 1000 CNY
+        // of net present cost over the step) for values near zero.
+        let agrees = |x: Option<f64>| {
+            x.is_some_and(|x| (x - v).abs() <= 0.01 * v.abs().max(x.abs()) + 1e3 / s.step)
+        };
+        if !(agrees(s.down) && agrees(s.up)) {
+            out[k].one_sided = Some(s);
+        }
     }
     Ok(out)
 }
