@@ -463,10 +463,13 @@ fn styles_parse_and_refer_only_to_fields_of_their_layer() {
             }
         }
     }
-    let (geometry, fields, categories) = qml_facts(&dcsite::export::diff_qml());
-    assert_eq!(geometry, "0");
-    assert_eq!(fields, BTreeSet::from(["delta_cards".to_string()]));
-    assert_eq!(categories, ["gain", "loss", "none"]);
+    for field in ["delta_cards", "delta_cards_central_push"] {
+        let (geometry, fields, categories) =
+            qml_facts(&dcsite::export::diff_qml(field, "central_push", "baseline"));
+        assert_eq!(geometry, "0");
+        assert_eq!(fields, BTreeSet::from([field.to_string()]));
+        assert_eq!(categories, ["gain", "loss", "none"]);
+    }
 }
 
 /// Loads each layer in QGIS (offscreen), lets QGIS find its .qml as the
@@ -554,7 +557,11 @@ fn qgis_loads_every_layer_with_its_style_headless() {
     }
     sites["name"] = "diff".into();
     std::fs::write(diff_dir.join("diff.geojson"), sites.to_string()).unwrap();
-    std::fs::write(diff_dir.join("diff.qml"), dcsite::export::diff_qml()).unwrap();
+    std::fs::write(
+        diff_dir.join("diff.qml"),
+        dcsite::export::diff_qml("delta_cards", "central_push", "baseline"),
+    )
+    .unwrap();
     let runtime = scratch.path().join("xdg-runtime");
     std::fs::create_dir(&runtime).unwrap();
     std::fs::set_permissions(
