@@ -1,6 +1,7 @@
 //! `dcsite compare` with three scenarios (a delta per scenario in diff.geojson,
-//! a style and a report map per pair), and the provider / subsidy / resource
-//! cost of each scenario recomputed from the plans `dcsite solve` writes.
+//! a style and a report map per pair), the provider / subsidy / resource cost
+//! of each scenario recomputed from the plans `dcsite solve` writes, and the
+//! break-even exit code and level rounding.
 
 mod common;
 
@@ -358,4 +359,92 @@ fn comparison_reports_provider_subsidy_and_resource_cost_per_scenario() {
         "{line}"
     );
     assert!(stdout.contains("resource cost = provider cost + subsidy paid"));
+}
+
+#[test]
+fn breakeven_without_a_level_exits_5_and_levels_are_rounded() {
+    let dir = tempfile::tempdir().unwrap();
+    // Beijing-Tianjin-Hebei cannot host 300k cards at any power discount.
+    let curve = dir.path().join("jjj.csv");
+    let o = dcsite(&[
+        "breakeven",
+        "models/baseline.toml",
+        "--region",
+        "jjj",
+        "--cards",
+        "300000",
+        // The subsidies.csv spelling is accepted as an alias.
+        "--lever",
+        "electricity_cny_per_kwh",
+        "--out",
+        curve.to_str().unwrap(),
+    ]);
+    assert_eq!(
+        o.status.code(),
+        Some(5),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        stdout.contains("no level of electricity-cny-per-kwh up to"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("region-energy-quota-jjj"), "{stdout}");
+    assert!(
+        stderr.contains("no level of electricity-cny-per-kwh"),
+        "{stderr}"
+    );
+    assert!(!stdout.contains("electricity_cny_per_kwh") && !stderr.contains("electricity_cny"));
+    let text = std::fs::read_to_string(&curve).unwrap();
+    assert!(text.starts_with("lever,level,cards_in_region,"), "{text}");
+    assert!(text.lines().count() == 6, "{text}");
+
+    // A bisection on a share lever: every level has the three decimals a
+    // tolerance of 0.005 justifies, and is a multiple of 0.001.
+    let curve = dir.path().join("gansu.csv");
+    let o = dcsite(&[
+        "breakeven",
+        "models/baseline.toml",
+        "--region",
+        "gansu",
+        "--cards",
+        "50000",
+        "--lever",
+        "electricity-share",
+        "--out",
+        curve.to_str().unwrap(),
+    ]);
+    ok(&o, "dcsite breakeven");
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    let shown = stdout
+        .split("electricity-share = ")
+        .nth(1)
+        .and_then(|r| r.split_whitespace().next())
+        .unwrap_or_else(|| panic!("no level in {stdout}"));
+    assert_eq!(shown.split('.').nth(1).map(str::len), Some(3), "{stdout}");
+    let text = std::fs::read_to_string(&curve).unwrap();
+    let mut points: Vec<(f64, u64)> = Vec::new();
+    for line in text.lines().skip(1) {
+        let f: Vec<&str> = line.split(',').collect();
+        assert_eq!(f[0], "electricity-share");
+        assert_eq!(f[1].split('.').nth(1).map(str::len), Some(3), "{line}");
+        let level: f64 = f[1].parse().unwrap();
+        assert!(
+            ((level * 1000.0).round() - level * 1000.0).abs() < 1e-9,
+            "{line}"
+        );
+        points.push((level, f[2].parse().unwrap()));
+    }
+    assert!(points.len() > 5, "the search bisected: {text}");
+    // The level shown is in the curve, enough, and the level below it is not.
+    let level: f64 = shown.parse().unwrap();
+    let at = points
+        .iter()
+        .position(|p| p.0 == level)
+        .expect("in the curve");
+    assert!(points[at].1 >= 50_000);
+    assert!(at > 0 && points[at - 1].1 < 50_000);
+    assert!(level - points[at - 1].0 <= 0.005 + 1e-12);
 }

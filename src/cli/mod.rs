@@ -71,6 +71,8 @@ pub enum CliError {
     Input(String),
     /// No feasible plan: exit 3.
     Infeasible(String),
+    /// A break-even search found no level that reaches the target: exit 5.
+    NotReached(String),
     /// Anything else: exit 1.
     Internal(anyhow::Error),
 }
@@ -81,6 +83,7 @@ impl CliError {
             CliError::Internal(_) => 1,
             CliError::Input(_) => 2,
             CliError::Infeasible(_) => 3,
+            CliError::NotReached(_) => 5,
         }
     }
     pub fn is_broken_pipe(&self) -> bool {
@@ -97,7 +100,9 @@ impl CliError {
 impl fmt::Display for CliError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            CliError::Input(s) | CliError::Infeasible(s) => write!(f, "{}", s.trim_end()),
+            CliError::Input(s) | CliError::Infeasible(s) | CliError::NotReached(s) => {
+                write!(f, "{}", s.trim_end())
+            }
             CliError::Internal(e) => write!(f, "{e:#}"),
         }
     }
