@@ -1,7 +1,7 @@
 //! `dcsite compare` with three scenarios (a delta per scenario in diff.geojson,
 //! a style and a report map per pair), the provider / subsidy / resource cost
-//! of each scenario recomputed from the plans `dcsite solve` writes, and the
-//! break-even exit code and level rounding.
+//! of each scenario recomputed from the plans `dcsite solve` writes, the
+//! break-even exit code and level rounding, and a junk row in regions.csv.
 
 mod common;
 
@@ -447,4 +447,40 @@ fn breakeven_without_a_level_exits_5_and_levels_are_rounded() {
     assert!(points[at].1 >= 50_000);
     assert!(at > 0 && points[at - 1].1 < 50_000);
     assert!(level - points[at - 1].0 <= 0.005 + 1e-12);
+}
+
+#[test]
+fn a_junk_row_in_regions_csv_is_an_input_error_naming_row_and_column() {
+    let src = solved("baseline");
+    let dir = tempfile::tempdir().unwrap();
+    for e in std::fs::read_dir(&src).unwrap() {
+        let e = e.unwrap();
+        std::fs::copy(e.path(), dir.path().join(e.file_name())).unwrap();
+    }
+    let regions = dir.path().join("regions.csv");
+    let good = std::fs::read_to_string(&regions).unwrap();
+    let junk_row = good.lines().count() + 1;
+    for (junk, column) in [
+        ("this is not a row of regions.csv\n", "level"),
+        ("region,,,,\n", "id"),
+        ("tier,core,core,core,1\n", "cards_total"),
+    ] {
+        std::fs::write(&regions, format!("{good}{junk}")).unwrap();
+        let o = dcsite(&["report", dir.path().to_str().unwrap()]);
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(2), "{junk:?}: {err}");
+        assert!(
+            err.contains("regions.csv")
+                && err.contains(&format!("row {junk_row}"))
+                && err.contains(&format!("column {column}")),
+            "{junk:?}: {err}"
+        );
+        assert!(!dir.path().join("report.html").exists());
+    }
+    // The file as written is fine.
+    std::fs::write(&regions, &good).unwrap();
+    ok(
+        &dcsite(&["report", dir.path().to_str().unwrap()]),
+        "dcsite report",
+    );
 }

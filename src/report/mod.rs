@@ -127,12 +127,15 @@ pub fn load(dir: &Path) -> Result<Inputs, ReportError> {
         inputs.reach = Some(read_geojson(&p, Expect::Polygons)?);
     }
     if let Some(p) = want("regions.csv")? {
-        let t = TextTable::read(&p, &["level", "id", "cards_total"])?;
+        let required = ["level", "id", "cards_total"];
+        let t = TextTable::read(&p, &required)?;
+        t.check_rows(&required, &["region", "tier", "total"])?;
         let r = rows(&t)?;
         inputs.regions = Some((t, r));
     }
     if is_comparison {
         let t = TextTable::read(&comparison_file, &chart::REQUIRED)?;
+        t.check_rows(&chart::REQUIRED, &["region", "tier", "total"])?;
         let r = rows(&t)?;
         inputs.comparison = Some((t, r));
         let diff = dir.join("diff.geojson");
