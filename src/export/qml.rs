@@ -360,6 +360,46 @@ pub fn reach_qml() -> String {
     )
 }
 
+/// RTT slack below which `cities.qml` marks a city as tight, ms.
+pub const TIGHT_SLACK_MS: f64 = 2.0;
+
+/// Style of `cities.geojson`: a point per demand city sized by
+/// `served_h200_eq`, coloured by `rtt_slack_ms` (less than
+/// [`TIGHT_SLACK_MS`] to spare: orange "tight"; more: blue; nothing served:
+/// hollow grey), labelled with `name_en`.
+pub fn cities_qml() -> String {
+    let attr = format!(
+        "CASE WHEN \"rtt_slack_ms\" IS NULL THEN 'not served' \
+         WHEN \"rtt_slack_ms\" < {TIGHT_SLACK_MS} THEN 'tight' ELSE 'slack' END"
+    );
+    let size = size_expression("\"served_h200_eq\"", 1.5, 8.0);
+    let tight = format!("less than {TIGHT_SLACK_MS} ms of RTT to spare");
+    let slack = format!("{TIGHT_SLACK_MS} ms or more to spare");
+    let categories = [
+        ("tight", tight.as_str()),
+        ("slack", slack.as_str()),
+        ("not served", "not served"),
+    ];
+    let symbols = vec![
+        marker(
+            "0",
+            (255, 127, 0, 220),
+            STROKE,
+            0.3,
+            3.0,
+            Some(size.clone()),
+        ),
+        marker("1", (31, 120, 180, 220), STROKE, 0.3, 3.0, Some(size)),
+        marker("2", (255, 255, 255, 0), GREY, 0.4, 1.8, None),
+    ];
+    document(
+        Geometry::Point,
+        categorized(&attr, &categories, symbols),
+        Some(labeling("name_en", false, 6, 7.0, (60, 60, 60, 255))),
+        1.0,
+    )
+}
+
 /// Style of a `diff.geojson` Point layer of a comparison, drawing one pair:
 /// `field` holds the change in cards of `scenario` against `reference`
 /// (`delta_cards` or `delta_cards_<scenario>`). Green for a gain, red for a
