@@ -145,8 +145,8 @@ fn diff_has_a_delta_per_scenario_and_a_style_per_pair() {
     }
     // Both pairs move cards, and differently: one delta could not show both.
     for s in &SCENARIOS[1..] {
-        assert!(changes.get(&(*s, "gain")).is_some(), "{s}: {changes:?}");
-        assert!(changes.get(&(*s, "loss")).is_some(), "{s}: {changes:?}");
+        assert!(changes.contains_key(&(*s, "gain")), "{s}: {changes:?}");
+        assert!(changes.contains_key(&(*s, "loss")), "{s}: {changes:?}");
     }
     assert!(features
         .iter()
