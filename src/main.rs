@@ -1,7 +1,8 @@
 //! The `dcsite` binary: thin glue over the library. Prints the whole error
 //! chain with a `dcsite:` prefix and maps failures to exit codes:
 //! 0 done, 1 internal error, 2 input error, 3 infeasible, 4 a limit stopped
-//! the search before any plan existed.
+//! the search before any plan existed, 5 a break-even search found no level
+//! of the lever that reaches the target (the curve is still written).
 
 mod cli;
 

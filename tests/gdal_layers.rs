@@ -1,4 +1,4 @@
-//! Every layer `dcsite solve` writes — sites, flows, reach, and their
+//! Every layer `dcsite solve` writes — sites, flows, reach, cities, and their
 //! re-projected copies (`--crs EPSG:4490`, `--crs <China Albers PROJ string>`) —
 //! read by GDAL (`ogrinfo`, `ogr2ogr` from gdal-bin): geometry type, feature
 //! count, field types, CRS, coordinates against GDAL's own re-projection, and a
@@ -22,10 +22,11 @@ const ALBERS: &str =
     "+proj=aea +lat_1=25 +lat_2=47 +lat_0=0 +lon_0=105 +x_0=0 +y_0=0 +datum=WGS84 +units=m +no_defs";
 
 /// (layer, GDAL geometry type, QGIS layerGeometryType).
-const LAYERS: [(&str, &str, &str); 3] = [
+const LAYERS: [(&str, &str, &str); 4] = [
     ("sites", "Point", "0"),
     ("flows", "Line String", "1"),
     ("reach", "Polygon", "2"),
+    ("cities", "Point", "0"),
 ];
 
 /// (file-name infix, CRS as passed to --crs / GDAL, geographic?).
@@ -200,8 +201,22 @@ fn every_layer_has_its_geometry_type_count_and_field_types() {
                         "Integer64"
                     ));
                 }
-                "flows" => assert_eq!(kind_of("cards_h200_eq"), Some("Real")),
-                _ => assert_eq!(kind_of("cities_in_reach"), Some("Integer")),
+                "flows" => {
+                    assert_eq!(kind_of("cards_h200_eq"), Some("Real"));
+                    assert_eq!(kind_of("node_name_zh"), Some("String"));
+                    assert_eq!(kind_of("site_name_zh"), Some("String"));
+                }
+                "cities" => {
+                    assert_eq!(kind_of("served_h200_eq"), Some("Real"));
+                    assert_eq!(kind_of("rtt_budget_ms"), Some("Real"));
+                    assert_eq!(kind_of("rtt_slack_ms"), Some("Real"));
+                    assert_eq!(kind_of("site_ids"), Some("String"));
+                    assert_eq!(kind_of("name_zh"), Some("String"));
+                }
+                _ => {
+                    assert_eq!(kind_of("cities_in_reach"), Some("Integer"));
+                    assert_eq!(kind_of("name_zh"), Some("String"));
+                }
             }
             let _ = crs;
         }
@@ -443,6 +458,7 @@ fn styles_parse_and_refer_only_to_fields_of_their_layer() {
             let needs: &[&str] = match layer {
                 "sites" => &["built", "cooling", "cards_total", "name_en"],
                 "flows" => &["cards_h200_eq"],
+                "cities" => &["served_h200_eq", "rtt_slack_ms", "name_en"],
                 _ => &["name_en"],
             };
             for n in needs {
@@ -450,6 +466,9 @@ fn styles_parse_and_refer_only_to_fields_of_their_layer() {
                     fields.contains(*n),
                     "{layer}.qml does not use {n}: {fields:?}"
                 );
+            }
+            if layer == "cities" {
+                assert_eq!(categories, ["tight", "slack", "not served"]);
             }
             if layer == "sites" {
                 for c in &inst.cooling {
@@ -463,10 +482,13 @@ fn styles_parse_and_refer_only_to_fields_of_their_layer() {
             }
         }
     }
-    let (geometry, fields, categories) = qml_facts(&dcsite::export::diff_qml());
-    assert_eq!(geometry, "0");
-    assert_eq!(fields, BTreeSet::from(["delta_cards".to_string()]));
-    assert_eq!(categories, ["gain", "loss", "none"]);
+    for field in ["delta_cards", "delta_cards_central_push"] {
+        let (geometry, fields, categories) =
+            qml_facts(&dcsite::export::diff_qml(field, "central_push", "baseline"));
+        assert_eq!(geometry, "0");
+        assert_eq!(fields, BTreeSet::from([field.to_string()]));
+        assert_eq!(categories, ["gain", "loss", "none"]);
+    }
 }
 
 /// Loads each layer in QGIS (offscreen), lets QGIS find its .qml as the
@@ -554,7 +576,11 @@ fn qgis_loads_every_layer_with_its_style_headless() {
     }
     sites["name"] = "diff".into();
     std::fs::write(diff_dir.join("diff.geojson"), sites.to_string()).unwrap();
-    std::fs::write(diff_dir.join("diff.qml"), dcsite::export::diff_qml()).unwrap();
+    std::fs::write(
+        diff_dir.join("diff.qml"),
+        dcsite::export::diff_qml("delta_cards", "central_push", "baseline"),
+    )
+    .unwrap();
     let runtime = scratch.path().join("xdg-runtime");
     std::fs::create_dir(&runtime).unwrap();
     std::fs::set_permissions(
@@ -606,7 +632,7 @@ fn qgis_loads_every_layer_with_its_style_headless() {
             );
             let base = name.split('.').next().unwrap();
             let (renderer, labels) = match base {
-                "sites" | "diff" => ("categorizedSymbol", true),
+                "sites" | "diff" | "cities" => ("categorizedSymbol", true),
                 "flows" => ("singleSymbol", false),
                 _ => ("singleSymbol", true),
             };
@@ -616,5 +642,156 @@ fn qgis_loads_every_layer_with_its_style_headless() {
                 assert_eq!(r["categories"], serde_json::json!(["gain", "loss", "none"]));
             }
         }
+    }
+}
+
+/// Great-circle distance on a sphere of the mean Earth radius (km): an
+/// independent, cruder distance than the geodesic the model uses (they differ
+/// by under 0.6 %).
+fn haversine_km(a: (f64, f64), b: (f64, f64)) -> f64 {
+    let (lon1, lat1) = (a.0.to_radians(), a.1.to_radians());
+    let (lon2, lat2) = (b.0.to_radians(), b.1.to_radians());
+    let h = ((lat2 - lat1) / 2.0).sin().powi(2)
+        + lat1.cos() * lat2.cos() * ((lon2 - lon1) / 2.0).sin().powi(2);
+    2.0 * 6371.0088 * h.sqrt().asin()
+}
+
+#[test]
+fn cities_layer_agrees_with_flows_sites_and_demand_csv() {
+    let dir = solved();
+    let (_, inst, _) = dcsite::data::load(&root().join("models/baseline.toml")).unwrap();
+    let cities = read_json(&dir.join("cities.geojson"));
+    let flows = read_json(&dir.join("flows.geojson"));
+    let sites = read_json(&dir.join("sites.geojson"));
+    let cities = cities["features"].as_array().unwrap();
+    let flows = flows["features"].as_array().unwrap();
+    let sites = sites["features"].as_array().unwrap();
+    let site_point = |id: &str| -> (f64, f64) {
+        let f = sites
+            .iter()
+            .find(|f| f["properties"]["site_id"] == id)
+            .unwrap_or_else(|| panic!("site {id} in sites.geojson"));
+        let c = &f["geometry"]["coordinates"];
+        (c[0].as_f64().unwrap(), c[1].as_f64().unwrap())
+    };
+    // One point per row of demand.csv, in its order, at its coordinates.
+    assert_eq!(cities.len(), inst.demand.len());
+    let demand_csv = std::fs::read_to_string(root().join("data/demand.csv")).unwrap();
+    let mut served_total = 0.0;
+    let mut slack_seen = 0;
+    for (city, line) in cities.iter().zip(demand_csv.lines().skip(1)) {
+        // node_id,name_en,name_zh,province,lat,lon,weight,max_rtt_ms,...
+        let cells: Vec<&str> = line.split(',').collect();
+        let p = &city["properties"];
+        assert_eq!(p["node_id"], cells[0]);
+        assert_eq!(p["name_en"], cells[1]);
+        assert_eq!(p["name_zh"], cells[2]);
+        let (lat, lon): (f64, f64) = (cells[4].parse().unwrap(), cells[5].parse().unwrap());
+        let c = &city["geometry"]["coordinates"];
+        assert!((c[0].as_f64().unwrap() - lon).abs() < 1e-6);
+        assert!((c[1].as_f64().unwrap() - lat).abs() < 1e-6);
+        assert_eq!(
+            p["weight"].as_f64().unwrap(),
+            cells[6].parse::<f64>().unwrap()
+        );
+        let budget: f64 = cells[7].parse().unwrap();
+        assert_eq!(p["rtt_budget_ms"].as_f64().unwrap(), budget);
+        // From flows.geojson: the city's flows that carry cards.
+        let mine: Vec<&Value> = flows
+            .iter()
+            .filter(|f| {
+                f["properties"]["node_id"] == cells[0]
+                    && f["properties"]["cards_h200_eq"].as_f64().unwrap() > 0.0
+            })
+            .collect();
+        let served: f64 = mine
+            .iter()
+            .map(|f| f["properties"]["cards_h200_eq"].as_f64().unwrap())
+            .sum();
+        let got = p["served_h200_eq"].as_f64().unwrap();
+        // Each flow is rounded to 0.1 in flows.geojson.
+        assert!(
+            (got - served).abs() <= 0.05 * (mine.len() as f64 + 1.0),
+            "{}: served {got} vs flows {served}",
+            cells[0]
+        );
+        served_total += got;
+        let ids: BTreeSet<&str> = mine
+            .iter()
+            .map(|f| f["properties"]["site_id"].as_str().unwrap())
+            .collect();
+        let listed: BTreeSet<&str> = p["site_ids"]
+            .as_str()
+            .unwrap()
+            .split(';')
+            .filter(|s| !s.is_empty())
+            .collect();
+        assert_eq!(listed, ids, "{}", cells[0]);
+        assert_eq!(p["n_sites"].as_u64().unwrap() as usize, ids.len());
+        if ids.is_empty() {
+            assert!(p["rtt_slack_ms"].is_null() && p["worst_rtt_ms"].is_null());
+            continue;
+        }
+        // The worst RTT, recomputed from the coordinates with the scenario's
+        // latency model and a spherical distance.
+        let pr = &inst.params;
+        let worst = ids
+            .iter()
+            .map(|id| {
+                let km = haversine_km((lon, lat), site_point(id));
+                2.0 * km * pr.route_factor * pr.fibre_us_per_km / 1000.0 + pr.overhead_ms
+            })
+            .fold(0.0, f64::max);
+        let slack = p["rtt_slack_ms"].as_f64().unwrap();
+        assert!(
+            (p["worst_rtt_ms"].as_f64().unwrap() - worst).abs() <= 0.01 * worst,
+            "{}: worst RTT {} vs {worst:.3}",
+            cells[0],
+            p["worst_rtt_ms"]
+        );
+        assert!(
+            (slack - (budget - worst)).abs() <= 0.01 * worst,
+            "{}: slack {slack} vs {:.3}",
+            cells[0],
+            budget - worst
+        );
+        // No city is served beyond its budget.
+        assert!(slack >= -1e-6, "{}: slack {slack}", cells[0]);
+        slack_seen += 1;
+    }
+    assert!(slack_seen > 0, "some city is served");
+    let flows_total: f64 = flows
+        .iter()
+        .map(|f| f["properties"]["cards_h200_eq"].as_f64().unwrap())
+        .sum();
+    assert!(
+        (served_total - flows_total).abs() <= 0.05 * (flows.len() as f64 + cities.len() as f64),
+        "cities {served_total} vs flows {flows_total}"
+    );
+    // name_zh on flows and reach, from sites.csv / demand.csv.
+    for f in flows {
+        let p = &f["properties"];
+        let node = inst
+            .demand
+            .iter()
+            .find(|d| p["node_id"] == d.id.as_str())
+            .unwrap();
+        let site = inst
+            .sites
+            .iter()
+            .find(|s| p["site_id"] == s.id.as_str())
+            .unwrap();
+        assert_eq!(p["node_name_zh"], node.name_zh.as_str());
+        assert_eq!(p["site_name_zh"], site.name_zh.as_str());
+    }
+    let reach = read_json(&dir.join("reach.geojson"));
+    for f in reach["features"].as_array().unwrap() {
+        let p = &f["properties"];
+        let site = inst
+            .sites
+            .iter()
+            .find(|s| p["site_id"] == s.id.as_str())
+            .unwrap();
+        assert_eq!(p["name_zh"], site.name_zh.as_str());
     }
 }

@@ -230,7 +230,11 @@ fn breakeven_cli_writes_the_curve() {
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     assert!(v["level"].as_f64().is_some(), "{v}");
     let text = std::fs::read_to_string(&curve).unwrap();
-    assert!(text.starts_with("level_electricity_cny_per_kwh,cards_in_region,objective_cny"));
+    assert!(text.starts_with("lever,level,cards_in_region,objective_cny"));
+    assert!(text
+        .lines()
+        .skip(1)
+        .all(|l| l.starts_with("electricity-cny-per-kwh,")));
     assert!(text.lines().count() >= 6);
     // An existing curve is not overwritten without --force.
     let again = Command::new(env!("CARGO_BIN_EXE_dcsite"))

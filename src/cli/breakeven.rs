@@ -11,15 +11,21 @@ use dcsite::milp::Prepared;
 
 use super::{progress, solve::SolverArgs, CliError};
 
-#[derive(Debug, Clone, Copy, ValueEnum)]
+/// The levers, kebab-case (`breakeven::lever_name`); the snake_case `kind`
+/// of subsidies.csv is accepted as an alias.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Lever {
     /// Electricity discount, CNY/kWh (annual)
+    #[value(alias = "electricity_cny_per_kwh")]
     ElectricityCnyPerKwh,
     /// Share of the electricity bill (annual)
+    #[value(alias = "electricity_share")]
     ElectricityShare,
     /// Share of capital expenditure (one-off)
+    #[value(alias = "capex_share")]
     CapexShare,
     /// Grant per card, CNY (one-off)
+    #[value(alias = "per_card_cny")]
     PerCardCny,
 }
 
@@ -104,9 +110,11 @@ pub fn run(args: BreakevenArgs) -> Result<(), CliError> {
         }
     }
     let kind = args.lever.kind();
-    let out = args.out.clone().unwrap_or_else(|| {
-        PathBuf::from(format!("breakeven_{}_{}.csv", args.region, kind.as_str()))
-    });
+    let lever = breakeven::lever_name(kind);
+    let out = args
+        .out
+        .clone()
+        .unwrap_or_else(|| PathBuf::from(format!("breakeven_{}_{lever}.csv", args.region)));
     if out.exists() && !args.force {
         return Err(CliError::Input(OutputError::Exists(out).to_string()));
     }
@@ -125,8 +133,15 @@ pub fn run(args: BreakevenArgs) -> Result<(), CliError> {
         tolerance: args.tolerance,
     };
     let pb = progress::start(args.quiet || args.json, None, "searching");
+    let tolerance = args
+        .tolerance
+        .unwrap_or_else(|| breakeven::lever_range(&base, &args.region, kind).1);
     let step = |pt: &breakeven::Point| {
-        pb.set_message(format!("level {} → {} cards", pt.level, pt.cards_in_region));
+        pb.set_message(format!(
+            "level {} → {} cards",
+            breakeven::level_text(pt.level, tolerance),
+            pt.cards_in_region
+        ));
     };
     let outcome = match breakeven::search(&base, &spec, &opts, &step) {
         Ok(o) => o,
@@ -156,7 +171,7 @@ pub fn run(args: BreakevenArgs) -> Result<(), CliError> {
         let v = serde_json::json!({
             "region": args.region,
             "cards": args.cards,
-            "lever": kind.as_str(),
+            "lever": lever,
             "level": outcome.level,
             "tolerance": outcome.tolerance,
             "max_level": outcome.max_level,
@@ -171,7 +186,7 @@ pub fn run(args: BreakevenArgs) -> Result<(), CliError> {
                 "{} hosts at least {} cards from {} = {} (within {}; {} solves); curve in {}\n",
                 args.region,
                 args.cards,
-                kind.as_str(),
+                lever,
                 breakeven::level_text(l, outcome.tolerance),
                 outcome.tolerance,
                 outcome.curve.len(),
@@ -179,8 +194,8 @@ pub fn run(args: BreakevenArgs) -> Result<(), CliError> {
             ),
             None => format!(
                 "no level of {} up to {} brings {} cards to {}; what binds instead:\n  {}\ncurve in {}\n",
-                kind.as_str(),
-                outcome.max_level,
+                lever,
+                breakeven::level_text(outcome.max_level, outcome.tolerance),
                 args.cards,
                 args.region,
                 outcome.binding_instead.join("\n  "),
@@ -191,5 +206,32 @@ pub fn run(args: BreakevenArgs) -> Result<(), CliError> {
             .write_all(text.as_bytes())
             .context("writing to stdout")?;
     }
+    if outcome.level.is_none() {
+        // The search worked, but the answer is "no": its own exit code, so
+        // that a script does not read it as a level.
+        return Err(CliError::NotReached(format!(
+            "no level of {lever} up to {} brings {} cards to {} (exit 5; curve in {})",
+            breakeven::level_text(outcome.max_level, outcome.tolerance),
+            args.cards,
+            args.region,
+            out.display()
+        )));
+    }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lever_names_are_one_spelling_with_the_table_kind_as_alias() {
+        for lever in Lever::value_variants() {
+            let v = lever.to_possible_value().unwrap();
+            let kind = lever.kind();
+            assert_eq!(v.get_name(), breakeven::lever_name(kind));
+            assert!(v.matches(kind.as_str(), false), "{}", kind.as_str());
+            assert_eq!(Lever::from_str(kind.as_str(), false), Ok(*lever));
+        }
+    }
 }

@@ -62,20 +62,28 @@ pub fn run(args: CompareArgs) -> Result<(), CliError> {
         "diff.geojson",
         compare::diff_geojson(&results).as_bytes(),
     )?;
-    // QGIS applies diff.qml by itself when diff.geojson is added.
-    write(&mut out, "diff.qml", export::diff_qml().as_bytes())?;
+    // QGIS applies diff.qml (the second scenario against the first) by itself
+    // when diff.geojson is added; diff.<scenario>.qml draw further scenarios.
+    for (name, qml) in compare::diff_styles(&results) {
+        write(&mut out, &name, qml.as_bytes())?;
+    }
     out.commit().context("moving the output into place")?;
     let mut stdout = std::io::stdout().lock();
     if args.json {
         let v = serde_json::json!({
-            "scenarios": results.iter().map(|s| serde_json::json!({
-                "name": s.name,
-                "file": s.path.display().to_string(),
-                "status": s.plan.status.as_str(),
-                "objective_cny": s.plan.objective_cny.round() as i64,
-                "mip_gap": s.plan.mip_gap,
-                "cards_total": s.plan.cards_total(),
-            })).collect::<Vec<_>>(),
+            "scenarios": results.iter().map(|s| {
+                let c = compare::Costs::of(s);
+                serde_json::json!({
+                    "name": s.name,
+                    "file": s.path.display().to_string(),
+                    "status": s.plan.status.as_str(),
+                    "objective_cny": c.provider_cny.round() as i64,
+                    "subsidy_paid_cny": c.subsidy_cny.round() as i64,
+                    "resource_cost_cny": c.resource_cny.round() as i64,
+                    "mip_gap": s.plan.mip_gap,
+                    "cards_total": s.plan.cards_total(),
+                })
+            }).collect::<Vec<_>>(),
             "lines": lines.iter().map(|l| serde_json::json!({
                 "level": l.level, "id": l.id, "scenario": l.scenario,
                 "cards": l.cards, "cards_total": l.cards_total,

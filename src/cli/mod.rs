@@ -75,6 +75,8 @@ pub enum CliError {
     Infeasible(String),
     /// A limit stopped the search before any plan existed: exit 4.
     NoPlan(String),
+    /// A break-even search found no level that reaches the target: exit 5.
+    NotReached(String),
     /// Anything else: exit 1.
     Internal(anyhow::Error),
 }
@@ -86,6 +88,7 @@ impl CliError {
             CliError::Input(_) => 2,
             CliError::Infeasible(_) => 3,
             CliError::NoPlan(_) => 4,
+            CliError::NotReached(_) => 5,
         }
     }
 
@@ -120,7 +123,10 @@ impl CliError {
 impl fmt::Display for CliError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            CliError::Input(s) | CliError::Infeasible(s) | CliError::NoPlan(s) => {
+            CliError::Input(s)
+            | CliError::Infeasible(s)
+            | CliError::NoPlan(s)
+            | CliError::NotReached(s) => {
                 write!(f, "{}", s.trim_end())
             }
             CliError::Internal(e) => write!(f, "{e:#}"),

@@ -77,7 +77,7 @@ pub fn output_dir(path: &std::path::Path, force: bool) -> Result<OutputDir, CliE
 pub struct SolveArgs {
     /// Scenario file (TOML), e.g. models/baseline.toml
     pub scenario: PathBuf,
-    /// Output folder for sites, flows and reach (.geojson with a QGIS .qml style each), summary.json, regions.csv
+    /// Output folder for sites, flows, reach and cities (.geojson with a QGIS .qml style each), summary.json, regions.csv
     #[arg(long)]
     pub out: PathBuf,
     #[command(flatten)]
@@ -85,7 +85,7 @@ pub struct SolveArgs {
     /// Replace the files in an existing, non-empty output folder
     #[arg(long)]
     pub force: bool,
-    /// Also write sites, flows and reach in this coordinate system (an
+    /// Also write sites, flows, reach and cities in this coordinate system (an
     /// AUTHORITY:CODE such as EPSG:4490, or a PROJ string), as
     /// sites.<label>.geojson with label epsg-4490 / proj-<projection> (repeatable)
     #[arg(long, value_name = "CRS")]
@@ -128,7 +128,7 @@ fn output_crs(specs: &[String]) -> Result<Vec<OutputCrs>, CliError> {
     Ok(out)
 }
 
-/// Stages the three layers (RFC 7946), their QGIS styles, and a re-projected
+/// Stages the four layers (sites, flows, reach, cities; RFC 7946), their QGIS styles, and a re-projected
 /// copy of each layer (with its style) per output CRS.
 fn write_layers(
     out: &mut OutputDir,
@@ -157,6 +157,11 @@ fn write_layers(
             "reach",
             export::reach_geojson(prepared, plan).context("drawing reach polygons")?,
             export::qml::reach_qml(),
+        ),
+        (
+            "cities",
+            export::cities_geojson(prepared, plan),
+            export::qml::cities_qml(),
         ),
     ];
     for (name, geojson, qml) in &layers {

@@ -68,10 +68,44 @@ const PROGRAMME: &str = "breakeven";
 /// tighter than HiGHS's default so that neighbouring levels compare optima.
 pub const MIP_GAP: f64 = 1e-5;
 
-/// A level rounded to the decimals its tolerance justifies.
+/// The lever's name on the command line, in the CSV and in messages
+/// (kebab-case; the `kind` spelling of subsidies.csv, `per_card_cny`, is
+/// accepted by the command line as an alias).
+pub fn lever_name(lever: SubsidyKind) -> &'static str {
+    match lever {
+        SubsidyKind::ElectricityCnyPerKwh => "electricity-cny-per-kwh",
+        SubsidyKind::ElectricityShare => "electricity-share",
+        SubsidyKind::CapexShare => "capex-share",
+        SubsidyKind::PerCardCny => "per-card-cny",
+    }
+}
+
+/// Decimals a tolerance justifies: 3 for 0.001 and 0.005, 0 for 1000.
+pub fn decimals(tolerance: f64) -> usize {
+    if tolerance > 0.0 && tolerance.is_finite() {
+        (-tolerance.log10()).ceil().clamp(0.0, 12.0) as usize
+    } else {
+        6
+    }
+}
+
+/// `level` rounded to the nearest multiple of 10^-decimals.
+pub fn snap(level: f64, decimals: usize) -> f64 {
+    let k = 10f64.powi(decimals as i32);
+    (level * k).round() / k
+}
+
+/// `level` rounded down to a multiple of 10^-decimals (a level that is
+/// already one, up to float noise, stays).
+pub fn floor_to(level: f64, decimals: usize) -> f64 {
+    let k = 10f64.powi(decimals as i32);
+    ((level * k) + 1e-6).floor() / k
+}
+
+/// A level written with the decimals its tolerance justifies.
 pub fn level_text(level: f64, tolerance: f64) -> String {
-    let decimals = (-tolerance.log10()).ceil().max(0.0) as usize;
-    format!("{level:.decimals$}")
+    let d = decimals(tolerance);
+    format!("{:.d$}", snap(level, d))
 }
 
 /// The natural range and default tolerance of a lever in a region.
@@ -156,11 +190,17 @@ pub fn search(
         return Err(BreakevenError::UnknownRegion(spec.region.clone()));
     }
     let (natural_max, natural_tol) = lever_range(base, &spec.region, spec.lever);
-    let max_level = spec.max_level.unwrap_or(natural_max);
     let tol = spec.tolerance.unwrap_or(natural_tol);
+    // Every level tried is a multiple of 10^-d, the precision the tolerance
+    // justifies, so that levels print without float noise; the maximum is
+    // rounded down onto that grid (by less than the tolerance).
+    let d = decimals(tol);
+    let max_level = floor_to(spec.max_level.unwrap_or(natural_max), d);
     let need = spec.cards.ceil() as u64;
-    // Coarse grid: 0, ¼, ½, ¾, 1 of the range.
-    let grid: Vec<f64> = (0..=4).map(|k| max_level * k as f64 / 4.0).collect();
+    // Coarse grid: 0, ¼, ½, ¾, 1 of the range, on the grid of 10^-d.
+    let grid: Vec<f64> = (0..=4)
+        .map(|k| snap(max_level * k as f64 / 4.0, d).min(max_level))
+        .collect();
     let mut evaluated: Vec<(Point, Plan, Prepared)> = grid
         .par_iter()
         .map(|&l| {
@@ -200,7 +240,10 @@ pub fn search(
     let mut lo = curve[first_ok - 1].level;
     let mut hi = curve[first_ok].level;
     while hi - lo > tol {
-        let mid = 0.5 * (lo + hi);
+        let mid = snap(0.5 * (lo + hi), d);
+        if mid <= lo || mid >= hi {
+            break;
+        }
         let (pt, _, _) = evaluate(base, spec, mid, opts)?;
         step(&pt);
         if enough(&pt) {
@@ -248,16 +291,16 @@ fn what_binds(p: &Prepared, plan: &Plan, region: &str) -> Vec<String> {
     out
 }
 
-/// The explored curve as CSV: level, cards in the region, total cost.
+/// The explored curve as CSV: the lever (kebab-case, as on the command
+/// line), its level (with the decimals the tolerance justifies), cards in
+/// the region, total cost, subsidy paid.
 pub fn curve_csv(outcome: &Outcome, lever: SubsidyKind) -> String {
-    let mut s = format!(
-        "level_{},cards_in_region,objective_cny,subsidy_npv_cny,status\n",
-        lever.as_str()
-    );
+    let mut s = String::from("lever,level,cards_in_region,objective_cny,subsidy_npv_cny,status\n");
     for pt in &outcome.curve {
         s.push_str(&format!(
-            "{},{},{},{},{}\n",
-            pt.level,
+            "{},{},{},{},{},{}\n",
+            lever_name(lever),
+            level_text(pt.level, outcome.tolerance),
             pt.cards_in_region,
             pt.objective_cny.round() as i64,
             pt.subsidy_npv_cny.round() as i64,

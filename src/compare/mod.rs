@@ -102,6 +102,44 @@ pub struct Line {
     pub delta_subsidy_cny: f64,
     /// Cards gained against the first scenario per million CNY of subsidy.
     pub cards_per_million_subsidy: Option<f64>,
+    /// Scenario-wide figures, on the `total` line only (`None` elsewhere).
+    pub costs: Option<Costs>,
+    /// The change of `costs` against the first scenario (`total` line only).
+    pub delta_costs: Option<Costs>,
+}
+
+/// What a scenario costs, net present value in CNY: the provider's cost
+/// (the objective: capex + annuity × opex + network − subsidies), the
+/// subsidies paid, and their sum, the resource cost to the country.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct Costs {
+    /// Net present cost to the provider after subsidies (the objective).
+    pub provider_cny: f64,
+    /// Subsidies paid by all programmes, net present value.
+    pub subsidy_cny: f64,
+    /// provider + subsidy: what the plan costs the country, whoever pays.
+    pub resource_cny: f64,
+}
+
+impl Costs {
+    /// The costs of a solved scenario.
+    pub fn of(s: &Solved) -> Costs {
+        let provider_cny = s.plan.objective_cny;
+        let subsidy_cny: f64 = s.plan.subsidies.iter().map(|x| x.npv_cny).sum();
+        Costs {
+            provider_cny,
+            subsidy_cny,
+            resource_cny: provider_cny + subsidy_cny,
+        }
+    }
+    /// `self − base`, figure by figure.
+    pub fn minus(&self, base: &Costs) -> Costs {
+        Costs {
+            provider_cny: self.provider_cny - base.provider_cny,
+            subsidy_cny: self.subsidy_cny - base.subsidy_cny,
+            resource_cny: self.resource_cny - base.resource_cny,
+        }
+    }
 }
 
 fn line(s: &Solved, level: &'static str, id: &str, name: &str, tier: &str, t: &Totals) -> Line {
@@ -129,6 +167,8 @@ fn line(s: &Solved, level: &'static str, id: &str, name: &str, tier: &str, t: &T
         delta_it_mw: 0.0,
         delta_subsidy_cny: 0.0,
         cards_per_million_subsidy: None,
+        costs: (level == "total").then(|| Costs::of(s)),
+        delta_costs: None,
     }
 }
 
@@ -190,7 +230,11 @@ pub fn lines(results: &[Solved]) -> Vec<Line> {
                     l.cards_per_million_subsidy =
                         Some(l.delta_cards_total as f64 / (l.delta_subsidy_cny / 1e6));
                 }
+                if let (Some(c), Some(fc)) = (&l.costs, &f.costs) {
+                    l.delta_costs = Some(c.minus(fc));
+                }
             } else {
+                l.delta_costs = l.costs.map(|_| Costs::default());
                 first = Some(l.clone());
             }
             out.push(l);
@@ -288,11 +332,54 @@ pub fn comparison_csv(lines: &[Line]) -> PolarsResult<String> {
             .map(|l| l.cards_per_million_subsidy.map(|x| r(x, 3)))
             .collect::<Vec<_>>(),
     ));
+    // Scenario-wide costs: on the total rows only.
+    let whole = |v: Option<f64>| v.map(|x| x.round() as i64);
+    for (name, get) in [
+        (
+            "objective_cny",
+            (|c: &Costs| c.provider_cny) as fn(&Costs) -> f64,
+        ),
+        ("subsidy_paid_cny", |c: &Costs| c.subsidy_cny),
+        ("resource_cost_cny", |c: &Costs| c.resource_cny),
+    ] {
+        cols.push(Column::new(
+            name.into(),
+            lines
+                .iter()
+                .map(|l| whole(l.costs.as_ref().map(get)))
+                .collect::<Vec<_>>(),
+        ));
+        cols.push(Column::new(
+            format!("delta_{name}").into(),
+            lines
+                .iter()
+                .map(|l| whole(l.delta_costs.as_ref().map(get)))
+                .collect::<Vec<_>>(),
+        ));
+    }
     crate::export::summary::csv_text(DataFrame::new_infer_height(cols)?)
 }
 
-/// diff.geojson: a Point per site with its cards in every scenario and the
-/// change of the last scenario against the first (`delta_cards`, `change`).
+/// Gain, loss or none, from a change in cards.
+fn change(delta: i64) -> &'static str {
+    match delta.signum() {
+        1 => "gain",
+        -1 => "loss",
+        _ => "none",
+    }
+}
+
+/// The diff.geojson field that holds the change of scenario `k` (k ≥ 1)
+/// against the first: `delta_cards_<name>`.
+pub fn delta_field(name: &str) -> String {
+    format!("delta_cards_{name}")
+}
+
+/// diff.geojson: a Point per site with its cards in every scenario
+/// (`cards_<scenario>`) and, for every scenario after the first, its change
+/// against the first (`delta_cards_<scenario>`, `change_<scenario>` = gain /
+/// loss / none). `delta_cards` and `change` repeat the second scenario's
+/// (the pair `diff.qml` draws).
 pub fn diff_geojson(results: &[Solved]) -> String {
     // Sites in first-seen order across scenarios.
     let mut order: Vec<String> = Vec::new();
@@ -329,26 +416,68 @@ pub fn diff_geojson(results: &[Solved]) -> String {
             for (s, c) in results.iter().zip(&counts) {
                 m.insert(format!("cards_{}", s.name), json!(c));
             }
+            let deltas: Vec<i64> = counts
+                .iter()
+                .map(|&c| c as i64 - counts[0] as i64)
+                .collect();
             for (k, s) in results.iter().enumerate().skip(1) {
-                m.insert(
-                    format!("delta_{}", s.name),
-                    json!(counts[k] as i64 - counts[0] as i64),
-                );
+                m.insert(delta_field(&s.name), json!(deltas[k]));
+                m.insert(format!("change_{}", s.name), json!(change(deltas[k])));
             }
-            let delta = *counts.last().unwrap() as i64 - counts[0] as i64;
-            m.insert("delta_cards".into(), json!(delta));
-            m.insert(
-                "change".into(),
-                json!(match delta.signum() {
-                    1 => "gain",
-                    -1 => "loss",
-                    _ => "none",
-                }),
-            );
+            let second = deltas.get(1).copied().unwrap_or(0);
+            m.insert("delta_cards".into(), json!(second));
+            m.insert("change".into(), json!(change(second)));
             feature(point(site.lon, site.lat), m)
         })
         .collect();
     collection(features, "diff")
+}
+
+/// A scenario name made safe for a file name: anything but ASCII letters,
+/// digits, `-` and `_` becomes `_`.
+pub fn file_label(name: &str) -> String {
+    name.chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect()
+}
+
+/// The QGIS styles of diff.geojson, as (file name, text): `diff.qml` (applied
+/// by QGIS when the layer is added) draws the second scenario against the
+/// first (`delta_cards`); with three or more scenarios, `diff.<scenario>.qml`
+/// draws each further one (`delta_cards_<scenario>`; Layer Properties →
+/// Style → Load Style).
+pub fn diff_styles(results: &[Solved]) -> Vec<(String, String)> {
+    let Some(reference) = results.first().map(|s| s.name.as_str()) else {
+        return vec![];
+    };
+    results
+        .iter()
+        .enumerate()
+        .skip(1)
+        .map(|(k, s)| {
+            let mut label = file_label(&s.name);
+            if results[..k].iter().any(|o| file_label(&o.name) == label) {
+                label = format!("{label}_{k}");
+            }
+            if k == 1 {
+                (
+                    "diff.qml".to_string(),
+                    crate::export::diff_qml("delta_cards", &s.name, reference),
+                )
+            } else {
+                (
+                    format!("diff.{label}.qml"),
+                    crate::export::diff_qml(&delta_field(&s.name), &s.name, reference),
+                )
+            }
+        })
+        .collect()
 }
 
 /// The table printed by `dcsite compare`: cards per region in each scenario
@@ -368,6 +497,8 @@ pub fn text_table(results: &[Solved], lines: &[Line]) -> String {
             s.plan.solve_seconds
         ));
     }
+    out.push('\n');
+    out.push_str(&cost_table(results, lines));
     out.push('\n');
     out.push_str(&format!("{:<16} {:<9}", "cards", "tier"));
     for k in 0..results.len() {
@@ -417,6 +548,68 @@ pub fn text_table(results: &[Solved], lines: &[Line]) -> String {
         }
         out.push('\n');
     }
+    out
+}
+
+/// bn CNY with two decimals; `signed` shows a `+` on increases.
+fn bn(x: f64, signed: bool) -> String {
+    let v = x / 1e9;
+    // No "-0.00".
+    let v = if (v * 100.0).round() == 0.0 { 0.0 } else { v };
+    if signed {
+        format!("{v:+.2}")
+    } else {
+        format!("{v:.2}")
+    }
+}
+
+/// What each scenario costs (bn CNY, net present value): the provider's cost
+/// (the objective, after subsidies), the subsidies paid and the resource cost
+/// (their sum), with the change of each against A.
+pub fn cost_table(results: &[Solved], lines: &[Line]) -> String {
+    let letter = |k: usize| ((b'A' + (k % 26) as u8) as char).to_string();
+    let mut out = format!(
+        "{:<24} {:>13} {:>13} {:>13}",
+        "bn CNY (NPV)", "provider cost", "subsidy paid", "resource cost"
+    );
+    if results.len() > 1 {
+        out.push_str(&format!(
+            " {:>10} {:>10} {:>10}",
+            "Δ provider", "Δ subsidy", "Δ resource"
+        ));
+    }
+    out.push('\n');
+    for (k, s) in results.iter().enumerate() {
+        let Some(total) = lines
+            .iter()
+            .find(|l| l.level == "total" && l.scenario == s.name)
+        else {
+            continue;
+        };
+        let c = total.costs.unwrap_or_else(|| Costs::of(s));
+        out.push_str(&format!(
+            "{:<24} {:>13} {:>13} {:>13}",
+            trunc(&format!("{} {}", letter(k), s.name), 24),
+            bn(c.provider_cny, false),
+            bn(c.subsidy_cny, false),
+            bn(c.resource_cny, false)
+        ));
+        if k > 0 {
+            if let Some(d) = total.delta_costs {
+                out.push_str(&format!(
+                    " {:>10} {:>10} {:>10}",
+                    bn(d.provider_cny, true),
+                    bn(d.subsidy_cny, true),
+                    bn(d.resource_cny, true)
+                ));
+            }
+        }
+        out.push('\n');
+    }
+    out.push_str(
+        "provider cost = the objective (capex + annuity × opex + network − subsidies); \
+         resource cost = provider cost + subsidy paid, what the plan costs the country\n",
+    );
     out
 }
 

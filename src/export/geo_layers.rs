@@ -1,4 +1,4 @@
-//! The three GeoJSON layers. RFC 7946: WGS 84, [lon, lat], no `crs` member,
+//! The GeoJSON layers: sites, flows, reach and cities. RFC 7946: WGS 84, [lon, lat], no `crs` member,
 //! counter-clockwise outer rings; integer quantities are JSON integers.
 
 use geojson::{Feature, FeatureCollection, Geometry, JsonObject, JsonValue};
@@ -129,8 +129,10 @@ pub fn flows_geojson(p: &Prepared, plan: &Plan) -> String {
             let mut m = JsonObject::new();
             m.insert("node_id".into(), json!(d.id));
             m.insert("node_name_en".into(), json!(d.name_en));
+            m.insert("node_name_zh".into(), json!(d.name_zh));
             m.insert("site_id".into(), json!(s.id));
             m.insert("site_name_en".into(), json!(s.name_en));
+            m.insert("site_name_zh".into(), json!(s.name_zh));
             m.insert("cards_h200_eq".into(), json!(round_to(f.cards_h200_eq, 1)));
             m.insert("rtt_ms".into(), json!(round_to(f.rtt_ms, 3)));
             m.insert("max_rtt_ms".into(), json!(d.max_rtt_ms));
@@ -186,10 +188,73 @@ pub fn reach_geojson(p: &Prepared, plan: &Plan) -> Result<String, SpatialError> 
         let mut m = JsonObject::new();
         m.insert("site_id".into(), json!(s.id));
         m.insert("name_en".into(), json!(s.name_en));
+        m.insert("name_zh".into(), json!(s.name_zh));
         m.insert("rtt_budget_ms".into(), json!(budget));
         m.insert("radius_km".into(), json!(round_to(radius, 1)));
         m.insert("cities_in_reach".into(), json!(in_reach));
         features.push(feature(Geometry::new_polygon([ring]), m));
     }
     Ok(collection(features, "reach"))
+}
+
+/// One Point per demand city, in the order of demand.csv: its weight, the
+/// H200-eq cards its flows carry (`served_h200_eq`), its RTT budget, the sites
+/// serving it (ids and English names, `;`-separated, most cards first) and the
+/// RTT slack: budget − the worst RTT of a flow it uses (`null` when nothing
+/// serves it). A flow counts when it carries at least 0.05 cards, as in
+/// flows.geojson (rounded to 0.1).
+pub fn cities_geojson(p: &Prepared, plan: &Plan) -> String {
+    let inst = &p.inst;
+    let features = inst
+        .demand
+        .iter()
+        .enumerate()
+        .map(|(di, d)| {
+            let mut used: Vec<(&crate::solve::plan::Flow, f64)> = plan
+                .flows
+                .iter()
+                .filter(|f| f.demand == di)
+                .map(|f| (f, round_to(f.cards_h200_eq, 1)))
+                .filter(|(_, c)| *c > 0.0)
+                .collect();
+            used.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.site.cmp(&b.0.site)));
+            let served: f64 = used.iter().map(|(f, _)| f.cards_h200_eq).sum();
+            let worst = used
+                .iter()
+                .map(|(f, _)| f.rtt_ms)
+                .fold(None, |m: Option<f64>, x| Some(m.map_or(x, |m| m.max(x))));
+            let ids: Vec<&str> = used
+                .iter()
+                .map(|(f, _)| inst.sites[f.site].id.as_str())
+                .collect();
+            let names: Vec<&str> = used
+                .iter()
+                .map(|(f, _)| inst.sites[f.site].name_en.as_str())
+                .collect();
+            let mut m = JsonObject::new();
+            m.insert("node_id".into(), json!(d.id));
+            m.insert("name_en".into(), json!(d.name_en));
+            m.insert("name_zh".into(), json!(d.name_zh));
+            m.insert("weight".into(), json!(d.weight));
+            m.insert("served_h200_eq".into(), json!(round_to(served, 1)));
+            m.insert("rtt_budget_ms".into(), json!(d.max_rtt_ms));
+            m.insert("n_sites".into(), json!(used.len()));
+            m.insert("site_ids".into(), json!(ids.join(";")));
+            m.insert("site_names_en".into(), json!(names.join(";")));
+            m.insert(
+                "worst_rtt_ms".into(),
+                worst
+                    .map(|w| json!(round_to(w, 3)))
+                    .unwrap_or(JsonValue::Null),
+            );
+            m.insert(
+                "rtt_slack_ms".into(),
+                worst
+                    .map(|w| json!(round_to(d.max_rtt_ms - w, 3)))
+                    .unwrap_or(JsonValue::Null),
+            );
+            feature(point(d.lon, d.lat), m)
+        })
+        .collect();
+    collection(features, "cities")
 }

@@ -360,13 +360,63 @@ pub fn reach_qml() -> String {
     )
 }
 
-/// Style of a `diff.geojson` Point layer of a comparison, with a numeric
-/// `delta_cards` field: green for a gain, red for a loss, small grey for no
-/// change, sized by |`delta_cards`|, labelled with the signed change.
-pub fn diff_qml() -> String {
-    let attr = "CASE WHEN \"delta_cards\" > 0 THEN 'gain' WHEN \"delta_cards\" < 0 THEN 'loss' ELSE 'none' END";
-    let size = size_expression("abs(\"delta_cards\")", 1.5, 14.0);
-    let categories = [("gain", "gain"), ("loss", "loss"), ("none", "no change")];
+/// RTT slack below which `cities.qml` marks a city as tight, ms.
+pub const TIGHT_SLACK_MS: f64 = 2.0;
+
+/// Style of `cities.geojson`: a point per demand city sized by
+/// `served_h200_eq`, coloured by `rtt_slack_ms` (less than
+/// [`TIGHT_SLACK_MS`] to spare: orange "tight"; more: blue; nothing served:
+/// hollow grey), labelled with `name_en`.
+pub fn cities_qml() -> String {
+    let attr = format!(
+        "CASE WHEN \"rtt_slack_ms\" IS NULL THEN 'not served' \
+         WHEN \"rtt_slack_ms\" < {TIGHT_SLACK_MS} THEN 'tight' ELSE 'slack' END"
+    );
+    let size = size_expression("\"served_h200_eq\"", 1.5, 8.0);
+    let tight = format!("less than {TIGHT_SLACK_MS} ms of RTT to spare");
+    let slack = format!("{TIGHT_SLACK_MS} ms or more to spare");
+    let categories = [
+        ("tight", tight.as_str()),
+        ("slack", slack.as_str()),
+        ("not served", "not served"),
+    ];
+    let symbols = vec![
+        marker(
+            "0",
+            (255, 127, 0, 220),
+            STROKE,
+            0.3,
+            3.0,
+            Some(size.clone()),
+        ),
+        marker("1", (31, 120, 180, 220), STROKE, 0.3, 3.0, Some(size)),
+        marker("2", (255, 255, 255, 0), GREY, 0.4, 1.8, None),
+    ];
+    document(
+        Geometry::Point,
+        categorized(&attr, &categories, symbols),
+        Some(labeling("name_en", false, 6, 7.0, (60, 60, 60, 255))),
+        1.0,
+    )
+}
+
+/// Style of a `diff.geojson` Point layer of a comparison, drawing one pair:
+/// `field` holds the change in cards of `scenario` against `reference`
+/// (`delta_cards` or `delta_cards_<scenario>`). Green for a gain, red for a
+/// loss, small grey for no change, sized by the change, labelled with the
+/// signed change; the legend names the pair.
+pub fn diff_qml(field: &str, scenario: &str, reference: &str) -> String {
+    let f = format!("\"{}\"", field.replace('"', "\"\""));
+    let attr = format!("CASE WHEN {f} > 0 THEN 'gain' WHEN {f} < 0 THEN 'loss' ELSE 'none' END");
+    let size = size_expression(&format!("abs({f})"), 1.5, 14.0);
+    let gain = format!("more cards in {scenario} than in {reference}");
+    let loss = format!("fewer cards in {scenario} than in {reference}");
+    let none = format!("no change ({scenario} vs {reference})");
+    let categories = [
+        ("gain", gain.as_str()),
+        ("loss", loss.as_str()),
+        ("none", none.as_str()),
+    ];
     let symbols = vec![
         marker(
             "0",
@@ -379,11 +429,11 @@ pub fn diff_qml() -> String {
         marker("1", (227, 26, 28, 204), STROKE, 0.3, 4.0, Some(size)),
         marker("2", (160, 160, 160, 150), GREY, 0.3, 1.5, None),
     ];
-    let label = "if(\"delta_cards\" = 0, '', if(\"delta_cards\" > 0, '+', '') || format_number(\"delta_cards\", 0))";
+    let label = format!("if({f} = 0, '', if({f} > 0, '+', '') || format_number({f}, 0))");
     document(
         Geometry::Point,
-        categorized(attr, &categories, symbols),
-        Some(labeling(label, true, 6, 8.0, (40, 40, 40, 255))),
+        categorized(&attr, &categories, symbols),
+        Some(labeling(&label, true, 6, 8.0, (40, 40, 40, 255))),
         1.0,
     )
 }
@@ -394,9 +444,10 @@ mod tests {
 
     #[test]
     fn escapes_expressions_in_attributes() {
-        let s = diff_qml();
+        let s = diff_qml("delta_cards", "b", "a");
         assert!(s.contains("&quot;delta_cards&quot; &gt; 0"));
         assert!(!s.contains("\"delta_cards\""));
+        assert!(s.contains("label=\"more cards in b than in a\""));
         assert!(s.starts_with(
             "<!DOCTYPE qgis PUBLIC 'http://mrcc.com/qgis.dtd' 'SYSTEM'>\n<qgis version=\"3.28"
         ));
@@ -416,6 +467,7 @@ mod tests {
     fn geometry_types_match_the_layers() {
         assert!(flows_qml().contains("<layerGeometryType>1</layerGeometryType>"));
         assert!(reach_qml().contains("<layerGeometryType>2</layerGeometryType>"));
-        assert!(diff_qml().contains("<layerGeometryType>0</layerGeometryType>"));
+        assert!(diff_qml("delta_cards_c", "c", "a")
+            .contains("<layerGeometryType>0</layerGeometryType>"));
     }
 }

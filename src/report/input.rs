@@ -350,6 +350,36 @@ impl TextTable {
         }
     }
 
+    /// Checks every data row: each column of `required` has a value, and
+    /// `level` is one of `levels`. The first bad cell is an input error
+    /// naming the file, spreadsheet row (header = row 1) and column, so a
+    /// junk row is refused rather than drawn.
+    pub fn check_rows(&self, required: &[&str], levels: &[&str]) -> Result<(), ReportError> {
+        for row in 0..self.n_rows {
+            let at = |column: &str, message: String| {
+                input(
+                    &self.file,
+                    format!("row {}, column {column}: {message}", row + 2),
+                )
+            };
+            // The level first: it tells a junk row from a row with a gap.
+            if let Some(level) = self.get("level", row) {
+                if !levels.contains(&level) {
+                    return Err(at(
+                        "level",
+                        format!("expected one of {}, found {level:?}", levels.join(", ")),
+                    ));
+                }
+            }
+            for column in required {
+                if self.get(column, row).is_none() {
+                    return Err(at(column, "expected a value, found an empty cell".into()));
+                }
+            }
+        }
+        Ok(())
+    }
+
     /// Columns whose name starts with `prefix`, in file order.
     pub fn with_prefix(&self, prefix: &str) -> Vec<String> {
         self.headers
@@ -397,5 +427,32 @@ mod tests {
             e.contains("x.csv") && e.contains("row 4") && e.contains("column n"),
             "{e}"
         );
+    }
+
+    #[test]
+    fn junk_rows_are_named_by_row_and_column() {
+        let t = TextTable::parse(
+            Path::new("regions.csv"),
+            "level,id,cards_total\nregion,a,1\njunk,b,2\n",
+        )
+        .unwrap();
+        let e = t
+            .check_rows(&["level", "id", "cards_total"], &["region", "tier"])
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("regions.csv") && e.contains("row 3") && e.contains("column level"),
+            "{e}"
+        );
+        let t = TextTable::parse(
+            Path::new("regions.csv"),
+            "level,id,cards_total\nregion,a,1\nregion,,2\n",
+        )
+        .unwrap();
+        let e = t
+            .check_rows(&["level", "id", "cards_total"], &["region", "tier"])
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("row 3, column id"), "{e}");
     }
 }

@@ -589,21 +589,73 @@ pub fn plan_map(sites: &[Feature], flows: &[Feature], reach: &[Feature]) -> Stri
     out
 }
 
-/// A comparison's map from diff.geojson: one circle per site whose cards
-/// change (area ∝ |delta_cards|, green gain, red loss), a small hollow
-/// marker where nothing changes.
-pub fn diff_map(diff: &[Feature], scenarios: &[String]) -> String {
+/// One pair of a comparison's change map: the change in cards of `scenario`
+/// against `reference`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DiffPair {
+    /// The scenario whose change is drawn.
+    pub scenario: String,
+    /// The first scenario of the comparison, against which it is measured.
+    pub reference: String,
+    /// Whether the comparison has only two scenarios.
+    pub only_pair: bool,
+}
+
+impl DiffPair {
+    /// A site's change in cards: `delta_cards_<scenario>`, else
+    /// `cards_<scenario>` − `cards_<reference>`, else (an older diff.geojson of
+    /// two scenarios) `delta_cards`; 0 when the file says nothing.
+    pub fn delta(&self, f: &Feature) -> f64 {
+        if let Some(d) = f.num(&format!("delta_cards_{}", self.scenario)) {
+            return d;
+        }
+        if let (Some(a), Some(b)) = (
+            f.num(&format!("cards_{}", self.scenario)),
+            f.num(&format!("cards_{}", self.reference)),
+        ) {
+            return a - b;
+        }
+        if self.only_pair {
+            return f.num("delta_cards").unwrap_or(0.0);
+        }
+        0.0
+    }
+    /// What the delta is read from, for the note under the map.
+    pub fn source(&self, diff: &[Feature]) -> String {
+        let field = format!("delta_cards_{}", self.scenario);
+        let has = |k: &str| diff.iter().any(|f| f.props.contains_key(k));
+        if has(&field) {
+            field
+        } else if has(&format!("cards_{}", self.scenario))
+            && has(&format!("cards_{}", self.reference))
+        {
+            format!("cards_{} − cards_{}", self.scenario, self.reference)
+        } else if self.only_pair {
+            "delta_cards".into()
+        } else {
+            "nothing (no field for this pair)".into()
+        }
+    }
+}
+
+/// A comparison's map from diff.geojson for one pair: one circle per site
+/// whose cards change (area ∝ |change|, green gain, red loss), a small
+/// hollow marker where nothing changes. The SVG gets the id `id`.
+pub fn diff_map(diff: &[Feature], scenarios: &[String], pair: &DiffPair, id: &str) -> String {
     let outline = outline();
     let frame = china_frame(&outline);
     let mut out = String::new();
     svg_open(
         &mut out,
         &frame,
-        "diff-map",
-        "Map of the change in cards per site",
+        id,
+        &format!(
+            "Map of the change in cards per site, {} against {}",
+            pair.scenario, pair.reference
+        ),
     );
     draw_outline(&mut out, &frame, &outline);
-    let delta = |f: &Feature| f.num("delta_cards").unwrap_or(0.0);
+    let delta = |f: &Feature| pair.delta(f);
     let mut changed: Vec<&Feature> = diff.iter().filter(|f| delta(f) != 0.0).collect();
     changed.sort_by(|a, b| delta(b).abs().total_cmp(&delta(a).abs()));
     let max = changed.first().map(|f| delta(f).abs()).unwrap_or(0.0);
@@ -613,7 +665,13 @@ pub fn diff_map(diff: &[Feature], scenarios: &[String]) -> String {
             .unwrap_or_default()
     };
     let tip_of = |f: &Feature| {
-        let mut tip = format!("{}: Δ {} cards", name_of(f), fmt_signed(delta(f)));
+        let mut tip = format!(
+            "{}: Δ {} cards ({} against {})",
+            name_of(f),
+            fmt_signed(delta(f)),
+            pair.scenario,
+            pair.reference
+        );
         for s in scenarios {
             if let Some(v) = f.num(&format!("cards_{s}")) {
                 let _ = write!(tip, "; {s} {}", fmt_int(v));
@@ -675,14 +733,14 @@ pub fn diff_map(diff: &[Feature], scenarios: &[String]) -> String {
             "<circle class=\"gain\" cx=\"22\" cy=\"{:.1}\" r=\"6\"/>",
             lg.y
         );
-        lg.text(40.0, "more cards (circle area ∝ change)");
+        lg.text(40.0, &format!("more cards in {}", pair.scenario));
         lg.y += 20.0;
         let _ = writeln!(
             lg.rows,
             "<circle class=\"loss\" cx=\"22\" cy=\"{:.1}\" r=\"6\"/>",
             lg.y
         );
-        lg.text(40.0, "fewer cards");
+        lg.text(40.0, &format!("fewer cards in {}", pair.scenario));
         lg.y += 20.0;
     }
     let _ = writeln!(

@@ -127,12 +127,15 @@ pub fn load(dir: &Path) -> Result<Inputs, ReportError> {
         inputs.reach = Some(read_geojson(&p, Expect::Polygons)?);
     }
     if let Some(p) = want("regions.csv")? {
-        let t = TextTable::read(&p, &["level", "id", "cards_total"])?;
+        let required = ["level", "id", "cards_total"];
+        let t = TextTable::read(&p, &required)?;
+        t.check_rows(&required, &["region", "tier", "total"])?;
         let r = rows(&t)?;
         inputs.regions = Some((t, r));
     }
     if is_comparison {
         let t = TextTable::read(&comparison_file, &chart::REQUIRED)?;
+        t.check_rows(&chart::REQUIRED, &["region", "tier", "total"])?;
         let r = rows(&t)?;
         inputs.comparison = Some((t, r));
         let diff = dir.join("diff.geojson");
@@ -241,12 +244,35 @@ pub fn render(inputs: &Inputs) -> String {
         } else {
             comparison_scenarios.clone()
         };
-        let _ = writeln!(
-            body,
-            "<p class=\"note\">From diff.geojson: <code>delta_cards</code> per site ({}).</p>",
-            esc(&scen.join(", "))
-        );
-        body.push_str(&map::diff_map(diff, &scen));
+        let reference = scen.first().cloned().unwrap_or_default();
+        let others = scen.get(1..).unwrap_or_default();
+        if others.is_empty() {
+            body.push_str(
+                "<p class=\"note\">diff.geojson names one scenario only: no change to draw.</p>\n",
+            );
+        }
+        for (k, s) in others.iter().enumerate() {
+            let pair = map::DiffPair {
+                scenario: s.clone(),
+                reference: reference.clone(),
+                only_pair: others.len() == 1,
+            };
+            let _ = writeln!(
+                body,
+                "<h3 class=\"pair\">{} against {}</h3>\n<p class=\"note\">From diff.geojson: <code>{}</code> per site (scenarios: {}).</p>",
+                esc(s),
+                esc(&reference),
+                esc(&pair.source(diff)),
+                esc(&scen.join(", "))
+            );
+            // `diff-map` for the second scenario, `diff-map-<n>` for the n-th.
+            let id = if k == 0 {
+                "diff-map".to_string()
+            } else {
+                format!("diff-map-{}", k + 2)
+            };
+            body.push_str(&map::diff_map(diff, &scen, &pair, &id));
+        }
         body.push_str("</section>\n");
     }
     body.push_str(
