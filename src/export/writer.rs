@@ -337,12 +337,10 @@ impl OutputDir {
 
     fn swap_in(&self) -> Result<(), OutputError> {
         let dest = &self.dest;
-        if !dest.exists() {
-            if rename_new(&self.staging, dest).map_err(io(dest))? {
-                sync_dir(&self.parent);
-                return Ok(());
-            }
-            // Someone created it since the check.
+        // A new folder in one rename, unless someone created it since the check.
+        if !dest.exists() && rename_new(&self.staging, dest).map_err(io(dest))? {
+            sync_dir(&self.parent);
+            return Ok(());
         }
         if !dest.is_dir() {
             return Err(OutputError::NotADir(dest.clone()));
