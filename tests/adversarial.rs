@@ -379,6 +379,19 @@ fn force_replaces_the_whole_folder() {
         "exactly one plan after --force"
     );
     assert_eq!(staging_left(dir.path()), Vec::<String>::new());
+    // A folder with anything else in it is not a plan: --force leaves it alone.
+    for (name, dirlike) in [("notes.txt", false), ("sub", true)] {
+        let other = dir.path().join(format!("project-{name}"));
+        std::fs::create_dir(&other).unwrap();
+        if dirlike {
+            std::fs::create_dir(other.join(name)).unwrap();
+        } else {
+            std::fs::write(other.join(name), "mine").unwrap();
+        }
+        let o = dcsite(&solve_args(s(&other), &["--force"]));
+        refused(&o, &[name, "does not write"]);
+        assert_eq!(listing(&other), [name]);
+    }
 }
 
 #[test]

@@ -16,6 +16,9 @@
 //!   folder is renamed aside, the new one renamed in, and the old one deleted.
 //!   A destination that appeared (non-empty) since the start of a run without
 //!   `--force` is left alone and the commit fails.
+//! - Since the old folder is deleted, `--force` only replaces a folder that
+//!   holds nothing but files dcsite writes (GeoJSON, QGIS styles, JSON, CSV,
+//!   HTML): `--out ~ --force` is refused, not a deleted home folder.
 
 use std::fs;
 use std::io::Write;
@@ -35,6 +38,8 @@ pub enum OutputError {
     Busy(PathBuf, PathBuf),
     #[error("{0} appeared while this run was writing it; left it as it is and wrote nothing (pass --force to replace it)")]
     Appeared(PathBuf),
+    #[error("{0} holds {1}, which dcsite does not write; --force replaces a plan folder as a whole, so it leaves this one alone: move that away or choose another folder")]
+    Foreign(PathBuf, String),
     /// The I/O error is part of the message, not a source: printed once.
     #[error("cannot write {path}: {err}")]
     Io { path: PathBuf, err: std::io::Error },
@@ -50,6 +55,7 @@ impl OutputError {
                 | OutputError::NotADir(_)
                 | OutputError::Busy(..)
                 | OutputError::Appeared(_)
+                | OutputError::Foreign(..)
         )
     }
 }
@@ -243,6 +249,28 @@ fn lock(parent: &Path, dest: &Path) -> Result<fs::File, OutputError> {
     Ok(file)
 }
 
+/// The first entry of an existing output folder that dcsite does not write
+/// (a folder, or a file other than GeoJSON, QGIS style, JSON, CSV or HTML):
+/// `--force` deletes the old folder, so it must only ever hold a plan.
+fn foreign_entry(dir: &Path) -> Result<Option<String>, OutputError> {
+    for e in fs::read_dir(dir).map_err(io(dir))? {
+        let e = e.map_err(io(dir))?;
+        let name = e.file_name().to_string_lossy().into_owned();
+        let is_file = e.file_type().map_err(io(dir))?.is_file();
+        let known = [".geojson", ".qml", ".json", ".csv", ".html"]
+            .iter()
+            .any(|x| name.ends_with(x));
+        if !is_file || !known {
+            let what = if is_file { "the file" } else { "the folder" };
+            return Ok(Some(format!(
+                "{what} {}",
+                crate::data::problem::shown(&name)
+            )));
+        }
+    }
+    Ok(None)
+}
+
 fn non_empty(dir: &Path) -> Result<bool, OutputError> {
     Ok(fs::read_dir(dir).map_err(io(dir))?.next().is_some())
 }
@@ -274,6 +302,9 @@ impl OutputDir {
             }
             if non_empty(dest)? && !force {
                 return Err(OutputError::NotEmpty(dest.to_path_buf()));
+            }
+            if let Some(entry) = foreign_entry(dest)? {
+                return Err(OutputError::Foreign(dest.to_path_buf(), entry));
             }
         }
         let parent = match dest.parent() {
@@ -347,6 +378,9 @@ impl OutputDir {
         }
         if !self.force && non_empty(dest)? {
             return Err(OutputError::Appeared(dest.clone()));
+        }
+        if let Some(entry) = foreign_entry(dest)? {
+            return Err(OutputError::Foreign(dest.clone(), entry));
         }
         if exchange(&self.staging, dest).map_err(io(dest))? {
             sync_dir(&self.parent);
