@@ -267,6 +267,34 @@ fn every_toml_number_is_finite_and_in_range() {
 }
 
 #[test]
+fn a_value_of_the_wrong_type_is_named_by_key_and_cut() {
+    let (_dir, sc) = scratch_copy();
+    let long = "A".repeat(300);
+    edit(
+        &sc,
+        "horizon_years = 5 ",
+        &format!("horizon_years = \"{long}\" "),
+    );
+    let line = std::fs::read_to_string(&sc)
+        .unwrap()
+        .lines()
+        .position(|l| l.contains("horizon_years"))
+        .unwrap()
+        + 1;
+    let err = refused(
+        &validate(&sc),
+        &[
+            &format!("baseline.toml: row {line}, column parameters.horizon_years"),
+            "u32",
+        ],
+    );
+    assert!(!err.contains(&"A".repeat(81)), "{err}");
+    let (_dir, sc) = scratch_copy();
+    edit(&sc, "horizon_years = 5 ", "horizon_years = -3 ");
+    refused(&validate(&sc), &["column parameters.horizon_years", "-3"]);
+}
+
+#[test]
 fn a_bad_number_in_an_extends_parent_is_named_against_the_parent() {
     let (_dir, sc) = scratch_copy();
     edit(&sc, "utilisation = 0.8", "utilisation = nan");

@@ -196,12 +196,27 @@ impl Scenario {
     /// `extends` chain first; the scenario itself without a line when no file
     /// spells the key out.
     pub fn locate(&self, key: &str) -> (PathBuf, Option<usize>) {
-        for (path, text) in &self.sources {
-            if let Some(line) = key_line(text, key) {
-                return (path.clone(), Some(line));
-            }
-        }
-        (self.path.clone(), None)
+        locate_in(&self.sources, key).unwrap_or_else(|| (self.path.clone(), None))
+    }
+}
+
+/// The file of `sources` (nearest first) that spells out `key`, and its line.
+fn locate_in(sources: &[(PathBuf, String)], key: &str) -> Option<(PathBuf, Option<usize>)> {
+    sources
+        .iter()
+        .find_map(|(path, text)| key_line(text, key).map(|line| (path.clone(), Some(line))))
+}
+
+/// A serde message with its quoted value cut to 80 characters.
+fn cut_quoted(s: &str) -> String {
+    match (s.find('"'), s.rfind('"')) {
+        (Some(a), Some(b)) if b > a => format!(
+            "{}{}{}",
+            &s[..a],
+            super::problem::shown(&s[a + 1..b]),
+            &s[b + 1..]
+        ),
+        _ => s.to_string(),
     }
 }
 
@@ -425,13 +440,30 @@ pub fn load_scenario(path: &Path) -> Result<Scenario, Problems> {
                 .map(str::trim)
                 .filter(|l| !l.is_empty())
                 .collect();
-            problems.push(Problem::new(
-                path,
-                None,
-                None,
-                "a scenario with [tables] naming all seven tables and only known keys",
-                msg.join(" "),
-            ));
+            let msg = msg.join(" ");
+            // "invalid type: …, expected u32 in `parameters.horizon_years`": name
+            // the key, in the file that sets it, with its line.
+            match msg.rsplit_once(" in `") {
+                Some((what, key)) => {
+                    let key = key.trim_end_matches('`');
+                    let (file, line) =
+                        locate_in(&sources, key).unwrap_or_else(|| (path.to_path_buf(), None));
+                    problems.push(Problem::new(
+                        &file,
+                        line,
+                        Some(key),
+                        "a value of the type models/README.md documents for this key",
+                        cut_quoted(what),
+                    ));
+                }
+                None => problems.push(Problem::new(
+                    path,
+                    None,
+                    None,
+                    "a scenario with [tables] naming all seven tables and only known keys",
+                    cut_quoted(&msg),
+                )),
+            }
             return Err(problems);
         }
     };
