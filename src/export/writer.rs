@@ -98,11 +98,11 @@ fn install_signal_cleanup() {
                 let mut err = std::io::stderr().lock();
                 let _ = writeln!(
                     err,
-                    "dcsite: interrupted (signal {sig}); nothing was written{}",
+                    "dcsite: interrupted (signal {sig}){}",
                     if list.is_empty() {
                         ""
                     } else {
-                        ", the staged files are removed"
+                        "; the staged files are removed, the output folder is as it was"
                     }
                 );
                 let _ = err.flush();
