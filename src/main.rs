@@ -18,7 +18,9 @@ fn main() -> ExitCode {
             if e.is_broken_pipe() {
                 return ExitCode::SUCCESS;
             }
-            eprintln!("dcsite: {e}");
+            // No control character of an input reaches the terminal raw.
+            let text = dcsite::data::problem::escaped_message(&e.to_string());
+            eprintln!("dcsite: {text}");
             ExitCode::from(e.exit_code())
         }
     }

@@ -246,20 +246,29 @@ fn a_non_empty_output_folder_is_refused_without_force() {
         std::fs::read_to_string(dir.path().join("keep.txt")).unwrap(),
         "earlier results"
     );
-    let o = dcsite(&[
-        "solve",
-        "models/baseline.toml",
-        "--out",
-        dir.path().to_str().unwrap(),
-        "--force",
-        "--quiet",
-    ]);
-    assert!(o.status.success());
+    // --force replaces the folder as a whole, so it leaves a folder with
+    // files dcsite does not write alone.
+    let force = || {
+        dcsite(&[
+            "solve",
+            "models/baseline.toml",
+            "--out",
+            dir.path().to_str().unwrap(),
+            "--force",
+            "--quiet",
+        ])
+    };
+    let o = force();
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("keep.txt"));
+    assert!(dir.path().join("keep.txt").exists());
+    // A folder of dcsite's files is replaced whole: a stale report goes.
+    std::fs::remove_file(dir.path().join("keep.txt")).unwrap();
+    std::fs::write(dir.path().join("report.html"), "stale").unwrap();
+    let o = force();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     assert!(dir.path().join("sites.geojson").exists());
-    assert!(
-        dir.path().join("keep.txt").exists(),
-        "--force replaces only dcsite's files"
-    );
+    assert!(!dir.path().join("report.html").exists());
 }
 
 #[test]

@@ -111,6 +111,23 @@ pub fn run(args: BreakevenArgs) -> Result<(), CliError> {
     }
     let kind = args.lever.kind();
     let lever = breakeven::lever_name(kind);
+    let (ceiling, resolution) = breakeven::lever_limits(kind);
+    if let Some(m) = args.max_level {
+        if m > ceiling {
+            return Err(CliError::Input(format!(
+                "--max-level: expected at most {ceiling} for {lever}, found {}",
+                dcsite::data::load::found_number(m)
+            )));
+        }
+    }
+    if let Some(t) = args.tolerance {
+        if t < resolution {
+            return Err(CliError::Input(format!(
+                "--tolerance: expected at least {resolution} for {lever} (finer levels mean nothing), found {}",
+                dcsite::data::load::found_number(t)
+            )));
+        }
+    }
     let out = args
         .out
         .clone()
@@ -165,7 +182,7 @@ pub fn run(args: BreakevenArgs) -> Result<(), CliError> {
         breakeven::curve_csv(&outcome, kind).as_bytes(),
         args.force,
     )
-    .with_context(|| format!("writing {}", out.display()))?;
+    .map_err(super::solve::output_error)?;
     let mut stdout = std::io::stdout().lock();
     if args.json {
         let v = serde_json::json!({

@@ -5,7 +5,7 @@ use anyhow::Context;
 use clap::Args;
 
 use dcsite::compare::{self, CompareError};
-use dcsite::export::{self, OutputDir};
+use dcsite::export::OutputDir;
 
 use super::{progress, solve::SolverArgs, CliError};
 
@@ -19,7 +19,7 @@ pub struct CompareArgs {
     pub out: PathBuf,
     #[command(flatten)]
     pub solver: SolverArgs,
-    /// Replace the files in an existing, non-empty output folder
+    /// Replace an existing, non-empty output folder as a whole (its other files go too)
     #[arg(long)]
     pub force: bool,
     /// Print nothing but errors
@@ -67,7 +67,7 @@ pub fn run(args: CompareArgs) -> Result<(), CliError> {
     for (name, qml) in compare::diff_styles(&results) {
         write(&mut out, &name, qml.as_bytes())?;
     }
-    out.commit().context("moving the output into place")?;
+    super::solve::commit(out)?;
     let mut stdout = std::io::stdout().lock();
     if args.json {
         let v = serde_json::json!({
@@ -108,6 +108,5 @@ pub fn run(args: CompareArgs) -> Result<(), CliError> {
 }
 
 fn write(out: &mut OutputDir, name: &str, bytes: &[u8]) -> Result<(), CliError> {
-    out.write(name, bytes)
-        .map_err(|e: export::OutputError| CliError::Internal(e.into()))
+    out.write(name, bytes).map_err(super::solve::output_error)
 }

@@ -47,6 +47,9 @@ pub enum Command {
         /// HTML file to write (default <DIR>/report.html)
         #[arg(short = 'o', long)]
         output: Option<PathBuf>,
+        /// Replace an existing HTML file
+        #[arg(long)]
+        force: bool,
     },
 }
 
@@ -60,7 +63,7 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
             print!("{}", dcsite::data::schema::markdown());
             Ok(())
         }
-        Command::Report { dir, output } => report::run(&dir, output.as_deref()),
+        Command::Report { dir, output, force } => report::run(&dir, output.as_deref(), force),
     }
 }
 

@@ -65,12 +65,21 @@ impl SolverArgs {
 
 /// Opens an output folder, refusing a non-empty one unless `force`.
 pub fn output_dir(path: &std::path::Path, force: bool) -> Result<OutputDir, CliError> {
-    OutputDir::create(path, force).map_err(|e| match e {
-        export::OutputError::NotEmpty(_) | export::OutputError::NotADir(_) => {
-            CliError::Input(e.to_string())
-        }
-        other => CliError::Internal(other.into()),
-    })
+    OutputDir::create(path, force).map_err(output_error)
+}
+
+/// An output failure as an exit code: the user's (2) or ours (1), printed once.
+pub fn output_error(e: export::OutputError) -> CliError {
+    if e.is_input() {
+        CliError::Input(e.to_string())
+    } else {
+        CliError::Internal(anyhow::anyhow!("{e}"))
+    }
+}
+
+/// Puts a staged output folder in place.
+pub fn commit(out: OutputDir) -> Result<std::path::PathBuf, CliError> {
+    out.commit().map_err(output_error)
 }
 
 #[derive(Args, Debug)]
@@ -82,7 +91,7 @@ pub struct SolveArgs {
     pub out: PathBuf,
     #[command(flatten)]
     pub solver: SolverArgs,
-    /// Replace the files in an existing, non-empty output folder
+    /// Replace an existing, non-empty output folder as a whole (its other files go too)
     #[arg(long)]
     pub force: bool,
     /// Also write sites, flows, reach and cities in this coordinate system (an
@@ -216,7 +225,7 @@ pub fn run(args: SolveArgs) -> Result<(), CliError> {
             text.push('\n');
             out.write("summary.json", text.as_bytes())
                 .context("writing summary.json")?;
-            out.commit().context("moving the output into place")?;
+            commit(out)?;
             return Err(CliError::from_solve(e, None));
         }
         Err(e) => return Err(CliError::from_solve(e, None)),
@@ -230,7 +239,7 @@ pub fn run(args: SolveArgs) -> Result<(), CliError> {
     let regions = export::regions_table(&prepared, &plan).context("building regions.csv")?;
     out.write("regions.csv", regions.as_bytes())
         .context("writing regions.csv")?;
-    let dest = out.commit().context("moving the output into place")?;
+    let dest = commit(out)?;
     let write_seconds = t_write.elapsed().as_secs_f64();
     let mut stdout = std::io::stdout().lock();
     if args.json {

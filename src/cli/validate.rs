@@ -1,14 +1,25 @@
 use std::io::Write;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 
+use dcsite::data::problem::escaped;
+
 use super::CliError;
+
+/// The folder tree a scenario's tables are expected in: the folder above the
+/// scenario's own (`models/x.toml` → the project folder holding `models/`
+/// and `data/`), symbolic links resolved.
+pub fn project_root(scenario: &Path) -> Option<PathBuf> {
+    let file = scenario.canonicalize().ok()?;
+    let dir = file.parent()?;
+    Some(dir.parent().unwrap_or(dir).to_path_buf())
+}
 
 pub fn run(scenario: &Path) -> Result<(), CliError> {
     let (sc, inst, summary) = dcsite::data::load(scenario)?;
     let mut out = std::io::stdout().lock();
-    let mut text = format!("{}: {} is valid\n", scenario.display(), sc.name);
+    let mut text = format!("{}: {} is valid\n", scenario.display(), escaped(&sc.name));
     for (table, n) in &summary.rows {
         text.push_str(&format!("  {table:<20} {n:>5} rows\n"));
     }
@@ -32,6 +43,19 @@ pub fn run(scenario: &Path) -> Result<(), CliError> {
         })
         .collect();
     text.push_str(&format!("  targets: {}\n", targets.join(", ")));
+    // Allowed, but worth a look: a table from outside the project.
+    if let Some(root) = project_root(&sc.path) {
+        for (name, path) in sc.tables.iter() {
+            let real = path.canonicalize().unwrap_or_else(|_| path.to_path_buf());
+            if !real.starts_with(&root) {
+                text.push_str(&format!(
+                    "  note: tables.{name} = {} lies outside {} (the folder tree of the scenario)\n",
+                    escaped(&real.display().to_string()),
+                    escaped(&root.display().to_string())
+                ));
+            }
+        }
+    }
     out.write_all(text.as_bytes())
         .context("writing to stdout")?;
     Ok(())

@@ -108,6 +108,17 @@ pub fn level_text(level: f64, tolerance: f64) -> String {
     format!("{:.d$}", snap(level, d))
 }
 
+/// The highest level a lever may be searched up to, and the finest tolerance
+/// that means anything for it (CNY/kWh to 1e-6, shares to 1e-6, CNY per card
+/// to 1): the same ceilings as the `value` column of subsidies.csv.
+pub fn lever_limits(lever: SubsidyKind) -> (f64, f64) {
+    match lever {
+        SubsidyKind::ElectricityCnyPerKwh => (10.0, 1e-6),
+        SubsidyKind::ElectricityShare | SubsidyKind::CapexShare => (1.0, 1e-6),
+        SubsidyKind::PerCardCny => (1e7, 1.0),
+    }
+}
+
 /// The natural range and default tolerance of a lever in a region.
 pub fn lever_range(p: &Prepared, region: &str, lever: SubsidyKind) -> (f64, f64) {
     match lever {
@@ -240,7 +251,9 @@ pub fn search(
     let mut lo = curve[first_ok - 1].level;
     let mut hi = curve[first_ok].level;
     while hi - lo > tol {
-        let mid = snap(0.5 * (lo + hi), d);
+        let mid = snap(lo + 0.5 * (hi - lo), d);
+        // Adjacent floats (or levels on the tolerance's grid): the bracket
+        // cannot narrow any further.
         if mid <= lo || mid >= hi {
             break;
         }

@@ -4,10 +4,10 @@
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::Path;
 
-use super::problem::{shown, Problem, Problems};
+use super::problem::{cut, shown, Problem, Problems};
 use super::scenario::{load_scenario, Scenario};
 use super::schema;
-use super::table::{read_table, sheet_row, RawTable};
+use super::table::{read_table_capped, sheet_row, RawTable};
 use crate::domain::*;
 use crate::spatial::crs::{CrsError, InputCrs};
 
@@ -33,29 +33,39 @@ pub fn load_tables(sc: &Scenario) -> Result<(Instance, LoadSummary), Problems> {
     let mut p = Problems::default();
     for (name, path) in sc.tables.iter() {
         if !path.exists() {
-            p.push(Problem::new(
-                &sc.path,
-                None,
-                Some(&format!("tables.{name}")),
+            p.push(key_problem(
+                sc,
+                &format!("tables.{name}"),
                 "an existing file",
                 format!("no file {}", path.display()),
             ));
         }
     }
+    let limit = match super::file::max_table_bytes() {
+        Ok(n) => n,
+        Err(found) => {
+            p.push(Problem::new(
+                Path::new(super::file::MAX_TABLE_BYTES_ENV),
+                None,
+                None,
+                "a whole number of bytes ≥ 1 (the largest table file)",
+                found,
+            ));
+            super::file::DEFAULT_MAX_TABLE_BYTES
+        }
+    };
     if !p.is_empty() {
         return Err(p);
     }
-    let t_regions = read_table(&sc.tables.regions, &schema::REGIONS, &mut p);
-    let t_sites = read_table(&sc.tables.sites, &schema::SITES, &mut p);
-    let t_prices = read_table(
-        &sc.tables.electricity_prices,
-        &schema::ELECTRICITY_PRICES,
-        &mut p,
-    );
-    let t_subsidies = read_table(&sc.tables.subsidies, &schema::SUBSIDIES, &mut p);
-    let t_demand = read_table(&sc.tables.demand, &schema::DEMAND, &mut p);
-    let t_accel = read_table(&sc.tables.accelerators, &schema::ACCELERATORS, &mut p);
-    let t_cooling = read_table(&sc.tables.cooling, &schema::COOLING, &mut p);
+    let mut read =
+        |path: &Path, spec: &'static schema::Table| read_table_capped(path, spec, limit, &mut p);
+    let t_regions = read(&sc.tables.regions, &schema::REGIONS);
+    let t_sites = read(&sc.tables.sites, &schema::SITES);
+    let t_prices = read(&sc.tables.electricity_prices, &schema::ELECTRICITY_PRICES);
+    let t_subsidies = read(&sc.tables.subsidies, &schema::SUBSIDIES);
+    let t_demand = read(&sc.tables.demand, &schema::DEMAND);
+    let t_accel = read(&sc.tables.accelerators, &schema::ACCELERATORS);
+    let t_cooling = read(&sc.tables.cooling, &schema::COOLING);
     let (
         Some(t_regions),
         Some(t_sites),
@@ -115,24 +125,34 @@ pub fn load_tables(sc: &Scenario) -> Result<(Instance, LoadSummary), Problems> {
     // Subsidies of this scenario.
     let mut subsidies = Vec::new();
     let mut scenario_names = HashSet::new();
-    let mut programmes = HashSet::new();
+    let mut programmes: HashMap<(String, String), usize> = HashMap::new();
     for i in 0..t_subsidies.n_rows {
         let scen = t_subsidies.text("scenario", i);
         scenario_names.insert(scen.clone());
-        if scen != sc.subsidy_scenario {
-            continue;
-        }
         let row = Some(sheet_row(i));
         let file = &t_subsidies.file;
         let programme_id = t_subsidies.text("programme_id", i);
-        if !programmes.insert(programme_id.clone()) {
+        // Every scenario of the table, not only the one in use: a duplicate
+        // elsewhere is a broken table all the same.
+        if let Some(first) = programmes.insert((scen.clone(), programme_id.clone()), i) {
+            programmes.insert((scen.clone(), programme_id.clone()), first);
             p.push(Problem::new(
                 file,
                 row,
                 Some("programme_id"),
-                "a programme id unique within its scenario",
-                shown(&programme_id),
+                format!(
+                    "a programme id unique within its scenario ({})",
+                    shown(&scen)
+                ),
+                format!(
+                    "{} again (first on row {})",
+                    shown(&programme_id),
+                    sheet_row(first)
+                ),
             ));
+        }
+        if scen != sc.subsidy_scenario {
+            continue;
         }
         let region_id = t_subsidies.opt_text("region_id", i);
         let site_id = t_subsidies.opt_text("site_id", i);
@@ -172,6 +192,15 @@ pub fn load_tables(sc: &Scenario) -> Result<(Instance, LoadSummary), Problems> {
         let kind = SubsidyKind::parse(&t_subsidies.text("kind", i));
         let value = t_subsidies.real("value", i);
         if let Some(k) = kind {
+            if k == SubsidyKind::ElectricityCnyPerKwh && value > 10.0 {
+                p.push(Problem::new(
+                    file,
+                    row,
+                    Some("value"),
+                    "CNY/kWh from 0 to 10 for kind electricity_cny_per_kwh",
+                    shown(&t_subsidies.text("value", i)),
+                ));
+            }
             if k.is_share() && value > 1.0 {
                 p.push(Problem::new(
                     file,
@@ -198,10 +227,9 @@ pub fn load_tables(sc: &Scenario) -> Result<(Instance, LoadSummary), Problems> {
     if sc.subsidy_scenario != "none" && !scenario_names.contains(&sc.subsidy_scenario) {
         let mut known: Vec<_> = scenario_names.into_iter().collect();
         known.sort();
-        p.push(Problem::new(
-            &sc.path,
-            None,
-            Some("subsidy_scenario"),
+        p.push(key_problem(
+            sc,
+            "subsidy_scenario",
             format!(
                 "none or a scenario of {} ({})",
                 sc.tables.subsidies.display(),
@@ -217,13 +245,24 @@ pub fn load_tables(sc: &Scenario) -> Result<(Instance, LoadSummary), Problems> {
     for (a, t) in &sc.targets {
         let key = format!("targets.{a}");
         if !accel_ids.contains(a.as_str()) {
-            p.push(Problem::new(
-                &sc.path,
-                None,
-                Some(&key),
+            p.push(key_problem(
+                sc,
+                &key,
                 format!("an accelerator of {}", sc.tables.accelerators.display()),
                 shown(a),
             ));
+        }
+        let mut ok = true;
+        for (leaf, v) in [("cards", t.cards), ("min", t.min), ("max", t.max)] {
+            if let Some(v) = v {
+                ok &= check_number(
+                    sc,
+                    &format!("targets.<accel>.{leaf}"),
+                    &format!("{key}.{leaf}"),
+                    v,
+                    &mut p,
+                );
+            }
         }
         let target = match (t.cards, t.min, t.max) {
             (Some(c), None, None) => Target {
@@ -235,26 +274,25 @@ pub fn load_tables(sc: &Scenario) -> Result<(Instance, LoadSummary), Problems> {
                 max,
             },
             _ => {
-                p.push(Problem::new(
-                    &sc.path,
-                    None,
-                    Some(&key),
+                p.push(key_problem(
+                    sc,
+                    &key,
                     "either cards, or min and/or max",
                     "cards together with min or max",
                 ));
                 continue;
             }
         };
-        if target.min < 0.0
-            || target.max.is_some_and(|m| m < target.min || !m.is_finite())
-            || !target.min.is_finite()
-        {
-            p.push(Problem::new(
-                &sc.path,
-                None,
-                Some(&key),
-                "0 ≤ min ≤ max",
-                format!("min {} max {:?}", target.min, target.max),
+        if ok && target.max.is_some_and(|m| m < target.min) {
+            p.push(key_problem(
+                sc,
+                &key,
+                "min ≤ max",
+                format!(
+                    "min {} max {}",
+                    found_number(target.min),
+                    found_number(target.max.unwrap_or(f64::NAN))
+                ),
             ));
         }
         targets.insert(a.clone(), target);
@@ -262,16 +300,15 @@ pub fn load_tables(sc: &Scenario) -> Result<(Instance, LoadSummary), Problems> {
     let mut region_bounds = BTreeMap::new();
     for (r, b) in &sc.bounds.region {
         if !region_ids.contains(r.as_str()) {
-            p.push(Problem::new(
-                &sc.path,
-                None,
-                Some(&format!("bounds.region.{r}")),
+            p.push(key_problem(
+                sc,
+                &format!("bounds.region.{r}"),
                 "a region of regions.csv",
                 shown(r),
             ));
         }
         check_bounds(
-            &sc.path,
+            sc,
             &format!("bounds.region.{r}"),
             b.min_cards,
             b.max_cards,
@@ -290,7 +327,7 @@ pub fn load_tables(sc: &Scenario) -> Result<(Instance, LoadSummary), Problems> {
         let key = format!("bounds.tier.{t}");
         match Tier::parse(t) {
             Some(tier) => {
-                check_bounds(&sc.path, &key, b.min_cards, b.max_cards, &mut p);
+                check_bounds(sc, &key, b.min_cards, b.max_cards, &mut p);
                 tier_bounds.insert(
                     tier,
                     CardBounds {
@@ -299,10 +336,9 @@ pub fn load_tables(sc: &Scenario) -> Result<(Instance, LoadSummary), Problems> {
                     },
                 );
             }
-            None => p.push(Problem::new(
-                &sc.path,
-                None,
-                Some(&key),
+            None => p.push(key_problem(
+                sc,
+                &key,
                 "core, regional or frontier",
                 shown(t),
             )),
@@ -314,15 +350,7 @@ pub fn load_tables(sc: &Scenario) -> Result<(Instance, LoadSummary), Problems> {
         ("overrides.energy_quota_scale", o.energy_quota_scale),
         ("overrides.site_capacity_scale", o.site_capacity_scale),
     ] {
-        if !(v.is_finite() && v >= 0.0) {
-            p.push(Problem::new(
-                &sc.path,
-                None,
-                Some(key),
-                "a factor ≥ 0",
-                v.to_string(),
-            ));
-        }
+        check_number(sc, key, key, v, &mut p);
     }
     for r in &mut regions {
         r.power_quota_mw *= o.power_quota_scale;
@@ -331,40 +359,22 @@ pub fn load_tables(sc: &Scenario) -> Result<(Instance, LoadSummary), Problems> {
     for (rid, ov) in &o.regions {
         let key = format!("overrides.regions.{rid}");
         match regions.iter_mut().find(|r| &r.id == rid) {
-            None => p.push(Problem::new(
-                &sc.path,
-                None,
-                Some(&key),
-                "a region of regions.csv",
-                shown(rid),
-            )),
+            None => p.push(key_problem(sc, &key, "a region of regions.csv", shown(rid))),
             Some(r) => {
-                if let Some(v) = ov.power_quota_mw {
-                    r.power_quota_mw = v;
-                }
-                if let Some(v) = ov.energy_quota_tce {
-                    r.energy_quota_tce = v;
-                }
-                if let Some(v) = ov.pue_cap {
-                    if v < 1.0 {
-                        p.push(Problem::new(
-                            &sc.path,
-                            None,
-                            Some(&format!("{key}.pue_cap")),
-                            "a PUE ≥ 1",
-                            v.to_string(),
-                        ));
+                for (leaf, v) in [
+                    ("power_quota_mw", ov.power_quota_mw),
+                    ("energy_quota_tce", ov.energy_quota_tce),
+                    ("pue_cap", ov.pue_cap),
+                ] {
+                    let Some(v) = v else { continue };
+                    let doc = format!("overrides.regions.<region>.{leaf}");
+                    if check_number(sc, &doc, &format!("{key}.{leaf}"), v, &mut p) {
+                        match leaf {
+                            "power_quota_mw" => r.power_quota_mw = v,
+                            "energy_quota_tce" => r.energy_quota_tce = v,
+                            _ => r.pue_cap = v,
+                        }
                     }
-                    r.pue_cap = v;
-                }
-                if r.power_quota_mw < 0.0 || r.energy_quota_tce < 0.0 {
-                    p.push(Problem::new(
-                        &sc.path,
-                        None,
-                        Some(&key),
-                        "quotas ≥ 0 (not negative)",
-                        format!("{} MW, {} tce", r.power_quota_mw, r.energy_quota_tce),
-                    ));
                 }
             }
         }
@@ -373,19 +383,16 @@ pub fn load_tables(sc: &Scenario) -> Result<(Instance, LoadSummary), Problems> {
         s.max_it_mw *= o.site_capacity_scale;
     }
     for (a, v) in &o.levy_share {
+        let key = format!("overrides.levy_share.{a}");
         match accelerators.iter_mut().find(|x| &x.id == a) {
-            Some(x) if (0.0..=1.0).contains(v) => x.levy_share = *v,
-            Some(_) => p.push(Problem::new(
-                &sc.path,
-                None,
-                Some(&format!("overrides.levy_share.{a}")),
-                "a share from 0 to 1",
-                v.to_string(),
-            )),
-            None => p.push(Problem::new(
-                &sc.path,
-                None,
-                Some(&format!("overrides.levy_share.{a}")),
+            Some(x) => {
+                if check_number(sc, "overrides.levy_share.<accel>", &key, *v, &mut p) {
+                    x.levy_share = *v;
+                }
+            }
+            None => p.push(key_problem(
+                sc,
+                &key,
                 "an accelerator of accelerators.csv",
                 shown(a),
             )),
@@ -430,18 +437,60 @@ pub fn load_tables(sc: &Scenario) -> Result<(Instance, LoadSummary), Problems> {
     ))
 }
 
-fn check_bounds(path: &Path, key: &str, min: Option<f64>, max: Option<f64>, p: &mut Problems) {
-    let bad = min.is_some_and(|m| !(m.is_finite() && m >= 0.0))
-        || max.is_some_and(|m| !(m.is_finite() && m >= 0.0))
-        || matches!((min, max), (Some(a), Some(b)) if a > b);
-    if bad {
-        p.push(Problem::new(
-            path,
-            None,
-            Some(key),
-            "0 ≤ min_cards ≤ max_cards",
-            format!("min_cards {min:?}, max_cards {max:?}"),
-        ));
+/// A number read from a scenario file, as a message shows it (`1e300`, `NaN`).
+pub fn found_number(v: f64) -> String {
+    if v.is_finite() && v != 0.0 && !(1e-4..1e9).contains(&v.abs()) {
+        format!("{v:e}")
+    } else {
+        format!("{v}")
+    }
+}
+
+/// A problem with a scenario key, against the file of the `extends` chain
+/// that sets it, with its line.
+fn key_problem(
+    sc: &Scenario,
+    key: &str,
+    expected: impl Into<String>,
+    found: impl Into<String>,
+) -> Problem {
+    let (file, line) = sc.locate(key);
+    Problem::new(&file, line, Some(key), expected, found)
+}
+
+/// Checks a scenario number against its documented range (`doc_key` as in
+/// [`schema::SCENARIO_NUMBERS`]); records a problem naming `key` otherwise.
+fn check_number(sc: &Scenario, doc_key: &str, key: &str, v: f64, p: &mut Problems) -> bool {
+    match schema::scenario_number(doc_key).check_number(v) {
+        Ok(()) => true,
+        Err(expected) => {
+            p.push(key_problem(sc, key, expected, found_number(v)));
+            false
+        }
+    }
+}
+
+fn check_bounds(sc: &Scenario, key: &str, min: Option<f64>, max: Option<f64>, p: &mut Problems) {
+    let mut ok = true;
+    for (leaf, v) in [("min_cards", min), ("max_cards", max)] {
+        if let Some(v) = v {
+            let doc = format!("bounds.<region or tier>.{leaf}");
+            ok &= check_number(sc, &doc, &format!("{key}.{leaf}"), v, p);
+        }
+    }
+    if let (true, Some(a), Some(b)) = (ok, min, max) {
+        if a > b {
+            p.push(key_problem(
+                sc,
+                key,
+                "min_cards ≤ max_cards",
+                format!(
+                    "min_cards {}, max_cards {}",
+                    found_number(a),
+                    found_number(b)
+                ),
+            ));
+        }
     }
 }
 
@@ -453,7 +502,7 @@ fn unknown_ref(
     target: &str,
     known: &HashSet<&str>,
 ) -> Problem {
-    let mut k: Vec<&str> = known.iter().copied().collect();
+    let mut k: Vec<String> = known.iter().map(|id| cut(id, 40)).collect();
     k.sort();
     let list = if k.len() > 12 {
         format!("{}, …", k[..12].join(", "))
@@ -624,10 +673,9 @@ fn sites_from(t: &RawTable, sc: &Scenario, p: &mut Problems) -> Vec<Site> {
                 Some(code)
             }
             Err(e) => {
-                p.push(Problem::new(
-                    &sc.path,
-                    None,
-                    Some("input_crs"),
+                p.push(key_problem(
+                    sc,
+                    "input_crs",
                     "a coordinate system PROJ knows (EPSG:4490, EPSG:4547, EPSG:3857, a PROJ \
                      string) or GCJ-02 / BD-09",
                     e.to_string(),
@@ -739,103 +787,42 @@ fn demand_from(t: &RawTable, p: &mut Problems) -> Vec<DemandNode> {
 
 fn params_from(sc: &Scenario, accel_ids: &HashSet<&str>, p: &mut Problems) -> Params {
     let s = &sc.parameters;
+    for (name, v) in [
+        ("horizon_years", f64::from(s.horizon_years)),
+        ("discount_rate", s.discount_rate),
+        ("utilisation", s.utilisation),
+        ("inference_share", s.inference_share),
+        ("mega_cards", s.mega_cards),
+        ("mega_count", f64::from(s.mega_count)),
+        ("min_site_cards", s.min_site_cards),
+        ("domestic_share", s.domestic_share),
+        ("deadline_months", s.deadline_months),
+        ("fibre_us_per_km", s.fibre_us_per_km),
+        ("route_factor", s.route_factor),
+        ("overhead_ms", s.overhead_ms),
+        ("tce_per_mwh", s.tce_per_mwh),
+        (
+            "network_cny_per_card_ms_year",
+            s.network_cny_per_card_ms_year,
+        ),
+    ] {
+        let key = format!("parameters.{name}");
+        check_number(sc, &key, &key, v, p);
+    }
+    if let Some(n) = s.max_sites_per_city {
+        let key = "parameters.max_sites_per_city";
+        check_number(sc, key, key, n as f64, p);
+    }
     let mut check = |key: &str, ok: bool, expected: &str, found: String| {
         if !ok {
-            p.push(Problem::new(
-                &sc.path,
-                None,
-                Some(&format!("parameters.{key}")),
+            p.push(key_problem(
+                sc,
+                &format!("parameters.{key}"),
                 expected,
                 found,
             ));
         }
     };
-    let share = |x: f64| (0.0..=1.0).contains(&x);
-    let nonneg = |x: f64| x.is_finite() && x >= 0.0;
-    check(
-        "horizon_years",
-        s.horizon_years >= 1,
-        "at least 1 year",
-        s.horizon_years.to_string(),
-    );
-    check(
-        "discount_rate",
-        nonneg(s.discount_rate) && s.discount_rate < 1.0,
-        "a rate from 0 to 1",
-        s.discount_rate.to_string(),
-    );
-    check(
-        "utilisation",
-        s.utilisation > 0.0 && s.utilisation <= 1.0,
-        "a share above 0, at most 1",
-        s.utilisation.to_string(),
-    );
-    check(
-        "inference_share",
-        share(s.inference_share),
-        "a share from 0 to 1",
-        s.inference_share.to_string(),
-    );
-    check(
-        "domestic_share",
-        share(s.domestic_share) && s.domestic_share < 1.0,
-        "a share from 0 to below 1",
-        s.domestic_share.to_string(),
-    );
-    check(
-        "mega_cards",
-        nonneg(s.mega_cards),
-        "cards ≥ 0",
-        s.mega_cards.to_string(),
-    );
-    check(
-        "min_site_cards",
-        nonneg(s.min_site_cards),
-        "cards ≥ 0",
-        s.min_site_cards.to_string(),
-    );
-    check(
-        "deadline_months",
-        nonneg(s.deadline_months),
-        "months ≥ 0",
-        s.deadline_months.to_string(),
-    );
-    check(
-        "fibre_us_per_km",
-        nonneg(s.fibre_us_per_km),
-        "µs/km ≥ 0",
-        s.fibre_us_per_km.to_string(),
-    );
-    check(
-        "route_factor",
-        s.route_factor >= 1.0 && s.route_factor.is_finite(),
-        "a factor ≥ 1",
-        s.route_factor.to_string(),
-    );
-    check(
-        "overhead_ms",
-        nonneg(s.overhead_ms),
-        "ms ≥ 0",
-        s.overhead_ms.to_string(),
-    );
-    check(
-        "tce_per_mwh",
-        nonneg(s.tce_per_mwh),
-        "tce/MWh ≥ 0",
-        s.tce_per_mwh.to_string(),
-    );
-    check(
-        "network_cny_per_card_ms_year",
-        nonneg(s.network_cny_per_card_ms_year),
-        "CNY ≥ 0",
-        s.network_cny_per_card_ms_year.to_string(),
-    );
-    check(
-        "max_sites_per_city",
-        s.max_sites_per_city != Some(0),
-        "at least 1",
-        "0".into(),
-    );
     let basis = match s.domestic_share_basis.as_str() {
         "cards" => ShareBasis::Cards,
         "h200_eq" => ShareBasis::H200Eq,

@@ -1,6 +1,7 @@
 //! Input problems: each names the file, the row, the column, what was
 //! expected and what was found.
 
+use std::collections::BTreeMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
 
@@ -37,20 +38,29 @@ impl Problem {
 
 impl fmt::Display for Problem {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}", self.file.display())?;
+        write!(f, "{}", escaped(&self.file.display().to_string()))?;
         if let Some(r) = self.row {
             write!(f, ": row {r}")?;
         }
         if let Some(c) = &self.column {
-            write!(f, ", column {c}")?;
+            write!(f, ", column {}", cut(&escaped(c), SHOWN_CHARS))?;
         }
-        write!(f, ": expected {}, found {}", self.expected, self.found)
+        write!(
+            f,
+            ": expected {}, found {}",
+            cut(&escaped(&self.expected), MESSAGE_CHARS),
+            cut(&escaped(&self.found), MESSAGE_CHARS)
+        )
     }
 }
 
 /// Every problem found in one load, in the order found.
 #[derive(Debug, Clone, Default, PartialEq, Eq, thiserror::Error)]
 pub struct Problems(pub Vec<Problem>);
+
+/// How many problems a message lists one by one; the rest are counted per
+/// file and column.
+pub const LISTED: usize = 200;
 
 impl fmt::Display for Problems {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -60,8 +70,24 @@ impl fmt::Display for Problems {
             "{n} input problem{} found:",
             if n == 1 { "" } else { "s" }
         )?;
-        for p in &self.0 {
+        for p in self.0.iter().take(LISTED) {
             writeln!(f, "  {p}")?;
+        }
+        if n > LISTED {
+            let mut rest: BTreeMap<(String, String), usize> = BTreeMap::new();
+            for p in &self.0[LISTED..] {
+                let file = escaped(&p.file.display().to_string());
+                let column = p
+                    .column
+                    .as_deref()
+                    .map(|c| cut(&escaped(c), SHOWN_CHARS))
+                    .unwrap_or_else(|| "-".into());
+                *rest.entry((file, column)).or_default() += 1;
+            }
+            writeln!(f, "  … and {} more, not listed:", n - LISTED)?;
+            for ((file, column), k) in rest {
+                writeln!(f, "    {file}, column {column}: {k}")?;
+            }
         }
         Ok(())
     }
@@ -79,12 +105,51 @@ impl Problems {
     }
 }
 
-/// Shows a found value short enough for one line of a message.
-pub fn shown(value: &str) -> String {
-    let v: String = value.chars().take(40).collect();
-    if v.len() < value.len() {
-        format!("\"{v}…\"")
-    } else {
-        format!("\"{v}\"")
+/// The most characters of a found value a message shows.
+pub const SHOWN_CHARS: usize = 80;
+/// The most characters of one "expected" or "found" part of a message.
+const MESSAGE_CHARS: usize = 400;
+
+/// Whether a character must not reach a terminal raw: control characters
+/// (escape sequences, carriage returns, line breaks inside a value) and the
+/// bidirectional overrides that reorder what a terminal shows.
+fn hidden(c: char) -> bool {
+    c.is_control() || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+}
+
+/// `s` with every control character escaped (`\n`, `\u{1b}`).
+pub fn escaped(s: &str) -> String {
+    if !s.chars().any(hidden) {
+        return s.to_string();
     }
+    s.chars()
+        .map(|c| {
+            if hidden(c) {
+                c.escape_default().to_string()
+            } else {
+                c.to_string()
+            }
+        })
+        .collect()
+}
+
+/// The first `n` characters of `s`, with `…` when cut.
+pub fn cut(s: &str, n: usize) -> String {
+    match s.char_indices().nth(n) {
+        None => s.to_string(),
+        Some((i, _)) => format!("{}…", &s[..i]),
+    }
+}
+
+/// Shows a found value in a message: at most 80 characters, control
+/// characters escaped, quoted.
+pub fn shown(value: &str) -> String {
+    let head: String = value.chars().take(SHOWN_CHARS).collect();
+    let more = head.len() < value.len();
+    format!("\"{}{}\"", escaped(&head), if more { "…" } else { "" })
+}
+
+/// Escapes the control characters of a whole message, keeping its line breaks.
+pub fn escaped_message(s: &str) -> String {
+    s.split('\n').map(escaped).collect::<Vec<_>>().join("\n")
 }

@@ -184,6 +184,239 @@ pub struct Scenario {
     /// The file it was loaded from.
     #[serde(skip)]
     pub path: PathBuf,
+    /// The files of the `extends` chain with their text, the file itself
+    /// first, then its parent, …: to tell which file holds a key, on which line.
+    #[serde(skip)]
+    pub sources: Vec<(PathBuf, String)>,
+}
+
+impl Scenario {
+    /// The file that sets a dotted key (`parameters.utilisation`,
+    /// `overrides.regions.jjj.pue_cap`) and its line, the nearest file of the
+    /// `extends` chain first; the scenario itself without a line when no file
+    /// spells the key out.
+    pub fn locate(&self, key: &str) -> (PathBuf, Option<usize>) {
+        locate_in(&self.sources, key).unwrap_or_else(|| (self.path.clone(), None))
+    }
+}
+
+/// The file of `sources` (nearest first) that spells out `key`, and its line.
+fn locate_in(sources: &[(PathBuf, String)], key: &str) -> Option<(PathBuf, Option<usize>)> {
+    sources
+        .iter()
+        .find_map(|(path, text)| key_line(text, key).map(|line| (path.clone(), Some(line))))
+}
+
+/// A serde message with its quoted value cut to 80 characters.
+fn cut_quoted(s: &str) -> String {
+    match (s.find('"'), s.rfind('"')) {
+        (Some(a), Some(b)) if b > a => format!(
+            "{}{}{}",
+            &s[..a],
+            super::problem::shown(&s[a + 1..b]),
+            &s[b + 1..]
+        ),
+        _ => s.to_string(),
+    }
+}
+
+/// The parts of a dotted TOML key, unquoted.
+fn key_parts(s: &str) -> Vec<String> {
+    s.split('.')
+        .map(|p| p.trim().trim_matches('"').trim_matches('\'').to_string())
+        .collect()
+}
+
+/// The 1-based line of `text` that sets the dotted `key` (through a
+/// `[section]` header and a `key = value` line, dotted keys allowed).
+pub fn key_line(text: &str, key: &str) -> Option<usize> {
+    let want = key_parts(key);
+    let mut section: Vec<String> = Vec::new();
+    for (i, raw) in text.lines().enumerate() {
+        let line = raw.trim();
+        if line.starts_with("[[") {
+            section.clear();
+            continue;
+        }
+        if let Some(h) = line.strip_prefix('[') {
+            let h = h.split(']').next().unwrap_or("");
+            section = key_parts(h);
+            if section == want {
+                return Some(i + 1);
+            }
+            continue;
+        }
+        let Some((lhs, _)) = line.split_once('=') else {
+            continue;
+        };
+        if lhs.trim().is_empty() || lhs.trim_start().starts_with('#') {
+            continue;
+        }
+        let mut full = section.clone();
+        full.extend(key_parts(lhs));
+        if full == want {
+            return Some(i + 1);
+        }
+    }
+    None
+}
+
+/// Which keys a scenario file may hold, as a tree.
+#[derive(Clone, Copy)]
+enum Shape {
+    /// A value.
+    Leaf,
+    /// A table with these keys only.
+    Fixed(&'static [(&'static str, Shape)]),
+    /// A table with any keys (ids), each holding this.
+    Map(&'static Shape),
+}
+
+const LEAF: Shape = Shape::Leaf;
+const TARGET_KEYS: Shape = Shape::Fixed(&[("cards", LEAF), ("min", LEAF), ("max", LEAF)]);
+const BOUND_KEYS: Shape = Shape::Fixed(&[("min_cards", LEAF), ("max_cards", LEAF)]);
+const REGION_OVERRIDE_KEYS: Shape = Shape::Fixed(&[
+    ("power_quota_mw", LEAF),
+    ("energy_quota_tce", LEAF),
+    ("pue_cap", LEAF),
+]);
+const SCENARIO_KEYS: Shape = Shape::Fixed(&[
+    ("name", LEAF),
+    ("description", LEAF),
+    ("extends", LEAF),
+    ("subsidy_scenario", LEAF),
+    ("input_crs", LEAF),
+    (
+        "tables",
+        Shape::Fixed(&[
+            ("regions", LEAF),
+            ("sites", LEAF),
+            ("electricity_prices", LEAF),
+            ("subsidies", LEAF),
+            ("demand", LEAF),
+            ("accelerators", LEAF),
+            ("cooling", LEAF),
+        ]),
+    ),
+    ("targets", Shape::Map(&TARGET_KEYS)),
+    (
+        "parameters",
+        Shape::Fixed(&[
+            ("horizon_years", LEAF),
+            ("discount_rate", LEAF),
+            ("utilisation", LEAF),
+            ("inference_share", LEAF),
+            ("mega_cards", LEAF),
+            ("mega_count", LEAF),
+            ("mega_accelerators", LEAF),
+            ("min_site_cards", LEAF),
+            ("domestic_share", LEAF),
+            ("domestic_share_basis", LEAF),
+            ("deadline_months", LEAF),
+            ("fibre_us_per_km", LEAF),
+            ("route_factor", LEAF),
+            ("overhead_ms", LEAF),
+            ("tce_per_mwh", LEAF),
+            ("network_cny_per_card_ms_year", LEAF),
+            ("max_sites_per_city", LEAF),
+        ]),
+    ),
+    (
+        "bounds",
+        Shape::Fixed(&[
+            ("region", Shape::Map(&BOUND_KEYS)),
+            ("tier", Shape::Map(&BOUND_KEYS)),
+        ]),
+    ),
+    (
+        "overrides",
+        Shape::Fixed(&[
+            ("power_quota_scale", LEAF),
+            ("energy_quota_scale", LEAF),
+            ("site_capacity_scale", LEAF),
+            ("levy_share", Shape::Map(&LEAF)),
+            ("regions", Shape::Map(&REGION_OVERRIDE_KEYS)),
+        ]),
+    ),
+]);
+
+/// Edit distance (Levenshtein) of two short words.
+fn distance(a: &str, b: &str) -> usize {
+    let a: Vec<char> = a.chars().collect();
+    let b: Vec<char> = b.chars().collect();
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.iter().enumerate() {
+        let mut cur = vec![i + 1];
+        for (j, cb) in b.iter().enumerate() {
+            let sub = prev[j] + usize::from(ca != cb);
+            cur.push(sub.min(prev[j + 1] + 1).min(cur[j] + 1));
+        }
+        prev = cur;
+    }
+    prev[b.len()]
+}
+
+/// The known word nearest to `word`, when it is near enough to be a typo.
+pub fn did_you_mean<'a>(word: &str, known: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+    let limit = (word.chars().count() / 3).clamp(1, 3);
+    known
+        .into_iter()
+        .map(|k| (distance(word, k), k))
+        .filter(|(d, _)| *d <= limit)
+        .min_by_key(|(d, _)| *d)
+        .map(|(_, k)| k)
+}
+
+/// Every key of `table` that `shape` does not allow, as (dotted key, keys allowed there).
+fn unknown_keys(
+    table: &toml::Table,
+    shape: Shape,
+    prefix: &str,
+    out: &mut Vec<(String, Vec<&'static str>)>,
+) {
+    for (k, v) in table {
+        let key = if prefix.is_empty() {
+            k.clone()
+        } else {
+            format!("{prefix}.{k}")
+        };
+        let inner = match shape {
+            Shape::Leaf => return,
+            Shape::Map(inner) => *inner,
+            Shape::Fixed(keys) => match keys.iter().find(|(name, _)| name == k) {
+                Some((_, inner)) => *inner,
+                None => {
+                    out.push((key, keys.iter().map(|(n, _)| *n).collect()));
+                    continue;
+                }
+            },
+        };
+        if let (toml::Value::Table(t), Shape::Fixed(_) | Shape::Map(_)) = (v, inner) {
+            unknown_keys(t, inner, &key, out);
+        }
+    }
+}
+
+/// Reports the keys of one scenario file that no scenario may hold, against
+/// that file, with their line and the nearest known key.
+fn check_keys(path: &Path, text: &str, table: &toml::Table, problems: &mut Problems) -> bool {
+    let mut unknown = Vec::new();
+    unknown_keys(table, SCENARIO_KEYS, "", &mut unknown);
+    for (key, known) in &unknown {
+        let leaf = key.rsplit('.').next().unwrap_or(key);
+        let hint = match did_you_mean(leaf, known.iter().copied()) {
+            Some(k) => format!(" (did you mean {k}?)"),
+            None => String::new(),
+        };
+        problems.push(Problem::new(
+            path,
+            key_line(text, key),
+            Some(key),
+            format!("a known key ({})", known.join(", ")),
+            format!("unknown key {}{hint}", super::problem::shown(leaf)),
+        ));
+    }
+    unknown.is_empty()
 }
 
 fn none() -> String {
@@ -193,9 +426,10 @@ fn none() -> String {
 /// Reads a scenario file, following `extends` chains.
 pub fn load_scenario(path: &Path) -> Result<Scenario, Problems> {
     let mut problems = Problems::default();
-    let value = match load_value(path, &mut Vec::new(), &mut problems) {
-        Some(v) => v,
-        None => return Err(problems),
+    let mut sources = Vec::new();
+    let value = match load_value(path, &mut Vec::new(), &mut sources, &mut problems) {
+        Some(v) if problems.is_empty() => v,
+        _ => return Err(problems),
     };
     let mut scenario: Scenario = match toml::Value::Table(value).try_into() {
         Ok(s) => s,
@@ -206,17 +440,53 @@ pub fn load_scenario(path: &Path) -> Result<Scenario, Problems> {
                 .map(str::trim)
                 .filter(|l| !l.is_empty())
                 .collect();
-            problems.push(Problem::new(
-                path,
-                None,
-                None,
-                "a scenario with [tables] naming all seven tables and only known keys",
-                msg.join(" "),
-            ));
+            let msg = msg.join(" ");
+            // "invalid type: …, expected u32 in `parameters.horizon_years`": name
+            // the key, in the file that sets it, with its line.
+            match msg.rsplit_once(" in `") {
+                Some((what, key)) => {
+                    let key = key.trim_end_matches('`');
+                    let (file, line) =
+                        locate_in(&sources, key).unwrap_or_else(|| (path.to_path_buf(), None));
+                    problems.push(Problem::new(
+                        &file,
+                        line,
+                        Some(key),
+                        "a value of the type models/README.md documents for this key",
+                        cut_quoted(what),
+                    ));
+                }
+                None => problems.push(Problem::new(
+                    path,
+                    None,
+                    None,
+                    "a scenario with [tables] naming all seven tables and only known keys",
+                    cut_quoted(&msg),
+                )),
+            }
             return Err(problems);
         }
     };
     scenario.path = path.to_path_buf();
+    scenario.sources = sources;
+    for (key, v) in [
+        ("name", &scenario.name),
+        ("description", &scenario.description),
+    ] {
+        if v.chars().any(char::is_control) {
+            let (file, line) = scenario.locate(key);
+            problems.push(Problem::new(
+                &file,
+                line,
+                Some(key),
+                "text without control characters (escape sequences, line breaks)",
+                super::problem::shown(v),
+            ));
+        }
+    }
+    if !problems.is_empty() {
+        return Err(problems);
+    }
     if scenario.name.is_empty() {
         scenario.name = path
             .file_stem()
@@ -229,6 +499,7 @@ pub fn load_scenario(path: &Path) -> Result<Scenario, Problems> {
 fn load_value(
     path: &Path,
     chain: &mut Vec<PathBuf>,
+    sources: &mut Vec<(PathBuf, String)>,
     problems: &mut Problems,
 ) -> Option<toml::Table> {
     let canonical = path.canonicalize().unwrap_or_else(|_| path.to_path_buf());
@@ -243,15 +514,30 @@ fn load_value(
         return None;
     }
     chain.push(canonical);
-    let text = match std::fs::read_to_string(path) {
+    let bytes =
+        match super::file::read_regular(path, super::file::MAX_SCENARIO_BYTES, "scenario file", "")
+        {
+            Ok(b) => b,
+            Err((expected, found)) => {
+                problems.push(Problem::new(path, None, None, expected, found));
+                return None;
+            }
+        };
+    let text = match String::from_utf8(bytes) {
         Ok(t) => t,
         Err(e) => {
+            let valid = e.utf8_error().valid_up_to();
+            let line = e.as_bytes()[..valid]
+                .iter()
+                .filter(|&&b| b == b'\n')
+                .count()
+                + 1;
             problems.push(Problem::new(
                 path,
+                Some(line),
                 None,
-                None,
-                "a readable scenario file",
-                e.to_string(),
+                "UTF-8 text",
+                format!("an invalid byte sequence at byte {valid}"),
             ));
             return None;
         }
@@ -273,6 +559,8 @@ fn load_value(
             return None;
         }
     };
+    sources.push((path.to_path_buf(), text.to_string()));
+    check_keys(path, text, &table, problems);
     let dir = path.parent().unwrap_or(Path::new(".")).to_path_buf();
     // Table paths are relative to the file that names them.
     if let Some(toml::Value::Table(tables)) = table.get_mut("tables") {
@@ -321,7 +609,7 @@ fn load_value(
                 ));
                 return None;
             }
-            let mut base = load_value(&parent, chain, problems)?;
+            let mut base = load_value(&parent, chain, sources, problems)?;
             table.remove("extends");
             // The child's own name and description must not be inherited.
             base.remove("name");

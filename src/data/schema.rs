@@ -40,7 +40,121 @@ pub struct Column {
     pub min: Option<f64>,
     /// Largest allowed value (numbers only).
     pub max: Option<f64>,
+    /// `min` itself is not allowed (the range is open at the bottom).
+    pub min_exclusive: bool,
+    /// `max` itself is not allowed (the range is open at the top).
+    pub max_exclusive: bool,
     pub description: &'static str,
+}
+
+/// A number for a message or the documentation: `1e7` rather than `10000000`.
+pub fn num(x: f64) -> String {
+    if x.abs() >= 1e6 && x.fract() == 0.0 {
+        format!("{x:e}")
+    } else {
+        format!("{x}")
+    }
+}
+
+impl Column {
+    /// The same column with its lower bound excluded (`> min`).
+    pub const fn above_min(mut self) -> Column {
+        self.min_exclusive = true;
+        self
+    }
+    /// The same column with its upper bound excluded (`< max`).
+    pub const fn below_max(mut self) -> Column {
+        self.max_exclusive = true;
+        self
+    }
+    /// The allowed range as the documentation shows it, e.g. `0 to 1`,
+    /// `> 0.1, ≤ 200`, `≥ 0`.
+    pub fn range_text(&self) -> String {
+        let lo = self.min.map(|a| {
+            if self.min_exclusive {
+                format!("> {}", num(a))
+            } else {
+                format!("≥ {}", num(a))
+            }
+        });
+        let hi = self.max.map(|b| {
+            if self.max_exclusive {
+                format!("< {}", num(b))
+            } else {
+                format!("≤ {}", num(b))
+            }
+        });
+        match (lo, hi) {
+            (Some(_), Some(_)) if !self.min_exclusive && !self.max_exclusive => format!(
+                "{} to {}",
+                num(self.min.unwrap_or_default()),
+                num(self.max.unwrap_or_default())
+            ),
+            (Some(a), Some(b)) => format!("{a}, {b}"),
+            (Some(a), None) => a,
+            (None, Some(b)) => b,
+            (None, None) => String::new(),
+        }
+    }
+    /// The allowed range in words, e.g. `above 0.1 and at most 200`.
+    fn range_words(&self) -> String {
+        let lo = self.min.map(|a| {
+            if self.min_exclusive {
+                format!("above {}", num(a))
+            } else {
+                format!("at least {}", num(a))
+            }
+        });
+        let hi = self.max.map(|b| {
+            if self.max_exclusive {
+                format!("below {}", num(b))
+            } else {
+                format!("at most {}", num(b))
+            }
+        });
+        match (lo, hi) {
+            (Some(_), Some(_)) if !self.min_exclusive && !self.max_exclusive => format!(
+                "from {} to {}",
+                num(self.min.unwrap_or_default()),
+                num(self.max.unwrap_or_default())
+            ),
+            (Some(a), Some(b)) => format!("{a} and {b}"),
+            (Some(a), None) => a,
+            (None, Some(b)) => b,
+            (None, None) => String::new(),
+        }
+    }
+    /// Whether `x` is a finite number within the column's range (and whole
+    /// for an integer column); `Err(expected)` otherwise.
+    pub fn check_number(&self, x: f64) -> Result<(), String> {
+        let unit = if self.unit.is_empty() {
+            String::new()
+        } else {
+            format!(" {}", self.unit)
+        };
+        let range = self.range_words();
+        let expected = if range.is_empty() {
+            format!("a finite {}{unit}", self.kind.describe())
+        } else {
+            format!("a finite {} {range}{unit}", self.kind.describe())
+        };
+        if !x.is_finite() {
+            return Err(expected);
+        }
+        if self.kind == Kind::Integer && x.fract() != 0.0 {
+            return Err(expected);
+        }
+        let below = self
+            .min
+            .is_some_and(|m| x < m || (self.min_exclusive && x == m));
+        let above = self
+            .max
+            .is_some_and(|m| x > m || (self.max_exclusive && x == m));
+        if below || above {
+            return Err(expected);
+        }
+        Ok(())
+    }
 }
 
 /// One input table.
@@ -75,6 +189,8 @@ const fn col(
         required,
         min,
         max,
+        min_exclusive: false,
+        max_exclusive: false,
         description,
     }
 }
@@ -126,7 +242,7 @@ pub const REGIONS: Table = Table {
             "MW (facility)",
             true,
             Some(0.0),
-            None,
+            Some(1e6),
             "Grid power one provider may add in the region, facility MW (IT × PUE)",
         ),
         col(
@@ -135,7 +251,7 @@ pub const REGIONS: Table = Table {
             "tce/year",
             true,
             Some(0.0),
-            None,
+            Some(1e9),
             "Annual energy-use quota (能耗指标), tonnes of standard coal equivalent",
         ),
         col(
@@ -176,9 +292,9 @@ pub const SITES: Table = Table {
         col("lon", Kind::Real, "degrees (metres in a projected crs)", true, None, None, "Longitude (-180 to 180) in the site's coordinate system; the easting for a projected crs"),
         col("crs", Kind::Text, "", false, None, None, "Coordinate system of lat/lon, converted to WGS 84 on loading: any code PROJ knows (EPSG:4490 CGCS2000; EPSG:4513-4533 / 4534-4554 CGCS2000 Gauss-Krüger, lat = northing, lon = easting; EPSG:3857; a PROJ string), or GCJ-02 (Amap, Tencent) or BD-09 (Baidu); empty means the scenario's input_crs, else WGS 84 (EPSG:4326)"),
         col("mean_temp_c", Kind::Real, "°C", true, Some(-30.0), Some(40.0), "Annual mean air temperature"),
-        col("max_it_mw", Kind::Real, "MW (IT)", true, Some(0.0), None, "IT power one provider can place at the site"),
-        col("fixed_cost_cny", Kind::Real, "CNY", true, Some(0.0), None, "One-off cost of opening the site (land, grid connection, works)"),
-        col("grid_lead_months", Kind::Real, "months", true, Some(0.0), None, "Months until the grid connection is ready"),
+        col("max_it_mw", Kind::Real, "MW (IT)", true, Some(0.0), Some(1e5), "IT power one provider can place at the site"),
+        col("fixed_cost_cny", Kind::Real, "CNY", true, Some(0.0), Some(1e12), "One-off cost of opening the site (land, grid connection, works)"),
+        col("grid_lead_months", Kind::Real, "months", true, Some(0.0), Some(240.0), "Months until the grid connection is ready"),
         col("status", Kind::Enum(STATUSES), "", true, None, None, "candidate (may be built), existing or required (must be built), excluded (never built)"),
         col("coord_quality", Kind::Enum(QUALITY), "", false, None, None, "Quality tag of the coordinates"),
         col("temp_quality", Kind::Enum(QUALITY), "", false, None, None, "Quality tag of the temperature"),
@@ -207,27 +323,30 @@ pub const ELECTRICITY_PRICES: Table = Table {
             "CNY/kWh",
             true,
             Some(0.0),
-            None,
+            Some(10.0),
             "Central delivered price for a large data-centre load",
-        ),
+        )
+        .above_min(),
         col(
             "low",
             Kind::Real,
             "CNY/kWh",
             true,
             Some(0.0),
-            None,
+            Some(10.0),
             "Low end of the plausible range",
-        ),
+        )
+        .above_min(),
         col(
             "high",
             Kind::Real,
             "CNY/kWh",
             true,
             Some(0.0),
-            None,
+            Some(10.0),
             "High end of the plausible range",
-        ),
+        )
+        .above_min(),
         SOURCE,
     ],
 };
@@ -242,8 +361,8 @@ pub const SUBSIDIES: Table = Table {
         col("region_id", Kind::Id, "", false, None, None, "Region whose sites the programme covers"),
         col("site_id", Kind::Id, "", false, None, None, "Single site the programme covers (instead of a region)"),
         col("kind", Kind::Enum(&crate::domain::SubsidyKind::NAMES), "", true, None, None, "electricity_cny_per_kwh (annual), electricity_share (annual), capex_share (one-off), per_card_cny (one-off)"),
-        col("value", Kind::Real, "CNY/kWh, share or CNY/card", true, Some(0.0), None, "Rate of the programme in the unit of its kind; shares lie in [0, 1]"),
-        col("cap_cny", Kind::Real, "CNY", false, Some(0.0), None, "Cap: per year for annual kinds, in total for one-off kinds; empty means no cap"),
+        col("value", Kind::Real, "CNY/kWh, share or CNY/card", true, Some(0.0), Some(1e7), "Rate of the programme in the unit of its kind; shares lie in [0, 1], CNY/kWh at most 10"),
+        col("cap_cny", Kind::Real, "CNY", false, Some(0.0), Some(1e13), "Cap: per year for annual kinds, in total for one-off kinds; empty means no cap"),
         col("applies_to", Kind::Enum(APPLIES_TO), "", true, None, None, "Which accelerators the programme pays for"),
         SOURCE,
     ],
@@ -290,7 +409,7 @@ pub const DEMAND: Table = Table {
             "",
             true,
             Some(0.0),
-            None,
+            Some(1e6),
             "Relative size (GDP); inference demand is shared out by weight",
         ),
         col(
@@ -299,7 +418,7 @@ pub const DEMAND: Table = Table {
             "H200-eq cards",
             false,
             Some(0.0),
-            None,
+            Some(1e9),
             "Fixed inference demand; when set it replaces the weight share",
         ),
         col(
@@ -308,9 +427,10 @@ pub const DEMAND: Table = Table {
             "ms",
             true,
             Some(0.0),
-            None,
+            Some(1000.0),
             "Round-trip time budget to the serving site",
-        ),
+        )
+        .above_min(),
         SOURCE,
     ],
 };
@@ -345,7 +465,7 @@ pub const ACCELERATORS: Table = Table {
             "cards",
             true,
             Some(1.0),
-            None,
+            Some(64.0),
             "Cards in one server",
         ),
         col(
@@ -353,35 +473,38 @@ pub const ACCELERATORS: Table = Table {
             Kind::Real,
             "kW",
             true,
-            Some(0.0),
-            None,
+            Some(0.1),
+            Some(200.0),
             "Nameplate input power of one server",
-        ),
+        )
+        .above_min(),
         col(
             "rack_kw",
             Kind::Real,
             "kW",
             true,
-            Some(0.0),
-            None,
+            Some(0.1),
+            Some(1000.0),
             "Rack density this accelerator is deployed at",
-        ),
+        )
+        .above_min(),
         col(
             "price_cny_per_card",
             Kind::Real,
             "CNY",
             true,
             Some(0.0),
-            None,
+            Some(1e7),
             "Price of one card",
-        ),
+        )
+        .above_min(),
         col(
             "server_cost_cny",
             Kind::Real,
             "CNY",
             true,
             Some(0.0),
-            None,
+            Some(1e8),
             "Cost of one server beyond its cards",
         ),
         col(
@@ -399,9 +522,10 @@ pub const ACCELERATORS: Table = Table {
             "H200-eq",
             true,
             Some(0.0),
-            None,
+            Some(100.0),
             "Performance of one card relative to one H200",
-        ),
+        )
+        .above_min(),
         SOURCE,
     ],
 };
@@ -436,7 +560,7 @@ pub const COOLING: Table = Table {
             "1/°C",
             true,
             Some(0.0),
-            None,
+            Some(0.5),
             "PUE added per °C of annual mean temperature above the reference",
         ),
         col(
@@ -444,8 +568,8 @@ pub const COOLING: Table = Table {
             Kind::Real,
             "°C",
             true,
-            None,
-            None,
+            Some(-30.0),
+            Some(40.0),
             "Reference temperature",
         ),
         col(
@@ -454,7 +578,7 @@ pub const COOLING: Table = Table {
             "CNY/MW",
             true,
             Some(0.0),
-            None,
+            Some(1e10),
             "Facility capital cost per MW of IT",
         ),
         col(
@@ -463,7 +587,7 @@ pub const COOLING: Table = Table {
             "months",
             true,
             Some(0.0),
-            None,
+            Some(240.0),
             "Build lead time of a hall",
         ),
         col(
@@ -472,16 +596,17 @@ pub const COOLING: Table = Table {
             "kW",
             true,
             Some(0.0),
-            None,
+            Some(1000.0),
             "Highest rack density the technology can cool",
-        ),
+        )
+        .above_min(),
         col(
             "wue_l_per_kwh",
             Kind::Real,
             "L/kWh",
             true,
             Some(0.0),
-            None,
+            Some(100.0),
             "Water use per kWh of IT energy",
         ),
         col(
@@ -490,7 +615,7 @@ pub const COOLING: Table = Table {
             "CNY/MW/year",
             true,
             Some(0.0),
-            None,
+            Some(1e9),
             "Operations and maintenance, not electricity",
         ),
         SOURCE,
@@ -518,12 +643,7 @@ pub fn markdown() -> String {
         }
         out.push_str("\n\n| column | type | unit | required | range | meaning |\n|---|---|---|---|---|---|\n");
         for c in t.columns {
-            let range = match (c.min, c.max) {
-                (Some(a), Some(b)) => format!("{a} to {b}"),
-                (Some(a), None) => format!("≥ {a}"),
-                (None, Some(b)) => format!("≤ {b}"),
-                (None, None) => String::new(),
-            };
+            let range = c.range_text();
             out.push_str(&format!(
                 "| `{}` | {} | {} | {} | {} | {} |\n",
                 c.name,
@@ -536,5 +656,273 @@ pub fn markdown() -> String {
         }
         out.push('\n');
     }
+    out.push_str(
+        "### scenario numbers (TOML)\n\nEvery number of a scenario file is checked like a table cell: \
+         finite (no `nan`, no `inf`) and within its range, or the scenario is refused naming the key. \
+         `<accel>`, `<region>` and `<tier>` stand for ids.\n\n\
+         | key | type | unit | range | meaning |\n|---|---|---|---|---|\n",
+    );
+    for c in SCENARIO_NUMBERS {
+        out.push_str(&format!(
+            "| `{}` | {} | {} | {} | {} |\n",
+            c.name,
+            c.kind.describe(),
+            c.unit,
+            c.range_text(),
+            c.description
+        ));
+    }
+    out.push('\n');
     out
+}
+
+const fn num_key(
+    name: &'static str,
+    kind: Kind,
+    unit: &'static str,
+    min: f64,
+    max: f64,
+    description: &'static str,
+) -> Column {
+    col(name, kind, unit, false, Some(min), Some(max), description)
+}
+
+/// Largest number of cards a target or bound may name: far above any national
+/// plan, low enough for the solver's arithmetic.
+pub const MAX_CARDS: f64 = 1e9;
+
+/// Largest factor a scenario may scale the quotas or the site capacities by.
+pub const MAX_SCALE: f64 = 1e4;
+
+/// The ranges of every number in a scenario file (parameters, targets, bounds,
+/// overrides). Region overrides use the columns of [`REGIONS`].
+pub const SCENARIO_NUMBERS: &[Column] = &[
+    num_key(
+        "parameters.horizon_years",
+        Kind::Integer,
+        "years",
+        1.0,
+        100.0,
+        "Depreciation horizon of the annuity factor",
+    ),
+    num_key(
+        "parameters.discount_rate",
+        Kind::Real,
+        "share",
+        0.0,
+        1.0,
+        "Discount rate of the annuity factor",
+    )
+    .below_max(),
+    num_key(
+        "parameters.utilisation",
+        Kind::Real,
+        "share",
+        0.0,
+        1.0,
+        "Average draw over nameplate power",
+    )
+    .above_min(),
+    num_key(
+        "parameters.inference_share",
+        Kind::Real,
+        "share",
+        0.0,
+        1.0,
+        "Share of H200-eq capacity serving inference",
+    ),
+    num_key(
+        "parameters.mega_cards",
+        Kind::Real,
+        "cards",
+        0.0,
+        MAX_CARDS,
+        "Size of a single-site training cluster",
+    ),
+    num_key(
+        "parameters.mega_count",
+        Kind::Integer,
+        "",
+        0.0,
+        1000.0,
+        "How many mega clusters",
+    ),
+    num_key(
+        "parameters.min_site_cards",
+        Kind::Real,
+        "cards",
+        0.0,
+        MAX_CARDS,
+        "Smallest site worth building",
+    ),
+    num_key(
+        "parameters.domestic_share",
+        Kind::Real,
+        "share",
+        0.0,
+        1.0,
+        "Dual track: domestic ≥ share × all",
+    )
+    .below_max(),
+    num_key(
+        "parameters.deadline_months",
+        Kind::Real,
+        "months",
+        0.0,
+        600.0,
+        "Options ready later are not created",
+    ),
+    num_key(
+        "parameters.fibre_us_per_km",
+        Kind::Real,
+        "µs/km",
+        0.0,
+        100.0,
+        "One-way propagation in fibre",
+    ),
+    num_key(
+        "parameters.route_factor",
+        Kind::Real,
+        "",
+        1.0,
+        10.0,
+        "Route length over great-circle length",
+    ),
+    num_key(
+        "parameters.overhead_ms",
+        Kind::Real,
+        "ms",
+        0.0,
+        1000.0,
+        "Fixed RTT overhead",
+    ),
+    num_key(
+        "parameters.tce_per_mwh",
+        Kind::Real,
+        "tce/MWh",
+        0.0,
+        10.0,
+        "Energy conversion for the energy-use quota",
+    ),
+    num_key(
+        "parameters.network_cny_per_card_ms_year",
+        Kind::Real,
+        "CNY",
+        0.0,
+        1e6,
+        "Network cost per H200-eq card, ms of RTT and year",
+    ),
+    num_key(
+        "parameters.max_sites_per_city",
+        Kind::Integer,
+        "sites",
+        1.0,
+        1e6,
+        "Nearest candidate sites that may serve a city",
+    ),
+    num_key(
+        "targets.<accel>.cards",
+        Kind::Real,
+        "cards",
+        0.0,
+        MAX_CARDS,
+        "Exact card target (or `min` and/or `max`)",
+    ),
+    num_key(
+        "targets.<accel>.min",
+        Kind::Real,
+        "cards",
+        0.0,
+        MAX_CARDS,
+        "Lowest number of cards",
+    ),
+    num_key(
+        "targets.<accel>.max",
+        Kind::Real,
+        "cards",
+        0.0,
+        MAX_CARDS,
+        "Highest number of cards",
+    ),
+    num_key(
+        "bounds.<region or tier>.min_cards",
+        Kind::Real,
+        "cards",
+        0.0,
+        MAX_CARDS,
+        "Lowest number of cards in a region or tier",
+    ),
+    num_key(
+        "bounds.<region or tier>.max_cards",
+        Kind::Real,
+        "cards",
+        0.0,
+        MAX_CARDS,
+        "Highest number of cards in a region or tier",
+    ),
+    num_key(
+        "overrides.power_quota_scale",
+        Kind::Real,
+        "",
+        0.0,
+        MAX_SCALE,
+        "Multiplies every region's power quota",
+    ),
+    num_key(
+        "overrides.energy_quota_scale",
+        Kind::Real,
+        "",
+        0.0,
+        MAX_SCALE,
+        "Multiplies every region's energy-use quota",
+    ),
+    num_key(
+        "overrides.site_capacity_scale",
+        Kind::Real,
+        "",
+        0.0,
+        MAX_SCALE,
+        "Multiplies every site's max_it_mw",
+    ),
+    num_key(
+        "overrides.levy_share.<accel>",
+        Kind::Real,
+        "share",
+        0.0,
+        1.0,
+        "Levy share of an accelerator",
+    ),
+    num_key(
+        "overrides.regions.<region>.power_quota_mw",
+        Kind::Real,
+        "MW (facility)",
+        0.0,
+        1e6,
+        "As regions.power_quota_mw",
+    ),
+    num_key(
+        "overrides.regions.<region>.energy_quota_tce",
+        Kind::Real,
+        "tce/year",
+        0.0,
+        1e9,
+        "As regions.energy_quota_tce",
+    ),
+    num_key(
+        "overrides.regions.<region>.pue_cap",
+        Kind::Real,
+        "",
+        1.0,
+        3.0,
+        "As regions.pue_cap",
+    ),
+];
+
+/// The range of a scenario number by its documented key (`parameters.utilisation`,
+/// `targets.<accel>.min`, …).
+pub fn scenario_number(key: &str) -> &'static Column {
+    SCENARIO_NUMBERS
+        .iter()
+        .find(|c| c.name == key)
+        .unwrap_or_else(|| panic!("no scenario number {key}"))
 }

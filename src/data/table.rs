@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use polars::prelude::*;
 
-use super::problem::{shown, Problem, Problems};
+use super::problem::{cut, shown, Problem, Problems, SHOWN_CHARS};
 use super::schema::{Kind, Table};
 
 /// A table read as text cells, checked against its schema. Values of cells
@@ -54,16 +54,21 @@ impl RawTable {
 /// Reads `path` as the table `spec`, recording every problem into `problems`.
 /// Returns `None` only when the file cannot be read or parsed at all.
 pub fn read_table(path: &Path, spec: &'static Table, problems: &mut Problems) -> Option<RawTable> {
-    let bytes = match std::fs::read(path) {
+    read_table_capped(path, spec, super::file::DEFAULT_MAX_TABLE_BYTES, problems)
+}
+
+/// [`read_table`] with a cap on the file's size in bytes.
+pub fn read_table_capped(
+    path: &Path,
+    spec: &'static Table,
+    limit: u64,
+    problems: &mut Problems,
+) -> Option<RawTable> {
+    let what = format!("{} table", spec.name);
+    let bytes = match super::file::read_regular(path, limit, &what, &super::file::table_hint()) {
         Ok(b) => b,
-        Err(e) => {
-            problems.push(Problem::new(
-                path,
-                None,
-                None,
-                format!("a readable {} table", spec.name),
-                format!("{e}"),
-            ));
+        Err((expected, found)) => {
+            problems.push(Problem::new(path, None, None, expected, found));
             return None;
         }
     };
@@ -125,12 +130,42 @@ pub fn read_table(path: &Path, spec: &'static Table, problems: &mut Problems) ->
     for name in df.get_column_names() {
         headers.push(name.trim().trim_end_matches('\r').to_string());
     }
+    if !headers.iter().any(|h| spec.column(h).is_some()) {
+        // Not a table of this kind at all (another file, or a file that is no
+        // table): its first line is not echoed, it may hold anything.
+        problems.push(Problem::new(
+            path,
+            Some(1),
+            None,
+            format!(
+                "a header row with the columns of {} ({})",
+                spec.name,
+                spec.columns
+                    .iter()
+                    .map(|c| c.name)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+            format!(
+                "none of them ({} field{} on the first line, not shown)",
+                headers.len(),
+                if headers.len() == 1 { "" } else { "s" }
+            ),
+        ));
+        return None;
+    }
     for (idx, h) in headers.iter().enumerate() {
         if spec.column(h).is_none() {
+            // The header cell is named once, as the column, cut to 80 characters.
+            let name = cut(h, SHOWN_CHARS);
+            let hint = match super::scenario::did_you_mean(h, spec.columns.iter().map(|c| c.name)) {
+                Some(k) => format!("; did you mean {k}?"),
+                None => String::new(),
+            };
             problems.push(Problem::new(
                 path,
                 Some(1),
-                Some(h),
+                Some(&name),
                 format!(
                     "a column of {} ({})",
                     spec.name,
@@ -140,14 +175,14 @@ pub fn read_table(path: &Path, spec: &'static Table, problems: &mut Problems) ->
                         .collect::<Vec<_>>()
                         .join(", ")
                 ),
-                format!("unknown column {} (column {})", shown(h), idx + 1),
+                format!("unknown column (column {}{hint})", idx + 1),
             ));
         }
         if headers[..idx].contains(h) {
             problems.push(Problem::new(
                 path,
                 Some(1),
-                Some(h),
+                Some(&cut(h, SHOWN_CHARS)),
                 "each column once",
                 "a duplicate column",
             ));
@@ -255,7 +290,7 @@ pub fn text_cells(column: &Column) -> Vec<Option<String>> {
 }
 
 fn first_line(s: &str) -> String {
-    s.lines().next().unwrap_or("").to_string()
+    cut(s.lines().next().unwrap_or(""), 200)
 }
 
 fn check_cells(
@@ -278,6 +313,16 @@ fn check_cells(
             }
             continue;
         };
+        if v.chars().any(|ch| ch.is_control()) {
+            problems.push(Problem::new(
+                path,
+                row,
+                Some(c.name),
+                "text without control characters (line breaks, tabs, escape sequences)",
+                shown(v),
+            ));
+            continue;
+        }
         match c.kind {
             Kind::Text => {}
             Kind::Id => {
@@ -320,33 +365,8 @@ fn check_cells(
                         ),
                         shown(v),
                     )),
-                    Ok(x) if !x.is_finite() => problems.push(Problem::new(
-                        path,
-                        row,
-                        Some(c.name),
-                        "a finite number",
-                        shown(v),
-                    )),
                     Ok(x) => {
-                        if c.kind == Kind::Integer && x.fract() != 0.0 {
-                            problems.push(Problem::new(
-                                path,
-                                row,
-                                Some(c.name),
-                                "a whole number",
-                                shown(v),
-                            ));
-                        }
-                        let below = c.min.is_some_and(|m| x < m);
-                        let above = c.max.is_some_and(|m| x > m);
-                        if below || above {
-                            let expected = match (c.min, c.max) {
-                                (Some(a), Some(b)) => format!("a value from {a} to {b}"),
-                                (Some(0.0), None) => "a value ≥ 0 (not negative)".to_string(),
-                                (Some(a), None) => format!("a value ≥ {a}"),
-                                (None, Some(b)) => format!("a value ≤ {b}"),
-                                (None, None) => unreachable!(),
-                            };
+                        if let Err(expected) = c.check_number(x) {
                             problems.push(Problem::new(
                                 path,
                                 row,

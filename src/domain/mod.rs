@@ -353,11 +353,16 @@ pub struct Params {
 }
 
 impl Params {
-    /// Annuity factor AF = Σ_{t=1..T} (1+i)^-t.
+    /// Annuity factor AF = Σ_{t=1..T} (1+i)^-t, in closed form:
+    /// (1 − (1+i)^-T) / i, and T when i = 0 (no loop over the years).
     pub fn annuity_factor(&self) -> f64 {
-        (1..=self.horizon_years)
-            .map(|t| (1.0 + self.discount_rate).powi(-(t as i32)))
-            .sum()
+        let t = f64::from(self.horizon_years);
+        let i = self.discount_rate;
+        if i.abs() < 1e-12 {
+            t
+        } else {
+            (1.0 - (1.0 + i).powf(-t)) / i
+        }
     }
 }
 

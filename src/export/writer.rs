@@ -1,50 +1,310 @@
-//! Atomic output: files are staged in a temporary folder next to the
-//! destination and moved into place only when all of them are written.
+//! Atomic output: a whole folder is staged next to the destination and
+//! swapped in only when every file is written, so the destination holds
+//! either the complete old plan or the complete new one, never a mix.
+//!
+//! - The staging folder is a sibling, `.dcsite-staging-pid<PID>-<n>`, named
+//!   after the process that owns it. On SIGINT / SIGTERM it is removed and the
+//!   process exits 130 / 143; after a `kill -9` the next run in the same parent
+//!   folder removes it once its owner process no longer exists.
+//! - An exclusive `flock` on `.<name>.dcsite-lock` beside the destination is
+//!   held from the start of a run to its commit: a second run into the same
+//!   folder is refused at once.
+//! - Commit: a new folder appears with one `renameat2(RENAME_NOREPLACE)`; an
+//!   existing one (`--force`, or an empty one) is exchanged with the staged one
+//!   in one `renameat2(RENAME_EXCHANGE)` and the old contents are deleted
+//!   afterwards. Where the kernel or file system lacks `renameat2`, the old
+//!   folder is renamed aside, the new one renamed in, and the old one deleted.
+//!   A destination that appeared (non-empty) since the start of a run without
+//!   `--force` is left alone and the commit fails.
+//! - Since the old folder is deleted, `--force` only replaces a folder that
+//!   holds nothing but files dcsite writes (GeoJSON, QGIS styles, JSON, CSV,
+//!   HTML): `--out ~ --force` is refused, not a deleted home folder.
 
 use std::fs;
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Mutex, MutexGuard, Once};
 
 #[derive(Debug, thiserror::Error)]
 pub enum OutputError {
-    #[error("{0} exists and is not empty; pass --force to replace the files dcsite writes there")]
+    #[error("{0} exists and is not empty; pass --force to replace it (the whole folder)")]
     NotEmpty(PathBuf),
     #[error("{0} exists; pass --force to replace it")]
     Exists(PathBuf),
     #[error("{0} exists and is not a folder")]
     NotADir(PathBuf),
-    #[error("cannot write {path}: {source}")]
-    Io {
-        path: PathBuf,
-        source: std::io::Error,
-    },
+    #[error("another dcsite run is writing {0} (lock {1} is held); wait for it or choose another folder")]
+    Busy(PathBuf, PathBuf),
+    #[error("{0} appeared while this run was writing it; left it as it is and wrote nothing (pass --force to replace it)")]
+    Appeared(PathBuf),
+    #[error("{0} holds {1}, which dcsite does not write; --force replaces a plan folder as a whole, so it leaves this one alone: move that away or choose another folder")]
+    Foreign(PathBuf, String),
+    /// The I/O error is part of the message, not a source: printed once.
+    #[error("cannot write {path}: {err}")]
+    Io { path: PathBuf, err: std::io::Error },
+}
+
+impl OutputError {
+    /// Whether the user can fix this (exit 2) rather than an internal failure.
+    pub fn is_input(&self) -> bool {
+        matches!(
+            self,
+            OutputError::NotEmpty(_)
+                | OutputError::Exists(_)
+                | OutputError::NotADir(_)
+                | OutputError::Busy(..)
+                | OutputError::Appeared(_)
+                | OutputError::Foreign(..)
+        )
+    }
 }
 
 fn io(path: &Path) -> impl FnOnce(std::io::Error) -> OutputError + '_ {
-    move |source| OutputError::Io {
+    move |err| OutputError::Io {
         path: path.to_path_buf(),
-        source,
+        err,
+    }
+}
+
+/// Staging folders of this process that a signal must remove. Held while a
+/// commit swaps folders, so a signal never removes half of a committed plan.
+static STAGING: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
+static SIGNALS: Once = Once::new();
+static COUNTER: AtomicU64 = AtomicU64::new(0);
+
+const STAGING_PREFIX: &str = ".dcsite-staging-pid";
+const ASIDE_PREFIX: &str = ".dcsite-old-pid";
+
+fn staging_list() -> MutexGuard<'static, Vec<PathBuf>> {
+    STAGING.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// On SIGINT / SIGTERM: remove this process's staging folders and exit
+/// 128 + the signal number (130, 143).
+fn install_signal_cleanup() {
+    SIGNALS.call_once(|| {
+        use signal_hook::consts::{SIGINT, SIGTERM};
+        let Ok(mut signals) = signal_hook::iterator::Signals::new([SIGINT, SIGTERM]) else {
+            return;
+        };
+        std::thread::spawn(move || {
+            if let Some(sig) = signals.forever().next() {
+                // Keep the lock until the end: no commit starts after this.
+                let list = staging_list();
+                for p in list.iter() {
+                    let _ = fs::remove_dir_all(p);
+                }
+                let mut err = std::io::stderr().lock();
+                let _ = writeln!(
+                    err,
+                    "dcsite: interrupted (signal {sig}){}",
+                    if list.is_empty() {
+                        ""
+                    } else {
+                        "; the staged files are removed, the output folder is as it was"
+                    }
+                );
+                let _ = err.flush();
+                // SAFETY: _exit ends the process at once, without running
+                // destructors or atexit handlers of the solver's threads.
+                unsafe { libc::_exit(128 + sig) };
+            }
+        });
+    });
+}
+
+/// Whether process `pid` exists (or exists under another user).
+fn process_alive(pid: i32) -> bool {
+    if pid <= 0 {
+        return true;
+    }
+    // SAFETY: signal 0 only checks that the process exists.
+    let r = unsafe { libc::kill(pid, 0) };
+    r == 0 || std::io::Error::last_os_error().raw_os_error() == Some(libc::EPERM)
+}
+
+/// The owner PID of a dcsite staging or set-aside folder name.
+fn owner_pid(name: &str) -> Option<i32> {
+    let rest = name
+        .strip_prefix(STAGING_PREFIX)
+        .or_else(|| name.strip_prefix(ASIDE_PREFIX))?;
+    rest.split('-').next()?.parse().ok()
+}
+
+/// Removes dcsite's own staging and set-aside folders in `parent` whose owner
+/// process no longer exists (left by `kill -9` or a power cut).
+pub fn remove_stale_staging(parent: &Path) -> Vec<PathBuf> {
+    let mut removed = Vec::new();
+    let Ok(entries) = fs::read_dir(parent) else {
+        return removed;
+    };
+    let me = std::process::id() as i32;
+    for e in entries.flatten() {
+        let name = e.file_name();
+        let Some(pid) = name.to_str().and_then(owner_pid) else {
+            continue;
+        };
+        if pid == me || process_alive(pid) {
+            continue;
+        }
+        if e.file_type().is_ok_and(|t| t.is_dir()) && fs::remove_dir_all(e.path()).is_ok() {
+            removed.push(e.path());
+        }
+    }
+    removed
+}
+
+fn unique_sibling(parent: &Path, prefix: &str) -> PathBuf {
+    let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.subsec_nanos())
+        .unwrap_or(0);
+    parent.join(format!("{prefix}{}-{n}-{nanos:x}", std::process::id()))
+}
+
+#[cfg(target_os = "linux")]
+fn renameat2(from: &Path, to: &Path, flags: libc::c_uint) -> std::io::Result<()> {
+    use std::ffi::CString;
+    use std::os::unix::ffi::OsStrExt;
+    let a = CString::new(from.as_os_str().as_bytes())?;
+    let b = CString::new(to.as_os_str().as_bytes())?;
+    // SAFETY: two valid NUL-terminated paths relative to the working folder.
+    let r = unsafe {
+        libc::renameat2(
+            libc::AT_FDCWD,
+            a.as_ptr(),
+            libc::AT_FDCWD,
+            b.as_ptr(),
+            flags,
+        )
+    };
+    if r == 0 {
+        Ok(())
+    } else {
+        Err(std::io::Error::last_os_error())
+    }
+}
+
+/// Swaps two existing folders in one step; `Ok(false)` when the system cannot.
+fn exchange(a: &Path, b: &Path) -> std::io::Result<bool> {
+    #[cfg(target_os = "linux")]
+    {
+        match renameat2(a, b, libc::RENAME_EXCHANGE) {
+            Ok(()) => Ok(true),
+            Err(e) if matches!(e.raw_os_error(), Some(libc::EINVAL | libc::ENOSYS)) => Ok(false),
+            Err(e) => Err(e),
+        }
+    }
+    #[cfg(not(target_os = "linux"))]
+    {
+        let _ = (a, b);
+        Ok(false)
+    }
+}
+
+/// Renames `from` to `to` unless `to` exists: `Ok(false)` when it does.
+fn rename_new(from: &Path, to: &Path) -> std::io::Result<bool> {
+    #[cfg(target_os = "linux")]
+    {
+        match renameat2(from, to, libc::RENAME_NOREPLACE) {
+            Ok(()) => return Ok(true),
+            Err(e) if e.raw_os_error() == Some(libc::EEXIST) => return Ok(false),
+            Err(e) if matches!(e.raw_os_error(), Some(libc::EINVAL | libc::ENOSYS)) => {}
+            Err(e) => return Err(e),
+        }
+    }
+    if to.exists() {
+        return Ok(false);
+    }
+    fs::rename(from, to).map(|()| true)
+}
+
+/// Takes the exclusive lock of `dest` (a lock file beside it), without waiting.
+fn lock(parent: &Path, dest: &Path) -> Result<fs::File, OutputError> {
+    let name = dest
+        .file_name()
+        .ok_or_else(|| OutputError::NotADir(dest.to_path_buf()))?;
+    let path = parent.join(format!(".{}.dcsite-lock", name.to_string_lossy()));
+    let file = fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .map_err(io(&path))?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::io::AsRawFd;
+        // SAFETY: flock on a file descriptor we own.
+        let r = unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) };
+        if r != 0 {
+            let e = std::io::Error::last_os_error();
+            if e.raw_os_error() == Some(libc::EWOULDBLOCK) {
+                return Err(OutputError::Busy(dest.to_path_buf(), path));
+            }
+            return Err(OutputError::Io { path, err: e });
+        }
+    }
+    Ok(file)
+}
+
+/// The first entry of an existing output folder that dcsite does not write
+/// (a folder, or a file other than GeoJSON, QGIS style, JSON, CSV or HTML):
+/// `--force` deletes the old folder, so it must only ever hold a plan.
+fn foreign_entry(dir: &Path) -> Result<Option<String>, OutputError> {
+    for e in fs::read_dir(dir).map_err(io(dir))? {
+        let e = e.map_err(io(dir))?;
+        let name = e.file_name().to_string_lossy().into_owned();
+        let is_file = e.file_type().map_err(io(dir))?.is_file();
+        let known = [".geojson", ".qml", ".json", ".csv", ".html"]
+            .iter()
+            .any(|x| name.ends_with(x));
+        if !is_file || !known {
+            let what = if is_file { "the file" } else { "the folder" };
+            return Ok(Some(format!(
+                "{what} {}",
+                crate::data::problem::shown(&name)
+            )));
+        }
+    }
+    Ok(None)
+}
+
+fn non_empty(dir: &Path) -> Result<bool, OutputError> {
+    Ok(fs::read_dir(dir).map_err(io(dir))?.next().is_some())
+}
+
+fn sync_dir(dir: &Path) {
+    if let Ok(f) = fs::File::open(dir) {
+        let _ = f.sync_all();
     }
 }
 
 /// An output folder being written.
 pub struct OutputDir {
     dest: PathBuf,
-    staging: tempfile::TempDir,
-    files: Vec<String>,
+    parent: PathBuf,
+    staging: PathBuf,
+    force: bool,
+    committed: bool,
+    /// Held until the commit ends (dropped with the value).
+    _lock: fs::File,
 }
 
 impl OutputDir {
     /// Prepares to write into `dest`. An existing non-empty folder is refused
-    /// unless `force`.
+    /// unless `force`; another run writing `dest` is refused.
     pub fn create(dest: &Path, force: bool) -> Result<OutputDir, OutputError> {
         if dest.exists() {
             if !dest.is_dir() {
                 return Err(OutputError::NotADir(dest.to_path_buf()));
             }
-            let non_empty = fs::read_dir(dest).map_err(io(dest))?.next().is_some();
-            if non_empty && !force {
+            if non_empty(dest)? && !force {
                 return Err(OutputError::NotEmpty(dest.to_path_buf()));
+            }
+            if let Some(entry) = foreign_entry(dest)? {
+                return Err(OutputError::Foreign(dest.to_path_buf(), entry));
             }
         }
         let parent = match dest.parent() {
@@ -52,47 +312,107 @@ impl OutputDir {
             _ => PathBuf::from("."),
         };
         fs::create_dir_all(&parent).map_err(io(&parent))?;
-        let staging = tempfile::Builder::new()
-            .prefix(".dcsite-staging-")
-            .tempdir_in(&parent)
-            .map_err(io(&parent))?;
+        let lock = lock(&parent, dest)?;
+        remove_stale_staging(&parent);
+        install_signal_cleanup();
+        let mut list = staging_list();
+        let staging = loop {
+            let candidate = unique_sibling(&parent, STAGING_PREFIX);
+            match fs::create_dir(&candidate) {
+                Ok(()) => break candidate,
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
+                Err(e) => return Err(io(&parent)(e)),
+            }
+        };
+        list.push(staging.clone());
+        drop(list);
         Ok(OutputDir {
             dest: dest.to_path_buf(),
+            parent,
             staging,
-            files: Vec::new(),
+            force,
+            committed: false,
+            _lock: lock,
         })
+    }
+
+    /// The staging folder (for tests and diagnostics).
+    pub fn staging_path(&self) -> &Path {
+        &self.staging
     }
 
     /// Stages one file.
     pub fn write(&mut self, name: &str, bytes: &[u8]) -> Result<(), OutputError> {
-        let path = self.staging.path().join(name);
+        let path = self.staging.join(name);
         let mut f = fs::File::create(&path).map_err(io(&path))?;
         f.write_all(bytes).map_err(io(&path))?;
         f.sync_all().map_err(io(&path))?;
-        self.files.push(name.to_string());
         Ok(())
     }
 
-    /// Moves every staged file into place. A new folder appears in one rename;
-    /// into an existing folder each file is renamed over the old one.
-    pub fn commit(self) -> Result<PathBuf, OutputError> {
-        let dest = self.dest.clone();
-        if !dest.exists() {
-            let staged = self.staging.keep();
-            fs::rename(&staged, &dest).map_err(io(&dest))?;
-            return Ok(dest);
+    /// Puts the staged folder in place of the destination in one step (see the
+    /// module documentation).
+    pub fn commit(mut self) -> Result<PathBuf, OutputError> {
+        sync_dir(&self.staging);
+        let mut list = staging_list();
+        let result = self.swap_in();
+        if result.is_ok() {
+            self.committed = true;
+            // What is left at the staging path is the old plan (or nothing).
+            let _ = fs::remove_dir_all(&self.staging);
+            list.retain(|p| p != &self.staging);
         }
-        for name in &self.files {
-            let from = self.staging.path().join(name);
-            let to = dest.join(name);
-            fs::rename(&from, &to).map_err(io(&to))?;
+        drop(list);
+        result.map(|()| self.dest.clone())
+    }
+
+    fn swap_in(&self) -> Result<(), OutputError> {
+        let dest = &self.dest;
+        // A new folder in one rename, unless someone created it since the check.
+        if !dest.exists() && rename_new(&self.staging, dest).map_err(io(dest))? {
+            sync_dir(&self.parent);
+            return Ok(());
         }
-        Ok(dest)
+        if !dest.is_dir() {
+            return Err(OutputError::NotADir(dest.clone()));
+        }
+        if !self.force && non_empty(dest)? {
+            return Err(OutputError::Appeared(dest.clone()));
+        }
+        if let Some(entry) = foreign_entry(dest)? {
+            return Err(OutputError::Foreign(dest.clone(), entry));
+        }
+        if exchange(&self.staging, dest).map_err(io(dest))? {
+            sync_dir(&self.parent);
+            return Ok(());
+        }
+        // No atomic exchange here: old aside, new in, old deleted by commit.
+        let aside = unique_sibling(&self.parent, ASIDE_PREFIX);
+        fs::rename(dest, &aside).map_err(io(dest))?;
+        if let Err(e) = fs::rename(&self.staging, dest) {
+            let _ = fs::rename(&aside, dest);
+            return Err(io(dest)(e));
+        }
+        let _ = fs::rename(&aside, &self.staging);
+        let _ = fs::remove_dir_all(&aside);
+        sync_dir(&self.parent);
+        Ok(())
+    }
+}
+
+impl Drop for OutputDir {
+    fn drop(&mut self) {
+        if !self.committed {
+            let mut list = staging_list();
+            let _ = fs::remove_dir_all(&self.staging);
+            list.retain(|p| p != &self.staging);
+        }
     }
 }
 
 /// Writes one file atomically (temporary file in the same folder, then
-/// rename). An existing file is refused unless `force`.
+/// rename). An existing file is refused unless `force`; without `force` the
+/// file is linked into place only if nothing appeared there meanwhile.
 pub fn write_file_atomic(path: &Path, bytes: &[u8], force: bool) -> Result<(), OutputError> {
     if path.exists() && !force {
         return Err(OutputError::Exists(path.to_path_buf()));
@@ -105,9 +425,22 @@ pub fn write_file_atomic(path: &Path, bytes: &[u8], force: bool) -> Result<(), O
     let mut tmp = tempfile::NamedTempFile::new_in(&dir).map_err(io(&dir))?;
     tmp.write_all(bytes).map_err(io(path))?;
     tmp.as_file().sync_all().map_err(io(path))?;
-    tmp.persist(path).map_err(|e| OutputError::Io {
-        path: path.to_path_buf(),
-        source: e.error,
-    })?;
+    if force {
+        tmp.persist(path).map_err(|e| OutputError::Io {
+            path: path.to_path_buf(),
+            err: e.error,
+        })?;
+    } else {
+        tmp.persist_noclobber(path).map_err(|e| {
+            if e.error.kind() == std::io::ErrorKind::AlreadyExists {
+                OutputError::Exists(path.to_path_buf())
+            } else {
+                OutputError::Io {
+                    path: path.to_path_buf(),
+                    err: e.error,
+                }
+            }
+        })?;
+    }
     Ok(())
 }
