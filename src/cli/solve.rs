@@ -99,6 +99,10 @@ pub struct SolveArgs {
     /// sites.<label>.geojson with label epsg-4490 / proj-<projection> (repeatable)
     #[arg(long, value_name = "CRS")]
     pub crs: Vec<String>,
+    /// After the optimum, the fewest and most cards of every region, tier and
+    /// site in any plan within this share of the optimal cost (e.g. 0.005)
+    #[arg(long, value_name = "SHARE")]
+    pub near_optimal: Option<f64>,
     /// Print nothing but errors
     #[arg(long, short)]
     pub quiet: bool,
@@ -197,6 +201,13 @@ fn write_layers(
 
 pub fn run(args: SolveArgs) -> Result<(), CliError> {
     let opts = args.solver.options()?;
+    if let Some(share) = args.near_optimal {
+        if !(0.0..1.0).contains(&share) {
+            return Err(CliError::Input(format!(
+                "--near-optimal: expected a share of the optimal cost in [0, 1), e.g. 0.005, found {share}"
+            )));
+        }
+    }
     let out_crs = output_crs(&args.crs)?;
     // Refuse a non-empty folder before spending time on the solve.
     let mut out = output_dir(&args.out, args.force)?;
@@ -230,6 +241,15 @@ pub fn run(args: SolveArgs) -> Result<(), CliError> {
         }
         Err(e) => return Err(CliError::from_solve(e, None)),
     };
+    let t_near = std::time::Instant::now();
+    let near = match args.near_optimal {
+        Some(share) => Some(
+            solve::near_optimal(&prepared, &plan, share, &opts)
+                .map_err(|e| CliError::from_solve(e, Some("near-optimal ranges".into())))?,
+        ),
+        None => None,
+    };
+    let near_seconds = t_near.elapsed().as_secs_f64();
     let t_write = std::time::Instant::now();
     let scenario_label = sc.path.display().to_string();
     write_layers(&mut out, &prepared, &plan, &out_crs)?;
@@ -254,13 +274,18 @@ pub fn run(args: SolveArgs) -> Result<(), CliError> {
         });
         writeln!(stdout, "{v}").context("writing to stdout")?;
     } else if !args.quiet {
+        let near_text = near
+            .as_ref()
+            .map(|n| export::near_optimal_text(&prepared, &plan, n))
+            .unwrap_or_default();
         let text = format!(
-            "{}\nwrote {} (load {:.2} s, build {:.2} s, solve {:.2} s, write {:.2} s)\n",
+            "{}{near_text}\nwrote {} (load {:.2} s, build {:.2} s, solve {:.2} s, ranges {:.2} s, write {:.2} s)\n",
             export::text_report(&prepared, &plan),
             dest.display(),
             load_seconds,
             plan.build_seconds,
             plan.solve_seconds,
+            near_seconds,
             write_seconds
         );
         stdout

@@ -382,3 +382,62 @@ pub fn text_report(p: &Prepared, plan: &Plan) -> String {
     out.push_str(&binding_text(plan));
     out
 }
+
+/// The near-optimal ranges on the terminal: per region and tier the optimal
+/// cards and the range, and in words which regions cost decides and which
+/// are ties.
+pub fn near_optimal_text(p: &Prepared, plan: &Plan, n: &crate::solve::NearOptimal) -> String {
+    let (by_region, by_tier) = totals(p, plan);
+    let mut out = format!(
+        "\nnear-optimal ranges: plans within {} % of the optimal cost (≤ {} bn CNY)\n{:<16} {:>12} {:>12} {:>12}  {}\n",
+        n.share * 100.0,
+        bn(n.cost_bound_cny),
+        "region",
+        "optimal",
+        "fewest",
+        "most",
+        "decided by cost?"
+    );
+    let tol = 0.01;
+    let mut decided = Vec::new();
+    let mut ties = Vec::new();
+    let mut line = |id: &str, cards: u64, r: &crate::solve::CardRange| {
+        let d = r.decided(tol);
+        out.push_str(&format!(
+            "{:<16} {:>12} {:>12} {:>12}  {}\n",
+            id,
+            cards,
+            r.min_cards,
+            r.max_cards,
+            if d {
+                "yes"
+            } else {
+                "no: a tie within the share"
+            }
+        ));
+        d
+    };
+    for (i, region) in p.inst.regions.iter().enumerate() {
+        if line(&region.id, by_region[i].cards_total(), &n.regions[i]) {
+            decided.push(region.id.as_str());
+        } else {
+            ties.push(region.id.as_str());
+        }
+    }
+    for ((t, tot), (_, r)) in by_tier.iter().zip(&n.tiers) {
+        line(t.as_str(), tot.cards_total(), r);
+    }
+    out.push_str(&format!(
+        "decided by cost (range within 1 % or one server): {}\nties (other plans within the share place these differently): {}\n",
+        if decided.is_empty() { "none".into() } else { decided.join(", ") },
+        if ties.is_empty() { "none".into() } else { ties.join(", ") },
+    ));
+    if n.limited > 0 {
+        out.push_str(&format!(
+            "{} of the range solves stopped at their {} s limit: those ends are the best plans found (the true range may be wider)\n",
+            n.limited,
+            crate::solve::near_optimal::PER_SOLVE_SECONDS
+        ));
+    }
+    out
+}

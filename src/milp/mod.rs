@@ -68,7 +68,9 @@ pub struct Vars {
     pub subsidy: Vec<Variable>,
 }
 
-/// A built model: variables, objective and named rows.
+/// A built model: variables, objective and named rows. Cloning it is cheaper
+/// than building it again (near-optimal ranges solve one model many times).
+#[derive(Clone)]
 pub struct Model {
     pub problem_vars: ProblemVariables,
     /// Column of each variable, in creation order (HiGHS columns follow it).

@@ -51,11 +51,13 @@ pub enum Family {
     SubsidyCap,
     /// A defining equality (total H200-eq capacity); never binding, never priced.
     Definition,
+    /// Net present cost within a bound (near-optimal ranges); never in a plan's model.
+    CostBound,
 }
 
 impl Family {
     /// Every family, in the order the builder defines them.
-    pub const ALL: [Family; 17] = [
+    pub const ALL: [Family; 18] = [
         Family::OneCooling,
         Family::SitePower,
         Family::SiteMinSize,
@@ -73,6 +75,7 @@ impl Family {
         Family::SubsidyRate,
         Family::SubsidyCap,
         Family::Definition,
+        Family::CostBound,
     ];
 
     /// The family's name in outputs (`region-power-quota`).
@@ -95,6 +98,7 @@ impl Family {
             Family::SubsidyRate => "subsidy-rate",
             Family::SubsidyCap => "subsidy-cap",
             Family::Definition => "definition",
+            Family::CostBound => "cost-bound",
         }
     }
 
@@ -109,7 +113,7 @@ impl Family {
             | Family::Definition => "H200-eq card",
             Family::MegaCount => "cluster",
             Family::OneCooling => "site",
-            Family::SubsidyRate | Family::SubsidyCap => "CNY",
+            Family::SubsidyRate | Family::SubsidyCap | Family::CostBound => "CNY",
             Family::SiteMinSize
             | Family::AcceleratorTarget
             | Family::DualTrack
@@ -123,7 +127,9 @@ impl Family {
     /// are in millions of CNY (the objective's unit).
     pub fn row_units_per_unit(self) -> f64 {
         match self {
-            Family::SubsidyRate | Family::SubsidyCap => 1.0 / CNY_PER_OBJECTIVE_UNIT,
+            Family::SubsidyRate | Family::SubsidyCap | Family::CostBound => {
+                1.0 / CNY_PER_OBJECTIVE_UNIT
+            }
             _ => 1.0,
         }
     }
@@ -186,6 +192,7 @@ impl Family {
             Family::SubsidyRate => "subsidies paid at their full rate",
             Family::SubsidyCap => "subsidy caps",
             Family::Definition => "definitions",
+            Family::CostBound => "near-optimal cost bounds",
         }
     }
 }
@@ -253,6 +260,8 @@ pub enum RowKey {
         programme: usize,
     },
     TotalH200Eq,
+    /// Net present cost ≤ (1 + share) × optimum (near-optimal ranges only).
+    CostBound,
 }
 
 fn bound_word(b: Bound) -> &'static str {
@@ -283,6 +292,7 @@ impl RowKey {
             RowKey::SubsidyRate { .. } => Family::SubsidyRate,
             RowKey::SubsidyCap { .. } => Family::SubsidyCap,
             RowKey::TotalH200Eq => Family::Definition,
+            RowKey::CostBound => Family::CostBound,
         }
     }
 
@@ -359,6 +369,7 @@ impl RowKey {
                 format!("subsidy-cap-{}", inst.subsidies[programme].programme_id)
             }
             RowKey::TotalH200Eq => "total-h200-eq".into(),
+            RowKey::CostBound => "cost-bound".into(),
         }
     }
 
@@ -417,6 +428,7 @@ impl RowKey {
                 inst.subsidies[programme].programme_id
             ),
             RowKey::TotalH200Eq => "the total H200-eq capacity".into(),
+            RowKey::CostBound => "the near-optimal cost bound".into(),
         }
     }
 }

@@ -2,6 +2,7 @@
 //! plan, finding binding constraints and explaining infeasibility.
 
 pub mod elastic;
+pub mod near_optimal;
 pub mod plan;
 pub mod shadow;
 
@@ -15,6 +16,7 @@ use good_lp::{Expression, Solution, SolutionStatus, SolverModel, Variable};
 use crate::milp::{
     self, Family, Integrality, Model, Prepared, RowKey, Sense, CNY_PER_OBJECTIVE_UNIT,
 };
+pub use near_optimal::{near_optimal, CardRange, NearOptimal};
 pub use plan::{Flow, Plan, SitePlan, SubsidyPaid};
 pub use shadow::{shadow_prices, OneSided, ShadowPrice};
 

@@ -1,0 +1,76 @@
+//! Issue 11 §1: near-optimal ranges. A hand-checkable pair of sites, then the
+//! baseline: every region's optimal cards lie inside its range, and ranges
+//! widen with the share of cost allowed.
+
+mod common;
+
+use common::*;
+use dcsite::milp::Prepared;
+use dcsite::solve::{near_optimal, solve, SolveOptions};
+
+fn ranges_of_two(price_a: f64, price_b: f64, share: f64) -> Vec<(f64, f64)> {
+    let p = Prepared::new(two_sites(100.0, price_a, price_b));
+    let plan = solve(&p, &SolveOptions::default()).unwrap();
+    let n = near_optimal(&p, &plan, share, &SolveOptions::default()).unwrap();
+    n.sites
+        .iter()
+        .map(|r| {
+            let r = r.unwrap();
+            (r.min_cards, r.max_cards)
+        })
+        .collect()
+}
+
+#[test]
+fn two_equal_sites_can_each_hold_anything_at_share_zero() {
+    assert_eq!(
+        ranges_of_two(0.4, 0.4, 0.0),
+        vec![(0.0, 100.0), (0.0, 100.0)]
+    );
+}
+
+#[test]
+fn the_range_collapses_when_one_site_is_cheaper_by_more_than_the_share() {
+    // b saves 0.1 × 8760 = 876 CNY per card on a cost of 100 × 8760 × 0.4 =
+    // 350,400 CNY. Within 0.1 % (350 CNY) no card can move to a.
+    assert_eq!(
+        ranges_of_two(0.5, 0.4, 0.001),
+        vec![(0.0, 0.0), (100.0, 100.0)]
+    );
+    // Within 1 % (3,504 CNY), a can take 3,504 / 876 = 4 cards.
+    assert_eq!(
+        ranges_of_two(0.5, 0.4, 0.01),
+        vec![(0.0, 4.0), (96.0, 100.0)]
+    );
+    // Within 10 % of the optimum (35,040 CNY), a can take 35,040 / 876 = 40 cards.
+    assert_eq!(
+        ranges_of_two(0.5, 0.4, 0.10),
+        vec![(0.0, 40.0), (60.0, 100.0)]
+    );
+}
+
+#[test]
+fn baseline_regions_lie_inside_ranges_that_widen_with_the_share() {
+    let (_, inst, _) = dcsite::data::load(&root().join("models/baseline.toml")).unwrap();
+    let p = Prepared::new(inst);
+    let plan = solve(&p, &SolveOptions::default()).unwrap();
+    let (by_region, _) = dcsite::solve::plan::totals(&p, &plan);
+    let narrow = near_optimal(&p, &plan, 0.001, &SolveOptions::default()).unwrap();
+    let wide = near_optimal(&p, &plan, 0.005, &SolveOptions::default()).unwrap();
+    for (r, region) in p.inst.regions.iter().enumerate() {
+        let cards = by_region[r].cards_total() as f64;
+        let (n, w) = (narrow.regions[r], wide.regions[r]);
+        // Servers are continuous in the range solves: allow one server.
+        assert!(
+            n.min_cards - 8.0 <= cards && cards <= n.max_cards + 8.0,
+            "{}: {cards} outside {n:?}",
+            region.id
+        );
+        assert!(
+            w.min_cards <= n.min_cards + 8.0 && n.max_cards <= w.max_cards + 8.0,
+            "{}: {n:?} not inside {w:?}",
+            region.id
+        );
+    }
+    assert!(wide.cost_bound_cny > narrow.cost_bound_cny);
+}
