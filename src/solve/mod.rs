@@ -359,16 +359,21 @@ pub struct ModelParts {
 /// HiGHS's default relative MIP gap.
 pub const DEFAULT_MIP_GAP: f64 = 1e-4;
 
-/// Builds, solves and reads back a prepared instance.
+/// Builds, solves and reads back a prepared instance, then checks, prices and
+/// explains the plan.
 ///
-/// Two phases, because branching on server counts of tens of thousands is
-/// wasted effort: (1) the model with continuous server counts, whose optimum
-/// is a valid lower bound and fixes every binary decision (which option is
-/// built, where the mega clusters go); (2) the full model with integer server
-/// counts and those binaries fixed. The reported gap is phase 2's objective
-/// against phase 1's bound, so "optimal" means optimal for the full model
-/// within the gap tolerance. When phase 2 cannot round the servers, the full
-/// model is solved from scratch.
+/// Three phases, because branching on server counts of tens of thousands is
+/// wasted effort (docs/MODELLING.md, "Solving in phases"): (0) the LP
+/// relaxation, a lower bound, and a plan rounded from it; (1) unless that plan
+/// is already close enough, the model with continuous server counts as a MIP
+/// over the binaries (which option is built, where the mega clusters go),
+/// warm-started from phase 0; (2) the full model with integer server counts
+/// and phase 1's binaries fixed. The reported gap is phase 2's objective
+/// against the best proven lower bound, so "optimal" means optimal for the
+/// full model within the gap tolerance. When phase 2 cannot round the servers,
+/// the full model is solved from scratch. The plan is then checked against
+/// every target and limit ([`check_plan`]), priced ([`shadow_prices`]), and
+/// every unbuilt site gets its reason.
 pub fn solve(p: &Prepared, opts: &SolveOptions) -> Result<Plan, SolveError> {
     solve_relaxed(p, opts, &[])
 }
