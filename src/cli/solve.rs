@@ -78,6 +78,33 @@ pub fn output_error(e: export::OutputError) -> CliError {
 }
 
 /// Puts a staged output folder in place.
+/// Writes the model file through HiGHS into a temporary name beside it, then
+/// renames it into place; an existing file needs `--force`.
+fn write_model_file(p: &Prepared, path: &std::path::Path, force: bool) -> Result<(), CliError> {
+    let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("");
+    if !matches!(ext, "mps" | "lp") {
+        return Err(CliError::Input(format!(
+            "--write-model: expected a file name ending in .mps or .lp, found {}",
+            path.display()
+        )));
+    }
+    if path.exists() && !force {
+        return Err(CliError::Input(format!(
+            "--write-model: {} exists; pass --force to replace it",
+            path.display()
+        )));
+    }
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+        _ => std::path::PathBuf::from("."),
+    };
+    let tmp = dir.join(format!(".dcsite-model-{}.{ext}", std::process::id()));
+    solve::write_model(p, &tmp).map_err(|e| CliError::from_solve(e, None))?;
+    std::fs::rename(&tmp, path)
+        .with_context(|| format!("moving the model into {}", path.display()))?;
+    Ok(())
+}
+
 pub fn commit(out: OutputDir) -> Result<std::path::PathBuf, CliError> {
     out.commit().map_err(output_error)
 }
@@ -99,6 +126,10 @@ pub struct SolveArgs {
     /// sites.<label>.geojson with label epsg-4490 / proj-<projection> (repeatable)
     #[arg(long, value_name = "CRS")]
     pub crs: Vec<String>,
+    /// Also write the full model (named rows and columns; objective in millions
+    /// of CNY) for other solvers: .mps or .lp by the extension
+    #[arg(long, value_name = "FILE")]
+    pub write_model: Option<PathBuf>,
     /// After the optimum, the fewest and most cards of every region, tier and
     /// site in any plan within this share of the optimal cost (e.g. 0.005)
     #[arg(long, value_name = "SHARE")]
@@ -215,6 +246,9 @@ pub fn run(args: SolveArgs) -> Result<(), CliError> {
     let (sc, inst, _) = dcsite::data::load(&args.scenario)?;
     let load_seconds = t_load.elapsed().as_secs_f64();
     let prepared = Prepared::new(inst);
+    if let Some(path) = &args.write_model {
+        write_model_file(&prepared, path, args.force)?;
+    }
     let pb = super::progress::start(
         args.quiet || args.json,
         None,

@@ -332,6 +332,97 @@ pub fn run_highs_from(
     ))
 }
 
+/// Column names of a model, from what each variable decides
+/// (`servers-ulanqab-cold_plate-h200`); columns the builder adds for itself
+/// get `total-h200-eq` or `x<column>`.
+pub fn column_names(p: &Prepared, model: &Model) -> Vec<String> {
+    let inst = &p.inst;
+    let mut names = vec![String::new(); model.n_columns];
+    let col = |v: &Variable| model.column[v];
+    for (o, opt) in p.options.iter().enumerate() {
+        let so = format!(
+            "{}-{}",
+            inst.sites[opt.site].id, inst.cooling[opt.cooling].id
+        );
+        names[col(&model.vars.open[o])] = format!("open-{so}");
+        for (i, &a) in opt.accels.iter().enumerate() {
+            names[col(&model.vars.servers[o][i])] =
+                format!("servers-{so}-{}", inst.accelerators[a].id);
+        }
+    }
+    for (k, pair) in p.pairs.iter().enumerate() {
+        names[col(&model.vars.serve[k])] = format!(
+            "serve-{}-{}",
+            inst.demand[pair.demand].id, inst.sites[pair.site].id
+        );
+    }
+    for (s, m) in model.vars.mega.iter().enumerate() {
+        if let Some(m) = m {
+            names[col(m)] = format!("mega-{}", inst.sites[s].id);
+        }
+    }
+    for (j, v) in model.vars.subsidy.iter().enumerate() {
+        names[col(v)] = format!("subsidy-{}", inst.subsidies[j].programme_id);
+    }
+    let unnamed = names.iter().filter(|n| n.is_empty()).count();
+    for (c, n) in names.iter_mut().enumerate() {
+        if n.is_empty() {
+            *n = if unnamed == 1 {
+                "total-h200-eq".into()
+            } else {
+                format!("x{c}")
+            };
+        }
+    }
+    names
+}
+
+/// Writes the full model (binary sites, integer servers) with the plan's row
+/// and column names for other solvers (Gurobi, CPLEX, COPT, …). HiGHS writes
+/// it; the format follows the extension (`.mps`, `.lp`). The objective is in
+/// millions of CNY ([`milp::CNY_PER_OBJECTIVE_UNIT`]). The one file `solve`
+/// touches, and only through HiGHS.
+pub fn write_model(p: &Prepared, path: &std::path::Path) -> Result<(), SolveError> {
+    use std::ffi::CString;
+    let model = milp::build(p, Integrality::Full);
+    let cols = column_names(p, &model);
+    let rows: Vec<String> = model.rows.iter().map(|r| r.key.name(p)).collect();
+    let Model {
+        problem_vars,
+        objective,
+        rows: model_rows,
+        ..
+    } = model;
+    let mut problem = problem_vars.minimise(objective).using(highs);
+    for r in &model_rows {
+        problem.add_constraint(r.to_constraint());
+    }
+    let mut hm = problem
+        .try_into_inner()
+        .map_err(|e| SolveError::Numerical(format!("HiGHS refused the model: {e}")))?;
+    hm.set_option("output_flag", false);
+    let ptr = hm.as_mut_ptr();
+    let c = |s: &str| CString::new(s).expect("names have no NUL");
+    // SAFETY: `ptr` is the live HiGHS instance owned by `hm`; every index is
+    // within the model just passed to it; the CStrings outlive each call.
+    unsafe {
+        for (i, n) in rows.iter().enumerate() {
+            highs_sys::Highs_passRowName(ptr, i as highs_sys::HighsInt, c(n).as_ptr());
+        }
+        for (i, n) in cols.iter().enumerate() {
+            highs_sys::Highs_passColName(ptr, i as highs_sys::HighsInt, c(n).as_ptr());
+        }
+        let file = c(&path.to_string_lossy());
+        if highs_sys::Highs_writeModel(ptr, file.as_ptr()) == highs_sys::kHighsStatusError {
+            return Err(SolveError::Numerical(format!(
+                "HiGHS could not write {}",
+                path.display()
+            )));
+        }
+    }
+    Ok(())
+}
+
 /// A HiGHS limit status in words.
 fn limit_words(s: HighsModelStatus) -> &'static str {
     match s {
