@@ -150,7 +150,6 @@ fn line(s: &Solved, level: &'static str, id: &str, name: &str, tier: &str, t: &T
         .enumerate()
         .map(|(a, acc)| (acc.id.clone(), t.cards[a]))
         .collect();
-    let npc = t.capex_cny + s.prepared.annuity_factor * t.opex_cny_per_year - t.subsidy_cny;
     Line {
         level,
         id: id.to_string(),
@@ -161,8 +160,8 @@ fn line(s: &Solved, level: &'static str, id: &str, name: &str, tier: &str, t: &T
         cards_total: t.cards_total(),
         it_mw: t.it_mw,
         subsidy_cny: t.subsidy_cny,
-        cost_per_card_year_cny: (t.h200_eq > 0.0)
-            .then(|| npc / (t.h200_eq * inst.params.horizon_years as f64)),
+        cost_per_card_year_cny: t
+            .cost_per_card_year(s.prepared.annuity_factor, inst.params.horizon_years),
         delta_cards_total: 0,
         delta_it_mw: 0.0,
         delta_subsidy_cny: 0.0,

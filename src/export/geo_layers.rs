@@ -168,11 +168,7 @@ fn common_budget(budgets: impl Iterator<Item = f64>) -> f64 {
 /// One Polygon per built site: the area within the RTT budget most of its cities have.
 pub fn reach_geojson(p: &Prepared, plan: &Plan) -> Result<String, SpatialError> {
     let inst = &p.inst;
-    let latency = LatencyModel {
-        fibre_us_per_km: inst.params.fibre_us_per_km,
-        route_factor: inst.params.route_factor,
-        overhead_ms: inst.params.overhead_ms,
-    };
+    let latency = LatencyModel::of(&inst.params);
     let budget = common_budget(inst.demand.iter().map(|d| d.max_rtt_ms));
     let mut features = Vec::new();
     for sp in plan.sites.iter().filter(|s| s.built) {

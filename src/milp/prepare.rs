@@ -60,11 +60,7 @@ impl Prepared {
     /// Derives everything from an instance that loaded cleanly.
     pub fn new(inst: Instance) -> Prepared {
         let p = &inst.params;
-        let latency = LatencyModel {
-            fibre_us_per_km: p.fibre_us_per_km,
-            route_factor: p.route_factor,
-            overhead_ms: p.overhead_ms,
-        };
+        let latency = LatencyModel::of(p);
         let af = p.annuity_factor();
         let region_of_site: Vec<usize> = inst
             .sites

@@ -192,10 +192,14 @@ pub(super) fn read_back(
             sp.mega_cluster = values.value(m) > 0.5;
         }
         sp.subsidy_cny = site_subsidy[s];
-        if sp.h200_eq > 0.0 {
-            let npc = sp.capex_cny + af * sp.opex_cny_per_year - sp.subsidy_cny;
-            sp.cost_per_card_year_cny = Some(npc / (sp.h200_eq * inst.params.horizon_years as f64));
-        }
+        sp.cost_per_card_year_cny = cost_per_card_year(
+            sp.capex_cny,
+            sp.opex_cny_per_year,
+            sp.subsidy_cny,
+            sp.h200_eq,
+            af,
+            inst.params.horizon_years,
+        );
     }
     let mut flows = Vec::new();
     for (k, pair) in p.pairs.iter().enumerate() {
@@ -223,6 +227,23 @@ pub(super) fn read_back(
         binding: Vec::new(),
         shadow_prices: Vec::new(),
     }
+}
+
+/// Net present cost per H200-eq card-year after subsidies, CNY: (capex + AF ×
+/// opex − subsidy NPV) / (H200-eq cards × horizon years); `None` without cards.
+/// The one definition, for sites, regions, tiers and comparisons.
+pub fn cost_per_card_year(
+    capex_cny: f64,
+    opex_cny_per_year: f64,
+    subsidy_npv_cny: f64,
+    h200_eq: f64,
+    annuity_factor: f64,
+    horizon_years: u32,
+) -> Option<f64> {
+    (h200_eq > 0.0).then(|| {
+        (capex_cny + annuity_factor * opex_cny_per_year - subsidy_npv_cny)
+            / (h200_eq * horizon_years as f64)
+    })
 }
 
 /// Totals of a group of sites (a region or a tier).
@@ -264,6 +285,17 @@ impl Totals {
     }
     pub fn cards_total(&self) -> u64 {
         self.cards.iter().sum()
+    }
+    /// [`cost_per_card_year`] of the group.
+    pub fn cost_per_card_year(&self, annuity_factor: f64, horizon_years: u32) -> Option<f64> {
+        cost_per_card_year(
+            self.capex_cny,
+            self.opex_cny_per_year,
+            self.subsidy_cny,
+            self.h200_eq,
+            annuity_factor,
+            horizon_years,
+        )
     }
 }
 

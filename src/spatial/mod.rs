@@ -39,6 +39,14 @@ pub struct LatencyModel {
 }
 
 impl LatencyModel {
+    /// The latency model of a scenario's parameters (the one place it is read).
+    pub fn of(p: &crate::domain::Params) -> LatencyModel {
+        LatencyModel {
+            fibre_us_per_km: p.fibre_us_per_km,
+            route_factor: p.route_factor,
+            overhead_ms: p.overhead_ms,
+        }
+    }
     /// RTT in ms = 2 × km × route_factor × fibre_us_per_km / 1000 + overhead_ms.
     pub fn rtt_ms(&self, km: f64) -> f64 {
         2.0 * km * self.route_factor * self.fibre_us_per_km / 1000.0 + self.overhead_ms
