@@ -137,7 +137,10 @@ fn sites_given_in_other_coordinate_systems_load_as_the_same_wgs84_points() {
         );
     }
     // The GCJ-02 input was really offset by hundreds of metres.
-    let km = dcsite::spatial::geodesic_km(g_lat, g_lon, 41.0, 113.133);
+    let km = dcsite::spatial::geodesic_km(
+        dcsite::spatial::Point::new(g_lon, g_lat),
+        dcsite::spatial::Point::new(113.133, 41.0),
+    );
     assert!(km > 0.1, "{km} km");
 }
 

@@ -6,7 +6,7 @@ use serde_json::json;
 
 use crate::milp::Prepared;
 use crate::solve::Plan;
-use crate::spatial::{geodesic_circle, round6, LatencyModel, SpatialError};
+use crate::spatial::{geodesic_circle, round6, LatencyModel, Point, SpatialError};
 
 /// Vertices of a reach polygon.
 pub const REACH_VERTICES: usize = 72;
@@ -179,7 +179,7 @@ pub fn reach_geojson(p: &Prepared, plan: &Plan) -> Result<String, SpatialError> 
         }
         // Beyond ~10,000 km an azimuthal circle wraps the globe; cap it.
         let radius = radius.min(9000.0);
-        let ring = geodesic_circle(s.lat, s.lon, radius, REACH_VERTICES)?;
+        let ring = geodesic_circle(Point::new(s.lon, s.lat), radius, REACH_VERTICES)?;
         let in_reach = p.pairs.iter().filter(|x| x.site == sp.site).count();
         let mut m = JsonObject::new();
         m.insert("site_id".into(), json!(s.id));

@@ -2,7 +2,7 @@
 //! why the others cannot, latencies, and unit costs. No solver here.
 
 use crate::domain::*;
-use crate::spatial::{geodesic_km, LatencyModel};
+use crate::spatial::{geodesic_km, LatencyModel, Point};
 
 /// Hours in a year used for energy.
 pub const HOURS_PER_YEAR: f64 = 8760.0;
@@ -171,7 +171,7 @@ impl Prepared {
                 if site_reason[si].is_some() {
                     continue;
                 }
-                let km = geodesic_km(d.lat, d.lon, s.lat, s.lon);
+                let km = geodesic_km(Point::new(d.lon, d.lat), Point::new(s.lon, s.lat));
                 let rtt = latency.rtt_ms(km);
                 if rtt <= d.max_rtt_ms + 1e-9 {
                     pairs.push(Pair {

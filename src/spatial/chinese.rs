@@ -157,7 +157,7 @@ pub fn bd09_to_wgs84(lon: f64, lat: f64) -> Option<(f64, f64)> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::spatial::geodesic_km;
+    use crate::spatial::{geodesic_km, Point};
 
     fn close(got: (f64, f64), want: (f64, f64), tol: f64) -> bool {
         (got.0 - want.0).abs() <= tol && (got.1 - want.1).abs() <= tol
@@ -188,7 +188,7 @@ mod tests {
             // eviltransform's own "exact" inverse promises 0.5 m; ours is exact
             // to the 1e-9° stopping rule (the reference GCJ values carry ~1e-14).
             assert!(close(got, (wlon, wlat), 1e-8), "{got:?} vs {wlon}, {wlat}");
-            assert!(geodesic_km(got.1, got.0, wlat, wlon) * 1000.0 < 0.01);
+            assert!(geodesic_km(Point::new(got.0, got.1), Point::new(wlon, wlat)) * 1000.0 < 0.01);
         }
     }
 
@@ -237,7 +237,7 @@ mod tests {
     fn offsets_are_hundreds_of_metres_in_china_and_zero_outside() {
         for (lon, lat) in [(116.4, 39.9), (105.197, 37.5), (87.6, 43.8), (113.9, 22.5)] {
             let (g0, g1) = wgs84_to_gcj02(lon, lat);
-            let m = geodesic_km(lat, lon, g1, g0) * 1000.0;
+            let m = geodesic_km(Point::new(lon, lat), Point::new(g0, g1)) * 1000.0;
             assert!((50.0..=800.0).contains(&m), "{lon},{lat}: {m} m");
         }
         for (lon, lat) in [(2.35, 48.86), (-74.0, 40.7), (139.7, 35.7)] {

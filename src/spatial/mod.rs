@@ -12,19 +12,23 @@
 pub mod chinese;
 pub mod crs;
 
-use geo::{Distance, Geodesic, Point};
+pub use geo::Point;
+use geo::{Distance, Geodesic};
 use proj::Proj;
 
-/// Geodesic distance between two WGS 84 points given as (lat, lon) degrees, km.
+/// Geodesic distance between two WGS 84 points, km. Points are
+/// `Point::new(lon, lat)` in degrees: every coordinate in dcsite's signatures
+/// is lon then lat, as in GeoJSON.
 ///
 /// # Examples
 /// ```
+/// use dcsite::spatial::{geodesic_km, Point};
 /// // Beijing to Shanghai, about 1,067 km (facts sheet §8).
-/// let km = dcsite::spatial::geodesic_km(39.904, 116.407, 31.230, 121.474);
+/// let km = geodesic_km(Point::new(116.407, 39.904), Point::new(121.474, 31.230));
 /// assert!((km - 1067.0).abs() < 5.0);
 /// ```
-pub fn geodesic_km(lat1: f64, lon1: f64, lat2: f64, lon2: f64) -> f64 {
-    Geodesic.distance(Point::new(lon1, lat1), Point::new(lon2, lat2)) / 1000.0
+pub fn geodesic_km(a: Point, b: Point) -> f64 {
+    Geodesic.distance(a, b) / 1000.0
 }
 
 /// Latency model of a scenario.
@@ -81,13 +85,12 @@ pub enum SpatialError {
 /// output because it is about a thousand times faster (PROJ builds a context
 /// per projection centre).
 pub fn geodesic_circle(
-    lat: f64,
-    lon: f64,
+    centre: Point,
     radius_km: f64,
     vertices: usize,
 ) -> Result<Vec<[f64; 2]>, SpatialError> {
     use geo::Destination;
-    let centre = Point::new(lon, lat);
+    let (lon, lat) = (centre.x(), centre.y());
     let mut ring = Vec::with_capacity(vertices + 1);
     for i in 0..vertices {
         // Bearing from north, clockwise; walking it backwards (east, north,
@@ -96,7 +99,7 @@ pub fn geodesic_circle(
         let p = Geodesic.destination(centre, bearing, radius_km * 1000.0);
         if !(p.x().is_finite() && p.y().is_finite()) {
             return Err(SpatialError::Transform(format!(
-                "no point {radius_km} km from ({lat}, {lon}) at bearing {bearing}"
+                "no point {radius_km} km from ({lon}, {lat}) at bearing {bearing}"
             )));
         }
         ring.push([round6(p.x()), round6(p.y())]);
@@ -108,11 +111,11 @@ pub fn geodesic_circle(
 /// The same ring as [`geodesic_circle`], drawn as a circle in PROJ's
 /// azimuthal equidistant projection centred on the site.
 pub fn aeqd_circle(
-    lat: f64,
-    lon: f64,
+    centre: Point,
     radius_km: f64,
     vertices: usize,
 ) -> Result<Vec<[f64; 2]>, SpatialError> {
+    let (lon, lat) = (centre.x(), centre.y());
     let definition = format!("+proj=aeqd +lat_0={lat} +lon_0={lon} +datum=WGS84 +units=m +no_defs");
     let aeqd = Proj::new(&definition).map_err(|e| SpatialError::Projection {
         definition: definition.clone(),
@@ -167,11 +170,11 @@ mod tests {
 
     #[test]
     fn circle_vertices_are_at_the_geodesic_radius() {
-        let ring = geodesic_circle(37.5, 105.197, 1000.0, 72).unwrap();
+        let ring = geodesic_circle(Point::new(105.197, 37.5), 1000.0, 72).unwrap();
         assert_eq!(ring.len(), 73);
         assert_eq!(ring[0], ring[72]);
         for v in &ring {
-            let d = geodesic_km(37.5, 105.197, v[1], v[0]);
+            let d = geodesic_km(Point::new(105.197, 37.5), Point::new(v[0], v[1]));
             assert!((d - 1000.0).abs() < 0.01, "vertex at {d} km");
         }
         // Counter-clockwise: positive shoelace area.
@@ -189,8 +192,8 @@ mod tests {
             (22.543, 114.058, 500.0),
             (41.0, 113.133, 3000.0),
         ] {
-            let a = geodesic_circle(lat, lon, km, 72).unwrap();
-            let b = aeqd_circle(lat, lon, km, 72).unwrap();
+            let a = geodesic_circle(Point::new(lon, lat), km, 72).unwrap();
+            let b = aeqd_circle(Point::new(lon, lat), km, 72).unwrap();
             for (p, q) in a.iter().zip(&b) {
                 // 1e-6 degrees of rounding is about 0.1 m.
                 assert!(
