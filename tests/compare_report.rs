@@ -197,6 +197,9 @@ fn diff_has_a_delta_per_scenario_and_a_style_per_pair() {
         ]),
         "dcsite report",
     );
+    common::assert_mode_0644(&html_file);
+    common::assert_mode_0644(&out.join("diff.geojson"));
+    common::assert_mode_0644(&out.join("comparison.csv"));
     let html = std::fs::read_to_string(&html_file).unwrap();
     for (id, s) in [
         ("diff-map", "central_push"),
@@ -400,6 +403,8 @@ fn breakeven_without_a_level_exits_5_and_levels_are_rounded() {
     let text = std::fs::read_to_string(&curve).unwrap();
     assert!(text.starts_with("lever,level,cards_in_region,"), "{text}");
     assert!(text.lines().count() == 6, "{text}");
+    // Written like every other file (it was 0600, a temporary file's mode).
+    common::assert_mode_0644(&curve);
 
     // A bisection on a share lever: every level has the three decimals a
     // tolerance of 0.005 justifies, and is a multiple of 0.001.

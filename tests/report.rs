@@ -3,6 +3,8 @@
 //! renders it with the map, the site circles, the region table and the
 //! comparison chart. Bad folders are input errors (exit 2) naming the file.
 
+mod common;
+
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
@@ -126,6 +128,9 @@ fn baseline_report_is_self_contained_and_renders_map_and_tables() {
     ok(&o, "dcsite report");
     let file = out.join("report.html");
     assert!(String::from_utf8_lossy(&o.stdout).contains("report.html"));
+    for f in [&file, &out.join("sites.geojson"), &out.join("summary.json")] {
+        common::assert_mode_0644(f);
+    }
     let html = std::fs::read_to_string(&file).unwrap();
     assert_self_contained(&html);
     assert!(html.len() < 200_000, "report is {} bytes", html.len());

@@ -159,3 +159,28 @@ pub fn two_sites(cards: f64, price_a: f64, price_b: f64) -> Instance {
         tier_bounds: BTreeMap::new(),
     }
 }
+
+/// The process umask (from /proc/self/status; 0o022 where it cannot be read).
+pub fn umask() -> u32 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find_map(|l| l.strip_prefix("Umask:"))
+                .and_then(|v| u32::from_str_radix(v.trim(), 8).ok())
+        })
+        .unwrap_or(0o022)
+}
+
+/// Asserts that dcsite wrote `path` with mode 0644 (less the umask), like every file it writes.
+pub fn assert_mode_0644(path: &Path) {
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::metadata(path).unwrap().permissions().mode() & 0o777;
+    assert_eq!(
+        mode,
+        0o644 & !umask(),
+        "{} has mode {mode:o}, expected 644 less the umask {:o}",
+        path.display(),
+        umask()
+    );
+}
