@@ -14,16 +14,6 @@ use common::*;
 use dcsite::domain::*;
 use rand::{Rng, SeedableRng};
 
-fn bin() -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_dcsite"));
-    c.current_dir(root()).env("NO_COLOR", "1");
-    c
-}
-
-fn dcsite(args: &[&str]) -> Output {
-    bin().args(args).output().expect("dcsite runs")
-}
-
 fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
 }

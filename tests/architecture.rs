@@ -12,7 +12,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
     ("polars", &["data", "export", "compare", "report"]),
     ("good_lp", &["milp", "solve"]),
     ("highs", &["solve"]),
-    ("geojson", &["export", "compare", "report"]),
+    ("geojson", &["export", "compare", "report", "spatial"]),
     ("proj", &["spatial"]),
     ("clap", &["cli", "main.rs"]),
     ("anyhow", &["cli", "main.rs"]),

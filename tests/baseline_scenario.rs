@@ -6,18 +6,10 @@ mod common;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 
 use common::*;
 use serde_json::Value;
-
-fn dcsite(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_dcsite"))
-        .args(args)
-        .current_dir(root())
-        .output()
-        .expect("dcsite runs")
-}
 
 fn solve_into(scenario: &Path, out: &Path) -> Output {
     let o = dcsite(&[
@@ -33,29 +25,6 @@ fn solve_into(scenario: &Path, out: &Path) -> Output {
         String::from_utf8_lossy(&o.stderr)
     );
     o
-}
-
-fn read_json(path: &Path) -> Value {
-    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
-}
-
-fn features(path: &Path) -> Vec<Value> {
-    read_json(path)["features"].as_array().unwrap().clone()
-}
-
-fn ogrinfo(path: &Path) -> String {
-    let o = Command::new("ogrinfo")
-        .args(["-ro", "-al", "-so"])
-        .arg(path)
-        .output()
-        .expect("ogrinfo (gdal-bin) is installed by scripts/setup.sh");
-    assert!(
-        o.status.success(),
-        "ogrinfo failed on {}: {}",
-        path.display(),
-        String::from_utf8_lossy(&o.stderr)
-    );
-    String::from_utf8(o.stdout).unwrap()
 }
 
 fn solved_baseline() -> (tempfile::TempDir, PathBuf) {
@@ -180,20 +149,20 @@ fn gdal_reads_every_layer_with_the_expected_types_and_counts() {
         .as_u64()
         .unwrap();
     let n_flows = features(&out.join("flows.geojson")).len();
-    let info = ogrinfo(&out.join("sites.geojson"));
+    let info = ogrinfo_summary(&out.join("sites.geojson"));
     assert!(info.contains("Geometry: Point"), "{info}");
     assert!(info.contains("Feature Count: 25"), "{info}");
     assert!(info.contains("cards_h200: Integer"), "{info}");
     assert!(info.contains("built: Integer(Boolean)"), "{info}");
     assert!(info.contains("it_mw: Real"), "{info}");
     assert!(info.contains("name_zh: String"), "{info}");
-    let info = ogrinfo(&out.join("flows.geojson"));
+    let info = ogrinfo_summary(&out.join("flows.geojson"));
     assert!(info.contains("Geometry: Line String"), "{info}");
     assert!(
         info.contains(&format!("Feature Count: {n_flows}")),
         "{info}"
     );
-    let info = ogrinfo(&out.join("reach.geojson"));
+    let info = ogrinfo_summary(&out.join("reach.geojson"));
     assert!(info.contains("Geometry: Polygon"), "{info}");
     assert!(
         info.contains(&format!("Feature Count: {n_built}")),
@@ -202,7 +171,7 @@ fn gdal_reads_every_layer_with_the_expected_types_and_counts() {
     // RFC 7946: no crs member, WGS 84 as GDAL reports it.
     let raw = std::fs::read_to_string(out.join("sites.geojson")).unwrap();
     assert!(!raw.contains("\"crs\""));
-    assert!(ogrinfo(&out.join("sites.geojson")).contains("WGS 84"));
+    assert!(ogrinfo_summary(&out.join("sites.geojson")).contains("WGS 84"));
 }
 
 #[test]

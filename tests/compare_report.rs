@@ -7,32 +7,10 @@ mod common;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Command;
 use std::sync::OnceLock;
 
 use common::*;
-use serde_json::Value;
-
-fn dcsite(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_dcsite"))
-        .args(args)
-        .current_dir(root())
-        .output()
-        .expect("dcsite runs")
-}
-
-fn ok(o: &Output, what: &str) {
-    assert!(
-        o.status.success(),
-        "{what} failed ({:?}): {}",
-        o.status.code(),
-        String::from_utf8_lossy(&o.stderr)
-    );
-}
-
-fn read_json(path: &Path) -> Value {
-    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
-}
 
 fn tmp(name: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(name)
@@ -197,6 +175,9 @@ fn diff_has_a_delta_per_scenario_and_a_style_per_pair() {
         ]),
         "dcsite report",
     );
+    common::assert_mode_0644(&html_file);
+    common::assert_mode_0644(&out.join("diff.geojson"));
+    common::assert_mode_0644(&out.join("comparison.csv"));
     let html = std::fs::read_to_string(&html_file).unwrap();
     for (id, s) in [
         ("diff-map", "central_push"),
@@ -400,6 +381,8 @@ fn breakeven_without_a_level_exits_5_and_levels_are_rounded() {
     let text = std::fs::read_to_string(&curve).unwrap();
     assert!(text.starts_with("lever,level,cards_in_region,"), "{text}");
     assert!(text.lines().count() == 6, "{text}");
+    // Written like every other file (it was 0600, a temporary file's mode).
+    common::assert_mode_0644(&curve);
 
     // A bisection on a share lever: every level has the three decimals a
     // tolerance of 0.005 justifies, and is a multiple of 0.001.

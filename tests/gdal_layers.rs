@@ -57,10 +57,6 @@ fn solved() -> &'static Path {
     })
 }
 
-fn read_json(path: &Path) -> Value {
-    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
-}
-
 /// What `ogrinfo -ro -al -so` reports about a one-layer file.
 #[derive(Debug)]
 struct OgrLayer {

@@ -3,31 +3,14 @@
 //! renders it with the map, the site circles, the region table and the
 //! comparison chart. Bad folders are input errors (exit 2) naming the file.
 
+mod common;
+
 use std::io::Read;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::path::Path;
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-fn dcsite(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_dcsite"))
-        .args(args)
-        .current_dir(root())
-        .output()
-        .expect("dcsite runs")
-}
-
-fn ok(o: &Output, what: &str) {
-    assert!(
-        o.status.success(),
-        "{what} failed ({:?}): {}",
-        o.status.code(),
-        String::from_utf8_lossy(&o.stderr)
-    );
-}
+use common::*;
 
 /// Asserts that the page loads nothing from anywhere: no remote URL in a
 /// `src`/`href`/`url(...)`, no script file, no linked style sheet, no import.
@@ -126,6 +109,9 @@ fn baseline_report_is_self_contained_and_renders_map_and_tables() {
     ok(&o, "dcsite report");
     let file = out.join("report.html");
     assert!(String::from_utf8_lossy(&o.stdout).contains("report.html"));
+    for f in [&file, &out.join("sites.geojson"), &out.join("summary.json")] {
+        assert_mode_0644(f);
+    }
     let html = std::fs::read_to_string(&file).unwrap();
     assert_self_contained(&html);
     assert!(html.len() < 200_000, "report is {} bytes", html.len());

@@ -172,60 +172,23 @@ fn output_crs(specs: &[String]) -> Result<Vec<OutputCrs>, CliError> {
     Ok(out)
 }
 
-/// Stages the four layers (sites, flows, reach, cities; RFC 7946), their QGIS styles, and a re-projected
-/// copy of each layer (with its style) per output CRS.
+/// Stages every layer file export lists (the four layers, their styles and
+/// their re-projected copies).
 fn write_layers(
     out: &mut OutputDir,
     prepared: &Prepared,
     plan: &solve::Plan,
     crs: &[OutputCrs],
 ) -> Result<(), CliError> {
-    let cooling: Vec<&str> = prepared
-        .inst
-        .cooling
-        .iter()
-        .map(|c| c.id.as_str())
-        .collect();
-    let layers = [
-        (
-            "sites",
-            export::sites_geojson(prepared, plan),
-            export::qml::sites_qml(&cooling),
-        ),
-        (
-            "flows",
-            export::flows_geojson(prepared, plan),
-            export::qml::flows_qml(),
-        ),
-        (
-            "reach",
-            export::reach_geojson(prepared, plan).context("drawing reach polygons")?,
-            export::qml::reach_qml(),
-        ),
-        (
-            "cities",
-            export::cities_geojson(prepared, plan),
-            export::qml::cities_qml(),
-        ),
-    ];
-    for (name, geojson, qml) in &layers {
-        out.write(&format!("{name}.geojson"), geojson.as_bytes())
-            .with_context(|| format!("writing {name}.geojson"))?;
-        out.write(&format!("{name}.qml"), qml.as_bytes())
-            .with_context(|| format!("writing {name}.qml"))?;
-    }
-    for c in crs {
-        for (name, geojson, qml) in &layers {
-            let file = format!("{name}.{}.geojson", c.label());
-            let projected = c
-                .reproject_geojson(geojson)
-                .map_err(|e| CliError::Input(format!("--crs {}: {file}: {e}", c.spec())))?;
-            out.write(&file, projected.as_bytes())
-                .with_context(|| format!("writing {file}"))?;
-            let style = format!("{name}.{}.qml", c.label());
-            out.write(&style, qml.as_bytes())
-                .with_context(|| format!("writing {style}"))?;
+    let files = export::layer_files(prepared, plan, crs).map_err(|e| match e {
+        e @ export::LayerError::Project { .. } => CliError::Input(e.to_string()),
+        export::LayerError::Reach(e) => {
+            CliError::Internal(anyhow::Error::new(e).context("drawing reach polygons"))
         }
+    })?;
+    for (name, text) in &files {
+        out.write(name, text.as_bytes())
+            .with_context(|| format!("writing {name}"))?;
     }
     Ok(())
 }

@@ -23,17 +23,26 @@ pub fn point(lon: f64, lat: f64) -> Geometry {
     Geometry::new_point([round6(lon), round6(lat)])
 }
 
-/// A FeatureCollection as pretty RFC 7946 text, with `name` (GDAL's layer name).
-pub fn collection(features: Vec<Feature>, name: &str) -> String {
+/// A FeatureCollection with `name` (GDAL's layer name).
+pub fn named_collection(features: Vec<Feature>, name: &str) -> FeatureCollection {
     let mut foreign = JsonObject::new();
     // `name` is what GDAL shows as the layer name.
     foreign.insert("name".into(), json!(name));
-    let fc = FeatureCollection {
+    FeatureCollection {
         bbox: None,
         features,
         foreign_members: Some(foreign),
-    };
-    let mut s = serde_json::to_string_pretty(&fc).expect("GeoJSON serialises");
+    }
+}
+
+/// A FeatureCollection as pretty RFC 7946 text, with `name` (GDAL's layer name).
+pub fn collection(features: Vec<Feature>, name: &str) -> String {
+    to_text(&named_collection(features, name))
+}
+
+/// Pretty GeoJSON text with a final newline.
+pub fn to_text(fc: &FeatureCollection) -> String {
+    let mut s = serde_json::to_string_pretty(fc).expect("GeoJSON serialises");
     s.push('\n');
     s
 }
@@ -50,7 +59,7 @@ pub fn feature(geometry: Geometry, props: JsonObject) -> Feature {
 }
 
 /// One Point per candidate site, built or not.
-pub fn sites_geojson(p: &Prepared, plan: &Plan) -> String {
+pub fn sites_geojson(p: &Prepared, plan: &Plan) -> FeatureCollection {
     let inst = &p.inst;
     let features = plan
         .sites
@@ -114,11 +123,11 @@ pub fn sites_geojson(p: &Prepared, plan: &Plan) -> String {
             feature(point(s.lon, s.lat), m)
         })
         .collect();
-    collection(features, "sites")
+    named_collection(features, "sites")
 }
 
 /// One LineString per served (city, site) pair.
-pub fn flows_geojson(p: &Prepared, plan: &Plan) -> String {
+pub fn flows_geojson(p: &Prepared, plan: &Plan) -> FeatureCollection {
     let inst = &p.inst;
     let features = plan
         .flows
@@ -144,7 +153,7 @@ pub fn flows_geojson(p: &Prepared, plan: &Plan) -> String {
             feature(g, m)
         })
         .collect();
-    collection(features, "flows")
+    named_collection(features, "flows")
 }
 
 /// The RTT budget most cities have (the smaller on a tie): the one a reach
@@ -166,7 +175,7 @@ fn common_budget(budgets: impl Iterator<Item = f64>) -> f64 {
 }
 
 /// One Polygon per built site: the area within the RTT budget most of its cities have.
-pub fn reach_geojson(p: &Prepared, plan: &Plan) -> Result<String, SpatialError> {
+pub fn reach_geojson(p: &Prepared, plan: &Plan) -> Result<FeatureCollection, SpatialError> {
     let inst = &p.inst;
     let latency = LatencyModel::of(&inst.params);
     let budget = common_budget(inst.demand.iter().map(|d| d.max_rtt_ms));
@@ -190,7 +199,7 @@ pub fn reach_geojson(p: &Prepared, plan: &Plan) -> Result<String, SpatialError> 
         m.insert("cities_in_reach".into(), json!(in_reach));
         features.push(feature(Geometry::new_polygon([ring]), m));
     }
-    Ok(collection(features, "reach"))
+    Ok(named_collection(features, "reach"))
 }
 
 /// One Point per demand city, in the order of demand.csv: its weight, the
@@ -199,7 +208,7 @@ pub fn reach_geojson(p: &Prepared, plan: &Plan) -> Result<String, SpatialError> 
 /// RTT slack: budget − the worst RTT of a flow it uses (`null` when nothing
 /// serves it). A flow counts when it carries at least 0.05 cards, as in
 /// flows.geojson (rounded to 0.1).
-pub fn cities_geojson(p: &Prepared, plan: &Plan) -> String {
+pub fn cities_geojson(p: &Prepared, plan: &Plan) -> FeatureCollection {
     let inst = &p.inst;
     let features = inst
         .demand
@@ -252,5 +261,5 @@ pub fn cities_geojson(p: &Prepared, plan: &Plan) -> String {
             feature(point(d.lon, d.lat), m)
         })
         .collect();
-    collection(features, "cities")
+    named_collection(features, "cities")
 }

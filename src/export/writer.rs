@@ -341,13 +341,9 @@ impl OutputDir {
         &self.staging
     }
 
-    /// Stages one file.
+    /// Stages one file (through [`write_file_atomic`], like every file dcsite writes).
     pub fn write(&mut self, name: &str, bytes: &[u8]) -> Result<(), OutputError> {
-        let path = self.staging.join(name);
-        let mut f = fs::File::create(&path).map_err(io(&path))?;
-        f.write_all(bytes).map_err(io(&path))?;
-        f.sync_all().map_err(io(&path))?;
-        Ok(())
+        write_file_atomic(&self.staging.join(name), bytes, true)
     }
 
     /// Puts the staged folder in place of the destination in one step (see the
@@ -410,8 +406,16 @@ impl Drop for OutputDir {
     }
 }
 
-/// Writes one file atomically (temporary file in the same folder, then
-/// rename). An existing file is refused unless `force`; without `force` the
+/// Mode of every file dcsite writes, before the umask: readable by all,
+/// writable by the owner (0644 under the usual umask 022).
+#[cfg(unix)]
+pub const FILE_MODE: u32 = 0o644;
+
+/// Writes one file atomically (temporary file in the same folder, synced, then
+/// renamed), with mode [`FILE_MODE`] less the umask. Every file dcsite writes
+/// goes through here: layers, styles, summary.json and regions.csv (staged by
+/// [`OutputDir::write`]), the comparison files, the break-even curve and the
+/// report. An existing file is refused unless `force`; without `force` the
 /// file is linked into place only if nothing appeared there meanwhile.
 pub fn write_file_atomic(path: &Path, bytes: &[u8], force: bool) -> Result<(), OutputError> {
     if path.exists() && !force {
@@ -422,7 +426,15 @@ pub fn write_file_atomic(path: &Path, bytes: &[u8], force: bool) -> Result<(), O
         _ => PathBuf::from("."),
     };
     fs::create_dir_all(&dir).map_err(io(&dir))?;
-    let mut tmp = tempfile::NamedTempFile::new_in(&dir).map_err(io(&dir))?;
+    let mut builder = tempfile::Builder::new();
+    builder.prefix(".dcsite-tmp-");
+    // A temporary file is private (0600) by default; an output file is meant to be read.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        builder.permissions(fs::Permissions::from_mode(FILE_MODE));
+    }
+    let mut tmp = builder.tempfile_in(&dir).map_err(io(&dir))?;
     tmp.write_all(bytes).map_err(io(path))?;
     tmp.as_file().sync_all().map_err(io(path))?;
     if force {

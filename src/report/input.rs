@@ -1,5 +1,5 @@
-//! Reading the files a report is drawn from: GeoJSON layers and summary.json
-//! with serde_json, CSV tables with Polars (every cell as text, parsed by
+//! Reading the files a report is drawn from: GeoJSON layers with the
+//! `geojson` crate, summary.json with serde_json, CSV tables with Polars (every cell as text, parsed by
 //! column name). Every failure names the file it comes from.
 
 use std::path::{Path, PathBuf};
@@ -135,79 +135,69 @@ pub fn parse_geojson(text: &str, expect: Expect) -> Result<Vec<Feature>, String>
             }
         ));
     }
-    let Some(features) = v.get("features").and_then(Value::as_array) else {
+    let mut v = v;
+    let Some(Value::Array(features)) = v.get_mut("features").map(Value::take) else {
         return Err("expected a \"features\" array in the FeatureCollection".into());
     };
     features
-        .iter()
+        .into_iter()
         .enumerate()
-        .map(|(i, f)| parse_feature(f, expect).map_err(|m| format!("feature {}: {m}", i + 1)))
+        .map(|(i, f)| {
+            serde_json::from_value::<geojson::Feature>(f)
+                .map_err(|e| format!("not a GeoJSON Feature: {e}"))
+                .and_then(|f| convert_feature(f, expect))
+                .map_err(|m| format!("feature {}: {m}", i + 1))
+        })
         .collect()
 }
 
-fn parse_feature(f: &Value, expect: Expect) -> Result<Feature, String> {
-    let props = match f.get("properties") {
-        None | Some(Value::Null) => Map::new(),
-        Some(Value::Object(m)) => m.clone(),
-        Some(other) => {
-            return Err(format!(
-                "expected properties to be an object, found {}",
-                json_kind(other)
-            ))
-        }
-    };
+/// A feature as read by the `geojson` crate → what the report draws, checking
+/// the geometry kind and every position.
+fn convert_feature(f: geojson::Feature, expect: Expect) -> Result<Feature, String> {
+    use geojson::GeometryValue as V;
+    let props = f.properties.unwrap_or_default();
     let g = f
-        .get("geometry")
-        .filter(|g| !g.is_null())
+        .geometry
         .ok_or_else(|| "expected a geometry, found none".to_string())?;
-    let kind = g.get("type").and_then(Value::as_str).unwrap_or("");
-    let coords = g
-        .get("coordinates")
-        .ok_or_else(|| format!("expected coordinates in the {kind} geometry"))?;
-    let geometry = match (expect, kind) {
-        (Expect::Points, "Point") => Geometry::Point(position(coords)?),
-        (Expect::Lines, "LineString") => Geometry::Lines(vec![line(coords)?]),
-        (Expect::Lines, "MultiLineString") => {
-            Geometry::Lines(array(coords)?.iter().map(line).collect::<Result<_, _>>()?)
-        }
-        (Expect::Polygons, "Polygon") => Geometry::Polygons(vec![polygon(coords)?]),
-        (Expect::Polygons, "MultiPolygon") => Geometry::Polygons(
-            array(coords)?
+    let geometry = match (expect, &g.value) {
+        (Expect::Points, V::Point { coordinates }) => Geometry::Point(position(coordinates)?),
+        (Expect::Lines, V::LineString { coordinates }) => Geometry::Lines(vec![line(coordinates)?]),
+        (Expect::Lines, V::MultiLineString { coordinates }) => Geometry::Lines(
+            coordinates
                 .iter()
-                .map(polygon)
+                .map(|l| line(l))
                 .collect::<Result<_, _>>()?,
         ),
-        _ => {
+        (Expect::Polygons, V::Polygon { coordinates }) => {
+            Geometry::Polygons(vec![polygon(coordinates)?])
+        }
+        (Expect::Polygons, V::MultiPolygon { coordinates }) => Geometry::Polygons(
+            coordinates
+                .iter()
+                .map(|p| polygon(p))
+                .collect::<Result<_, _>>()?,
+        ),
+        (_, other) => {
             let wanted = match expect {
                 Expect::Points => "a Point",
                 Expect::Lines => "a LineString or MultiLineString",
                 Expect::Polygons => "a Polygon or MultiPolygon",
             };
             return Err(format!(
-                "expected {wanted} geometry, found {}",
-                if kind.is_empty() {
-                    "no geometry type".to_string()
-                } else {
-                    format!("a {kind}")
-                }
+                "expected {wanted} geometry, found a {}",
+                other.type_name()
             ));
         }
     };
     Ok(Feature { geometry, props })
 }
 
-fn array(v: &Value) -> Result<&Vec<Value>, String> {
-    v.as_array()
-        .ok_or_else(|| format!("expected an array of coordinates, found {}", json_kind(v)))
-}
-
-fn position(v: &Value) -> Result<LonLat, String> {
-    let a = array(v)?;
-    let (Some(lon), Some(lat)) = (
-        a.first().and_then(Value::as_f64),
-        a.get(1).and_then(Value::as_f64),
-    ) else {
-        return Err(format!("expected a position [lon, lat], found {v}"));
+fn position(p: &geojson::Position) -> Result<LonLat, String> {
+    let (Some(&lon), Some(&lat)) = (p.as_slice().first(), p.as_slice().get(1)) else {
+        return Err(format!(
+            "expected a position [lon, lat], found {:?}",
+            p.as_slice()
+        ));
     };
     if !(-180.0..=180.0).contains(&lon) || !(-90.0..=90.0).contains(&lat) {
         return Err(format!(
@@ -217,8 +207,8 @@ fn position(v: &Value) -> Result<LonLat, String> {
     Ok((lon, lat))
 }
 
-fn line(v: &Value) -> Result<Vec<LonLat>, String> {
-    let pts: Vec<LonLat> = array(v)?.iter().map(position).collect::<Result<_, _>>()?;
+fn line(v: &[geojson::Position]) -> Result<Vec<LonLat>, String> {
+    let pts: Vec<LonLat> = v.iter().map(position).collect::<Result<_, _>>()?;
     if pts.len() < 2 {
         return Err(format!(
             "expected a line of at least 2 positions, found {}",
@@ -228,10 +218,10 @@ fn line(v: &Value) -> Result<Vec<LonLat>, String> {
     Ok(pts)
 }
 
-fn polygon(v: &Value) -> Result<Vec<Vec<LonLat>>, String> {
-    let rings: Vec<Vec<LonLat>> = array(v)?
+fn polygon(v: &[Vec<geojson::Position>]) -> Result<Vec<Vec<LonLat>>, String> {
+    let rings: Vec<Vec<LonLat>> = v
         .iter()
-        .map(|r| array(r)?.iter().map(position).collect())
+        .map(|r| r.iter().map(position).collect())
         .collect::<Result<_, _>>()?;
     if rings.is_empty() || rings.iter().any(|r| r.len() < 4) {
         return Err("expected polygon rings of at least 4 positions".into());

@@ -1,10 +1,13 @@
-//! The map: an Albers equal-area conic projection fitted to China, the
+//! The map: an Albers equal-area conic projection fitted to China (through
+//! PROJ, `spatial::MapProjection`, built once per report), the
 //! outline (embedded), and the plan's layers drawn as inline SVG.
 
 use std::fmt::Write as _;
+use std::rc::Rc;
 
 use super::html::{esc, fmt_int, fmt_signed};
 use super::input::{parse_geojson, Expect, Feature, Geometry, LonLat};
+use crate::spatial::MapProjection;
 
 /// The schematic outline of China (mainland, Taiwan, Hong Kong), from
 /// Natural Earth 1:50m via the npm package world-atlas; see data/SOURCES.md.
@@ -16,52 +19,30 @@ pub fn outline() -> Vec<Feature> {
         .expect("data/china_outline.geojson is valid GeoJSON (checked by a unit test)")
 }
 
-/// Spherical Albers equal-area conic projection; output in radians of the
-/// unit sphere (multiply by the Earth's radius for km).
-#[derive(Debug, Clone, Copy)]
-pub struct Albers {
-    n: f64,
-    c: f64,
-    rho0: f64,
-    lon0: f64,
+thread_local! {
+    /// The China Albers projection ([`crate::spatial::CHINA_ALBERS`], through
+    /// PROJ), built once per thread: once per report.
+    static CHINA_ALBERS: Rc<MapProjection> = Rc::new(
+        MapProjection::china_albers()
+            .expect("PROJ builds the China Albers conic (a PROJ string, no database needed)"),
+    );
 }
 
-impl Albers {
-    /// Standard parallels `lat1`, `lat2`, origin `(lon0, lat0)`, in degrees.
-    pub fn new(lat1: f64, lat2: f64, lon0: f64, lat0: f64) -> Albers {
-        let (p1, p2, p0) = (lat1.to_radians(), lat2.to_radians(), lat0.to_radians());
-        let n = (p1.sin() + p2.sin()) / 2.0;
-        let c = p1.cos().powi(2) + 2.0 * n * p1.sin();
-        let rho0 = (c - 2.0 * n * p0.sin()).sqrt() / n;
-        Albers {
-            n,
-            c,
-            rho0,
-            lon0: lon0.to_radians(),
-        }
-    }
+/// The China Albers projection of the report's maps.
+pub fn china_albers() -> Rc<MapProjection> {
+    CHINA_ALBERS.with(Rc::clone)
+}
 
-    /// The usual conic for China: parallels 25° N and 47° N, central
-    /// meridian 105° E.
-    pub fn china() -> Albers {
-        Albers::new(25.0, 47.0, 105.0, 0.0)
-    }
-
-    /// `(x, y)` with x east and y north.
-    pub fn project(&self, lon: f64, lat: f64) -> (f64, f64) {
-        let rho = (self.c - 2.0 * self.n * lat.to_radians().sin())
-            .max(0.0)
-            .sqrt()
-            / self.n;
-        let theta = self.n * (lon.to_radians() - self.lon0);
-        (rho * theta.sin(), self.rho0 - rho * theta.cos())
-    }
+/// `(x, y)` metres of `(lon, lat)` (NaN where PROJ has no image; positions
+/// are checked to be longitudes and latitudes when read).
+fn project(proj: &MapProjection, lon: f64, lat: f64) -> (f64, f64) {
+    proj.project(lon, lat).unwrap_or((f64::NAN, f64::NAN))
 }
 
 /// A projection fitted into an SVG box: `(lon, lat)` → pixels, y down.
 #[derive(Debug, Clone)]
 pub struct Frame {
-    proj: Albers,
+    proj: Rc<MapProjection>,
     x0: f64,
     y1: f64,
     scale: f64,
@@ -74,11 +55,14 @@ pub struct Frame {
 
 impl Frame {
     /// Fits every position of `features` into `width` pixels (plus a margin).
-    pub fn fit(proj: Albers, features: &[Feature], width: f64) -> Frame {
+    pub fn fit(proj: Rc<MapProjection>, features: &[Feature], width: f64) -> Frame {
         let (mut x0, mut x1, mut y0, mut y1) = (f64::MAX, f64::MIN, f64::MAX, f64::MIN);
         for f in features {
             for_each_position(&f.geometry, |(lon, lat)| {
-                let (x, y) = proj.project(lon, lat);
+                let (x, y) = project(&proj, lon, lat);
+                if !(x.is_finite() && y.is_finite()) {
+                    return;
+                }
                 x0 = x0.min(x);
                 x1 = x1.max(x);
                 y0 = y0.min(y);
@@ -100,7 +84,7 @@ impl Frame {
 
     /// Pixel position of `(lon, lat)`.
     pub fn xy(&self, (lon, lat): LonLat) -> (f64, f64) {
-        let (x, y) = self.proj.project(lon, lat);
+        let (x, y) = project(&self.proj, lon, lat);
         (
             (x - self.x0) * self.scale + self.pad,
             (self.y1 - y) * self.scale + self.pad,
@@ -158,7 +142,7 @@ const REACH_COLOURS: [&str; 8] = [
 
 /// The map frame: China's outline fitted into the standard width.
 fn china_frame(outline: &[Feature]) -> Frame {
-    Frame::fit(Albers::china(), outline, MAP_WIDTH)
+    Frame::fit(china_albers(), outline, MAP_WIDTH)
 }
 
 fn svg_open(out: &mut String, frame: &Frame, id: &str, title: &str) {

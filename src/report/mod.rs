@@ -19,7 +19,6 @@ pub mod input;
 pub mod map;
 
 use std::fmt::Write as _;
-use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
 use serde_json::{Map, Value};
@@ -281,35 +280,16 @@ pub fn render(inputs: &Inputs) -> String {
     page(&title, &body)
 }
 
-/// Writes `bytes` to `path` atomically: a temporary file in the same folder,
-/// synced, then renamed over `path`.
+/// Writes `bytes` to `path` atomically, replacing it, through dcsite's one
+/// writer (`export::write_file_atomic`: temporary file, synced, renamed; 0644).
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), ReportError> {
-    let err = |source| ReportError::Write {
+    crate::export::write_file_atomic(path, bytes, true).map_err(|e| ReportError::Write {
         path: path.to_path_buf(),
-        source,
-    };
-    let parent = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
-    std::fs::create_dir_all(&parent).map_err(err)?;
-    let mut tmp = tempfile::Builder::new()
-        .prefix(".dcsite-report-")
-        .suffix(".tmp")
-        .tempfile_in(&parent)
-        .map_err(err)?;
-    tmp.write_all(bytes).map_err(err)?;
-    tmp.as_file().sync_all().map_err(err)?;
-    // A temporary file is private (0600); a report is meant to be read.
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        tmp.as_file()
-            .set_permissions(std::fs::Permissions::from_mode(0o644))
-            .map_err(err)?;
-    }
-    tmp.persist(path).map_err(|e| err(e.error))?;
-    Ok(())
+        source: match e {
+            crate::export::OutputError::Io { err, .. } => err,
+            other => std::io::Error::other(other.to_string()),
+        },
+    })
 }
 
 /// Reads `dir`, renders the page and writes it to `output` (default

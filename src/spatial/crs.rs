@@ -26,7 +26,7 @@
 
 use super::round_to;
 use proj::Proj;
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 use super::chinese;
 
@@ -370,74 +370,41 @@ impl OutputCrs {
         Ok((round_to(x, digits), round_to(y, digits)))
     }
 
-    /// Re-projects an RFC 7946 GeoJSON FeatureCollection (as written by
-    /// `export`): every position of every geometry is transformed, the
-    /// legacy `crs` member is added after `name`, everything else (properties,
-    /// order) is kept. Pretty-printed with a final newline, like the input.
-    pub fn reproject_geojson(&self, text: &str) -> Result<String, CrsError> {
-        let bad =
-            |m: String| CrsError::Unsupported(format!("not a GeoJSON FeatureCollection: {m}"));
-        let value: Value = serde_json::from_str(text).map_err(|e| bad(e.to_string()))?;
-        let Value::Object(fc) = value else {
-            return Err(bad("not an object".into()));
-        };
-        let mut out = Map::new();
-        let mut crs_written = false;
-        for (k, v) in fc {
-            match k.as_str() {
-                "crs" => continue,
-                "features" => {
-                    if !crs_written {
-                        out.insert("crs".into(), self.crs_member());
-                        crs_written = true;
-                    }
-                    let mut v = v;
-                    if let Some(features) = v.as_array_mut() {
-                        for f in features {
-                            if let Some(coords) =
-                                f.get_mut("geometry").and_then(|g| g.get_mut("coordinates"))
-                            {
-                                self.reproject_positions(coords)?;
-                            }
-                        }
-                    }
-                    out.insert(k, v);
-                }
-                _ => {
-                    out.insert(k.clone(), v);
-                    if k == "name" && !crs_written {
-                        out.insert("crs".into(), self.crs_member());
-                        crs_written = true;
-                    }
-                }
+    /// Re-projects a GeoJSON geometry in place: every position of it (of
+    /// every member of a collection) is transformed with [`Self::from_wgs84`]
+    /// and rounded; anything beyond x and y is kept.
+    pub fn reproject_geometry(&self, g: &mut geojson::Geometry) -> Result<(), CrsError> {
+        use geojson::GeometryValue as V;
+        match &mut g.value {
+            V::Point { coordinates } => self.reproject_position(coordinates),
+            V::MultiPoint { coordinates } | V::LineString { coordinates } => {
+                self.reproject_positions(coordinates)
             }
+            V::MultiLineString { coordinates } | V::Polygon { coordinates } => coordinates
+                .iter_mut()
+                .try_for_each(|line| self.reproject_positions(line)),
+            V::MultiPolygon { coordinates } => coordinates
+                .iter_mut()
+                .flatten()
+                .try_for_each(|line| self.reproject_positions(line)),
+            V::GeometryCollection { geometries } => geometries
+                .iter_mut()
+                .try_for_each(|g| self.reproject_geometry(g)),
         }
-        if !crs_written {
-            out.insert("crs".into(), self.crs_member());
-        }
-        let mut s = serde_json::to_string_pretty(&Value::Object(out)).expect("JSON serialises");
-        s.push('\n');
-        Ok(s)
     }
 
-    fn reproject_positions(&self, v: &mut Value) -> Result<(), CrsError> {
-        let Some(items) = v.as_array_mut() else {
-            return Ok(());
-        };
-        let is_position = items.len() >= 2 && items.iter().all(Value::is_number);
-        if is_position {
-            let (lon, lat) = (
-                items[0].as_f64().unwrap_or(f64::NAN),
-                items[1].as_f64().unwrap_or(f64::NAN),
-            );
-            let (x, y) = self.from_wgs84(lon, lat)?;
-            items[0] = serde_json::json!(x);
-            items[1] = serde_json::json!(y);
+    fn reproject_positions(&self, line: &mut [geojson::Position]) -> Result<(), CrsError> {
+        line.iter_mut().try_for_each(|p| self.reproject_position(p))
+    }
+
+    fn reproject_position(&self, p: &mut geojson::Position) -> Result<(), CrsError> {
+        let xy = p.as_slice_mut();
+        if xy.len() < 2 {
             return Ok(());
         }
-        for item in items {
-            self.reproject_positions(item)?;
-        }
+        let (x, y) = self.from_wgs84(xy[0], xy[1])?;
+        xy[0] = x;
+        xy[1] = y;
         Ok(())
     }
 }
@@ -548,27 +515,32 @@ mod tests {
     }
 
     #[test]
-    fn reprojecting_a_layer_keeps_everything_but_coordinates() {
-        let text = r#"{
-  "type": "FeatureCollection",
-  "name": "flows",
-  "features": [
-    {"type": "Feature", "geometry": {"type": "LineString", "coordinates": [[116.407, 39.904], [105.197, 37.5]]}, "properties": {"a": 1}}
-  ]
-}"#;
+    fn reprojecting_a_geometry_moves_every_vertex() {
+        let mut g = geojson::Geometry::new_line_string([[116.407, 39.904], [105.197, 37.5]]);
         let o = OutputCrs::new("EPSG:4548").unwrap();
-        let out = o.reproject_geojson(text).unwrap();
-        let v: Value = serde_json::from_str(&out).unwrap();
-        let keys: Vec<&str> = v.as_object().unwrap().keys().map(|k| k.as_str()).collect();
-        assert_eq!(keys, ["type", "name", "crs", "features"]);
-        assert_eq!(v["features"][0]["properties"]["a"], 1);
-        let c = &v["features"][0]["geometry"]["coordinates"];
-        assert!(c[0][0].as_f64().unwrap() > 100_000.0);
+        o.reproject_geometry(&mut g).unwrap();
+        let geojson::GeometryValue::LineString { coordinates } = &g.value else {
+            panic!("{g:?}")
+        };
+        assert!(coordinates[0][0] > 100_000.0);
+        // Rounded to the centimetre.
+        assert_eq!(coordinates[0][0], round_to(coordinates[0][0], 2));
         let back = InputCrs::new("EPSG:4548").unwrap();
-        let (lon, lat) = back
-            .to_wgs84(c[0][0].as_f64().unwrap(), c[0][1].as_f64().unwrap())
-            .unwrap();
+        let (lon, lat) = back.to_wgs84(coordinates[0][0], coordinates[0][1]).unwrap();
         assert!((lon - 116.407).abs() < 1e-6 && (lat - 39.904).abs() < 1e-6);
-        assert!(out.ends_with("}\n"));
+        let mut poly = geojson::Geometry::new_polygon([[
+            [116.0, 39.0],
+            [117.0, 39.0],
+            [117.0, 40.0],
+            [116.0, 39.0],
+        ]]);
+        OutputCrs::new("EPSG:4490")
+            .unwrap()
+            .reproject_geometry(&mut poly)
+            .unwrap();
+        let geojson::GeometryValue::Polygon { coordinates } = &poly.value else {
+            panic!("{poly:?}")
+        };
+        assert!((coordinates[0][2][1] - 40.0).abs() < 1e-6);
     }
 }

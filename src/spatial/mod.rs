@@ -5,6 +5,9 @@
 //! centred on the site (via PROJ), where a circle of radius r metres is the
 //! exact locus of points r metres away along the geodesic.
 //!
+//! [`MapProjection`] projects points for drawing ([`CHINA_ALBERS`], the
+//! report's map).
+//!
 //! [`crs`] converts site coordinates given in other coordinate systems to
 //! WGS 84 and writes layers in other systems (PROJ); [`chinese`] holds the
 //! GCJ-02 / BD-09 web-map transforms.
@@ -136,6 +139,66 @@ pub fn aeqd_circle(
     Ok(ring)
 }
 
+/// The Albers equal-area conic used for maps of China: standard parallels
+/// 25° N and 47° N, central meridian 105° E, on the WGS 84 ellipsoid.
+pub const CHINA_ALBERS: &str =
+    "+proj=aea +lat_1=25 +lat_2=47 +lat_0=0 +lon_0=105 +x_0=0 +y_0=0 +datum=WGS84 +units=m +no_defs";
+
+/// A map projection through PROJ: WGS 84 (lon, lat) degrees → (x, y)
+/// metres, x east and y north. Build it once and project many points
+/// (building a PROJ object costs milliseconds, a point microseconds).
+pub struct MapProjection {
+    definition: String,
+    proj: Proj,
+}
+
+impl std::fmt::Debug for MapProjection {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MapProjection")
+            .field("definition", &self.definition)
+            .finish()
+    }
+}
+
+impl MapProjection {
+    /// A projection from a PROJ string (a conversion such as `+proj=aea …`).
+    pub fn new(definition: &str) -> Result<MapProjection, SpatialError> {
+        let proj = Proj::new(definition).map_err(|e| SpatialError::Projection {
+            definition: definition.to_string(),
+            message: e.to_string(),
+        })?;
+        Ok(MapProjection {
+            definition: definition.to_string(),
+            proj,
+        })
+    }
+
+    /// [`CHINA_ALBERS`].
+    pub fn china_albers() -> Result<MapProjection, SpatialError> {
+        MapProjection::new(CHINA_ALBERS)
+    }
+
+    /// The PROJ string.
+    pub fn definition(&self) -> &str {
+        &self.definition
+    }
+
+    /// (lon, lat) degrees → (x, y) metres.
+    pub fn project(&self, lon: f64, lat: f64) -> Result<(f64, f64), SpatialError> {
+        let (x, y) = self
+            .proj
+            .project((lon.to_radians(), lat.to_radians()), false)
+            .map_err(|e| SpatialError::Transform(format!("({lon}, {lat}): {e}")))?;
+        if !(x.is_finite() && y.is_finite()) {
+            return Err(SpatialError::Transform(format!(
+                "({lon}, {lat}) has no image in {}",
+                self.definition
+            )));
+        }
+        Ok((x, y))
+    }
+}
+
 /// Rounds to `digits` decimals, never giving −0.
 pub fn round_to(x: f64, digits: i32) -> f64 {
     let f = 10f64.powi(digits);
@@ -166,6 +229,27 @@ mod tests {
         // Beijing–Zhongwei 1008 km: facts sheet RTT f1.5 = 14.8 ms, plus 2 ms overhead.
         assert!((m.rtt_ms(1008.0) - 16.818).abs() < 1e-3);
         assert!((m.radius_km(m.rtt_ms(1234.0)) - 1234.0).abs() < 1e-9);
+    }
+
+    #[test]
+    fn china_albers_matches_the_output_crs_of_the_same_string() {
+        let m = MapProjection::china_albers().unwrap();
+        let o = crs::OutputCrs::new(CHINA_ALBERS).unwrap();
+        for (lon, lat) in [
+            (105.0, 35.0),
+            (116.407, 39.904),
+            (75.99, 39.47),
+            (113.26, 23.13),
+        ] {
+            let (x, y) = m.project(lon, lat).unwrap();
+            let (ox, oy) = o.from_wgs84(lon, lat).unwrap();
+            assert!(
+                (x - ox).abs() < 0.01 && (y - oy).abs() < 0.01,
+                "{x} {y} vs {ox} {oy}"
+            );
+        }
+        let (x, _) = m.project(105.0, 35.0).unwrap();
+        assert!(x.abs() < 1e-6);
     }
 
     #[test]

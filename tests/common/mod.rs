@@ -1,14 +1,66 @@
-//! Shared test helpers: small instances built in code, and copies of the
-//! default data that a test may break on purpose.
+//! Shared test helpers: running the binary (`bin`, `dcsite`, `ok`), reading
+//! what it writes (`read_json`, `features`, `ogrinfo_summary`, file modes),
+//! small instances built in code, and copies of the default data that a test
+//! may break on purpose.
 #![allow(dead_code)]
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
 
 use dcsite::domain::*;
 
 pub fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// The dcsite binary, run in the crate root (paths like `models/baseline.toml`
+/// resolve), without colour.
+pub fn bin() -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_dcsite"));
+    c.current_dir(root()).env("NO_COLOR", "1");
+    c
+}
+
+/// Runs dcsite with `args` in the crate root and waits for it.
+pub fn dcsite(args: &[&str]) -> Output {
+    bin().args(args).output().expect("dcsite runs")
+}
+
+/// Asserts that a run succeeded, showing its exit code and stderr otherwise.
+pub fn ok(o: &Output, what: &str) {
+    assert!(
+        o.status.success(),
+        "{what} failed ({:?}): {}",
+        o.status.code(),
+        String::from_utf8_lossy(&o.stderr)
+    );
+}
+
+/// A JSON file as a value.
+pub fn read_json(path: &Path) -> serde_json::Value {
+    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+}
+
+/// The features of a GeoJSON FeatureCollection file.
+pub fn features(path: &Path) -> Vec<serde_json::Value> {
+    read_json(path)["features"].as_array().unwrap().clone()
+}
+
+/// What `ogrinfo -ro -al -so` (GDAL) prints about a file; it must succeed.
+pub fn ogrinfo_summary(path: &Path) -> String {
+    let o = Command::new("ogrinfo")
+        .args(["-ro", "-al", "-so"])
+        .arg(path)
+        .output()
+        .expect("ogrinfo (gdal-bin) is installed by scripts/setup.sh");
+    assert!(
+        o.status.success(),
+        "ogrinfo failed on {}: {}",
+        path.display(),
+        String::from_utf8_lossy(&o.stderr)
+    );
+    String::from_utf8(o.stdout).unwrap()
 }
 
 /// Copies data/ and models/baseline.toml into a fresh folder; returns it and the scenario path.
@@ -158,4 +210,29 @@ pub fn two_sites(cards: f64, price_a: f64, price_b: f64) -> Instance {
         region_bounds: BTreeMap::new(),
         tier_bounds: BTreeMap::new(),
     }
+}
+
+/// The process umask (from /proc/self/status; 0o022 where it cannot be read).
+pub fn umask() -> u32 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find_map(|l| l.strip_prefix("Umask:"))
+                .and_then(|v| u32::from_str_radix(v.trim(), 8).ok())
+        })
+        .unwrap_or(0o022)
+}
+
+/// Asserts that dcsite wrote `path` with mode 0644 (less the umask), like every file it writes.
+pub fn assert_mode_0644(path: &Path) {
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::metadata(path).unwrap().permissions().mode() & 0o777;
+    assert_eq!(
+        mode,
+        0o644 & !umask(),
+        "{} has mode {mode:o}, expected 644 less the umask {:o}",
+        path.display(),
+        umask()
+    );
 }
