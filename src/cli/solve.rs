@@ -201,7 +201,10 @@ pub fn run(args: SolveArgs) -> Result<(), CliError> {
     // Refuse a non-empty folder before spending time on the solve.
     let mut out = output_dir(&args.out, args.force)?;
     let t_load = std::time::Instant::now();
-    let (sc, inst, _) = dcsite::data::load(&args.scenario)?;
+    let (sc, inst, loaded) = dcsite::data::load(&args.scenario)?;
+    for w in &loaded.warnings {
+        eprintln!("warning: {}", dcsite::data::problem::escaped(w));
+    }
     let load_seconds = t_load.elapsed().as_secs_f64();
     let prepared = Prepared::new(inst);
     let pb = super::progress::start(

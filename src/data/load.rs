@@ -19,6 +19,9 @@ pub struct LoadSummary {
     /// Regions per tier.
     pub regions_per_tier: Vec<(Tier, usize)>,
     pub subsidy_programmes: usize,
+    /// Warnings of the scenario's what-ifs (a price moved outside its range
+    /// widens the range), for stderr.
+    pub warnings: Vec<String>,
 }
 
 /// Loads a scenario file and everything it names.
@@ -86,6 +89,39 @@ pub fn load_tables(sc: &Scenario) -> Result<(Instance, LoadSummary), Problems> {
     else {
         return Err(p);
     };
+    let (
+        mut t_regions,
+        mut t_sites,
+        mut t_prices,
+        mut t_subsidies,
+        mut t_demand,
+        mut t_accel,
+        mut t_cooling,
+    ) = (
+        t_regions,
+        t_sites,
+        t_prices,
+        t_subsidies,
+        t_demand,
+        t_accel,
+        t_cooling,
+    );
+    // Scenario what-ifs ([sites], [set], [[subsidies]]) edit the tables as
+    // read; problems found from here on in cells they wrote name their key.
+    let from = p.len();
+    let what_ifs = super::whatif::apply(
+        sc,
+        &mut [
+            &mut t_regions,
+            &mut t_sites,
+            &mut t_prices,
+            &mut t_subsidies,
+            &mut t_demand,
+            &mut t_accel,
+            &mut t_cooling,
+        ],
+        &mut p,
+    );
 
     let mut regions = regions_from(&t_regions);
     let mut sites = sites_from(&t_sites, sc, &mut p);
@@ -399,10 +435,12 @@ pub fn load_tables(sc: &Scenario) -> Result<(Instance, LoadSummary), Problems> {
         }
     }
 
+    what_ifs.remap(&mut p, from);
     if !p.is_empty() {
         return Err(p);
     }
     let summary = LoadSummary {
+        warnings: what_ifs.warnings,
         rows: vec![
             ("regions", t_regions.n_rows),
             ("sites", t_sites.n_rows),

@@ -7,6 +7,7 @@ pub mod problem;
 pub mod scenario;
 pub mod schema;
 pub mod table;
+pub mod whatif;
 
 pub use load::{load, load_tables, LoadSummary};
 pub use problem::{Problem, Problems};

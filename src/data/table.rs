@@ -49,6 +49,36 @@ impl RawTable {
     pub fn opt_text(&self, column: &str, i: usize) -> Option<String> {
         self.get(column, i).map(str::to_string)
     }
+    /// The first row whose `column` cell is `value`.
+    pub fn find_row(&self, column: &str, value: &str) -> Option<usize> {
+        (0..self.n_rows).find(|&i| self.get(column, i) == Some(value))
+    }
+    /// Replaces one cell (a scenario what-if), adding the column when the file
+    /// has none. `column` must be a column of the schema.
+    pub fn set_cell(&mut self, column: &'static str, i: usize, value: Option<String>) {
+        let n = self.n_rows;
+        let cells = self.columns.entry(column).or_insert_with(|| vec![None; n]);
+        cells[i] = value;
+    }
+    /// Appends an empty row and returns its index.
+    pub fn push_row(&mut self) -> usize {
+        for cells in self.columns.values_mut() {
+            cells.push(None);
+        }
+        self.n_rows += 1;
+        self.n_rows - 1
+    }
+}
+
+/// Checks one cell of a table against its column, as reading the file does.
+pub fn check_table_cell(
+    path: &Path,
+    c: &super::schema::Column,
+    i: usize,
+    v: &Option<String>,
+    problems: &mut Problems,
+) {
+    check_cell(path, c, sheet_row(i), v, problems);
 }
 
 /// Reads `path` as the table `spec`, recording every problem into `problems`.
@@ -300,7 +330,19 @@ fn check_cells(
     problems: &mut Problems,
 ) {
     for (i, v) in cells.iter().enumerate() {
-        let row = Some(sheet_row(i));
+        check_cell(path, c, sheet_row(i), v, problems);
+    }
+}
+
+fn check_cell(
+    path: &Path,
+    c: &super::schema::Column,
+    row: usize,
+    v: &Option<String>,
+    problems: &mut Problems,
+) {
+    {
+        let row = Some(row);
         let Some(v) = v else {
             if c.required {
                 problems.push(Problem::new(
@@ -311,7 +353,7 @@ fn check_cells(
                     "an empty cell",
                 ));
             }
-            continue;
+            return;
         };
         if v.chars().any(|ch| ch.is_control()) {
             problems.push(Problem::new(
@@ -321,7 +363,7 @@ fn check_cells(
                 "text without control characters (line breaks, tabs, escape sequences)",
                 shown(v),
             ));
-            continue;
+            return;
         }
         match c.kind {
             Kind::Text => {}
