@@ -62,10 +62,7 @@ impl Applied {
 }
 
 /// A TOML value as the text of a cell of `column`, or what was wrong.
-fn cell_text(
-    v: &toml::Value,
-    column: &super::schema::Column,
-) -> Result<String, (String, String)> {
+fn cell_text(v: &toml::Value, column: &super::schema::Column) -> Result<String, (String, String)> {
     use super::schema::Kind;
     let numeric = matches!(column.kind, Kind::Real | Kind::Integer);
     match (v, numeric) {
@@ -257,7 +254,9 @@ fn set_cell(
             Some(&key),
             format!(
                 "a row id of {file_name} ({})",
-                t.spec.key.unwrap_or("programme_id of the subsidy scenario in use")
+                t.spec
+                    .key
+                    .unwrap_or("programme_id of the subsidy scenario in use")
             ),
             format!("unknown row {} in {file_name}", shown(row)),
         ));
