@@ -571,9 +571,14 @@ fn load_value(
 ) -> Option<toml::Table> {
     let canonical = path.canonicalize().unwrap_or_else(|_| path.to_path_buf());
     if chain.contains(&canonical) {
+        // Named at the `extends` line that closes the cycle.
+        let (file, line) = match sources.last() {
+            Some((f, text)) => (f.clone(), key_line(text, "extends")),
+            None => (path.to_path_buf(), None),
+        };
         problems.push(Problem::new(
-            path,
-            None,
+            &file,
+            line,
             Some("extends"),
             "a chain of scenarios without a cycle",
             format!("{} extends itself", path.display()),
@@ -638,10 +643,11 @@ fn load_value(
                     *s = p.to_string_lossy().into_owned();
                 }
                 other => {
+                    let key = format!("tables.{key}");
                     problems.push(Problem::new(
                         path,
-                        None,
-                        Some(&format!("tables.{key}")),
+                        key_line(text, &key),
+                        Some(&key),
                         "a file path (string)",
                         other.type_str(),
                     ));
@@ -655,7 +661,7 @@ fn load_value(
         Some(other) => {
             problems.push(Problem::new(
                 path,
-                None,
+                key_line(text, "extends"),
                 Some("extends"),
                 "a scenario file path (string)",
                 other.type_str(),
@@ -669,7 +675,7 @@ fn load_value(
             if !parent.exists() {
                 problems.push(Problem::new(
                     path,
-                    None,
+                    key_line(text, "extends"),
                     Some("extends"),
                     "an existing scenario file",
                     format!("no file {}", parent.display()),
