@@ -193,8 +193,36 @@ fn write_layers(
     Ok(())
 }
 
+/// A limit stopped the run before any plan existed: says so in the output
+/// folder too (a batch job finds `no_plan` there) and returns the exit-4 error.
+fn no_plan(
+    mut out: OutputDir,
+    scenario_file: &std::path::Path,
+    name: Option<&str>,
+    message: String,
+) -> Result<CliError, CliError> {
+    let summary = serde_json::json!({
+        "scenario": name,
+        "scenario_file": scenario_file.display().to_string(),
+        "status": "no_plan",
+        "message": message,
+    });
+    let mut text = serde_json::to_string_pretty(&summary).context("summary")?;
+    text.push('\n');
+    out.write("summary.json", text.as_bytes())
+        .context("writing summary.json")?;
+    commit(out)?;
+    Ok(CliError::NoPlan(message))
+}
+
 pub fn run(args: SolveArgs) -> Result<(), CliError> {
-    let opts = args.solver.options()?;
+    // --time-limit bounds the whole run: loading and preparing the model
+    // check it too, and the solver gets what is left.
+    let deadline = args
+        .solver
+        .time_limit
+        .map(|t| dcsite::domain::Deadline::from(std::time::Instant::now(), t));
+    let mut opts = args.solver.options()?;
     if let Some(share) = args.near_optimal {
         if !(0.0..1.0).contains(&share) {
             return Err(CliError::Input(format!(
@@ -206,9 +234,28 @@ pub fn run(args: SolveArgs) -> Result<(), CliError> {
     // Refuse a non-empty folder before spending time on the solve.
     let mut out = output_dir(&args.out, args.force)?;
     let t_load = std::time::Instant::now();
-    let (sc, inst, _) = dcsite::data::load(&args.scenario)?;
+    let (sc, inst, loaded) = match dcsite::data::load_within(&args.scenario, deadline.as_ref()) {
+        Ok(x) => x,
+        Err(dcsite::data::LoadError::Problems(p)) => return Err(p.into()),
+        Err(dcsite::data::LoadError::TimeUp(t)) => {
+            return Err(no_plan(out, &args.scenario, None, t.to_string())?)
+        }
+    };
+    for w in &loaded.warnings {
+        eprintln!("warning: {}", dcsite::data::problem::escaped(w));
+    }
     let load_seconds = t_load.elapsed().as_secs_f64();
-    let prepared = Prepared::new(inst);
+    let name = inst.name.clone();
+    let prepared = match Prepared::new_within(inst, deadline.as_ref()) {
+        Ok(p) => p,
+        Err(t) => return Err(no_plan(out, &sc.path, Some(&name), t.to_string())?),
+    };
+    if let Some(d) = &deadline {
+        if let Err(t) = d.check("preparing the model") {
+            return Err(no_plan(out, &sc.path, Some(&name), t.to_string())?);
+        }
+        opts.time_limit_s = Some(d.left_s().max(0.1));
+    }
     if let Some(path) = &args.write_model {
         write_model_file(&prepared, path, args.force)?;
     }
@@ -222,18 +269,7 @@ pub fn run(args: SolveArgs) -> Result<(), CliError> {
     let plan = match solved {
         Ok(plan) => plan,
         Err(e @ SolveError::NoSolution { .. }) => {
-            // Say so in the output folder too: a batch job finds `no_plan` there.
-            let summary = serde_json::json!({
-                "scenario": prepared.inst.name,
-                "scenario_file": sc.path.display().to_string(),
-                "status": "no_plan",
-                "message": e.to_string(),
-            });
-            let mut text = serde_json::to_string_pretty(&summary).context("summary")?;
-            text.push('\n');
-            out.write("summary.json", text.as_bytes())
-                .context("writing summary.json")?;
-            commit(out)?;
+            no_plan(out, &sc.path, Some(&prepared.inst.name), e.to_string())?;
             return Err(CliError::from_solve(e, None));
         }
         Err(e) => return Err(CliError::from_solve(e, None)),

@@ -18,6 +18,9 @@ pub fn project_root(scenario: &Path) -> Option<PathBuf> {
 
 pub fn run(scenario: &Path) -> Result<(), CliError> {
     let (sc, inst, summary) = dcsite::data::load(scenario)?;
+    for w in &summary.warnings {
+        eprintln!("warning: {}", escaped(w));
+    }
     let mut out = std::io::stdout().lock();
     let mut text = format!("{}: {} is valid\n", scenario.display(), escaped(&sc.name));
     for (table, n) in &summary.rows {

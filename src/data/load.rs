@@ -19,6 +19,9 @@ pub struct LoadSummary {
     /// Regions per tier.
     pub regions_per_tier: Vec<(Tier, usize)>,
     pub subsidy_programmes: usize,
+    /// Warnings of the scenario's what-ifs (a price moved outside its range
+    /// widens the range), for stderr.
+    pub warnings: Vec<String>,
 }
 
 /// Loads a scenario file and everything it names.
@@ -28,8 +31,64 @@ pub fn load(scenario_path: &Path) -> Result<(Scenario, Instance, LoadSummary), P
     Ok((scenario, instance, summary))
 }
 
+/// Why a load within a deadline stopped.
+#[derive(Debug, Clone, PartialEq)]
+pub enum LoadError {
+    Problems(Problems),
+    TimeUp(TimeUp),
+}
+
+impl From<Problems> for LoadError {
+    fn from(p: Problems) -> Self {
+        LoadError::Problems(p)
+    }
+}
+
+/// [`load`] that stops with [`LoadError::TimeUp`] once `deadline` passes
+/// (checked between tables and between loading steps).
+pub fn load_within(
+    scenario_path: &Path,
+    deadline: Option<&Deadline>,
+) -> Result<(Scenario, Instance, LoadSummary), LoadError> {
+    check_deadline(deadline, "reading the scenario").map_err(LoadError::TimeUp)?;
+    let scenario = load_scenario(scenario_path)?;
+    let (instance, summary) = load_tables_within(&scenario, deadline)?;
+    Ok((scenario, instance, summary))
+}
+
+/// [`load_tables`] within a deadline.
+pub fn load_tables_within(
+    sc: &Scenario,
+    deadline: Option<&Deadline>,
+) -> Result<(Instance, LoadSummary), LoadError> {
+    let mut time_up = None;
+    let r = load_tables_inner(sc, deadline, &mut time_up);
+    match (r, time_up) {
+        (_, Some(t)) => Err(LoadError::TimeUp(t)),
+        (r, None) => r.map_err(LoadError::Problems),
+    }
+}
+
 /// Loads the tables a scenario names and applies its parameters.
 pub fn load_tables(sc: &Scenario) -> Result<(Instance, LoadSummary), Problems> {
+    load_tables_inner(sc, None, &mut None)
+}
+
+fn load_tables_inner(
+    sc: &Scenario,
+    deadline: Option<&Deadline>,
+    time_up: &mut Option<TimeUp>,
+) -> Result<(Instance, LoadSummary), Problems> {
+    // Between steps: once the deadline has passed, stop (the caller reports
+    // `time_up`, not the problems).
+    macro_rules! checkpoint {
+        ($stage:expr) => {
+            if let Err(t) = check_deadline(deadline, $stage) {
+                *time_up = Some(t);
+                return Err(Problems::default());
+            }
+        };
+    }
     let mut p = Problems::default();
     for (name, path) in sc.tables.iter() {
         if !path.exists() {
@@ -57,15 +116,32 @@ pub fn load_tables(sc: &Scenario) -> Result<(Instance, LoadSummary), Problems> {
     if !p.is_empty() {
         return Err(p);
     }
-    let mut read =
-        |path: &Path, spec: &'static schema::Table| read_table_capped(path, spec, limit, &mut p);
-    let t_regions = read(&sc.tables.regions, &schema::REGIONS);
-    let t_sites = read(&sc.tables.sites, &schema::SITES);
-    let t_prices = read(&sc.tables.electricity_prices, &schema::ELECTRICITY_PRICES);
-    let t_subsidies = read(&sc.tables.subsidies, &schema::SUBSIDIES);
-    let t_demand = read(&sc.tables.demand, &schema::DEMAND);
-    let t_accel = read(&sc.tables.accelerators, &schema::ACCELERATORS);
-    let t_cooling = read(&sc.tables.cooling, &schema::COOLING);
+    let stage = "loading the tables";
+    checkpoint!(stage);
+    let t_regions = read_table_capped(&sc.tables.regions, &schema::REGIONS, limit, &mut p);
+    checkpoint!(stage);
+    let t_sites = read_table_capped(&sc.tables.sites, &schema::SITES, limit, &mut p);
+    checkpoint!(stage);
+    let t_prices = read_table_capped(
+        &sc.tables.electricity_prices,
+        &schema::ELECTRICITY_PRICES,
+        limit,
+        &mut p,
+    );
+    checkpoint!(stage);
+    let t_subsidies = read_table_capped(&sc.tables.subsidies, &schema::SUBSIDIES, limit, &mut p);
+    checkpoint!(stage);
+    let t_demand = read_table_capped(&sc.tables.demand, &schema::DEMAND, limit, &mut p);
+    checkpoint!(stage);
+    let t_accel = read_table_capped(
+        &sc.tables.accelerators,
+        &schema::ACCELERATORS,
+        limit,
+        &mut p,
+    );
+    checkpoint!(stage);
+    let t_cooling = read_table_capped(&sc.tables.cooling, &schema::COOLING, limit, &mut p);
+    checkpoint!(stage);
     let (
         Some(t_regions),
         Some(t_sites),
@@ -86,9 +162,44 @@ pub fn load_tables(sc: &Scenario) -> Result<(Instance, LoadSummary), Problems> {
     else {
         return Err(p);
     };
+    let (
+        mut t_regions,
+        mut t_sites,
+        mut t_prices,
+        mut t_subsidies,
+        mut t_demand,
+        mut t_accel,
+        mut t_cooling,
+    ) = (
+        t_regions,
+        t_sites,
+        t_prices,
+        t_subsidies,
+        t_demand,
+        t_accel,
+        t_cooling,
+    );
+    // Scenario what-ifs ([sites], [set], [[subsidies]]) edit the tables as
+    // read; problems found from here on in cells they wrote name their key.
+    let from = p.len();
+    let what_ifs = super::whatif::apply(
+        sc,
+        &mut [
+            &mut t_regions,
+            &mut t_sites,
+            &mut t_prices,
+            &mut t_subsidies,
+            &mut t_demand,
+            &mut t_accel,
+            &mut t_cooling,
+        ],
+        &mut p,
+    );
 
+    checkpoint!(stage);
     let mut regions = regions_from(&t_regions);
     let mut sites = sites_from(&t_sites, sc, &mut p);
+    checkpoint!("checking the tables");
     let prices = prices_from(&t_prices, &mut p);
     let mut accelerators = accelerators_from(&t_accel);
     let cooling = cooling_from(&t_cooling);
@@ -122,6 +233,7 @@ pub fn load_tables(sc: &Scenario) -> Result<(Instance, LoadSummary), Problems> {
         }
     }
 
+    checkpoint!("checking the tables");
     // Subsidies of this scenario.
     let mut subsidies = Vec::new();
     let mut scenario_names = HashSet::new();
@@ -399,10 +511,12 @@ pub fn load_tables(sc: &Scenario) -> Result<(Instance, LoadSummary), Problems> {
         }
     }
 
+    what_ifs.remap(&mut p, from);
     if !p.is_empty() {
         return Err(p);
     }
     let summary = LoadSummary {
+        warnings: what_ifs.warnings,
         rows: vec![
             ("regions", t_regions.n_rows),
             ("sites", t_sites.n_rows),

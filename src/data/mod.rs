@@ -7,7 +7,8 @@ pub mod problem;
 pub mod scenario;
 pub mod schema;
 pub mod table;
+pub mod whatif;
 
-pub use load::{load, load_tables, LoadSummary};
+pub use load::{load, load_tables, load_tables_within, load_within, LoadError, LoadSummary};
 pub use problem::{Problem, Problems};
 pub use scenario::{load_scenario, Scenario};

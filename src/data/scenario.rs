@@ -155,6 +155,13 @@ impl Default for ParamSpec {
     }
 }
 
+/// `[sites.<site_id>]` of a scenario.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct SiteWhatIf {
+    pub status: String,
+}
+
 /// A scenario after `extends` is resolved.
 #[derive(Debug, Clone, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
@@ -181,6 +188,17 @@ pub struct Scenario {
     /// `crs` cell is empty, e.g. `"EPSG:4490"`, `"GCJ-02"`; `None` means WGS 84.
     #[serde(default)]
     pub input_crs: Option<String>,
+    /// What-if: `[sites.<site_id>] status = "excluded"` replaces a site's status.
+    #[serde(default)]
+    pub sites: BTreeMap<String, SiteWhatIf>,
+    /// What-if: `[[subsidies]]` programmes added to the subsidy scenario in use
+    /// (the columns of subsidies.csv but `scenario`). A child's list replaces
+    /// its parent's.
+    #[serde(default)]
+    pub subsidies: Vec<toml::Table>,
+    /// What-if: `[set] "table.row_id.column" = value` sets one table cell.
+    #[serde(default)]
+    pub set: BTreeMap<String, toml::Value>,
     /// The file it was loaded from.
     #[serde(skip)]
     pub path: PathBuf,
@@ -197,6 +215,52 @@ impl Scenario {
     /// spells the key out.
     pub fn locate(&self, key: &str) -> (PathBuf, Option<usize>) {
         locate_in(&self.sources, key).unwrap_or_else(|| (self.path.clone(), None))
+    }
+
+    /// The file and line of `[set] "<cell>" = …`, nearest file first.
+    pub fn locate_set(&self, cell: &str) -> (PathBuf, Option<usize>) {
+        let quoted = [format!("\"{cell}\""), format!("'{cell}'")];
+        for (path, text) in &self.sources {
+            let mut in_set = false;
+            for (i, raw) in text.lines().enumerate() {
+                let line = raw.trim();
+                if line.starts_with('[') {
+                    in_set = line.starts_with("[set]");
+                    continue;
+                }
+                let Some((lhs, _)) = line.split_once('=') else {
+                    continue;
+                };
+                let lhs = lhs.trim();
+                if (in_set && quoted.iter().any(|q| lhs == q))
+                    || quoted.iter().any(|q| lhs == format!("set.{q}"))
+                {
+                    return (path.clone(), Some(i + 1));
+                }
+            }
+        }
+        (self.path.clone(), None)
+    }
+
+    /// The file and line of the `n`-th (0-based) `[[subsidies]]` entry: the
+    /// nearest file of the chain that has any (a child's list replaces its
+    /// parent's).
+    pub fn locate_subsidy(&self, n: usize) -> (PathBuf, Option<usize>) {
+        for (path, text) in &self.sources {
+            let lines: Vec<usize> = text
+                .lines()
+                .enumerate()
+                .filter(|(_, l)| l.trim().starts_with("[[subsidies]]"))
+                .map(|(i, _)| i + 1)
+                .collect();
+            if !lines.is_empty() {
+                return (path.clone(), lines.get(n).copied());
+            }
+            if key_line(text, "subsidies").is_some() {
+                return (path.clone(), key_line(text, "subsidies"));
+            }
+        }
+        (self.path.clone(), None)
     }
 }
 
@@ -299,6 +363,9 @@ const SCENARIO_KEYS: Shape = Shape::Fixed(&[
         ]),
     ),
     ("targets", Shape::Map(&TARGET_KEYS)),
+    ("sites", Shape::Map(&Shape::Fixed(&[("status", LEAF)]))),
+    ("subsidies", LEAF),
+    ("set", Shape::Map(&LEAF)),
     (
         "parameters",
         Shape::Fixed(&[
@@ -504,9 +571,14 @@ fn load_value(
 ) -> Option<toml::Table> {
     let canonical = path.canonicalize().unwrap_or_else(|_| path.to_path_buf());
     if chain.contains(&canonical) {
+        // Named at the `extends` line that closes the cycle.
+        let (file, line) = match sources.last() {
+            Some((f, text)) => (f.clone(), key_line(text, "extends")),
+            None => (path.to_path_buf(), None),
+        };
         problems.push(Problem::new(
-            path,
-            None,
+            &file,
+            line,
             Some("extends"),
             "a chain of scenarios without a cycle",
             format!("{} extends itself", path.display()),
@@ -571,10 +643,11 @@ fn load_value(
                     *s = p.to_string_lossy().into_owned();
                 }
                 other => {
+                    let key = format!("tables.{key}");
                     problems.push(Problem::new(
                         path,
-                        None,
-                        Some(&format!("tables.{key}")),
+                        key_line(text, &key),
+                        Some(&key),
                         "a file path (string)",
                         other.type_str(),
                     ));
@@ -588,7 +661,7 @@ fn load_value(
         Some(other) => {
             problems.push(Problem::new(
                 path,
-                None,
+                key_line(text, "extends"),
                 Some("extends"),
                 "a scenario file path (string)",
                 other.type_str(),
@@ -602,7 +675,7 @@ fn load_value(
             if !parent.exists() {
                 problems.push(Problem::new(
                     path,
-                    None,
+                    key_line(text, "extends"),
                     Some("extends"),
                     "an existing scenario file",
                     format!("no file {}", parent.display()),

@@ -392,3 +392,56 @@ impl Instance {
         self.prices.iter().find(|p| p.province == province)
     }
 }
+
+/// The end of a run's `--time-limit`, which the loader and the model builder
+/// check as well as the solver: the limit bounds the whole run.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Deadline {
+    pub at: std::time::Instant,
+    /// The limit as given, in seconds (for messages).
+    pub limit_s: f64,
+}
+
+impl Deadline {
+    /// `limit_s` seconds from `start`.
+    pub fn from(start: std::time::Instant, limit_s: f64) -> Deadline {
+        Deadline {
+            at: start + std::time::Duration::from_secs_f64(limit_s),
+            limit_s,
+        }
+    }
+    /// `Err(TimeUp)` naming `stage` once the deadline has passed.
+    pub fn check(&self, stage: &'static str) -> Result<(), TimeUp> {
+        if std::time::Instant::now() >= self.at {
+            Err(TimeUp {
+                limit_s: self.limit_s,
+                stage,
+            })
+        } else {
+            Ok(())
+        }
+    }
+    /// Seconds left (0 when passed).
+    pub fn left_s(&self) -> f64 {
+        self.at
+            .saturating_duration_since(std::time::Instant::now())
+            .as_secs_f64()
+    }
+}
+
+/// Checks an optional deadline.
+pub fn check_deadline(d: Option<&Deadline>, stage: &'static str) -> Result<(), TimeUp> {
+    d.map_or(Ok(()), |d| d.check(stage))
+}
+
+/// The time limit passed before any plan existed.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error(
+    "the time limit (--time-limit {limit_s} s) passed while {stage}, before any plan existed; \
+     try a longer --time-limit, or a smaller model: parameters.max_sites_per_city (e.g. 25) \
+     keeps only each city's nearest sites, and fewer candidate sites or cities load and build faster"
+)]
+pub struct TimeUp {
+    pub limit_s: f64,
+    pub stage: &'static str,
+}

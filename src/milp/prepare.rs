@@ -59,6 +59,17 @@ pub struct Prepared {
 impl Prepared {
     /// Derives everything from an instance that loaded cleanly.
     pub fn new(inst: Instance) -> Prepared {
+        match Self::new_within(inst, None) {
+            Ok(p) => p,
+            Err(_) => unreachable!("no deadline, no time-up"),
+        }
+    }
+
+    /// [`Prepared::new`] that stops once `deadline` passes (checked every few
+    /// thousand sites and city-site pairs).
+    pub fn new_within(inst: Instance, deadline: Option<&Deadline>) -> Result<Prepared, TimeUp> {
+        const STAGE: &str = "preparing the model (options and city-site latencies)";
+        check_deadline(deadline, STAGE)?;
         let p = &inst.params;
         let latency = LatencyModel::of(p);
         let af = p.annuity_factor();
@@ -85,6 +96,9 @@ impl Prepared {
         let mut option_reasons = vec![Vec::new(); inst.sites.len()];
         let mut site_reason = vec![None; inst.sites.len()];
         for (si, s) in inst.sites.iter().enumerate() {
+            if si % 4096 == 4095 {
+                check_deadline(deadline, STAGE)?;
+            }
             if s.status == SiteStatus::Excluded {
                 site_reason[si] = Some("excluded in the sites table".to_string());
                 continue;
@@ -168,6 +182,9 @@ impl Prepared {
                 continue;
             }
             for (si, s) in inst.sites.iter().enumerate() {
+                if si % 4096 == 4095 {
+                    check_deadline(deadline, STAGE)?;
+                }
                 if site_reason[si].is_some() {
                     continue;
                 }
@@ -193,7 +210,7 @@ impl Prepared {
             }
         }
         let disaggregate_links = demand.iter().all(|d| matches!(d, DemandSize::Cards(_)));
-        Prepared {
+        Ok(Prepared {
             inst,
             options,
             option_reasons,
@@ -204,7 +221,7 @@ impl Prepared {
             price_of_site,
             annuity_factor: af,
             disaggregate_links,
-        }
+        })
     }
 
     /// Largest number of servers of accelerator `a` that fit the site's IT power.

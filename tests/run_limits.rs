@@ -1,0 +1,126 @@
+//! Issue 10 leftovers: `--time-limit` bounds the whole run (loading and
+//! preparing the model too, exit 4 naming the limit and what to try), and
+//! scenario refusals that have a line name it.
+
+mod common;
+
+#[path = "../examples/support/mod.rs"]
+mod support;
+
+use std::process::{Command, Output};
+use std::time::Instant;
+
+use common::*;
+use support::synth::{write_synth, SynthSpec};
+
+fn bin() -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_dcsite"));
+    c.current_dir(root()).env("NO_COLOR", "1");
+    c
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+#[test]
+fn time_limit_bounds_loading_and_preparing_the_model() {
+    let dir = tempfile::tempdir().unwrap();
+    // 40,000 sites × 300 cities: preparing the latencies alone takes seconds.
+    let spec = SynthSpec {
+        sites: 40_000,
+        cities: 300,
+        seed: 7,
+    };
+    let sc = write_synth(&spec, &root().join("data"), dir.path()).unwrap();
+    // 2 s passes while loading or (usually) preparing the model; 1 µs before
+    // the scenario is read.
+    for (limit, stages) in [
+        ("2", &["loading the tables", "preparing the model"][..]),
+        ("0.000001", &["reading the scenario"][..]),
+    ] {
+        let out = dir.path().join(format!("out-{limit}"));
+        let t0 = Instant::now();
+        let o = bin()
+            .args([
+                "solve",
+                sc.to_str().unwrap(),
+                "--quiet",
+                "--time-limit",
+                limit,
+            ])
+            .arg("--out")
+            .arg(&out)
+            .output()
+            .unwrap();
+        let took = t0.elapsed().as_secs_f64();
+        let err = stderr(&o);
+        assert_eq!(o.status.code(), Some(4), "expected exit 4:\n{err}");
+        assert!(
+            err.contains(&format!("--time-limit {limit} s"))
+                && stages.iter().any(|s| err.contains(s))
+                && err.contains("before any plan existed")
+                && err.contains("try a longer --time-limit"),
+            "{err}"
+        );
+        assert!(
+            took < 10.0,
+            "a {limit} s limit stopped the run after {took:.1} s"
+        );
+        let summary: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(out.join("summary.json")).unwrap())
+                .unwrap();
+        assert_eq!(summary["status"], "no_plan");
+    }
+    // Without the limit, the same scenario loads and validates (exit 0).
+    let o = bin().arg("validate").arg(&sc).output().unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+}
+
+/// Validates `text` written as `models/x.toml` of a scratch copy; asserts
+/// exit 2 and that stderr names every part.
+fn refused(name: &str, text: &str, parts: &[&str]) {
+    let (_d, base) = scratch_copy();
+    let sc = base.with_file_name(name);
+    std::fs::write(&sc, text).unwrap();
+    let o = bin().arg("validate").arg(&sc).output().unwrap();
+    let err = stderr(&o);
+    assert_eq!(o.status.code(), Some(2), "expected exit 2:\n{err}");
+    for p in parts {
+        assert!(err.contains(p), "{p:?} not in:\n{err}");
+    }
+}
+
+#[test]
+fn scenario_refusals_name_their_line() {
+    // A table path that is not a string.
+    refused(
+        "x.toml",
+        "extends = \"baseline.toml\"\n\n[tables]\nsites = 3\n",
+        &["x.toml: row 4, column tables.sites", "a file path"],
+    );
+    // `extends` that is not a string, or names no file.
+    refused(
+        "x.toml",
+        "name = \"x\"\nextends = 3\n",
+        &["x.toml: row 2, column extends", "a scenario file path"],
+    );
+    refused(
+        "x.toml",
+        "# a comment\nextends = \"nowhere.toml\"\n",
+        &["x.toml: row 2, column extends", "an existing scenario file"],
+    );
+    // A cycle: named at the `extends` line that closes it.
+    let (_d, base) = scratch_copy();
+    let a = base.with_file_name("a.toml");
+    let b = base.with_file_name("b.toml");
+    std::fs::write(&a, "extends = \"b.toml\"\n").unwrap();
+    std::fs::write(&b, "name = \"b\"\n\nextends = \"a.toml\"\n").unwrap();
+    let o = bin().arg("validate").arg(&a).output().unwrap();
+    let err = stderr(&o);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("b.toml: row 3, column extends") && err.contains("without a cycle"),
+        "{err}"
+    );
+}
