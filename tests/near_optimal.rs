@@ -74,3 +74,82 @@ fn baseline_regions_lie_inside_ranges_that_widen_with_the_share() {
     }
     assert!(wide.cost_bound_cny > narrow.cost_bound_cny);
 }
+
+#[test]
+fn the_ranges_are_written_to_regions_csv_sites_and_summary() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("o");
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_dcsite"))
+        .args([
+            "solve",
+            "models/baseline.toml",
+            "--near-optimal",
+            "0.002",
+            "--out",
+        ])
+        .arg(&out)
+        .current_dir(root())
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let text = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        text.contains("near-optimal ranges") && text.contains("decided by cost"),
+        "{text}"
+    );
+    let summary: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("summary.json")).unwrap()).unwrap();
+    let near = &summary["near_optimal"];
+    assert_eq!(near["share"], 0.002);
+    // regions.csv: the optimal cards inside the written range (one server of slack:
+    // servers are continuous in the range solves), and the same numbers as summary.json.
+    let csv = std::fs::read_to_string(out.join("regions.csv")).unwrap();
+    let mut lines = csv.lines();
+    let head: Vec<&str> = lines.next().unwrap().split(',').collect();
+    let col = |name: &str| head.iter().position(|h| *h == name).unwrap();
+    let (lvl, id, total, lo, hi) = (
+        col("level"),
+        col("id"),
+        col("cards_total"),
+        col("cards_min_near_opt"),
+        col("cards_max_near_opt"),
+    );
+    let mut regions = 0;
+    for line in lines {
+        let f: Vec<&str> = line.split(',').collect();
+        let (c, a, b): (f64, f64, f64) = (
+            f[total].parse().unwrap(),
+            f[lo].parse().unwrap(),
+            f[hi].parse().unwrap(),
+        );
+        assert!(a - 8.0 <= c && c <= b + 8.0, "{line}");
+        if f[lvl] == "region" {
+            regions += 1;
+            let s = &near["regions"][f[id]];
+            assert_eq!(s["cards_min"].as_f64().unwrap(), a, "{line}");
+            assert_eq!(s["cards_max"].as_f64().unwrap(), b, "{line}");
+        }
+    }
+    assert_eq!(regions, 11);
+    // sites.geojson: a site not decided by cost has a range from 0 to more than 0.
+    for f in read_json(&out.join("sites.geojson"))["features"]
+        .as_array()
+        .unwrap()
+    {
+        let p = &f["properties"];
+        let (Some(a), Some(b)) = (
+            p["cards_min_near_opt"].as_f64(),
+            p["cards_max_near_opt"].as_f64(),
+        ) else {
+            assert!(p["not_built_reason"].is_string(), "{p}");
+            continue;
+        };
+        assert_eq!(
+            p["not_decided_by_cost"].as_bool().unwrap(),
+            a == 0.0 && b > 0.0,
+            "{p}"
+        );
+    }
+    let info = ogrinfo_summary(&out.join("sites.geojson"));
+    assert!(info.contains("cards_max_near_opt"), "{info}");
+}

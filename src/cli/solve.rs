@@ -275,13 +275,13 @@ pub fn run(args: SolveArgs) -> Result<(), CliError> {
         Err(e) => return Err(CliError::from_solve(e, None)),
     };
     let t_near = std::time::Instant::now();
-    let near = match args.near_optimal {
-        Some(share) => Some(
+    let mut plan = plan;
+    if let Some(share) = args.near_optimal {
+        plan.near_optimal = Some(
             solve::near_optimal(&prepared, &plan, share, &opts)
                 .map_err(|e| CliError::from_solve(e, Some("near-optimal ranges".into())))?,
-        ),
-        None => None,
-    };
+        );
+    }
     let near_seconds = t_near.elapsed().as_secs_f64();
     let t_write = std::time::Instant::now();
     let scenario_label = sc.path.display().to_string();
@@ -307,7 +307,8 @@ pub fn run(args: SolveArgs) -> Result<(), CliError> {
         });
         writeln!(stdout, "{v}").context("writing to stdout")?;
     } else if !args.quiet {
-        let near_text = near
+        let near_text = plan
+            .near_optimal
             .as_ref()
             .map(|n| export::near_optimal_text(&prepared, &plan, n))
             .unwrap_or_default();

@@ -120,6 +120,26 @@ pub fn sites_geojson(p: &Prepared, plan: &Plan) -> FeatureCollection {
                 "build_cost_gap_cny".into(),
                 sp.build_cost_gap_cny.map(cny).unwrap_or(JsonValue::Null),
             );
+            // With --near-optimal: the site's range, and whether cost decides it
+            // (a range that includes 0 and more than 0 cards: built in some
+            // near-optimal plans, not in others).
+            if let Some(n) = &plan.near_optimal {
+                let r = n.sites[sp.site];
+                m.insert(
+                    "cards_min_near_opt".into(),
+                    r.map(|r| json!(r.min_cards as i64))
+                        .unwrap_or(JsonValue::Null),
+                );
+                m.insert(
+                    "cards_max_near_opt".into(),
+                    r.map(|r| json!(r.max_cards as i64))
+                        .unwrap_or(JsonValue::Null),
+                );
+                m.insert(
+                    "not_decided_by_cost".into(),
+                    json!(r.is_some_and(|r| r.min_cards == 0.0 && r.max_cards > 0.0)),
+                );
+            }
             feature(point(s.lon, s.lat), m)
         })
         .collect();

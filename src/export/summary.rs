@@ -121,6 +121,28 @@ pub fn summary_json(p: &Prepared, plan: &Plan, scenario_path: &str) -> String {
         "subsidies": subsidies,
         "binding_constraints": plan.binding.iter().map(|b| b.name.as_str()).collect::<Vec<_>>(),
         "binding_by_family": binding_by_family(plan),
+        "near_optimal": plan.near_optimal.as_ref().map(|n| {
+            let range = |r: &crate::solve::CardRange| json!({
+                "cards_min": r.min_cards as i64,
+                "cards_max": r.max_cards as i64,
+                "decided_by_cost": r.decided(0.01),
+            });
+            let mut regions = Map::new();
+            for (i, region) in inst.regions.iter().enumerate() {
+                regions.insert(region.id.clone(), range(&n.regions[i]));
+            }
+            let mut tiers = Map::new();
+            for (t, r) in &n.tiers {
+                tiers.insert(t.as_str().to_string(), range(r));
+            }
+            json!({
+                "share": n.share,
+                "cost_bound_cny": n.cost_bound_cny.round() as i64,
+                "solves_stopped_at_limit": n.limited,
+                "regions": regions,
+                "tiers": tiers,
+            })
+        }),
         "shadow_prices": plan.shadow_prices.iter().map(|sp| {
             let mut v = json!({
                 "constraint": sp.constraint,
@@ -313,6 +335,28 @@ pub fn regions_table(p: &Prepared, plan: &Plan) -> PolarsResult<String> {
             .map(|t| t.subsidy_cny.round() as i64)
             .collect::<Vec<_>>(),
     ));
+    if let Some(n) = &plan.near_optimal {
+        // Regions in table order, then tiers in Tier::ALL order, as the rows above.
+        let ranges: Vec<_> = n
+            .regions
+            .iter()
+            .chain(n.tiers.iter().map(|(_, r)| r))
+            .collect();
+        cols.push(Column::new(
+            "cards_min_near_opt".into(),
+            ranges
+                .iter()
+                .map(|r| r.min_cards as i64)
+                .collect::<Vec<_>>(),
+        ));
+        cols.push(Column::new(
+            "cards_max_near_opt".into(),
+            ranges
+                .iter()
+                .map(|r| r.max_cards as i64)
+                .collect::<Vec<_>>(),
+        ));
+    }
     csv_text(DataFrame::new_infer_height(cols)?)
 }
 

@@ -77,6 +77,8 @@ pub struct Plan {
     pub binding: Vec<super::Binding>,
     /// Marginal values from the LP with the binary decisions fixed.
     pub shadow_prices: Vec<super::ShadowPrice>,
+    /// Near-optimal ranges, when asked for (`solve --near-optimal`).
+    pub near_optimal: Option<super::NearOptimal>,
 }
 
 impl Plan {
@@ -226,6 +228,7 @@ pub(super) fn read_back(
         subsidies,
         binding: Vec::new(),
         shadow_prices: Vec::new(),
+        near_optimal: None,
     }
 }
 
