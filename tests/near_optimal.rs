@@ -153,3 +153,28 @@ fn the_ranges_are_written_to_regions_csv_sites_and_summary() {
     let info = ogrinfo_summary(&out.join("sites.geojson"));
     assert!(info.contains("cards_max_near_opt"), "{info}");
 }
+
+#[test]
+fn a_share_outside_zero_to_one_is_an_input_error_naming_the_flag() {
+    for bad in ["1.5", "-0.1"] {
+        let dir = tempfile::tempdir().unwrap();
+        let o = std::process::Command::new(env!("CARGO_BIN_EXE_dcsite"))
+            .args(["solve", "models/baseline.toml", "--out"])
+            .arg(dir.path().join("o"))
+            // Attached, so that clap takes "-0.1" as the value, not as a flag.
+            .arg(format!("--near-optimal={bad}"))
+            .current_dir(root())
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(2), "{err}");
+        assert!(
+            err.contains("--near-optimal") && err.contains("[0, 1)") && err.contains(bad),
+            "{err}"
+        );
+        assert!(
+            !dir.path().join("o").exists(),
+            "nothing written before refusing"
+        );
+    }
+}

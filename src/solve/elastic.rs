@@ -216,7 +216,7 @@ pub fn relaxations(p: &Prepared, opts: &SolveOptions) -> Vec<Vec<Relaxation>> {
     alternatives
         .par_iter()
         .filter_map(|(alt, rows)| {
-            let amounts = verify_alt(p, rows, alt, opts)?;
+            let amounts = verify(p, rows, opts)?;
             Some(
                 alt.iter()
                     .zip(amounts)
@@ -234,29 +234,16 @@ pub fn relaxations(p: &Prepared, opts: &SolveOptions) -> Vec<Vec<Relaxation>> {
         .collect()
 }
 
-/// [`verify`] with the resolution of each row's own unit.
-fn verify_alt(
-    p: &Prepared,
-    rows: &[(RowKey, f64, f64)],
-    alt: &[(usize, RowKey, f64, f64)],
-    opts: &SolveOptions,
-) -> Option<Vec<f64>> {
-    let units: Vec<&'static str> = alt.iter().map(|x| x.1.family().unit()).collect();
-    verify_units(p, rows, &units, opts)
-}
-
 /// Verifies one alternative: (row, elastic amount, one server's step) per
 /// change, each stated at its unit's resolution. Returns the smallest amounts
 /// found that make the integer model feasible, or `None` when up to eight
 /// extra servers' worth do not (or the checks ran out of time).
-fn verify_units(
-    p: &Prepared,
-    alt: &[(RowKey, f64, f64)],
-    units: &[&'static str],
-    opts: &SolveOptions,
-) -> Option<Vec<f64>> {
+fn verify(p: &Prepared, alt: &[(RowKey, f64, f64)], opts: &SolveOptions) -> Option<Vec<f64>> {
     let round_up = |x: f64, res: f64| (x / res - 1e-9).ceil() * res;
-    let res: Vec<f64> = units.iter().map(|u| resolution(u)).collect();
+    let res: Vec<f64> = alt
+        .iter()
+        .map(|(key, _, _)| resolution(key.family().unit()))
+        .collect();
     let with = |k: f64| -> Vec<(RowKey, f64)> {
         alt.iter()
             .zip(&res)
