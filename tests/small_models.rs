@@ -356,3 +356,51 @@ fn an_infeasible_scenario_reports_the_amount_that_would_fix_it() {
         ),
     }
 }
+
+/// 5b. A region's water-use quota (a family added after the typed row
+/// identity: the compiler listed every place it had to be named). Cooling
+/// water is IT energy × WUE: 1 kW × 8760 h × 1 L/kWh = 8.76 m³ per server and
+/// year. With 438 m³ in the cheap region only 50 servers fit there; the other
+/// 50 go to the dear region. One more m³ in the cheap region moves 1/8.76 of a
+/// server: (0.5 − 0.3) × 8760 / 8.76 = 200 CNY saved, the quota's shadow price,
+/// checked here by re-solving with one more server's water.
+#[test]
+fn water_quota_moves_cards_and_is_priced() {
+    let water_case = |quota: f64| {
+        let mut inst = two_sites(100.0, 0.3, 0.5);
+        inst.regions.push(region("r2", Tier::Core));
+        inst.sites[1].region_id = "r2".into();
+        inst.cooling[0].wue_l_per_kwh = 1.0;
+        inst.regions[0].water_quota_m3 = Some(quota);
+        run(inst)
+    };
+    let (p, plan) = water_case(438.0);
+    assert_eq!(cards_at(&p, &plan, "a"), 50);
+    assert_eq!(cards_at(&p, &plan, "b"), 50);
+    close(plan.objective_cny, 50.0 * 8760.0 * 0.3 + 50.0 * 8760.0 * 0.5);
+    close(plan.sites[0].annual_water_m3, 438.0);
+    assert!(binds(&plan, "region-water-quota-r"));
+    let b = plan
+        .binding
+        .iter()
+        .find(|b| b.name == "region-water-quota-r")
+        .unwrap();
+    assert_eq!(b.words, "the r water-use quota");
+    assert_eq!(b.region, Some(0));
+    let sp = plan
+        .shadow_prices
+        .iter()
+        .find(|s| s.constraint == "region-water-quota-r")
+        .expect("the water quota is priced");
+    assert_eq!(sp.unit, "m³/year");
+    close(sp.cny_per_unit, -200.0);
+    // Finite difference: one more server's water saves one server's price gap.
+    let (_, more) = water_case(438.0 + 8.76);
+    close(plan.objective_cny - more.objective_cny, 8.76 * 200.0);
+    // Without a quota the cheap region takes everything.
+    let mut inst = two_sites(100.0, 0.3, 0.5);
+    inst.cooling[0].wue_l_per_kwh = 1.0;
+    let (p, plan) = run(inst);
+    assert_eq!(cards_at(&p, &plan, "a"), 100);
+    assert!(!plan.binding.iter().any(|b| b.name.starts_with("region-water")));
+}

@@ -1,5 +1,7 @@
 //! Plain domain types and units. No I/O, no solver, no Polars.
 
+pub mod rows;
+
 use std::collections::BTreeMap;
 
 /// Where a region sits in the "3+3+N" pattern. Tiers are data: a planner
@@ -45,6 +47,10 @@ pub struct Region {
     pub pue_cap: f64,
     /// Share of energy from renewables, exempt from the energy-use quota, in [0, 1].
     pub green_share: f64,
+    /// Annual water-use cap of new halls, m³ (cooling water: IT energy ×
+    /// the cooling's WUE); `None`, the default, when the region sets none
+    /// (scenario key `overrides.regions.<region>.water_quota_m3`).
+    pub water_quota_m3: Option<f64>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -367,7 +373,7 @@ impl Params {
 }
 
 /// Everything one solve needs: tables already filtered to the scenario.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Instance {
     pub name: String,
     pub regions: Vec<Region>,

@@ -234,6 +234,7 @@ pub fn build(p: &Prepared, integrality: Integrality) -> Model {
     define_min_site_size(&mut b);
     define_region_power_quota(&mut b);
     define_region_energy_quota(&mut b);
+    define_region_water_quota(&mut b);
     define_accelerator_targets(&mut b);
     define_dual_track(&mut b);
     define_inference_demand(&mut b);
@@ -397,6 +398,25 @@ fn define_region_energy_quota(b: &mut Builder) {
             Sense::Le,
             region.energy_quota_tce,
         );
+    }
+}
+
+/// 5b. Region water-use quota (m³ of cooling water per year), where the
+/// scenario sets one.
+fn define_region_water_quota(b: &mut Builder) {
+    let p = b.p;
+    for (r, region) in p.inst.regions.iter().enumerate() {
+        let Some(quota) = region.water_quota_m3 else {
+            continue;
+        };
+        if !p.options.iter().any(|o| p.region_of_site[o.site] == r) {
+            continue;
+        }
+        let e = b.sum_servers(
+            |o| p.region_of_site[o.site] == r,
+            |o, a| p.water_m3_per_server_year(o, a),
+        );
+        b.row(RowKey::RegionWaterQuota { region: r }, e, Sense::Le, quota);
     }
 }
 
