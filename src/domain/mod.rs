@@ -57,7 +57,7 @@ pub struct Region {
 pub enum SiteStatus {
     /// May be built or not.
     Candidate,
-    /// Already built: must stay open (its fixed cost is still counted as given).
+    /// Already built: must stay open; its fixed cost is sunk (not counted).
     Existing,
     /// Must be built.
     Required,
@@ -109,6 +109,17 @@ pub struct Site {
     pub fixed_cost_cny: f64,
     pub grid_lead_months: f64,
     pub status: SiteStatus,
+}
+
+impl Site {
+    /// What opening the site costs a plan, CNY: its fixed cost, except for
+    /// an existing site, whose land, grid connection and works are sunk.
+    pub fn opening_cost_cny(&self) -> f64 {
+        match self.status {
+            SiteStatus::Existing => 0.0,
+            _ => self.fixed_cost_cny,
+        }
+    }
 }
 
 /// Delivered electricity price of a price zone, CNY/kWh.

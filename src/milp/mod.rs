@@ -524,7 +524,16 @@ fn define_inference_demand(b: &mut Builder) {
         }
     }
     let accs = &p.inst.accelerators;
-    let mega_cards = p.inst.params.mega_cards;
+    // H200-eq that a mega cluster takes out of inference: its cards at the
+    // performance of the accelerators it may be made of (the least of them
+    // when several are allowed: the cluster takes at least that much).
+    let mega_perf = accs
+        .iter()
+        .filter(|a| p.inst.params.mega_accelerators.contains(&a.id))
+        .map(|a| a.perf_h200_eq)
+        .fold(None, |m: Option<f64>, x| Some(m.map_or(x, |m| m.min(x))))
+        .unwrap_or(1.0);
+    let mega_h200_eq = p.inst.params.mega_cards * mega_perf;
     for s in 0..p.inst.sites.len() {
         let served = &by_site[s];
         if served.is_empty() {
@@ -536,7 +545,7 @@ fn define_inference_demand(b: &mut Builder) {
         }
         // Cards of a mega training cluster do not serve inference.
         if let Some(m) = b.vars.mega[s] {
-            e.add_mul(mega_cards, m);
+            e.add_mul(mega_h200_eq, m);
         }
         let cap = b.sum_servers_of(&by_site_options[s], |_, a| {
             accs[a].cards_per_server as f64 * accs[a].perf_h200_eq
@@ -685,7 +694,10 @@ fn define_objective(b: &Builder) -> Expression {
     let m = CNY_PER_OBJECTIVE_UNIT;
     let mut obj = b.sum_servers(|_| true, |o, a| p.npc_per_server(o, a) / m);
     for (o, opt) in p.options.iter().enumerate() {
-        obj.add_mul(p.inst.sites[opt.site].fixed_cost_cny / m, b.vars.open[o]);
+        obj.add_mul(
+            p.inst.sites[opt.site].opening_cost_cny() / m,
+            b.vars.open[o],
+        );
     }
     for (k, pair) in p.pairs.iter().enumerate() {
         if pair.cost_cny_per_card != 0.0 {

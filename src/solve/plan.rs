@@ -97,7 +97,7 @@ pub(super) fn read_back(
         sp.built = true;
         sp.cooling = Some(opt.cooling);
         sp.pue = Some(opt.pue);
-        sp.capex_cny += inst.sites[opt.site].fixed_cost_cny;
+        sp.capex_cny += inst.sites[opt.site].opening_cost_cny();
         for (i, &a) in opt.accels.iter().enumerate() {
             let n = values.value(parts.vars.servers[o][i]).round().max(0.0);
             if n == 0.0 {
