@@ -17,3 +17,4 @@ pub mod milp;
 pub mod report;
 pub mod solve;
 pub mod spatial;
+pub mod sweep;
