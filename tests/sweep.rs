@@ -426,3 +426,23 @@ fn a_value_outside_the_schema_is_refused_naming_the_file_and_key() {
         "1.5",
     );
 }
+
+#[test]
+fn report_draws_the_probability_map_the_fans_and_the_regret_table() {
+    let (dir, _, out) = solved();
+    let html = dir.path().join("sweep.html");
+    let o = dcsite(&[
+        "report",
+        out.to_str().unwrap(),
+        "-o",
+        html.to_str().unwrap(),
+    ]);
+    ok(&o, "dcsite report on a sweep folder");
+    let page = std::fs::read_to_string(&html).unwrap();
+    assert!(page.contains("id=\"probability-map\""));
+    assert_eq!(page.matches("class=\"p-built\"").count(), 25, "one circle per site");
+    assert_eq!(page.matches("class=\"fan\"").count(), 14, "11 regions and 3 tiers");
+    assert!(page.contains("id=\"regret-table\""));
+    assert_eq!(page.matches("class=\"min-max-regret\"").count(), 1);
+    assert!(!page.contains("<script"), "nothing loaded, nothing run");
+}

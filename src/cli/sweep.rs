@@ -127,7 +127,9 @@ pub fn run(args: SweepArgs) -> Result<(), CliError> {
         pb.set_position(done as u64);
     };
     let summary = {
-        let mut write = |name: &str, bytes: &[u8]| out.write(name, bytes).map_err(SweepError::from);
+        let mut write = |name: &str, bytes: &[u8]| -> Result<(), SweepError> {
+            out.write(name, bytes).map_err(SweepError::from)
+        };
         sweep::collect(&sw, &parts, &copts, &mut write, &follow).map_err(sweep_error)?
     };
     pb.finish_and_clear();

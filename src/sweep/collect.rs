@@ -167,7 +167,7 @@ pub fn collect(
     drop(scenarios);
     let mut statuses: Vec<(String, usize)> = ["optimal", "feasible", "infeasible", "no_plan", "error"]
         .iter()
-        .map(|s| (s.to_string(), status.iter().filter(|x| x.as_deref() == Some(s)).count()))
+        .map(|s| (s.to_string(), status.iter().filter(|x| x.as_deref() == Some(*s)).count()))
         .collect();
     statuses.retain(|(s, n)| *n > 0 || s == "optimal" || s == "infeasible");
     let with_plan: Vec<usize> = (0..ids.len())

@@ -708,7 +708,7 @@ fn subsidy_targets(
         } else if in_use.contains(&id) {
             let cell = format!("subsidies.{id}.{column}");
             out.push((id, Target::Cell(cell)));
-        } else if let Some(i) = (0..rt.n_rows).find(|&i| rt.get("programme_id", i) == Some(&id)) {
+        } else if let Some(i) = (0..rt.n_rows).find(|&i| rt.get("programme_id", i) == Some(id.as_str())) {
             // A programme of another subsidy scenario: added to the base.
             let mut entry = toml::Table::new();
             for c in rt.spec.columns {
