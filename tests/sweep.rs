@@ -82,7 +82,7 @@ fn f64s(df: &DataFrame, c: &str) -> Vec<Option<f64>> {
         .unwrap()
         .f64()
         .unwrap()
-        .into_iter()
+        .iter()
         .collect()
 }
 
@@ -91,7 +91,7 @@ fn strs(df: &DataFrame, c: &str) -> Vec<Option<String>> {
         .unwrap()
         .str()
         .unwrap()
-        .into_iter()
+        .iter()
         .map(|s| s.map(str::to_string))
         .collect()
 }
@@ -235,7 +235,7 @@ fn robust_geojson_is_read_by_gdal_and_recomputed_from_sites_parquet() {
     }
     let sites = read(&out.join("sites.parquet"));
     let ids = strs(&sites, "site_id");
-    let built: Vec<Option<bool>> = sites.column("built").unwrap().bool().unwrap().into_iter().collect();
+    let built: Vec<Option<bool>> = sites.column("built").unwrap().bool().unwrap().iter().collect();
     let cooling = strs(&sites, "cooling");
     let cards = f64s(&sites, "cards_total");
     for f in common::features(&path) {
@@ -308,7 +308,7 @@ fn the_min_max_regret_plan_is_recomputed_from_its_costs() {
         .filter(|&k| max_regret[k].is_some())
         .min_by(|&a, &b| max_regret[a].unwrap().total_cmp(&max_regret[b].unwrap()))
         .unwrap();
-    let flags: Vec<Option<bool>> = regret.column("min_max_regret").unwrap().bool().unwrap().into_iter().collect();
+    let flags: Vec<Option<bool>> = regret.column("min_max_regret").unwrap().bool().unwrap().iter().collect();
     assert_eq!(flags[best], Some(true), "the min-max-regret plan is #{}", best + 1);
     assert_eq!(flags.iter().filter(|f| **f == Some(true)).count(), 1);
     // A plan evaluated in a scenario where it is the optimum costs what that
@@ -317,7 +317,7 @@ fn the_min_max_regret_plan_is_recomputed_from_its_costs() {
     let plan1 = strs(&regret, "plan")[0].clone().unwrap();
     let (sid, built, cool) = (f64s(&sites, "scenario"), sites.column("built").unwrap().bool().unwrap().clone(), strs(&sites, "cooling"));
     let site_ids = strs(&sites, "site_id");
-    let mega: Vec<Option<bool>> = sites.column("mega_cluster").unwrap().bool().unwrap().into_iter().collect();
+    let mega: Vec<Option<bool>> = sites.column("mega_cluster").unwrap().bool().unwrap().iter().collect();
     let mut checked = 0;
     for s in 0..SAMPLES {
         let label: Vec<String> = (0..sites.height())

@@ -111,7 +111,7 @@ fn f64s(df: &DataFrame, name: &str) -> PolarsResult<Vec<Option<f64>>> {
         .column(name)?
         .cast(&DataType::Float64)?
         .f64()?
-        .into_iter()
+        .iter()
         .collect())
 }
 
@@ -119,7 +119,7 @@ fn strs(df: &DataFrame, name: &str) -> PolarsResult<Vec<Option<String>>> {
     Ok(df
         .column(name)?
         .str()?
-        .into_iter()
+        .iter()
         .map(|s| s.map(str::to_string))
         .collect())
 }
@@ -150,7 +150,7 @@ pub fn collect(
     let ids: Vec<u64> = scenarios
         .column("id")?
         .u64()?
-        .into_iter()
+        .iter()
         .flatten()
         .collect();
     let expected = sweep.len();
@@ -344,7 +344,7 @@ pub fn collect(
         strs(&built, "site_id")?,
         strs(&built, "cooling")?,
     );
-    let bm: Vec<Option<bool>> = built.column("mega_cluster")?.bool()?.into_iter().collect();
+    let bm: Vec<Option<bool>> = built.column("mega_cluster")?.bool()?.iter().collect();
     let mut plan_of: BTreeMap<u64, String> = BTreeMap::new();
     for i in 0..built.height() {
         let (Some(s), Some(site), Some(k)) = (bs.get(i), &bi[i], &bc[i]) else {
