@@ -230,7 +230,7 @@ fn robust_geojson_is_read_by_gdal_and_recomputed_from_sites_parquet() {
     let info = common::ogrinfo_summary(&path);
     assert!(info.contains("Geometry: Point"), "{info}");
     assert!(info.contains("Feature Count: 25"), "{info}");
-    for field in ["p_built (Real)", "cards_mean (Real)", "cooling_mode (String)"] {
+    for field in ["p_built: Real", "cards_mean: Real", "cooling_mode: String"] {
         assert!(info.contains(field), "{field} in {info}");
     }
     let sites = read(&out.join("sites.parquet"));
@@ -260,8 +260,27 @@ fn robust_geojson_is_read_by_gdal_and_recomputed_from_sites_parquet() {
         }
     }
     let qml = std::fs::read_to_string(out.join("robust.qml")).unwrap();
-    roxmltree::Document::parse(&qml).expect("robust.qml is XML");
-    assert!(qml.contains("attr=\"p_built\""));
+    let options = roxmltree::ParsingOptions {
+        allow_dtd: true,
+        ..Default::default()
+    };
+    let doc = roxmltree::Document::parse_with_options(&qml, options).expect("robust.qml is XML");
+    let renderer = doc
+        .descendants()
+        .find(|n| n.has_tag_name("renderer-v2"))
+        .unwrap();
+    assert_eq!(renderer.attribute("type"), Some("graduatedSymbol"));
+    assert_eq!(renderer.attribute("attr"), Some("p_built"));
+    let ranges: Vec<(f64, f64)> = doc
+        .descendants()
+        .filter(|n| n.has_tag_name("range"))
+        .map(|n| {
+            let f = |a| n.attribute(a).unwrap().parse::<f64>().unwrap();
+            (f("lower"), f("upper"))
+        })
+        .collect();
+    assert_eq!(ranges.first().map(|r| r.0), Some(0.0));
+    assert_eq!(ranges.last().map(|r| r.1), Some(1.0), "classes cover [0, 1]");
 }
 
 #[test]
