@@ -103,7 +103,10 @@ pub fn run(args: SweepArgs) -> Result<(), CliError> {
     let n = sw.len();
     let pb = progress::bar_with_eta(quiet, n as u64, "solving scenarios");
     let without_plan = AtomicUsize::new(0);
+    let t0 = std::time::Instant::now();
+    let busy_ms = AtomicUsize::new(0);
     let done = |o: &sweep::Outcome| {
+        busy_ms.fetch_add((o.solve_seconds * 1e3) as usize, Ordering::Relaxed);
         if !o.has_plan() {
             without_plan.fetch_add(1, Ordering::Relaxed);
         }
@@ -115,6 +118,8 @@ pub fn run(args: SweepArgs) -> Result<(), CliError> {
     };
     sweep::run_shard(&sw, Shard::WHOLE, &opts, jobs, &parts, &done).map_err(sweep_error)?;
     pb.finish_and_clear();
+    let solve_wall = t0.elapsed().as_secs_f64();
+    let t1 = std::time::Instant::now();
     let copts = CollectOptions {
         thresholds: &thresholds,
         regret_plans: args.regret_plans,
@@ -133,6 +138,7 @@ pub fn run(args: SweepArgs) -> Result<(), CliError> {
         sweep::collect(&sw, &parts, &copts, &mut write, &follow).map_err(sweep_error)?
     };
     pb.finish_and_clear();
+    let collect_wall = t1.elapsed().as_secs_f64();
     let json = sweep::sweep_json(&sw, &summary, &copts);
     out.write("sweep.json", json.as_bytes())
         .map_err(super::solve::output_error)?;
@@ -144,8 +150,12 @@ pub fn run(args: SweepArgs) -> Result<(), CliError> {
             .context("writing to stdout")?;
     } else if !args.quiet {
         let text = format!(
-            "{}wrote {}\n",
+            "{}solved in {solve_wall:.1} s on {jobs} job{} ({:.2} s per scenario), \
+             regret evaluated in {:.1} s\nwrote {}\n",
             text_report(&sw, &summary, &copts),
+            if jobs == 1 { "" } else { "s" },
+            busy_ms.load(Ordering::Relaxed) as f64 / 1e3 / n.max(1) as f64,
+            collect_wall,
             args.out.display()
         );
         stdout
