@@ -18,7 +18,10 @@ const ALLOWED: &[(&str, &[&str])] = &[
     ("anyhow", &["cli", "main.rs"]),
     ("indicatif", &["cli"]),
     // File I/O: loading tables, writing output folders, reading them for the report.
-    ("std::fs", &["data", "export", "report", "cli", "compare", "sweep"]),
+    (
+        "std::fs",
+        &["data", "export", "report", "cli", "compare", "sweep"],
+    ),
 ];
 
 /// Modules of the crate each module may name (`crate::<module>`).

@@ -20,10 +20,7 @@ fn sweep_file(dir: &Path, name: &str, head: &str, vary: &str) -> PathBuf {
     let path = dir.join(name);
     std::fs::write(
         &path,
-        format!(
-            "base = \"{}\"\n{head}\n[vary]\n{vary}\n",
-            base.display()
-        ),
+        format!("base = \"{}\"\n{head}\n[vary]\n{vary}\n", base.display()),
     )
     .unwrap();
     path
@@ -161,7 +158,10 @@ fn every_draw_lies_in_its_own_stratum_of_its_row_range() {
     let provinces = strs(&prices, "province");
     let (low, high) = (f64s(&prices, "low"), f64s(&prices, "high"));
     for (i, p) in provinces.iter().enumerate() {
-        let key = format!("electricity_prices.{}.price_cny_per_kwh", p.as_ref().unwrap());
+        let key = format!(
+            "electricity_prices.{}.price_cny_per_kwh",
+            p.as_ref().unwrap()
+        );
         let v = f64s(&s, &key);
         let (lo, hi) = (low[i].unwrap(), high[i].unwrap());
         let mut strata: Vec<usize> = v
@@ -192,7 +192,11 @@ fn robust_csv_is_recomputed_from_regions_parquet() {
     let cards = f64s(&regions, "cards_total");
     let (r_levels, r_ids) = (strs(&robust, "level"), strs(&robust, "id"));
     assert_eq!(robust.height(), 11 + 3, "11 regions and 3 tiers");
-    let thresholds = [("ningxia", 100_000.0), ("frontier", 300_000.0), ("inner_mongolia", 100_000.0)];
+    let thresholds = [
+        ("ningxia", 100_000.0),
+        ("frontier", 300_000.0),
+        ("inner_mongolia", 100_000.0),
+    ];
     for r in 0..robust.height() {
         let (level, id) = (r_levels[r].clone().unwrap(), r_ids[r].clone().unwrap());
         let v: Vec<f64> = (0..regions.height())
@@ -203,7 +207,10 @@ fn robust_csv_is_recomputed_from_regions_parquet() {
         let mean = v.iter().sum::<f64>() / v.len() as f64;
         let close = |col: &str, want: f64| {
             let got = f64s(&robust, col)[r].unwrap();
-            assert!((got - want).abs() <= 0.05 + 1e-9 * want.abs(), "{id} {col}: {got} vs {want}");
+            assert!(
+                (got - want).abs() <= 0.05 + 1e-9 * want.abs(),
+                "{id} {col}: {got} vs {want}"
+            );
         };
         close("cards_mean", mean);
         close("cards_p10", percentile(&v, 0.1));
@@ -215,7 +222,10 @@ fn robust_csv_is_recomputed_from_regions_parquet() {
             match thresholds.iter().find(|t| t.0 == id && t.1 == c) {
                 Some(_) => {
                     let want = v.iter().filter(|&&x| x >= c).count() as f64 / v.len() as f64;
-                    assert!((got.unwrap() - want).abs() < 1e-6, "{id} {col}: {got:?} vs {want}");
+                    assert!(
+                        (got.unwrap() - want).abs() < 1e-6,
+                        "{id} {col}: {got:?} vs {want}"
+                    );
                 }
                 None => assert_eq!(got, None, "{id} {col}: only on the rows given it"),
             }
@@ -235,24 +245,44 @@ fn robust_geojson_is_read_by_gdal_and_recomputed_from_sites_parquet() {
     }
     let sites = read(&out.join("sites.parquet"));
     let ids = strs(&sites, "site_id");
-    let built: Vec<Option<bool>> = sites.column("built").unwrap().bool().unwrap().iter().collect();
+    let built: Vec<Option<bool>> = sites
+        .column("built")
+        .unwrap()
+        .bool()
+        .unwrap()
+        .iter()
+        .collect();
     let cooling = strs(&sites, "cooling");
     let cards = f64s(&sites, "cards_total");
     for f in common::features(&path) {
         let p = &f["properties"];
         let id = p["site_id"].as_str().unwrap();
-        let rows: Vec<usize> = (0..sites.height()).filter(|&i| ids[i].as_deref() == Some(id)).collect();
+        let rows: Vec<usize> = (0..sites.height())
+            .filter(|&i| ids[i].as_deref() == Some(id))
+            .collect();
         assert_eq!(rows.len(), SAMPLES);
         let n_built = rows.iter().filter(|&&i| built[i] == Some(true)).count();
         let p_built = p["p_built"].as_f64().unwrap();
-        assert!((p_built - n_built as f64 / SAMPLES as f64).abs() < 1e-6, "{id}");
+        assert!(
+            (p_built - n_built as f64 / SAMPLES as f64).abs() < 1e-6,
+            "{id}"
+        );
         let mean = rows.iter().map(|&i| cards[i].unwrap()).sum::<f64>() / SAMPLES as f64;
-        assert!((p["cards_mean"].as_f64().unwrap() - mean).abs() <= 0.05, "{id}");
+        assert!(
+            (p["cards_mean"].as_f64().unwrap() - mean).abs() <= 0.05,
+            "{id}"
+        );
         if n_built > 0 {
             let k = p["cooling_mode"].as_str().unwrap();
-            let with_k = rows.iter().filter(|&&i| cooling[i].as_deref() == Some(k)).count();
+            let with_k = rows
+                .iter()
+                .filter(|&&i| cooling[i].as_deref() == Some(k))
+                .count();
             for other in ["air", "cold_plate", "immersion"] {
-                let n = rows.iter().filter(|&&i| cooling[i].as_deref() == Some(other)).count();
+                let n = rows
+                    .iter()
+                    .filter(|&&i| cooling[i].as_deref() == Some(other))
+                    .count();
                 assert!(n <= with_k, "{id}: {other} more often than the mode {k}");
             }
         } else {
@@ -280,7 +310,11 @@ fn robust_geojson_is_read_by_gdal_and_recomputed_from_sites_parquet() {
         })
         .collect();
     assert_eq!(ranges.first().map(|r| r.0), Some(0.0));
-    assert_eq!(ranges.last().map(|r| r.1), Some(1.0), "classes cover [0, 1]");
+    assert_eq!(
+        ranges.last().map(|r| r.1),
+        Some(1.0),
+        "classes cover [0, 1]"
+    );
 }
 
 #[test]
@@ -290,7 +324,11 @@ fn the_min_max_regret_plan_is_recomputed_from_its_costs() {
     let costs = read(&out.join("regret_costs.parquet"));
     let scen = read(&out.join("scenarios.parquet"));
     let own = f64s(&scen, "sites_cost_cny");
-    let (rank, scenario, cost) = (f64s(&costs, "rank"), f64s(&costs, "scenario"), f64s(&costs, "cost_cny"));
+    let (rank, scenario, cost) = (
+        f64s(&costs, "rank"),
+        f64s(&costs, "scenario"),
+        f64s(&costs, "cost_cny"),
+    );
     let n_plans = regret.height();
     assert!(n_plans >= 1);
     // cost[k][s]
@@ -327,16 +365,37 @@ fn the_min_max_regret_plan_is_recomputed_from_its_costs() {
         .filter(|&k| max_regret[k].is_some())
         .min_by(|&a, &b| max_regret[a].unwrap().total_cmp(&max_regret[b].unwrap()))
         .unwrap();
-    let flags: Vec<Option<bool>> = regret.column("min_max_regret").unwrap().bool().unwrap().iter().collect();
-    assert_eq!(flags[best], Some(true), "the min-max-regret plan is #{}", best + 1);
+    let flags: Vec<Option<bool>> = regret
+        .column("min_max_regret")
+        .unwrap()
+        .bool()
+        .unwrap()
+        .iter()
+        .collect();
+    assert_eq!(
+        flags[best],
+        Some(true),
+        "the min-max-regret plan is #{}",
+        best + 1
+    );
     assert_eq!(flags.iter().filter(|f| **f == Some(true)).count(), 1);
     // A plan evaluated in a scenario where it is the optimum costs what that
     // scenario's own sites cost: the same sites, the same LP.
     let sites = read(&out.join("sites.parquet"));
     let plan1 = strs(&regret, "plan")[0].clone().unwrap();
-    let (sid, built, cool) = (f64s(&sites, "scenario"), sites.column("built").unwrap().bool().unwrap().clone(), strs(&sites, "cooling"));
+    let (sid, built, cool) = (
+        f64s(&sites, "scenario"),
+        sites.column("built").unwrap().bool().unwrap().clone(),
+        strs(&sites, "cooling"),
+    );
     let site_ids = strs(&sites, "site_id");
-    let mega: Vec<Option<bool>> = sites.column("mega_cluster").unwrap().bool().unwrap().iter().collect();
+    let mega: Vec<Option<bool>> = sites
+        .column("mega_cluster")
+        .unwrap()
+        .bool()
+        .unwrap()
+        .iter()
+        .collect();
     let mut checked = 0;
     for s in 0..SAMPLES {
         let label: Vec<String> = (0..sites.height())
@@ -352,7 +411,11 @@ fn the_min_max_regret_plan_is_recomputed_from_its_costs() {
             .collect();
         if label.join(";") == plan1 {
             let c = table[0][s].unwrap();
-            assert!((c - own[s].unwrap()).abs() <= 1.0, "scenario {s}: {c} vs {:?}", own[s]);
+            assert!(
+                (c - own[s].unwrap()).abs() <= 1.0,
+                "scenario {s}: {c} vs {:?}",
+                own[s]
+            );
             checked += 1;
         }
     }
@@ -385,9 +448,15 @@ fn an_infeasible_draw_is_a_row_not_a_failure() {
     assert_eq!(json["statuses"]["infeasible"], 1);
     let s = read(&out.join("scenarios.parquet"));
     let status = strs(&s, "status");
-    assert_eq!(status, vec![Some("optimal".into()), Some("infeasible".into())]);
+    assert_eq!(
+        status,
+        vec![Some("optimal".into()), Some("infeasible".into())]
+    );
     let why = strs(&s, "explanation")[1].clone().unwrap();
-    assert!(why.contains("power"), "the explanation names what conflicts: {why}");
+    assert!(
+        why.contains("power"),
+        "the explanation names what conflicts: {why}"
+    );
     assert_eq!(f64s(&s, "objective_cny")[1], None);
     let regions = read(&out.join("regions.parquet"));
     assert!(f64s(&regions, "scenario").iter().all(|x| *x == Some(0.0)));
@@ -398,7 +467,12 @@ fn refused(vary: &str, head: &str, key: &str, also: &str) {
     let dir = tempfile::tempdir().unwrap();
     let sweep = sweep_file(dir.path(), "bad.toml", head, vary);
     let out = dir.path().join("out");
-    let o = dcsite(&["sweep", sweep.to_str().unwrap(), "--out", out.to_str().unwrap()]);
+    let o = dcsite(&[
+        "sweep",
+        sweep.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
     let err = String::from_utf8_lossy(&o.stderr);
     assert_eq!(o.status.code(), Some(2), "{err}");
     assert!(err.contains("bad.toml"), "names the sweep file: {err}");
@@ -459,8 +533,16 @@ fn report_draws_the_probability_map_the_fans_and_the_regret_table() {
     ok(&o, "dcsite report on a sweep folder");
     let page = std::fs::read_to_string(&html).unwrap();
     assert!(page.contains("id=\"probability-map\""));
-    assert_eq!(page.matches("class=\"p-built\"").count(), 25, "one circle per site");
-    assert_eq!(page.matches("class=\"fan\"").count(), 14, "11 regions and 3 tiers");
+    assert_eq!(
+        page.matches("class=\"p-built\"").count(),
+        25,
+        "one circle per site"
+    );
+    assert_eq!(
+        page.matches("class=\"fan\"").count(),
+        14,
+        "11 regions and 3 tiers"
+    );
     assert!(page.contains("id=\"regret-table\""));
     assert_eq!(page.matches("class=\"min-max-regret\"").count(), 1);
     assert!(!page.contains("<script"), "nothing loaded, nothing run");

@@ -79,7 +79,9 @@ fn thresholds(args: &[String], sw: &sweep::Sweep) -> Result<Vec<Threshold>, CliE
 pub fn run(args: SweepArgs) -> Result<(), CliError> {
     let opts = args.solver.options()?;
     if args.jobs == Some(0) {
-        return Err(CliError::Input("--jobs: expected at least 1, found 0".into()));
+        return Err(CliError::Input(
+            "--jobs: expected at least 1, found 0".into(),
+        ));
     }
     if args.regret_plans == 0 {
         return Err(CliError::Input(
@@ -97,9 +99,7 @@ pub fn run(args: SweepArgs) -> Result<(), CliError> {
             .unwrap_or(1)
     });
     let mut out = super::solve::output_dir(&args.out, args.force)?;
-    let parts = out
-        .staging_path()
-        .join(dcsite::export::writer::PARTS_DIR);
+    let parts = out.staging_path().join(dcsite::export::writer::PARTS_DIR);
     let n = sw.len();
     let pb = progress::bar_with_eta(quiet, n as u64, "solving scenarios");
     let without_plan = AtomicUsize::new(0);
@@ -126,7 +126,11 @@ pub fn run(args: SweepArgs) -> Result<(), CliError> {
         jobs,
         solve: &opts,
     };
-    let pb = progress::bar_with_eta(quiet, 0, "evaluating the most frequent plans in every scenario");
+    let pb = progress::bar_with_eta(
+        quiet,
+        0,
+        "evaluating the most frequent plans in every scenario",
+    );
     let follow = |done: usize, total: usize| {
         pb.set_length(total as u64);
         pb.set_position(done as u64);

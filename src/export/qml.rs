@@ -444,10 +444,19 @@ pub fn diff_qml(field: &str, scenario: &str, reference: &str) -> String {
 /// probability in per cent.
 pub fn probability_qml(field: &str, size_field: &str) -> String {
     let f = format!("\"{}\"", field.replace('"', "\"\""));
-    let size = size_expression(&format!("\"{}\"", size_field.replace('"', "\"\"")), 2.0, 14.0);
+    let size = size_expression(
+        &format!("\"{}\"", size_field.replace('"', "\"\"")),
+        2.0,
+        14.0,
+    );
     let classes: [(f64, f64, &str, Rgba); 5] = [
         (0.0, 0.0, "never built", (255, 255, 255, 0)),
-        (0.0, 0.25, "built in up to 25 % of the scenarios", (254, 217, 118, 230)),
+        (
+            0.0,
+            0.25,
+            "built in up to 25 % of the scenarios",
+            (254, 217, 118, 230),
+        ),
         (0.25, 0.5, "25-50 %", (253, 141, 60, 230)),
         (0.5, 0.75, "50-75 %", (227, 26, 28, 230)),
         (0.75, 1.0, "75-100 %", (128, 0, 38, 230)),
@@ -468,7 +477,14 @@ pub fn probability_qml(field: &str, size_field: &str) -> String {
         s.push_str(&if i == 0 {
             marker("0", *colour, GREY, 0.3, 1.5, None)
         } else {
-            marker(&i.to_string(), *colour, STROKE, 0.3, 4.0, Some(size.clone()))
+            marker(
+                &i.to_string(),
+                *colour,
+                STROKE,
+                0.3,
+                4.0,
+                Some(size.clone()),
+            )
         });
     }
     s.push_str(

@@ -754,7 +754,12 @@ pub fn probability_map(sites: &[Feature]) -> String {
     let outline = outline();
     let frame = china_frame(&outline);
     let mut out = String::new();
-    svg_open(&mut out, &frame, "probability-map", "How often each site is built");
+    svg_open(
+        &mut out,
+        &frame,
+        "probability-map",
+        "How often each site is built",
+    );
     draw_outline(&mut out, &frame, &outline);
     let mean = |f: &Feature| f.num("cards_mean").unwrap_or(0.0);
     let max_cards = sites.iter().map(mean).fold(0.0, f64::max);
@@ -853,4 +858,3 @@ mod tests {
         assert_eq!(nice_below(1_000.0), 1_000.0);
     }
 }
-

@@ -22,11 +22,24 @@ pub fn render(dir: &Path) -> Result<String, ReportError> {
     let sites = read_geojson(&dir.join("robust.geojson"), Expect::Points)?;
     let robust = TextTable::read(
         &dir.join("robust.csv"),
-        &["level", "id", "cards_p10", "cards_p50", "cards_p90", "cards_mean"],
+        &[
+            "level",
+            "id",
+            "cards_p10",
+            "cards_p50",
+            "cards_p90",
+            "cards_mean",
+        ],
     )?;
     let regret = TextTable::read(
         &dir.join("regret.csv"),
-        &["rank", "plan", "optimal_in", "max_regret_cny", "min_max_regret"],
+        &[
+            "rank",
+            "plan",
+            "optimal_in",
+            "max_regret_cny",
+            "min_max_regret",
+        ],
     )?;
     let name = meta["sweep_file"]
         .as_str()

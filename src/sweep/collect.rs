@@ -21,6 +21,9 @@ use crate::milp::Prepared;
 use crate::solve::shadow::fixed_sites_lp;
 use crate::solve::SolveOptions;
 
+/// Where a collect puts each file it makes: (name, bytes).
+pub type Write<'a> = dyn FnMut(&str, &[u8]) -> Result<(), SweepError> + 'a;
+
 /// `--threshold region=cards`: the probability that a region (or tier)
 /// hosts at least `cards` cards.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -142,17 +145,12 @@ pub fn collect(
     sweep: &Sweep,
     parts_dir: &Path,
     opts: &CollectOptions,
-    write: &mut dyn FnMut(&str, &[u8]) -> Result<(), SweepError>,
+    write: &mut Write,
     progress: &(dyn Fn(usize, usize) + Sync),
 ) -> Result<Summary, SweepError> {
     // scenarios.parquet: every id exactly once.
     let scenarios = scan(parts_dir, "scenarios", "id")?.collect()?;
-    let ids: Vec<u64> = scenarios
-        .column("id")?
-        .u64()?
-        .iter()
-        .flatten()
-        .collect();
+    let ids: Vec<u64> = scenarios.column("id")?.u64()?.iter().flatten().collect();
     let expected = sweep.len();
     if ids.len() != expected || ids.iter().enumerate().any(|(i, &id)| id != i as u64) {
         return Err(SweepError::Internal(format!(
@@ -165,10 +163,16 @@ pub fn collect(
     let sites_cost = f64s(&scenarios, "sites_cost_cny")?;
     write("scenarios.parquet", &parquet_bytes(scenarios.clone())?)?;
     drop(scenarios);
-    let mut statuses: Vec<(String, usize)> = ["optimal", "feasible", "infeasible", "no_plan", "error"]
-        .iter()
-        .map(|s| (s.to_string(), status.iter().filter(|x| x.as_deref() == Some(*s)).count()))
-        .collect();
+    let mut statuses: Vec<(String, usize)> =
+        ["optimal", "feasible", "infeasible", "no_plan", "error"]
+            .iter()
+            .map(|s| {
+                (
+                    s.to_string(),
+                    status.iter().filter(|x| x.as_deref() == Some(*s)).count(),
+                )
+            })
+            .collect();
     statuses.retain(|(s, n)| *n > 0 || s == "optimal" || s == "infeasible");
     let with_plan: Vec<usize> = (0..ids.len())
         .filter(|&i| matches!(status[i].as_deref(), Some("optimal" | "feasible")))
@@ -203,9 +207,15 @@ pub fn collect(
         Column::new("id".into(), region_ids.clone()),
         Column::new(
             "n_plans".into(),
-            n_plans.iter().map(|x| x.map(|v| v as u64)).collect::<Vec<_>>(),
+            n_plans
+                .iter()
+                .map(|x| x.map(|v| v as u64))
+                .collect::<Vec<_>>(),
         ),
-        Column::new("n_scenarios".into(), vec![ids.len() as u64; robust.height()]),
+        Column::new(
+            "n_scenarios".into(),
+            vec![ids.len() as u64; robust.height()],
+        ),
     ];
     let mut summary_robust = Vec::new();
     let stat: Vec<Vec<Option<f64>>> = ["mean", "p10", "p50", "p90"]
@@ -218,7 +228,10 @@ pub fn collect(
     {
         cols.push(Column::new(
             (*name).into(),
-            stat[i].iter().map(|x| x.map(|v| round(v, 1))).collect::<Vec<_>>(),
+            stat[i]
+                .iter()
+                .map(|x| x.map(|v| round(v, 1)))
+                .collect::<Vec<_>>(),
         ));
     }
     for r in 0..robust.height() {
@@ -278,7 +291,12 @@ pub fn collect(
         .iter()
         .map(|c| c.id.as_str())
         .collect();
-    let rank = |c: &str| cooling_order.iter().position(|x| *x == c).unwrap_or(usize::MAX);
+    let rank = |c: &str| {
+        cooling_order
+            .iter()
+            .position(|x| *x == c)
+            .unwrap_or(usize::MAX)
+    };
     let (cs, ck, cn) = (
         strs(&coolings, "site_id")?,
         strs(&coolings, "cooling")?,
@@ -312,7 +330,10 @@ pub fn collect(
             Some((k, n)) => (json!(k), json!(round(*n as f64 / built_n.max(1.0), 6))),
             None => (serde_json::Value::Null, serde_json::Value::Null),
         };
-        let num = |x: Option<f64>, d: i32| x.map(|v| json!(round(v, d))).unwrap_or(serde_json::Value::Null);
+        let num = |x: Option<f64>, d: i32| {
+            x.map(|v| json!(round(v, d)))
+                .unwrap_or(serde_json::Value::Null)
+        };
         let mut props = serde_json::Map::new();
         props.insert("site_id".into(), json!(id));
         props.insert("name_en".into(), json!(site.name_en));
@@ -337,7 +358,12 @@ pub fn collect(
     let built = sites
         .lazy()
         .filter(col("built"))
-        .select([col("scenario"), col("site_id"), col("cooling"), col("mega_cluster")])
+        .select([
+            col("scenario"),
+            col("site_id"),
+            col("cooling"),
+            col("mega_cluster"),
+        ])
         .collect()?;
     let (bs, bi, bc) = (
         built.column("scenario")?.u64()?.clone(),
@@ -368,11 +394,20 @@ pub fn collect(
         e.0 += 1;
     }
     let plans_found = counts.len();
-    let mut ranked: Vec<(&str, usize, u64)> = counts.iter().map(|(p, (n, f))| (*p, *n, *f)).collect();
+    let mut ranked: Vec<(&str, usize, u64)> =
+        counts.iter().map(|(p, (n, f))| (*p, *n, *f)).collect();
     ranked.sort_by(|a, b| b.1.cmp(&a.1).then(a.2.cmp(&b.2)));
     ranked.truncate(opts.regret_plans);
     let plans: Vec<(String, usize)> = ranked.iter().map(|(p, n, _)| (p.to_string(), *n)).collect();
-    let (regret, min_max) = regret(sweep, &with_plan, &sites_cost, &plans, opts, write, progress)?;
+    let (regret, min_max) = regret(
+        sweep,
+        &with_plan,
+        &sites_cost,
+        &plans,
+        opts,
+        write,
+        progress,
+    )?;
     Ok(Summary {
         scenarios: ids.len(),
         statuses,
@@ -412,7 +447,9 @@ fn plan_cost(p: &Prepared, plan: &[(String, String, bool)], opts: &SolveOptions)
         open[o] = true;
         mega[p.options[o].site] = *m;
     }
-    fixed_sites_lp(p, &open, &mega, opts).ok().map(|f| f.cost_cny)
+    fixed_sites_lp(p, &open, &mega, opts)
+        .ok()
+        .map(|f| f.cost_cny)
 }
 
 /// CVaR 90 %: the mean of the worst tenth of `costs` (the ⌈n / 10⌉ largest).
@@ -435,7 +472,7 @@ fn regret(
     sites_cost: &[Option<f64>],
     plans: &[(String, usize)],
     opts: &CollectOptions,
-    write: &mut dyn FnMut(&str, &[u8]) -> Result<(), SweepError>,
+    write: &mut Write,
     progress: &(dyn Fn(usize, usize) + Sync),
 ) -> Result<(Vec<PlanRegret>, Option<usize>), SweepError> {
     use rayon::prelude::*;
@@ -546,24 +583,53 @@ fn regret(
             "plan".into(),
             out.iter().map(|r| r.plan.clone()).collect::<Vec<_>>(),
         ),
-        col_u("n_sites", out.iter().map(|r| entries(&r.plan).len() as u64).collect()),
-        col_u("optimal_in", out.iter().map(|r| r.optimal_in as u64).collect()),
-        col_u("feasible_in", out.iter().map(|r| r.feasible_in as u64).collect()),
-        col_u("infeasible_in", out.iter().map(|r| r.infeasible_in as u64).collect()),
-        col_f("expected_cost_cny", out.iter().map(|r| r.expected_cost_cny).collect()),
-        col_f("cvar90_cost_cny", out.iter().map(|r| r.cvar90_cost_cny).collect()),
-        col_f("max_regret_cny", out.iter().map(|r| r.max_regret_cny).collect()),
-        col_f("mean_regret_cny", out.iter().map(|r| r.mean_regret_cny).collect()),
+        col_u(
+            "n_sites",
+            out.iter().map(|r| entries(&r.plan).len() as u64).collect(),
+        ),
+        col_u(
+            "optimal_in",
+            out.iter().map(|r| r.optimal_in as u64).collect(),
+        ),
+        col_u(
+            "feasible_in",
+            out.iter().map(|r| r.feasible_in as u64).collect(),
+        ),
+        col_u(
+            "infeasible_in",
+            out.iter().map(|r| r.infeasible_in as u64).collect(),
+        ),
+        col_f(
+            "expected_cost_cny",
+            out.iter().map(|r| r.expected_cost_cny).collect(),
+        ),
+        col_f(
+            "cvar90_cost_cny",
+            out.iter().map(|r| r.cvar90_cost_cny).collect(),
+        ),
+        col_f(
+            "max_regret_cny",
+            out.iter().map(|r| r.max_regret_cny).collect(),
+        ),
+        col_f(
+            "mean_regret_cny",
+            out.iter().map(|r| r.mean_regret_cny).collect(),
+        ),
         Column::new(
             "worst_scenario".into(),
             out.iter().map(|r| r.worst_scenario).collect::<Vec<_>>(),
         ),
         Column::new(
             "min_max_regret".into(),
-            out.iter().map(|r| Some(r.rank) == min_max).collect::<Vec<_>>(),
+            out.iter()
+                .map(|r| Some(r.rank) == min_max)
+                .collect::<Vec<_>>(),
         ),
     ])?;
-    write("regret.csv", crate::export::summary::csv_text(df)?.as_bytes())?;
+    write(
+        "regret.csv",
+        crate::export::summary::csv_text(df)?.as_bytes(),
+    )?;
     let long = DataFrame::new_infer_height(vec![
         col_u("rank", c_rank),
         col_u("scenario", c_scen),

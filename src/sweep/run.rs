@@ -243,11 +243,9 @@ pub fn run_shard(
     std::thread::scope(|scope| {
         scope.spawn(|| {
             pool.install(|| {
-                ids.par_iter()
-                    .with_max_len(1)
-                    .for_each_with(tx, |tx, &id| {
-                        let _ = tx.send(solve_one(sweep, id, opts));
-                    })
+                ids.par_iter().with_max_len(1).for_each_with(tx, |tx, &id| {
+                    let _ = tx.send(solve_one(sweep, id, opts));
+                })
             })
         });
         let mut batch = Vec::with_capacity(BATCH);
@@ -345,7 +343,10 @@ fn scenarios_frame(sweep: &Sweep, batch: &[Outcome]) -> PolarsResult<DataFrame> 
     let f = |g: &dyn Fn(&Outcome) -> Option<f64>| batch.iter().map(g).collect::<Vec<_>>();
     cols.push(Column::new("objective_cny".into(), f(&|o| o.objective_cny)));
     cols.push(Column::new("mip_gap".into(), f(&|o| o.mip_gap)));
-    cols.push(Column::new("sites_cost_cny".into(), f(&|o| o.sites_cost_cny)));
+    cols.push(Column::new(
+        "sites_cost_cny".into(),
+        f(&|o| o.sites_cost_cny),
+    ));
     cols.push(Column::new(
         "solve_seconds".into(),
         f(&|o| Some(round(o.solve_seconds, 3))),
@@ -429,7 +430,9 @@ fn sites_frame(acc: &[String], batch: &[Outcome]) -> PolarsResult<DataFrame> {
         ),
         Column::new(
             "site_id".into(),
-            rows.iter().map(|r| r.1.site_id.as_str()).collect::<Vec<_>>(),
+            rows.iter()
+                .map(|r| r.1.site_id.as_str())
+                .collect::<Vec<_>>(),
         ),
         Column::new(
             "built".into(),

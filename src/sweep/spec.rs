@@ -54,10 +54,22 @@ impl Sampling {
 pub enum Dist {
     /// Every value, in turn (a full factorial with the other grid keys).
     Grid(Vec<toml::Value>),
-    Uniform { min: f64, max: f64 },
-    Triangular { min: f64, mode: f64, max: f64 },
+    Uniform {
+        min: f64,
+        max: f64,
+    },
+    Triangular {
+        min: f64,
+        mode: f64,
+        max: f64,
+    },
     /// Normal, truncated to `[lo, hi]` (the range of the key's schema).
-    Normal { mean: f64, sd: f64, lo: f64, hi: f64 },
+    Normal {
+        mean: f64,
+        sd: f64,
+        lo: f64,
+        hi: f64,
+    },
 }
 
 /// Where a varied value is written.
@@ -528,16 +540,21 @@ fn resolve(
                     .unwrap_or_default();
                 if cols.len() != names.len() {
                     return Err((
-                        format!("from_columns naming {} columns ({})", names.len(), names.join(", ")),
+                        format!(
+                            "from_columns naming {} columns ({})",
+                            names.len(),
+                            names.join(", ")
+                        ),
                         format!("{} column names", cols.len()),
                     ));
                 }
                 return cols
                     .iter()
                     .map(|c| {
-                        let col = rt.spec.column(c).filter(|x| {
-                            matches!(x.kind, Kind::Real | Kind::Integer)
-                        });
+                        let col = rt
+                            .spec
+                            .column(c)
+                            .filter(|x| matches!(x.kind, Kind::Real | Kind::Integer));
                         match (col, rt.opt_real(c, i)) {
                             (Some(_), Some(x)) => Ok(x),
                             (None, _) => Err((
@@ -546,7 +563,10 @@ fn resolve(
                             )),
                             (Some(_), None) => Err((
                                 format!("a number in column {c} of every row varied"),
-                                format!("an empty cell in row {}", crate::data::table::sheet_row(i)),
+                                format!(
+                                    "an empty cell in row {}",
+                                    crate::data::table::sheet_row(i)
+                                ),
                             )),
                         }
                     })
@@ -596,7 +616,8 @@ fn resolve(
             },
             (g, d) => {
                 return Err((
-                    "either grid = [...] or dist = \"uniform\" / \"triangular\" / \"normal\"".into(),
+                    "either grid = [...] or dist = \"uniform\" / \"triangular\" / \"normal\""
+                        .into(),
                     match (g, d) {
                         (Some(_), Some(_)) => "both grid and dist".into(),
                         (None, Some(d)) => format!("dist = {}", shown(d)),
@@ -648,10 +669,19 @@ fn resolve(
                 ));
             }
         }
-        if let Some(extra) = spec
-            .keys()
-            .find(|k| !["grid", "dist", "min", "max", "mode", "mean", "sd", "from_columns"].contains(&k.as_str()))
-        {
+        if let Some(extra) = spec.keys().find(|k| {
+            ![
+                "grid",
+                "dist",
+                "min",
+                "max",
+                "mode",
+                "mean",
+                "sd",
+                "from_columns",
+            ]
+            .contains(&k.as_str())
+        }) {
             return Err((
                 "grid, dist, min, max, mode, mean, sd or from_columns".into(),
                 format!("unknown key {}", shown(extra)),
@@ -708,7 +738,9 @@ fn subsidy_targets(
         } else if in_use.contains(&id) {
             let cell = format!("subsidies.{id}.{column}");
             out.push((id, Target::Cell(cell)));
-        } else if let Some(i) = (0..rt.n_rows).find(|&i| rt.get("programme_id", i) == Some(id.as_str())) {
+        } else if let Some(i) =
+            (0..rt.n_rows).find(|&i| rt.get("programme_id", i) == Some(id.as_str()))
+        {
             // A programme of another subsidy scenario: added to the base.
             let mut entry = toml::Table::new();
             for c in rt.spec.columns {
@@ -851,7 +883,9 @@ impl Sweep {
                 let v = &values[g % values.len()];
                 g /= values.len();
                 out[d] = match number(v) {
-                    Some(x) if dim.integer || v.is_integer() => toml::Value::Integer(x.round() as i64),
+                    Some(x) if dim.integer || v.is_integer() => {
+                        toml::Value::Integer(x.round() as i64)
+                    }
                     Some(x) => toml::Value::Float(x),
                     None => v.clone(),
                 };
@@ -915,7 +949,12 @@ impl Sweep {
         let mut sc: Scenario = match toml::Value::Table(t.clone()).try_into() {
             Ok(s) => s,
             Err(e) => {
-                let msg = e.to_string().lines().map(str::trim).collect::<Vec<_>>().join(" ");
+                let msg = e
+                    .to_string()
+                    .lines()
+                    .map(str::trim)
+                    .collect::<Vec<_>>()
+                    .join(" ");
                 let dim = self.dims.iter().find(|d| msg.contains(&d.key));
                 return Err(self.problem(
                     id,
@@ -980,7 +1019,8 @@ impl Sweep {
                             }
                     });
                     let found = format!("{} (in {})", p.found, p.file.display());
-                    out.0.extend(self.problem(id, &values, dim, &p.expected, found).0);
+                    out.0
+                        .extend(self.problem(id, &values, dim, &p.expected, found).0);
                 }
                 Err(out)
             }
