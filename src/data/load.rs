@@ -172,15 +172,7 @@ fn read_raw(
     checkpoint!(stage);
     let t_cooling = read_table_capped(&sc.tables.cooling, &schema::COOLING, limit, &mut p);
     checkpoint!(stage);
-    let (
-        Some(t_regions),
-        Some(t_sites),
-        Some(t_prices),
-        Some(t_subsidies),
-        Some(t_demand),
-        Some(t_accel),
-        Some(t_cooling),
-    ) = (
+    let tables = [
         t_regions,
         t_sites,
         t_prices,
@@ -188,20 +180,12 @@ fn read_raw(
         t_demand,
         t_accel,
         t_cooling,
-    )
-    else {
+    ];
+    if tables.iter().any(Option::is_none) {
         return Err(p);
-    };
+    }
     Ok(RawTables {
-        tables: [
-            t_regions,
-            t_sites,
-            t_prices,
-            t_subsidies,
-            t_demand,
-            t_accel,
-            t_cooling,
-        ],
+        tables: tables.map(|t| t.expect("checked above")),
         problems: p,
     })
 }

@@ -354,16 +354,27 @@ fn scenarios_frame(sweep: &Sweep, batch: &[Outcome]) -> PolarsResult<DataFrame> 
     DataFrame::new_infer_height(cols)
 }
 
-fn regions_frame(acc: &[String], batch: &[Outcome]) -> PolarsResult<DataFrame> {
-    let rows: Vec<(u64, &RegionRow)> = batch
+/// Every row of a batch's outcomes with its scenario id, and the
+/// `scenario` column of those rows.
+fn rows_of<'a, T>(
+    batch: &'a [Outcome],
+    rows: impl Fn(&'a Outcome) -> &'a Vec<T>,
+) -> (Vec<(u64, &'a T)>, Column) {
+    let out: Vec<(u64, &T)> = batch
         .iter()
-        .flat_map(|o| o.regions.iter().map(move |r| (o.id as u64, r)))
+        .flat_map(|o| rows(o).iter().map(move |r| (o.id as u64, r)))
         .collect();
+    let scenario = Column::new(
+        "scenario".into(),
+        out.iter().map(|r| r.0).collect::<Vec<_>>(),
+    );
+    (out, scenario)
+}
+
+fn regions_frame(acc: &[String], batch: &[Outcome]) -> PolarsResult<DataFrame> {
+    let (rows, scenario) = rows_of(batch, |o| &o.regions);
     let mut cols = vec![
-        Column::new(
-            "scenario".into(),
-            rows.iter().map(|r| r.0).collect::<Vec<_>>(),
-        ),
+        scenario,
         Column::new(
             "level".into(),
             rows.iter().map(|r| r.1.level).collect::<Vec<_>>(),
@@ -419,15 +430,9 @@ fn cards_columns<'a>(
 }
 
 fn sites_frame(acc: &[String], batch: &[Outcome]) -> PolarsResult<DataFrame> {
-    let rows: Vec<(u64, &SiteRow)> = batch
-        .iter()
-        .flat_map(|o| o.sites.iter().map(move |s| (o.id as u64, s)))
-        .collect();
+    let (rows, scenario) = rows_of(batch, |o| &o.sites);
     let mut cols = vec![
-        Column::new(
-            "scenario".into(),
-            rows.iter().map(|r| r.0).collect::<Vec<_>>(),
-        ),
+        scenario,
         Column::new(
             "site_id".into(),
             rows.iter()

@@ -453,24 +453,7 @@ fn resolve(
                 .map(|f| f.to_string_lossy().into_owned())
                 .unwrap_or_default();
             let id_column = rt.spec.key.unwrap_or("programme_id");
-            let Some(c) = rt
-                .spec
-                .columns
-                .iter()
-                .find(|c| c.name == *column && c.name != id_column && c.name != "scenario")
-            else {
-                let known: Vec<&str> = rt
-                    .spec
-                    .columns
-                    .iter()
-                    .map(|c| c.name)
-                    .filter(|c| *c != id_column && *c != "scenario")
-                    .collect();
-                return Err((
-                    format!("a column of {file} ({})", known.join(", ")),
-                    format!("unknown column {}", shown(column)),
-                ));
-            };
+            let c = crate::data::whatif::writable_column(rt, column)?;
             if *t == "subsidies" {
                 for (id, target) in subsidy_targets(row, c.name, base, rt)? {
                     targets.push((format!("subsidies.{id}.{column}"), target, Some(c), None));
