@@ -132,6 +132,7 @@ pub fn cap_to_prepared(
             energy_quota_tce: 1e15,
             pue_cap: 10.0,
             green_share: 0.0,
+            water_quota_m3: None,
         }],
         sites,
         prices: vec![PriceZone {

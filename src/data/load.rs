@@ -508,6 +508,7 @@ fn instance_from_raw(
                     ("power_quota_mw", ov.power_quota_mw),
                     ("energy_quota_tce", ov.energy_quota_tce),
                     ("pue_cap", ov.pue_cap),
+                    ("water_quota_m3", ov.water_quota_m3),
                 ] {
                     let Some(v) = v else { continue };
                     let doc = format!("overrides.regions.<region>.{leaf}");
@@ -515,6 +516,7 @@ fn instance_from_raw(
                         match leaf {
                             "power_quota_mw" => r.power_quota_mw = v,
                             "energy_quota_tce" => r.energy_quota_tce = v,
+                            "water_quota_m3" => r.water_quota_m3 = Some(v),
                             _ => r.pue_cap = v,
                         }
                     }
@@ -674,6 +676,7 @@ fn regions_from(t: &RawTable) -> Vec<Region> {
             energy_quota_tce: t.real("energy_quota_tce", i),
             pue_cap: t.real("pue_cap", i),
             green_share: t.real("green_share", i),
+            water_quota_m3: None,
         })
         .collect()
 }

@@ -68,6 +68,8 @@ pub struct RegionOverride {
     pub power_quota_mw: Option<f64>,
     pub energy_quota_tce: Option<f64>,
     pub pue_cap: Option<f64>,
+    /// Cooling water per year, m³; no cap unless set.
+    pub water_quota_m3: Option<f64>,
 }
 
 /// Changes to the tables that a scenario makes without copying them.
@@ -347,6 +349,7 @@ const REGION_OVERRIDE_KEYS: Shape = Shape::Fixed(&[
     ("power_quota_mw", LEAF),
     ("energy_quota_tce", LEAF),
     ("pue_cap", LEAF),
+    ("water_quota_m3", LEAF),
 ]);
 const SCENARIO_KEYS: Shape = Shape::Fixed(&[
     ("name", LEAF),

@@ -909,6 +909,14 @@ pub const SCENARIO_NUMBERS: &[Column] = &[
         "As regions.energy_quota_tce",
     ),
     num_key(
+        "overrides.regions.<region>.water_quota_m3",
+        Kind::Real,
+        "m³/year",
+        0.0,
+        1e10,
+        "Cooling water a region allows new halls per year (IT energy × the cooling's WUE); no cap unless set",
+    ),
+    num_key(
         "overrides.regions.<region>.pue_cap",
         Kind::Real,
         "",

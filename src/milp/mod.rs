@@ -234,6 +234,7 @@ pub fn build(p: &Prepared, integrality: Integrality) -> Model {
     define_min_site_size(&mut b);
     define_region_power_quota(&mut b);
     define_region_energy_quota(&mut b);
+    define_region_water_quota(&mut b);
     define_accelerator_targets(&mut b);
     define_dual_track(&mut b);
     define_inference_demand(&mut b);
@@ -400,6 +401,25 @@ fn define_region_energy_quota(b: &mut Builder) {
     }
 }
 
+/// 5b. Region water-use quota (m³ of cooling water per year), where the
+/// scenario sets one.
+fn define_region_water_quota(b: &mut Builder) {
+    let p = b.p;
+    for (r, region) in p.inst.regions.iter().enumerate() {
+        let Some(quota) = region.water_quota_m3 else {
+            continue;
+        };
+        if !p.options.iter().any(|o| p.region_of_site[o.site] == r) {
+            continue;
+        }
+        let e = b.sum_servers(
+            |o| p.region_of_site[o.site] == r,
+            |o, a| p.water_m3_per_server_year(o, a),
+        );
+        b.row(RowKey::RegionWaterQuota { region: r }, e, Sense::Le, quota);
+    }
+}
+
 /// 6. Accelerator targets.
 fn define_accelerator_targets(b: &mut Builder) {
     let p = b.p;
@@ -504,7 +524,16 @@ fn define_inference_demand(b: &mut Builder) {
         }
     }
     let accs = &p.inst.accelerators;
-    let mega_cards = p.inst.params.mega_cards;
+    // H200-eq that a mega cluster takes out of inference: its cards at the
+    // performance of the accelerators it may be made of (the least of them
+    // when several are allowed: the cluster takes at least that much).
+    let mega_perf = accs
+        .iter()
+        .filter(|a| p.inst.params.mega_accelerators.contains(&a.id))
+        .map(|a| a.perf_h200_eq)
+        .fold(None, |m: Option<f64>, x| Some(m.map_or(x, |m| m.min(x))))
+        .unwrap_or(1.0);
+    let mega_h200_eq = p.inst.params.mega_cards * mega_perf;
     for s in 0..p.inst.sites.len() {
         let served = &by_site[s];
         if served.is_empty() {
@@ -516,7 +545,7 @@ fn define_inference_demand(b: &mut Builder) {
         }
         // Cards of a mega training cluster do not serve inference.
         if let Some(m) = b.vars.mega[s] {
-            e.add_mul(mega_cards, m);
+            e.add_mul(mega_h200_eq, m);
         }
         let cap = b.sum_servers_of(&by_site_options[s], |_, a| {
             accs[a].cards_per_server as f64 * accs[a].perf_h200_eq
@@ -665,7 +694,10 @@ fn define_objective(b: &Builder) -> Expression {
     let m = CNY_PER_OBJECTIVE_UNIT;
     let mut obj = b.sum_servers(|_| true, |o, a| p.npc_per_server(o, a) / m);
     for (o, opt) in p.options.iter().enumerate() {
-        obj.add_mul(p.inst.sites[opt.site].fixed_cost_cny / m, b.vars.open[o]);
+        obj.add_mul(
+            p.inst.sites[opt.site].opening_cost_cny() / m,
+            b.vars.open[o],
+        );
     }
     for (k, pair) in p.pairs.iter().enumerate() {
         if pair.cost_cny_per_card != 0.0 {

@@ -40,7 +40,8 @@ pub enum DemandSize {
 /// An instance with every derived quantity the model builder needs.
 #[derive(Debug, Clone)]
 pub struct Prepared {
-    pub inst: Instance,
+    /// The instance, shared with the plans solved from it.
+    pub inst: std::sync::Arc<Instance>,
     pub options: Vec<SiteOption>,
     /// Why a (site, cooling) option was not created, per site: (cooling index, reason).
     pub option_reasons: Vec<Vec<(usize, String)>>,
@@ -211,7 +212,7 @@ impl Prepared {
         }
         let disaggregate_links = demand.iter().all(|d| matches!(d, DemandSize::Cards(_)));
         Ok(Prepared {
-            inst,
+            inst: std::sync::Arc::new(inst),
             options,
             option_reasons,
             site_reason,
@@ -262,6 +263,14 @@ impl Prepared {
         self.kwh_per_server_year(o, a) / 1000.0 * self.inst.params.tce_per_mwh * (1.0 - green)
     }
 
+    /// Cooling water of one server per year, m³: IT energy (kWh) × the
+    /// cooling's WUE (litres per kWh of IT energy) / 1000.
+    pub fn water_m3_per_server_year(&self, o: &SiteOption, a: usize) -> f64 {
+        let it_kwh =
+            self.inst.accelerators[a].server_kw * self.inst.params.utilisation * HOURS_PER_YEAR;
+        it_kwh * self.inst.cooling[o.cooling].wue_l_per_kwh / 1000.0
+    }
+
     /// What one unit of a programme's amount is worth in net present value:
     /// the annuity factor for annual kinds (electricity), 1 for one-off kinds
     /// (capex share, per card).
@@ -280,7 +289,7 @@ impl Prepared {
             && j.applies_to == AppliesTo::All
             && self.covers(j, site)
         {
-            self.inst.sites[site].fixed_cost_cny
+            self.inst.sites[site].opening_cost_cny()
         } else {
             0.0
         }

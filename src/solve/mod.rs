@@ -16,9 +16,12 @@ use good_lp::{Expression, Solution, SolutionStatus, SolverModel, Variable};
 use crate::milp::{
     self, Family, Integrality, Model, Prepared, RowKey, Sense, CNY_PER_OBJECTIVE_UNIT,
 };
-pub use near_optimal::{near_optimal, CardRange, NearOptimal};
-pub use plan::{Flow, Plan, SitePlan, SubsidyPaid};
-pub use shadow::{shadow_prices, OneSided, ShadowPrice};
+pub use crate::plan::{
+    Binding, CardRange, Flow, NearOptimal, OneSided, Plan, ShadowPrice, SitePlan, Status,
+    SubsidyPaid,
+};
+pub use near_optimal::near_optimal;
+pub use shadow::shadow_prices;
 
 /// Solver settings.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -30,24 +33,6 @@ pub struct SolveOptions {
     pub log: bool,
     /// Further HiGHS options (`name`, `value`), for experts.
     pub highs_options: Vec<(String, String)>,
-}
-
-/// How a solve ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Status {
-    /// Proven optimal within the MIP gap tolerance.
-    Optimal,
-    /// A limit stopped the search with a feasible plan.
-    Feasible,
-}
-
-impl Status {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Status::Optimal => "optimal",
-            Status::Feasible => "feasible",
-        }
-    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -816,7 +801,7 @@ pub fn check_plan(p: &Prepared, plan: &Plan) -> Result<(), SolveError> {
             ));
         }
     }
-    let (by_region, _) = plan::totals(p, plan);
+    let by_region = plan.region_totals();
     for (r, region) in inst.regions.iter().enumerate() {
         let t = &by_region[r];
         if !close_le(t.facility_mw, region.power_quota_mw) {
@@ -830,6 +815,14 @@ pub fn check_plan(p: &Prepared, plan: &Plan) -> Result<(), SolveError> {
                 "{} uses {:.1} tce/year, quota {}",
                 region.id, t.annual_tce, region.energy_quota_tce
             ));
+        }
+        if let Some(q) = region.water_quota_m3 {
+            if !close_le(t.annual_water_m3, q) {
+                bad.push(format!(
+                    "{} uses {:.0} m³ of cooling water a year, quota {q}",
+                    region.id, t.annual_water_m3
+                ));
+            }
         }
         if let Some(b) = inst.region_bounds.get(&region.id) {
             let cards = t.cards_total() as f64;
@@ -968,18 +961,6 @@ fn round_lp(
     }
 }
 
-/// A row of a plan that binds: no room left, or less room than one more
-/// (or one fewer) server of any kind in it would need.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Binding {
-    pub key: RowKey,
-    /// Derived from the key (`region-power-quota-jjj`).
-    pub name: String,
-    pub family: Family,
-    /// Room left in the row, in the family's planner unit (0 when exactly binding).
-    pub slack: f64,
-}
-
 /// Whether the thing a row is about is in use in the plan: a row of a closed
 /// option, a site without a mega cluster or a programme that pays nothing is
 /// trivially at its limit (0 ≤ 0) and says nothing.
@@ -1058,7 +1039,10 @@ pub fn binding_rows(p: &Prepared, parts: &ModelParts, values: &Values) -> Vec<Bi
             out.push(Binding {
                 key: r.key,
                 name: r.key.name(p),
+                words: r.key.words(p),
                 family,
+                region: r.key.region(p),
+                site: r.key.site(p),
                 slack: (slack.max(0.0) / family.row_units_per_unit()),
             });
         }

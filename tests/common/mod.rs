@@ -99,6 +99,7 @@ pub fn region(id: &str, tier: Tier) -> Region {
         energy_quota_tce: 1e12,
         pue_cap: 2.0,
         green_share: 0.0,
+        water_quota_m3: None,
     }
 }
 
