@@ -32,6 +32,48 @@ impl Tier {
     }
 }
 
+/// The kind of a planning cluster in the seed's "3+3+N" picture.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum ClusterKind {
+    Core,
+    Regional,
+    Other,
+}
+
+impl ClusterKind {
+    pub const NAMES: [&'static str; 3] = ["core", "regional", "other"];
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ClusterKind::Core => "core",
+            ClusterKind::Regional => "regional",
+            ClusterKind::Other => "other",
+        }
+    }
+    pub fn parse(s: &str) -> Option<ClusterKind> {
+        match s {
+            "core" => Some(ClusterKind::Core),
+            "regional" => Some(ClusterKind::Regional),
+            "other" => Some(ClusterKind::Other),
+            _ => None,
+        }
+    }
+}
+
+/// A planning cluster: a group of quota regions that a forecast or a plan
+/// speaks of as one place (京津冀蒙 = Beijing-Tianjin-Hebei with Inner
+/// Mongolia). Quotas stay with the regions; a cluster only sums and bounds
+/// their cards.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Cluster {
+    pub id: String,
+    pub name_en: String,
+    pub name_zh: String,
+    pub kind: ClusterKind,
+    /// Member quota regions (ids of `regions`).
+    pub regions: Vec<String>,
+    pub source: String,
+}
+
 /// A planning region (a hub, cluster or province group).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Region {
@@ -388,6 +430,10 @@ pub struct Instance {
     pub targets: BTreeMap<String, Target>,
     pub region_bounds: BTreeMap<String, CardBounds>,
     pub tier_bounds: BTreeMap<Tier, CardBounds>,
+    /// Planning clusters (empty when the scenario names no clusters table).
+    pub clusters: Vec<Cluster>,
+    /// Card bounds by cluster id.
+    pub cluster_bounds: BTreeMap<String, CardBounds>,
 }
 
 impl Instance {
@@ -396,6 +442,18 @@ impl Instance {
     }
     pub fn price(&self, province: &str) -> Option<&PriceZone> {
         self.prices.iter().find(|p| p.province == province)
+    }
+    /// The cluster of each region (index into `clusters`), in region order;
+    /// `None` for a region no cluster lists.
+    pub fn cluster_of_region(&self) -> Vec<Option<usize>> {
+        self.regions
+            .iter()
+            .map(|r| {
+                self.clusters
+                    .iter()
+                    .position(|c| c.regions.iter().any(|m| *m == r.id))
+            })
+            .collect()
     }
 }
 

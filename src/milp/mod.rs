@@ -591,7 +591,7 @@ fn define_mega_cluster(b: &mut Builder) {
     b.row(RowKey::MegaCount, count, Sense::Ge, prm.mega_count as f64);
 }
 
-/// 10. Region and tier bounds on cards.
+/// 10. Region, tier and cluster bounds on cards.
 fn define_region_tier_bounds(b: &mut Builder) {
     let p = b.p;
     let cards = |a: usize| p.inst.accelerators[a].cards_per_server as f64;
@@ -630,6 +630,30 @@ fn define_region_tier_bounds(b: &mut Builder) {
         if let Some(max) = bound.max_cards {
             let key = RowKey::TierBound {
                 tier: *tier,
+                bound: Bound::Max,
+            };
+            b.row(key, e, Sense::Le, max);
+        }
+    }
+    let cluster_of_region = p.inst.cluster_of_region();
+    for (cid, bound) in &p.inst.cluster_bounds {
+        let Some(c) = p.inst.clusters.iter().position(|x| &x.id == cid) else {
+            continue;
+        };
+        let e = b.sum_servers(
+            |o| cluster_of_region[p.region_of_site[o.site]] == Some(c),
+            |_, a| cards(a),
+        );
+        if let Some(min) = bound.min_cards {
+            let key = RowKey::ClusterBound {
+                cluster: c,
+                bound: Bound::Min,
+            };
+            b.row(key, e.clone(), Sense::Ge, min);
+        }
+        if let Some(max) = bound.max_cards {
+            let key = RowKey::ClusterBound {
+                cluster: c,
                 bound: Bound::Max,
             };
             b.row(key, e, Sense::Le, max);

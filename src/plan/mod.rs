@@ -142,6 +142,15 @@ impl Plan {
             })
             .collect()
     }
+    /// Totals by planning cluster, in the clusters table's order (empty
+    /// without a clusters table). A cluster sums the sites of its member regions.
+    pub fn cluster_totals(&self) -> Vec<Totals> {
+        let n = self.instance.accelerators.len();
+        let of = self.instance.cluster_of_region();
+        (0..self.instance.clusters.len())
+            .map(|c| Totals::of(n, self.sites.iter().filter(|s| of[s.region] == Some(c))))
+            .collect()
+    }
     /// Totals of every site.
     pub fn total(&self) -> Totals {
         Totals::of(self.instance.accelerators.len(), self.sites.iter())

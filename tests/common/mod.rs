@@ -210,6 +210,8 @@ pub fn two_sites(cards: f64, price_a: f64, price_b: f64) -> Instance {
         targets,
         region_bounds: BTreeMap::new(),
         tier_bounds: BTreeMap::new(),
+        clusters: Vec::new(),
+        cluster_bounds: BTreeMap::new(),
     }
 }
 
