@@ -2,6 +2,7 @@
 
 mod breakeven;
 mod compare;
+mod implied;
 mod progress;
 mod report;
 mod solve;
@@ -38,6 +39,10 @@ pub enum Command {
     Compare(compare::CompareArgs),
     /// Find the smallest subsidy level at which a region hosts a number of cards.
     Breakeven(breakeven::BreakevenArgs),
+    /// The cheapest plan that meets a forecast's card ranges (per cluster, region
+    /// or tier), its extra cost over the free optimum, and the implied premium
+    /// per card of each binding range (its shadow price).
+    Implied(implied::ImpliedArgs),
     /// Print the documentation of every input table (Markdown), from the schemas.
     Schema,
     /// Write one self-contained HTML report (map, tables, comparison chart) of an output folder.
@@ -59,6 +64,7 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
         Command::Solve(args) => solve::run(args),
         Command::Compare(args) => compare::run(args),
         Command::Breakeven(args) => breakeven::run(args),
+        Command::Implied(args) => implied::run(args),
         Command::Schema => {
             print!("{}", dcsite::data::schema::markdown());
             Ok(())

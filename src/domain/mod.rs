@@ -365,6 +365,73 @@ pub struct CardBounds {
     pub max_cards: Option<f64>,
 }
 
+/// What a forecast range is about.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum RangeLevel {
+    /// A planning cluster (index into `Instance::clusters`).
+    Cluster(usize),
+    /// A quota region (index into `Instance::regions`).
+    Region(usize),
+    Tier(Tier),
+}
+
+impl RangeLevel {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            RangeLevel::Cluster(_) => "cluster",
+            RangeLevel::Region(_) => "region",
+            RangeLevel::Tier(_) => "tier",
+        }
+    }
+    /// The id the ranges file names (cluster id, region id or tier).
+    pub fn id(&self, inst: &Instance) -> String {
+        match self {
+            RangeLevel::Cluster(c) => inst.clusters[*c].id.clone(),
+            RangeLevel::Region(r) => inst.regions[*r].id.clone(),
+            RangeLevel::Tier(t) => t.as_str().to_string(),
+        }
+    }
+}
+
+/// One range of a forecast (`dcsite implied --ranges`): the cards it expects
+/// in a cluster, region or tier.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ForecastRange {
+    pub level: RangeLevel,
+    pub bounds: CardBounds,
+    pub source: String,
+}
+
+impl Instance {
+    /// The instance with the ranges added to its card bounds (where the
+    /// scenario bounds the same group too, the tighter of the two holds).
+    pub fn with_ranges(mut self, ranges: &[ForecastRange]) -> Instance {
+        for r in ranges {
+            let slot = match &r.level {
+                RangeLevel::Cluster(c) => self
+                    .cluster_bounds
+                    .entry(self.clusters[*c].id.clone())
+                    .or_default(),
+                RangeLevel::Region(x) => self
+                    .region_bounds
+                    .entry(self.regions[*x].id.clone())
+                    .or_default(),
+                RangeLevel::Tier(t) => self.tier_bounds.entry(*t).or_default(),
+            };
+            let b = r.bounds;
+            slot.min_cards = match (slot.min_cards, b.min_cards) {
+                (Some(a), Some(c)) => Some(a.max(c)),
+                (a, c) => a.or(c),
+            };
+            slot.max_cards = match (slot.max_cards, b.max_cards) {
+                (Some(a), Some(c)) => Some(a.min(c)),
+                (a, c) => a.or(c),
+            };
+        }
+        self
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ShareBasis {
     Cards,

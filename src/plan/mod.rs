@@ -3,6 +3,8 @@
 //! solved for. `export`, `compare` and `report` read a [`Plan`] and `domain`
 //! only; `solve` builds it from the integer decisions.
 
+pub mod implied;
+
 use std::sync::Arc;
 
 use crate::domain::rows::{Family, RowKey};
