@@ -377,7 +377,10 @@ fn water_quota_moves_cards_and_is_priced() {
     let (p, plan) = water_case(438.0);
     assert_eq!(cards_at(&p, &plan, "a"), 50);
     assert_eq!(cards_at(&p, &plan, "b"), 50);
-    close(plan.objective_cny, 50.0 * 8760.0 * 0.3 + 50.0 * 8760.0 * 0.5);
+    close(
+        plan.objective_cny,
+        50.0 * 8760.0 * 0.3 + 50.0 * 8760.0 * 0.5,
+    );
     close(plan.sites[0].annual_water_m3, 438.0);
     assert!(binds(&plan, "region-water-quota-r"));
     let b = plan
@@ -402,5 +405,8 @@ fn water_quota_moves_cards_and_is_priced() {
     inst.cooling[0].wue_l_per_kwh = 1.0;
     let (p, plan) = run(inst);
     assert_eq!(cards_at(&p, &plan, "a"), 100);
-    assert!(!plan.binding.iter().any(|b| b.name.starts_with("region-water")));
+    assert!(!plan
+        .binding
+        .iter()
+        .any(|b| b.name.starts_with("region-water")));
 }

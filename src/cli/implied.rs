@@ -57,10 +57,7 @@ pub fn run(args: ImpliedArgs) -> Result<(), CliError> {
         };
         CliError::from_solve(
             e.solve_error(),
-            Some(format!(
-                "{} {context}",
-                args.scenario.display()
-            )),
+            Some(format!("{} {context}", args.scenario.display())),
         )
     })?;
     let mut dest = None;

@@ -194,7 +194,14 @@ pub fn lines(results: &[Solved]) -> Vec<Line> {
                     Some(i) => {
                         let c = &inst.clusters[i];
                         let by_cluster = s.plan.cluster_totals();
-                        line(s, "cluster", id, &c.name_en, c.kind.as_str(), &by_cluster[i])
+                        line(
+                            s,
+                            "cluster",
+                            id,
+                            &c.name_en,
+                            c.kind.as_str(),
+                            &by_cluster[i],
+                        )
                     }
                     None => line(s, "cluster", id, id, "", &empty),
                 },

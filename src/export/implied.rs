@@ -47,6 +47,12 @@ pub fn implied_table(x: &Implied) -> PolarsResult<String> {
             x.rows.iter().map(f).chain([total]).collect::<Vec<_>>(),
         )
     };
+    let int = |f: &dyn Fn(&ImpliedRow) -> u64, total: u64| {
+        Column::new(
+            "".into(),
+            x.rows.iter().map(f).chain([total]).collect::<Vec<_>>(),
+        )
+    };
     let none_then = |v: Option<f64>| {
         Column::new(
             "".into(),
@@ -56,37 +62,36 @@ pub fn implied_table(x: &Implied) -> PolarsResult<String> {
         )
     };
     let cols = vec![
-        text(&|w| Some(w.range.level.as_str().into()), Some("total".into()))
-            .with_name("level".into()),
+        text(
+            &|w| Some(w.range.level.as_str().into()),
+            Some("total".into()),
+        )
+        .with_name("level".into()),
         text(&|w| Some(w.range.level.id(inst)), Some("total".into())).with_name("id".into()),
         text(&|w| Some(w.name.clone()), Some("all cards".into())).with_name("name_en".into()),
         num(&|w| w.range.bounds.min_cards, None).with_name("min_cards".into()),
         num(&|w| w.range.bounds.max_cards, None).with_name("max_cards".into()),
-        num(
-            &|w| Some(w.free_cards as f64),
-            Some(x.free.cards_total() as f64),
-        )
-        .with_name("free_cards".into()),
-        num(
-            &|w| Some(w.plan_cards as f64),
-            Some(x.plan.cards_total() as f64),
-        )
-        .with_name("plan_cards".into()),
+        int(&|w| w.free_cards, x.free.cards_total()).with_name("free_cards".into()),
+        int(&|w| w.plan_cards, x.plan.cards_total()).with_name("plan_cards".into()),
         text(&|w| side(w.binding).map(String::from), None).with_name("binding".into()),
-        num(
-            &|w| w.binding.map(|_| r(w.premium_cny_per_card(), 2)),
-            None,
-        )
-        .with_name("premium_cny_per_card".into()),
-        text(
-            &|w| w.shadow.as_ref().map(|s| s.checked.to_string()),
-            None,
-        )
-        .with_name("premium_checked".into()),
+        num(&|w| w.binding.map(|_| r(w.premium_cny_per_card(), 2)), None)
+            .with_name("premium_cny_per_card".into()),
+        text(&|w| w.shadow.as_ref().map(|s| s.checked.to_string()), None)
+            .with_name("premium_checked".into()),
         num(&|w| one_sided(w).0.map(|v| r(v, 2)), None).with_name("premium_down_cny".into()),
         num(&|w| one_sided(w).1.map(|v| r(v, 2)), None).with_name("premium_up_cny".into()),
-        none_then(Some(x.extra_cost_cny().round())).with_name("extra_cost_cny".into()),
-        none_then(Some(x.cards_moved() as f64)).with_name("cards_moved".into()),
+        Column::new(
+            "extra_cost_cny".into(),
+            std::iter::repeat_n(None, n)
+                .chain([Some(x.extra_cost_cny().round() as i64)])
+                .collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "cards_moved".into(),
+            std::iter::repeat_n(None, n)
+                .chain([Some(x.cards_moved())])
+                .collect::<Vec<_>>(),
+        ),
         none_then(x.cny_per_card_moved().map(|v| r(v, 2))).with_name("cny_per_card_moved".into()),
         text(&|w| Some(w.range.source.clone()), None).with_name("source".into()),
     ];

@@ -10,8 +10,8 @@ pub mod qml;
 pub mod summary;
 pub mod writer;
 
-pub use implied::{implied_table, implied_text};
 pub use geo_layers::{cities_geojson, flows_geojson, reach_geojson, sites_geojson};
+pub use implied::{implied_table, implied_text};
 pub use layers::{layer_files, layers, Layer, LayerError};
 pub use qml::{cities_qml, diff_qml, flows_qml, reach_qml, sites_qml};
 pub use summary::{gap_text, near_optimal_text, regions_table, summary_json, text_report};

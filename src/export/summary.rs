@@ -341,7 +341,9 @@ pub fn regions_table(plan: &Plan) -> PolarsResult<String> {
     ));
     cols.push(Column::new(
         "annual_water_m3".into(),
-        rows.iter().map(|t| r(t.annual_water_m3, 0)).collect::<Vec<_>>(),
+        rows.iter()
+            .map(|t| r(t.annual_water_m3, 0))
+            .collect::<Vec<_>>(),
     ));
     cols.push(Column::new("water_quota_m3".into(), quota_water));
     cols.push(Column::new(

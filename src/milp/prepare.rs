@@ -266,7 +266,8 @@ impl Prepared {
     /// Cooling water of one server per year, m³: IT energy (kWh) × the
     /// cooling's WUE (litres per kWh of IT energy) / 1000.
     pub fn water_m3_per_server_year(&self, o: &SiteOption, a: usize) -> f64 {
-        let it_kwh = self.inst.accelerators[a].server_kw * self.inst.params.utilisation * HOURS_PER_YEAR;
+        let it_kwh =
+            self.inst.accelerators[a].server_kw * self.inst.params.utilisation * HOURS_PER_YEAR;
         it_kwh * self.inst.cooling[o.cooling].wue_l_per_kwh / 1000.0
     }
 

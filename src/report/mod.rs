@@ -253,7 +253,9 @@ pub fn render(inputs: &Inputs) -> String {
         }
         let clusters: Vec<&Row> = r.iter().filter(|r| r.level == "cluster").collect();
         if !clusters.is_empty() {
-            body.push_str("<section id=\"clusters\">\n<h2>By planning cluster</h2>\n<div class=\"scroll\">\n");
+            body.push_str(
+                "<section id=\"clusters\">\n<h2>By planning cluster</h2>\n<div class=\"scroll\">\n",
+            );
             body.push_str(&table(
                 "cluster-table",
                 &area_columns(t, false),

@@ -811,12 +811,20 @@ pub fn check_plan(p: &Prepared, plan: &Plan) -> Result<(), SolveError> {
         .cluster_totals()
         .into_iter()
         .zip(&inst.clusters)
-        .map(|(t, c)| (t, inst.cluster_bounds.get(&c.id), format!("cluster {}", c.id)))
-        .chain(
-            plan.tier_totals()
-                .into_iter()
-                .map(|(tier, t)| (t, inst.tier_bounds.get(&tier), format!("tier {}", tier.as_str()))),
-        );
+        .map(|(t, c)| {
+            (
+                t,
+                inst.cluster_bounds.get(&c.id),
+                format!("cluster {}", c.id),
+            )
+        })
+        .chain(plan.tier_totals().into_iter().map(|(tier, t)| {
+            (
+                t,
+                inst.tier_bounds.get(&tier),
+                format!("tier {}", tier.as_str()),
+            )
+        }));
     for (t, b, what) in groups {
         let cards = t.cards_total() as f64;
         if let Some(b) = b {
