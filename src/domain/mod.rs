@@ -515,11 +515,7 @@ impl Instance {
     pub fn cluster_of_region(&self) -> Vec<Option<usize>> {
         self.regions
             .iter()
-            .map(|r| {
-                self.clusters
-                    .iter()
-                    .position(|c| c.regions.iter().any(|m| *m == r.id))
-            })
+            .map(|r| self.clusters.iter().position(|c| c.regions.contains(&r.id)))
             .collect()
     }
 }
