@@ -13,9 +13,8 @@ use std::path::Path;
 
 use common::*;
 use dcsite::domain::*;
-use dcsite::milp::{self, Integrality, Prepared};
-use dcsite::plan::Plan;
-use dcsite::solve::{run_highs, solve, SolveOptions};
+use dcsite::milp::{self, Prepared};
+use dcsite::solve::{solve, SolveOptions};
 use dcsite::study::implied::implied;
 
 /// Electricity per card-year of the small models: 1 kW × 8760 h, PUE 1.
@@ -53,6 +52,11 @@ fn range_y(min: f64) -> ForecastRange {
         },
         source: "hand".into(),
     }
+}
+
+/// `dcsite implied <scenario> --ranges <ranges> --out <out>`.
+fn implied_run(scenario: &str, ranges: &str, out: &str) -> std::process::Output {
+    dcsite(&["implied", scenario, "--ranges", ranges, "--out", out])
 }
 
 #[test]
@@ -259,14 +263,11 @@ fn a_bad_clusters_row_is_an_input_error_naming_file_row_and_column() {
     )
     .unwrap();
     let out = dir.path().join("out");
-    let o = dcsite(&[
-        "implied",
+    let o = implied_run(
         "models/baseline.toml",
-        "--ranges",
         ranges.to_str().unwrap(),
-        "--out",
         out.to_str().unwrap(),
-    ]);
+    );
     assert_eq!(o.status.code(), Some(2));
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(
@@ -278,26 +279,6 @@ fn a_bad_clusters_row_is_an_input_error_naming_file_row_and_column() {
         "{err}"
     );
     assert!(!out.exists() || std::fs::read_dir(&out).unwrap().next().is_none());
-}
-
-/// Net present cost (CNY) of the LP of `inst` with the plan's binary
-/// decisions fixed (variable bounds kept): an independent pricing.
-fn fixed_lp_cost(inst: &Instance, plan: &Plan) -> Option<f64> {
-    let p = Prepared::new(inst.clone());
-    let lp = milp::build(&p, Integrality::Lp);
-    let mut fixed = Vec::new();
-    for (o, opt) in p.options.iter().enumerate() {
-        let on = plan.sites[opt.site].cooling == Some(opt.cooling);
-        fixed.push((lp.vars.open[o], if on { 1.0 } else { 0.0 }));
-    }
-    for (s, m) in lp.vars.mega.iter().enumerate() {
-        if let Some(m) = m {
-            fixed.push((*m, if plan.sites[s].mega_cluster { 1.0 } else { 0.0 }));
-        }
-    }
-    run_highs(lp, &SolveOptions::default(), &fixed)
-        .ok()
-        .map(|(raw, _)| raw.objective)
 }
 
 /// Checks each binding range's premium against finite differences of the
@@ -351,14 +332,11 @@ fn the_forecast_ranges_give_a_plan_or_verified_relaxations() {
     assert_eq!(ranges.len(), 6);
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("out");
-    let o = dcsite(&[
-        "implied",
+    let o = implied_run(
         "models/forecast_2028.toml",
-        "--ranges",
         ranges_path.to_str().unwrap(),
-        "--out",
         out.to_str().unwrap(),
-    ]);
+    );
     match o.status.code() {
         Some(0) => {
             assert!(premiums_match_finite_differences(&inst, &ranges) > 0);
@@ -425,14 +403,11 @@ fn the_forecast_ranges_give_a_plan_or_verified_relaxations() {
 fn implied_writes_the_plan_and_implied_csv_at_once() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("out");
-    let o = dcsite(&[
-        "implied",
+    let o = implied_run(
         "models/forecast_2028_gba_energy.toml",
-        "--ranges",
         "models/forecast_ranges.csv",
-        "--out",
         out.to_str().unwrap(),
-    ]);
+    );
     ok(&o, "implied");
     for f in [
         "sites.geojson",
@@ -471,14 +446,11 @@ fn implied_writes_the_plan_and_implied_csv_at_once() {
     }
     assert_eq!(n, 6);
     // Again without --force: refused, the folder kept.
-    let o = dcsite(&[
-        "implied",
+    let o = implied_run(
         "models/forecast_2028_gba_energy.toml",
-        "--ranges",
         "models/forecast_ranges.csv",
-        "--out",
         out.to_str().unwrap(),
-    ]);
+    );
     assert_eq!(o.status.code(), Some(2));
     assert!(out.join("implied.csv").exists());
 }

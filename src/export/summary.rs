@@ -275,12 +275,6 @@ pub fn regions_table(plan: &Plan) -> PolarsResult<String> {
         name.push(t.as_str().to_string());
         tier.push(t.as_str());
         rows.push(tot);
-        quota_mw.push(None);
-        quota_tce.push(None);
-        shadow_mw.push(None);
-        shadow_tce.push(None);
-        quota_water.push(None);
-        shadow_water.push(None);
     }
     for (c, tot) in inst.clusters.iter().zip(&by_cluster) {
         level.push("cluster");
@@ -288,12 +282,17 @@ pub fn regions_table(plan: &Plan) -> PolarsResult<String> {
         name.push(c.name_en.clone());
         tier.push(c.kind.as_str());
         rows.push(tot);
-        quota_mw.push(None);
-        quota_tce.push(None);
-        shadow_mw.push(None);
-        shadow_tce.push(None);
-        quota_water.push(None);
-        shadow_water.push(None);
+    }
+    // Tiers and clusters have no quotas of their own.
+    for v in [
+        &mut quota_mw,
+        &mut quota_tce,
+        &mut shadow_mw,
+        &mut shadow_tce,
+        &mut quota_water,
+        &mut shadow_water,
+    ] {
+        v.resize(rows.len(), None);
     }
     let mut cols: Vec<Column> = vec![
         Column::new("level".into(), level),
