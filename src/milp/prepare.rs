@@ -54,6 +54,10 @@ pub struct Prepared {
     /// Add x[d,s] ≤ demand_d × open[s] for fixed demands (a standard
     /// strengthening of capacitated facility location).
     pub disaggregate_links: bool,
+    /// Leave the link rows out of the model at first and let the solver's cut
+    /// loop add the ones a solution violates (true by default; false puts
+    /// every one in up front, as a check of the loop).
+    pub separate_links: bool,
 }
 
 impl Prepared {
@@ -221,6 +225,7 @@ impl Prepared {
             price_of_site,
             annuity_factor: af,
             disaggregate_links,
+            separate_links: true,
         })
     }
 

@@ -79,6 +79,10 @@ pub struct Plan {
     pub shadow_prices: Vec<super::ShadowPrice>,
     /// Near-optimal ranges, when asked for (`solve --near-optimal`).
     pub near_optimal: Option<super::NearOptimal>,
+    /// What the cut loop did with the city-site link rows (`None`: the model has none).
+    pub link_rows: Option<super::LinkStats>,
+    /// What pair pricing did with the city-site pairs (`None`: every pair in the model).
+    pub pairs: Option<super::PairStats>,
 }
 
 impl Plan {
@@ -229,6 +233,8 @@ pub(super) fn read_back(
         binding: Vec::new(),
         shadow_prices: Vec::new(),
         near_optimal: None,
+        link_rows: None,
+        pairs: None,
     }
 }
 
