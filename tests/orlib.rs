@@ -86,25 +86,13 @@ fn cap113_the_hardest_small_instance_reaches_the_published_optimum() {
     assert!(links.rows_in_model < links.rows_total / 2, "{links:?}");
 }
 
-/// Built sites and cards per (city, site) flow, rounded to 1e-6 of a card.
-fn decisions(plan: &Plan) -> (Vec<usize>, Vec<(usize, usize, i64)>) {
-    let built = plan
-        .sites
-        .iter()
-        .filter(|s| s.built)
-        .map(|s| s.site)
-        .collect();
-    let mut flows: Vec<_> = plan
-        .flows
-        .iter()
-        .map(|f| (f.demand, f.site, (f.cards_h200_eq * 1e6).round() as i64))
-        .collect();
-    flows.sort();
-    (built, flows)
+/// The sites a plan builds.
+fn built(plan: &Plan) -> Vec<usize> {
+    plan.sites.iter().filter(|s| s.built).map(|s| s.site).collect()
 }
 
 /// Issue 13: the cut loop (link rows added when violated) and the model
-/// with every link row up front reach the same optimum and the same plan.
+/// with every link row up front reach the same optimum and build the same sites.
 #[test]
 fn the_cut_loop_gives_the_full_models_optimum_and_plan() {
     for name in ["cap41", "cap64", "cap92", "cap124"] {
@@ -121,7 +109,9 @@ fn the_cut_loop_gives_the_full_models_optimum_and_plan() {
             a.objective_cny,
             b.objective_cny
         );
-        assert_eq!(decisions(&a), decisions(&b), "{name}");
+        // The same sites; customers with equal costs at two open sites may
+        // be split differently (equal-cost ties), so flows are not compared.
+        assert_eq!(built(&a), built(&b), "{name}");
         let (la, lb) = (a.link_rows.unwrap(), b.link_rows.unwrap());
         assert_eq!(lb.rows_in_model, lb.rows_total);
         assert!(la.rows_in_model < la.rows_total, "{name}: {la:?}");
