@@ -6,14 +6,16 @@
 //! cargo run --release --example orlib -- --all ../shared/bench/orlib   (table of the 37 small ones)
 //!
 //! `--all-link-rows` puts every city-site link row into the model up front
-//! instead of letting the cut loop add them (for comparison).
+//! instead of letting the cut loop add them (for comparison); `--plan-only`
+//! stops at the checked optimal plan (no shadow prices, no costs of unbuilt
+//! sites), which is all a MIP solver such as CBC computes.
 
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 mod support;
 
-use dcsite::solve::{solve, SolveOptions};
+use dcsite::solve::{solve, solve_plan_only, SolveOptions};
 use support::{cap_to_prepared, parse_cap};
 
 fn run(
@@ -21,6 +23,7 @@ fn run(
     capacity: Option<f64>,
     opts: &SolveOptions,
     all_links: bool,
+    plan_only: bool,
 ) -> Result<serde_json::Value, String> {
     let name = path.file_stem().unwrap().to_string_lossy().into_owned();
     let t0 = Instant::now();
@@ -30,7 +33,12 @@ fn run(
     // Every link row up front instead of the cut loop (a comparison).
     p.separate_links = !all_links;
     let prepare_seconds = t0.elapsed().as_secs_f64();
-    let plan = solve(&p, opts).map_err(|e| e.to_string())?;
+    let plan = if plan_only {
+        solve_plan_only(&p, opts)
+    } else {
+        solve(&p, opts)
+    }
+    .map_err(|e| e.to_string())?;
     let instance = match capacity {
         Some(c) if cap.capacity.iter().any(Option::is_none) => format!("{name}-{c}"),
         _ => name,
@@ -65,6 +73,7 @@ fn main() {
     let mut all = None;
     let mut file = None;
     let mut all_links = false;
+    let mut plan_only = false;
     let mut it = args.iter();
     while let Some(a) = it.next() {
         match a.as_str() {
@@ -72,6 +81,7 @@ fn main() {
             "--time-limit" => time_limit = it.next().and_then(|v| v.parse::<f64>().ok()),
             "--all" => all = it.next().map(PathBuf::from),
             "--all-link-rows" => all_links = true,
+            "--plan-only" => plan_only = true,
             other => file = Some(PathBuf::from(other)),
         }
     }
@@ -92,7 +102,7 @@ fn main() {
             if !path.exists() {
                 continue; // the large instances appear once per capacity (capa-8000 …)
             }
-            match run(&path, None, &opts, all_links) {
+            match run(&path, None, &opts, all_links, plan_only) {
                 Ok(v) => {
                     let obj = v["objective"].as_f64().unwrap();
                     let err = (obj - opt).abs() / opt;
@@ -113,11 +123,11 @@ fn main() {
     }
     let Some(file) = file else {
         eprintln!(
-            "usage: orlib <instance file> [--capacity <value>] [--time-limit <s>] [--all-link-rows] | --all <dir> [--all-link-rows]"
+            "usage: orlib <instance file> [--capacity <value>] [--time-limit <s>] [--all-link-rows] [--plan-only] | --all <dir> [--all-link-rows] [--plan-only]"
         );
         std::process::exit(2);
     };
-    match run(&file, capacity, &opts, all_links) {
+    match run(&file, capacity, &opts, all_links, plan_only) {
         Ok(v) => println!("{v}"),
         Err(e) => {
             eprintln!("orlib: {e}");

@@ -8,7 +8,11 @@ PuLP from PyPI (CBC comes inside the PuLP wheel). Prints a Markdown table and
 the ratio of dcsite's whole-process time to PuLP + CBC's (model building in
 Python included: that is what a PuLP user waits for).
 
-python examples/orlib_vs_pulp.py ORLIB_DIR ORLIB_BINARY
+python examples/orlib_vs_pulp.py ORLIB_DIR ORLIB_BINARY [--plan-only]
+
+With --plan-only dcsite stops at the checked optimal plan, as CBC does;
+without it, it also computes and checks shadow prices and the cost of every
+unbuilt site, as `dcsite solve` does.
 """
 
 import json
@@ -55,7 +59,7 @@ def solve_pulp(path):
 
 
 def main():
-    orlib, binary = Path(sys.argv[1]), sys.argv[2]
+    orlib, binary, extra = Path(sys.argv[1]), sys.argv[2], sys.argv[3:]
     optima = {}
     for line in (orlib / "optima.csv").read_text().splitlines()[1:]:
         name, value = line.split(",")
@@ -68,7 +72,10 @@ def main():
     for name in names:
         t = time.perf_counter()
         out = subprocess.run(
-            [binary, str(orlib / f"{name}.txt")], capture_output=True, text=True, check=True
+            [binary, str(orlib / f"{name}.txt"), *extra],
+            capture_output=True,
+            text=True,
+            check=True,
         )
         dt = time.perf_counter() - t
         t_dcsite += dt

@@ -88,7 +88,11 @@ fn cap113_the_hardest_small_instance_reaches_the_published_optimum() {
 
 /// The sites a plan builds.
 fn built(plan: &Plan) -> Vec<usize> {
-    plan.sites.iter().filter(|s| s.built).map(|s| s.site).collect()
+    plan.sites
+        .iter()
+        .filter(|s| s.built)
+        .map(|s| s.site)
+        .collect()
 }
 
 /// Issue 13: the cut loop (link rows added when violated) and the model

@@ -508,6 +508,25 @@ pub(crate) fn solve_relaxed(
     opts: &SolveOptions,
     relax: &[(RowKey, f64)],
 ) -> Result<Plan, SolveError> {
+    solve_phases(p, opts, relax, true)
+}
+
+/// The optimal plan only, checked against every target and limit, without
+/// shadow prices or the costs of unbuilt sites: for benchmarks against
+/// solvers that compute neither (`examples/orlib --plan-only`).
+pub fn solve_plan_only(p: &Prepared, opts: &SolveOptions) -> Result<Plan, SolveError> {
+    if pairs::applies(p) {
+        return pairs::solve_priced(p, opts);
+    }
+    solve_phases(p, opts, &[], false)
+}
+
+fn solve_phases(
+    p: &Prepared,
+    opts: &SolveOptions,
+    relax: &[(RowKey, f64)],
+    explain: bool,
+) -> Result<Plan, SolveError> {
     // The link rows in the model so far (the cut loop, `links.rs`).
     let links = std::cell::RefCell::new(links::LinkSet::new(p));
     let build = |integrality| {
@@ -711,8 +730,10 @@ pub(crate) fn solve_relaxed(
     }
     // A solver answer is checked against the scenario before it is called a plan.
     check_plan(p, &plan)?;
-    plan.shadow_prices = shadow_prices(p, &plan, opts)?;
-    explain_unbuilt(p, &mut plan, opts);
+    if explain {
+        plan.shadow_prices = shadow_prices(p, &plan, opts)?;
+        explain_unbuilt(p, &mut plan, opts);
+    }
     Ok(plan)
 }
 
