@@ -312,17 +312,20 @@ fn a_solution_file_that_violates_a_row_is_refused_naming_it() {
     let bad = dir.path().join("bad.sol");
     std::fs::write(&bad, gurobi_sol(&values)).unwrap();
     let out = dir.path().join("refused");
-    let o = solve_with(
-        &["solve", "models/baseline.toml", "--quiet"],
-        &[
-            "--out".as_ref(),
-            out.as_os_str(),
-            "--read-solution".as_ref(),
-            bad.as_os_str(),
-        ],
-    );
-    assert_eq!(o.status.code(), Some(2));
-    let err = String::from_utf8_lossy(&o.stderr);
+    let refused = || {
+        let o = solve_with(
+            &["solve", "models/baseline.toml", "--quiet"],
+            &[
+                "--out".as_ref(),
+                out.as_os_str(),
+                "--read-solution".as_ref(),
+                bad.as_os_str(),
+            ],
+        );
+        assert_eq!(o.status.code(), Some(2));
+        String::from_utf8_lossy(&o.stderr).into_owned()
+    };
+    let err = refused();
     assert!(
         err.contains(&format!(
             "violates row demand-{city} (the inference demand of"
@@ -333,17 +336,7 @@ fn a_solution_file_that_violates_a_row_is_refused_naming_it() {
     assert!(!out.join("summary.json").exists());
     // A column the model does not have, named by its line.
     std::fs::write(&bad, "# x\nopen-nowhere-air 1\n").unwrap();
-    let o = solve_with(
-        &["solve", "models/baseline.toml", "--quiet"],
-        &[
-            "--out".as_ref(),
-            out.as_os_str(),
-            "--read-solution".as_ref(),
-            bad.as_os_str(),
-        ],
-    );
-    assert_eq!(o.status.code(), Some(2));
-    let err = String::from_utf8_lossy(&o.stderr);
+    let err = refused();
     assert!(
         err.contains("line 2") && err.contains("open-nowhere-air"),
         "{err}"

@@ -229,6 +229,23 @@ impl Prepared {
         })
     }
 
+    /// Each city's pairs (indices into `pairs`), ordered by `key` ascending,
+    /// ties by index.
+    pub fn pairs_by_city(&self, key: impl Fn(&Pair) -> f64) -> Vec<Vec<usize>> {
+        let mut by_city: Vec<Vec<usize>> = vec![Vec::new(); self.inst.demand.len()];
+        for (k, pair) in self.pairs.iter().enumerate() {
+            by_city[pair.demand].push(k);
+        }
+        for ks in &mut by_city {
+            ks.sort_by(|&a, &b| {
+                key(&self.pairs[a])
+                    .total_cmp(&key(&self.pairs[b]))
+                    .then(a.cmp(&b))
+            });
+        }
+        by_city
+    }
+
     /// Largest number of servers of accelerator `a` that fit the site's IT power.
     pub fn max_servers(&self, site: usize, a: usize) -> f64 {
         let acc = &self.inst.accelerators[a];

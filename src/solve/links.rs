@@ -67,17 +67,7 @@ impl LinkSet {
             // serves a city from those first, so most of its violated rows
             // are among them.
             let k = INITIAL_LINKS_PER_CITY;
-            let mut by_city: Vec<Vec<usize>> = vec![Vec::new(); p.inst.demand.len()];
-            for (i, pair) in p.pairs.iter().enumerate() {
-                by_city[pair.demand].push(i);
-            }
-            for ks in &mut by_city {
-                ks.sort_by(|&a, &b| {
-                    p.pairs[a]
-                        .cost_cny_per_card
-                        .total_cmp(&p.pairs[b].cost_cny_per_card)
-                        .then(a.cmp(&b))
-                });
+            for ks in p.pairs_by_city(|x| x.cost_cny_per_card) {
                 for &i in ks.iter().take(k) {
                     active[i] = true;
                 }

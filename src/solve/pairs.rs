@@ -79,17 +79,7 @@ fn restricted(p: &Prepared, active: &[bool]) -> Prepared {
 pub fn solve_priced(p: &Prepared, opts: &SolveOptions) -> Result<Plan, SolveError> {
     let t0 = std::time::Instant::now();
     let mut active = vec![false; p.pairs.len()];
-    let mut by_city: Vec<Vec<usize>> = vec![Vec::new(); p.inst.demand.len()];
-    for (k, pair) in p.pairs.iter().enumerate() {
-        by_city[pair.demand].push(k);
-    }
-    for ks in &mut by_city {
-        ks.sort_by(|&a, &b| {
-            p.pairs[a]
-                .rtt_ms
-                .total_cmp(&p.pairs[b].rtt_ms)
-                .then(a.cmp(&b))
-        });
+    for ks in p.pairs_by_city(|x| x.rtt_ms) {
         for &k in ks.iter().take(PAIRS_PER_CITY / 2) {
             active[k] = true;
         }
