@@ -189,6 +189,7 @@ pub fn solve_priced(p: &Prepared, opts: &SolveOptions) -> Result<Plan, SolveErro
             break;
         }
     }
+    let pricing_seconds = t0.elapsed().as_secs_f64();
     let pr = restricted(p, &active);
     let mut o = opts.clone();
     if let Some(t) = opts.time_limit_s {
@@ -213,7 +214,9 @@ pub fn solve_priced(p: &Prepared, opts: &SolveOptions) -> Result<Plan, SolveErro
     } else {
         Status::Feasible
     };
-    plan.solve_seconds = t0.elapsed().as_secs_f64() - plan.build_seconds;
+    // The phases' time plus the pricing rounds (prices and explanations, as
+    // in every solve, are not counted).
+    plan.solve_seconds += pricing_seconds;
     plan.pairs = Some(PairStats {
         in_model: pr.pairs.len(),
         of: p.pairs.len(),
