@@ -4,27 +4,41 @@
 //! cargo run --release --example orlib -- ../shared/bench/orlib/cap41.txt
 //! cargo run --release --example orlib -- ../shared/bench/orlib/capa.txt --capacity 8000
 //! cargo run --release --example orlib -- --all ../shared/bench/orlib   (table of the 37 small ones)
+//!
+//! `--all-link-rows` puts every city-site link row into the model up front
+//! instead of letting the cut loop add them (for comparison); `--plan-only`
+//! stops at the checked optimal plan (no shadow prices, no costs of unbuilt
+//! sites), which is all a MIP solver such as CBC computes.
 
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 mod support;
 
-use dcsite::solve::{solve, SolveOptions};
+use dcsite::solve::{solve, solve_plan_only, SolveOptions};
 use support::{cap_to_prepared, parse_cap};
 
 fn run(
     path: &Path,
     capacity: Option<f64>,
     opts: &SolveOptions,
+    all_links: bool,
+    plan_only: bool,
 ) -> Result<serde_json::Value, String> {
     let name = path.file_stem().unwrap().to_string_lossy().into_owned();
     let t0 = Instant::now();
     let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
     let cap = parse_cap(&text).map_err(|e| format!("{}: {e}", path.display()))?;
-    let p = cap_to_prepared(&name, &cap, capacity)?;
+    let mut p = cap_to_prepared(&name, &cap, capacity)?;
+    // Every link row up front instead of the cut loop (a comparison).
+    p.separate_links = !all_links;
     let prepare_seconds = t0.elapsed().as_secs_f64();
-    let plan = solve(&p, opts).map_err(|e| e.to_string())?;
+    let plan = if plan_only {
+        solve_plan_only(&p, opts)
+    } else {
+        solve(&p, opts)
+    }
+    .map_err(|e| e.to_string())?;
     let instance = match capacity {
         Some(c) if cap.capacity.iter().any(Option::is_none) => format!("{name}-{c}"),
         _ => name,
@@ -36,6 +50,7 @@ fn run(
         "mip_gap": plan.mip_gap,
         "build_seconds": prepare_seconds + plan.build_seconds,
         "solve_seconds": plan.solve_seconds,
+        "link_rows_in_model": plan.link_rows.map(|l| l.rows_in_model),
     }))
 }
 
@@ -57,12 +72,16 @@ fn main() {
     let mut time_limit = None;
     let mut all = None;
     let mut file = None;
+    let mut all_links = false;
+    let mut plan_only = false;
     let mut it = args.iter();
     while let Some(a) = it.next() {
         match a.as_str() {
             "--capacity" => capacity = it.next().and_then(|v| v.parse::<f64>().ok()),
             "--time-limit" => time_limit = it.next().and_then(|v| v.parse::<f64>().ok()),
             "--all" => all = it.next().map(PathBuf::from),
+            "--all-link-rows" => all_links = true,
+            "--plan-only" => plan_only = true,
             other => file = Some(PathBuf::from(other)),
         }
     }
@@ -83,7 +102,7 @@ fn main() {
             if !path.exists() {
                 continue; // the large instances appear once per capacity (capa-8000 …)
             }
-            match run(&path, None, &opts) {
+            match run(&path, None, &opts, all_links, plan_only) {
                 Ok(v) => {
                     let obj = v["objective"].as_f64().unwrap();
                     let err = (obj - opt).abs() / opt;
@@ -104,11 +123,11 @@ fn main() {
     }
     let Some(file) = file else {
         eprintln!(
-            "usage: orlib <instance file> [--capacity <value>] [--time-limit <s>] | --all <dir>"
+            "usage: orlib <instance file> [--capacity <value>] [--time-limit <s>] [--all-link-rows] [--plan-only] | --all <dir> [--all-link-rows] [--plan-only]"
         );
         std::process::exit(2);
     };
-    match run(&file, capacity, &opts) {
+    match run(&file, capacity, &opts, all_links, plan_only) {
         Ok(v) => println!("{v}"),
         Err(e) => {
             eprintln!("orlib: {e}");

@@ -5,7 +5,7 @@ mod common;
 #[path = "../examples/support/mod.rs"]
 mod support;
 
-use dcsite::solve::{solve, SolveOptions, Status};
+use dcsite::solve::{solve, Plan, SolveOptions, Status};
 use support::{cap_to_prepared, parse_cap};
 
 fn orlib_dir() -> std::path::PathBuf {
@@ -21,16 +21,26 @@ fn published(name: &str) -> f64 {
         .unwrap()
 }
 
-fn check(name: &str) {
-    let text = std::fs::read_to_string(orlib_dir().join(format!("{name}.txt"))).unwrap();
+fn prepared(file: &str, capacity: Option<f64>) -> dcsite::milp::Prepared {
+    let text = std::fs::read_to_string(orlib_dir().join(format!("{file}.txt"))).unwrap();
     let cap = parse_cap(&text).unwrap();
-    let p = cap_to_prepared(name, &cap, None).unwrap();
-    let opts = SolveOptions {
+    cap_to_prepared(file, &cap, capacity).unwrap()
+}
+
+fn opts() -> SolveOptions {
+    SolveOptions {
         mip_gap: Some(1e-9),
         ..SolveOptions::default()
-    };
-    let plan = solve(&p, &opts).unwrap();
-    assert_eq!(plan.status, Status::Optimal);
+    }
+}
+
+/// Solves `file` (with `capacity` for capa/capb/capc) and checks the
+/// published optimum of `name`.
+fn check_capacity(file: &str, capacity: Option<f64>, name: &str) -> Plan {
+    // capacity: the literal `capacity` of capa/capb/capc (unused here yet).
+    let p = prepared(file, capacity);
+    let plan = solve(&p, &opts()).unwrap();
+    assert_eq!(plan.status, Status::Optimal, "{name}");
     let opt = published(name);
     let rel = (plan.objective_cny - opt).abs() / opt;
     assert!(
@@ -38,6 +48,11 @@ fn check(name: &str) {
         "{name}: {} vs published {opt} (rel. error {rel:e})",
         plan.objective_cny
     );
+    plan
+}
+
+fn check(name: &str) {
+    check_capacity(name, None, name);
 }
 
 #[test]
@@ -58,4 +73,52 @@ fn cap101_reaches_the_published_optimum() {
 #[test]
 fn cap131_reaches_the_published_optimum() {
     check("cap131");
+}
+
+/// Issue 13 asks for capa-8000 here if it solves well inside a minute; it
+/// does not yet (BENCHMARKS.md), so the hardest small instance stands in:
+/// cap113 (50 × 50, capacity binding), through the cut loop.
+#[test]
+fn cap113_the_hardest_small_instance_reaches_the_published_optimum() {
+    let plan = check_capacity("cap113", None, "cap113");
+    let links = plan.link_rows.expect("cap113 has link rows");
+    assert_eq!(links.rows_total, 2500);
+    assert!(links.rows_in_model < links.rows_total / 2, "{links:?}");
+}
+
+/// The sites a plan builds.
+fn built(plan: &Plan) -> Vec<usize> {
+    plan.sites
+        .iter()
+        .filter(|s| s.built)
+        .map(|s| s.site)
+        .collect()
+}
+
+/// Issue 13: the cut loop (link rows added when violated) and the model
+/// with every link row up front reach the same optimum and build the same sites.
+#[test]
+fn the_cut_loop_gives_the_full_models_optimum_and_plan() {
+    for name in ["cap41", "cap64", "cap92", "cap124"] {
+        let loop_p = prepared(name, None);
+        let mut full_p = loop_p.clone();
+        full_p.separate_links = false;
+        let a = solve(&loop_p, &opts()).unwrap();
+        let b = solve(&full_p, &opts()).unwrap();
+        assert_eq!((a.status, b.status), (Status::Optimal, Status::Optimal));
+        let rel = (a.objective_cny - b.objective_cny).abs() / b.objective_cny;
+        assert!(
+            rel <= 1e-9,
+            "{name}: {} vs {}",
+            a.objective_cny,
+            b.objective_cny
+        );
+        // The same sites; customers with equal costs at two open sites may
+        // be split differently (equal-cost ties), so flows are not compared.
+        assert_eq!(built(&a), built(&b), "{name}");
+        let (la, lb) = (a.link_rows.unwrap(), b.link_rows.unwrap());
+        assert_eq!(lb.rows_in_model, lb.rows_total);
+        assert!(la.rows_in_model < la.rows_total, "{name}: {la:?}");
+        assert!(la.lp_rounds >= 1, "{name}: {la:?}");
+    }
 }

@@ -130,6 +130,11 @@ pub struct SolveArgs {
     /// of CNY) for other solvers: .mps or .lp by the extension
     #[arg(long, value_name = "FILE")]
     pub write_model: Option<PathBuf>,
+    /// Do not solve: read a solution found by another solver (HiGHS
+    /// --solution_file or Gurobi .sol, columns named as --write-model names
+    /// them), check it against every row and write it out as a plan
+    #[arg(long, value_name = "FILE")]
+    pub read_solution: Option<PathBuf>,
     /// After the optimum, the fewest and most cards of every region, tier and
     /// site in any plan within this share of the optimal cost (e.g. 0.005)
     #[arg(long, value_name = "SHARE")]
@@ -224,6 +229,36 @@ pub fn check_near_optimal(share: Option<f64>) -> Result<(), CliError> {
     }
 }
 
+/// A solution file of another solver turned into a plan (checked against
+/// every row; a violated row or an unknown column is an input error).
+fn read_solution(
+    p: &Prepared,
+    path: &std::path::Path,
+    opts: &SolveOptions,
+) -> Result<Result<solve::Plan, SolveError>, CliError> {
+    use dcsite::data::file;
+    let bytes = file::read_regular(path, file::MAX_SCENARIO_BYTES * 64, "solution file", "")
+        .map_err(|(expected, found)| {
+            CliError::Input(format!(
+                "--read-solution {}: expected {expected}, found {found}",
+                path.display()
+            ))
+        })?;
+    let text = String::from_utf8(bytes).map_err(|e| {
+        CliError::Input(format!(
+            "--read-solution {}: expected UTF-8 text, found a byte that is not at byte {}",
+            path.display(),
+            e.utf8_error().valid_up_to()
+        ))
+    })?;
+    Ok(solve::plan_from_solution(
+        p,
+        &text,
+        &path.display().to_string(),
+        opts,
+    ))
+}
+
 pub fn run(args: SolveArgs) -> Result<(), CliError> {
     // --time-limit bounds the whole run: loading and preparing the model
     // check it too, and the solver gets what is left.
@@ -267,7 +302,10 @@ pub fn run(args: SolveArgs) -> Result<(), CliError> {
         None,
         &format!("solving {}", prepared.inst.name),
     );
-    let solved = solve::solve(&prepared, &opts);
+    let solved = match &args.read_solution {
+        Some(path) => read_solution(&prepared, path, &opts)?,
+        None => solve::solve(&prepared, &opts),
+    };
     pb.finish_and_clear();
     let plan = match solved {
         Ok(plan) => plan,

@@ -106,6 +106,25 @@ pub fn summary_json(plan: &Plan, scenario_path: &str) -> String {
         "solve_seconds": r(plan.solve_seconds, 3),
         "build_seconds": r(plan.build_seconds, 3),
         "model": {"columns": plan.model_size.0, "integer_columns": plan.model_size.1, "rows": plan.model_size.2},
+        // A heuristic cut of the problem, if any: status and gap then refer to the reduced model.
+        "reduction": plan.instance.params.max_sites_per_city.map(|k| json!({
+            "max_sites_per_city": k,
+            "meaning": format!("each city is served only by its {k} nearest candidate sites within its RTT budget; status and mip_gap refer to that reduced model"),
+        })),
+        // The city-site link rows: how many the cut loop put into the model.
+        "link_rows": plan.link_rows.map(|l| json!({
+            "in_model": l.rows_in_model,
+            "of": l.rows_total,
+            "lp_rounds": l.lp_rounds,
+            "mip_rounds": l.mip_rounds,
+        })),
+        // The city-site pairs (serve columns): how many pricing put into the model.
+        "pairs": plan.pairs.map(|x| json!({
+            "in_model": x.in_model,
+            "of": x.of,
+            "pricing_rounds": x.rounds,
+            "gap_against_full_lp_bound": x.priced_out,
+        })),
         "cards_total": plan.cards_total(),
         "h200_eq_total": r(all.h200_eq, 1),
         "cards_by_accelerator": by_acc,

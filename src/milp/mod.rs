@@ -118,6 +118,7 @@ pub enum Integrality {
 struct Builder<'a> {
     p: &'a Prepared,
     integrality: Integrality,
+    links: Links<'a>,
     pv: ProblemVariables,
     column: HashMap<Variable, usize>,
     integer: Vec<bool>,
@@ -217,11 +218,39 @@ impl Builder<'_> {
     }
 }
 
-/// Builds the model of a prepared instance.
+/// Which (city, site) link rows `serve[d,s] ≤ demand[d] × open[s]`
+/// ([`RowKey::ServeLink`]) the model holds. They only strengthen the model
+/// (the site capacity rows already keep a closed site from serving), so a
+/// model with some of them is a relaxation of the model with all of them.
+#[derive(Debug, Clone, Copy)]
+pub enum Links<'a> {
+    /// Every link row (the model as MODEL.md states it).
+    All,
+    /// The link rows of the pairs marked true (indexed like `Prepared::pairs`).
+    Only(&'a [bool]),
+}
+
+impl Links<'_> {
+    fn holds(&self, pair: usize) -> bool {
+        match self {
+            Links::All => true,
+            Links::Only(active) => active.get(pair).copied().unwrap_or(false),
+        }
+    }
+}
+
+/// Builds the model of a prepared instance, with every row.
 pub fn build(p: &Prepared, integrality: Integrality) -> Model {
+    build_with(p, integrality, Links::All)
+}
+
+/// Builds the model with only some of the link rows ([`Links`]); the solver's
+/// cut loop adds the others when a solution violates them.
+pub fn build_with(p: &Prepared, integrality: Integrality, links: Links) -> Model {
     let mut b = Builder {
         p,
         integrality,
+        links,
         pv: ProblemVariables::new(),
         column: HashMap::new(),
         integer: Vec::new(),
@@ -555,24 +584,42 @@ fn define_inference_demand(b: &mut Builder) {
         b.row(RowKey::InferenceCapacity { site: s }, e, Sense::Le, 0.0);
         if p.disaggregate_links {
             for &k in served {
-                let DemandSize::Cards(c) = p.demand[p.pairs[k].demand] else {
+                if !b.links.holds(k) {
                     continue;
-                };
-                let mut e = Expression::default();
-                e.add_mul(1.0, b.vars.serve[k]);
-                for (o, opt) in p.options.iter().enumerate() {
-                    if opt.site == s {
-                        e.add_mul(-c, b.vars.open[o]);
-                    }
                 }
-                let key = RowKey::ServeLink {
-                    city: p.pairs[k].demand,
-                    site: s,
-                };
-                b.row(key, e, Sense::Le, 0.0);
+                if let Some((key, terms)) = link_row(p, &b.vars, k) {
+                    let mut e = Expression::default();
+                    for (v, c) in terms {
+                        e.add_mul(c, v);
+                    }
+                    b.row(key, e, Sense::Le, 0.0);
+                }
             }
         }
     }
+}
+
+/// The link row of pair k, `serve[k] − demand × Σ open[o at the site] ≤ 0`,
+/// as its key and terms; `None` where the city's demand is not a fixed number
+/// of cards (no such row exists).
+pub fn link_row(p: &Prepared, vars: &Vars, k: usize) -> Option<(RowKey, Vec<(Variable, f64)>)> {
+    let pair = &p.pairs[k];
+    let DemandSize::Cards(c) = p.demand[pair.demand] else {
+        return None;
+    };
+    let mut terms = vec![(vars.serve[k], 1.0)];
+    for (o, opt) in p.options.iter().enumerate() {
+        if opt.site == pair.site {
+            terms.push((vars.open[o], -c));
+        }
+    }
+    Some((
+        RowKey::ServeLink {
+            city: pair.demand,
+            site: pair.site,
+        },
+        terms,
+    ))
 }
 
 /// 9. Mega training clusters: at least mega_count sites with ≥ mega_cards cards.

@@ -74,6 +74,10 @@ pub struct Prepared {
     /// Add x[d,s] ≤ demand_d × open[s] for fixed demands (a standard
     /// strengthening of capacitated facility location).
     pub disaggregate_links: bool,
+    /// Leave the link rows out of the model at first and let the solver's cut
+    /// loop add the ones a solution violates (true by default; false puts
+    /// every one in up front, as a check of the loop).
+    pub separate_links: bool,
 }
 
 impl Prepared {
@@ -242,7 +246,25 @@ impl Prepared {
             price_of_site,
             annuity_factor: af,
             disaggregate_links,
+            separate_links: true,
         })
+    }
+
+    /// Each city's pairs (indices into `pairs`), ordered by `key` ascending,
+    /// ties by index.
+    pub fn pairs_by_city(&self, key: impl Fn(&Pair) -> f64) -> Vec<Vec<usize>> {
+        let mut by_city: Vec<Vec<usize>> = vec![Vec::new(); self.inst.demand.len()];
+        for (k, pair) in self.pairs.iter().enumerate() {
+            by_city[pair.demand].push(k);
+        }
+        for ks in &mut by_city {
+            ks.sort_by(|&a, &b| {
+                key(&self.pairs[a])
+                    .total_cmp(&key(&self.pairs[b]))
+                    .then(a.cmp(&b))
+            });
+        }
+        by_city
     }
 
     /// Largest number of servers of accelerator `a` that fit the IT power an

@@ -115,6 +115,10 @@ pub struct Plan {
     pub shadow_prices: Vec<ShadowPrice>,
     /// Near-optimal ranges, when asked for (`solve --near-optimal`).
     pub near_optimal: Option<NearOptimal>,
+    /// What the cut loop did with the city-site link rows (`None`: the model has none).
+    pub link_rows: Option<LinkStats>,
+    /// What pair pricing did with the city-site pairs (`None`: every pair in the model).
+    pub pairs: Option<PairStats>,
 }
 
 impl Plan {
@@ -165,6 +169,30 @@ impl Plan {
     pub fn subsidy_npv_cny(&self) -> f64 {
         self.subsidies.iter().map(|x| x.npv_cny).sum()
     }
+}
+
+/// What the cut loop did with the city-site link rows (summary.json).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LinkStats {
+    /// Link rows in the final model.
+    pub rows_in_model: usize,
+    /// Link rows of the full model.
+    pub rows_total: usize,
+    pub lp_rounds: usize,
+    pub mip_rounds: usize,
+}
+
+/// What pair pricing did with the city-site pairs (summary.json).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PairStats {
+    /// City-site pairs (serve columns) in the final model.
+    pub in_model: usize,
+    /// Pairs within reach of the full model.
+    pub of: usize,
+    /// LP pricing rounds.
+    pub rounds: usize,
+    /// Whether pricing finished, so that the gap is against the full LP bound.
+    pub priced_out: bool,
 }
 
 /// A row of a plan that binds: no room left, or less room than one more

@@ -2,9 +2,12 @@
 //! plan, finding binding constraints and explaining infeasibility.
 
 pub mod elastic;
+pub mod links;
 pub mod near_optimal;
+pub mod pairs;
 pub mod plan;
 pub mod shadow;
+pub mod solution_file;
 
 use std::collections::HashMap;
 use std::time::Instant;
@@ -17,11 +20,12 @@ use crate::milp::{
     self, Family, Integrality, Model, Prepared, RowKey, Sense, CNY_PER_OBJECTIVE_UNIT,
 };
 pub use crate::plan::{
-    Binding, CardRange, Flow, NearOptimal, OneSided, Plan, ShadowPrice, SitePlan, Status,
-    SubsidyPaid,
+    Binding, CardRange, Flow, LinkStats, NearOptimal, OneSided, PairStats, Plan, ShadowPrice,
+    SitePlan, Status, SubsidyPaid,
 };
 pub use near_optimal::near_optimal;
 pub use shadow::shadow_prices;
+pub use solution_file::{parse_solution, plan_from_solution};
 
 /// Solver settings.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -57,6 +61,10 @@ pub enum SolveError {
     /// HiGHS failed on every setting tried; the text says what was tried.
     #[error("{0}")]
     Numerical(String),
+    /// A solution file (`--read-solution`) that cannot be read or that
+    /// violates a bound or row: the user's input, named by line or row.
+    #[error("{0}")]
+    BadSolution(String),
     /// The solver returned a plan that violates a target or limit: a defect,
     /// never a plan.
     #[error("the solver's answer violates the scenario and is not a plan: {0}")]
@@ -99,6 +107,8 @@ pub struct RawSolution {
     pub seconds: f64,
     /// Row duals in row order (LPs only; empty for a MIP).
     pub row_duals: Vec<f64>,
+    /// Column reduced costs by column (LPs only; empty for a MIP).
+    pub col_duals: Vec<f64>,
 }
 
 impl RawSolution {
@@ -146,6 +156,38 @@ fn set_highs_option(hm: &mut ::highs::Model, k: &str, v: &str) -> bool {
     }
 }
 
+/// Sets the options every solve uses: a fixed seed and, unless asked
+/// otherwise, one thread (the same input gives the same plan), what is left of
+/// the time limit, the log, the gap and the user's HiGHS options.
+pub(crate) fn configure(
+    hm: &mut ::highs::Model,
+    opts: &SolveOptions,
+    start: Instant,
+) -> Result<(), SolveError> {
+    // Fixed seed and, unless asked otherwise, one thread: the same input gives the same plan.
+    hm.set_option("random_seed", 0);
+    hm.set_option("threads", opts.threads.unwrap_or(1) as i32);
+    if let Some(t) = opts.time_limit_s {
+        let left = (t - start.elapsed().as_secs_f64()).max(0.1);
+        hm.set_option("time_limit", left);
+    }
+    if opts.log {
+        // The log goes to stderr: stdout carries the result (`--json`).
+        hm.set_option("output_flag", true);
+        hm.set_option("log_to_console", false);
+        hm.set_option("log_file", "/dev/stderr");
+    }
+    if let Some(g) = opts.mip_gap {
+        hm.set_option("mip_rel_gap", g);
+    }
+    for (k, v) in &opts.highs_options {
+        if !set_highs_option(hm, k, v) {
+            return Err(SolveError::Option(format!("{k}={v}")));
+        }
+    }
+    Ok(())
+}
+
 /// [`run_highs`] with a starting solution (values by column) for HiGHS to improve on.
 pub fn run_highs_from(
     model: Model,
@@ -181,27 +223,7 @@ pub fn run_highs_from(
         let mut hm = problem
             .try_into_inner()
             .map_err(|e| SolveError::Numerical(format!("HiGHS refused the model: {e}")))?;
-        // Fixed seed and, unless asked otherwise, one thread: the same input gives the same plan.
-        hm.set_option("random_seed", 0);
-        hm.set_option("threads", opts.threads.unwrap_or(1) as i32);
-        if let Some(t) = opts.time_limit_s {
-            let left = (t - start.elapsed().as_secs_f64()).max(0.1);
-            hm.set_option("time_limit", left);
-        }
-        if opts.log {
-            // The log goes to stderr: stdout carries the result (`--json`).
-            hm.set_option("output_flag", true);
-            hm.set_option("log_to_console", false);
-            hm.set_option("log_file", "/dev/stderr");
-        }
-        if let Some(g) = opts.mip_gap {
-            hm.set_option("mip_rel_gap", g);
-        }
-        for (k, v) in &opts.highs_options {
-            if !set_highs_option(&mut hm, k, v) {
-                return Err(SolveError::Option(format!("{k}={v}")));
-            }
-        }
+        configure(&mut hm, opts, start)?;
         for (k, v) in *extra {
             set_highs_option(&mut hm, k, v);
         }
@@ -279,10 +301,10 @@ pub fn run_highs_from(
     }
     let sol = solved.get_solution();
     let cols = sol.columns().to_vec();
-    let row_duals = if is_mip {
-        Vec::new()
+    let (row_duals, col_duals) = if is_mip {
+        (Vec::new(), Vec::new())
     } else {
-        sol.dual_rows().to_vec()
+        (sol.dual_rows().to_vec(), sol.dual_columns().to_vec())
     };
     debug_assert_eq!(cols.len(), n_columns);
     let dual_bound = if is_mip {
@@ -305,6 +327,7 @@ pub fn run_highs_from(
             dual_bound,
             seconds,
             row_duals,
+            col_duals,
         },
         ModelParts {
             column,
@@ -451,6 +474,10 @@ pub const DEFAULT_MIP_GAP: f64 = 1e-4;
 /// every target and limit ([`check_plan`]), priced ([`shadow_prices`]), and
 /// every unbuilt site gets its reason.
 pub fn solve(p: &Prepared, opts: &SolveOptions) -> Result<Plan, SolveError> {
+    if pairs::applies(p) {
+        // Hundreds of thousands of city-site pairs: priced in, not all at once.
+        return pairs::solve_priced(p, opts);
+    }
     solve_relaxed(p, opts, &[])
 }
 
@@ -477,14 +504,26 @@ pub fn solve_lean(p: &Prepared, opts: &SolveOptions) -> Result<Plan, SolveError>
     solve_phases(p, opts, &[], true)
 }
 
+/// The optimal plan only, checked against every target and limit, without
+/// shadow prices or the costs of unbuilt sites: for benchmarks against
+/// solvers that compute neither (`examples/orlib --plan-only`).
+pub fn solve_plan_only(p: &Prepared, opts: &SolveOptions) -> Result<Plan, SolveError> {
+    if pairs::applies(p) {
+        return pairs::solve_priced(p, opts);
+    }
+    solve_phases(p, opts, &[], true)
+}
+
 fn solve_phases(
     p: &Prepared,
     opts: &SolveOptions,
     relax: &[(RowKey, f64)],
     lean: bool,
 ) -> Result<Plan, SolveError> {
+    // The link rows in the model so far (the cut loop, `links.rs`).
+    let links = std::cell::RefCell::new(links::LinkSet::new(p));
     let build = |integrality| {
-        let mut m = milp::build(p, integrality);
+        let mut m = milp::build_with(p, integrality, links.borrow().links());
         for &(key, amount) in relax {
             m.relax(key, amount);
         }
@@ -530,11 +569,12 @@ fn solve_phases(
     };
     // Phase 0: the LP relaxation (a lower bound) and a plan rounded from it,
     // which large instances need as a first incumbent.
-    let (lp_bound, heuristic, mut build_seconds) = match round_lp(p, &left(opts), &build) {
-        Ok(x) => x,
-        Err(SolveError::Infeasible { .. }) => return Err(infeasible()),
-        Err(e) => return Err(e),
-    };
+    let (lp_bound, mut heuristic, mut build_seconds) =
+        match round_lp(p, &left(opts), &build, &links) {
+            Ok(x) => x,
+            Err(SolveError::Infeasible { .. }) => return Err(infeasible()),
+            Err(e) => return Err(e),
+        };
     // Phase 1 aims at half the tolerance, leaving the other half for rounding servers.
     let mut opts1 = left(opts);
     opts1.mip_gap = Some(0.5 * tolerance);
@@ -542,57 +582,58 @@ fn solve_phases(
     if let Some(t) = opts1.time_limit_s {
         opts1.time_limit_s = Some((0.8 * t).max(0.1));
     }
-    let good_enough = heuristic
-        .as_ref()
-        .is_some_and(|h| h.0.gap_to(lp_bound) <= 0.5 * tolerance);
-    let (raw1, parts1) = if good_enough {
-        heuristic.expect("checked above")
-    } else {
-        let t = Instant::now();
-        let relaxed = build(Integrality::ContinuousServers);
-        build_seconds += t.elapsed().as_secs_f64();
-        let start = heuristic.as_ref().map(|h| h.0.cols.clone());
-        match run_highs_from(relaxed, &opts1, &[], start.as_deref()) {
-            Ok((mut raw, parts)) => {
-                raw.dual_bound = raw.dual_bound.max(lp_bound);
-                // HiGHS may stop (time limit) with a worse plan than the rounded one.
-                match heuristic {
-                    Some(h) if h.0.objective < raw.objective => (h.0, h.1),
-                    _ => (raw, parts),
+    // Every bound below comes from a model with some of the link rows, a
+    // relaxation of the full model, so it is a valid bound for the full model.
+    let mut bound = lp_bound;
+    let (raw1, parts1) = loop {
+        let good_enough = heuristic
+            .as_ref()
+            .is_some_and(|h| h.0.gap_to(lp_bound) <= 0.5 * tolerance);
+        let (raw1, parts1) = if good_enough {
+            heuristic.take().expect("checked above")
+        } else {
+            let t = Instant::now();
+            let relaxed = build(Integrality::ContinuousServers);
+            build_seconds += t.elapsed().as_secs_f64();
+            let start = heuristic.as_ref().map(|h| h.0.cols.clone());
+            let mut o = left(&opts1);
+            if let (Some(a), Some(b)) = (o.time_limit_s, opts1.time_limit_s) {
+                o.time_limit_s = Some(a.min(b));
+            }
+            match run_highs_from(relaxed, &o, &[], start.as_deref()) {
+                Ok((raw, parts)) => {
+                    bound = bound.max(raw.dual_bound);
+                    // HiGHS may stop (time limit) with a worse plan than the rounded one.
+                    match heuristic.take() {
+                        Some(h) if h.0.objective < raw.objective => (h.0, h.1),
+                        _ => (raw, parts),
+                    }
                 }
+                Err(SolveError::Infeasible { .. }) => return Err(infeasible()),
+                Err(SolveError::NoSolution { .. }) if heuristic.is_some() => {
+                    heuristic.take().expect("checked")
+                }
+                Err(e) => return Err(e),
             }
-            Err(SolveError::Infeasible { .. }) => return Err(infeasible()),
-            Err(SolveError::NoSolution { .. }) if heuristic.is_some() => {
-                heuristic.expect("checked")
-            }
-            Err(e) => return Err(e),
+        };
+        let values1 = Values {
+            cols: raw1.cols.clone(),
+            column: &parts1.column,
+        };
+        let violated = links.borrow().violated(p, &parts1.vars, &values1);
+        if violated.is_empty() {
+            break (raw1, parts1);
         }
+        // The answer breaks link rows the model did not hold: add them and
+        // solve again (the bound found so far stays valid).
+        let mut l = links.borrow_mut();
+        l.add(&violated);
+        l.mip_rounds += 1;
     };
-    let bound = raw1.dual_bound.max(lp_bound);
     let values1 = Values {
         cols: raw1.cols.clone(),
         column: &parts1.column,
     };
-    let t1 = Instant::now();
-    let full = build(Integrality::Full);
-    build_seconds += t1.elapsed().as_secs_f64();
-    let n_rows = full.rows.len();
-    let n_cols = full.n_columns;
-    let n_int = full.integer.iter().filter(|&&i| i).count();
-    let fixed: Vec<(Variable, f64)> = full
-        .vars
-        .open
-        .iter()
-        .zip(&parts1.vars.open)
-        .chain(
-            full.vars
-                .mega
-                .iter()
-                .zip(&parts1.vars.mega)
-                .filter_map(|(a, b)| Some((a.as_ref()?, b.as_ref()?))),
-        )
-        .map(|(v2, v1)| (*v2, values1.value(*v1).round()))
-        .collect();
     // The time limit bounds the search; rounding the servers of the chosen
     // plan (binaries fixed, usually fast) gets at least a few seconds.
     let mut remaining = left(opts);
@@ -600,29 +641,63 @@ fn solve_phases(
         remaining.time_limit_s = Some(t.max((0.1 * total).clamp(2.0, 30.0)));
     }
     let mut fallback = false;
-    // Phase 1's plan (fractional servers) is the starting point HiGHS repairs.
-    let (mut raw, parts) = match run_highs_from(full, &remaining, &fixed, Some(&raw1.cols)) {
-        Ok(x) => x,
-        Err(SolveError::Infeasible { .. }) | Err(SolveError::NoSolution { .. })
-            if !relax.is_empty() =>
-        {
-            // A relaxation check: the phases did not find a plan; undecided.
-            return Err(SolveError::NoSolution {
-                limit: "relaxation check".into(),
-            });
-        }
-        Err(SolveError::Infeasible { .. }) | Err(SolveError::NoSolution { .. }) => {
-            // Rounding failed with these binaries: solve the full model.
-            let t2 = Instant::now();
-            let full = build(Integrality::Full);
-            build_seconds += t2.elapsed().as_secs_f64();
-            fallback = true;
+    let (mut raw, parts, n_rows, n_cols, n_int) = loop {
+        let t1 = Instant::now();
+        let full = build(Integrality::Full);
+        build_seconds += t1.elapsed().as_secs_f64();
+        let n_rows = full.rows.len();
+        let n_cols = full.n_columns;
+        let n_int = full.integer.iter().filter(|&&i| i).count();
+        let fixed: Vec<(Variable, f64)> = full
+            .vars
+            .open
+            .iter()
+            .zip(&parts1.vars.open)
+            .chain(
+                full.vars
+                    .mega
+                    .iter()
+                    .zip(&parts1.vars.mega)
+                    .filter_map(|(a, b)| Some((a.as_ref()?, b.as_ref()?))),
+            )
+            .map(|(v2, v1)| (*v2, values1.value(*v1).round()))
+            .collect();
+        // Phase 1's plan (fractional servers) is the starting point HiGHS repairs.
+        let solved = if fallback {
             match run_highs(full, &remaining, &[]) {
                 Err(SolveError::Infeasible { .. }) => return Err(infeasible()),
                 other => other?,
             }
+        } else {
+            match run_highs_from(full, &remaining, &fixed, Some(&raw1.cols)) {
+                Ok(x) => x,
+                Err(SolveError::Infeasible { .. }) | Err(SolveError::NoSolution { .. })
+                    if !relax.is_empty() =>
+                {
+                    // A relaxation check: the phases did not find a plan; undecided.
+                    return Err(SolveError::NoSolution {
+                        limit: "relaxation check".into(),
+                    });
+                }
+                Err(SolveError::Infeasible { .. }) | Err(SolveError::NoSolution { .. }) => {
+                    // Rounding failed with these binaries: solve the full model.
+                    fallback = true;
+                    continue;
+                }
+                Err(e) => return Err(e),
+            }
+        };
+        let values = Values {
+            cols: solved.0.cols.clone(),
+            column: &solved.1.column,
+        };
+        let violated = links.borrow().violated(p, &solved.1.vars, &values);
+        if violated.is_empty() {
+            break (solved.0, solved.1, n_rows, n_cols, n_int);
         }
-        Err(e) => return Err(e),
+        let mut l = links.borrow_mut();
+        l.add(&violated);
+        l.mip_rounds += 1;
     };
     raw.seconds = t0.elapsed().as_secs_f64() - build_seconds;
     // Phase 1 bounds the full model; a from-scratch full solve has its own valid bound.
@@ -649,6 +724,7 @@ fn solve_phases(
     plan.binding = binding;
     plan.build_seconds = build_seconds;
     plan.model_size = (n_cols, n_int, n_rows);
+    plan.link_rows = links.borrow().stats(p);
     if !relax.is_empty() {
         return Ok(plan);
     }
@@ -666,7 +742,7 @@ fn solve_phases(
 /// net present cost of building it (its cheapest cooling, the plan's other
 /// sites kept, server counts continuous), or that it does not fit beside them.
 /// Sites that could never be built keep their reason from `Prepared`.
-fn explain_unbuilt(p: &Prepared, plan: &mut Plan, opts: &SolveOptions) {
+pub(crate) fn explain_unbuilt(p: &Prepared, plan: &mut Plan, opts: &SolveOptions) {
     use rayon::prelude::*;
     let Ok(base) = shadow::pricing_lp(p, plan, opts, None, &[]) else {
         return;
@@ -928,11 +1004,19 @@ fn round_lp(
     p: &Prepared,
     opts: &SolveOptions,
     build: &dyn Fn(Integrality) -> Model,
+    links: &std::cell::RefCell<links::LinkSet>,
 ) -> Result<Rounded, SolveError> {
     let t = Instant::now();
     let lp = build(Integrality::Lp);
     let mut build_seconds = t.elapsed().as_secs_f64();
-    let (raw, parts) = run_highs(lp, opts, &[])?;
+    // With link rows left out, LP rounds add the ones the LP violates: the
+    // bound of the LP with every link row, from a fraction of them.
+    let separated = links.borrow().separated;
+    let (raw, parts) = if separated {
+        links::lp_rounds(p, opts, lp, &mut links.borrow_mut())?
+    } else {
+        run_highs(lp, opts, &[])?
+    };
     let bound = raw.objective;
     let values = Values {
         cols: raw.cols.clone(),
@@ -985,6 +1069,16 @@ fn round_lp(
         Ok((mut h, hp)) => {
             h.dual_bound = bound;
             h.status = Status::Feasible;
+            let values = Values {
+                cols: h.cols.clone(),
+                column: &hp.column,
+            };
+            let violated = links.borrow().violated(p, &hp.vars, &values);
+            if !violated.is_empty() {
+                // Not a plan of the full model: keep the rows, drop the plan.
+                links.borrow_mut().add(&violated);
+                return Ok((bound, None, build_seconds));
+            }
             Ok((bound, Some((h, hp)), build_seconds))
         }
         Err(SolveError::Infeasible { .. }) | Err(SolveError::NoSolution { .. }) => {

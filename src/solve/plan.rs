@@ -158,5 +158,7 @@ pub(super) fn read_back(
         binding: Vec::new(),
         shadow_prices: Vec::new(),
         near_optimal: None,
+        link_rows: None,
+        pairs: None,
     }
 }
