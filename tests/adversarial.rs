@@ -540,28 +540,60 @@ fn stale_staging_folders_of_dead_processes_are_removed() {
     let stale = dir
         .path()
         .join(format!(".dcsite-staging-pid{dead_pid}-0-0"));
+    let recent = dir
+        .path()
+        .join(format!(".dcsite-staging-pid{dead_pid}-0-1"));
     let alive = dir.path().join(format!(".dcsite-staging-pid{me}-0-0"));
     let foreign = dir.path().join(".dcsite-staging-abc123");
-    for d in [&stale, &alive, &foreign] {
+    for d in [&stale, &recent, &alive, &foreign] {
         std::fs::create_dir(d).unwrap();
         std::fs::write(d.join("sites.geojson"), "{}").unwrap();
+    }
+    let touch = |path: &std::path::Path, when: &str| {
+        let o = Command::new("touch")
+            .args(["-d", when])
+            .arg(path)
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", stderr(&o));
+    };
+    for d in [&stale, &alive, &foreign] {
+        touch(d, "2 hours ago");
     }
     // Any run that opens an output folder there cleans up, even one whose
     // scenario is then refused.
     let (_d, sc) = scratch_copy();
     edit(&sc, "utilisation = 0.8", "utilisation = 2");
     let out = dir.path().join("plan");
-    refused(
-        &dcsite(&["solve", s(&sc), "--out", s(&out)]),
-        &["parameters.utilisation"],
-    );
+    let refused_run = || {
+        refused(
+            &dcsite(&["solve", s(&sc), "--out", s(&out)]),
+            &["parameters.utilisation"],
+        )
+    };
+    // No successful run in this folder yet: nothing is old enough to go.
+    refused_run();
+    assert!(stale.exists(), "kept until a run has succeeded here");
+    // A successful run an hour ago (its folder and dcsite's lock file beside
+    // it): the dead process's folder written before it goes, the one written
+    // after it stays (it might be a run on another machine sharing the folder).
+    let done = dir.path().join("done");
+    std::fs::create_dir(&done).unwrap();
+    std::fs::write(done.join("summary.json"), "{}").unwrap();
+    std::fs::write(dir.path().join(".done.dcsite-lock"), "").unwrap();
+    touch(&done, "1 hour ago");
+    refused_run();
     assert!(
         !stale.exists(),
-        "the dead process's staging folder is removed"
+        "the dead process's staging folder older than the last success is removed"
+    );
+    assert!(
+        recent.exists(),
+        "a dead process's folder newer than the last success is kept"
     );
     assert!(alive.exists(), "a live process's staging folder is kept");
     assert!(foreign.exists(), "a folder without an owner PID is kept");
-    assert!(!out.exists());
+    assert!(done.exists() && !out.exists());
 }
 
 /// summary.json without the figures that differ between runs.
@@ -665,9 +697,12 @@ fn killing_a_forced_solve_never_leaves_a_mixed_folder() {
         }
     }
     eprintln!("kill test: {kept_old} kept the old plan, {got_new} had the new one");
-    // A later run removes what the killed runs staged.
-    let o = dcsite(&solve_args(s(&out), &["--force"]));
-    assert!(o.status.success(), "{}", stderr(&o));
+    // A later run removes what the killed runs staged once a run has
+    // succeeded there since: the first run below succeeds, the second cleans.
+    for _ in 0..2 {
+        let o = dcsite(&solve_args(s(&out), &["--force"]));
+        assert!(o.status.success(), "{}", stderr(&o));
+    }
     assert!(same_plan(&out, &new));
     assert_eq!(staging_left(dir.path()), Vec::<String>::new());
 }

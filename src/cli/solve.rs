@@ -54,6 +54,10 @@ impl SolverArgs {
             ));
         }
         Ok(SolveOptions {
+            // The limit bounds the whole run from here (parsing the flags).
+            deadline: self
+                .time_limit
+                .map(|t| dcsite::domain::Deadline::from(std::time::Instant::now(), t)),
             time_limit_s: self.time_limit,
             mip_gap: self.mip_gap,
             threads: self.threads,
@@ -218,11 +222,8 @@ fn no_plan(
 pub fn run(args: SolveArgs) -> Result<(), CliError> {
     // --time-limit bounds the whole run: loading and preparing the model
     // check it too, and the solver gets what is left.
-    let deadline = args
-        .solver
-        .time_limit
-        .map(|t| dcsite::domain::Deadline::from(std::time::Instant::now(), t));
     let mut opts = args.solver.options()?;
+    let deadline = opts.deadline;
     if let Some(share) = args.near_optimal {
         if !(0.0..1.0).contains(&share) {
             return Err(CliError::Input(format!(
@@ -268,7 +269,7 @@ pub fn run(args: SolveArgs) -> Result<(), CliError> {
     pb.finish_and_clear();
     let plan = match solved {
         Ok(plan) => plan,
-        Err(e @ SolveError::NoSolution { .. }) => {
+        Err(e @ (SolveError::NoSolution { .. } | SolveError::TimeUp(_))) => {
             no_plan(out, &sc.path, Some(&prepared.inst.name), e.to_string())?;
             return Err(CliError::from_solve(e, None));
         }

@@ -478,9 +478,10 @@ pub fn near_optimal_text(p: &Prepared, plan: &Plan, n: &crate::solve::NearOptima
     ));
     if n.limited > 0 {
         out.push_str(&format!(
-            "{} of the range solves stopped at their {} s limit: those ends are the best plans found (the true range may be wider)\n",
+            "{} of the range solves stopped at their time limit ({} s each, {}× the solve's time for all): those ends are the best plans found (the true range may be wider)\n",
             n.limited,
-            crate::solve::near_optimal::PER_SOLVE_SECONDS
+            crate::solve::near_optimal::PER_SOLVE_SECONDS,
+            crate::solve::near_optimal::BUDGET_PER_SOLVE_TIME
         ));
     }
     out
