@@ -1170,3 +1170,58 @@ fn split_csv(line: &str) -> Vec<String> {
 fn join_csv(fields: &[String]) -> String {
     fields.join(",")
 }
+
+#[test]
+fn table_problems_name_their_row_in_every_slice_and_an_unclosed_quote_its_row() {
+    // More rows than one slice of the reader (65,536 records), with a quoted
+    // cell holding a comma and a line break early on: a bad cell in the
+    // second slice is named by its own row.
+    let (_d, sc) = scratch_copy();
+    let sites = sc
+        .parent()
+        .unwrap()
+        .parent()
+        .unwrap()
+        .join("data/sites.csv");
+    let text = std::fs::read_to_string(&sites).unwrap();
+    let mut lines = text.lines();
+    let header = lines.next().unwrap();
+    let first: Vec<&str> = lines.next().unwrap().split(',').take(14).collect();
+    let max_col = header.split(',').position(|h| h == "max_it_mw").unwrap();
+    let mut out = format!("{header}\n");
+    let n = 70_000;
+    for i in 0..n {
+        let mut f: Vec<String> = first.iter().map(|x| x.to_string()).collect();
+        f[0] = format!("s{i}");
+        if i == 3 {
+            f[1] = "\"Two, lines\nof name\"".into();
+        }
+        if i == n - 1 {
+            f[max_col] = "abc".into();
+        }
+        out.push_str(&f.join(","));
+        out.push_str(",source\n");
+    }
+    std::fs::write(&sites, &out).unwrap();
+    // Row n + 1 (the header is row 1); the quoted line break makes it line n + 2.
+    refused(
+        &validate(&sc),
+        &[&format!("sites.csv: row {}, column max_it_mw", n + 1)],
+    );
+    // A quote opened on row 4 and never closed: named at row 4.
+    let (_d2, sc2) = scratch_copy();
+    let sites2 = sc2
+        .parent()
+        .unwrap()
+        .parent()
+        .unwrap()
+        .join("data/sites.csv");
+    let mut rows: Vec<String> = std::fs::read_to_string(&sites2)
+        .unwrap()
+        .lines()
+        .map(str::to_string)
+        .collect();
+    rows[3] = rows[3].replacen(',', ",\"", 1);
+    std::fs::write(&sites2, rows.join("\n") + "\n").unwrap();
+    refused(&validate(&sc2), &["sites.csv: row 4", "a closing quote"]);
+}

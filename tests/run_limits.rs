@@ -212,7 +212,9 @@ fn the_model_builder_and_every_solve_check_the_run_deadline() {
     let p = Prepared::new(two_sites(100.0, 0.4, 0.5));
     // A deadline already passed: the builder stops before the first family.
     let past = Deadline::from(Instant::now(), 0.0);
-    let e = build_within(&p, Integrality::Full, Some(&past)).unwrap_err();
+    let Err(e) = build_within(&p, Integrality::Full, Some(&past)) else {
+        panic!("a passed deadline must stop the builder");
+    };
     assert_eq!(e.stage, "building the model");
     assert!(e.to_string().contains("try a longer --time-limit"), "{e}");
     // A solve (as compare and breakeven run them) stops with TimeUp, exit 4.

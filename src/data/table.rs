@@ -204,7 +204,7 @@ pub fn read_table_capped(
     // Polars reads the file a slice of records at a time, each slice's cells
     // appended to the column buffers at once: the whole file's frame (16
     // bytes per cell plus the text) never exists beside the file's bytes.
-    let (header_end, bounds) = match record_slices(&bytes, SLICE_RECORDS) {
+    let (header_end, bounds, records) = match record_slices(&bytes, SLICE_RECORDS) {
         Ok(x) => x,
         Err(line) => {
             problems.push(Problem::new(
@@ -260,7 +260,8 @@ pub fn read_table_capped(
                 }
             }
         }
-        n_rows += df.height();
+        let slice_rows = df.height();
+        n_rows += slice_rows;
         let mut frame: Vec<Option<Column>> = df.into_columns().into_iter().map(Some).collect();
         for (c, pos, cells) in &mut wanted {
             let Some(column) = frame.get_mut(*pos).and_then(Option::take) else {
@@ -275,6 +276,19 @@ pub fn read_table_capped(
                     "more",
                 ));
                 return None;
+            }
+            if k == 0 && slice_rows > 0 {
+                // Size each buffer once for the whole file, from the first
+                // slice (growing by doubling would hold up to twice the text).
+                let total = records.max(slice_rows);
+                let per_row = cells.text.len() as f64 / slice_rows as f64;
+                let want = (per_row * total as f64 * 1.05) as usize;
+                cells
+                    .text
+                    .reserve_exact(want.saturating_sub(cells.text.len()));
+                cells
+                    .ends
+                    .reserve_exact(total.saturating_sub(cells.ends.len()));
             }
         }
     }
@@ -390,8 +404,9 @@ const SLICE_RECORDS: usize = 65_536;
 /// Where the header ends, and the byte offsets that cut the data records
 /// into slices of `per_slice` records (first offset: the header's end; last:
 /// the file's end). Quotes may hold commas and line breaks.
+/// and the number of records (lines outside quotes) after the header.
 /// `Err(line)`: a quote opened on that line is never closed.
-fn record_slices(bytes: &[u8], per_slice: usize) -> Result<(usize, Vec<usize>), usize> {
+fn record_slices(bytes: &[u8], per_slice: usize) -> Result<(usize, Vec<usize>, usize), usize> {
     let mut in_quotes = false;
     let mut header_end = None;
     let mut bounds = Vec::new();
@@ -434,7 +449,10 @@ fn record_slices(bytes: &[u8], per_slice: usize) -> Result<(usize, Vec<usize>), 
     if *bounds.last().expect("not empty") < bytes.len() || bounds.len() == 1 {
         bounds.push(bytes.len());
     }
-    Ok((header_end, bounds))
+    if bytes.last().is_some_and(|&b| b != b'\n') && header_end < bytes.len() {
+        records += 1;
+    }
+    Ok((header_end, bounds, records))
 }
 
 /// The first record whose number of fields differs from the header's, as
