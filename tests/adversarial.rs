@@ -1225,3 +1225,32 @@ fn table_problems_name_their_row_in_every_slice_and_an_unclosed_quote_its_row() 
     std::fs::write(&sites2, rows.join("\n") + "\n").unwrap();
     refused(&validate(&sc2), &["sites.csv: row 4", "a closing quote"]);
 }
+
+#[test]
+fn what_if_refusals_name_their_row_also_for_dotted_and_inline_keys() {
+    let (_d, sc) = scratch_copy();
+    let x = sc.with_file_name("x.toml");
+    // An unquoted [set] key is a table "sites": named at its line, with the fix.
+    std::fs::write(
+        &x,
+        "extends = \"baseline.toml\"\n\n[set]\nsites.beijing.max_it_mw = 5\n",
+    )
+    .unwrap();
+    refused(
+        &validate(&x),
+        &[
+            "x.toml: row 4, column [set] \"sites\"",
+            "write the whole cell in quotes",
+        ],
+    );
+    // A site what-if as an inline table: named at the line of the table.
+    std::fs::write(
+        &x,
+        "extends = \"baseline.toml\"\n\n[sites]\nbeijing = { status = \"bogus\" }\n",
+    )
+    .unwrap();
+    refused(
+        &validate(&x),
+        &["x.toml: row 4, column [sites.beijing] status", "\"bogus\""],
+    );
+}
