@@ -824,7 +824,8 @@ fn sites_from(t: &mut RawTable, sc: &Scenario, p: &mut Problems) -> Vec<Site> {
             }
         })
         .collect();
-    let texts: [(&str, fn(&mut Site) -> &mut String); 5] = [
+    type Field = fn(&mut Site) -> &mut String;
+    let texts: [(&str, Field); 5] = [
         ("site_id", |s| &mut s.id),
         ("name_en", |s| &mut s.name_en),
         ("name_zh", |s| &mut s.name_zh),

@@ -383,16 +383,14 @@ fn check_headers(
         }
     }
     for c in spec.columns {
-        if !headers.iter().any(|h| h == c.name) {
-            if c.required {
-                problems.push(Problem::new(
-                    path,
-                    Some(1),
-                    Some(c.name),
-                    format!("required column {}", c.name),
-                    "no such column in the header",
-                ));
-            }
+        if c.required && !headers.iter().any(|h| h == c.name) {
+            problems.push(Problem::new(
+                path,
+                Some(1),
+                Some(c.name),
+                format!("required column {}", c.name),
+                "no such column in the header",
+            ));
         }
     }
     true

@@ -12,19 +12,23 @@
 //!    gives the cards of *every* group at once: an end is the fewest / most
 //!    cards of the group over the plans found, so every reported end is
 //!    attained by a plan;
-//! 2. the LP relaxation of each end (fast) bounds it: an end whose best plan
-//!    is within one card of that bound is proven, and needs no MIP;
+//! 2. the LP relaxation of each end bounds it, and its site decisions,
+//!    rounded three ways and re-solved with the servers continuous, give
+//!    plans near it; an end whose best plan is within [`PROOF_CARDS`] of its
+//!    bound is proven and needs no MIP (a zero fewest is proven by any plan);
 //! 3. groups made of the same options (a tier of one region, the only
 //!    buildable site of a region) share one range;
-//! 4. the remaining ends are solved as MIPs, regions and tiers first (in
-//!    parallel), then the sites whose ends their plans did not settle. Each
-//!    MIP starts from the best plan found for its end, is solved to within
-//!    one card, and tightens the bound with its own dual bound.
+//! 4. the ends still open are solved as MIPs in parallel, in rounds: the
+//!    most cards of regions and tiers, then their fewest, then the same for
+//!    sites, each round only for the ends the plans so far did not settle.
+//!    Each MIP starts from the best plan found for its end and stops within
+//!    1 % or [`PROOF_CARDS`] of its bound, which it tightens.
 //!
-//! A MIP stopped by its time limit ([`PER_SOLVE_SECONDS`], or what is left of
-//! the run's `--time-limit`) counts in `limited`; its end is then the best
+//! A MIP stopped by its time limit ([`PER_SOLVE_SECONDS`], the budget of all
+//! MIPs, [`BUDGET_PER_SOLVE_TIME`] × the plain solve's time, or what is left
+//! of the run's `--time-limit`) counts in `limited`; its end is then the best
 //! plan found, so a range is never wider than the plans found (an inner
-//! bound), and exactly the range where every end is proven.
+//! bound). `min_proven` / `max_proven` say which ends are exact to the server.
 
 use std::collections::HashMap;
 
@@ -427,7 +431,8 @@ pub fn near_optimal(
     if !run_out() {
         let lp_opts = per_solve(false);
         let start = &found.plans[0];
-        let solved: Vec<Result<(Found, Vec<Vec<f64>>), SolveError>> = ends
+        type LpEnd = Result<(Found, Vec<Vec<f64>>), SolveError>;
+        let solved: Vec<LpEnd> = ends
             .par_iter()
             .map(|e| {
                 let f = solve_end(p, &lp, &options[e.group], e.sign, &lp_opts, None)?;
