@@ -14,6 +14,8 @@ pub mod data;
 pub mod domain;
 pub mod export;
 pub mod milp;
+pub mod plan;
 pub mod report;
 pub mod solve;
 pub mod spatial;
+pub mod study;

@@ -27,13 +27,20 @@ const INTERNAL: &[(&str, &[&str])] = &[
     ("spatial", &["domain"]),
     ("data", &["domain", "spatial"]),
     ("milp", &["domain", "spatial"]),
-    ("solve", &["domain", "milp", "spatial"]),
-    ("export", &["domain", "milp", "solve", "spatial", "data"]),
-    (
-        "compare",
-        &["domain", "milp", "solve", "export", "data", "spatial"],
-    ),
+    // A plan describes itself: it knows the domain, never the model or the solver.
+    ("plan", &["domain"]),
+    ("solve", &["domain", "milp", "plan", "spatial"]),
+    // What reads a plan (files, comparisons, the report) sees plan and domain only.
+    ("export", &["domain", "plan", "spatial", "data"]),
+    ("compare", &["domain", "plan", "export", "spatial"]),
     ("report", &["domain", "data", "export", "spatial"]),
+    // Studies of many solves: they load, build and solve.
+    (
+        "study",
+        &[
+            "domain", "data", "milp", "plan", "solve", "compare", "export",
+        ],
+    ),
 ];
 
 fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {

@@ -311,3 +311,39 @@ fn data_readme_documents_every_table_from_the_schemas() {
         "data/README.md is out of date: regenerate with `dcsite schema`"
     );
 }
+
+/// The US 25 % share is in the channel price as reported (levy 0 in the
+/// table); `levy_on_top.toml` adds it as a lever: exactly 500,000 × 175,000 ×
+/// 0.25 CNY more, paid once, and no card moves (the H200 count is exact).
+#[test]
+fn the_levy_on_top_costs_its_share_of_the_h200_price_and_moves_nothing() {
+    let solve = |name: &str| {
+        let (_, inst, _) = dcsite::data::load(&root().join(format!("models/{name}.toml"))).unwrap();
+        let p = dcsite::milp::Prepared::new(inst);
+        dcsite::solve::solve(&p, &dcsite::solve::SolveOptions::default()).unwrap()
+    };
+    let (base, levy) = (solve("baseline"), solve("levy_on_top"));
+    let h200 = base
+        .instance
+        .accelerators
+        .iter()
+        .position(|a| a.id == "h200")
+        .unwrap();
+    assert_eq!(base.instance.accelerators[h200].levy_share, 0.0);
+    let cards = base.cards_of(h200) as f64;
+    let extra = cards * base.instance.accelerators[h200].price_cny_per_card * 0.25;
+    let d = levy.objective_cny - base.objective_cny;
+    // Both optimal within the default 0.01 % gap of ~2e11 CNY.
+    assert!(
+        (d - extra).abs() <= 1e-4 * base.objective_cny,
+        "{d} vs {extra}"
+    );
+    let placed = |p: &dcsite::plan::Plan| -> Vec<(usize, Vec<u64>)> {
+        p.sites
+            .iter()
+            .filter(|s| s.built)
+            .map(|s| (s.site, s.cards.clone()))
+            .collect()
+    };
+    assert_eq!(placed(&base), placed(&levy), "the levy moves no card");
+}

@@ -467,3 +467,72 @@ fn a_junk_row_in_regions_csv_is_an_input_error_naming_row_and_column() {
         "dcsite report",
     );
 }
+
+/// `compare --near-optimal`: every region and tier line carries its scenario's
+/// near-optimal range, and `robust_change` (recomputed here from the ranges of
+/// the reference line and the scenario's line) says which changes no choice of
+/// near-optimal plans can undo; the terminal says it in words.
+#[test]
+fn compare_near_optimal_marks_changes_that_survive_ties() {
+    let out = tmp("compare_report_near");
+    let o = dcsite(&[
+        "compare",
+        "models/baseline.toml",
+        "models/central_push.toml",
+        "--near-optimal",
+        "0.002",
+        "--out",
+        out.to_str().unwrap(),
+        "--force",
+    ]);
+    ok(&o, "dcsite compare --near-optimal");
+    let text = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        text.contains("B against A, with near-optimal ranges"),
+        "{text}"
+    );
+    let (head, rows) = comparison(&out);
+    let col = |name: &str| head.iter().position(|h| h == name).unwrap();
+    let (lvl, id, scen, total, lo, hi, rc, delta) = (
+        col("level"),
+        col("id"),
+        col("scenario"),
+        col("cards_total"),
+        col("cards_min_near_opt"),
+        col("cards_max_near_opt"),
+        col("robust_change"),
+        col("delta_cards_total"),
+    );
+    let num = |s: &str| s.parse::<f64>().unwrap();
+    let mut checked = 0;
+    for r in rows
+        .iter()
+        .filter(|r| r[lvl] == "region" || r[lvl] == "tier")
+    {
+        // The optimal cards lie in the range (one 8-card server of slack).
+        assert!(num(&r[lo]) - 8.0 <= num(&r[total]) && num(&r[total]) <= num(&r[hi]) + 8.0);
+        if r[scen] != "central_push" {
+            assert!(r[rc].is_empty(), "no change for the reference: {r:?}");
+            continue;
+        }
+        let reference = rows
+            .iter()
+            .find(|x| x[lvl] == r[lvl] && x[id] == r[id] && x[scen] == "baseline")
+            .unwrap();
+        let want = if num(&r[lo]) > num(&reference[hi]) {
+            "gain"
+        } else if num(&r[hi]) < num(&reference[lo]) {
+            "loss"
+        } else {
+            "within ties"
+        };
+        assert_eq!(r[rc], want, "{r:?}");
+        if want != "within ties" && r[lvl] == "region" {
+            // A robust change is a change of the optimal plans too.
+            assert_ne!(num(&r[delta]), 0.0, "{r:?}");
+            assert!(text.contains(&format!("{} ", r[id])), "{text}");
+        }
+        checked += 1;
+    }
+    assert_eq!(checked, 11 + 3);
+}

@@ -35,7 +35,7 @@ fn default_data_loads_with_exact_values() {
     let h200 = inst.accelerators.iter().find(|a| a.id == "h200").unwrap();
     assert_eq!(
         (h200.cards_per_server, h200.server_kw, h200.levy_share),
-        (8, 10.2, 0.25)
+        (8, 10.2, 0.0)
     );
     assert_eq!(h200.price_cny_per_card, 175_000.0);
     let qy = inst.price("gansu").unwrap();

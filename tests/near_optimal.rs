@@ -54,7 +54,7 @@ fn baseline_regions_lie_inside_ranges_that_widen_with_the_share() {
     let (_, inst, _) = dcsite::data::load(&root().join("models/baseline.toml")).unwrap();
     let p = Prepared::new(inst);
     let plan = solve(&p, &SolveOptions::default()).unwrap();
-    let (by_region, _) = dcsite::solve::plan::totals(&p, &plan);
+    let by_region = plan.region_totals();
     let narrow = near_optimal(&p, &plan, 0.001, &SolveOptions::default()).unwrap();
     let wide = near_optimal(&p, &plan, 0.005, &SolveOptions::default()).unwrap();
     for (r, region) in p.inst.regions.iter().enumerate() {
@@ -152,6 +152,65 @@ fn the_ranges_are_written_to_regions_csv_sites_and_summary() {
     }
     let info = ogrinfo_summary(&out.join("sites.geojson"));
     assert!(info.contains("cards_max_near_opt"), "{info}");
+
+    // The report draws each region's range as a bar around its optimal value
+    // (the numbers of regions.csv, in the bar's tooltip) and rings the sites
+    // whose range includes 0.
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_dcsite"))
+        .arg("report")
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let html = std::fs::read_to_string(out.join("report.html")).unwrap();
+    let chart = &html[html.find("id=\"near-optimal-chart\"").expect("range chart")..];
+    let chart = &chart[..chart.find("</svg>").unwrap()];
+    let bars = chart.matches("<rect class=\"range").count() - 2; // two in the legend
+    assert_eq!(bars, 11, "one bar per region");
+    let group = |n: f64| {
+        let s = format!("{}", n as u64);
+        let mut out = String::new();
+        for (i, c) in s.chars().enumerate() {
+            if i > 0 && (s.len() - i) % 3 == 0 {
+                out.push(',');
+            }
+            out.push(c);
+        }
+        out
+    };
+    for r in near["regions"].as_object().unwrap().values() {
+        let (a, b) = (
+            r["cards_min"].as_f64().unwrap(),
+            r["cards_max"].as_f64().unwrap(),
+        );
+        let want = format!("{} to {} cards within the cost share", group(a), group(b));
+        assert!(chart.contains(&want), "{want} missing from the chart");
+    }
+    let ties = near["regions"]
+        .as_object()
+        .unwrap()
+        .values()
+        .filter(|r| r["decided_by_cost"] == false)
+        .count();
+    assert_eq!(
+        chart.matches("<rect class=\"range\"").count() - 1,
+        ties,
+        "ties drawn as ties"
+    );
+    let undecided = read_json(&out.join("sites.geojson"))["features"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["properties"]["not_decided_by_cost"] == true)
+        .count();
+    let map = &html[html.find("<section id=\"map\">").unwrap()..];
+    let map = &map[..map.find("</section>").unwrap()];
+    let rings = map.matches("class=\"undecided\"").count();
+    assert_eq!(
+        rings,
+        undecided + usize::from(undecided > 0),
+        "one ring per site plus the legend's"
+    );
 }
 
 #[test]

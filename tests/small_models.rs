@@ -356,3 +356,138 @@ fn an_infeasible_scenario_reports_the_amount_that_would_fix_it() {
         ),
     }
 }
+
+/// 5b. A region's water-use quota (a family added after the typed row
+/// identity: the compiler listed every place it had to be named). Cooling
+/// water is IT energy × WUE: 1 kW × 8760 h × 1 L/kWh = 8.76 m³ per server and
+/// year. With 438 m³ in the cheap region only 50 servers fit there; the other
+/// 50 go to the dear region. One more m³ in the cheap region moves 1/8.76 of a
+/// server: (0.5 − 0.3) × 8760 / 8.76 = 200 CNY saved, the quota's shadow price,
+/// checked here by re-solving with one more server's water.
+#[test]
+fn water_quota_moves_cards_and_is_priced() {
+    let water_case = |quota: f64| {
+        let mut inst = two_sites(100.0, 0.3, 0.5);
+        inst.regions.push(region("r2", Tier::Core));
+        inst.sites[1].region_id = "r2".into();
+        inst.cooling[0].wue_l_per_kwh = 1.0;
+        inst.regions[0].water_quota_m3 = Some(quota);
+        run(inst)
+    };
+    let (p, plan) = water_case(438.0);
+    assert_eq!(cards_at(&p, &plan, "a"), 50);
+    assert_eq!(cards_at(&p, &plan, "b"), 50);
+    close(
+        plan.objective_cny,
+        50.0 * 8760.0 * 0.3 + 50.0 * 8760.0 * 0.5,
+    );
+    close(plan.sites[0].annual_water_m3, 438.0);
+    assert!(binds(&plan, "region-water-quota-r"));
+    let b = plan
+        .binding
+        .iter()
+        .find(|b| b.name == "region-water-quota-r")
+        .unwrap();
+    assert_eq!(b.words, "the r water-use quota");
+    assert_eq!(b.region, Some(0));
+    let sp = plan
+        .shadow_prices
+        .iter()
+        .find(|s| s.constraint == "region-water-quota-r")
+        .expect("the water quota is priced");
+    assert_eq!(sp.unit, "m³/year");
+    close(sp.cny_per_unit, -200.0);
+    // Finite difference: one more server's water saves one server's price gap.
+    let (_, more) = water_case(438.0 + 8.76);
+    close(plan.objective_cny - more.objective_cny, 8.76 * 200.0);
+    // Without a quota the cheap region takes everything.
+    let mut inst = two_sites(100.0, 0.3, 0.5);
+    inst.cooling[0].wue_l_per_kwh = 1.0;
+    let (p, plan) = run(inst);
+    assert_eq!(cards_at(&p, &plan, "a"), 100);
+    assert!(!plan
+        .binding
+        .iter()
+        .any(|b| b.name.starts_with("region-water")));
+}
+
+/// A mega cluster takes its cards' H200-eq out of a site's inference
+/// capacity, not `mega_cards` H200-eq: 200 domestic cards at 0.5 H200-eq are
+/// 100 H200-eq; a 100-card cluster of them takes 50, so a city asking for 50
+/// H200-eq can still be served from the same site (taking 100 would leave 0).
+#[test]
+fn a_mega_cluster_of_domestic_cards_takes_their_h200_eq_from_inference() {
+    let mut inst = two_sites(200.0, 0.5, 0.5);
+    inst.sites.truncate(1);
+    let mut asc = accel("asc", Origin::Domestic);
+    asc.perf_h200_eq = 0.5;
+    inst.accelerators = vec![asc];
+    let t = inst.targets.remove("h200").unwrap();
+    inst.targets.insert("asc".into(), t);
+    inst.params.mega_cards = 100.0;
+    inst.params.mega_count = 1;
+    inst.params.mega_accelerators = vec!["asc".into()];
+    inst.demand = vec![DemandNode {
+        id: "city".into(),
+        name_en: "City".into(),
+        name_zh: "城".into(),
+        lat: 30.0,
+        lon: 110.0,
+        weight: 1.0,
+        cards: Some(50.0),
+        max_rtt_ms: 10.0,
+    }];
+    let (p, plan) = run(inst);
+    assert_eq!(cards_at(&p, &plan, "a"), 200);
+    assert!(plan.sites[0].mega_cluster);
+    close(plan.flows[0].cards_h200_eq, 50.0);
+    assert!(
+        binds(&plan, "site-inference-capacity-a"),
+        "100 H200-eq − 50 for the cluster − 50 served = 0 left: {:?}",
+        plan.binding
+    );
+}
+
+/// An existing site's fixed cost is sunk: the plan neither pays it nor shows it
+/// in the site's capex, while a required (new) site still pays it.
+#[test]
+fn an_existing_site_does_not_pay_its_fixed_cost_again() {
+    let with = |status: SiteStatus| {
+        let mut inst = two_sites(100.0, 0.5, 0.3);
+        inst.sites[0].fixed_cost_cny = 1_000_000.0;
+        inst.sites[0].status = status;
+        run(inst)
+    };
+    let (_, existing) = with(SiteStatus::Existing);
+    let (_, required) = with(SiteStatus::Required);
+    assert!(existing.sites[0].built && required.sites[0].built);
+    close(existing.sites[0].capex_cny, 0.0);
+    close(required.sites[0].capex_cny, 1_000_000.0);
+    close(required.objective_cny - existing.objective_cny, 1_000_000.0);
+}
+
+/// Campus phases (`parameters.campus_phase_mw`): a 1-MW site whose first hall
+/// is ready at month 6 of a 12-month deadline brings 0.2 MW online then and
+/// one more 0.2-MW phase every 3 months: 0.6 MW (600 one-kW servers) by the
+/// deadline. The cheap site takes 600 cards, the dear one the other 400;
+/// without phases the cheap site takes all 1,000.
+#[test]
+fn campus_phases_limit_what_a_site_has_ready_by_the_deadline() {
+    let case = |phase: Option<f64>| {
+        let mut inst = two_sites(1000.0, 0.5, 0.3);
+        inst.params.deadline_months = 12.0;
+        inst.params.campus_phase_mw = phase;
+        inst.params.campus_phase_months = 3.0;
+        for s in &mut inst.sites {
+            s.grid_lead_months = 6.0;
+        }
+        run(inst)
+    };
+    let (p, plan) = case(Some(0.2));
+    close(p.options[1].ready_it_mw, 0.6);
+    assert_eq!(cards_at(&p, &plan, "b"), 600);
+    assert_eq!(cards_at(&p, &plan, "a"), 400);
+    assert!(binds(&plan, "site-power-b-liquid"), "{:?}", plan.binding);
+    let (p, plan) = case(None);
+    assert_eq!(cards_at(&p, &plan, "b"), 1000);
+}

@@ -5,10 +5,10 @@ mod common;
 use std::process::Command;
 
 use common::*;
-use dcsite::compare::breakeven::{self, Spec};
 use dcsite::domain::{AppliesTo, SubsidyKind};
 use dcsite::milp::Prepared;
 use dcsite::solve::SolveOptions;
+use dcsite::study::breakeven::{self, Spec};
 
 fn baseline() -> Prepared {
     let (_, inst, _) = dcsite::data::load(&root().join("models/baseline.toml")).unwrap();

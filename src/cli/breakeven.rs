@@ -4,10 +4,10 @@ use std::path::PathBuf;
 use anyhow::Context;
 use clap::{Args, ValueEnum};
 
-use dcsite::compare::breakeven::{self, BreakevenError, Spec};
 use dcsite::domain::{AppliesTo, SubsidyKind};
 use dcsite::export::{write_file_atomic, OutputError};
 use dcsite::milp::Prepared;
+use dcsite::study::breakeven::{self, BreakevenError, Spec};
 
 use super::{progress, solve::SolverArgs, CliError};
 

@@ -4,8 +4,9 @@ use std::path::PathBuf;
 use anyhow::Context;
 use clap::Args;
 
-use dcsite::compare::{self, CompareError};
+use dcsite::compare;
 use dcsite::export::OutputDir;
+use dcsite::study::{self, CompareError};
 
 use super::{progress, solve::SolverArgs, CliError};
 
@@ -19,6 +20,10 @@ pub struct CompareArgs {
     pub out: PathBuf,
     #[command(flatten)]
     pub solver: SolverArgs,
+    /// Also find each scenario's near-optimal ranges (plans within this share
+    /// of its optimal cost, e.g. 0.005) and say which changes survive the ties
+    #[arg(long, value_name = "SHARE")]
+    pub near_optimal: Option<f64>,
     /// Replace an existing, non-empty output folder as a whole (its other files go too)
     #[arg(long)]
     pub force: bool,
@@ -32,6 +37,7 @@ pub struct CompareArgs {
 
 pub fn run(args: CompareArgs) -> Result<(), CliError> {
     let opts = args.solver.options()?;
+    super::solve::check_near_optimal(args.near_optimal)?;
     let mut out = super::solve::output_dir(&args.out, args.force)?;
     let pb = progress::start(
         args.quiet || args.json,
@@ -42,7 +48,7 @@ pub fn run(args: CompareArgs) -> Result<(), CliError> {
         pb.inc(1);
         pb.set_message(format!("solved {name}"));
     };
-    let results = match compare::solve_all(&args.scenarios, &opts, &done) {
+    let results = match study::solve_all(&args.scenarios, &opts, args.near_optimal, &done) {
         Ok(r) => r,
         Err(CompareError::Input(p)) => return Err(p.into()),
         Err(e @ CompareError::DuplicateName(_)) => return Err(CliError::Input(e.to_string())),
@@ -91,6 +97,9 @@ pub fn run(args: CompareArgs) -> Result<(), CliError> {
                 "delta_cards_total": l.delta_cards_total,
                 "delta_subsidy_cny": l.delta_subsidy_cny.round() as i64,
                 "cards_per_million_subsidy": l.cards_per_million_subsidy,
+                "cards_min_near_opt": l.near_optimal.map(|n| n.min_cards),
+                "cards_max_near_opt": l.near_optimal.map(|n| n.max_cards),
+                "robust_change": l.robust_change,
             })).collect::<Vec<_>>(),
         });
         writeln!(stdout, "{v}").context("writing to stdout")?;

@@ -180,11 +180,10 @@ fn output_crs(specs: &[String]) -> Result<Vec<OutputCrs>, CliError> {
 /// their re-projected copies).
 fn write_layers(
     out: &mut OutputDir,
-    prepared: &Prepared,
     plan: &solve::Plan,
     crs: &[OutputCrs],
 ) -> Result<(), CliError> {
-    let files = export::layer_files(prepared, plan, crs).map_err(|e| match e {
+    let files = export::layer_files(plan, crs).map_err(|e| match e {
         e @ export::LayerError::Project { .. } => CliError::Input(e.to_string()),
         export::LayerError::Reach(e) => {
             CliError::Internal(anyhow::Error::new(e).context("drawing reach polygons"))
@@ -219,18 +218,22 @@ fn no_plan(
     Ok(CliError::NoPlan(message))
 }
 
+/// `--near-optimal SHARE` (solve and compare): a share of the optimal cost in [0, 1).
+pub fn check_near_optimal(share: Option<f64>) -> Result<(), CliError> {
+    match share {
+        Some(share) if !(0.0..1.0).contains(&share) => Err(CliError::Input(format!(
+            "--near-optimal: expected a share of the optimal cost in [0, 1), e.g. 0.005, found {share}"
+        ))),
+        _ => Ok(()),
+    }
+}
+
 pub fn run(args: SolveArgs) -> Result<(), CliError> {
     // --time-limit bounds the whole run: loading and preparing the model
     // check it too, and the solver gets what is left.
     let mut opts = args.solver.options()?;
     let deadline = opts.deadline;
-    if let Some(share) = args.near_optimal {
-        if !(0.0..1.0).contains(&share) {
-            return Err(CliError::Input(format!(
-                "--near-optimal: expected a share of the optimal cost in [0, 1), e.g. 0.005, found {share}"
-            )));
-        }
-    }
+    check_near_optimal(args.near_optimal)?;
     let out_crs = output_crs(&args.crs)?;
     // Refuse a non-empty folder before spending time on the solve.
     let mut out = output_dir(&args.out, args.force)?;
@@ -286,11 +289,11 @@ pub fn run(args: SolveArgs) -> Result<(), CliError> {
     let near_seconds = t_near.elapsed().as_secs_f64();
     let t_write = std::time::Instant::now();
     let scenario_label = sc.path.display().to_string();
-    write_layers(&mut out, &prepared, &plan, &out_crs)?;
-    let summary = export::summary_json(&prepared, &plan, &scenario_label);
+    write_layers(&mut out, &plan, &out_crs)?;
+    let summary = export::summary_json(&plan, &scenario_label);
     out.write("summary.json", summary.as_bytes())
         .context("writing summary.json")?;
-    let regions = export::regions_table(&prepared, &plan).context("building regions.csv")?;
+    let regions = export::regions_table(&plan).context("building regions.csv")?;
     out.write("regions.csv", regions.as_bytes())
         .context("writing regions.csv")?;
     let dest = commit(out)?;
@@ -311,11 +314,11 @@ pub fn run(args: SolveArgs) -> Result<(), CliError> {
         let near_text = plan
             .near_optimal
             .as_ref()
-            .map(|n| export::near_optimal_text(&prepared, &plan, n))
+            .map(|n| export::near_optimal_text(&plan, n))
             .unwrap_or_default();
         let text = format!(
             "{}{near_text}\nwrote {} (load {:.2} s, build {:.2} s, solve {:.2} s, ranges {:.2} s, write {:.2} s)\n",
-            export::text_report(&prepared, &plan),
+            export::text_report(&plan),
             dest.display(),
             load_seconds,
             plan.build_seconds,

@@ -1,93 +1,21 @@
-//! Several scenarios side by side: what each region wins or loses, what the
-//! subsidies cost, and break-even levels of a subsidy lever.
-
-pub mod breakeven;
+//! Several solved scenarios side by side: what each region wins or loses and
+//! what the subsidies cost. Reads plans only; `study` solves them.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 
 use geojson::JsonObject;
 use polars::prelude::*;
-use rayon::prelude::*;
 use serde_json::json;
 
-use crate::data::Problems;
 use crate::export::geo_layers::{collection, feature, point};
-use crate::milp::Prepared;
-use crate::solve::plan::{totals, Totals};
-use crate::solve::{solve, Plan, SolveError, SolveOptions};
+use crate::plan::{CardRange, Plan, Totals};
 
-/// One solved scenario.
+/// One solved scenario (see `study::solve_all`).
 pub struct Solved {
     pub name: String,
     pub path: PathBuf,
-    pub prepared: Prepared,
     pub plan: Plan,
-}
-
-#[derive(Debug, thiserror::Error)]
-pub enum CompareError {
-    #[error("{}", .0)]
-    Input(Problems),
-    #[error("{path}: {source}")]
-    Solve {
-        path: PathBuf,
-        #[source]
-        source: SolveError,
-    },
-    #[error("scenario names must differ: {0} appears twice (set `name` in one of the files)")]
-    DuplicateName(String),
-}
-
-/// Loads and solves every scenario, in parallel where cores allow; results
-/// keep the order given. `done` is called once per finished scenario.
-pub fn solve_all(
-    paths: &[PathBuf],
-    opts: &SolveOptions,
-    done: &(dyn Fn(&str) + Sync),
-) -> Result<Vec<Solved>, CompareError> {
-    let mut loaded = Vec::new();
-    let mut problems = Problems::default();
-    // `opts.deadline` (--time-limit) bounds the whole run: loading, preparing
-    // and every solve, each of which gets what is left of it.
-    let time_up = |path: &PathBuf, t| CompareError::Solve {
-        path: path.clone(),
-        source: SolveError::TimeUp(t),
-    };
-    for path in paths {
-        match crate::data::load_within(path, opts.deadline.as_ref()) {
-            Ok((sc, inst, _)) => loaded.push((sc.name.clone(), path.clone(), inst)),
-            Err(crate::data::LoadError::Problems(p)) => problems.0.extend(p.0),
-            Err(crate::data::LoadError::TimeUp(t)) => return Err(time_up(path, t)),
-        }
-    }
-    if !problems.is_empty() {
-        return Err(CompareError::Input(problems));
-    }
-    let mut seen = BTreeSet::new();
-    for (name, _, _) in &loaded {
-        if !seen.insert(name.clone()) {
-            return Err(CompareError::DuplicateName(name.clone()));
-        }
-    }
-    loaded
-        .into_par_iter()
-        .map(|(name, path, inst)| {
-            let prepared = Prepared::new_within(inst, opts.deadline.as_ref())
-                .map_err(|t| time_up(&path, t))?;
-            let plan = solve(&prepared, opts).map_err(|source| CompareError::Solve {
-                path: path.clone(),
-                source,
-            })?;
-            done(&name);
-            Ok(Solved {
-                name,
-                path,
-                prepared,
-                plan,
-            })
-        })
-        .collect()
 }
 
 /// One line of the comparison: a region, a tier or the total, in one scenario.
@@ -114,6 +42,25 @@ pub struct Line {
     pub costs: Option<Costs>,
     /// The change of `costs` against the first scenario (`total` line only).
     pub delta_costs: Option<Costs>,
+    /// The near-optimal range of the group's cards, when the scenario was
+    /// solved with a share (`compare --near-optimal`; regions and tiers only).
+    pub near_optimal: Option<CardRange>,
+    /// Whether the change against the first scenario survives near-optimal
+    /// ties: `gain` when this scenario's fewest cards exceed the first's
+    /// most, `loss` the other way round, `within ties` when the ranges overlap.
+    pub robust_change: Option<&'static str>,
+}
+
+/// The change of a group between two near-optimal ranges that no choice of
+/// near-optimal plans in both scenarios can undo.
+pub fn robust_change(reference: &CardRange, scenario: &CardRange) -> &'static str {
+    if scenario.min_cards > reference.max_cards {
+        "gain"
+    } else if scenario.max_cards < reference.min_cards {
+        "loss"
+    } else {
+        "within ties"
+    }
 }
 
 /// What a scenario costs, net present value in CNY: the provider's cost
@@ -151,7 +98,7 @@ impl Costs {
 }
 
 fn line(s: &Solved, level: &'static str, id: &str, name: &str, tier: &str, t: &Totals) -> Line {
-    let inst = &s.prepared.inst;
+    let inst = &s.plan.instance;
     let cards = inst
         .accelerators
         .iter()
@@ -168,14 +115,15 @@ fn line(s: &Solved, level: &'static str, id: &str, name: &str, tier: &str, t: &T
         cards_total: t.cards_total(),
         it_mw: t.it_mw,
         subsidy_cny: t.subsidy_cny,
-        cost_per_card_year_cny: t
-            .cost_per_card_year(s.prepared.annuity_factor, inst.params.horizon_years),
+        cost_per_card_year_cny: s.plan.cost_per_card_year(t),
         delta_cards_total: 0,
         delta_it_mw: 0.0,
         delta_subsidy_cny: 0.0,
         cards_per_million_subsidy: None,
         costs: (level == "total").then(|| Costs::of(s)),
         delta_costs: None,
+        near_optimal: None,
+        robust_change: None,
     }
 }
 
@@ -186,7 +134,7 @@ type ScenarioTotals = (Vec<Totals>, Vec<(crate::domain::Tier, Totals)>, Totals);
 pub fn lines(results: &[Solved]) -> Vec<Line> {
     let mut groups: Vec<(&'static str, String)> = Vec::new();
     for s in results {
-        for r in &s.prepared.inst.regions {
+        for r in &s.plan.instance.regions {
             if !groups.iter().any(|(l, id)| *l == "region" && *id == r.id) {
                 groups.push(("region", r.id.clone()));
             }
@@ -199,23 +147,25 @@ pub fn lines(results: &[Solved]) -> Vec<Line> {
     let per_scenario: Vec<ScenarioTotals> = results
         .iter()
         .map(|s| {
-            let (r, t) = totals(&s.prepared, &s.plan);
-            let all = Totals::of(s.prepared.inst.accelerators.len(), s.plan.sites.iter());
-            (r, t, all)
+            let p = &s.plan;
+            (p.region_totals(), p.tier_totals(), p.total())
         })
         .collect();
     let mut out = Vec::new();
     for (level, id) in &groups {
         let mut first: Option<Line> = None;
         for (k, s) in results.iter().enumerate() {
-            let inst = &s.prepared.inst;
+            let inst = &s.plan.instance;
             let (by_region, by_tier, all) = &per_scenario[k];
             let empty = Totals::of(inst.accelerators.len(), std::iter::empty());
             let mut l = match *level {
                 "region" => match inst.regions.iter().position(|r| &r.id == id) {
                     Some(i) => {
                         let r = &inst.regions[i];
-                        line(s, "region", id, &r.name_en, r.tier.as_str(), &by_region[i])
+                        let mut l =
+                            line(s, "region", id, &r.name_en, r.tier.as_str(), &by_region[i]);
+                        l.near_optimal = s.plan.near_optimal.as_ref().map(|n| n.regions[i]);
+                        l
                     }
                     None => line(s, "region", id, id, "", &empty),
                 },
@@ -225,7 +175,12 @@ pub fn lines(results: &[Solved]) -> Vec<Line> {
                         .find(|(t, _)| t.as_str() == id)
                         .map(|x| &x.1)
                         .unwrap_or(&empty);
-                    line(s, "tier", id, id, id, t)
+                    let mut l = line(s, "tier", id, id, id, t);
+                    l.near_optimal =
+                        s.plan.near_optimal.as_ref().and_then(|n| {
+                            n.tiers.iter().find(|(t, _)| t.as_str() == id).map(|x| x.1)
+                        });
+                    l
                 }
                 _ => line(s, "total", "total", "total", "", all),
             };
@@ -239,6 +194,9 @@ pub fn lines(results: &[Solved]) -> Vec<Line> {
                 }
                 if let (Some(c), Some(fc)) = (&l.costs, &f.costs) {
                     l.delta_costs = Some(c.minus(fc));
+                }
+                if let (Some(now), Some(reference)) = (&l.near_optimal, &f.near_optimal) {
+                    l.robust_change = Some(robust_change(reference, now));
                 }
             } else {
                 l.delta_costs = l.costs.map(|_| Costs::default());
@@ -339,6 +297,26 @@ pub fn comparison_csv(lines: &[Line]) -> PolarsResult<String> {
             .map(|l| l.cards_per_million_subsidy.map(|x| r(x, 3)))
             .collect::<Vec<_>>(),
     ));
+    if lines.iter().any(|l| l.near_optimal.is_some()) {
+        cols.push(Column::new(
+            "cards_min_near_opt".into(),
+            lines
+                .iter()
+                .map(|l| l.near_optimal.map(|n| n.min_cards as i64))
+                .collect::<Vec<_>>(),
+        ));
+        cols.push(Column::new(
+            "cards_max_near_opt".into(),
+            lines
+                .iter()
+                .map(|l| l.near_optimal.map(|n| n.max_cards as i64))
+                .collect::<Vec<_>>(),
+        ));
+        cols.push(Column::new(
+            "robust_change".into(),
+            lines.iter().map(|l| l.robust_change).collect::<Vec<_>>(),
+        ));
+    }
     // Scenario-wide costs: on the total rows only.
     let whole = |v: Option<f64>| v.map(|x| x.round() as i64);
     for (name, get) in [
@@ -391,14 +369,14 @@ pub fn diff_geojson(results: &[Solved]) -> String {
     // Sites in first-seen order across scenarios.
     let mut order: Vec<String> = Vec::new();
     for s in results {
-        for site in &s.prepared.inst.sites {
+        for site in &s.plan.instance.sites {
             if !order.contains(&site.id) {
                 order.push(site.id.clone());
             }
         }
     }
     let cards_of = |s: &Solved, id: &str| -> Option<(u64, usize)> {
-        let i = s.prepared.inst.sites.iter().position(|x| x.id == id)?;
+        let i = s.plan.instance.sites.iter().position(|x| x.id == id)?;
         Some((s.plan.sites[i].cards.iter().sum(), i))
     };
     let features = order
@@ -408,8 +386,8 @@ pub fn diff_geojson(results: &[Solved]) -> String {
                 .iter()
                 .find_map(|s| cards_of(s, id).map(|(_, i)| (s, i)))
                 .expect("site comes from some scenario");
-            let site = &home.prepared.inst.sites[i];
-            let region = &home.prepared.inst.regions[home.prepared.region_of_site[i]];
+            let site = &home.plan.instance.sites[i];
+            let region = &home.plan.instance.regions[home.plan.sites[i].region];
             let mut m = JsonObject::new();
             m.insert("site_id".into(), json!(site.id));
             m.insert("name_en".into(), json!(site.name_en));
@@ -554,6 +532,41 @@ pub fn text_table(results: &[Solved], lines: &[Line]) -> String {
             ));
         }
         out.push('\n');
+    }
+    out.push_str(&robust_text(results, lines));
+    out
+}
+
+/// In words, which regional changes against A survive near-optimal ties
+/// (`compare --near-optimal`): a change is robust when the ranges of the
+/// two scenarios do not overlap, a tie when some near-optimal plans of both
+/// place the region's cards alike.
+fn robust_text(results: &[Solved], lines: &[Line]) -> String {
+    let letter = |k: usize| ((b'A' + (k % 26) as u8) as char).to_string();
+    let mut out = String::new();
+    for (k, s) in results.iter().enumerate().skip(1) {
+        let mut robust = Vec::new();
+        let mut ties = Vec::new();
+        for l in lines
+            .iter()
+            .filter(|l| l.level == "region" && l.scenario == s.name && l.delta_cards_total != 0)
+        {
+            match l.robust_change {
+                Some("within ties") => ties.push(format!("{} {:+}", l.id, l.delta_cards_total)),
+                Some(c) => robust.push(format!("{} {:+} ({c})", l.id, l.delta_cards_total)),
+                None => {}
+            }
+        }
+        if robust.is_empty() && ties.is_empty() {
+            continue;
+        }
+        let none = || "none".to_string();
+        out.push_str(&format!(
+            "\n{} against A, with near-optimal ranges:\n  changes no near-optimal plan undoes: {}\n  changes within ties (near-optimal plans of both overlap): {}\n",
+            letter(k),
+            if robust.is_empty() { none() } else { robust.join(", ") },
+            if ties.is_empty() { none() } else { ties.join(", ") },
+        ));
     }
     out
 }

@@ -477,6 +477,7 @@ fn load_tables_inner(
                     ("power_quota_mw", ov.power_quota_mw),
                     ("energy_quota_tce", ov.energy_quota_tce),
                     ("pue_cap", ov.pue_cap),
+                    ("water_quota_m3", ov.water_quota_m3),
                 ] {
                     let Some(v) = v else { continue };
                     let doc = format!("overrides.regions.<region>.{leaf}");
@@ -484,6 +485,7 @@ fn load_tables_inner(
                         match leaf {
                             "power_quota_mw" => r.power_quota_mw = v,
                             "energy_quota_tce" => r.energy_quota_tce = v,
+                            "water_quota_m3" => r.water_quota_m3 = Some(v),
                             _ => r.pue_cap = v,
                         }
                     }
@@ -643,6 +645,7 @@ fn regions_from(t: &RawTable) -> Vec<Region> {
             energy_quota_tce: t.real("energy_quota_tce", i),
             pue_cap: t.real("pue_cap", i),
             green_share: t.real("green_share", i),
+            water_quota_m3: None,
         })
         .collect()
 }
@@ -939,6 +942,7 @@ fn params_from(sc: &Scenario, accel_ids: &HashSet<&str>, p: &mut Problems) -> Pa
             "network_cny_per_card_ms_year",
             s.network_cny_per_card_ms_year,
         ),
+        ("campus_phase_months", s.campus_phase_months),
     ] {
         let key = format!("parameters.{name}");
         check_number(sc, &key, &key, v, p);
@@ -946,6 +950,10 @@ fn params_from(sc: &Scenario, accel_ids: &HashSet<&str>, p: &mut Problems) -> Pa
     if let Some(n) = s.max_sites_per_city {
         let key = "parameters.max_sites_per_city";
         check_number(sc, key, key, n as f64, p);
+    }
+    if let Some(mw) = s.campus_phase_mw {
+        let key = "parameters.campus_phase_mw";
+        check_number(sc, key, key, mw, p);
     }
     let mut check = |key: &str, ok: bool, expected: &str, found: String| {
         if !ok {
@@ -996,5 +1004,7 @@ fn params_from(sc: &Scenario, accel_ids: &HashSet<&str>, p: &mut Problems) -> Pa
         tce_per_mwh: s.tce_per_mwh,
         network_cny_per_card_ms_year: s.network_cny_per_card_ms_year,
         max_sites_per_city: s.max_sites_per_city,
+        campus_phase_mw: s.campus_phase_mw,
+        campus_phase_months: s.campus_phase_months,
     }
 }

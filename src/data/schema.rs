@@ -821,6 +821,22 @@ pub const SCENARIO_NUMBERS: &[Column] = &[
         "Nearest candidate sites that may serve a city",
     ),
     num_key(
+        "parameters.campus_phase_mw",
+        Kind::Real,
+        "MW (IT)",
+        1.0,
+        1e5,
+        "A campus comes online in phases of this size, one every campus_phase_months after its first hall; unset: a whole site at once",
+    ),
+    num_key(
+        "parameters.campus_phase_months",
+        Kind::Real,
+        "months",
+        0.1,
+        120.0,
+        "Months between two phases of a campus (E: Zhongjin Zhongwei topped out the first of 4 buildings in about 3 months, facts §7.4)",
+    ),
+    num_key(
         "targets.<accel>.cards",
         Kind::Real,
         "cards",
@@ -907,6 +923,14 @@ pub const SCENARIO_NUMBERS: &[Column] = &[
         0.0,
         1e9,
         "As regions.energy_quota_tce",
+    ),
+    num_key(
+        "overrides.regions.<region>.water_quota_m3",
+        Kind::Real,
+        "m³/year",
+        0.0,
+        1e10,
+        "Cooling water a region allows new halls per year (IT energy × the cooling's WUE); no cap unless set",
     ),
     num_key(
         "overrides.regions.<region>.pue_cap",

@@ -1,5 +1,7 @@
 //! Plain domain types and units. No I/O, no solver, no Polars.
 
+pub mod rows;
+
 use std::collections::BTreeMap;
 
 /// Where a region sits in the "3+3+N" pattern. Tiers are data: a planner
@@ -45,13 +47,17 @@ pub struct Region {
     pub pue_cap: f64,
     /// Share of energy from renewables, exempt from the energy-use quota, in [0, 1].
     pub green_share: f64,
+    /// Annual water-use cap of new halls, m³ (cooling water: IT energy ×
+    /// the cooling's WUE); `None`, the default, when the region sets none
+    /// (scenario key `overrides.regions.<region>.water_quota_m3`).
+    pub water_quota_m3: Option<f64>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SiteStatus {
     /// May be built or not.
     Candidate,
-    /// Already built: must stay open (its fixed cost is still counted as given).
+    /// Already built: must stay open; its fixed cost is sunk (not counted).
     Existing,
     /// Must be built.
     Required,
@@ -103,6 +109,17 @@ pub struct Site {
     pub fixed_cost_cny: f64,
     pub grid_lead_months: f64,
     pub status: SiteStatus,
+}
+
+impl Site {
+    /// What opening the site costs a plan, CNY: its fixed cost, except for
+    /// an existing site, whose land, grid connection and works are sunk.
+    pub fn opening_cost_cny(&self) -> f64 {
+        match self.status {
+            SiteStatus::Existing => 0.0,
+            _ => self.fixed_cost_cny,
+        }
+    }
 }
 
 /// Delivered electricity price of a price zone, CNY/kWh.
@@ -350,6 +367,11 @@ pub struct Params {
     /// Serve each city only from its nearest candidate sites (all within budget when `None`):
     /// a reduction for very large instances.
     pub max_sites_per_city: Option<usize>,
+    /// A campus comes online in phases of this many IT MW, one every
+    /// `campus_phase_months` after its first hall is ready; `None`: a whole
+    /// site is ready at once (the default).
+    pub campus_phase_mw: Option<f64>,
+    pub campus_phase_months: f64,
 }
 
 impl Params {
@@ -367,7 +389,7 @@ impl Params {
 }
 
 /// Everything one solve needs: tables already filtered to the scenario.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Instance {
     pub name: String,
     pub regions: Vec<Region>,

@@ -4,8 +4,7 @@
 use geojson::{Feature, FeatureCollection, Geometry, JsonObject, JsonValue};
 use serde_json::json;
 
-use crate::milp::Prepared;
-use crate::solve::Plan;
+use crate::plan::{Flow, Plan};
 use crate::spatial::{geodesic_circle, round6, LatencyModel, Point, SpatialError};
 
 /// Vertices of a reach polygon.
@@ -59,14 +58,14 @@ pub fn feature(geometry: Geometry, props: JsonObject) -> Feature {
 }
 
 /// One Point per candidate site, built or not.
-pub fn sites_geojson(p: &Prepared, plan: &Plan) -> FeatureCollection {
-    let inst = &p.inst;
+pub fn sites_geojson(plan: &Plan) -> FeatureCollection {
+    let inst = &plan.instance;
     let features = plan
         .sites
         .iter()
         .map(|sp| {
             let s = &inst.sites[sp.site];
-            let region = &inst.regions[p.region_of_site[sp.site]];
+            let region = &inst.regions[sp.region];
             let mut m = JsonObject::new();
             m.insert("site_id".into(), json!(s.id));
             m.insert("name_en".into(), json!(s.name_en));
@@ -97,6 +96,10 @@ pub fn sites_geojson(p: &Prepared, plan: &Plan) -> FeatureCollection {
             );
             m.insert("annual_gwh".into(), json!(round_to(sp.annual_gwh, 3)));
             m.insert("annual_tce".into(), json!(round_to(sp.annual_tce, 1)));
+            m.insert(
+                "annual_water_m3".into(),
+                json!(round_to(sp.annual_water_m3, 0)),
+            );
             m.insert("capex_cny".into(), cny(sp.capex_cny));
             m.insert("opex_cny_per_year".into(), cny(sp.opex_cny_per_year));
             m.insert("subsidy_cny".into(), cny(sp.subsidy_cny));
@@ -147,8 +150,8 @@ pub fn sites_geojson(p: &Prepared, plan: &Plan) -> FeatureCollection {
 }
 
 /// One LineString per served (city, site) pair.
-pub fn flows_geojson(p: &Prepared, plan: &Plan) -> FeatureCollection {
-    let inst = &p.inst;
+pub fn flows_geojson(plan: &Plan) -> FeatureCollection {
+    let inst = &plan.instance;
     let features = plan
         .flows
         .iter()
@@ -195,8 +198,8 @@ fn common_budget(budgets: impl Iterator<Item = f64>) -> f64 {
 }
 
 /// One Polygon per built site: the area within the RTT budget most of its cities have.
-pub fn reach_geojson(p: &Prepared, plan: &Plan) -> Result<FeatureCollection, SpatialError> {
-    let inst = &p.inst;
+pub fn reach_geojson(plan: &Plan) -> Result<FeatureCollection, SpatialError> {
+    let inst = &plan.instance;
     let latency = LatencyModel::of(&inst.params);
     let budget = common_budget(inst.demand.iter().map(|d| d.max_rtt_ms));
     let mut features = Vec::new();
@@ -209,7 +212,7 @@ pub fn reach_geojson(p: &Prepared, plan: &Plan) -> Result<FeatureCollection, Spa
         // Beyond ~10,000 km an azimuthal circle wraps the globe; cap it.
         let radius = radius.min(9000.0);
         let ring = geodesic_circle(Point::new(s.lon, s.lat), radius, REACH_VERTICES)?;
-        let in_reach = p.pairs.iter().filter(|x| x.site == sp.site).count();
+        let in_reach = sp.cities_in_reach;
         let mut m = JsonObject::new();
         m.insert("site_id".into(), json!(s.id));
         m.insert("name_en".into(), json!(s.name_en));
@@ -228,14 +231,14 @@ pub fn reach_geojson(p: &Prepared, plan: &Plan) -> Result<FeatureCollection, Spa
 /// RTT slack: budget − the worst RTT of a flow it uses (`null` when nothing
 /// serves it). A flow counts when it carries at least 0.05 cards, as in
 /// flows.geojson (rounded to 0.1).
-pub fn cities_geojson(p: &Prepared, plan: &Plan) -> FeatureCollection {
-    let inst = &p.inst;
+pub fn cities_geojson(plan: &Plan) -> FeatureCollection {
+    let inst = &plan.instance;
     let features = inst
         .demand
         .iter()
         .enumerate()
         .map(|(di, d)| {
-            let mut used: Vec<(&crate::solve::plan::Flow, f64)> = plan
+            let mut used: Vec<(&Flow, f64)> = plan
                 .flows
                 .iter()
                 .filter(|f| f.demand == di)

@@ -10,8 +10,7 @@ use serde::Serialize;
 
 use super::geo_layers::{cities_geojson, flows_geojson, reach_geojson, sites_geojson, to_text};
 use super::qml;
-use crate::milp::Prepared;
-use crate::solve::Plan;
+use crate::plan::Plan;
 use crate::spatial::crs::{CrsError, OutputCrs};
 use crate::spatial::SpatialError;
 
@@ -113,8 +112,13 @@ impl Layer {
 }
 
 /// The four RFC 7946 layers of a plan, in the order they are written.
-pub fn layers(p: &Prepared, plan: &Plan) -> Result<Vec<Layer>, LayerError> {
-    let cooling: Vec<&str> = p.inst.cooling.iter().map(|c| c.id.as_str()).collect();
+pub fn layers(plan: &Plan) -> Result<Vec<Layer>, LayerError> {
+    let cooling: Vec<&str> = plan
+        .instance
+        .cooling
+        .iter()
+        .map(|c| c.id.as_str())
+        .collect();
     let layer = |name, collection, qml| Layer {
         name,
         collection,
@@ -122,25 +126,21 @@ pub fn layers(p: &Prepared, plan: &Plan) -> Result<Vec<Layer>, LayerError> {
         crs: None,
     };
     Ok(vec![
-        layer("sites", sites_geojson(p, plan), qml::sites_qml(&cooling)),
-        layer("flows", flows_geojson(p, plan), qml::flows_qml()),
+        layer("sites", sites_geojson(plan), qml::sites_qml(&cooling)),
+        layer("flows", flows_geojson(plan), qml::flows_qml()),
         layer(
             "reach",
-            reach_geojson(p, plan).map_err(LayerError::Reach)?,
+            reach_geojson(plan).map_err(LayerError::Reach)?,
             qml::reach_qml(),
         ),
-        layer("cities", cities_geojson(p, plan), qml::cities_qml()),
+        layer("cities", cities_geojson(plan), qml::cities_qml()),
     ])
 }
 
 /// Every layer file of a plan as (file name, text): each layer and its style,
 /// then per output CRS a re-projected copy of each layer and its style.
-pub fn layer_files(
-    p: &Prepared,
-    plan: &Plan,
-    crs: &[OutputCrs],
-) -> Result<Vec<(String, String)>, LayerError> {
-    let base = layers(p, plan)?;
+pub fn layer_files(plan: &Plan, crs: &[OutputCrs]) -> Result<Vec<(String, String)>, LayerError> {
+    let base = layers(plan)?;
     let mut all = Vec::with_capacity(base.len() * (1 + crs.len()));
     for c in crs {
         for l in &base {

@@ -3,9 +3,8 @@
 use polars::prelude::*;
 use serde_json::{json, Map, Value};
 
-use crate::milp::{Family, Prepared, RowKey};
-use crate::solve::plan::{totals, Totals};
-use crate::solve::Plan;
+use crate::domain::rows::{Family, RowKey};
+use crate::plan::{CardRange, NearOptimal, Plan, Totals};
 
 use super::geo_layers::round_to as r;
 
@@ -63,9 +62,9 @@ fn significant(x: f64, digits: i32) -> Value {
 }
 
 /// summary.json: status, objective, gap, time, totals, binding constraints.
-pub fn summary_json(p: &Prepared, plan: &Plan, scenario_path: &str) -> String {
-    let inst = &p.inst;
-    let (by_region, by_tier) = totals(p, plan);
+pub fn summary_json(plan: &Plan, scenario_path: &str) -> String {
+    let inst = &plan.instance;
+    let (by_region, by_tier) = (plan.region_totals(), plan.tier_totals());
     let mut by_acc = Map::new();
     for (a, acc) in inst.accelerators.iter().enumerate() {
         by_acc.insert(acc.id.clone(), json!(plan.cards_of(a)));
@@ -80,7 +79,7 @@ pub fn summary_json(p: &Prepared, plan: &Plan, scenario_path: &str) -> String {
     for (t, tot) in &by_tier {
         by_t.insert(t.as_str().to_string(), json!(tot.cards_total()));
     }
-    let all = Totals::of(inst.accelerators.len(), plan.sites.iter());
+    let all = plan.total();
     let subsidies: Vec<Value> = plan
         .subsidies
         .iter()
@@ -114,15 +113,16 @@ pub fn summary_json(p: &Prepared, plan: &Plan, scenario_path: &str) -> String {
         "facility_mw_total": r(all.facility_mw, 3),
         "annual_gwh_total": r(all.annual_gwh, 3),
         "annual_tce_total": r(all.annual_tce, 1),
+        "annual_water_m3_total": r(all.annual_water_m3, 0),
         "capex_cny_total": all.capex_cny.round() as i64,
         "opex_cny_per_year_total": all.opex_cny_per_year.round() as i64,
         "subsidy_cny_total": all.subsidy_cny.round() as i64,
-        "annuity_factor": r(p.annuity_factor, 6),
+        "annuity_factor": r(plan.annuity_factor, 6),
         "subsidies": subsidies,
         "binding_constraints": plan.binding.iter().map(|b| b.name.as_str()).collect::<Vec<_>>(),
         "binding_by_family": binding_by_family(plan),
         "near_optimal": plan.near_optimal.as_ref().map(|n| {
-            let range = |r: &crate::solve::CardRange| json!({
+            let range = |r: &CardRange| json!({
                 "cards_min": r.min_cards as i64,
                 "cards_max": r.max_cards as i64,
                 "decided_by_cost": r.decided(0.01),
@@ -229,9 +229,9 @@ pub fn binding_text(plan: &Plan) -> String {
 }
 
 /// regions.csv: one row per region, then one per tier, with totals.
-pub fn regions_table(p: &Prepared, plan: &Plan) -> PolarsResult<String> {
-    let inst = &p.inst;
-    let (by_region, by_tier) = totals(p, plan);
+pub fn regions_table(plan: &Plan) -> PolarsResult<String> {
+    let inst = &plan.instance;
+    let (by_region, by_tier) = (plan.region_totals(), plan.tier_totals());
     let mut level = Vec::new();
     let mut id = Vec::new();
     let mut name = Vec::new();
@@ -241,6 +241,8 @@ pub fn regions_table(p: &Prepared, plan: &Plan) -> PolarsResult<String> {
     let mut quota_tce: Vec<Option<f64>> = Vec::new();
     let mut shadow_mw: Vec<Option<f64>> = Vec::new();
     let mut shadow_tce: Vec<Option<f64>> = Vec::new();
+    let mut quota_water: Vec<Option<f64>> = Vec::new();
+    let mut shadow_water: Vec<Option<f64>> = Vec::new();
     let shadow = |key: RowKey| {
         plan.shadow_prices
             .iter()
@@ -257,6 +259,8 @@ pub fn regions_table(p: &Prepared, plan: &Plan) -> PolarsResult<String> {
         quota_tce.push(Some(region.energy_quota_tce));
         shadow_mw.push(shadow(RowKey::RegionPowerQuota { region: i }));
         shadow_tce.push(shadow(RowKey::RegionEnergyQuota { region: i }));
+        quota_water.push(region.water_quota_m3);
+        shadow_water.push(shadow(RowKey::RegionWaterQuota { region: i }));
     }
     for (t, tot) in &by_tier {
         level.push("tier");
@@ -268,6 +272,8 @@ pub fn regions_table(p: &Prepared, plan: &Plan) -> PolarsResult<String> {
         quota_tce.push(None);
         shadow_mw.push(None);
         shadow_tce.push(None);
+        quota_water.push(None);
+        shadow_water.push(None);
     }
     let mut cols: Vec<Column> = vec![
         Column::new("level".into(), level),
@@ -312,6 +318,17 @@ pub fn regions_table(p: &Prepared, plan: &Plan) -> PolarsResult<String> {
     cols.push(Column::new(
         "energy_quota_shadow_cny_per_tce".into(),
         shadow_tce,
+    ));
+    cols.push(Column::new(
+        "annual_water_m3".into(),
+        rows.iter()
+            .map(|t| r(t.annual_water_m3, 0))
+            .collect::<Vec<_>>(),
+    ));
+    cols.push(Column::new("water_quota_m3".into(), quota_water));
+    cols.push(Column::new(
+        "water_quota_shadow_cny_per_m3".into(),
+        shadow_water,
     ));
     cols.push(Column::new(
         "annual_gwh".into(),
@@ -377,9 +394,9 @@ fn bn(x: f64) -> String {
 }
 
 /// The table printed after a solve: cards, MW and cost by region and by tier.
-pub fn text_report(p: &Prepared, plan: &Plan) -> String {
-    let inst = &p.inst;
-    let (by_region, by_tier) = totals(p, plan);
+pub fn text_report(plan: &Plan) -> String {
+    let inst = &plan.instance;
+    let (by_region, by_tier) = (plan.region_totals(), plan.tier_totals());
     let mut out = String::new();
     out.push_str(&format!(
         "{} — status {}, objective {} bn CNY, gap {}, solved in {:.2} s\n\n",
@@ -421,8 +438,7 @@ pub fn text_report(p: &Prepared, plan: &Plan) -> String {
     for (t, tot) in &by_tier {
         out.push_str(&line(t.as_str(), "", tot));
     }
-    let all = Totals::of(inst.accelerators.len(), plan.sites.iter());
-    out.push_str(&line("total", "", &all));
+    out.push_str(&line("total", "", &plan.total()));
     out.push_str(&binding_text(plan));
     out
 }
@@ -430,8 +446,8 @@ pub fn text_report(p: &Prepared, plan: &Plan) -> String {
 /// The near-optimal ranges on the terminal: per region and tier the optimal
 /// cards and the range, and in words which regions cost decides and which
 /// are ties.
-pub fn near_optimal_text(p: &Prepared, plan: &Plan, n: &crate::solve::NearOptimal) -> String {
-    let (by_region, by_tier) = totals(p, plan);
+pub fn near_optimal_text(plan: &Plan, n: &NearOptimal) -> String {
+    let (by_region, by_tier) = (plan.region_totals(), plan.tier_totals());
     let mut out = format!(
         "\nnear-optimal ranges: plans within {} % of the optimal cost (≤ {} bn CNY)\n{:<16} {:>12} {:>12} {:>12}  {}\n",
         n.share * 100.0,
@@ -445,7 +461,7 @@ pub fn near_optimal_text(p: &Prepared, plan: &Plan, n: &crate::solve::NearOptima
     let tol = 0.01;
     let mut decided = Vec::new();
     let mut ties = Vec::new();
-    let mut line = |id: &str, cards: u64, r: &crate::solve::CardRange| {
+    let mut line = |id: &str, cards: u64, r: &CardRange| {
         let d = r.decided(tol);
         out.push_str(&format!(
             "{:<16} {:>12} {:>12} {:>12}  {}\n",
@@ -461,7 +477,7 @@ pub fn near_optimal_text(p: &Prepared, plan: &Plan, n: &crate::solve::NearOptima
         ));
         d
     };
-    for (i, region) in p.inst.regions.iter().enumerate() {
+    for (i, region) in plan.instance.regions.iter().enumerate() {
         if line(&region.id, by_region[i].cards_total(), &n.regions[i]) {
             decided.push(region.id.as_str());
         } else {
@@ -478,10 +494,8 @@ pub fn near_optimal_text(p: &Prepared, plan: &Plan, n: &crate::solve::NearOptima
     ));
     if n.limited > 0 {
         out.push_str(&format!(
-            "{} of the range solves stopped at their time limit ({} s each, {}× the solve's time for all): those ends are the best plans found (the true range may be wider)\n",
-            n.limited,
-            crate::solve::near_optimal::PER_SOLVE_SECONDS,
-            crate::solve::near_optimal::BUDGET_PER_SOLVE_TIME
+            "{} of the range solves stopped at a time limit ({} s each, and a budget for them all): those ends are the best plans found (the true range may be wider)\n",
+            n.limited, n.per_solve_seconds
         ));
     }
     out

@@ -250,13 +250,14 @@ pub fn build_within(
         vars: Vars::default(),
         rows: Vec::new(),
     };
-    let families: [fn(&mut Builder); 12] = [
+    let families: [fn(&mut Builder); 13] = [
         define_variables,
         define_one_cooling_per_site,
         define_site_power,
         define_min_site_size,
         define_region_power_quota,
         define_region_energy_quota,
+        define_region_water_quota,
         define_accelerator_targets,
         define_dual_track,
         define_inference_demand,
@@ -291,7 +292,7 @@ fn define_variables(b: &mut Builder) {
         let servers: Vec<Variable> = opt
             .accels
             .iter()
-            .map(|&a| p.max_servers(opt.site, a))
+            .map(|&a| p.max_servers(opt, a))
             .collect::<Vec<_>>()
             .into_iter()
             .map(|ub| match b.integrality {
@@ -318,7 +319,7 @@ fn define_variables(b: &mut Builder) {
                         .params
                         .mega_accelerators
                         .contains(&p.inst.accelerators[a].id)
-                        && p.max_servers(s, a) * p.inst.accelerators[a].cards_per_server as f64
+                        && p.max_servers(o, a) * p.inst.accelerators[a].cards_per_server as f64
                             >= p.inst.params.mega_cards
                 })
             });
@@ -359,13 +360,13 @@ fn define_one_cooling_per_site(b: &mut Builder) {
     }
 }
 
-/// 2. Site power: IT MW of the servers ≤ max_it_mw × open (rows in MW).
+/// 2. Site power: IT MW of the servers ≤ ready IT MW × open, in MW. The
+/// ready IT MW is the site's max_it_mw unless campuses come in phases.
 fn define_site_power(b: &mut Builder) {
     let p = b.p;
     for (o, opt) in p.options.iter().enumerate() {
-        let site = &p.inst.sites[opt.site];
         let mut e = b.sum_servers_of(&[o], |_, a| p.inst.accelerators[a].server_kw / 1000.0);
-        e.add_mul(-site.max_it_mw, b.vars.open[o]);
+        e.add_mul(-opt.ready_it_mw, b.vars.open[o]);
         b.row(RowKey::SitePower { option: o }, e, Sense::Le, 0.0);
     }
 }
@@ -421,6 +422,25 @@ fn define_region_energy_quota(b: &mut Builder) {
             Sense::Le,
             region.energy_quota_tce,
         );
+    }
+}
+
+/// 5b. Region water-use quota (m³ of cooling water per year), where the
+/// scenario sets one.
+fn define_region_water_quota(b: &mut Builder) {
+    let p = b.p;
+    for (r, region) in p.inst.regions.iter().enumerate() {
+        let Some(quota) = region.water_quota_m3 else {
+            continue;
+        };
+        if !p.options.iter().any(|o| p.region_of_site[o.site] == r) {
+            continue;
+        }
+        let e = b.sum_servers(
+            |o| p.region_of_site[o.site] == r,
+            |o, a| p.water_m3_per_server_year(o, a),
+        );
+        b.row(RowKey::RegionWaterQuota { region: r }, e, Sense::Le, quota);
     }
 }
 
@@ -528,7 +548,16 @@ fn define_inference_demand(b: &mut Builder) {
         }
     }
     let accs = &p.inst.accelerators;
-    let mega_cards = p.inst.params.mega_cards;
+    // H200-eq that a mega cluster takes out of inference: its cards at the
+    // performance of the accelerators it may be made of (the least of them
+    // when several are allowed: the cluster takes at least that much).
+    let mega_perf = accs
+        .iter()
+        .filter(|a| p.inst.params.mega_accelerators.contains(&a.id))
+        .map(|a| a.perf_h200_eq)
+        .fold(None, |m: Option<f64>, x| Some(m.map_or(x, |m| m.min(x))))
+        .unwrap_or(1.0);
+    let mega_h200_eq = p.inst.params.mega_cards * mega_perf;
     for s in 0..p.inst.sites.len() {
         let served = &by_site[s];
         if served.is_empty() {
@@ -540,7 +569,7 @@ fn define_inference_demand(b: &mut Builder) {
         }
         // Cards of a mega training cluster do not serve inference.
         if let Some(m) = b.vars.mega[s] {
-            e.add_mul(mega_cards, m);
+            e.add_mul(mega_h200_eq, m);
         }
         let cap = b.sum_servers_of(&by_site_options[s], |_, a| {
             accs[a].cards_per_server as f64 * accs[a].perf_h200_eq
@@ -687,7 +716,10 @@ fn define_objective(b: &Builder) -> Expression {
     let m = CNY_PER_OBJECTIVE_UNIT;
     let mut obj = b.sum_servers(|_| true, |o, a| p.npc_per_server(o, a) / m);
     for (o, opt) in p.options.iter().enumerate() {
-        obj.add_mul(p.inst.sites[opt.site].fixed_cost_cny / m, b.vars.open[o]);
+        obj.add_mul(
+            p.inst.sites[opt.site].opening_cost_cny() / m,
+            b.vars.open[o],
+        );
     }
     for (k, pair) in p.pairs.iter().enumerate() {
         if pair.cost_cny_per_card != 0.0 {

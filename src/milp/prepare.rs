@@ -13,6 +13,11 @@ pub struct SiteOption {
     pub site: usize,
     pub cooling: usize,
     pub pue: f64,
+    /// IT MW of the site ready by the deadline with this cooling: the site's
+    /// capacity, or with campus phases (`parameters.campus_phase_mw`) the
+    /// phases that the months between this option's lead time and the
+    /// deadline allow.
+    pub ready_it_mw: f64,
     /// Accelerators whose rack density this cooling can take.
     pub accels: Vec<usize>,
 }
@@ -37,10 +42,25 @@ pub enum DemandSize {
     ShareOfTotal(f64),
 }
 
+/// IT MW of a site ready by the deadline when its first hall is ready after
+/// `lead` months: all of it, or with campus phases one phase at the lead
+/// time and one more every `campus_phase_months` until the deadline.
+pub fn ready_it_mw(max_it_mw: f64, lead: f64, p: &Params) -> f64 {
+    match p.campus_phase_mw {
+        None => max_it_mw,
+        Some(phase) => {
+            let later =
+                ((p.deadline_months - lead).max(0.0) / p.campus_phase_months + 1e-9).floor();
+            max_it_mw.min(phase * (1.0 + later))
+        }
+    }
+}
+
 /// An instance with every derived quantity the model builder needs.
 #[derive(Debug, Clone)]
 pub struct Prepared {
-    pub inst: Instance,
+    /// The instance, shared with the plans solved from it.
+    pub inst: std::sync::Arc<Instance>,
     pub options: Vec<SiteOption>,
     /// Why a (site, cooling) option was not created, per site: (cooling index, reason).
     pub option_reasons: Vec<Vec<(usize, String)>>,
@@ -145,6 +165,7 @@ impl Prepared {
                             site: si,
                             cooling: ki,
                             pue,
+                            ready_it_mw: ready_it_mw(s.max_it_mw, lead, p),
                             accels,
                         });
                     }
@@ -211,7 +232,7 @@ impl Prepared {
         }
         let disaggregate_links = demand.iter().all(|d| matches!(d, DemandSize::Cards(_)));
         Ok(Prepared {
-            inst,
+            inst: std::sync::Arc::new(inst),
             options,
             option_reasons,
             site_reason,
@@ -224,10 +245,11 @@ impl Prepared {
         })
     }
 
-    /// Largest number of servers of accelerator `a` that fit the site's IT power.
-    pub fn max_servers(&self, site: usize, a: usize) -> f64 {
+    /// Largest number of servers of accelerator `a` that fit the IT power an
+    /// option has ready by the deadline.
+    pub fn max_servers(&self, o: &SiteOption, a: usize) -> f64 {
         let acc = &self.inst.accelerators[a];
-        (1000.0 * self.inst.sites[site].max_it_mw / acc.server_kw + 1e-9).floor()
+        (1000.0 * o.ready_it_mw / acc.server_kw + 1e-9).floor()
     }
 
     /// Annual electricity of one server under an option, kWh.
@@ -262,6 +284,14 @@ impl Prepared {
         self.kwh_per_server_year(o, a) / 1000.0 * self.inst.params.tce_per_mwh * (1.0 - green)
     }
 
+    /// Cooling water of one server per year, m³: IT energy (kWh) × the
+    /// cooling's WUE (litres per kWh of IT energy) / 1000.
+    pub fn water_m3_per_server_year(&self, o: &SiteOption, a: usize) -> f64 {
+        let it_kwh =
+            self.inst.accelerators[a].server_kw * self.inst.params.utilisation * HOURS_PER_YEAR;
+        it_kwh * self.inst.cooling[o.cooling].wue_l_per_kwh / 1000.0
+    }
+
     /// What one unit of a programme's amount is worth in net present value:
     /// the annuity factor for annual kinds (electricity), 1 for one-off kinds
     /// (capex share, per card).
@@ -280,7 +310,7 @@ impl Prepared {
             && j.applies_to == AppliesTo::All
             && self.covers(j, site)
         {
-            self.inst.sites[site].fixed_cost_cny
+            self.inst.sites[site].opening_cost_cny()
         } else {
             0.0
         }

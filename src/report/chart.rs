@@ -4,7 +4,7 @@
 
 use std::fmt::Write as _;
 
-use super::html::{esc, fmt_signed, table, Cell, Col, Row};
+use super::html::{esc, fmt_int, fmt_signed, table, Cell, Col, Row};
 use super::input::TextTable;
 
 /// Columns comparison.csv must have.
@@ -238,4 +238,85 @@ pub fn section(t: &TextTable, rows: &[Row]) -> String {
         out.push_str("</div>\n");
     }
     out
+}
+
+/// Near-optimal ranges (`solve --near-optimal`): per region, a bar from the
+/// fewest to the most cards any plan within the cost share places there,
+/// with the optimal plan's cards marked. `decided` tells, per region id,
+/// whether summary.json calls the range decided by cost (drawn grey; ties
+/// purple). Regions without both range columns are left out; `None` when
+/// no region has them.
+pub fn range_chart(rows: &[&Row], decided: &dyn Fn(&str) -> Option<bool>) -> Option<String> {
+    let ranged: Vec<(&Row, f64, f64, f64)> = rows
+        .iter()
+        .filter_map(|r| {
+            let lo = r.num("cards_min_near_opt")?;
+            let hi = r.num("cards_max_near_opt")?;
+            Some((*r, lo, hi, r.num("cards_total").unwrap_or(0.0)))
+        })
+        .collect();
+    if ranged.is_empty() {
+        return None;
+    }
+    let max = ranged
+        .iter()
+        .map(|(_, lo, hi, opt)| lo.max(*hi).max(*opt))
+        .fold(0.0, f64::max);
+    let left = LABEL_WIDTH;
+    let width = CHART_WIDTH - LABEL_WIDTH - 2.0 * VALUE_ROOM;
+    let scale = if max > 0.0 { width / max } else { 0.0 };
+    let top = 40.0;
+    let height = top + (ROW + 4.0) * ranged.len() as f64 + 16.0;
+    let mut out = format!(
+        "<svg id=\"near-optimal-chart\" class=\"chart\" viewBox=\"0 0 {CHART_WIDTH:.0} {height:.0}\" width=\"{CHART_WIDTH:.0}\" height=\"{height:.0}\" role=\"img\" aria-label=\"Near-optimal card range per region\">\n"
+    );
+    let _ = writeln!(
+        out,
+        "<rect class=\"range\" x=\"10\" y=\"10\" width=\"16\" height=\"10\"/><text x=\"32\" y=\"20\">range in plans within the cost share (a tie)</text>\
+<rect class=\"range decided\" x=\"330\" y=\"10\" width=\"16\" height=\"10\"/><text x=\"352\" y=\"20\">decided by cost</text>\
+<line class=\"opt\" x1=\"500\" y1=\"8\" x2=\"500\" y2=\"22\"/><text x=\"508\" y=\"20\">the optimal plan</text>"
+    );
+    let _ = writeln!(
+        out,
+        "<line class=\"axis\" x1=\"{left:.1}\" y1=\"{:.1}\" x2=\"{left:.1}\" y2=\"{:.1}\"/>",
+        top - 6.0,
+        height - 10.0
+    );
+    for (k, (r, lo, hi, opt)) in ranged.iter().enumerate() {
+        let y = top + k as f64 * (ROW + 4.0);
+        let class = match decided(&r.id) {
+            Some(true) => "range decided",
+            _ => "range",
+        };
+        let x0 = left + lo * scale;
+        let w = ((hi - lo) * scale).max(1.0);
+        let xo = left + opt * scale;
+        let tip = format!(
+            "{}: {} to {} cards within the cost share; optimal plan {}",
+            r.label(),
+            fmt_int(*lo),
+            fmt_int(*hi),
+            fmt_int(*opt)
+        );
+        let _ = writeln!(
+            out,
+            "<g><title>{}</title><text class=\"region\" x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"end\">{}</text>\
+<rect class=\"{class}\" x=\"{x0:.1}\" y=\"{:.1}\" width=\"{w:.1}\" height=\"{BAR:.1}\"/>\
+<line class=\"opt\" x1=\"{xo:.1}\" y1=\"{:.1}\" x2=\"{xo:.1}\" y2=\"{:.1}\"/>\
+<text class=\"val\" x=\"{:.1}\" y=\"{:.1}\">{}–{}</text></g>",
+            esc(&tip),
+            left - 8.0,
+            y + BAR - 2.0,
+            esc(r.label()),
+            y,
+            y - 2.0,
+            y + BAR + 2.0,
+            left + hi.max(*opt) * scale + 6.0,
+            y + BAR - 2.0,
+            fmt_int(*lo),
+            fmt_int(*hi)
+        );
+    }
+    out.push_str("</svg>\n");
+    Some(out)
 }

@@ -631,6 +631,10 @@ line.flow{stroke:#3f6fae;stroke-opacity:0.5;stroke-linecap:round}
 circle.candidate{fill:#fff;stroke:#555;stroke-width:1.2}
 circle.site{fill:#d9480f;fill-opacity:0.85;stroke:#6e2200;stroke-width:1}
 circle.mega{fill:none;stroke:#6e2200;stroke-width:1.5}
+circle.undecided{fill:none;stroke:#7b3fa0;stroke-width:1.6;stroke-dasharray:3 2}
+.chart rect.range{fill:#7b3fa0;fill-opacity:0.25;stroke:#7b3fa0}
+.chart rect.range.decided{fill:#555;fill-opacity:0.35;stroke:#555}
+.chart line.opt{stroke:#d9480f;stroke-width:3}
 circle.gain,rect.gain{fill:#2e9e4f}
 circle.loss,rect.loss{fill:#d23b3b}
 circle.gain,circle.loss{fill-opacity:0.8;stroke:#333;stroke-width:0.8}

@@ -399,6 +399,20 @@ pub fn plan_map(sites: &[Feature], flows: &[Feature], reach: &[Feature]) -> Stri
         f.flag("built")
             .unwrap_or_else(|| f.num("cards_total").unwrap_or(0.0) > 0.0)
     };
+    // Sites whose near-optimal range includes 0 (`solve --near-optimal`):
+    // other plans within the cost share leave them out, so cost does not
+    // decide them. Marked with a dashed ring.
+    let undecided = |f: &Feature| f.flag("not_decided_by_cost").unwrap_or(false);
+    let undecided_tip =
+        |f: &Feature| match (f.num("cards_min_near_opt"), f.num("cards_max_near_opt")) {
+            (Some(lo), Some(hi)) => format!(
+                "; not decided by cost: {} to {} cards in plans within the cost share",
+                fmt_int(lo),
+                fmt_int(hi)
+            ),
+            _ => "; not decided by cost".to_string(),
+        };
+    let mut any_undecided = false;
     out.push_str("<g class=\"candidates\">\n");
     for f in sites.iter().filter(|f| !built(f)) {
         if let Geometry::Point(p) = f.geometry {
@@ -410,6 +424,14 @@ pub fn plan_map(sites: &[Feature], flows: &[Feature], reach: &[Feature]) -> Stri
             let mut tip = format!("{name}: not built");
             if let Some(r) = f.text("not_built_reason") {
                 let _ = write!(tip, " ({r})");
+            }
+            if undecided(f) {
+                any_undecided = true;
+                tip.push_str(&undecided_tip(f));
+                let _ = writeln!(
+                    out,
+                    "<circle class=\"undecided\" cx=\"{x:.1}\" cy=\"{y:.1}\" r=\"6\"/>"
+                );
             }
             let _ = writeln!(
                 out,
@@ -465,6 +487,15 @@ pub fn plan_map(sites: &[Feature], flows: &[Feature], reach: &[Feature]) -> Stri
         }
         if let Some(cool) = f.text("cooling") {
             let _ = write!(tip, ", {cool}");
+        }
+        if undecided(f) {
+            any_undecided = true;
+            tip.push_str(&undecided_tip(f));
+            let _ = writeln!(
+                out,
+                "<circle class=\"undecided\" cx=\"{x:.1}\" cy=\"{y:.1}\" r=\"{:.1}\"/>",
+                r + 5.0
+            );
         }
         let mega = f.flag("mega_cluster").unwrap_or(false);
         if mega {
@@ -532,6 +563,15 @@ pub fn plan_map(sites: &[Feature], flows: &[Feature], reach: &[Feature]) -> Stri
     );
     lg.text(40.0, "candidate site, not built");
     lg.y += 20.0;
+    if any_undecided {
+        let _ = writeln!(
+            lg.rows,
+            "<circle class=\"undecided\" cx=\"22\" cy=\"{:.1}\" r=\"7\"/>",
+            lg.y
+        );
+        lg.text(40.0, "not decided by cost (near-optimal range includes 0)");
+        lg.y += 20.0;
+    }
     if max_flow > 0.0 {
         for v in [max_flow, max_flow / 4.0] {
             let _ = writeln!(

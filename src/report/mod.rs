@@ -211,6 +211,34 @@ pub fn render(inputs: &Inputs) -> String {
                 Some(&total),
             ));
             body.push_str("</div>\n<p class=\"note\">Power quota counts facility power (IT × PUE); energy quota counts tce per year net of the region's green share.</p>\n</section>\n");
+            let near = inputs
+                .summary
+                .as_ref()
+                .and_then(|s| s.get("near_optimal"))
+                .filter(|v| !v.is_null());
+            let decided = |id: &str| {
+                near.and_then(|n| n.get("regions"))
+                    .and_then(|r| r.get(id))
+                    .and_then(|r| r.get("decided_by_cost"))
+                    .and_then(Value::as_bool)
+            };
+            if let Some(svg) = chart::range_chart(&regions, &decided) {
+                body.push_str("<section id=\"near-optimal\">\n<h2>Near-optimal ranges</h2>\n");
+                if let Some(n) = near {
+                    let share = n.get("share").and_then(Value::as_f64).unwrap_or(0.0);
+                    let bound = n.get("cost_bound_cny").and_then(Value::as_f64);
+                    let _ = writeln!(
+                        body,
+                        "<p class=\"note\">Fewest and most cards each region holds in any plan whose net present cost is within {} % of the optimum{}. A wide bar is a tie: cost alone does not decide that region.</p>",
+                        html::fmt_dec(share * 100.0, 2),
+                        bound
+                            .map(|b| format!(" (≤ {} bn CNY)", html::fmt_dec(b / 1e9, 2)))
+                            .unwrap_or_default()
+                    );
+                }
+                body.push_str(&svg);
+                body.push_str("</section>\n");
+            }
         }
         if !tiers.is_empty() {
             body.push_str("<section id=\"tiers\">\n<h2>By tier</h2>\n<div class=\"scroll\">\n");

@@ -35,6 +35,7 @@ pub struct Relaxation {
 const GROUPS: &[&[Family]] = &[
     &[Family::RegionPowerQuota],
     &[Family::RegionEnergyQuota],
+    &[Family::RegionWaterQuota],
     &[Family::AcceleratorTarget],
     &[Family::DualTrack],
     &[Family::MegaCount],
@@ -44,6 +45,7 @@ const GROUPS: &[&[Family]] = &[
     &[
         Family::RegionPowerQuota,
         Family::RegionEnergyQuota,
+        Family::RegionWaterQuota,
         Family::SitePower,
     ],
 ];
@@ -52,7 +54,7 @@ const GROUPS: &[&[Family]] = &[
 /// below the verified amount: amounts are multiples of the resolution).
 fn amount_text(x: f64, unit: &str) -> String {
     match unit {
-        "card" | "H200-eq card" | "cluster" | "tce/year" => format!("{x:.0}"),
+        "card" | "H200-eq card" | "cluster" | "tce/year" | "m³/year" => format!("{x:.0}"),
         _ => format!("{x:.2}"),
     }
 }
@@ -60,7 +62,7 @@ fn amount_text(x: f64, unit: &str) -> String {
 /// Resolution at which an amount is stated and searched.
 fn resolution(unit: &str) -> f64 {
     match unit {
-        "card" | "H200-eq card" | "cluster" | "tce/year" => 1.0,
+        "card" | "H200-eq card" | "cluster" | "tce/year" | "m³/year" => 1.0,
         _ => 0.01,
     }
 }
@@ -72,6 +74,7 @@ fn describe(p: &Prepared, key: RowKey, amount: f64) -> String {
     match key {
         RowKey::RegionPowerQuota { .. } => format!("raise {what} by {a} MW"),
         RowKey::RegionEnergyQuota { .. } => format!("raise {what} by {a} tce/year"),
+        RowKey::RegionWaterQuota { .. } => format!("raise {what} by {a} m³/year"),
         RowKey::Target {
             bound: Bound::Max, ..
         }

@@ -16,9 +16,12 @@ use good_lp::{Expression, Solution, SolutionStatus, SolverModel, Variable};
 use crate::milp::{
     self, Family, Integrality, Model, Prepared, RowKey, Sense, CNY_PER_OBJECTIVE_UNIT,
 };
-pub use near_optimal::{near_optimal, CardRange, NearOptimal};
-pub use plan::{Flow, Plan, SitePlan, SubsidyPaid};
-pub use shadow::{shadow_prices, OneSided, ShadowPrice};
+pub use crate::plan::{
+    Binding, CardRange, Flow, NearOptimal, OneSided, Plan, ShadowPrice, SitePlan, Status,
+    SubsidyPaid,
+};
+pub use near_optimal::near_optimal;
+pub use shadow::shadow_prices;
 
 /// Solver settings.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -44,24 +47,6 @@ impl SolveOptions {
         match (self.time_limit_s, left) {
             (Some(t), Some(l)) => Some(t.min(l).max(0.1)),
             (t, l) => t.or(l).map(|x| x.max(0.1)),
-        }
-    }
-}
-
-/// How a solve ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Status {
-    /// Proven optimal within the MIP gap tolerance.
-    Optimal,
-    /// A limit stopped the search with a feasible plan.
-    Feasible,
-}
-
-impl Status {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Status::Optimal => "optimal",
-            Status::Feasible => "feasible",
         }
     }
 }
@@ -814,7 +799,7 @@ pub fn check_plan(p: &Prepared, plan: &Plan) -> Result<(), SolveError> {
             ));
         }
     }
-    let (by_region, _) = plan::totals(p, plan);
+    let by_region = plan.region_totals();
     for (r, region) in inst.regions.iter().enumerate() {
         let t = &by_region[r];
         if !close_le(t.facility_mw, region.power_quota_mw) {
@@ -828,6 +813,14 @@ pub fn check_plan(p: &Prepared, plan: &Plan) -> Result<(), SolveError> {
                 "{} uses {:.1} tce/year, quota {}",
                 region.id, t.annual_tce, region.energy_quota_tce
             ));
+        }
+        if let Some(q) = region.water_quota_m3 {
+            if !close_le(t.annual_water_m3, q) {
+                bad.push(format!(
+                    "{} uses {:.0} m³ of cooling water a year, quota {q}",
+                    region.id, t.annual_water_m3
+                ));
+            }
         }
         if let Some(b) = inst.region_bounds.get(&region.id) {
             let cards = t.cards_total() as f64;
@@ -843,10 +836,15 @@ pub fn check_plan(p: &Prepared, plan: &Plan) -> Result<(), SolveError> {
     }
     for sp in &plan.sites {
         let site = &inst.sites[sp.site];
-        if !close_le(sp.it_mw, site.max_it_mw) {
+        let ready = p
+            .options
+            .iter()
+            .find(|o| o.site == sp.site && Some(o.cooling) == sp.cooling)
+            .map_or(site.max_it_mw, |o| o.ready_it_mw);
+        if !close_le(sp.it_mw, ready) {
             bad.push(format!(
-                "site {} uses {:.3} MW of IT, capacity {}",
-                site.id, sp.it_mw, site.max_it_mw
+                "site {} uses {:.3} MW of IT, {ready} ready by the deadline",
+                site.id, sp.it_mw
             ));
         }
         if site.status.must_open() && !sp.built {
@@ -966,18 +964,6 @@ fn round_lp(
     }
 }
 
-/// A row of a plan that binds: no room left, or less room than one more
-/// (or one fewer) server of any kind in it would need.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Binding {
-    pub key: RowKey,
-    /// Derived from the key (`region-power-quota-jjj`).
-    pub name: String,
-    pub family: Family,
-    /// Room left in the row, in the family's planner unit (0 when exactly binding).
-    pub slack: f64,
-}
-
 /// Whether the thing a row is about is in use in the plan: a row of a closed
 /// option, a site without a mega cluster or a programme that pays nothing is
 /// trivially at its limit (0 ≤ 0) and says nothing.
@@ -1056,7 +1042,10 @@ pub fn binding_rows(p: &Prepared, parts: &ModelParts, values: &Values) -> Vec<Bi
             out.push(Binding {
                 key: r.key,
                 name: r.key.name(p),
+                words: r.key.words(p),
                 family,
+                region: r.key.region(p),
+                site: r.key.site(p),
                 slack: (slack.max(0.0) / family.row_units_per_unit()),
             });
         }
@@ -1153,7 +1142,7 @@ pub fn diagnose(p: &Prepared) -> Vec<String> {
         for (r, region) in inst.regions.iter().enumerate() {
             let mut region_it = 0.0;
             let mut region_fac = 0.0;
-            for (s, site) in inst.sites.iter().enumerate() {
+            for s in 0..inst.sites.len() {
                 if p.region_of_site[s] != r {
                     continue;
                 }
@@ -1163,9 +1152,15 @@ pub fn diagnose(p: &Prepared) -> Vec<String> {
                     .filter(|o| o.site == s)
                     .map(|o| o.pue)
                     .fold(f64::INFINITY, f64::min);
+                let ready = p
+                    .options
+                    .iter()
+                    .filter(|o| o.site == s)
+                    .map(|o| o.ready_it_mw)
+                    .fold(0.0, f64::max);
                 if best.is_finite() {
-                    region_it += site.max_it_mw;
-                    region_fac += site.max_it_mw * best;
+                    region_it += ready;
+                    region_fac += ready * best;
                 }
             }
             let fac = region_fac.min(region.power_quota_mw);
@@ -1202,7 +1197,7 @@ pub fn diagnose(p: &Prepared) -> Vec<String> {
                 .map(|(o, a)| {
                     let acc = &inst.accelerators[a];
                     let region = &inst.regions[p.region_of_site[o.site]];
-                    let by_site = p.max_servers(o.site, a);
+                    let by_site = p.max_servers(o, a);
                     let by_quota =
                         (1000.0 * region.power_quota_mw / (acc.server_kw * o.pue)).floor();
                     by_site.min(by_quota) * acc.cards_per_server as f64

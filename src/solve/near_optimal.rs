@@ -38,6 +38,7 @@ use rayon::prelude::*;
 use super::{run_highs_from, Plan, SolveError, SolveOptions, Status};
 use crate::domain::{Deadline, Tier};
 use crate::milp::{self, Integrality, Model, Prepared, RowKey, Sense, CNY_PER_OBJECTIVE_UNIT};
+use crate::plan::{CardRange, NearOptimal};
 
 /// Time limit of each range solve, seconds.
 pub const PER_SOLVE_SECONDS: f64 = 3.0;
@@ -54,44 +55,6 @@ pub const BUDGET_PER_SOLVE_TIME: f64 = 2.0;
 /// as proven; the MIPs are solved to this absolute gap. Less than one server
 /// (8 cards), so that a proven end is exact to the server.
 pub const PROOF_CARDS: f64 = 7.0;
-
-/// The fewest and most cards a group holds within the cost bound.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct CardRange {
-    pub min_cards: f64,
-    pub max_cards: f64,
-    /// Whether each end is proven (a bound within [`PROOF_CARDS`] of it);
-    /// both ends are always attained by a plan found.
-    pub min_proven: bool,
-    pub max_proven: bool,
-}
-
-impl CardRange {
-    /// Narrow: the range is within `tolerance` (a share of the larger end,
-    /// or one server's 8 cards) of a single value, so cost decides it.
-    pub fn decided(&self, tolerance: f64) -> bool {
-        self.max_cards - self.min_cards <= (tolerance * self.max_cards.abs()).max(8.0)
-    }
-}
-
-/// Near-optimal ranges of a plan.
-#[derive(Debug, Clone, PartialEq)]
-pub struct NearOptimal {
-    /// Share of the optimal cost allowed on top of it (0.005 = 0.5 %).
-    pub share: f64,
-    /// The cost bound, CNY: (1 + share) × the plan's net present cost.
-    pub cost_bound_cny: f64,
-    /// Per region, in table order.
-    pub regions: Vec<CardRange>,
-    /// Per tier, in `Tier::ALL` order.
-    pub tiers: Vec<(Tier, CardRange)>,
-    /// Per site: `None` for a site that can never be built.
-    pub sites: Vec<Option<CardRange>>,
-    /// Solves that stopped at their time limit (their end is the best found).
-    pub limited: usize,
-    /// MIPs solved (the ends not settled by the plans found and LP bounds).
-    pub mip_solves: usize,
-}
 
 /// Which sites make up a group.
 #[derive(Clone, Copy)]
@@ -538,6 +501,7 @@ pub fn near_optimal(
         sites,
         limited,
         mip_solves,
+        per_solve_seconds: PER_SOLVE_SECONDS,
     })
 }
 

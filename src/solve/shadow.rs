@@ -16,41 +16,10 @@ use rayon::prelude::*;
 
 use super::{run_highs, Plan, SolveError, SolveOptions, Values};
 use crate::milp::{self, Family, Integrality, Model, Prepared, RowKey, Sense};
-
-/// The marginal value of one row.
-#[derive(Debug, Clone, PartialEq)]
-pub struct ShadowPrice {
-    pub key: RowKey,
-    /// Row name, e.g. `region-power-quota-jjj` (derived from the key).
-    pub constraint: String,
-    pub family: Family,
-    /// Change of the net present cost (CNY) when the row's limit grows by one
-    /// `unit`: negative when more room saves money (a binding quota), positive
-    /// when more of a requirement costs money (a card target).
-    pub cny_per_unit: f64,
-    pub unit: &'static str,
-    /// Whether the dual was checked against one-sided re-solves (at most
-    /// [`MAX_CHECKED`] rows are, levers by importance first).
-    pub checked: bool,
-    /// Set when the LP is degenerate at this row: the one-sided values differ.
-    pub one_sided: Option<OneSided>,
-}
+use crate::plan::{OneSided, ShadowPrice};
 
 /// Most rows whose dual is checked by one-sided re-solves (two LPs each).
 pub const MAX_CHECKED: usize = 40;
-
-/// One-sided marginal values of a degenerate row, CNY per unit, measured by
-/// re-solving with the limit `step` units lower and higher. `None` on a side
-/// where the changed LP has no solution (the limit cannot move that way with
-/// the plan's sites).
-#[derive(Debug, Clone, PartialEq)]
-pub struct OneSided {
-    pub step: f64,
-    /// (cost now − cost with the limit one step lower) / step.
-    pub down: Option<f64>,
-    /// (cost with the limit one step higher − cost now) / step.
-    pub up: Option<f64>,
-}
 
 /// Rows that get a shadow price. The mega-cluster count is not priced: with
 /// the plan's cluster decisions fixed, the LP cannot move it.
@@ -59,6 +28,7 @@ fn priced(f: Family) -> bool {
         f,
         Family::RegionPowerQuota
             | Family::RegionEnergyQuota
+            | Family::RegionWaterQuota
             | Family::SitePower
             | Family::AcceleratorTarget
             | Family::DualTrack
@@ -183,7 +153,9 @@ pub fn shadow_prices(
         out.push(ShadowPrice {
             key,
             constraint: key.name(p),
+            words: key.words(p),
             family,
+            region: key.region(p),
             cny_per_unit: v,
             unit: family.unit(),
             checked: false,

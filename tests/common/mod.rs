@@ -99,6 +99,7 @@ pub fn region(id: &str, tier: Tier) -> Region {
         energy_quota_tce: 1e12,
         pue_cap: 2.0,
         green_share: 0.0,
+        water_quota_m3: None,
     }
 }
 
@@ -180,6 +181,8 @@ pub fn params() -> Params {
         tce_per_mwh: 0.1229,
         network_cny_per_card_ms_year: 0.0,
         max_sites_per_city: None,
+        campus_phase_mw: None,
+        campus_phase_months: 3.0,
     }
 }
 

@@ -153,7 +153,7 @@ pub fn evaluate(
     level: f64,
     opts: &SolveOptions,
 ) -> Result<(Point, Plan, Prepared), BreakevenError> {
-    let mut inst = base.inst.clone();
+    let mut inst = (*base.inst).clone();
     inst.subsidies.push(Subsidy {
         programme_id: PROGRAMME.into(),
         region_id: Some(spec.region.clone()),
@@ -287,8 +287,8 @@ fn what_binds(p: &Prepared, plan: &Plan, region: &str) -> Vec<String> {
     let mut out: Vec<String> = plan
         .binding
         .iter()
-        .filter(|b| r.is_some() && b.key.region(p) == r)
-        .map(|b| format!("binding: {}", b.name))
+        .filter(|b| r.is_some() && b.region == r)
+        .map(|b| format!("binding: {} ({})", b.words, b.name))
         .collect();
     for (i, s) in p.inst.sites.iter().enumerate() {
         if s.region_id != region {

@@ -1,0 +1,284 @@
+//! The constraint families of MODEL.md and the typed identity of a row: a
+//! row is known by its [`RowKey`] (family plus the indices of what it is
+//! about), never by a name parsed back. Each [`Family`] says once what its
+//! rows mean to a planner: the unit of its limit, whether it is a planner's
+//! lever, whether it counts whole servers, and how to say it. Names and
+//! wording of a single row need the prepared model (`milp::rows`).
+
+use super::Tier;
+
+/// A constraint family of MODEL.md (plus the model's own definitions).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Family {
+    /// 1. At most (exactly, for required sites) one cooling per site.
+    OneCooling,
+    /// 2. IT power of a built option ≤ the site's IT capacity (MW).
+    SitePower,
+    /// 3. Cards of a built option ≥ the minimum site size.
+    SiteMinSize,
+    /// 4. Facility MW of a region ≤ its grid power quota.
+    RegionPowerQuota,
+    /// 5. Annual tce of a region ≤ its energy-use quota.
+    RegionEnergyQuota,
+    /// 5b. Annual cooling water of a region ≤ its water-use quota, where set.
+    RegionWaterQuota,
+    /// 6. Cards of an accelerator = / ≥ / ≤ its target.
+    AcceleratorTarget,
+    /// 7. Domestic cards ≥ share × all cards.
+    DualTrack,
+    /// 8. Inference served to a city ≥ its demand.
+    InferenceDemand,
+    /// 8. Inference served from a site ≤ its H200-eq capacity outside a mega cluster.
+    InferenceCapacity,
+    /// 8. Served from a site ≤ the city's demand × open (a strengthening).
+    ServeLink,
+    /// 9. Cards at a mega-cluster site ≥ the cluster size.
+    MegaSize,
+    /// 9. Number of mega clusters ≥ the count asked for.
+    MegaCount,
+    /// 10. Cards in a region within the scenario's bounds.
+    RegionBound,
+    /// 10. Cards in a tier within the scenario's bounds.
+    TierBound,
+    /// 11. Subsidy received ≤ rate × base.
+    SubsidyRate,
+    /// 11. Subsidy received ≤ the programme's cap.
+    SubsidyCap,
+    /// A defining equality (total H200-eq capacity); never binding, never priced.
+    Definition,
+    /// Net present cost within a bound (near-optimal ranges); never in a plan's model.
+    CostBound,
+}
+
+impl Family {
+    /// Every family, in the order the builder defines them.
+    pub const ALL: [Family; 19] = [
+        Family::OneCooling,
+        Family::SitePower,
+        Family::SiteMinSize,
+        Family::RegionPowerQuota,
+        Family::RegionEnergyQuota,
+        Family::RegionWaterQuota,
+        Family::AcceleratorTarget,
+        Family::DualTrack,
+        Family::InferenceDemand,
+        Family::InferenceCapacity,
+        Family::ServeLink,
+        Family::MegaSize,
+        Family::MegaCount,
+        Family::RegionBound,
+        Family::TierBound,
+        Family::SubsidyRate,
+        Family::SubsidyCap,
+        Family::Definition,
+        Family::CostBound,
+    ];
+
+    /// The family's name in outputs (`region-power-quota`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Family::OneCooling => "one-cooling",
+            Family::SitePower => "site-power",
+            Family::SiteMinSize => "site-min-size",
+            Family::RegionPowerQuota => "region-power-quota",
+            Family::RegionEnergyQuota => "region-energy-quota",
+            Family::RegionWaterQuota => "region-water-quota",
+            Family::AcceleratorTarget => "accelerator-target",
+            Family::DualTrack => "dual-track",
+            Family::InferenceDemand => "inference-demand",
+            Family::InferenceCapacity => "inference-capacity",
+            Family::ServeLink => "serve-link",
+            Family::MegaSize => "mega-size",
+            Family::MegaCount => "mega-count",
+            Family::RegionBound => "region-bound",
+            Family::TierBound => "tier-bound",
+            Family::SubsidyRate => "subsidy-rate",
+            Family::SubsidyCap => "subsidy-cap",
+            Family::Definition => "definition",
+            Family::CostBound => "cost-bound",
+        }
+    }
+
+    /// The planner's unit of the row's limit.
+    pub fn unit(self) -> &'static str {
+        match self {
+            Family::SitePower | Family::RegionPowerQuota => "MW",
+            Family::RegionEnergyQuota => "tce/year",
+            Family::RegionWaterQuota => "m³/year",
+            Family::InferenceDemand
+            | Family::InferenceCapacity
+            | Family::ServeLink
+            | Family::Definition => "H200-eq card",
+            Family::MegaCount => "cluster",
+            Family::OneCooling => "site",
+            Family::SubsidyRate | Family::SubsidyCap | Family::CostBound => "CNY",
+            Family::SiteMinSize
+            | Family::AcceleratorTarget
+            | Family::DualTrack
+            | Family::MegaSize
+            | Family::RegionBound
+            | Family::TierBound => "card",
+        }
+    }
+
+    /// A lever a planner or a region can move: quotas, caps, targets, shares
+    /// and site limits. The rest (city demand, site capacity links, subsidy
+    /// rates, definitions) follow from the plan.
+    pub fn is_lever(self) -> bool {
+        matches!(
+            self,
+            Family::SitePower
+                | Family::SiteMinSize
+                | Family::RegionPowerQuota
+                | Family::RegionEnergyQuota
+                | Family::RegionWaterQuota
+                | Family::AcceleratorTarget
+                | Family::DualTrack
+                | Family::MegaSize
+                | Family::MegaCount
+                | Family::RegionBound
+                | Family::TierBound
+                | Family::SubsidyCap
+        )
+    }
+
+    /// Whether the row sums whole servers, so that it binds for a plan of
+    /// whole servers as soon as its slack is smaller than one more server.
+    pub fn whole_servers(self) -> bool {
+        matches!(
+            self,
+            Family::SitePower
+                | Family::SiteMinSize
+                | Family::RegionPowerQuota
+                | Family::RegionEnergyQuota
+                | Family::RegionWaterQuota
+                | Family::AcceleratorTarget
+                | Family::DualTrack
+                | Family::MegaSize
+                | Family::RegionBound
+                | Family::TierBound
+                | Family::InferenceCapacity
+        )
+    }
+
+    /// The family in words, plural ("power quotas").
+    pub fn words(self) -> &'static str {
+        match self {
+            Family::OneCooling => "one-cooling-per-site rows",
+            Family::SitePower => "site IT capacities",
+            Family::SiteMinSize => "minimum site sizes",
+            Family::RegionPowerQuota => "region power quotas",
+            Family::RegionEnergyQuota => "region energy-use quotas",
+            Family::RegionWaterQuota => "region water-use quotas",
+            Family::AcceleratorTarget => "accelerator targets",
+            Family::DualTrack => "dual-track domestic share",
+            Family::InferenceDemand => "city demand rows",
+            Family::InferenceCapacity => "site inference capacities",
+            Family::ServeLink => "city-site links",
+            Family::MegaSize => "mega-cluster sizes",
+            Family::MegaCount => "mega-cluster count",
+            Family::RegionBound => "region bounds",
+            Family::TierBound => "tier bounds",
+            Family::SubsidyRate => "subsidies paid at their full rate",
+            Family::SubsidyCap => "subsidy caps",
+            Family::Definition => "definitions",
+            Family::CostBound => "near-optimal cost bounds",
+        }
+    }
+}
+
+/// Which side of a two-sided requirement a row states.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Bound {
+    /// An exact value (min = max).
+    Exact,
+    Min,
+    Max,
+}
+
+/// The identity of one row: its family and the indices (into the prepared
+/// instance) of what it is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum RowKey {
+    OneCooling {
+        site: usize,
+    },
+    /// `option` indexes `Prepared::options`.
+    SitePower {
+        option: usize,
+    },
+    SiteMinSize {
+        option: usize,
+    },
+    RegionPowerQuota {
+        region: usize,
+    },
+    RegionEnergyQuota {
+        region: usize,
+    },
+    RegionWaterQuota {
+        region: usize,
+    },
+    Target {
+        accel: usize,
+        bound: Bound,
+    },
+    DualTrack,
+    Demand {
+        city: usize,
+    },
+    InferenceCapacity {
+        site: usize,
+    },
+    ServeLink {
+        city: usize,
+        site: usize,
+    },
+    MegaSize {
+        site: usize,
+    },
+    MegaCount,
+    RegionBound {
+        region: usize,
+        bound: Bound,
+    },
+    TierBound {
+        tier: Tier,
+        bound: Bound,
+    },
+    SubsidyRate {
+        programme: usize,
+    },
+    SubsidyCap {
+        programme: usize,
+    },
+    TotalH200Eq,
+    /// Net present cost ≤ (1 + share) × optimum (near-optimal ranges only).
+    CostBound,
+}
+
+impl RowKey {
+    pub fn family(self) -> Family {
+        match self {
+            RowKey::OneCooling { .. } => Family::OneCooling,
+            RowKey::SitePower { .. } => Family::SitePower,
+            RowKey::SiteMinSize { .. } => Family::SiteMinSize,
+            RowKey::RegionPowerQuota { .. } => Family::RegionPowerQuota,
+            RowKey::RegionEnergyQuota { .. } => Family::RegionEnergyQuota,
+            RowKey::RegionWaterQuota { .. } => Family::RegionWaterQuota,
+            RowKey::Target { .. } => Family::AcceleratorTarget,
+            RowKey::DualTrack => Family::DualTrack,
+            RowKey::Demand { .. } => Family::InferenceDemand,
+            RowKey::InferenceCapacity { .. } => Family::InferenceCapacity,
+            RowKey::ServeLink { .. } => Family::ServeLink,
+            RowKey::MegaSize { .. } => Family::MegaSize,
+            RowKey::MegaCount => Family::MegaCount,
+            RowKey::RegionBound { .. } => Family::RegionBound,
+            RowKey::TierBound { .. } => Family::TierBound,
+            RowKey::SubsidyRate { .. } => Family::SubsidyRate,
+            RowKey::SubsidyCap { .. } => Family::SubsidyCap,
+            RowKey::TotalH200Eq => Family::Definition,
+            RowKey::CostBound => Family::CostBound,
+        }
+    }
+}
