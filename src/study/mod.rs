@@ -65,8 +65,8 @@ pub fn solve_all(
     loaded
         .into_par_iter()
         .map(|(name, path, inst)| {
-            let prepared =
-                Prepared::new_within(inst, opts.deadline.as_ref()).map_err(|t| time_up(&path, t))?;
+            let prepared = Prepared::new_within(inst, opts.deadline.as_ref())
+                .map_err(|t| time_up(&path, t))?;
             let fail = |source| CompareError::Solve {
                 path: path.clone(),
                 source,
