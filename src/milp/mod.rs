@@ -360,8 +360,9 @@ fn define_one_cooling_per_site(b: &mut Builder) {
     }
 }
 
-/// 2. Site power: IT MW of the servers ≤ ready IT MW × open, in MW. The
-/// ready IT MW is the site's max_it_mw unless campuses come in phases.
+/// 2. Site power: IT MW of the servers ≤ ready IT MW × open (rows in MW).
+///
+/// The ready IT MW is the site's max_it_mw unless campuses come in phases.
 fn define_site_power(b: &mut Builder) {
     let p = b.p;
     for (o, opt) in p.options.iter().enumerate() {
