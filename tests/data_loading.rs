@@ -23,8 +23,15 @@ fn default_data_loads_with_exact_values() {
             ("demand", 38),
             ("accelerators", 2),
             ("cooling", 3),
+            ("clusters", 9),
         ]
     );
+    let north = &inst.clusters[0];
+    assert_eq!(
+        (north.id.as_str(), north.name_zh.as_str(), north.kind),
+        ("jingjinjimeng", "京津冀蒙", ClusterKind::Core)
+    );
+    assert_eq!(north.regions, ["jjj", "inner_mongolia"]);
     assert_eq!(
         summary.regions_per_tier,
         vec![(Tier::Core, 3), (Tier::Regional, 3), (Tier::Frontier, 5)]

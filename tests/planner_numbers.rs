@@ -14,8 +14,8 @@ use std::process::Command;
 
 use common::*;
 use dcsite::domain::*;
-use dcsite::milp::{self, Bound, Integrality, Prepared, RowKey};
-use dcsite::solve::{run_highs, solve, Plan, SolveError, SolveOptions, Status};
+use dcsite::milp::{Bound, Prepared, RowKey};
+use dcsite::solve::{solve, Plan, SolveError, SolveOptions, Status};
 
 fn load(scenario: &str) -> Instance {
     let (_, inst, _) = dcsite::data::load(&root().join("models").join(scenario)).unwrap();
@@ -26,26 +26,6 @@ fn solved(inst: Instance) -> (Prepared, Plan) {
     let p = Prepared::new(inst);
     let plan = solve(&p, &SolveOptions::default()).expect("solves");
     (p, plan)
-}
-
-/// Net present cost (CNY) of the LP relaxation (with its variable bounds) of
-/// `inst`, the plan's binary decisions fixed. `None` when infeasible.
-fn fixed_lp_cost(inst: &Instance, plan: &Plan) -> Option<f64> {
-    let p = Prepared::new(inst.clone());
-    let lp = milp::build(&p, Integrality::Lp);
-    let mut fixed = Vec::new();
-    for (o, opt) in p.options.iter().enumerate() {
-        let on = plan.sites[opt.site].cooling == Some(opt.cooling);
-        fixed.push((lp.vars.open[o], if on { 1.0 } else { 0.0 }));
-    }
-    for (s, m) in lp.vars.mega.iter().enumerate() {
-        if let Some(m) = m {
-            fixed.push((*m, if plan.sites[s].mega_cluster { 1.0 } else { 0.0 }));
-        }
-    }
-    run_highs(lp, &SolveOptions::default(), &fixed)
-        .ok()
-        .map(|(raw, _)| raw.objective)
 }
 
 /// The instance with the limit behind `key` moved by `d` planner units, and

@@ -191,6 +191,8 @@ pub fn cap_to_prepared(
         targets,
         region_bounds: BTreeMap::new(),
         tier_bounds: BTreeMap::new(),
+        clusters: Vec::new(),
+        cluster_bounds: BTreeMap::new(),
     };
     let mut p = Prepared::new(inst);
     // The allocation cost replaces the network cost of each pair.

@@ -2,6 +2,7 @@
 
 mod breakeven;
 mod compare;
+mod implied;
 mod progress;
 mod report;
 mod solve;
@@ -42,6 +43,10 @@ pub enum Command {
     /// Solve every scenario of a sweep file (drawn or gridded inputs) and write
     /// how robust the answer is: site probabilities, card spreads, regret.
     Sweep(sweep::SweepArgs),
+    /// The cheapest plan that meets a forecast's card ranges (per cluster, region
+    /// or tier), its extra cost over the free optimum, and the implied premium
+    /// per card of each binding range (its shadow price).
+    Implied(implied::ImpliedArgs),
     /// Print the documentation of every input table (Markdown), from the schemas.
     Schema,
     /// Write one self-contained HTML report (map, tables, comparison chart) of an output folder.
@@ -64,6 +69,7 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
         Command::Compare(args) => compare::run(args),
         Command::Breakeven(args) => breakeven::run(args),
         Command::Sweep(args) => sweep::run(args),
+        Command::Implied(args) => implied::run(args),
         Command::Schema => {
             print!("{}", dcsite::data::schema::markdown());
             Ok(())

@@ -178,7 +178,7 @@ fn output_crs(specs: &[String]) -> Result<Vec<OutputCrs>, CliError> {
 
 /// Stages every layer file export lists (the four layers, their styles and
 /// their re-projected copies).
-fn write_layers(
+pub(super) fn write_layers(
     out: &mut OutputDir,
     plan: &solve::Plan,
     crs: &[OutputCrs],

@@ -130,7 +130,8 @@ fn line(s: &Solved, level: &'static str, id: &str, name: &str, tier: &str, t: &T
 /// Totals of one scenario: by region, by tier, overall.
 type ScenarioTotals = (Vec<Totals>, Vec<(crate::domain::Tier, Totals)>, Totals);
 
-/// Every line, grouped by region (in the first scenario's order), then tier, then total.
+/// Every line, grouped by region (in the first scenario's order), then tier,
+/// then planning cluster, then total.
 pub fn lines(results: &[Solved]) -> Vec<Line> {
     let mut groups: Vec<(&'static str, String)> = Vec::new();
     for s in results {
@@ -142,6 +143,13 @@ pub fn lines(results: &[Solved]) -> Vec<Line> {
     }
     for t in crate::domain::Tier::ALL {
         groups.push(("tier", t.as_str().to_string()));
+    }
+    for s in results {
+        for c in &s.plan.instance.clusters {
+            if !groups.iter().any(|(l, id)| *l == "cluster" && *id == c.id) {
+                groups.push(("cluster", c.id.clone()));
+            }
+        }
     }
     groups.push(("total", "total".to_string()));
     let per_scenario: Vec<ScenarioTotals> = results
@@ -182,6 +190,21 @@ pub fn lines(results: &[Solved]) -> Vec<Line> {
                         });
                     l
                 }
+                "cluster" => match inst.clusters.iter().position(|c| &c.id == id) {
+                    Some(i) => {
+                        let c = &inst.clusters[i];
+                        let by_cluster = s.plan.cluster_totals();
+                        line(
+                            s,
+                            "cluster",
+                            id,
+                            &c.name_en,
+                            c.kind.as_str(),
+                            &by_cluster[i],
+                        )
+                    }
+                    None => line(s, "cluster", id, id, "", &empty),
+                },
                 _ => line(s, "total", "total", "total", "", all),
             };
             if let Some(f) = &first {
@@ -505,8 +528,10 @@ pub fn text_table(results: &[Solved], lines: &[Line]) -> String {
             ids.push((l.level, &l.id, &l.tier));
         }
     }
+    let mut first_cluster = true;
     for (level, id, tier) in ids {
-        if level == "tier" && id == "core" {
+        if (level == "tier" && id == "core") || (level == "cluster" && first_cluster) {
+            first_cluster &= level != "cluster";
             out.push('\n');
         }
         let row: Vec<&Line> = lines
@@ -516,7 +541,11 @@ pub fn text_table(results: &[Solved], lines: &[Line]) -> String {
         out.push_str(&format!(
             "{:<16} {:<9}",
             trunc(id, 16),
-            if level == "region" { tier } else { "" }
+            if level == "region" || level == "cluster" {
+                tier
+            } else {
+                ""
+            }
         ));
         for l in &row {
             out.push_str(&format!(" {:>9}", l.cards_total));

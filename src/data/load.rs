@@ -90,6 +90,8 @@ fn load_tables_inner(
 pub struct RawTables {
     /// In the order of [`Scenario::tables`]' `iter()`.
     pub tables: [RawTable; 7],
+    /// The optional planning clusters table (`tables.clusters`).
+    pub clusters: Option<RawTable>,
     problems: Problems,
 }
 
@@ -143,6 +145,16 @@ fn read_raw(
             super::file::DEFAULT_MAX_TABLE_BYTES
         }
     };
+    if let Some(path) = &sc.tables.clusters {
+        if !path.exists() {
+            p.push(key_problem(
+                sc,
+                "tables.clusters",
+                "an existing file",
+                format!("no file {}", path.display()),
+            ));
+        }
+    }
     if !p.is_empty() {
         return Err(p);
     }
@@ -172,6 +184,15 @@ fn read_raw(
     checkpoint!(stage);
     let t_cooling = read_table_capped(&sc.tables.cooling, &schema::COOLING, limit, &mut p);
     checkpoint!(stage);
+    let t_clusters = sc
+        .tables
+        .clusters
+        .as_ref()
+        .map(|path| read_table_capped(path, &schema::CLUSTERS, limit, &mut p));
+    if matches!(t_clusters, Some(None)) {
+        return Err(p);
+    }
+    checkpoint!(stage);
     let tables = [
         t_regions,
         t_sites,
@@ -186,6 +207,7 @@ fn read_raw(
     }
     Ok(RawTables {
         tables: tables.map(|t| t.expect("checked above")),
+        clusters: t_clusters.flatten(),
         problems: p,
     })
 }
@@ -208,6 +230,7 @@ fn instance_from_raw(
     let RawTables {
         tables:
             [mut t_regions, mut t_sites, mut t_prices, mut t_subsidies, mut t_demand, mut t_accel, mut t_cooling],
+        clusters: t_clusters,
         problems: mut p,
     } = raw;
     // Scenario what-ifs ([sites], [set], [[subsidies]]) edit the tables as
@@ -263,6 +286,11 @@ fn instance_from_raw(
             ));
         }
     }
+
+    let clusters = match &t_clusters {
+        Some(t) => clusters_from(t, &region_ids, &mut p),
+        _ => Vec::new(),
+    };
 
     checkpoint!("checking the tables");
     // Subsidies of this scenario.
@@ -487,6 +515,29 @@ fn instance_from_raw(
             )),
         }
     }
+    let mut cluster_bounds = BTreeMap::new();
+    for (c, b) in &sc.bounds.cluster {
+        let key = format!("bounds.cluster.{c}");
+        if !clusters.iter().any(|x| &x.id == c) {
+            p.push(key_problem(
+                sc,
+                &key,
+                match &sc.tables.clusters {
+                    Some(path) => format!("a cluster of {}", path.display()),
+                    None => "a cluster of the clusters table (tables.clusters)".into(),
+                },
+                shown(c),
+            ));
+        }
+        check_bounds(sc, &key, b.min_cards, b.max_cards, &mut p);
+        cluster_bounds.insert(
+            c.clone(),
+            CardBounds {
+                min_cards: b.min_cards,
+                max_cards: b.max_cards,
+            },
+        );
+    }
     let o = &sc.overrides;
     for (key, v) in [
         ("overrides.power_quota_scale", o.power_quota_scale),
@@ -548,17 +599,21 @@ fn instance_from_raw(
     if !p.is_empty() {
         return Err(p);
     }
+    let mut rows = vec![
+        ("regions", t_regions.n_rows),
+        ("sites", t_sites.n_rows),
+        ("electricity_prices", t_prices.n_rows),
+        ("subsidies", t_subsidies.n_rows),
+        ("demand", t_demand.n_rows),
+        ("accelerators", t_accel.n_rows),
+        ("cooling", t_cooling.n_rows),
+    ];
+    if let Some(t) = &t_clusters {
+        rows.push(("clusters", t.n_rows));
+    }
     let summary = LoadSummary {
         warnings: what_ifs.warnings,
-        rows: vec![
-            ("regions", t_regions.n_rows),
-            ("sites", t_sites.n_rows),
-            ("electricity_prices", t_prices.n_rows),
-            ("subsidies", t_subsidies.n_rows),
-            ("demand", t_demand.n_rows),
-            ("accelerators", t_accel.n_rows),
-            ("cooling", t_cooling.n_rows),
-        ],
+        rows,
         regions_per_tier: Tier::ALL
             .iter()
             .map(|t| (*t, regions.iter().filter(|r| r.tier == *t).count()))
@@ -579,6 +634,8 @@ fn instance_from_raw(
             targets,
             region_bounds,
             tier_bounds,
+            clusters,
+            cluster_bounds,
         },
         summary,
     ))
@@ -621,7 +678,7 @@ fn check_bounds(sc: &Scenario, key: &str, min: Option<f64>, max: Option<f64>, p:
     let mut ok = true;
     for (leaf, v) in [("min_cards", min), ("max_cards", max)] {
         if let Some(v) = v {
-            let doc = format!("bounds.<region or tier>.{leaf}");
+            let doc = format!("bounds.<region, tier or cluster>.{leaf}");
             ok &= check_number(sc, &doc, &format!("{key}.{leaf}"), v, p);
         }
     }
@@ -663,6 +720,51 @@ fn unknown_ref(
         format!("an id of {target} ({list})"),
         format!("unknown {}", shown(value)),
     )
+}
+
+/// Clusters of the clusters table; every member an id of regions, no region
+/// in two clusters.
+fn clusters_from(t: &RawTable, region_ids: &HashSet<&str>, p: &mut Problems) -> Vec<Cluster> {
+    let mut first: HashMap<String, (usize, String)> = HashMap::new();
+    (0..t.n_rows)
+        .map(|i| {
+            let id = t.text("cluster_id", i);
+            let members: Vec<String> = t
+                .text("regions", i)
+                .split(';')
+                .map(|m| m.trim().to_string())
+                .filter(|m| !m.is_empty())
+                .collect();
+            for m in &members {
+                if !region_ids.contains(m.as_str()) {
+                    p.push(unknown_ref(t, i, "regions", m, "regions", region_ids));
+                } else if let Some((row, other)) = first.get(m) {
+                    p.push(Problem::new(
+                        &t.file,
+                        Some(sheet_row(i)),
+                        Some("regions"),
+                        "each region in at most one cluster",
+                        format!(
+                            "{} again (already in cluster {} on row {})",
+                            shown(m),
+                            shown(other),
+                            sheet_row(*row)
+                        ),
+                    ));
+                } else {
+                    first.insert(m.clone(), (i, id.clone()));
+                }
+            }
+            Cluster {
+                id,
+                name_en: t.text("name_en", i),
+                name_zh: t.text("name_zh", i),
+                kind: ClusterKind::parse(&t.text("kind", i)).unwrap_or(ClusterKind::Other),
+                regions: members,
+                source: t.text("source", i),
+            }
+        })
+        .collect()
 }
 
 fn regions_from(t: &RawTable) -> Vec<Region> {

@@ -4,6 +4,7 @@
 pub mod file;
 pub mod load;
 pub mod problem;
+pub mod ranges;
 pub mod scenario;
 pub mod schema;
 pub mod table;

@@ -20,6 +20,9 @@ pub struct Tables {
     pub demand: PathBuf,
     pub accelerators: PathBuf,
     pub cooling: PathBuf,
+    /// Planning clusters (optional: without it the plan has no cluster level).
+    #[serde(default)]
+    pub clusters: Option<PathBuf>,
 }
 
 impl Tables {
@@ -59,6 +62,8 @@ pub struct Bounds {
     pub region: BTreeMap<String, BoundSpec>,
     #[serde(default)]
     pub tier: BTreeMap<String, BoundSpec>,
+    #[serde(default)]
+    pub cluster: BTreeMap<String, BoundSpec>,
 }
 
 /// Per-region overrides of the regions table.
@@ -392,6 +397,7 @@ const SCENARIO_KEYS: Shape = Shape::Fixed(&[
             ("demand", LEAF),
             ("accelerators", LEAF),
             ("cooling", LEAF),
+            ("clusters", LEAF),
         ]),
     ),
     ("targets", Shape::Map(&TARGET_KEYS)),
@@ -427,6 +433,7 @@ const SCENARIO_KEYS: Shape = Shape::Fixed(&[
         Shape::Fixed(&[
             ("region", Shape::Map(&BOUND_KEYS)),
             ("tier", Shape::Map(&BOUND_KEYS)),
+            ("cluster", Shape::Map(&BOUND_KEYS)),
         ]),
     ),
     (

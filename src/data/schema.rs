@@ -622,8 +622,39 @@ pub const COOLING: Table = Table {
     ],
 };
 
-/// Every table, in load order.
-pub const ALL: [&Table; 7] = [
+pub const CLUSTERS: Table = Table {
+    name: "clusters",
+    one_row_per: "planning cluster of the 3+3+N pattern (a group of quota regions; optional table, `tables.clusters`)",
+    key: Some("cluster_id"),
+    columns: &[
+        col("cluster_id", Kind::Id, "", true, None, None, "Cluster identifier"),
+        col("name_en", Kind::Text, "", true, None, None, "English name"),
+        col("name_zh", Kind::Text, "", true, None, None, "Chinese name"),
+        col("kind", Kind::Enum(&crate::domain::ClusterKind::NAMES), "", true, None, None, "core cluster, regional centre or other (N)"),
+        col("regions", Kind::Text, "", true, None, None, "Member quota regions: region ids (keys of regions) separated by `;`; a region belongs to at most one cluster, and its sites with it"),
+        SOURCE,
+    ],
+};
+
+pub const RANGE_LEVELS: &[&str] = &["cluster", "region", "tier"];
+
+/// The ranges `dcsite implied --ranges` holds a plan to (not a table of `data/`).
+pub const RANGES: Table = Table {
+    name: "ranges",
+    one_row_per: "range of cards a forecast names for a cluster, region or tier (`dcsite implied --ranges`; not a scenario table)",
+    key: None,
+    columns: &[
+        col("level", Kind::Enum(RANGE_LEVELS), "", true, None, None, "What the range is about"),
+        col("id", Kind::Id, "", true, None, None, "A cluster id, region id or tier (core / regional / frontier)"),
+        col("min_cards", Kind::Real, "cards", false, Some(0.0), Some(MAX_CARDS), "Fewest cards (all accelerators); empty means no minimum"),
+        col("max_cards", Kind::Real, "cards", false, Some(0.0), Some(MAX_CARDS), "Most cards (all accelerators); empty means no maximum"),
+        SOURCE,
+    ],
+};
+
+/// Every table, in load order (`clusters` is optional; `ranges` is the
+/// input of `dcsite implied`, not of a scenario).
+pub const ALL: [&Table; 9] = [
     &REGIONS,
     &SITES,
     &ELECTRICITY_PRICES,
@@ -631,6 +662,8 @@ pub const ALL: [&Table; 7] = [
     &DEMAND,
     &ACCELERATORS,
     &COOLING,
+    &CLUSTERS,
+    &RANGES,
 ];
 
 /// Markdown documentation of every table, as `data/README.md` carries it.
@@ -659,7 +692,7 @@ pub fn markdown() -> String {
     out.push_str(
         "### scenario numbers (TOML)\n\nEvery number of a scenario file is checked like a table cell: \
          finite (no `nan`, no `inf`) and within its range, or the scenario is refused naming the key. \
-         `<accel>`, `<region>` and `<tier>` stand for ids.\n\n\
+         `<accel>`, `<region>`, `<tier>` and `<cluster>` stand for ids.\n\n\
          | key | type | unit | range | meaning |\n|---|---|---|---|---|\n",
     );
     for c in SCENARIO_NUMBERS {
@@ -861,20 +894,20 @@ pub const SCENARIO_NUMBERS: &[Column] = &[
         "Highest number of cards",
     ),
     num_key(
-        "bounds.<region or tier>.min_cards",
+        "bounds.<region, tier or cluster>.min_cards",
         Kind::Real,
         "cards",
         0.0,
         MAX_CARDS,
-        "Lowest number of cards in a region or tier",
+        "Lowest number of cards in a region, tier or cluster",
     ),
     num_key(
-        "bounds.<region or tier>.max_cards",
+        "bounds.<region, tier or cluster>.max_cards",
         Kind::Real,
         "cards",
         0.0,
         MAX_CARDS,
-        "Highest number of cards in a region or tier",
+        "Highest number of cards in a region, tier or cluster",
     ),
     num_key(
         "overrides.power_quota_scale",

@@ -32,6 +32,48 @@ impl Tier {
     }
 }
 
+/// The kind of a planning cluster in the seed's "3+3+N" picture.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum ClusterKind {
+    Core,
+    Regional,
+    Other,
+}
+
+impl ClusterKind {
+    pub const NAMES: [&'static str; 3] = ["core", "regional", "other"];
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ClusterKind::Core => "core",
+            ClusterKind::Regional => "regional",
+            ClusterKind::Other => "other",
+        }
+    }
+    pub fn parse(s: &str) -> Option<ClusterKind> {
+        match s {
+            "core" => Some(ClusterKind::Core),
+            "regional" => Some(ClusterKind::Regional),
+            "other" => Some(ClusterKind::Other),
+            _ => None,
+        }
+    }
+}
+
+/// A planning cluster: a group of quota regions that a forecast or a plan
+/// speaks of as one place (京津冀蒙 = Beijing-Tianjin-Hebei with Inner
+/// Mongolia). Quotas stay with the regions; a cluster only sums and bounds
+/// their cards.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Cluster {
+    pub id: String,
+    pub name_en: String,
+    pub name_zh: String,
+    pub kind: ClusterKind,
+    /// Member quota regions (ids of `regions`).
+    pub regions: Vec<String>,
+    pub source: String,
+}
+
 /// A planning region (a hub, cluster or province group).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Region {
@@ -334,6 +376,73 @@ pub struct CardBounds {
     pub max_cards: Option<f64>,
 }
 
+/// What a forecast range is about.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum RangeLevel {
+    /// A planning cluster (index into `Instance::clusters`).
+    Cluster(usize),
+    /// A quota region (index into `Instance::regions`).
+    Region(usize),
+    Tier(Tier),
+}
+
+impl RangeLevel {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            RangeLevel::Cluster(_) => "cluster",
+            RangeLevel::Region(_) => "region",
+            RangeLevel::Tier(_) => "tier",
+        }
+    }
+    /// The id the ranges file names (cluster id, region id or tier).
+    pub fn id(&self, inst: &Instance) -> String {
+        match self {
+            RangeLevel::Cluster(c) => inst.clusters[*c].id.clone(),
+            RangeLevel::Region(r) => inst.regions[*r].id.clone(),
+            RangeLevel::Tier(t) => t.as_str().to_string(),
+        }
+    }
+}
+
+/// One range of a forecast (`dcsite implied --ranges`): the cards it expects
+/// in a cluster, region or tier.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ForecastRange {
+    pub level: RangeLevel,
+    pub bounds: CardBounds,
+    pub source: String,
+}
+
+impl Instance {
+    /// The instance with the ranges added to its card bounds (where the
+    /// scenario bounds the same group too, the tighter of the two holds).
+    pub fn with_ranges(mut self, ranges: &[ForecastRange]) -> Instance {
+        for r in ranges {
+            let slot = match &r.level {
+                RangeLevel::Cluster(c) => self
+                    .cluster_bounds
+                    .entry(self.clusters[*c].id.clone())
+                    .or_default(),
+                RangeLevel::Region(x) => self
+                    .region_bounds
+                    .entry(self.regions[*x].id.clone())
+                    .or_default(),
+                RangeLevel::Tier(t) => self.tier_bounds.entry(*t).or_default(),
+            };
+            let b = r.bounds;
+            slot.min_cards = match (slot.min_cards, b.min_cards) {
+                (Some(a), Some(c)) => Some(a.max(c)),
+                (a, c) => a.or(c),
+            };
+            slot.max_cards = match (slot.max_cards, b.max_cards) {
+                (Some(a), Some(c)) => Some(a.min(c)),
+                (a, c) => a.or(c),
+            };
+        }
+        self
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ShareBasis {
     Cards,
@@ -404,6 +513,10 @@ pub struct Instance {
     pub targets: BTreeMap<String, Target>,
     pub region_bounds: BTreeMap<String, CardBounds>,
     pub tier_bounds: BTreeMap<Tier, CardBounds>,
+    /// Planning clusters (empty when the scenario names no clusters table).
+    pub clusters: Vec<Cluster>,
+    /// Card bounds by cluster id.
+    pub cluster_bounds: BTreeMap<String, CardBounds>,
 }
 
 impl Instance {
@@ -412,6 +525,14 @@ impl Instance {
     }
     pub fn price(&self, province: &str) -> Option<&PriceZone> {
         self.prices.iter().find(|p| p.province == province)
+    }
+    /// The cluster of each region (index into `clusters`), in region order;
+    /// `None` for a region no cluster lists.
+    pub fn cluster_of_region(&self) -> Vec<Option<usize>> {
+        self.regions
+            .iter()
+            .map(|r| self.clusters.iter().position(|c| c.regions.contains(&r.id)))
+            .collect()
     }
 }
 

@@ -40,6 +40,8 @@ pub enum Family {
     RegionBound,
     /// 10. Cards in a tier within the scenario's bounds.
     TierBound,
+    /// 10. Cards in a planning cluster within the scenario's bounds.
+    ClusterBound,
     /// 11. Subsidy received ≤ rate × base.
     SubsidyRate,
     /// 11. Subsidy received ≤ the programme's cap.
@@ -52,7 +54,7 @@ pub enum Family {
 
 impl Family {
     /// Every family, in the order the builder defines them.
-    pub const ALL: [Family; 19] = [
+    pub const ALL: [Family; 20] = [
         Family::OneCooling,
         Family::SitePower,
         Family::SiteMinSize,
@@ -68,6 +70,7 @@ impl Family {
         Family::MegaCount,
         Family::RegionBound,
         Family::TierBound,
+        Family::ClusterBound,
         Family::SubsidyRate,
         Family::SubsidyCap,
         Family::Definition,
@@ -92,6 +95,7 @@ impl Family {
             Family::MegaCount => "mega-count",
             Family::RegionBound => "region-bound",
             Family::TierBound => "tier-bound",
+            Family::ClusterBound => "cluster-bound",
             Family::SubsidyRate => "subsidy-rate",
             Family::SubsidyCap => "subsidy-cap",
             Family::Definition => "definition",
@@ -117,7 +121,8 @@ impl Family {
             | Family::DualTrack
             | Family::MegaSize
             | Family::RegionBound
-            | Family::TierBound => "card",
+            | Family::TierBound
+            | Family::ClusterBound => "card",
         }
     }
 
@@ -138,6 +143,7 @@ impl Family {
                 | Family::MegaCount
                 | Family::RegionBound
                 | Family::TierBound
+                | Family::ClusterBound
                 | Family::SubsidyCap
         )
     }
@@ -157,6 +163,7 @@ impl Family {
                 | Family::MegaSize
                 | Family::RegionBound
                 | Family::TierBound
+                | Family::ClusterBound
                 | Family::InferenceCapacity
         )
     }
@@ -179,6 +186,7 @@ impl Family {
             Family::MegaCount => "mega-cluster count",
             Family::RegionBound => "region bounds",
             Family::TierBound => "tier bounds",
+            Family::ClusterBound => "cluster bounds",
             Family::SubsidyRate => "subsidies paid at their full rate",
             Family::SubsidyCap => "subsidy caps",
             Family::Definition => "definitions",
@@ -246,6 +254,11 @@ pub enum RowKey {
         tier: Tier,
         bound: Bound,
     },
+    /// `cluster` indexes the instance's clusters.
+    ClusterBound {
+        cluster: usize,
+        bound: Bound,
+    },
     SubsidyRate {
         programme: usize,
     },
@@ -275,6 +288,7 @@ impl RowKey {
             RowKey::MegaCount => Family::MegaCount,
             RowKey::RegionBound { .. } => Family::RegionBound,
             RowKey::TierBound { .. } => Family::TierBound,
+            RowKey::ClusterBound { .. } => Family::ClusterBound,
             RowKey::SubsidyRate { .. } => Family::SubsidyRate,
             RowKey::SubsidyCap { .. } => Family::SubsidyCap,
             RowKey::TotalH200Eq => Family::Definition,

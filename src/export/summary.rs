@@ -79,6 +79,10 @@ pub fn summary_json(plan: &Plan, scenario_path: &str) -> String {
     for (t, tot) in &by_tier {
         by_t.insert(t.as_str().to_string(), json!(tot.cards_total()));
     }
+    let mut by_c = Map::new();
+    for (c, tot) in inst.clusters.iter().zip(plan.cluster_totals()) {
+        by_c.insert(c.id.clone(), json!(tot.cards_total()));
+    }
     let all = plan.total();
     let subsidies: Vec<Value> = plan
         .subsidies
@@ -107,6 +111,7 @@ pub fn summary_json(plan: &Plan, scenario_path: &str) -> String {
         "cards_by_accelerator": by_acc,
         "cards_by_region": by_reg,
         "cards_by_tier": by_t,
+        "cards_by_cluster": by_c,
         "it_mw_by_region": it_by_reg,
         "sites_built": all.sites_built,
         "it_mw_total": r(all.it_mw, 3),
@@ -228,10 +233,12 @@ pub fn binding_text(plan: &Plan) -> String {
     out
 }
 
-/// regions.csv: one row per region, then one per tier, with totals.
+/// regions.csv: one row per region, then one per tier, then one per planning
+/// cluster (its `tier` column holds the cluster's kind), with totals.
 pub fn regions_table(plan: &Plan) -> PolarsResult<String> {
     let inst = &plan.instance;
     let (by_region, by_tier) = (plan.region_totals(), plan.tier_totals());
+    let by_cluster = plan.cluster_totals();
     let mut level = Vec::new();
     let mut id = Vec::new();
     let mut name = Vec::new();
@@ -268,12 +275,24 @@ pub fn regions_table(plan: &Plan) -> PolarsResult<String> {
         name.push(t.as_str().to_string());
         tier.push(t.as_str());
         rows.push(tot);
-        quota_mw.push(None);
-        quota_tce.push(None);
-        shadow_mw.push(None);
-        shadow_tce.push(None);
-        quota_water.push(None);
-        shadow_water.push(None);
+    }
+    for (c, tot) in inst.clusters.iter().zip(&by_cluster) {
+        level.push("cluster");
+        id.push(c.id.clone());
+        name.push(c.name_en.clone());
+        tier.push(c.kind.as_str());
+        rows.push(tot);
+    }
+    // Tiers and clusters have no quotas of their own.
+    for v in [
+        &mut quota_mw,
+        &mut quota_tce,
+        &mut shadow_mw,
+        &mut shadow_tce,
+        &mut quota_water,
+        &mut shadow_water,
+    ] {
+        v.resize(rows.len(), None);
     }
     let mut cols: Vec<Column> = vec![
         Column::new("level".into(), level),
@@ -353,24 +372,27 @@ pub fn regions_table(plan: &Plan) -> PolarsResult<String> {
             .collect::<Vec<_>>(),
     ));
     if let Some(n) = &plan.near_optimal {
-        // Regions in table order, then tiers in Tier::ALL order, as the rows above.
-        let ranges: Vec<_> = n
+        // Regions in table order, then tiers in Tier::ALL order, as the rows
+        // above; clusters have no range of their own (empty).
+        let ranges: Vec<Option<&CardRange>> = n
             .regions
             .iter()
             .chain(n.tiers.iter().map(|(_, r)| r))
+            .map(Some)
+            .chain(by_cluster.iter().map(|_| None))
             .collect();
         cols.push(Column::new(
             "cards_min_near_opt".into(),
             ranges
                 .iter()
-                .map(|r| r.min_cards as i64)
+                .map(|r| r.map(|r| r.min_cards as i64))
                 .collect::<Vec<_>>(),
         ));
         cols.push(Column::new(
             "cards_max_near_opt".into(),
             ranges
                 .iter()
-                .map(|r| r.max_cards as i64)
+                .map(|r| r.map(|r| r.max_cards as i64))
                 .collect::<Vec<_>>(),
         ));
     }
@@ -439,6 +461,12 @@ pub fn text_report(plan: &Plan) -> String {
         out.push_str(&line(t.as_str(), "", tot));
     }
     out.push_str(&line("total", "", &plan.total()));
+    if !inst.clusters.is_empty() {
+        out.push('\n');
+        for (c, tot) in inst.clusters.iter().zip(plan.cluster_totals()) {
+            out.push_str(&line(&c.id, c.kind.as_str(), &tot));
+        }
+    }
     out.push_str(&binding_text(plan));
     out
 }

@@ -623,49 +623,48 @@ fn define_mega_cluster(b: &mut Builder) {
     b.row(RowKey::MegaCount, count, Sense::Ge, prm.mega_count as f64);
 }
 
-/// 10. Region and tier bounds on cards.
+/// 10. Region, tier and cluster bounds on cards.
 fn define_region_tier_bounds(b: &mut Builder) {
     let p = b.p;
     let cards = |a: usize| p.inst.accelerators[a].cards_per_server as f64;
+    // The rows of one group's bounds, keyed by side.
+    let bound_rows =
+        |b: &mut Builder, e: Expression, bound: &CardBounds, key: &dyn Fn(Bound) -> RowKey| {
+            if let Some(min) = bound.min_cards {
+                b.row(key(Bound::Min), e.clone(), Sense::Ge, min);
+            }
+            if let Some(max) = bound.max_cards {
+                b.row(key(Bound::Max), e, Sense::Le, max);
+            }
+        };
     for (rid, bound) in &p.inst.region_bounds {
-        let Some(r) = p.inst.regions.iter().position(|x| &x.id == rid) else {
+        let Some(region) = p.inst.regions.iter().position(|x| &x.id == rid) else {
             continue;
         };
-        let e = b.sum_servers(|o| p.region_of_site[o.site] == r, |_, a| cards(a));
-        if let Some(min) = bound.min_cards {
-            let key = RowKey::RegionBound {
-                region: r,
-                bound: Bound::Min,
-            };
-            b.row(key, e.clone(), Sense::Ge, min);
-        }
-        if let Some(max) = bound.max_cards {
-            let key = RowKey::RegionBound {
-                region: r,
-                bound: Bound::Max,
-            };
-            b.row(key, e, Sense::Le, max);
-        }
+        let e = b.sum_servers(|o| p.region_of_site[o.site] == region, |_, a| cards(a));
+        bound_rows(b, e, bound, &|bound| RowKey::RegionBound { region, bound });
     }
     for (tier, bound) in &p.inst.tier_bounds {
         let e = b.sum_servers(
             |o| p.inst.regions[p.region_of_site[o.site]].tier == *tier,
             |_, a| cards(a),
         );
-        if let Some(min) = bound.min_cards {
-            let key = RowKey::TierBound {
-                tier: *tier,
-                bound: Bound::Min,
-            };
-            b.row(key, e.clone(), Sense::Ge, min);
-        }
-        if let Some(max) = bound.max_cards {
-            let key = RowKey::TierBound {
-                tier: *tier,
-                bound: Bound::Max,
-            };
-            b.row(key, e, Sense::Le, max);
-        }
+        let tier = *tier;
+        bound_rows(b, e, bound, &|bound| RowKey::TierBound { tier, bound });
+    }
+    let cluster_of_region = p.inst.cluster_of_region();
+    for (cid, bound) in &p.inst.cluster_bounds {
+        let Some(cluster) = p.inst.clusters.iter().position(|x| &x.id == cid) else {
+            continue;
+        };
+        let e = b.sum_servers(
+            |o| cluster_of_region[p.region_of_site[o.site]] == Some(cluster),
+            |_, a| cards(a),
+        );
+        bound_rows(b, e, bound, &|bound| RowKey::ClusterBound {
+            cluster,
+            bound,
+        });
     }
 }
 

@@ -103,6 +103,11 @@ impl RowKey {
             RowKey::TierBound { tier, bound } => {
                 format!("tier-bound-{}{}", bound_word(bound), tier.as_str())
             }
+            RowKey::ClusterBound { cluster, bound } => format!(
+                "cluster-bound-{}{}",
+                bound_word(bound),
+                inst.clusters[cluster].id
+            ),
             RowKey::SubsidyRate { programme } => {
                 format!("subsidy-rate-{}", inst.subsidies[programme].programme_id)
             }
@@ -163,6 +168,13 @@ impl RowKey {
                 Bound::Max => format!("the {} tier card maximum", tier.as_str()),
                 _ => format!("the {} tier card minimum", tier.as_str()),
             },
+            RowKey::ClusterBound { cluster, bound } => {
+                let name = &inst.clusters[cluster].name_en;
+                match bound {
+                    Bound::Max => format!("the {name} cluster card maximum"),
+                    _ => format!("the {name} cluster card minimum"),
+                }
+            }
             RowKey::SubsidyRate { programme } => format!(
                 "the rate of subsidy programme {}",
                 inst.subsidies[programme].programme_id

@@ -3,6 +3,8 @@
 //! solved for. `export`, `compare` and `report` read a [`Plan`] and `domain`
 //! only; `solve` builds it from the integer decisions.
 
+pub mod implied;
+
 use std::sync::Arc;
 
 use crate::domain::rows::{Family, RowKey};
@@ -140,6 +142,15 @@ impl Plan {
                 let sites = self.sites.iter().filter(|s| regions[s.region].tier == *t);
                 (*t, Totals::of(n, sites))
             })
+            .collect()
+    }
+    /// Totals by planning cluster, in the clusters table's order (empty
+    /// without a clusters table). A cluster sums the sites of its member regions.
+    pub fn cluster_totals(&self) -> Vec<Totals> {
+        let n = self.instance.accelerators.len();
+        let of = self.instance.cluster_of_region();
+        (0..self.instance.clusters.len())
+            .map(|c| Totals::of(n, self.sites.iter().filter(|s| of[s.region] == Some(c))))
             .collect()
     }
     /// Totals of every site.

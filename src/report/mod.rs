@@ -129,13 +129,13 @@ pub fn load(dir: &Path) -> Result<Inputs, ReportError> {
     if let Some(p) = want("regions.csv")? {
         let required = ["level", "id", "cards_total"];
         let t = TextTable::read(&p, &required)?;
-        t.check_rows(&required, &["region", "tier", "total"])?;
+        t.check_rows(&required, &["region", "tier", "cluster", "total"])?;
         let r = rows(&t)?;
         inputs.regions = Some((t, r));
     }
     if is_comparison {
         let t = TextTable::read(&comparison_file, &chart::REQUIRED)?;
-        t.check_rows(&chart::REQUIRED, &["region", "tier", "total"])?;
+        t.check_rows(&chart::REQUIRED, &["region", "tier", "cluster", "total"])?;
         let r = rows(&t)?;
         inputs.comparison = Some((t, r));
         let diff = dir.join("diff.geojson");
@@ -251,6 +251,19 @@ pub fn render(inputs: &Inputs) -> String {
                 Some(&total),
             ));
             body.push_str("</div>\n</section>\n");
+        }
+        let clusters: Vec<&Row> = r.iter().filter(|r| r.level == "cluster").collect();
+        if !clusters.is_empty() {
+            body.push_str(
+                "<section id=\"clusters\">\n<h2>By planning cluster</h2>\n<div class=\"scroll\">\n",
+            );
+            body.push_str(&table(
+                "cluster-table",
+                &area_columns(t, false),
+                &clusters,
+                None,
+            ));
+            body.push_str("</div>\n<p class=\"note\">A planning cluster groups quota regions (its kind in the tier column: core, regional or other); quotas stay with the regions. Regions no cluster lists are in no row.</p>\n</section>\n");
         }
     }
     if let Some((t, r)) = &inputs.comparison {

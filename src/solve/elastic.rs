@@ -40,7 +40,7 @@ const GROUPS: &[&[Family]] = &[
     &[Family::DualTrack],
     &[Family::MegaCount],
     &[Family::InferenceDemand],
-    &[Family::RegionBound, Family::TierBound],
+    &[Family::RegionBound, Family::TierBound, Family::ClusterBound],
     &[Family::SitePower],
     &[
         Family::RegionPowerQuota,
@@ -83,8 +83,14 @@ fn describe(p: &Prepared, key: RowKey, amount: f64) -> String {
         }
         | RowKey::TierBound {
             bound: Bound::Max, ..
+        }
+        | RowKey::ClusterBound {
+            bound: Bound::Max, ..
         } => format!("raise {what} by {a} cards"),
-        RowKey::Target { .. } | RowKey::RegionBound { .. } | RowKey::TierBound { .. } => {
+        RowKey::Target { .. }
+        | RowKey::RegionBound { .. }
+        | RowKey::TierBound { .. }
+        | RowKey::ClusterBound { .. } => {
             format!("lower {what} by {a} cards")
         }
         RowKey::DualTrack => {

@@ -863,6 +863,34 @@ pub fn check_plan(p: &Prepared, plan: &Plan) -> Result<(), SolveError> {
             }
         }
     }
+    let groups = plan
+        .cluster_totals()
+        .into_iter()
+        .zip(&inst.clusters)
+        .map(|(t, c)| {
+            (
+                t,
+                inst.cluster_bounds.get(&c.id),
+                format!("cluster {}", c.id),
+            )
+        })
+        .chain(plan.tier_totals().into_iter().map(|(tier, t)| {
+            (
+                t,
+                inst.tier_bounds.get(&tier),
+                format!("tier {}", tier.as_str()),
+            )
+        }));
+    for (t, b, what) in groups {
+        let cards = t.cards_total() as f64;
+        if let Some(b) = b {
+            if b.min_cards.is_some_and(|m| !close_le(m, cards))
+                || b.max_cards.is_some_and(|m| !close_le(cards, m))
+            {
+                bad.push(format!("{what} holds {cards} cards, outside its bounds"));
+            }
+        }
+    }
     for sp in &plan.sites {
         let site = &inst.sites[sp.site];
         let ready = p
@@ -1253,6 +1281,7 @@ pub fn diagnose(p: &Prepared) -> Vec<String> {
             "mega-cluster",
             "region-bound",
             "tier-bound",
+            "cluster-bound",
         ];
         families.dedup();
         out.push(format!(

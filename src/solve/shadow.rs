@@ -34,6 +34,7 @@ fn priced(f: Family) -> bool {
             | Family::DualTrack
             | Family::RegionBound
             | Family::TierBound
+            | Family::ClusterBound
             | Family::SubsidyCap
             | Family::InferenceDemand
     )

@@ -1,8 +1,9 @@
 //! Studies made of many solves: several scenarios side by side
 //! (`solve_all`, read by `compare`) and the break-even search of a subsidy
-//! lever (`breakeven`).
+//! lever (`breakeven`); what a forecast's ranges imply (`implied`).
 
 pub mod breakeven;
+pub mod implied;
 
 use std::collections::BTreeSet;
 use std::path::PathBuf;

@@ -212,6 +212,8 @@ pub fn two_sites(cards: f64, price_a: f64, price_b: f64) -> Instance {
         targets,
         region_bounds: BTreeMap::new(),
         tier_bounds: BTreeMap::new(),
+        clusters: Vec::new(),
+        cluster_bounds: BTreeMap::new(),
     }
 }
 
@@ -238,4 +240,24 @@ pub fn assert_mode_0644(path: &Path) {
         path.display(),
         umask()
     );
+}
+
+/// Net present cost (CNY) of the LP relaxation (with its variable bounds) of
+/// `inst`, the plan's binary decisions fixed. `None` when infeasible.
+pub fn fixed_lp_cost(inst: &Instance, plan: &dcsite::plan::Plan) -> Option<f64> {
+    let p = dcsite::milp::Prepared::new(inst.clone());
+    let lp = dcsite::milp::build(&p, dcsite::milp::Integrality::Lp);
+    let mut fixed = Vec::new();
+    for (o, opt) in p.options.iter().enumerate() {
+        let on = plan.sites[opt.site].cooling == Some(opt.cooling);
+        fixed.push((lp.vars.open[o], if on { 1.0 } else { 0.0 }));
+    }
+    for (s, m) in lp.vars.mega.iter().enumerate() {
+        if let Some(m) = m {
+            fixed.push((*m, if plan.sites[s].mega_cluster { 1.0 } else { 0.0 }));
+        }
+    }
+    dcsite::solve::run_highs(lp, &dcsite::solve::SolveOptions::default(), &fixed)
+        .ok()
+        .map(|(raw, _)| raw.objective)
 }

@@ -1,0 +1,91 @@
+//! `dcsite implied <scenario> --ranges ranges.csv [--out DIR]`: the cheapest
+//! plan meeting a forecast's ranges, its extra cost over the free optimum
+//! and the implied premium per card of each binding range.
+
+use std::io::Write;
+use std::path::PathBuf;
+
+use anyhow::Context;
+use clap::Args;
+
+use dcsite::export;
+use dcsite::study::implied::{implied, ImpliedError};
+
+use super::solve::{commit, output_dir, write_layers, SolverArgs};
+use super::CliError;
+
+#[derive(Args, Debug)]
+pub struct ImpliedArgs {
+    /// Scenario file (TOML), e.g. models/forecast_2028.toml
+    pub scenario: PathBuf,
+    /// Ranges of cards per cluster, region or tier (CSV: level, id, min_cards, max_cards, source)
+    #[arg(long)]
+    pub ranges: PathBuf,
+    /// Output folder: the implied plan's files (as `solve` writes them) and implied.csv
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    #[command(flatten)]
+    pub solver: SolverArgs,
+    /// Replace an existing, non-empty output folder as a whole
+    #[arg(long)]
+    pub force: bool,
+    /// Print nothing but errors
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+pub fn run(args: ImpliedArgs) -> Result<(), CliError> {
+    let opts = args.solver.options()?;
+    // Refuse a non-empty folder before spending time on the solves.
+    let out = match &args.out {
+        Some(dir) => Some(output_dir(dir, args.force)?),
+        None => None,
+    };
+    let (sc, inst, _) = dcsite::data::load(&args.scenario)?;
+    let ranges = dcsite::data::ranges::read_ranges(&args.ranges, &inst)?;
+    let pb = super::progress::start(
+        args.quiet,
+        None,
+        &format!("solving {} free and with the ranges", inst.name),
+    );
+    let answer = implied(inst, &ranges, &opts);
+    pb.finish_and_clear();
+    let answer = answer.map_err(|e| {
+        let context = match &e {
+            ImpliedError::Free(_) => "the scenario without the ranges",
+            ImpliedError::Ranges(_) => "with the ranges of the forecast",
+        };
+        CliError::from_solve(
+            e.solve_error(),
+            Some(format!("{} {context}", args.scenario.display())),
+        )
+    })?;
+    let mut dest = None;
+    if let Some(mut out) = out {
+        write_layers(&mut out, &answer.plan, &[])?;
+        let label = sc.path.display().to_string();
+        out.write(
+            "summary.json",
+            export::summary_json(&answer.plan, &label).as_bytes(),
+        )
+        .context("writing summary.json")?;
+        let regions = export::regions_table(&answer.plan).context("building regions.csv")?;
+        out.write("regions.csv", regions.as_bytes())
+            .context("writing regions.csv")?;
+        let table = export::implied_table(&answer).context("building implied.csv")?;
+        out.write("implied.csv", table.as_bytes())
+            .context("writing implied.csv")?;
+        dest = Some(commit(out)?);
+    }
+    if !args.quiet {
+        let mut text = export::implied_text(&answer);
+        if let Some(d) = dest {
+            text.push_str(&format!("\nwrote {}\n", d.display()));
+        }
+        std::io::stdout()
+            .lock()
+            .write_all(text.as_bytes())
+            .context("writing to stdout")?;
+    }
+    Ok(())
+}
