@@ -91,6 +91,7 @@ fn main() {
         threads: None,
         log: false,
         highs_options: Vec::new(),
+        deadline: None,
     };
     if let Some(dir) = all {
         println!("| instance | published optimum | dcsite objective | rel. error | status | build s | solve s |");

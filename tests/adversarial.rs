@@ -540,28 +540,60 @@ fn stale_staging_folders_of_dead_processes_are_removed() {
     let stale = dir
         .path()
         .join(format!(".dcsite-staging-pid{dead_pid}-0-0"));
+    let recent = dir
+        .path()
+        .join(format!(".dcsite-staging-pid{dead_pid}-0-1"));
     let alive = dir.path().join(format!(".dcsite-staging-pid{me}-0-0"));
     let foreign = dir.path().join(".dcsite-staging-abc123");
-    for d in [&stale, &alive, &foreign] {
+    for d in [&stale, &recent, &alive, &foreign] {
         std::fs::create_dir(d).unwrap();
         std::fs::write(d.join("sites.geojson"), "{}").unwrap();
+    }
+    let touch = |path: &std::path::Path, when: &str| {
+        let o = Command::new("touch")
+            .args(["-d", when])
+            .arg(path)
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", stderr(&o));
+    };
+    for d in [&stale, &alive, &foreign] {
+        touch(d, "2 hours ago");
     }
     // Any run that opens an output folder there cleans up, even one whose
     // scenario is then refused.
     let (_d, sc) = scratch_copy();
     edit(&sc, "utilisation = 0.8", "utilisation = 2");
     let out = dir.path().join("plan");
-    refused(
-        &dcsite(&["solve", s(&sc), "--out", s(&out)]),
-        &["parameters.utilisation"],
-    );
+    let refused_run = || {
+        refused(
+            &dcsite(&["solve", s(&sc), "--out", s(&out)]),
+            &["parameters.utilisation"],
+        )
+    };
+    // No successful run in this folder yet: nothing is old enough to go.
+    refused_run();
+    assert!(stale.exists(), "kept until a run has succeeded here");
+    // A successful run an hour ago (its folder and dcsite's lock file beside
+    // it): the dead process's folder written before it goes, the one written
+    // after it stays (it might be a run on another machine sharing the folder).
+    let done = dir.path().join("done");
+    std::fs::create_dir(&done).unwrap();
+    std::fs::write(done.join("summary.json"), "{}").unwrap();
+    std::fs::write(dir.path().join(".done.dcsite-lock"), "").unwrap();
+    touch(&done, "1 hour ago");
+    refused_run();
     assert!(
         !stale.exists(),
-        "the dead process's staging folder is removed"
+        "the dead process's staging folder older than the last success is removed"
+    );
+    assert!(
+        recent.exists(),
+        "a dead process's folder newer than the last success is kept"
     );
     assert!(alive.exists(), "a live process's staging folder is kept");
     assert!(foreign.exists(), "a folder without an owner PID is kept");
-    assert!(!out.exists());
+    assert!(done.exists() && !out.exists());
 }
 
 /// summary.json without the figures that differ between runs.
@@ -665,9 +697,12 @@ fn killing_a_forced_solve_never_leaves_a_mixed_folder() {
         }
     }
     eprintln!("kill test: {kept_old} kept the old plan, {got_new} had the new one");
-    // A later run removes what the killed runs staged.
-    let o = dcsite(&solve_args(s(&out), &["--force"]));
-    assert!(o.status.success(), "{}", stderr(&o));
+    // A later run removes what the killed runs staged once a run has
+    // succeeded there since: the first run below succeeds, the second cleans.
+    for _ in 0..2 {
+        let o = dcsite(&solve_args(s(&out), &["--force"]));
+        assert!(o.status.success(), "{}", stderr(&o));
+    }
     assert!(same_plan(&out, &new));
     assert_eq!(staging_left(dir.path()), Vec::<String>::new());
 }
@@ -1134,4 +1169,88 @@ fn split_csv(line: &str) -> Vec<String> {
 
 fn join_csv(fields: &[String]) -> String {
     fields.join(",")
+}
+
+#[test]
+fn table_problems_name_their_row_in_every_slice_and_an_unclosed_quote_its_row() {
+    // More rows than one slice of the reader (65,536 records), with a quoted
+    // cell holding a comma and a line break early on: a bad cell in the
+    // second slice is named by its own row.
+    let (_d, sc) = scratch_copy();
+    let sites = sc
+        .parent()
+        .unwrap()
+        .parent()
+        .unwrap()
+        .join("data/sites.csv");
+    let text = std::fs::read_to_string(&sites).unwrap();
+    let mut lines = text.lines();
+    let header = lines.next().unwrap();
+    let first: Vec<&str> = lines.next().unwrap().split(',').take(14).collect();
+    let max_col = header.split(',').position(|h| h == "max_it_mw").unwrap();
+    let mut out = format!("{header}\n");
+    let n = 70_000;
+    for i in 0..n {
+        let mut f: Vec<String> = first.iter().map(|x| x.to_string()).collect();
+        f[0] = format!("s{i}");
+        if i == 3 {
+            f[1] = "\"Two, lines\nof name\"".into();
+        }
+        if i == n - 1 {
+            f[max_col] = "abc".into();
+        }
+        out.push_str(&f.join(","));
+        out.push_str(",source\n");
+    }
+    std::fs::write(&sites, &out).unwrap();
+    // Row n + 1 (the header is row 1); the quoted line break makes it line n + 2.
+    refused(
+        &validate(&sc),
+        &[&format!("sites.csv: row {}, column max_it_mw", n + 1)],
+    );
+    // A quote opened on row 4 and never closed: named at row 4.
+    let (_d2, sc2) = scratch_copy();
+    let sites2 = sc2
+        .parent()
+        .unwrap()
+        .parent()
+        .unwrap()
+        .join("data/sites.csv");
+    let mut rows: Vec<String> = std::fs::read_to_string(&sites2)
+        .unwrap()
+        .lines()
+        .map(str::to_string)
+        .collect();
+    rows[3] = rows[3].replacen(',', ",\"", 1);
+    std::fs::write(&sites2, rows.join("\n") + "\n").unwrap();
+    refused(&validate(&sc2), &["sites.csv: row 4", "a closing quote"]);
+}
+
+#[test]
+fn what_if_refusals_name_their_row_also_for_dotted_and_inline_keys() {
+    let (_d, sc) = scratch_copy();
+    let x = sc.with_file_name("x.toml");
+    // An unquoted [set] key is a table "sites": named at its line, with the fix.
+    std::fs::write(
+        &x,
+        "extends = \"baseline.toml\"\n\n[set]\nsites.beijing.max_it_mw = 5\n",
+    )
+    .unwrap();
+    refused(
+        &validate(&x),
+        &[
+            "x.toml: row 4, column [set] \"sites\"",
+            "write the whole cell in quotes",
+        ],
+    );
+    // A site what-if as an inline table: named at the line of the table.
+    std::fs::write(
+        &x,
+        "extends = \"baseline.toml\"\n\n[sites]\nbeijing = { status = \"bogus\" }\n",
+    )
+    .unwrap();
+    refused(
+        &validate(&x),
+        &["x.toml: row 4, column [sites.beijing] status", "\"bogus\""],
+    );
 }

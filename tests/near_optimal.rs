@@ -242,3 +242,69 @@ fn a_share_outside_zero_to_one_is_an_input_error_naming_the_flag() {
         );
     }
 }
+
+#[test]
+fn a_proven_maximum_is_the_most_any_plan_within_the_cost_bound_can_hold() {
+    use dcsite::milp::{build, Bound, Integrality, Row, RowKey, Sense, CNY_PER_OBJECTIVE_UNIT};
+    use dcsite::solve::{run_highs, SolveError};
+    let (_, inst, _) = dcsite::data::load(&root().join("models/baseline.toml")).unwrap();
+    let p = Prepared::new(inst);
+    let plan = solve(&p, &SolveOptions::default()).unwrap();
+    let n = near_optimal(&p, &plan, 0.005, &SolveOptions::default()).unwrap();
+    // One server more than the reported most, of the accelerator with the
+    // fewest cards per server.
+    let server = p
+        .inst
+        .accelerators
+        .iter()
+        .map(|a| a.cards_per_server as f64)
+        .fold(f64::INFINITY, f64::min);
+    let mut checked = 0;
+    for (r, range) in n.regions.iter().enumerate() {
+        if !range.max_proven {
+            continue;
+        }
+        // The same model as the range solves (continuous servers; the
+        // integer plans are among its plans), with the cost row and the
+        // region forced above its reported most.
+        let mut m = build(&p, Integrality::ContinuousServers);
+        m.rows.push(Row {
+            key: RowKey::CostBound,
+            lhs: m.objective.clone(),
+            sense: Sense::Le,
+            rhs: n.cost_bound_cny / CNY_PER_OBJECTIVE_UNIT,
+        });
+        let mut cards = good_lp::Expression::default();
+        for (o, opt) in p.options.iter().enumerate() {
+            if p.region_of_site[opt.site] != r {
+                continue;
+            }
+            for (i, &a) in opt.accels.iter().enumerate() {
+                cards.add_mul(
+                    p.inst.accelerators[a].cards_per_server as f64,
+                    m.vars.servers[o][i],
+                );
+            }
+        }
+        m.rows.push(Row {
+            key: RowKey::RegionBound {
+                region: r,
+                bound: Bound::Min,
+            },
+            lhs: cards,
+            sense: Sense::Ge,
+            rhs: range.max_cards + server,
+        });
+        match run_highs(m, &SolveOptions::default(), &[]) {
+            Err(SolveError::Infeasible { .. }) => checked += 1,
+            Ok(_) => panic!(
+                "{}: a plan within the cost bound holds {} cards, the reported most is {}",
+                p.inst.regions[r].id,
+                range.max_cards + server,
+                range.max_cards
+            ),
+            Err(e) => panic!("{}: {e}", p.inst.regions[r].id),
+        }
+    }
+    assert!(checked > 0, "no region's most was proven: {n:?}");
+}

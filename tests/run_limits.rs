@@ -124,3 +124,114 @@ fn scenario_refusals_name_their_line() {
         "{err}"
     );
 }
+
+/// Runs `cmd` with a wall clock of `guard_s` seconds as a guard against a
+/// hang (not a timing assertion): the run is killed and the test fails.
+fn run_guarded(mut cmd: Command, guard_s: u64) -> Output {
+    use std::process::Stdio;
+    let mut child = cmd
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let t0 = Instant::now();
+    while child.try_wait().unwrap().is_none() {
+        if t0.elapsed().as_secs() > guard_s {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("still running after {guard_s} s: the time limit did not bound the run");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    child.wait_with_output().unwrap()
+}
+
+#[test]
+fn time_limit_bounds_compare_and_breakeven_too() {
+    let dir = tempfile::tempdir().unwrap();
+    let spec = SynthSpec {
+        sites: 40_000,
+        cities: 300,
+        seed: 7,
+    };
+    let a = write_synth(&spec, &root().join("data"), &dir.path().join("a")).unwrap();
+    let b = dir.path().join("a").join("b.toml");
+    std::fs::write(
+        &b,
+        "extends = \"scenario.toml\"\nname = \"b\"\n[parameters]\nutilisation = 0.75\n",
+    )
+    .unwrap();
+    let out = dir.path().join("cmp");
+    let curve = dir.path().join("curve.csv");
+    let runs: [Vec<&std::ffi::OsStr>; 2] = [
+        vec![
+            "compare".as_ref(),
+            a.as_os_str(),
+            b.as_os_str(),
+            "--out".as_ref(),
+            out.as_os_str(),
+        ],
+        vec![
+            "breakeven".as_ref(),
+            a.as_os_str(),
+            "--region".as_ref(),
+            "central".as_ref(),
+            "--cards".as_ref(),
+            "1000".as_ref(),
+            "--lever".as_ref(),
+            "per-card-cny".as_ref(),
+            "--out".as_ref(),
+            curve.as_os_str(),
+        ],
+    ];
+    for args in runs {
+        let mut cmd = bin();
+        cmd.args(&args).args(["--quiet", "--time-limit", "1"]);
+        let o = run_guarded(cmd, 120);
+        let err = stderr(&o);
+        assert_eq!(
+            o.status.code(),
+            Some(4),
+            "{:?}: expected exit 4:\n{err}",
+            args[0]
+        );
+        assert!(
+            err.contains("time limit") && err.contains("try a longer --time-limit"),
+            "{:?}: {err}",
+            args[0]
+        );
+        assert!(!out.exists() && !curve.exists(), "nothing written");
+    }
+}
+
+#[test]
+fn the_model_builder_and_every_solve_check_the_run_deadline() {
+    use dcsite::domain::Deadline;
+    use dcsite::milp::{build_within, Integrality, Prepared};
+    use dcsite::solve::{solve, SolveError, SolveOptions};
+    let p = Prepared::new(two_sites(100.0, 0.4, 0.5));
+    // A deadline already passed: the builder stops before the first family.
+    let past = Deadline::from(Instant::now(), 0.0);
+    let Err(e) = build_within(&p, Integrality::Full, Some(&past)) else {
+        panic!("a passed deadline must stop the builder");
+    };
+    assert_eq!(e.stage, "building the model");
+    assert!(e.to_string().contains("try a longer --time-limit"), "{e}");
+    // A solve (as compare and breakeven run them) stops with TimeUp, exit 4.
+    let opts = SolveOptions {
+        deadline: Some(past),
+        ..Default::default()
+    };
+    match solve(&p, &opts) {
+        Err(SolveError::TimeUp(t)) => assert_eq!(t.limit_s, 0.0),
+        other => panic!("expected TimeUp, got {:?}", other.map(|p| p.objective_cny)),
+    }
+    // With time left the same model builds and solves.
+    let later = Deadline::from(Instant::now(), 600.0);
+    assert!(build_within(&p, Integrality::Full, Some(&later)).is_ok());
+    let opts = SolveOptions {
+        deadline: Some(later),
+        ..Default::default()
+    };
+    assert!(solve(&p, &opts).is_ok());
+}

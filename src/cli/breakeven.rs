@@ -135,8 +135,15 @@ pub fn run(args: BreakevenArgs) -> Result<(), CliError> {
     if out.exists() && !args.force {
         return Err(CliError::Input(OutputError::Exists(out).to_string()));
     }
-    let (_, inst, _) = dcsite::data::load(&args.scenario)?;
-    let base = Prepared::new(inst);
+    // --time-limit bounds the whole search: loading, preparing and every
+    // solve, each of which gets what is left (exit 4 once it is gone).
+    let (_, inst, _) = match dcsite::data::load_within(&args.scenario, opts.deadline.as_ref()) {
+        Ok(x) => x,
+        Err(dcsite::data::LoadError::Problems(p)) => return Err(p.into()),
+        Err(dcsite::data::LoadError::TimeUp(t)) => return Err(CliError::NoPlan(t.to_string())),
+    };
+    let base = Prepared::new_within(inst, opts.deadline.as_ref())
+        .map_err(|t| CliError::NoPlan(t.to_string()))?;
     let spec = Spec {
         region: args.region.clone(),
         cards: args.cards,

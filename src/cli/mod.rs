@@ -116,7 +116,7 @@ impl CliError {
         };
         match e {
             S::Infeasible { .. } => CliError::Infeasible(text),
-            S::NoSolution { .. } => CliError::NoPlan(text),
+            S::NoSolution { .. } | S::TimeUp(_) => CliError::NoPlan(text),
             S::Option(_) | S::BadSolution(_) => CliError::Input(text),
             S::Unbounded | S::Numerical(_) | S::Defect(_) => {
                 CliError::Internal(anyhow::anyhow!(text))

@@ -54,6 +54,10 @@ impl SolverArgs {
             ));
         }
         Ok(SolveOptions {
+            // The limit bounds the whole run from here (parsing the flags).
+            deadline: self
+                .time_limit
+                .map(|t| dcsite::domain::Deadline::from(std::time::Instant::now(), t)),
             time_limit_s: self.time_limit,
             mip_gap: self.mip_gap,
             threads: self.threads,
@@ -262,11 +266,8 @@ fn read_solution(
 pub fn run(args: SolveArgs) -> Result<(), CliError> {
     // --time-limit bounds the whole run: loading and preparing the model
     // check it too, and the solver gets what is left.
-    let deadline = args
-        .solver
-        .time_limit
-        .map(|t| dcsite::domain::Deadline::from(std::time::Instant::now(), t));
     let mut opts = args.solver.options()?;
+    let deadline = opts.deadline;
     check_near_optimal(args.near_optimal)?;
     let out_crs = output_crs(&args.crs)?;
     // Refuse a non-empty folder before spending time on the solve.
@@ -309,7 +310,7 @@ pub fn run(args: SolveArgs) -> Result<(), CliError> {
     pb.finish_and_clear();
     let plan = match solved {
         Ok(plan) => plan,
-        Err(e @ SolveError::NoSolution { .. }) => {
+        Err(e @ (SolveError::NoSolution { .. } | SolveError::TimeUp(_))) => {
             no_plan(out, &sc.path, Some(&prepared.inst.name), e.to_string())?;
             return Err(CliError::from_solve(e, None));
         }

@@ -77,7 +77,9 @@ fn thresholds(args: &[String], sw: &sweep::Sweep) -> Result<Vec<Threshold>, CliE
 }
 
 pub fn run(args: SweepArgs) -> Result<(), CliError> {
-    let opts = args.solver.options()?;
+    let mut opts = args.solver.options()?;
+    // A sweep's --time-limit bounds each draw's solve, not the whole sweep.
+    opts.deadline = None;
     if args.jobs == Some(0) {
         return Err(CliError::Input(
             "--jobs: expected at least 1, found 0".into(),

@@ -252,7 +252,7 @@ fn instance_from_raw(
 
     checkpoint!(stage);
     let mut regions = regions_from(&t_regions);
-    let mut sites = sites_from(&t_sites, sc, &mut p);
+    let mut sites = sites_from(&mut t_sites, sc, &mut p);
     checkpoint!("checking the tables");
     let prices = prices_from(&t_prices, &mut p);
     let mut accelerators = accelerators_from(&t_accel);
@@ -911,7 +911,11 @@ fn site_coords(
     }
 }
 
-fn sites_from(t: &RawTable, sc: &Scenario, p: &mut Problems) -> Vec<Site> {
+/// The sites of the table. The table's cells go as they are read, a column
+/// at a time (only its file and row count stay): with a million sites, the
+/// text cells and the `Site` values would not fit beside each other in 3×
+/// the file's size.
+fn sites_from(t: &mut RawTable, sc: &Scenario, p: &mut Problems) -> Vec<Site> {
     let mut crs_cache = HashMap::new();
     // The scenario's input_crs applies to rows without a crs cell; an unknown
     // one is reported once, against the scenario.
@@ -935,17 +939,17 @@ fn sites_from(t: &RawTable, sc: &Scenario, p: &mut Problems) -> Vec<Site> {
             }
         },
     };
-    (0..t.n_rows)
+    let mut sites: Vec<Site> = (0..t.n_rows)
         .map(|i| {
-            let cell = t.opt_text("crs", i);
-            let code = cell.as_deref().or(default_crs);
+            let cell = t.get("crs", i);
+            let code = cell.or(default_crs);
             let (lat, lon) = site_coords(t, i, code, cell.is_some(), &mut crs_cache, p);
             Site {
-                id: t.text("site_id", i),
-                name_en: t.text("name_en", i),
-                name_zh: t.text("name_zh", i),
-                region_id: t.text("region_id", i),
-                province: t.text("province", i),
+                id: String::new(),
+                name_en: String::new(),
+                name_zh: String::new(),
+                region_id: String::new(),
+                province: String::new(),
                 lat,
                 lon,
                 mean_temp_c: t.real("mean_temp_c", i),
@@ -955,7 +959,23 @@ fn sites_from(t: &RawTable, sc: &Scenario, p: &mut Problems) -> Vec<Site> {
                 status: SiteStatus::parse(&t.text("status", i)).unwrap_or(SiteStatus::Excluded),
             }
         })
-        .collect()
+        .collect();
+    type Field = fn(&mut Site) -> &mut String;
+    let texts: [(&str, Field); 5] = [
+        ("site_id", |s| &mut s.id),
+        ("name_en", |s| &mut s.name_en),
+        ("name_zh", |s| &mut s.name_zh),
+        ("region_id", |s| &mut s.region_id),
+        ("province", |s| &mut s.province),
+    ];
+    t.drop_columns_except(&texts.map(|x| x.0));
+    for (column, field) in texts {
+        for (i, s) in sites.iter_mut().enumerate() {
+            *field(s) = t.text(column, i);
+        }
+        t.drop_column(column);
+    }
+    sites
 }
 
 fn prices_from(t: &RawTable, p: &mut Problems) -> Vec<PriceZone> {

@@ -231,7 +231,18 @@ impl Scenario {
     /// `extends` chain first; the scenario itself without a line when no file
     /// spells the key out.
     pub fn locate(&self, key: &str) -> (PathBuf, Option<usize>) {
-        locate_in(&self.sources, key).unwrap_or_else(|| (self.path.clone(), None))
+        // A key inside an inline table (`beijing = { status = "x" }`) is on
+        // the line of the nearest enclosing key that is spelt out.
+        let mut k = key;
+        loop {
+            if let Some(found) = locate_in(&self.sources, k) {
+                return found;
+            }
+            match k.rsplit_once('.') {
+                Some((parent, _)) => k = parent,
+                None => return (self.path.clone(), None),
+            }
+        }
     }
 
     /// The file and line of `[set] "<cell>" = …`, nearest file first.
@@ -256,7 +267,9 @@ impl Scenario {
                 }
             }
         }
-        (self.path.clone(), None)
+        // Not quoted (`sites.x.y = 1` under [set] is a table "sites"): the
+        // line where that table starts.
+        self.locate(&format!("set.{cell}"))
     }
 
     /// The file and line of the `n`-th (0-based) `[[subsidies]]` entry: the
@@ -313,6 +326,9 @@ fn key_parts(s: &str) -> Vec<String> {
 pub fn key_line(text: &str, key: &str) -> Option<usize> {
     let want = key_parts(key);
     let mut section: Vec<String> = Vec::new();
+    // The first line inside the key (a table written as dotted keys under
+    // it, `[set]` then `sites.x.y = 1`), when no line names it exactly.
+    let mut inside = None;
     for (i, raw) in text.lines().enumerate() {
         let line = raw.trim();
         if line.starts_with("[[") {
@@ -338,8 +354,11 @@ pub fn key_line(text: &str, key: &str) -> Option<usize> {
         if full == want {
             return Some(i + 1);
         }
+        if inside.is_none() && full.len() > want.len() && full.starts_with(&want) {
+            inside = Some(i + 1);
+        }
     }
-    None
+    inside
 }
 
 /// Which keys a scenario file may hold, as a tree.

@@ -43,26 +43,28 @@ impl Cells {
     }
 }
 
-/// The cells of a text column, trimmed, in one buffer; `None` when the
-/// column's text exceeds 4 GiB.
-fn cells_of(column: &Column) -> Option<Cells> {
-    let mut c = Cells {
-        text: String::new(),
-        ends: Vec::with_capacity(column.len()),
-    };
+/// Appends the cells of a text column, trimmed, to `c`; `false` when the
+/// column's text would exceed 4 GiB.
+fn append_cells(c: &mut Cells, column: &Column) -> bool {
+    c.ends.reserve(column.len());
     match column.str() {
         Ok(ca) => {
             for v in ca.iter() {
                 if let Some(v) = v {
                     c.text.push_str(v.trim().trim_end_matches('\r').trim());
                 }
-                c.ends.push(u32::try_from(c.text.len()).ok()?);
+                let Ok(end) = u32::try_from(c.text.len()) else {
+                    return false;
+                };
+                c.ends.push(end);
             }
         }
-        Err(_) => c.ends.resize(column.len(), 0),
+        Err(_) => {
+            let end = c.ends.last().copied().unwrap_or(0);
+            c.ends.resize(c.ends.len() + column.len(), end);
+        }
     }
-    c.text.shrink_to_fit();
-    Some(c)
+    true
 }
 
 /// Spreadsheet row of a 0-based data row: the header is row 1.
@@ -111,6 +113,14 @@ impl RawTable {
             .position(|c| c.name == column)
             .expect("a column of the schema");
         self.edits.insert((k, i), value);
+    }
+    /// Frees the cells of a column (its cells read as empty from then on).
+    pub fn drop_column(&mut self, column: &str) {
+        self.columns.remove(column);
+    }
+    /// Frees the cells of every column but `keep`.
+    pub fn drop_columns_except(&mut self, keep: &[&str]) {
+        self.columns.retain(|c, _| keep.contains(c));
     }
     /// Appends an empty row and returns its index.
     pub fn push_row(&mut self) -> usize {
@@ -191,24 +201,129 @@ pub fn read_table_capped(
         ));
         return None;
     }
-    let df = match read_text_frame(bytes) {
-        Ok(df) => df,
-        Err(e) => {
+    // Polars reads the file a slice of records at a time, each slice's cells
+    // appended to the column buffers at once: the whole file's frame (16
+    // bytes per cell plus the text) never exists beside the file's bytes.
+    let (header_end, bounds, records) = match record_slices(&bytes, SLICE_RECORDS) {
+        Ok(x) => x,
+        Err(line) => {
             problems.push(Problem::new(
                 path,
+                Some(line),
                 None,
-                None,
-                "well-formed CSV (same number of fields on every row, balanced quotes)",
-                first_line(&e.to_string()),
+                "a closing quote for the quote opened on this row",
+                "none up to the end of the file",
             ));
             return None;
         }
     };
-    let n_rows = df.height();
     let mut headers: Vec<String> = Vec::new();
-    for name in df.get_column_names() {
-        headers.push(name.trim().trim_end_matches('\r').to_string());
+    let mut n_rows = 0;
+    // For each schema column: its position in the file and its cells.
+    let mut wanted: Vec<(&'static super::schema::Column, usize, Cells)> = Vec::new();
+    for (k, w) in bounds.windows(2).enumerate() {
+        let mut slice = Vec::with_capacity(header_end + w[1] - w[0]);
+        slice.extend_from_slice(&bytes[..header_end]);
+        if !slice.ends_with(b"\n") {
+            slice.push(b'\n');
+        }
+        slice.extend_from_slice(&bytes[w[0]..w[1]]);
+        let df = match read_text_frame(slice) {
+            Ok(df) => df,
+            Err(e) => {
+                // The first record of the slice the parser refused.
+                let line = bytes[..w[0]].iter().filter(|&&b| b == b'\n').count() + 1;
+                problems.push(Problem::new(
+                    path,
+                    Some(line),
+                    None,
+                    format!(
+                        "well-formed CSV (same number of fields on every row, balanced quotes) \
+                         in this row or the {} after it",
+                        SLICE_RECORDS - 1
+                    ),
+                    first_line(&e.to_string()),
+                ));
+                return None;
+            }
+        };
+        if k == 0 {
+            for name in df.get_column_names() {
+                headers.push(name.trim().trim_end_matches('\r').to_string());
+            }
+            if !check_headers(path, spec, &headers, problems) {
+                return None;
+            }
+            for c in spec.columns {
+                if let Some(pos) = headers.iter().position(|h| h == c.name) {
+                    wanted.push((c, pos, Cells::default()));
+                }
+            }
+        }
+        let slice_rows = df.height();
+        n_rows += slice_rows;
+        let mut frame: Vec<Option<Column>> = df.into_columns().into_iter().map(Some).collect();
+        for (c, pos, cells) in &mut wanted {
+            let Some(column) = frame.get_mut(*pos).and_then(Option::take) else {
+                continue;
+            };
+            if !append_cells(cells, &column) {
+                problems.push(Problem::new(
+                    path,
+                    None,
+                    Some(c.name),
+                    "at most 4 GiB of text in one column",
+                    "more",
+                ));
+                return None;
+            }
+            if k == 0 && slice_rows > 0 {
+                // Size each buffer once for the whole file, from the first
+                // slice (growing by doubling would hold up to twice the text).
+                let total = records.max(slice_rows);
+                let per_row = cells.text.len() as f64 / slice_rows as f64;
+                let want = (per_row * total as f64 * 1.05) as usize;
+                cells
+                    .text
+                    .reserve_exact(want.saturating_sub(cells.text.len()));
+                cells
+                    .ends
+                    .reserve_exact(total.saturating_sub(cells.ends.len()));
+            }
+        }
     }
+    drop(bytes);
+    let mut columns = HashMap::new();
+    for (c, _, mut cells) in wanted {
+        cells.text.shrink_to_fit();
+        cells.ends.shrink_to_fit();
+        for i in 0..cells.len() {
+            check_cell(path, c, sheet_row(i), cells.get(i), problems);
+        }
+        columns.insert(c.name, cells);
+    }
+    let table = RawTable {
+        file: path.to_path_buf(),
+        spec,
+        columns,
+        edits: HashMap::new(),
+        n_rows,
+    };
+    if let Some(key) = spec.key {
+        check_unique(&table, key, problems);
+    }
+    Some(table)
+}
+
+/// Checks a table's header against its schema (a known table at all, unknown
+/// and duplicate columns, required columns); `false` when the file is not
+/// a table of this kind at all.
+fn check_headers(
+    path: &Path,
+    spec: &'static Table,
+    headers: &[String],
+    problems: &mut Problems,
+) -> bool {
     if !headers.iter().any(|h| spec.column(h).is_some()) {
         // Not a table of this kind at all (another file, or a file that is no
         // table): its first line is not echoed, it may hold anything.
@@ -231,7 +346,7 @@ pub fn read_table_capped(
                 if headers.len() == 1 { "" } else { "s" }
             ),
         ));
-        return None;
+        return false;
     }
     for (idx, h) in headers.iter().enumerate() {
         if spec.column(h).is_none() {
@@ -267,53 +382,75 @@ pub fn read_table_capped(
             ));
         }
     }
-    let mut columns = HashMap::new();
-    // Each column is moved out of the frame and dropped once copied.
-    let mut frame: Vec<Option<Column>> = df.into_columns().into_iter().map(Some).collect();
     for c in spec.columns {
-        let Some(pos) = headers.iter().position(|h| h == c.name) else {
-            if c.required {
-                problems.push(Problem::new(
-                    path,
-                    Some(1),
-                    Some(c.name),
-                    format!("required column {}", c.name),
-                    "no such column in the header",
-                ));
-            }
-            continue;
-        };
-        let Some(column) = frame[pos].take() else {
-            continue;
-        };
-        let Some(cells) = cells_of(&column) else {
+        if c.required && !headers.iter().any(|h| h == c.name) {
             problems.push(Problem::new(
                 path,
-                None,
+                Some(1),
                 Some(c.name),
-                "at most 4 GiB of text in one column",
-                "more",
+                format!("required column {}", c.name),
+                "no such column in the header",
             ));
-            return None;
-        };
-        drop(column);
-        for i in 0..cells.len() {
-            check_cell(path, c, sheet_row(i), cells.get(i), problems);
         }
-        columns.insert(c.name, cells);
     }
-    drop(frame);
-    let table = RawTable {
-        file: path.to_path_buf(),
-        spec,
-        columns,
-        edits: HashMap::new(),
-        n_rows,
-    };
-    if let Some(key) = spec.key {
-        check_unique(&table, key, problems);
+    true
+}
+
+/// Records per slice that Polars reads at a time.
+const SLICE_RECORDS: usize = 65_536;
+
+/// Where the header ends, and the byte offsets that cut the data records
+/// into slices of `per_slice` records (first offset: the header's end; last:
+/// the file's end). Quotes may hold commas and line breaks.
+/// and the number of records (lines outside quotes) after the header.
+/// `Err(line)`: a quote opened on that line is never closed.
+fn record_slices(bytes: &[u8], per_slice: usize) -> Result<(usize, Vec<usize>, usize), usize> {
+    let mut in_quotes = false;
+    let mut header_end = None;
+    let mut bounds = Vec::new();
+    let mut records = 0;
+    let mut line = 1;
+    let mut opened = 0;
+    for (i, &b) in bytes.iter().enumerate() {
+        match b {
+            b'"' => {
+                in_quotes = !in_quotes;
+                if in_quotes {
+                    opened = line;
+                }
+            }
+            b'\n' => {
+                line += 1;
+                if in_quotes {
+                    continue;
+                }
+                if header_end.is_none() {
+                    header_end = Some(i + 1);
+                    bounds.push(i + 1);
+                } else {
+                    records += 1;
+                    if records % per_slice == 0 {
+                        bounds.push(i + 1);
+                    }
+                }
+            }
+            _ => {}
+        }
     }
-    Some(table)
+    if in_quotes {
+        return Err(opened);
+    }
+    let header_end = header_end.unwrap_or(bytes.len());
+    if bounds.is_empty() {
+        bounds.push(header_end);
+    }
+    if *bounds.last().expect("not empty") < bytes.len() || bounds.len() == 1 {
+        bounds.push(bytes.len());
+    }
+    if bytes.last().is_some_and(|&b| b != b'\n') && header_end < bytes.len() {
+        records += 1;
+    }
+    Ok((header_end, bounds, records))
 }
 
 /// The first record whose number of fields differs from the header's, as

@@ -115,7 +115,15 @@ pub fn apply(sc: &Scenario, tables: &mut [&mut RawTable; 7], p: &mut Problems) -
                 line,
                 Some(&key),
                 "\"<table>.<row id>.<column>\", e.g. \"electricity_prices.ningxia.price_cny_per_kwh\"",
-                format!("{} part{}", parts.len(), if parts.len() == 1 { "" } else { "s" }),
+                if v.is_table() {
+                    format!(
+                        "a table {} (an unquoted key: write the whole cell in quotes, \"{}.<row id>.<column>\" = …)",
+                        shown(cell),
+                        super::problem::cut(&super::problem::escaped(cell), 40)
+                    )
+                } else {
+                    format!("{} part{}", parts.len(), if parts.len() == 1 { "" } else { "s" })
+                },
             ));
             continue;
         };

@@ -4,8 +4,9 @@
 //!
 //! - The staging folder is a sibling, `.dcsite-staging-pid<PID>-<n>`, named
 //!   after the process that owns it. On SIGINT / SIGTERM it is removed and the
-//!   process exits 130 / 143; after a `kill -9` the next run in the same parent
-//!   folder removes it once its owner process no longer exists.
+//!   process exits 130 / 143; after a `kill -9` a later run in the same parent
+//!   folder removes it once its owner process no longer exists and a run
+//!   there has succeeded since it was last written.
 //! - An exclusive `flock` on `.<name>.dcsite-lock` beside the destination is
 //!   held from the start of a run to its commit: a second run into the same
 //!   folder is refused at once.
@@ -133,10 +134,38 @@ fn owner_pid(name: &str) -> Option<i32> {
     rest.split('-').next()?.parse().ok()
 }
 
-/// Removes dcsite's own staging and set-aside folders in `parent` whose owner
-/// process no longer exists (left by `kill -9` or a power cut).
+/// When the newest successful run in `parent` committed: the latest
+/// modification time of an output folder there that has dcsite's lock file
+/// (`.<name>.dcsite-lock`) beside it. A committed folder is the staged one,
+/// so its time is that of the last file the run wrote.
+fn newest_success(parent: &Path) -> Option<std::time::SystemTime> {
+    fs::read_dir(parent)
+        .ok()?
+        .flatten()
+        .filter_map(|e| {
+            let name = e.file_name().to_str()?.to_string();
+            let out = name.strip_prefix('.')?.strip_suffix(".dcsite-lock")?;
+            let m = fs::metadata(parent.join(out)).ok()?;
+            if m.is_dir() {
+                m.modified().ok()
+            } else {
+                None
+            }
+        })
+        .max()
+}
+
+/// Removes dcsite's own staging and set-aside folders in `parent` (left by
+/// `kill -9` or a power cut) whose owner process no longer exists *and*
+/// that are older than the newest successful run there. The PID alone is
+/// not enough where the folder is shared between machines (a PID of another
+/// host means nothing here): a folder written after the last success may
+/// belong to a run still going elsewhere, so it waits for the next success.
 pub fn remove_stale_staging(parent: &Path) -> Vec<PathBuf> {
     let mut removed = Vec::new();
+    let Some(newest) = newest_success(parent) else {
+        return removed;
+    };
     let Ok(entries) = fs::read_dir(parent) else {
         return removed;
     };
@@ -149,7 +178,9 @@ pub fn remove_stale_staging(parent: &Path) -> Vec<PathBuf> {
         if pid == me || process_alive(pid) {
             continue;
         }
-        if e.file_type().is_ok_and(|t| t.is_dir()) && fs::remove_dir_all(e.path()).is_ok() {
+        let Ok(meta) = e.metadata() else { continue };
+        let older = meta.modified().is_ok_and(|t| t < newest);
+        if meta.is_dir() && older && fs::remove_dir_all(e.path()).is_ok() {
             removed.push(e.path());
         }
     }

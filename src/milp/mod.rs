@@ -119,6 +119,8 @@ struct Builder<'a> {
     p: &'a Prepared,
     integrality: Integrality,
     links: Links<'a>,
+    /// Options of each site (built once: no scan of all options per site).
+    by_site: Vec<Vec<usize>>,
     pv: ProblemVariables,
     column: HashMap<Variable, usize>,
     integer: Vec<bool>,
@@ -183,11 +185,7 @@ impl Builder<'_> {
     }
     /// Options of each site.
     fn options_by_site(&self) -> Vec<Vec<usize>> {
-        let mut by = vec![Vec::new(); self.p.inst.sites.len()];
-        for (o, opt) in self.p.options.iter().enumerate() {
-            by[opt.site].push(o);
-        }
-        by
+        self.by_site.clone()
     }
     /// Σ coef(o, a) × servers over options matching `opt_pred`.
     fn sum_servers(
@@ -244,35 +242,75 @@ pub fn build(p: &Prepared, integrality: Integrality) -> Model {
     build_with(p, integrality, Links::All)
 }
 
+/// What the deadline check of the builder calls its stage.
+pub const BUILD_STAGE: &str = "building the model";
+
+/// [`build`] that stops once `deadline` passes: checked before each family
+/// of rows (every family is linear in the size of the instance, so none runs
+/// long on its own).
+pub fn build_within(
+    p: &Prepared,
+    integrality: Integrality,
+    deadline: Option<&Deadline>,
+) -> Result<Model, TimeUp> {
+    build_with_within(p, integrality, Links::All, deadline)
+}
+
 /// Builds the model with only some of the link rows ([`Links`]); the solver's
 /// cut loop adds the others when a solution violates them.
 pub fn build_with(p: &Prepared, integrality: Integrality, links: Links) -> Model {
+    match build_with_within(p, integrality, links, None) {
+        Ok(m) => m,
+        Err(_) => unreachable!("no deadline, no time-up"),
+    }
+}
+
+/// [`build_with`] that stops once `deadline` passes.
+pub fn build_with_within(
+    p: &Prepared,
+    integrality: Integrality,
+    links: Links,
+    deadline: Option<&Deadline>,
+) -> Result<Model, TimeUp> {
+    let check = || check_deadline(deadline, BUILD_STAGE);
+    check()?;
+    let mut by_site = vec![Vec::new(); p.inst.sites.len()];
+    for (o, opt) in p.options.iter().enumerate() {
+        by_site[opt.site].push(o);
+    }
     let mut b = Builder {
         p,
         integrality,
         links,
+        by_site,
         pv: ProblemVariables::new(),
         column: HashMap::new(),
         integer: Vec::new(),
         vars: Vars::default(),
         rows: Vec::new(),
     };
-    define_variables(&mut b);
-    define_one_cooling_per_site(&mut b);
-    define_site_power(&mut b);
-    define_min_site_size(&mut b);
-    define_region_power_quota(&mut b);
-    define_region_energy_quota(&mut b);
-    define_region_water_quota(&mut b);
-    define_accelerator_targets(&mut b);
-    define_dual_track(&mut b);
-    define_inference_demand(&mut b);
-    define_mega_cluster(&mut b);
-    define_region_tier_bounds(&mut b);
-    define_subsidies(&mut b);
+    let families: [fn(&mut Builder); 13] = [
+        define_variables,
+        define_one_cooling_per_site,
+        define_site_power,
+        define_min_site_size,
+        define_region_power_quota,
+        define_region_energy_quota,
+        define_region_water_quota,
+        define_accelerator_targets,
+        define_dual_track,
+        define_inference_demand,
+        define_mega_cluster,
+        define_region_tier_bounds,
+        define_subsidies,
+    ];
+    for define in families {
+        define(&mut b);
+        check()?;
+    }
     let objective = define_objective(&b);
     let n_columns = b.integer.len();
-    Model {
+    Ok(Model {
         problem_vars: b.pv,
         column: b.column,
         n_columns,
@@ -281,7 +319,7 @@ pub fn build_with(p: &Prepared, integrality: Integrality, links: Links) -> Model
         objective,
         cny_per_objective_unit: CNY_PER_OBJECTIVE_UNIT,
         rows: b.rows,
-    }
+    })
 }
 
 fn define_variables(b: &mut Builder) {
@@ -313,17 +351,16 @@ fn define_variables(b: &mut Builder) {
     let mega_possible = p.inst.params.mega_count > 0 && p.inst.params.mega_cards > 0.0;
     for s in 0..p.inst.sites.len() {
         let hosts = mega_possible
-            && p.options.iter().any(|o| {
-                o.site == s
-                    && o.accels.iter().any(|&a| {
-                        // Only sites that can hold a whole cluster get a mega decision.
-                        p.inst
-                            .params
-                            .mega_accelerators
-                            .contains(&p.inst.accelerators[a].id)
-                            && p.max_servers(o, a) * p.inst.accelerators[a].cards_per_server as f64
-                                >= p.inst.params.mega_cards
-                    })
+            && b.by_site[s].iter().map(|&o| &p.options[o]).any(|o| {
+                o.accels.iter().any(|&a| {
+                    // Only sites that can hold a whole cluster get a mega decision.
+                    p.inst
+                        .params
+                        .mega_accelerators
+                        .contains(&p.inst.accelerators[a].id)
+                        && p.max_servers(o, a) * p.inst.accelerators[a].cards_per_server as f64
+                            >= p.inst.params.mega_cards
+                })
             });
         let v = if hosts { Some(b.binary()) } else { None };
         b.vars.mega.push(v);
@@ -348,12 +385,9 @@ fn define_one_cooling_per_site(b: &mut Builder) {
     let p = b.p;
     for (s, site) in p.inst.sites.iter().enumerate() {
         let mut e = Expression::default();
-        let mut any = false;
-        for (o, opt) in p.options.iter().enumerate() {
-            if opt.site == s {
-                e.add_mul(1.0, b.vars.open[o]);
-                any = true;
-            }
+        let any = !b.by_site[s].is_empty();
+        for &o in &b.by_site[s] {
+            e.add_mul(1.0, b.vars.open[o]);
         }
         if site.status.must_open() {
             // A required site with no option makes the model infeasible on purpose;

@@ -254,6 +254,11 @@ pub struct OneSided {
 pub struct CardRange {
     pub min_cards: f64,
     pub max_cards: f64,
+    /// Whether each end is proven (a bound within
+    /// `solve::near_optimal::PROOF_CARDS` of it); both ends are always
+    /// attained by a plan found.
+    pub min_proven: bool,
+    pub max_proven: bool,
 }
 
 impl CardRange {
@@ -281,6 +286,8 @@ pub struct NearOptimal {
     pub limited: usize,
     /// Time limit of each range solve, seconds.
     pub per_solve_seconds: f64,
+    /// MIPs solved (the ends not settled by the plans found and LP bounds).
+    pub mip_solves: usize,
 }
 
 /// Net present cost per H200-eq card-year after subsidies, CNY: (capex + AF ×

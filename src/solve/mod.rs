@@ -37,6 +37,22 @@ pub struct SolveOptions {
     pub log: bool,
     /// Further HiGHS options (`name`, `value`), for experts.
     pub highs_options: Vec<(String, String)>,
+    /// The end of the whole run (`--time-limit`): building the model checks
+    /// it, every solve gets at most what is left of it, and once it has
+    /// passed before a plan exists the solve stops with [`SolveError::TimeUp`].
+    pub deadline: Option<crate::domain::Deadline>,
+}
+
+impl SolveOptions {
+    /// Seconds a solve may take: the smaller of `time_limit_s` and what is
+    /// left of the run's deadline (at least 0.1 s, which HiGHS needs to start).
+    pub fn seconds_left(&self) -> Option<f64> {
+        let left = self.deadline.map(|d| d.left_s());
+        match (self.time_limit_s, left) {
+            (Some(t), Some(l)) => Some(t.min(l).max(0.1)),
+            (t, l) => t.or(l).map(|x| x.max(0.1)),
+        }
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -54,6 +70,10 @@ pub enum SolveError {
     /// A limit stopped the search before any plan existed.
     #[error("the {limit} stopped the search before any plan was found; try a longer --time-limit, a looser --mip-gap (e.g. 0.01), or more --threads")]
     NoSolution { limit: String },
+    /// The run's `--time-limit` passed before any plan existed (while
+    /// building the model, or before a solve could start).
+    #[error("{0}")]
+    TimeUp(#[from] crate::domain::TimeUp),
     #[error("the model is unbounded (a cost or subsidy coefficient has the wrong sign)")]
     Unbounded,
     #[error("HiGHS does not accept the option {0}")]
@@ -522,14 +542,20 @@ fn solve_phases(
 ) -> Result<Plan, SolveError> {
     // The link rows in the model so far (the cut loop, `links.rs`).
     let links = std::cell::RefCell::new(links::LinkSet::new(p));
-    let build = |integrality| {
-        let mut m = milp::build_with(p, integrality, links.borrow().links());
+    let build = |integrality| -> Result<Model, SolveError> {
+        let mut m = milp::build_with_within(
+            p,
+            integrality,
+            links.borrow().links(),
+            opts.deadline.as_ref(),
+        )?;
         for &(key, amount) in relax {
             m.relax(key, amount);
         }
-        m
+        Ok(m)
     };
     let t0 = Instant::now();
+    crate::domain::check_deadline(opts.deadline.as_ref(), "waiting for the solver")?;
     let tolerance = opts.mip_gap.unwrap_or(DEFAULT_MIP_GAP);
     let infeasible = || {
         if !relax.is_empty() {
@@ -553,9 +579,15 @@ fn solve_phases(
             alternatives,
         }
     };
-    let deadline = opts
-        .time_limit_s
-        .map(|t| t0 + std::time::Duration::from_secs_f64(t));
+    // This solve's own limit, and the run's deadline when it comes first.
+    let deadline = match (
+        opts.time_limit_s
+            .map(|t| t0 + std::time::Duration::from_secs_f64(t)),
+        opts.deadline.map(|d| d.at),
+    ) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
+    };
     let left = |o: &SolveOptions| {
         let mut o = o.clone();
         if let Some(d) = deadline {
@@ -593,7 +625,7 @@ fn solve_phases(
             heuristic.take().expect("checked above")
         } else {
             let t = Instant::now();
-            let relaxed = build(Integrality::ContinuousServers);
+            let relaxed = build(Integrality::ContinuousServers)?;
             build_seconds += t.elapsed().as_secs_f64();
             let start = heuristic.as_ref().map(|h| h.0.cols.clone());
             let mut o = left(&opts1);
@@ -643,7 +675,7 @@ fn solve_phases(
     let mut fallback = false;
     let (mut raw, parts, n_rows, n_cols, n_int) = loop {
         let t1 = Instant::now();
-        let full = build(Integrality::Full);
+        let full = build(Integrality::Full)?;
         build_seconds += t1.elapsed().as_secs_f64();
         let n_rows = full.rows.len();
         let n_cols = full.n_columns;
@@ -1003,11 +1035,11 @@ type Rounded = (f64, Option<(RawSolution, ModelParts)>, f64);
 fn round_lp(
     p: &Prepared,
     opts: &SolveOptions,
-    build: &dyn Fn(Integrality) -> Model,
+    build: &dyn Fn(Integrality) -> Result<Model, SolveError>,
     links: &std::cell::RefCell<links::LinkSet>,
 ) -> Result<Rounded, SolveError> {
     let t = Instant::now();
-    let lp = build(Integrality::Lp);
+    let lp = build(Integrality::Lp)?;
     let mut build_seconds = t.elapsed().as_secs_f64();
     // With link rows left out, LP rounds add the ones the LP violates: the
     // bound of the LP with every link row, from a fraction of them.
@@ -1051,7 +1083,7 @@ fn round_lp(
         .map(|x| x.0)
         .collect();
     let t = Instant::now();
-    let model = build(Integrality::ContinuousServers);
+    let model = build(Integrality::ContinuousServers)?;
     build_seconds += t.elapsed().as_secs_f64();
     let mut fixed: Vec<(Variable, f64)> = model
         .vars

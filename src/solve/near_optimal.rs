@@ -3,25 +3,58 @@
 //! fewest and the most cards each region, tier and site can hold in any plan
 //! whose net present cost is within a share of the optimum.
 //!
-//! Each bound is one solve of the model with continuous server counts and
+//! Each end is the optimum of the model with continuous server counts and
 //! binary site decisions, plus the row cost ≤ (1 + share) × optimum, with the
-//! group's cards as the objective (minimised, then maximised). The model is
-//! built once and cloned; the solves run in parallel. Server counts are
-//! continuous in these solves (as in phase 1 of `solve`), so a bound can
-//! exceed what whole servers allow by under one server per site; a solve
-//! stopped by its time limit returns the best plan it found, so a range is
-//! never wider than the plans actually found (an inner bound).
+//! group's cards as the objective (minimised or maximised). Most of these
+//! solves are implied by others, so the work is done in this order:
+//!
+//! 1. every plan found along the way (the optimum first) is kept, and each
+//!    gives the cards of *every* group at once: an end is the fewest / most
+//!    cards of the group over the plans found, so every reported end is
+//!    attained by a plan;
+//! 2. the LP relaxation of each end bounds it, and its site decisions,
+//!    rounded three ways and re-solved with the servers continuous, give
+//!    plans near it; an end whose best plan is within [`PROOF_CARDS`] of its
+//!    bound is proven and needs no MIP (a zero fewest is proven by any plan);
+//! 3. groups made of the same options (a tier of one region, the only
+//!    buildable site of a region) share one range;
+//! 4. the ends still open are solved as MIPs in parallel, in rounds: the
+//!    most cards of regions and tiers, then their fewest, then the same for
+//!    sites, each round only for the ends the plans so far did not settle.
+//!    Each MIP starts from the best plan found for its end and stops within
+//!    1 % or [`PROOF_CARDS`] of its bound, which it tightens.
+//!
+//! A MIP stopped by its time limit ([`PER_SOLVE_SECONDS`], the budget of all
+//! MIPs, [`BUDGET_PER_SOLVE_TIME`] × the plain solve's time, or what is left
+//! of the run's `--time-limit`) counts in `limited`; its end is then the best
+//! plan found, so a range is never wider than the plans found (an inner
+//! bound). `min_proven` / `max_proven` say which ends are exact to the server.
 
-use good_lp::Expression;
+use std::collections::HashMap;
+
+use good_lp::{Expression, Variable};
 use rayon::prelude::*;
 
-use super::{run_highs_from, Plan, SolveError, SolveOptions, Values};
-use crate::domain::Tier;
+use super::{run_highs_from, Plan, SolveError, SolveOptions, Status};
+use crate::domain::{Deadline, Tier};
 use crate::milp::{self, Integrality, Model, Prepared, RowKey, Sense, CNY_PER_OBJECTIVE_UNIT};
 use crate::plan::{CardRange, NearOptimal};
 
 /// Time limit of each range solve, seconds.
 pub const PER_SOLVE_SECONDS: f64 = 3.0;
+
+/// Relative MIP gap of the range solves: an end is within 1 % of its
+/// proven bound (and usually exact: see [`CardRange::max_proven`]).
+pub const MIP_GAP: f64 = 0.01;
+
+/// The range MIPs together get this many times the plain solve's time
+/// (at least two [`PER_SOLVE_SECONDS`]); solves it stops count in `limited`.
+pub const BUDGET_PER_SOLVE_TIME: f64 = 2.0;
+
+/// How close (cards) a plan must come to a proven bound for its end to count
+/// as proven; the MIPs are solved to this absolute gap. Less than one server
+/// (8 cards), so that a proven end is exact to the server.
+pub const PROOF_CARDS: f64 = 7.0;
 
 /// Which sites make up a group.
 #[derive(Clone, Copy)]
@@ -39,14 +72,19 @@ fn in_group(p: &Prepared, g: Group, site: usize) -> bool {
     }
 }
 
-/// Cards of the group's servers, as an expression of `model`'s variables.
-fn cards_of(p: &Prepared, model: &Model, g: Group) -> Expression {
+/// Options of a group, in option order (the group's identity: two groups
+/// with the same options hold the same cards in every plan).
+fn options_of(p: &Prepared, g: Group) -> Vec<usize> {
+    (0..p.options.len())
+        .filter(|&o| in_group(p, g, p.options[o].site))
+        .collect()
+}
+
+/// Cards of the given options' servers, as an expression of `model`'s variables.
+fn cards_of(p: &Prepared, model: &Model, options: &[usize]) -> Expression {
     let mut e = Expression::default();
-    for (o, opt) in p.options.iter().enumerate() {
-        if !in_group(p, g, opt.site) {
-            continue;
-        }
-        for (i, &a) in opt.accels.iter().enumerate() {
+    for &o in options {
+        for (i, &a) in p.options[o].accels.iter().enumerate() {
             e.add_mul(
                 p.inst.accelerators[a].cards_per_server as f64,
                 model.vars.servers[o][i],
@@ -56,33 +94,202 @@ fn cards_of(p: &Prepared, model: &Model, g: Group) -> Expression {
     e
 }
 
-/// The fewest (`sign` = 1) or most (`sign` = −1) cards of a group within the
-/// cost bound; `start` is the plan (columns of the base model) to warm-start from.
-fn extreme(
+/// Cards of the given options as (column, cards per server) pairs.
+fn card_columns(p: &Prepared, model: &Model, options: &[usize]) -> Vec<(usize, f64)> {
+    let col = |v: &Variable| model.column[v];
+    options
+        .iter()
+        .flat_map(|&o| {
+            p.options[o].accels.iter().enumerate().map(move |(i, &a)| {
+                (
+                    col(&model.vars.servers[o][i]),
+                    p.inst.accelerators[a].cards_per_server as f64,
+                )
+            })
+        })
+        .collect()
+}
+
+/// `model` with `cost ≤ bound` (its own objective, millions of CNY) as a row.
+fn with_cost_row(mut model: Model, cost_bound_cny: f64) -> Model {
+    model.rows.push(milp::Row {
+        key: RowKey::CostBound,
+        lhs: model.objective.clone(),
+        sense: Sense::Le,
+        rhs: cost_bound_cny / CNY_PER_OBJECTIVE_UNIT,
+    });
+    model
+}
+
+/// One end of one group: minimise (`sign` = 1) or maximise (−1) its cards.
+struct End {
+    group: usize,
+    sign: f64,
+}
+
+/// What one solve of an end gave: a plan (columns), whether the solve
+/// finished, and a proven bound on `sign × cards`.
+struct Found {
+    cols: Option<Vec<f64>>,
+    limited: bool,
+    bound: f64,
+}
+
+/// Solves `model` with `sign × cards of options` as the objective.
+fn solve_end(
     p: &Prepared,
     base: &Model,
-    g: Group,
+    options: &[usize],
     sign: f64,
     opts: &SolveOptions,
-    start: &[f64],
-) -> Result<(f64, bool), SolveError> {
+    start: Option<&[f64]>,
+) -> Result<Found, SolveError> {
     let mut m = base.clone();
-    let cards = cards_of(p, &m, g);
     let mut objective = Expression::default();
-    objective.add_mul(sign, cards.clone());
+    objective.add_mul(sign, cards_of(p, &m, options));
     m.objective = objective;
     m.cny_per_objective_unit = 1.0;
-    let values_of =
-        |raw_cols: &[f64], column: &std::collections::HashMap<good_lp::Variable, usize>| {
-            let v = Values {
-                cols: raw_cols.to_vec(),
-                column,
-            };
-            cards.eval_with(&v)
-        };
-    let (raw, parts) = run_highs_from(m, opts, &[], Some(start))?;
-    let limited = raw.status != super::Status::Optimal;
-    Ok((values_of(&raw.cols, &parts.column), limited))
+    let is_mip = m.integer.iter().any(|&i| i);
+    match run_highs_from(m, opts, &[], start) {
+        Ok((raw, _)) => {
+            let limited = raw.status != Status::Optimal;
+            Ok(Found {
+                limited,
+                // A MIP's dual bound is proven even when stopped; an LP's
+                // objective is a bound only at its optimum.
+                bound: if is_mip {
+                    raw.dual_bound.min(raw.objective)
+                } else if limited {
+                    f64::NEG_INFINITY
+                } else {
+                    raw.objective
+                },
+                cols: Some(raw.cols),
+            })
+        }
+        // The limit came before any plan: nothing found, nothing proven.
+        Err(SolveError::NoSolution { .. }) => Ok(Found {
+            cols: None,
+            limited: true,
+            bound: f64::NEG_INFINITY,
+        }),
+        Err(e) => Err(e),
+    }
+}
+
+/// Plans near an LP end: the LP's site decisions rounded in a few ways, each
+/// followed by the continuous servers re-optimised for the same end with those
+/// decisions fixed (an LP); the ones that fit within the cost bound. The
+/// roundings: (a) every site the LP opens at all; (b) the group's sites the
+/// LP opens, other sites as in the optimum (`start`); (c) the group's sites
+/// the LP opens and the other sites it opens at least half. Per site the
+/// option the LP uses most; the mega clusters where the LP leans most.
+#[allow(clippy::too_many_arguments)]
+fn rounded_plans(
+    p: &Prepared,
+    lp: &Model,
+    lp_cols: &[f64],
+    base: &Model,
+    start: &[f64],
+    options: &[usize],
+    sign: f64,
+    opts: &SolveOptions,
+) -> Vec<Vec<f64>> {
+    let value = |v: &Variable| lp_cols[lp.column[v]];
+    let ns = p.inst.sites.len();
+    // Per site: the option the LP uses most and how much.
+    let mut lp_best: Vec<Option<(usize, f64)>> = vec![None; ns];
+    // Per site: the option open in the optimum.
+    let mut opt_open: Vec<Option<usize>> = vec![None; ns];
+    for (o, opt) in p.options.iter().enumerate() {
+        let x = value(&lp.vars.open[o]);
+        if x > 1e-6 && lp_best[opt.site].is_none_or(|(_, y)| x > y) {
+            lp_best[opt.site] = Some((o, x));
+        }
+        if start[base.column[&base.vars.open[o]]] > 0.5 {
+            opt_open[opt.site] = Some(o);
+        }
+    }
+    let in_group: Vec<bool> = {
+        let mut v = vec![false; ns];
+        for &o in options {
+            v[p.options[o].site] = true;
+        }
+        v
+    };
+    let roundings: [Vec<Option<usize>>; 3] = [
+        lp_best.iter().map(|b| b.map(|x| x.0)).collect(),
+        (0..ns)
+            .map(|s| {
+                if in_group[s] {
+                    lp_best[s].map(|x| x.0)
+                } else {
+                    opt_open[s]
+                }
+            })
+            .collect(),
+        (0..ns)
+            .map(|s| {
+                lp_best[s]
+                    .filter(|&(_, x)| in_group[s] || x >= 0.5)
+                    .map(|x| x.0)
+            })
+            .collect(),
+    ];
+    // Mega clusters: the optimum's where they are open, else where the LP
+    // leans most among the open sites.
+    let mut mega: Vec<(usize, f64)> = lp
+        .vars
+        .mega
+        .iter()
+        .enumerate()
+        .filter_map(|(s, m)| {
+            let in_opt = start[base.column[base.vars.mega[s].as_ref()?]] > 0.5;
+            Some((s, value(m.as_ref()?) + if in_opt { 2.0 } else { 0.0 }))
+        })
+        .collect();
+    mega.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+    let mut out: Vec<Vec<f64>> = Vec::new();
+    let mut tried: Vec<&Vec<Option<usize>>> = Vec::new();
+    for open in &roundings {
+        if tried.contains(&open) {
+            continue;
+        }
+        tried.push(open);
+        if (0..ns).any(|s| open[s].is_none() && p.inst.sites[s].status.must_open()) {
+            continue;
+        }
+        let chosen: Vec<usize> = mega
+            .iter()
+            .filter(|x| open[x.0].is_some())
+            .take(p.inst.params.mega_count as usize)
+            .map(|x| x.0)
+            .collect();
+        let mut fixed: Vec<(Variable, f64)> = base
+            .vars
+            .open
+            .iter()
+            .enumerate()
+            .map(|(o, v)| {
+                let on = open[p.options[o].site] == Some(o);
+                (*v, if on { 1.0 } else { 0.0 })
+            })
+            .collect();
+        for (s, m) in base.vars.mega.iter().enumerate() {
+            if let Some(m) = m {
+                fixed.push((*m, if chosen.contains(&s) { 1.0 } else { 0.0 }));
+            }
+        }
+        let mut m = base.clone();
+        let mut objective = Expression::default();
+        objective.add_mul(sign, cards_of(p, &m, options));
+        m.objective = objective;
+        m.cny_per_objective_unit = 1.0;
+        if let Ok((raw, _)) = run_highs_from(m, opts, &fixed, None) {
+            out.push(raw.cols);
+        }
+    }
+    out
 }
 
 /// Near-optimal ranges of `plan` for every region, tier and buildable site.
@@ -93,14 +300,11 @@ pub fn near_optimal(
     opts: &SolveOptions,
 ) -> Result<NearOptimal, SolveError> {
     let cost_bound_cny = plan.objective_cny + share * plan.objective_cny.abs();
-    let mut base = milp::build(p, Integrality::ContinuousServers);
-    // The cost row: the model's own objective (millions of CNY) within the bound.
-    base.rows.push(milp::Row {
-        key: RowKey::CostBound,
-        lhs: base.objective.clone(),
-        sense: Sense::Le,
-        rhs: cost_bound_cny / CNY_PER_OBJECTIVE_UNIT,
-    });
+    let base = with_cost_row(
+        milp::build(p, Integrality::ContinuousServers),
+        cost_bound_cny,
+    );
+    let lp = with_cost_row(milp::build(p, Integrality::Lp), cost_bound_cny);
     // The plan as a starting point, in the base model's columns.
     let mut start = vec![0.0; base.n_columns];
     for (o, opt) in p.options.iter().enumerate() {
@@ -123,54 +327,227 @@ pub fn near_optimal(
         .filter(|&s| p.site_reason[s].is_none())
         .collect();
     groups.extend(buildable.iter().map(|&s| Group::Site(s)));
-    // A group with no option at all holds 0 cards in every plan.
-    let mut o = opts.clone();
-    o.log = false;
-    // A range needs its ends to about 1 % of the cards, not a proof to 1e-4;
-    // each solve is bounded so that the ranges cost a few plain solves.
-    o.mip_gap = Some(0.01);
-    o.time_limit_s = Some(PER_SOLVE_SECONDS);
-    let tasks: Vec<(usize, f64)> = (0..groups.len())
-        .flat_map(|g| [(g, 1.0), (g, -1.0)])
+    let n_coarse = p.inst.regions.len() + Tier::ALL.len();
+    // Groups of the same options share one range: `canon[g]` is the first.
+    let options: Vec<Vec<usize>> = groups.iter().map(|&g| options_of(p, g)).collect();
+    let mut first: HashMap<&[usize], usize> = HashMap::new();
+    let canon: Vec<usize> = options
+        .iter()
+        .enumerate()
+        .map(|(g, o)| *first.entry(o.as_slice()).or_insert(g))
         .collect();
-    let results: Vec<Result<(f64, bool), SolveError>> = tasks
-        .par_iter()
-        .map(|&(g, sign)| {
-            let has_option = p.options.iter().any(|opt| in_group(p, groups[g], opt.site));
-            if !has_option {
-                return Ok((0.0, false));
+    let columns: Vec<Vec<(usize, f64)>> =
+        options.iter().map(|o| card_columns(p, &base, o)).collect();
+    // Per group: the proven bounds on its ends (lower bound of the fewest,
+    // upper bound of the most cards).
+    let ng = groups.len();
+    let mut bound: Vec<[f64; 2]> = options
+        .iter()
+        .map(|o| {
+            if o.is_empty() {
+                [0.0, 0.0]
+            } else {
+                [0.0, f64::INFINITY]
             }
-            extreme(p, &base, groups[g], sign, &o, &start)
         })
         .collect();
-    let mut limited = 0;
-    let mut ranges = Vec::with_capacity(groups.len());
-    let mut it = results.into_iter();
-    while let (Some(lo), Some(hi)) = (it.next(), it.next()) {
-        let ((lo, l1), (hi, l2)) = (lo?, hi?);
-        limited += l1 as usize + l2 as usize;
-        // Servers are continuous here: round to whole cards, never below 0.
-        ranges.push(CardRange {
-            min_cards: lo.max(0.0).round(),
-            max_cards: hi.max(0.0).round(),
-        });
+    let mut found = Plans::new(columns);
+    found.add(start);
+    let settled = |g: usize, d: usize, found: &Plans, bound: &[[f64; 2]]| {
+        if d == 0 {
+            found.best[g][0].0 <= bound[g][0] + PROOF_CARDS
+        } else {
+            found.best[g][1].0 >= bound[g][1] - PROOF_CARDS
+        }
+    };
+    // Each solve gets PER_SOLVE_SECONDS, or what is left of the run.
+    let per_solve = |gap: bool| {
+        let mut o = opts.clone();
+        o.log = false;
+        o.time_limit_s = Some(PER_SOLVE_SECONDS);
+        o.time_limit_s = o.seconds_left();
+        if gap {
+            o.mip_gap = Some(MIP_GAP);
+            o.highs_options
+                .push(("mip_abs_gap".into(), format!("{PROOF_CARDS:.1}")));
+        }
+        o
+    };
+    let run_out = || opts.deadline.is_some_and(|d| d.left_s() <= 0.0);
+    // 2. LP bounds of every end of every distinct group.
+    let ends: Vec<End> = (0..ng)
+        .filter(|&g| canon[g] == g && !options[g].is_empty())
+        .flat_map(|g| {
+            [
+                End {
+                    group: g,
+                    sign: 1.0,
+                },
+                End {
+                    group: g,
+                    sign: -1.0,
+                },
+            ]
+        })
+        .filter(|e| !settled(e.group, (e.sign < 0.0) as usize, &found, &bound))
+        .collect();
+    if !run_out() {
+        let lp_opts = per_solve(false);
+        let start = &found.plans[0];
+        type LpEnd = Result<(Found, Vec<Vec<f64>>), SolveError>;
+        let solved: Vec<LpEnd> = ends
+            .par_iter()
+            .map(|e| {
+                let f = solve_end(p, &lp, &options[e.group], e.sign, &lp_opts, None)?;
+                let plans = match &f.cols {
+                    Some(c) if !f.limited => {
+                        rounded_plans(p, &lp, c, &base, start, &options[e.group], e.sign, &lp_opts)
+                    }
+                    _ => Vec::new(),
+                };
+                Ok((f, plans))
+            })
+            .collect();
+        for (e, f) in ends.iter().zip(solved) {
+            let (f, plans) = f?;
+            tighten(&mut bound[e.group], e.sign, f.bound);
+            for cols in plans {
+                found.add(cols);
+            }
+        }
     }
+    // 4. MIPs for the ends still open: regions and tiers, then sites; the
+    // most cards first (a plan that packs one group empties others, which
+    // settles their fewest). The MIPs share a time budget.
+    let budget = Deadline::from(
+        std::time::Instant::now(),
+        (BUDGET_PER_SOLVE_TIME * plan.solve_seconds).max(2.0 * PER_SOLVE_SECONDS),
+    );
+    let mut limited = 0;
+    let mut mip_solves = 0;
+    let mip_opts = per_solve(true);
+    let rounds = [
+        (0..n_coarse, -1.0),
+        (0..n_coarse, 1.0),
+        (n_coarse..ng, -1.0),
+        (n_coarse..ng, 1.0),
+    ];
+    for (range, sign) in rounds {
+        let todo: Vec<End> = range
+            .filter(|&g| canon[g] == g && !options[g].is_empty())
+            .map(|g| End { group: g, sign })
+            .filter(|e| !settled(e.group, (e.sign < 0.0) as usize, &found, &bound))
+            .collect();
+        if todo.is_empty() {
+            continue;
+        }
+        if run_out() || budget.left_s() <= 0.0 {
+            // Out of time: these ends are the best plans found.
+            limited += todo.len();
+            continue;
+        }
+        let mut o = mip_opts.clone();
+        o.time_limit_s = o.seconds_left().map(|t| t.min(budget.left_s()).max(0.1));
+        let solved: Vec<Result<Found, SolveError>> = todo
+            .par_iter()
+            .map(|e| {
+                let d = (e.sign < 0.0) as usize;
+                let from = &found.plans[found.best[e.group][d].1];
+                solve_end(p, &base, &options[e.group], e.sign, &o, Some(from))
+            })
+            .collect();
+        mip_solves += todo.len();
+        for (e, f) in todo.iter().zip(solved) {
+            let f = f?;
+            limited += f.limited as usize;
+            tighten(&mut bound[e.group], e.sign, f.bound);
+            if let Some(cols) = f.cols {
+                found.add(cols);
+            }
+        }
+    }
+    let range_of = |g: usize| {
+        let c = canon[g];
+        if options[c].is_empty() {
+            return CardRange {
+                min_cards: 0.0,
+                max_cards: 0.0,
+                min_proven: true,
+                max_proven: true,
+            };
+        }
+        // Servers are continuous here: round to whole cards, never below 0.
+        CardRange {
+            min_cards: found.best[c][0].0.max(0.0).round(),
+            max_cards: found.best[c][1].0.max(0.0).round(),
+            min_proven: settled(c, 0, &found, &bound),
+            max_proven: settled(c, 1, &found, &bound),
+        }
+    };
     let nr = p.inst.regions.len();
     let mut sites = vec![None; p.inst.sites.len()];
     for (k, &s) in buildable.iter().enumerate() {
-        sites[s] = Some(ranges[nr + Tier::ALL.len() + k]);
+        sites[s] = Some(range_of(n_coarse + k));
     }
     Ok(NearOptimal {
         share,
         cost_bound_cny,
-        regions: ranges[..nr].to_vec(),
+        regions: (0..nr).map(range_of).collect(),
         tiers: Tier::ALL
             .iter()
             .enumerate()
-            .map(|(i, &t)| (t, ranges[nr + i]))
+            .map(|(i, &t)| (t, range_of(nr + i)))
             .collect(),
         sites,
         limited,
+        mip_solves,
         per_solve_seconds: PER_SOLVE_SECONDS,
     })
+}
+
+/// The plans found (columns of the continuous-server model) and, per
+/// group, the fewest and most cards among them with the plan that has them.
+struct Plans {
+    /// Per group: (column, cards per server) of its servers.
+    columns: Vec<Vec<(usize, f64)>>,
+    plans: Vec<Vec<f64>>,
+    best: Vec<[(f64, usize); 2]>,
+}
+
+impl Plans {
+    fn new(columns: Vec<Vec<(usize, f64)>>) -> Plans {
+        let n = columns.len();
+        Plans {
+            columns,
+            plans: Vec::new(),
+            best: vec![[(f64::INFINITY, 0), (f64::NEG_INFINITY, 0)]; n],
+        }
+    }
+    /// Adds a plan: every group's cards in it at once.
+    fn add(&mut self, cols: Vec<f64>) {
+        let k = self.plans.len();
+        for (g, b) in self.best.iter_mut().enumerate() {
+            let c: f64 = self.columns[g].iter().map(|&(j, n)| n * cols[j]).sum();
+            if c < b[0].0 {
+                b[0] = (c, k);
+            }
+            if c > b[1].0 {
+                b[1] = (c, k);
+            }
+        }
+        self.plans.push(cols);
+    }
+}
+
+/// Records a proven bound on `sign × cards`: a lower bound of the fewest
+/// cards (`sign` = 1) or an upper bound of the most (`sign` = −1).
+fn tighten(bound: &mut [f64; 2], sign: f64, b: f64) {
+    if !b.is_finite() {
+        return;
+    }
+    if sign > 0.0 {
+        bound[0] = bound[0].max(b);
+    } else {
+        bound[1] = bound[1].min(-b);
+    }
 }

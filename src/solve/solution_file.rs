@@ -169,7 +169,7 @@ pub fn plan_from_solution(
     let objective = model.objective.eval_with(&values) * model.cny_per_objective_unit;
     // A lower bound of dcsite's own: the LP relaxation (link rows separated).
     let cut_links = std::cell::RefCell::new(links::LinkSet::new(p));
-    let build = |i| milp::build_with(p, i, cut_links.borrow().links());
+    let build = |i| Ok(milp::build_with(p, i, cut_links.borrow().links()));
     let mut o = opts.clone();
     o.log = false;
     let (lp_bound, _, build_seconds) = round_lp(p, &o, &build, &cut_links)?;

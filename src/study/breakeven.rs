@@ -163,7 +163,11 @@ pub fn evaluate(
         cap_cny: None,
         applies_to: spec.applies_to,
     });
-    let p = Prepared::new(inst);
+    let p =
+        Prepared::new_within(inst, opts.deadline.as_ref()).map_err(|t| BreakevenError::Solve {
+            level,
+            source: SolveError::TimeUp(t),
+        })?;
     let plan = solve(&p, opts).map_err(|source| BreakevenError::Solve { level, source })?;
     let cards = plan
         .sites

@@ -41,10 +41,17 @@ pub fn solve_all(
 ) -> Result<Vec<Solved>, CompareError> {
     let mut loaded = Vec::new();
     let mut problems = Problems::default();
+    // `opts.deadline` (--time-limit) bounds the whole run: loading, preparing
+    // and every solve, each of which gets what is left of it.
+    let time_up = |path: &PathBuf, t| CompareError::Solve {
+        path: path.clone(),
+        source: SolveError::TimeUp(t),
+    };
     for path in paths {
-        match crate::data::load(path) {
+        match crate::data::load_within(path, opts.deadline.as_ref()) {
             Ok((sc, inst, _)) => loaded.push((sc.name.clone(), path.clone(), inst)),
-            Err(p) => problems.0.extend(p.0),
+            Err(crate::data::LoadError::Problems(p)) => problems.0.extend(p.0),
+            Err(crate::data::LoadError::TimeUp(t)) => return Err(time_up(path, t)),
         }
     }
     if !problems.is_empty() {
@@ -59,7 +66,8 @@ pub fn solve_all(
     loaded
         .into_par_iter()
         .map(|(name, path, inst)| {
-            let prepared = Prepared::new(inst);
+            let prepared = Prepared::new_within(inst, opts.deadline.as_ref())
+                .map_err(|t| time_up(&path, t))?;
             let fail = |source| CompareError::Solve {
                 path: path.clone(),
                 source,
