@@ -19,3 +19,4 @@ pub mod report;
 pub mod solve;
 pub mod spatial;
 pub mod study;
+pub mod sweep;

@@ -5,6 +5,7 @@ mod compare;
 mod progress;
 mod report;
 mod solve;
+mod sweep;
 mod validate;
 
 use std::fmt;
@@ -38,6 +39,9 @@ pub enum Command {
     Compare(compare::CompareArgs),
     /// Find the smallest subsidy level at which a region hosts a number of cards.
     Breakeven(breakeven::BreakevenArgs),
+    /// Solve every scenario of a sweep file (drawn or gridded inputs) and write
+    /// how robust the answer is: site probabilities, card spreads, regret.
+    Sweep(sweep::SweepArgs),
     /// Print the documentation of every input table (Markdown), from the schemas.
     Schema,
     /// Write one self-contained HTML report (map, tables, comparison chart) of an output folder.
@@ -59,6 +63,7 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
         Command::Solve(args) => solve::run(args),
         Command::Compare(args) => compare::run(args),
         Command::Breakeven(args) => breakeven::run(args),
+        Command::Sweep(args) => sweep::run(args),
         Command::Schema => {
             print!("{}", dcsite::data::schema::markdown());
             Ok(())

@@ -40,3 +40,21 @@ pub fn start(quiet: bool, len: Option<u64>, msg: &str) -> ProgressBar {
     pb.enable_steady_tick(Duration::from_millis(120));
     pb
 }
+
+/// A bar of `len` steps with the time left; hidden when not wanted.
+pub fn bar_with_eta(quiet: bool, len: u64, msg: &str) -> ProgressBar {
+    if quiet || !std::io::stderr().is_terminal() {
+        return ProgressBar::hidden();
+    }
+    let bar = if colour() {
+        "{spinner:.cyan} {bar:30.cyan/blue}"
+    } else {
+        "{spinner} {bar:30}"
+    };
+    let pb = ProgressBar::new(len);
+    let t = format!("{bar} {{pos}}/{{len}} {{msg}} [{{elapsed}}, ETA {{eta}}]");
+    pb.set_style(ProgressStyle::with_template(&t).expect("valid template"));
+    pb.set_message(msg.to_string());
+    pb.enable_steady_tick(Duration::from_millis(120));
+    pb
+}

@@ -79,6 +79,36 @@ fn load_tables_inner(
     deadline: Option<&Deadline>,
     time_up: &mut Option<TimeUp>,
 ) -> Result<(Instance, LoadSummary), Problems> {
+    let raw = read_raw(sc, deadline, time_up)?;
+    instance_from_raw(sc, raw, deadline, time_up)
+}
+
+/// The seven tables of a scenario as read from their files, before the
+/// scenario's what-ifs, with the problems reading them found. A sweep reads
+/// them once and turns them into an instance for every drawn scenario.
+#[derive(Debug, Clone)]
+pub struct RawTables {
+    /// In the order of [`Scenario::tables`]' `iter()`.
+    pub tables: [RawTable; 7],
+    problems: Problems,
+}
+
+/// Reads the tables a scenario names (nothing of the scenario applied yet).
+pub fn read_raw_tables(sc: &Scenario) -> Result<RawTables, Problems> {
+    read_raw(sc, None, &mut None)
+}
+
+/// [`load_tables`] from tables already read: the scenario's what-ifs,
+/// parameters and overrides applied to a copy of `raw`.
+pub fn load_from_raw(sc: &Scenario, raw: RawTables) -> Result<(Instance, LoadSummary), Problems> {
+    instance_from_raw(sc, raw, None, &mut None)
+}
+
+fn read_raw(
+    sc: &Scenario,
+    deadline: Option<&Deadline>,
+    time_up: &mut Option<TimeUp>,
+) -> Result<RawTables, Problems> {
     // Between steps: once the deadline has passed, stop (the caller reports
     // `time_up`, not the problems).
     macro_rules! checkpoint {
@@ -142,15 +172,7 @@ fn load_tables_inner(
     checkpoint!(stage);
     let t_cooling = read_table_capped(&sc.tables.cooling, &schema::COOLING, limit, &mut p);
     checkpoint!(stage);
-    let (
-        Some(t_regions),
-        Some(t_sites),
-        Some(t_prices),
-        Some(t_subsidies),
-        Some(t_demand),
-        Some(t_accel),
-        Some(t_cooling),
-    ) = (
+    let tables = [
         t_regions,
         t_sites,
         t_prices,
@@ -158,27 +180,36 @@ fn load_tables_inner(
         t_demand,
         t_accel,
         t_cooling,
-    )
-    else {
+    ];
+    if tables.iter().any(Option::is_none) {
         return Err(p);
-    };
-    let (
-        mut t_regions,
-        mut t_sites,
-        mut t_prices,
-        mut t_subsidies,
-        mut t_demand,
-        mut t_accel,
-        mut t_cooling,
-    ) = (
-        t_regions,
-        t_sites,
-        t_prices,
-        t_subsidies,
-        t_demand,
-        t_accel,
-        t_cooling,
-    );
+    }
+    Ok(RawTables {
+        tables: tables.map(|t| t.expect("checked above")),
+        problems: p,
+    })
+}
+
+fn instance_from_raw(
+    sc: &Scenario,
+    raw: RawTables,
+    deadline: Option<&Deadline>,
+    time_up: &mut Option<TimeUp>,
+) -> Result<(Instance, LoadSummary), Problems> {
+    macro_rules! checkpoint {
+        ($stage:expr) => {
+            if let Err(t) = check_deadline(deadline, $stage) {
+                *time_up = Some(t);
+                return Err(Problems::default());
+            }
+        };
+    }
+    let stage = "loading the tables";
+    let RawTables {
+        tables:
+            [mut t_regions, mut t_sites, mut t_prices, mut t_subsidies, mut t_demand, mut t_accel, mut t_cooling],
+        problems: mut p,
+    } = raw;
     // Scenario what-ifs ([sites], [set], [[subsidies]]) edit the tables as
     // read; problems found from here on in cells they wrote name their key.
     let from = p.len();

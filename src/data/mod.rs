@@ -9,6 +9,9 @@ pub mod schema;
 pub mod table;
 pub mod whatif;
 
-pub use load::{load, load_tables, load_tables_within, load_within, LoadError, LoadSummary};
+pub use load::{
+    load, load_from_raw, load_tables, load_tables_within, load_within, read_raw_tables, LoadError,
+    LoadSummary, RawTables,
+};
 pub use problem::{Problem, Problems};
 pub use scenario::{load_scenario, Scenario};

@@ -208,6 +208,10 @@ pub struct Scenario {
     /// first, then its parent, …: to tell which file holds a key, on which line.
     #[serde(skip)]
     pub sources: Vec<(PathBuf, String)>,
+    /// The scenario as one TOML table, `extends` merged (table paths
+    /// absolute): what a sweep changes keys of before reading it again.
+    #[serde(skip)]
+    pub merged: toml::Table,
 }
 
 impl Scenario {
@@ -467,6 +471,28 @@ fn unknown_keys(
     }
 }
 
+/// Whether a scenario may hold the dotted `key` as a value (a leaf of the
+/// scenario's keys: `parameters.domestic_share`, `targets.h200.min`,
+/// `overrides.levy_share.h200`); otherwise the keys allowed where it goes
+/// wrong (empty when `key` names a table, not a value).
+pub fn value_key(key: &str) -> Result<(), Vec<&'static str>> {
+    let mut shape = SCENARIO_KEYS;
+    for part in key.split('.') {
+        shape = match shape {
+            Shape::Leaf => return Err(Vec::new()),
+            Shape::Map(inner) => *inner,
+            Shape::Fixed(keys) => match keys.iter().find(|(name, _)| *name == part) {
+                Some((_, inner)) => *inner,
+                None => return Err(keys.iter().map(|(n, _)| *n).collect()),
+            },
+        };
+    }
+    match shape {
+        Shape::Leaf => Ok(()),
+        _ => Err(Vec::new()),
+    }
+}
+
 /// Reports the keys of one scenario file that no scenario may hold, against
 /// that file, with their line and the nearest known key.
 fn check_keys(path: &Path, text: &str, table: &toml::Table, problems: &mut Problems) -> bool {
@@ -501,7 +527,7 @@ pub fn load_scenario(path: &Path) -> Result<Scenario, Problems> {
         Some(v) if problems.is_empty() => v,
         _ => return Err(problems),
     };
-    let mut scenario: Scenario = match toml::Value::Table(value).try_into() {
+    let mut scenario: Scenario = match toml::Value::Table(value.clone()).try_into() {
         Ok(s) => s,
         Err(e) => {
             let msg = e.to_string();
@@ -539,6 +565,7 @@ pub fn load_scenario(path: &Path) -> Result<Scenario, Problems> {
     };
     scenario.path = path.to_path_buf();
     scenario.sources = sources;
+    scenario.merged = value;
     for (key, v) in [
         ("name", &scenario.name),
         ("description", &scenario.description),

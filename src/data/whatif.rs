@@ -208,6 +208,35 @@ pub fn apply(sc: &Scenario, tables: &mut [&mut RawTable; 7], p: &mut Problems) -
     applied
 }
 
+/// The column of `t` named `column` that a what-if may write (not the id
+/// column, not a subsidy's `scenario`), or (expected, found).
+pub fn writable_column(
+    t: &RawTable,
+    column: &str,
+) -> Result<&'static super::schema::Column, (String, String)> {
+    let spec: &'static super::schema::Table = t.spec;
+    let id_column = spec.key.unwrap_or("programme_id");
+    let writable = |c: &&super::schema::Column| c.name != id_column && c.name != "scenario";
+    if let Some(c) = spec
+        .columns
+        .iter()
+        .filter(writable)
+        .find(|c| c.name == column)
+    {
+        return Ok(c);
+    }
+    let file_name = t
+        .file
+        .file_name()
+        .map(|f| f.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let known: Vec<&str> = spec.columns.iter().filter(writable).map(|c| c.name).collect();
+    Err((
+        format!("a column of {file_name} ({})", known.join(", ")),
+        format!("unknown column {} in {file_name}", shown(column)),
+    ))
+}
+
 /// `[set] "<table>.<row>.<column>" = v`, checked like a cell of the file.
 #[allow(clippy::too_many_arguments)]
 fn set_cell(
@@ -262,28 +291,12 @@ fn set_cell(
         ));
         return;
     };
-    let id_column = t.spec.key.unwrap_or("programme_id");
-    let Some(c) = t
-        .spec
-        .columns
-        .iter()
-        .find(|c| c.name == column && c.name != id_column && c.name != "scenario")
-    else {
-        let known: Vec<&str> = t
-            .spec
-            .columns
-            .iter()
-            .map(|c| c.name)
-            .filter(|c| *c != id_column && *c != "scenario")
-            .collect();
-        p.push(Problem::new(
-            &file,
-            line,
-            Some(&key),
-            format!("a column of {file_name} ({})", known.join(", ")),
-            format!("unknown column {} in {file_name}", shown(column)),
-        ));
-        return;
+    let c = match writable_column(t, column) {
+        Ok(c) => c,
+        Err((expected, found)) => {
+            p.push(Problem::new(&file, line, Some(&key), expected, found));
+            return;
+        }
     };
     let text = match cell_text(v, c) {
         Ok(t) => Some(t.trim().to_string()).filter(|s| !s.is_empty()),

@@ -11,6 +11,6 @@ pub mod writer;
 
 pub use geo_layers::{cities_geojson, flows_geojson, reach_geojson, sites_geojson};
 pub use layers::{layer_files, layers, Layer, LayerError};
-pub use qml::{cities_qml, diff_qml, flows_qml, reach_qml, sites_qml};
+pub use qml::{cities_qml, diff_qml, flows_qml, probability_qml, reach_qml, sites_qml};
 pub use summary::{gap_text, near_optimal_text, regions_table, summary_json, text_report};
 pub use writer::{write_file_atomic, OutputDir, OutputError};

@@ -438,6 +438,70 @@ pub fn diff_qml(field: &str, scenario: &str, reference: &str) -> String {
     )
 }
 
+/// Style of a sweep's `robust.geojson`: points graduated by a probability
+/// `field` in [0, 1] (light yellow to dark red in five classes; never built:
+/// small hollow grey), sized by `size_field` (mean cards), labelled with the
+/// probability in per cent.
+pub fn probability_qml(field: &str, size_field: &str) -> String {
+    let f = format!("\"{}\"", field.replace('"', "\"\""));
+    let size = size_expression(
+        &format!("\"{}\"", size_field.replace('"', "\"\"")),
+        2.0,
+        14.0,
+    );
+    let classes: [(f64, f64, &str, Rgba); 5] = [
+        (0.0, 0.0, "never built", (255, 255, 255, 0)),
+        (
+            0.0,
+            0.25,
+            "built in up to 25 % of the scenarios",
+            (254, 217, 118, 230),
+        ),
+        (0.25, 0.5, "25-50 %", (253, 141, 60, 230)),
+        (0.5, 0.75, "50-75 %", (227, 26, 28, 230)),
+        (0.75, 1.0, "75-100 %", (128, 0, 38, 230)),
+    ];
+    let mut s = format!(
+        "  <renderer-v2 type=\"graduatedSymbol\" attr=\"{}\" graduatedMethod=\"GraduatedColor\" \
+         forceraster=\"0\" symbollevels=\"0\" enableorderby=\"0\" referencescale=\"-1\">\n    <ranges>\n",
+        esc(field)
+    );
+    for (i, (lo, hi, label, _)) in classes.iter().enumerate() {
+        s.push_str(&format!(
+            "      <range symbol=\"{i}\" lower=\"{lo:.6}\" upper=\"{hi:.6}\" label=\"{}\" render=\"true\"/>\n",
+            esc(label)
+        ));
+    }
+    s.push_str("    </ranges>\n    <symbols>\n");
+    for (i, (_, _, _, colour)) in classes.iter().enumerate() {
+        s.push_str(&if i == 0 {
+            marker("0", *colour, GREY, 0.3, 1.5, None)
+        } else {
+            marker(
+                &i.to_string(),
+                *colour,
+                STROKE,
+                0.3,
+                4.0,
+                Some(size.clone()),
+            )
+        });
+    }
+    s.push_str(
+        "    </symbols>\n    <classificationMethod id=\"Fixed\">\n      \
+         <symmetricMode enabled=\"0\" symmetrypoint=\"0\" astride=\"0\"/>\n      \
+         <labelFormat format=\"%1 - %2\" labelprecision=\"2\" trimtrailingzeroes=\"1\"/>\n      \
+         <extraInformation/>\n    </classificationMethod>\n    <rotation/>\n    <sizescale/>\n  </renderer-v2>\n",
+    );
+    let label = format!("if({f} > 0, format_number({f} * 100, 0) || ' %', '')");
+    document(
+        Geometry::Point,
+        s,
+        Some(labeling(&label, true, 6, 8.0, (40, 40, 40, 255))),
+        1.0,
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -461,6 +525,15 @@ mod tests {
         assert!(s.contains("value=\"not built\""));
         assert!(s.contains("<layerGeometryType>0</layerGeometryType>"));
         assert!(s.contains("labelsEnabled=\"1\""));
+    }
+
+    #[test]
+    fn probability_style_has_five_ranges_on_its_field() {
+        let s = probability_qml("p_built", "cards_mean");
+        assert_eq!(s.matches("<range ").count(), 5);
+        assert_eq!(s.matches("<symbol ").count(), 5);
+        assert!(s.contains("attr=\"p_built\""));
+        assert!(s.contains("&quot;cards_mean&quot;"));
     }
 
     #[test]

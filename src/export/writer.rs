@@ -18,7 +18,8 @@
 //!   `--force` is left alone and the commit fails.
 //! - Since the old folder is deleted, `--force` only replaces a folder that
 //!   holds nothing but files dcsite writes (GeoJSON, QGIS styles, JSON, CSV,
-//!   HTML): `--out ~ --force` is refused, not a deleted home folder.
+//!   HTML, Parquet, a sweep's `parts/`): `--out ~ --force` is refused, not a
+//!   deleted home folder.
 
 use std::fs;
 use std::io::Write;
@@ -249,17 +250,26 @@ fn lock(parent: &Path, dest: &Path) -> Result<fs::File, OutputError> {
     Ok(file)
 }
 
+/// The folder of a sweep's output that holds its per-shard result files.
+pub const PARTS_DIR: &str = "parts";
+
 /// The first entry of an existing output folder that dcsite does not write
-/// (a folder, or a file other than GeoJSON, QGIS style, JSON, CSV or HTML):
+/// (a folder other than a sweep's `parts/` of such files, or a file other than
+/// GeoJSON, QGIS style, JSON, CSV, HTML or Parquet):
 /// `--force` deletes the old folder, so it must only ever hold a plan.
 fn foreign_entry(dir: &Path) -> Result<Option<String>, OutputError> {
     for e in fs::read_dir(dir).map_err(io(dir))? {
         let e = e.map_err(io(dir))?;
         let name = e.file_name().to_string_lossy().into_owned();
-        let is_file = e.file_type().map_err(io(dir))?.is_file();
-        let known = [".geojson", ".qml", ".json", ".csv", ".html"]
+        let kind = e.file_type().map_err(io(dir))?;
+        let is_file = kind.is_file();
+        let known = [".geojson", ".qml", ".json", ".csv", ".html", ".parquet"]
             .iter()
             .any(|x| name.ends_with(x));
+        // A sweep's `parts/` folder of per-shard results, itself only dcsite's files.
+        if kind.is_dir() && name == PARTS_DIR && foreign_entry(&e.path())?.is_none() {
+            continue;
+        }
         if !is_file || !known {
             let what = if is_file { "the file" } else { "the folder" };
             return Ok(Some(format!(

@@ -787,6 +787,70 @@ pub fn diff_map(diff: &[Feature], scenarios: &[String], pair: &DiffPair, id: &st
     out
 }
 
+/// The map of a sweep's `robust.geojson`: each site a circle coloured by how
+/// often it is built (`p_built`, the classes of `robust.qml`) and sized by
+/// its mean cards; never-built sites small and hollow.
+pub fn probability_map(sites: &[Feature]) -> String {
+    let outline = outline();
+    let frame = china_frame(&outline);
+    let mut out = String::new();
+    svg_open(
+        &mut out,
+        &frame,
+        "probability-map",
+        "How often each site is built",
+    );
+    draw_outline(&mut out, &frame, &outline);
+    let mean = |f: &Feature| f.num("cards_mean").unwrap_or(0.0);
+    let max_cards = sites.iter().map(mean).fold(0.0, f64::max);
+    let mut order: Vec<&Feature> = sites.iter().collect();
+    order.sort_by(|a, b| mean(b).total_cmp(&mean(a)));
+    out.push_str("<g class=\"sites\">\n");
+    for f in order {
+        let Geometry::Point(p) = f.geometry else {
+            continue;
+        };
+        let (x, y) = frame.xy(p);
+        let pb = f.num("p_built").unwrap_or(0.0);
+        let name = f
+            .text("name_en")
+            .or_else(|| f.text("site_id"))
+            .unwrap_or_default();
+        let mut tip = format!("{name}: built in {:.0} % of the scenarios", 100.0 * pb);
+        if pb > 0.0 {
+            let _ = write!(
+                tip,
+                ", mean {} cards (p10 {}, p90 {})",
+                fmt_int(mean(f)),
+                fmt_int(f.num("cards_p10").unwrap_or(0.0)),
+                fmt_int(f.num("cards_p90").unwrap_or(0.0))
+            );
+            if let Some(k) = f.text("cooling_mode") {
+                let _ = write!(tip, ", mostly {k}");
+            }
+        }
+        let fill = match pb {
+            x if x <= 0.0 => "none",
+            x if x <= 0.25 => "#fed976",
+            x if x <= 0.5 => "#fd8d3c",
+            x if x <= 0.75 => "#e31a1c",
+            _ => "#800026",
+        };
+        let r = if pb > 0.0 {
+            radius(mean(f), max_cards).max(MIN_RADIUS)
+        } else {
+            3.0
+        };
+        let _ = writeln!(
+            out,
+            "<circle class=\"p-built\" cx=\"{x:.1}\" cy=\"{y:.1}\" r=\"{r:.1}\" fill=\"{fill}\" stroke=\"#333\" data-p-built=\"{pb}\"><title>{}</title></circle>",
+            esc(&tip)
+        );
+    }
+    out.push_str("</g>\n</svg>\n");
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -17,6 +17,7 @@ pub mod chart;
 pub mod html;
 pub mod input;
 pub mod map;
+pub mod sweep;
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -323,8 +324,11 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), ReportError> {
 /// Reads `dir`, renders the page and writes it to `output` (default
 /// `<dir>/report.html`); returns the path written.
 pub fn write_report(dir: &Path, output: Option<&Path>) -> Result<PathBuf, ReportError> {
-    let inputs = load(dir)?;
-    let html = render(&inputs);
+    let html = if sweep::is_sweep(dir) {
+        sweep::render(dir)?
+    } else {
+        render(&load(dir)?)
+    };
     let out = output
         .map(Path::to_path_buf)
         .unwrap_or_else(|| dir.join(DEFAULT_NAME));

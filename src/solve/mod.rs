@@ -464,6 +464,25 @@ pub(crate) fn solve_relaxed(
     opts: &SolveOptions,
     relax: &[(RowKey, f64)],
 ) -> Result<Plan, SolveError> {
+    solve_phases(p, opts, relax, false)
+}
+
+/// The phased solve of [`solve`] and the check of its answer against every
+/// target and limit, without the extras that cost further solves: no shadow
+/// prices (the caller prices the plan's sites with
+/// [`shadow::fixed_sites_lp`] if it needs to), no reasons for unbuilt sites,
+/// and an infeasible scenario is explained by [`diagnose`] alone, without
+/// verified relaxations. What a sweep needs of each of its many scenarios.
+pub fn solve_lean(p: &Prepared, opts: &SolveOptions) -> Result<Plan, SolveError> {
+    solve_phases(p, opts, &[], true)
+}
+
+fn solve_phases(
+    p: &Prepared,
+    opts: &SolveOptions,
+    relax: &[(RowKey, f64)],
+    lean: bool,
+) -> Result<Plan, SolveError> {
     let build = |integrality| {
         let mut m = milp::build(p, integrality);
         for &(key, amount) in relax {
@@ -477,6 +496,13 @@ pub(crate) fn solve_relaxed(
         if !relax.is_empty() {
             return SolveError::Infeasible {
                 reasons: vec![],
+                relaxations: vec![],
+                alternatives: vec![],
+            };
+        }
+        if lean {
+            return SolveError::Infeasible {
+                reasons: diagnose(p),
                 relaxations: vec![],
                 alternatives: vec![],
             };
@@ -628,6 +654,9 @@ pub(crate) fn solve_relaxed(
     }
     // A solver answer is checked against the scenario before it is called a plan.
     check_plan(p, &plan)?;
+    if lean {
+        return Ok(plan);
+    }
     plan.shadow_prices = shadow_prices(p, &plan, opts)?;
     explain_unbuilt(p, &mut plan, opts);
     Ok(plan)

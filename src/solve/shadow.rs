@@ -41,17 +41,73 @@ fn priced(f: Family) -> bool {
 
 /// The plan's binary decisions, as values for the variables of `lp`.
 fn plan_binaries(p: &Prepared, plan: &Plan, lp: &Model) -> Vec<(Variable, f64)> {
-    let mut fixed = Vec::new();
-    for (o, opt) in p.options.iter().enumerate() {
-        let on = plan.sites[opt.site].cooling == Some(opt.cooling);
-        fixed.push((lp.vars.open[o], if on { 1.0 } else { 0.0 }));
-    }
+    let open: Vec<bool> = p
+        .options
+        .iter()
+        .map(|opt| plan.sites[opt.site].cooling == Some(opt.cooling))
+        .collect();
+    let mega: Vec<bool> = plan.sites.iter().map(|s| s.mega_cluster).collect();
+    decision_binaries(&open, &mega, lp)
+}
+
+/// Site decisions (`open` per option, `mega` per site) as values for the
+/// binary variables of `lp`: options first, then the mega-cluster sites.
+fn decision_binaries(open: &[bool], mega: &[bool], lp: &Model) -> Vec<(Variable, f64)> {
+    let one = |on: bool| if on { 1.0 } else { 0.0 };
+    let mut fixed: Vec<(Variable, f64)> = lp
+        .vars
+        .open
+        .iter()
+        .zip(open)
+        .map(|(v, &on)| (*v, one(on)))
+        .collect();
     for (s, m) in lp.vars.mega.iter().enumerate() {
         if let Some(m) = m {
-            fixed.push((*m, if plan.sites[s].mega_cluster { 1.0 } else { 0.0 }));
+            fixed.push((*m, one(mega.get(s).copied().unwrap_or(false))));
         }
     }
     fixed
+}
+
+/// The net present cost of a set of site decisions and the marginal values
+/// of its rows: the pricing LP with `open` (per option of `p`) and `mega`
+/// (per site) fixed and server counts continuous.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FixedSites {
+    pub cost_cny: f64,
+    /// (row, CNY per planner unit of its limit), every row of the model, in
+    /// the sign convention of [`ShadowPrice::cny_per_unit`].
+    pub prices: Vec<(RowKey, f64)>,
+}
+
+/// [`FixedSites`] of the decisions `open` (per option of `p`) and `mega`
+/// (per site). Infeasible when the sites cannot meet the scenario's targets
+/// and limits, whatever their servers.
+pub fn fixed_sites_lp(
+    p: &Prepared,
+    open: &[bool],
+    mega: &[bool],
+    opts: &SolveOptions,
+) -> Result<FixedSites, SolveError> {
+    let lp = milp::build(p, Integrality::Pricing);
+    let fixed = decision_binaries(open, mega, &lp);
+    let mut o = opts.clone();
+    o.time_limit_s = None;
+    o.log = false;
+    let (raw, parts) = run_highs(lp, &o, &fixed)?;
+    let prices = parts
+        .rows
+        .iter()
+        .zip(&raw.row_duals)
+        .map(|(r, d)| {
+            let v = d * milp::CNY_PER_OBJECTIVE_UNIT * r.key.family().row_units_per_unit();
+            (r.key, if v.abs() < 1e-6 { 0.0 } else { v })
+        })
+        .collect();
+    Ok(FixedSites {
+        cost_cny: raw.objective,
+        prices,
+    })
 }
 
 /// The pricing LP of a plan, with `change` (row index, amount in row units)

@@ -1,0 +1,1035 @@
+//! The sweep file: a base scenario, what varies and how, and the draw of
+//! every scenario of the sweep.
+//!
+//! ```toml
+//! base = "../baseline.toml"          # relative to this file
+//! samples = 500                       # draws of the random keys
+//! seed = 1
+//! sampling = "lhs"                    # Latin hypercube; default "monte_carlo"
+//! [vary]
+//! "electricity_prices.*.price_cny_per_kwh" = { dist = "uniform", from_columns = ["low", "high"] }
+//! "parameters.domestic_share" = { grid = [0.15, 0.20] }
+//! ```
+//!
+//! Scenario ids run from 0 to `grid points × samples − 1`; scenario `id` is
+//! grid point `id / samples` (the grid keys in the order of `[vary]`, the
+//! last fastest) with sample `id % samples`. A sample's random values depend
+//! only on (seed, sample index): every grid point sees the same draws (common
+//! random numbers, so grid points differ by their grid values alone), and any
+//! subset of ids (a shard) is drawn alone, the same as in a whole run.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use rand::seq::SliceRandom;
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+
+use crate::data::problem::{shown, Problem, Problems};
+use crate::data::schema::{self, Column, Kind};
+use crate::data::{load_from_raw, read_raw_tables, RawTables, Scenario};
+use crate::domain::Instance;
+
+/// How the random keys are sampled.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Sampling {
+    /// Independent uniform draws per key and sample.
+    MonteCarlo,
+    /// Latin hypercube: each key's range cut into `samples` strata of equal
+    /// probability, each stratum used by exactly one sample.
+    LatinHypercube,
+}
+
+impl Sampling {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Sampling::MonteCarlo => "monte_carlo",
+            Sampling::LatinHypercube => "lhs",
+        }
+    }
+}
+
+/// How one key varies.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Dist {
+    /// Every value, in turn (a full factorial with the other grid keys).
+    Grid(Vec<toml::Value>),
+    Uniform {
+        min: f64,
+        max: f64,
+    },
+    Triangular {
+        min: f64,
+        mode: f64,
+        max: f64,
+    },
+    /// Normal, truncated to `[lo, hi]` (the range of the key's schema).
+    Normal {
+        mean: f64,
+        sd: f64,
+        lo: f64,
+        hi: f64,
+    },
+}
+
+/// Where a varied value is written.
+#[derive(Debug, Clone, PartialEq)]
+enum Target {
+    /// A scenario key, by its dotted parts.
+    Scenario(Vec<String>),
+    /// `[set] "<table>.<row>.<column>"`.
+    Cell(String),
+    /// A column of the base's `n`-th `[[subsidies]]` entry.
+    Subsidy(usize, String),
+}
+
+/// One varied value of every scenario (a wildcard key gives one per row).
+#[derive(Debug, Clone)]
+pub struct Dim {
+    /// The concrete key, e.g. `electricity_prices.ningxia.price_cny_per_kwh`:
+    /// its column name in scenarios.parquet.
+    pub key: String,
+    /// The key as the sweep file writes it (maybe with `*`).
+    pub vary_key: String,
+    pub dist: Dist,
+    /// Whole numbers only (drawn values are rounded).
+    integer: bool,
+    target: Target,
+}
+
+impl Dim {
+    pub fn is_grid(&self) -> bool {
+        matches!(self.dist, Dist::Grid(_))
+    }
+    /// Whether its values are text (a grid of strings).
+    pub fn is_text(&self) -> bool {
+        matches!(&self.dist, Dist::Grid(v) if v.first().is_some_and(|x| x.is_str()))
+    }
+}
+
+/// A loaded sweep.
+#[derive(Debug, Clone)]
+pub struct Sweep {
+    pub path: PathBuf,
+    /// The base scenario (with a `[[subsidies]]` entry added for a varied
+    /// programme of another subsidy scenario of the table).
+    pub base: Scenario,
+    /// The base scenario's instance: the ids, names and coordinates the
+    /// outputs use (a sweep changes values, never rows).
+    pub base_instance: Instance,
+    pub raw: RawTables,
+    pub samples: usize,
+    pub seed: u64,
+    pub sampling: Sampling,
+    pub dims: Vec<Dim>,
+    /// Grid points (product of the grid sizes; 1 without grid keys).
+    pub grid_points: usize,
+    /// Line of each `[vary]` key in the sweep file.
+    lines: BTreeMap<String, usize>,
+    /// LHS strata: per random dim, the stratum of each sample.
+    strata: Vec<Vec<u32>>,
+}
+
+/// Most scenarios a sweep may have.
+pub const MAX_SCENARIOS: usize = 10_000_000;
+
+/// The base's table names, in the order of `Scenario::tables`' `iter()`.
+const TABLES: [&str; 7] = [
+    "regions",
+    "sites",
+    "electricity_prices",
+    "subsidies",
+    "demand",
+    "accelerators",
+    "cooling",
+];
+
+/// The line of `"key" = …` inside the `[vary]` section of `text`.
+fn vary_line(text: &str, key: &str) -> Option<usize> {
+    let quoted = [format!("\"{key}\""), format!("'{key}'"), key.to_string()];
+    let mut in_vary = false;
+    for (i, raw) in text.lines().enumerate() {
+        let line = raw.trim();
+        if line.starts_with('[') {
+            in_vary = line.starts_with("[vary]");
+            continue;
+        }
+        if let Some((lhs, _)) = line.split_once('=') {
+            let lhs = lhs.trim();
+            if in_vary && quoted.iter().any(|q| lhs == q) {
+                return Some(i + 1);
+            }
+        }
+    }
+    None
+}
+
+fn top_line(text: &str, key: &str) -> Option<usize> {
+    crate::data::scenario::key_line(text, key)
+}
+
+fn number(v: &toml::Value) -> Option<f64> {
+    match v {
+        toml::Value::Float(x) => Some(*x),
+        toml::Value::Integer(i) => Some(*i as f64),
+        _ => None,
+    }
+}
+
+/// The schema column that holds the range of a scenario key, if numeric.
+fn scenario_column(key: &str) -> Option<&'static Column> {
+    let parts: Vec<&str> = key.split('.').collect();
+    let doc = match parts.as_slice() {
+        ["bounds", "region" | "tier", _, leaf] => format!("bounds.<region or tier>.{leaf}"),
+        _ => key.to_string(),
+    };
+    let doc_parts: Vec<&str> = doc.split('.').collect();
+    schema::SCENARIO_NUMBERS.iter().find(|c| {
+        let want: Vec<&str> = c.name.split('.').collect();
+        want.len() == doc_parts.len()
+            && want
+                .iter()
+                .zip(&doc_parts)
+                .all(|(w, d)| w.starts_with('<') || w == d)
+    })
+}
+
+/// Reads a sweep file and its base scenario and tables, and checks every key,
+/// distribution and drawn value (every scenario of the sweep is drawn and
+/// loaded as a scenario would be). Problems name the sweep file and key.
+pub fn load_sweep(path: &Path) -> Result<Sweep, Problems> {
+    let mut p = Problems::default();
+    let bytes = match crate::data::file::read_regular(
+        path,
+        crate::data::file::MAX_SCENARIO_BYTES,
+        "sweep file",
+        "",
+    ) {
+        Ok(b) => b,
+        Err((expected, found)) => {
+            p.push(Problem::new(path, None, None, expected, found));
+            return Err(p);
+        }
+    };
+    let text = String::from_utf8_lossy(&bytes).into_owned();
+    let text = text.strip_prefix('\u{feff}').unwrap_or(&text).to_string();
+    let table: toml::Table = match text.parse() {
+        Ok(t) => t,
+        Err(e) => {
+            let line = e
+                .span()
+                .map(|s| text[..s.start.min(text.len())].matches('\n').count() + 1);
+            p.push(Problem::new(
+                path,
+                line,
+                None,
+                "valid TOML",
+                e.message().to_string(),
+            ));
+            return Err(p);
+        }
+    };
+    let key_problem = |p: &mut Problems, key: &str, expected: &str, found: String| {
+        p.push(Problem::new(
+            path,
+            top_line(&text, key),
+            Some(key),
+            expected,
+            found,
+        ))
+    };
+    const KEYS: [&str; 5] = ["base", "samples", "seed", "sampling", "vary"];
+    for k in table.keys() {
+        if !KEYS.contains(&k.as_str()) {
+            let hint = crate::data::scenario::did_you_mean(k, KEYS)
+                .map(|h| format!(" (did you mean {h}?)"))
+                .unwrap_or_default();
+            key_problem(
+                &mut p,
+                k,
+                "a sweep key (base, samples, seed, sampling, vary)",
+                format!("unknown key {}{hint}", shown(k)),
+            );
+        }
+    }
+    let dir = path.parent().unwrap_or(Path::new(".")).to_path_buf();
+    let base_path = match table.get("base") {
+        Some(toml::Value::String(s)) => Some(dir.join(s)),
+        Some(v) => {
+            key_problem(
+                &mut p,
+                "base",
+                "a scenario file path (string)",
+                v.type_str().into(),
+            );
+            None
+        }
+        None => {
+            p.push(Problem::new(
+                path,
+                None,
+                Some("base"),
+                "base = \"<scenario file>\" (relative to the sweep file)",
+                "no base",
+            ));
+            None
+        }
+    };
+    let whole = |p: &mut Problems, key: &str, min: i64, max: i64| -> Option<i64> {
+        match table.get(key) {
+            None => None,
+            Some(toml::Value::Integer(i)) if (min..=max).contains(i) => Some(*i),
+            Some(v) => {
+                p.push(Problem::new(
+                    path,
+                    top_line(&text, key),
+                    Some(key),
+                    format!("a whole number from {min} to {max}"),
+                    match v {
+                        toml::Value::Integer(i) => i.to_string(),
+                        toml::Value::Float(x) => x.to_string(),
+                        o => o.type_str().to_string(),
+                    },
+                ));
+                None
+            }
+        }
+    };
+    let samples = whole(&mut p, "samples", 1, MAX_SCENARIOS as i64);
+    let seed = whole(&mut p, "seed", 0, i64::MAX).unwrap_or(0) as u64;
+    let sampling = match table.get("sampling") {
+        None => Sampling::MonteCarlo,
+        Some(toml::Value::String(s)) if s == "monte_carlo" => Sampling::MonteCarlo,
+        Some(toml::Value::String(s)) if s == "lhs" => Sampling::LatinHypercube,
+        Some(v) => {
+            key_problem(
+                &mut p,
+                "sampling",
+                "\"monte_carlo\" or \"lhs\" (Latin hypercube)",
+                match v {
+                    toml::Value::String(s) => shown(s),
+                    o => o.type_str().into(),
+                },
+            );
+            Sampling::MonteCarlo
+        }
+    };
+    let vary = match table.get("vary") {
+        Some(toml::Value::Table(t)) if !t.is_empty() => t.clone(),
+        other => {
+            p.push(Problem::new(
+                path,
+                top_line(&text, "vary"),
+                Some("vary"),
+                "a [vary] table naming at least one key",
+                other.map(|v| v.type_str()).unwrap_or("none").to_string(),
+            ));
+            toml::Table::new()
+        }
+    };
+    let Some(base_path) = base_path else {
+        return Err(p);
+    };
+    if !base_path.exists() {
+        key_problem(
+            &mut p,
+            "base",
+            "an existing scenario file",
+            format!("no file {}", base_path.display()),
+        );
+        return Err(p);
+    }
+    // The base must load cleanly on its own: its problems are its own.
+    let mut base = crate::data::load_scenario(&base_path)?;
+    let raw = read_raw_tables(&base)?;
+    let (base_instance, _) = load_from_raw(&base, raw.clone())?;
+
+    let lines: BTreeMap<String, usize> = vary
+        .keys()
+        .filter_map(|k| vary_line(&text, k).map(|l| (k.clone(), l)))
+        .collect();
+    let mut dims = Vec::new();
+    for (k, spec) in &vary {
+        let line = lines.get(k).copied();
+        let mut bad = |expected: String, found: String| {
+            p.push(Problem::new(
+                path,
+                line,
+                Some(&format!("vary.{}", shown(k))),
+                expected,
+                found,
+            ))
+        };
+        match resolve(k, spec, &mut base, &raw) {
+            Ok(mut d) => dims.append(&mut d),
+            Err((expected, found)) => bad(expected, found),
+        }
+    }
+    let random = dims.iter().filter(|d| !d.is_grid()).count();
+    let samples = match (samples, random) {
+        (Some(n), _) => n as usize,
+        (None, 0) => 1,
+        (None, _) => {
+            p.push(Problem::new(
+                path,
+                None,
+                Some("samples"),
+                "samples = <draws> (there are random keys in [vary])",
+                "no samples",
+            ));
+            1
+        }
+    };
+    if !p.is_empty() {
+        return Err(p);
+    }
+    let grid_points = dims
+        .iter()
+        .filter_map(|d| match &d.dist {
+            Dist::Grid(v) => Some(v.len()),
+            _ => None,
+        })
+        .try_fold(1usize, |a, b| a.checked_mul(b))
+        .unwrap_or(usize::MAX);
+    if grid_points.saturating_mul(samples) > MAX_SCENARIOS {
+        p.push(Problem::new(
+            path,
+            top_line(&text, "samples"),
+            Some("samples"),
+            format!("at most {MAX_SCENARIOS} scenarios (grid points × samples)"),
+            format!("{grid_points} grid points × {samples} samples"),
+        ));
+        return Err(p);
+    }
+    let strata = match sampling {
+        Sampling::MonteCarlo => Vec::new(),
+        Sampling::LatinHypercube => (0..random)
+            .map(|d| {
+                let mut perm: Vec<u32> = (0..samples as u32).collect();
+                let mut rng = ChaCha8Rng::seed_from_u64(seed);
+                // Stream 2^63 + d: apart from the samples' streams (< 2^63).
+                rng.set_stream((1u64 << 63) + d as u64);
+                perm.shuffle(&mut rng);
+                perm
+            })
+            .collect(),
+    };
+    let sweep = Sweep {
+        path: path.to_path_buf(),
+        base,
+        base_instance,
+        raw,
+        samples,
+        seed,
+        sampling,
+        dims,
+        grid_points,
+        lines,
+        strata,
+    };
+    sweep.validate_all()?;
+    Ok(sweep)
+}
+
+/// The dims of one `[vary]` key, or (expected, found).
+fn resolve(
+    key: &str,
+    spec: &toml::Value,
+    base: &mut Scenario,
+    raw: &RawTables,
+) -> Result<Vec<Dim>, (String, String)> {
+    let parts: Vec<&str> = key.split('.').collect();
+    let table = TABLES.iter().position(|t| *t == parts[0]);
+    // (concrete key, target, column, from_columns values of the row)
+    let mut targets: Vec<(String, Target, Option<&'static Column>, Option<usize>)> = Vec::new();
+    let mut table_of: Option<&crate::data::table::RawTable> = None;
+    match (table, parts.as_slice()) {
+        (Some(ti), [t, row, column]) => {
+            let rt = &raw.tables[ti];
+            table_of = Some(rt);
+            let file = rt
+                .file
+                .file_name()
+                .map(|f| f.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            let id_column = rt.spec.key.unwrap_or("programme_id");
+            let c = crate::data::whatif::writable_column(rt, column)?;
+            if *t == "subsidies" {
+                for (id, target) in subsidy_targets(row, c.name, base, rt)? {
+                    targets.push((format!("subsidies.{id}.{column}"), target, Some(c), None));
+                }
+            } else {
+                let rows: Vec<usize> = if *row == "*" {
+                    (0..rt.n_rows).collect()
+                } else {
+                    match rt.find_row(id_column, row) {
+                        Some(i) => vec![i],
+                        None => {
+                            return Err((
+                                format!("a row id of {file} ({id_column}) or *"),
+                                format!("unknown row {} in {file}", shown(row)),
+                            ))
+                        }
+                    }
+                };
+                for i in rows {
+                    let id = rt.text(id_column, i);
+                    let cell = format!("{t}.{id}.{column}");
+                    targets.push((cell.clone(), Target::Cell(cell), Some(c), Some(i)));
+                }
+            }
+        }
+        _ => {
+            if let Err(known) = crate::data::scenario::value_key(key) {
+                let near = parts
+                    .last()
+                    .and_then(|l| crate::data::scenario::did_you_mean(l, known.iter().copied()))
+                    .map(|h| format!(" (did you mean {h}?)"))
+                    .unwrap_or_default();
+                return Err((
+                    "a scenario key (e.g. parameters.domestic_share, targets.h200.min, \
+                     overrides.levy_share.h200), a table cell <table>.<row id>.<column> \
+                     (row * for every row) or subsidies.<programme>.<column>"
+                        .into(),
+                    format!("unknown key {}{near}", shown(key)),
+                ));
+            }
+            let target = Target::Scenario(parts.iter().map(|s| s.to_string()).collect());
+            targets.push((key.to_string(), target, scenario_column(key), None));
+        }
+    }
+    let Some(spec) = spec.as_table() else {
+        return Err((
+            "a distribution: { grid = [...] }, { dist = \"uniform\", min, max } or \
+             from_columns, { dist = \"triangular\", min, mode, max }, \
+             { dist = \"normal\", mean, sd }"
+                .into(),
+            spec.type_str().into(),
+        ));
+    };
+    let mut out = Vec::new();
+    for (concrete, target, column, row) in targets {
+        let bounds = |names: &[&str]| -> Result<Vec<f64>, (String, String)> {
+            if let Some(cols) = spec.get("from_columns") {
+                let (Some(rt), Some(i)) = (table_of, row) else {
+                    return Err((
+                        "from_columns only for a table cell".into(),
+                        "from_columns on a scenario key".into(),
+                    ));
+                };
+                let cols: Vec<&str> = cols
+                    .as_array()
+                    .map(|a| a.iter().filter_map(|v| v.as_str()).collect())
+                    .unwrap_or_default();
+                if cols.len() != names.len() {
+                    return Err((
+                        format!(
+                            "from_columns naming {} columns ({})",
+                            names.len(),
+                            names.join(", ")
+                        ),
+                        format!("{} column names", cols.len()),
+                    ));
+                }
+                return cols
+                    .iter()
+                    .map(|c| {
+                        let col = rt
+                            .spec
+                            .column(c)
+                            .filter(|x| matches!(x.kind, Kind::Real | Kind::Integer));
+                        match (col, rt.opt_real(c, i)) {
+                            (Some(_), Some(x)) => Ok(x),
+                            (None, _) => Err((
+                                format!("a numeric column of {} in from_columns", rt.spec.name),
+                                format!("column {}", shown(c)),
+                            )),
+                            (Some(_), None) => Err((
+                                format!("a number in column {c} of every row varied"),
+                                format!(
+                                    "an empty cell in row {}",
+                                    crate::data::table::sheet_row(i)
+                                ),
+                            )),
+                        }
+                    })
+                    .collect();
+            }
+            names
+                .iter()
+                .map(|n| {
+                    spec.get(*n).and_then(number).ok_or_else(|| {
+                        (
+                            format!("{} (numbers), or from_columns", names.join(", ")),
+                            format!("no number {n}"),
+                        )
+                    })
+                })
+                .collect()
+        };
+        let numeric = column.is_some_and(|c| matches!(c.kind, Kind::Real | Kind::Integer));
+        let dist = match (spec.get("grid"), spec.get("dist").and_then(|d| d.as_str())) {
+            (Some(g), None) => {
+                let values = g.as_array().cloned().unwrap_or_default();
+                let all_numbers = values.iter().all(|v| number(v).is_some());
+                let all_text = values.iter().all(|v| v.is_str());
+                if values.is_empty() || !(all_numbers || all_text) {
+                    return Err((
+                        "grid = [...] of numbers, or of strings".into(),
+                        format!("{g}"),
+                    ));
+                }
+                Dist::Grid(values)
+            }
+            (None, Some("uniform")) => match bounds(&["min", "max"])?[..] {
+                [min, max] => Dist::Uniform { min, max },
+                _ => unreachable!("two bounds"),
+            },
+            (None, Some("triangular")) => match bounds(&["min", "mode", "max"])?[..] {
+                [min, mode, max] => Dist::Triangular { min, mode, max },
+                _ => unreachable!("three bounds"),
+            },
+            (None, Some("normal")) => match bounds(&["mean", "sd"])?[..] {
+                [mean, sd] => {
+                    let lo = column.and_then(|c| c.min).unwrap_or(f64::NEG_INFINITY);
+                    let hi = column.and_then(|c| c.max).unwrap_or(f64::INFINITY);
+                    Dist::Normal { mean, sd, lo, hi }
+                }
+                _ => unreachable!("two parameters"),
+            },
+            (g, d) => {
+                return Err((
+                    "either grid = [...] or dist = \"uniform\" / \"triangular\" / \"normal\""
+                        .into(),
+                    match (g, d) {
+                        (Some(_), Some(_)) => "both grid and dist".into(),
+                        (None, Some(d)) => format!("dist = {}", shown(d)),
+                        _ => "neither grid nor dist".into(),
+                    },
+                ))
+            }
+        };
+        // The support of a random distribution must lie within the key's range.
+        if !matches!(dist, Dist::Grid(_)) {
+            let Some(c) = column.filter(|_| numeric) else {
+                return Err((
+                    "a grid for a key that is not a number".into(),
+                    format!("dist on {}", shown(&concrete)),
+                ));
+            };
+            let ends: Vec<(&str, f64)> = match dist {
+                Dist::Uniform { min, max } => vec![("min", min), ("max", max)],
+                Dist::Triangular { min, mode, max } => {
+                    vec![("min", min), ("mode", mode), ("max", max)]
+                }
+                Dist::Normal { mean, sd, .. } => {
+                    if !(sd > 0.0 && sd.is_finite()) {
+                        return Err(("sd > 0".into(), format!("sd {sd}")));
+                    }
+                    vec![("mean", mean)]
+                }
+                Dist::Grid(_) => vec![],
+            };
+            for (name, x) in &ends {
+                if let Err(expected) = c.check_number(*x) {
+                    return Err((
+                        format!("{name} of {concrete}: {expected}"),
+                        crate::data::load::found_number(*x),
+                    ));
+                }
+            }
+            let ordered = ends.windows(2).all(|w| w[0].1 <= w[1].1);
+            if !ordered {
+                return Err((
+                    format!(
+                        "{} in increasing order for {concrete}",
+                        ends.iter().map(|e| e.0).collect::<Vec<_>>().join(" ≤ ")
+                    ),
+                    ends.iter()
+                        .map(|(n, x)| format!("{n} {x}"))
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                ));
+            }
+        }
+        if let Some(extra) = spec.keys().find(|k| {
+            ![
+                "grid",
+                "dist",
+                "min",
+                "max",
+                "mode",
+                "mean",
+                "sd",
+                "from_columns",
+            ]
+            .contains(&k.as_str())
+        }) {
+            return Err((
+                "grid, dist, min, max, mode, mean, sd or from_columns".into(),
+                format!("unknown key {}", shown(extra)),
+            ));
+        }
+        out.push(Dim {
+            key: concrete,
+            vary_key: key.to_string(),
+            dist,
+            integer: column.is_some_and(|c| c.kind == Kind::Integer),
+            target,
+        });
+    }
+    Ok(out)
+}
+
+/// Targets of `subsidies.<programme>.<column>` (programme `*`: every
+/// programme of the subsidy scenario in use and of the base's
+/// `[[subsidies]]`): a `[[subsidies]]` entry of the base, a `[set]` cell of
+/// the programme in the scenario in use, or, for a programme of another
+/// subsidy scenario of the table, an entry added to the base copying its row.
+fn subsidy_targets(
+    row: &str,
+    column: &str,
+    base: &mut Scenario,
+    rt: &crate::data::table::RawTable,
+) -> Result<Vec<(String, Target)>, (String, String)> {
+    let entries = |base: &Scenario| -> Vec<String> {
+        base.subsidies
+            .iter()
+            .map(|e| {
+                e.get("programme_id")
+                    .and_then(|v| v.as_str())
+                    .unwrap_or("")
+                    .to_string()
+            })
+            .collect()
+    };
+    let in_use: Vec<String> = (0..rt.n_rows)
+        .filter(|&i| rt.get("scenario", i) == Some(base.subsidy_scenario.as_str()))
+        .map(|i| rt.text("programme_id", i))
+        .collect();
+    let ids: Vec<String> = if row == "*" {
+        let mut v = in_use.clone();
+        v.extend(entries(base));
+        v
+    } else {
+        vec![row.to_string()]
+    };
+    let mut out = Vec::new();
+    for id in ids {
+        if let Some(n) = entries(base).iter().position(|e| *e == id) {
+            out.push((id, Target::Subsidy(n, column.to_string())));
+        } else if in_use.contains(&id) {
+            let cell = format!("subsidies.{id}.{column}");
+            out.push((id, Target::Cell(cell)));
+        } else if let Some(i) =
+            (0..rt.n_rows).find(|&i| rt.get("programme_id", i) == Some(id.as_str()))
+        {
+            // A programme of another subsidy scenario: added to the base.
+            let mut entry = toml::Table::new();
+            for c in rt.spec.columns {
+                if c.name == "scenario" || c.name == "source" {
+                    continue;
+                }
+                let Some(text) = rt.get(c.name, i) else {
+                    continue;
+                };
+                let v = match c.kind {
+                    Kind::Real | Kind::Integer => match text.parse::<f64>() {
+                        Ok(x) => toml::Value::Float(x),
+                        Err(_) => continue,
+                    },
+                    _ => toml::Value::String(text.to_string()),
+                };
+                entry.insert(c.name.to_string(), v);
+            }
+            base.subsidies.push(entry.clone());
+            let list = base
+                .merged
+                .entry("subsidies")
+                .or_insert_with(|| toml::Value::Array(Vec::new()));
+            if let toml::Value::Array(a) = list {
+                a.push(toml::Value::Table(entry));
+            }
+            let n = base.subsidies.len() - 1;
+            out.push((id, Target::Subsidy(n, column.to_string())));
+        } else {
+            return Err((
+                format!(
+                    "a programme_id of {} (in subsidy scenario {} or another), or *",
+                    rt.file
+                        .file_name()
+                        .map(|f| f.to_string_lossy().into_owned())
+                        .unwrap_or_default(),
+                    shown(&base.subsidy_scenario)
+                ),
+                format!("unknown row {}", shown(&id)),
+            ));
+        }
+    }
+    Ok(out)
+}
+
+/// Φ, the standard normal distribution function.
+fn phi(x: f64) -> f64 {
+    0.5 * libm::erfc(-x / std::f64::consts::SQRT_2)
+}
+
+/// The value of a distribution at probability `u` in [0, 1) (its inverse
+/// distribution function), so that Latin hypercube strata carry over.
+fn quantile(dist: &Dist, u: f64) -> f64 {
+    match *dist {
+        Dist::Uniform { min, max } => min + u * (max - min),
+        Dist::Triangular { min, mode, max } => {
+            let w = max - min;
+            if w <= 0.0 {
+                return min;
+            }
+            let f = (mode - min) / w;
+            if u < f {
+                min + (u * w * (mode - min)).sqrt()
+            } else {
+                max - ((1.0 - u) * w * (max - mode)).sqrt()
+            }
+        }
+        Dist::Normal { mean, sd, lo, hi } => {
+            // Truncated to [lo, hi]: u spread over [Φ(a), Φ(b)], then Φ⁻¹ by
+            // bisection (exact to the last bits within 200 halvings).
+            let a = phi((lo - mean) / sd);
+            let b = phi((hi - mean) / sd);
+            let target = a + u * (b - a);
+            let (mut x0, mut x1) = (-40.0f64, 40.0f64);
+            for _ in 0..200 {
+                let mid = 0.5 * (x0 + x1);
+                if phi(mid) < target {
+                    x0 = mid;
+                } else {
+                    x1 = mid;
+                }
+                if x1 - x0 <= f64::EPSILON * x1.abs().max(1.0) {
+                    break;
+                }
+            }
+            (mean + sd * 0.5 * (x0 + x1)).clamp(lo, hi)
+        }
+        Dist::Grid(_) => unreachable!("grid keys are not drawn"),
+    }
+}
+
+/// A drawn number as TOML: whole numbers for whole-number keys, and
+/// 10 significant digits otherwise (so that values print without noise).
+fn value_of(x: f64, integer: bool) -> toml::Value {
+    if integer {
+        return toml::Value::Integer(x.round() as i64);
+    }
+    if x == 0.0 || !x.is_finite() {
+        return toml::Value::Float(x);
+    }
+    let digits = 9 - x.abs().log10().floor() as i32;
+    let scale = 10f64.powi(digits.clamp(-300, 300));
+    toml::Value::Float((x * scale).round() / scale)
+}
+
+impl Sweep {
+    /// Scenarios in the sweep.
+    pub fn len(&self) -> usize {
+        self.grid_points * self.samples
+    }
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The accelerator ids, in the order of accelerators.csv.
+    pub fn accelerator_ids(&self) -> Vec<String> {
+        self.base_instance
+            .accelerators
+            .iter()
+            .map(|a| a.id.clone())
+            .collect()
+    }
+
+    /// Whether `id` names a region or a tier (for `--threshold`).
+    pub fn is_region_or_tier(&self, id: &str) -> bool {
+        self.base_instance.regions.iter().any(|r| r.id == id)
+            || crate::domain::Tier::parse(id).is_some()
+    }
+
+    /// The values of scenario `id`, one per dim: from (seed, sample index)
+    /// and the grid point alone.
+    pub fn draw(&self, id: usize) -> Vec<toml::Value> {
+        let (mut g, k) = (id / self.samples, id % self.samples);
+        let mut rng = ChaCha8Rng::seed_from_u64(self.seed);
+        rng.set_stream(k as u64);
+        let mut out = vec![toml::Value::Boolean(false); self.dims.len()];
+        // Grid keys: the last one fastest.
+        for (d, dim) in self.dims.iter().enumerate().rev() {
+            if let Dist::Grid(values) = &dim.dist {
+                let v = &values[g % values.len()];
+                g /= values.len();
+                out[d] = match number(v) {
+                    Some(x) if dim.integer || v.is_integer() => {
+                        toml::Value::Integer(x.round() as i64)
+                    }
+                    Some(x) => toml::Value::Float(x),
+                    None => v.clone(),
+                };
+            }
+        }
+        // Random keys: one uniform number each, in order, whatever the grid.
+        let mut r = 0;
+        for (d, dim) in self.dims.iter().enumerate() {
+            if dim.is_grid() {
+                continue;
+            }
+            let mut u: f64 = rng.random();
+            if let Some(perm) = self.strata.get(r) {
+                u = (perm[k] as f64 + u) / self.samples as f64;
+            }
+            out[d] = value_of(quantile(&dim.dist, u), dim.integer);
+            r += 1;
+        }
+        out
+    }
+
+    /// The scenario of drawn `values`: the base with each value written to
+    /// its key. Problems name the sweep file, the `[vary]` key and the id.
+    pub fn scenario(&self, id: usize, values: &[toml::Value]) -> Result<Scenario, Problems> {
+        let mut t = self.base.merged.clone();
+        for (dim, v) in self.dims.iter().zip(values) {
+            match &dim.target {
+                Target::Scenario(parts) => {
+                    let mut at = &mut t;
+                    for part in &parts[..parts.len() - 1] {
+                        let next = at
+                            .entry(part.clone())
+                            .or_insert_with(|| toml::Value::Table(toml::Table::new()));
+                        if !next.is_table() {
+                            *next = toml::Value::Table(toml::Table::new());
+                        }
+                        at = next.as_table_mut().expect("a table");
+                    }
+                    at.insert(parts[parts.len() - 1].clone(), v.clone());
+                }
+                Target::Cell(cell) => {
+                    let set = t
+                        .entry("set")
+                        .or_insert_with(|| toml::Value::Table(toml::Table::new()));
+                    if let Some(set) = set.as_table_mut() {
+                        set.insert(cell.clone(), v.clone());
+                    }
+                }
+                Target::Subsidy(n, column) => {
+                    if let Some(e) = t
+                        .get_mut("subsidies")
+                        .and_then(|s| s.as_array_mut())
+                        .and_then(|a| a.get_mut(*n))
+                        .and_then(|e| e.as_table_mut())
+                    {
+                        e.insert(column.clone(), v.clone());
+                    }
+                }
+            }
+        }
+        let mut sc: Scenario = match toml::Value::Table(t.clone()).try_into() {
+            Ok(s) => s,
+            Err(e) => {
+                let msg = e
+                    .to_string()
+                    .lines()
+                    .map(str::trim)
+                    .collect::<Vec<_>>()
+                    .join(" ");
+                let dim = self.dims.iter().find(|d| msg.contains(&d.key));
+                return Err(self.problem(
+                    id,
+                    values,
+                    dim,
+                    "a value of the type models/README.md documents for this key",
+                    msg,
+                ));
+            }
+        };
+        sc.path = self.base.path.clone();
+        sc.sources = self.base.sources.clone();
+        sc.merged = t;
+        Ok(sc)
+    }
+
+    fn problem(
+        &self,
+        id: usize,
+        values: &[toml::Value],
+        dim: Option<&Dim>,
+        expected: &str,
+        found: String,
+    ) -> Problems {
+        let drawn = match dim {
+            Some(d) => {
+                let i = self.dims.iter().position(|x| x.key == d.key).unwrap_or(0);
+                format!("{} = {}", d.key, values[i])
+            }
+            None => "the values drawn".into(),
+        };
+        let key = dim.map(|d| d.vary_key.as_str()).unwrap_or("vary");
+        Problems(vec![Problem::new(
+            &self.path,
+            dim.and_then(|d| self.lines.get(&d.vary_key).copied()),
+            Some(&format!("vary.{}", shown(key))),
+            expected,
+            format!("{found} (scenario {id}: {drawn})"),
+        )])
+    }
+
+    /// The instance of scenario `id`, checked as a scenario file and its
+    /// tables are; every problem is named by the sweep file and `[vary]` key
+    /// that drew the value.
+    pub fn instance(&self, id: usize) -> Result<(Vec<toml::Value>, Instance), Problems> {
+        let values = self.draw(id);
+        let sc = self.scenario(id, &values)?;
+        match load_from_raw(&sc, self.raw.clone()) {
+            Ok((inst, _)) => Ok((values, inst)),
+            Err(problems) => {
+                let mut out = Problems::default();
+                for p in problems.0 {
+                    let column = p.column.clone().unwrap_or_default();
+                    let dim = self.dims.iter().find(|d| {
+                        column.contains(&d.key)
+                            || d.key.starts_with(&format!("{column}."))
+                            || match &d.target {
+                                Target::Subsidy(n, _) => {
+                                    column.starts_with(&format!("[[subsidies]] #{}", n + 1))
+                                }
+                                _ => false,
+                            }
+                    });
+                    let found = format!("{} (in {})", p.found, p.file.display());
+                    out.0
+                        .extend(self.problem(id, &values, dim, &p.expected, found).0);
+                }
+                Err(out)
+            }
+        }
+    }
+
+    /// Draws and loads every scenario (in parallel), before anything is
+    /// solved: the problems of the first scenarios that fail, at most 20.
+    fn validate_all(&self) -> Result<(), Problems> {
+        use rayon::prelude::*;
+        let mut bad: Vec<(usize, Problems)> = (0..self.len())
+            .into_par_iter()
+            .filter_map(|id| self.instance(id).err().map(|p| (id, p)))
+            .collect();
+        if bad.is_empty() {
+            return Ok(());
+        }
+        bad.sort_by_key(|(id, _)| *id);
+        let mut out = Problems::default();
+        for (_, p) in bad {
+            for q in p.0 {
+                if out.0.len() < 20 && !out.0.contains(&q) {
+                    out.push(q);
+                }
+            }
+        }
+        Err(out)
+    }
+}
