@@ -44,7 +44,10 @@ const INTERNAL: &[(&str, &[&str])] = &[
             "domain", "data", "milp", "plan", "solve", "compare", "export",
         ],
     ),
-    ("sweep", &["domain", "data", "milp", "plan", "solve", "export"]),
+    (
+        "sweep",
+        &["domain", "data", "milp", "plan", "solve", "export"],
+    ),
 ];
 
 fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {

@@ -230,7 +230,12 @@ pub fn writable_column(
         .file_name()
         .map(|f| f.to_string_lossy().into_owned())
         .unwrap_or_default();
-    let known: Vec<&str> = spec.columns.iter().filter(writable).map(|c| c.name).collect();
+    let known: Vec<&str> = spec
+        .columns
+        .iter()
+        .filter(writable)
+        .map(|c| c.name)
+        .collect();
     Err((
         format!("a column of {file_name} ({})", known.join(", ")),
         format!("unknown column {} in {file_name}", shown(column)),
