@@ -346,7 +346,7 @@ fn two_shards_and_an_overlapping_retry_merge_exactly() {
         .collect::<Vec<_>>()
         .join(", ");
     assert!(
-        err.contains(&format!("missing from")) && err.contains(&listed),
+        err.contains("missing from") && err.contains(&listed),
         "names the missing ids {listed}: {err}"
     );
 }

@@ -366,17 +366,14 @@ fn run_one_shard(
     let tally = Tally::new();
     let done = |o: &sweep::Outcome| tally.add(o, &pb);
     let t0 = std::time::Instant::now();
-    let r = sweep::shard::run_resumable(
-        sw,
-        sweep_path,
+    let job = sweep::shard::ShardJob {
+        sweep: sw,
+        sweep_arg: sweep_path,
         shard,
         opts,
-        &solver_text(&args.solver),
-        jobs,
-        &parts,
-        &done,
-    )
-    .map_err(sweep_error)?;
+        solver_options: &solver_text(&args.solver),
+    };
+    let r = sweep::shard::run_resumable(&job, jobs, &parts, &done).map_err(sweep_error)?;
     pb.finish_and_clear();
     if !args.quiet {
         println!(

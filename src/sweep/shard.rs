@@ -147,18 +147,32 @@ fn mismatch(path: &Path, what: String) -> SweepError {
     ))
 }
 
-/// Solves what shard `shard` of `sweep` has not committed yet into
-/// `parts_dir`, committing the manifest after every batch.
+/// A shard to run: the sweep, the sweep file as given, which shard, and
+/// the solver options (with their text for the manifest).
+pub struct ShardJob<'a> {
+    pub sweep: &'a Sweep,
+    pub sweep_arg: &'a Path,
+    pub shard: Shard,
+    pub opts: &'a SolveOptions,
+    /// The options that change results, as the manifest records them.
+    pub solver_options: &'a str,
+}
+
+/// Solves what the shard has not committed yet into `parts_dir` on `jobs`
+/// threads, committing the manifest after every batch.
 pub fn run_resumable(
-    sweep: &Sweep,
-    sweep_arg: &Path,
-    shard: Shard,
-    opts: &SolveOptions,
-    solver_options: &str,
+    job: &ShardJob,
     jobs: usize,
     parts_dir: &Path,
     done: &(dyn Fn(&Outcome) + Sync),
 ) -> Result<ShardRun, SweepError> {
+    let ShardJob {
+        sweep,
+        sweep_arg,
+        shard,
+        opts,
+        solver_options,
+    } = *job;
     std::fs::create_dir_all(parts_dir)
         .map_err(|e| SweepError::Internal(format!("creating {}: {e}", parts_dir.display())))?;
     let mpath = parts_dir.join(manifest_name(shard));
