@@ -34,6 +34,17 @@ pub struct SweepArgs {
     /// Number of shards, for a Kubernetes Indexed Job (JOB_COMPLETION_INDEX)
     #[arg(long, value_name = "N")]
     pub shards: Option<usize>,
+    #[command(flatten)]
+    pub merge: MergeArgs,
+    /// Replace an existing, non-empty output folder as a whole (its other files go too)
+    #[arg(long)]
+    pub force: bool,
+}
+
+/// What a sweep and a collect share: threads, what the merge computes, the
+/// solver, what is printed.
+#[derive(Args, Debug)]
+pub struct MergeArgs {
     /// Scenarios solved at once (default: the machine's cores)
     #[arg(long)]
     pub jobs: Option<usize>,
@@ -46,9 +57,6 @@ pub struct SweepArgs {
     pub regret_plans: usize,
     #[command(flatten)]
     pub solver: SolverArgs,
-    /// Replace an existing, non-empty output folder as a whole (its other files go too)
-    #[arg(long)]
-    pub force: bool,
     /// Print nothing but errors
     #[arg(long, short)]
     pub quiet: bool,
@@ -71,23 +79,8 @@ pub enum SweepAction {
 pub struct CollectArgs {
     /// Output folder the shards wrote (with parts/manifest-*.json)
     pub dir: PathBuf,
-    /// Threads for the regret evaluation (default: the machine's cores)
-    #[arg(long)]
-    pub jobs: Option<usize>,
-    /// Also give P(cards ≥ CARDS) of a region or tier in robust.csv (repeatable)
-    #[arg(long, value_name = "REGION=CARDS")]
-    pub threshold: Vec<String>,
-    /// How many of the most frequent plans regret.csv evaluates in every scenario
-    #[arg(long, default_value_t = 10, value_name = "K")]
-    pub regret_plans: usize,
     #[command(flatten)]
-    pub solver: SolverArgs,
-    /// Print nothing but errors
-    #[arg(long, short)]
-    pub quiet: bool,
-    /// Print sweep.json on stdout instead of the tables
-    #[arg(long)]
-    pub json: bool,
+    pub merge: MergeArgs,
 }
 
 #[derive(Args, Debug)]
@@ -102,6 +95,15 @@ pub struct PlanArgs {
     pub jobs: usize,
     #[command(flatten)]
     pub solver: SolverArgs,
+}
+
+impl MergeArgs {
+    /// The solver options, once --jobs and --regret-plans are checked.
+    fn options(&self) -> Result<dcsite::solve::SolveOptions, CliError> {
+        positive("--jobs", self.jobs)?;
+        positive("--regret-plans", Some(self.regret_plans))?;
+        self.solver.options()
+    }
 }
 
 fn sweep_error(e: SweepError) -> CliError {
@@ -262,17 +264,15 @@ pub fn run(args: SweepArgs) -> Result<(), CliError> {
             "expected a sweep file and --out DIR (or `dcsite sweep collect DIR`)".into(),
         ));
     };
-    let opts = args.solver.options()?;
-    positive("--jobs", args.jobs)?;
-    positive("--regret-plans", Some(args.regret_plans))?;
+    let opts = args.merge.options()?;
     positive("--shards", args.shards)?;
     let shard = shard_of(&args)?;
-    let quiet = args.quiet || args.json;
+    let quiet = args.merge.quiet || args.merge.json;
     let pb = progress::start(quiet, None, "drawing and checking the scenarios");
     let sw = sweep::load_sweep(&sweep_path)?;
     pb.finish_and_clear();
-    let thresholds = thresholds(&args.threshold, &sw)?;
-    let jobs = default_jobs(args.jobs);
+    let thresholds = thresholds(&args.merge.threshold, &sw)?;
+    let jobs = default_jobs(args.merge.jobs);
     if let Some(shard) = shard {
         return run_one_shard(&args, &sweep_path, &out_path, &sw, shard, &opts, jobs);
     }
@@ -288,7 +288,7 @@ pub fn run(args: SweepArgs) -> Result<(), CliError> {
     let solve_wall = t0.elapsed().as_secs_f64();
     let copts = CollectOptions {
         thresholds: &thresholds,
-        regret_plans: args.regret_plans,
+        regret_plans: args.merge.regret_plans,
         jobs,
         solve: &opts,
     };
@@ -306,7 +306,7 @@ pub fn run(args: SweepArgs) -> Result<(), CliError> {
         collect_wall,
         out_path.display()
     );
-    print_result(args.json, args.quiet, &json, &text)
+    print_result(args.merge.json, args.merge.quiet, &json, &text)
 }
 
 /// Collects the parts in `parts` and writes every merged file and
@@ -359,7 +359,7 @@ fn run_one_shard(
     opts: &dcsite::solve::SolveOptions,
     jobs: usize,
 ) -> Result<(), CliError> {
-    let quiet = args.quiet || args.json;
+    let quiet = args.merge.quiet || args.merge.json;
     let parts = out.join(dcsite::export::writer::PARTS_DIR);
     let total = shard.ids(sw.len()).count();
     let pb = progress::bar_with_eta(quiet, total as u64, "solving the shard's scenarios");
@@ -371,11 +371,11 @@ fn run_one_shard(
         sweep_arg: sweep_path,
         shard,
         opts,
-        solver_options: &solver_text(&args.solver),
+        solver_options: &solver_text(&args.merge.solver),
     };
     let r = sweep::shard::run_resumable(&job, jobs, &parts, &done).map_err(sweep_error)?;
     pb.finish_and_clear();
-    if !args.quiet {
+    if !args.merge.quiet {
         println!(
             "shard {}/{}: {} of the sweep's {} scenarios; solved {} in {:.1} s, {} committed \
              earlier; wrote {}\nwhen every shard is done: dcsite sweep collect {}",
@@ -395,17 +395,15 @@ fn run_one_shard(
 
 /// `dcsite sweep collect DIR`.
 fn collect_dir(args: CollectArgs) -> Result<(), CliError> {
-    let opts = args.solver.options()?;
-    positive("--jobs", args.jobs)?;
-    positive("--regret-plans", Some(args.regret_plans))?;
-    let quiet = args.quiet || args.json;
+    let opts = args.merge.options()?;
+    let quiet = args.merge.quiet || args.merge.json;
     let checked = sweep::merge::check(&args.dir).map_err(sweep_error)?;
     let r = checked.reference();
-    if solver_text(&args.solver) != r.solver_options {
+    if solver_text(&args.merge.solver) != r.solver_options {
         eprintln!(
             "note: the shards were solved with {}; the regret is evaluated with {}",
             r.solver_options,
-            solver_text(&args.solver)
+            solver_text(&args.merge.solver)
         );
     }
     let sw = sweep::load_sweep(&sweep::merge::sweep_path(r))?;
@@ -417,13 +415,13 @@ fn collect_dir(args: CollectArgs) -> Result<(), CliError> {
             r.scenarios_in_sweep
         )));
     }
-    let thresholds = thresholds(&args.threshold, &sw)?;
-    let jobs = default_jobs(args.jobs);
+    let thresholds = thresholds(&args.merge.threshold, &sw)?;
+    let jobs = default_jobs(args.merge.jobs);
     let stage = sweep::merge::staging_dir(&args.dir).map_err(sweep_error)?;
     sweep::merge::stage(&args.dir, &checked, stage.path()).map_err(sweep_error)?;
     let copts = CollectOptions {
         thresholds: &thresholds,
-        regret_plans: args.regret_plans,
+        regret_plans: args.merge.regret_plans,
         jobs,
         solve: &opts,
     };
@@ -448,7 +446,7 @@ fn collect_dir(args: CollectArgs) -> Result<(), CliError> {
         },
         args.dir.display()
     );
-    print_result(args.json, args.quiet, &json, &text)
+    print_result(args.merge.json, args.merge.quiet, &json, &text)
 }
 
 /// `dcsite sweep plan SWEEP --shards N`.
