@@ -465,3 +465,29 @@ fn an_existing_site_does_not_pay_its_fixed_cost_again() {
     close(required.sites[0].capex_cny, 1_000_000.0);
     close(required.objective_cny - existing.objective_cny, 1_000_000.0);
 }
+
+/// Campus phases (`parameters.campus_phase_mw`): a 1-MW site whose first hall
+/// is ready at month 6 of a 12-month deadline brings 0.2 MW online then and
+/// one more 0.2-MW phase every 3 months: 0.6 MW (600 one-kW servers) by the
+/// deadline. The cheap site takes 600 cards, the dear one the other 400;
+/// without phases the cheap site takes all 1,000.
+#[test]
+fn campus_phases_limit_what_a_site_has_ready_by_the_deadline() {
+    let case = |phase: Option<f64>| {
+        let mut inst = two_sites(1000.0, 0.5, 0.3);
+        inst.params.deadline_months = 12.0;
+        inst.params.campus_phase_mw = phase;
+        inst.params.campus_phase_months = 3.0;
+        for s in &mut inst.sites {
+            s.grid_lead_months = 6.0;
+        }
+        run(inst)
+    };
+    let (p, plan) = case(Some(0.2));
+    close(p.options[1].ready_it_mw, 0.6);
+    assert_eq!(cards_at(&p, &plan, "b"), 600);
+    assert_eq!(cards_at(&p, &plan, "a"), 400);
+    assert!(binds(&plan, "site-power-b-liquid"), "{:?}", plan.binding);
+    let (p, plan) = case(None);
+    assert_eq!(cards_at(&p, &plan, "b"), 1000);
+}

@@ -185,6 +185,8 @@ pub fn cap_to_prepared(
             tce_per_mwh: 0.0,
             network_cny_per_card_ms_year: 0.0,
             max_sites_per_city: None,
+            campus_phase_mw: None,
+            campus_phase_months: 3.0,
         },
         targets,
         region_bounds: BTreeMap::new(),

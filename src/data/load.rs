@@ -953,6 +953,7 @@ fn params_from(sc: &Scenario, accel_ids: &HashSet<&str>, p: &mut Problems) -> Pa
             "network_cny_per_card_ms_year",
             s.network_cny_per_card_ms_year,
         ),
+        ("campus_phase_months", s.campus_phase_months),
     ] {
         let key = format!("parameters.{name}");
         check_number(sc, &key, &key, v, p);
@@ -960,6 +961,10 @@ fn params_from(sc: &Scenario, accel_ids: &HashSet<&str>, p: &mut Problems) -> Pa
     if let Some(n) = s.max_sites_per_city {
         let key = "parameters.max_sites_per_city";
         check_number(sc, key, key, n as f64, p);
+    }
+    if let Some(mw) = s.campus_phase_mw {
+        let key = "parameters.campus_phase_mw";
+        check_number(sc, key, key, mw, p);
     }
     let mut check = |key: &str, ok: bool, expected: &str, found: String| {
         if !ok {
@@ -1010,5 +1015,7 @@ fn params_from(sc: &Scenario, accel_ids: &HashSet<&str>, p: &mut Problems) -> Pa
         tce_per_mwh: s.tce_per_mwh,
         network_cny_per_card_ms_year: s.network_cny_per_card_ms_year,
         max_sites_per_city: s.max_sites_per_city,
+        campus_phase_mw: s.campus_phase_mw,
+        campus_phase_months: s.campus_phase_months,
     }
 }

@@ -131,6 +131,10 @@ pub struct ParamSpec {
     pub network_cny_per_card_ms_year: f64,
     /// Serve each city only from its nearest candidate sites within budget.
     pub max_sites_per_city: Option<usize>,
+    /// IT MW a campus brings online per phase; whole sites at once when unset.
+    pub campus_phase_mw: Option<f64>,
+    /// Months between two phases of a campus.
+    pub campus_phase_months: f64,
 }
 
 impl Default for ParamSpec {
@@ -153,6 +157,8 @@ impl Default for ParamSpec {
             tce_per_mwh: 0.1229,
             network_cny_per_card_ms_year: 0.0,
             max_sites_per_city: None,
+            campus_phase_mw: None,
+            campus_phase_months: 3.0,
         }
     }
 }
@@ -393,6 +399,8 @@ const SCENARIO_KEYS: Shape = Shape::Fixed(&[
             ("tce_per_mwh", LEAF),
             ("network_cny_per_card_ms_year", LEAF),
             ("max_sites_per_city", LEAF),
+            ("campus_phase_mw", LEAF),
+            ("campus_phase_months", LEAF),
         ]),
     ),
     (

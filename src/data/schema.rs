@@ -821,6 +821,22 @@ pub const SCENARIO_NUMBERS: &[Column] = &[
         "Nearest candidate sites that may serve a city",
     ),
     num_key(
+        "parameters.campus_phase_mw",
+        Kind::Real,
+        "MW (IT)",
+        1.0,
+        1e5,
+        "A campus comes online in phases of this size, one every campus_phase_months after its first hall; unset: a whole site at once",
+    ),
+    num_key(
+        "parameters.campus_phase_months",
+        Kind::Real,
+        "months",
+        0.1,
+        120.0,
+        "Months between two phases of a campus (E: Zhongjin Zhongwei topped out the first of 4 buildings in about 3 months, facts §7.4)",
+    ),
+    num_key(
         "targets.<accel>.cards",
         Kind::Real,
         "cards",

@@ -367,6 +367,11 @@ pub struct Params {
     /// Serve each city only from its nearest candidate sites (all within budget when `None`):
     /// a reduction for very large instances.
     pub max_sites_per_city: Option<usize>,
+    /// A campus comes online in phases of this many IT MW, one every
+    /// `campus_phase_months` after its first hall is ready; `None`: a whole
+    /// site is ready at once (the default).
+    pub campus_phase_mw: Option<f64>,
+    pub campus_phase_months: f64,
 }
 
 impl Params {

@@ -264,7 +264,7 @@ fn define_variables(b: &mut Builder) {
         let servers: Vec<Variable> = opt
             .accels
             .iter()
-            .map(|&a| p.max_servers(opt.site, a))
+            .map(|&a| p.max_servers(opt, a))
             .collect::<Vec<_>>()
             .into_iter()
             .map(|ub| match b.integrality {
@@ -292,7 +292,7 @@ fn define_variables(b: &mut Builder) {
                             .params
                             .mega_accelerators
                             .contains(&p.inst.accelerators[a].id)
-                            && p.max_servers(s, a) * p.inst.accelerators[a].cards_per_server as f64
+                            && p.max_servers(o, a) * p.inst.accelerators[a].cards_per_server as f64
                                 >= p.inst.params.mega_cards
                     })
             });
@@ -336,13 +336,14 @@ fn define_one_cooling_per_site(b: &mut Builder) {
     }
 }
 
-/// 2. Site power: IT MW of the servers ≤ max_it_mw × open (rows in MW).
+/// 2. Site power: IT MW of the servers ≤ ready IT MW × open (rows in MW).
+///
+/// The ready IT MW is the site's max_it_mw unless campuses come in phases.
 fn define_site_power(b: &mut Builder) {
     let p = b.p;
     for (o, opt) in p.options.iter().enumerate() {
-        let site = &p.inst.sites[opt.site];
         let mut e = b.sum_servers_of(&[o], |_, a| p.inst.accelerators[a].server_kw / 1000.0);
-        e.add_mul(-site.max_it_mw, b.vars.open[o]);
+        e.add_mul(-opt.ready_it_mw, b.vars.open[o]);
         b.row(RowKey::SitePower { option: o }, e, Sense::Le, 0.0);
     }
 }

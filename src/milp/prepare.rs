@@ -13,6 +13,11 @@ pub struct SiteOption {
     pub site: usize,
     pub cooling: usize,
     pub pue: f64,
+    /// IT MW of the site ready by the deadline with this cooling: the site's
+    /// capacity, or with campus phases (`parameters.campus_phase_mw`) the
+    /// phases that the months between this option's lead time and the
+    /// deadline allow.
+    pub ready_it_mw: f64,
     /// Accelerators whose rack density this cooling can take.
     pub accels: Vec<usize>,
 }
@@ -35,6 +40,20 @@ pub enum DemandSize {
     Cards(f64),
     /// A share of all H200-eq cards placed.
     ShareOfTotal(f64),
+}
+
+/// IT MW of a site ready by the deadline when its first hall is ready after
+/// `lead` months: all of it, or with campus phases one phase at the lead
+/// time and one more every `campus_phase_months` until the deadline.
+pub fn ready_it_mw(max_it_mw: f64, lead: f64, p: &Params) -> f64 {
+    match p.campus_phase_mw {
+        None => max_it_mw,
+        Some(phase) => {
+            let later =
+                ((p.deadline_months - lead).max(0.0) / p.campus_phase_months + 1e-9).floor();
+            max_it_mw.min(phase * (1.0 + later))
+        }
+    }
 }
 
 /// An instance with every derived quantity the model builder needs.
@@ -146,6 +165,7 @@ impl Prepared {
                             site: si,
                             cooling: ki,
                             pue,
+                            ready_it_mw: ready_it_mw(s.max_it_mw, lead, p),
                             accels,
                         });
                     }
@@ -225,10 +245,11 @@ impl Prepared {
         })
     }
 
-    /// Largest number of servers of accelerator `a` that fit the site's IT power.
-    pub fn max_servers(&self, site: usize, a: usize) -> f64 {
+    /// Largest number of servers of accelerator `a` that fit the IT power an
+    /// option has ready by the deadline.
+    pub fn max_servers(&self, o: &SiteOption, a: usize) -> f64 {
         let acc = &self.inst.accelerators[a];
-        (1000.0 * self.inst.sites[site].max_it_mw / acc.server_kw + 1e-9).floor()
+        (1000.0 * o.ready_it_mw / acc.server_kw + 1e-9).floor()
     }
 
     /// Annual electricity of one server under an option, kWh.

@@ -838,10 +838,15 @@ pub fn check_plan(p: &Prepared, plan: &Plan) -> Result<(), SolveError> {
     }
     for sp in &plan.sites {
         let site = &inst.sites[sp.site];
-        if !close_le(sp.it_mw, site.max_it_mw) {
+        let ready = p
+            .options
+            .iter()
+            .find(|o| o.site == sp.site && Some(o.cooling) == sp.cooling)
+            .map_or(site.max_it_mw, |o| o.ready_it_mw);
+        if !close_le(sp.it_mw, ready) {
             bad.push(format!(
-                "site {} uses {:.3} MW of IT, capacity {}",
-                site.id, sp.it_mw, site.max_it_mw
+                "site {} uses {:.3} MW of IT, {ready} ready by the deadline",
+                site.id, sp.it_mw
             ));
         }
         if site.status.must_open() && !sp.built {
@@ -1139,7 +1144,7 @@ pub fn diagnose(p: &Prepared) -> Vec<String> {
         for (r, region) in inst.regions.iter().enumerate() {
             let mut region_it = 0.0;
             let mut region_fac = 0.0;
-            for (s, site) in inst.sites.iter().enumerate() {
+            for s in 0..inst.sites.len() {
                 if p.region_of_site[s] != r {
                     continue;
                 }
@@ -1149,9 +1154,15 @@ pub fn diagnose(p: &Prepared) -> Vec<String> {
                     .filter(|o| o.site == s)
                     .map(|o| o.pue)
                     .fold(f64::INFINITY, f64::min);
+                let ready = p
+                    .options
+                    .iter()
+                    .filter(|o| o.site == s)
+                    .map(|o| o.ready_it_mw)
+                    .fold(0.0, f64::max);
                 if best.is_finite() {
-                    region_it += site.max_it_mw;
-                    region_fac += site.max_it_mw * best;
+                    region_it += ready;
+                    region_fac += ready * best;
                 }
             }
             let fac = region_fac.min(region.power_quota_mw);
@@ -1188,7 +1199,7 @@ pub fn diagnose(p: &Prepared) -> Vec<String> {
                 .map(|(o, a)| {
                     let acc = &inst.accelerators[a];
                     let region = &inst.regions[p.region_of_site[o.site]];
-                    let by_site = p.max_servers(o.site, a);
+                    let by_site = p.max_servers(o, a);
                     let by_quota =
                         (1000.0 * region.power_quota_mw / (acc.server_kw * o.pue)).floor();
                     by_site.min(by_quota) * acc.cards_per_server as f64

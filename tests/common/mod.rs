@@ -181,6 +181,8 @@ pub fn params() -> Params {
         tce_per_mwh: 0.1229,
         network_cny_per_card_ms_year: 0.0,
         max_sites_per_city: None,
+        campus_phase_mw: None,
+        campus_phase_months: 3.0,
     }
 }
 
