@@ -6,6 +6,10 @@
 #   gdal-bin                   ogrinfo / ogr2ogr in the GeoJSON tests
 #   pkg-config                 library discovery
 #   chromium                   headless rendering of `dcsite report` pages in tests/report.rs
+#   slurmctld, slurmd,         a single-node Slurm cluster that tests/shards.rs starts
+#   slurm-client, munge          (as root, without systemd) to run examples/slurm/sweep.sbatch
+#   python3-venv (if needed)   the throwaway venv target/test-venv with snakemake and
+#                                kubernetes-validate (PyPI) for examples/snakemake and examples/k8s
 # Uses apt-get (Debian/Ubuntu) as root, or through sudo when not root.
 set -euo pipefail
 
@@ -18,6 +22,12 @@ command -v sqlite3 >/dev/null 2>&1 || need+=(sqlite3)
 [ -e /usr/include/sqlite3.h ] || need+=(libsqlite3-dev)
 command -v ogrinfo >/dev/null 2>&1 || need+=(gdal-bin)
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
+[ -x /usr/sbin/slurmctld ] || need+=(slurmctld)
+[ -x /usr/sbin/slurmd ] || need+=(slurmd)
+[ -x /usr/bin/sbatch ] || need+=(slurm-client)
+[ -x /usr/sbin/munged ] || need+=(munge)
+command -v python3 >/dev/null 2>&1 || need+=(python3)
+python3 -c 'import venv, ensurepip' >/dev/null 2>&1 || need+=(python3-venv)
 # bindgen needs libclang itself (libclang.so / libclang-NN.so), not libclang-cpp.
 ls /usr/lib/llvm-*/lib/libclang.so* /usr/lib/llvm-*/lib/libclang-[0-9]*.so* \
    /usr/lib/*/libclang-[0-9]*.so* >/dev/null 2>&1 || need+=(libclang-dev)
@@ -30,8 +40,20 @@ if [ ${#need[@]} -gt 0 ]; then
   $SUDO apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
 fi
 
+# Debian's packages enable their daemons for systemd; the tests start their
+# own cluster, so nothing is started here.
+
+# The test venv: snakemake runs examples/snakemake/Snakefile, kubernetes-validate
+# checks examples/k8s/sweep-job.yaml against the Kubernetes Job schema.
+venv="$(cd "$(dirname "$0")/.." && pwd)/target/test-venv"
+if ! [ -x "$venv/bin/snakemake" ] || ! [ -x "$venv/bin/kubernetes-validate" ]; then
+  echo "setup: making $venv (snakemake, kubernetes-validate)" >&2
+  python3 -m venv "$venv"
+  "$venv/bin/pip" install -q --disable-pip-version-check snakemake kubernetes-validate >/dev/null
+fi
+
 command -v cargo >/dev/null 2>&1 || {
   echo "setup: cargo not found; install Rust (rustup) first" >&2
   exit 1
 }
-echo "setup: build tools present (cmake $(cmake --version | head -n1 | awk '{print $3}'), ogrinfo $(ogrinfo --version | awk '{print $2}' | tr -d ,))" >&2
+echo "setup: build tools present (cmake $(cmake --version | head -n1 | awk '{print $3}'), ogrinfo $(ogrinfo --version | awk '{print $2}' | tr -d ,), slurm $(/usr/sbin/slurmctld -V | awk '{print $2}'), snakemake $("$venv/bin/snakemake" --version))" >&2

@@ -13,13 +13,38 @@ use dcsite::sweep::{self, CollectOptions, Shard, SweepError, Threshold};
 use super::{progress, solve::SolverArgs, CliError};
 
 #[derive(Args, Debug)]
+#[command(args_conflicts_with_subcommands = true, subcommand_negates_reqs = true)]
 pub struct SweepArgs {
+    #[command(subcommand)]
+    pub action: Option<SweepAction>,
     /// Sweep file (TOML), e.g. models/sweeps/price_uncertainty.toml
-    pub sweep: PathBuf,
+    #[arg(required = true)]
+    pub sweep: Option<PathBuf>,
     /// Output folder for scenarios/regions/sites.parquet, robust.csv,
     /// robust.geojson (+ .qml), regret.csv, sweep.json and parts/
+    #[arg(long, required = true)]
+    pub out: Option<PathBuf>,
+    /// Solve only shard I of N (scenario ids i with i % N == I) into
+    /// OUT/parts/, resuming what an earlier run of the shard committed; then
+    /// `dcsite sweep collect OUT`. Without it, the shard is read from
+    /// SLURM_ARRAY_TASK_ID and SLURM_ARRAY_TASK_COUNT (or _MIN/_MAX), or from
+    /// JOB_COMPLETION_INDEX with --shards
+    #[arg(long, value_name = "I/N")]
+    pub shard: Option<String>,
+    /// Number of shards, for a Kubernetes Indexed Job (JOB_COMPLETION_INDEX)
+    #[arg(long, value_name = "N")]
+    pub shards: Option<usize>,
+    #[command(flatten)]
+    pub merge: MergeArgs,
+    /// Replace an existing, non-empty output folder as a whole (its other files go too)
     #[arg(long)]
-    pub out: PathBuf,
+    pub force: bool,
+}
+
+/// What a sweep and a collect share: threads, what the merge computes, the
+/// solver, what is printed.
+#[derive(Args, Debug)]
+pub struct MergeArgs {
     /// Scenarios solved at once (default: the machine's cores)
     #[arg(long)]
     pub jobs: Option<usize>,
@@ -32,9 +57,6 @@ pub struct SweepArgs {
     pub regret_plans: usize,
     #[command(flatten)]
     pub solver: SolverArgs,
-    /// Replace an existing, non-empty output folder as a whole (its other files go too)
-    #[arg(long)]
-    pub force: bool,
     /// Print nothing but errors
     #[arg(long, short)]
     pub quiet: bool,
@@ -43,9 +65,54 @@ pub struct SweepArgs {
     pub json: bool,
 }
 
+#[derive(clap::Subcommand, Debug)]
+pub enum SweepAction {
+    /// Check the shards of a sweep folder (every scenario once, same inputs)
+    /// and merge them into the files of a one-process sweep.
+    Collect(CollectArgs),
+    /// Right-size a sharded sweep: scenarios, time and memory per shard, and
+    /// the sbatch line, from one solve of the base scenario.
+    Plan(PlanArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct CollectArgs {
+    /// Output folder the shards wrote (with parts/manifest-*.json)
+    pub dir: PathBuf,
+    #[command(flatten)]
+    pub merge: MergeArgs,
+}
+
+#[derive(Args, Debug)]
+pub struct PlanArgs {
+    /// Sweep file (TOML)
+    pub sweep: PathBuf,
+    /// Number of shards (array tasks)
+    #[arg(long, value_name = "N")]
+    pub shards: usize,
+    /// Scenarios each shard solves at once (its --cpus-per-task)
+    #[arg(long, default_value_t = 1)]
+    pub jobs: usize,
+    #[command(flatten)]
+    pub solver: SolverArgs,
+}
+
+impl MergeArgs {
+    /// The solver options, once --jobs and --regret-plans are checked.
+    fn options(&self) -> Result<dcsite::solve::SolveOptions, CliError> {
+        positive("--jobs", self.jobs)?;
+        positive("--regret-plans", Some(self.regret_plans))?;
+        let mut opts = self.solver.options()?;
+        // A sweep's --time-limit bounds each draw's solve, not the whole sweep.
+        opts.deadline = None;
+        Ok(opts)
+    }
+}
+
 fn sweep_error(e: SweepError) -> CliError {
     match e {
         SweepError::Output(o) => super::solve::output_error(o),
+        SweepError::Mismatch(m) => CliError::Input(m),
         other => CliError::Internal(anyhow::anyhow!("{other}")),
     }
 }
@@ -76,58 +143,185 @@ fn thresholds(args: &[String], sw: &sweep::Sweep) -> Result<Vec<Threshold>, CliE
         .collect()
 }
 
-pub fn run(args: SweepArgs) -> Result<(), CliError> {
-    let mut opts = args.solver.options()?;
-    // A sweep's --time-limit bounds each draw's solve, not the whole sweep.
-    opts.deadline = None;
-    if args.jobs == Some(0) {
-        return Err(CliError::Input(
-            "--jobs: expected at least 1, found 0".into(),
-        ));
+fn positive(flag: &str, v: Option<usize>) -> Result<(), CliError> {
+    if v == Some(0) {
+        return Err(CliError::Input(format!(
+            "{flag}: expected at least 1, found 0"
+        )));
     }
-    if args.regret_plans == 0 {
-        return Err(CliError::Input(
-            "--regret-plans: expected at least 1, found 0".into(),
-        ));
-    }
-    let quiet = args.quiet || args.json;
-    let pb = progress::start(quiet, None, "drawing and checking the scenarios");
-    let sw = sweep::load_sweep(&args.sweep)?;
-    pb.finish_and_clear();
-    let thresholds = thresholds(&args.threshold, &sw)?;
-    let jobs = args.jobs.unwrap_or_else(|| {
+    Ok(())
+}
+
+fn default_jobs(jobs: Option<usize>) -> usize {
+    jobs.unwrap_or_else(|| {
         std::thread::available_parallelism()
             .map(|n| n.get())
             .unwrap_or(1)
-    });
-    let mut out = super::solve::output_dir(&args.out, args.force)?;
-    let parts = out.staging_path().join(dcsite::export::writer::PARTS_DIR);
-    let n = sw.len();
-    let pb = progress::bar_with_eta(quiet, n as u64, "solving scenarios");
-    let without_plan = AtomicUsize::new(0);
-    let t0 = std::time::Instant::now();
-    let busy_ms = AtomicUsize::new(0);
-    let done = |o: &sweep::Outcome| {
-        busy_ms.fetch_add((o.solve_seconds * 1e3) as usize, Ordering::Relaxed);
+    })
+}
+
+/// A number from the environment, naming the variable when it is not one.
+fn env_number(name: &str) -> Result<Option<usize>, CliError> {
+    match std::env::var(name) {
+        Ok(v) if !v.trim().is_empty() => v.trim().parse().map(Some).map_err(|_| {
+            CliError::Input(format!("{name}: expected a whole number ≥ 0, found {v:?}"))
+        }),
+        _ => Ok(None),
+    }
+}
+
+/// The shard to solve: `--shard I/N`, else a Slurm array task's, else a
+/// Kubernetes Indexed Job pod's (JOB_COMPLETION_INDEX with `--shards N`);
+/// `None` for a whole sweep in one process.
+fn shard_of(args: &SweepArgs) -> Result<Option<Shard>, CliError> {
+    if let Some(text) = &args.shard {
+        return sweep::shard::parse_shard(text)
+            .map(Some)
+            .map_err(|e| CliError::Input(format!("--shard: {e}")));
+    }
+    if let Some(id) = env_number("SLURM_ARRAY_TASK_ID")? {
+        let min = env_number("SLURM_ARRAY_TASK_MIN")?.unwrap_or(0);
+        let count = match env_number("SLURM_ARRAY_TASK_COUNT")? {
+            Some(c) => c,
+            None => match env_number("SLURM_ARRAY_TASK_MAX")? {
+                Some(max) if max >= min => max - min + 1,
+                _ => {
+                    return Err(CliError::Input(
+                        "SLURM_ARRAY_TASK_ID is set but neither SLURM_ARRAY_TASK_COUNT nor \
+                         SLURM_ARRAY_TASK_MAX: expected an array job (sbatch --array=0-N)"
+                            .into(),
+                    ))
+                }
+            },
+        };
+        let index = id.checked_sub(min).filter(|&i| i < count).ok_or_else(|| {
+            CliError::Input(format!(
+                "SLURM_ARRAY_TASK_ID={id} is not one of {count} consecutive tasks from \
+                 SLURM_ARRAY_TASK_MIN={min}: use --array=0-{} without a step",
+                count.max(1) - 1
+            ))
+        })?;
+        return Ok(Some(Shard { index, count }));
+    }
+    let index = env_number("JOB_COMPLETION_INDEX")?;
+    match (index, args.shards) {
+        (Some(index), Some(count)) if index < count => Ok(Some(Shard { index, count })),
+        (Some(index), Some(count)) => Err(CliError::Input(format!(
+            "JOB_COMPLETION_INDEX={index}: expected less than --shards {count}"
+        ))),
+        (Some(index), None) => Err(CliError::Input(format!(
+            "JOB_COMPLETION_INDEX={index} is set: give the number of shards with --shards N \
+             (the Job's completions)"
+        ))),
+        (None, Some(n)) => Err(CliError::Input(format!(
+            "--shards {n}: expected JOB_COMPLETION_INDEX in the environment (a Kubernetes \
+             Indexed Job); elsewhere use --shard I/{n}"
+        ))),
+        (None, None) => Ok(None),
+    }
+}
+
+/// The solver options that change results, as a manifest records them.
+fn solver_text(s: &SolverArgs) -> String {
+    format!(
+        "mip_gap={:?} time_limit={:?} threads={:?} highs_options={:?}",
+        s.mip_gap, s.time_limit, s.threads, s.highs_option
+    )
+}
+
+/// Counts outcomes for a progress bar: (busy milliseconds, without a plan).
+struct Tally {
+    busy_ms: AtomicUsize,
+    without_plan: AtomicUsize,
+}
+
+impl Tally {
+    fn new() -> Tally {
+        Tally {
+            busy_ms: AtomicUsize::new(0),
+            without_plan: AtomicUsize::new(0),
+        }
+    }
+    fn add(&self, o: &sweep::Outcome, pb: &indicatif::ProgressBar) {
+        self.busy_ms
+            .fetch_add((o.solve_seconds * 1e3) as usize, Ordering::Relaxed);
         if !o.has_plan() {
-            without_plan.fetch_add(1, Ordering::Relaxed);
+            self.without_plan.fetch_add(1, Ordering::Relaxed);
         }
         pb.inc(1);
         pb.set_message(format!(
             "{} without a plan (infeasible or stopped)",
-            without_plan.load(Ordering::Relaxed)
+            self.without_plan.load(Ordering::Relaxed)
+        ));
+    }
+}
+
+pub fn run(args: SweepArgs) -> Result<(), CliError> {
+    match args.action {
+        Some(SweepAction::Collect(c)) => return collect_dir(c),
+        Some(SweepAction::Plan(p)) => return plan(p),
+        None => {}
+    }
+    let (Some(sweep_path), Some(out_path)) = (args.sweep.clone(), args.out.clone()) else {
+        return Err(CliError::Input(
+            "expected a sweep file and --out DIR (or `dcsite sweep collect DIR`)".into(),
         ));
     };
+    let opts = args.merge.options()?;
+    positive("--shards", args.shards)?;
+    let shard = shard_of(&args)?;
+    let quiet = args.merge.quiet || args.merge.json;
+    let pb = progress::start(quiet, None, "drawing and checking the scenarios");
+    let sw = sweep::load_sweep(&sweep_path)?;
+    pb.finish_and_clear();
+    let thresholds = thresholds(&args.merge.threshold, &sw)?;
+    let jobs = default_jobs(args.merge.jobs);
+    if let Some(shard) = shard {
+        return run_one_shard(&args, &sweep_path, &out_path, &sw, shard, &opts, jobs);
+    }
+    let mut out = super::solve::output_dir(&out_path, args.force)?;
+    let parts = out.staging_path().join(dcsite::export::writer::PARTS_DIR);
+    let n = sw.len();
+    let pb = progress::bar_with_eta(quiet, n as u64, "solving scenarios");
+    let t0 = std::time::Instant::now();
+    let tally = Tally::new();
+    let done = |o: &sweep::Outcome| tally.add(o, &pb);
     sweep::run_shard(&sw, Shard::WHOLE, &opts, jobs, &parts, &done).map_err(sweep_error)?;
     pb.finish_and_clear();
     let solve_wall = t0.elapsed().as_secs_f64();
-    let t1 = std::time::Instant::now();
     let copts = CollectOptions {
         thresholds: &thresholds,
-        regret_plans: args.regret_plans,
+        regret_plans: args.merge.regret_plans,
         jobs,
         solve: &opts,
     };
+    let mut write = |name: &str, bytes: &[u8]| -> Result<(), SweepError> {
+        out.write(name, bytes).map_err(SweepError::from)
+    };
+    let (summary, json, collect_wall) = merge(&sw, &parts, &copts, quiet, &mut write)?;
+    super::solve::commit(out)?;
+    let text = format!(
+        "{}solved in {solve_wall:.1} s on {jobs} job{} ({:.2} s per scenario), \
+         regret evaluated in {:.1} s\nwrote {}\n",
+        text_report(&sw, &summary, &copts),
+        if jobs == 1 { "" } else { "s" },
+        tally.busy_ms.load(Ordering::Relaxed) as f64 / 1e3 / n.max(1) as f64,
+        collect_wall,
+        out_path.display()
+    );
+    print_result(args.merge.json, args.merge.quiet, &json, &text)
+}
+
+/// Collects the parts in `parts` and writes every merged file and
+/// sweep.json through `write`; returns the summary, sweep.json and seconds.
+fn merge(
+    sw: &sweep::Sweep,
+    parts: &std::path::Path,
+    copts: &CollectOptions,
+    quiet: bool,
+    write: &mut sweep::collect::Write,
+) -> Result<(sweep::Summary, String, f64), CliError> {
+    let t1 = std::time::Instant::now();
     let pb = progress::bar_with_eta(
         quiet,
         0,
@@ -137,38 +331,193 @@ pub fn run(args: SweepArgs) -> Result<(), CliError> {
         pb.set_length(total as u64);
         pb.set_position(done as u64);
     };
-    let summary = {
-        let mut write = |name: &str, bytes: &[u8]| -> Result<(), SweepError> {
-            out.write(name, bytes).map_err(SweepError::from)
-        };
-        sweep::collect(&sw, &parts, &copts, &mut write, &follow).map_err(sweep_error)?
-    };
+    let summary = sweep::collect(sw, parts, copts, write, &follow).map_err(sweep_error)?;
     pb.finish_and_clear();
-    let collect_wall = t1.elapsed().as_secs_f64();
-    let json = sweep::sweep_json(&sw, &summary, &copts);
-    out.write("sweep.json", json.as_bytes())
-        .map_err(super::solve::output_error)?;
-    super::solve::commit(out)?;
+    let json = sweep::sweep_json(sw, &summary, copts);
+    write("sweep.json", json.as_bytes()).map_err(sweep_error)?;
+    Ok((summary, json, t1.elapsed().as_secs_f64()))
+}
+
+fn print_result(json_out: bool, quiet: bool, json: &str, text: &str) -> Result<(), CliError> {
     let mut stdout = std::io::stdout().lock();
-    if args.json {
+    if json_out {
         stdout
             .write_all(json.as_bytes())
             .context("writing to stdout")?;
-    } else if !args.quiet {
-        let text = format!(
-            "{}solved in {solve_wall:.1} s on {jobs} job{} ({:.2} s per scenario), \
-             regret evaluated in {:.1} s\nwrote {}\n",
-            text_report(&sw, &summary, &copts),
-            if jobs == 1 { "" } else { "s" },
-            busy_ms.load(Ordering::Relaxed) as f64 / 1e3 / n.max(1) as f64,
-            collect_wall,
-            args.out.display()
-        );
+    } else if !quiet {
         stdout
             .write_all(text.as_bytes())
             .context("writing to stdout")?;
     }
     Ok(())
+}
+
+/// One shard: its scenarios that are not committed yet, into OUT/parts/.
+fn run_one_shard(
+    args: &SweepArgs,
+    sweep_path: &std::path::Path,
+    out: &std::path::Path,
+    sw: &sweep::Sweep,
+    shard: Shard,
+    opts: &dcsite::solve::SolveOptions,
+    jobs: usize,
+) -> Result<(), CliError> {
+    let quiet = args.merge.quiet || args.merge.json;
+    let parts = out.join(dcsite::export::writer::PARTS_DIR);
+    let total = shard.ids(sw.len()).count();
+    let pb = progress::bar_with_eta(quiet, total as u64, "solving the shard's scenarios");
+    let tally = Tally::new();
+    let done = |o: &sweep::Outcome| tally.add(o, &pb);
+    let t0 = std::time::Instant::now();
+    let job = sweep::shard::ShardJob {
+        sweep: sw,
+        sweep_arg: sweep_path,
+        shard,
+        opts,
+        solver_options: &solver_text(&args.merge.solver),
+    };
+    let r = sweep::shard::run_resumable(&job, jobs, &parts, &done).map_err(sweep_error)?;
+    pb.finish_and_clear();
+    if !args.merge.quiet {
+        println!(
+            "shard {}/{}: {} of the sweep's {} scenarios; solved {} in {:.1} s, {} committed \
+             earlier; wrote {}\nwhen every shard is done: dcsite sweep collect {}",
+            shard.index,
+            shard.count,
+            total,
+            sw.len(),
+            r.solved,
+            t0.elapsed().as_secs_f64(),
+            r.skipped,
+            parts.join(sweep::shard::manifest_name(shard)).display(),
+            out.display()
+        );
+    }
+    Ok(())
+}
+
+/// `dcsite sweep collect DIR`.
+fn collect_dir(args: CollectArgs) -> Result<(), CliError> {
+    let opts = args.merge.options()?;
+    let quiet = args.merge.quiet || args.merge.json;
+    let checked = sweep::merge::check(&args.dir).map_err(sweep_error)?;
+    let r = checked.reference();
+    if solver_text(&args.merge.solver) != r.solver_options {
+        eprintln!(
+            "note: the shards were solved with {}; the regret is evaluated with {}",
+            r.solver_options,
+            solver_text(&args.merge.solver)
+        );
+    }
+    let sw = sweep::load_sweep(&sweep::merge::sweep_path(r))?;
+    if sw.len() as u64 != r.scenarios_in_sweep {
+        return Err(CliError::Input(format!(
+            "{} now has {} scenarios, the shards had {}",
+            sw.path.display(),
+            sw.len(),
+            r.scenarios_in_sweep
+        )));
+    }
+    let thresholds = thresholds(&args.merge.threshold, &sw)?;
+    let jobs = default_jobs(args.merge.jobs);
+    let stage = sweep::merge::staging_dir(&args.dir).map_err(sweep_error)?;
+    sweep::merge::stage(&args.dir, &checked, stage.path()).map_err(sweep_error)?;
+    let copts = CollectOptions {
+        thresholds: &thresholds,
+        regret_plans: args.merge.regret_plans,
+        jobs,
+        solve: &opts,
+    };
+    let dir = args.dir.clone();
+    let mut write = |name: &str, bytes: &[u8]| -> Result<(), SweepError> {
+        Ok(dcsite::export::write_file_atomic(
+            &dir.join(name),
+            bytes,
+            true,
+        )?)
+    };
+    let (summary, json, wall) = merge(&sw, stage.path(), &copts, quiet, &mut write)?;
+    drop(stage);
+    let text = format!(
+        "{}merged {} shard manifest{} in {wall:.1} s\nwrote {}\n",
+        text_report(&sw, &summary, &copts),
+        checked.manifests.len(),
+        if checked.manifests.len() == 1 {
+            ""
+        } else {
+            "s"
+        },
+        args.dir.display()
+    );
+    print_result(args.merge.json, args.merge.quiet, &json, &text)
+}
+
+/// `dcsite sweep plan SWEEP --shards N`.
+fn plan(args: PlanArgs) -> Result<(), CliError> {
+    positive("--shards", Some(args.shards))?;
+    positive("--jobs", Some(args.jobs))?;
+    let mut opts = args.solver.options()?;
+    opts.deadline = None;
+    let sw = sweep::load_sweep(&args.sweep)?;
+    let rss0 = peak_rss_mib();
+    let o = sweep::solve_one(&sw, 0, &opts);
+    let rss = peak_rss_mib().max(rss0);
+    let n = sw.len();
+    let per_shard = n.div_ceil(args.shards);
+    let waves = per_shard.div_ceil(args.jobs);
+    let secs = o.solve_seconds * waves as f64;
+    // Room for slower nodes and harder draws: twice the estimate, +10 min.
+    let limit = (secs * 2.0 + 600.0).ceil() as u64;
+    // Peak memory is flat in the number of scenarios (parts are streamed);
+    // each extra concurrent solve adds what one solve took above the load.
+    let mem_mib =
+        ((rss + (args.jobs as f64 - 1.0) * (rss - rss0).max(0.0)) * 1.5 + 256.0).ceil() as u64;
+    println!(
+        "{n} scenarios in {} shards: {per_shard} per shard (the last ones {} fewer when \
+         {n} is not a multiple of {})\n\
+         one solve of scenario 0 ({}): {:.2} s, peak memory {rss:.0} MiB\n\
+         expected per shard with {} scenario{} at once: {:.0} s, peak memory {:.0} MiB\n\n\
+         jid=$(sbatch --parsable --array=0-{} --cpus-per-task={} --mem={}M --time={} \
+         examples/slurm/sweep.sbatch {} OUT)\n\
+         sbatch --dependency=afterok:${{jid%%;*}} --mem={}M --time={} \
+         examples/slurm/sweep.sbatch {} OUT",
+        args.shards,
+        usize::from(n % args.shards != 0),
+        args.shards,
+        o.status,
+        o.solve_seconds,
+        args.jobs,
+        if args.jobs == 1 { "" } else { "s" },
+        secs,
+        rss + (args.jobs as f64 - 1.0) * (rss - rss0).max(0.0),
+        args.shards - 1,
+        args.jobs,
+        mem_mib,
+        hms(limit),
+        args.sweep.display(),
+        mem_mib,
+        hms(limit.max(1800)),
+        args.sweep.display(),
+    );
+    Ok(())
+}
+
+/// Seconds as Slurm's `HH:MM:SS` (days as extra hours).
+fn hms(s: u64) -> String {
+    format!("{:02}:{:02}:{:02}", s / 3600, s / 60 % 60, s % 60)
+}
+
+/// The process's peak resident memory (VmHWM), MiB; 0 where /proc is absent.
+fn peak_rss_mib() -> f64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|t| {
+            t.lines()
+                .find_map(|l| l.strip_prefix("VmHWM:"))
+                .and_then(|v| v.split_whitespace().next()?.parse::<f64>().ok())
+        })
+        .map(|kb| kb / 1024.0)
+        .unwrap_or(0.0)
 }
 
 /// The terminal summary: statuses, each region's spread, the plans' regret.

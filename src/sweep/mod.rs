@@ -10,11 +10,13 @@
 //! the regret, so that shards on other machines can be merged the same way.
 
 pub mod collect;
+pub mod merge;
 pub mod run;
+pub mod shard;
 pub mod spec;
 
 pub use collect::{collect, sweep_json, CollectOptions, PlanRegret, Summary, Threshold};
-pub use run::{run_shard, solve_one, Outcome, Shard};
+pub use run::{run_ids, run_shard, solve_one, Outcome, Shard};
 pub use spec::{load_sweep, Dim, Dist, Sampling, Sweep};
 
 use crate::export::OutputError;
@@ -26,6 +28,10 @@ pub enum SweepError {
     Output(#[from] OutputError),
     #[error("building the sweep's tables: {0}")]
     Polars(#[from] polars::prelude::PolarsError),
+    /// Shards that do not fit together (missing scenarios, different
+    /// inputs): the user's to fix, exit 2.
+    #[error("{0}")]
+    Mismatch(String),
     #[error("{0}")]
     Internal(String),
 }

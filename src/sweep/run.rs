@@ -233,13 +233,49 @@ pub fn run_shard(
     parts_dir: &Path,
     done: &(dyn Fn(&Outcome) + Sync),
 ) -> Result<usize, SweepError> {
+    let ids: Vec<usize> = shard.ids(sweep.len()).collect();
+    let mut commit = |_: &[usize], _: Vec<String>| Ok(());
+    run_ids(
+        sweep,
+        shard,
+        &ids,
+        0,
+        BATCH,
+        opts,
+        jobs,
+        parts_dir,
+        done,
+        &mut commit,
+    )
+}
+
+/// What is called after each batch's part files are written: the batch's
+/// ids and part file names.
+pub type Commit<'a> = dyn FnMut(&[usize], Vec<String>) -> Result<(), SweepError> + 'a;
+
+/// Solves scenarios `ids` of `shard` on `jobs` threads, writing `batch` of
+/// them at a time into part files numbered from `first`, and calling
+/// `commit` after each batch is written. Returns how many were solved.
+#[allow(clippy::too_many_arguments)]
+pub fn run_ids(
+    sweep: &Sweep,
+    shard: Shard,
+    ids: &[usize],
+    first: usize,
+    batch_size: usize,
+    opts: &SolveOptions,
+    jobs: usize,
+    parts_dir: &Path,
+    done: &(dyn Fn(&Outcome) + Sync),
+    commit: &mut Commit,
+) -> Result<usize, SweepError> {
     use rayon::prelude::*;
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(jobs.max(1))
         .build()
         .map_err(|e| SweepError::Internal(e.to_string()))?;
-    let ids: Vec<usize> = shard.ids(sweep.len()).collect();
     let (tx, rx) = mpsc::sync_channel::<Outcome>(4 * jobs.max(1));
+    let batch_size = batch_size.max(1);
     std::thread::scope(|scope| {
         scope.spawn(|| {
             pool.install(|| {
@@ -248,46 +284,54 @@ pub fn run_shard(
                 })
             })
         });
-        let mut batch = Vec::with_capacity(BATCH);
-        let mut n_batch = 0;
+        let mut batch = Vec::with_capacity(batch_size);
+        let mut n_batch = first;
         let mut solved = 0;
+        let mut flush = |batch: &mut Vec<Outcome>, n: usize| -> Result<(), SweepError> {
+            batch.sort_by_key(|o| o.id);
+            let ids: Vec<usize> = batch.iter().map(|o| o.id).collect();
+            let names = write_parts(sweep, shard, n, batch, parts_dir)?;
+            commit(&ids, names)
+        };
         for o in rx {
             done(&o);
             batch.push(o);
             solved += 1;
-            if batch.len() == BATCH {
-                write_parts(sweep, shard, n_batch, &mut batch, parts_dir)?;
+            if batch.len() == batch_size {
+                flush(&mut batch, n_batch)?;
                 n_batch += 1;
             }
         }
         if !batch.is_empty() {
-            write_parts(sweep, shard, n_batch, &mut batch, parts_dir)?;
+            flush(&mut batch, n_batch)?;
         }
         Ok(solved)
     })
 }
 
-/// Writes one batch as three part files (scenarios, regions, sites) and
-/// empties it.
+/// Writes one batch as three part files (scenarios, regions, sites), empties
+/// it and returns the files' names.
 fn write_parts(
     sweep: &Sweep,
     shard: Shard,
     n: usize,
     batch: &mut Vec<Outcome>,
     dir: &Path,
-) -> Result<(), SweepError> {
+) -> Result<Vec<String>, SweepError> {
     batch.sort_by_key(|o| o.id);
     let acc = sweep.accelerator_ids();
+    let mut names = Vec::with_capacity(3);
     for (kind, df) in [
         ("scenarios", scenarios_frame(sweep, batch)?),
         ("regions", regions_frame(&acc, batch)?),
         ("sites", sites_frame(&acc, batch)?),
     ] {
         let name = format!("{kind}-{}-{n:06}.parquet", shard.label());
-        write_file_atomic(&dir.join(name), &parquet_bytes(df)?, false)?;
+        write_file_atomic(&dir.join(&name), &parquet_bytes(df)?, false)?;
+        names.push(name);
     }
     batch.clear();
-    Ok(())
+    Ok(names)
 }
 
 /// A frame as Parquet bytes (zstd, statistics on).

@@ -1,0 +1,338 @@
+//! One shard of a sweep run on its own (a Slurm array task, a Kubernetes
+//! Indexed Job pod, a Snakemake job): resumable, and described by a
+//! manifest that `collect` checks before it merges.
+//!
+//! The manifest `parts/manifest-<shard>.json` names the dcsite version,
+//! every input file with its SHA-256 (the sweep file, the base scenario and
+//! the files it extends, the seven tables), the shard, the solver options
+//! that change results, and each committed batch: its part files and the
+//! scenario ids they hold. A batch counts once the manifest that lists it
+//! has been replaced atomically; part files that no manifest lists (a shard
+//! killed between writing a part and committing it) never count and are
+//! removed when the shard is restarted, which then solves only the ids its
+//! manifest does not hold yet.
+
+use std::collections::BTreeSet;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use super::run::{run_ids, Outcome, Shard};
+use super::spec::Sweep;
+use super::SweepError;
+use crate::export::write_file_atomic;
+use crate::solve::SolveOptions;
+
+/// An input file and its SHA-256 (hex).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Input {
+    /// `sweep`, `scenario` or the table's name (`electricity_prices`, …).
+    pub role: String,
+    /// As the sweep names it (absolute for tables and scenarios).
+    pub path: PathBuf,
+    pub sha256: String,
+}
+
+/// A committed batch: its part files (names in `parts/`) and scenario ids.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Batch {
+    pub parts: Vec<String>,
+    pub ids: Vec<u64>,
+}
+
+/// What a shard wrote and from what.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Manifest {
+    pub dcsite_version: String,
+    /// The sweep file as given on the command line, and made absolute.
+    pub sweep_file: PathBuf,
+    pub sweep_file_absolute: PathBuf,
+    pub inputs: Vec<Input>,
+    pub shard: ShardId,
+    pub scenarios_in_sweep: u64,
+    /// Solver options that change results (`--mip-gap`, `--time-limit`,
+    /// `--highs-option`), as text: shards must agree on them.
+    pub solver_options: String,
+    pub batches: Vec<Batch>,
+    /// Every id of the shard is committed.
+    pub complete: bool,
+}
+
+/// A shard as the manifest spells it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ShardId {
+    pub index: usize,
+    pub count: usize,
+}
+
+impl Manifest {
+    /// The scenario ids of every committed batch.
+    pub fn done(&self) -> BTreeSet<u64> {
+        self.batches
+            .iter()
+            .flat_map(|b| b.ids.iter().copied())
+            .collect()
+    }
+}
+
+/// The manifest file name of a shard.
+pub fn manifest_name(shard: Shard) -> String {
+    format!("manifest-{}.json", shard.label())
+}
+
+/// `I/N` of `--shard`: 0 ≤ I < N.
+pub fn parse_shard(text: &str) -> Result<Shard, String> {
+    let bad = || format!("expected I/N with 0 <= I < N (e.g. 0/4), found {text:?}");
+    let (i, n) = text.split_once('/').ok_or_else(bad)?;
+    let index: usize = i.trim().parse().map_err(|_| bad())?;
+    let count: usize = n.trim().parse().map_err(|_| bad())?;
+    if count == 0 || index >= count {
+        return Err(bad());
+    }
+    Ok(Shard { index, count })
+}
+
+/// SHA-256 of a file, hex, read in blocks.
+pub fn sha256_file(path: &Path) -> std::io::Result<String> {
+    let mut f = std::fs::File::open(path)?;
+    let mut h = Sha256::new();
+    let mut buf = vec![0u8; 1 << 16];
+    loop {
+        let n = f.read(&mut buf)?;
+        if n == 0 {
+            break;
+        }
+        h.update(&buf[..n]);
+    }
+    Ok(format!("{:x}", h.finalize()))
+}
+
+/// Every file a sweep reads, hashed: the sweep file, the base scenario and
+/// the files it extends, and the seven tables.
+pub fn inputs(sweep: &Sweep) -> Result<Vec<Input>, SweepError> {
+    let mut files: Vec<(String, PathBuf)> = vec![("sweep".into(), sweep.path.clone())];
+    for (p, _) in &sweep.base.sources {
+        files.push(("scenario".into(), p.clone()));
+    }
+    for (name, p) in sweep.base.tables.iter() {
+        files.push((name.to_string(), p.to_path_buf()));
+    }
+    files
+        .into_iter()
+        .map(|(role, path)| {
+            let path = std::path::absolute(&path).unwrap_or(path);
+            let sha256 = sha256_file(&path)
+                .map_err(|e| SweepError::Internal(format!("hashing {}: {e}", path.display())))?;
+            Ok(Input { role, path, sha256 })
+        })
+        .collect()
+}
+
+/// How a shard run ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ShardRun {
+    /// Ids committed by an earlier run of the shard and skipped.
+    pub skipped: usize,
+    pub solved: usize,
+}
+
+/// Why a restarted shard cannot go on with what an earlier run committed.
+fn mismatch(path: &Path, what: String) -> SweepError {
+    SweepError::Mismatch(format!(
+        "{} was written {what}; remove that manifest and the shard's part files to start the \
+         shard afresh",
+        path.display()
+    ))
+}
+
+/// A shard to run: the sweep, the sweep file as given, which shard, and
+/// the solver options (with their text for the manifest).
+pub struct ShardJob<'a> {
+    pub sweep: &'a Sweep,
+    pub sweep_arg: &'a Path,
+    pub shard: Shard,
+    pub opts: &'a SolveOptions,
+    /// The options that change results, as the manifest records them.
+    pub solver_options: &'a str,
+}
+
+/// Solves what the shard has not committed yet into `parts_dir` on `jobs`
+/// threads, committing the manifest after every batch.
+pub fn run_resumable(
+    job: &ShardJob,
+    jobs: usize,
+    parts_dir: &Path,
+    done: &(dyn Fn(&Outcome) + Sync),
+) -> Result<ShardRun, SweepError> {
+    let ShardJob {
+        sweep,
+        sweep_arg,
+        shard,
+        opts,
+        solver_options,
+    } = *job;
+    std::fs::create_dir_all(parts_dir)
+        .map_err(|e| SweepError::Internal(format!("creating {}: {e}", parts_dir.display())))?;
+    let mpath = parts_dir.join(manifest_name(shard));
+    let inputs = inputs(sweep)?;
+    let fresh = Manifest {
+        dcsite_version: env!("CARGO_PKG_VERSION").to_string(),
+        sweep_file: sweep_arg.to_path_buf(),
+        sweep_file_absolute: std::path::absolute(sweep_arg).unwrap_or(sweep_arg.to_path_buf()),
+        inputs,
+        shard: ShardId {
+            index: shard.index,
+            count: shard.count,
+        },
+        scenarios_in_sweep: sweep.len() as u64,
+        solver_options: solver_options.to_string(),
+        batches: Vec::new(),
+        complete: false,
+    };
+    let mut manifest = match read_manifest(&mpath)? {
+        None => fresh,
+        Some(old) => {
+            if let Some(why) = differs(&old, &fresh) {
+                return Err(mismatch(&mpath, why));
+            }
+            old
+        }
+    };
+    // Part files of this shard that the manifest does not list: a run that
+    // was stopped before committing them.
+    let listed: BTreeSet<&str> = manifest
+        .batches
+        .iter()
+        .flat_map(|b| b.parts.iter().map(String::as_str))
+        .collect();
+    let label = format!("-{}-", shard.label());
+    for e in std::fs::read_dir(parts_dir)
+        .map_err(|e| SweepError::Internal(format!("reading {}: {e}", parts_dir.display())))?
+        .flatten()
+    {
+        let name = e.file_name().to_string_lossy().into_owned();
+        if name.contains(&label) && name.ends_with(".parquet") && !listed.contains(name.as_str()) {
+            let _ = std::fs::remove_file(e.path());
+        }
+    }
+    let committed = manifest.done();
+    let ids: Vec<usize> = shard
+        .ids(sweep.len())
+        .filter(|&i| !committed.contains(&(i as u64)))
+        .collect();
+    let skipped = shard.ids(sweep.len()).count() - ids.len();
+    // Small shards commit every scenario, large ones every 64.
+    let batch = (ids.len() / 16).clamp(1, super::run::BATCH);
+    let first = manifest.batches.len();
+    let mut commit = |ids: &[usize], parts: Vec<String>| -> Result<(), SweepError> {
+        manifest.batches.push(Batch {
+            parts,
+            ids: ids.iter().map(|&i| i as u64).collect(),
+        });
+        write_manifest(&mpath, &manifest)
+    };
+    let solved = run_ids(
+        sweep,
+        shard,
+        &ids,
+        first,
+        batch,
+        opts,
+        jobs,
+        parts_dir,
+        done,
+        &mut commit,
+    )?;
+    manifest.complete = true;
+    write_manifest(&mpath, &manifest)?;
+    Ok(ShardRun { skipped, solved })
+}
+
+/// What differs between the manifest of an earlier run and this run's, if
+/// anything that changes results.
+pub fn differs(old: &Manifest, new: &Manifest) -> Option<String> {
+    if old.dcsite_version != new.dcsite_version {
+        return Some(format!(
+            "by dcsite {}, this is dcsite {}",
+            old.dcsite_version, new.dcsite_version
+        ));
+    }
+    if old.scenarios_in_sweep != new.scenarios_in_sweep {
+        return Some(format!(
+            "for a sweep of {} scenarios, this sweep has {}",
+            old.scenarios_in_sweep, new.scenarios_in_sweep
+        ));
+    }
+    if let Some(why) = input_difference(&old.inputs, &new.inputs) {
+        return Some(why);
+    }
+    if old.solver_options != new.solver_options {
+        return Some(format!(
+            "with the solver options {:?}, this run has {:?}",
+            old.solver_options, new.solver_options
+        ));
+    }
+    None
+}
+
+/// The first input whose hash differs (or that only one side has).
+pub fn input_difference(old: &[Input], new: &[Input]) -> Option<String> {
+    for n in new {
+        match old.iter().find(|o| o.role == n.role && o.path == n.path) {
+            Some(o) if o.sha256 != n.sha256 => {
+                return Some(format!(
+                    "from {} with SHA-256 {}, but it now has SHA-256 {}",
+                    n.path.display(),
+                    short(&o.sha256),
+                    short(&n.sha256)
+                ))
+            }
+            Some(_) => {}
+            None => {
+                return Some(format!(
+                    "without the input {} ({})",
+                    n.path.display(),
+                    n.role
+                ))
+            }
+        }
+    }
+    old.iter()
+        .find(|o| !new.iter().any(|n| n.role == o.role && n.path == o.path))
+        .map(|o| {
+            format!(
+                "from the input {} ({}), not used now",
+                o.path.display(),
+                o.role
+            )
+        })
+}
+
+/// The first 12 hex digits of a hash.
+pub fn short(h: &str) -> &str {
+    &h[..h.len().min(12)]
+}
+
+pub fn read_manifest(path: &Path) -> Result<Option<Manifest>, SweepError> {
+    match std::fs::read_to_string(path) {
+        Ok(text) => serde_json::from_str(&text).map(Some).map_err(|e| {
+            SweepError::Mismatch(format!(
+                "{}: not a dcsite shard manifest ({e})",
+                path.display()
+            ))
+        }),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(SweepError::Internal(format!(
+            "reading {}: {e}",
+            path.display()
+        ))),
+    }
+}
+
+fn write_manifest(path: &Path, m: &Manifest) -> Result<(), SweepError> {
+    let mut text = serde_json::to_string_pretty(m).expect("a manifest serialises");
+    text.push('\n');
+    Ok(write_file_atomic(path, text.as_bytes(), true)?)
+}
