@@ -296,6 +296,16 @@ impl Legend {
         );
         self.y += 20.0;
     }
+    /// A row with a circle of `class` and radius `r`, and its label.
+    fn circle(&mut self, class: &str, r: f64, label: &str) {
+        let _ = writeln!(
+            self.rows,
+            "<circle class=\"{class}\" cx=\"22\" cy=\"{:.1}\" r=\"{r}\"/>",
+            self.y
+        );
+        self.text(40.0, label);
+        self.y += 20.0;
+    }
     /// The legend's box: `(x0, y0, x1, y1)`.
     fn rect(&self) -> Rect {
         (4.0, 4.0, 240.0, 4.0 + self.y)
@@ -556,21 +566,13 @@ pub fn plan_map(sites: &[Feature], flows: &[Feature], reach: &[Feature]) -> Stri
         lg.text(40.0, "training cluster (mega)");
         lg.y += 20.0;
     }
-    let _ = writeln!(
-        lg.rows,
-        "<circle class=\"candidate\" cx=\"22\" cy=\"{:.1}\" r=\"3\"/>",
-        lg.y
-    );
-    lg.text(40.0, "candidate site, not built");
-    lg.y += 20.0;
+    lg.circle("candidate", 3.0, "candidate site, not built");
     if any_undecided {
-        let _ = writeln!(
-            lg.rows,
-            "<circle class=\"undecided\" cx=\"22\" cy=\"{:.1}\" r=\"7\"/>",
-            lg.y
+        lg.circle(
+            "undecided",
+            7.0,
+            "not decided by cost (near-optimal range includes 0)",
         );
-        lg.text(40.0, "not decided by cost (near-optimal range includes 0)");
-        lg.y += 20.0;
     }
     if max_flow > 0.0 {
         for v in [max_flow, max_flow / 4.0] {
@@ -752,28 +754,10 @@ pub fn diff_map(diff: &[Feature], scenarios: &[String], pair: &DiffPair, id: &st
         lg.y += MAX_RADIUS;
         lg.text(20.0 + 2.0 * MAX_RADIUS, &format!("{} cards", fmt_signed(v)));
         lg.y += MAX_RADIUS + 16.0;
-        let _ = writeln!(
-            lg.rows,
-            "<circle class=\"gain\" cx=\"22\" cy=\"{:.1}\" r=\"6\"/>",
-            lg.y
-        );
-        lg.text(40.0, &format!("more cards in {}", pair.scenario));
-        lg.y += 20.0;
-        let _ = writeln!(
-            lg.rows,
-            "<circle class=\"loss\" cx=\"22\" cy=\"{:.1}\" r=\"6\"/>",
-            lg.y
-        );
-        lg.text(40.0, &format!("fewer cards in {}", pair.scenario));
-        lg.y += 20.0;
+        lg.circle("gain", 6.0, &format!("more cards in {}", pair.scenario));
+        lg.circle("loss", 6.0, &format!("fewer cards in {}", pair.scenario));
     }
-    let _ = writeln!(
-        lg.rows,
-        "<circle class=\"candidate\" cx=\"22\" cy=\"{:.1}\" r=\"3\"/>",
-        lg.y
-    );
-    lg.text(40.0, "site, no change");
-    lg.y += 20.0;
+    lg.circle("candidate", 3.0, "site, no change");
     let _ = writeln!(
         lg.rows,
         "<rect class=\"landkey\" x=\"12\" y=\"{:.1}\" width=\"22\" height=\"12\"/>",
