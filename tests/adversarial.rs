@@ -284,6 +284,40 @@ fn a_value_of_the_wrong_type_is_named_by_key_and_cut() {
     refused(&validate(&sc), &["column parameters.horizon_years", "-3"]);
 }
 
+/// The scenario numbers added with the water-use quota and campus phases go
+/// through the same checks: out of range is refused naming file and key.
+#[test]
+fn water_quota_and_campus_phases_out_of_range_are_named_by_key() {
+    for (add, key, found) in [
+        (
+            "\n[overrides.regions.jjj]\nwater_quota_m3 = -5\n",
+            "column overrides.regions.jjj.water_quota_m3",
+            "-5",
+        ),
+        (
+            "\n[overrides.regions.jjj]\nwater_quota_m3 = nan\n",
+            "column overrides.regions.jjj.water_quota_m3",
+            "NaN",
+        ),
+        ("", "column parameters.campus_phase_mw", "0"),
+        ("", "column parameters.campus_phase_months", "1000"),
+    ] {
+        let (_dir, sc) = scratch_copy();
+        if add.is_empty() {
+            let leaf = key.rsplit('.').next().unwrap();
+            edit(
+                &sc,
+                "[parameters]\n",
+                &format!("[parameters]\n{leaf} = {found}\n"),
+            );
+        } else {
+            let text = std::fs::read_to_string(&sc).unwrap();
+            std::fs::write(&sc, text + add).unwrap();
+        }
+        refused(&validate(&sc), &["baseline.toml", key, found]);
+    }
+}
+
 #[test]
 fn a_bad_number_in_an_extends_parent_is_named_against_the_parent() {
     let (_dir, sc) = scratch_copy();
@@ -1080,6 +1114,8 @@ proptest! {
             ("overrides", "power_quota_scale"), ("overrides", "site_capacity_scale"),
             ("overrides.regions.jjj", "power_quota_mw"), ("overrides.regions.jjj", "pue_cap"),
             ("overrides.levy_share", "h200"), ("targets.h200", "max"),
+            ("overrides.regions.jjj", "water_quota_m3"),
+            ("parameters", "campus_phase_mw"), ("parameters", "campus_phase_months"),
         ]),
         value in prop_oneof![
             prop::sample::select(EXTREMES).prop_map(str::to_string),
