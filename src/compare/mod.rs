@@ -80,7 +80,7 @@ impl Costs {
     /// The costs of a solved scenario.
     pub fn of(s: &Solved) -> Costs {
         let provider_cny = s.plan.objective_cny;
-        let subsidy_cny: f64 = s.plan.subsidies.iter().map(|x| x.npv_cny).sum();
+        let subsidy_cny = s.plan.subsidy_npv_cny();
         Costs {
             provider_cny,
             subsidy_cny,

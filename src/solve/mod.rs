@@ -972,13 +972,16 @@ pub fn check_plan(p: &Prepared, plan: &Plan) -> Result<(), SolveError> {
             }
         }
     }
+    // IT MW each site's chosen option has ready (one pass over the options).
+    let mut ready_of = vec![None; plan.sites.len()];
+    for o in &p.options {
+        if plan.sites[o.site].cooling == Some(o.cooling) {
+            ready_of[o.site] = Some(o.ready_it_mw);
+        }
+    }
     for sp in &plan.sites {
         let site = &inst.sites[sp.site];
-        let ready = p
-            .options
-            .iter()
-            .find(|o| o.site == sp.site && Some(o.cooling) == sp.cooling)
-            .map_or(site.max_it_mw, |o| o.ready_it_mw);
+        let ready = ready_of[sp.site].unwrap_or(site.max_it_mw);
         if !close_le(sp.it_mw, ready) {
             bad.push(format!(
                 "site {} uses {:.3} MW of IT, {ready} ready by the deadline",
@@ -1295,28 +1298,20 @@ pub fn diagnose(p: &Prepared) -> Vec<String> {
         // Facility MW each region can host: min(quota, Σ site IT × best PUE).
         let mut host_mw = 0.0;
         let mut it_mw = 0.0;
+        // Per site: the best PUE of its options and the most IT MW one has ready.
+        let mut best = vec![f64::INFINITY; inst.sites.len()];
+        let mut ready = vec![0.0_f64; inst.sites.len()];
+        for o in &p.options {
+            best[o.site] = best[o.site].min(o.pue);
+            ready[o.site] = ready[o.site].max(o.ready_it_mw);
+        }
         for (r, region) in inst.regions.iter().enumerate() {
             let mut region_it = 0.0;
             let mut region_fac = 0.0;
             for s in 0..inst.sites.len() {
-                if p.region_of_site[s] != r {
-                    continue;
-                }
-                let best = p
-                    .options
-                    .iter()
-                    .filter(|o| o.site == s)
-                    .map(|o| o.pue)
-                    .fold(f64::INFINITY, f64::min);
-                let ready = p
-                    .options
-                    .iter()
-                    .filter(|o| o.site == s)
-                    .map(|o| o.ready_it_mw)
-                    .fold(0.0, f64::max);
-                if best.is_finite() {
-                    region_it += ready;
-                    region_fac += ready * best;
+                if p.region_of_site[s] == r && best[s].is_finite() {
+                    region_it += ready[s];
+                    region_fac += ready[s] * best[s];
                 }
             }
             let fac = region_fac.min(region.power_quota_mw);
