@@ -115,27 +115,67 @@ fn the_ranges_are_written_to_regions_csv_sites_and_summary() {
         col("cards_max_near_opt"),
     );
     let mut regions = 0;
+    let mut region_range = std::collections::HashMap::new();
+    let mut cluster_range = std::collections::HashMap::new();
     for line in lines {
         let f: Vec<&str> = line.split(',').collect();
-        if f[lvl] == "cluster" {
-            // Planning clusters have no near-optimal range of their own (yet).
-            assert!(f[lo].is_empty() && f[hi].is_empty(), "{line}");
-            continue;
-        }
         let (c, a, b): (f64, f64, f64) = (
             f[total].parse().unwrap(),
             f[lo].parse().unwrap(),
             f[hi].parse().unwrap(),
         );
         assert!(a - 8.0 <= c && c <= b + 8.0, "{line}");
-        if f[lvl] == "region" {
-            regions += 1;
-            let s = &near["regions"][f[id]];
-            assert_eq!(s["cards_min"].as_f64().unwrap(), a, "{line}");
-            assert_eq!(s["cards_max"].as_f64().unwrap(), b, "{line}");
-        }
+        let key = match f[lvl] {
+            "region" => {
+                regions += 1;
+                region_range.insert(f[id].to_string(), (a, b));
+                "regions"
+            }
+            "cluster" => {
+                cluster_range.insert(f[id].to_string(), (a, b));
+                "clusters"
+            }
+            _ => continue,
+        };
+        let s = &near[key][f[id]];
+        assert_eq!(s["cards_min"].as_f64().unwrap(), a, "{line}");
+        assert_eq!(s["cards_max"].as_f64().unwrap(), b, "{line}");
     }
     assert_eq!(regions, 11);
+    // A cluster holds its regions' cards: its range from clusters.csv's
+    // membership is the region's for a one-region cluster, and within the
+    // sum of its regions' ranges otherwise.
+    use polars::prelude::*;
+    let clusters = CsvReadOptions::default()
+        .with_has_header(true)
+        .into_reader_with_file_handle(
+            std::fs::File::open(root().join("data/clusters.csv")).unwrap(),
+        )
+        .finish()
+        .unwrap();
+    let ids = clusters
+        .column("cluster_id")
+        .unwrap()
+        .str()
+        .unwrap()
+        .clone();
+    let members = clusters.column("regions").unwrap().str().unwrap().clone();
+    let mut n_clusters = 0;
+    for (cid, members) in ids.iter().zip(members.iter()) {
+        let (cid, members) = (cid.unwrap(), members.unwrap());
+        let (a, b) = cluster_range[cid];
+        let member: Vec<&str> = members.split(';').collect();
+        let (lo_sum, hi_sum) = member.iter().fold((0.0, 0.0), |(x, y), r| {
+            let (a, b) = region_range[*r];
+            (x + a, y + b)
+        });
+        if member.len() == 1 {
+            assert_eq!((a, b), region_range[member[0]], "{cid}");
+        }
+        assert!(a + 8.0 >= lo_sum && b <= hi_sum + 8.0, "{cid}: {a}..{b}");
+        n_clusters += 1;
+    }
+    assert_eq!(n_clusters, 9);
     // sites.geojson: a site not decided by cost has a range from 0 to more than 0.
     for f in read_json(&out.join("sites.geojson"))["features"]
         .as_array()
