@@ -6,7 +6,7 @@ mod common;
 
 use common::*;
 use dcsite::milp::Prepared;
-use dcsite::solve::{near_optimal, solve, SolveOptions};
+use dcsite::solve::{near_optimal, near_optimal_within, solve, SolveOptions};
 
 fn ranges_of_two(price_a: f64, price_b: f64, share: f64) -> Vec<(f64, f64)> {
     let p = Prepared::new(two_sites(100.0, price_a, price_b));
@@ -55,8 +55,11 @@ fn baseline_regions_lie_inside_ranges_that_widen_with_the_share() {
     let p = Prepared::new(inst);
     let plan = solve(&p, &SolveOptions::default()).unwrap();
     let by_region = plan.region_totals();
-    let narrow = near_optimal(&p, &plan, 0.001, &SolveOptions::default()).unwrap();
-    let wide = near_optimal(&p, &plan, 0.005, &SolveOptions::default()).unwrap();
+    // Ends stopped by the budget are inner bounds, which need not widen with
+    // the share: give the search the time to prove them.
+    let narrow =
+        near_optimal_within(&p, &plan, 0.001, &SolveOptions::default(), Some(60.0)).unwrap();
+    let wide = near_optimal_within(&p, &plan, 0.005, &SolveOptions::default(), Some(60.0)).unwrap();
     for (r, region) in p.inst.regions.iter().enumerate() {
         let cards = by_region[r].cards_total() as f64;
         let (n, w) = (narrow.regions[r], wide.regions[r]);
@@ -281,6 +284,20 @@ fn a_share_outside_zero_to_one_is_an_input_error_naming_the_flag() {
             "nothing written before refusing"
         );
     }
+    // The search's time: a positive number of seconds.
+    let dir = tempfile::tempdir().unwrap();
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_dcsite"))
+        .args(["solve", "models/baseline.toml", "--near-optimal", "0.005"])
+        .arg("--near-optimal-seconds=-3")
+        .arg("--out")
+        .arg(dir.path().join("o"))
+        .current_dir(root())
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(err.contains("--near-optimal-seconds") && err.contains("-3"), "{err}");
+    assert!(!dir.path().join("o").exists());
 }
 
 #[test]

@@ -556,7 +556,7 @@ pub fn near_optimal_text(plan: &Plan, n: &NearOptimal) -> String {
     ));
     if n.limited > 0 {
         out.push_str(&format!(
-            "{} of the range solves stopped at a time limit ({} s each, and a budget for them all): those ends are the best plans found (the true range may be wider)\n",
+            "{} of the range solves stopped at a time limit ({} s each, and a budget for them all): those ends are the best plans found (the true range may be wider; --near-optimal-seconds gives the search more time)\n",
             n.limited, n.per_solve_seconds
         ));
     }

@@ -23,7 +23,7 @@ pub use crate::plan::{
     Binding, CardRange, Flow, LinkStats, NearOptimal, OneSided, PairStats, Plan, ShadowPrice,
     SitePlan, Status, SubsidyPaid,
 };
-pub use near_optimal::near_optimal;
+pub use near_optimal::{near_optimal, near_optimal_within};
 pub use shadow::shadow_prices;
 pub use solution_file::{parse_solution, plan_from_solution};
 

@@ -47,11 +47,15 @@ pub const PER_SOLVE_SECONDS: f64 = 3.0;
 /// proven bound (and usually exact: see [`CardRange::max_proven`]).
 pub const MIP_GAP: f64 = 0.01;
 
-/// The whole range search (LP bounds, rounded plans and MIPs) gets this many
-/// times the plain solve's time (at least [`PER_SOLVE_SECONDS`]): the MIPs get
-/// what the LP phase leaves, and solves the budget stops count in `limited`.
-/// So `--near-optimal` adds at most about this much to a solve.
+/// By default the whole range search (LP bounds, rounded plans and MIPs)
+/// gets this many times the plain solve's time (at least
+/// [`MIN_BUDGET_SECONDS`]): the MIPs get what the LP phase leaves, and solves
+/// the budget stops count in `limited`. So `--near-optimal` adds about this
+/// much to a solve; [`near_optimal_within`] takes another budget.
 pub const BUDGET_PER_SOLVE_TIME: f64 = 2.5;
+
+/// The default budget's floor, seconds.
+pub const MIN_BUDGET_SECONDS: f64 = 1.0;
 
 /// How close (cards) a plan must come to a proven bound for its end to count
 /// as proven; the MIPs are solved to this absolute gap. Less than one server
@@ -306,7 +310,23 @@ pub fn near_optimal(
     share: f64,
     opts: &SolveOptions,
 ) -> Result<NearOptimal, SolveError> {
+    near_optimal_within(p, plan, share, opts, None)
+}
+
+/// [`near_optimal`] with the whole search's time budget in seconds (`None`:
+/// [`BUDGET_PER_SOLVE_TIME`] × the plain solve's time, at least
+/// [`MIN_BUDGET_SECONDS`]). A longer budget leaves fewer ends at the best plan
+/// found; with enough of it every end is proven.
+pub fn near_optimal_within(
+    p: &Prepared,
+    plan: &Plan,
+    share: f64,
+    opts: &SolveOptions,
+    budget_s: Option<f64>,
+) -> Result<NearOptimal, SolveError> {
     let started = std::time::Instant::now();
+    let budget_s =
+        budget_s.unwrap_or((BUDGET_PER_SOLVE_TIME * plan.solve_seconds).max(MIN_BUDGET_SECONDS));
     let cost_bound_cny = plan.objective_cny + share * plan.objective_cny.abs();
     let base = with_cost_row(
         milp::build(p, Integrality::ContinuousServers),
@@ -434,10 +454,7 @@ pub fn near_optimal(
     // 4. MIPs for the ends still open: regions and tiers, then sites; the
     // most cards first (a plan that packs one group empties others, which
     // settles their fewest). The MIPs get what is left of the budget.
-    let budget = Deadline::from(
-        started,
-        (BUDGET_PER_SOLVE_TIME * plan.solve_seconds).max(PER_SOLVE_SECONDS),
-    );
+    let budget = Deadline::from(started, budget_s);
     let mut limited = 0;
     let mut mip_solves = 0;
     let mip_opts = per_solve(true);
