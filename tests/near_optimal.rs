@@ -296,7 +296,10 @@ fn a_share_outside_zero_to_one_is_an_input_error_naming_the_flag() {
         .unwrap();
     let err = String::from_utf8_lossy(&o.stderr);
     assert_eq!(o.status.code(), Some(2), "{err}");
-    assert!(err.contains("--near-optimal-seconds") && err.contains("-3"), "{err}");
+    assert!(
+        err.contains("--near-optimal-seconds") && err.contains("-3"),
+        "{err}"
+    );
     assert!(!dir.path().join("o").exists());
 }
 

@@ -674,6 +674,10 @@ fn solve_phases(
     // The time limit bounds the search; rounding the servers of the chosen
     // plan (binaries fixed, usually fast) gets at least a few seconds.
     let mut remaining = left(opts);
+    // Phase 1 is within half the tolerance of the bound; rounding gets the
+    // other half, less a margin: its own gap is against its own bound (at
+    // most phase 1's cost), so the plan stays within the tolerance overall.
+    remaining.mip_gap = Some(0.4 * tolerance);
     if let (Some(t), Some(total)) = (remaining.time_limit_s, opts.time_limit_s) {
         remaining.time_limit_s = Some(t.max((0.1 * total).clamp(2.0, 30.0)));
     }
