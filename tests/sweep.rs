@@ -560,3 +560,60 @@ fn report_draws_the_probability_map_the_fans_and_the_regret_table() {
     assert_eq!(page.matches("class=\"min-max-regret\"").count(), 1);
     assert!(!page.contains("<script"), "nothing loaded, nothing run");
 }
+
+#[test]
+fn collect_with_no_regret_plans_only_merges() {
+    // One shard of the small price sweep, collected with --regret-plans 0
+    // (what a 100,000-scenario collect uses).
+    let (_, sweep, out) = solved();
+    let dir = tempfile::tempdir().unwrap();
+    let again = dir.path().join("again");
+    let o = dcsite(&[
+        "sweep",
+        sweep.to_str().unwrap(),
+        "--out",
+        again.to_str().unwrap(),
+        "--shard",
+        "0/1",
+        "--mip-gap",
+        "0.001",
+        "--quiet",
+    ]);
+    ok(&o, "dcsite sweep --shard 0/1");
+    let o = dcsite(&[
+        "sweep",
+        "collect",
+        again.to_str().unwrap(),
+        "--regret-plans",
+        "0",
+        "--threshold",
+        "ningxia=100000",
+        "--threshold",
+        "frontier=300000",
+        "--threshold",
+        "inner_mongolia=100000",
+    ]);
+    ok(&o, "dcsite sweep collect --regret-plans 0");
+    assert!(
+        String::from_utf8_lossy(&o.stdout).contains("regret not evaluated (--regret-plans 0)"),
+        "{}",
+        String::from_utf8_lossy(&o.stdout)
+    );
+    // The merged tables and robust statistics are the sweep's own.
+    for f in [
+        "robust.csv",
+        "robust.geojson",
+        "regions.parquet",
+        "sites.parquet",
+    ] {
+        assert_eq!(
+            std::fs::read(out.join(f)).unwrap(),
+            std::fs::read(again.join(f)).unwrap(),
+            "{f}"
+        );
+    }
+    // regret.csv: its header, no plan evaluated.
+    let regret = std::fs::read_to_string(again.join("regret.csv")).unwrap();
+    assert_eq!(regret.lines().count(), 1, "{regret}");
+    assert!(regret.starts_with("rank,plan,"), "{regret}");
+}

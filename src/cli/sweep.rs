@@ -52,7 +52,8 @@ pub struct MergeArgs {
     /// central=100000 (repeatable)
     #[arg(long, value_name = "REGION=CARDS")]
     pub threshold: Vec<String>,
-    /// How many of the most frequent plans regret.csv evaluates in every scenario
+    /// How many of the most frequent plans regret.csv evaluates in every
+    /// scenario (0: none, for a large sweep whose collect should only merge)
     #[arg(long, default_value_t = 10, value_name = "K")]
     pub regret_plans: usize,
     #[command(flatten)]
@@ -101,7 +102,6 @@ impl MergeArgs {
     /// The solver options, once --jobs and --regret-plans are checked.
     fn options(&self) -> Result<dcsite::solve::SolveOptions, CliError> {
         positive("--jobs", self.jobs)?;
-        positive("--regret-plans", Some(self.regret_plans))?;
         let mut opts = self.solver.options()?;
         // A sweep's --time-limit bounds each draw's solve, not the whole sweep.
         opts.deadline = None;
@@ -409,7 +409,8 @@ fn collect_dir(args: CollectArgs) -> Result<(), CliError> {
             solver_text(&args.merge.solver)
         );
     }
-    let sw = sweep::load_sweep(&sweep::merge::sweep_path(r))?;
+    // The shards drew and checked every scenario from these same inputs.
+    let sw = sweep::read_sweep(&sweep::merge::sweep_path(r))?;
     if sw.len() as u64 != r.scenarios_in_sweep {
         return Err(CliError::Input(format!(
             "{} now has {} scenarios, the shards had {}",
@@ -545,6 +546,13 @@ fn text_report(sw: &sweep::Sweep, s: &sweep::Summary, o: &CollectOptions) -> Str
         t.push_str(&format!(
             "{level:<10} {id:<16} {mean:>10.0} {p10:>10.0} {p50:>10.0} {p90:>10.0}\n"
         ));
+    }
+    if o.regret_plans == 0 {
+        t.push_str(&format!(
+            "\n{} distinct plans; regret not evaluated (--regret-plans 0)\n",
+            s.plans_found
+        ));
+        return t;
     }
     t.push_str(&format!(
         "\n{} distinct plans; the {} most frequent evaluated in every scenario with a plan \

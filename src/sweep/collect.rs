@@ -99,14 +99,18 @@ fn scan(dir: &Path, kind: &str, by: &str) -> Result<LazyFrame, SweepError> {
             dir.display()
         )));
     }
-    let frames = files
+    // One scan over every file (Polars reads them in parallel), not one
+    // plan per file: a 100,000-scenario sweep has tens of thousands of parts.
+    let paths = files
         .iter()
-        .map(|f| LazyFrame::scan_parquet(PlRefPath::try_from_path(f)?, Default::default()))
+        .map(|f| PlRefPath::try_from_path(f))
         .collect::<PolarsResult<Vec<_>>>()?;
-    Ok(concat(frames, UnionArgs::default())?.sort(
-        [by],
-        SortMultipleOptions::default().with_maintain_order(true),
-    ))
+    Ok(
+        LazyFrame::scan_parquet_files(paths.into_iter().collect(), Default::default())?.sort(
+            [by],
+            SortMultipleOptions::default().with_maintain_order(true),
+        ),
+    )
 }
 
 fn f64s(df: &DataFrame, name: &str) -> PolarsResult<Vec<Option<f64>>> {
@@ -518,6 +522,10 @@ fn regret(
             .par_iter()
             .with_max_len(1)
             .map(|&id| {
+                if parsed.is_empty() {
+                    // `--regret-plans 0`: nothing to evaluate, no scenario to load.
+                    return Vec::new();
+                }
                 let row = match sweep.instance(id) {
                     Ok((_, inst)) => {
                         let p = Prepared::new(inst);

@@ -17,7 +17,7 @@ pub mod spec;
 
 pub use collect::{collect, sweep_json, CollectOptions, PlanRegret, Summary, Threshold};
 pub use run::{run_ids, run_shard, solve_one, Outcome, Shard};
-pub use spec::{load_sweep, Dim, Dist, Sampling, Sweep};
+pub use spec::{load_sweep, read_sweep, Dim, Dist, Sampling, Sweep};
 
 use crate::export::OutputError;
 

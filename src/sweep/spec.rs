@@ -198,6 +198,15 @@ fn scenario_column(key: &str) -> Option<&'static Column> {
 /// distribution and drawn value (every scenario of the sweep is drawn and
 /// loaded as a scenario would be). Problems name the sweep file and key.
 pub fn load_sweep(path: &Path) -> Result<Sweep, Problems> {
+    let sweep = read_sweep(path)?;
+    sweep.validate_all()?;
+    Ok(sweep)
+}
+
+/// [`load_sweep`] without drawing and checking every scenario: for `collect`,
+/// whose shards checked them all from inputs with the same hashes (a scenario
+/// the regret evaluates is drawn and checked again when it is loaded).
+pub fn read_sweep(path: &Path) -> Result<Sweep, Problems> {
     let mut p = Problems::default();
     let bytes = match crate::data::file::read_regular(
         path,
@@ -427,7 +436,6 @@ pub fn load_sweep(path: &Path) -> Result<Sweep, Problems> {
         lines,
         strata,
     };
-    sweep.validate_all()?;
     Ok(sweep)
 }
 
