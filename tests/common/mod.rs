@@ -138,6 +138,7 @@ pub fn accel(id: &str, origin: Origin) -> Accelerator {
         cards_per_server: 1,
         server_kw: 1.0,
         rack_kw: 10.0,
+        min_servers_per_rack: None,
         price_cny_per_card: 0.0,
         server_cost_cny: 0.0,
         levy_share: 0.0,
@@ -156,6 +157,7 @@ pub fn cooling(id: &str) -> Cooling {
         capex_cny_per_mw_it: 0.0,
         lead_months: 0.0,
         max_rack_kw: 100.0,
+        capex_cny_per_rack: 0.0,
         wue_l_per_kwh: 0.0,
         opex_cny_per_mw_it_year: 0.0,
     }
