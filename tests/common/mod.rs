@@ -244,11 +244,14 @@ pub fn assert_mode_0644(path: &Path) {
     );
 }
 
-/// Net present cost (CNY) of the LP relaxation (with its variable bounds) of
-/// `inst`, the plan's binary decisions fixed. `None` when infeasible.
+/// Net present cost (CNY) of the LP relaxation of `inst`, the plan's binary
+/// decisions fixed. Without the variable bounds that mirror a row (the
+/// pricing LP): a bound of whole servers (servers ≤ floor(site kW / server
+/// kW)) would move in steps with a site's capacity, and a finite difference
+/// of it is not the capacity row's price. `None` when infeasible.
 pub fn fixed_lp_cost(inst: &Instance, plan: &dcsite::plan::Plan) -> Option<f64> {
     let p = dcsite::milp::Prepared::new(inst.clone());
-    let lp = dcsite::milp::build(&p, dcsite::milp::Integrality::Lp);
+    let lp = dcsite::milp::build(&p, dcsite::milp::Integrality::Pricing);
     let mut fixed = Vec::new();
     for (o, opt) in p.options.iter().enumerate() {
         let on = plan.sites[opt.site].cooling == Some(opt.cooling);
