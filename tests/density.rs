@@ -163,6 +163,17 @@ fn the_baseline_puts_h200_under_air_at_two_servers_per_rack_with_its_racks_price
     }
     let ulanqab = air_sites.iter().find(|s| s["site_id"] == "ulanqab");
     assert!(ulanqab.is_some(), "ulanqab (4.3 °C) is not air-cooled");
+    // Every air site says its density: 2 servers per rack of what it holds.
+    for s in &air_sites {
+        for a in ["h200", "ascend_910c"] {
+            let n = &s[format!("servers_per_rack_{a}").as_str()];
+            if s[format!("cards_{a}").as_str()].as_u64().unwrap() > 0 {
+                assert_eq!(n, 2, "{}", s["site_id"]);
+            } else {
+                assert!(n.is_null(), "{}", s["site_id"]);
+            }
+        }
+    }
 }
 
 #[test]
