@@ -183,24 +183,7 @@ fn tables_without_the_density_columns_load_with_todays_behaviour() {
         ("accelerators.csv", "min_servers_per_rack"),
         ("cooling.csv", "capex_cny_per_rack"),
     ] {
-        let path = dir.path().join("data").join(file);
-        let text = std::fs::read_to_string(&path).unwrap();
-        let idx = text
-            .lines()
-            .next()
-            .unwrap()
-            .split(',')
-            .position(|c| c == column)
-            .unwrap();
-        let out: Vec<String> = text
-            .lines()
-            .map(|l| {
-                let mut f: Vec<&str> = l.splitn(idx + 2, ',').collect();
-                f.remove(idx);
-                f.join(",")
-            })
-            .collect();
-        std::fs::write(&path, out.join("\n") + "\n").unwrap();
+        drop_column(&dir.path().join("data").join(file), column);
     }
     let (_, inst, _) = dcsite::data::load(&sc).expect("loads");
     assert!(inst

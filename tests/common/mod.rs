@@ -88,6 +88,28 @@ pub fn edit(path: &Path, from: &str, to: &str) {
     std::fs::write(path, s.replacen(from, to, 1)).unwrap();
 }
 
+/// Removes a column from a CSV file whose cells before the column hold no
+/// commas (text after it, such as a `source` column, may).
+pub fn drop_column(path: &Path, name: &str) {
+    let text = std::fs::read_to_string(path).unwrap();
+    let idx = text
+        .lines()
+        .next()
+        .unwrap()
+        .split(',')
+        .position(|c| c == name)
+        .unwrap();
+    let out: Vec<String> = text
+        .lines()
+        .map(|l| {
+            let mut f: Vec<&str> = l.splitn(idx + 2, ',').collect();
+            f.remove(idx);
+            f.join(",")
+        })
+        .collect();
+    std::fs::write(path, out.join("\n") + "\n").unwrap();
+}
+
 /// A region with ample quotas.
 pub fn region(id: &str, tier: Tier) -> Region {
     Region {
