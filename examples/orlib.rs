@@ -74,6 +74,7 @@ fn main() {
     let mut file = None;
     let mut all_links = false;
     let mut plan_only = false;
+    let mut highs_options = Vec::new();
     let mut it = args.iter();
     while let Some(a) = it.next() {
         match a.as_str() {
@@ -82,6 +83,11 @@ fn main() {
             "--all" => all = it.next().map(PathBuf::from),
             "--all-link-rows" => all_links = true,
             "--plan-only" => plan_only = true,
+            "--highs-option" => {
+                if let Some((k, v)) = it.next().and_then(|kv| kv.split_once('=')) {
+                    highs_options.push((k.to_string(), v.to_string()));
+                }
+            }
             other => file = Some(PathBuf::from(other)),
         }
     }
@@ -90,7 +96,7 @@ fn main() {
         mip_gap: Some(1e-9),
         threads: None,
         log: false,
-        highs_options: Vec::new(),
+        highs_options,
         deadline: None,
     };
     if let Some(dir) = all {
@@ -124,7 +130,7 @@ fn main() {
     }
     let Some(file) = file else {
         eprintln!(
-            "usage: orlib <instance file> [--capacity <value>] [--time-limit <s>] [--all-link-rows] [--plan-only] | --all <dir> [--all-link-rows] [--plan-only]"
+            "usage: orlib <instance file> [--capacity <value>] [--time-limit <s>] [--all-link-rows] [--plan-only] [--highs-option K=V] | --all <dir> [--all-link-rows] [--plan-only] [--highs-option K=V]"
         );
         std::process::exit(2);
     };

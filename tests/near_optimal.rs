@@ -6,7 +6,7 @@ mod common;
 
 use common::*;
 use dcsite::milp::Prepared;
-use dcsite::solve::{near_optimal, solve, SolveOptions};
+use dcsite::solve::{near_optimal, near_optimal_within, solve, SolveOptions};
 
 fn ranges_of_two(price_a: f64, price_b: f64, share: f64) -> Vec<(f64, f64)> {
     let p = Prepared::new(two_sites(100.0, price_a, price_b));
@@ -55,8 +55,11 @@ fn baseline_regions_lie_inside_ranges_that_widen_with_the_share() {
     let p = Prepared::new(inst);
     let plan = solve(&p, &SolveOptions::default()).unwrap();
     let by_region = plan.region_totals();
-    let narrow = near_optimal(&p, &plan, 0.001, &SolveOptions::default()).unwrap();
-    let wide = near_optimal(&p, &plan, 0.005, &SolveOptions::default()).unwrap();
+    // Ends stopped by the budget are inner bounds, which need not widen with
+    // the share: give the search the time to prove them.
+    let narrow =
+        near_optimal_within(&p, &plan, 0.001, &SolveOptions::default(), Some(60.0)).unwrap();
+    let wide = near_optimal_within(&p, &plan, 0.005, &SolveOptions::default(), Some(60.0)).unwrap();
     for (r, region) in p.inst.regions.iter().enumerate() {
         let cards = by_region[r].cards_total() as f64;
         let (n, w) = (narrow.regions[r], wide.regions[r]);
@@ -115,27 +118,67 @@ fn the_ranges_are_written_to_regions_csv_sites_and_summary() {
         col("cards_max_near_opt"),
     );
     let mut regions = 0;
+    let mut region_range = std::collections::HashMap::new();
+    let mut cluster_range = std::collections::HashMap::new();
     for line in lines {
         let f: Vec<&str> = line.split(',').collect();
-        if f[lvl] == "cluster" {
-            // Planning clusters have no near-optimal range of their own (yet).
-            assert!(f[lo].is_empty() && f[hi].is_empty(), "{line}");
-            continue;
-        }
         let (c, a, b): (f64, f64, f64) = (
             f[total].parse().unwrap(),
             f[lo].parse().unwrap(),
             f[hi].parse().unwrap(),
         );
         assert!(a - 8.0 <= c && c <= b + 8.0, "{line}");
-        if f[lvl] == "region" {
-            regions += 1;
-            let s = &near["regions"][f[id]];
-            assert_eq!(s["cards_min"].as_f64().unwrap(), a, "{line}");
-            assert_eq!(s["cards_max"].as_f64().unwrap(), b, "{line}");
-        }
+        let key = match f[lvl] {
+            "region" => {
+                regions += 1;
+                region_range.insert(f[id].to_string(), (a, b));
+                "regions"
+            }
+            "cluster" => {
+                cluster_range.insert(f[id].to_string(), (a, b));
+                "clusters"
+            }
+            _ => continue,
+        };
+        let s = &near[key][f[id]];
+        assert_eq!(s["cards_min"].as_f64().unwrap(), a, "{line}");
+        assert_eq!(s["cards_max"].as_f64().unwrap(), b, "{line}");
     }
     assert_eq!(regions, 11);
+    // A cluster holds its regions' cards: its range from clusters.csv's
+    // membership is the region's for a one-region cluster, and within the
+    // sum of its regions' ranges otherwise.
+    use polars::prelude::*;
+    let clusters = CsvReadOptions::default()
+        .with_has_header(true)
+        .into_reader_with_file_handle(
+            std::fs::File::open(root().join("data/clusters.csv")).unwrap(),
+        )
+        .finish()
+        .unwrap();
+    let ids = clusters
+        .column("cluster_id")
+        .unwrap()
+        .str()
+        .unwrap()
+        .clone();
+    let members = clusters.column("regions").unwrap().str().unwrap().clone();
+    let mut n_clusters = 0;
+    for (cid, members) in ids.iter().zip(members.iter()) {
+        let (cid, members) = (cid.unwrap(), members.unwrap());
+        let (a, b) = cluster_range[cid];
+        let member: Vec<&str> = members.split(';').collect();
+        let (lo_sum, hi_sum) = member.iter().fold((0.0, 0.0), |(x, y), r| {
+            let (a, b) = region_range[*r];
+            (x + a, y + b)
+        });
+        if member.len() == 1 {
+            assert_eq!((a, b), region_range[member[0]], "{cid}");
+        }
+        assert!(a + 8.0 >= lo_sum && b <= hi_sum + 8.0, "{cid}: {a}..{b}");
+        n_clusters += 1;
+    }
+    assert_eq!(n_clusters, 9);
     // sites.geojson: a site not decided by cost has a range from 0 to more than 0.
     for f in read_json(&out.join("sites.geojson"))["features"]
         .as_array()
@@ -241,6 +284,23 @@ fn a_share_outside_zero_to_one_is_an_input_error_naming_the_flag() {
             "nothing written before refusing"
         );
     }
+    // The search's time: a positive number of seconds.
+    let dir = tempfile::tempdir().unwrap();
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_dcsite"))
+        .args(["solve", "models/baseline.toml", "--near-optimal", "0.005"])
+        .arg("--near-optimal-seconds=-3")
+        .arg("--out")
+        .arg(dir.path().join("o"))
+        .current_dir(root())
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("--near-optimal-seconds") && err.contains("-3"),
+        "{err}"
+    );
+    assert!(!dir.path().join("o").exists());
 }
 
 #[test]

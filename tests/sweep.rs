@@ -216,6 +216,19 @@ fn robust_csv_is_recomputed_from_regions_parquet() {
         close("cards_p10", percentile(&v, 0.1));
         close("cards_p50", percentile(&v, 0.5));
         close("cards_p90", percentile(&v, 0.9));
+        // The same per accelerator, from its own regions.parquet column.
+        for accel in ["h200", "ascend_910c"] {
+            let cards = f64s(&regions, &format!("cards_{accel}"));
+            let v: Vec<f64> = (0..regions.height())
+                .filter(|&i| levels[i].as_deref() == Some(&level) && ids[i].as_deref() == Some(&id))
+                .map(|i| cards[i].unwrap())
+                .collect();
+            let mean = v.iter().sum::<f64>() / v.len() as f64;
+            close(&format!("cards_{accel}_mean"), mean);
+            close(&format!("cards_{accel}_p10"), percentile(&v, 0.1));
+            close(&format!("cards_{accel}_p50"), percentile(&v, 0.5));
+            close(&format!("cards_{accel}_p90"), percentile(&v, 0.9));
+        }
         for c in [100_000.0, 300_000.0] {
             let col = format!("p_cards_ge_{c}");
             let got = f64s(&robust, &col)[r];

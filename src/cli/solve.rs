@@ -143,6 +143,10 @@ pub struct SolveArgs {
     /// site in any plan within this share of the optimal cost (e.g. 0.005)
     #[arg(long, value_name = "SHARE")]
     pub near_optimal: Option<f64>,
+    /// Time for the near-optimal range search, seconds (default 2.5 × the
+    /// plain solve, at least 1 s); ends it cannot prove are the best plans found
+    #[arg(long, value_name = "SECONDS", requires = "near_optimal")]
+    pub near_optimal_seconds: Option<f64>,
     /// Print nothing but errors
     #[arg(long, short)]
     pub quiet: bool,
@@ -269,6 +273,13 @@ pub fn run(args: SolveArgs) -> Result<(), CliError> {
     let mut opts = args.solver.options()?;
     let deadline = opts.deadline;
     check_near_optimal(args.near_optimal)?;
+    if let Some(t) = args.near_optimal_seconds {
+        if !(t.is_finite() && t > 0.0) {
+            return Err(CliError::Input(format!(
+                "--near-optimal-seconds: expected a positive number of seconds, found {t}"
+            )));
+        }
+    }
     let out_crs = output_crs(&args.crs)?;
     // Refuse a non-empty folder before spending time on the solve.
     let mut out = output_dir(&args.out, args.force)?;
@@ -320,7 +331,7 @@ pub fn run(args: SolveArgs) -> Result<(), CliError> {
     let mut plan = plan;
     if let Some(share) = args.near_optimal {
         plan.near_optimal = Some(
-            solve::near_optimal(&prepared, &plan, share, &opts)
+            solve::near_optimal_within(&prepared, &plan, share, &opts, args.near_optimal_seconds)
                 .map_err(|e| CliError::from_solve(e, Some("near-optimal ranges".into())))?,
         );
     }

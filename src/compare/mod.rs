@@ -43,7 +43,7 @@ pub struct Line {
     /// The change of `costs` against the first scenario (`total` line only).
     pub delta_costs: Option<Costs>,
     /// The near-optimal range of the group's cards, when the scenario was
-    /// solved with a share (`compare --near-optimal`; regions and tiers only).
+    /// solved with a share (`compare --near-optimal`; regions, tiers and clusters).
     pub near_optimal: Option<CardRange>,
     /// Whether the change against the first scenario survives near-optimal
     /// ties: `gain` when this scenario's fewest cards exceed the first's
@@ -194,14 +194,20 @@ pub fn lines(results: &[Solved]) -> Vec<Line> {
                     Some(i) => {
                         let c = &inst.clusters[i];
                         let by_cluster = s.plan.cluster_totals();
-                        line(
+                        let mut l = line(
                             s,
                             "cluster",
                             id,
                             &c.name_en,
                             c.kind.as_str(),
                             &by_cluster[i],
-                        )
+                        );
+                        l.near_optimal = s
+                            .plan
+                            .near_optimal
+                            .as_ref()
+                            .and_then(|n| n.clusters.get(i).copied());
+                        l
                     }
                     None => line(s, "cluster", id, id, "", &empty),
                 },

@@ -159,12 +159,17 @@ pub fn summary_json(plan: &Plan, scenario_path: &str) -> String {
             for (t, r) in &n.tiers {
                 tiers.insert(t.as_str().to_string(), range(r));
             }
+            let mut clusters = Map::new();
+            for (c, r) in inst.clusters.iter().zip(&n.clusters) {
+                clusters.insert(c.id.clone(), range(r));
+            }
             json!({
                 "share": n.share,
                 "cost_bound_cny": n.cost_bound_cny.round() as i64,
                 "solves_stopped_at_limit": n.limited,
                 "regions": regions,
                 "tiers": tiers,
+                "clusters": clusters,
             })
         }),
         "shadow_prices": plan.shadow_prices.iter().map(|sp| {
@@ -391,14 +396,14 @@ pub fn regions_table(plan: &Plan) -> PolarsResult<String> {
             .collect::<Vec<_>>(),
     ));
     if let Some(n) = &plan.near_optimal {
-        // Regions in table order, then tiers in Tier::ALL order, as the rows
-        // above; clusters have no range of their own (empty).
+        // Regions in table order, tiers in Tier::ALL order, then clusters, as
+        // the rows above.
         let ranges: Vec<Option<&CardRange>> = n
             .regions
             .iter()
             .chain(n.tiers.iter().map(|(_, r)| r))
             .map(Some)
-            .chain(by_cluster.iter().map(|_| None))
+            .chain((0..by_cluster.len()).map(|c| n.clusters.get(c)))
             .collect();
         cols.push(Column::new(
             "cards_min_near_opt".into(),
@@ -490,7 +495,7 @@ pub fn text_report(plan: &Plan) -> String {
     out
 }
 
-/// The near-optimal ranges on the terminal: per region and tier the optimal
+/// The near-optimal ranges on the terminal: per region, tier and cluster the optimal
 /// cards and the range, and in words which regions cost decides and which
 /// are ties.
 pub fn near_optimal_text(plan: &Plan, n: &NearOptimal) -> String {
@@ -534,6 +539,16 @@ pub fn near_optimal_text(plan: &Plan, n: &NearOptimal) -> String {
     for ((t, tot), (_, r)) in by_tier.iter().zip(&n.tiers) {
         line(t.as_str(), tot.cards_total(), r);
     }
+    let by_cluster = plan.cluster_totals();
+    for ((c, tot), r) in plan
+        .instance
+        .clusters
+        .iter()
+        .zip(&by_cluster)
+        .zip(&n.clusters)
+    {
+        line(&c.id, tot.cards_total(), r);
+    }
     out.push_str(&format!(
         "decided by cost (range within 1 % or one server): {}\nties (other plans within the share place these differently): {}\n",
         if decided.is_empty() { "none".into() } else { decided.join(", ") },
@@ -541,7 +556,7 @@ pub fn near_optimal_text(plan: &Plan, n: &NearOptimal) -> String {
     ));
     if n.limited > 0 {
         out.push_str(&format!(
-            "{} of the range solves stopped at a time limit ({} s each, and a budget for them all): those ends are the best plans found (the true range may be wider)\n",
+            "{} of the range solves stopped at a time limit ({} s each, and a budget for them all): those ends are the best plans found (the true range may be wider; --near-optimal-seconds gives the search more time)\n",
             n.limited, n.per_solve_seconds
         ));
     }

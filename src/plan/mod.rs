@@ -283,6 +283,8 @@ pub struct NearOptimal {
     pub regions: Vec<CardRange>,
     /// Per tier, in `Tier::ALL` order.
     pub tiers: Vec<(Tier, CardRange)>,
+    /// Per planning cluster, in the clusters table's order (empty without one).
+    pub clusters: Vec<CardRange>,
     /// Per site: `None` for a site that can never be built.
     pub sites: Vec<Option<CardRange>>,
     /// Solves that stopped at their time limit (their bound is the best found).

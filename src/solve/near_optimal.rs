@@ -24,9 +24,9 @@
 //!    Each MIP starts from the best plan found for its end and stops within
 //!    1 % or [`PROOF_CARDS`] of its bound, which it tightens.
 //!
-//! A MIP stopped by its time limit ([`PER_SOLVE_SECONDS`], the budget of all
-//! MIPs, [`BUDGET_PER_SOLVE_TIME`] × the plain solve's time, or what is left
-//! of the run's `--time-limit`) counts in `limited`; its end is then the best
+//! A MIP stopped by its time limit ([`PER_SOLVE_SECONDS`], what is left of
+//! the whole search's budget, [`BUDGET_PER_SOLVE_TIME`] × the plain solve's
+//! time, or what is left of the run's `--time-limit`) counts in `limited`; its end is then the best
 //! plan found, so a range is never wider than the plans found (an inner
 //! bound). `min_proven` / `max_proven` say which ends are exact to the server.
 
@@ -47,9 +47,15 @@ pub const PER_SOLVE_SECONDS: f64 = 3.0;
 /// proven bound (and usually exact: see [`CardRange::max_proven`]).
 pub const MIP_GAP: f64 = 0.01;
 
-/// The range MIPs together get this many times the plain solve's time
-/// (at least two [`PER_SOLVE_SECONDS`]); solves it stops count in `limited`.
-pub const BUDGET_PER_SOLVE_TIME: f64 = 2.0;
+/// By default the whole range search (LP bounds, rounded plans and MIPs)
+/// gets this many times the plain solve's time (at least
+/// [`MIN_BUDGET_SECONDS`]): the MIPs get what the LP phase leaves, and solves
+/// the budget stops count in `limited`. So `--near-optimal` adds about this
+/// much to a solve; [`near_optimal_within`] takes another budget.
+pub const BUDGET_PER_SOLVE_TIME: f64 = 2.5;
+
+/// The default budget's floor, seconds.
+pub const MIN_BUDGET_SECONDS: f64 = 1.0;
 
 /// How close (cards) a plan must come to a proven bound for its end to count
 /// as proven; the MIPs are solved to this absolute gap. Less than one server
@@ -61,22 +67,26 @@ pub const PROOF_CARDS: f64 = 7.0;
 enum Group {
     Region(usize),
     Tier(Tier),
+    /// A planning cluster (index into `Instance::clusters`).
+    Cluster(usize),
     Site(usize),
-}
-
-fn in_group(p: &Prepared, g: Group, site: usize) -> bool {
-    match g {
-        Group::Region(r) => p.region_of_site[site] == r,
-        Group::Tier(t) => p.inst.regions[p.region_of_site[site]].tier == t,
-        Group::Site(s) => s == site,
-    }
 }
 
 /// Options of a group, in option order (the group's identity: two groups
 /// with the same options hold the same cards in every plan).
-fn options_of(p: &Prepared, g: Group) -> Vec<usize> {
+/// `cluster_of` is [`crate::domain::Instance::cluster_of_region`].
+fn options_of(p: &Prepared, cluster_of: &[Option<usize>], g: Group) -> Vec<usize> {
+    let in_group = |site: usize| {
+        let r = p.region_of_site[site];
+        match g {
+            Group::Region(x) => r == x,
+            Group::Tier(t) => p.inst.regions[r].tier == t,
+            Group::Cluster(c) => cluster_of[r] == Some(c),
+            Group::Site(s) => s == site,
+        }
+    };
     (0..p.options.len())
-        .filter(|&o| in_group(p, g, p.options[o].site))
+        .filter(|&o| in_group(p.options[o].site))
         .collect()
 }
 
@@ -292,13 +302,31 @@ fn rounded_plans(
     out
 }
 
-/// Near-optimal ranges of `plan` for every region, tier and buildable site.
+/// Near-optimal ranges of `plan` for every region, tier, planning cluster and
+/// buildable site.
 pub fn near_optimal(
     p: &Prepared,
     plan: &Plan,
     share: f64,
     opts: &SolveOptions,
 ) -> Result<NearOptimal, SolveError> {
+    near_optimal_within(p, plan, share, opts, None)
+}
+
+/// [`near_optimal`] with the whole search's time budget in seconds (`None`:
+/// [`BUDGET_PER_SOLVE_TIME`] × the plain solve's time, at least
+/// [`MIN_BUDGET_SECONDS`]). A longer budget leaves fewer ends at the best plan
+/// found; with enough of it every end is proven.
+pub fn near_optimal_within(
+    p: &Prepared,
+    plan: &Plan,
+    share: f64,
+    opts: &SolveOptions,
+    budget_s: Option<f64>,
+) -> Result<NearOptimal, SolveError> {
+    let started = std::time::Instant::now();
+    let budget_s =
+        budget_s.unwrap_or((BUDGET_PER_SOLVE_TIME * plan.solve_seconds).max(MIN_BUDGET_SECONDS));
     let cost_bound_cny = plan.objective_cny + share * plan.objective_cny.abs();
     let base = with_cost_row(
         milp::build(p, Integrality::ContinuousServers),
@@ -323,13 +351,20 @@ pub fn near_optimal(
     }
     let mut groups: Vec<Group> = (0..p.inst.regions.len()).map(Group::Region).collect();
     groups.extend(Tier::ALL.iter().map(|&t| Group::Tier(t)));
+    let nc = p.inst.clusters.len();
+    groups.extend((0..nc).map(Group::Cluster));
     let buildable: Vec<usize> = (0..p.inst.sites.len())
         .filter(|&s| p.site_reason[s].is_none())
         .collect();
     groups.extend(buildable.iter().map(|&s| Group::Site(s)));
-    let n_coarse = p.inst.regions.len() + Tier::ALL.len();
-    // Groups of the same options share one range: `canon[g]` is the first.
-    let options: Vec<Vec<usize>> = groups.iter().map(|&g| options_of(p, g)).collect();
+    let n_coarse = p.inst.regions.len() + Tier::ALL.len() + nc;
+    // Groups of the same options share one range: `canon[g]` is the first
+    // (a cluster of one region is that region).
+    let cluster_of = p.inst.cluster_of_region();
+    let options: Vec<Vec<usize>> = groups
+        .iter()
+        .map(|&g| options_of(p, &cluster_of, g))
+        .collect();
     let mut first: HashMap<&[usize], usize> = HashMap::new();
     let canon: Vec<usize> = options
         .iter()
@@ -418,11 +453,8 @@ pub fn near_optimal(
     }
     // 4. MIPs for the ends still open: regions and tiers, then sites; the
     // most cards first (a plan that packs one group empties others, which
-    // settles their fewest). The MIPs share a time budget.
-    let budget = Deadline::from(
-        std::time::Instant::now(),
-        (BUDGET_PER_SOLVE_TIME * plan.solve_seconds).max(2.0 * PER_SOLVE_SECONDS),
-    );
+    // settles their fewest). The MIPs get what is left of the budget.
+    let budget = Deadline::from(started, budget_s);
     let mut limited = 0;
     let mut mip_solves = 0;
     let mip_opts = per_solve(true);
@@ -446,11 +478,21 @@ pub fn near_optimal(
             limited += todo.len();
             continue;
         }
-        let mut o = mip_opts.clone();
-        o.time_limit_s = o.seconds_left().map(|t| t.min(budget.left_s()).max(0.1));
+        // Each MIP's limit is taken when it starts (there are more ends than
+        // threads), so the round ends within one solve of the budget.
         let solved: Vec<Result<Found, SolveError>> = todo
             .par_iter()
             .map(|e| {
+                let left = budget.left_s();
+                if left <= 0.0 {
+                    return Ok(Found {
+                        cols: None,
+                        limited: true,
+                        bound: f64::NEG_INFINITY,
+                    });
+                }
+                let mut o = mip_opts.clone();
+                o.time_limit_s = o.seconds_left().map(|t| t.min(left).max(0.1));
                 let d = (e.sign < 0.0) as usize;
                 let from = &found.plans[found.best[e.group][d].1];
                 solve_end(p, &base, &options[e.group], e.sign, &o, Some(from))
@@ -497,6 +539,9 @@ pub fn near_optimal(
             .iter()
             .enumerate()
             .map(|(i, &t)| (t, range_of(nr + i)))
+            .collect(),
+        clusters: (0..nc)
+            .map(|c| range_of(nr + Tier::ALL.len() + c))
             .collect(),
         sites,
         limited,

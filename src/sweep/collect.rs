@@ -129,14 +129,22 @@ fn strs(df: &DataFrame, name: &str) -> PolarsResult<Vec<Option<String>>> {
 
 /// Mean, p10, p50 and p90 (linear interpolation between order statistics,
 /// as numpy's default) of a column, per group.
-fn stats(column: &str) -> Vec<Expr> {
+/// The aliases are `mean` … `p90` after `prefix`.
+fn stats_as(column: &str, prefix: &str) -> Vec<Expr> {
     let c = || col(column).cast(DataType::Float64);
     vec![
-        c().mean().alias("mean"),
-        c().quantile(lit(0.1), QuantileMethod::Linear).alias("p10"),
-        c().quantile(lit(0.5), QuantileMethod::Linear).alias("p50"),
-        c().quantile(lit(0.9), QuantileMethod::Linear).alias("p90"),
+        c().mean().alias(format!("{prefix}mean")),
+        c().quantile(lit(0.1), QuantileMethod::Linear)
+            .alias(format!("{prefix}p10")),
+        c().quantile(lit(0.5), QuantileMethod::Linear)
+            .alias(format!("{prefix}p50")),
+        c().quantile(lit(0.9), QuantileMethod::Linear)
+            .alias(format!("{prefix}p90")),
     ]
+}
+
+fn stats(column: &str) -> Vec<Expr> {
+    stats_as(column, "")
 }
 
 /// Merges the parts in `parts_dir` and writes every output through `write`
@@ -183,6 +191,16 @@ pub fn collect(
     write("regions.parquet", &parquet_bytes(regions.clone())?)?;
     let mut agg = vec![len().alias("n_plans")];
     agg.extend(stats("cards_total"));
+    // The same statistics per accelerator (`cards_<accelerator>` columns).
+    let accel_columns: Vec<String> = regions
+        .get_column_names()
+        .iter()
+        .map(|c| c.to_string())
+        .filter(|c| c.starts_with("cards_") && c != "cards_total")
+        .collect();
+    for c in &accel_columns {
+        agg.extend(stats_as(c, &format!("{c}_")));
+    }
     let mut cards_levels: Vec<u64> = opts.thresholds.iter().map(|t| t.cards).collect();
     cards_levels.sort_unstable();
     cards_levels.dedup();
@@ -233,6 +251,16 @@ pub fn collect(
                 .map(|x| x.map(|v| round(v, 1)))
                 .collect::<Vec<_>>(),
         ));
+    }
+    for c in &accel_columns {
+        for s in ["mean", "p10", "p50", "p90"] {
+            let name = format!("{c}_{s}");
+            let v = f64s(&robust, &name)?;
+            cols.push(Column::new(
+                name.into(),
+                v.iter().map(|x| x.map(|v| round(v, 1))).collect::<Vec<_>>(),
+            ));
+        }
     }
     for r in 0..robust.height() {
         let v = |k: usize| stat[k][r].unwrap_or(0.0);
