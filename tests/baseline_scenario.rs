@@ -82,7 +82,22 @@ fn baseline_is_optimal_and_respects_every_quota_in_its_own_output() {
                 "{} below the minimum size",
                 site.id
             );
-            assert_ne!(p["cooling"], "air", "no H200 or 910C rack fits air cooling");
+            // Air takes H200 and 910C only at their lowest density (2 servers per rack).
+            if let Some(k) = inst.cooling.iter().find(|k| p["cooling"] == k.id.as_str()) {
+                for a in &inst.accelerators {
+                    if p[format!("cards_{}", a.id).as_str()].as_u64().unwrap() > 0 {
+                        let dense = (a.rack_kw / a.server_kw).round();
+                        let lowest = a.min_servers_per_rack.map_or(dense, f64::from);
+                        assert!(
+                            a.rack_kw * lowest / dense <= k.max_rack_kw,
+                            "{} racks too dense for {} at {}",
+                            a.id,
+                            k.id,
+                            site.id
+                        );
+                    }
+                }
+            }
         } else {
             assert_eq!(p["cards_total"], 0);
         }

@@ -107,27 +107,6 @@ fn has(p: &Problems, file: &str, row: Option<usize>, column: &str, found_part: &
     );
 }
 
-/// Removes a column from a CSV file without quoted commas.
-fn drop_column(path: &std::path::Path, name: &str) {
-    let text = std::fs::read_to_string(path).unwrap();
-    let idx = text
-        .lines()
-        .next()
-        .unwrap()
-        .split(',')
-        .position(|c| c == name)
-        .unwrap();
-    let out: Vec<String> = text
-        .lines()
-        .map(|l| {
-            let mut f: Vec<&str> = l.split(',').collect();
-            f.remove(idx);
-            f.join(",")
-        })
-        .collect();
-    std::fs::write(path, out.join("\n") + "\n").unwrap();
-}
-
 #[test]
 fn a_missing_column_is_named() {
     let (dir, sc) = scratch_copy();

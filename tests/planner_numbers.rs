@@ -159,17 +159,22 @@ fn shadow_prices_of_shanghai_domestic_capex_match_finite_differences() {
 
 #[test]
 fn a_full_site_has_the_shadow_price_of_its_capacity() {
-    // Issue 9.1: Gonghe is full in west_domestic_power; its capacity row used
-    // to report 0 because a variable bound held the dual.
+    // Issue 9.1: a full site's capacity row (Gonghe's with liquid cooling,
+    // Ulanqab's since air at 2 servers per rack) used to report 0 because a
+    // variable bound held the dual.
     let inst = load("west_domestic_power.toml");
     let (p, plan) = solved(inst.clone());
-    let s = p.inst.sites.iter().position(|x| x.id == "gonghe").unwrap();
-    assert!(plan.sites[s].built, "gonghe is built");
+    let s = (0..p.inst.sites.len())
+        .find(|&s| plan.sites[s].built && plan.sites[s].it_mw >= p.inst.sites[s].max_it_mw - 0.02)
+        .expect("a full site in west_domestic_power");
     let sp = plan
         .shadow_prices
         .iter()
-        .find(|x| matches!(x.key, RowKey::SitePower { option } if p.options[option].site == s))
-        .expect("a shadow price for Gonghe's capacity");
+        .find(|x| {
+            matches!(x.key, RowKey::SitePower { option }
+                if p.options[option].site == s && Some(p.options[option].cooling) == plan.sites[s].cooling)
+        })
+        .expect("a shadow price for the full site's capacity");
     assert!(sp.cny_per_unit < -1e5, "{sp:?}");
     let base = fixed_lp_cost(&inst, &plan).unwrap();
     let mut more = inst.clone();

@@ -255,7 +255,7 @@ fn instance_from_raw(
     let mut sites = sites_from(&mut t_sites, sc, &mut p);
     checkpoint!("checking the tables");
     let prices = prices_from(&t_prices, &mut p);
-    let mut accelerators = accelerators_from(&t_accel);
+    let mut accelerators = accelerators_from(&t_accel, &mut p);
     let cooling = cooling_from(&t_cooling);
     let demand = demand_from(&t_demand, &mut p);
 
@@ -1001,21 +1001,57 @@ fn prices_from(t: &RawTable, p: &mut Problems) -> Vec<PriceZone> {
         .collect()
 }
 
-fn accelerators_from(t: &RawTable) -> Vec<Accelerator> {
+fn accelerators_from(t: &RawTable, p: &mut Problems) -> Vec<Accelerator> {
     (0..t.n_rows)
-        .map(|i| Accelerator {
-            id: t.text("accel_id", i),
-            name: t.text("name", i),
-            origin: Origin::parse(&t.text("origin", i)).unwrap_or(Origin::Imported),
-            cards_per_server: t.real("cards_per_server", i).max(1.0) as u32,
-            server_kw: t.real("server_kw", i),
-            rack_kw: t.real("rack_kw", i),
-            price_cny_per_card: t.real("price_cny_per_card", i),
-            server_cost_cny: t.real("server_cost_cny", i),
-            levy_share: t.real("levy_share", i),
-            perf_h200_eq: t.real("perf_h200_eq", i),
+        .map(|i| {
+            let a = accelerator_from(t, i);
+            check_min_servers_per_rack(t, i, &a, p);
+            a
         })
         .collect()
+}
+
+/// A lower density may not be denser than the design density: at most
+/// `rack_kw / server_kw` (rounded) servers per rack.
+fn check_min_servers_per_rack(t: &RawTable, i: usize, a: &Accelerator, p: &mut Problems) {
+    let Some(n) = a.min_servers_per_rack else {
+        return;
+    };
+    if !(a.rack_kw > 0.0 && a.server_kw > 0.0) {
+        return; // reported as a range problem already
+    }
+    let dense = a.dense_servers_per_rack();
+    if n > dense {
+        p.push(Problem::new(
+            &t.file,
+            Some(sheet_row(i)),
+            Some("min_servers_per_rack"),
+            format!(
+                "at most the {dense} servers of a rack at the design density \
+                 (rack_kw {} / server_kw {}, rounded)",
+                a.rack_kw, a.server_kw
+            ),
+            n.to_string(),
+        ));
+    }
+}
+
+fn accelerator_from(t: &RawTable, i: usize) -> Accelerator {
+    Accelerator {
+        id: t.text("accel_id", i),
+        name: t.text("name", i),
+        origin: Origin::parse(&t.text("origin", i)).unwrap_or(Origin::Imported),
+        cards_per_server: t.real("cards_per_server", i).max(1.0) as u32,
+        server_kw: t.real("server_kw", i),
+        rack_kw: t.real("rack_kw", i),
+        min_servers_per_rack: t
+            .opt_real("min_servers_per_rack", i)
+            .map(|n| n.max(1.0) as u32),
+        price_cny_per_card: t.real("price_cny_per_card", i),
+        server_cost_cny: t.real("server_cost_cny", i),
+        levy_share: t.real("levy_share", i),
+        perf_h200_eq: t.real("perf_h200_eq", i),
+    }
 }
 
 fn cooling_from(t: &RawTable) -> Vec<Cooling> {
@@ -1029,6 +1065,7 @@ fn cooling_from(t: &RawTable) -> Vec<Cooling> {
             capex_cny_per_mw_it: t.real("capex_cny_per_mw_it", i),
             lead_months: t.real("lead_months", i),
             max_rack_kw: t.real("max_rack_kw", i),
+            capex_cny_per_rack: t.opt_real("capex_cny_per_rack", i).unwrap_or(0.0),
             wue_l_per_kwh: t.real("wue_l_per_kwh", i),
             opex_cny_per_mw_it_year: t.real("opex_cny_per_mw_it_year", i),
         })

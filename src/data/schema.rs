@@ -485,9 +485,18 @@ pub const ACCELERATORS: Table = Table {
             true,
             Some(0.1),
             Some(1000.0),
-            "Rack density this accelerator is deployed at",
+            "Rack density this accelerator is designed for (its densest rack); it holds rack_kw / server_kw servers, rounded",
         )
         .above_min(),
+        col(
+            "min_servers_per_rack",
+            Kind::Integer,
+            "servers",
+            false,
+            Some(1.0),
+            Some(64.0),
+            "Fewest servers per rack it may be deployed at, at most those of a rack at rack_kw; a rack of n servers draws rack_kw × n / (servers at rack_kw). An option takes the densest rack its cooling's max_rack_kw allows, and pays capex_cny_per_rack for every extra rack. Empty: only rack_kw (no lower density)",
+        ),
         col(
             "price_cny_per_card",
             Kind::Real,
@@ -600,6 +609,15 @@ pub const COOLING: Table = Table {
             "Highest rack density the technology can cool",
         )
         .above_min(),
+        col(
+            "capex_cny_per_rack",
+            Kind::Real,
+            "CNY/rack",
+            false,
+            Some(0.0),
+            Some(1e8),
+            "Facility cost of one rack position (white space, cabinet, PDUs, containment, cabling), added for every rack beyond those an accelerator needs at its rack_kw, when it is deployed at a lower density; empty means 0",
+        ),
         col(
             "wue_l_per_kwh",
             Kind::Real,

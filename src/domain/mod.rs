@@ -204,8 +204,12 @@ pub struct Accelerator {
     pub cards_per_server: u32,
     /// Nameplate input power of one server, kW.
     pub server_kw: f64,
-    /// Rack density this accelerator is deployed at, kW per rack.
+    /// Rack density this accelerator is designed for (its densest rack), kW per rack.
     pub rack_kw: f64,
+    /// Fewest servers per rack it may be deployed at (a lower density that a
+    /// cooling with a lower rack ceiling can take); `None`: only its design
+    /// density ([`Accelerator::dense_servers_per_rack`]).
+    pub min_servers_per_rack: Option<u32>,
     pub price_cny_per_card: f64,
     /// Server cost beyond the cards (CPUs, memory, NICs, chassis), CNY per server.
     pub server_cost_cny: f64,
@@ -216,6 +220,41 @@ pub struct Accelerator {
 }
 
 impl Accelerator {
+    /// Servers in one rack at the design density: `rack_kw / server_kw`
+    /// rounded (4 HGX H200 at 40.8 kW; 3 Ascend servers at 35 kW), at least 1.
+    pub fn dense_servers_per_rack(&self) -> u32 {
+        (self.rack_kw / self.server_kw).round().max(1.0) as u32
+    }
+
+    /// Fewest servers per rack it may be deployed at: `min_servers_per_rack`
+    /// (within 1 and the design density), else the design density.
+    pub fn lowest_servers_per_rack(&self) -> u32 {
+        let dense = self.dense_servers_per_rack();
+        self.min_servers_per_rack.unwrap_or(dense).clamp(1, dense)
+    }
+
+    /// Rack density with `n` servers per rack, kW: `rack_kw × n / dense
+    /// servers per rack` (exactly `rack_kw` at the design density).
+    pub fn rack_kw_at(&self, n: u32) -> f64 {
+        let dense = self.dense_servers_per_rack();
+        if n == dense {
+            self.rack_kw
+        } else {
+            self.rack_kw * n as f64 / dense as f64
+        }
+    }
+
+    /// The densest deployment whose racks a cooling with racks up to
+    /// `max_rack_kw` can take: servers per rack, from the design density
+    /// down to `min_servers_per_rack`; `None` when even the lowest is too
+    /// dense. A lower density than this one only adds racks (capex) and
+    /// buys nothing the model counts, so it is never worth choosing.
+    pub fn servers_per_rack_within(&self, max_rack_kw: f64) -> Option<u32> {
+        (self.lowest_servers_per_rack()..=self.dense_servers_per_rack())
+            .rev()
+            .find(|&n| self.rack_kw_at(n) <= max_rack_kw)
+    }
+
     /// Capital cost of one server with its cards, CNY.
     pub fn server_capex_cny(&self) -> f64 {
         self.cards_per_server as f64 * self.price_cny_per_card * (1.0 + self.levy_share)
@@ -234,6 +273,10 @@ pub struct Cooling {
     pub capex_cny_per_mw_it: f64,
     pub lead_months: f64,
     pub max_rack_kw: f64,
+    /// Facility cost of one more rack position (white space, cabinet, PDUs,
+    /// containment, cabling), CNY: what each rack beyond those of an
+    /// accelerator's design density adds to `capex_cny_per_mw_it`.
+    pub capex_cny_per_rack: f64,
     pub wue_l_per_kwh: f64,
     /// Operations (staff, maintenance; not electricity), CNY per MW IT per year.
     pub opex_cny_per_mw_it_year: f64,

@@ -85,6 +85,12 @@ pub fn sites_geojson(plan: &Plan) -> FeatureCollection {
                 m.insert(format!("cards_{}", acc.id), json!(sp.cards[a]));
             }
             m.insert("cards_total".into(), json!(sp.cards.iter().sum::<u64>()));
+            for (a, acc) in inst.accelerators.iter().enumerate() {
+                m.insert(
+                    format!("servers_per_rack_{}", acc.id),
+                    json!(sp.servers_per_rack[a]),
+                );
+            }
             m.insert("h200_eq".into(), json!(round_to(sp.h200_eq, 1)));
             m.insert("it_mw".into(), json!(round_to(sp.it_mw, 3)));
             m.insert("facility_mw".into(), json!(round_to(sp.facility_mw, 3)));

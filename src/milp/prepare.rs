@@ -20,6 +20,10 @@ pub struct SiteOption {
     pub ready_it_mw: f64,
     /// Accelerators whose rack density this cooling can take.
     pub accels: Vec<usize>,
+    /// Servers per rack of each of `accels` (same order): the densest
+    /// deployment the cooling's racks take (an accelerator's design density,
+    /// or a lower one down to its `min_servers_per_rack`).
+    pub servers_per_rack: Vec<u32>,
 }
 
 /// A (city, site) pair within the city's RTT budget.
@@ -54,6 +58,22 @@ pub fn ready_it_mw(max_it_mw: f64, lead: f64, p: &Params) -> f64 {
             max_it_mw.min(phase * (1.0 + later))
         }
     }
+}
+
+/// Each accelerator's least dense rack, for the reason an option has none:
+/// "h200 ≥ 20.4 kW, ascend_910c ≥ 35 kW".
+fn lowest_racks(accels: &[Accelerator]) -> String {
+    accels
+        .iter()
+        .map(|a| {
+            format!(
+                "{} ≥ {:.1} kW",
+                a.id,
+                a.rack_kw_at(a.lowest_servers_per_rack())
+            )
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// An instance with every derived quantity the model builder needs.
@@ -136,13 +156,12 @@ impl Prepared {
             for (ki, k) in inst.cooling.iter().enumerate() {
                 let pue = k.pue_at(s.mean_temp_c);
                 let lead = s.grid_lead_months.max(k.lead_months);
-                let accels: Vec<usize> = inst
+                let (accels, servers_per_rack): (Vec<usize>, Vec<u32>) = inst
                     .accelerators
                     .iter()
                     .enumerate()
-                    .filter(|(_, a)| a.rack_kw <= k.max_rack_kw)
-                    .map(|(ai, _)| ai)
-                    .collect();
+                    .filter_map(|(ai, a)| Some((ai, a.servers_per_rack_within(k.max_rack_kw)?)))
+                    .unzip();
                 let reason = if pue > region.pue_cap + 1e-9 {
                     Some(format!(
                         "{}: PUE {:.3} above the {} cap {}",
@@ -155,8 +174,10 @@ impl Prepared {
                     ))
                 } else if accels.is_empty() {
                     Some(format!(
-                        "{}: racks up to {} kW, every accelerator needs more",
-                        k.id, k.max_rack_kw
+                        "{}: racks up to {} kW, every accelerator needs more ({})",
+                        k.id,
+                        k.max_rack_kw,
+                        lowest_racks(&inst.accelerators)
                     ))
                 } else {
                     None
@@ -171,6 +192,7 @@ impl Prepared {
                             pue,
                             ready_it_mw: ready_it_mw(s.max_it_mw, lead, p),
                             accels,
+                            servers_per_rack,
                         });
                     }
                 }
@@ -279,10 +301,31 @@ impl Prepared {
         self.inst.accelerators[a].server_kw * self.inst.params.utilisation * o.pue * HOURS_PER_YEAR
     }
 
-    /// Facility capex of one server under an option (its share of the hall), CNY.
+    /// Servers per rack of accelerator `a` under an option (its design
+    /// density when the option does not hold it).
+    pub fn servers_per_rack(&self, o: &SiteOption, a: usize) -> u32 {
+        o.accels
+            .iter()
+            .position(|&x| x == a)
+            .map(|i| o.servers_per_rack[i])
+            .unwrap_or_else(|| self.inst.accelerators[a].dense_servers_per_rack())
+    }
+
+    /// Racks per server beyond those of the accelerator's design density:
+    /// 1/n − 1/n_dense (0 at the design density; 1/2 − 1/4 = 0.25 for H200
+    /// at 2 servers per rack instead of 4).
+    pub fn extra_racks_per_server(&self, o: &SiteOption, a: usize) -> f64 {
+        let acc = &self.inst.accelerators[a];
+        1.0 / self.servers_per_rack(o, a) as f64 - 1.0 / acc.dense_servers_per_rack() as f64
+    }
+
+    /// Facility capex of one server under an option (its share of the hall), CNY:
+    /// capex per MW IT × server kW, plus the cooling's cost per rack position
+    /// for each extra rack that a lower density needs.
     pub fn facility_capex_per_server(&self, o: &SiteOption, a: usize) -> f64 {
-        self.inst.cooling[o.cooling].capex_cny_per_mw_it * self.inst.accelerators[a].server_kw
-            / 1000.0
+        let k = &self.inst.cooling[o.cooling];
+        k.capex_cny_per_mw_it * self.inst.accelerators[a].server_kw / 1000.0
+            + k.capex_cny_per_rack * self.extra_racks_per_server(o, a)
     }
 
     /// Annual running cost of one server (electricity and operations), CNY.

@@ -44,6 +44,9 @@ pub struct SitePlan {
     /// Cards per accelerator (same order as the accelerators table).
     pub cards: Vec<u64>,
     pub servers: Vec<u64>,
+    /// Servers per rack of each accelerator placed at the site (its design
+    /// density, or a lower one its cooling needs); `None` where none is placed.
+    pub servers_per_rack: Vec<Option<u32>>,
     pub it_mw: f64,
     pub facility_mw: f64,
     pub pue: Option<f64>,

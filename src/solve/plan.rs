@@ -64,6 +64,7 @@ pub(super) fn read_back(
             cooling: None,
             cards: vec![0; n_acc],
             servers: vec![0; n_acc],
+            servers_per_rack: vec![None; n_acc],
             it_mw: 0.0,
             facility_mw: 0.0,
             pue: None,
@@ -105,6 +106,7 @@ pub(super) fn read_back(
             }
             let acc = &inst.accelerators[a];
             sp.servers[a] += n as u64;
+            sp.servers_per_rack[a] = Some(opt.servers_per_rack[i]);
             sp.cards[a] += n as u64 * acc.cards_per_server as u64;
             sp.it_mw += n * acc.server_kw / 1000.0;
             sp.facility_mw += n * acc.server_kw * opt.pue / 1000.0;

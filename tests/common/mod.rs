@@ -88,6 +88,28 @@ pub fn edit(path: &Path, from: &str, to: &str) {
     std::fs::write(path, s.replacen(from, to, 1)).unwrap();
 }
 
+/// Removes a column from a CSV file whose cells before the column hold no
+/// commas (text after it, such as a `source` column, may).
+pub fn drop_column(path: &Path, name: &str) {
+    let text = std::fs::read_to_string(path).unwrap();
+    let idx = text
+        .lines()
+        .next()
+        .unwrap()
+        .split(',')
+        .position(|c| c == name)
+        .unwrap();
+    let out: Vec<String> = text
+        .lines()
+        .map(|l| {
+            let mut f: Vec<&str> = l.splitn(idx + 2, ',').collect();
+            f.remove(idx);
+            f.join(",")
+        })
+        .collect();
+    std::fs::write(path, out.join("\n") + "\n").unwrap();
+}
+
 /// A region with ample quotas.
 pub fn region(id: &str, tier: Tier) -> Region {
     Region {
@@ -138,6 +160,7 @@ pub fn accel(id: &str, origin: Origin) -> Accelerator {
         cards_per_server: 1,
         server_kw: 1.0,
         rack_kw: 10.0,
+        min_servers_per_rack: None,
         price_cny_per_card: 0.0,
         server_cost_cny: 0.0,
         levy_share: 0.0,
@@ -156,6 +179,7 @@ pub fn cooling(id: &str) -> Cooling {
         capex_cny_per_mw_it: 0.0,
         lead_months: 0.0,
         max_rack_kw: 100.0,
+        capex_cny_per_rack: 0.0,
         wue_l_per_kwh: 0.0,
         opex_cny_per_mw_it_year: 0.0,
     }
@@ -242,11 +266,14 @@ pub fn assert_mode_0644(path: &Path) {
     );
 }
 
-/// Net present cost (CNY) of the LP relaxation (with its variable bounds) of
-/// `inst`, the plan's binary decisions fixed. `None` when infeasible.
+/// Net present cost (CNY) of the LP relaxation of `inst`, the plan's binary
+/// decisions fixed. Without the variable bounds that mirror a row (the
+/// pricing LP): a bound of whole servers (servers ≤ floor(site kW / server
+/// kW)) would move in steps with a site's capacity, and a finite difference
+/// of it is not the capacity row's price. `None` when infeasible.
 pub fn fixed_lp_cost(inst: &Instance, plan: &dcsite::plan::Plan) -> Option<f64> {
     let p = dcsite::milp::Prepared::new(inst.clone());
-    let lp = dcsite::milp::build(&p, dcsite::milp::Integrality::Lp);
+    let lp = dcsite::milp::build(&p, dcsite::milp::Integrality::Pricing);
     let mut fixed = Vec::new();
     for (o, opt) in p.options.iter().enumerate() {
         let on = plan.sites[opt.site].cooling == Some(opt.cooling);
