@@ -42,6 +42,9 @@ const GROUPS: &[&[Family]] = &[
     &[Family::InferenceDemand],
     &[Family::RegionBound, Family::TierBound, Family::ClusterBound],
     &[Family::SitePower],
+    &[Family::Delivery],
+    &[Family::PeriodReady],
+    &[Family::PeriodDualTrack],
     &[
         Family::RegionPowerQuota,
         Family::RegionEnergyQuota,
@@ -101,7 +104,16 @@ fn describe(p: &Prepared, key: RowKey, amount: f64) -> String {
             "serve {a} fewer H200-eq cards of inference in {} (or give it a longer RTT budget)",
             p.inst.demand[city].id
         ),
-        RowKey::SitePower { .. } => format!("raise {what} by {a} MW"),
+        RowKey::SitePower { .. } | RowKey::PeriodReady { .. } => {
+            format!("raise {what} by {a} MW")
+        }
+        RowKey::Delivery {
+            bound: Bound::Max, ..
+        } => format!("raise {what} by {a} cards"),
+        RowKey::Delivery { .. } => format!("lower {what} by {a} cards"),
+        RowKey::PeriodDualTrack { .. } => {
+            format!("accept {a} domestic cards fewer than {what} asks")
+        }
         _ => format!("relax {} by {a} {}", key.name(p), family.unit()),
     }
 }
@@ -135,7 +147,7 @@ fn make_elastic(model: &mut Model, families: &[Family]) -> Vec<(usize, good_lp::
 /// the row (its largest server coefficient), in planner units.
 fn server_step(model: &Model, i: usize) -> f64 {
     let servers: std::collections::HashSet<good_lp::Variable> =
-        model.vars.servers.iter().flatten().copied().collect();
+        model.vars.server_columns().collect();
     let r = &model.rows[i];
     let step = (&r.lhs)
         .linear_coefficients()
