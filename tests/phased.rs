@@ -259,7 +259,9 @@ fn csv_rows(path: &Path) -> Vec<HashMap<String, String>> {
 }
 
 fn num(row: &HashMap<String, String>, col: &str) -> f64 {
-    row[col].parse().unwrap_or_else(|_| panic!("{col}: {:?}", row[col]))
+    row[col]
+        .parse()
+        .unwrap_or_else(|_| panic!("{col}: {:?}", row[col]))
 }
 
 #[test]
@@ -368,7 +370,10 @@ fn rollout_2026_installs_february_only_where_halls_are_ready() {
         } else {
             in_service.get(site).copied().unwrap_or(0.0)
         };
-        assert!(*it <= ready + 1e-6, "{site} month {m}: {it} MW, {ready} ready");
+        assert!(
+            *it <= ready + 1e-6,
+            "{site} month {m}: {it} MW, {ready} ready"
+        );
     }
     // The 30-day rule: a February delivery only where IT is ready by
     // February + 30 days, read from the plan's own ready_month.
@@ -410,6 +415,37 @@ fn rollout_2026_installs_february_only_where_halls_are_ready() {
             p["discount_factor"].as_f64().unwrap(),
             1.08f64.powf(-m / 12.0),
         );
+    }
+    // The report's timeline: one series per cluster of schedule.csv, ending
+    // at its cards; one table row per period with the cards added.
+    ok(
+        &dcsite(&["report", out.to_str().unwrap()]),
+        "report of rollout_2026",
+    );
+    let html = std::fs::read_to_string(out.join("report.html")).unwrap();
+    let mut clusters: Vec<&str> = schedule.iter().map(|r| r["cluster_id"].as_str()).collect();
+    clusters.sort();
+    clusters.dedup();
+    assert!(html.contains("<section id=\"timeline\">"));
+    assert_eq!(html.matches("<g class=\"series\"").count(), clusters.len());
+    for c in &clusters {
+        let cards: f64 = schedule
+            .iter()
+            .filter(|r| r["cluster_id"] == *c)
+            .map(|r| num(r, "cards"))
+            .sum();
+        let legend = format!("{c} ({})", group_thousands(cards as u64));
+        assert!(html.contains(&legend), "{legend}");
+    }
+    for (k, &m) in months.iter().enumerate() {
+        let added: f64 = schedule
+            .iter()
+            .filter(|r| num(r, "month") == m)
+            .map(|r| num(r, "cards"))
+            .sum();
+        let row = format!("<tr id=\"period-{k}\"><td>{m}</td>");
+        let at = html.find(&row).unwrap_or_else(|| panic!("{row}"));
+        assert!(html[at..].contains(&group_thousands(added as u64)));
     }
     // GDAL reads the new fields with their types.
     let info = ogrinfo_summary(&out.join("sites.geojson"));
@@ -483,7 +519,10 @@ fn bad_deliveries_are_refused_naming_the_key() {
         let err = String::from_utf8_lossy(&o.stderr);
         assert_eq!(o.status.code(), Some(2), "{entry}: {err}");
         assert!(err.contains(key) && err.contains(what), "{entry}: {err}");
-        assert!(err.contains(&format!("bad{n}.toml: row 3,")), "{entry}: {err}");
+        assert!(
+            err.contains(&format!("bad{n}.toml: row 3,")),
+            "{entry}: {err}"
+        );
         assert!(!out.exists());
     }
     // install_days out of its range, named by its key.
@@ -500,4 +539,17 @@ fn bad_deliveries_are_refused_naming_the_key() {
     let err = String::from_utf8_lossy(&o.stderr);
     assert_eq!(o.status.code(), Some(2), "{err}");
     assert!(err.contains("parameters.install_days"), "{err}");
+}
+
+/// 1234567 → "1,234,567" (as the report prints cards).
+fn group_thousands(x: u64) -> String {
+    let d = x.to_string();
+    let mut out = String::new();
+    for (i, c) in d.chars().enumerate() {
+        if i > 0 && (d.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
 }

@@ -81,10 +81,7 @@ pub fn deliveries_from(
             Some(toml::Value::String(a)) => {
                 problem(
                     "accelerator",
-                    format!(
-                        "an accelerator of {}",
-                        sc.tables.accelerators.display()
-                    ),
+                    format!("an accelerator of {}", sc.tables.accelerators.display()),
                     shown(a),
                 );
                 None

@@ -46,12 +46,12 @@ pub enum Family {
     SubsidyRate,
     /// 11. Subsidy received ≤ the programme's cap.
     SubsidyCap,
-    /// 12. Cards of an accelerator installed in a delivery period within the
-    /// delivery's range (`[[deliveries]]`).
+    /// Deliveries (12): cards of an accelerator installed in a delivery
+    /// period within the delivery's range (`[[deliveries]]`).
     Delivery,
-    /// 12. IT MW installed at an option by a period ≤ the IT MW it has ready then.
+    /// Deliveries (12): IT MW installed at an option by a period ≤ the IT MW it has ready then.
     PeriodReady,
-    /// 12. Domestic cards installed by a period ≥ share × all cards installed by then.
+    /// Deliveries (12): domestic cards installed by a period ≥ share × all installed by then.
     PeriodDualTrack,
     /// A defining equality (total H200-eq capacity); never binding, never priced.
     Definition,

@@ -92,7 +92,13 @@ pub fn schedule_table(plan: &Plan) -> PolarsResult<Option<String>> {
         Column::new(
             "site_cards_installed".into(),
             rows.iter()
-                .map(|x| sp(x.site).cards_by_period.get(x.period).copied().unwrap_or(0))
+                .map(|x| {
+                    sp(x.site)
+                        .cards_by_period
+                        .get(x.period)
+                        .copied()
+                        .unwrap_or(0)
+                })
                 .collect::<Vec<_>>(),
         ),
         Column::new(

@@ -791,7 +791,7 @@ fn define_subsidies(b: &mut Builder) {
     }
 }
 
-/// 12. Phased deliveries: servers installed per period (integer like the
+/// Phased deliveries (family 12): servers installed per period (integer like the
 /// servers), summing to the servers of the plan; each period's cards within
 /// its deliveries, each option's cards within the IT it has ready by then,
 /// and the dual-track share met by every period's installed cards. Capacity

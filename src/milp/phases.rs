@@ -12,6 +12,9 @@
 use super::prepare::{ready_it_mw, Prepared, SiteOption};
 use crate::domain::*;
 
+/// (min, max) cards of a period's deliveries of one accelerator.
+pub type CardRange = (f64, f64);
+
 /// One period of a phased plan.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Period {
@@ -40,7 +43,7 @@ pub struct Phases {
     /// Per accelerator: `None` when no delivery names it (its cards may come
     /// in any period), else each period's (min, max) cards, `None` in a
     /// period without a delivery of it.
-    pub delivered: Vec<Option<Vec<Option<(f64, f64)>>>>,
+    pub delivered: Vec<Option<Vec<Option<CardRange>>>>,
 }
 
 impl Phases {
@@ -139,7 +142,9 @@ impl Prepared {
         let mut ready_mw = Vec::with_capacity(self.options.len());
         for o in &self.options {
             let site = &inst.sites[o.site];
-            let lead = site.grid_lead_months.max(inst.cooling[o.cooling].lead_months);
+            let lead = site
+                .grid_lead_months
+                .max(inst.cooling[o.cooling].lead_months);
             let in_service = site.in_service_it_mw();
             ready_month.push(if in_service > 0.0 { 0.0 } else { lead });
             lead_months.push(lead);

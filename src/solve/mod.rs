@@ -1053,15 +1053,13 @@ fn check_schedule(
                     "{cards} {} cards installed for month {} without a delivery",
                     acc.id, per.month
                 )),
-                Some(None) => {}
-                Some(Some((min, max))) => {
-                    if !close_le(min, cards) || !close_le(cards, max) {
-                        bad.push(format!(
-                            "{cards} {} cards installed for month {}, the deliveries bring {min} to {max}",
-                            acc.id, per.month
-                        ));
-                    }
+                Some(Some((min, max))) if !close_le(min, cards) || !close_le(cards, max) => {
+                    bad.push(format!(
+                        "{cards} {} cards installed for month {}, the deliveries bring {min} to {max}",
+                        acc.id, per.month
+                    ));
                 }
+                Some(_) => {}
             }
         }
     }
