@@ -378,6 +378,24 @@ pub fn column_names(p: &Prepared, model: &Model) -> Vec<String> {
                 format!("servers-{so}-{}", inst.accelerators[a].id);
         }
     }
+    // With deliveries: servers installed per period (`installed-<site>-<cooling>-<accel>-m<month>`).
+    let months = p.period_months();
+    for (o, per_accel) in model.vars.installed.iter().enumerate() {
+        let opt = &p.options[o];
+        for (i, per_period) in per_accel.iter().enumerate() {
+            for (k, v) in per_period.iter().enumerate() {
+                if let Some(v) = v {
+                    names[col(v)] = format!(
+                        "installed-{}-{}-{}-m{}",
+                        inst.sites[opt.site].id,
+                        inst.cooling[opt.cooling].id,
+                        inst.accelerators[opt.accels[i]].id,
+                        crate::domain::month_text(months[k])
+                    );
+                }
+            }
+        }
+    }
     for (k, pair) in p.pairs.iter().enumerate() {
         names[col(&model.vars.serve[k])] = format!(
             "serve-{}-{}",
