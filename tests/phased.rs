@@ -15,6 +15,7 @@ use std::path::Path;
 use common::*;
 use dcsite::domain::*;
 use dcsite::milp::Prepared;
+use dcsite::report::html::fmt_int;
 use dcsite::solve::{solve, Plan, SolveError, SolveOptions, Status};
 
 fn run(inst: Instance) -> (Prepared, Plan) {
@@ -434,7 +435,7 @@ fn rollout_2026_installs_february_only_where_halls_are_ready() {
             .filter(|r| r["cluster_id"] == *c)
             .map(|r| num(r, "cards"))
             .sum();
-        let legend = format!("{c} ({})", group_thousands(cards as u64));
+        let legend = format!("{c} ({})", fmt_int(cards));
         assert!(html.contains(&legend), "{legend}");
     }
     for (k, &m) in months.iter().enumerate() {
@@ -445,7 +446,7 @@ fn rollout_2026_installs_february_only_where_halls_are_ready() {
             .sum();
         let row = format!("<tr id=\"period-{k}\"><td>{m}</td>");
         let at = html.find(&row).unwrap_or_else(|| panic!("{row}"));
-        assert!(html[at..].contains(&group_thousands(added as u64)));
+        assert!(html[at..].contains(&fmt_int(added)));
     }
     // GDAL reads the new fields with their types.
     let info = ogrinfo_summary(&out.join("sites.geojson"));
@@ -539,17 +540,4 @@ fn bad_deliveries_are_refused_naming_the_key() {
     let err = String::from_utf8_lossy(&o.stderr);
     assert_eq!(o.status.code(), Some(2), "{err}");
     assert!(err.contains("parameters.install_days"), "{err}");
-}
-
-/// 1234567 → "1,234,567" (as the report prints cards).
-fn group_thousands(x: u64) -> String {
-    let d = x.to_string();
-    let mut out = String::new();
-    for (i, c) in d.chars().enumerate() {
-        if i > 0 && (d.len() - i) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
 }

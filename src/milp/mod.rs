@@ -541,6 +541,22 @@ fn define_accelerator_targets(b: &mut Builder) {
     }
 }
 
+/// The coefficient of one server of accelerator `a` in a dual-track row
+/// `Σ domestic − share × Σ all ≥ 0` (counted in cards or H200-eq).
+fn dual_track_coef(p: &Prepared, a: usize) -> f64 {
+    let acc = &p.inst.accelerators[a];
+    let unit = match p.inst.params.domestic_share_basis {
+        ShareBasis::Cards => acc.cards_per_server as f64,
+        ShareBasis::H200Eq => acc.cards_per_server as f64 * acc.perf_h200_eq,
+    };
+    let d = if acc.origin == Origin::Domestic {
+        1.0
+    } else {
+        0.0
+    };
+    (d - p.inst.params.domestic_share) * unit
+}
+
 /// 7. Dual track: domestic ≥ share × all (in cards or H200-eq).
 fn define_dual_track(b: &mut Builder) {
     let p = b.p;
@@ -548,23 +564,8 @@ fn define_dual_track(b: &mut Builder) {
     if share <= 0.0 {
         return;
     }
-    let accs = &p.inst.accelerators;
-    let unit = |a: usize| match p.inst.params.domestic_share_basis {
-        ShareBasis::Cards => accs[a].cards_per_server as f64,
-        ShareBasis::H200Eq => accs[a].cards_per_server as f64 * accs[a].perf_h200_eq,
-    };
     // Σ domestic − share × Σ all ≥ 0
-    let e = b.sum_servers(
-        |_| true,
-        |_, a| {
-            let d = if accs[a].origin == Origin::Domestic {
-                1.0
-            } else {
-                0.0
-            };
-            (d - share) * unit(a)
-        },
-    );
+    let e = b.sum_servers(|_| true, |_, a| dual_track_coef(p, a));
     b.row(RowKey::DualTrack, e, Sense::Ge, 0.0);
 }
 
@@ -914,24 +915,11 @@ fn define_deliveries(b: &mut Builder) {
     }
     // The dual-track share by every period but the last (the share of the
     // plan's servers is the dual-track row).
-    let share = p.inst.params.domestic_share;
-    if share > 0.0 {
-        let unit = |a: usize| match p.inst.params.domestic_share_basis {
-            ShareBasis::Cards => accs[a].cards_per_server as f64,
-            ShareBasis::H200Eq => accs[a].cards_per_server as f64 * accs[a].perf_h200_eq,
-        };
-        let coef = |a: usize| {
-            let d = if accs[a].origin == Origin::Domestic {
-                1.0
-            } else {
-                0.0
-            };
-            (d - share) * unit(a)
-        };
+    if p.inst.params.domestic_share > 0.0 {
         for k in 0..n_periods.saturating_sub(1) {
             let mut e = Expression::default();
             for o in 0..p.options.len() {
-                e += by_period(b, o, k, &coef);
+                e += by_period(b, o, k, &|a| dual_track_coef(p, a));
             }
             b.row(RowKey::PeriodDualTrack { period: k }, e, Sense::Ge, 0.0);
         }

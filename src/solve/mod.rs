@@ -908,18 +908,7 @@ pub fn check_plan(p: &Prepared, plan: &Plan) -> Result<(), SolveError> {
     }
     let share = inst.params.domestic_share;
     if share > 0.0 {
-        let unit = |a: usize| match inst.params.domestic_share_basis {
-            crate::domain::ShareBasis::Cards => 1.0,
-            crate::domain::ShareBasis::H200Eq => inst.accelerators[a].perf_h200_eq,
-        };
-        let (mut dom, mut all) = (0.0, 0.0);
-        for (a, acc) in inst.accelerators.iter().enumerate() {
-            let x = plan.cards_of(a) as f64 * unit(a);
-            all += x;
-            if acc.origin == crate::domain::Origin::Domestic {
-                dom += x;
-            }
-        }
+        let (dom, all) = dual_track_sums(inst, |a| plan.cards_of(a) as f64);
         if !close_le(share * all, dom) {
             bad.push(format!(
                 "domestic share {:.4} below the dual-track share {share}",
@@ -1048,6 +1037,24 @@ pub fn check_plan(p: &Prepared, plan: &Plan) -> Result<(), SolveError> {
     }
 }
 
+/// Domestic and all cards of a count per accelerator, in the dual-track
+/// basis (cards, or H200-eq).
+fn dual_track_sums(inst: &crate::domain::Instance, cards: impl Fn(usize) -> f64) -> (f64, f64) {
+    let (mut dom, mut all) = (0.0, 0.0);
+    for (a, acc) in inst.accelerators.iter().enumerate() {
+        let x = cards(a)
+            * match inst.params.domestic_share_basis {
+                crate::domain::ShareBasis::Cards => 1.0,
+                crate::domain::ShareBasis::H200Eq => acc.perf_h200_eq,
+            };
+        all += x;
+        if acc.origin == crate::domain::Origin::Domestic {
+            dom += x;
+        }
+    }
+    (dom, all)
+}
+
 /// The schedule of a phased plan against the deliveries, the IT each site
 /// has ready by each period and the dual-track share of each period,
 /// recomputed from its installed servers.
@@ -1113,19 +1120,11 @@ fn check_schedule(
     }
     let share = inst.params.domestic_share;
     if share > 0.0 {
-        let unit = |a: usize| match inst.params.domestic_share_basis {
-            crate::domain::ShareBasis::Cards => 1.0,
-            crate::domain::ShareBasis::H200Eq => inst.accelerators[a].perf_h200_eq,
-        };
         let (mut dom, mut all) = (0.0, 0.0);
         for (k, per) in s.periods.iter().enumerate() {
-            for (a, acc) in inst.accelerators.iter().enumerate() {
-                let x = by_period[k][a] as f64 * unit(a);
-                all += x;
-                if acc.origin == crate::domain::Origin::Domestic {
-                    dom += x;
-                }
-            }
+            let (d, a) = dual_track_sums(inst, |a| by_period[k][a] as f64);
+            dom += d;
+            all += a;
             if !close_le(share * all, dom) {
                 bad.push(format!(
                     "domestic share {:.4} of the cards installed for month {} below the dual-track share {share}",
