@@ -279,6 +279,15 @@ fn rollout_2026_installs_february_only_where_halls_are_ready() {
         ]),
         "rollout_2026",
     );
+    let v = dcsite(&[
+        "validate",
+        root().join("models/rollout_2026.toml").to_str().unwrap(),
+    ]);
+    ok(&v, "validate rollout_2026");
+    assert!(String::from_utf8_lossy(&v.stdout).contains(
+        "deliveries (installed within 30 days): month 1: 40000-80000 h200, \
+         month 2: 100000 h200, month 11: 320000-460000 h200"
+    ));
     // The tables, read independently of the loader.
     let table = |name: &str| csv_rows(&root().join("data").join(name));
     let sites: HashMap<String, HashMap<String, String>> = table("sites.csv")
