@@ -469,6 +469,56 @@ fn rollout_2026_installs_february_only_where_halls_are_ready() {
     }
 }
 
+/// rollout_2026 with 300,000 H200 in February: more than the 350 MW in
+/// service can take with its domestic share. The diagnosis names the
+/// deliveries and the IT ready by February; the printed delivery fix,
+/// applied to the scenario, solves.
+#[test]
+fn a_february_too_big_for_the_halls_in_service_is_explained_and_its_fix_solves() {
+    let tmp = tempfile::tempdir().unwrap();
+    let scenario = |feb: u64| {
+        format!(
+            "extends = {:?}\nname = \"feb\"\n[[deliveries]]\nmonth = 1\naccelerator = \"h200\"\ncards = {feb}\n\
+             [[deliveries]]\nmonth = 11\naccelerator = \"h200\"\nmin_cards = 200000\nmax_cards = 300000\n",
+            root().join("models/rollout_2026.toml")
+        )
+    };
+    let path = tmp.path().join("feb.toml");
+    std::fs::write(&path, scenario(300_000)).unwrap();
+    let o = dcsite(&[
+        "solve",
+        path.to_str().unwrap(),
+        "--out",
+        tmp.path().join("o1").to_str().unwrap(),
+    ]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(3), "{err}");
+    assert!(
+        err.contains("the deliveries up to month 1 need at least"),
+        "{err}"
+    );
+    assert!(
+        err.contains("raise the IT ready at Ulanqab (Jining) for the deliveries of month 1 by"),
+        "{err}"
+    );
+    let lead = "lower the h200 delivery of month 1 by ";
+    let at = err.find(lead).unwrap_or_else(|| panic!("{err}")) + lead.len();
+    let n: u64 = err[at..].split(' ').next().unwrap().parse().unwrap();
+    // Whole servers of 8 cards, so that the exact delivery can be met.
+    assert_eq!(n % 8, 0, "{n}");
+    std::fs::write(&path, scenario(300_000 - n)).unwrap();
+    ok(
+        &dcsite(&[
+            "solve",
+            path.to_str().unwrap(),
+            "--out",
+            tmp.path().join("o2").to_str().unwrap(),
+            "--quiet",
+        ]),
+        "the printed fix",
+    );
+}
+
 #[test]
 fn bad_deliveries_are_refused_naming_the_key() {
     let tmp = tempfile::tempdir().unwrap();

@@ -815,7 +815,10 @@ fn define_deliveries(b: &mut Builder) {
                     per_period.push(None);
                     continue;
                 }
-                let ub = (1000.0 * mw / accs[a].server_kw + 1e-9).floor();
+                // Bounded by the option's final capacity, as its servers are: the
+                // IT ready by the period is a row (`PeriodReady`), so that relaxing
+                // it (the infeasibility diagnosis) is not undone by a bound.
+                let ub = p.max_servers(opt, a);
                 let v = match b.integrality {
                     Integrality::Full => b.add(variable().integer().min(0).max(ub), true),
                     Integrality::ContinuousServers | Integrality::Lp => {

@@ -261,9 +261,21 @@ pub fn relaxations(p: &Prepared, opts: &SolveOptions) -> Vec<Vec<Relaxation>> {
 /// extra servers' worth do not (or the checks ran out of time).
 fn verify(p: &Prepared, alt: &[(RowKey, f64, f64)], opts: &SolveOptions) -> Option<Vec<f64>> {
     let round_up = |x: f64, res: f64| (x / res - 1e-9).ceil() * res;
+    // An exact row (a target or a delivery of N cards) is moved by whole
+    // servers, so that its new limit can still be met by whole servers.
     let res: Vec<f64> = alt
         .iter()
-        .map(|(key, _, _)| resolution(key.family().unit()))
+        .map(|&(key, _, step)| match key {
+            RowKey::Target {
+                bound: Bound::Exact,
+                ..
+            }
+            | RowKey::Delivery {
+                bound: Bound::Exact,
+                ..
+            } => step.max(resolution(key.family().unit())),
+            _ => resolution(key.family().unit()),
+        })
         .collect();
     let with = |k: f64| -> Vec<(RowKey, f64)> {
         alt.iter()
