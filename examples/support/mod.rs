@@ -96,6 +96,7 @@ pub fn cap_to_prepared(
                 fixed_cost_cny: cap.fixed_cost[i],
                 grid_lead_months: 0.0,
                 status: SiteStatus::Candidate,
+                ready_it_mw: None,
             })
         })
         .collect::<Result<Vec<_>, String>>()?;
@@ -189,12 +190,14 @@ pub fn cap_to_prepared(
             max_sites_per_city: None,
             campus_phase_mw: None,
             campus_phase_months: 3.0,
+            install_days: 30.0,
         },
         targets,
         region_bounds: BTreeMap::new(),
         tier_bounds: BTreeMap::new(),
         clusters: Vec::new(),
         cluster_bounds: BTreeMap::new(),
+        deliveries: Vec::new(),
     };
     let mut p = Prepared::new(inst);
     // The allocation cost replaces the network cost of each pair.

@@ -72,6 +72,10 @@ pub fn run(args: ImpliedArgs) -> Result<(), CliError> {
         let regions = export::regions_table(&answer.plan).context("building regions.csv")?;
         out.write("regions.csv", regions.as_bytes())
             .context("writing regions.csv")?;
+        if let Some(s) = export::schedule_table(&answer.plan).context("building schedule.csv")? {
+            out.write("schedule.csv", s.as_bytes())
+                .context("writing schedule.csv")?;
+        }
         let table = export::implied_table(&answer).context("building implied.csv")?;
         out.write("implied.csv", table.as_bytes())
             .context("writing implied.csv")?;

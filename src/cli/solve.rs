@@ -345,6 +345,10 @@ pub fn run(args: SolveArgs) -> Result<(), CliError> {
     let regions = export::regions_table(&plan).context("building regions.csv")?;
     out.write("regions.csv", regions.as_bytes())
         .context("writing regions.csv")?;
+    if let Some(schedule) = export::schedule_table(&plan).context("building schedule.csv")? {
+        out.write("schedule.csv", schedule.as_bytes())
+            .context("writing schedule.csv")?;
+    }
     let dest = commit(out)?;
     let write_seconds = t_write.elapsed().as_secs_f64();
     let mut stdout = std::io::stdout().lock();

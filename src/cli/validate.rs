@@ -46,6 +46,29 @@ pub fn run(scenario: &Path) -> Result<(), CliError> {
         })
         .collect();
     text.push_str(&format!("  targets: {}\n", targets.join(", ")));
+    if !inst.deliveries.is_empty() {
+        let deliveries: Vec<String> = inst
+            .deliveries
+            .iter()
+            .map(|d| {
+                let cards = if d.min_cards == d.max_cards {
+                    format!("{}", d.min_cards)
+                } else {
+                    format!("{}-{}", d.min_cards, d.max_cards)
+                };
+                format!(
+                    "month {}: {cards} {}",
+                    dcsite::domain::month_text(d.month),
+                    d.accel
+                )
+            })
+            .collect();
+        text.push_str(&format!(
+            "  deliveries (installed within {} days): {}\n",
+            inst.params.install_days,
+            deliveries.join(", ")
+        ));
+    }
     // Allowed, but worth a look: a table from outside the project.
     if let Some(root) = project_root(&sc.path) {
         for (name, path) in sc.tables.iter() {

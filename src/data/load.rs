@@ -412,6 +412,7 @@ fn instance_from_raw(
 
     // Scenario parameters, targets, bounds and overrides.
     let params = params_from(sc, &accel_ids, &mut p);
+    let deliveries = super::deliveries::deliveries_from(sc, &accel_ids, &params, &mut p);
     let mut targets = BTreeMap::new();
     for (a, t) in &sc.targets {
         let key = format!("targets.{a}");
@@ -636,6 +637,7 @@ fn instance_from_raw(
             tier_bounds,
             clusters,
             cluster_bounds,
+            deliveries,
         },
         summary,
     ))
@@ -957,6 +959,7 @@ fn sites_from(t: &mut RawTable, sc: &Scenario, p: &mut Problems) -> Vec<Site> {
                 fixed_cost_cny: t.real("fixed_cost_cny", i),
                 grid_lead_months: t.real("grid_lead_months", i),
                 status: SiteStatus::parse(&t.text("status", i)).unwrap_or(SiteStatus::Excluded),
+                ready_it_mw: t.opt_real("ready_it_mw", i),
             }
         })
         .collect();
@@ -1113,6 +1116,7 @@ fn params_from(sc: &Scenario, accel_ids: &HashSet<&str>, p: &mut Problems) -> Pa
             s.network_cny_per_card_ms_year,
         ),
         ("campus_phase_months", s.campus_phase_months),
+        ("install_days", s.install_days),
     ] {
         let key = format!("parameters.{name}");
         check_number(sc, &key, &key, v, p);
@@ -1176,5 +1180,6 @@ fn params_from(sc: &Scenario, accel_ids: &HashSet<&str>, p: &mut Problems) -> Pa
         max_sites_per_city: s.max_sites_per_city,
         campus_phase_mw: s.campus_phase_mw,
         campus_phase_months: s.campus_phase_months,
+        install_days: s.install_days,
     }
 }

@@ -1,6 +1,7 @@
 //! Loading: Polars reads every table, the schemas check them, and the
 //! loader turns them into domain types or reports every problem at once.
 
+pub mod deliveries;
 pub mod file;
 pub mod load;
 pub mod problem;

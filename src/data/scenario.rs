@@ -140,6 +140,8 @@ pub struct ParamSpec {
     pub campus_phase_mw: Option<f64>,
     /// Months between two phases of a campus.
     pub campus_phase_months: f64,
+    /// Days within which delivered cards are installed (`[[deliveries]]`).
+    pub install_days: f64,
 }
 
 impl Default for ParamSpec {
@@ -164,6 +166,7 @@ impl Default for ParamSpec {
             max_sites_per_city: None,
             campus_phase_mw: None,
             campus_phase_months: 3.0,
+            install_days: 30.0,
         }
     }
 }
@@ -209,6 +212,11 @@ pub struct Scenario {
     /// its parent's.
     #[serde(default)]
     pub subsidies: Vec<toml::Table>,
+    /// Phased deliveries: `[[deliveries]]` with `month`, `accelerator` and
+    /// `cards` or `min_cards` / `max_cards`. A child's list replaces its
+    /// parent's.
+    #[serde(default)]
+    pub deliveries: Vec<toml::Table>,
     /// What-if: `[set] "table.row_id.column" = value` sets one table cell.
     #[serde(default)]
     pub set: BTreeMap<String, toml::Value>,
@@ -276,18 +284,26 @@ impl Scenario {
     /// nearest file of the chain that has any (a child's list replaces its
     /// parent's).
     pub fn locate_subsidy(&self, n: usize) -> (PathBuf, Option<usize>) {
+        self.locate_entry("subsidies", n)
+    }
+
+    /// The file and line of the `n`-th (0-based) `[[<array>]]` entry
+    /// (`subsidies`, `deliveries`): the nearest file of the chain that has
+    /// any (a child's list replaces its parent's).
+    pub fn locate_entry(&self, array: &str, n: usize) -> (PathBuf, Option<usize>) {
+        let header = format!("[[{array}]]");
         for (path, text) in &self.sources {
             let lines: Vec<usize> = text
                 .lines()
                 .enumerate()
-                .filter(|(_, l)| l.trim().starts_with("[[subsidies]]"))
+                .filter(|(_, l)| l.trim().starts_with(&header))
                 .map(|(i, _)| i + 1)
                 .collect();
             if !lines.is_empty() {
                 return (path.clone(), lines.get(n).copied());
             }
-            if key_line(text, "subsidies").is_some() {
-                return (path.clone(), key_line(text, "subsidies"));
+            if key_line(text, array).is_some() {
+                return (path.clone(), key_line(text, array));
             }
         }
         (self.path.clone(), None)
@@ -403,6 +419,7 @@ const SCENARIO_KEYS: Shape = Shape::Fixed(&[
     ("targets", Shape::Map(&TARGET_KEYS)),
     ("sites", Shape::Map(&Shape::Fixed(&[("status", LEAF)]))),
     ("subsidies", LEAF),
+    ("deliveries", LEAF),
     ("set", Shape::Map(&LEAF)),
     (
         "parameters",
@@ -426,6 +443,7 @@ const SCENARIO_KEYS: Shape = Shape::Fixed(&[
             ("max_sites_per_city", LEAF),
             ("campus_phase_mw", LEAF),
             ("campus_phase_months", LEAF),
+            ("install_days", LEAF),
         ]),
     ),
     (

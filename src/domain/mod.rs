@@ -151,9 +151,21 @@ pub struct Site {
     pub fixed_cost_cny: f64,
     pub grid_lead_months: f64,
     pub status: SiteStatus,
+    /// IT MW already in service at month 0 (an existing hall), usable by
+    /// phased deliveries before any new hall is ready; `None`: all of
+    /// `max_it_mw` for an existing site, none for the others.
+    pub ready_it_mw: Option<f64>,
 }
 
 impl Site {
+    /// IT MW in service at month 0 (see `ready_it_mw`).
+    pub fn in_service_it_mw(&self) -> f64 {
+        match (self.ready_it_mw, self.status) {
+            (Some(mw), _) => mw.min(self.max_it_mw),
+            (None, SiteStatus::Existing) => self.max_it_mw,
+            (None, _) => 0.0,
+        }
+    }
     /// What opening the site costs a plan, CNY: its fixed cost, except for
     /// an existing site, whose land, grid connection and works are sunk.
     pub fn opening_cost_cny(&self) -> f64 {
@@ -486,6 +498,19 @@ impl Instance {
     }
 }
 
+/// One delivery of cards (`[[deliveries]]` of a scenario): between
+/// `min_cards` and `max_cards` cards of one accelerator arrive at `month`
+/// (0-based months from the plan's start) and must be installed within the
+/// scenario's `install_days`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Delivery {
+    pub month: f64,
+    /// Accelerator id (a row of the accelerators table).
+    pub accel: String,
+    pub min_cards: f64,
+    pub max_cards: f64,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ShareBasis {
     Cards,
@@ -524,9 +549,35 @@ pub struct Params {
     /// site is ready at once (the default).
     pub campus_phase_mw: Option<f64>,
     pub campus_phase_months: f64,
+    /// Days within which delivered cards must be installed (phased
+    /// deliveries; a month of the plan counts 30 days).
+    pub install_days: f64,
 }
 
+/// A month of the plan as names and files show it: whole months without
+/// decimals (`1`), others to three decimals (`2.5`).
+pub fn month_text(m: f64) -> String {
+    if (m - m.round()).abs() < 1e-9 {
+        format!("{}", m.round() as i64)
+    } else {
+        format!("{}", (m * 1000.0).round() / 1000.0)
+    }
+}
+
+/// Days in a month of the plan (install windows are stated in days).
+pub const DAYS_PER_MONTH: f64 = 30.0;
+
 impl Params {
+    /// The install window in months of the plan.
+    pub fn install_months(&self) -> f64 {
+        self.install_days / DAYS_PER_MONTH
+    }
+    /// Present value at month 0 of 1 CNY spent at `month`: (1+i)^(-month/12),
+    /// the discount rate of the annuity; 1 at month 0.
+    pub fn discount_at_month(&self, month: f64) -> f64 {
+        (1.0 + self.discount_rate).powf(-month / 12.0)
+    }
+
     /// Annuity factor AF = Σ_{t=1..T} (1+i)^-t, in closed form:
     /// (1 − (1+i)^-T) / i, and T when i = 0 (no loop over the years).
     pub fn annuity_factor(&self) -> f64 {
@@ -560,6 +611,8 @@ pub struct Instance {
     pub clusters: Vec<Cluster>,
     /// Card bounds by cluster id.
     pub cluster_bounds: BTreeMap<String, CardBounds>,
+    /// Phased deliveries (empty: the single-period plan).
+    pub deliveries: Vec<Delivery>,
 }
 
 impl Instance {

@@ -46,6 +46,13 @@ pub enum Family {
     SubsidyRate,
     /// 11. Subsidy received ≤ the programme's cap.
     SubsidyCap,
+    /// Deliveries (12): cards of an accelerator installed in a delivery
+    /// period within the delivery's range (`[[deliveries]]`).
+    Delivery,
+    /// Deliveries (12): IT MW installed at an option by a period ≤ the IT MW it has ready then.
+    PeriodReady,
+    /// Deliveries (12): domestic cards installed by a period ≥ share × all installed by then.
+    PeriodDualTrack,
     /// A defining equality (total H200-eq capacity); never binding, never priced.
     Definition,
     /// Net present cost within a bound (near-optimal ranges); never in a plan's model.
@@ -54,7 +61,7 @@ pub enum Family {
 
 impl Family {
     /// Every family, in the order the builder defines them.
-    pub const ALL: [Family; 20] = [
+    pub const ALL: [Family; 23] = [
         Family::OneCooling,
         Family::SitePower,
         Family::SiteMinSize,
@@ -73,6 +80,9 @@ impl Family {
         Family::ClusterBound,
         Family::SubsidyRate,
         Family::SubsidyCap,
+        Family::Delivery,
+        Family::PeriodReady,
+        Family::PeriodDualTrack,
         Family::Definition,
         Family::CostBound,
     ];
@@ -98,6 +108,9 @@ impl Family {
             Family::ClusterBound => "cluster-bound",
             Family::SubsidyRate => "subsidy-rate",
             Family::SubsidyCap => "subsidy-cap",
+            Family::Delivery => "delivery",
+            Family::PeriodReady => "period-ready",
+            Family::PeriodDualTrack => "period-dual-track",
             Family::Definition => "definition",
             Family::CostBound => "cost-bound",
         }
@@ -106,7 +119,7 @@ impl Family {
     /// The planner's unit of the row's limit.
     pub fn unit(self) -> &'static str {
         match self {
-            Family::SitePower | Family::RegionPowerQuota => "MW",
+            Family::SitePower | Family::RegionPowerQuota | Family::PeriodReady => "MW",
             Family::RegionEnergyQuota => "tce/year",
             Family::RegionWaterQuota => "m³/year",
             Family::InferenceDemand
@@ -122,7 +135,9 @@ impl Family {
             | Family::MegaSize
             | Family::RegionBound
             | Family::TierBound
-            | Family::ClusterBound => "card",
+            | Family::ClusterBound
+            | Family::Delivery
+            | Family::PeriodDualTrack => "card",
         }
     }
 
@@ -145,6 +160,9 @@ impl Family {
                 | Family::TierBound
                 | Family::ClusterBound
                 | Family::SubsidyCap
+                | Family::Delivery
+                | Family::PeriodReady
+                | Family::PeriodDualTrack
         )
     }
 
@@ -165,6 +183,9 @@ impl Family {
                 | Family::TierBound
                 | Family::ClusterBound
                 | Family::InferenceCapacity
+                | Family::Delivery
+                | Family::PeriodReady
+                | Family::PeriodDualTrack
         )
     }
 
@@ -189,6 +210,9 @@ impl Family {
             Family::ClusterBound => "cluster bounds",
             Family::SubsidyRate => "subsidies paid at their full rate",
             Family::SubsidyCap => "subsidy caps",
+            Family::Delivery => "deliveries",
+            Family::PeriodReady => "IT ready by a delivery period",
+            Family::PeriodDualTrack => "dual-track share by a delivery period",
             Family::Definition => "definitions",
             Family::CostBound => "near-optimal cost bounds",
         }
@@ -266,6 +290,28 @@ pub enum RowKey {
         programme: usize,
     },
     TotalH200Eq,
+    /// Cards of accelerator `accel` installed in period `period` (an index
+    /// into `milp::phases::Phases::periods`) within its deliveries.
+    Delivery {
+        accel: usize,
+        period: usize,
+        bound: Bound,
+    },
+    /// IT MW installed at option `option` by period `period` ≤ its IT ready then.
+    PeriodReady {
+        option: usize,
+        period: usize,
+    },
+    /// Domestic share of the cards installed by period `period`.
+    PeriodDualTrack {
+        period: usize,
+    },
+    /// Servers of accelerator `accel` at option `option` = the sum of those
+    /// installed in each period (a definition).
+    PhaseTotal {
+        option: usize,
+        accel: usize,
+    },
     /// Net present cost ≤ (1 + share) × optimum (near-optimal ranges only).
     CostBound,
 }
@@ -291,7 +337,10 @@ impl RowKey {
             RowKey::ClusterBound { .. } => Family::ClusterBound,
             RowKey::SubsidyRate { .. } => Family::SubsidyRate,
             RowKey::SubsidyCap { .. } => Family::SubsidyCap,
-            RowKey::TotalH200Eq => Family::Definition,
+            RowKey::TotalH200Eq | RowKey::PhaseTotal { .. } => Family::Definition,
+            RowKey::Delivery { .. } => Family::Delivery,
+            RowKey::PeriodReady { .. } => Family::PeriodReady,
+            RowKey::PeriodDualTrack { .. } => Family::PeriodDualTrack,
             RowKey::CostBound => Family::CostBound,
         }
     }

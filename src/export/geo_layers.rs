@@ -129,6 +129,8 @@ pub fn sites_geojson(plan: &Plan) -> FeatureCollection {
                 "build_cost_gap_cny".into(),
                 sp.build_cost_gap_cny.map(cny).unwrap_or(JsonValue::Null),
             );
+            // With [[deliveries]]: ready month, hall start, cards by month.
+            super::schedule::site_properties(plan, sp, &mut m);
             // With --near-optimal: the site's range, and whether cost decides it
             // (a range that includes 0 and more than 0 cards: built in some
             // near-optimal plans, not in others).

@@ -7,6 +7,7 @@ pub mod geo_layers;
 pub mod implied;
 pub mod layers;
 pub mod qml;
+pub mod schedule;
 pub mod summary;
 pub mod writer;
 
@@ -14,5 +15,6 @@ pub use geo_layers::{cities_geojson, flows_geojson, reach_geojson, sites_geojson
 pub use implied::{implied_table, implied_text};
 pub use layers::{layer_files, layers, Layer, LayerError};
 pub use qml::{cities_qml, diff_qml, flows_qml, probability_qml, reach_qml, sites_qml};
+pub use schedule::{schedule_json, schedule_table};
 pub use summary::{gap_text, near_optimal_text, regions_table, summary_json, text_report};
 pub use writer::{write_file_atomic, OutputDir, OutputError};

@@ -145,6 +145,7 @@ pub fn summary_json(plan: &Plan, scenario_path: &str) -> String {
         "subsidies": subsidies,
         "binding_constraints": plan.binding.iter().map(|b| b.name.as_str()).collect::<Vec<_>>(),
         "binding_by_family": binding_by_family(plan),
+        "schedule": super::schedule::schedule_json(plan),
         "near_optimal": plan.near_optimal.as_ref().map(|n| {
             let range = |r: &CardRange| json!({
                 "cards_min": r.min_cards as i64,

@@ -3,6 +3,7 @@
 //! structured (`region-power-quota-<region_id>`) so that diagnostics speak the
 //! planner's language. The builder does no I/O and knows no solver.
 
+pub mod phases;
 pub mod prepare;
 pub mod rows;
 
@@ -11,6 +12,7 @@ use std::collections::HashMap;
 use good_lp::{variable, Expression, ProblemVariables, Variable};
 
 use crate::domain::*;
+pub use phases::{Period, Phases};
 pub use prepare::{DemandSize, Pair, Prepared, SiteOption};
 pub use rows::{Bound, Family, RowKey, CNY_PER_OBJECTIVE_UNIT};
 
@@ -66,6 +68,23 @@ pub struct Vars {
     pub mega: Vec<Option<Variable>>,
     /// subsidy[j]: amount received from programme j (per year for annual kinds).
     pub subsidy: Vec<Variable>,
+    /// installed[o][i][k]: servers of accelerator options[o].accels[i]
+    /// installed in delivery period k (`None` where the option has no IT
+    /// ready then, or the accelerator has no delivery then); empty without
+    /// deliveries.
+    pub installed: Vec<Vec<Vec<Option<Variable>>>>,
+}
+
+impl Vars {
+    /// Every column that counts whole servers: the servers of each option
+    /// and, with deliveries, those installed in each period.
+    pub fn server_columns(&self) -> impl Iterator<Item = Variable> + '_ {
+        self.servers
+            .iter()
+            .flatten()
+            .chain(self.installed.iter().flatten().flatten().flatten())
+            .copied()
+    }
 }
 
 /// A built model: variables, objective and named rows. Cloning it is cheaper
@@ -119,6 +138,8 @@ struct Builder<'a> {
     p: &'a Prepared,
     integrality: Integrality,
     links: Links<'a>,
+    /// The delivery periods (`None`: the single-period model).
+    phases: Option<Phases>,
     /// Options of each site (built once: no scan of all options per site).
     by_site: Vec<Vec<usize>>,
     pv: ProblemVariables,
@@ -282,6 +303,7 @@ pub fn build_with_within(
         p,
         integrality,
         links,
+        phases: p.phases(),
         by_site,
         pv: ProblemVariables::new(),
         column: HashMap::new(),
@@ -289,7 +311,7 @@ pub fn build_with_within(
         vars: Vars::default(),
         rows: Vec::new(),
     };
-    let families: [fn(&mut Builder); 13] = [
+    let families: [fn(&mut Builder); 14] = [
         define_variables,
         define_one_cooling_per_site,
         define_site_power,
@@ -303,6 +325,7 @@ pub fn build_with_within(
         define_mega_cluster,
         define_region_tier_bounds,
         define_subsidies,
+        define_deliveries,
     ];
     for define in families {
         define(&mut b);
@@ -518,6 +541,22 @@ fn define_accelerator_targets(b: &mut Builder) {
     }
 }
 
+/// The coefficient of one server of accelerator `a` in a dual-track row
+/// `Σ domestic − share × Σ all ≥ 0` (counted in cards or H200-eq).
+fn dual_track_coef(p: &Prepared, a: usize) -> f64 {
+    let acc = &p.inst.accelerators[a];
+    let unit = match p.inst.params.domestic_share_basis {
+        ShareBasis::Cards => acc.cards_per_server as f64,
+        ShareBasis::H200Eq => acc.cards_per_server as f64 * acc.perf_h200_eq,
+    };
+    let d = if acc.origin == Origin::Domestic {
+        1.0
+    } else {
+        0.0
+    };
+    (d - p.inst.params.domestic_share) * unit
+}
+
 /// 7. Dual track: domestic ≥ share × all (in cards or H200-eq).
 fn define_dual_track(b: &mut Builder) {
     let p = b.p;
@@ -525,23 +564,8 @@ fn define_dual_track(b: &mut Builder) {
     if share <= 0.0 {
         return;
     }
-    let accs = &p.inst.accelerators;
-    let unit = |a: usize| match p.inst.params.domestic_share_basis {
-        ShareBasis::Cards => accs[a].cards_per_server as f64,
-        ShareBasis::H200Eq => accs[a].cards_per_server as f64 * accs[a].perf_h200_eq,
-    };
     // Σ domestic − share × Σ all ≥ 0
-    let e = b.sum_servers(
-        |_| true,
-        |_, a| {
-            let d = if accs[a].origin == Origin::Domestic {
-                1.0
-            } else {
-                0.0
-            };
-            (d - share) * unit(a)
-        },
-    );
+    let e = b.sum_servers(|_| true, |_, a| dual_track_coef(p, a));
     b.row(RowKey::DualTrack, e, Sense::Ge, 0.0);
 }
 
@@ -768,12 +792,168 @@ fn define_subsidies(b: &mut Builder) {
     }
 }
 
+/// Phased deliveries (family 12): servers installed per period (integer like the
+/// servers), summing to the servers of the plan; each period's cards within
+/// its deliveries, each option's cards within the IT it has ready by then,
+/// and the dual-track share met by every period's installed cards. Capacity
+/// only grows: what is installed in a period stays.
+fn define_deliveries(b: &mut Builder) {
+    let p = b.p;
+    let Some(ph) = b.phases.take() else {
+        return;
+    };
+    let accs = &p.inst.accelerators;
+    let n_periods = ph.periods.len();
+    // Variables: installed[o][i][k].
+    for (o, opt) in p.options.iter().enumerate() {
+        let mut per_accel = Vec::with_capacity(opt.accels.len());
+        for &a in &opt.accels {
+            let mut per_period = Vec::with_capacity(n_periods);
+            for k in 0..n_periods {
+                let mw = ph.ready_mw[o][k];
+                if mw <= 0.0 || !ph.allows(a, k) {
+                    per_period.push(None);
+                    continue;
+                }
+                // Bounded by the option's final capacity, as its servers are: the
+                // IT ready by the period is a row (`PeriodReady`), so that relaxing
+                // it (the infeasibility diagnosis) is not undone by a bound.
+                let ub = p.max_servers(opt, a);
+                let v = match b.integrality {
+                    Integrality::Full => b.add(variable().integer().min(0).max(ub), true),
+                    Integrality::ContinuousServers | Integrality::Lp => {
+                        b.add(variable().min(0).max(ub), false)
+                    }
+                    Integrality::Pricing => b.add(variable().min(0), false),
+                };
+                per_period.push(Some(v));
+            }
+            per_accel.push(per_period);
+        }
+        b.vars.installed.push(per_accel);
+    }
+    // Servers = Σ installed over the periods.
+    for (o, opt) in p.options.iter().enumerate() {
+        for (i, &a) in opt.accels.iter().enumerate() {
+            let mut e = Expression::from(b.vars.servers[o][i]);
+            for v in b.vars.installed[o][i].iter().flatten() {
+                e.add_mul(-1.0, *v);
+            }
+            b.row(
+                RowKey::PhaseTotal {
+                    option: o,
+                    accel: a,
+                },
+                e,
+                Sense::Eq,
+                0.0,
+            );
+        }
+    }
+    // Installed by period k, Σ_{j ≤ k} installed[o][i][j] × coef(a).
+    let by_period = |b: &Builder, o: usize, k: usize, coef: &dyn Fn(usize) -> f64| {
+        let mut e = Expression::default();
+        for (i, &a) in p.options[o].accels.iter().enumerate() {
+            let c = coef(a);
+            if c == 0.0 {
+                continue;
+            }
+            for v in b.vars.installed[o][i][..=k].iter().flatten() {
+                e.add_mul(c, *v);
+            }
+        }
+        e
+    };
+    // IT ready by each period, where it is less than the option's final
+    // capacity (the site power row holds the rest).
+    for (o, opt) in p.options.iter().enumerate() {
+        for k in 0..n_periods {
+            let mw = ph.ready_mw[o][k];
+            if mw <= 0.0 || mw >= opt.ready_it_mw - 1e-9 {
+                continue;
+            }
+            let mut e = by_period(b, o, k, &|a| accs[a].server_kw / 1000.0);
+            e.add_mul(-mw, b.vars.open[o]);
+            b.row(
+                RowKey::PeriodReady {
+                    option: o,
+                    period: k,
+                },
+                e,
+                Sense::Le,
+                0.0,
+            );
+        }
+    }
+    // Deliveries: cards of each period within its range.
+    for (a, acc) in accs.iter().enumerate() {
+        let Some(ranges) = &ph.delivered[a] else {
+            continue;
+        };
+        let cps = acc.cards_per_server as f64;
+        for (k, range) in ranges.iter().enumerate() {
+            let Some((min, max)) = *range else { continue };
+            let mut e = Expression::default();
+            for (o, opt) in p.options.iter().enumerate() {
+                if let Some(i) = opt.accels.iter().position(|&x| x == a) {
+                    if let Some(v) = b.vars.installed[o][i][k] {
+                        e.add_mul(cps, v);
+                    }
+                }
+            }
+            let key = |bound| RowKey::Delivery {
+                accel: a,
+                period: k,
+                bound,
+            };
+            if min == max {
+                b.row(key(Bound::Exact), e, Sense::Eq, min);
+            } else {
+                if min > 0.0 {
+                    b.row(key(Bound::Min), e.clone(), Sense::Ge, min);
+                }
+                b.row(key(Bound::Max), e, Sense::Le, max);
+            }
+        }
+    }
+    // The dual-track share by every period but the last (the share of the
+    // plan's servers is the dual-track row).
+    if p.inst.params.domestic_share > 0.0 {
+        for k in 0..n_periods.saturating_sub(1) {
+            let mut e = Expression::default();
+            for o in 0..p.options.len() {
+                e += by_period(b, o, k, &|a| dual_track_coef(p, a));
+            }
+            b.row(RowKey::PeriodDualTrack { period: k }, e, Sense::Ge, 0.0);
+        }
+    }
+    b.phases = Some(ph);
+}
+
 /// Objective: net present cost, in millions of CNY (subsidy variables are
-/// in millions already).
+/// in millions already). With deliveries, the cost of a server (capex and
+/// the annuity of its running cost) counts at its delivery month,
+/// discounted to month 0.
 fn define_objective(b: &Builder) -> Expression {
     let p = b.p;
     let m = CNY_PER_OBJECTIVE_UNIT;
-    let mut obj = b.sum_servers(|_| true, |o, a| p.npc_per_server(o, a) / m);
+    let mut obj = match &b.phases {
+        None => b.sum_servers(|_| true, |o, a| p.npc_per_server(o, a) / m),
+        Some(ph) => {
+            let mut e = Expression::default();
+            for (o, opt) in p.options.iter().enumerate() {
+                for (i, &a) in opt.accels.iter().enumerate() {
+                    let npc = p.npc_per_server(opt, a) / m;
+                    for (k, v) in b.vars.installed[o][i].iter().enumerate() {
+                        if let Some(v) = v {
+                            e.add_mul(npc * ph.periods[k].discount, *v);
+                        }
+                    }
+                }
+            }
+            e
+        }
+    };
     for (o, opt) in p.options.iter().enumerate() {
         obj.add_mul(
             p.inst.sites[opt.site].opening_cost_cny() / m,

@@ -40,9 +40,10 @@ impl RowKey {
             | RowKey::InferenceCapacity { site }
             | RowKey::ServeLink { site, .. }
             | RowKey::MegaSize { site } => Some(site),
-            RowKey::SitePower { option } | RowKey::SiteMinSize { option } => {
-                Some(p.options[option].site)
-            }
+            RowKey::SitePower { option }
+            | RowKey::SiteMinSize { option }
+            | RowKey::PeriodReady { option, .. }
+            | RowKey::PhaseTotal { option, .. } => Some(p.options[option].site),
             _ => None,
         }
     }
@@ -116,6 +117,27 @@ impl RowKey {
             }
             RowKey::TotalH200Eq => "total-h200-eq".into(),
             RowKey::CostBound => "cost-bound".into(),
+            RowKey::Delivery {
+                accel,
+                period,
+                bound,
+            } => format!(
+                "delivery-{}{}-m{}",
+                bound_word(bound),
+                inst.accelerators[accel].id,
+                month_text(p, period)
+            ),
+            RowKey::PeriodReady { option, period } => {
+                format!("period-ready-{}-m{}", opt(option), month_text(p, period))
+            }
+            RowKey::PeriodDualTrack { period } => {
+                format!("period-dual-track-m{}", month_text(p, period))
+            }
+            RowKey::PhaseTotal { option, accel } => format!(
+                "phase-total-{}-{}",
+                opt(option),
+                inst.accelerators[accel].id
+            ),
         }
     }
 
@@ -185,6 +207,39 @@ impl RowKey {
             ),
             RowKey::TotalH200Eq => "the total H200-eq capacity".into(),
             RowKey::CostBound => "the near-optimal cost bound".into(),
+            RowKey::Delivery {
+                accel,
+                period,
+                bound,
+            } => {
+                let id = &inst.accelerators[accel].id;
+                let m = month_text(p, period);
+                match bound {
+                    Bound::Exact => format!("the {id} delivery of month {m}"),
+                    Bound::Min => format!("the {id} delivery minimum of month {m}"),
+                    Bound::Max => format!("the {id} delivery maximum of month {m}"),
+                }
+            }
+            RowKey::PeriodReady { option, period } => format!(
+                "the IT ready at {} for the deliveries of month {}",
+                site(p.options[option].site),
+                month_text(p, period)
+            ),
+            RowKey::PeriodDualTrack { period } => format!(
+                "the dual-track domestic share of the cards installed for month {}",
+                month_text(p, period)
+            ),
+            RowKey::PhaseTotal { option, accel } => format!(
+                "the servers of {} at {} over the periods",
+                inst.accelerators[accel].id,
+                site(p.options[option].site)
+            ),
         }
     }
+}
+
+/// The delivery month of a period as it appears in names (`1`, `2.5`).
+fn month_text(p: &Prepared, period: usize) -> String {
+    let m = p.period_months().get(period).copied().unwrap_or(f64::NAN);
+    crate::domain::month_text(m)
 }

@@ -70,6 +70,15 @@ pub struct SitePlan {
     /// For an unbuilt site that could be built: the extra net present cost of
     /// building it with its cheapest cooling beside the plan's other sites, CNY.
     pub build_cost_gap_cny: Option<f64>,
+    /// Phased plans, built sites: the month from which the site has IT usable
+    /// (0 where IT is in service at month 0, else its new hall's lead time).
+    pub ready_month: Option<f64>,
+    /// Phased plans, built sites that need a new hall: the latest month to
+    /// start it so that it is ready for the first period that needs it.
+    pub hall_start_month: Option<f64>,
+    /// Phased plans: cards installed at the site by each period of the
+    /// schedule, cumulative (empty for a single-period plan).
+    pub cards_by_period: Vec<u64>,
 }
 
 /// A served (city, site) pair.
@@ -122,6 +131,51 @@ pub struct Plan {
     pub link_rows: Option<LinkStats>,
     /// What pair pricing did with the city-site pairs (`None`: every pair in the model).
     pub pairs: Option<PairStats>,
+    /// When and where the deliveries are installed (`None`: no `[[deliveries]]`).
+    pub schedule: Option<Schedule>,
+}
+
+/// One period of a phased plan.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SchedulePeriod {
+    /// Month the period's cards arrive (0-based from the plan's start).
+    pub month: f64,
+    /// Month by which they are installed (month + install window).
+    pub installed_by: f64,
+    /// Present value of 1 CNY spent at `month`.
+    pub discount: f64,
+}
+
+/// Servers of one accelerator installed at one site in one period.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Installation {
+    pub site: usize,
+    pub accel: usize,
+    /// Index into `Schedule::periods`.
+    pub period: usize,
+    pub servers: u64,
+    pub cards: u64,
+}
+
+/// When and where a phased plan's cards are installed.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Schedule {
+    pub install_days: f64,
+    pub periods: Vec<SchedulePeriod>,
+    /// Every (site, accelerator, period) with servers installed, by site,
+    /// accelerator and period.
+    pub installations: Vec<Installation>,
+}
+
+impl Schedule {
+    /// Cards of each accelerator installed in each period (`[period][accel]`).
+    pub fn cards_by_period(&self, n_acc: usize) -> Vec<Vec<u64>> {
+        let mut out = vec![vec![0; n_acc]; self.periods.len()];
+        for x in &self.installations {
+            out[x.period][x.accel] += x.cards;
+        }
+        out
+    }
 }
 
 impl Plan {

@@ -18,6 +18,7 @@ pub mod html;
 pub mod input;
 pub mod map;
 pub mod sweep;
+pub mod timeline;
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -70,6 +71,8 @@ pub struct Inputs {
     pub comparison: Option<(TextTable, Vec<Row>)>,
     /// diff.geojson.
     pub diff: Option<Vec<Feature>>,
+    /// schedule.csv of a phased plan (`[[deliveries]]`), when present.
+    pub schedule: Option<TextTable>,
 }
 
 fn missing(file: &Path, why: &str) -> ReportError {
@@ -133,6 +136,10 @@ pub fn load(dir: &Path) -> Result<Inputs, ReportError> {
         let r = rows(&t)?;
         inputs.regions = Some((t, r));
     }
+    let schedule = dir.join("schedule.csv");
+    if !is_comparison && schedule.is_file() {
+        inputs.schedule = Some(TextTable::read(&schedule, &timeline::REQUIRED)?);
+    }
     if is_comparison {
         let t = TextTable::read(&comparison_file, &chart::REQUIRED)?;
         t.check_rows(&chart::REQUIRED, &["region", "tier", "cluster", "total"])?;
@@ -147,7 +154,7 @@ pub fn load(dir: &Path) -> Result<Inputs, ReportError> {
 }
 
 /// The HTML page for what [`load`] read.
-pub fn render(inputs: &Inputs) -> String {
+pub fn render(inputs: &Inputs) -> Result<String, ReportError> {
     let scenario = inputs
         .summary
         .as_ref()
@@ -197,6 +204,11 @@ pub fn render(inputs: &Inputs) -> String {
         body.push_str(
             "<p class=\"note\">Hover a circle or line for its figures. Lines join each demand city to the site that serves it.</p>\n",
         );
+        body.push_str("</section>\n");
+    }
+    if let Some(t) = &inputs.schedule {
+        body.push_str("<section id=\"timeline\">\n<h2>Timeline</h2>\n");
+        body.push_str(&timeline::section(t)?);
         body.push_str("</section>\n");
     }
     if let Some((t, r)) = &inputs.regions {
@@ -319,7 +331,7 @@ pub fn render(inputs: &Inputs) -> String {
     body.push_str(
         "<footer>\n<p>Map: schematic outline, not an official map. Outline from Natural Earth (public domain) via the npm package world-atlas 2.0.2, simplified; Albers equal-area conic projection (standard parallels 25° N and 47° N, central meridian 105° E). Many input figures are estimates: see data/SOURCES.md before quoting a result.</p>\n<p>Written by <code>dcsite report</code> from the files of the output folder; this page loads nothing from the network.</p>\n</footer>\n",
     );
-    page(&title, &body)
+    Ok(page(&title, &body))
 }
 
 /// Writes `bytes` to `path` atomically, replacing it, through dcsite's one
@@ -340,7 +352,7 @@ pub fn write_report(dir: &Path, output: Option<&Path>) -> Result<PathBuf, Report
     let html = if sweep::is_sweep(dir) {
         sweep::render(dir)?
     } else {
-        render(&load(dir)?)
+        render(&load(dir)?)?
     };
     let out = output
         .map(Path::to_path_buf)

@@ -42,6 +42,9 @@ const GROUPS: &[&[Family]] = &[
     &[Family::InferenceDemand],
     &[Family::RegionBound, Family::TierBound, Family::ClusterBound],
     &[Family::SitePower],
+    &[Family::Delivery],
+    &[Family::PeriodReady],
+    &[Family::PeriodDualTrack],
     &[
         Family::RegionPowerQuota,
         Family::RegionEnergyQuota,
@@ -101,7 +104,16 @@ fn describe(p: &Prepared, key: RowKey, amount: f64) -> String {
             "serve {a} fewer H200-eq cards of inference in {} (or give it a longer RTT budget)",
             p.inst.demand[city].id
         ),
-        RowKey::SitePower { .. } => format!("raise {what} by {a} MW"),
+        RowKey::SitePower { .. } | RowKey::PeriodReady { .. } => {
+            format!("raise {what} by {a} MW")
+        }
+        RowKey::Delivery {
+            bound: Bound::Max, ..
+        } => format!("raise {what} by {a} cards"),
+        RowKey::Delivery { .. } => format!("lower {what} by {a} cards"),
+        RowKey::PeriodDualTrack { .. } => {
+            format!("accept {a} domestic cards fewer than {what} asks")
+        }
         _ => format!("relax {} by {a} {}", key.name(p), family.unit()),
     }
 }
@@ -135,7 +147,7 @@ fn make_elastic(model: &mut Model, families: &[Family]) -> Vec<(usize, good_lp::
 /// the row (its largest server coefficient), in planner units.
 fn server_step(model: &Model, i: usize) -> f64 {
     let servers: std::collections::HashSet<good_lp::Variable> =
-        model.vars.servers.iter().flatten().copied().collect();
+        model.vars.server_columns().collect();
     let r = &model.rows[i];
     let step = (&r.lhs)
         .linear_coefficients()
@@ -249,9 +261,21 @@ pub fn relaxations(p: &Prepared, opts: &SolveOptions) -> Vec<Vec<Relaxation>> {
 /// extra servers' worth do not (or the checks ran out of time).
 fn verify(p: &Prepared, alt: &[(RowKey, f64, f64)], opts: &SolveOptions) -> Option<Vec<f64>> {
     let round_up = |x: f64, res: f64| (x / res - 1e-9).ceil() * res;
+    // An exact row (a target or a delivery of N cards) is moved by whole
+    // servers, so that its new limit can still be met by whole servers.
     let res: Vec<f64> = alt
         .iter()
-        .map(|(key, _, _)| resolution(key.family().unit()))
+        .map(|&(key, _, step)| match key {
+            RowKey::Target {
+                bound: Bound::Exact,
+                ..
+            }
+            | RowKey::Delivery {
+                bound: Bound::Exact,
+                ..
+            } => step.max(resolution(key.family().unit())),
+            _ => resolution(key.family().unit()),
+        })
         .collect();
     let with = |k: f64| -> Vec<(RowKey, f64)> {
         alt.iter()

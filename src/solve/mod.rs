@@ -383,6 +383,24 @@ pub fn column_names(p: &Prepared, model: &Model) -> Vec<String> {
                 format!("servers-{so}-{}", inst.accelerators[a].id);
         }
     }
+    // With deliveries: servers installed per period (`installed-<site>-<cooling>-<accel>-m<month>`).
+    let months = p.period_months();
+    for (o, per_accel) in model.vars.installed.iter().enumerate() {
+        let opt = &p.options[o];
+        for (i, per_period) in per_accel.iter().enumerate() {
+            for (k, v) in per_period.iter().enumerate() {
+                if let Some(v) = v {
+                    names[col(v)] = format!(
+                        "installed-{}-{}-{}-m{}",
+                        inst.sites[opt.site].id,
+                        inst.cooling[opt.cooling].id,
+                        inst.accelerators[opt.accels[i]].id,
+                        crate::domain::month_text(months[k])
+                    );
+                }
+            }
+        }
+    }
     for (k, pair) in p.pairs.iter().enumerate() {
         names[col(&model.vars.serve[k])] = format!(
             "serve-{}-{}",
@@ -900,18 +918,7 @@ pub fn check_plan(p: &Prepared, plan: &Plan) -> Result<(), SolveError> {
     }
     let share = inst.params.domestic_share;
     if share > 0.0 {
-        let unit = |a: usize| match inst.params.domestic_share_basis {
-            crate::domain::ShareBasis::Cards => 1.0,
-            crate::domain::ShareBasis::H200Eq => inst.accelerators[a].perf_h200_eq,
-        };
-        let (mut dom, mut all) = (0.0, 0.0);
-        for (a, acc) in inst.accelerators.iter().enumerate() {
-            let x = plan.cards_of(a) as f64 * unit(a);
-            all += x;
-            if acc.origin == crate::domain::Origin::Domestic {
-                dom += x;
-            }
-        }
+        let (dom, all) = dual_track_sums(inst, |a| plan.cards_of(a) as f64);
         if !close_le(share * all, dom) {
             bad.push(format!(
                 "domestic share {:.4} below the dual-track share {share}",
@@ -1030,10 +1037,112 @@ pub fn check_plan(p: &Prepared, plan: &Plan) -> Result<(), SolveError> {
             ));
         }
     }
+    if let (Some(s), Some(ph)) = (&plan.schedule, p.phases()) {
+        check_schedule(p, plan, s, &ph, &mut bad);
+    }
     if bad.is_empty() {
         Ok(())
     } else {
         Err(SolveError::Defect(bad.join("; ")))
+    }
+}
+
+/// Domestic and all cards of a count per accelerator, in the dual-track
+/// basis (cards, or H200-eq).
+fn dual_track_sums(inst: &crate::domain::Instance, cards: impl Fn(usize) -> f64) -> (f64, f64) {
+    let (mut dom, mut all) = (0.0, 0.0);
+    for (a, acc) in inst.accelerators.iter().enumerate() {
+        let x = cards(a)
+            * match inst.params.domestic_share_basis {
+                crate::domain::ShareBasis::Cards => 1.0,
+                crate::domain::ShareBasis::H200Eq => acc.perf_h200_eq,
+            };
+        all += x;
+        if acc.origin == crate::domain::Origin::Domestic {
+            dom += x;
+        }
+    }
+    (dom, all)
+}
+
+/// The schedule of a phased plan against the deliveries, the IT each site
+/// has ready by each period and the dual-track share of each period,
+/// recomputed from its installed servers.
+fn check_schedule(
+    p: &Prepared,
+    plan: &Plan,
+    s: &crate::plan::Schedule,
+    ph: &milp::Phases,
+    bad: &mut Vec<String>,
+) {
+    let inst = &p.inst;
+    let n_acc = inst.accelerators.len();
+    let close_le = |x: f64, lim: f64| x <= lim + 1e-6 * (1.0 + lim.abs());
+    let by_period = s.cards_by_period(n_acc);
+    for (a, acc) in inst.accelerators.iter().enumerate() {
+        for (k, per) in s.periods.iter().enumerate() {
+            let cards = by_period[k][a] as f64;
+            match ph.delivered[a].as_ref().map(|r| r[k]) {
+                None => {}
+                Some(None) if cards > 0.0 => bad.push(format!(
+                    "{cards} {} cards installed for month {} without a delivery",
+                    acc.id, per.month
+                )),
+                Some(Some((min, max))) if !close_le(min, cards) || !close_le(cards, max) => {
+                    bad.push(format!(
+                        "{cards} {} cards installed for month {}, the deliveries bring {min} to {max}",
+                        acc.id, per.month
+                    ));
+                }
+                Some(_) => {}
+            }
+        }
+    }
+    // Per site: cumulative IT by period against what its option has ready.
+    for (o, opt) in p.options.iter().enumerate() {
+        let sp = &plan.sites[opt.site];
+        if sp.cooling != Some(opt.cooling) {
+            continue;
+        }
+        let mut it = 0.0;
+        for (k, per) in s.periods.iter().enumerate() {
+            it += s
+                .installations
+                .iter()
+                .filter(|x| x.site == opt.site && x.period == k)
+                .map(|x| x.servers as f64 * inst.accelerators[x.accel].server_kw / 1000.0)
+                .sum::<f64>();
+            if !close_le(it, ph.ready_mw[o][k]) {
+                bad.push(format!(
+                    "site {} has {it:.3} MW of IT installed by month {}, {:.3} ready then",
+                    inst.sites[opt.site].id, per.installed_by, ph.ready_mw[o][k]
+                ));
+            }
+        }
+        let total: u64 = sp.cards.iter().sum();
+        if sp.cards_by_period.last().is_some_and(|&c| c != total) {
+            bad.push(format!(
+                "site {}: the schedule installs {} cards, the plan holds {total}",
+                inst.sites[opt.site].id,
+                sp.cards_by_period.last().copied().unwrap_or(0)
+            ));
+        }
+    }
+    let share = inst.params.domestic_share;
+    if share > 0.0 {
+        let (mut dom, mut all) = (0.0, 0.0);
+        for (k, per) in s.periods.iter().enumerate() {
+            let (d, a) = dual_track_sums(inst, |a| by_period[k][a] as f64);
+            dom += d;
+            all += a;
+            if !close_le(share * all, dom) {
+                bad.push(format!(
+                    "domestic share {:.4} of the cards installed for month {} below the dual-track share {share}",
+                    if all > 0.0 { dom / all } else { 0.0 },
+                    per.month
+                ));
+            }
+        }
     }
 }
 
@@ -1139,7 +1248,9 @@ fn round_lp(
 fn row_in_use(p: &Prepared, key: RowKey, vars: &milp::Vars, values: &Values) -> bool {
     let on = |v: Variable| values.value(v) > 0.5;
     match key {
-        RowKey::SitePower { option } | RowKey::SiteMinSize { option } => on(vars.open[option]),
+        RowKey::SitePower { option }
+        | RowKey::SiteMinSize { option }
+        | RowKey::PeriodReady { option, .. } => on(vars.open[option]),
         RowKey::MegaSize { site } => vars.mega[site].is_some_and(on),
         RowKey::InferenceCapacity { site } => p
             .options
@@ -1160,8 +1271,7 @@ fn row_in_use(p: &Prepared, key: RowKey, vars: &milp::Vars, values: &Values) -> 
 /// cooling choice, definitions and city-site links.
 pub fn binding_rows(p: &Prepared, parts: &ModelParts, values: &Values) -> Vec<Binding> {
     use good_lp::IntoAffineExpression;
-    let servers: std::collections::HashSet<Variable> =
-        parts.vars.servers.iter().flatten().copied().collect();
+    let servers: std::collections::HashSet<Variable> = parts.vars.server_columns().collect();
     let mut out = Vec::new();
     for r in &parts.rows {
         let family = r.family();
@@ -1263,6 +1373,33 @@ pub fn diagnose(p: &Prepared) -> Vec<String> {
                 "inference-demand: city {} ({}) has no buildable site within its {} ms RTT budget",
                 node.id, node.name_en, node.max_rtt_ms
             ));
+        }
+    }
+    // Deliveries: each period's minimum cards against the IT ready by then.
+    if let Some(ph) = p.phases() {
+        let mut need_mw = 0.0;
+        for (k, per) in ph.periods.iter().enumerate() {
+            for (a, acc) in inst.accelerators.iter().enumerate() {
+                if let Some(Some((min, _))) = ph.delivered[a].as_ref().map(|r| r[k]) {
+                    need_mw += min / acc.cards_per_server as f64 * acc.server_kw / 1000.0;
+                }
+            }
+            // The most IT any one option of each site has ready by then.
+            let mut best = vec![0.0f64; inst.sites.len()];
+            for (o, opt) in p.options.iter().enumerate() {
+                best[opt.site] = best[opt.site].max(ph.ready_mw[o][k]);
+            }
+            let ready: f64 = best.iter().sum();
+            if need_mw > ready + 1e-9 {
+                out.push(format!(
+                    "delivery: the deliveries up to month {} need at least {} MW of IT installed by month {}, \
+                     and only {} MW is ready by then (IT in service, `ready_it_mw`, and halls whose lead time has passed)",
+                    crate::domain::month_text(per.month),
+                    mw(need_mw),
+                    crate::domain::month_text(per.installed_by),
+                    mw(ready)
+                ));
+            }
         }
     }
     // Power: what the targets need against what the regions can host.

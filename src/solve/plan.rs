@@ -5,7 +5,9 @@ use std::sync::Arc;
 
 use super::{ModelParts, RawSolution, Values};
 use crate::milp::{subsidy_base_per_server, Prepared};
-use crate::plan::{cost_per_card_year, Flow, Plan, SitePlan, SubsidyPaid};
+use crate::plan::{
+    cost_per_card_year, Flow, Installation, Plan, Schedule, SchedulePeriod, SitePlan, SubsidyPaid,
+};
 use good_lp::Solution;
 
 pub(super) fn read_back(
@@ -79,6 +81,9 @@ pub(super) fn read_back(
             mega_cluster: false,
             not_built_reason: p.site_reason[s].clone(),
             build_cost_gap_cny: None,
+            ready_month: None,
+            hall_start_month: None,
+            cards_by_period: Vec::new(),
         })
         .collect();
     for (o, opt) in p.options.iter().enumerate() {
@@ -132,6 +137,7 @@ pub(super) fn read_back(
             inst.params.horizon_years,
         );
     }
+    let schedule = read_schedule(p, parts, values, &mut sites);
     let mut flows = Vec::new();
     for (k, pair) in p.pairs.iter().enumerate() {
         let x = values.value(parts.vars.serve[k]);
@@ -162,5 +168,81 @@ pub(super) fn read_back(
         near_optimal: None,
         link_rows: None,
         pairs: None,
+        schedule,
     }
+}
+
+/// The schedule of a phased plan: servers installed per site, accelerator
+/// and period, and each built site's ready month, hall start and cumulative
+/// cards by period.
+fn read_schedule(
+    p: &Prepared,
+    parts: &ModelParts,
+    values: &Values,
+    sites: &mut [SitePlan],
+) -> Option<Schedule> {
+    let ph = p.phases()?;
+    let inst = &p.inst;
+    let n_periods = ph.periods.len();
+    let mut installations = Vec::new();
+    for (o, opt) in p.options.iter().enumerate() {
+        let sp = &mut sites[opt.site];
+        if !sp.built || sp.cooling != Some(opt.cooling) {
+            continue;
+        }
+        let mut it_mw = vec![0.0; n_periods];
+        let mut cards = vec![0u64; n_periods];
+        for (i, &a) in opt.accels.iter().enumerate() {
+            let acc = &inst.accelerators[a];
+            for (k, v) in parts.vars.installed[o][i].iter().enumerate() {
+                let Some(v) = v else { continue };
+                let n = values.value(*v).round().max(0.0);
+                if n == 0.0 {
+                    continue;
+                }
+                let c = n as u64 * acc.cards_per_server as u64;
+                installations.push(Installation {
+                    site: opt.site,
+                    accel: a,
+                    period: k,
+                    servers: n as u64,
+                    cards: c,
+                });
+                for j in k..n_periods {
+                    it_mw[j] += n * acc.server_kw / 1000.0;
+                    cards[j] += c;
+                }
+            }
+        }
+        sp.ready_month = Some(ph.ready_month[o]);
+        sp.cards_by_period = cards;
+        // The new hall is needed from the first period whose IT exceeds
+        // what is in service; each such period sets a latest start.
+        sp.hall_start_month = (0..n_periods)
+            .filter(|&k| it_mw[k] > ph.in_service_mw[o] + 1e-6)
+            .map(|k| {
+                crate::milp::phases::latest_start(
+                    &inst.params,
+                    ph.lead_months[o],
+                    it_mw[k],
+                    ph.periods[k].installed_by,
+                )
+                .max(0.0)
+            })
+            .min_by(f64::total_cmp);
+    }
+    installations.sort_by_key(|x| (x.site, x.accel, x.period));
+    Some(Schedule {
+        install_days: inst.params.install_days,
+        periods: ph
+            .periods
+            .iter()
+            .map(|x| SchedulePeriod {
+                month: x.month,
+                installed_by: x.installed_by,
+                discount: x.discount,
+            })
+            .collect(),
+        installations,
+    })
 }

@@ -37,6 +37,9 @@ fn priced(f: Family) -> bool {
             | Family::ClusterBound
             | Family::SubsidyCap
             | Family::InferenceDemand
+            | Family::Delivery
+            | Family::PeriodReady
+            | Family::PeriodDualTrack
     )
 }
 
@@ -184,7 +187,7 @@ pub fn shadow_prices(
     let scale = milp::CNY_PER_OBJECTIVE_UNIT;
     let built = |key: RowKey| match key {
         // A closed hall's capacity row only says that it holds nothing.
-        RowKey::SitePower { option } => {
+        RowKey::SitePower { option } | RowKey::PeriodReady { option, .. } => {
             let o = &p.options[option];
             plan.sites[o.site].cooling == Some(o.cooling)
         }
@@ -221,7 +224,8 @@ pub fn shadow_prices(
     }
     // Quotas, caps, targets and shares before site limits; larger values first.
     checks.sort_by(|a, b| {
-        let rank = |k: usize| (out[k].family == Family::SitePower) as u8;
+        let rank =
+            |k: usize| matches!(out[k].family, Family::SitePower | Family::PeriodReady) as u8;
         rank(a.0)
             .cmp(&rank(b.0))
             .then(

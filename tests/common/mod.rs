@@ -139,6 +139,7 @@ pub fn site(id: &str, region: &str, province: &str, lat: f64, lon: f64) -> Site 
         fixed_cost_cny: 0.0,
         grid_lead_months: 0.0,
         status: SiteStatus::Candidate,
+        ready_it_mw: None,
     }
 }
 
@@ -207,6 +208,7 @@ pub fn params() -> Params {
         max_sites_per_city: None,
         campus_phase_mw: None,
         campus_phase_months: 3.0,
+        install_days: 30.0,
     }
 }
 
@@ -238,6 +240,7 @@ pub fn two_sites(cards: f64, price_a: f64, price_b: f64) -> Instance {
         tier_bounds: BTreeMap::new(),
         clusters: Vec::new(),
         cluster_bounds: BTreeMap::new(),
+        deliveries: Vec::new(),
     }
 }
 
