@@ -326,6 +326,22 @@ fn rollout_2026_installs_february_only_where_halls_are_ready() {
 
     let schedule = csv_rows(&out.join("schedule.csv"));
     assert!(!schedule.is_empty());
+    // Months are whole: written as integers, empty where a site has no new hall.
+    for r in &schedule {
+        for col in [
+            "month",
+            "installed_by_month",
+            "ready_month",
+            "hall_start_month",
+        ] {
+            let cell = &r[col];
+            assert!(
+                cell.chars().all(|c| c.is_ascii_digit()),
+                "{col}: {cell:?} is not a whole month"
+            );
+            assert!(!cell.is_empty() || col == "hall_start_month", "{col} empty");
+        }
+    }
     let geo: HashMap<String, serde_json::Value> = features(&out.join("sites.geojson"))
         .into_iter()
         .map(|f| (f["properties"]["site_id"].as_str().unwrap().into(), f))
@@ -460,8 +476,8 @@ fn rollout_2026_installs_february_only_where_halls_are_ready() {
     // GDAL reads the new fields with their types.
     let info = ogrinfo_summary(&out.join("sites.geojson"));
     for field in [
-        "ready_month: Real",
-        "hall_start_month: Real",
+        "ready_month: Integer",
+        "hall_start_month: Integer",
         "cards_by_month: String",
         "cards_m1: Integer",
     ] {

@@ -18,6 +18,32 @@ pub fn month_field(month: f64) -> String {
     format!("cards_m{}", month_text(month).replace('.', "_"))
 }
 
+/// A column of months: whole numbers (Int64, empty where `None`) when every
+/// month is whole, as they are with whole-month deliveries and an install
+/// window of whole months; to the thousandth of a month otherwise.
+fn month_column(name: &str, months: Vec<Option<f64>>) -> Column {
+    if months.iter().flatten().all(|&m| is_whole(m)) {
+        let whole: Vec<Option<i64>> = months.iter().map(|m| m.map(|x| x.round() as i64)).collect();
+        Column::new(name.into(), whole)
+    } else {
+        let months: Vec<Option<f64>> = months.iter().map(|m| m.map(|x| r(x, 3))).collect();
+        Column::new(name.into(), months)
+    }
+}
+
+fn is_whole(m: f64) -> bool {
+    (m - m.round()).abs() < 1e-9
+}
+
+/// A month as JSON: an integer when whole, else to the thousandth.
+fn month_json(m: Option<f64>) -> Value {
+    match m {
+        Some(x) if is_whole(x) => json!(x.round() as i64),
+        Some(x) => json!(r(x, 3)),
+        None => Value::Null,
+    }
+}
+
 /// `schedule.csv`: one row per (period, site, accelerator) with servers
 /// installed, in period, site and accelerator order; `None` for a plan
 /// without deliveries.
@@ -31,19 +57,18 @@ pub fn schedule_table(plan: &Plan) -> PolarsResult<Option<String>> {
     rows.sort_by_key(|x| (x.period, x.site, x.accel));
     let site = |x: usize| &inst.sites[x];
     let sp = |x: usize| &plan.sites[x];
-    let opt_num = |v: Option<f64>| v.map(|m| r(m, 3));
     let cols = vec![
-        Column::new(
-            "month".into(),
+        month_column(
+            "month",
             rows.iter()
-                .map(|x| r(s.periods[x.period].month, 3))
-                .collect::<Vec<_>>(),
+                .map(|x| Some(s.periods[x.period].month))
+                .collect(),
         ),
-        Column::new(
-            "installed_by_month".into(),
+        month_column(
+            "installed_by_month",
             rows.iter()
-                .map(|x| r(s.periods[x.period].installed_by, 3))
-                .collect::<Vec<_>>(),
+                .map(|x| Some(s.periods[x.period].installed_by))
+                .collect(),
         ),
         Column::new(
             "site_id".into(),
@@ -101,17 +126,13 @@ pub fn schedule_table(plan: &Plan) -> PolarsResult<Option<String>> {
                 })
                 .collect::<Vec<_>>(),
         ),
-        Column::new(
-            "ready_month".into(),
-            rows.iter()
-                .map(|x| opt_num(sp(x.site).ready_month))
-                .collect::<Vec<_>>(),
+        month_column(
+            "ready_month",
+            rows.iter().map(|x| sp(x.site).ready_month).collect(),
         ),
-        Column::new(
-            "hall_start_month".into(),
-            rows.iter()
-                .map(|x| opt_num(sp(x.site).hall_start_month))
-                .collect::<Vec<_>>(),
+        month_column(
+            "hall_start_month",
+            rows.iter().map(|x| sp(x.site).hall_start_month).collect(),
         ),
     ];
     csv_text(DataFrame::new_infer_height(cols)?).map(Some)
@@ -133,9 +154,8 @@ pub fn site_properties(plan: &Plan, sp: &SitePlan, m: &mut JsonObject) {
     let Some(s) = &plan.schedule else {
         return;
     };
-    let num = |v: Option<f64>| v.map(|x| json!(r(x, 3))).unwrap_or(JsonValue::Null);
-    m.insert("ready_month".into(), num(sp.ready_month));
-    m.insert("hall_start_month".into(), num(sp.hall_start_month));
+    m.insert("ready_month".into(), month_json(sp.ready_month));
+    m.insert("hall_start_month".into(), month_json(sp.hall_start_month));
     m.insert(
         "cards_by_month".into(),
         if sp.built {
@@ -192,8 +212,8 @@ pub fn schedule_json(plan: &Plan) -> Value {
                 .collect();
             sites.dedup();
             json!({
-                "month": r(p.month, 3),
-                "installed_by_month": r(p.installed_by, 3),
+                "month": month_json(Some(p.month)),
+                "installed_by_month": month_json(Some(p.installed_by)),
                 "discount_factor": r(p.discount, 6),
                 "cards_added": added,
                 "cards_installed": cum,
@@ -209,15 +229,15 @@ pub fn schedule_json(plan: &Plan) -> Value {
         .map(|sp| {
             json!({
                 "site_id": inst.sites[sp.site].id,
-                "ready_month": sp.ready_month.map(|x| r(x, 3)),
-                "hall_start_month": sp.hall_start_month.map(|x| r(x, 3)),
+                "ready_month": month_json(sp.ready_month),
+                "hall_start_month": month_json(sp.hall_start_month),
                 "first_month": s
                     .installations
                     .iter()
                     .filter(|x| x.site == sp.site)
                     .map(|x| s.periods[x.period].month)
                     .min_by(f64::total_cmp)
-                    .map(|x| r(x, 3)),
+                    .map_or(Value::Null, |x| month_json(Some(x))),
             })
         })
         .collect();
