@@ -616,3 +616,48 @@ fn bad_deliveries_are_refused_naming_the_key() {
     assert_eq!(o.status.code(), Some(2), "{err}");
     assert!(err.contains("parameters.install_days"), "{err}");
 }
+
+/// rollout_2026 with near-optimal ranges: the range search starts from the
+/// optimum (its servers per delivery period filled in), so every region's
+/// optimal cards lie within its range (one server of slack).
+#[test]
+fn rollout_2026_near_optimal_ranges_hold_the_optimum() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("near");
+    ok(
+        &dcsite(&[
+            "solve",
+            root().join("models/rollout_2026.toml").to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+            "--near-optimal",
+            "0.005",
+            "--quiet",
+        ]),
+        "rollout_2026 --near-optimal 0.005",
+    );
+    // The optimum's cards per region, summed from sites.geojson.
+    let mut optimal: HashMap<String, f64> = HashMap::new();
+    for f in features(&out.join("sites.geojson")) {
+        let p = &f["properties"];
+        *optimal
+            .entry(p["region_id"].as_str().unwrap().to_string())
+            .or_default() += p["cards_total"].as_f64().unwrap_or(0.0);
+    }
+    let summary = read_json(&out.join("summary.json"));
+    let ranges = summary["near_optimal"]["regions"].as_object().unwrap();
+    assert_eq!(ranges.len(), optimal.len());
+    let server = 8.0;
+    for (region, cards) in &optimal {
+        let r = &ranges[region];
+        let (lo, hi) = (
+            r["cards_min"].as_f64().unwrap(),
+            r["cards_max"].as_f64().unwrap(),
+        );
+        assert!(
+            lo - server <= *cards && *cards <= hi + server,
+            "{region}: optimal {cards} outside [{lo}, {hi}]"
+        );
+    }
+    assert!(optimal.values().sum::<f64>() >= 500_000.0);
+}

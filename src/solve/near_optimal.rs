@@ -302,6 +302,46 @@ fn rounded_plans(
     out
 }
 
+/// With deliveries: the plan's servers installed in each period (its
+/// schedule), in `base`'s per-period columns, so that they sum to its servers.
+fn fill_installed(p: &Prepared, plan: &Plan, base: &Model, start: &mut [f64]) {
+    let Some(schedule) = &plan.schedule else {
+        return;
+    };
+    for x in &schedule.installations {
+        let cooling = plan.sites[x.site].cooling;
+        let found = p.options.iter().enumerate().find_map(|(o, opt)| {
+            let i = opt.accels.iter().position(|&a| a == x.accel)?;
+            (opt.site == x.site && Some(opt.cooling) == cooling).then_some((o, i))
+        });
+        if let Some(v) = found.and_then(|(o, i)| base.vars.installed[o][i][x.period]) {
+            start[base.column[&v]] = x.servers as f64;
+        }
+    }
+}
+
+/// The plan's decisions (sites, mega clusters, servers and, with deliveries,
+/// servers per period) completed into a feasible point of `base`: the other
+/// columns (flows, subsidies, definitions) from one LP with those fixed. The
+/// decisions alone when that LP fails (HiGHS then completes the start itself).
+fn complete_start(base: &Model, start: Vec<f64>, opts: &SolveOptions) -> Vec<f64> {
+    let v = &base.vars;
+    let fixed: Vec<(Variable, f64)> = v
+        .open
+        .iter()
+        .chain(v.mega.iter().flatten())
+        .copied()
+        .chain(v.server_columns())
+        .map(|x| (x, start[base.column[&x]]))
+        .collect();
+    let mut o = opts.clone();
+    o.log = false;
+    match run_highs_from(base.clone(), &o, &fixed, None) {
+        Ok((raw, _)) if raw.status == Status::Optimal && raw.cols.len() == start.len() => raw.cols,
+        _ => start,
+    }
+}
+
 /// Near-optimal ranges of `plan` for every region, tier, planning cluster and
 /// buildable site.
 pub fn near_optimal(
@@ -349,6 +389,8 @@ pub fn near_optimal_within(
             start[base.column[m]] = if plan.sites[s].mega_cluster { 1.0 } else { 0.0 };
         }
     }
+    fill_installed(p, plan, &base, &mut start);
+    let start = complete_start(&base, start, opts);
     let mut groups: Vec<Group> = (0..p.inst.regions.len()).map(Group::Region).collect();
     groups.extend(Tier::ALL.iter().map(|&t| Group::Tier(t)));
     let nc = p.inst.clusters.len();
