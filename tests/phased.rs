@@ -176,20 +176,24 @@ fn site_cards(dir: &Path) -> HashMap<String, (u64, u64, String)> {
         .collect()
 }
 
+/// `dcsite solve <scenario> --out <out> --quiet [extra…]`, which must succeed.
+fn solve_ok(scenario: &Path, out: &Path, extra: &[&str]) {
+    let mut args = vec![
+        "solve",
+        scenario.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+        "--quiet",
+    ];
+    args.extend_from_slice(extra);
+    ok(&dcsite(&args), &format!("solve {}", scenario.display()));
+}
+
 #[test]
 fn baseline_without_deliveries_is_todays_plan_and_one_delivery_reproduces_it() {
     let tmp = tempfile::tempdir().unwrap();
     let base = tmp.path().join("base");
-    ok(
-        &dcsite(&[
-            "solve",
-            root().join("models/baseline.toml").to_str().unwrap(),
-            "--out",
-            base.to_str().unwrap(),
-            "--quiet",
-        ]),
-        "baseline",
-    );
+    solve_ok(&root().join("models/baseline.toml"), &base, &[]);
     // No deliveries: no schedule anywhere.
     assert!(!base.join("schedule.csv").exists());
     let summary = read_json(&base.join("summary.json"));
@@ -269,16 +273,7 @@ fn num(row: &HashMap<String, String>, col: &str) -> f64 {
 fn rollout_2026_installs_february_only_where_halls_are_ready() {
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("rollout");
-    ok(
-        &dcsite(&[
-            "solve",
-            root().join("models/rollout_2026.toml").to_str().unwrap(),
-            "--out",
-            out.to_str().unwrap(),
-            "--quiet",
-        ]),
-        "rollout_2026",
-    );
+    solve_ok(&root().join("models/rollout_2026.toml"), &out, &[]);
     let v = dcsite(&[
         "validate",
         root().join("models/rollout_2026.toml").to_str().unwrap(),
@@ -624,17 +619,10 @@ fn bad_deliveries_are_refused_naming_the_key() {
 fn rollout_2026_near_optimal_ranges_hold_the_optimum() {
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("near");
-    ok(
-        &dcsite(&[
-            "solve",
-            root().join("models/rollout_2026.toml").to_str().unwrap(),
-            "--out",
-            out.to_str().unwrap(),
-            "--near-optimal",
-            "0.005",
-            "--quiet",
-        ]),
-        "rollout_2026 --near-optimal 0.005",
+    solve_ok(
+        &root().join("models/rollout_2026.toml"),
+        &out,
+        &["--near-optimal", "0.005"],
     );
     // The optimum's cards per region, summed from sites.geojson.
     let mut optimal: HashMap<String, f64> = HashMap::new();
