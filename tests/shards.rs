@@ -415,6 +415,14 @@ fn killed_shard_resumes_and_merges_exactly() {
             && text.contains(&format!("{before} committed earlier")),
         "{text}"
     );
+    // The shard's overhead, as a share of its jobs' time since the start.
+    let share: f64 = text
+        .split(" % outside it")
+        .next()
+        .and_then(|t| t.rsplit(' ').next())
+        .and_then(|x| x.parse().ok())
+        .unwrap_or_else(|| panic!("no overhead share in {text}"));
+    assert!((0.0..=100.0).contains(&share), "{text}");
     assert!(!orphan.exists(), "the uncommitted part was removed");
     ok(&collect(&out), "collect");
     assert_same_as_one_process(&out);

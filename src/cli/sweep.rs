@@ -232,6 +232,7 @@ fn solver_text(s: &SolverArgs) -> String {
 /// Counts outcomes for a progress bar: (busy milliseconds, without a plan).
 struct Tally {
     busy_ms: AtomicUsize,
+    solver_us: AtomicUsize,
     without_plan: AtomicUsize,
 }
 
@@ -239,12 +240,15 @@ impl Tally {
     fn new() -> Tally {
         Tally {
             busy_ms: AtomicUsize::new(0),
+            solver_us: AtomicUsize::new(0),
             without_plan: AtomicUsize::new(0),
         }
     }
     fn add(&self, o: &sweep::Outcome, pb: &indicatif::ProgressBar) {
         self.busy_ms
             .fetch_add((o.solve_seconds * 1e3) as usize, Ordering::Relaxed);
+        self.solver_us
+            .fetch_add((o.solver_seconds * 1e6) as usize, Ordering::Relaxed);
         if !o.has_plan() {
             self.without_plan.fetch_add(1, Ordering::Relaxed);
         }
@@ -271,13 +275,23 @@ pub fn run(args: SweepArgs) -> Result<(), CliError> {
     positive("--shards", args.shards)?;
     let shard = shard_of(&args)?;
     let quiet = args.merge.quiet || args.merge.json;
+    let started = std::time::Instant::now();
     let pb = progress::start(quiet, None, "drawing and checking the scenarios");
     let sw = sweep::load_sweep(&sweep_path)?;
     pb.finish_and_clear();
     let thresholds = thresholds(&args.merge.threshold, &sw)?;
     let jobs = default_jobs(args.merge.jobs);
     if let Some(shard) = shard {
-        return run_one_shard(&args, &sweep_path, &out_path, &sw, shard, &opts, jobs);
+        let run = ShardArgs {
+            sweep_path: &sweep_path,
+            out: &out_path,
+            sw: &sw,
+            shard,
+            opts: &opts,
+            jobs,
+            started,
+        };
+        return run_one_shard(&args, run);
     }
     let mut out = super::solve::output_dir(&out_path, args.force)?;
     let parts = out.staging_path().join(dcsite::export::writer::PARTS_DIR);
@@ -352,16 +366,29 @@ fn print_result(json_out: bool, quiet: bool, json: &str, text: &str) -> Result<(
     Ok(())
 }
 
-/// One shard: its scenarios that are not committed yet, into OUT/parts/.
-fn run_one_shard(
-    args: &SweepArgs,
-    sweep_path: &std::path::Path,
-    out: &std::path::Path,
-    sw: &sweep::Sweep,
+/// What one shard's run needs.
+struct ShardArgs<'a> {
+    sweep_path: &'a std::path::Path,
+    out: &'a std::path::Path,
+    sw: &'a sweep::Sweep,
     shard: Shard,
-    opts: &dcsite::solve::SolveOptions,
+    opts: &'a dcsite::solve::SolveOptions,
     jobs: usize,
-) -> Result<(), CliError> {
+    /// When the command started (before the sweep was loaded).
+    started: std::time::Instant,
+}
+
+/// One shard: its scenarios that are not committed yet, into OUT/parts/.
+fn run_one_shard(args: &SweepArgs, a: ShardArgs) -> Result<(), CliError> {
+    let ShardArgs {
+        sweep_path,
+        out,
+        sw,
+        shard,
+        opts,
+        jobs,
+        started,
+    } = a;
     let quiet = args.merge.quiet || args.merge.json;
     let parts = out.join(dcsite::export::writer::PARTS_DIR);
     let total = shard.ids(sw.len()).count();
@@ -378,10 +405,24 @@ fn run_one_shard(
     };
     let r = sweep::shard::run_resumable(&job, jobs, &parts, &done).map_err(sweep_error)?;
     pb.finish_and_clear();
+    let solver_s = tally.solver_us.load(Ordering::Relaxed) as f64 / 1e6;
+    let wall_s = started.elapsed().as_secs_f64();
+    // The shard's overhead: its jobs' time since the start not in the solver.
+    let overhead = if r.solved > 0 {
+        format!(
+            "; {solver_s:.1} s in the solver of {wall_s:.1} s × {jobs} job{} since the start: \
+             {:.1} % outside it (loading and checking the sweep, drawing, writing parts and the \
+             manifest)",
+            if jobs == 1 { "" } else { "s" },
+            100.0 * (1.0 - solver_s / (wall_s * jobs as f64)).max(0.0)
+        )
+    } else {
+        String::new()
+    };
     if !args.merge.quiet {
         println!(
             "shard {}/{}: {} of the sweep's {} scenarios; solved {} in {:.1} s, {} committed \
-             earlier; wrote {}\nwhen every shard is done: dcsite sweep collect {}",
+             earlier{}\nwrote {}\nwhen every shard is done: dcsite sweep collect {}",
             shard.index,
             shard.count,
             total,
@@ -389,6 +430,7 @@ fn run_one_shard(
             r.solved,
             t0.elapsed().as_secs_f64(),
             r.skipped,
+            overhead,
             parts.join(sweep::shard::manifest_name(shard)).display(),
             out.display()
         );

@@ -81,6 +81,9 @@ pub struct Outcome {
     pub sites_cost_cny: Option<f64>,
     /// Loading, preparing and solving, seconds (the one timing column).
     pub solve_seconds: f64,
+    /// Of which in the solver (`solve_lean`: building, HiGHS, reading the
+    /// plan back), not written: what a shard's overhead is measured against.
+    pub solver_seconds: f64,
     pub regions: Vec<RegionRow>,
     pub sites: Vec<SiteRow>,
 }
@@ -121,6 +124,7 @@ pub fn solve_one(sweep: &Sweep, id: usize, opts: &SolveOptions) -> Outcome {
         mip_gap: None,
         sites_cost_cny: None,
         solve_seconds: 0.0,
+        solver_seconds: 0.0,
         regions: Vec::new(),
         sites: Vec::new(),
     };
@@ -137,7 +141,10 @@ pub fn solve_one(sweep: &Sweep, id: usize, opts: &SolveOptions) -> Outcome {
         }
     };
     let p = Prepared::new(inst);
-    match solve_lean(&p, opts) {
+    let t_solver = Instant::now();
+    let solved = solve_lean(&p, opts);
+    out.solver_seconds = t_solver.elapsed().as_secs_f64();
+    match solved {
         Ok(plan) => fill(&mut out, &p, &plan, opts),
         Err(SolveError::Infeasible { reasons, .. }) => {
             out.status = "infeasible";
