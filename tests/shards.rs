@@ -428,6 +428,49 @@ fn killed_shard_resumes_and_merges_exactly() {
     assert_same_as_one_process(&out);
 }
 
+/// A shard already running elsewhere (a retried array task started while the
+/// first still runs): the second refuses (exit 2) naming the lock, writes
+/// nothing, and runs once the lock is free.
+#[test]
+fn a_shard_run_twice_at_once_is_refused() {
+    let (_, sweep, _) = reference();
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("locked");
+    let parts = out.join("parts");
+    std::fs::create_dir_all(&parts).unwrap();
+    // This test holds the lock a running shard 1/2 would hold.
+    let lock_path = parts.join("manifest-0001of0002.lock");
+    let lock = std::fs::File::create(&lock_path).unwrap();
+    lock.lock().unwrap();
+    let o = shard(sweep, &out, "1/2");
+    assert_eq!(
+        o.status.code(),
+        Some(2),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("manifest-0001of0002.lock") && err.contains("another process"),
+        "{err}"
+    );
+    let written: Vec<_> = std::fs::read_dir(&parts)
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name())
+        .collect();
+    assert_eq!(written.len(), 1, "only the lock: {written:?}");
+    // Another shard is not held up by it.
+    ok(&shard(sweep, &out, "0/2"), "shard 0/2 beside the held lock");
+    drop(lock);
+    ok(
+        &shard(sweep, &out, "1/2"),
+        "shard 1/2 once the lock is free",
+    );
+    ok(&collect(&out), "collect");
+    assert_same_as_one_process(&out);
+}
+
 /// An input table changed between two shards: collect refuses (exit 2),
 /// naming the file whose SHA-256 differs; so does a rerun of the first shard.
 #[test]

@@ -176,6 +176,34 @@ pub fn run_resumable(
     std::fs::create_dir_all(parts_dir)
         .map_err(|e| SweepError::Internal(format!("creating {}: {e}", parts_dir.display())))?;
     let mpath = parts_dir.join(manifest_name(shard));
+    // One process per shard at a time: a retried array task started while
+    // the first still runs would overwrite its manifest (and remove its
+    // uncommitted parts). The lock goes with the process, however it ends.
+    let lock_path = mpath.with_extension("lock");
+    let lock = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&lock_path)
+        .map_err(|e| SweepError::Internal(format!("opening {}: {e}", lock_path.display())))?;
+    match lock.try_lock() {
+        Ok(()) => {}
+        Err(std::fs::TryLockError::WouldBlock) => {
+            return Err(SweepError::Mismatch(format!(
+                "{}: shard {}/{} is being run by another process (it holds this lock); \
+                 wait for it to end or stop it, then run the shard again",
+                lock_path.display(),
+                shard.index,
+                shard.count
+            )))
+        }
+        Err(std::fs::TryLockError::Error(e)) => {
+            return Err(SweepError::Internal(format!(
+                "locking {}: {e}",
+                lock_path.display()
+            )))
+        }
+    }
     let inputs = inputs(sweep)?;
     let fresh = Manifest {
         dcsite_version: env!("CARGO_PKG_VERSION").to_string(),
