@@ -116,7 +116,7 @@ pub fn run(args: BreakevenArgs) -> Result<(), CliError> {
         if m > ceiling {
             return Err(CliError::Input(format!(
                 "--max-level: expected at most {ceiling} for {lever}, found {}",
-                dcsite::data::load::found_number(m)
+                dcsite::data::problem::found_number(m)
             )));
         }
     }
@@ -124,7 +124,7 @@ pub fn run(args: BreakevenArgs) -> Result<(), CliError> {
         if t < resolution {
             return Err(CliError::Input(format!(
                 "--tolerance: expected at least {resolution} for {lever} (finer levels mean nothing), found {}",
-                dcsite::data::load::found_number(t)
+                dcsite::data::problem::found_number(t)
             )));
         }
     }

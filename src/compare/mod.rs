@@ -371,7 +371,7 @@ pub fn comparison_csv(lines: &[Line]) -> PolarsResult<String> {
                 .collect::<Vec<_>>(),
         ));
     }
-    crate::export::summary::csv_text(DataFrame::new_infer_height(cols)?)
+    crate::export::csv::csv_text(DataFrame::new_infer_height(cols)?)
 }
 
 /// Gain, loss or none, from a change in cards.

@@ -60,7 +60,7 @@ pub fn deliveries_from(
             match schema::scenario_number(&format!("deliveries.{leaf}")).check_number(v) {
                 Ok(()) => Some(v),
                 Err(expected) => {
-                    problem(leaf, expected, super::load::found_number(v));
+                    problem(leaf, expected, super::problem::found_number(v));
                     None
                 }
             }
@@ -113,8 +113,8 @@ pub fn deliveries_from(
                         "min_cards ≤ max_cards".into(),
                         format!(
                             "min_cards {}, max_cards {}",
-                            super::load::found_number(a),
-                            super::load::found_number(b)
+                            super::problem::found_number(a),
+                            super::problem::found_number(b)
                         ),
                     );
                     None
@@ -151,7 +151,7 @@ pub fn deliveries_from(
                     ),
                     format!(
                         "month {} + {} days = month {}",
-                        super::load::found_number(m),
+                        super::problem::found_number(m),
                         params.install_days,
                         installed
                     ),

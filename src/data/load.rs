@@ -4,7 +4,7 @@
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::Path;
 
-use super::problem::{cut, shown, Problem, Problems};
+use super::problem::{cut, found_number, shown, Problem, Problems};
 use super::scenario::{load_scenario, Scenario};
 use super::schema;
 use super::table::{read_table_capped, sheet_row, RawTable};
@@ -641,15 +641,6 @@ fn instance_from_raw(
         },
         summary,
     ))
-}
-
-/// A number read from a scenario file, as a message shows it (`1e300`, `NaN`).
-pub fn found_number(v: f64) -> String {
-    if v.is_finite() && v != 0.0 && !(1e-4..1e9).contains(&v.abs()) {
-        format!("{v:e}")
-    } else {
-        format!("{v}")
-    }
 }
 
 /// A problem with a scenario key, against the file of the `extends` chain

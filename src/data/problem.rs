@@ -153,3 +153,12 @@ pub fn shown(value: &str) -> String {
 pub fn escaped_message(s: &str) -> String {
     s.split('\n').map(escaped).collect::<Vec<_>>().join("\n")
 }
+
+/// A number read from a scenario file, as a message shows it (`1e300`, `NaN`).
+pub fn found_number(v: f64) -> String {
+    if v.is_finite() && v != 0.0 && !(1e-4..1e9).contains(&v.abs()) {
+        format!("{v:e}")
+    } else {
+        format!("{v}")
+    }
+}

@@ -5,10 +5,10 @@
 
 use polars::prelude::*;
 
-use super::geo_layers::round_to as r;
-use super::summary::csv_text;
+use super::csv::csv_text;
 use crate::domain::rows::Bound;
 use crate::plan::implied::{Implied, ImpliedRow};
+use crate::spatial::round_to as r;
 
 fn side(b: Option<Bound>) -> Option<&'static str> {
     b.map(|b| match b {

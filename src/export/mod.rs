@@ -3,6 +3,7 @@
 //! Knows nothing of the solver. Every file is written atomically, and a
 //! whole output folder appears at once or not at all.
 
+pub mod csv;
 pub mod geo_layers;
 pub mod implied;
 pub mod layers;

@@ -7,10 +7,10 @@ use geojson::{JsonObject, JsonValue};
 use polars::prelude::*;
 use serde_json::{json, Map, Value};
 
-use super::geo_layers::round_to as r;
-use super::summary::csv_text;
+use super::csv::csv_text;
 use crate::domain::{month_text, Origin};
 use crate::plan::{Plan, Schedule, SitePlan};
+use crate::spatial::round_to as r;
 
 /// The name of a site's numeric property for a period's cumulative cards:
 /// `cards_m1`, `cards_m2_5` (no dot: QGIS expressions and GDAL take it as is).

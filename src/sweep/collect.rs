@@ -292,7 +292,7 @@ pub fn collect(
             .collect();
         cols.push(Column::new(format!("p_cards_ge_{c}").into(), values));
     }
-    let robust_csv = crate::export::summary::csv_text(DataFrame::new_infer_height(cols)?)?;
+    let robust_csv = crate::export::csv::csv_text(DataFrame::new_infer_height(cols)?)?;
     write("robust.csv", robust_csv.as_bytes())?;
 
     // sites.parquet, robust.geojson and robust.qml.
@@ -662,10 +662,7 @@ fn regret(
                 .collect::<Vec<_>>(),
         ),
     ])?;
-    write(
-        "regret.csv",
-        crate::export::summary::csv_text(df)?.as_bytes(),
-    )?;
+    write("regret.csv", crate::export::csv::csv_text(df)?.as_bytes())?;
     let long = DataFrame::new_infer_height(vec![
         col_u("rank", c_rank),
         col_u("scenario", c_scen),

@@ -642,7 +642,7 @@ fn resolve(
                 if let Err(expected) = c.check_number(*x) {
                     return Err((
                         format!("{name} of {concrete}: {expected}"),
-                        crate::data::load::found_number(*x),
+                        crate::data::problem::found_number(*x),
                     ));
                 }
             }
