@@ -143,6 +143,17 @@ fn the_ranges_are_written_to_regions_csv_sites_and_summary() {
         let s = &near[key][f[id]];
         assert_eq!(s["cards_min"].as_f64().unwrap(), a, "{line}");
         assert_eq!(s["cards_max"].as_f64().unwrap(), b, "{line}");
+        // Whether each end is proven, the same in both files.
+        assert_eq!(
+            s["min_proven"].as_bool().unwrap().to_string(),
+            f[col("near_opt_min_proven")],
+            "{line}"
+        );
+        assert_eq!(
+            s["max_proven"].as_bool().unwrap().to_string(),
+            f[col("near_opt_max_proven")],
+            "{line}"
+        );
     }
     assert_eq!(regions, 11);
     // A cluster holds its regions' cards: its range from clusters.csv's

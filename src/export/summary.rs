@@ -111,6 +111,10 @@ pub fn summary_json(plan: &Plan, scenario_path: &str) -> String {
                 "cards_min": r.min_cards as i64,
                 "cards_max": r.max_cards as i64,
                 "decided_by_cost": r.decided(0.01),
+                // Exact to the server, or the best plan found before the
+                // budget ran out (the true end may lie further out).
+                "min_proven": r.min_proven,
+                "max_proven": r.max_proven,
             });
             let mut regions = Map::new();
             for (i, region) in inst.regions.iter().enumerate() {
@@ -380,6 +384,20 @@ pub fn regions_table(plan: &Plan) -> PolarsResult<String> {
                 .map(|r| r.map(|r| r.max_cards as i64))
                 .collect::<Vec<_>>(),
         ));
+        cols.push(Column::new(
+            "near_opt_min_proven".into(),
+            ranges
+                .iter()
+                .map(|r| r.map(|r| r.min_proven))
+                .collect::<Vec<_>>(),
+        ));
+        cols.push(Column::new(
+            "near_opt_max_proven".into(),
+            ranges
+                .iter()
+                .map(|r| r.map(|r| r.max_proven))
+                .collect::<Vec<_>>(),
+        ));
     }
     csv_text(DataFrame::new_infer_height(cols)?)
 }
@@ -476,12 +494,15 @@ pub fn near_optimal_text(plan: &Plan, n: &NearOptimal) -> String {
     let mut ties = Vec::new();
     let mut line = |id: &str, cards: u64, r: &CardRange| {
         let d = r.decided(tol);
+        // An end the search did not prove: the true end may lie further out.
+        let lo = format!("{}{}", if r.min_proven { "" } else { "≤ " }, r.min_cards);
+        let hi = format!("{}{}", if r.max_proven { "" } else { "≥ " }, r.max_cards);
         out.push_str(&format!(
             "{:<16} {:>12} {:>12} {:>12}  {}\n",
             id,
             cards,
-            r.min_cards,
-            r.max_cards,
+            lo,
+            hi,
             if d {
                 "yes"
             } else {
@@ -517,7 +538,7 @@ pub fn near_optimal_text(plan: &Plan, n: &NearOptimal) -> String {
     ));
     if n.limited > 0 {
         out.push_str(&format!(
-            "{} of the range solves stopped at a time limit ({} s each, and a budget for them all): those ends are the best plans found (the true range may be wider; --near-optimal-seconds gives the search more time)\n",
+            "{} of the range solves stopped at a time limit ({} s each, and a budget for them all): those ends are the best plans found, marked ≤ / ≥ (the true range may be wider; --near-optimal-seconds gives the search more time)\n",
             n.limited, n.per_solve_seconds
         ));
     }

@@ -86,7 +86,16 @@ pub struct Row {
     nums: HashMap<String, Option<f64>>,
 }
 
-const TEXT_COLUMNS: [&str; 5] = ["level", "id", "name_en", "tier", "scenario"];
+/// Columns that are not numbers (the near-optimal proof flags are true/false).
+const TEXT_COLUMNS: [&str; 7] = [
+    "level",
+    "id",
+    "name_en",
+    "tier",
+    "scenario",
+    "near_opt_min_proven",
+    "near_opt_max_proven",
+];
 
 impl Row {
     /// A numeric cell; `None` when empty or absent.
