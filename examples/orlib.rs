@@ -5,6 +5,8 @@
 //! cargo run --release --example orlib -- ../shared/bench/orlib/capa.txt --capacity 8000
 //! cargo run --release --example orlib -- --all ../shared/bench/orlib   (table of the 37 small ones)
 //!
+//! `--benders` / `--no-benders` force Benders decomposition on or off (by
+//! default it is used from 20,000 city-site pairs: capa/capb/capc).
 //! `--all-link-rows` puts every city-site link row into the model up front
 //! instead of letting the cut loop add them (for comparison); `--plan-only`
 //! stops at the checked optimal plan (no shadow prices, no costs of unbuilt
@@ -24,6 +26,7 @@ fn run(
     opts: &SolveOptions,
     all_links: bool,
     plan_only: bool,
+    benders: Option<bool>,
 ) -> Result<serde_json::Value, String> {
     let name = path.file_stem().unwrap().to_string_lossy().into_owned();
     let t0 = Instant::now();
@@ -32,6 +35,8 @@ fn run(
     let mut p = cap_to_prepared(&name, &cap, capacity)?;
     // Every link row up front instead of the cut loop (a comparison).
     p.separate_links = !all_links;
+    // Benders decomposition forced on or off (by default: on large instances).
+    p.benders = benders;
     let prepare_seconds = t0.elapsed().as_secs_f64();
     let plan = if plan_only {
         solve_plan_only(&p, opts)
@@ -51,6 +56,9 @@ fn run(
         "build_seconds": prepare_seconds + plan.build_seconds,
         "solve_seconds": plan.solve_seconds,
         "link_rows_in_model": plan.link_rows.map(|l| l.rows_in_model),
+        "benders": plan.link_rows.and_then(|l| l.benders).map(|b| serde_json::json!({
+            "cuts": b.cuts, "lp_rounds": b.lp_rounds, "mip_rounds": b.mip_rounds,
+        })),
     }))
 }
 
@@ -74,6 +82,7 @@ fn main() {
     let mut file = None;
     let mut all_links = false;
     let mut plan_only = false;
+    let mut benders = None;
     let mut highs_options = Vec::new();
     let mut it = args.iter();
     while let Some(a) = it.next() {
@@ -83,6 +92,8 @@ fn main() {
             "--all" => all = it.next().map(PathBuf::from),
             "--all-link-rows" => all_links = true,
             "--plan-only" => plan_only = true,
+            "--benders" => benders = Some(true),
+            "--no-benders" => benders = Some(false),
             "--highs-option" => {
                 if let Some((k, v)) = it.next().and_then(|kv| kv.split_once('=')) {
                     highs_options.push((k.to_string(), v.to_string()));
@@ -95,7 +106,7 @@ fn main() {
         time_limit_s: time_limit,
         mip_gap: Some(1e-9),
         threads: None,
-        log: false,
+        log: std::env::var_os("ORLIB_LOG").is_some(),
         highs_options,
         deadline: None,
     };
@@ -109,7 +120,7 @@ fn main() {
             if !path.exists() {
                 continue; // the large instances appear once per capacity (capa-8000 …)
             }
-            match run(&path, None, &opts, all_links, plan_only) {
+            match run(&path, None, &opts, all_links, plan_only, benders) {
                 Ok(v) => {
                     let obj = v["objective"].as_f64().unwrap();
                     let err = (obj - opt).abs() / opt;
@@ -130,11 +141,11 @@ fn main() {
     }
     let Some(file) = file else {
         eprintln!(
-            "usage: orlib <instance file> [--capacity <value>] [--time-limit <s>] [--all-link-rows] [--plan-only] [--highs-option K=V] | --all <dir> [--all-link-rows] [--plan-only] [--highs-option K=V]"
+            "usage: orlib <instance file> [--capacity <value>] [--time-limit <s>] [--all-link-rows] [--plan-only] [--benders|--no-benders] [--highs-option K=V] | --all <dir> [same options]"
         );
         std::process::exit(2);
     };
-    match run(&file, capacity, &opts, all_links, plan_only) {
+    match run(&file, capacity, &opts, all_links, plan_only, benders) {
         Ok(v) => println!("{v}"),
         Err(e) => {
             eprintln!("orlib: {e}");

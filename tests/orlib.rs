@@ -122,3 +122,41 @@ fn the_cut_loop_gives_the_full_models_optimum_and_plan() {
         assert!(la.lp_rounds >= 1, "{name}: {la:?}");
     }
 }
+
+/// Issue 13: Benders decomposition (the assignment projected out, cuts on
+/// the site decisions) and the model with every link row up front reach the
+/// same optimum and build the same sites.
+#[test]
+fn benders_gives_the_full_models_optimum_and_plan() {
+    for name in ["cap41", "cap64", "cap92", "cap113", "cap124"] {
+        let mut benders_p = prepared(name, None);
+        benders_p.benders = Some(true);
+        let mut full_p = prepared(name, None);
+        full_p.separate_links = false;
+        let a = solve(&benders_p, &opts()).unwrap();
+        let b = solve(&full_p, &opts()).unwrap();
+        assert_eq!(
+            (a.status, b.status),
+            (Status::Optimal, Status::Optimal),
+            "{name}: gap {} objective {} against {}, {:?}",
+            a.mip_gap,
+            a.objective_cny,
+            b.objective_cny,
+            a.link_rows
+        );
+        let rel = (a.objective_cny - b.objective_cny).abs() / b.objective_cny;
+        assert!(
+            rel <= 1e-9,
+            "{name}: {} vs {}",
+            a.objective_cny,
+            b.objective_cny
+        );
+        assert_eq!(built(&a), built(&b), "{name}");
+        let stats = a.link_rows.unwrap().benders.expect("the Benders loop ran");
+        assert!(
+            stats.cuts >= 1 && stats.mip_rounds >= 1,
+            "{name}: {stats:?}"
+        );
+        assert!(b.link_rows.unwrap().benders.is_none());
+    }
+}

@@ -77,6 +77,12 @@ pub fn summary_json(plan: &Plan, scenario_path: &str) -> String {
             "of": l.rows_total,
             "lp_rounds": l.lp_rounds,
             "mip_rounds": l.mip_rounds,
+            // The sites chosen by Benders decomposition instead (`solve::benders`).
+            "benders": l.benders.map(|b| json!({
+                "cuts": b.cuts,
+                "lp_rounds": b.lp_rounds,
+                "mip_rounds": b.mip_rounds,
+            })),
         })),
         // The city-site pairs (serve columns): how many pricing put into the model.
         "pairs": plan.pairs.map(|x| json!({

@@ -247,6 +247,11 @@ pub enum Links<'a> {
     All,
     /// The link rows of the pairs marked true (indexed like `Prepared::pairs`).
     Only(&'a [bool]),
+    /// No `serve` columns at all, and none of the rows they are in (city
+    /// demand, site inference capacity, links): the assignment is projected
+    /// out, and the model is the master problem of the Benders loop
+    /// (`solve::benders`), which adds its cuts on what is left.
+    Projected,
 }
 
 impl Links<'_> {
@@ -254,6 +259,7 @@ impl Links<'_> {
         match self {
             Links::All => true,
             Links::Only(active) => active.get(pair).copied().unwrap_or(false),
+            Links::Projected => false,
         }
     }
 }
@@ -367,9 +373,11 @@ fn define_variables(b: &mut Builder) {
             .collect();
         b.vars.servers.push(servers);
     }
-    for _ in 0..p.pairs.len() {
-        let v = b.add(variable().min(0), false);
-        b.vars.serve.push(v);
+    if !matches!(b.links, Links::Projected) {
+        for _ in 0..p.pairs.len() {
+            let v = b.add(variable().min(0), false);
+            b.vars.serve.push(v);
+        }
     }
     let mega_possible = p.inst.params.mega_count > 0 && p.inst.params.mega_cards > 0.0;
     for s in 0..p.inst.sites.len() {
@@ -572,6 +580,9 @@ fn define_dual_track(b: &mut Builder) {
 /// 8. Latency-bounded inference demand and site inference capacity.
 fn define_inference_demand(b: &mut Builder) {
     let p = b.p;
+    if matches!(b.links, Links::Projected) {
+        return;
+    }
     let by_site_options = b.options_by_site();
     // All placed capacity in H200-eq as one variable, defined once: demand rows
     // that are shares of it then have a single coefficient for it instead of
@@ -611,17 +622,6 @@ fn define_inference_demand(b: &mut Builder) {
             _ => {}
         }
     }
-    let accs = &p.inst.accelerators;
-    // H200-eq that a mega cluster takes out of inference: its cards at the
-    // performance of the accelerators it may be made of (the least of them
-    // when several are allowed: the cluster takes at least that much).
-    let mega_perf = accs
-        .iter()
-        .filter(|a| p.inst.params.mega_accelerators.contains(&a.id))
-        .map(|a| a.perf_h200_eq)
-        .fold(None, |m: Option<f64>, x| Some(m.map_or(x, |m| m.min(x))))
-        .unwrap_or(1.0);
-    let mega_h200_eq = p.inst.params.mega_cards * mega_perf;
     for s in 0..p.inst.sites.len() {
         let served = &by_site[s];
         if served.is_empty() {
@@ -631,14 +631,9 @@ fn define_inference_demand(b: &mut Builder) {
         for &k in served {
             e.add_mul(1.0, b.vars.serve[k]);
         }
-        // Cards of a mega training cluster do not serve inference.
-        if let Some(m) = b.vars.mega[s] {
-            e.add_mul(mega_h200_eq, m);
+        for (v, c) in inference_capacity_terms(p, &b.vars, &by_site_options[s], s) {
+            e.add_mul(-c, v);
         }
-        let cap = b.sum_servers_of(&by_site_options[s], |_, a| {
-            accs[a].cards_per_server as f64 * accs[a].perf_h200_eq
-        });
-        e.add_mul(-1.0, cap);
         b.row(RowKey::InferenceCapacity { site: s }, e, Sense::Le, 0.0);
         if p.disaggregate_links {
             for &k in served {
@@ -678,6 +673,40 @@ pub fn link_row(p: &Prepared, vars: &Vars, k: usize) -> Option<(RowKey, Vec<(Var
         },
         terms,
     ))
+}
+
+/// What site `s` offers inference, in H200-eq cards, as terms over the
+/// model's columns: its servers' cards at their performance, less the cards
+/// of a mega training cluster placed there (at the performance of the
+/// accelerators it may be made of, the least of them when several are
+/// allowed: the cluster takes at least that much). `site_options` are the
+/// site's options. The right-hand side of the site's inference-capacity row.
+pub fn inference_capacity_terms(
+    p: &Prepared,
+    vars: &Vars,
+    site_options: &[usize],
+    s: usize,
+) -> Vec<(Variable, f64)> {
+    let accs = &p.inst.accelerators;
+    let mut terms = Vec::new();
+    for &o in site_options {
+        for (i, &a) in p.options[o].accels.iter().enumerate() {
+            let c = accs[a].cards_per_server as f64 * accs[a].perf_h200_eq;
+            if c != 0.0 {
+                terms.push((vars.servers[o][i], c));
+            }
+        }
+    }
+    if let Some(m) = vars.mega.get(s).copied().flatten() {
+        let mega_perf = accs
+            .iter()
+            .filter(|a| p.inst.params.mega_accelerators.contains(&a.id))
+            .map(|a| a.perf_h200_eq)
+            .fold(None, |m: Option<f64>, x| Some(m.map_or(x, |m| m.min(x))))
+            .unwrap_or(1.0);
+        terms.push((m, -p.inst.params.mega_cards * mega_perf));
+    }
+    terms
 }
 
 /// 9. Mega training clusters: at least mega_count sites with ≥ mega_cards cards.
@@ -960,9 +989,10 @@ fn define_objective(b: &Builder) -> Expression {
             b.vars.open[o],
         );
     }
-    for (k, pair) in p.pairs.iter().enumerate() {
+    // No serve columns in a Benders master: the loop prices the assignment.
+    for (pair, &v) in p.pairs.iter().zip(&b.vars.serve) {
         if pair.cost_cny_per_card != 0.0 {
-            obj.add_mul(pair.cost_cny_per_card / m, b.vars.serve[k]);
+            obj.add_mul(pair.cost_cny_per_card / m, v);
         }
     }
     for (jn, j) in p.inst.subsidies.iter().enumerate() {

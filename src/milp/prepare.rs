@@ -98,6 +98,10 @@ pub struct Prepared {
     /// loop add the ones a solution violates (true by default; false puts
     /// every one in up front, as a check of the loop).
     pub separate_links: bool,
+    /// Project the assignment out and solve the site decisions by Benders
+    /// decomposition (`solve::benders`): `None` decides by size (instances
+    /// with many city-site pairs), `Some` forces it on or off.
+    pub benders: Option<bool>,
 }
 
 impl Prepared {
@@ -269,6 +273,7 @@ impl Prepared {
             annuity_factor: af,
             disaggregate_links,
             separate_links: true,
+            benders: None,
         })
     }
 

@@ -237,6 +237,19 @@ pub struct LinkStats {
     pub rows_total: usize,
     pub lp_rounds: usize,
     pub mip_rounds: usize,
+    /// What the Benders loop did, when it chose the sites.
+    pub benders: Option<BendersStats>,
+}
+
+/// What the Benders loop did (summary.json `link_rows.benders`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct BendersStats {
+    /// Cuts added to the master.
+    pub cuts: usize,
+    /// Master LP solves (the LP bound, stage 1).
+    pub lp_rounds: usize,
+    /// Master MIP solves (stage 2).
+    pub mip_rounds: usize,
 }
 
 /// What pair pricing did with the city-site pairs (summary.json).

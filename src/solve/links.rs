@@ -131,6 +131,7 @@ impl LinkSet {
             rows_total: total,
             lp_rounds: self.lp_rounds,
             mip_rounds: self.mip_rounds,
+            benders: None,
         })
     }
 }

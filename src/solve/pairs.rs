@@ -59,6 +59,7 @@ fn restricted(p: &Prepared, active: &[bool]) -> Prepared {
         annuity_factor: p.annuity_factor,
         disaggregate_links: p.disaggregate_links,
         separate_links: p.separate_links,
+        benders: p.benders,
     }
 }
 
