@@ -114,9 +114,11 @@ fn row_group_sizes(rows: usize) -> Vec<usize> {
     sizes
 }
 
-/// Scenario ids merged at a time: the rows of the parts that hold ids of
-/// the window are in memory, sorted, then written (a window is a few
-/// thousand scenarios, whatever the sweep's size).
+/// Scenario ids merged at a time, at least: the rows of the parts that hold
+/// ids of the window are in memory, sorted, then written (a window is a few
+/// thousand scenarios, whatever the sweep's size). A window is as wide as
+/// the ids a typical part spans (a shard's batch: batch size × shards), so
+/// that a row waits for one or two windows, not for many.
 const WINDOW: u64 = 4096;
 
 /// Part files read at once (in parallel).
@@ -261,7 +263,7 @@ impl<W: std::io::Write> RowGroups<W> {
 
 /// Merges `parts` into the Parquet file `dest`, sorted by `key` (stable: a
 /// scenario's rows keep their order), and hands each sorted run of rows to
-/// `each`, in order. A k-way merge by windows of [`WINDOW`] ids: the parts
+/// `each`, in order. A k-way merge by windows of `window` ids: the parts
 /// that may hold ids of the window are read, their rows below its end are
 /// sorted and written, the rest wait for the next window. Memory: the rows
 /// of the parts that overlap a window (with N interleaved shards, N parts)
@@ -269,6 +271,7 @@ impl<W: std::io::Write> RowGroups<W> {
 fn merge_parts(
     parts: &[Part],
     key: &str,
+    window: u64,
     dest: &Path,
     each: &mut dyn FnMut(&DataFrame) -> Result<(), SweepError>,
 ) -> Result<(), SweepError> {
@@ -291,7 +294,7 @@ fn merge_parts(
         if pending.is_none() {
             lo = lo.max(order[next].0);
         }
-        let hi = lo.saturating_add(WINDOW);
+        let hi = lo.saturating_add(window.max(1));
         let end = next + order[next..].iter().take_while(|p| p.0 < hi).count();
         let files: Vec<PathBuf> = order[next..end].iter().map(|p| p.1.to_path_buf()).collect();
         next = end;
@@ -473,6 +476,8 @@ struct ScenarioFacts {
     sites_cost: Vec<Option<f64>>,
     /// Per batch (the part's name after `scenarios`): its smallest id.
     batch_min: HashMap<String, Option<u64>>,
+    /// The merge's window: [`WINDOW`] or the median span of a part's ids.
+    window: u64,
     parts: Vec<Part>,
 }
 
@@ -496,6 +501,7 @@ fn scenario_facts(
     let (mut rows, mut bad) = (0usize, false);
     let mut parts = Vec::with_capacity(files.len());
     let mut batch_min = HashMap::new();
+    let mut spans: Vec<u64> = Vec::with_capacity(files.len());
     let columns: &[&str] = if with_cost {
         &["id", "status", "sites_cost_cny"]
     } else {
@@ -510,6 +516,9 @@ fn scenario_facts(
             Vec::new()
         };
         let min = ids.iter().flatten().min().copied();
+        if let (Some(lo), Some(hi)) = (min, ids.iter().flatten().max()) {
+            spans.push(hi - lo + 1);
+        }
         let name = files[i]
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
@@ -560,8 +569,18 @@ fn scenario_facts(
         has_plan,
         sites_cost,
         batch_min,
+        window: WINDOW.max(median(&mut spans)),
         parts,
     })
+}
+
+/// The median of `v` (the upper one of an even count; 0 when empty).
+fn median(v: &mut [u64]) -> u64 {
+    if v.is_empty() {
+        return 0;
+    }
+    let mid = v.len() / 2;
+    *v.select_nth_unstable(mid).1
 }
 
 fn f64s(df: &DataFrame, name: &str) -> PolarsResult<Vec<Option<f64>>> {
@@ -776,6 +795,7 @@ pub fn collect(
     merge_parts(
         &facts.parts,
         "id",
+        facts.window,
         &out.join("scenarios.parquet"),
         &mut |_| Ok(()),
     )?;
@@ -801,6 +821,7 @@ pub fn collect(
     merge_parts(
         &parts,
         "scenario",
+        facts.window,
         &out.join("regions.parquet"),
         &mut |df| Ok(rs.add(df)?),
     )?;
@@ -886,9 +907,13 @@ pub fn collect(
     // sites.parquet, robust.geojson and robust.qml; each scenario's plan.
     let parts = parts_of(parts_dir, "sites", "scenario", &facts.batch_min)?;
     let mut ss = SiteStats::new();
-    merge_parts(&parts, "scenario", &out.join("sites.parquet"), &mut |df| {
-        Ok(ss.add(df, &facts.has_plan)?)
-    })?;
+    merge_parts(
+        &parts,
+        "scenario",
+        facts.window,
+        &out.join("sites.parquet"),
+        &mut |df| Ok(ss.add(df, &facts.has_plan)?),
+    )?;
     ss.finish(&facts.has_plan);
     let cooling_order: Vec<&str> = sweep
         .base_instance
@@ -1383,7 +1408,7 @@ mod tests {
         let dest = dir.path().join("merged.parquet");
         let mut seen = 0;
         let mut last = 0;
-        merge_parts(&parts, "scenario", &dest, &mut |df| {
+        merge_parts(&parts, "scenario", WINDOW, &dest, &mut |df| {
             let k = df.column("scenario")?.u64()?;
             assert!(k.min().unwrap() >= last);
             last = k.max().unwrap();
@@ -1401,8 +1426,16 @@ mod tests {
         // Without the batches' lower bounds the parts' own ids are read.
         let parts = parts_of(dir.path(), "regions", "scenario", &HashMap::new()).unwrap();
         let dest2 = dir.path().join("merged2.parquet");
-        merge_parts(&parts, "scenario", &dest2, &mut |_| Ok(())).unwrap();
+        merge_parts(&parts, "scenario", WINDOW, &dest2, &mut |_| Ok(())).unwrap();
         assert!(std::fs::read(&dest).unwrap() == std::fs::read(&dest2).unwrap());
+        // Windows narrower than a part: rows wait for later windows.
+        for window in [1, 50, 1000] {
+            merge_parts(&parts, "scenario", window, &dest2, &mut |_| Ok(())).unwrap();
+            assert!(
+                std::fs::read(&dest).unwrap() == std::fs::read(&dest2).unwrap(),
+                "window {window}"
+            );
+        }
         // No staging file is left behind.
         let left: Vec<_> = std::fs::read_dir(dir.path())
             .unwrap()
@@ -1432,7 +1465,7 @@ mod tests {
                 rows: 3,
             },
         ];
-        let err = merge_parts(&parts, "scenario", &dest, &mut |_| Ok(())).unwrap_err();
+        let err = merge_parts(&parts, "scenario", WINDOW, &dest, &mut |_| Ok(())).unwrap_err();
         assert!(
             err.to_string().contains("not where their batches say"),
             "{err}"
