@@ -293,7 +293,7 @@ pub fn run(args: SweepArgs) -> Result<(), CliError> {
         };
         return run_one_shard(&args, run);
     }
-    let mut out = super::solve::output_dir(&out_path, args.force)?;
+    let out = super::solve::output_dir(&out_path, args.force)?;
     let parts = out.staging_path().join(dcsite::export::writer::PARTS_DIR);
     let n = sw.len();
     let pb = progress::bar_with_eta(quiet, n as u64, "solving scenarios");
@@ -309,10 +309,8 @@ pub fn run(args: SweepArgs) -> Result<(), CliError> {
         jobs,
         solve: &opts,
     };
-    let mut write = |name: &str, bytes: &[u8]| -> Result<(), SweepError> {
-        out.write(name, bytes).map_err(SweepError::from)
-    };
-    let (summary, json, collect_wall) = merge(&sw, &parts, &copts, quiet, &mut write)?;
+    let staged = out.staging_path().to_path_buf();
+    let (summary, json, collect_wall) = merge(&sw, &parts, &copts, quiet, &staged)?;
     super::solve::commit(out)?;
     let text = format!(
         "{}solved in {solve_wall:.1} s on {jobs} job{} ({:.2} s per scenario), \
@@ -327,13 +325,14 @@ pub fn run(args: SweepArgs) -> Result<(), CliError> {
 }
 
 /// Collects the parts in `parts` and writes every merged file and
-/// sweep.json through `write`; returns the summary, sweep.json and seconds.
+/// sweep.json into the folder `out` (each file atomically); returns the
+/// summary, sweep.json and seconds.
 fn merge(
     sw: &sweep::Sweep,
     parts: &std::path::Path,
     copts: &CollectOptions,
     quiet: bool,
-    write: &mut sweep::collect::Write,
+    out: &std::path::Path,
 ) -> Result<(sweep::Summary, String, f64), CliError> {
     let t1 = std::time::Instant::now();
     let pb = progress::bar_with_eta(
@@ -345,10 +344,11 @@ fn merge(
         pb.set_length(total as u64);
         pb.set_position(done as u64);
     };
-    let summary = sweep::collect(sw, parts, copts, write, &follow).map_err(sweep_error)?;
+    let summary = sweep::collect(sw, parts, copts, out, &follow).map_err(sweep_error)?;
     pb.finish_and_clear();
     let json = sweep::sweep_json(sw, &summary, copts);
-    write("sweep.json", json.as_bytes()).map_err(sweep_error)?;
+    dcsite::export::write_file_atomic(&out.join("sweep.json"), json.as_bytes(), true)
+        .map_err(|e| sweep_error(SweepError::from(e)))?;
     Ok((summary, json, t1.elapsed().as_secs_f64()))
 }
 
@@ -471,15 +471,7 @@ fn collect_dir(args: CollectArgs) -> Result<(), CliError> {
         jobs,
         solve: &opts,
     };
-    let dir = args.dir.clone();
-    let mut write = |name: &str, bytes: &[u8]| -> Result<(), SweepError> {
-        Ok(dcsite::export::write_file_atomic(
-            &dir.join(name),
-            bytes,
-            true,
-        )?)
-    };
-    let (summary, json, wall) = merge(&sw, stage.path(), &copts, quiet, &mut write)?;
+    let (summary, json, wall) = merge(&sw, stage.path(), &copts, quiet, &args.dir)?;
     drop(stage);
     let text = format!(
         "{}merged {} shard manifest{} in {wall:.1} s\nwrote {}\n",

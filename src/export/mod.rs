@@ -18,4 +18,4 @@ pub use layers::{layer_files, layers, Layer, LayerError};
 pub use qml::{cities_qml, diff_qml, flows_qml, probability_qml, reach_qml, sites_qml};
 pub use schedule::{schedule_json, schedule_table};
 pub use summary::{gap_text, near_optimal_text, regions_table, summary_json, text_report};
-pub use writer::{write_file_atomic, OutputDir, OutputError};
+pub use writer::{write_file_atomic, AtomicFile, OutputDir, OutputError};

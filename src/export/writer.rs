@@ -459,41 +459,82 @@ pub const FILE_MODE: u32 = 0o644;
 /// report. An existing file is refused unless `force`; without `force` the
 /// file is linked into place only if nothing appeared there meanwhile.
 pub fn write_file_atomic(path: &Path, bytes: &[u8], force: bool) -> Result<(), OutputError> {
-    if path.exists() && !force {
-        return Err(OutputError::Exists(path.to_path_buf()));
-    }
-    let dir = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
-    fs::create_dir_all(&dir).map_err(io(&dir))?;
-    let mut builder = tempfile::Builder::new();
-    builder.prefix(".dcsite-tmp-");
-    // A temporary file is private (0600) by default; an output file is meant to be read.
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        builder.permissions(fs::Permissions::from_mode(FILE_MODE));
-    }
-    let mut tmp = builder.tempfile_in(&dir).map_err(io(&dir))?;
-    tmp.write_all(bytes).map_err(io(path))?;
-    tmp.as_file().sync_all().map_err(io(path))?;
-    if force {
-        tmp.persist(path).map_err(|e| OutputError::Io {
+    let mut f = AtomicFile::create(path, force)?;
+    f.file().write_all(bytes).map_err(io(path))?;
+    f.commit()
+}
+
+/// A file written a piece at a time and put in place as a whole, the way
+/// [`write_file_atomic`] writes one from bytes: the pieces go into a
+/// temporary file (`.dcsite-tmp-*`) in the destination's folder, which
+/// [`AtomicFile::commit`] syncs and renames; dropped uncommitted, the
+/// temporary file is removed and the destination is as it was.
+pub struct AtomicFile {
+    tmp: tempfile::NamedTempFile,
+    path: PathBuf,
+    force: bool,
+}
+
+impl AtomicFile {
+    /// Starts `path` (its folder is created); an existing file is refused
+    /// unless `force`.
+    pub fn create(path: &Path, force: bool) -> Result<AtomicFile, OutputError> {
+        if path.exists() && !force {
+            return Err(OutputError::Exists(path.to_path_buf()));
+        }
+        let dir = match path.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+            _ => PathBuf::from("."),
+        };
+        fs::create_dir_all(&dir).map_err(io(&dir))?;
+        let mut builder = tempfile::Builder::new();
+        builder.prefix(".dcsite-tmp-");
+        // A temporary file is private (0600) by default; an output file is meant to be read.
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            builder.permissions(fs::Permissions::from_mode(FILE_MODE));
+        }
+        let tmp = builder.tempfile_in(&dir).map_err(io(&dir))?;
+        Ok(AtomicFile {
+            tmp,
             path: path.to_path_buf(),
-            err: e.error,
-        })?;
-    } else {
-        tmp.persist_noclobber(path).map_err(|e| {
-            if e.error.kind() == std::io::ErrorKind::AlreadyExists {
-                OutputError::Exists(path.to_path_buf())
-            } else {
-                OutputError::Io {
-                    path: path.to_path_buf(),
-                    err: e.error,
-                }
-            }
-        })?;
+            force,
+        })
     }
-    Ok(())
+
+    /// The temporary file, to write the contents into.
+    pub fn file(&mut self) -> &mut fs::File {
+        self.tmp.as_file_mut()
+    }
+
+    /// The destination.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Syncs the temporary file and renames it to the destination.
+    pub fn commit(self) -> Result<(), OutputError> {
+        let AtomicFile { tmp, path, force } = self;
+        let path = path.as_path();
+        tmp.as_file().sync_all().map_err(io(path))?;
+        if force {
+            tmp.persist(path).map_err(|e| OutputError::Io {
+                path: path.to_path_buf(),
+                err: e.error,
+            })?;
+        } else {
+            tmp.persist_noclobber(path).map_err(|e| {
+                if e.error.kind() == std::io::ErrorKind::AlreadyExists {
+                    OutputError::Exists(path.to_path_buf())
+                } else {
+                    OutputError::Io {
+                        path: path.to_path_buf(),
+                        err: e.error,
+                    }
+                }
+            })?;
+        }
+        Ok(())
+    }
 }
