@@ -3,7 +3,7 @@
 //!
 //! cargo build --release --all-targets
 //! target/release/examples/collect_bench SCENARIOS DIR
-//! farm-bench -n 3 -- ./target/release/dcsite sweep collect DIR/run --regret-plans 0 --quiet
+//! /usr/bin/time -v ./target/release/dcsite sweep collect DIR/run --regret-plans 0 --quiet
 //!
 //! Solving 100,000 baseline scenarios takes about 12 CPU hours, so 64
 //! scenarios are solved for real (`dcsite sweep --shard 0/S`, S = SCENARIOS
