@@ -255,26 +255,15 @@ impl Master {
         }
         let upper = vec![f64::INFINITY; cuts.len()];
         let hm = self.hm.as_mut().expect("the master is live between solves");
-        // SAFETY: `hm` owns a live HiGHS instance; the arrays hold the rows in
-        // compressed row form over its columns and outlive the call.
-        let status = unsafe {
-            highs_sys::Highs_addRows(
-                hm.as_mut_ptr(),
-                cuts.len() as HighsInt,
-                lower.as_ptr(),
-                upper.as_ptr(),
-                index.len() as HighsInt,
-                starts.as_ptr(),
-                index.as_ptr(),
-                value.as_ptr(),
-            )
-        };
-        if status == highs_sys::kHighsStatusError {
-            return Err(SolveError::Numerical(
-                "HiGHS refused a cut of the Benders loop".into(),
-            ));
-        }
-        Ok(())
+        super::links::add_rows(
+            hm,
+            &lower,
+            &upper,
+            &starts,
+            &index,
+            &value,
+            "a cut of the Benders loop",
+        )
     }
 
     /// The objective without θ at `cols`.

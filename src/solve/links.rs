@@ -273,12 +273,43 @@ fn add_link_rows(
     let n = starts.len();
     let lower = vec![f64::NEG_INFINITY; n];
     let upper = vec![0.0; n];
-    // SAFETY: `hm` owns a live HiGHS instance; the arrays hold `n` rows in
-    // compressed row form over columns of that model, and outlive the call.
+    add_rows(
+        hm,
+        &lower,
+        &upper,
+        &starts,
+        &index,
+        &value,
+        "the link rows added by the cut loop",
+    )
+}
+
+/// Adds rows `lower ≤ Σ value × column ≤ upper` in compressed row form
+/// (`starts`: where each row's entries begin in `index` / `value`) to a live
+/// HiGHS model; its basis stays valid (the new rows enter it basic). `what`
+/// names the rows in the error.
+pub(crate) fn add_rows(
+    hm: &mut ::highs::Model,
+    lower: &[f64],
+    upper: &[f64],
+    starts: &[highs_sys::HighsInt],
+    index: &[highs_sys::HighsInt],
+    value: &[f64],
+    what: &str,
+) -> Result<(), SolveError> {
+    use highs_sys::HighsInt;
+    assert!(lower.len() == upper.len() && lower.len() == starts.len());
+    assert_eq!(index.len(), value.len());
+    if lower.is_empty() {
+        return Ok(());
+    }
+    // SAFETY: `hm` owns a live HiGHS instance; the slices hold the rows in
+    // compressed row form over columns of that model (lengths checked above),
+    // and outlive the call.
     let status = unsafe {
         highs_sys::Highs_addRows(
             hm.as_mut_ptr(),
-            n as HighsInt,
+            lower.len() as HighsInt,
             lower.as_ptr(),
             upper.as_ptr(),
             index.len() as HighsInt,
@@ -288,9 +319,7 @@ fn add_link_rows(
         )
     };
     if status == highs_sys::kHighsStatusError {
-        return Err(SolveError::Numerical(
-            "HiGHS refused the link rows added by the cut loop".into(),
-        ));
+        return Err(SolveError::Numerical(format!("HiGHS refused {what}")));
     }
     Ok(())
 }
