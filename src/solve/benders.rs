@@ -42,8 +42,7 @@ use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 use ::highs::{HighsModelStatus, HighsSolutionStatus};
-use good_lp::solvers::highs::highs;
-use good_lp::{variable, Expression, SolverModel, Variable};
+use good_lp::{variable, Expression, Variable};
 use highs_sys::HighsInt;
 
 use super::{configure, SolveError, SolveOptions, Values};
@@ -89,8 +88,6 @@ pub struct Outcome {
     pub mega: Vec<Option<f64>>,
     /// A lower bound on the full model's cost, CNY.
     pub lower_bound: f64,
-    /// The cost of the plan found with server counts continuous, CNY.
-    pub upper_bound: f64,
     pub stats: BendersStats,
     /// Seconds spent building the master models and the assignment LP.
     pub build_seconds: f64,
@@ -137,15 +134,7 @@ impl Master {
             ..
         } = milp::build_with_within(p, integrality, Links::Projected, opts.deadline.as_ref())?;
         let theta = problem_vars.add(variable().min(0.0));
-        let mut problem = problem_vars
-            .minimise(objective.clone() + theta)
-            .using(highs);
-        for r in &rows {
-            problem.add_constraint(r.to_constraint());
-        }
-        let mut hm = problem
-            .try_into_inner()
-            .map_err(|e| SolveError::Numerical(format!("HiGHS refused the master model: {e}")))?;
+        let mut hm = super::highs_instance(problem_vars, objective.clone() + theta, &rows, [])?;
         configure(&mut hm, opts, Instant::now())?;
         Ok(Master {
             hm: Some(hm),
@@ -182,11 +171,7 @@ impl Master {
         let limited = match solved.status() {
             HighsModelStatus::Optimal => false,
             HighsModelStatus::Infeasible | HighsModelStatus::UnboundedOrInfeasible => {
-                return Err(SolveError::Infeasible {
-                    reasons: vec![],
-                    relaxations: vec![],
-                    alternatives: vec![],
-                })
+                return Err(SolveError::unexplained_infeasible())
             }
             HighsModelStatus::Unbounded => return Err(SolveError::Unbounded),
             s @ (HighsModelStatus::ReachedTimeLimit
@@ -757,11 +742,7 @@ pub fn solve_sites(
         if ev.shortfall > 1e-6 {
             // The master prefers leaving demand unserved at this cost.
             if raises >= MAX_PENALTY_RAISES {
-                return Err(SolveError::Infeasible {
-                    reasons: vec![],
-                    relaxations: vec![],
-                    alternatives: vec![],
-                });
+                return Err(SolveError::unexplained_infeasible());
             }
             raises += 1;
             sub.raise_penalty();
@@ -802,7 +783,6 @@ pub fn solve_sites(
             .map(|v| v.map(|v| x[mip.col(v)]))
             .collect(),
         lower_bound: lower.min(cost) * scale,
-        upper_bound: cost * scale,
         stats,
         build_seconds,
     })

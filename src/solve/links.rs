@@ -16,8 +16,7 @@ use std::collections::HashMap;
 use std::time::Instant;
 
 use ::highs::HighsModelStatus;
-use good_lp::solvers::highs::highs;
-use good_lp::{Expression, Solution, SolverModel, Variable};
+use good_lp::{Expression, Solution, Variable};
 
 use super::{configure, ModelParts, RawSolution, SolveError, SolveOptions, Status, Values};
 use crate::milp::{self, Links, Model, Prepared, Sense};
@@ -158,13 +157,7 @@ pub fn lp_rounds(
         mut rows,
         integer,
     } = model;
-    let mut problem = problem_vars.minimise(objective.clone()).using(highs);
-    for r in &rows {
-        problem.add_constraint(r.to_constraint());
-    }
-    let mut hm = problem
-        .try_into_inner()
-        .map_err(|e| SolveError::Numerical(format!("HiGHS refused the model: {e}")))?;
+    let mut hm = super::highs_instance(problem_vars, objective.clone(), &rows, [])?;
     configure(&mut hm, opts, start)?;
     loop {
         let solved = hm
@@ -173,11 +166,7 @@ pub fn lp_rounds(
         match solved.status() {
             HighsModelStatus::Optimal => {}
             HighsModelStatus::Infeasible | HighsModelStatus::UnboundedOrInfeasible => {
-                return Err(SolveError::Infeasible {
-                    reasons: vec![],
-                    relaxations: vec![],
-                    alternatives: vec![],
-                })
+                return Err(SolveError::unexplained_infeasible())
             }
             HighsModelStatus::Unbounded => return Err(SolveError::Unbounded),
             HighsModelStatus::ReachedTimeLimit => {

@@ -92,6 +92,18 @@ pub enum SolveError {
     Defect(String),
 }
 
+impl SolveError {
+    /// Infeasible, with no reasons or relaxations worked out (yet): what a
+    /// solve reports before the caller explains it.
+    pub(crate) fn unexplained_infeasible() -> SolveError {
+        SolveError::Infeasible {
+            reasons: vec![],
+            relaxations: vec![],
+            alternatives: vec![],
+        }
+    }
+}
+
 fn infeasible_text(reasons: &[String], relaxations: &[String]) -> String {
     let mut s = format!("the scenario is infeasible:\n  {}", reasons.join("\n  "));
     if !relaxations.is_empty() {
@@ -177,6 +189,26 @@ fn set_highs_option(hm: &mut ::highs::Model, k: &str, v: &str) -> bool {
     }
 }
 
+/// A HiGHS instance holding `objective` (minimised) over `vars`, the model's
+/// `rows` and any `extra` constraints (variables pinned to values).
+pub(crate) fn highs_instance(
+    vars: good_lp::ProblemVariables,
+    objective: good_lp::Expression,
+    rows: &[milp::Row],
+    extra: impl IntoIterator<Item = good_lp::Constraint>,
+) -> Result<::highs::Model, SolveError> {
+    let mut problem = vars.minimise(objective).using(highs);
+    for r in rows {
+        problem.add_constraint(r.to_constraint());
+    }
+    for c in extra {
+        problem.add_constraint(c);
+    }
+    problem
+        .try_into_inner()
+        .map_err(|e| SolveError::Numerical(format!("HiGHS refused the model: {e}")))
+}
+
 /// Sets the options every solve uses: a fixed seed and, unless asked
 /// otherwise, one thread (the same input gives the same plan), what is left of
 /// the time limit, the log, the gap and the user's HiGHS options.
@@ -236,19 +268,10 @@ pub fn run_highs_from(
     let mut solved = None;
     let start = Instant::now();
     for (what, extra) in RETRIES {
-        let mut problem = problem_vars
-            .clone()
-            .minimise(objective.clone())
-            .using(highs);
-        for r in &rows {
-            problem.add_constraint(r.to_constraint());
-        }
-        for &(v, x) in fixed {
-            problem.add_constraint(good_lp::Expression::from(v).eq(x));
-        }
-        let mut hm = problem
-            .try_into_inner()
-            .map_err(|e| SolveError::Numerical(format!("HiGHS refused the model: {e}")))?;
+        let pins = fixed
+            .iter()
+            .map(|&(v, x)| good_lp::Expression::from(v).eq(x));
+        let mut hm = highs_instance(problem_vars.clone(), objective.clone(), &rows, pins)?;
         configure(&mut hm, opts, start)?;
         for (k, v) in *extra {
             set_highs_option(&mut hm, k, v);
@@ -292,11 +315,7 @@ pub fn run_highs_from(
     let status = match solved.status() {
         HighsModelStatus::Optimal => Status::Optimal,
         HighsModelStatus::Infeasible | HighsModelStatus::UnboundedOrInfeasible => {
-            return Err(SolveError::Infeasible {
-                reasons: vec![],
-                relaxations: vec![],
-                alternatives: vec![],
-            })
+            return Err(SolveError::unexplained_infeasible())
         }
         HighsModelStatus::Unbounded => return Err(SolveError::Unbounded),
         s @ (HighsModelStatus::ReachedTimeLimit
@@ -445,13 +464,7 @@ pub fn write_model(p: &Prepared, path: &std::path::Path) -> Result<(), SolveErro
         rows: model_rows,
         ..
     } = model;
-    let mut problem = problem_vars.minimise(objective).using(highs);
-    for r in &model_rows {
-        problem.add_constraint(r.to_constraint());
-    }
-    let mut hm = problem
-        .try_into_inner()
-        .map_err(|e| SolveError::Numerical(format!("HiGHS refused the model: {e}")))?;
+    let mut hm = highs_instance(problem_vars, objective, &model_rows, [])?;
     hm.set_option("output_flag", false);
     let ptr = hm.as_mut_ptr();
     let c = |s: &str| CString::new(s).expect("names have no NUL");
@@ -583,11 +596,7 @@ fn solve_phases(
     let tolerance = opts.mip_gap.unwrap_or(DEFAULT_MIP_GAP);
     let infeasible = || {
         if !relax.is_empty() {
-            return SolveError::Infeasible {
-                reasons: vec![],
-                relaxations: vec![],
-                alternatives: vec![],
-            };
+            return SolveError::unexplained_infeasible();
         }
         if lean {
             return SolveError::Infeasible {
