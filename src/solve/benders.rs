@@ -104,6 +104,8 @@ struct Master {
     theta: usize,
     is_mip: bool,
     solves: usize,
+    /// Seconds in HiGHS so far.
+    seconds: f64,
 }
 
 /// One master answer.
@@ -144,6 +146,7 @@ impl Master {
             theta: n_columns,
             is_mip: integer.iter().any(|&i| i),
             solves: 0,
+            seconds: 0.0,
         })
     }
 
@@ -163,9 +166,11 @@ impl Master {
         if let Some(cols) = start {
             let _ = hm.try_set_solution(Some(cols), None, None, None);
         }
+        let t = Instant::now();
         let solved = hm
             .try_solve()
             .map_err(|e| SolveError::Numerical(format!("HiGHS returned {e:?} on the master")))?;
+        self.seconds += t.elapsed().as_secs_f64();
         self.solves += 1;
         let has_primal = solved.primal_solution_status() == HighsSolutionStatus::Feasible;
         let limited = match solved.status() {
@@ -289,15 +294,32 @@ struct Evaluation {
     cut: Cut,
 }
 
-/// The assignment LP on one live HiGHS instance: columns serve_k (pairs, in
-/// order) then short_d (cities); rows capacity_s (sites) then demand_d.
+/// Pairs per city in the assignment LP at first (each city's cheapest).
+const FIRST_PAIRS_PER_CITY: usize = 8;
+/// Pairs added per city and pricing round at most.
+const PRICED_PER_CITY: usize = 8;
+/// Scaled reduced cost below which a left-out pair is priced in: HiGHS's
+/// dual feasibility tolerance, the accuracy of the duals themselves.
+const PRICE_TOLERANCE: f64 = 1e-7;
+
+/// The assignment LP on one live HiGHS instance: columns short_d (cities)
+/// then serve_k for the pairs priced in so far (`lp_pairs`); rows capacity_s
+/// (sites) then demand_d. Only the pairs that can lower the cost are in the
+/// LP: each city starts with its cheapest, and after each solve every
+/// left-out pair at an open site is priced with the duals (reduced cost
+/// cost_k − π_d − μ_s); the most negative come in and the LP is re-solved
+/// until none is negative. The duals are then optimal for the LP with every
+/// pair, so the cut is the one every pair would give (on capa the LP holds
+/// about a tenth of the 100,000 pairs).
 struct Assignment {
     hm: Option<::highs::Model>,
     n_sites: usize,
-    n_pairs: usize,
     n_cities: usize,
     /// City and site of each pair.
     pairs: Vec<(usize, usize)>,
+    /// The pairs in the LP, in column order (column n_cities + i).
+    lp_pairs: Vec<usize>,
+    in_lp: Vec<bool>,
     demand: Vec<f64>,
     /// Objective units per card.
     cost: Vec<f64>,
@@ -310,6 +332,10 @@ struct Assignment {
     /// (variable, coefficient).
     site_options: Vec<Vec<usize>>,
     capacity_terms: Vec<Vec<(Variable, f64)>>,
+    /// Seconds in HiGHS so far, LPs solved, pairs priced in.
+    seconds: f64,
+    solves: usize,
+    priced: usize,
 }
 
 impl Assignment {
@@ -359,15 +385,10 @@ impl Assignment {
         let penalty = 10.0 * (max_cost + (per_card + fixed) / CNY_PER_OBJECTIVE_UNIT) + 1.0;
         let scale = if max_cost > 0.0 { 1.0 / max_cost } else { 1.0 };
         let mut pb = ::highs::ColProblem::default();
-        let site_rows: Vec<_> = (0..n_sites).map(|_| pb.add_row(..=0.0)).collect();
-        let city_rows: Vec<_> = demand.iter().map(|&d| pb.add_row(d..)).collect();
-        for (k, x) in p.pairs.iter().enumerate() {
-            pb.add_column(
-                cost[k] * scale,
-                0.0..=0.0,
-                [(city_rows[x.demand], 1.0), (site_rows[x.site], 1.0)],
-            );
+        for _ in 0..n_sites {
+            pb.add_row(..=0.0);
         }
+        let city_rows: Vec<_> = demand.iter().map(|&d| pb.add_row(d..)).collect();
         for &r in &city_rows {
             pb.add_column(penalty * scale, 0.0.., [(r, 1.0)]);
         }
@@ -376,19 +397,75 @@ impl Assignment {
         })?;
         configure(&mut hm, opts, Instant::now())?;
         // A MIP gap option does not apply; the LP is re-solved from its basis.
-        Ok(Assignment {
+        let mut sub = Assignment {
             hm: Some(hm),
             n_sites,
-            n_pairs: p.pairs.len(),
             n_cities,
             pairs: p.pairs.iter().map(|x| (x.demand, x.site)).collect(),
+            lp_pairs: Vec::new(),
+            in_lp: vec![false; p.pairs.len()],
             demand,
             cost,
             penalty,
             scale,
             site_options,
             capacity_terms,
-        })
+            seconds: 0.0,
+            solves: 0,
+            priced: 0,
+        };
+        let mut first = Vec::new();
+        for ks in p.pairs_by_city(|x| x.cost_cny_per_card) {
+            first.extend(ks.iter().take(FIRST_PAIRS_PER_CITY).copied());
+        }
+        sub.add_pairs(&first, &vec![0.0; n_sites])?;
+        Ok(sub)
+    }
+
+    /// Puts `pairs` into the LP, with their bounds at the openings `open_at`.
+    fn add_pairs(&mut self, pairs: &[usize], open_at: &[f64]) -> Result<(), SolveError> {
+        if pairs.is_empty() {
+            return Ok(());
+        }
+        let mut costs = Vec::with_capacity(pairs.len());
+        let mut upper = Vec::with_capacity(pairs.len());
+        let mut starts = Vec::with_capacity(pairs.len());
+        let mut index = Vec::with_capacity(2 * pairs.len());
+        for &k in pairs {
+            let (d, s) = self.pairs[k];
+            costs.push(self.cost[k] * self.scale);
+            upper.push(self.demand[d] * open_at[s]);
+            starts.push(index.len() as HighsInt);
+            index.push(s as HighsInt);
+            index.push((self.n_sites + d) as HighsInt);
+            self.in_lp[k] = true;
+            self.lp_pairs.push(k);
+        }
+        let lower = vec![0.0; pairs.len()];
+        let value = vec![1.0; index.len()];
+        let hm = self.hm.as_mut().expect("live between solves");
+        // SAFETY: a live instance; each array holds one entry per new column
+        // (costs, bounds, starts) or per nonzero (index, value).
+        let status = unsafe {
+            highs_sys::Highs_addCols(
+                hm.as_mut_ptr(),
+                pairs.len() as HighsInt,
+                costs.as_ptr(),
+                lower.as_ptr(),
+                upper.as_ptr(),
+                index.len() as HighsInt,
+                starts.as_ptr(),
+                index.as_ptr(),
+                value.as_ptr(),
+            )
+        };
+        self.priced += pairs.len();
+        if status == highs_sys::STATUS_ERROR {
+            return Err(SolveError::Numerical(
+                "HiGHS refused the pairs added to the assignment LP".into(),
+            ));
+        }
+        Ok(())
     }
 
     /// Per site, the share of it that `x` opens.
@@ -408,72 +485,30 @@ impl Assignment {
         self.penalty *= 10.0;
         let costs = vec![self.penalty * self.scale; self.n_cities];
         let hm = self.hm.as_mut().expect("live between solves");
-        let from = self.n_pairs as HighsInt;
         // SAFETY: a live instance; `costs` holds one entry per shortfall column.
         unsafe {
             highs_sys::Highs_changeColsCostByRange(
                 hm.as_mut_ptr(),
-                from,
-                from + self.n_cities as HighsInt - 1,
+                0,
+                self.n_cities as HighsInt - 1,
                 costs.as_ptr(),
             );
         }
     }
 
-    /// Q at the master point `x` (columns of `master`), with its cut.
-    fn evaluate(
-        &mut self,
-        master: &Master,
-        x: &[f64],
-        seconds: f64,
-    ) -> Result<Evaluation, SolveError> {
-        let open_at = self.open_at(master, x);
-        let capacity: Vec<f64> = self
-            .capacity_terms
-            .iter()
-            .map(|t| {
-                t.iter()
-                    .map(|&(v, c)| c * x[master.col(v)])
-                    .sum::<f64>()
-                    .max(0.0)
-            })
-            .collect();
-        let upper: Vec<f64> = self
-            .pairs
-            .iter()
-            .map(|&(d, s)| self.demand[d] * open_at[s])
-            .collect();
-        let lower = vec![0.0; self.n_pairs];
-        let row_lower = vec![f64::NEG_INFINITY; self.n_sites];
+    /// Solves the LP as it stands: value (objective units), shortfall, and
+    /// the duals π (cities, clamped to [0, M]) and μ (sites, ≤ 0).
+    fn solve_lp(&mut self, seconds: f64) -> Result<(f64, f64, Vec<f64>, Vec<f64>), SolveError> {
         let mut hm = self.hm.take().expect("live between solves");
-        // SAFETY: a live instance; the arrays hold one entry per column or row
-        // of the ranges given and outlive the calls.
-        unsafe {
-            if self.n_pairs > 0 {
-                highs_sys::Highs_changeColsBoundsByRange(
-                    hm.as_mut_ptr(),
-                    0,
-                    self.n_pairs as HighsInt - 1,
-                    lower.as_ptr(),
-                    upper.as_ptr(),
-                );
-            }
-            if self.n_sites > 0 {
-                highs_sys::Highs_changeRowsBoundsByRange(
-                    hm.as_mut_ptr(),
-                    0,
-                    self.n_sites as HighsInt - 1,
-                    row_lower.as_ptr(),
-                    capacity.as_ptr(),
-                );
-            }
-        }
         if seconds.is_finite() {
             hm.set_option("time_limit", seconds.max(0.05));
         }
+        let t = Instant::now();
         let solved = hm.try_solve().map_err(|e| {
             SolveError::Numerical(format!("HiGHS returned {e:?} on the assignment LP"))
         })?;
+        self.seconds += t.elapsed().as_secs_f64();
+        self.solves += 1;
         match solved.status() {
             HighsModelStatus::Optimal => {}
             s @ (HighsModelStatus::ReachedTimeLimit | HighsModelStatus::ReachedInterrupt) => {
@@ -489,7 +524,7 @@ impl Assignment {
         }
         let sol = solved.get_solution();
         let value = solved.objective_value() / self.scale;
-        let shortfall: f64 = sol.columns()[self.n_pairs..].iter().sum();
+        let shortfall: f64 = sol.columns()[..self.n_cities].iter().sum();
         let duals = sol.dual_rows();
         let mu: Vec<f64> = duals[..self.n_sites]
             .iter()
@@ -502,7 +537,88 @@ impl Assignment {
         let mut hm = ::highs::Model::from(solved);
         hm.set_option("presolve", "off");
         self.hm = Some(hm);
-        // θ ≥ Σ π_d demand_d + Σ μ_s capacity_s(y) + Σ r_k demand_d open_s(y).
+        Ok((value, shortfall, pi, mu))
+    }
+
+    /// Q at the master point `x` (columns of `master`), with its cut.
+    fn evaluate(
+        &mut self,
+        master: &Master,
+        x: &[f64],
+        seconds: f64,
+    ) -> Result<Evaluation, SolveError> {
+        let start = Instant::now();
+        let open_at = self.open_at(master, x);
+        let capacity: Vec<f64> = self
+            .capacity_terms
+            .iter()
+            .map(|t| {
+                t.iter()
+                    .map(|&(v, c)| c * x[master.col(v)])
+                    .sum::<f64>()
+                    .max(0.0)
+            })
+            .collect();
+        let upper: Vec<f64> = self
+            .lp_pairs
+            .iter()
+            .map(|&k| {
+                let (d, s) = self.pairs[k];
+                self.demand[d] * open_at[s]
+            })
+            .collect();
+        let lower = vec![0.0; upper.len()];
+        let row_lower = vec![f64::NEG_INFINITY; self.n_sites];
+        let hm = self.hm.as_mut().expect("live between solves");
+        // SAFETY: a live instance; the arrays hold one entry per column or row
+        // of the ranges given and outlive the calls.
+        unsafe {
+            if !upper.is_empty() {
+                highs_sys::Highs_changeColsBoundsByRange(
+                    hm.as_mut_ptr(),
+                    self.n_cities as HighsInt,
+                    (self.n_cities + upper.len()) as HighsInt - 1,
+                    lower.as_ptr(),
+                    upper.as_ptr(),
+                );
+            }
+            if self.n_sites > 0 {
+                highs_sys::Highs_changeRowsBoundsByRange(
+                    hm.as_mut_ptr(),
+                    0,
+                    self.n_sites as HighsInt - 1,
+                    row_lower.as_ptr(),
+                    capacity.as_ptr(),
+                );
+            }
+        }
+        let (value, shortfall, pi, mu) = loop {
+            let left = seconds - start.elapsed().as_secs_f64();
+            let (value, shortfall, pi, mu) = self.solve_lp(left)?;
+            // Price the pairs left out at sites this point opens, most
+            // negative first, a few per city.
+            let mut best: Vec<Vec<(f64, usize)>> = vec![Vec::new(); self.n_cities];
+            for (k, &(d, s)) in self.pairs.iter().enumerate() {
+                if self.in_lp[k] || open_at[s] <= 0.0 || self.demand[d] <= 0.0 {
+                    continue;
+                }
+                let rc = (self.cost[k] - pi[d] - mu[s]) * self.scale;
+                if rc < -PRICE_TOLERANCE {
+                    best[d].push((rc, k));
+                }
+            }
+            let mut add = Vec::new();
+            for list in &mut best {
+                list.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
+                add.extend(list.iter().take(PRICED_PER_CITY).map(|e| e.1));
+            }
+            if add.is_empty() {
+                break (value, shortfall, pi, mu);
+            }
+            self.add_pairs(&add, &open_at)?;
+        };
+        // θ ≥ Σ π_d demand_d + Σ μ_s capacity_s(y) + Σ r_k demand_d open_s(y),
+        // r_k over every pair (in the LP or not).
         let mut dense: HashMap<usize, f64> = HashMap::new();
         let constant: f64 = pi.iter().zip(&self.demand).map(|(p, d)| p * d).sum();
         for (s, terms) in self.capacity_terms.iter().enumerate() {
@@ -772,6 +888,21 @@ pub fn solve_sites(
             .filter(|&o| x[mip.col(mip.vars.open[o])] > 0.5)
             .collect();
         format!("{} cuts; best {cost:.6} opens options {open:?}", stats.cuts)
+    });
+    trace(opts.log, || {
+        format!(
+            "{:.2} s in {} master LPs, {:.2} s in {} master MIPs, {:.2} s in {} assignment LPs \
+             ({} of {} pairs priced in), {:.2} s in all",
+            lp.seconds,
+            lp.solves,
+            mip.seconds,
+            mip.solves,
+            sub.seconds,
+            sub.solves,
+            sub.priced,
+            sub.pairs.len(),
+            start.elapsed().as_secs_f64()
+        )
     });
     let scale = CNY_PER_OBJECTIVE_UNIT;
     Ok(Outcome {
