@@ -35,8 +35,10 @@
 //!
 //! For the RMP's own columns the relaxed problem is minimised where the RMP
 //! solution is (complementary slackness: each column's reduced cost times
-//! its value is the least over its bounds; `T` is basic, reduced cost 0), so
-//! the Lagrangian value is
+//! its value is the least over its bounds, and the rows' duals times their
+//! slacks are 0). `T`'s reduced cost is ≥ 0 (dual feasibility; 0 when it is
+//! basic) and leaving it out of the `T` term below only lowers the bound. So
+//! the Lagrangian value is at least
 //!
 //! `L(y) = z + Σ_{cards d} demand_d · m_d + T_max · Σ_{share d} x_d · m_d`,
 //!
@@ -47,6 +49,13 @@
 //! prices in, when `L(y) = z`), never against a bound of the restricted
 //! model. Pricing stops once `z` is within [`PRICING_SHARE`] of the
 //! requested gap of the best `L(y)` so far; the phases get the rest.
+//! `T_max` bounds `T` in every optimal solution, so one computed at a later
+//! round's (lower) `z` serves every round; it is computed only when `L(y)`
+//! with the RMP's own `T` (at most `T_max`) would stop pricing. Reduced
+//! costs above −1e-9 count as 0, as when pricing ends (the LP's accuracy),
+//! and `T_max` gets a little room for HiGHS's tolerances. With a pair of
+//! negative cost (not from the data's network cost) there is no such bound
+//! and only a priced-out LP bounds the model.
 //!
 //! The capacity dual of a site whose servers are all at 0 is degenerate and
 //! is moved to the lowest value that keeps every server column's reduced
