@@ -100,7 +100,7 @@ fn positive(d: &DemandSize) -> bool {
 }
 
 /// `p` with only the pairs marked active.
-pub fn restricted(p: &Prepared, active: &[bool]) -> Prepared {
+fn restricted(p: &Prepared, active: &[bool]) -> Prepared {
     Prepared {
         inst: p.inst.clone(),
         options: p.options.clone(),
