@@ -73,3 +73,49 @@ fn a_time_limited_large_solve_reports_feasible_and_its_gap() {
         "the plan still meets the H200 target exactly"
     );
 }
+
+/// Pair pricing stopped early gives a bound no higher than the LP of the
+/// model with every pair (solved here with every pair in the model), and
+/// priced out it gives that LP's value.
+#[test]
+fn the_pricing_bound_is_below_the_lp_with_every_pair() {
+    use dcsite::milp::{self, Integrality};
+    use dcsite::solve::{pairs, run_highs};
+    let (_dir, sc) = generate(400, 40, 3);
+    let text = std::fs::read_to_string(&sc).unwrap();
+    std::fs::write(&sc, text.replace("max_sites_per_city = 25", "")).unwrap();
+    let (_, inst, _) = dcsite::data::load(&sc).unwrap();
+    let p = Prepared::new(inst);
+    assert!(pairs::applies(&p), "{} pairs", p.pairs.len());
+    let opts = SolveOptions::default();
+    let (full, _) = run_highs(milp::build(&p, Integrality::Lp), &opts, &[]).unwrap();
+    let full = full.objective;
+    let tol = 1e-7 * full.abs();
+    // Stopped as soon as the RMP is within 5 % (from the first round) or
+    // 0.2 % (from a later one) of the bound.
+    for (stop, rounds) in [(0.05, 1), (0.002, 2)] {
+        let early = pairs::price(&p, &opts, stop).unwrap();
+        assert!(!early.priced_out, "{early:?}");
+        assert!(early.rounds >= rounds, "{early:?}");
+        assert!(
+            early.lower_bound <= full + tol,
+            "{} > {full}",
+            early.lower_bound
+        );
+        assert!(
+            early.rmp_value >= full - tol,
+            "{} < {full}",
+            early.rmp_value
+        );
+        assert!(early.gap() <= stop, "{}", early.gap());
+    }
+    // To the end: the bound is the full LP's value.
+    let done = pairs::price(&p, &opts, 0.0).unwrap();
+    assert!(done.priced_out, "{done:?}");
+    assert!(
+        (done.lower_bound - full).abs() <= 1e-6 * full.abs(),
+        "{} vs {full}",
+        done.lower_bound
+    );
+    assert!(done.active.iter().filter(|&&a| a).count() < p.pairs.len() / 2);
+}

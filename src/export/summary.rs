@@ -90,6 +90,9 @@ pub fn summary_json(plan: &Plan, scenario_path: &str) -> String {
             "of": x.of,
             "pricing_rounds": x.rounds,
             "gap_against_full_lp_bound": x.priced_out,
+            // The bound the gap is against, valid for the model with every
+            // pair: the full LP's value, or a pricing round's Lagrangian bound.
+            "lower_bound_cny": x.lower_bound_cny.map(|b| b.round()),
         })),
         "cards_total": plan.cards_total(),
         "h200_eq_total": r(all.h200_eq, 1),

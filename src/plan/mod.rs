@@ -253,7 +253,7 @@ pub struct BendersStats {
 }
 
 /// What pair pricing did with the city-site pairs (summary.json).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub struct PairStats {
     /// City-site pairs (serve columns) in the final model.
     pub in_model: usize,
@@ -261,8 +261,12 @@ pub struct PairStats {
     pub of: usize,
     /// LP pricing rounds.
     pub rounds: usize,
-    /// Whether pricing finished, so that the gap is against the full LP bound.
+    /// Whether pricing finished, so that the gap is against the full LP bound
+    /// (otherwise against the Lagrangian bound of a pricing round).
     pub priced_out: bool,
+    /// The lower bound on the model with every pair that the gap is
+    /// measured against, CNY (`None`: no bound, the gap is unknown).
+    pub lower_bound_cny: Option<f64>,
 }
 
 /// A row of a plan that binds: no room left, or less room than one more

@@ -237,20 +237,25 @@ pub fn shadow_prices(
             .then(a.0.cmp(&b.0))
     });
     checks.truncate(MAX_CHECKED);
-    let sides: Vec<(usize, OneSided)> = checks
-        .par_iter()
-        .map(|&(k, i, step)| {
-            let per_unit = base.model_rows[i].0.family().row_units_per_unit();
-            let at = |d: f64| {
-                pricing_lp(p, plan, opts, Some((i, d * step * per_unit)), &[])
-                    .ok()
-                    .map(|x| x.cost_cny)
-            };
-            let down = at(-1.0).map(|c| (base.cost_cny - c) / step);
-            let up = at(1.0).map(|c| (c - base.cost_cny) / step);
-            (k, OneSided { step, down, up })
-        })
-        .collect();
+    // One live LP re-solved from its basis for every step; the LP built
+    // again and solved from scratch for each step if HiGHS fails there.
+    let sides = match one_sided_warm(p, plan, opts, &base, &checks) {
+        Some(x) => x,
+        None => checks
+            .par_iter()
+            .map(|&(k, i, step)| {
+                let per_unit = base.model_rows[i].0.family().row_units_per_unit();
+                let at = |d: f64| {
+                    pricing_lp(p, plan, opts, Some((i, d * step * per_unit)), &[])
+                        .ok()
+                        .map(|x| x.cost_cny)
+                };
+                let down = at(-1.0).map(|c| (base.cost_cny - c) / step);
+                let up = at(1.0).map(|c| (c - base.cost_cny) / step);
+                (k, OneSided { step, down, up })
+            })
+            .collect(),
+    };
     for (k, s) in sides {
         out[k].checked = true;
         let v = out[k].cny_per_unit;
@@ -264,4 +269,97 @@ pub fn shadow_prices(
         }
     }
     Ok(out)
+}
+
+/// The one-sided values of `checks` (index in the output, row, step) from
+/// one live pricing LP: the row's limit moved a step down, then up, the LP
+/// re-solved from the basis it has (a few dual simplex iterations instead
+/// of a solve from scratch: 80 LPs of 0.2 s each on the 3000-site
+/// synthetic instance), and the limit put back. `None` if HiGHS fails on
+/// any of them (the caller solves each from scratch).
+fn one_sided_warm(
+    p: &Prepared,
+    plan: &Plan,
+    opts: &SolveOptions,
+    base: &PricingLp,
+    checks: &[(usize, usize, f64)],
+) -> Option<Vec<(usize, OneSided)>> {
+    use ::highs::HighsModelStatus;
+    use highs_sys::HighsInt;
+    if checks.is_empty() {
+        return Some(Vec::new());
+    }
+    let lp = milp::build(p, Integrality::Pricing);
+    let fixed = plan_binaries(p, plan, &lp);
+    let n_cols = lp.n_columns;
+    let pins = fixed.iter().map(|&(v, x)| Expression::from(v).eq(x));
+    let mut hm = super::highs_instance(lp.problem_vars, lp.objective, &lp.rows, pins).ok()?;
+    let mut o = opts.clone();
+    o.time_limit_s = None;
+    o.log = false;
+    super::configure(&mut hm, &o, std::time::Instant::now()).ok()?;
+    let scale = milp::CNY_PER_OBJECTIVE_UNIT;
+    let solve = |hm: ::highs::Model| -> Option<(::highs::Model, Option<f64>)> {
+        let solved = hm.try_solve().ok()?;
+        let value = (solved.status() == HighsModelStatus::Optimal)
+            .then(|| solved.objective_value() * scale);
+        let mut hm = ::highs::Model::from(solved);
+        hm.set_option("presolve", "off");
+        Some((hm, value))
+    };
+    let (mut hm, cost) = solve(hm)?;
+    let cost = cost?;
+    let mut index: Vec<HighsInt> = vec![0; n_cols.max(1)];
+    let mut value = vec![0.0; n_cols.max(1)];
+    let mut out = Vec::with_capacity(checks.len());
+    for &(k, i, step) in checks {
+        let (key, sense, _) = base.model_rows[i];
+        let per_unit = key.family().row_units_per_unit();
+        let (mut lower, mut upper) = (0.0, 0.0);
+        let (mut n, mut nz, mut start): (HighsInt, HighsInt, HighsInt) = (0, 0, 0);
+        // SAFETY: a live instance; one row is asked for, and the matrix
+        // buffers hold a whole row (at most one entry per column).
+        let status = unsafe {
+            highs_sys::Highs_getRowsByRange(
+                hm.as_mut_ptr(),
+                i as HighsInt,
+                i as HighsInt,
+                &mut n,
+                &mut lower,
+                &mut upper,
+                &mut nz,
+                &mut start,
+                index.as_mut_ptr(),
+                value.as_mut_ptr(),
+            )
+        };
+        if status == highs_sys::kHighsStatusError || n != 1 {
+            return None;
+        }
+        let at = |hm: ::highs::Model, d: f64| -> Option<(::highs::Model, Option<f64>)> {
+            let delta = d * step * per_unit;
+            let (lo, up) = match sense {
+                Sense::Le => (lower, upper + delta),
+                Sense::Ge => (lower + delta, upper),
+                Sense::Eq => (lower + delta, upper + delta),
+            };
+            let mut hm = hm;
+            // SAFETY: a live instance and one of its rows.
+            unsafe {
+                highs_sys::Highs_changeRowBounds(hm.as_mut_ptr(), i as HighsInt, lo, up);
+            }
+            solve(hm)
+        };
+        let (next, down) = at(hm, -1.0)?;
+        let (mut next, up) = at(next, 1.0)?;
+        // SAFETY: as above; the row's own limits back.
+        unsafe {
+            highs_sys::Highs_changeRowBounds(next.as_mut_ptr(), i as HighsInt, lower, upper);
+        }
+        hm = next;
+        let down = down.map(|c| (cost - c) / step);
+        let up = up.map(|c| (c - cost) / step);
+        out.push((k, OneSided { step, down, up }));
+    }
+    Some(out)
 }
