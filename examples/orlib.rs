@@ -57,7 +57,7 @@ fn run(
         "solve_seconds": plan.solve_seconds,
         "link_rows_in_model": plan.link_rows.map(|l| l.rows_in_model),
         "benders": plan.link_rows.and_then(|l| l.benders).map(|b| serde_json::json!({
-            "cuts": b.cuts, "lp_rounds": b.lp_rounds, "mip_rounds": b.mip_rounds,
+            "cuts": b.cuts, "lp_rounds": b.lp_rounds, "mip_rounds": b.mip_rounds, "neighbours": b.neighbours_evaluated,
         })),
     }))
 }

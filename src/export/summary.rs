@@ -82,6 +82,7 @@ pub fn summary_json(plan: &Plan, scenario_path: &str) -> String {
                 "cuts": b.cuts,
                 "lp_rounds": b.lp_rounds,
                 "mip_rounds": b.mip_rounds,
+                "neighbours_evaluated": b.neighbours_evaluated,
             })),
         })),
         // The city-site pairs (serve columns): how many pricing put into the model.

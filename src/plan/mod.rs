@@ -250,6 +250,8 @@ pub struct BendersStats {
     pub lp_rounds: usize,
     /// Master MIP solves (stage 2).
     pub mip_rounds: usize,
+    /// Plans one move from the best plan evaluated between MIP rounds.
+    pub neighbours_evaluated: usize,
 }
 
 /// What pair pricing did with the city-site pairs (summary.json).
