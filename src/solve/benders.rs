@@ -690,6 +690,10 @@ impl Assignment {
     }
 }
 
+/// One move from a centre: the columns it changes (column, new value), the
+/// change in the master's cost without θ, and the options open after it.
+type Move = (Vec<(usize, f64)>, f64, Vec<usize>);
+
 /// Evaluations of neighbours per MIP round at most.
 const NEIGHBOUR_EVALUATIONS: usize = 40;
 
@@ -813,7 +817,7 @@ impl Neighbours {
             moves.push((None, Some(q)));
         }
         // Per move: its column changes, its cost change and its key.
-        let moves: Vec<(Vec<(usize, f64)>, f64, Vec<usize>)> = moves
+        let moves: Vec<Move> = moves
             .into_iter()
             .map(|(c, o)| {
                 let ch = self.changes(x, c, o);
