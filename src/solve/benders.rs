@@ -479,28 +479,17 @@ impl Assignment {
         let lower = vec![0.0; pairs.len()];
         let value = vec![1.0; index.len()];
         let hm = self.hm.as_mut().expect("live between solves");
-        // SAFETY: a live instance; each array holds one entry per new column
-        // (costs, bounds, starts) or per nonzero (index, value).
-        let status = unsafe {
-            highs_sys::Highs_addCols(
-                hm.as_mut_ptr(),
-                pairs.len() as HighsInt,
-                costs.as_ptr(),
-                lower.as_ptr(),
-                upper.as_ptr(),
-                index.len() as HighsInt,
-                starts.as_ptr(),
-                index.as_ptr(),
-                value.as_ptr(),
-            )
-        };
         self.priced += pairs.len();
-        if status == highs_sys::STATUS_ERROR {
-            return Err(SolveError::Numerical(
-                "HiGHS refused the pairs added to the assignment LP".into(),
-            ));
-        }
-        Ok(())
+        super::links::add_cols(
+            hm,
+            &costs,
+            &lower,
+            &upper,
+            &starts,
+            &index,
+            &value,
+            "the pairs added to the assignment LP",
+        )
     }
 
     /// Per site, the share of it that `x` opens.

@@ -273,6 +273,47 @@ fn add_link_rows(
     )
 }
 
+/// Adds columns (compressed column form over the rows of `hm`) through
+/// `Highs_addCols`; `what` names them in the error.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn add_cols(
+    hm: &mut ::highs::Model,
+    cost: &[f64],
+    lower: &[f64],
+    upper: &[f64],
+    starts: &[highs_sys::HighsInt],
+    index: &[highs_sys::HighsInt],
+    value: &[f64],
+    what: &str,
+) -> Result<(), SolveError> {
+    use highs_sys::HighsInt;
+    assert!(cost.len() == lower.len() && lower.len() == upper.len() && lower.len() == starts.len());
+    assert_eq!(index.len(), value.len());
+    if cost.is_empty() {
+        return Ok(());
+    }
+    // SAFETY: `hm` owns a live HiGHS instance; the slices hold the columns in
+    // compressed column form over rows of that model (lengths checked above),
+    // and outlive the call.
+    let status = unsafe {
+        highs_sys::Highs_addCols(
+            hm.as_mut_ptr(),
+            cost.len() as HighsInt,
+            cost.as_ptr(),
+            lower.as_ptr(),
+            upper.as_ptr(),
+            index.len() as HighsInt,
+            starts.as_ptr(),
+            index.as_ptr(),
+            value.as_ptr(),
+        )
+    };
+    if status == highs_sys::kHighsStatusError {
+        return Err(SolveError::Numerical(format!("HiGHS refused {what}")));
+    }
+    Ok(())
+}
+
 /// Adds rows `lower ≤ Σ value × column ≤ upper` in compressed row form
 /// (`starts`: where each row's entries begin in `index` / `value`) to a live
 /// HiGHS model; its basis stays valid (the new rows enter it basic). `what`

@@ -448,27 +448,16 @@ fn add_serve_columns(
     let value = vec![1.0; index.len()];
     let lower = vec![0.0; ks.len()];
     let upper = vec![f64::INFINITY; ks.len()];
-    // SAFETY: `hm` owns a live HiGHS instance; the slices hold the columns in
-    // compressed column form over rows of that model and outlive the call.
-    let status = unsafe {
-        highs_sys::Highs_addCols(
-            hm.as_mut_ptr(),
-            ks.len() as HighsInt,
-            cost.as_ptr(),
-            lower.as_ptr(),
-            upper.as_ptr(),
-            index.len() as HighsInt,
-            starts.as_ptr(),
-            index.as_ptr(),
-            value.as_ptr(),
-        )
-    };
-    if status == highs_sys::kHighsStatusError {
-        return Err(SolveError::Numerical(
-            "HiGHS refused the serve columns of pair pricing".into(),
-        ));
-    }
-    Ok(())
+    super::links::add_cols(
+        hm,
+        &cost,
+        &lower,
+        &upper,
+        &starts,
+        &index,
+        &value,
+        "the serve columns of pair pricing",
+    )
 }
 
 /// Solves through the loop: pricing rounds, then the usual phases on the
