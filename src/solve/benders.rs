@@ -230,12 +230,13 @@ impl Master {
         } else {
             objective
         };
-        let mut hm = ::highs::Model::from(solved);
-        if !self.is_mip {
-            // From the second round on, dual simplex from the last basis.
-            hm.set_option("presolve", "off");
-        }
-        self.hm = Some(hm);
+        // The LP master is re-solved from its basis; the MIP master starts
+        // each branch and bound with presolve.
+        self.hm = Some(if self.is_mip {
+            ::highs::Model::from(solved)
+        } else {
+            super::warm(solved)
+        });
         Ok(Answer {
             cols,
             objective,
@@ -558,9 +559,7 @@ impl Assignment {
             .iter()
             .map(|&y| (y / self.scale).clamp(0.0, self.penalty))
             .collect();
-        let mut hm = ::highs::Model::from(solved);
-        hm.set_option("presolve", "off");
-        self.hm = Some(hm);
+        self.hm = Some(super::warm(solved));
         Ok((value, shortfall, pi, mu))
     }
 

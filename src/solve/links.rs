@@ -216,10 +216,7 @@ pub fn lp_rounds(
             ));
         }
         add.truncate(MAX_ROWS_PER_ROUND);
-        let mut hm2 = ::highs::Model::from(solved);
-        // From the second round on, dual simplex from the last basis: presolve
-        // would start over.
-        hm2.set_option("presolve", "off");
+        let mut hm2 = super::warm(solved);
         add_link_rows(p, &mut hm2, &vars, &column, &add, &mut rows)?;
         links.add(&add);
         links.lp_rounds += 1;

@@ -246,6 +246,17 @@ pub(crate) fn configure(
     Ok(())
 }
 
+/// A solved LP made live again for the next round: bounds, rows or columns
+/// change, and it is re-solved by dual simplex from the basis it has
+/// (presolve off: presolve would start over). Used by every loop that
+/// re-solves one HiGHS instance: the cut loop, pair pricing, Benders and
+/// the shadow-price checks.
+pub(crate) fn warm(solved: ::highs::SolvedModel) -> ::highs::Model {
+    let mut hm = ::highs::Model::from(solved);
+    hm.set_option("presolve", "off");
+    hm
+}
+
 /// [`run_highs`] with a starting solution (values by column) for HiGHS to improve on.
 pub fn run_highs_from(
     model: Model,

@@ -300,9 +300,7 @@ pub fn price(p: &Prepared, opts: &SolveOptions, stop_gap: f64) -> Result<Pricing
                 sol.dual_columns().to_vec(),
             )
         };
-        let mut model = ::highs::Model::from(solved);
-        model.set_option("presolve", "off");
-        hm = Some(model);
+        hm = Some(super::warm(solved));
         out.rmp_value = z;
         let dual = |row: Option<usize>| row.and_then(|i| row_duals.get(i).copied()).unwrap_or(0.0);
         let demand_dual: Vec<f64> = demand_row.iter().map(|&r| dual(r)).collect();

@@ -303,9 +303,7 @@ fn one_sided_warm(
         let solved = hm.try_solve().ok()?;
         let value = (solved.status() == HighsModelStatus::Optimal)
             .then(|| solved.objective_value() * scale);
-        let mut hm = ::highs::Model::from(solved);
-        hm.set_option("presolve", "off");
-        Some((hm, value))
+        Some((super::warm(solved), value))
     };
     let (mut hm, cost) = solve(hm)?;
     let cost = cost?;
