@@ -23,11 +23,15 @@
 //! the loop is ours, in two stages:
 //!
 //! 1. The master's LP relaxation, with cuts separated at a point between its
-//!    answer and a core point that moves with it (in-out stabilisation), until
+//!    answer and a core point that follows it slowly (in-out stabilisation), until
 //!    no cut separates the answer: the LP bound of the full model, with every
 //!    link row.
 //! 2. The master MIP with those cuts, re-solved after each cut found at its
-//!    answer, the best plan so far given as its start. It stops when the best
+//!    answer, the best plan so far given as its start. HiGHS reports each
+//!    improving solution by callback; it is evaluated there, and the first
+//!    one the cuts price too low ends that branch and bound as its answer
+//!    (the rest of the tree would only prove an answer the next cut
+//!    removes). It stops when the best
 //!    plan (an assignment without shortfall) is within the tolerance of the
 //!    master's proven bound, which is a bound for the full model: the master
 //!    with any set of cuts is a relaxation of it. Between MIP rounds, the
@@ -66,11 +70,20 @@ const MAX_LP_ROUNDS: usize = 400;
 /// Master MIP solves of stage 2 at most.
 const MAX_MIP_ROUNDS: usize = 500;
 /// Stage 1 stops when no cut separates the LP answer by this share of its
-/// cost. Since the assignment LP is priced and the master MIP runs without
-/// sub-MIP heuristics, 1e-4 is best: capb-6000, capc-5750, capa-8000,
-/// capb-7000 and capa-10000 take 72.6 s in all at 1e-4, 85.4 s at 1e-5 and
-/// 75.5 s at 3e-4 (capa-8000 alone 7.9, 10.7 and 17.5 s).
-const LP_TOLERANCE: f64 = 1e-4;
+/// cost. With the slow core point and the watched master MIPs, the 12
+/// capa/capb/capc variants take 56.9 s in all at 3e-5, 49.2 s at 3e-4,
+/// 47.1 s at 6e-4 and 48.5 s at 1e-3 (stage 2 finds the rest of the bound
+/// faster than more LP rounds do).
+const LP_TOLERANCE: f64 = 6e-4;
+/// In-out stabilisation: cuts are separated at this share of the way from
+/// the core point to the master's answer, and the core point moves this
+/// share of the way to each answer. A core point that moves slowly is the
+/// most of it: capb-7000's stage 1 took 7.2 s in 288 LP rounds at (0.5,
+/// 0.5), 11.0 s at (0.3, 0.8), 3.6 s at (0.3, 0.2) and 3.1 s in 167 rounds
+/// at (0.3, 0.1). With a 1e-4 tolerance the 12 variants took 61.0 s at
+/// (0.3, 0.2), 61.5 s at (0.5, 0.2) and 57.8 s at (0.3, 0.1).
+const SEPARATE_AT: f64 = 0.3;
+const CORE_STEP: f64 = 0.1;
 /// Absolute slack, in objective units (1 CNY), below which a cut is not
 /// violated and a gap is closed: HiGHS's own `mip_abs_gap` default.
 const ABS_EPS: f64 = 1e-6;
@@ -181,68 +194,16 @@ impl Master {
 
     /// Solves the master with what is left of the time, from `start` if given.
     fn solve(&mut self, seconds: f64, start: Option<&[f64]>) -> Result<Answer, SolveError> {
-        let mut hm = self
+        let hm = self
             .hm
             .take()
             .expect("the master is put back after each solve");
-        if seconds.is_finite() {
-            hm.set_option("time_limit", seconds.max(0.05));
-        }
-        if let Some(cols) = start {
-            let _ = hm.try_set_solution(Some(cols), None, None, None);
-        }
         let t = Instant::now();
-        let solved = hm
-            .try_solve()
-            .map_err(|e| SolveError::Numerical(format!("HiGHS returned {e:?} on the master")))?;
+        let (answer, hm) = run_master(hm, self.is_mip, seconds, start, None);
+        self.hm = hm;
         self.seconds += t.elapsed().as_secs_f64();
         self.solves += 1;
-        let has_primal = solved.primal_solution_status() == HighsSolutionStatus::Feasible;
-        let limited = match solved.status() {
-            HighsModelStatus::Optimal => false,
-            HighsModelStatus::Infeasible | HighsModelStatus::UnboundedOrInfeasible => {
-                return Err(SolveError::unexplained_infeasible())
-            }
-            HighsModelStatus::Unbounded => return Err(SolveError::Unbounded),
-            s @ (HighsModelStatus::ReachedTimeLimit
-            | HighsModelStatus::ReachedIterationLimit
-            | HighsModelStatus::ReachedInterrupt
-            | HighsModelStatus::ReachedMemoryLimit) => {
-                if !has_primal || !self.is_mip {
-                    return Err(SolveError::NoSolution {
-                        limit: super::limit_words(s).into(),
-                    });
-                }
-                true
-            }
-            other => {
-                return Err(SolveError::Numerical(format!(
-                    "HiGHS ended the master with model status {other:?}"
-                )))
-            }
-        };
-        let cols = solved.get_solution().columns().to_vec();
-        let objective = solved.objective_value();
-        let bound = if self.is_mip {
-            solved
-                .double_info_value(c"mip_dual_bound")
-                .unwrap_or(f64::NEG_INFINITY)
-        } else {
-            objective
-        };
-        // The LP master is re-solved from its basis; the MIP master starts
-        // each branch and bound with presolve.
-        self.hm = Some(if self.is_mip {
-            ::highs::Model::from(solved)
-        } else {
-            super::warm(solved)
-        });
-        Ok(Answer {
-            cols,
-            objective,
-            bound,
-            limited,
-        })
+        answer
     }
 
     /// Adds `θ − Σ coef x ≥ constant`.
@@ -289,6 +250,167 @@ impl Master {
             column: &self.column,
         })
     }
+}
+
+/// What a master MIP reports while it runs: each improving solution goes to
+/// `check`, and once it returns true the branch and bound is interrupted
+/// with that solution as its answer.
+struct Watch<'a> {
+    check: &'a mut dyn FnMut(&[f64]) -> bool,
+    /// Master columns.
+    n: usize,
+    /// The solution `check` stopped at, and its master objective.
+    stopped_at: Option<(Vec<f64>, f64)>,
+}
+
+/// HiGHS's callback for a [`Watch`] (`data`): improving solutions are
+/// checked, and the next interrupt check after one is taken stops the MIP.
+unsafe extern "C" fn watch_callback(
+    kind: std::os::raw::c_int,
+    _message: *const std::os::raw::c_char,
+    out: *const highs_sys::HighsCallbackDataOut,
+    input: *mut highs_sys::HighsCallbackDataIn,
+    data: *mut std::os::raw::c_void,
+) {
+    // SAFETY: `data` is the `Watch` given with this callback by
+    // `run_master`, alive until the solve returns; HiGHS's pointers are
+    // valid for the duration of the call.
+    let watch = unsafe { &mut *(data as *mut Watch) };
+    if kind == highs_sys::kHighsCallbackMipImprovingSolution as std::os::raw::c_int {
+        if watch.stopped_at.is_some() || out.is_null() {
+            return;
+        }
+        let out = unsafe { &*out };
+        if out.mip_solution.is_null() || (out.mip_solution_size as usize) < watch.n {
+            return;
+        }
+        let cols = unsafe { std::slice::from_raw_parts(out.mip_solution, watch.n) };
+        if (watch.check)(cols) {
+            watch.stopped_at = Some((cols.to_vec(), out.objective_function_value));
+        }
+    } else if kind == highs_sys::kHighsCallbackMipInterrupt as std::os::raw::c_int
+        && watch.stopped_at.is_some()
+        && !input.is_null()
+    {
+        unsafe { (*input).user_interrupt = 1 };
+    }
+}
+
+/// Solves a master model (`hm`) with what is left of the time, from
+/// `start` if given, watched by `watch` (MIP only). Gives the model back
+/// for the next solve unless HiGHS failed.
+fn run_master(
+    mut hm: ::highs::Model,
+    is_mip: bool,
+    seconds: f64,
+    start: Option<&[f64]>,
+    watch: Option<&mut Watch>,
+) -> (Result<Answer, SolveError>, Option<::highs::Model>) {
+    if seconds.is_finite() {
+        hm.set_option("time_limit", seconds.max(0.05));
+    }
+    if let Some(cols) = start {
+        let _ = hm.try_set_solution(Some(cols), None, None, None);
+    }
+    let watching = watch.is_some() && is_mip;
+    let watch_ptr = watch.map_or(std::ptr::null_mut(), |w| {
+        w as *mut Watch as *mut std::os::raw::c_void
+    });
+    if watching {
+        // SAFETY: a live instance; the watch outlives the solve, and the
+        // callback is removed before this function returns.
+        unsafe {
+            highs_sys::Highs_setCallback(hm.as_mut_ptr(), Some(watch_callback), watch_ptr);
+            highs_sys::Highs_startCallback(
+                hm.as_mut_ptr(),
+                highs_sys::kHighsCallbackMipImprovingSolution,
+            );
+            highs_sys::Highs_startCallback(hm.as_mut_ptr(), highs_sys::kHighsCallbackMipInterrupt);
+        }
+    }
+    let solved = match hm.try_solve() {
+        Ok(s) => s,
+        Err(e) => {
+            return (
+                Err(SolveError::Numerical(format!(
+                    "HiGHS returned {e:?} on the master"
+                ))),
+                None,
+            )
+        }
+    };
+    let mut solved = solved;
+    if watching {
+        // SAFETY: as above; afterwards HiGHS holds no pointer to the watch.
+        unsafe {
+            let ptr = solved.as_mut_ptr();
+            highs_sys::Highs_stopCallback(ptr, highs_sys::kHighsCallbackMipImprovingSolution);
+            highs_sys::Highs_stopCallback(ptr, highs_sys::kHighsCallbackMipInterrupt);
+            highs_sys::Highs_setCallback(ptr, None, std::ptr::null_mut());
+        }
+    }
+    // SAFETY: the pointer was made from a live `&mut Watch` above.
+    let stopped_at = if watching {
+        unsafe { (*(watch_ptr as *mut Watch)).stopped_at.take() }
+    } else {
+        None
+    };
+    let answer = (|| {
+        let has_primal = solved.primal_solution_status() == HighsSolutionStatus::Feasible;
+        let bound = || {
+            solved
+                .double_info_value(c"mip_dual_bound")
+                .unwrap_or(f64::NEG_INFINITY)
+        };
+        let limited = match solved.status() {
+            HighsModelStatus::Optimal => false,
+            HighsModelStatus::ReachedInterrupt if stopped_at.is_some() => {
+                let (cols, objective) = stopped_at.clone().expect("checked");
+                return Ok(Answer {
+                    cols,
+                    objective,
+                    bound: bound(),
+                    limited: false,
+                });
+            }
+            HighsModelStatus::Infeasible | HighsModelStatus::UnboundedOrInfeasible => {
+                return Err(SolveError::unexplained_infeasible())
+            }
+            HighsModelStatus::Unbounded => return Err(SolveError::Unbounded),
+            s @ (HighsModelStatus::ReachedTimeLimit
+            | HighsModelStatus::ReachedIterationLimit
+            | HighsModelStatus::ReachedInterrupt
+            | HighsModelStatus::ReachedMemoryLimit) => {
+                if !has_primal || !is_mip {
+                    return Err(SolveError::NoSolution {
+                        limit: super::limit_words(s).into(),
+                    });
+                }
+                true
+            }
+            other => {
+                return Err(SolveError::Numerical(format!(
+                    "HiGHS ended the master with model status {other:?}"
+                )))
+            }
+        };
+        let cols = solved.get_solution().columns().to_vec();
+        let objective = solved.objective_value();
+        Ok(Answer {
+            cols,
+            objective,
+            bound: if is_mip { bound() } else { objective },
+            limited,
+        })
+    })();
+    // The LP master is re-solved from its basis; the MIP master starts each
+    // branch and bound with presolve.
+    let hm = if is_mip {
+        ::highs::Model::from(solved)
+    } else {
+        super::warm(solved)
+    };
+    (answer, Some(hm))
 }
 
 /// θ ≥ constant + Σ coef × column (columns of the master it was made for;
@@ -529,9 +651,21 @@ impl Assignment {
             hm.set_option("time_limit", seconds.max(0.05));
         }
         let t = Instant::now();
-        let solved = hm.try_solve().map_err(|e| {
-            SolveError::Numerical(format!("HiGHS returned {e:?} on the assignment LP"))
-        })?;
+        let run = |hm: ::highs::Model| {
+            hm.try_solve().map_err(|e| {
+                SolveError::Numerical(format!("HiGHS returned {e:?} on the assignment LP"))
+            })
+        };
+        let mut solved = run(hm)?;
+        if solved.status() == HighsModelStatus::Unknown {
+            // The simplex ended from the last basis without a clean
+            // optimum (dual infeasibilities of ~1e-5 after many bound
+            // changes): solve once more from scratch.
+            let mut hm = ::highs::Model::from(solved);
+            // SAFETY: a live instance.
+            unsafe { highs_sys::Highs_clearSolver(hm.as_mut_ptr()) };
+            solved = run(hm)?;
+        }
         self.seconds += t.elapsed().as_secs_f64();
         self.solves += 1;
         match solved.status() {
@@ -904,7 +1038,7 @@ pub fn solve_sites(
 
     // Stage 1: the LP bound, with in-out stabilisation. The core point starts
     // with every site open (shared among its options) and its servers at
-    // their most, and moves halfway to each LP answer.
+    // their most, and moves CORE_STEP of the way to each LP answer.
     let n = lp.theta + 1;
     let mut core = vec![0.0; n];
     for os in &sub.site_options {
@@ -944,7 +1078,7 @@ pub fn solve_sites(
             .cols
             .iter()
             .zip(&core)
-            .map(|(x, c)| 0.5 * x + 0.5 * c)
+            .map(|(x, c)| SEPARATE_AT * x + (1.0 - SEPARATE_AT) * c)
             .collect();
         let ev = match sub.evaluate(&lp, &between, left()) {
             Ok(ev) => ev,
@@ -969,7 +1103,7 @@ pub fn solve_sites(
         stats.cuts += 1;
         pool.push(cut);
         for (c, x) in core.iter_mut().zip(&a.cols) {
-            *c = 0.5 * *c + 0.5 * x;
+            *c = (1.0 - CORE_STEP) * *c + CORE_STEP * x;
         }
     }
     // Every cut goes to the MIP master (dropping the ones stage 1's last
@@ -979,29 +1113,92 @@ pub fn solve_sites(
     // Stage 2: the master MIP until its answer needs no cut.
     let mut best: Option<(Vec<f64>, f64)> = None;
     let mut raises = 0;
-    // Solve the master to the final gap (set once a loose one stopped helping).
-    let mut prove = false;
     let mut neighbours = Neighbours::new(p, &mip);
     loop {
         if stats.mip_rounds >= MAX_MIP_ROUNDS || left() <= 0.0 {
             break;
         }
         let start_cols = best.as_ref().map(|b| b.0.clone());
-        // Early answers only need to be good, not proven: the master's gap
-        // follows the loop's (a fifth of it), down to a quarter of the
-        // tolerance at the end.
-        let loop_gap = best
-            .as_ref()
-            .map_or(1e-3, |b| (b.1 - lower).max(0.0) / b.1.abs().max(1e-9));
-        let want = if prove {
-            mip_opts_gap
-        } else {
-            (0.2 * loop_gap).clamp(mip_opts_gap, 1e-3)
-        };
+        // Every master MIP is solved to a quarter of the tolerance: a
+        // looser gap for early answers saved little per round (175-373
+        // nodes either way on capb-7000) and cost a round at the end to
+        // prove the last answer (capb-6000: 5 rounds, 14.3 s; at the final
+        // gap from the first: 3 rounds, 11.3 s).
         if let Some(hm) = mip.hm.as_mut() {
-            hm.set_option("mip_rel_gap", want);
+            hm.set_option("mip_rel_gap", mip_opts_gap);
         }
-        let a = match mip.solve(left(), start_cols.as_deref()) {
+        // Each improving solution HiGHS finds is evaluated as it is found:
+        // one the cuts price too low would be cut after the branch and
+        // bound anyway, so the branch and bound stops there (a tree that
+        // only proves the answer the next cut removes is wasted).
+        let mut checked: Vec<(Vec<f64>, Evaluation)> = Vec::new();
+        let a = {
+            let hm = mip
+                .hm
+                .take()
+                .expect("the master is put back after each solve");
+            let t = Instant::now();
+            let master = &mip;
+            let sub_ref = &mut sub;
+            let without_theta = |cols: &[f64]| {
+                let mut x = round_sites(master, cols);
+                x[master.theta] = 0.0;
+                x
+            };
+            let best_open = best.as_ref().map(|b| without_theta(&b.0));
+            let left_now = left();
+            let mut violated = 0;
+            let mut check = |cols: &[f64]| -> bool {
+                let mut x = without_theta(cols);
+                if best_open.as_ref() == Some(&x) {
+                    return false;
+                }
+                x[master.theta] = cols[master.theta];
+                let Ok(ev) = sub_ref.evaluate(master, &x, left_now) else {
+                    return false;
+                };
+                let theta = cols[master.theta];
+                if ev.cut.at(&x) - theta > ABS_EPS.max(1e-9 * theta.abs()) {
+                    violated += 1;
+                }
+                checked.push((x, ev));
+                violated > 0
+            };
+            let mut watch = Watch {
+                check: &mut check,
+                n: master.theta + 1,
+                stopped_at: None,
+            };
+            let (answer, hm) =
+                run_master(hm, true, left_now, start_cols.as_deref(), Some(&mut watch));
+            drop(watch);
+            mip.hm = hm;
+            mip.seconds += t.elapsed().as_secs_f64();
+            mip.solves += 1;
+            answer
+        };
+        // Every plan seen on the way: the best so far if it is cheaper, and
+        // its cut if the master priced it too low.
+        let answer_x = a.as_ref().ok().map(|a| round_sites(&mip, &a.cols));
+        let mut answer_ev = None;
+        for (x, ev) in checked {
+            if ev.shortfall <= 1e-6 {
+                let cost = mip.cost_of(&x) + ev.value;
+                if best.as_ref().is_none_or(|b| cost < b.1) {
+                    let mut start = x.clone();
+                    start[mip.theta] = ev.value;
+                    best = Some((start, cost));
+                }
+            }
+            if answer_x.as_ref() == Some(&x) {
+                answer_ev = Some(ev);
+            } else if ev.cut.at(&x) - x[mip.theta] > ABS_EPS.max(1e-9 * x[mip.theta].abs()) {
+                mip.add_cut(&ev.cut)?;
+                pool.push(ev.cut);
+                stats.cuts += 1;
+            }
+        }
+        let a = match a {
             Ok(a) => a,
             Err(SolveError::NoSolution { .. }) if best.is_some() => break,
             Err(e) => return Err(e),
@@ -1018,15 +1215,14 @@ pub fn solve_sites(
                 start.elapsed().as_secs_f64()
             )
         });
-        let mut x = a.cols.clone();
-        for v in mip.vars.open.iter().chain(mip.vars.mega.iter().flatten()) {
-            let j = mip.col(*v);
-            x[j] = x[j].round();
-        }
-        let ev = match sub.evaluate(&mip, &x, left()) {
-            Ok(ev) => ev,
-            Err(SolveError::NoSolution { .. }) if best.is_some() => break,
-            Err(e) => return Err(e),
+        let x = round_sites(&mip, &a.cols);
+        let ev = match answer_ev {
+            Some(ev) => ev,
+            None => match sub.evaluate(&mip, &x, left()) {
+                Ok(ev) => ev,
+                Err(SolveError::NoSolution { .. }) if best.is_some() => break,
+                Err(e) => return Err(e),
+            },
         };
         let theta = a.cols[mip.theta];
         let violation = ev.cut.at(&x) - theta;
@@ -1094,7 +1290,7 @@ pub fn solve_sites(
             let between: Vec<f64> = x
                 .iter()
                 .zip(&core)
-                .map(|(x, c)| 0.5 * x + 0.5 * c)
+                .map(|(x, c)| SEPARATE_AT * x + (1.0 - SEPARATE_AT) * c)
                 .collect();
             if let Ok(ev2) = sub.evaluate(&mip, &between, left()) {
                 if ev2.cut.at(&x) - theta > ABS_EPS.max(1e-9 * a.objective.abs()) {
@@ -1104,7 +1300,7 @@ pub fn solve_sites(
                 }
             }
             for (c, v) in core.iter_mut().zip(&x) {
-                *c = 0.5 * *c + 0.5 * v;
+                *c = (1.0 - CORE_STEP) * *c + CORE_STEP * v;
             }
             continue;
         }
@@ -1125,10 +1321,6 @@ pub fn solve_sites(
             break;
         }
         // The answer needs no cut but the bound is not yet close: prove more.
-        if !prove {
-            prove = true;
-            continue;
-        }
         if mip_opts_gap <= 1e-12 {
             break;
         }
@@ -1171,6 +1363,21 @@ pub fn solve_sites(
         stats,
         build_seconds,
     })
+}
+
+/// `cols` with the site decisions (opens, mega clusters) rounded to 0 or 1.
+fn round_sites(master: &Master, cols: &[f64]) -> Vec<f64> {
+    let mut x = cols.to_vec();
+    for v in master
+        .vars
+        .open
+        .iter()
+        .chain(master.vars.mega.iter().flatten())
+    {
+        let j = master.col(*v);
+        x[j] = x[j].round();
+    }
+    x
 }
 
 /// One line of the loop's progress on stderr, with `--solver-log`.
