@@ -162,7 +162,7 @@ fn benders_gives_the_full_models_optimum_and_plan() {
 
 /// Issue 13: capa with capacity 8000 (100 sites × 1,000 cities, 100,000
 /// pairs) to its published optimum, proven, by Benders decomposition
-/// (chosen by size, not forced). About 20 s here.
+/// (chosen by size, not forced). About 4 s here (release build).
 #[test]
 fn capa_8000_is_proven_optimal_by_benders() {
     let plan = check_capacity("capa", Some(8000.0), "capa-8000");
