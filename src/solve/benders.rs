@@ -1147,7 +1147,6 @@ pub fn solve_sites(
             };
             let best_open = best.as_ref().map(|b| without_theta(&b.0));
             let left_now = left();
-            let mut violated = 0;
             let mut check = |cols: &[f64]| -> bool {
                 let mut x = without_theta(cols);
                 if best_open.as_ref() == Some(&x) {
@@ -1157,12 +1156,9 @@ pub fn solve_sites(
                 let Ok(ev) = sub_ref.evaluate(master, &x, left_now) else {
                     return false;
                 };
-                let theta = cols[master.theta];
-                if ev.cut.at(&x) - theta > ABS_EPS.max(1e-9 * theta.abs()) {
-                    violated += 1;
-                }
+                let violated = priced_too_low(&ev, &x, master);
                 checked.push((x, ev));
-                violated > 0
+                violated
             };
             let mut watch = Watch {
                 check: &mut check,
@@ -1182,17 +1178,10 @@ pub fn solve_sites(
         let answer_x = a.as_ref().ok().map(|a| round_sites(&mip, &a.cols));
         let mut answer_ev = None;
         for (x, ev) in checked {
-            if ev.shortfall <= 1e-6 {
-                let cost = mip.cost_of(&x) + ev.value;
-                if best.as_ref().is_none_or(|b| cost < b.1) {
-                    let mut start = x.clone();
-                    start[mip.theta] = ev.value;
-                    best = Some((start, cost));
-                }
-            }
+            offer(&mut best, &mip, &x, &ev);
             if answer_x.as_ref() == Some(&x) {
                 answer_ev = Some(ev);
-            } else if ev.cut.at(&x) - x[mip.theta] > ABS_EPS.max(1e-9 * x[mip.theta].abs()) {
+            } else if priced_too_low(&ev, &x, &mip) {
                 mip.add_cut(&ev.cut)?;
                 pool.push(ev.cut);
                 stats.cuts += 1;
@@ -1227,15 +1216,7 @@ pub fn solve_sites(
         let theta = a.cols[mip.theta];
         let violation = ev.cut.at(&x) - theta;
         let mut added_own = false;
-        if ev.shortfall <= 1e-6 {
-            let cost = mip.cost_of(&x) + ev.value;
-            if best.as_ref().is_none_or(|b| cost < b.1) {
-                // The start of the next master, θ at its value.
-                let mut start = x.clone();
-                start[mip.theta] = ev.value;
-                best = Some((start, cost));
-            }
-        }
+        offer(&mut best, &mip, &x, &ev);
         trace(opts.log, || {
             format!(
                 "  assignment {:.6} (cut {:.6}) θ {:.6} shortfall {:.3} best {:?}",
@@ -1363,6 +1344,29 @@ pub fn solve_sites(
         stats,
         build_seconds,
     })
+}
+
+/// Makes the plan at master point `x` the best one if it serves every city
+/// and costs less; the best plan keeps θ at its assignment's value (it is the
+/// start of the next master MIP).
+fn offer(best: &mut Option<(Vec<f64>, f64)>, master: &Master, x: &[f64], ev: &Evaluation) {
+    if ev.shortfall > 1e-6 {
+        return;
+    }
+    let cost = master.cost_of(x) + ev.value;
+    if best.as_ref().is_none_or(|b| cost < b.1) {
+        let mut start = x.to_vec();
+        start[master.theta] = ev.value;
+        *best = Some((start, cost));
+    }
+}
+
+/// Whether the cut of `ev` removes master point `x`: the master priced that
+/// plan's assignment too low (by more than 1e-9 of its objective there).
+fn priced_too_low(ev: &Evaluation, x: &[f64], master: &Master) -> bool {
+    let theta = x[master.theta];
+    let objective = master.cost_of(x) + theta;
+    ev.cut.at(x) - theta > ABS_EPS.max(1e-9 * objective.abs())
 }
 
 /// `cols` with the site decisions (opens, mega clusters) rounded to 0 or 1.
