@@ -5,7 +5,7 @@ mod common;
 #[path = "../examples/support/mod.rs"]
 mod support;
 
-use dcsite::solve::{solve, Plan, SolveOptions, Status};
+use dcsite::solve::{solve, Plan, SolveError, SolveOptions, Status};
 use support::{cap_to_prepared, parse_cap};
 
 fn orlib_dir() -> std::path::PathBuf {
@@ -171,4 +171,38 @@ fn capa_8000_is_proven_optimal_by_benders() {
     let b = links.benders.expect("Benders chose the sites");
     assert!(b.cuts >= 1 && b.mip_rounds >= 1, "{b:?}");
     assert!(plan.mip_gap <= 1e-7, "{}", plan.mip_gap);
+}
+
+/// Issue 13: under a time limit the Benders loop ends with the best plan it
+/// has (checked against every row like any plan, its gap against a bound
+/// below the published optimum) or with no plan, and nothing else. A
+/// time-limited assignment LP used to lose its HiGHS instance, so that the
+/// next evaluation panicked; and HiGHS counts its time limit against the
+/// instance's run time summed over every solve, so a re-solved LP stopped at
+/// once near the end (`solve::set_time_left`).
+#[test]
+fn benders_under_a_time_limit_gives_a_plan_or_no_plan() {
+    let p = prepared("capb", Some(6000.0));
+    let opt = published("capb-6000");
+    for limit in [1.0, 4.0] {
+        let o = SolveOptions {
+            time_limit_s: Some(limit),
+            ..opts()
+        };
+        // The plan only: the limit acts in the phases both paths share.
+        match dcsite::solve::solve_plan_only(&p, &o) {
+            Ok(plan) => {
+                assert!(
+                    matches!(plan.status, Status::Optimal | Status::Feasible),
+                    "{limit} s: {:?}",
+                    plan.status
+                );
+                assert!(plan.objective_cny >= opt * (1.0 - 1e-9), "{limit} s");
+                let bound = plan.objective_cny * (1.0 - plan.mip_gap);
+                assert!(bound <= opt * (1.0 + 1e-9), "{limit} s: bound {bound}");
+            }
+            Err(SolveError::NoSolution { .. }) => {}
+            Err(e) => panic!("{limit} s: {e}"),
+        }
+    }
 }

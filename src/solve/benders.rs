@@ -261,6 +261,8 @@ struct Watch<'a> {
     n: usize,
     /// The solution `check` stopped at, and its master objective.
     stopped_at: Option<(Vec<f64>, f64)>,
+    /// `check` panicked (the MIP is interrupted and the solve fails).
+    panicked: bool,
 }
 
 /// HiGHS's callback for a [`Watch`] (`data`): improving solutions are
@@ -277,7 +279,7 @@ unsafe extern "C" fn watch_callback(
     // valid for the duration of the call.
     let watch = unsafe { &mut *(data as *mut Watch) };
     if kind == highs_sys::kHighsCallbackMipImprovingSolution as std::os::raw::c_int {
-        if watch.stopped_at.is_some() || out.is_null() {
+        if watch.stopped_at.is_some() || watch.panicked || out.is_null() {
             return;
         }
         let out = unsafe { &*out };
@@ -285,11 +287,15 @@ unsafe extern "C" fn watch_callback(
             return;
         }
         let cols = unsafe { std::slice::from_raw_parts(out.mip_solution, watch.n) };
-        if (watch.check)(cols) {
-            watch.stopped_at = Some((cols.to_vec(), out.objective_function_value));
+        // A panic must not cross into HiGHS (it would abort the process):
+        // it stops the watch, and `run_master` reports it.
+        match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| (watch.check)(cols))) {
+            Ok(true) => watch.stopped_at = Some((cols.to_vec(), out.objective_function_value)),
+            Ok(false) => {}
+            Err(_) => watch.panicked = true,
         }
     } else if kind == highs_sys::kHighsCallbackMipInterrupt as std::os::raw::c_int
-        && watch.stopped_at.is_some()
+        && (watch.stopped_at.is_some() || watch.panicked)
         && !input.is_null()
     {
         unsafe { (*input).user_interrupt = 1 };
@@ -307,7 +313,7 @@ fn run_master(
     watch: Option<&mut Watch>,
 ) -> (Result<Answer, SolveError>, Option<::highs::Model>) {
     if seconds.is_finite() {
-        hm.set_option("time_limit", seconds.max(0.05));
+        super::set_time_left(&mut hm, seconds.max(0.05));
     }
     if let Some(cols) = start {
         let _ = hm.try_set_solution(Some(cols), None, None, None);
@@ -350,11 +356,21 @@ fn run_master(
         }
     }
     // SAFETY: the pointer was made from a live `&mut Watch` above.
-    let stopped_at = if watching {
-        unsafe { (*(watch_ptr as *mut Watch)).stopped_at.take() }
+    let (stopped_at, panicked) = if watching {
+        // SAFETY: as above.
+        let w = unsafe { &mut *(watch_ptr as *mut Watch) };
+        (w.stopped_at.take(), w.panicked)
     } else {
-        None
+        (None, false)
     };
+    if panicked {
+        return (
+            Err(SolveError::Numerical(
+                "the check of a master MIP solution failed inside HiGHS's callback".into(),
+            )),
+            Some(::highs::Model::from(solved)),
+        );
+    }
     let answer = (|| {
         let has_primal = solved.primal_solution_status() == HighsSolutionStatus::Feasible;
         let bound = || {
@@ -601,7 +617,7 @@ impl Assignment {
         }
         let lower = vec![0.0; pairs.len()];
         let value = vec![1.0; index.len()];
-        let hm = self.hm.as_mut().expect("live between solves");
+        let hm = self.hm.as_mut().ok_or_else(lost)?;
         self.priced += pairs.len();
         super::links::add_cols(
             hm,
@@ -631,7 +647,10 @@ impl Assignment {
     fn raise_penalty(&mut self) {
         self.penalty *= 10.0;
         let costs = vec![self.penalty * self.scale; self.n_cities];
-        let hm = self.hm.as_mut().expect("live between solves");
+        // Without a live LP the next evaluation reports it.
+        let Some(hm) = self.hm.as_mut() else {
+            return;
+        };
         // SAFETY: a live instance; `costs` holds one entry per shortfall column.
         unsafe {
             highs_sys::Highs_changeColsCostByRange(
@@ -646,9 +665,9 @@ impl Assignment {
     /// Solves the LP as it stands: value (objective units), shortfall, and
     /// the duals π (cities, clamped to [0, M]) and μ (sites, ≤ 0).
     fn solve_lp(&mut self, seconds: f64) -> Result<(f64, f64, Vec<f64>, Vec<f64>), SolveError> {
-        let mut hm = self.hm.take().expect("live between solves");
+        let mut hm = self.hm.take().ok_or_else(lost)?;
         if seconds.is_finite() {
-            hm.set_option("time_limit", seconds.max(0.05));
+            super::set_time_left(&mut hm, seconds.max(0.05));
         }
         let t = Instant::now();
         let run = |hm: ::highs::Model| {
@@ -668,18 +687,20 @@ impl Assignment {
         }
         self.seconds += t.elapsed().as_secs_f64();
         self.solves += 1;
-        match solved.status() {
-            HighsModelStatus::Optimal => {}
-            s @ (HighsModelStatus::ReachedTimeLimit | HighsModelStatus::ReachedInterrupt) => {
-                return Err(SolveError::NoSolution {
-                    limit: super::limit_words(s).into(),
-                })
-            }
-            other => {
-                return Err(SolveError::Numerical(format!(
+        let status = solved.status();
+        if status != HighsModelStatus::Optimal {
+            // The LP stays live (from its last basis) for the next point.
+            self.hm = Some(super::warm(solved));
+            return Err(match status {
+                s @ (HighsModelStatus::ReachedTimeLimit | HighsModelStatus::ReachedInterrupt) => {
+                    SolveError::NoSolution {
+                        limit: super::limit_words(s).into(),
+                    }
+                }
+                other => SolveError::Numerical(format!(
                     "HiGHS ended the assignment LP with model status {other:?}"
-                )))
-            }
+                )),
+            });
         }
         let sol = solved.get_solution();
         let value = solved.objective_value() / self.scale;
@@ -726,7 +747,7 @@ impl Assignment {
             .collect();
         let lower = vec![0.0; upper.len()];
         let row_lower = vec![f64::NEG_INFINITY; self.n_sites];
-        let hm = self.hm.as_mut().expect("live between solves");
+        let hm = self.hm.as_mut().ok_or_else(lost)?;
         // SAFETY: a live instance; the arrays hold one entry per column or row
         // of the ranges given and outlive the calls.
         unsafe {
@@ -1147,13 +1168,21 @@ pub fn solve_sites(
             };
             let best_open = best.as_ref().map(|b| without_theta(&b.0));
             let left_now = left();
+            // After a failed evaluation (a limit, or HiGHS), the rest of the
+            // round runs unwatched; the answer is evaluated after it, where
+            // a failure is reported.
+            let mut failed = false;
             let mut check = |cols: &[f64]| -> bool {
+                if failed {
+                    return false;
+                }
                 let mut x = without_theta(cols);
                 if best_open.as_ref() == Some(&x) {
                     return false;
                 }
                 x[master.theta] = cols[master.theta];
-                let Ok(ev) = sub_ref.evaluate(master, &x, left_now) else {
+                let Ok(ev) = sub_ref.evaluate(master, &x, left()) else {
+                    failed = true;
                     return false;
                 };
                 let violated = priced_too_low(&ev, &x, master);
@@ -1164,6 +1193,7 @@ pub fn solve_sites(
                 check: &mut check,
                 n: master.theta + 1,
                 stopped_at: None,
+                panicked: false,
             };
             let (answer, hm) =
                 run_master(hm, true, left_now, start_cols.as_deref(), Some(&mut watch));
@@ -1367,6 +1397,12 @@ fn priced_too_low(ev: &Evaluation, x: &[f64], master: &Master) -> bool {
     let theta = x[master.theta];
     let objective = master.cost_of(x) + theta;
     ev.cut.at(x) - theta > ABS_EPS.max(1e-9 * objective.abs())
+}
+
+/// The error when the assignment LP is gone: HiGHS failed on it earlier
+/// (the failure itself was reported or, inside a callback, skipped).
+fn lost() -> SolveError {
+    SolveError::Numerical("the assignment LP was lost after HiGHS failed on it".into())
 }
 
 /// `cols` with the site decisions (opens, mega clusters) rounded to 0 or 1.

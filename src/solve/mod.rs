@@ -212,6 +212,18 @@ pub(crate) fn highs_instance(
 /// Sets the options every solve uses: a fixed seed and, unless asked
 /// otherwise, one thread (the same input gives the same plan), what is left of
 /// the time limit, the log, the gap and the user's HiGHS options.
+/// Sets HiGHS's time limit to `seconds` from now. HiGHS compares its
+/// `time_limit` with the instance's run time summed over every solve
+/// (`Highs_getRunTime`), so a live instance solved again needs the time it
+/// has already run added: without it, the Benders assignment LP (1.8 s of
+/// runs on capb-6000) stopped at once when 0.7 s were left, and the solve
+/// reported no plan.
+pub(crate) fn set_time_left(hm: &mut ::highs::Model, seconds: f64) {
+    // SAFETY: a live instance; the call only reads its clock.
+    let ran = unsafe { highs_sys::Highs_getRunTime(hm.as_ptr()) };
+    hm.set_option("time_limit", ran + seconds);
+}
+
 pub(crate) fn configure(
     hm: &mut ::highs::Model,
     opts: &SolveOptions,

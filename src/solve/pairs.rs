@@ -280,7 +280,7 @@ pub fn price(p: &Prepared, opts: &SolveOptions, stop_gap: f64) -> Result<Pricing
             if left < 0.5 * t {
                 break;
             }
-            model.set_option("time_limit", left);
+            super::set_time_left(&mut model, left);
         }
         // Infeasible with the pairs so far, or out of time: the phases below
         // say so with the full diagnosis (or stop at the limit).
