@@ -334,7 +334,7 @@ fn run_master(
             highs_sys::Highs_startCallback(hm.as_mut_ptr(), highs_sys::kHighsCallbackMipInterrupt);
         }
     }
-    let solved = match hm.try_solve() {
+    let mut solved = match hm.try_solve() {
         Ok(s) => s,
         Err(e) => {
             return (
@@ -345,7 +345,6 @@ fn run_master(
             )
         }
     };
-    let mut solved = solved;
     if watching {
         // SAFETY: as above; afterwards HiGHS holds no pointer to the watch.
         unsafe {
@@ -355,9 +354,8 @@ fn run_master(
             highs_sys::Highs_setCallback(ptr, None, std::ptr::null_mut());
         }
     }
-    // SAFETY: the pointer was made from a live `&mut Watch` above.
     let (stopped_at, panicked) = if watching {
-        // SAFETY: as above.
+        // SAFETY: the pointer was made from a live `&mut Watch` above.
         let w = unsafe { &mut *(watch_ptr as *mut Watch) };
         (w.stopped_at.take(), w.panicked)
     } else {
@@ -371,54 +369,7 @@ fn run_master(
             Some(::highs::Model::from(solved)),
         );
     }
-    let answer = (|| {
-        let has_primal = solved.primal_solution_status() == HighsSolutionStatus::Feasible;
-        let bound = || {
-            solved
-                .double_info_value(c"mip_dual_bound")
-                .unwrap_or(f64::NEG_INFINITY)
-        };
-        let limited = match solved.status() {
-            HighsModelStatus::Optimal => false,
-            HighsModelStatus::ReachedInterrupt if stopped_at.is_some() => {
-                let (cols, objective) = stopped_at.clone().expect("checked");
-                return Ok(Answer {
-                    cols,
-                    objective,
-                    bound: bound(),
-                    limited: false,
-                });
-            }
-            HighsModelStatus::Infeasible | HighsModelStatus::UnboundedOrInfeasible => {
-                return Err(SolveError::unexplained_infeasible())
-            }
-            HighsModelStatus::Unbounded => return Err(SolveError::Unbounded),
-            s @ (HighsModelStatus::ReachedTimeLimit
-            | HighsModelStatus::ReachedIterationLimit
-            | HighsModelStatus::ReachedInterrupt
-            | HighsModelStatus::ReachedMemoryLimit) => {
-                if !has_primal || !is_mip {
-                    return Err(SolveError::NoSolution {
-                        limit: super::limit_words(s).into(),
-                    });
-                }
-                true
-            }
-            other => {
-                return Err(SolveError::Numerical(format!(
-                    "HiGHS ended the master with model status {other:?}"
-                )))
-            }
-        };
-        let cols = solved.get_solution().columns().to_vec();
-        let objective = solved.objective_value();
-        Ok(Answer {
-            cols,
-            objective,
-            bound: if is_mip { bound() } else { objective },
-            limited,
-        })
-    })();
+    let answer = answer_of(&solved, is_mip, stopped_at);
     // The LP master is re-solved from its basis; the MIP master starts each
     // branch and bound with presolve.
     let hm = if is_mip {
@@ -427,6 +378,64 @@ fn run_master(
         super::warm(solved)
     };
     (answer, Some(hm))
+}
+
+/// The answer of a solved master: its columns, objective and proven bound;
+/// `stopped_at` is the solution a [`Watch`] interrupted the MIP at.
+fn answer_of(
+    solved: &::highs::SolvedModel,
+    is_mip: bool,
+    stopped_at: Option<(Vec<f64>, f64)>,
+) -> Result<Answer, SolveError> {
+    let bound = || {
+        solved
+            .double_info_value(c"mip_dual_bound")
+            .unwrap_or(f64::NEG_INFINITY)
+    };
+    let limited = match (solved.status(), stopped_at) {
+        (HighsModelStatus::Optimal, _) => false,
+        // The interrupted MIP's dual bound is still a bound of the master.
+        (HighsModelStatus::ReachedInterrupt, Some((cols, objective))) => {
+            return Ok(Answer {
+                cols,
+                objective,
+                bound: bound(),
+                limited: false,
+            })
+        }
+        (HighsModelStatus::Infeasible | HighsModelStatus::UnboundedOrInfeasible, _) => {
+            return Err(SolveError::unexplained_infeasible())
+        }
+        (HighsModelStatus::Unbounded, _) => return Err(SolveError::Unbounded),
+        (
+            s @ (HighsModelStatus::ReachedTimeLimit
+            | HighsModelStatus::ReachedIterationLimit
+            | HighsModelStatus::ReachedInterrupt
+            | HighsModelStatus::ReachedMemoryLimit),
+            _,
+        ) => {
+            let has_primal = solved.primal_solution_status() == HighsSolutionStatus::Feasible;
+            if !has_primal || !is_mip {
+                return Err(SolveError::NoSolution {
+                    limit: super::limit_words(s).into(),
+                });
+            }
+            true
+        }
+        (other, _) => {
+            return Err(SolveError::Numerical(format!(
+                "HiGHS ended the master with model status {other:?}"
+            )))
+        }
+    };
+    let cols = solved.get_solution().columns().to_vec();
+    let objective = solved.objective_value();
+    Ok(Answer {
+        cols,
+        objective,
+        bound: if is_mip { bound() } else { objective },
+        limited,
+    })
 }
 
 /// θ ≥ constant + Σ coef × column (columns of the master it was made for;
