@@ -7,6 +7,8 @@
 //!
 //! `--benders` / `--no-benders` force Benders decomposition on or off (by
 //! default it is used from 20,000 city-site pairs: capa/capb/capc).
+//! `--branch-nodes N` limits phase 1's own branch and bound to N nodes before
+//! HiGHS's MIP goes on (0: HiGHS's MIP from the start; default 5,000).
 //! `--all-link-rows` puts every city-site link row into the model up front
 //! instead of letting the cut loop add them (for comparison); `--plan-only`
 //! stops at the checked optimal plan (no shadow prices, no costs of unbuilt
@@ -27,6 +29,7 @@ fn run(
     all_links: bool,
     plan_only: bool,
     benders: Option<bool>,
+    branch_nodes: Option<usize>,
 ) -> Result<serde_json::Value, String> {
     let name = path.file_stem().unwrap().to_string_lossy().into_owned();
     let t0 = Instant::now();
@@ -37,6 +40,10 @@ fn run(
     p.separate_links = !all_links;
     // Benders decomposition forced on or off (by default: on large instances).
     p.benders = benders;
+    // Phase 1's own branch and bound: its node limit (0: HiGHS's MIP).
+    if let Some(n) = branch_nodes {
+        p.branch_nodes = n;
+    }
     let prepare_seconds = t0.elapsed().as_secs_f64();
     let plan = if plan_only {
         solve_plan_only(&p, opts)
@@ -58,6 +65,9 @@ fn run(
         "link_rows_in_model": plan.link_rows.map(|l| l.rows_in_model),
         "benders": plan.link_rows.and_then(|l| l.benders).map(|b| serde_json::json!({
             "cuts": b.cuts, "lp_rounds": b.lp_rounds, "mip_rounds": b.mip_rounds, "neighbours": b.neighbours_evaluated,
+        })),
+        "branch_and_bound": plan.link_rows.and_then(|l| l.branch).map(|b| serde_json::json!({
+            "nodes": b.nodes, "lp_solves": b.lp_solves, "finished": b.finished,
         })),
     }))
 }
@@ -83,6 +93,7 @@ fn main() {
     let mut all_links = false;
     let mut plan_only = false;
     let mut benders = None;
+    let mut branch_nodes = None;
     let mut highs_options = Vec::new();
     let mut it = args.iter();
     while let Some(a) = it.next() {
@@ -94,6 +105,7 @@ fn main() {
             "--plan-only" => plan_only = true,
             "--benders" => benders = Some(true),
             "--no-benders" => benders = Some(false),
+            "--branch-nodes" => branch_nodes = it.next().and_then(|v| v.parse::<usize>().ok()),
             "--highs-option" => {
                 if let Some((k, v)) = it.next().and_then(|kv| kv.split_once('=')) {
                     highs_options.push((k.to_string(), v.to_string()));
@@ -120,7 +132,15 @@ fn main() {
             if !path.exists() {
                 continue; // the large instances appear once per capacity (capa-8000 …)
             }
-            match run(&path, None, &opts, all_links, plan_only, benders) {
+            match run(
+                &path,
+                None,
+                &opts,
+                all_links,
+                plan_only,
+                benders,
+                branch_nodes,
+            ) {
                 Ok(v) => {
                     let obj = v["objective"].as_f64().unwrap();
                     let err = (obj - opt).abs() / opt;
@@ -141,11 +161,19 @@ fn main() {
     }
     let Some(file) = file else {
         eprintln!(
-            "usage: orlib <instance file> [--capacity <value>] [--time-limit <s>] [--all-link-rows] [--plan-only] [--benders|--no-benders] [--highs-option K=V] | --all <dir> [same options]"
+            "usage: orlib <instance file> [--capacity <value>] [--time-limit <s>] [--all-link-rows] [--plan-only] [--benders|--no-benders] [--branch-nodes N] [--highs-option K=V] | --all <dir> [same options]"
         );
         std::process::exit(2);
     };
-    match run(&file, capacity, &opts, all_links, plan_only, benders) {
+    match run(
+        &file,
+        capacity,
+        &opts,
+        all_links,
+        plan_only,
+        benders,
+        branch_nodes,
+    ) {
         Ok(v) => println!("{v}"),
         Err(e) => {
             eprintln!("orlib: {e}");

@@ -84,6 +84,13 @@ pub fn summary_json(plan: &Plan, scenario_path: &str) -> String {
                 "mip_rounds": b.mip_rounds,
                 "neighbours_evaluated": b.neighbours_evaluated,
             })),
+            // The binaries searched by dcsite's own branch and bound (`solve::branch`).
+            "branch_and_bound": l.branch.map(|b| json!({
+                "nodes": b.nodes,
+                "lp_solves": b.lp_solves,
+                "rounded_plans_evaluated": b.plans_evaluated,
+                "finished": b.finished,
+            })),
         })),
         // The city-site pairs (serve columns): how many pricing put into the model.
         "pairs": plan.pairs.map(|x| json!({

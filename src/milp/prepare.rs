@@ -102,6 +102,10 @@ pub struct Prepared {
     /// decomposition (`solve::benders`): `None` decides by size (instances
     /// with many city-site pairs), `Some` forces it on or off.
     pub benders: Option<bool>,
+    /// Nodes phase 1's own branch and bound (`solve::branch`, models with
+    /// link rows) may solve before HiGHS's MIP goes on from its best plan;
+    /// 0 leaves phase 1 to HiGHS's MIP from the start.
+    pub branch_nodes: usize,
 }
 
 impl Prepared {
@@ -274,6 +278,7 @@ impl Prepared {
             disaggregate_links,
             separate_links: true,
             benders: None,
+            branch_nodes: crate::solve::branch::MAX_NODES,
         })
     }
 

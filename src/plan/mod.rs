@@ -239,6 +239,22 @@ pub struct LinkStats {
     pub mip_rounds: usize,
     /// What the Benders loop did, when it chose the sites.
     pub benders: Option<BendersStats>,
+    /// What phase 1's own branch and bound did, when it ran.
+    pub branch: Option<BranchStats>,
+}
+
+/// What phase 1's branch and bound did (summary.json `link_rows.branch_and_bound`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct BranchStats {
+    /// Nodes whose LP was solved.
+    pub nodes: usize,
+    /// LP solves (nodes, link-row rounds, rounded plans).
+    pub lp_solves: usize,
+    /// Rounded LP solutions evaluated as plans.
+    pub plans_evaluated: usize,
+    /// The search proved its best plan within the gap (otherwise HiGHS's MIP
+    /// went on from it).
+    pub finished: bool,
 }
 
 /// What the Benders loop did (summary.json `link_rows.benders`).

@@ -37,7 +37,7 @@ pub struct LinkSet {
 
 /// Rows added per LP round at most (the most violated first): enough to
 /// converge in a handful of rounds, few enough that the basis stays useful.
-const MAX_ROWS_PER_ROUND: usize = 20_000;
+pub(crate) const MAX_ROWS_PER_ROUND: usize = 20_000;
 /// Links per city in the model from the start (its cheapest sites). One:
 /// more make the first LP much slower on capa (37 s with five) than the
 /// rounds they save.
@@ -131,6 +131,7 @@ impl LinkSet {
             lp_rounds: self.lp_rounds,
             mip_rounds: self.mip_rounds,
             benders: None,
+            branch: None,
         })
     }
 }
@@ -146,6 +147,17 @@ pub fn lp_rounds(
     model: Model,
     links: &mut LinkSet,
 ) -> Result<(RawSolution, ModelParts), SolveError> {
+    lp_rounds_live(p, opts, model, links).map(|(raw, parts, _)| (raw, parts))
+}
+
+/// [`lp_rounds`], also giving back the LP, live at its last basis (presolve
+/// off), for the branch and bound of `branch.rs` to go on from.
+pub fn lp_rounds_live(
+    p: &Prepared,
+    opts: &SolveOptions,
+    model: Model,
+    links: &mut LinkSet,
+) -> Result<(RawSolution, ModelParts, ::highs::Model), SolveError> {
     let start = Instant::now();
     let Model {
         problem_vars,
@@ -213,6 +225,7 @@ pub fn lp_rounds(
                     objective,
                     cny_per_objective_unit: scale,
                 },
+                super::warm(solved),
             ));
         }
         add.truncate(MAX_ROWS_PER_ROUND);
@@ -226,7 +239,7 @@ pub fn lp_rounds(
 
 /// Adds the link rows of `pairs` to a HiGHS model (its basis stays valid:
 /// the new rows enter it as basic) and to `rows`.
-fn add_link_rows(
+pub(crate) fn add_link_rows(
     p: &Prepared,
     hm: &mut ::highs::Model,
     vars: &milp::Vars,

@@ -2,6 +2,7 @@
 //! plan, finding binding constraints and explaining infeasibility.
 
 pub mod benders;
+pub mod branch;
 pub mod elastic;
 pub mod links;
 pub mod near_optimal;
@@ -675,6 +676,7 @@ fn solve_phases(
     // With many city-site pairs, Benders decomposition chooses the sites
     // (binaries) and proves the bound; the phases below round the servers.
     let mut benders_stats = None;
+    let mut branch_stats = None;
     let mut build_seconds = 0.0;
     let (bound, chosen_open, chosen_mega, start_cols) = if relax.is_empty() && benders::applies(p) {
         let mut o = left(opts);
@@ -693,13 +695,6 @@ fn solve_phases(
     } else {
         // Phase 0: the LP relaxation (a lower bound) and a plan rounded from it,
         // which large instances need as a first incumbent.
-        let (lp_bound, mut heuristic, phase0_build) = match round_lp(p, &left(opts), &build, &links)
-        {
-            Ok(x) => x,
-            Err(SolveError::Infeasible { .. }) => return Err(infeasible()),
-            Err(e) => return Err(e),
-        };
-        build_seconds += phase0_build;
         // Phase 1 aims at half the tolerance, leaving the other half for rounding servers.
         let mut opts1 = left(opts);
         opts1.mip_gap = Some(0.5 * tolerance);
@@ -707,13 +702,37 @@ fn solve_phases(
         if let Some(t) = opts1.time_limit_s {
             opts1.time_limit_s = Some((0.8 * t).max(0.1));
         }
+        let (lp_bound, mut heuristic, phase0_build, mut proven) =
+            if branch::applies(p, &links.borrow()) {
+                // Phases 0 and 1 by our own branch and bound from the cut loop's
+                // LP (`branch.rs`); HiGHS's MIP below only if a limit stops it.
+                let out = match branch_lp(p, &opts1, &build, &links) {
+                    Ok(x) => x,
+                    Err(SolveError::Infeasible { .. }) => return Err(infeasible()),
+                    Err(e) => return Err(e),
+                };
+                branch_stats = Some(out.stats);
+                (out.bound, out.best, out.build_seconds, out.finished)
+            } else {
+                let (lp_bound, heuristic, phase0_build) =
+                    match round_lp(p, &left(opts), &build, &links) {
+                        Ok(x) => x,
+                        Err(SolveError::Infeasible { .. }) => return Err(infeasible()),
+                        Err(e) => return Err(e),
+                    };
+                (lp_bound, heuristic, phase0_build, false)
+            };
+        build_seconds += phase0_build;
         // Every bound below comes from a model with some of the link rows, a
         // relaxation of the full model, so it is a valid bound for the full model.
         let mut bound = lp_bound;
         let (raw1, parts1) = loop {
+            // The branch and bound's plan is proven within the gap (to the
+            // yuan when the gap is tighter: HiGHS's `mip_abs_gap`).
             let good_enough = heuristic
                 .as_ref()
-                .is_some_and(|h| h.0.gap_to(lp_bound) <= 0.5 * tolerance);
+                .is_some_and(|h| proven || h.0.gap_to(bound) <= 0.5 * tolerance);
+            proven = false;
             let (raw1, parts1) = if good_enough {
                 heuristic.take().expect("checked above")
             } else {
@@ -799,6 +818,9 @@ fn solve_phases(
         remaining.time_limit_s = Some(t.max((0.1 * total).clamp(2.0, 30.0)));
     }
     let mut fallback = false;
+    // The branch and bound's plan is an LP optimum for its binaries; when its
+    // server counts are whole it is the full model's plan as it stands.
+    let branched_plan = branch_stats.is_some_and(|s| s.finished);
     let (mut raw, parts, n_rows, n_cols, n_int) = loop {
         let t1 = Instant::now();
         let full = build(Integrality::Full)?;
@@ -821,6 +843,12 @@ fn solve_phases(
             .map(|(v, x)| (*v, x.round()))
             .collect();
         // Phase 1's plan (fractional servers) is the starting point HiGHS repairs.
+        if let Some(cols) = start_cols.as_deref() {
+            if branched_plan && !fallback && is_whole(&full, cols) {
+                let (raw, parts) = whole_plan(full, cols);
+                break (raw, parts, n_rows, n_cols, n_int);
+            }
+        }
         let solved = if fallback {
             match run_highs(full, &remaining, &[]) {
                 Err(SolveError::Infeasible { .. }) => return Err(infeasible()),
@@ -891,6 +919,7 @@ fn solve_phases(
     plan.model_size = (n_cols, n_int, n_rows);
     plan.link_rows = links.borrow().stats(p).map(|mut l| {
         l.benders = benders_stats;
+        l.branch = branch_stats;
         l
     });
     if !relax.is_empty() {
@@ -1285,34 +1314,7 @@ fn round_lp(
         cols: raw.cols.clone(),
         column: &parts.column,
     };
-    let mut open = vec![0.0; p.options.len()];
-    for s in 0..p.inst.sites.len() {
-        let best = p
-            .options
-            .iter()
-            .enumerate()
-            .filter(|(_, o)| o.site == s)
-            .map(|(k, _)| (k, values.value(parts.vars.open[k])))
-            .max_by(|a, b| a.1.total_cmp(&b.1).then(b.0.cmp(&a.0)));
-        if let Some((k, v)) = best {
-            if v > 1e-6 || p.inst.sites[s].status.must_open() {
-                open[k] = 1.0;
-            }
-        }
-    }
-    let mut mega: Vec<(usize, f64)> = parts
-        .vars
-        .mega
-        .iter()
-        .enumerate()
-        .filter_map(|(s, m)| Some((s, values.value((*m)?))))
-        .collect();
-    mega.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
-    let chosen: Vec<usize> = mega
-        .iter()
-        .take(p.inst.params.mega_count as usize)
-        .map(|x| x.0)
-        .collect();
+    let (open, mega) = round_binaries(p, &parts.vars, &values);
     let t = Instant::now();
     let model = build(Integrality::ContinuousServers)?;
     build_seconds += t.elapsed().as_secs_f64();
@@ -1323,9 +1325,9 @@ fn round_lp(
         .zip(&open)
         .map(|(v, x)| (*v, *x))
         .collect();
-    for (s, m) in model.vars.mega.iter().enumerate() {
-        if let Some(m) = m {
-            fixed.push((*m, if chosen.contains(&s) { 1.0 } else { 0.0 }));
+    for (m, x) in model.vars.mega.iter().zip(&mega) {
+        if let (Some(m), Some(x)) = (m, x) {
+            fixed.push((*m, *x));
         }
     }
     match run_highs(model, opts, &fixed) {
@@ -1349,6 +1351,133 @@ fn round_lp(
         }
         Err(e) => Err(e),
     }
+}
+
+/// The binaries of an LP solution rounded to a plan: per site, the option
+/// with the largest value is built if that value is above 1e-6 (or the site
+/// must be built); the mega clusters go to the sites with the largest values.
+/// Returns the opens per option and the mega decisions per site (`None`
+/// where a site has none).
+pub(crate) fn round_binaries(
+    p: &Prepared,
+    vars: &milp::Vars,
+    values: &Values,
+) -> (Vec<f64>, Vec<Option<f64>>) {
+    let mut open = vec![0.0; p.options.len()];
+    for s in 0..p.inst.sites.len() {
+        let best = p
+            .options
+            .iter()
+            .enumerate()
+            .filter(|(_, o)| o.site == s)
+            .map(|(k, _)| (k, values.value(vars.open[k])))
+            .max_by(|a, b| a.1.total_cmp(&b.1).then(b.0.cmp(&a.0)));
+        if let Some((k, v)) = best {
+            if v > 1e-6 || p.inst.sites[s].status.must_open() {
+                open[k] = 1.0;
+            }
+        }
+    }
+    let mut by_value: Vec<(usize, f64)> = vars
+        .mega
+        .iter()
+        .enumerate()
+        .filter_map(|(s, m)| Some((s, values.value((*m)?))))
+        .collect();
+    by_value.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+    let mut mega: Vec<Option<f64>> = vars.mega.iter().map(|m| m.map(|_| 0.0)).collect();
+    for &(s, _) in by_value.iter().take(p.inst.params.mega_count as usize) {
+        mega[s] = Some(1.0);
+    }
+    (open, mega)
+}
+
+/// Whether every integer column of `full` is within 1e-9 of a whole
+/// number in `cols`.
+fn is_whole(full: &Model, cols: &[f64]) -> bool {
+    cols.len() == full.n_columns
+        && full
+            .integer
+            .iter()
+            .zip(cols)
+            .all(|(&i, &x)| !i || (x - x.round()).abs() <= 1e-9)
+}
+
+/// `cols` (whole where [`is_whole`]) as a solution of `full`, its integer
+/// columns rounded.
+fn whole_plan(full: Model, cols: &[f64]) -> (RawSolution, ModelParts) {
+    let cols: Vec<f64> = full
+        .integer
+        .iter()
+        .zip(cols)
+        .map(|(&i, &x)| if i { x.round() } else { x })
+        .collect();
+    let Model {
+        column,
+        integer,
+        vars,
+        objective,
+        cny_per_objective_unit: scale,
+        rows,
+        ..
+    } = full;
+    let values = Values {
+        cols,
+        column: &column,
+    };
+    let objective_value = objective.eval_with(&values) * scale;
+    (
+        RawSolution {
+            status: Status::Optimal,
+            cols: values.cols,
+            objective: objective_value,
+            dual_bound: f64::NEG_INFINITY,
+            seconds: 0.0,
+            row_duals: Vec::new(),
+            col_duals: Vec::new(),
+        },
+        ModelParts {
+            column,
+            integer,
+            vars,
+            rows,
+            objective,
+            cny_per_objective_unit: scale,
+        },
+    )
+}
+
+/// What [`branch_lp`] found.
+struct Branched {
+    /// A lower bound on the full model, CNY.
+    bound: f64,
+    best: Option<(RawSolution, ModelParts)>,
+    build_seconds: f64,
+    finished: bool,
+    stats: crate::plan::BranchStats,
+}
+
+/// Phases 0 and 1 of a model with link rows: the LP relaxation by the cut
+/// loop, then [`branch::solve_binaries`] on the same live LP.
+fn branch_lp(
+    p: &Prepared,
+    opts: &SolveOptions,
+    build: &dyn Fn(Integrality) -> Result<Model, SolveError>,
+    links: &std::cell::RefCell<links::LinkSet>,
+) -> Result<Branched, SolveError> {
+    let t = Instant::now();
+    let lp = build(Integrality::Lp)?;
+    let build_seconds = t.elapsed().as_secs_f64();
+    let mut links = links.borrow_mut();
+    let (root, parts, live) = links::lp_rounds_live(p, opts, lp, &mut links)?;
+    let out = branch::solve_binaries(p, opts, live, parts, &mut links)?;
+    Ok(Branched {
+        bound: root.objective.max(out.bound),
+        best: out.best,
+        build_seconds,
+        finished: out.finished,
+        stats: out.stats,
+    })
 }
 
 /// Whether the thing a row is about is in use in the plan: a row of a closed

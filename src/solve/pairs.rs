@@ -120,6 +120,7 @@ fn restricted(p: &Prepared, active: &[bool]) -> Prepared {
         disaggregate_links: p.disaggregate_links,
         separate_links: p.separate_links,
         benders: p.benders,
+        branch_nodes: p.branch_nodes,
     }
 }
 

@@ -14,6 +14,20 @@ pub fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
+/// The names of the shipped scenarios (`models/*.toml`), sorted.
+pub fn scenarios() -> Vec<String> {
+    let mut out: Vec<String> = std::fs::read_dir(root().join("models"))
+        .unwrap()
+        .filter_map(|e| {
+            let path = e.unwrap().path();
+            (path.extension()? == "toml")
+                .then(|| path.file_stem().unwrap().to_string_lossy().into_owned())
+        })
+        .collect();
+    out.sort();
+    out
+}
+
 /// The dcsite binary, run in the crate root (paths like `models/baseline.toml`
 /// resolve), without colour.
 pub fn bin() -> Command {

@@ -1,0 +1,462 @@
+//! Phase 1 of card-demand models below Benders' size (OR-Library's 16-50
+//! sites, a region's candidate sites for a set of cities) by a branch and
+//! bound of our own over the binaries, on one live HiGHS LP.
+//!
+//! With the city-site link rows the LP relaxation of facility location is
+//! strong (within 0.3 % of the optimum on OR-Library's hardest small
+//! instances), but HiGHS's MIP spends its time at the root on cut rounds and
+//! sub-MIPs that close little of that gap: 0.3-0.5 s on cap113 and cap114,
+//! even when handed the optimum. A plain LP-based search closes it in 20-30
+//! nodes there. Each node is the LP with some binaries fixed, re-solved by
+//! dual simplex from the last basis; link rows its solution violates are
+//! added (the cut loop of `links.rs`, now at every node); a binary whose
+//! reduced cost exceeds the distance to the best plan is fixed in the
+//! subtree; each node's LP solution, rounded like phase 0 rounds the root
+//! (per site the option with the largest value, the mega clusters at the
+//! sites with the largest values), is evaluated once as a plan. Nodes are
+//! taken best bound first; the most fractional binary is branched on.
+//!
+//! The search is exact: every bound is an LP bound of a relaxation of the
+//! full model (some link rows, some binaries fixed), a plan is only taken
+//! when its LP solution is integral and violates no link row, and the search
+//! stops when no open node can beat the best plan by more than the gap. On a
+//! limit (time, `Prepared::branch_nodes`, an LP HiGHS cannot finish) it stops with the
+//! best plan and the lowest open bound, and phase 1 hands over to HiGHS's
+//! MIP from that plan.
+
+use std::cmp::Ordering;
+use std::collections::{BinaryHeap, HashSet};
+use std::time::Instant;
+
+use ::highs::HighsModelStatus;
+use good_lp::Variable;
+use highs_sys::HighsInt;
+
+use super::links::{self, LinkSet};
+use super::{ModelParts, RawSolution, SolveError, SolveOptions, Status, Values};
+use crate::milp::Prepared;
+use crate::plan::BranchStats;
+
+/// Nodes at most, by default (`Prepared::branch_nodes`), before the search
+/// hands over to HiGHS's MIP. OR-Library's small instances need at most 29.
+pub const MAX_NODES: usize = 5_000;
+/// A binary closer than this to 0 or 1 counts as integral (HiGHS's
+/// `mip_feasibility_tolerance`).
+const INTEGRALITY: f64 = 1e-6;
+/// Link-row rounds per node LP at most.
+const SEPARATION_ROUNDS: usize = 50;
+/// HiGHS's `mip_abs_gap`: plans within this of the bound (objective units,
+/// 1 CNY) are optimal.
+const ABS_GAP: f64 = 1e-6;
+
+/// Whether phase 1 runs this search: models with link rows in the cut loop
+/// (every city's demand a fixed number of cards), unless
+/// `Prepared::branch_nodes` is 0.
+pub fn applies(p: &Prepared, links: &LinkSet) -> bool {
+    links.separated && p.branch_nodes > 0
+}
+
+/// What the search found.
+pub struct Outcome {
+    /// The best plan (continuous server counts), as phase 1 returns it.
+    pub best: Option<(RawSolution, ModelParts)>,
+    /// A lower bound on the full model, CNY.
+    pub bound: f64,
+    /// The search finished: the best plan is within the gap of the bound.
+    pub finished: bool,
+    pub stats: BranchStats,
+}
+
+/// One open node: the binaries fixed so far and its parent's LP bound.
+struct Node {
+    /// Per binary: -1 free, 0 or 1 fixed.
+    fix: Vec<i8>,
+    /// Objective units.
+    bound: f64,
+    depth: usize,
+    seq: usize,
+}
+
+impl PartialEq for Node {
+    fn eq(&self, other: &Self) -> bool {
+        self.cmp(other) == Ordering::Equal
+    }
+}
+impl Eq for Node {}
+impl PartialOrd for Node {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+impl Ord for Node {
+    /// The heap's top is the lowest bound, then the deepest, then the oldest.
+    fn cmp(&self, other: &Self) -> Ordering {
+        other
+            .bound
+            .total_cmp(&self.bound)
+            .then(self.depth.cmp(&other.depth))
+            .then(other.seq.cmp(&self.seq))
+    }
+}
+
+/// A node LP's answer.
+struct Lp {
+    cols: Vec<f64>,
+    duals: Vec<f64>,
+    /// Objective units.
+    objective: f64,
+}
+
+/// Why a node LP has no answer.
+enum NoAnswer {
+    Infeasible,
+    /// A limit or an LP HiGHS could not finish: the search stops.
+    Stop(&'static str),
+}
+
+/// The live LP and what the search needs to read it.
+struct Search<'a> {
+    p: &'a Prepared,
+    hm: Option<::highs::Model>,
+    parts: ModelParts,
+    /// Columns of the binaries: the opens, then the mega decisions.
+    binary: Vec<HighsInt>,
+    /// Per mega entry of `binary`: its site.
+    mega_site: Vec<usize>,
+    started: Instant,
+    time_limit: Option<f64>,
+    stats: BranchStats,
+}
+
+impl Search<'_> {
+    /// Solves the LP with the binaries bounded by `fix`, adding the link rows
+    /// its solution violates until none is (or [`SEPARATION_ROUNDS`]).
+    /// Returns the answer and whether it violates no link row.
+    fn solve(&mut self, fix: &[i8], links: &mut LinkSet) -> Result<(Lp, bool), NoAnswer> {
+        let lower: Vec<f64> = fix
+            .iter()
+            .map(|&f| if f == 1 { 1.0 } else { 0.0 })
+            .collect();
+        let upper: Vec<f64> = fix
+            .iter()
+            .map(|&f| if f == 0 { 0.0 } else { 1.0 })
+            .collect();
+        let mut hm = self.hm.take().ok_or(NoAnswer::Stop("a lost LP"))?;
+        // SAFETY: a live instance; the arrays hold one entry per binary column
+        // and outlive the call.
+        unsafe {
+            highs_sys::Highs_changeColsBoundsBySet(
+                hm.as_mut_ptr(),
+                self.binary.len() as HighsInt,
+                self.binary.as_ptr(),
+                lower.as_ptr(),
+                upper.as_ptr(),
+            );
+        }
+        let mut rounds = 0;
+        loop {
+            if let Some(t) = self.time_limit {
+                let left = t - self.started.elapsed().as_secs_f64();
+                if left <= 0.0 {
+                    self.hm = Some(hm);
+                    return Err(NoAnswer::Stop("time limit"));
+                }
+                super::set_time_left(&mut hm, left);
+            }
+            let mut solved = hm
+                .try_solve()
+                .map_err(|_| NoAnswer::Stop("a HiGHS error"))?;
+            self.stats.lp_solves += 1;
+            if solved.status() == HighsModelStatus::Unknown {
+                // No clean optimum from the last basis: once more from scratch.
+                let mut again = ::highs::Model::from(solved);
+                // SAFETY: a live instance.
+                unsafe { highs_sys::Highs_clearSolver(again.as_mut_ptr()) };
+                solved = again
+                    .try_solve()
+                    .map_err(|_| NoAnswer::Stop("a HiGHS error"))?;
+                self.stats.lp_solves += 1;
+            }
+            let status = solved.status();
+            match status {
+                HighsModelStatus::Optimal => {}
+                HighsModelStatus::Infeasible => {
+                    self.hm = Some(super::warm(solved));
+                    return Err(NoAnswer::Infeasible);
+                }
+                HighsModelStatus::ReachedTimeLimit => {
+                    self.hm = Some(super::warm(solved));
+                    return Err(NoAnswer::Stop("time limit"));
+                }
+                _ => {
+                    self.hm = Some(super::warm(solved));
+                    return Err(NoAnswer::Stop("an LP HiGHS could not finish"));
+                }
+            }
+            let sol = solved.get_solution();
+            let values = Values {
+                cols: sol.columns().to_vec(),
+                column: &self.parts.column,
+            };
+            let mut add = links.violated(self.p, &self.parts.vars, &values);
+            let mut live = super::warm(solved);
+            if add.is_empty() || rounds >= SEPARATION_ROUNDS {
+                self.hm = Some(live);
+                let objective = self.parts.objective.eval_with(&values);
+                return Ok((
+                    Lp {
+                        objective,
+                        duals: sol.dual_columns().to_vec(),
+                        cols: values.cols,
+                    },
+                    add.is_empty(),
+                ));
+            }
+            add.truncate(links::MAX_ROWS_PER_ROUND);
+            if links::add_link_rows(
+                self.p,
+                &mut live,
+                &self.parts.vars,
+                &self.parts.column,
+                &add,
+                &mut self.parts.rows,
+            )
+            .is_err()
+            {
+                self.hm = Some(live);
+                return Err(NoAnswer::Stop("HiGHS refused a link row"));
+            }
+            links.add(&add);
+            rounds += 1;
+            hm = live;
+        }
+    }
+
+    /// The node's LP solution rounded to a plan (as phase 0 rounds the root),
+    /// as a fixing of every binary.
+    fn rounded(&self, lp: &Lp) -> Vec<i8> {
+        let values = Values {
+            cols: lp.cols.clone(),
+            column: &self.parts.column,
+        };
+        let (open, mega) = super::round_binaries(self.p, &self.parts.vars, &values);
+        let mut fix: Vec<i8> = open.iter().map(|&x| x as i8).collect();
+        fix.extend(self.mega_site.iter().map(|&s| mega[s].unwrap_or(0.0) as i8));
+        fix
+    }
+}
+
+/// Searches the binaries of the LP relaxation `hm` (live, as the cut loop
+/// of `links.rs` leaves it; `parts` describes it, with the link rows in
+/// `links`) until the best plan is within `opts.mip_gap` of the bound.
+pub fn solve_binaries(
+    p: &Prepared,
+    opts: &SolveOptions,
+    hm: ::highs::Model,
+    parts: ModelParts,
+    links: &mut LinkSet,
+) -> Result<Outcome, SolveError> {
+    let started = Instant::now();
+    let col = |v: &Variable| parts.column[v] as HighsInt;
+    let mut binary: Vec<HighsInt> = parts.vars.open.iter().map(col).collect();
+    let mut mega_site = Vec::new();
+    for (s, m) in parts.vars.mega.iter().enumerate() {
+        if let Some(m) = m {
+            binary.push(col(m));
+            mega_site.push(s);
+        }
+    }
+    let scale = parts.cny_per_objective_unit;
+    let mut search = Search {
+        p,
+        hm: Some(hm),
+        parts,
+        binary,
+        mega_site,
+        started,
+        time_limit: opts.seconds_left(),
+        stats: BranchStats::default(),
+    };
+    let rel_gap = opts.mip_gap.unwrap_or(super::DEFAULT_MIP_GAP);
+    let cutoff = |best: f64| best - (rel_gap * best.abs()).max(ABS_GAP);
+    // The best plan: columns and objective (objective units).
+    let mut best: Option<(Vec<f64>, f64)> = None;
+    let best_z = |b: &Option<(Vec<f64>, f64)>| b.as_ref().map_or(f64::INFINITY, |x| x.1);
+    // The lowest bound of the nodes closed by their bound.
+    let mut closed_min = f64::INFINITY;
+    let mut tried: HashSet<Vec<i8>> = HashSet::new();
+    let mut open = BinaryHeap::new();
+    let n = search.binary.len();
+    open.push(Node {
+        fix: vec![-1; n],
+        bound: f64::NEG_INFINITY,
+        depth: 0,
+        seq: 0,
+    });
+    let mut seq = 1;
+    let mut stopped = None;
+    while let Some(node) = open.pop() {
+        let z_best = best_z(&best);
+        if node.bound >= cutoff(z_best) {
+            closed_min = closed_min.min(node.bound);
+            continue;
+        }
+        if search.stats.nodes >= p.branch_nodes {
+            open.push(node);
+            stopped = Some("the node limit");
+            break;
+        }
+        if crate::domain::check_deadline(opts.deadline.as_ref(), "phase 1").is_err() {
+            open.push(node);
+            stopped = Some("time limit");
+            break;
+        }
+        search.stats.nodes += 1;
+        let (lp, complete) = match search.solve(&node.fix, links) {
+            Ok(x) => x,
+            Err(NoAnswer::Infeasible) => continue,
+            Err(NoAnswer::Stop(why)) => {
+                open.push(node);
+                stopped = Some(why);
+                break;
+            }
+        };
+        let z = lp.objective.max(node.bound);
+        if z >= cutoff(z_best) {
+            closed_min = closed_min.min(z);
+            continue;
+        }
+        let at: Vec<f64> = search.binary.iter().map(|&c| lp.cols[c as usize]).collect();
+        let value = |i: usize| at[i];
+        let fractional: Vec<usize> = (0..n)
+            .filter(|&i| {
+                let v = value(i);
+                v > INTEGRALITY && v < 1.0 - INTEGRALITY
+            })
+            .collect();
+        if fractional.is_empty() {
+            if complete {
+                // An integral plan that violates no link row.
+                best = Some((lp.cols, lp.objective));
+                continue;
+            }
+            // Integral, but the separation rounds ran out: leave it to HiGHS.
+            open.push(node);
+            stopped = Some("link rows still violated after the separation rounds");
+            break;
+        }
+        // Reduced-cost fixing: a binary at 0 whose reduced cost exceeds the
+        // distance to the best plan stays 0 in the subtree (and one at 1 with
+        // a cost of more than that to leave stays 1): no plan there is better.
+        let mut fix = node.fix.clone();
+        let room = z_best - z;
+        for (i, f) in fix.iter_mut().enumerate() {
+            if *f != -1 {
+                continue;
+            }
+            let d = lp.duals[search.binary[i] as usize];
+            if value(i) <= INTEGRALITY && d > room {
+                *f = 0;
+            } else if value(i) >= 1.0 - INTEGRALITY && -d > room {
+                *f = 1;
+            }
+        }
+        // The LP solution rounded to a plan, once per distinct rounding.
+        let r = search.rounded(&lp);
+        if tried.insert(r.clone()) {
+            search.stats.plans_evaluated += 1;
+            match search.solve(&r, links) {
+                Ok((plan, true)) if plan.objective < best_z(&best) => {
+                    best = Some((plan.cols, plan.objective));
+                }
+                Ok(_) | Err(NoAnswer::Infeasible) => {}
+                Err(NoAnswer::Stop(why)) => {
+                    open.push(Node {
+                        fix,
+                        bound: z,
+                        depth: node.depth,
+                        seq,
+                    });
+                    stopped = Some(why);
+                    break;
+                }
+            }
+            if z >= cutoff(best_z(&best)) {
+                closed_min = closed_min.min(z);
+                continue;
+            }
+        }
+        // Branch on the most fractional binary (the first of equals).
+        let i = fractional
+            .iter()
+            .copied()
+            .filter(|&i| fix[i] == -1)
+            .max_by(|&a, &b| {
+                let fa = value(a).min(1.0 - value(a));
+                let fb = value(b).min(1.0 - value(b));
+                fa.total_cmp(&fb).then(b.cmp(&a))
+            })
+            .expect("a fractional binary is free");
+        for v in [0, 1] {
+            let mut child = fix.clone();
+            child[i] = v;
+            open.push(Node {
+                fix: child,
+                bound: z,
+                depth: node.depth + 1,
+                seq,
+            });
+            seq += 1;
+        }
+    }
+    let seconds = started.elapsed().as_secs_f64();
+    let z_best = best_z(&best);
+    let open_min = open.iter().map(|n| n.bound).fold(f64::INFINITY, f64::min);
+    let bound_units = z_best.min(closed_min).min(open_min);
+    let finished = stopped.is_none();
+    if finished && best.is_none() {
+        // Every node infeasible: so is phase 1's model.
+        return Err(SolveError::unexplained_infeasible());
+    }
+    search.stats.finished = finished;
+    if opts.log {
+        let s = &search.stats;
+        eprintln!(
+            "branch and bound: {:.3} s, {} nodes, {} LP solves, {} rounded plans evaluated; {}",
+            seconds,
+            s.nodes,
+            s.lp_solves,
+            s.plans_evaluated,
+            match stopped {
+                None => "finished".to_string(),
+                Some(why) => format!("stopped by {why}, HiGHS's MIP goes on from its best plan"),
+            }
+        );
+    }
+    let bound = bound_units * scale;
+    let stats = search.stats;
+    let best = best.map(|(cols, z)| {
+        (
+            RawSolution {
+                status: if finished {
+                    Status::Optimal
+                } else {
+                    Status::Feasible
+                },
+                cols,
+                objective: z * scale,
+                dual_bound: bound,
+                seconds,
+                row_duals: Vec::new(),
+                col_duals: Vec::new(),
+            },
+            search.parts,
+        )
+    });
+    Ok(Outcome {
+        best,
+        bound,
+        finished,
+        stats,
+    })
+}
