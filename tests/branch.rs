@@ -27,7 +27,7 @@ fn with_card_demand(scenario: &str, share: f64) -> Prepared {
     p
 }
 
-fn solve_with_nodes(p: &Prepared, nodes: usize, opts: &SolveOptions) -> Plan {
+fn solve_with_nodes(p: &Prepared, nodes: Option<usize>, opts: &SolveOptions) -> Plan {
     let mut p = p.clone();
     p.branch_nodes = nodes;
     solve_plan_only(&p, opts).unwrap()
@@ -65,8 +65,8 @@ fn every_scenario_with_card_demand_has_highs_optimum() {
         for share in [0.3, 0.9] {
             let what = format!("{scenario} with {share} of the target as card demand");
             let p = with_card_demand(&scenario, share);
-            let ours = solve_with_nodes(&p, dcsite::solve::branch::MAX_NODES, &opts);
-            let highs = solve_with_nodes(&p, 0, &opts);
+            let ours = solve_with_nodes(&p, None, &opts);
+            let highs = solve_with_nodes(&p, Some(0), &opts);
             let stats = ours
                 .link_rows
                 .unwrap()
@@ -97,9 +97,9 @@ fn a_search_stopped_by_its_node_limit_hands_over_to_highs() {
         ..SolveOptions::default()
     };
     let p = cap("cap113");
-    let whole = solve_with_nodes(&p, dcsite::solve::branch::MAX_NODES, &opts);
-    let cut = solve_with_nodes(&p, 3, &opts);
-    let highs = solve_with_nodes(&p, 0, &opts);
+    let whole = solve_with_nodes(&p, None, &opts);
+    let cut = solve_with_nodes(&p, Some(3), &opts);
+    let highs = solve_with_nodes(&p, Some(0), &opts);
     let s_whole = whole.link_rows.unwrap().branch.unwrap();
     let s_cut = cut.link_rows.unwrap().branch.unwrap();
     assert!(s_whole.finished && s_whole.nodes > 3, "{s_whole:?}");
@@ -114,4 +114,28 @@ fn a_search_stopped_by_its_node_limit_hands_over_to_highs() {
         let rel = (plan.objective_cny - published).abs() / published;
         assert!(rel <= 1e-6, "{what}: {} ({rel:e})", plan.objective_cny);
     }
+}
+
+/// The row `Σ open ≥ fewest sites` the search adds to its LP cuts off no
+/// plan: on the first 100 customers of capa with capacity 1,200 (demand
+/// 5,280: at least 5 sites; the LP bound rises from 7.50 to 8.24 million),
+/// the search, forced on above its default size, proves HiGHS's optimum.
+#[test]
+fn the_fewest_sites_row_keeps_highs_optimum_on_a_cut_of_capa() {
+    let dir = common::root().join("../shared/bench/orlib");
+    let mut c =
+        support::parse_cap(&std::fs::read_to_string(dir.join("capa.txt")).unwrap()).unwrap();
+    c.demand.truncate(100);
+    c.cost.truncate(100);
+    let p = support::cap_to_prepared("capa-100", &c, Some(1200.0)).unwrap();
+    assert!(p.pairs.len() > dcsite::solve::branch::MAX_PAIRS);
+    let opts = SolveOptions {
+        mip_gap: Some(1e-9),
+        ..SolveOptions::default()
+    };
+    let ours = solve_with_nodes(&p, Some(dcsite::solve::branch::MAX_NODES), &opts);
+    let highs = solve_with_nodes(&p, Some(0), &opts);
+    let stats = ours.link_rows.unwrap().branch.unwrap();
+    assert!(stats.finished, "{stats:?}");
+    assert_same_optimum(&ours, &highs, 1e-9, "capa-100 at 1,200");
 }

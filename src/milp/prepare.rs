@@ -102,10 +102,12 @@ pub struct Prepared {
     /// decomposition (`solve::benders`): `None` decides by size (instances
     /// with many city-site pairs), `Some` forces it on or off.
     pub benders: Option<bool>,
-    /// Nodes phase 1's own branch and bound (`solve::branch`, models with
-    /// link rows) may solve before HiGHS's MIP goes on from its best plan;
-    /// 0 leaves phase 1 to HiGHS's MIP from the start.
-    pub branch_nodes: usize,
+    /// Phase 1's own branch and bound (`solve::branch`, models with link
+    /// rows): `None` runs it on models of up to 5,000 city-site pairs with
+    /// at most 1,000 nodes; `Some(n)` runs it with at most n nodes whatever
+    /// the size, `Some(0)` leaves phase 1 to HiGHS's MIP. Past its node
+    /// limit HiGHS's MIP goes on from its best plan.
+    pub branch_nodes: Option<usize>,
 }
 
 impl Prepared {
@@ -278,7 +280,7 @@ impl Prepared {
             disaggregate_links,
             separate_links: true,
             benders: None,
-            branch_nodes: crate::solve::branch::MAX_NODES,
+            branch_nodes: None,
         })
     }
 

@@ -20,7 +20,7 @@
 //! full model (some link rows, some binaries fixed), a plan is only taken
 //! when its LP solution is integral and violates no link row, and the search
 //! stops when no open node can beat the best plan by more than the gap. On a
-//! limit (time, `Prepared::branch_nodes`, an LP HiGHS cannot finish) it stops with the
+//! limit (time, its node limit, an LP HiGHS cannot finish) it stops with the
 //! best plan and the lowest open bound, and phase 1 hands over to HiGHS's
 //! MIP from that plan.
 
@@ -37,9 +37,16 @@ use super::{ModelParts, RawSolution, SolveError, SolveOptions, Status, Values};
 use crate::milp::Prepared;
 use crate::plan::BranchStats;
 
-/// Nodes at most, by default (`Prepared::branch_nodes`), before the search
-/// hands over to HiGHS's MIP. OR-Library's small instances need at most 29.
-pub const MAX_NODES: usize = 5_000;
+/// Nodes at most by default (`Prepared::branch_nodes`), before the search
+/// hands over to HiGHS's MIP. OR-Library's small instances need at most 29,
+/// the shipped scenarios with card demand at most 35.
+pub const MAX_NODES: usize = 1_000;
+/// City-site pairs at most for the search to run by default. Its node LPs
+/// hold every pair, and past this size HiGHS's cuts pay more than cheap
+/// nodes: on 100-site × 120-city cuts of OR-Library's capb and capc with
+/// uneven capacities it took 5.7-11.2 s against HiGHS's 2.8-5.8 s (and
+/// 0.6-1.9 s against 0.8-2.6 s on even ones), the same optima.
+pub const MAX_PAIRS: usize = 5_000;
 /// A binary closer than this to 0 or 1 counts as integral (HiGHS's
 /// `mip_feasibility_tolerance`).
 const INTEGRALITY: f64 = 1e-6;
@@ -49,11 +56,18 @@ const SEPARATION_ROUNDS: usize = 50;
 /// 1 CNY) are optimal.
 const ABS_GAP: f64 = 1e-6;
 
-/// Whether phase 1 runs this search: models with link rows in the cut loop
-/// (every city's demand a fixed number of cards), unless
-/// `Prepared::branch_nodes` is 0.
-pub fn applies(p: &Prepared, links: &LinkSet) -> bool {
-    links.separated && p.branch_nodes > 0
+/// The search's node limit for `p`, when phase 1 runs it: models with link
+/// rows in the cut loop (every city's demand a fixed number of cards), of
+/// up to [`MAX_PAIRS`] pairs unless `Prepared::branch_nodes` says otherwise.
+pub fn node_limit(p: &Prepared, links: &LinkSet) -> Option<usize> {
+    if !links.separated {
+        return None;
+    }
+    match p.branch_nodes {
+        Some(0) => None,
+        Some(n) => Some(n),
+        None => (p.pairs.len() <= MAX_PAIRS).then_some(MAX_NODES),
+    }
 }
 
 /// What the search found.
@@ -246,6 +260,49 @@ impl Search<'_> {
     }
 }
 
+/// The fewest sites whose servers can offer the cities' demand, when more
+/// than one: a site offers at most its largest option's servers at their
+/// bounds ([`Prepared::max_servers`]) at their performance, the sites are
+/// taken largest first. `Σ open ≥ k` is then valid for every plan. Without
+/// it the LP spreads the demand over fractions of sites: on a 100-site ×
+/// 100-city cut of OR-Library's capa (capacity 1,200, demand 5,280) the LP
+/// bound is 7.50 against an optimum of 8.25 (millions), with it 8.24, and
+/// the search took 884 nodes and did not finish in 97 s. HiGHS's MIP finds
+/// the same bound at its root.
+fn fewest_sites(p: &Prepared) -> Option<f64> {
+    let demand: f64 = p
+        .demand
+        .iter()
+        .map(|d| match d {
+            crate::milp::DemandSize::Cards(c) => c.max(0.0),
+            _ => 0.0,
+        })
+        .sum();
+    let mut offer = vec![0.0_f64; p.inst.sites.len()];
+    for opt in &p.options {
+        let cards: f64 = opt
+            .accels
+            .iter()
+            .map(|&a| {
+                let acc = &p.inst.accelerators[a];
+                p.max_servers(opt, a) * acc.cards_per_server as f64 * acc.perf_h200_eq.max(0.0)
+            })
+            .sum();
+        offer[opt.site] = offer[opt.site].max(cards);
+    }
+    offer.sort_by(|a, b| b.total_cmp(a));
+    let mut sum = 0.0;
+    for (k, x) in offer.iter().enumerate() {
+        // A margin of HiGHS's feasibility tolerance: never claim a site too many.
+        if sum >= demand * (1.0 - 1e-9) - 1e-6 {
+            return (k > 1).then_some(k as f64);
+        }
+        sum += x;
+    }
+    // Not even every site together: the model is infeasible; leave that to HiGHS.
+    (sum >= demand * (1.0 - 1e-9) - 1e-6 && offer.len() > 1).then_some(offer.len() as f64)
+}
+
 /// Searches the binaries of the LP relaxation `hm` (live, as the cut loop
 /// of `links.rs` leaves it; `parts` describes it, with the link rows in
 /// `links`) until the best plan is within `opts.mip_gap` of the bound.
@@ -255,6 +312,7 @@ pub fn solve_binaries(
     hm: ::highs::Model,
     parts: ModelParts,
     links: &mut LinkSet,
+    max_nodes: usize,
 ) -> Result<Outcome, SolveError> {
     let started = Instant::now();
     let col = |v: &Variable| parts.column[v] as HighsInt;
@@ -267,6 +325,22 @@ pub fn solve_binaries(
         }
     }
     let scale = parts.cny_per_objective_unit;
+    let mut hm = hm;
+    if let Some(k) = fewest_sites(p) {
+        // Σ open ≥ k: a valid inequality (every city is served, a site
+        // serves at most what its servers offer) that the LP misses.
+        let index: Vec<HighsInt> = parts.vars.open.iter().map(col).collect();
+        let ones = vec![1.0; index.len()];
+        links::add_rows(
+            &mut hm,
+            &[k],
+            &[f64::INFINITY],
+            &[0],
+            &index,
+            &ones,
+            "the row of the fewest sites that can serve the demand",
+        )?;
+    }
     let mut search = Search {
         p,
         hm: Some(hm),
@@ -301,7 +375,7 @@ pub fn solve_binaries(
             closed_min = closed_min.min(node.bound);
             continue;
         }
-        if search.stats.nodes >= p.branch_nodes {
+        if search.stats.nodes >= max_nodes {
             open.push(node);
             stopped = Some("the node limit");
             break;

@@ -702,26 +702,26 @@ fn solve_phases(
         if let Some(t) = opts1.time_limit_s {
             opts1.time_limit_s = Some((0.8 * t).max(0.1));
         }
-        let (lp_bound, mut heuristic, phase0_build, mut proven) =
-            if branch::applies(p, &links.borrow()) {
-                // Phases 0 and 1 by our own branch and bound from the cut loop's
-                // LP (`branch.rs`); HiGHS's MIP below only if a limit stops it.
-                let out = match branch_lp(p, &opts1, &build, &links) {
-                    Ok(x) => x,
-                    Err(SolveError::Infeasible { .. }) => return Err(infeasible()),
-                    Err(e) => return Err(e),
-                };
-                branch_stats = Some(out.stats);
-                (out.bound, out.best, out.build_seconds, out.finished)
-            } else {
-                let (lp_bound, heuristic, phase0_build) =
-                    match round_lp(p, &left(opts), &build, &links) {
-                        Ok(x) => x,
-                        Err(SolveError::Infeasible { .. }) => return Err(infeasible()),
-                        Err(e) => return Err(e),
-                    };
-                (lp_bound, heuristic, phase0_build, false)
+        let node_limit = branch::node_limit(p, &links.borrow());
+        let (lp_bound, mut heuristic, phase0_build, mut proven) = if let Some(nodes) = node_limit {
+            // Phases 0 and 1 by our own branch and bound from the cut loop's
+            // LP (`branch.rs`); HiGHS's MIP below only if a limit stops it.
+            let out = match branch_lp(p, &opts1, &build, &links, nodes) {
+                Ok(x) => x,
+                Err(SolveError::Infeasible { .. }) => return Err(infeasible()),
+                Err(e) => return Err(e),
             };
+            branch_stats = Some(out.stats);
+            (out.bound, out.best, out.build_seconds, out.finished)
+        } else {
+            let (lp_bound, heuristic, phase0_build) = match round_lp(p, &left(opts), &build, &links)
+            {
+                Ok(x) => x,
+                Err(SolveError::Infeasible { .. }) => return Err(infeasible()),
+                Err(e) => return Err(e),
+            };
+            (lp_bound, heuristic, phase0_build, false)
+        };
         build_seconds += phase0_build;
         // Every bound below comes from a model with some of the link rows, a
         // relaxation of the full model, so it is a valid bound for the full model.
@@ -1464,13 +1464,14 @@ fn branch_lp(
     opts: &SolveOptions,
     build: &dyn Fn(Integrality) -> Result<Model, SolveError>,
     links: &std::cell::RefCell<links::LinkSet>,
+    max_nodes: usize,
 ) -> Result<Branched, SolveError> {
     let t = Instant::now();
     let lp = build(Integrality::Lp)?;
     let build_seconds = t.elapsed().as_secs_f64();
     let mut links = links.borrow_mut();
     let (root, parts, live) = links::lp_rounds_live(p, opts, lp, &mut links)?;
-    let out = branch::solve_binaries(p, opts, live, parts, &mut links)?;
+    let out = branch::solve_binaries(p, opts, live, parts, &mut links, max_nodes)?;
     Ok(Branched {
         bound: root.objective.max(out.bound),
         best: out.best,
