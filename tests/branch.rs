@@ -138,4 +138,32 @@ fn the_fewest_sites_row_keeps_highs_optimum_on_a_cut_of_capa() {
     let stats = ours.link_rows.unwrap().branch.unwrap();
     assert!(stats.finished, "{stats:?}");
     assert_same_optimum(&ours, &highs, 1e-9, "capa-100 at 1,200");
+    // Stopped by a time limit, the search hands over to HiGHS, and the
+    // answer is a plan no cheaper than the optimum with a bound no higher
+    // than it, or no plan at all.
+    let limited = SolveOptions {
+        time_limit_s: Some(0.3),
+        ..opts.clone()
+    };
+    let mut forced = p.clone();
+    forced.branch_nodes = Some(dcsite::solve::branch::MAX_NODES);
+    match solve_plan_only(&forced, &limited) {
+        Ok(plan) => {
+            let opt = highs.objective_cny;
+            assert!(
+                plan.objective_cny >= opt * (1.0 - 1e-9),
+                "{}",
+                plan.objective_cny
+            );
+            let bound = plan.objective_cny * (1.0 - plan.mip_gap);
+            assert!(bound <= opt * (1.0 + 1e-9), "bound {bound} above {opt}");
+            if plan.status == Status::Optimal {
+                assert!(plan.objective_cny <= opt * (1.0 + 1e-9));
+            }
+        }
+        Err(e) => assert!(
+            matches!(e, dcsite::solve::SolveError::NoSolution { .. }),
+            "{e}"
+        ),
+    }
 }
