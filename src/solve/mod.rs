@@ -536,6 +536,20 @@ pub struct ModelParts {
     pub cny_per_objective_unit: f64,
 }
 
+impl ModelParts {
+    /// What a built model leaves once its variables have gone to HiGHS.
+    fn of(m: Model) -> ModelParts {
+        ModelParts {
+            column: m.column,
+            integer: m.integer,
+            vars: m.vars,
+            rows: m.rows,
+            objective: m.objective,
+            cny_per_objective_unit: m.cny_per_objective_unit,
+        }
+    }
+}
+
 /// HiGHS's default relative MIP gap.
 pub const DEFAULT_MIP_GAP: f64 = 1e-4;
 
@@ -1412,39 +1426,22 @@ fn whole_plan(full: Model, cols: &[f64]) -> (RawSolution, ModelParts) {
         .zip(cols)
         .map(|(&i, &x)| if i { x.round() } else { x })
         .collect();
-    let Model {
-        column,
-        integer,
-        vars,
-        objective,
-        cny_per_objective_unit: scale,
-        rows,
-        ..
-    } = full;
+    let parts = ModelParts::of(full);
     let values = Values {
         cols,
-        column: &column,
+        column: &parts.column,
     };
-    let objective_value = objective.eval_with(&values) * scale;
-    (
-        RawSolution {
-            status: Status::Optimal,
-            cols: values.cols,
-            objective: objective_value,
-            dual_bound: f64::NEG_INFINITY,
-            seconds: 0.0,
-            row_duals: Vec::new(),
-            col_duals: Vec::new(),
-        },
-        ModelParts {
-            column,
-            integer,
-            vars,
-            rows,
-            objective,
-            cny_per_objective_unit: scale,
-        },
-    )
+    let objective = parts.objective.eval_with(&values) * parts.cny_per_objective_unit;
+    let raw = RawSolution {
+        status: Status::Optimal,
+        cols: values.cols,
+        objective,
+        dual_bound: f64::NEG_INFINITY,
+        seconds: 0.0,
+        row_duals: Vec::new(),
+        col_duals: Vec::new(),
+    };
+    (raw, parts)
 }
 
 /// What [`branch_lp`] found.
