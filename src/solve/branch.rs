@@ -42,10 +42,11 @@ use crate::plan::BranchStats;
 /// the shipped scenarios with card demand at most 35.
 pub const MAX_NODES: usize = 1_000;
 /// City-site pairs at most for the search to run by default. Its node LPs
-/// hold every pair, and past this size HiGHS's cuts pay more than cheap
-/// nodes: on 100-site × 120-city cuts of OR-Library's capb and capc with
-/// uneven capacities it took 5.7-11.2 s against HiGHS's 2.8-5.8 s (and
-/// 0.6-1.9 s against 0.8-2.6 s on even ones), the same optima.
+/// hold every pair, and past this size HiGHS's cuts can pay more than cheap
+/// nodes: on three of six 100-site × 120-city cuts of OR-Library's capb and
+/// capc with uneven capacities it took 5.8-11.4 s against HiGHS's 2.9-6.2 s
+/// (on the other three, and on 100-190-city cuts of capa, it was as fast or
+/// faster: 0.6-7.0 s against 0.8-7.3 s), the same optima.
 pub const MAX_PAIRS: usize = 5_000;
 /// A binary closer than this to 0 or 1 counts as integral (HiGHS's
 /// `mip_feasibility_tolerance`).
