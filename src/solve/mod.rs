@@ -707,8 +707,6 @@ fn solve_phases(
         benders_stats = Some(out.stats);
         (out.lower_bound, out.open, out.mega, None)
     } else {
-        // Phase 0: the LP relaxation (a lower bound) and a plan rounded from it,
-        // which large instances need as a first incumbent.
         // Phase 1 aims at half the tolerance, leaving the other half for rounding servers.
         let mut opts1 = left(opts);
         opts1.mip_gap = Some(0.5 * tolerance);
@@ -720,14 +718,16 @@ fn solve_phases(
         let (lp_bound, mut heuristic, phase0_build, mut proven) = if let Some(nodes) = node_limit {
             // Phases 0 and 1 by our own branch and bound from the cut loop's
             // LP (`branch.rs`); HiGHS's MIP below only if a limit stops it.
-            let out = match branch_lp(p, &opts1, &build, &links, nodes) {
+            let (out, build) = match branch_lp(p, &opts1, &build, &links, nodes) {
                 Ok(x) => x,
                 Err(SolveError::Infeasible { .. }) => return Err(infeasible()),
                 Err(e) => return Err(e),
             };
             branch_stats = Some(out.stats);
-            (out.bound, out.best, out.build_seconds, out.finished)
+            (out.bound, out.best, build, out.stats.finished)
         } else {
+            // Phase 0: the LP relaxation (a lower bound) and a plan rounded
+            // from it, which large instances need as a first incumbent.
             let (lp_bound, heuristic, phase0_build) = match round_lp(p, &left(opts), &build, &links)
             {
                 Ok(x) => x,
@@ -1444,38 +1444,25 @@ fn whole_plan(full: Model, cols: &[f64]) -> (RawSolution, ModelParts) {
     (raw, parts)
 }
 
-/// What [`branch_lp`] found.
-struct Branched {
-    /// A lower bound on the full model, CNY.
-    bound: f64,
-    best: Option<(RawSolution, ModelParts)>,
-    build_seconds: f64,
-    finished: bool,
-    stats: crate::plan::BranchStats,
-}
-
 /// Phases 0 and 1 of a model with link rows: the LP relaxation by the cut
-/// loop, then [`branch::solve_binaries`] on the same live LP.
+/// loop, then [`branch::solve_binaries`] on the same live LP. Returns what
+/// the search found (its bound at least the root LP's) and the seconds spent
+/// building the LP.
 fn branch_lp(
     p: &Prepared,
     opts: &SolveOptions,
     build: &dyn Fn(Integrality) -> Result<Model, SolveError>,
     links: &std::cell::RefCell<links::LinkSet>,
     max_nodes: usize,
-) -> Result<Branched, SolveError> {
+) -> Result<(branch::Outcome, f64), SolveError> {
     let t = Instant::now();
     let lp = build(Integrality::Lp)?;
     let build_seconds = t.elapsed().as_secs_f64();
     let mut links = links.borrow_mut();
     let (root, parts, live) = links::lp_rounds_live(p, opts, lp, &mut links)?;
-    let out = branch::solve_binaries(p, opts, live, parts, &mut links, max_nodes)?;
-    Ok(Branched {
-        bound: root.objective.max(out.bound),
-        best: out.best,
-        build_seconds,
-        finished: out.finished,
-        stats: out.stats,
-    })
+    let mut out = branch::solve_binaries(p, opts, live, parts, &mut links, max_nodes)?;
+    out.bound = out.bound.max(root.objective);
+    Ok((out, build_seconds))
 }
 
 /// Whether the thing a row is about is in use in the plan: a row of a closed
