@@ -1,9 +1,9 @@
 //! Solves an OR-Library capacitated warehouse location instance through the
 //! same model builder and solver as `dcsite solve`, and prints one JSON line.
 //!
-//! cargo run --release --example orlib -- ../shared/bench/orlib/cap41.txt
-//! cargo run --release --example orlib -- ../shared/bench/orlib/capa.txt --capacity 8000
-//! cargo run --release --example orlib -- --all ../shared/bench/orlib   (table of the 37 small ones)
+//! cargo run --release --example orlib -- bench/orlib/cap41.txt
+//! cargo run --release --example orlib -- bench/orlib/capa.txt --capacity 8000
+//! cargo run --release --example orlib -- --all bench/orlib   (table of the 37 small ones)
 //!
 //! `--benders` / `--no-benders` force Benders decomposition on or off (by
 //! default it is used from 20,000 city-site pairs: capa/capb/capc).

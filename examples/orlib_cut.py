@@ -4,8 +4,8 @@ capacities of (total demand / R) x 1.05 times a factor drawn in [0.7, 1.3]
 (random.Random(R), so the same file every time). Used in BENCHMARKS.md to
 compare phase 1's own branch and bound with HiGHS's MIP at mid size.
 
-python3 examples/orlib_cut.py ../shared/bench/orlib/capa.txt 100 --capacity 1200 > /tmp/mid_100_1200.txt
-python3 examples/orlib_cut.py ../shared/bench/orlib/capb.txt 120 --uneven 12 > /tmp/mid_capb_12.txt
+python3 examples/orlib_cut.py bench/orlib/capa.txt 100 --capacity 1200 > /tmp/mid_100_1200.txt
+python3 examples/orlib_cut.py bench/orlib/capb.txt 120 --uneven 12 > /tmp/mid_capb_12.txt
 """
 
 import random

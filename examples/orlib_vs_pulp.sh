@@ -1,7 +1,7 @@
 #!/bin/sh
 # The 37 small OR-Library instances, dcsite against PuLP + CBC in one run.
 #
-#   examples/orlib_vs_pulp.sh [ORLIB_DIR] [--plan-only]   (default ../shared/bench/orlib)
+#   examples/orlib_vs_pulp.sh [ORLIB_DIR] [--plan-only]   (default bench/orlib)
 #
 # Makes a throwaway venv with PuLP from PyPI (CBC comes inside its wheel) in
 # target/pulp-venv, builds the `orlib` example in the release profile, and
@@ -9,7 +9,7 @@
 # times, and the ratio of dcsite's time to PuLP + CBC's.
 set -eu
 cd "$(dirname "$0")/.."
-dir=${1:-../shared/bench/orlib}
+dir=${1:-bench/orlib}
 [ $# -gt 0 ] && shift
 venv=target/pulp-venv
 if [ ! -x "$venv/bin/python" ] || ! "$venv/bin/python" -c 'import pulp' 2>/dev/null; then

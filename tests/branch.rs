@@ -83,7 +83,7 @@ fn every_scenario_with_card_demand_has_highs_optimum() {
 }
 
 fn cap(name: &str) -> Prepared {
-    let dir = common::root().join("../shared/bench/orlib");
+    let dir = common::root().join("bench/orlib");
     let text = std::fs::read_to_string(dir.join(format!("{name}.txt"))).unwrap();
     support::cap_to_prepared(name, &support::parse_cap(&text).unwrap(), None).unwrap()
 }
@@ -122,7 +122,7 @@ fn a_search_stopped_by_its_node_limit_hands_over_to_highs() {
 /// the search, forced on above its default size, proves HiGHS's optimum.
 #[test]
 fn the_fewest_sites_row_keeps_highs_optimum_on_a_cut_of_capa() {
-    let dir = common::root().join("../shared/bench/orlib");
+    let dir = common::root().join("bench/orlib");
     let mut c =
         support::parse_cap(&std::fs::read_to_string(dir.join("capa.txt")).unwrap()).unwrap();
     c.demand.truncate(100);

@@ -9,7 +9,7 @@ use dcsite::solve::{solve, Plan, SolveError, SolveOptions, Status};
 use support::{cap_to_prepared, parse_cap};
 
 fn orlib_dir() -> std::path::PathBuf {
-    common::root().join("../shared/bench/orlib")
+    common::root().join("bench/orlib")
 }
 
 fn published(name: &str) -> f64 {
