@@ -1,13 +1,14 @@
-//! The constraint families of MODEL.md and the typed identity of a row: a
-//! row is known by its [`RowKey`] (family plus the indices of what it is
-//! about), never by a name parsed back. Each [`Family`] says once what its
-//! rows mean to a planner: the unit of its limit, whether it is a planner's
-//! lever, whether it counts whole servers, and how to say it. Names and
-//! wording of a single row need the prepared model (`milp::rows`).
+//! The constraint families of the formulation (docs/MODELLING.md) and the
+//! typed identity of a row: a row is known by its [`RowKey`] (family plus
+//! the indices of what it is about), never by a name parsed back. Each
+//! [`Family`] says once what its rows mean to a planner: the unit of its
+//! limit, whether it is a planner's lever, whether it counts whole servers,
+//! and how to say it. Names and wording of a single row need the prepared
+//! model (`milp::rows`).
 
 use super::Tier;
 
-/// A constraint family of MODEL.md (plus the model's own definitions).
+/// A constraint family of the formulation (docs/MODELLING.md; plus the model's own definitions).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Family {
     /// 1. At most (exactly, for required sites) one cooling per site.

@@ -122,7 +122,8 @@ impl Model {
 /// Which variables are integer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Integrality {
-    /// Every decision as MODEL.md states it: binary opens, integer servers.
+    /// Every decision as the formulation (docs/MODELLING.md) states it: binary opens,
+    /// integer servers.
     Full,
     /// Server counts continuous: a relaxation whose optimum bounds the full model from below.
     ContinuousServers,
@@ -243,7 +244,7 @@ impl Builder<'_> {
 /// model with some of them is a relaxation of the model with all of them.
 #[derive(Debug, Clone, Copy)]
 pub enum Links<'a> {
-    /// Every link row (the model as MODEL.md states it).
+    /// Every link row (the model as the formulation states it, docs/MODELLING.md).
     All,
     /// The link rows of the pairs marked true (indexed like `Prepared::pairs`).
     Only(&'a [bool]),

@@ -26,7 +26,7 @@ use proj::Proj;
 /// # Examples
 /// ```
 /// use dcsite::spatial::{geodesic_km, Point};
-/// // Beijing to Shanghai, about 1,067 km (facts sheet §8).
+/// // Beijing to Shanghai, about 1,067 km (facts §8 in data/SOURCES.md).
 /// let km = geodesic_km(Point::new(116.407, 39.904), Point::new(121.474, 31.230));
 /// assert!((km - 1067.0).abs() < 5.0);
 /// ```
@@ -226,7 +226,8 @@ mod tests {
             route_factor: 1.5,
             overhead_ms: 2.0,
         };
-        // Beijing–Zhongwei 1008 km: facts sheet RTT f1.5 = 14.8 ms, plus 2 ms overhead.
+        // Beijing–Zhongwei 1008 km: facts §8 (data/SOURCES.md) RTT f1.5 = 14.8 ms,
+        // plus 2 ms overhead.
         assert!((m.rtt_ms(1008.0) - 16.818).abs() < 1e-3);
         assert!((m.radius_km(m.rtt_ms(1234.0)) - 1234.0).abs() < 1e-9);
     }
