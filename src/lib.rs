@@ -9,6 +9,9 @@
 //! in tables; money is CNY; power is MW of IT load unless a name says
 //! `facility`; energy quotas are tonnes of standard coal equivalent (tce).
 
+// summary.json is one `json!` literal of about 70 members.
+#![recursion_limit = "256"]
+
 pub mod compare;
 pub mod data;
 pub mod domain;

@@ -8,10 +8,23 @@ mod cli;
 
 use std::process::ExitCode;
 
-use clap::Parser;
+use clap::{CommandFactory, FromArgMatches};
 
 fn main() -> ExitCode {
-    let args = cli::Cli::parse();
+    // `dcsite --version` names the HiGHS library that solves, read from it.
+    let version: &'static str = Box::leak(
+        format!(
+            "{} ({})",
+            env!("CARGO_PKG_VERSION"),
+            dcsite::solve::highs_version()
+        )
+        .into_boxed_str(),
+    );
+    let matches = cli::Cli::command().version(version).get_matches();
+    let args = match cli::Cli::from_arg_matches(&matches) {
+        Ok(args) => args,
+        Err(e) => e.exit(),
+    };
     match cli::run(args) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {

@@ -336,6 +336,34 @@ fn subsidy_shares_outside_zero_one_are_refused() {
 }
 
 #[test]
+fn every_subsidy_row_is_checked_whichever_scenario_uses_it() {
+    // Issue 23 §12: the baseline uses no subsidy scenario, but a row of
+    // central_push that names an unknown region (and a share above 1) is a
+    // broken table all the same.
+    let (dir, sc) = scratch_copy();
+    edit(
+        &dir.path().join("data/subsidies.csv"),
+        "central_push,cp_central_capex,central,",
+        "central_push,cp_central_capex,centrla,",
+    );
+    edit(
+        &dir.path().join("data/subsidies.csv"),
+        "capex_share,0.20,2000000000",
+        "capex_share,1.20,2000000000",
+    );
+    let p = problems_of(&sc);
+    has(&p, "subsidies.csv", Some(2), "region_id", "centrla");
+    has(&p, "subsidies.csv", Some(2), "value", "1.20");
+    let o = common::dcsite(&["validate", sc.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("subsidies.csv") && err.contains("centrla"),
+        "{err}"
+    );
+}
+
+#[test]
 fn a_missing_table_file_is_named() {
     let (dir, sc) = scratch_copy();
     std::fs::remove_file(dir.path().join("data/cooling.csv")).unwrap();

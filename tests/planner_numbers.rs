@@ -266,14 +266,16 @@ fn check_binding(p: &Prepared, plan: &Plan) -> usize {
                 dom += plan.cards_of(a) as f64;
             }
         }
-        // One more imported server would break the share.
-        let imported_cps = inst
+        // One domestic server fewer would break the share (issue 23: the
+        // move that saves money; one imported server more may still fit).
+        let domestic_cps = inst
             .accelerators
             .iter()
-            .filter(|a| a.origin == Origin::Imported)
-            .map(|a| a.cards_per_server as f64)
+            .enumerate()
+            .filter(|(a, x)| x.origin == Origin::Domestic && plan.cards_of(*a) > 0)
+            .map(|(_, x)| x.cards_per_server as f64)
             .fold(f64::INFINITY, f64::min);
-        if dom - prm.domestic_share * all < prm.domestic_share * imported_cps {
+        if dom - prm.domestic_share * all < (1.0 - prm.domestic_share) * domestic_cps {
             expected.push("dual-track-domestic-share".into());
         }
     }
@@ -350,35 +352,51 @@ fn every_printed_infeasibility_fix_makes_the_scenario_feasible() {
     };
     assert!(!alternatives.is_empty());
     assert_eq!(alternatives.len(), relaxations.len());
-    let mut single = 0;
-    for alt in &alternatives {
+    // The instance with an alternative's changes, each `less` resolution
+    // units below what was printed (a card, 0.01 MW, 1 tce).
+    let with = |alt: &[dcsite::solve::elastic::Relaxation], less: f64| {
         let mut fixed = inst.clone();
         for r in alt {
+            let unit = if r.unit == "MW" { 0.01 } else { 1.0 };
+            let a = r.amount - less * unit;
             match r.key {
-                RowKey::RegionPowerQuota { region } => {
-                    fixed.regions[region].power_quota_mw += r.amount
-                }
+                RowKey::RegionPowerQuota { region } => fixed.regions[region].power_quota_mw += a,
                 RowKey::Target {
                     accel,
                     bound: Bound::Min,
                 } => {
                     let id = fixed.accelerators[accel].id.clone();
-                    fixed.targets.get_mut(&id).unwrap().min -= r.amount;
+                    fixed.targets.get_mut(&id).unwrap().min -= a;
                 }
-                RowKey::SitePower { option } => {
-                    fixed.sites[p.options[option].site].max_it_mw += r.amount
-                }
-                RowKey::RegionEnergyQuota { region } => {
-                    fixed.regions[region].energy_quota_tce += r.amount
-                }
-                RowKey::MegaCount => fixed.params.mega_count -= r.amount as u32,
-                _ => continue,
+                RowKey::SitePower { option } => fixed.sites[p.options[option].site].max_it_mw += a,
+                RowKey::RegionEnergyQuota { region } => fixed.regions[region].energy_quota_tce += a,
+                RowKey::MegaCount => fixed.params.mega_count -= a as u32,
+                _ => return None,
             }
         }
+        Some(fixed)
+    };
+    let mut single = 0;
+    for alt in &alternatives {
+        let Some(fixed) = with(alt, 0.0) else {
+            continue;
+        };
         let plan = solve(&Prepared::new(fixed), &SolveOptions::default())
             .unwrap_or_else(|e| panic!("{alt:?} does not fix it: {e}"));
         assert!(matches!(plan.status, Status::Optimal | Status::Feasible));
         single += 1;
+        // Issue 23: the smallest fix. One unit less of a one-change fix
+        // leaves the scenario without a plan of whole servers.
+        if alt.len() == 1 && alt[0].key != RowKey::MegaCount {
+            let less = with(alt, 1.0).unwrap();
+            assert!(
+                matches!(
+                    dcsite::solve::solve_plan_only(&Prepared::new(less), &SolveOptions::default()),
+                    Err(SolveError::Infeasible { .. })
+                ),
+                "{alt:?} is not the smallest fix: one unit less has a plan"
+            );
+        }
     }
     assert!(single >= 2, "{relaxations:?}");
 }

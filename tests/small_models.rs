@@ -491,3 +491,53 @@ fn campus_phases_limit_what_a_site_has_ready_by_the_deadline() {
     let (p, plan) = case(None);
     assert_eq!(cards_at(&p, &plan, "b"), 1000);
 }
+
+#[test]
+fn a_share_row_whose_slack_no_domestic_server_can_use_is_binding() {
+    // Issue 23: 13 eight-card H200 servers (exact) and a 20 % dual-track
+    // share need 26 domestic cards, so 4 eight-card domestic servers: slack
+    // 32 × 0.8 − 0.2 × 104 = 4.8 cards. One imported server more would use
+    // 1.6 of it, but the targets fix the imported cards; one domestic server
+    // fewer (6.4) breaks the share. The row binds, and its shadow price (the
+    // fixed-sites LP, where the share is met exactly) is not zero.
+    let mut inst = two_sites(104.0, 0.5, 0.3);
+    inst.accelerators[0].cards_per_server = 8;
+    let mut dom = accel("domestic", Origin::Domestic);
+    dom.cards_per_server = 8;
+    dom.price_cny_per_card = 1000.0;
+    inst.accelerators.push(dom);
+    inst.targets.insert(
+        "domestic".into(),
+        Target {
+            min: 0.0,
+            max: None,
+        },
+    );
+    inst.params.domestic_share = 0.2;
+    // (Whole servers lie 0.6 of a domestic server above the continuous
+    // bound, so the plan may be reported feasible rather than proven.)
+    let p = Prepared::new(inst);
+    let plan = solve(&p, &SolveOptions::default()).expect("solves");
+    assert_eq!(cards_at(&p, &plan, "b"), 104 + 32);
+    let dom_cards = plan.cards_of(1) as f64;
+    let all = (plan.cards_of(0) + plan.cards_of(1)) as f64;
+    let slack = dom_cards - 0.2 * all;
+    close(slack, 4.8);
+    assert!(
+        binds(&plan, "dual-track-domestic-share"),
+        "{:?}",
+        plan.binding.iter().map(|b| &b.name).collect::<Vec<_>>()
+    );
+    let b = plan
+        .binding
+        .iter()
+        .find(|b| b.name == "dual-track-domestic-share")
+        .unwrap();
+    close(b.slack, 4.8);
+    let price = plan
+        .shadow_prices
+        .iter()
+        .find(|s| s.constraint == "dual-track-domestic-share")
+        .map(|s| s.cny_per_unit);
+    assert!(price.is_some_and(|v| v > 0.0), "{price:?}");
+}

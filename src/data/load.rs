@@ -322,9 +322,9 @@ fn instance_from_raw(
                 ),
             ));
         }
-        if scen != sc.subsidy_scenario {
-            continue;
-        }
+        // Every row is checked, whichever scenario it belongs to: a broken
+        // row of another scenario is a broken table all the same.
+        let in_use = scen == sc.subsidy_scenario;
         let region_id = t_subsidies.opt_text("region_id", i);
         let site_id = t_subsidies.opt_text("site_id", i);
         if region_id.is_none() && site_id.is_none() {
@@ -383,6 +383,9 @@ fn instance_from_raw(
             }
         }
         let applies_to = AppliesTo::parse(&t_subsidies.text("applies_to", i));
+        if !in_use {
+            continue;
+        }
         if let (Some(kind), Some(applies_to)) = (kind, applies_to) {
             subsidies.push(Subsidy {
                 programme_id,

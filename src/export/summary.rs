@@ -65,6 +65,7 @@ pub fn summary_json(plan: &Plan, scenario_path: &str) -> String {
         "mip_gap": significant(plan.mip_gap, 3),
         "solve_seconds": r(plan.solve_seconds, 3),
         "build_seconds": r(plan.build_seconds, 3),
+        "solver": plan.solver,
         "model": {"columns": plan.model_size.0, "integer_columns": plan.model_size.1, "rows": plan.model_size.2},
         // A heuristic cut of the problem, if any: status and gap then refer to the reduced model.
         "reduction": plan.instance.params.max_sites_per_city.map(|k| json!({

@@ -116,6 +116,8 @@ pub struct Plan {
     pub mip_gap: f64,
     pub solve_seconds: f64,
     pub build_seconds: f64,
+    /// The solver that found the plan, with its version ("HiGHS 1.16.0").
+    pub solver: &'static str,
     /// (columns, integer columns, rows).
     pub model_size: (usize, usize, usize),
     pub sites: Vec<SitePlan>,

@@ -7,9 +7,9 @@
 //! short by up to one server. Every alternative is therefore verified: the
 //! changes are applied to the limits of the full integer model, which is
 //! re-solved for feasibility; when it is still infeasible, each change grows
-//! by one server's worth until it is feasible (then bisected back to the
-//! smallest verified amount at the unit's resolution). Only verified changes
-//! are reported.
+//! by one server's worth until it is feasible, then bisected back until one
+//! unit less at the unit's resolution has no plan; a quota is then lowered to
+//! what the plan found really uses of it. Only verified changes are reported.
 
 use good_lp::{variable, Expression, IntoAffineExpression, Solution};
 use rayon::prelude::*;
@@ -162,21 +162,54 @@ fn server_step(model: &Model, i: usize) -> f64 {
     }
 }
 
-/// Whether the integer model has a plan with the given changes (row key,
-/// amount in planner units) to its limits, by the same phased solve as
-/// `dcsite solve`. `None`: not decided within the time allowed.
-fn feasible_with(p: &Prepared, changes: &[(RowKey, f64)], opts: &SolveOptions) -> Option<bool> {
+/// Time for one check: next to the least amount, a plan of whole servers
+/// takes HiGHS several seconds to find (4 s for the baseline with a tenth of
+/// its power quotas, on an idle core), and a check that runs out counts as
+/// no plan.
+const CHECK_SECONDS: f64 = 12.0;
+
+/// A plan of the integer model with the given changes (row key, amount in
+/// planner units) to its limits, by the same phased solve as `dcsite solve`:
+/// `Some(Some(plan))`, `Some(None)` when there is none, `None` when not
+/// decided within the time allowed.
+fn plan_with(
+    p: &Prepared,
+    changes: &[(RowKey, f64)],
+    opts: &SolveOptions,
+    seconds: f64,
+) -> Option<Option<crate::plan::Plan>> {
     // Any plan will do: a loose gap, and a bounded time.
     let mut o = opts.clone();
     o.mip_gap = Some(0.05);
     o.log = false;
     // A plan near the boundary is found in seconds or not at all: proving
     // that whole servers cannot fit is what takes HiGHS long.
-    o.time_limit_s = Some(opts.time_limit_s.unwrap_or(5.0).min(5.0));
-    match super::solve_relaxed(p, &o, changes) {
-        Ok(_) => Some(true),
-        Err(SolveError::Infeasible { .. }) => Some(false),
+    o.time_limit_s = Some(opts.time_limit_s.unwrap_or(seconds).min(seconds));
+    let r = super::solve_relaxed(p, &o, changes);
+    match r {
+        Ok(plan) => Some(Some(plan)),
+        Err(SolveError::Infeasible { .. }) => Some(None),
         Err(_) => None,
+    }
+}
+
+/// How far a plan goes past the scenario's own limit of a quota row, in
+/// planner units (a region's facility MW, tce/year, m³/year): the change
+/// that this plan of whole servers needs. `None` for other rows.
+fn used_beyond(p: &Prepared, key: RowKey, plan: &crate::plan::Plan) -> Option<f64> {
+    let totals = |r: usize| plan.region_totals().swap_remove(r);
+    let region = |r: usize| &p.inst.regions[r];
+    match key {
+        RowKey::RegionPowerQuota { region: r } => {
+            Some(totals(r).facility_mw - region(r).power_quota_mw)
+        }
+        RowKey::RegionEnergyQuota { region: r } => {
+            Some(totals(r).annual_tce - region(r).energy_quota_tce)
+        }
+        RowKey::RegionWaterQuota { region: r } => {
+            Some(totals(r).annual_water_m3 - region(r).water_quota_m3?)
+        }
+        _ => None,
     }
 }
 
@@ -257,8 +290,9 @@ pub fn relaxations(p: &Prepared, opts: &SolveOptions) -> Vec<Vec<Relaxation>> {
 
 /// Verifies one alternative: (row, elastic amount, one server's step) per
 /// change, each stated at its unit's resolution. Returns the smallest amounts
-/// found that make the integer model feasible, or `None` when up to eight
-/// extra servers' worth do not (or the checks ran out of time).
+/// that make the integer model feasible (one unit less was checked and has
+/// no plan within the check's time), or `None` when up to eight extra
+/// servers' worth do not (or the checks ran out of time).
 fn verify(p: &Prepared, alt: &[(RowKey, f64, f64)], opts: &SolveOptions) -> Option<Vec<f64>> {
     let round_up = |x: f64, res: f64| (x / res - 1e-9).ceil() * res;
     // An exact row (a target or a delivery of N cards) is moved by whole
@@ -288,27 +322,45 @@ fn verify(p: &Prepared, alt: &[(RowKey, f64, f64)], opts: &SolveOptions) -> Opti
     // undecided check counts as not verified.
     let mut lo = 0.0;
     let mut hi = None;
+    let mut plan = None;
     for k in [0.0, 1.0, 2.0, 4.0, 8.0] {
-        if feasible_with(p, &with(k), opts) == Some(true) {
+        if let Some(Some(found)) = plan_with(p, &with(k), opts, CHECK_SECONDS) {
             hi = Some(k);
+            plan = Some(found);
             break;
         }
         lo = k;
     }
     let mut hi = hi?;
-    for _ in 0..4 {
+    // Bisect until the two ends are neighbours at the stated resolution (a
+    // card, 0.01 MW, 1 tce; a whole server on an exact row), so that one unit
+    // less was checked and gave no plan. (An undecided check counts as no
+    // plan, so an amount is never below a verified one.)
+    for _ in 0..64 {
         let mid = 0.5 * (lo + hi);
         let a = with(mid);
         if a == with(hi) || a == with(lo) {
             break;
         }
-        if feasible_with(p, &a, opts) == Some(true) {
-            hi = mid;
-        } else {
-            lo = mid;
+        match plan_with(p, &a, opts, CHECK_SECONDS) {
+            Some(Some(found)) => {
+                hi = mid;
+                plan = Some(found);
+            }
+            _ => lo = mid,
         }
     }
-    Some(with(hi).into_iter().map(|(_, a)| a).collect())
+    let mut amounts: Vec<f64> = with(hi).into_iter().map(|(_, a)| a).collect();
+    // A quota is then lowered to what the plan found at the verified amounts
+    // really uses of it: whole servers rarely fill a limit to the 0.01 MW.
+    if let Some(plan) = &plan {
+        for ((&(key, _, _), &r), a) in alt.iter().zip(&res).zip(amounts.iter_mut()) {
+            if let Some(used) = used_beyond(p, key, plan) {
+                *a = a.min(round_up(used.max(0.0) - 1e-4 * r, r));
+            }
+        }
+    }
+    Some(amounts)
 }
 
 /// The relaxations as lines: one alternative per line, parts joined by "and".

@@ -109,7 +109,7 @@ fn infeasible_text(reasons: &[String], relaxations: &[String]) -> String {
     let mut s = format!("the scenario is infeasible:\n  {}", reasons.join("\n  "));
     if !relaxations.is_empty() {
         s.push_str(&format!(
-            "\nany one of these would make it feasible (each checked by re-solving the integer model with it):\n  {}",
+            "\nany one of these would make it feasible (each checked by re-solving the integer model with it; each amount the smallest that works with whole servers, to the card, 0.01 MW or 1 tce):\n  {}",
             relaxations.join(", or\n  ")
         ));
     }
@@ -153,6 +153,23 @@ impl RawSolution {
         }
         ((self.objective - bound) / self.objective.abs().max(1e-9)).max(0.0)
     }
+}
+
+/// The HiGHS library linked into this binary, as "HiGHS <major>.<minor>.<patch>"
+/// (read from the library itself, so that it is the one that solves).
+pub fn highs_version() -> &'static str {
+    static VERSION: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    VERSION.get_or_init(|| {
+        // SAFETY: the version getters take no arguments and only return integers.
+        let (major, minor, patch) = unsafe {
+            (
+                highs_sys::Highs_versionMajor(),
+                highs_sys::Highs_versionMinor(),
+                highs_sys::Highs_versionPatch(),
+            )
+        };
+        format!("HiGHS {major}.{minor}.{patch}")
+    })
 }
 
 /// Hands a built model to HiGHS; `fixed` pins variables to values.
@@ -1488,8 +1505,9 @@ fn row_in_use(p: &Prepared, key: RowKey, vars: &milp::Vars, values: &Values) -> 
 }
 
 /// Binding rows of a plan: inequality rows whose slack is numerically zero,
-/// or, for rows over whole servers, smaller than the smallest step one server
-/// more (or, where some are placed, one fewer) would take towards the limit.
+/// or, for rows over whole servers, smaller than one server's step towards
+/// the limit (one more, or, where some are placed, one fewer; for a share row
+/// that both moves approach, the removal's).
 /// Equalities (exact targets) always hold and are not listed; neither are the
 /// cooling choice, definitions and city-site links.
 pub fn binding_rows(p: &Prepared, parts: &ModelParts, values: &Values) -> Vec<Binding> {
@@ -1524,18 +1542,29 @@ pub fn binding_rows(p: &Prepared, parts: &ModelParts, values: &Values) -> Vec<Bi
                 Sense::Le => c,
                 _ => -c,
             };
-            let step = (&r.lhs)
+            // The smallest step of each kind of move: adding a server, and
+            // removing a placed one.
+            let (add, remove) = (&r.lhs)
                 .linear_coefficients()
                 .filter(|(v, _)| servers.contains(v))
-                .filter_map(|(v, c)| {
+                .fold((f64::INFINITY, f64::INFINITY), |(add, remove), (v, c)| {
                     let t = toward(c);
-                    if t > 0.0 || (t < 0.0 && values.value(v) >= 1.0 - 1e-6) {
-                        Some(t.abs())
+                    if t > 0.0 {
+                        (add.min(t), remove)
+                    } else if t < 0.0 && values.value(v) >= 1.0 - 1e-6 {
+                        (add, remove.min(-t))
                     } else {
-                        None
+                        (add, remove)
                     }
-                })
-                .fold(f64::INFINITY, f64::min);
+                });
+            // A share row (the dual track) is moved towards its limit both by
+            // adding a server of the other kind and by removing one of the kind
+            // it asks for. Only the removal saves money, so its slack is room
+            // only when one server fewer fits in it: a slack of 3.2 H200-eq
+            // against a 6.32 H200-eq domestic server binds, although an
+            // imported server more (1.2 of the row) would fit. Rows of one
+            // sign (quotas, capacities, targets) have one kind of move.
+            let step = if remove.is_finite() { remove } else { add };
             if step.is_finite() {
                 room = room.max(step * (1.0 - 1e-9));
             }

@@ -159,6 +159,7 @@ pub(super) fn read_back(
         mip_gap: raw.gap_to(raw.dual_bound),
         solve_seconds: raw.seconds,
         build_seconds: 0.0,
+        solver: super::highs_version(),
         model_size: (0, 0, 0),
         sites,
         flows,
