@@ -40,18 +40,17 @@ pub fn write_synth(
     let mut rng = ChaCha8Rng::seed_from_u64(spec.seed);
     let data = out.join("data");
     std::fs::create_dir_all(&data)?;
-    for t in [
-        "regions",
-        "electricity_prices",
-        "subsidies",
-        "accelerators",
-        "cooling",
-    ] {
+    for t in ["regions", "electricity_prices", "accelerators", "cooling"] {
         std::fs::copy(
             data_dir.join(format!("{t}.csv")),
             data.join(format!("{t}.csv")),
         )?;
     }
+    // No subsidy programmes: the default ones name default sites, and every
+    // row of the table is checked whichever scenario uses it.
+    let subsidies = std::fs::read_to_string(data_dir.join("subsidies.csv"))?;
+    let header = subsidies.lines().next().unwrap_or_default();
+    std::fs::write(data.join("subsidies.csv"), format!("{header}\n"))?;
     // Anchor sites: the default candidates (only the columns we need, no quoted fields there).
     let sites_text = std::fs::read_to_string(data_dir.join("sites.csv"))?;
     let rows = csv_rows(&sites_text);
