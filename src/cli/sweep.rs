@@ -102,6 +102,12 @@ impl MergeArgs {
     /// The solver options, once --jobs and --regret-plans are checked.
     fn options(&self) -> Result<dcsite::solve::SolveOptions, CliError> {
         positive("--jobs", self.jobs)?;
+        at_most("--jobs", self.jobs, MAX_JOBS)?;
+        at_most(
+            "--regret-plans",
+            Some(self.regret_plans),
+            sweep::spec::MAX_SCENARIOS,
+        )?;
         let mut opts = self.solver.options()?;
         // A sweep's --time-limit bounds each draw's solve, not the whole sweep.
         opts.deadline = None;
@@ -141,6 +147,19 @@ fn thresholds(args: &[String], sw: &sweep::Sweep) -> Result<Vec<Threshold>, CliE
             })
         })
         .collect()
+}
+
+/// Most scenarios solved at once (threads of a pool; --jobs).
+const MAX_JOBS: usize = 4096;
+
+/// A count from the command line bounded before anything is sized by it.
+fn at_most(flag: &str, v: Option<usize>, max: usize) -> Result<(), CliError> {
+    match v {
+        Some(n) if n > max => Err(CliError::Input(format!(
+            "{flag}: expected at most {max}, found {n}"
+        ))),
+        _ => Ok(()),
+    }
 }
 
 fn positive(flag: &str, v: Option<usize>) -> Result<(), CliError> {
@@ -273,11 +292,25 @@ pub fn run(args: SweepArgs) -> Result<(), CliError> {
     };
     let opts = args.merge.options()?;
     positive("--shards", args.shards)?;
+    at_most("--shards", args.shards, sweep::spec::MAX_SCENARIOS)?;
     let shard = shard_of(&args)?;
     let quiet = args.merge.quiet || args.merge.json;
     let started = std::time::Instant::now();
     let pb = progress::start(quiet, None, "drawing and checking the scenarios");
-    let sw = sweep::load_sweep(&sweep_path)?;
+    // A shard draws and checks its own scenarios only (and the few that
+    // stand for each grid value): its cost is that of its share.
+    let sw = match shard {
+        Some(shard) => {
+            let sw = sweep::read_sweep(&sweep_path)?;
+            let mut ids = sw.probe_ids();
+            ids.extend(shard.ids(sw.len()));
+            ids.sort_unstable();
+            ids.dedup();
+            sw.check_ids(&ids)?;
+            sw
+        }
+        None => sweep::load_sweep(&sweep_path)?,
+    };
     pb.finish_and_clear();
     let thresholds = thresholds(&args.merge.threshold, &sw)?;
     let jobs = default_jobs(args.merge.jobs);
@@ -491,9 +524,14 @@ fn collect_dir(args: CollectArgs) -> Result<(), CliError> {
 fn plan(args: PlanArgs) -> Result<(), CliError> {
     positive("--shards", Some(args.shards))?;
     positive("--jobs", Some(args.jobs))?;
+    at_most("--shards", Some(args.shards), sweep::spec::MAX_SCENARIOS)?;
+    at_most("--jobs", Some(args.jobs), MAX_JOBS)?;
     let mut opts = args.solver.options()?;
     opts.deadline = None;
-    let sw = sweep::load_sweep(&args.sweep)?;
+    // Independent of the number of scenarios: the sweep read, its
+    // distributions checked against the schema, and the probes checked.
+    let sw = sweep::read_sweep(&args.sweep)?;
+    sw.check_ids(&sw.probe_ids())?;
     let rss0 = peak_rss_mib();
     let o = sweep::solve_one(&sw, 0, &opts);
     let rss = peak_rss_mib().max(rss0);
