@@ -1109,17 +1109,67 @@ mod fuzz {
         ]
     }
 
+    /// A key with a distribution that suits it.
+    fn valid_entry() -> impl Strategy<Value = (String, String)> {
+        let m = root().join("models");
+        let d = root().join("data");
+        prop::sample::select(vec![
+            (
+                "parameters.domestic_share".to_string(),
+                "{ grid = [0.15, 0.2] }".to_string(),
+            ),
+            (
+                "electricity_prices.*.price_cny_per_kwh".into(),
+                "{ dist = \"uniform\", from_columns = [\"low\", \"high\"] }".into(),
+            ),
+            (
+                "overrides.levy_share.h200".into(),
+                "{ dist = \"triangular\", min = 0.0, mode = 0.25, max = 0.25 }".into(),
+            ),
+            (
+                "targets.h200.min".into(),
+                "{ dist = \"normal\", mean = 500000, sd = 50000 }".into(),
+            ),
+            (
+                "subsidies.cp_central_capex.value".into(),
+                "{ grid = [0.0, 0.1] }".into(),
+            ),
+            (
+                "extends".into(),
+                format!(
+                    "{{ grid = [\"{}\", \"{}\"] }}",
+                    m.join("levy_on_top.toml").display(),
+                    m.join("central_push.toml").display()
+                ),
+            ),
+            (
+                "tables.electricity_prices".into(),
+                format!(
+                    "{{ grid = [\"{}\"] }}",
+                    d.join("electricity_prices.csv").display()
+                ),
+            ),
+        ])
+    }
+
     fn sweep_text() -> impl Strategy<Value = String> {
         let base = format!(
             "base = \"{}\"\n",
             root().join("models/baseline.toml").display()
         );
         (
-            prop::option::of(number()),
-            prop::option::of(number()),
+            prop::option::of(prop_oneof![
+                4 => (1u64..40).prop_map(|n| n.to_string()),
+                1 => Just("10000000".to_string()),
+                1 => number(),
+            ]),
+            prop::option::of(prop_oneof![
+                4 => (0u64..1000).prop_map(|n| n.to_string()),
+                1 => number(),
+            ]),
             prop::sample::select(vec!["", "sampling = \"lhs\"\n", "sampling = \"x\"\n"]),
-            prop::collection::vec((keys(), spec()), 0..4),
-            any::<bool>(),
+            prop::collection::vec(prop_oneof![8 => valid_entry(), 1 => (keys(), spec())], 0..4),
+            prop::bool::weighted(0.9),
         )
             .prop_map(move |(samples, seed, sampling, vary, with_base)| {
                 let mut t = if with_base {
@@ -1171,19 +1221,22 @@ mod fuzz {
             })
     }
 
-    proptest! {
-        #![proptest_config(ProptestConfig {
-            cases: 300,
+    #[test]
+    fn sweep_files_never_panic() {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        let mut runner = proptest::test_runner::TestRunner::new(ProptestConfig {
+            cases: 3000,
             max_shrink_iters: 200,
             failure_persistence: None,
             ..ProptestConfig::default()
-        })]
-        #[test]
-        fn sweep_files_never_panic(text in prop_oneof![sweep_text(), mutated()]) {
+        });
+        let accepted = AtomicUsize::new(0);
+        let result = runner.run(&prop_oneof![sweep_text(), mutated()], |text| {
             let dir = tempfile::tempdir().unwrap();
             let path = dir.path().join("fuzz.toml");
             std::fs::write(&path, &text).unwrap();
             if let Ok(sw) = dcsite::sweep::read_sweep(&path) {
+                accepted.fetch_add(1, Ordering::Relaxed);
                 let _ = sw.check_ids(&sw.probe_ids());
                 let n = sw.len();
                 prop_assert!(n >= 1 && n <= dcsite::sweep::spec::MAX_SCENARIOS);
@@ -1193,6 +1246,16 @@ mod fuzz {
                     let _ = sw.instance(id);
                 }
             }
+            Ok(())
+        });
+        if let Err(e) = result {
+            panic!("{e}");
         }
+        // Enough of the files are accepted for the draws to be exercised too.
+        let accepted = accepted.load(Ordering::Relaxed);
+        assert!(
+            accepted >= 300,
+            "only {accepted} of 3000 sweep files accepted"
+        );
     }
 }
