@@ -1239,7 +1239,7 @@ mod fuzz {
                 accepted.fetch_add(1, Ordering::Relaxed);
                 let _ = sw.check_ids(&sw.probe_ids());
                 let n = sw.len();
-                prop_assert!(n >= 1 && n <= dcsite::sweep::spec::MAX_SCENARIOS);
+                prop_assert!((1..=dcsite::sweep::spec::MAX_SCENARIOS).contains(&n));
                 for id in [0, n / 2, n - 1] {
                     let values = sw.draw(id);
                     prop_assert_eq!(values.len(), sw.dims.len());
