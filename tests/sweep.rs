@@ -901,6 +901,8 @@ fn counts_from_the_command_line_are_bounded_with_exit_2() {
             &["--regret-plans", "18446744073709551615"][..],
             "--regret-plans",
         ),
+        (&["--time-limit", "1e19"][..], "--time-limit"),
+        (&["--time-limit", "1e300"][..], "--time-limit"),
     ] {
         refused_with(&text, args, &[flag]);
     }
@@ -914,6 +916,10 @@ fn counts_from_the_command_line_are_bounded_with_exit_2() {
             "--jobs",
         ),
         (&["--shards", "18446744073709551615"][..], "--shards"),
+        (
+            &["--shards", "2", "--time-limit", "1e19"][..],
+            "--time-limit",
+        ),
     ] {
         let mut all = vec!["sweep", "plan", s(&sweep)];
         all.extend_from_slice(args);

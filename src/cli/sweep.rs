@@ -108,7 +108,7 @@ impl MergeArgs {
             Some(self.regret_plans),
             sweep::spec::MAX_SCENARIOS,
         )?;
-        let mut opts = self.solver.options()?;
+        let mut opts = solver_options(&self.solver)?;
         // A sweep's --time-limit bounds each draw's solve, not the whole sweep.
         opts.deadline = None;
         Ok(opts)
@@ -151,6 +151,20 @@ fn thresholds(args: &[String], sw: &sweep::Sweep) -> Result<Vec<Threshold>, CliE
 
 /// Most scenarios solved at once (threads of a pool; --jobs).
 const MAX_JOBS: usize = 4096;
+
+/// Longest --time-limit of a draw's solve, seconds (about 31 years): a
+/// larger one would overflow a deadline (`Instant + Duration`).
+const MAX_TIME_LIMIT_S: f64 = 1e9;
+
+/// The solver options of a sweep, `--time-limit` bounded first.
+fn solver_options(s: &SolverArgs) -> Result<dcsite::solve::SolveOptions, CliError> {
+    if let Some(t) = s.time_limit.filter(|t| *t > MAX_TIME_LIMIT_S) {
+        return Err(CliError::Input(format!(
+            "--time-limit: expected seconds > 0 and at most {MAX_TIME_LIMIT_S:e}, found {t:e}"
+        )));
+    }
+    s.options()
+}
 
 /// A count from the command line bounded before anything is sized by it.
 fn at_most(flag: &str, v: Option<usize>, max: usize) -> Result<(), CliError> {
@@ -526,7 +540,7 @@ fn plan(args: PlanArgs) -> Result<(), CliError> {
     positive("--jobs", Some(args.jobs))?;
     at_most("--shards", Some(args.shards), sweep::spec::MAX_SCENARIOS)?;
     at_most("--jobs", Some(args.jobs), MAX_JOBS)?;
-    let mut opts = args.solver.options()?;
+    let mut opts = solver_options(&args.solver)?;
     opts.deadline = None;
     // Independent of the number of scenarios: the sweep read, its
     // distributions checked against the schema, and the probes checked.
