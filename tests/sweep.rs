@@ -724,6 +724,41 @@ fn an_extends_grid_solves_each_scenario_file_with_the_other_keys_on_top() {
         plain_levy - plain_base > 2.0e10,
         "{plain_levy} vs {plain_base}"
     );
+    // Two shards and a collect (which hashes the extends files among the
+    // inputs) merge into the one-process sweep's files.
+    let shards = dir.path().join("shards");
+    for i in ["0/2", "1/2"] {
+        let o = dcsite(&[
+            "sweep",
+            s(&sweep),
+            "--out",
+            s(&shards),
+            "--shard",
+            i,
+            "--mip-gap",
+            "0.001",
+            "--quiet",
+        ]);
+        ok(&o, &format!("shard {i}"));
+    }
+    let o = dcsite(&[
+        "sweep",
+        "collect",
+        s(&shards),
+        "--regret-plans",
+        "0",
+        "--quiet",
+    ]);
+    ok(&o, "collect");
+    let manifest = std::fs::read_to_string(shards.join("parts/manifest-0000of0002.json")).unwrap();
+    assert!(manifest.contains("levy.toml"), "{manifest}");
+    for f in ["robust.csv", "regions.parquet", "sites.parquet"] {
+        assert_eq!(
+            std::fs::read(dir.path().join("out").join(f)).unwrap(),
+            std::fs::read(shards.join(f)).unwrap(),
+            "{f}"
+        );
+    }
 }
 
 #[test]
