@@ -941,9 +941,52 @@ fn counts_from_the_command_line_are_bounded_with_exit_2() {
     ] {
         refused_with(&text, args, &[flag]);
     }
+    // A shard from the environment: a count of 0, an index out of range.
     let dir = tempfile::tempdir().unwrap();
     let sweep = dir.path().join("plan.toml");
     std::fs::write(&sweep, &text).unwrap();
+    for (env, args, named) in [
+        (
+            &[
+                ("SLURM_ARRAY_TASK_ID", "0"),
+                ("SLURM_ARRAY_TASK_COUNT", "0"),
+            ][..],
+            &[][..],
+            "SLURM_ARRAY_TASK_ID",
+        ),
+        (
+            &[("SLURM_ARRAY_TASK_ID", "7"), ("SLURM_ARRAY_TASK_MAX", "3")][..],
+            &[][..],
+            "SLURM_ARRAY_TASK",
+        ),
+        (
+            &[("SLURM_ARRAY_TASK_ID", "-1")][..],
+            &[][..],
+            "SLURM_ARRAY_TASK_ID",
+        ),
+        (
+            &[("JOB_COMPLETION_INDEX", "0")][..],
+            &["--shards", "0"][..],
+            "--shards",
+        ),
+        (
+            &[("JOB_COMPLETION_INDEX", "5")][..],
+            &["--shards", "2"][..],
+            "JOB_COMPLETION_INDEX",
+        ),
+    ] {
+        let out = dir.path().join("env_out");
+        let mut c = common::bin();
+        c.args(["sweep", s(&sweep), "--out", s(&out)]).args(args);
+        for (k, v) in env {
+            c.env(k, v);
+        }
+        let o = c.output().unwrap();
+        let err = stderr_of(&o);
+        assert_eq!(o.status.code(), Some(2), "{env:?}: {err}");
+        assert!(err.contains(named), "{env:?}: {err}");
+        assert!(!out.exists());
+    }
     for (args, flag) in [
         (&["--shards", "0"][..], "--shards"),
         (
