@@ -9,7 +9,7 @@ mod common;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
-use common::{dcsite, ok, root};
+use common::{dcsite, edit, ok, root, scratch_copy};
 use polars::prelude::*;
 
 const SAMPLES: usize = 6;
@@ -523,8 +523,8 @@ fn a_value_outside_the_schema_is_refused_naming_the_file_and_key() {
         "electricity_prices.ningxia.price_cny_per_kwh",
         "-0.1",
     );
-    // … and a grid value outside a scenario key's range, found when the
-    // scenario with it is drawn and checked.
+    // … and a grid value outside a scenario key's range, checked against
+    // the schema once when the sweep is read.
     refused(
         "\"parameters.domestic_share\" = { grid = [0.2, 1.5] }",
         "",
@@ -616,4 +616,730 @@ fn collect_with_no_regret_plans_only_merges() {
     let regret = std::fs::read_to_string(again.join("regret.csv")).unwrap();
     assert_eq!(regret.lines().count(), 1, "{regret}");
     assert!(regret.starts_with("rank,plan,"), "{regret}");
+}
+
+// Issue 23: nothing lost in sweeps (the sweep file and the drawing of
+// scenarios).
+
+fn s(p: &Path) -> &str {
+    p.to_str().unwrap()
+}
+
+/// stderr of a run, asserting it did not panic.
+fn stderr_of(o: &std::process::Output) -> String {
+    let err = String::from_utf8_lossy(&o.stderr).into_owned();
+    assert!(!err.contains("panicked"), "{err}");
+    err
+}
+
+/// objective_cny of `dcsite solve <scenario>` with the sweep tests' gap.
+fn solve_objective(scenario: &Path, out: &Path) -> f64 {
+    let o = dcsite(&[
+        "solve",
+        s(scenario),
+        "--out",
+        s(out),
+        "--mip-gap",
+        "0.001",
+        "--quiet",
+    ]);
+    ok(&o, "dcsite solve");
+    common::read_json(&out.join("summary.json"))["objective_cny"]
+        .as_f64()
+        .unwrap()
+}
+
+/// Runs a sweep with --mip-gap 0.001 into `out`; its scenarios.parquet.
+fn sweep_scenarios(sweep: &Path, out: &Path) -> DataFrame {
+    let o = dcsite(&[
+        "sweep",
+        s(sweep),
+        "--out",
+        s(out),
+        "--mip-gap",
+        "0.001",
+        "--jobs",
+        "2",
+        "--regret-plans",
+        "0",
+        "--quiet",
+    ]);
+    ok(&o, "dcsite sweep");
+    read(&out.join("scenarios.parquet"))
+}
+
+#[test]
+fn an_extends_grid_solves_each_scenario_file_with_the_other_keys_on_top() {
+    // A scratch copy: the sweep in models/sweeps/, its scenario files
+    // relative to it.
+    let (dir, baseline) = scratch_copy();
+    let models = baseline.parent().unwrap();
+    std::fs::write(
+        models.join("levy.toml"),
+        "extends = \"baseline.toml\"\nname = \"levy\"\n[overrides.levy_share]\nh200 = 0.25\n",
+    )
+    .unwrap();
+    // What scenario 1 is: the levy file with the share the sweep sets.
+    let levy_share = models.join("levy_015.toml");
+    std::fs::write(
+        &levy_share,
+        "extends = \"levy.toml\"\n[parameters]\ndomestic_share = 0.15\n",
+    )
+    .unwrap();
+    let base_share = models.join("baseline_015.toml");
+    std::fs::write(
+        &base_share,
+        "extends = \"baseline.toml\"\n[parameters]\ndomestic_share = 0.15\n",
+    )
+    .unwrap();
+    std::fs::create_dir_all(models.join("sweeps")).unwrap();
+    let sweep = models.join("sweeps/policies.toml");
+    std::fs::write(
+        &sweep,
+        "[vary]\nextends = { grid = [\"../baseline.toml\", \"../levy.toml\"] }\n\
+         \"parameters.domestic_share\" = { grid = [0.15] }\n",
+    )
+    .unwrap();
+    let sc = sweep_scenarios(&sweep, &dir.path().join("out"));
+    assert_eq!(
+        strs(&sc, "extends"),
+        vec![Some("../baseline.toml".into()), Some("../levy.toml".into())],
+        "the scenario files as written"
+    );
+    assert_eq!(
+        strs(&sc, "status"),
+        vec![Some("optimal".into()), Some("optimal".into())]
+    );
+    let obj = f64s(&sc, "objective_cny");
+    let plain_levy = solve_objective(&levy_share, &dir.path().join("levy_out"));
+    let plain_base = solve_objective(&base_share, &dir.path().join("base_out"));
+    assert_eq!(obj[1], Some(plain_levy), "scenario 1 is levy.toml + 0.15");
+    assert_eq!(
+        obj[0],
+        Some(plain_base),
+        "scenario 0 is baseline.toml + 0.15"
+    );
+    // The levy adds 500,000 × 175,000 × 0.25 CNY or more: really another scenario.
+    assert!(
+        plain_levy - plain_base > 2.0e10,
+        "{plain_levy} vs {plain_base}"
+    );
+    // Two shards and a collect (which hashes the extends files among the
+    // inputs) merge into the one-process sweep's files.
+    let shards = dir.path().join("shards");
+    for i in ["0/2", "1/2"] {
+        let o = dcsite(&[
+            "sweep",
+            s(&sweep),
+            "--out",
+            s(&shards),
+            "--shard",
+            i,
+            "--mip-gap",
+            "0.001",
+            "--quiet",
+        ]);
+        ok(&o, &format!("shard {i}"));
+    }
+    let o = dcsite(&[
+        "sweep",
+        "collect",
+        s(&shards),
+        "--regret-plans",
+        "0",
+        "--quiet",
+    ]);
+    ok(&o, "collect");
+    let manifest = std::fs::read_to_string(shards.join("parts/manifest-0000of0002.json")).unwrap();
+    assert!(manifest.contains("levy.toml"), "{manifest}");
+    for f in ["robust.csv", "regions.parquet", "sites.parquet"] {
+        assert_eq!(
+            std::fs::read(dir.path().join("out").join(f)).unwrap(),
+            std::fs::read(shards.join(f)).unwrap(),
+            "{f}"
+        );
+    }
+}
+
+#[test]
+fn a_tables_grid_swaps_the_table_file_as_a_scenario_would() {
+    let (dir, baseline) = scratch_copy();
+    let data = dir.path().join("data");
+    let cheap = data.join("prices_cheap.csv");
+    std::fs::copy(data.join("electricity_prices.csv"), &cheap).unwrap();
+    // Every province at the low end of its range.
+    let text = std::fs::read_to_string(&cheap).unwrap();
+    let low: Vec<String> = text
+        .lines()
+        .enumerate()
+        .map(|(i, l)| {
+            let c: Vec<&str> = l.splitn(6, ',').collect();
+            if i == 0 || c.len() < 6 {
+                return l.to_string();
+            }
+            format!("{},{},{},{},{},{}", c[0], c[1], c[3], c[3], c[4], c[5])
+        })
+        .collect();
+    std::fs::write(&cheap, low.join("\n") + "\n").unwrap();
+    let models = baseline.parent().unwrap();
+    let swapped = models.join("cheap.toml");
+    std::fs::write(
+        &swapped,
+        "extends = \"baseline.toml\"\n[tables]\nelectricity_prices = \"../data/prices_cheap.csv\"\n",
+    )
+    .unwrap();
+    let sweep = dir.path().join("tables.toml");
+    std::fs::write(
+        &sweep,
+        "base = \"models/baseline.toml\"\n[vary]\n\
+         \"tables.electricity_prices\" = { grid = [\"data/electricity_prices.csv\", \"data/prices_cheap.csv\"] }\n",
+    )
+    .unwrap();
+    let sc = sweep_scenarios(&sweep, &dir.path().join("out"));
+    let obj = f64s(&sc, "objective_cny");
+    let plain_base = solve_objective(&baseline, &dir.path().join("base_out"));
+    let plain_cheap = solve_objective(&swapped, &dir.path().join("cheap_out"));
+    assert_eq!(obj[0], Some(plain_base));
+    assert_eq!(
+        obj[1],
+        Some(plain_cheap),
+        "the cheap prices file swapped in"
+    );
+    assert!(plain_cheap < plain_base, "{plain_cheap} vs {plain_base}");
+
+    // A bad cell of an alternative is named by its file, row and column.
+    let bad = data.join("prices_bad.csv");
+    std::fs::copy(data.join("electricity_prices.csv"), &bad).unwrap();
+    edit(&bad, "ningxia,Ningxia,0.36,", "ningxia,Ningxia,cheap,");
+    std::fs::write(
+        &sweep,
+        "base = \"models/baseline.toml\"\n[vary]\n\
+         \"tables.electricity_prices\" = { grid = [\"data/prices_bad.csv\"] }\n",
+    )
+    .unwrap();
+    let out = dir.path().join("bad_out");
+    let o = dcsite(&["sweep", s(&sweep), "--out", s(&out)]);
+    let err = stderr_of(&o);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(err.contains("prices_bad.csv"), "{err}");
+    assert!(err.contains("price_cny_per_kwh"), "{err}");
+    assert!(err.contains("3"), "row 3: {err}");
+    assert!(!out.exists());
+}
+
+/// A sweep file in a temporary folder; exit 2 naming each of `names`, no panic.
+fn refused_with(text: &str, args: &[&str], names: &[&str]) {
+    let dir = tempfile::tempdir().unwrap();
+    let sweep = dir.path().join("bad.toml");
+    std::fs::write(&sweep, text).unwrap();
+    let out = dir.path().join("out");
+    let mut all = vec!["sweep", s(&sweep), "--out", s(&out)];
+    all.extend_from_slice(args);
+    let o = dcsite(&all);
+    let err = stderr_of(&o);
+    assert_eq!(o.status.code(), Some(2), "{text}\n{err}");
+    for n in names {
+        assert!(err.contains(n), "names {n}: {err}");
+    }
+    assert!(!out.exists(), "nothing written");
+}
+
+#[test]
+fn a_cell_varied_twice_is_refused_naming_both_keys() {
+    refused(
+        &format!(
+            "{PRICES}\n\"electricity_prices.ningxia.price_cny_per_kwh\" = {{ grid = [0.3, 0.4] }}"
+        ),
+        "samples = 2",
+        "electricity_prices.ningxia.price_cny_per_kwh",
+        "electricity_prices.*.price_cny_per_kwh",
+    );
+}
+
+#[test]
+fn bad_extends_and_tables_keys_are_refused_naming_the_file_and_key() {
+    let base = root().join("models/baseline.toml");
+    let head = format!("base = \"{}\"\n[vary]\n", base.display());
+    // Not a grid of files.
+    refused_with(
+        &format!("{head}extends = {{ dist = \"uniform\", min = 0, max = 1 }}\n"),
+        &[],
+        &["bad.toml", "extends", "grid"],
+    );
+    refused_with(
+        &format!("{head}\"tables.sites\" = {{ grid = [1, 2] }}\n"),
+        &[],
+        &["bad.toml", "tables.sites"],
+    );
+    // No such table, no such file.
+    refused_with(
+        &format!("{head}\"tables.towns\" = {{ grid = [\"x.csv\"] }}\n"),
+        &[],
+        &["bad.toml", "tables.towns"],
+    );
+    refused_with(
+        &format!("{head}\"tables.sites\" = {{ grid = [\"nowhere.csv\"] }}\n"),
+        &[],
+        &["bad.toml", "tables.sites", "nowhere.csv"],
+    );
+    refused_with(
+        &format!("{head}extends = {{ grid = [\"nowhere.toml\"] }}\n"),
+        &[],
+        &["bad.toml", "extends", "nowhere.toml"],
+    );
+    // A scenario file of the grid with a bad key: named by that file.
+    let dir = tempfile::tempdir().unwrap();
+    let policy = dir.path().join("policy.toml");
+    std::fs::write(
+        &policy,
+        format!(
+            "extends = \"{}\"\n[parameters]\nutilisaton = 0.5\n",
+            base.display()
+        ),
+    )
+    .unwrap();
+    refused_with(
+        &format!("{head}extends = {{ grid = [\"{}\"] }}\n", policy.display()),
+        &[],
+        &["policy.toml", "utilisaton"],
+    );
+    // A table of other rows: a sweep varies values, not rows.
+    let sites = dir.path().join("sites.csv");
+    let text = std::fs::read_to_string(root().join("data/sites.csv")).unwrap();
+    let mut lines: Vec<&str> = text.lines().collect();
+    lines.pop();
+    std::fs::write(&sites, lines.join("\n") + "\n").unwrap();
+    refused_with(
+        &format!(
+            "{head}\"tables.sites\" = {{ grid = [\"{}\"] }}\n",
+            sites.display()
+        ),
+        &[],
+        &["bad.toml", "tables.sites", "rows"],
+    );
+}
+
+#[test]
+fn counts_from_the_command_line_are_bounded_with_exit_2() {
+    let base = root().join("models/baseline.toml");
+    let text = format!(
+        "base = \"{}\"\n[vary]\n\"parameters.domestic_share\" = {{ grid = [0.15] }}\n",
+        base.display()
+    );
+    for (args, flag) in [
+        (&["--shard", "0/0"][..], "--shard"),
+        (&["--shard", "5/3"][..], "--shard"),
+        (&["--shard", "x/é"][..], "--shard"),
+        (&["--jobs", "18446744073709551615"][..], "--jobs"),
+        (&["--jobs", "0"][..], "--jobs"),
+        (
+            &["--regret-plans", "18446744073709551615"][..],
+            "--regret-plans",
+        ),
+        (&["--time-limit", "1e19"][..], "--time-limit"),
+        (&["--time-limit", "1e300"][..], "--time-limit"),
+    ] {
+        refused_with(&text, args, &[flag]);
+    }
+    // A shard from the environment: a count of 0, an index out of range.
+    let dir = tempfile::tempdir().unwrap();
+    let sweep = dir.path().join("plan.toml");
+    std::fs::write(&sweep, &text).unwrap();
+    for (env, args, named) in [
+        (
+            &[
+                ("SLURM_ARRAY_TASK_ID", "0"),
+                ("SLURM_ARRAY_TASK_COUNT", "0"),
+            ][..],
+            &[][..],
+            "SLURM_ARRAY_TASK_ID",
+        ),
+        (
+            &[("SLURM_ARRAY_TASK_ID", "7"), ("SLURM_ARRAY_TASK_MAX", "3")][..],
+            &[][..],
+            "SLURM_ARRAY_TASK",
+        ),
+        (
+            &[("SLURM_ARRAY_TASK_ID", "-1")][..],
+            &[][..],
+            "SLURM_ARRAY_TASK_ID",
+        ),
+        (
+            &[("JOB_COMPLETION_INDEX", "0")][..],
+            &["--shards", "0"][..],
+            "--shards",
+        ),
+        (
+            &[("JOB_COMPLETION_INDEX", "5")][..],
+            &["--shards", "2"][..],
+            "JOB_COMPLETION_INDEX",
+        ),
+    ] {
+        let out = dir.path().join("env_out");
+        let mut c = common::bin();
+        c.args(["sweep", s(&sweep), "--out", s(&out)]).args(args);
+        for (k, v) in env {
+            c.env(k, v);
+        }
+        let o = c.output().unwrap();
+        let err = stderr_of(&o);
+        assert_eq!(o.status.code(), Some(2), "{env:?}: {err}");
+        assert!(err.contains(named), "{env:?}: {err}");
+        assert!(!out.exists());
+    }
+    for (args, flag) in [
+        (&["--shards", "0"][..], "--shards"),
+        (
+            &["--shards", "2", "--jobs", "18446744073709551615"][..],
+            "--jobs",
+        ),
+        (&["--shards", "18446744073709551615"][..], "--shards"),
+        (
+            &["--shards", "2", "--time-limit", "1e19"][..],
+            "--time-limit",
+        ),
+    ] {
+        let mut all = vec!["sweep", "plan", s(&sweep)];
+        all.extend_from_slice(args);
+        let o = dcsite(&all);
+        let err = stderr_of(&o);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {err}");
+        assert!(err.contains(flag), "{err}");
+    }
+}
+
+#[test]
+fn a_one_scenario_shard_of_ten_million_costs_one_scenario() {
+    // Before issue 23 every shard drew and checked all 10,000,000 scenarios
+    // (about 2 h); now it draws its own (and one per text grid value).
+    let dir = tempfile::tempdir().unwrap();
+    let sweep = sweep_file(
+        dir.path(),
+        "huge.toml",
+        "samples = 10000000\nseed = 11\nsampling = \"lhs\"",
+        PRICES,
+    );
+    let out = dir.path().join("out");
+    let o = dcsite(&[
+        "sweep",
+        s(&sweep),
+        "--out",
+        s(&out),
+        "--shard",
+        "9999999/10000000",
+        "--mip-gap",
+        "0.001",
+    ]);
+    ok(&o, "one shard of a 10 M sweep");
+    let text = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        text.contains("1 of the sweep's 10000000 scenarios; solved 1"),
+        "{text}"
+    );
+    let parts: Vec<_> = std::fs::read_dir(out.join("parts"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with("scenarios-"))
+        .collect();
+    assert_eq!(parts.len(), 1, "{parts:?}");
+    let sc = read(&out.join("parts").join(&parts[0]));
+    assert_eq!(f64s(&sc, "id"), vec![Some(9_999_999.0)]);
+    // Its draws lie in the rows' ranges (the stratum of the last sample).
+    let prices = csv(&root().join("data/electricity_prices.csv"));
+    for (i, p) in strs(&prices, "province").iter().enumerate() {
+        let key = format!(
+            "electricity_prices.{}.price_cny_per_kwh",
+            p.as_ref().unwrap()
+        );
+        let x = f64s(&sc, &key)[0].unwrap();
+        let (lo, hi) = (
+            f64s(&prices, "low")[i].unwrap(),
+            f64s(&prices, "high")[i].unwrap(),
+        );
+        assert!((lo..=hi).contains(&x), "{key} = {x} outside [{lo}, {hi}]");
+    }
+    // `sweep plan` does not depend on the number of scenarios either.
+    let o = dcsite(&["sweep", "plan", s(&sweep), "--shards", "1000"]);
+    ok(&o, "sweep plan of a 10 M sweep");
+    assert!(String::from_utf8_lossy(&o.stdout).contains("10000000 scenarios in 1000 shards"));
+}
+
+/// The Latin hypercube's strata, per key, drawn by index: every stratum once.
+#[test]
+fn latin_hypercube_strata_drawn_by_index_are_a_permutation() {
+    let dir = tempfile::tempdir().unwrap();
+    for n in [1usize, 2, 3, 7, 64, 1000, 4099] {
+        let sweep = sweep_file(
+            dir.path(),
+            "lhs.toml",
+            &format!("samples = {n}\nseed = 5\nsampling = \"lhs\""),
+            "\"parameters.utilisation\" = { dist = \"uniform\", min = 0.5, max = 0.9 }\n\
+             \"parameters.domestic_share\" = { dist = \"uniform\", min = 0.1, max = 0.2 }",
+        );
+        let sw = dcsite::sweep::read_sweep(&sweep).unwrap();
+        for (key, (lo, hi)) in [
+            ("parameters.utilisation", (0.5, 0.9)),
+            ("parameters.domestic_share", (0.1, 0.2)),
+        ] {
+            let d = sw.dims.iter().position(|x| x.key == key).unwrap();
+            let mut seen = vec![false; n];
+            for id in 0..n {
+                let x = sw.draw(id)[d].as_float().unwrap();
+                let k = (((x - lo) / (hi - lo)) * n as f64).floor() as usize;
+                // Values print with 10 significant digits: the stratum edge may round.
+                let k = k.min(n - 1);
+                seen[k] = true;
+            }
+            let used = seen.iter().filter(|x| **x).count();
+            assert!(
+                used + n / 500 >= n,
+                "{n} samples use {used} strata of {key}"
+            );
+        }
+    }
+}
+
+mod fuzz {
+    //! Bounded fuzz over sweep files: random and mutated TOML through the
+    //! library's parser, the probes and draws of what it accepts; never a
+    //! panic. The binary's exit codes for a sample are checked above.
+    use super::*;
+    use proptest::prelude::*;
+
+    fn keys() -> impl Strategy<Value = String> {
+        prop::sample::select(vec![
+            "parameters.domestic_share",
+            "parameters.horizon_years",
+            "parameters.utilisation",
+            "targets.h200.min",
+            "overrides.levy_share.h200",
+            "electricity_prices.*.price_cny_per_kwh",
+            "electricity_prices.ningxia.price_cny_per_kwh",
+            "electricity_prices.ningxia.low",
+            "sites.*.max_it_mw",
+            "subsidies.*.value",
+            "subsidies.cp_central_capex.value",
+            "extends",
+            "tables.sites",
+            "tables.electricity_prices",
+            "tables.clusters",
+            "tables.nope",
+            "bounds.region.ningxia.max_cards",
+            "name",
+            "subsidy_scenario",
+            "",
+            "*",
+            "é.ü",
+            "parameters",
+        ])
+        .prop_map(str::to_string)
+    }
+
+    fn number() -> impl Strategy<Value = String> {
+        prop_oneof![
+            prop::sample::select(vec![
+                "0",
+                "-1",
+                "0.5",
+                "1e308",
+                "-1e308",
+                "nan",
+                "inf",
+                "-inf",
+                "1.5",
+                "9223372036854775807",
+                "-9223372036854775808",
+                "1e-320",
+                "600000",
+            ])
+            .prop_map(str::to_string),
+            any::<f64>().prop_map(|x| format!("{x:?}")),
+            any::<i64>().prop_map(|x| x.to_string()),
+        ]
+    }
+
+    fn spec() -> impl Strategy<Value = String> {
+        let base = root().join("models");
+        let files = vec![
+            format!("\"{}\"", base.join("levy_on_top.toml").display()),
+            format!("\"{}\"", base.join("central_push.toml").display()),
+            format!("\"{}\"", root().join("data/sites.csv").display()),
+            format!(
+                "\"{}\"",
+                root().join("data/electricity_prices.csv").display()
+            ),
+            "\"nowhere\"".into(),
+            "\"\"".into(),
+            "\"/dev/null\"".into(),
+            "\"é\"".into(),
+        ];
+        prop_oneof![
+            prop::collection::vec(number(), 0..4)
+                .prop_map(|v| format!("{{ grid = [{}] }}", v.join(", "))),
+            prop::collection::vec(prop::sample::select(files), 0..3)
+                .prop_map(|v| format!("{{ grid = [{}] }}", v.join(", "))),
+            (number(), number())
+                .prop_map(|(a, b)| format!("{{ dist = \"uniform\", min = {a}, max = {b} }}")),
+            (number(), number(), number()).prop_map(|(a, m, b)| format!(
+                "{{ dist = \"triangular\", min = {a}, mode = {m}, max = {b} }}"
+            )),
+            (number(), number())
+                .prop_map(|(m, s)| format!("{{ dist = \"normal\", mean = {m}, sd = {s} }}")),
+            Just("{ dist = \"uniform\", from_columns = [\"low\", \"high\"] }".to_string()),
+            Just("{ dist = \"uniform\", from_columns = [\"low\"] }".to_string()),
+            Just("{ dist = \"poisson\" }".to_string()),
+            Just("{ grid = [0.1], dist = \"uniform\" }".to_string()),
+            Just("3".to_string()),
+        ]
+    }
+
+    /// A key with a distribution that suits it.
+    fn valid_entry() -> impl Strategy<Value = (String, String)> {
+        let m = root().join("models");
+        let d = root().join("data");
+        prop::sample::select(vec![
+            (
+                "parameters.domestic_share".to_string(),
+                "{ grid = [0.15, 0.2] }".to_string(),
+            ),
+            (
+                "electricity_prices.*.price_cny_per_kwh".into(),
+                "{ dist = \"uniform\", from_columns = [\"low\", \"high\"] }".into(),
+            ),
+            (
+                "overrides.levy_share.h200".into(),
+                "{ dist = \"triangular\", min = 0.0, mode = 0.25, max = 0.25 }".into(),
+            ),
+            (
+                "targets.h200.min".into(),
+                "{ dist = \"normal\", mean = 500000, sd = 50000 }".into(),
+            ),
+            (
+                "subsidies.cp_central_capex.value".into(),
+                "{ grid = [0.0, 0.1] }".into(),
+            ),
+            (
+                "extends".into(),
+                format!(
+                    "{{ grid = [\"{}\", \"{}\"] }}",
+                    m.join("levy_on_top.toml").display(),
+                    m.join("central_push.toml").display()
+                ),
+            ),
+            (
+                "tables.electricity_prices".into(),
+                format!(
+                    "{{ grid = [\"{}\"] }}",
+                    d.join("electricity_prices.csv").display()
+                ),
+            ),
+        ])
+    }
+
+    fn sweep_text() -> impl Strategy<Value = String> {
+        let base = format!(
+            "base = \"{}\"\n",
+            root().join("models/baseline.toml").display()
+        );
+        (
+            prop::option::of(prop_oneof![
+                4 => (1u64..40).prop_map(|n| n.to_string()),
+                1 => Just("10000000".to_string()),
+                1 => number(),
+            ]),
+            prop::option::of(prop_oneof![
+                4 => (0u64..1000).prop_map(|n| n.to_string()),
+                1 => number(),
+            ]),
+            prop::sample::select(vec!["", "sampling = \"lhs\"\n", "sampling = \"x\"\n"]),
+            prop::collection::vec(prop_oneof![8 => valid_entry(), 1 => (keys(), spec())], 0..4),
+            prop::bool::weighted(0.9),
+        )
+            .prop_map(move |(samples, seed, sampling, vary, with_base)| {
+                let mut t = if with_base {
+                    base.clone()
+                } else {
+                    String::new()
+                };
+                if let Some(n) = samples {
+                    t.push_str(&format!("samples = {n}\n"));
+                }
+                if let Some(n) = seed {
+                    t.push_str(&format!("seed = {n}\n"));
+                }
+                t.push_str(sampling);
+                t.push_str("[vary]\n");
+                for (k, v) in vary {
+                    t.push_str(&format!("\"{k}\" = {v}\n"));
+                }
+                t
+            })
+    }
+
+    /// A text with up to 6 characters replaced or inserted.
+    fn mutated() -> impl Strategy<Value = String> {
+        (
+            sweep_text(),
+            prop::collection::vec(
+                (
+                    any::<prop::sample::Index>(),
+                    prop::sample::select(vec![
+                        '"', '[', ']', '=', '.', '*', '\n', '#', 'é', '0', '{', '}', ',', '\'',
+                    ]),
+                    any::<bool>(),
+                ),
+                0..6,
+            ),
+        )
+            .prop_map(|(text, edits)| {
+                let mut c: Vec<char> = text.chars().collect();
+                for (i, ch, insert) in edits {
+                    let at = i.index(c.len() + 1);
+                    if insert || at == c.len() {
+                        c.insert(at, ch);
+                    } else {
+                        c[at] = ch;
+                    }
+                }
+                c.into_iter().collect()
+            })
+    }
+
+    #[test]
+    fn sweep_files_never_panic() {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        let mut runner = proptest::test_runner::TestRunner::new(ProptestConfig {
+            cases: 3000,
+            max_shrink_iters: 200,
+            failure_persistence: None,
+            ..ProptestConfig::default()
+        });
+        let accepted = AtomicUsize::new(0);
+        let result = runner.run(&prop_oneof![sweep_text(), mutated()], |text| {
+            let dir = tempfile::tempdir().unwrap();
+            let path = dir.path().join("fuzz.toml");
+            std::fs::write(&path, &text).unwrap();
+            if let Ok(sw) = dcsite::sweep::read_sweep(&path) {
+                accepted.fetch_add(1, Ordering::Relaxed);
+                let _ = sw.check_ids(&sw.probe_ids());
+                let n = sw.len();
+                prop_assert!((1..=dcsite::sweep::spec::MAX_SCENARIOS).contains(&n));
+                for id in [0, n / 2, n - 1] {
+                    let values = sw.draw(id);
+                    prop_assert_eq!(values.len(), sw.dims.len());
+                    let _ = sw.instance(id);
+                }
+            }
+            Ok(())
+        });
+        if let Err(e) = result {
+            panic!("{e}");
+        }
+        // Enough of the files are accepted for the draws to be exercised too.
+        let accepted = accepted.load(Ordering::Relaxed);
+        assert!(
+            accepted >= 300,
+            "only {accepted} of 3000 sweep files accepted"
+        );
+    }
 }

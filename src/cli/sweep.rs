@@ -102,7 +102,13 @@ impl MergeArgs {
     /// The solver options, once --jobs and --regret-plans are checked.
     fn options(&self) -> Result<dcsite::solve::SolveOptions, CliError> {
         positive("--jobs", self.jobs)?;
-        let mut opts = self.solver.options()?;
+        at_most("--jobs", self.jobs, MAX_JOBS)?;
+        at_most(
+            "--regret-plans",
+            Some(self.regret_plans),
+            sweep::spec::MAX_SCENARIOS,
+        )?;
+        let mut opts = solver_options(&self.solver)?;
         // A sweep's --time-limit bounds each draw's solve, not the whole sweep.
         opts.deadline = None;
         Ok(opts)
@@ -141,6 +147,33 @@ fn thresholds(args: &[String], sw: &sweep::Sweep) -> Result<Vec<Threshold>, CliE
             })
         })
         .collect()
+}
+
+/// Most scenarios solved at once (threads of a pool; --jobs).
+const MAX_JOBS: usize = 4096;
+
+/// Longest --time-limit of a draw's solve, seconds (about 31 years): a
+/// larger one would overflow a deadline (`Instant + Duration`).
+const MAX_TIME_LIMIT_S: f64 = 1e9;
+
+/// The solver options of a sweep, `--time-limit` bounded first.
+fn solver_options(s: &SolverArgs) -> Result<dcsite::solve::SolveOptions, CliError> {
+    if let Some(t) = s.time_limit.filter(|t| *t > MAX_TIME_LIMIT_S) {
+        return Err(CliError::Input(format!(
+            "--time-limit: expected seconds > 0 and at most {MAX_TIME_LIMIT_S:e}, found {t:e}"
+        )));
+    }
+    s.options()
+}
+
+/// A count from the command line bounded before anything is sized by it.
+fn at_most(flag: &str, v: Option<usize>, max: usize) -> Result<(), CliError> {
+    match v {
+        Some(n) if n > max => Err(CliError::Input(format!(
+            "{flag}: expected at most {max}, found {n}"
+        ))),
+        _ => Ok(()),
+    }
 }
 
 fn positive(flag: &str, v: Option<usize>) -> Result<(), CliError> {
@@ -273,11 +306,25 @@ pub fn run(args: SweepArgs) -> Result<(), CliError> {
     };
     let opts = args.merge.options()?;
     positive("--shards", args.shards)?;
+    at_most("--shards", args.shards, sweep::spec::MAX_SCENARIOS)?;
     let shard = shard_of(&args)?;
     let quiet = args.merge.quiet || args.merge.json;
     let started = std::time::Instant::now();
     let pb = progress::start(quiet, None, "drawing and checking the scenarios");
-    let sw = sweep::load_sweep(&sweep_path)?;
+    // A shard draws and checks its own scenarios only (and the few that
+    // stand for each grid value): its cost is that of its share.
+    let sw = match shard {
+        Some(shard) => {
+            let sw = sweep::read_sweep(&sweep_path)?;
+            let mut ids = sw.probe_ids();
+            ids.extend(shard.ids(sw.len()));
+            ids.sort_unstable();
+            ids.dedup();
+            sw.check_ids(&ids)?;
+            sw
+        }
+        None => sweep::load_sweep(&sweep_path)?,
+    };
     pb.finish_and_clear();
     let thresholds = thresholds(&args.merge.threshold, &sw)?;
     let jobs = default_jobs(args.merge.jobs);
@@ -491,9 +538,14 @@ fn collect_dir(args: CollectArgs) -> Result<(), CliError> {
 fn plan(args: PlanArgs) -> Result<(), CliError> {
     positive("--shards", Some(args.shards))?;
     positive("--jobs", Some(args.jobs))?;
-    let mut opts = args.solver.options()?;
+    at_most("--shards", Some(args.shards), sweep::spec::MAX_SCENARIOS)?;
+    at_most("--jobs", Some(args.jobs), MAX_JOBS)?;
+    let mut opts = solver_options(&args.solver)?;
     opts.deadline = None;
-    let sw = sweep::load_sweep(&args.sweep)?;
+    // Independent of the number of scenarios: the sweep read, its
+    // distributions checked against the schema, and the probes checked.
+    let sw = sweep::read_sweep(&args.sweep)?;
+    sw.check_ids(&sw.probe_ids())?;
     let rss0 = peak_rss_mib();
     let o = sweep::solve_one(&sw, 0, &opts);
     let rss = peak_rss_mib().max(rss0);

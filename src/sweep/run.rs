@@ -291,7 +291,7 @@ pub fn run_ids(
                 })
             })
         });
-        let mut batch = Vec::with_capacity(batch_size);
+        let mut batch = Vec::with_capacity(batch_size.min(BATCH));
         let mut n_batch = first;
         let mut solved = 0;
         let mut flush = |batch: &mut Vec<Outcome>, n: usize| -> Result<(), SweepError> {

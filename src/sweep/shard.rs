@@ -110,16 +110,11 @@ pub fn sha256_file(path: &Path) -> std::io::Result<String> {
 }
 
 /// Every file a sweep reads, hashed: the sweep file, the base scenario and
-/// the files it extends, and the seven tables.
+/// the files it extends, the seven tables, and the files of `extends` and
+/// `tables.<t>` grids ([`Sweep::input_files`]).
 pub fn inputs(sweep: &Sweep) -> Result<Vec<Input>, SweepError> {
-    let mut files: Vec<(String, PathBuf)> = vec![("sweep".into(), sweep.path.clone())];
-    for (p, _) in &sweep.base.sources {
-        files.push(("scenario".into(), p.clone()));
-    }
-    for (name, p) in sweep.base.tables.iter() {
-        files.push((name.to_string(), p.to_path_buf()));
-    }
-    files
+    sweep
+        .input_files()
         .into_iter()
         .map(|(role, path)| {
             let path = std::path::absolute(&path).unwrap_or(path);

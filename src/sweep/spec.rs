@@ -21,7 +21,6 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
@@ -79,8 +78,19 @@ enum Target {
     Scenario(Vec<String>),
     /// `[set] "<table>.<row>.<column>"`.
     Cell(String),
-    /// A column of the base's `n`-th `[[subsidies]]` entry.
-    Subsidy(usize, String),
+    /// A column of the `[[subsidies]]` entry of a programme; `entry` (the
+    /// base's) is added to a scenario file of an `extends` grid that lacks it.
+    Subsidy {
+        programme: String,
+        column: String,
+        entry: toml::Table,
+    },
+    /// `extends`: the scenario file each grid value names (relative to the
+    /// sweep file) replaces the base, the other keys applied on top.
+    Extends,
+    /// `tables.<t>`: the table file each grid value names (relative to the
+    /// sweep file), by its slot in [`TABLE_KEYS`].
+    Table(usize),
 }
 
 /// One varied value of every scenario (a wildcard key gives one per row).
@@ -126,8 +136,15 @@ pub struct Sweep {
     pub grid_points: usize,
     /// Line of each `[vary]` key in the sweep file.
     lines: BTreeMap<String, usize>,
-    /// LHS strata: per random dim, the stratum of each sample.
-    strata: Vec<Vec<u32>>,
+    /// The folder of the sweep file: what `extends` and `tables.<t>` values
+    /// are relative to.
+    dir: PathBuf,
+    /// The scenario file of each value of an `extends` grid, as written.
+    extends: BTreeMap<String, Scenario>,
+    /// Every table file a scenario may name besides the base's (`tables.<t>`
+    /// values and the tables of `extends` files), read and checked once, by
+    /// slot of [`TABLE_KEYS`] and path as the scenario names it.
+    other_tables: BTreeMap<(usize, PathBuf), crate::data::table::RawTable>,
 }
 
 /// Most scenarios a sweep may have.
@@ -143,6 +160,48 @@ const TABLES: [&str; 7] = [
     "accelerators",
     "cooling",
 ];
+
+/// The keys of `[tables]` a `tables.<t>` grid may vary: the seven tables
+/// (slots 0-6, as [`TABLES`]) and the optional planning clusters (slot 7).
+const TABLE_KEYS: [&str; 8] = [
+    "regions",
+    "sites",
+    "electricity_prices",
+    "subsidies",
+    "demand",
+    "accelerators",
+    "cooling",
+    "clusters",
+];
+
+/// The schema of the table in `slot` of [`TABLE_KEYS`].
+fn table_schema(slot: usize) -> &'static schema::Table {
+    [
+        &schema::REGIONS,
+        &schema::SITES,
+        &schema::ELECTRICITY_PRICES,
+        &schema::SUBSIDIES,
+        &schema::DEMAND,
+        &schema::ACCELERATORS,
+        &schema::COOLING,
+        &schema::CLUSTERS,
+    ][slot]
+}
+
+/// The table paths of a scenario by slot of [`TABLE_KEYS`].
+fn table_paths(sc: &Scenario) -> [Option<&Path>; 8] {
+    let t = sc.tables.iter();
+    [
+        Some(t[0].1),
+        Some(t[1].1),
+        Some(t[2].1),
+        Some(t[3].1),
+        Some(t[4].1),
+        Some(t[5].1),
+        Some(t[6].1),
+        sc.tables.clusters.as_deref(),
+    ]
+}
 
 /// The line of `"key" = …` inside the `[vary]` section of `text`.
 fn vary_line(text: &str, key: &str) -> Option<usize> {
@@ -199,13 +258,18 @@ fn scenario_column(key: &str) -> Option<&'static Column> {
 /// loaded as a scenario would be). Problems name the sweep file and key.
 pub fn load_sweep(path: &Path) -> Result<Sweep, Problems> {
     let sweep = read_sweep(path)?;
-    sweep.validate_all()?;
+    sweep.check_ids(&(0..sweep.len()).collect::<Vec<_>>())?;
     Ok(sweep)
 }
 
-/// [`load_sweep`] without drawing and checking every scenario: for `collect`,
-/// whose shards checked them all from inputs with the same hashes (a scenario
-/// the regret evaluates is drawn and checked again when it is loaded).
+/// [`load_sweep`] without drawing any scenario: the sweep file, its base,
+/// the scenario files of an `extends` grid and the table files of
+/// `tables.<t>` grids (each read and checked once), every key, and each
+/// distribution's support and each number of a grid against the key's schema
+/// range. Its cost does not depend on the number of scenarios. For `collect`
+/// (whose shards checked their scenarios from inputs with the same hashes),
+/// `sweep plan` and a shard, which then check [`Sweep::probe_ids`] and their
+/// own scenarios with [`Sweep::check_ids`].
 pub fn read_sweep(path: &Path) -> Result<Sweep, Problems> {
     let mut p = Problems::default();
     let bytes = match crate::data::file::read_regular(
@@ -227,7 +291,7 @@ pub fn read_sweep(path: &Path) -> Result<Sweep, Problems> {
         Err(e) => {
             let line = e
                 .span()
-                .map(|s| text[..s.start.min(text.len())].matches('\n').count() + 1);
+                .map(|s| text.get(..s.start).unwrap_or(&text).matches('\n').count() + 1);
             p.push(Problem::new(
                 path,
                 line,
@@ -262,8 +326,18 @@ pub fn read_sweep(path: &Path) -> Result<Sweep, Problems> {
         }
     }
     let dir = path.parent().unwrap_or(Path::new(".")).to_path_buf();
+    // Without a base, the first scenario file of an `extends` grid is the
+    // base (the ids, names and coordinates of the outputs).
+    let first_extends = table
+        .get("vary")
+        .and_then(|v| v.get("extends"))
+        .and_then(|e| e.get("grid"))
+        .and_then(|g| g.as_array())
+        .and_then(|a| a.first())
+        .and_then(|v| v.as_str());
     let base_path = match table.get("base") {
         Some(toml::Value::String(s)) => Some(dir.join(s)),
+        None if first_extends.is_some() => first_extends.map(|s| dir.join(s)),
         Some(v) => {
             key_problem(
                 &mut p,
@@ -278,7 +352,7 @@ pub fn read_sweep(path: &Path) -> Result<Sweep, Problems> {
                 path,
                 None,
                 Some("base"),
-                "base = \"<scenario file>\" (relative to the sweep file)",
+                "base = \"<scenario file>\" (relative to the sweep file), or an extends grid",
                 "no base",
             ));
             None
@@ -410,19 +484,30 @@ pub fn read_sweep(path: &Path) -> Result<Sweep, Problems> {
         ));
         return Err(p);
     }
-    let strata = match sampling {
-        Sampling::MonteCarlo => Vec::new(),
-        Sampling::LatinHypercube => (0..random)
-            .map(|d| {
-                let mut perm: Vec<u32> = (0..samples as u32).collect();
-                let mut rng = ChaCha8Rng::seed_from_u64(seed);
-                // Stream 2^63 + d: apart from the samples' streams (< 2^63).
-                rng.set_stream((1u64 << 63) + d as u64);
-                perm.shuffle(&mut rng);
-                perm
-            })
-            .collect(),
-    };
+    // The same cell varied by two keys (a wildcard and an explicit row, or
+    // two spellings): which value wins would depend on the order of [vary].
+    let mut seen: BTreeMap<&str, &Dim> = BTreeMap::new();
+    for d in &dims {
+        if let Some(first) = seen.insert(d.key.as_str(), d) {
+            let (k1, k2) = (first.vary_key.as_str(), d.vary_key.as_str());
+            p.push(Problem::new(
+                path,
+                lines.get(k2).or(lines.get(k1)).copied(),
+                Some(&format!("vary.{}", shown(k2))),
+                "each value varied by one [vary] key",
+                format!(
+                    "{} varied by both vary.{} and vary.{}",
+                    shown(&d.key),
+                    shown(k1),
+                    shown(k2)
+                ),
+            ));
+        }
+    }
+    if !p.is_empty() {
+        return Err(p);
+    }
+    let (extends, other_tables) = read_alternatives(path, &dir, &dims, &lines, &base)?;
     let sweep = Sweep {
         path: path.to_path_buf(),
         base,
@@ -434,9 +519,122 @@ pub fn read_sweep(path: &Path) -> Result<Sweep, Problems> {
         dims,
         grid_points,
         lines,
-        strata,
+        dir,
+        extends,
+        other_tables,
     };
     Ok(sweep)
+}
+
+/// An `extends` or `tables.<t>` value: relative to the sweep file's folder.
+fn alternative_path(dir: &Path, value: &str) -> PathBuf {
+    let p = dir.join(value);
+    std::path::absolute(&p).unwrap_or(p)
+}
+
+/// The scenario files of an `extends` grid by value, and the table files a
+/// scenario may name besides the base's.
+type Alternatives = (
+    BTreeMap<String, Scenario>,
+    BTreeMap<(usize, PathBuf), crate::data::table::RawTable>,
+);
+
+/// Reads every scenario file of an `extends` grid and every table file of a
+/// `tables.<t>` grid (and the tables those scenario files name that the base
+/// does not), each once and checked as `solve` checks a scenario file and
+/// its tables: problems name that file (and its line, or row and column); a
+/// file that does not exist names the sweep file and key.
+fn read_alternatives(
+    path: &Path,
+    dir: &Path,
+    dims: &[Dim],
+    lines: &BTreeMap<String, usize>,
+    base: &Scenario,
+) -> Result<Alternatives, Problems> {
+    use crate::data::table::read_table_capped;
+    let mut p = Problems::default();
+    let limit =
+        crate::data::file::max_table_bytes().unwrap_or(crate::data::file::DEFAULT_MAX_TABLE_BYTES);
+    let base_paths = table_paths(base);
+    let read = |slot: usize, file: &Path, tables: &mut Alternatives, p: &mut Problems| {
+        let key = (slot, file.to_path_buf());
+        if base_paths[slot] == Some(file) || tables.1.contains_key(&key) {
+            return;
+        }
+        if let Some(t) = read_table_capped(file, table_schema(slot), limit, p) {
+            tables.1.insert(key, t);
+        }
+    };
+    let mut out: Alternatives = (BTreeMap::new(), BTreeMap::new());
+    for d in dims {
+        let Dist::Grid(values) = &d.dist else {
+            continue;
+        };
+        let missing = |p: &mut Problems, what: &str, file: &Path| {
+            p.push(Problem::new(
+                path,
+                lines.get(&d.vary_key).copied(),
+                Some(&format!("vary.{}", shown(&d.vary_key))),
+                format!("an existing {what} file (relative to the sweep file)"),
+                format!("no file {}", file.display()),
+            ))
+        };
+        let values = values.iter().filter_map(|v| v.as_str());
+        match d.target {
+            Target::Extends => {
+                for v in values {
+                    if out.0.contains_key(v) {
+                        continue;
+                    }
+                    let file = dir.join(v);
+                    if !file.exists() {
+                        missing(&mut p, "scenario", &file);
+                        continue;
+                    }
+                    let sc = match crate::data::load_scenario(&file) {
+                        Ok(sc) => sc,
+                        Err(e) => {
+                            p.0.extend(e.0);
+                            continue;
+                        }
+                    };
+                    for (slot, t) in table_paths(&sc).into_iter().enumerate() {
+                        let Some(t) = t else { continue };
+                        if t.exists() {
+                            read(slot, t, &mut out, &mut p);
+                        } else {
+                            let key = format!("tables.{}", TABLE_KEYS[slot]);
+                            let (f, line) = sc.locate(&key);
+                            p.push(Problem::new(
+                                &f,
+                                line,
+                                Some(&key),
+                                "an existing file",
+                                format!("no file {}", t.display()),
+                            ));
+                        }
+                    }
+                    out.0.insert(v.to_string(), sc);
+                }
+            }
+            Target::Table(slot) => {
+                for v in values {
+                    let file = alternative_path(dir, v);
+                    if file.exists() {
+                        read(slot, &file, &mut out, &mut p);
+                    } else {
+                        missing(&mut p, &format!("{} table", TABLE_KEYS[slot]), &file);
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    if p.is_empty() {
+        Ok(out)
+    } else {
+        Err(p)
+    }
 }
 
 /// The dims of one `[vary]` key, or (expected, found).
@@ -447,6 +645,42 @@ fn resolve(
     raw: &RawTables,
 ) -> Result<Vec<Dim>, (String, String)> {
     let parts: Vec<&str> = key.split('.').collect();
+    if key == "extends" || (parts.len() == 2 && parts[0] == "tables") {
+        let (target, what) = if key == "extends" {
+            (Target::Extends, "scenario files")
+        } else {
+            match TABLE_KEYS.iter().position(|t| *t == parts[1]) {
+                Some(slot) => (Target::Table(slot), "table files"),
+                None => {
+                    return Err((
+                        format!("tables.<{}>", TABLE_KEYS.join(" | ")),
+                        format!("unknown key {}", shown(key)),
+                    ))
+                }
+            }
+        };
+        let values = spec
+            .as_table()
+            .filter(|t| t.len() == 1)
+            .and_then(|t| t.get("grid"))
+            .and_then(|g| g.as_array())
+            .filter(|v| {
+                !v.is_empty() && v.iter().all(|x| x.as_str().is_some_and(|s| !s.is_empty()))
+            });
+        let Some(values) = values else {
+            return Err((
+                format!("{{ grid = [...] }} of {what} (paths relative to the sweep file)"),
+                shown(&spec.to_string()),
+            ));
+        };
+        return Ok(vec![Dim {
+            key: key.to_string(),
+            vary_key: key.to_string(),
+            dist: Dist::Grid(values.clone()),
+            integer: false,
+            target,
+        }]);
+    }
     let table = TABLES.iter().position(|t| *t == parts[0]);
     // (concrete key, target, column, from_columns values of the row)
     let mut targets: Vec<(String, Target, Option<&'static Column>, Option<usize>)> = Vec::new();
@@ -587,6 +821,17 @@ fn resolve(
                         format!("{g}"),
                     ));
                 }
+                // Numbers of a key with a schema range: in it, checked once.
+                if let Some(c) = column.filter(|_| numeric) {
+                    for x in values.iter().filter_map(number) {
+                        if let Err(expected) = c.check_number(x) {
+                            return Err((
+                                format!("grid values of {concrete}: {expected}"),
+                                crate::data::problem::found_number(x),
+                            ));
+                        }
+                    }
+                }
                 Dist::Grid(values)
             }
             (None, Some("uniform")) => match bounds(&["min", "max"])?[..] {
@@ -718,6 +963,9 @@ fn subsidy_targets(
     let ids: Vec<String> = if row == "*" {
         let mut v = in_use.clone();
         v.extend(entries(base));
+        // A programme both in use and an entry of the base is one target.
+        let mut seen = std::collections::BTreeSet::new();
+        v.retain(|id| seen.insert(id.clone()));
         v
     } else {
         vec![row.to_string()]
@@ -725,7 +973,13 @@ fn subsidy_targets(
     let mut out = Vec::new();
     for id in ids {
         if let Some(n) = entries(base).iter().position(|e| *e == id) {
-            out.push((id, Target::Subsidy(n, column.to_string())));
+            let entry = base.subsidies[n].clone();
+            let target = Target::Subsidy {
+                programme: id.clone(),
+                column: column.to_string(),
+                entry,
+            };
+            out.push((id, target));
         } else if in_use.contains(&id) {
             let cell = format!("subsidies.{id}.{column}");
             out.push((id, Target::Cell(cell)));
@@ -756,10 +1010,14 @@ fn subsidy_targets(
                 .entry("subsidies")
                 .or_insert_with(|| toml::Value::Array(Vec::new()));
             if let toml::Value::Array(a) = list {
-                a.push(toml::Value::Table(entry));
+                a.push(toml::Value::Table(entry.clone()));
             }
-            let n = base.subsidies.len() - 1;
-            out.push((id, Target::Subsidy(n, column.to_string())));
+            let target = Target::Subsidy {
+                programme: id.clone(),
+                column: column.to_string(),
+                entry,
+            };
+            out.push((id, target));
         } else {
             return Err((
                 format!(
@@ -862,7 +1120,7 @@ impl Sweep {
     }
 
     /// The values of scenario `id`, one per dim: from (seed, sample index)
-    /// and the grid point alone.
+    /// and the grid point alone (no other scenario is drawn).
     pub fn draw(&self, id: usize) -> Vec<toml::Value> {
         let (mut g, k) = (id / self.samples, id % self.samples);
         let mut rng = ChaCha8Rng::seed_from_u64(self.seed);
@@ -889,8 +1147,8 @@ impl Sweep {
                 continue;
             }
             let mut u: f64 = rng.random();
-            if let Some(perm) = self.strata.get(r) {
-                u = (perm[k] as f64 + u) / self.samples as f64;
+            if self.sampling == Sampling::LatinHypercube {
+                u = (self.stratum(r, k) as f64 + u) / self.samples as f64;
             }
             out[d] = value_of(quantile(&dim.dist, u), dim.integer);
             r += 1;
@@ -898,25 +1156,78 @@ impl Sweep {
         out
     }
 
-    /// The scenario of drawn `values`: the base with each value written to
-    /// its key. Problems name the sweep file, the `[vary]` key and the id.
+    /// Sample `k`'s stratum of the `r`-th random key (Latin hypercube): a
+    /// permutation of `0..samples` seeded by (seed, r) and evaluated at `k`
+    /// alone, in O(1): a 4-round Feistel network on the even power of two at
+    /// or above `samples`, walked along its cycle until the value is below
+    /// `samples` (fewer than 4 steps on average). Each stratum is used by
+    /// exactly one sample, and no other sample is drawn.
+    fn stratum(&self, r: usize, k: usize) -> u64 {
+        let n = self.samples as u64;
+        if n <= 1 {
+            return 0;
+        }
+        let bits = 64 - (n - 1).leading_zeros();
+        let half = bits.div_ceil(2);
+        let mask = (1u64 << half) - 1;
+        let key = mix(self.seed ^ mix((1u64 << 63) + r as u64));
+        let mut x = k as u64;
+        loop {
+            let (mut left, mut right) = (x >> half, x & mask);
+            for round in 0..4u64 {
+                let f = mix(key ^ mix(right ^ (round << 56))) & mask;
+                (left, right) = (right, left ^ f);
+            }
+            x = (left << half) | right;
+            if x < n {
+                return x;
+            }
+        }
+    }
+
+    /// The grid value of dim `d` in scenario `values` as text, if it is one.
+    fn text_value<'a>(
+        &self,
+        values: &'a [toml::Value],
+        target: fn(&Target) -> bool,
+    ) -> Option<(usize, &'a str)> {
+        self.dims
+            .iter()
+            .position(|d| target(&d.target))
+            .and_then(|d| values.get(d).and_then(|v| v.as_str()).map(|v| (d, v)))
+    }
+
+    /// The scenario of drawn `values`: the base (or the `extends` file of
+    /// the scenario) with each value written to its key. Problems name the
+    /// sweep file, the `[vary]` key and the id.
     pub fn scenario(&self, id: usize, values: &[toml::Value]) -> Result<Scenario, Problems> {
-        let mut t = self.base.merged.clone();
+        let source = match self.text_value(values, |t| matches!(t, Target::Extends)) {
+            Some((_, v)) => match self.extends.get(v) {
+                Some(sc) => sc,
+                None => {
+                    let dim = self.dims.iter().find(|d| d.target == Target::Extends);
+                    return Err(self.problem(
+                        id,
+                        values,
+                        dim,
+                        "a scenario file of the extends grid",
+                        format!("{} was not read", shown(v)),
+                    ));
+                }
+            },
+            None => &self.base,
+        };
+        let mut t = source.merged.clone();
         for (dim, v) in self.dims.iter().zip(values) {
             match &dim.target {
-                Target::Scenario(parts) => {
-                    let mut at = &mut t;
-                    for part in &parts[..parts.len() - 1] {
-                        let next = at
-                            .entry(part.clone())
-                            .or_insert_with(|| toml::Value::Table(toml::Table::new()));
-                        if !next.is_table() {
-                            *next = toml::Value::Table(toml::Table::new());
-                        }
-                        at = next.as_table_mut().expect("a table");
-                    }
-                    at.insert(parts[parts.len() - 1].clone(), v.clone());
+                Target::Extends => {}
+                Target::Table(slot) => {
+                    let file = alternative_path(&self.dir, v.as_str().unwrap_or(""));
+                    let parts = ["tables".to_string(), TABLE_KEYS[*slot].to_string()];
+                    let file = toml::Value::String(file.to_string_lossy().into_owned());
+                    set_key(&mut t, &parts, file);
                 }
+                Target::Scenario(parts) => set_key(&mut t, parts, v.clone()),
                 Target::Cell(cell) => {
                     let set = t
                         .entry("set")
@@ -925,14 +1236,31 @@ impl Sweep {
                         set.insert(cell.clone(), v.clone());
                     }
                 }
-                Target::Subsidy(n, column) => {
-                    if let Some(e) = t
-                        .get_mut("subsidies")
-                        .and_then(|s| s.as_array_mut())
-                        .and_then(|a| a.get_mut(*n))
-                        .and_then(|e| e.as_table_mut())
-                    {
-                        e.insert(column.clone(), v.clone());
+                Target::Subsidy {
+                    programme,
+                    column,
+                    entry,
+                } => {
+                    let list = t
+                        .entry("subsidies")
+                        .or_insert_with(|| toml::Value::Array(Vec::new()));
+                    if let Some(a) = list.as_array_mut() {
+                        let is_it = |e: &toml::Value| {
+                            e.get("programme_id").and_then(|p| p.as_str())
+                                == Some(programme.as_str())
+                        };
+                        if !a.iter().any(is_it) {
+                            // A scenario file of the extends grid without
+                            // the programme: added as the base has it.
+                            a.push(toml::Value::Table(entry.clone()));
+                        }
+                        if let Some(e) = a
+                            .iter_mut()
+                            .find(|e| is_it(e))
+                            .and_then(|e| e.as_table_mut())
+                        {
+                            e.insert(column.clone(), v.clone());
+                        }
                     }
                 }
             }
@@ -956,8 +1284,8 @@ impl Sweep {
                 ));
             }
         };
-        sc.path = self.base.path.clone();
-        sc.sources = self.base.sources.clone();
+        sc.path = source.path.clone();
+        sc.sources = source.sources.clone();
         sc.merged = t;
         Ok(sc)
     }
@@ -970,42 +1298,123 @@ impl Sweep {
         expected: &str,
         found: String,
     ) -> Problems {
-        let drawn = match dim {
-            Some(d) => {
-                let i = self.dims.iter().position(|x| x.key == d.key).unwrap_or(0);
-                format!("{} = {}", d.key, values[i])
-            }
-            None => "the values drawn".into(),
-        };
         let key = dim.map(|d| d.vary_key.as_str()).unwrap_or("vary");
         Problems(vec![Problem::new(
             &self.path,
             dim.and_then(|d| self.lines.get(&d.vary_key).copied()),
             Some(&format!("vary.{}", shown(key))),
             expected,
-            format!("{found} (scenario {id}: {drawn})"),
+            format!("{found} ({})", self.drawn(id, values, dim)),
         )])
+    }
+
+    /// `scenario <id>: <key> = <value>`: which scenario, and the value of
+    /// `dim` in it.
+    fn drawn(&self, id: usize, values: &[toml::Value], dim: Option<&Dim>) -> String {
+        let drawn = match dim {
+            Some(d) => {
+                let i = self.dims.iter().position(|x| x.key == d.key).unwrap_or(0);
+                let v = match values.get(i) {
+                    Some(toml::Value::String(t)) => shown(t),
+                    Some(v) => v.to_string(),
+                    None => String::new(),
+                };
+                format!("{} = {v}", d.key)
+            }
+            None => "the values drawn".into(),
+        };
+        format!("scenario {id}: {drawn}")
+    }
+
+    /// The tables of scenario `sc`: the base's as read, and for a slot whose
+    /// file differs (a `tables.<t>` value, an `extends` file's own table) the
+    /// one read for it when the sweep was read.
+    fn raw_of(&self, sc: &Scenario) -> Option<RawTables> {
+        let mut raw = self.raw.clone();
+        let base = table_paths(&self.base);
+        for (slot, file) in table_paths(sc).into_iter().enumerate() {
+            if file == base[slot] {
+                continue;
+            }
+            let table = match file {
+                Some(f) => Some(self.other_tables.get(&(slot, f.to_path_buf()))?.clone()),
+                None => None,
+            };
+            match (slot, table) {
+                (7, t) => raw.clusters = t,
+                (s, Some(t)) => raw.tables[s] = t,
+                (_, None) => return None,
+            }
+        }
+        Some(raw)
+    }
+
+    /// Whether `file` is one of the files an `extends` or `tables.<t>` grid
+    /// brings in (problems in them are named by their own file, row, column).
+    fn is_alternative(&self, file: &Path) -> bool {
+        self.other_tables.keys().any(|(_, f)| f == file)
+            || self
+                .extends
+                .values()
+                .any(|sc| sc.sources.iter().any(|(f, _)| f == file))
     }
 
     /// The instance of scenario `id`, checked as a scenario file and its
     /// tables are; every problem is named by the sweep file and `[vary]` key
-    /// that drew the value.
+    /// that drew the value (or, in a file an `extends` or `tables.<t>` grid
+    /// brings in, by that file, row and column).
     pub fn instance(&self, id: usize) -> Result<(Vec<toml::Value>, Instance), Problems> {
         let values = self.draw(id);
         let sc = self.scenario(id, &values)?;
-        match load_from_raw(&sc, self.raw.clone()) {
-            Ok((inst, _)) => Ok((values, inst)),
+        let alternative = self
+            .dims
+            .iter()
+            .find(|d| matches!(d.target, Target::Extends | Target::Table(_)));
+        let Some(raw) = self.raw_of(&sc) else {
+            return Err(self.problem(
+                id,
+                &values,
+                alternative,
+                "table files read when the sweep was read",
+                "a table file of this scenario was not read".into(),
+            ));
+        };
+        match load_from_raw(&sc, raw) {
+            Ok((inst, _)) => match self.other_rows(&inst) {
+                None => Ok((values, inst)),
+                Some(found) => Err(self.problem(
+                    id,
+                    &values,
+                    alternative,
+                    "the base's rows (the same region, site and accelerator ids in the same \
+                     order): a sweep varies values, not rows",
+                    found,
+                )),
+            },
             Err(problems) => {
                 let mut out = Problems::default();
                 for p in problems.0 {
+                    if self.is_alternative(&p.file) {
+                        let mut p = p;
+                        p.found = format!("{} ({})", p.found, self.drawn(id, &values, alternative));
+                        out.push(p);
+                        continue;
+                    }
                     let column = p.column.clone().unwrap_or_default();
                     let dim = self.dims.iter().find(|d| {
                         column.contains(&d.key)
                             || d.key.starts_with(&format!("{column}."))
                             || match &d.target {
-                                Target::Subsidy(n, _) => {
-                                    column.starts_with(&format!("[[subsidies]] #{}", n + 1))
-                                }
+                                Target::Subsidy { programme, .. } => sc
+                                    .subsidies
+                                    .iter()
+                                    .position(|e| {
+                                        e.get("programme_id").and_then(|v| v.as_str())
+                                            == Some(programme.as_str())
+                                    })
+                                    .is_some_and(|n| {
+                                        column.starts_with(&format!("[[subsidies]] #{}", n + 1))
+                                    }),
                                 _ => false,
                             }
                     });
@@ -1018,13 +1427,76 @@ impl Sweep {
         }
     }
 
-    /// Draws and loads every scenario (in parallel), before anything is
-    /// solved: the problems of the first scenarios that fail, at most 20.
-    fn validate_all(&self) -> Result<(), Problems> {
+    /// How the rows of `inst` differ from the base's, if they do.
+    fn other_rows(&self, inst: &Instance) -> Option<String> {
+        let b = &self.base_instance;
+        let differ = |what: &str, a: Vec<&str>, b: Vec<&str>| -> Option<String> {
+            if a == b {
+                return None;
+            }
+            let at = a.iter().zip(&b).position(|(x, y)| x != y);
+            Some(match at {
+                Some(i) => format!(
+                    "{what} #{}: {} where the base has {}",
+                    i + 1,
+                    shown(a[i]),
+                    shown(b[i])
+                ),
+                None => format!("{} {what} where the base has {}", a.len(), b.len()),
+            })
+        };
+        differ(
+            "regions",
+            inst.regions.iter().map(|r| r.id.as_str()).collect(),
+            b.regions.iter().map(|r| r.id.as_str()).collect(),
+        )
+        .or_else(|| {
+            differ(
+                "sites",
+                inst.sites.iter().map(|s| s.id.as_str()).collect(),
+                b.sites.iter().map(|s| s.id.as_str()).collect(),
+            )
+        })
+        .or_else(|| {
+            differ(
+                "accelerators",
+                inst.accelerators.iter().map(|a| a.id.as_str()).collect(),
+                b.accelerators.iter().map(|a| a.id.as_str()).collect(),
+            )
+        })
+    }
+
+    /// The scenarios that are checked once whatever the sweep's size: the
+    /// first, and each text value of a grid key (a scenario file of
+    /// `extends`, a table file of `tables.<t>`, a subsidy scenario…) with the
+    /// other keys at their first value and sample 0. Numbers of a grid and
+    /// the support of each distribution were checked against the key's
+    /// schema range when the sweep was read.
+    pub fn probe_ids(&self) -> Vec<usize> {
+        let mut ids = vec![0];
+        let mut stride = self.samples;
+        for dim in self.dims.iter().rev() {
+            if let Dist::Grid(values) = &dim.dist {
+                if dim.is_text() {
+                    ids.extend((1..values.len()).map(|j| j.saturating_mul(stride)));
+                }
+                stride = stride.saturating_mul(values.len());
+            }
+        }
+        ids.sort_unstable();
+        ids.dedup();
+        ids.retain(|&i| i < self.len());
+        ids
+    }
+
+    /// Draws and loads scenarios `ids` (in parallel) before anything is
+    /// solved: the problems of the first that fail, at most 20. The cost is
+    /// that of `ids` alone: no other scenario is drawn.
+    pub fn check_ids(&self, ids: &[usize]) -> Result<(), Problems> {
         use rayon::prelude::*;
-        let mut bad: Vec<(usize, Problems)> = (0..self.len())
-            .into_par_iter()
-            .filter_map(|id| self.instance(id).err().map(|p| (id, p)))
+        let mut bad: Vec<(usize, Problems)> = ids
+            .par_iter()
+            .filter_map(|&id| self.instance(id).err().map(|p| (id, p)))
             .collect();
         if bad.is_empty() {
             return Ok(());
@@ -1040,4 +1512,57 @@ impl Sweep {
         }
         Err(out)
     }
+
+    /// Every file the sweep reads, by role: the sweep file, the base scenario
+    /// and the files it extends, its tables, and the scenario files and table
+    /// files of `extends` and `tables.<t>` grids.
+    pub fn input_files(&self) -> Vec<(String, PathBuf)> {
+        let mut files: Vec<(String, PathBuf)> = vec![("sweep".into(), self.path.clone())];
+        let mut add = |role: &str, p: &Path| {
+            if !files.iter().any(|(_, f)| f == p) {
+                files.push((role.to_string(), p.to_path_buf()));
+            }
+        };
+        for (p, _) in &self.base.sources {
+            add("scenario", p);
+        }
+        for (name, p) in self.base.tables.iter() {
+            add(name, p);
+        }
+        for sc in self.extends.values() {
+            for (p, _) in &sc.sources {
+                add("scenario", p);
+            }
+        }
+        for (slot, p) in self.other_tables.keys() {
+            add(TABLE_KEYS[*slot], p);
+        }
+        files
+    }
+}
+
+/// Writes `v` at the dotted key `parts` of `t`, making the tables on the way.
+fn set_key(t: &mut toml::Table, parts: &[String], v: toml::Value) {
+    let Some((last, path)) = parts.split_last() else {
+        return;
+    };
+    let mut at = t;
+    for part in path {
+        let next = at
+            .entry(part.clone())
+            .or_insert_with(|| toml::Value::Table(toml::Table::new()));
+        if !next.is_table() {
+            *next = toml::Value::Table(toml::Table::new());
+        }
+        at = next.as_table_mut().expect("a table");
+    }
+    at.insert(last.clone(), v);
+}
+
+/// SplitMix64's finaliser: a well-mixed 64-bit hash of `z`.
+fn mix(mut z: u64) -> u64 {
+    z = z.wrapping_add(0x9E37_79B9_7F4A_7C15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
 }
