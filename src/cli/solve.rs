@@ -4,6 +4,7 @@ use std::path::PathBuf;
 use anyhow::Context;
 use clap::Args;
 
+use dcsite::domain::MAX_LIMIT_SECONDS;
 use dcsite::export::{self, OutputDir};
 use dcsite::milp::Prepared;
 use dcsite::solve::{self, SolveError, SolveOptions};
@@ -15,13 +16,13 @@ use super::CliError;
 #[derive(Args, Debug, Clone)]
 pub struct SolverArgs {
     /// Stop the search after this many seconds and report the best plan found ("feasible")
-    #[arg(long, value_name = "SECONDS")]
+    #[arg(long, value_name = "SECONDS", value_parser = seconds_arg)]
     pub time_limit: Option<f64>,
     /// Relative MIP gap at which a plan counts as optimal (HiGHS default 1e-4)
-    #[arg(long, value_name = "FRACTION")]
+    #[arg(long, value_name = "FRACTION", value_parser = fraction_arg)]
     pub mip_gap: Option<f64>,
-    /// Solver threads (default 1, which keeps runs reproducible)
-    #[arg(long)]
+    /// Solver threads (default 1, which keeps runs reproducible; at most 1024)
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=MAX_THREADS))]
     pub threads: Option<u32>,
     /// Show the HiGHS log (on stderr)
     #[arg(long)]
@@ -31,13 +32,47 @@ pub struct SolverArgs {
     pub highs_option: Vec<String>,
 }
 
+/// The most solver threads `--threads` takes.
+const MAX_THREADS: i64 = 1024;
+
+/// A number of seconds of a flag (`--time-limit`, `--near-optimal-seconds`):
+/// more than 0 and at most [`MAX_LIMIT_SECONDS`] (about 31 years), checked
+/// when the flags are parsed (exit 2 naming the flag), so that no deadline
+/// computed from it can overflow the clock.
+pub fn seconds_arg(s: &str) -> Result<f64, String> {
+    match s.trim().parse::<f64>() {
+        Ok(t) if t > 0.0 && t <= MAX_LIMIT_SECONDS => Ok(t),
+        _ => Err(format!(
+            "expected a number of seconds > 0 and at most {MAX_LIMIT_SECONDS:e} (about 31 years)"
+        )),
+    }
+}
+
+/// A fraction in [0, 1) (`--mip-gap`).
+fn fraction_arg(s: &str) -> Result<f64, String> {
+    match s.trim().parse::<f64>() {
+        Ok(g) if (0.0..1.0).contains(&g) => Ok(g),
+        _ => Err("expected a fraction in [0, 1)".into()),
+    }
+}
+
+/// A share of the optimal cost in [0, 1) (`--near-optimal` of solve and compare).
+pub fn share_arg(s: &str) -> Result<f64, String> {
+    match s.trim().parse::<f64>() {
+        Ok(g) if (0.0..1.0).contains(&g) => Ok(g),
+        _ => Err("expected a share of the optimal cost in [0, 1), e.g. 0.005".into()),
+    }
+}
+
 impl SolverArgs {
-    /// Checks the flags and turns them into solver options.
+    /// Checks the flags and turns them into solver options (the flags'
+    /// parsers already bound them; checked again for callers that build
+    /// the arguments themselves).
     pub fn options(&self) -> Result<SolveOptions, CliError> {
         if let Some(t) = self.time_limit {
-            if !(t > 0.0 && t.is_finite()) {
+            if !(t > 0.0 && t <= MAX_LIMIT_SECONDS) {
                 return Err(CliError::Input(format!(
-                    "--time-limit: expected seconds > 0, found {t}"
+                    "--time-limit: expected seconds > 0 and at most {MAX_LIMIT_SECONDS:e}, found {t}"
                 )));
             }
         }
@@ -48,10 +83,13 @@ impl SolverArgs {
                 )));
             }
         }
-        if self.threads == Some(0) {
-            return Err(CliError::Input(
-                "--threads: expected at least 1, found 0".into(),
-            ));
+        if let Some(n) = self
+            .threads
+            .filter(|&n| !(1..=MAX_THREADS).contains(&i64::from(n)))
+        {
+            return Err(CliError::Input(format!(
+                "--threads: expected 1 to {MAX_THREADS}, found {n}"
+            )));
         }
         Ok(SolveOptions {
             // The limit bounds the whole run from here (parsing the flags).
@@ -141,11 +179,12 @@ pub struct SolveArgs {
     pub read_solution: Option<PathBuf>,
     /// After the optimum, the fewest and most cards of every region, tier and
     /// site in any plan within this share of the optimal cost (e.g. 0.005)
-    #[arg(long, value_name = "SHARE")]
+    #[arg(long, value_name = "SHARE", value_parser = share_arg)]
     pub near_optimal: Option<f64>,
     /// Time for the near-optimal range search, seconds (default 2.5 × the
-    /// plain solve, at least 1 s); ends it cannot prove are the best plans found
-    #[arg(long, value_name = "SECONDS", requires = "near_optimal")]
+    /// plain solve, at least 1 s; never beyond --time-limit); ends it cannot
+    /// prove are the best plans found
+    #[arg(long, value_name = "SECONDS", requires = "near_optimal", value_parser = seconds_arg)]
     pub near_optimal_seconds: Option<f64>,
     /// Print nothing but errors
     #[arg(long, short)]

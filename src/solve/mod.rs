@@ -670,7 +670,7 @@ fn solve_phases(
     // This solve's own limit, and the run's deadline when it comes first.
     let deadline = match (
         opts.time_limit_s
-            .map(|t| t0 + std::time::Duration::from_secs_f64(t)),
+            .map(|t| crate::domain::instant_after(t0, t)),
         opts.deadline.map(|d| d.at),
     ) {
         (Some(a), Some(b)) => Some(a.min(b)),
