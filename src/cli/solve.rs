@@ -119,14 +119,20 @@ pub fn output_error(e: export::OutputError) -> CliError {
     }
 }
 
-/// Puts a staged output folder in place.
-/// Writes the model file through HiGHS into a temporary name beside it, then
-/// renames it into place; an existing file needs `--force`.
-fn write_model_file(p: &Prepared, path: &std::path::Path, force: bool) -> Result<(), CliError> {
+/// Checks `--write-model`'s path (run before anything is written, and again
+/// when the model is written): a .mps or .lp file name in an existing
+/// folder, not a folder itself; an existing file needs `--force`.
+fn check_model_path(path: &std::path::Path, force: bool) -> Result<(), CliError> {
     let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("");
     if !matches!(ext, "mps" | "lp") {
         return Err(CliError::Input(format!(
             "--write-model: expected a file name ending in .mps or .lp, found {}",
+            path.display()
+        )));
+    }
+    if path.is_dir() {
+        return Err(CliError::Input(format!(
+            "--write-model {}: expected a file name, found a folder",
             path.display()
         )));
     }
@@ -140,11 +146,53 @@ fn write_model_file(p: &Prepared, path: &std::path::Path, force: bool) -> Result
         Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
         _ => std::path::PathBuf::from("."),
     };
-    let tmp = dir.join(format!(".dcsite-model-{}.{ext}", std::process::id()));
-    solve::write_model(p, &tmp).map_err(|e| CliError::from_solve(e, None))?;
-    std::fs::rename(&tmp, path)
-        .with_context(|| format!("moving the model into {}", path.display()))?;
+    // The folder is the user's to create: a missing one is an input error
+    // (HiGHS would only say that it could not write).
+    if !dir.is_dir() {
+        let found = if dir.exists() {
+            "something that is not a folder"
+        } else {
+            "no such folder"
+        };
+        return Err(CliError::Input(format!(
+            "--write-model {}: expected an existing folder {}, found {found}",
+            path.display(),
+            dir.display()
+        )));
+    }
     Ok(())
+}
+
+/// Writes the model file through HiGHS into a temporary name beside it, then
+/// renames it into place; an existing file needs `--force`.
+fn write_model_file(p: &Prepared, path: &std::path::Path, force: bool) -> Result<(), CliError> {
+    check_model_path(path, force)?;
+    let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("");
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+        _ => std::path::PathBuf::from("."),
+    };
+    let tmp = dir.join(format!(".dcsite-model-{}.{ext}", std::process::id()));
+    // A folder that cannot be written is the user's to fix too.
+    if let Err(e) = std::fs::File::create(&tmp) {
+        return Err(CliError::Input(format!(
+            "--write-model {}: expected a folder this run can write, found {}",
+            path.display(),
+            dcsite::data::file::io_text(&e)
+        )));
+    }
+    let written = solve::write_model(p, &tmp)
+        .map_err(|e| CliError::from_solve(e, None))
+        .and_then(|()| {
+            std::fs::rename(&tmp, path)
+                .with_context(|| format!("moving the model into {}", path.display()))
+                .map_err(CliError::from)
+        });
+    if written.is_err() {
+        // Nothing half-written is left beside the model.
+        let _ = std::fs::remove_file(&tmp);
+    }
+    written
 }
 
 pub fn commit(out: OutputDir) -> Result<std::path::PathBuf, CliError> {
@@ -277,49 +325,55 @@ pub fn check_near_optimal(share: Option<f64>) -> Result<(), CliError> {
 }
 
 /// A solution file of another solver turned into a plan (checked against
-/// every row; a violated row or an unknown column is an input error).
+/// every row; a violated row or an unknown column is an input error). The
+/// file must be a regular file of at most [`solve::MAX_SOLUTION_BYTES`]; it
+/// is read a line at a time and the first bad line stops it.
 fn read_solution(
     p: &Prepared,
     path: &std::path::Path,
     opts: &SolveOptions,
 ) -> Result<Result<solve::Plan, SolveError>, CliError> {
     use dcsite::data::file;
-    let bytes = file::read_regular(path, file::MAX_SCENARIO_BYTES * 64, "solution file", "")
-        .map_err(|(expected, found)| {
-            CliError::Input(format!(
-                "--read-solution {}: expected {expected}, found {found}",
-                path.display()
-            ))
-        })?;
-    let text = String::from_utf8(bytes).map_err(|e| {
+    use std::io::Read;
+    let limit = solve::MAX_SOLUTION_BYTES;
+    let f = file::open_regular(path, limit, "solution file", "").map_err(|(expected, found)| {
         CliError::Input(format!(
-            "--read-solution {}: expected UTF-8 text, found a byte that is not at byte {}",
-            path.display(),
-            e.utf8_error().valid_up_to()
+            "--read-solution {}: expected {expected}, found {found}",
+            path.display()
         ))
     })?;
-    Ok(solve::plan_from_solution(
-        p,
-        &text,
-        &path.display().to_string(),
-        opts,
-    ))
+    // A file that grows while being read is cut at the limit and refused.
+    let mut reader = std::io::BufReader::with_capacity(64 << 10, f.take(limit + 1));
+    let label = format!("--read-solution {}", path.display());
+    let plan = solve::plan_from_solution(p, &mut reader, &label, opts);
+    if reader.get_ref().limit() == 0 {
+        return Err(CliError::Input(format!(
+            "--read-solution {}: expected a solution file of at most {limit} bytes, found more \
+             (it grew while being read)",
+            path.display()
+        )));
+    }
+    Ok(plan)
 }
 
 pub fn run(args: SolveArgs) -> Result<(), CliError> {
+    let t_run = std::time::Instant::now();
     // --time-limit bounds the whole run: loading and preparing the model
     // check it too, and the solver gets what is left.
     let mut opts = args.solver.options()?;
     let deadline = opts.deadline;
     check_near_optimal(args.near_optimal)?;
     if let Some(t) = args.near_optimal_seconds {
-        if !(t.is_finite() && t > 0.0) {
+        if !(t > 0.0 && t <= MAX_LIMIT_SECONDS) {
             return Err(CliError::Input(format!(
                 "--near-optimal-seconds: expected a positive number of seconds, found {t}"
             )));
         }
     }
     let out_crs = output_crs(&args.crs)?;
+    if let Some(path) = &args.write_model {
+        check_model_path(path, args.force)?;
+    }
     // Refuse a non-empty folder before spending time on the solve.
     let mut out = output_dir(&args.out, args.force)?;
     let t_load = std::time::Instant::now();
@@ -390,6 +444,7 @@ pub fn run(args: SolveArgs) -> Result<(), CliError> {
     }
     let dest = commit(out)?;
     let write_seconds = t_write.elapsed().as_secs_f64();
+    let run_seconds = t_run.elapsed().as_secs_f64();
     let mut stdout = std::io::stdout().lock();
     if args.json {
         // summary.json plus the time split, which the file itself cannot know.
@@ -399,7 +454,10 @@ pub fn run(args: SolveArgs) -> Result<(), CliError> {
             "load_seconds": load_seconds,
             "build_seconds": plan.build_seconds,
             "solve_seconds": plan.solve_seconds,
+            "ranges_seconds": near_seconds,
             "write_seconds": write_seconds,
+            // From the flags to the committed folder: what --time-limit bounds.
+            "run_seconds": run_seconds,
         });
         writeln!(stdout, "{v}").context("writing to stdout")?;
     } else if !args.quiet {

@@ -27,7 +27,7 @@ pub use crate::plan::{
 };
 pub use near_optimal::{near_optimal, near_optimal_within};
 pub use shadow::shadow_prices;
-pub use solution_file::{parse_solution, plan_from_solution};
+pub use solution_file::{parse_solution, plan_from_solution, read_solution, MAX_SOLUTION_BYTES};
 
 /// Solver settings.
 #[derive(Debug, Clone, PartialEq, Default)]
