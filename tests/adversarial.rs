@@ -1414,6 +1414,8 @@ fn a_file_that_is_not_a_solution_file_is_refused_showing_nothing_of_it() {
 /// Runs `cmd` (stdout to null, stderr to a file) and returns its exit code,
 /// stderr and its peak resident memory (KiB), from `wait4` on that child
 /// alone; killed and failed after `guard` (a hang guard, not a timing).
+// The child is reaped by `wait4` (which gives its own rusage), not by `wait`.
+#[allow(clippy::zombie_processes)]
 fn run_measured(mut cmd: Command, guard: Duration) -> (Option<i32>, String, i64) {
     let err_file = tempfile::NamedTempFile::new().unwrap();
     let child = cmd
