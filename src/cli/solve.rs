@@ -324,6 +324,20 @@ pub fn check_near_optimal(share: Option<f64>) -> Result<(), CliError> {
     }
 }
 
+/// Opens `--read-solution`'s file before anything is loaded or written: a
+/// regular file of at most [`solve::MAX_SOLUTION_BYTES`].
+fn open_solution(path: &std::path::Path) -> Result<std::fs::File, CliError> {
+    use dcsite::data::file;
+    file::open_regular(path, solve::MAX_SOLUTION_BYTES, "solution file", "").map_err(
+        |(expected, found)| {
+            CliError::Input(format!(
+                "--read-solution {}: expected {expected}, found {found}",
+                path.display()
+            ))
+        },
+    )
+}
+
 /// A solution file of another solver turned into a plan (checked against
 /// every row; a violated row or an unknown column is an input error). The
 /// file must be a regular file of at most [`solve::MAX_SOLUTION_BYTES`]; it
@@ -331,17 +345,11 @@ pub fn check_near_optimal(share: Option<f64>) -> Result<(), CliError> {
 fn read_solution(
     p: &Prepared,
     path: &std::path::Path,
+    f: std::fs::File,
     opts: &SolveOptions,
 ) -> Result<Result<solve::Plan, SolveError>, CliError> {
-    use dcsite::data::file;
     use std::io::Read;
     let limit = solve::MAX_SOLUTION_BYTES;
-    let f = file::open_regular(path, limit, "solution file", "").map_err(|(expected, found)| {
-        CliError::Input(format!(
-            "--read-solution {}: expected {expected}, found {found}",
-            path.display()
-        ))
-    })?;
     // A file that grows while being read is cut at the limit and refused.
     let mut reader = std::io::BufReader::with_capacity(64 << 10, f.take(limit + 1));
     let label = format!("--read-solution {}", path.display());
@@ -374,6 +382,12 @@ pub fn run(args: SolveArgs) -> Result<(), CliError> {
     if let Some(path) = &args.write_model {
         check_model_path(path, args.force)?;
     }
+    // The solution file is opened (and refused) before anything is written.
+    let solution_file = args
+        .read_solution
+        .as_deref()
+        .map(open_solution)
+        .transpose()?;
     // Refuse a non-empty folder before spending time on the solve.
     let mut out = output_dir(&args.out, args.force)?;
     let t_load = std::time::Instant::now();
@@ -407,9 +421,9 @@ pub fn run(args: SolveArgs) -> Result<(), CliError> {
         None,
         &format!("solving {}", prepared.inst.name),
     );
-    let solved = match &args.read_solution {
-        Some(path) => read_solution(&prepared, path, &opts)?,
-        None => solve::solve(&prepared, &opts),
+    let solved = match (args.read_solution.as_deref(), solution_file) {
+        (Some(path), Some(f)) => read_solution(&prepared, path, f, &opts)?,
+        _ => solve::solve(&prepared, &opts),
     };
     pb.finish_and_clear();
     let plan = match solved {
