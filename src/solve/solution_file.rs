@@ -63,10 +63,10 @@ fn next_line<'a, R: std::io::BufRead>(
         .take(MAX_LINE_BYTES as u64 + 1)
         .read_until(b'\n', buf)
         .map_err(|e| {
-            format!(
-                "line {line}: cannot read it: {}",
-                crate::data::file::io_text(&e)
-            )
+            // The error's text without the OS error number.
+            let text = e.to_string();
+            let text = text.split(" (os error").next().unwrap_or_default();
+            format!("line {line}: cannot read it: {text}")
         })?;
     if n == 0 {
         return Ok(None);
