@@ -1291,3 +1291,575 @@ fn what_if_refusals_name_their_row_also_for_dotted_and_inline_keys() {
         &["x.toml: row 4, column [sites.beijing] status", "\"bogus\""],
     );
 }
+
+// ------------------------------- issue 23: solution files, model files, commit
+
+/// A HiGHS solution file (as `highs --solution_file` writes it) with the
+/// given `# Columns` line and values.
+fn highs_text(columns: &str, values: &[(&str, &str)]) -> String {
+    let mut s = format!(
+        "Model status\nOptimal\n\n# Primal solution values\nFeasible\nObjective 1\n# Columns {columns}\n"
+    );
+    for (n, v) in values {
+        s.push_str(&format!("{n} {v}\n"));
+    }
+    s.push_str("# Rows 0\n");
+    s
+}
+
+/// `solve models/baseline.toml --read-solution FILE` into a fresh folder
+/// of `dir`; the output folder must not appear unless it succeeded.
+fn read_solution_run(dir: &Path, file: &Path, env: &[(&str, &str)]) -> Output {
+    let out = dir.join("from-solution");
+    let o = bin()
+        .args(["solve", "models/baseline.toml", "--quiet", "--out"])
+        .arg(&out)
+        .arg("--read-solution")
+        .arg(file)
+        .envs(env.iter().copied())
+        .output()
+        .unwrap();
+    if !o.status.success() {
+        assert!(!out.exists(), "a refused solution wrote {}", out.display());
+    }
+    o
+}
+
+#[test]
+fn a_huge_column_count_in_a_solution_file_is_refused_naming_its_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("sol.txt");
+    // 10^12 once aborted the allocation; 2^64 - 1 overflowed the capacity;
+    // one more is not a number of columns at all.
+    for n in [
+        "1000000000000",
+        "18446744073709551615",
+        "18446744073709551616",
+    ] {
+        std::fs::write(&file, highs_text(n, &[("open-x-air", "1")])).unwrap();
+        let o = read_solution_run(dir.path(), &file, &[]);
+        let err = refused(&o, &["--read-solution", "sol.txt", "line 7", "# Columns"]);
+        assert!(!err.contains("panicked"), "{err}");
+    }
+}
+
+#[test]
+fn a_file_that_is_not_a_solution_file_is_refused_showing_nothing_of_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let canary = "c4n4ry-7f3a9e";
+    let texts = [
+        // A password file, an environment, a configuration, a script.
+        format!("root:$6${canary}$hash:19000:0:99999:7:::\ndaemon:*:19000:0:99999:7:::\n"),
+        format!("HOME=/root\0TOKEN={canary}\0PATH=/usr/bin\0"),
+        format!("[auth]\npassword = {canary}\n"),
+        format!("# comment\n\nexport KEY={canary} 1\n"),
+        format!("{canary} not-a-number\n"),
+        format!("\u{1b}[31m{canary} 1\n"),
+        format!("{}{canary}\n", "x".repeat(10_000)),
+    ];
+    for (k, text) in texts.iter().enumerate() {
+        let file = dir.path().join(format!("secret-{k}"));
+        std::fs::write(&file, text).unwrap();
+        let o = read_solution_run(dir.path(), &file, &[]);
+        let err = refused(&o, &["--read-solution", "line"]);
+        assert!(!err.contains(canary), "case {k} echoed the file:\n{err}");
+        assert!(!err.contains("root:") && !err.contains("TOKEN"), "{err}");
+    }
+    // Invalid UTF-8: refused, nothing shown.
+    let file = dir.path().join("binary");
+    std::fs::write(&file, b"\xff\xfe secret 1\n").unwrap();
+    let err = refused(
+        &read_solution_run(dir.path(), &file, &[]),
+        &["line 1", "UTF-8"],
+    );
+    assert!(!err.contains("secret"), "{err}");
+    // The process's own environment and a system password file.
+    let o = read_solution_run(
+        dir.path(),
+        Path::new("/proc/self/environ"),
+        &[("DCSITE_CANARY", canary)],
+    );
+    let err = refused(&o, &["--read-solution", "/proc/self/environ"]);
+    assert!(
+        !err.contains(canary) && !err.contains("DCSITE_CANARY") && !err.contains("PATH="),
+        "{err}"
+    );
+    for system in ["/etc/shadow", "/etc/passwd", "/etc/hosts"] {
+        if Path::new(system).exists() {
+            let err = refused(
+                &read_solution_run(dir.path(), Path::new(system), &[]),
+                &["--read-solution", system],
+            );
+            assert!(
+                !err.contains("root:") && !err.contains("localhost"),
+                "{system} echoed:\n{err}"
+            );
+        }
+    }
+    // A folder and a FIFO are refused as not regular files, without a hang.
+    let fifo = dir.path().join("fifo");
+    assert!(Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap()
+        .success());
+    for (p, kind) in [(dir.path(), "a folder"), (fifo.as_path(), "named pipe")] {
+        refused(
+            &read_solution_run(dir.path(), p, &[]),
+            &["regular file", kind],
+        );
+    }
+}
+
+/// Runs `cmd` (stdout to null, stderr to a file) and returns its exit code,
+/// stderr and its peak resident memory (KiB), from `wait4` on that child
+/// alone; killed and failed after `guard` (a hang guard, not a timing).
+// The child is reaped by `wait4` (which gives its own rusage), not by `wait`.
+#[allow(clippy::zombie_processes)]
+fn run_measured(mut cmd: Command, guard: Duration) -> (Option<i32>, String, i64) {
+    let err_file = tempfile::NamedTempFile::new().unwrap();
+    let child = cmd
+        .stdout(Stdio::null())
+        .stderr(err_file.reopen().unwrap())
+        .spawn()
+        .unwrap();
+    let pid = child.id() as libc::pid_t;
+    let start = Instant::now();
+    let mut status = 0;
+    // SAFETY: a zeroed rusage is a valid value for wait4 to fill.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    loop {
+        // SAFETY: `pid` is our child, not yet reaped; the pointers are valid.
+        let r = unsafe { libc::wait4(pid, &mut status, libc::WNOHANG, &mut usage) };
+        assert!(r >= 0, "wait4: {}", std::io::Error::last_os_error());
+        if r == pid {
+            break;
+        }
+        if start.elapsed() > guard {
+            // SAFETY: kills our own child.
+            unsafe { libc::kill(pid, libc::SIGKILL) };
+            panic!("still running after {guard:?}");
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let code = libc::WIFEXITED(status).then(|| libc::WEXITSTATUS(status));
+    let err = std::fs::read_to_string(err_file.path()).unwrap();
+    (code, err, usage.ru_maxrss)
+}
+
+#[test]
+fn a_200_mb_junk_solution_file_is_refused_at_its_first_line_in_bounded_memory() {
+    use std::io::Write as _;
+    let dir = tempfile::tempdir().unwrap();
+    let run = |file: &Path| {
+        let mut cmd = bin();
+        cmd.args(["solve", "models/baseline.toml", "--quiet", "--out"])
+            .arg(dir.path().join("o"))
+            .arg("--read-solution")
+            .arg(file);
+        run_measured(cmd, Duration::from_secs(120))
+    };
+    let small = dir.path().join("small.sol");
+    std::fs::write(&small, "junk junk junk\n").unwrap();
+    let (code, err, rss_small) = run(&small);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(err.contains("line 1"), "{err}");
+    // 200 MB of junk lines, then 200 MB of one line without an end.
+    let line = "junk junk junk junk junk junk junk junk junk junk junk junk junk junk\n";
+    let big = dir.path().join("big.sol");
+    for endless in [false, true] {
+        let mut f = std::io::BufWriter::new(std::fs::File::create(&big).unwrap());
+        let chunk = if endless {
+            "x".repeat(line.len())
+        } else {
+            line.to_string()
+        };
+        let mut n = 0;
+        while n < 200 << 20 {
+            f.write_all(chunk.as_bytes()).unwrap();
+            n += chunk.len();
+        }
+        f.flush().unwrap();
+        drop(f);
+        let (code, err, rss_big) = run(&big);
+        eprintln!(
+            "200 MB junk (one line: {endless}): peak RSS {} MiB, a 15-byte file {} MiB",
+            rss_big / 1024,
+            rss_small / 1024
+        );
+        assert_eq!(code, Some(2), "{err}");
+        assert!(
+            err.contains("line 1") && !err.contains("junk") && !err.contains("xxxx"),
+            "{err}"
+        );
+        // The file is streamed: it adds at most a few MiB to the run's peak.
+        assert!(
+            rss_big < rss_small + 32 * 1024,
+            "peak RSS {} KiB with 200 MB of junk against {} KiB with 15 bytes",
+            rss_big,
+            rss_small
+        );
+    }
+    std::fs::remove_file(&big).unwrap();
+}
+
+#[test]
+fn write_model_into_a_missing_folder_is_an_input_error_naming_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("o");
+    let missing = dir.path().join("nowhere").join("deeper").join("model.mps");
+    let o = dcsite(&solve_args(s(&out), &["--write-model", s(&missing)]));
+    let err = refused(&o, &["--write-model", s(&missing), "no such folder"]);
+    assert!(!err.contains("panicked"), "{err}");
+    assert!(!dir.path().join("nowhere").exists(), "nothing created");
+    // A file where the folder should be, and a folder as the model file.
+    let file = dir.path().join("file");
+    std::fs::write(&file, "x").unwrap();
+    let o = dcsite(&solve_args(
+        s(&out),
+        &["--write-model", s(&file.join("m.lp"))],
+    ));
+    refused(&o, &["--write-model", "not a folder"]);
+    let folder = dir.path().join("folder.mps");
+    std::fs::create_dir(&folder).unwrap();
+    let o = dcsite(&solve_args(
+        s(&out),
+        &["--write-model", s(&folder), "--force"],
+    ));
+    refused(&o, &["--write-model", "folder.mps", "a folder"]);
+    assert!(!out.exists());
+    assert_eq!(listing(dir.path()), ["file", "folder.mps"]);
+}
+
+/// The `.dcsite-old-*` folders in `parent`.
+fn set_aside(parent: &Path) -> Vec<String> {
+    listing(parent)
+        .into_iter()
+        .filter(|n| n.starts_with(".dcsite-old-"))
+        .collect()
+}
+
+#[test]
+fn a_run_killed_between_the_fallback_renames_loses_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("plan");
+    // Old plan: with the EPSG:4490 copies; new plan: without.
+    let o = dcsite(&solve_args(s(&out), &["--crs", "EPSG:4490"]));
+    assert!(o.status.success(), "{}", stderr(&o));
+    let old = snapshot(&out);
+    // --force where RENAME_EXCHANGE is refused, killed between the renames.
+    let o = bin()
+        .args(solve_args(s(&out), &["--force"]))
+        .env("DCSITE_TEST_NO_EXCHANGE", "1")
+        .env("DCSITE_TEST_KILL_BETWEEN_RENAMES", "1")
+        .output()
+        .unwrap();
+    use std::os::unix::process::ExitStatusExt;
+    assert_eq!(o.status.signal(), Some(libc::SIGKILL), "{}", stderr(&o));
+    assert!(!out.exists(), "killed with the old plan aside");
+    let aside = set_aside(dir.path());
+    assert_eq!(aside.len(), 1, "{:?}", listing(dir.path()));
+    assert!(same_plan(&dir.path().join(&aside[0]), &old));
+    // Successful runs into another folder of the same parent leave it alone
+    // (it is the only copy of the plan while `plan` is absent).
+    for _ in 0..2 {
+        let o = dcsite(&solve_args(s(&dir.path().join("other")), &["--force"]));
+        assert!(o.status.success(), "{}", stderr(&o));
+    }
+    assert_eq!(set_aside(dir.path()), aside);
+    // The next run into `plan` restores it before anything else; without
+    // --force it is then refused (exit 2) and the old plan is intact.
+    let o = dcsite(&solve_args(s(&out), &[]));
+    let err = refused(&o, &["plan", "--force"]);
+    assert!(err.contains("restored"), "{err}");
+    assert!(same_plan(&out, &old), "{:?}", listing(&out));
+    assert!(set_aside(dir.path()).is_empty());
+    // The fallback run to its end: the new plan in place, nothing left aside.
+    let o = bin()
+        .args(solve_args(s(&out), &["--force"]))
+        .env("DCSITE_TEST_NO_EXCHANGE", "1")
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(!listing(&out).iter().any(|n| n.contains("epsg-4490")));
+    assert_eq!(staging_left(dir.path()), Vec::<String>::new());
+}
+
+#[test]
+fn a_plan_set_aside_by_a_live_run_is_neither_restored_nor_replaced() {
+    let dir = tempfile::tempdir().unwrap();
+    // This test's own process plays the run that is still going.
+    let name = format!(".dcsite-old-pid{}-0-0", std::process::id());
+    let aside = dir.path().join(&name);
+    std::fs::create_dir(&aside).unwrap();
+    std::fs::write(aside.join("summary.json"), "{}").unwrap();
+    std::fs::write(dir.path().join(".plan.dcsite-lock"), format!("{name}\n")).unwrap();
+    let out = dir.path().join("plan");
+    let o = dcsite(&solve_args(s(&out), &["--force"]));
+    refused(&o, &["plan", &name, "still going"]);
+    assert!(!out.exists() && aside.join("summary.json").exists());
+}
+
+// ------------------------------------------- issue 23: fuzzing solution files
+
+/// Column names and a feasible HiGHS solution file of the baseline: its
+/// model written with `--write-model` and solved by HiGHS itself.
+fn baseline_solution() -> &'static (String, Vec<String>) {
+    static S: std::sync::OnceLock<(String, Vec<String>)> = std::sync::OnceLock::new();
+    S.get_or_init(|| {
+        use std::ffi::CString;
+        let dir = tempfile::tempdir().unwrap();
+        let mps = dir.path().join("m.mps");
+        let sol = dir.path().join("sol.txt");
+        let o = dcsite(&solve_args(
+            s(&dir.path().join("o")),
+            &["--write-model", s(&mps)],
+        ));
+        assert!(o.status.success(), "{}", stderr(&o));
+        let c = |p: &Path| CString::new(p.to_str().unwrap()).unwrap();
+        // SAFETY: a fresh HiGHS instance, used and destroyed here.
+        unsafe {
+            let h = highs_sys::Highs_create();
+            let opt = |k: &str| CString::new(k).unwrap();
+            highs_sys::Highs_setBoolOptionValue(h, opt("output_flag").as_ptr(), 0);
+            highs_sys::Highs_setDoubleOptionValue(h, opt("mip_rel_gap").as_ptr(), 0.05);
+            assert_ne!(
+                highs_sys::Highs_readModel(h, c(&mps).as_ptr()),
+                highs_sys::kHighsStatusError
+            );
+            highs_sys::Highs_run(h);
+            assert_ne!(
+                highs_sys::Highs_writeSolution(h, c(&sol).as_ptr()),
+                highs_sys::kHighsStatusError
+            );
+            highs_sys::Highs_destroy(h);
+        }
+        let text = std::fs::read_to_string(&sol).unwrap();
+        let names = dcsite::solve::parse_solution(&text)
+            .unwrap()
+            .into_iter()
+            .map(|e| e.name)
+            .collect();
+        (text, names)
+    })
+}
+
+/// The same values as a Gurobi `.sol` file.
+fn as_gurobi(highs: &str) -> String {
+    let mut s = String::from("# Solution for model baseline\n# Objective value = 1\n");
+    for e in dcsite::solve::parse_solution(highs).unwrap() {
+        s.push_str(&format!("{} {}\n", e.name, e.value));
+    }
+    s
+}
+
+const CANARY: &str = "k3ep-0ut-c4n4ry";
+
+/// Lines of files that are not solution files, each with the canary.
+const FOREIGN_LINES: &[&str] = &[
+    "root:k3ep-0ut-c4n4ry:19000:0:99999:7:::",
+    "TOKEN=k3ep-0ut-c4n4ry\0PATH=/bin\0",
+    "password = k3ep-0ut-c4n4ry",
+    "k3ep-0ut-c4n4ry",
+    "k3ep-0ut-c4n4ry nan",
+    "k3ep-0ut-c4n4ry 1 2",
+    "-----BEGIN PRIVATE KEY----- k3ep-0ut-c4n4ry",
+    "\u{7f}k3ep-0ut-c4n4ry 1",
+];
+
+/// One mutation of a solution file's lines.
+#[derive(Debug, Clone)]
+enum Mutation {
+    Delete(usize),
+    Duplicate(usize),
+    Swap(usize, usize),
+    Value(usize, String),
+    Name(usize, String),
+    Insert(usize, String),
+    Columns(String),
+    Truncate(usize),
+    Byte(usize, u8),
+}
+
+fn mutation() -> impl Strategy<Value = Mutation> {
+    let number = prop_oneof![
+        prop::sample::select(EXTREMES).prop_map(str::to_string),
+        any::<f64>().prop_map(|x| format!("{x:e}")),
+        "[0-9a-z.+-]{0,12}",
+    ];
+    let name = prop_oneof![
+        "[a-z_-]{1,30}",
+        prop::sample::select(vec![
+            "open-",
+            "servers-",
+            "serve--",
+            "#",
+            "# Columns",
+            "None"
+        ])
+        .prop_map(str::to_string),
+    ];
+    let count = prop_oneof![
+        prop::sample::select(vec![
+            "0",
+            "1",
+            "-1",
+            "1000000000000",
+            "18446744073709551615",
+            "18446744073709551616",
+            "1e3",
+            "",
+            "x",
+        ])
+        .prop_map(str::to_string),
+        any::<u64>().prop_map(|n| n.to_string()),
+    ];
+    prop_oneof![
+        any::<usize>().prop_map(Mutation::Delete),
+        any::<usize>().prop_map(Mutation::Duplicate),
+        (any::<usize>(), any::<usize>()).prop_map(|(a, b)| Mutation::Swap(a, b)),
+        (any::<usize>(), number).prop_map(|(a, v)| Mutation::Value(a, v)),
+        (any::<usize>(), name).prop_map(|(a, n)| Mutation::Name(a, n)),
+        (any::<usize>(), "[ -~]{0,40}").prop_map(|(a, l)| Mutation::Insert(a, l)),
+        count.prop_map(Mutation::Columns),
+        any::<usize>().prop_map(Mutation::Truncate),
+        (any::<usize>(), any::<u8>()).prop_map(|(a, b)| Mutation::Byte(a, b)),
+    ]
+}
+
+/// `text` with the mutations applied (as bytes: a flipped byte may make
+/// it invalid UTF-8).
+fn mutate(text: &str, ms: &[Mutation]) -> Vec<u8> {
+    let mut lines: Vec<String> = text.lines().map(str::to_string).collect();
+    let mut cut = None;
+    let mut flips = Vec::new();
+    for m in ms {
+        let n = lines.len().max(1);
+        match m {
+            Mutation::Delete(i) if !lines.is_empty() => {
+                lines.remove(i % n);
+            }
+            Mutation::Duplicate(i) if !lines.is_empty() => {
+                let l = lines[i % n].clone();
+                lines.insert(i % n, l);
+            }
+            Mutation::Swap(a, b) if !lines.is_empty() => lines.swap(a % n, b % n),
+            Mutation::Value(i, v) if !lines.is_empty() => {
+                let l = &mut lines[i % n];
+                let name = l.split_whitespace().next().unwrap_or("").to_string();
+                *l = format!("{name} {v}");
+            }
+            Mutation::Name(i, new) if !lines.is_empty() => {
+                let l = &mut lines[i % n];
+                let value = l.split_whitespace().nth(1).unwrap_or("1").to_string();
+                *l = format!("{new} {value}");
+            }
+            Mutation::Insert(i, l) => lines.insert(i % (lines.len() + 1), l.clone()),
+            Mutation::Columns(c) => {
+                for l in lines.iter_mut().filter(|l| l.starts_with("# Columns")) {
+                    *l = format!("# Columns {c}");
+                }
+            }
+            Mutation::Truncate(k) => cut = Some(*k),
+            Mutation::Byte(k, b) => flips.push((*k, *b)),
+            _ => {}
+        }
+    }
+    let mut bytes = (lines.join("\n") + "\n").into_bytes();
+    for (k, b) in flips {
+        let i = k % bytes.len();
+        bytes[i] = b;
+    }
+    if let Some(k) = cut {
+        bytes.truncate(k % (bytes.len() + 1));
+    }
+    bytes
+}
+
+/// Solution-file fuzz cases through the binary (each loads the baseline):
+/// 40 by default (about 10 s), more with `DCSITE_FUZZ_CASES`.
+fn binary_fuzz_cases() -> u32 {
+    std::env::var("DCSITE_FUZZ_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(40)
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 512, .. ProptestConfig::default() })]
+
+    /// The library parser over mutated HiGHS and Gurobi files: never a
+    /// panic, every value it hands on is finite and from a line it names,
+    /// an error names a line and is short (at most the offending cell).
+    #[test]
+    fn fuzz_the_solution_parser(
+        gurobi in any::<bool>(),
+        ms in proptest::collection::vec(mutation(), 0..6),
+    ) {
+        let (highs, _) = baseline_solution();
+        let base = if gurobi { as_gurobi(highs) } else { highs.clone() };
+        let bytes = mutate(&base, &ms);
+        let r = dcsite::solve::read_solution(&bytes[..], 100_000, |e| {
+            assert!(e.value.is_finite() && e.line >= 1);
+            Ok(())
+        });
+        if let Err(err) = r {
+            prop_assert!(err.contains("line ") || err.contains("no `name value`"), "{err}");
+            prop_assert!(err.len() < 600, "{err}");
+        }
+    }
+
+    /// Foreign lines (each with a canary) before, or instead of, a solution:
+    /// refused, and nothing of them is shown.
+    #[test]
+    fn fuzz_foreign_files_are_refused_showing_nothing(
+        lines in proptest::collection::vec(prop::sample::select(FOREIGN_LINES), 1..5),
+        comments in 0usize..3,
+        tail in any::<bool>(),
+    ) {
+        let mut text = "# a comment\n".repeat(comments);
+        for l in &lines {
+            text.push_str(l);
+            text.push('\n');
+        }
+        if tail {
+            text.push_str(&baseline_solution().0);
+        }
+        let err = dcsite::solve::parse_solution(&text).unwrap_err();
+        prop_assert!(!err.contains(CANARY) && !err.contains("root") && !err.contains("TOKEN"), "{err}");
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: binary_fuzz_cases(), .. ProptestConfig::default() })]
+
+    /// Mutated solution files through `solve --read-solution`: exit 0 or 2
+    /// only, never a panic, and a file that starts with foreign lines is
+    /// refused without showing them.
+    #[test]
+    fn fuzz_read_solution_through_the_binary(
+        gurobi in any::<bool>(),
+        ms in proptest::collection::vec(mutation(), 0..4),
+        foreign in proptest::option::of(prop::sample::select(FOREIGN_LINES)),
+    ) {
+        let (highs, _) = baseline_solution();
+        let base = if gurobi { as_gurobi(highs) } else { highs.clone() };
+        let mut bytes = Vec::new();
+        if let Some(f) = foreign {
+            bytes.extend_from_slice(f.as_bytes());
+            bytes.push(b'\n');
+        }
+        bytes.extend(mutate(&base, &ms));
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("sol.txt");
+        std::fs::write(&file, &bytes).unwrap();
+        let o = read_solution_run(dir.path(), &file, &[]);
+        let err = stderr(&o);
+        prop_assert!(matches!(o.status.code(), Some(0 | 2)), "exit {:?}: {err}", o.status.code());
+        prop_assert!(!err.contains("panicked"), "{err}");
+        if foreign.is_some() {
+            prop_assert_eq!(o.status.code(), Some(2));
+            prop_assert!(!err.contains(CANARY), "{}", err);
+        }
+    }
+}

@@ -235,3 +235,185 @@ fn the_model_builder_and_every_solve_check_the_run_deadline() {
     };
     assert!(solve(&p, &opts).is_ok());
 }
+
+// ------------------------------------------------ issue 23: bounded durations
+
+/// Asserts a refusal by the flag parser: exit 2, the flag named, no panic.
+fn refused_flag(o: &Output, flag: &str, what: &str) {
+    let err = stderr(o);
+    assert_eq!(o.status.code(), Some(2), "{what}: expected exit 2:\n{err}");
+    assert!(err.contains(flag), "{what}: {flag} not named:\n{err}");
+    assert!(!err.contains("panicked"), "{what}: {err}");
+}
+
+#[test]
+fn extreme_durations_and_counts_are_refused_by_every_solving_command() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("o");
+    let out = out.to_str().unwrap();
+    // Every command that solves, with arguments that are otherwise valid.
+    let commands: Vec<Vec<&str>> = vec![
+        vec!["solve", "models/baseline.toml", "--out", out],
+        vec![
+            "compare",
+            "models/baseline.toml",
+            "models/central_push.toml",
+            "--out",
+            out,
+        ],
+        vec![
+            "breakeven",
+            "models/baseline.toml",
+            "--region",
+            "central",
+            "--cards",
+            "1000",
+            "--lever",
+            "per-card-cny",
+            "--out",
+            out,
+        ],
+        vec![
+            "implied",
+            "models/forecast_2028.toml",
+            "--ranges",
+            "models/forecast_ranges.csv",
+        ],
+        vec![
+            "sweep",
+            "models/sweeps/price_uncertainty.toml",
+            "--out",
+            out,
+        ],
+        vec![
+            "sweep",
+            "plan",
+            "models/sweeps/price_uncertainty.toml",
+            "--shards",
+            "2",
+        ],
+        vec!["sweep", "collect", out],
+    ];
+    for args in &commands {
+        for bad in [
+            "1e19",
+            "1e300",
+            "18446744073709551616",
+            "inf",
+            "nan",
+            "0",
+            "-1",
+        ] {
+            let o = bin()
+                .args(args)
+                .arg(format!("--time-limit={bad}"))
+                .output()
+                .unwrap();
+            refused_flag(&o, "--time-limit", &format!("{args:?} --time-limit={bad}"));
+        }
+        for (flag, bad) in [
+            ("--threads", "4294967295"),
+            ("--threads", "0"),
+            ("--mip-gap", "1e300"),
+        ] {
+            let o = bin()
+                .args(args)
+                .arg(format!("{flag}={bad}"))
+                .output()
+                .unwrap();
+            refused_flag(&o, flag, &format!("{args:?} {flag}={bad}"));
+        }
+    }
+    for bad in ["1e300", "1e19", "inf", "0"] {
+        let o = bin()
+            .args(["solve", "models/baseline.toml", "--out", out])
+            .args(["--near-optimal", "0.005"])
+            .arg(format!("--near-optimal-seconds={bad}"))
+            .output()
+            .unwrap();
+        refused_flag(&o, "--near-optimal-seconds", bad);
+    }
+    assert!(!dir.path().join("o").exists(), "nothing written");
+    // The largest accepted limit runs (and solves) normally.
+    let o = bin()
+        .args(["solve", "models/baseline.toml", "--out", out, "--quiet"])
+        .args(["--time-limit", "1e9", "--mip-gap", "0.05"])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+}
+
+#[test]
+fn a_deadline_never_overflows_the_clock() {
+    use dcsite::domain::{instant_after, Deadline, MAX_LIMIT_SECONDS};
+    let now = Instant::now();
+    for s in [
+        1e19,
+        1e300,
+        f64::MAX,
+        f64::INFINITY,
+        f64::NAN,
+        -1.0,
+        f64::NEG_INFINITY,
+        0.0,
+    ] {
+        let d = Deadline::from(now, s);
+        assert!(d.at >= now, "{s}");
+        assert!(d.left_s() <= MAX_LIMIT_SECONDS, "{s}");
+        let _ = d.check("testing");
+    }
+    assert_eq!(instant_after(now, -5.0), now);
+    assert!(instant_after(now, 1e300) >= instant_after(now, 1e6));
+}
+
+/// The baseline with near-optimal ranges under a 2 s limit: the plain solve
+/// (at a 5 % gap) takes a fraction of it and the range search, given 60 s
+/// of its own, runs into the limit; the whole run still ends within it
+/// (issue 23: it overshot by up to 1.2 s; 3.3 to 3.7 s before the fix, 1.96 to
+/// 2.04 s after, on a shared 2-core machine). Asserted on the run's own
+/// record (`--json` timings: `run_seconds`, from the flags to the committed
+/// folder) with 0.3 s for the last solve's start-up and the writing; the
+/// wall clock only as a generous guard.
+#[test]
+fn near_optimal_ranges_end_within_the_time_limit() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("o");
+    let mut cmd = bin();
+    cmd.args([
+        "solve",
+        "models/baseline.toml",
+        "--json",
+        "--mip-gap",
+        "0.05",
+    ])
+    .args(["--near-optimal", "0.005", "--near-optimal-seconds", "60"])
+    .args(["--time-limit", "2"])
+    .arg("--out")
+    .arg(&out);
+    let t0 = Instant::now();
+    let o = run_guarded(cmd, 60);
+    let wall = t0.elapsed().as_secs_f64();
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let t = &v["timings"];
+    let run = t["run_seconds"].as_f64().unwrap();
+    let ranges = t["ranges_seconds"].as_f64().unwrap();
+    eprintln!(
+        "near-optimal under --time-limit 2: run {run:.3} s (ranges {ranges:.3} s), wall {wall:.3} s, {} solves stopped",
+        v["near_optimal"]["solves_stopped_at_limit"]
+    );
+    assert!(run <= 2.3, "the run took {run:.3} s under --time-limit 2");
+    assert!(wall < 5.0, "wall clock {wall:.1} s under --time-limit 2");
+    // The search did run, and into the limit (else this test proves nothing).
+    assert!(ranges > 0.25, "the range search ran {ranges:.3} s");
+    assert!(
+        v["near_optimal"]["solves_stopped_at_limit"]
+            .as_u64()
+            .unwrap()
+            > 0,
+        "{}",
+        v["near_optimal"]
+    );
+    let summary = std::fs::read_to_string(out.join("summary.json")).unwrap();
+    assert!(summary.contains("\"near_optimal\""));
+}

@@ -22,7 +22,7 @@ pub struct CompareArgs {
     pub solver: SolverArgs,
     /// Also find each scenario's near-optimal ranges (plans within this share
     /// of its optimal cost, e.g. 0.005) and say which changes survive the ties
-    #[arg(long, value_name = "SHARE")]
+    #[arg(long, value_name = "SHARE", value_parser = super::solve::share_arg)]
     pub near_optimal: Option<f64>,
     /// Replace an existing, non-empty output folder as a whole (its other files go too)
     #[arg(long)]

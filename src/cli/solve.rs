@@ -4,6 +4,7 @@ use std::path::PathBuf;
 use anyhow::Context;
 use clap::Args;
 
+use dcsite::domain::MAX_LIMIT_SECONDS;
 use dcsite::export::{self, OutputDir};
 use dcsite::milp::Prepared;
 use dcsite::solve::{self, SolveError, SolveOptions};
@@ -15,13 +16,13 @@ use super::CliError;
 #[derive(Args, Debug, Clone)]
 pub struct SolverArgs {
     /// Stop the search after this many seconds and report the best plan found ("feasible")
-    #[arg(long, value_name = "SECONDS")]
+    #[arg(long, value_name = "SECONDS", value_parser = seconds_arg)]
     pub time_limit: Option<f64>,
     /// Relative MIP gap at which a plan counts as optimal (HiGHS default 1e-4)
-    #[arg(long, value_name = "FRACTION")]
+    #[arg(long, value_name = "FRACTION", value_parser = fraction_arg)]
     pub mip_gap: Option<f64>,
-    /// Solver threads (default 1, which keeps runs reproducible)
-    #[arg(long)]
+    /// Solver threads (default 1, which keeps runs reproducible; at most 1024)
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=MAX_THREADS))]
     pub threads: Option<u32>,
     /// Show the HiGHS log (on stderr)
     #[arg(long)]
@@ -31,13 +32,47 @@ pub struct SolverArgs {
     pub highs_option: Vec<String>,
 }
 
+/// The most solver threads `--threads` takes.
+const MAX_THREADS: i64 = 1024;
+
+/// A number of seconds of a flag (`--time-limit`, `--near-optimal-seconds`):
+/// more than 0 and at most [`MAX_LIMIT_SECONDS`] (about 31 years), checked
+/// when the flags are parsed (exit 2 naming the flag), so that no deadline
+/// computed from it can overflow the clock.
+pub fn seconds_arg(s: &str) -> Result<f64, String> {
+    match s.trim().parse::<f64>() {
+        Ok(t) if t > 0.0 && t <= MAX_LIMIT_SECONDS => Ok(t),
+        _ => Err(format!(
+            "expected a number of seconds > 0 and at most {MAX_LIMIT_SECONDS:e} (about 31 years)"
+        )),
+    }
+}
+
+/// A fraction in [0, 1) (`--mip-gap`).
+fn fraction_arg(s: &str) -> Result<f64, String> {
+    match s.trim().parse::<f64>() {
+        Ok(g) if (0.0..1.0).contains(&g) => Ok(g),
+        _ => Err("expected a fraction in [0, 1)".into()),
+    }
+}
+
+/// A share of the optimal cost in [0, 1) (`--near-optimal` of solve and compare).
+pub fn share_arg(s: &str) -> Result<f64, String> {
+    match s.trim().parse::<f64>() {
+        Ok(g) if (0.0..1.0).contains(&g) => Ok(g),
+        _ => Err("expected a share of the optimal cost in [0, 1), e.g. 0.005".into()),
+    }
+}
+
 impl SolverArgs {
-    /// Checks the flags and turns them into solver options.
+    /// Checks the flags and turns them into solver options (the flags'
+    /// parsers already bound them; checked again for callers that build
+    /// the arguments themselves).
     pub fn options(&self) -> Result<SolveOptions, CliError> {
         if let Some(t) = self.time_limit {
-            if !(t > 0.0 && t.is_finite()) {
+            if !(t > 0.0 && t <= MAX_LIMIT_SECONDS) {
                 return Err(CliError::Input(format!(
-                    "--time-limit: expected seconds > 0, found {t}"
+                    "--time-limit: expected seconds > 0 and at most {MAX_LIMIT_SECONDS:e}, found {t}"
                 )));
             }
         }
@@ -48,10 +83,13 @@ impl SolverArgs {
                 )));
             }
         }
-        if self.threads == Some(0) {
-            return Err(CliError::Input(
-                "--threads: expected at least 1, found 0".into(),
-            ));
+        if let Some(n) = self
+            .threads
+            .filter(|&n| !(1..=MAX_THREADS).contains(&i64::from(n)))
+        {
+            return Err(CliError::Input(format!(
+                "--threads: expected 1 to {MAX_THREADS}, found {n}"
+            )));
         }
         Ok(SolveOptions {
             // The limit bounds the whole run from here (parsing the flags).
@@ -81,14 +119,20 @@ pub fn output_error(e: export::OutputError) -> CliError {
     }
 }
 
-/// Puts a staged output folder in place.
-/// Writes the model file through HiGHS into a temporary name beside it, then
-/// renames it into place; an existing file needs `--force`.
-fn write_model_file(p: &Prepared, path: &std::path::Path, force: bool) -> Result<(), CliError> {
+/// Checks `--write-model`'s path (run before anything is written, and again
+/// when the model is written): a .mps or .lp file name in an existing
+/// folder, not a folder itself; an existing file needs `--force`.
+fn check_model_path(path: &std::path::Path, force: bool) -> Result<(), CliError> {
     let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("");
     if !matches!(ext, "mps" | "lp") {
         return Err(CliError::Input(format!(
             "--write-model: expected a file name ending in .mps or .lp, found {}",
+            path.display()
+        )));
+    }
+    if path.is_dir() {
+        return Err(CliError::Input(format!(
+            "--write-model {}: expected a file name, found a folder",
             path.display()
         )));
     }
@@ -102,11 +146,53 @@ fn write_model_file(p: &Prepared, path: &std::path::Path, force: bool) -> Result
         Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
         _ => std::path::PathBuf::from("."),
     };
-    let tmp = dir.join(format!(".dcsite-model-{}.{ext}", std::process::id()));
-    solve::write_model(p, &tmp).map_err(|e| CliError::from_solve(e, None))?;
-    std::fs::rename(&tmp, path)
-        .with_context(|| format!("moving the model into {}", path.display()))?;
+    // The folder is the user's to create: a missing one is an input error
+    // (HiGHS would only say that it could not write).
+    if !dir.is_dir() {
+        let found = if dir.exists() {
+            "something that is not a folder"
+        } else {
+            "no such folder"
+        };
+        return Err(CliError::Input(format!(
+            "--write-model {}: expected an existing folder {}, found {found}",
+            path.display(),
+            dir.display()
+        )));
+    }
     Ok(())
+}
+
+/// Writes the model file through HiGHS into a temporary name beside it, then
+/// renames it into place; an existing file needs `--force`.
+fn write_model_file(p: &Prepared, path: &std::path::Path, force: bool) -> Result<(), CliError> {
+    check_model_path(path, force)?;
+    let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("");
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+        _ => std::path::PathBuf::from("."),
+    };
+    let tmp = dir.join(format!(".dcsite-model-{}.{ext}", std::process::id()));
+    // A folder that cannot be written is the user's to fix too.
+    if let Err(e) = std::fs::File::create(&tmp) {
+        return Err(CliError::Input(format!(
+            "--write-model {}: expected a folder this run can write, found {}",
+            path.display(),
+            dcsite::data::file::io_text(&e)
+        )));
+    }
+    let written = solve::write_model(p, &tmp)
+        .map_err(|e| CliError::from_solve(e, None))
+        .and_then(|()| {
+            std::fs::rename(&tmp, path)
+                .with_context(|| format!("moving the model into {}", path.display()))
+                .map_err(CliError::from)
+        });
+    if written.is_err() {
+        // Nothing half-written is left beside the model.
+        let _ = std::fs::remove_file(&tmp);
+    }
+    written
 }
 
 pub fn commit(out: OutputDir) -> Result<std::path::PathBuf, CliError> {
@@ -141,11 +227,12 @@ pub struct SolveArgs {
     pub read_solution: Option<PathBuf>,
     /// After the optimum, the fewest and most cards of every region, tier and
     /// site in any plan within this share of the optimal cost (e.g. 0.005)
-    #[arg(long, value_name = "SHARE")]
+    #[arg(long, value_name = "SHARE", value_parser = share_arg)]
     pub near_optimal: Option<f64>,
     /// Time for the near-optimal range search, seconds (default 2.5 × the
-    /// plain solve, at least 1 s); ends it cannot prove are the best plans found
-    #[arg(long, value_name = "SECONDS", requires = "near_optimal")]
+    /// plain solve, at least 1 s; never beyond --time-limit); ends it cannot
+    /// prove are the best plans found
+    #[arg(long, value_name = "SECONDS", requires = "near_optimal", value_parser = seconds_arg)]
     pub near_optimal_seconds: Option<f64>,
     /// Print nothing but errors
     #[arg(long, short)]
@@ -237,50 +324,70 @@ pub fn check_near_optimal(share: Option<f64>) -> Result<(), CliError> {
     }
 }
 
-/// A solution file of another solver turned into a plan (checked against
-/// every row; a violated row or an unknown column is an input error).
-fn read_solution(
-    p: &Prepared,
-    path: &std::path::Path,
-    opts: &SolveOptions,
-) -> Result<Result<solve::Plan, SolveError>, CliError> {
+/// Opens `--read-solution`'s file before anything is loaded or written: a
+/// regular file of at most [`solve::MAX_SOLUTION_BYTES`].
+fn open_solution(path: &std::path::Path) -> Result<std::fs::File, CliError> {
     use dcsite::data::file;
-    let bytes = file::read_regular(path, file::MAX_SCENARIO_BYTES * 64, "solution file", "")
-        .map_err(|(expected, found)| {
+    file::open_regular(path, solve::MAX_SOLUTION_BYTES, "solution file", "").map_err(
+        |(expected, found)| {
             CliError::Input(format!(
                 "--read-solution {}: expected {expected}, found {found}",
                 path.display()
             ))
-        })?;
-    let text = String::from_utf8(bytes).map_err(|e| {
-        CliError::Input(format!(
-            "--read-solution {}: expected UTF-8 text, found a byte that is not at byte {}",
-            path.display(),
-            e.utf8_error().valid_up_to()
-        ))
-    })?;
-    Ok(solve::plan_from_solution(
-        p,
-        &text,
-        &path.display().to_string(),
-        opts,
-    ))
+        },
+    )
+}
+
+/// A solution file of another solver turned into a plan (checked against
+/// every row; a violated row or an unknown column is an input error). The
+/// file must be a regular file of at most [`solve::MAX_SOLUTION_BYTES`]; it
+/// is read a line at a time and the first bad line stops it.
+fn read_solution(
+    p: &Prepared,
+    path: &std::path::Path,
+    f: std::fs::File,
+    opts: &SolveOptions,
+) -> Result<Result<solve::Plan, SolveError>, CliError> {
+    use std::io::Read;
+    let limit = solve::MAX_SOLUTION_BYTES;
+    // A file that grows while being read is cut at the limit and refused.
+    let mut reader = std::io::BufReader::with_capacity(64 << 10, f.take(limit + 1));
+    let label = format!("--read-solution {}", path.display());
+    let plan = solve::plan_from_solution(p, &mut reader, &label, opts);
+    if reader.get_ref().limit() == 0 {
+        return Err(CliError::Input(format!(
+            "--read-solution {}: expected a solution file of at most {limit} bytes, found more \
+             (it grew while being read)",
+            path.display()
+        )));
+    }
+    Ok(plan)
 }
 
 pub fn run(args: SolveArgs) -> Result<(), CliError> {
+    let t_run = std::time::Instant::now();
     // --time-limit bounds the whole run: loading and preparing the model
     // check it too, and the solver gets what is left.
     let mut opts = args.solver.options()?;
     let deadline = opts.deadline;
     check_near_optimal(args.near_optimal)?;
     if let Some(t) = args.near_optimal_seconds {
-        if !(t.is_finite() && t > 0.0) {
+        if !(t > 0.0 && t <= MAX_LIMIT_SECONDS) {
             return Err(CliError::Input(format!(
                 "--near-optimal-seconds: expected a positive number of seconds, found {t}"
             )));
         }
     }
     let out_crs = output_crs(&args.crs)?;
+    if let Some(path) = &args.write_model {
+        check_model_path(path, args.force)?;
+    }
+    // The solution file is opened (and refused) before anything is written.
+    let solution_file = args
+        .read_solution
+        .as_deref()
+        .map(open_solution)
+        .transpose()?;
     // Refuse a non-empty folder before spending time on the solve.
     let mut out = output_dir(&args.out, args.force)?;
     let t_load = std::time::Instant::now();
@@ -314,9 +421,9 @@ pub fn run(args: SolveArgs) -> Result<(), CliError> {
         None,
         &format!("solving {}", prepared.inst.name),
     );
-    let solved = match &args.read_solution {
-        Some(path) => read_solution(&prepared, path, &opts)?,
-        None => solve::solve(&prepared, &opts),
+    let solved = match (args.read_solution.as_deref(), solution_file) {
+        (Some(path), Some(f)) => read_solution(&prepared, path, f, &opts)?,
+        _ => solve::solve(&prepared, &opts),
     };
     pb.finish_and_clear();
     let plan = match solved {
@@ -351,6 +458,7 @@ pub fn run(args: SolveArgs) -> Result<(), CliError> {
     }
     let dest = commit(out)?;
     let write_seconds = t_write.elapsed().as_secs_f64();
+    let run_seconds = t_run.elapsed().as_secs_f64();
     let mut stdout = std::io::stdout().lock();
     if args.json {
         // summary.json plus the time split, which the file itself cannot know.
@@ -360,7 +468,10 @@ pub fn run(args: SolveArgs) -> Result<(), CliError> {
             "load_seconds": load_seconds,
             "build_seconds": plan.build_seconds,
             "solve_seconds": plan.solve_seconds,
+            "ranges_seconds": near_seconds,
             "write_seconds": write_seconds,
+            // From the flags to the committed folder: what --time-limit bounds.
+            "run_seconds": run_seconds,
         });
         writeln!(stdout, "{v}").context("writing to stdout")?;
     } else if !args.quiet {

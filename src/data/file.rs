@@ -58,16 +58,16 @@ pub fn table_hint() -> String {
     format!(" (set {MAX_TABLE_BYTES_ENV} to allow more)")
 }
 
-/// Reads a regular file of at most `limit` bytes (`hint` follows the limit in
-/// the message). The file is opened without
-/// blocking (a FIFO cannot stall the open) and checked on the open handle, so
-/// it cannot be swapped for something else in between.
-pub fn read_regular(
+/// Opens a regular file of at most `limit` bytes for reading as a stream
+/// (`hint` follows the limit in the message), checked as [`read_regular`]
+/// checks it; the caller reads at most `limit` bytes of it (`take`), in case
+/// it grows.
+pub fn open_regular(
     path: &Path,
     limit: u64,
     what: &str,
     hint: &str,
-) -> Result<Vec<u8>, ReadRefusal> {
+) -> Result<fs::File, ReadRefusal> {
     let mut options = fs::OpenOptions::new();
     options.read(true);
     #[cfg(unix)]
@@ -87,9 +87,25 @@ pub fn read_regular(
             format!("{} bytes", meta.len()),
         ));
     }
-    let mut bytes = Vec::with_capacity(meta.len() as usize);
+    Ok(file)
+}
+
+/// Reads a regular file of at most `limit` bytes (`hint` follows the limit in
+/// the message). The file is opened without
+/// blocking (a FIFO cannot stall the open) and checked on the open handle, so
+/// it cannot be swapped for something else in between.
+pub fn read_regular(
+    path: &Path,
+    limit: u64,
+    what: &str,
+    hint: &str,
+) -> Result<Vec<u8>, ReadRefusal> {
+    let file = open_regular(path, limit, what, hint)?;
+    let refused = |found: String| (format!("a readable {what} (a regular file)"), found);
+    let len = file.metadata().map_err(|e| refused(io_text(&e)))?.len();
+    let mut bytes = Vec::with_capacity(len.min(limit) as usize);
     // A file that grows while being read is cut at the limit and refused.
-    file.take(limit + 1)
+    file.take(limit.saturating_add(1))
         .read_to_end(&mut bytes)
         .map_err(|e| refused(io_text(&e)))?;
     if bytes.len() as u64 > limit {

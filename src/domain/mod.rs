@@ -641,11 +641,31 @@ pub struct Deadline {
     pub limit_s: f64,
 }
 
+/// The longest time limit any flag or option takes, seconds (about 31.7
+/// years): the command line refuses more, and [`instant_after`] caps there.
+pub const MAX_LIMIT_SECONDS: f64 = 1e9;
+
+/// `seconds` after `start`, never panicking: a negative or NaN `seconds` is
+/// 0, and one beyond [`MAX_LIMIT_SECONDS`] (or beyond what the clock can
+/// represent) is capped. A limit that far away is no limit at all.
+pub fn instant_after(start: std::time::Instant, seconds: f64) -> std::time::Instant {
+    let s = if seconds.is_nan() {
+        0.0
+    } else {
+        seconds.clamp(0.0, MAX_LIMIT_SECONDS)
+    };
+    std::time::Duration::try_from_secs_f64(s)
+        .ok()
+        .and_then(|d| start.checked_add(d))
+        .or_else(|| start.checked_add(std::time::Duration::from_secs(86_400)))
+        .unwrap_or(start)
+}
+
 impl Deadline {
-    /// `limit_s` seconds from `start`.
+    /// `limit_s` seconds from `start` (capped: [`instant_after`]).
     pub fn from(start: std::time::Instant, limit_s: f64) -> Deadline {
         Deadline {
-            at: start + std::time::Duration::from_secs_f64(limit_s),
+            at: instant_after(start, limit_s),
             limit_s,
         }
     }

@@ -13,8 +13,16 @@
 //! - Commit: a new folder appears with one `renameat2(RENAME_NOREPLACE)`; an
 //!   existing one (`--force`, or an empty one) is exchanged with the staged one
 //!   in one `renameat2(RENAME_EXCHANGE)` and the old contents are deleted
-//!   afterwards. Where the kernel or file system lacks `renameat2`, the old
-//!   folder is renamed aside, the new one renamed in, and the old one deleted.
+//!   afterwards. Where the kernel or file system lacks `renameat2` (or
+//!   refuses `RENAME_EXCHANGE` with EINVAL, as some network file systems do),
+//!   the old folder is renamed aside (`.dcsite-old-pid<PID>-…`, first recorded
+//!   in the lock file and synced), the new one renamed in, and the old one
+//!   deleted. A run killed between those two renames leaves the folder absent
+//!   and the old plan aside: the next run into that folder renames it back
+//!   before anything else, and no run deletes a set-aside folder unless the
+//!   folder whose lock file records it exists (it is never the only copy).
+//!   For tests only: `DCSITE_TEST_NO_EXCHANGE=1` takes the fallback, and
+//!   `DCSITE_TEST_KILL_BETWEEN_RENAMES=1` kills the run between its renames.
 //!   A destination that appeared (non-empty) since the start of a run without
 //!   `--force` is left alone and the commit fails.
 //! - Since the old folder is deleted, `--force` only replaces a folder that
@@ -42,6 +50,8 @@ pub enum OutputError {
     Appeared(PathBuf),
     #[error("{0} holds {1}, which dcsite does not write; --force replaces a plan folder as a whole, so it leaves this one alone: move that away or choose another folder")]
     Foreign(PathBuf, String),
+    #[error("{0} is absent: its previous contents are in {1}, set aside by a run (process {2}) that is still going; wait for it to finish, or move {1} back to {0}")]
+    SetAside(PathBuf, PathBuf, i32),
     /// The I/O error is part of the message, not a source: printed once.
     #[error("cannot write {path}: {err}")]
     Io { path: PathBuf, err: std::io::Error },
@@ -58,6 +68,7 @@ impl OutputError {
                 | OutputError::Busy(..)
                 | OutputError::Appeared(_)
                 | OutputError::Foreign(..)
+                | OutputError::SetAside(..)
         )
     }
 }
@@ -155,12 +166,85 @@ fn newest_success(parent: &Path) -> Option<std::time::SystemTime> {
         .max()
 }
 
+/// Most bytes of a lock file read for its record of a set-aside folder.
+const RECORD_BYTES: u64 = 1024;
+
+/// The set-aside folder a lock file records (see [`OutputDir::commit`]): the
+/// name of a `.dcsite-old-pid*` sibling, or `None`.
+fn recorded_aside(lock: &fs::File) -> Option<String> {
+    use std::io::{Read, Seek};
+    let mut f = lock;
+    f.seek(std::io::SeekFrom::Start(0)).ok()?;
+    let mut text = String::new();
+    f.take(RECORD_BYTES).read_to_string(&mut text).ok()?;
+    let name = text.lines().next()?.trim();
+    (name.starts_with(ASIDE_PREFIX) && !name.contains('/') && owner_pid(name).is_some())
+        .then(|| name.to_string())
+}
+
+/// Writes (or, with `None`, clears) the record of the folder set aside
+/// while the old plan is out of place, synced before the first rename.
+fn record_aside(lock: &fs::File, aside: Option<&Path>) -> std::io::Result<()> {
+    use std::io::Seek;
+    let mut f = lock;
+    f.set_len(0)?;
+    f.seek(std::io::SeekFrom::Start(0))?;
+    if let Some(name) = aside.and_then(|a| a.file_name()) {
+        writeln!(f, "{}", name.to_string_lossy())?;
+    }
+    f.sync_all()
+}
+
+/// The output folder a set-aside folder belongs to: the one whose lock
+/// file (`.<name>.dcsite-lock` in `parent`) records it.
+fn aside_owner(parent: &Path, aside: &str) -> Option<PathBuf> {
+    fs::read_dir(parent).ok()?.flatten().find_map(|e| {
+        let name = e.file_name().to_str()?.to_string();
+        let out = name.strip_prefix('.')?.strip_suffix(".dcsite-lock")?;
+        let f = fs::File::open(e.path()).ok()?;
+        (recorded_aside(&f)? == aside).then(|| parent.join(out))
+    })
+}
+
+/// Puts back the old contents of `dest` that a run killed between the two
+/// renames of the fallback commit left set aside: when `dest` is absent and
+/// its lock file (held by the caller) records a set-aside folder of a
+/// process that no longer exists, that folder is renamed back to `dest`.
+/// Returns the folder it restored from.
+fn restore_set_aside(
+    parent: &Path,
+    dest: &Path,
+    lock: &fs::File,
+) -> Result<Option<PathBuf>, OutputError> {
+    let Some(name) = recorded_aside(lock) else {
+        return Ok(None);
+    };
+    let aside = parent.join(&name);
+    if !aside.is_dir() || fs::symlink_metadata(dest).is_ok() {
+        return Ok(None);
+    }
+    let pid = owner_pid(&name).unwrap_or(0);
+    if pid != std::process::id() as i32 && process_alive(pid) {
+        return Err(OutputError::SetAside(dest.to_path_buf(), aside, pid));
+    }
+    if !rename_new(&aside, dest).map_err(io(dest))? {
+        return Ok(None);
+    }
+    sync_dir(parent);
+    record_aside(lock, None).map_err(io(dest))?;
+    Ok(Some(aside))
+}
+
 /// Removes dcsite's own staging and set-aside folders in `parent` (left by
 /// `kill -9` or a power cut) whose owner process no longer exists *and*
 /// that are older than the newest successful run there. The PID alone is
 /// not enough where the folder is shared between machines (a PID of another
 /// host means nothing here): a folder written after the last success may
 /// belong to a run still going elsewhere, so it waits for the next success.
+/// A set-aside folder (`.dcsite-old-pid*`, the old plan of a fallback
+/// commit) may be the only copy of a plan: it is removed only when the
+/// output folder whose lock file records it exists; one that no lock file
+/// records is left alone.
 pub fn remove_stale_staging(parent: &Path) -> Vec<PathBuf> {
     let mut removed = Vec::new();
     let Some(newest) = newest_success(parent) else {
@@ -177,6 +261,11 @@ pub fn remove_stale_staging(parent: &Path) -> Vec<PathBuf> {
         };
         if pid == me || process_alive(pid) {
             continue;
+        }
+        if let Some(n) = name.to_str().filter(|n| n.starts_with(ASIDE_PREFIX)) {
+            if !aside_owner(parent, n).is_some_and(|d| d.is_dir()) {
+                continue;
+            }
         }
         let Ok(meta) = e.metadata() else { continue };
         let older = meta.modified().is_ok_and(|t| t < newest);
@@ -253,15 +342,19 @@ fn rename_new(from: &Path, to: &Path) -> std::io::Result<bool> {
     fs::rename(from, to).map(|()| true)
 }
 
+/// The lock file of `dest`: `.<name>.dcsite-lock` beside it.
+fn lock_path(parent: &Path, dest: &Path) -> Option<PathBuf> {
+    let name = dest.file_name()?;
+    Some(parent.join(format!(".{}.dcsite-lock", name.to_string_lossy())))
+}
+
 /// Takes the exclusive lock of `dest` (a lock file beside it), without waiting.
 fn lock(parent: &Path, dest: &Path) -> Result<fs::File, OutputError> {
-    let name = dest
-        .file_name()
-        .ok_or_else(|| OutputError::NotADir(dest.to_path_buf()))?;
-    let path = parent.join(format!(".{}.dcsite-lock", name.to_string_lossy()));
+    let path = lock_path(parent, dest).ok_or_else(|| OutputError::NotADir(dest.to_path_buf()))?;
     let file = fs::OpenOptions::new()
         .create(true)
         .truncate(false)
+        .read(true)
         .write(true)
         .open(&path)
         .map_err(io(&path))?;
@@ -329,14 +422,35 @@ pub struct OutputDir {
     staging: PathBuf,
     force: bool,
     committed: bool,
-    /// Held until the commit ends (dropped with the value).
-    _lock: fs::File,
+    /// Held until the commit ends (dropped with the value); it records the
+    /// set-aside folder while the fallback commit has the old plan aside.
+    lock: fs::File,
 }
 
 impl OutputDir {
     /// Prepares to write into `dest`. An existing non-empty folder is refused
     /// unless `force`; another run writing `dest` is refused.
     pub fn create(dest: &Path, force: bool) -> Result<OutputDir, OutputError> {
+        let parent = match dest.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+            _ => PathBuf::from("."),
+        };
+        // Before anything else: an absent folder whose old plan a killed
+        // fallback commit left set aside gets it back (under the lock).
+        let mut held = None;
+        if fs::symlink_metadata(dest).is_err()
+            && lock_path(&parent, dest).is_some_and(|l| l.exists())
+        {
+            let l = lock(&parent, dest)?;
+            if let Some(aside) = restore_set_aside(&parent, dest, &l)? {
+                eprintln!(
+                    "warning: restored {} from {}: a run killed during its commit had set the old plan aside",
+                    dest.display(),
+                    aside.display()
+                );
+            }
+            held = Some(l);
+        }
         if dest.exists() {
             if !dest.is_dir() {
                 return Err(OutputError::NotADir(dest.to_path_buf()));
@@ -348,12 +462,11 @@ impl OutputDir {
                 return Err(OutputError::Foreign(dest.to_path_buf(), entry));
             }
         }
-        let parent = match dest.parent() {
-            Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-            _ => PathBuf::from("."),
-        };
         fs::create_dir_all(&parent).map_err(io(&parent))?;
-        let lock = lock(&parent, dest)?;
+        let lock = match held {
+            Some(l) => l,
+            None => lock(&parent, dest)?,
+        };
         remove_stale_staging(&parent);
         install_signal_cleanup();
         let mut list = staging_list();
@@ -373,7 +486,7 @@ impl OutputDir {
             staging,
             force,
             committed: false,
-            _lock: lock,
+            lock,
         })
     }
 
@@ -419,20 +532,38 @@ impl OutputDir {
         if let Some(entry) = foreign_entry(dest)? {
             return Err(OutputError::Foreign(dest.clone(), entry));
         }
-        if exchange(&self.staging, dest).map_err(io(dest))? {
+        // For tests only: DCSITE_TEST_NO_EXCHANGE=1 takes the fallback below
+        // as where the file system refuses RENAME_EXCHANGE (EINVAL).
+        let no_exchange = std::env::var_os("DCSITE_TEST_NO_EXCHANGE").is_some_and(|v| v == "1");
+        if !no_exchange && exchange(&self.staging, dest).map_err(io(dest))? {
             sync_dir(&self.parent);
             return Ok(());
         }
         // No atomic exchange here: old aside, new in, old deleted by commit.
+        // The lock file records the set-aside folder first (synced), so a
+        // run killed between the two renames loses nothing: the next run
+        // into `dest` renames it back ([`restore_set_aside`]), and no run
+        // deletes it while `dest` is absent ([`remove_stale_staging`]).
         let aside = unique_sibling(&self.parent, ASIDE_PREFIX);
+        record_aside(&self.lock, Some(&aside)).map_err(io(dest))?;
         fs::rename(dest, &aside).map_err(io(dest))?;
+        sync_dir(&self.parent);
+        // For tests only: DCSITE_TEST_KILL_BETWEEN_RENAMES=1 kills the process
+        // here (SIGKILL), with the old plan aside and `dest` absent.
+        if std::env::var_os("DCSITE_TEST_KILL_BETWEEN_RENAMES").is_some_and(|v| v == "1") {
+            // SAFETY: signals this process; nothing after it runs.
+            unsafe { libc::kill(libc::getpid(), libc::SIGKILL) };
+        }
         if let Err(e) = fs::rename(&self.staging, dest) {
-            let _ = fs::rename(&aside, dest);
+            if fs::rename(&aside, dest).is_ok() {
+                let _ = record_aside(&self.lock, None);
+            }
             return Err(io(dest)(e));
         }
         let _ = fs::rename(&aside, &self.staging);
         let _ = fs::remove_dir_all(&aside);
         sync_dir(&self.parent);
+        let _ = record_aside(&self.lock, None);
         Ok(())
     }
 }

@@ -52,7 +52,7 @@
 //! with M), so nothing is thrown away.
 
 use std::collections::HashMap;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use ::highs::{HighsModelStatus, HighsSolutionStatus};
 use good_lp::{variable, Expression, Variable};
@@ -1050,7 +1050,7 @@ pub fn solve_sites(
     let start = Instant::now();
     let deadline = opts
         .time_limit_s
-        .map(|t| start + Duration::from_secs_f64(t.max(0.0)));
+        .map(|t| crate::domain::instant_after(start, t));
     let left = || {
         deadline
             .map(|d| d.saturating_duration_since(Instant::now()).as_secs_f64())

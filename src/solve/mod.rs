@@ -27,7 +27,7 @@ pub use crate::plan::{
 };
 pub use near_optimal::{near_optimal, near_optimal_within};
 pub use shadow::shadow_prices;
-pub use solution_file::{parse_solution, plan_from_solution};
+pub use solution_file::{parse_solution, plan_from_solution, read_solution, MAX_SOLUTION_BYTES};
 
 /// Solver settings.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -687,7 +687,7 @@ fn solve_phases(
     // This solve's own limit, and the run's deadline when it comes first.
     let deadline = match (
         opts.time_limit_s
-            .map(|t| t0 + std::time::Duration::from_secs_f64(t)),
+            .map(|t| crate::domain::instant_after(t0, t)),
         opts.deadline.map(|d| d.at),
     ) {
         (Some(a), Some(b)) => Some(a.min(b)),

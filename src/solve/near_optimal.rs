@@ -29,6 +29,12 @@
 //! time, or what is left of the run's `--time-limit`) counts in `limited`; its end is then the best
 //! plan found, so a range is never wider than the plans found (an inner
 //! bound). `min_proven` / `max_proven` say which ends are exact to the server.
+//!
+//! The run's `--time-limit` bounds the whole search: every solve (the
+//! starting plan's completion, each LP end, each rounded plan, each MIP)
+//! takes its limit from what is left of the run's deadline when it starts,
+//! and one that would start with less than [`MIN_SOLVE_SECONDS`] left is not
+//! started (its end counts in `limited`).
 
 use std::collections::HashMap;
 
@@ -56,6 +62,38 @@ pub const BUDGET_PER_SOLVE_TIME: f64 = 2.5;
 
 /// The default budget's floor, seconds.
 pub const MIN_BUDGET_SECONDS: f64 = 1.0;
+
+/// The least time a range solve is started with, seconds (HiGHS's own floor
+/// on a time limit): with less left of the run's deadline or the budget, the
+/// solve is skipped rather than allowed to overshoot.
+pub const MIN_SOLVE_SECONDS: f64 = 0.1;
+
+/// `base` with the time limit of one range solve that starts now: the
+/// smallest of [`PER_SOLVE_SECONDS`], what is left of the run's deadline and
+/// what is left of `budget`; `None` when that is less than
+/// [`MIN_SOLVE_SECONDS`] (the solve is not started).
+fn solve_now(base: &SolveOptions, budget: Option<&Deadline>) -> Option<SolveOptions> {
+    let mut left = PER_SOLVE_SECONDS;
+    if let Some(d) = &base.deadline {
+        left = left.min(d.left_s());
+    }
+    if let Some(b) = budget {
+        left = left.min(b.left_s());
+    }
+    if left < MIN_SOLVE_SECONDS {
+        return None;
+    }
+    let mut o = base.clone();
+    o.time_limit_s = Some(left);
+    Some(o)
+}
+
+/// What a range solve that was not started gives: nothing found, nothing proven.
+const NOT_STARTED: Found = Found {
+    cols: None,
+    limited: true,
+    bound: f64::NEG_INFINITY,
+};
 
 /// How close (cards) a plan must come to a proven bound for its end to count
 /// as proven; the MIPs are solved to this absolute gap. Less than one server
@@ -295,7 +333,10 @@ fn rounded_plans(
         objective.add_mul(sign, cards_of(p, &m, options));
         m.objective = objective;
         m.cny_per_objective_unit = 1.0;
-        if let Ok((raw, _)) = run_highs_from(m, opts, &fixed, None) {
+        let Some(o) = solve_now(opts, None) else {
+            break;
+        };
+        if let Ok((raw, _)) = run_highs_from(m, &o, &fixed, None) {
             out.push(raw.cols);
         }
     }
@@ -336,6 +377,14 @@ fn complete_start(base: &Model, start: Vec<f64>, opts: &SolveOptions) -> Vec<f64
         .collect();
     let mut o = opts.clone();
     o.log = false;
+    // What is left of the run, taken now (the caller's limit was taken before
+    // the plain solve).
+    if let Some(d) = &opts.deadline {
+        if d.left_s() < MIN_SOLVE_SECONDS {
+            return start;
+        }
+        o.time_limit_s = o.seconds_left();
+    }
     match run_highs_from(base.clone(), &o, &fixed, None) {
         Ok((raw, _)) if raw.status == Status::Optimal && raw.cols.len() == start.len() => raw.cols,
         _ => start,
@@ -437,12 +486,12 @@ pub fn near_optimal_within(
             found.best[g][1].0 >= bound[g][1] - PROOF_CARDS
         }
     };
-    // Each solve gets PER_SOLVE_SECONDS, or what is left of the run.
+    // Each solve gets PER_SOLVE_SECONDS, or what is left of the run when it
+    // starts ([`solve_now`]).
     let per_solve = |gap: bool| {
         let mut o = opts.clone();
         o.log = false;
         o.time_limit_s = Some(PER_SOLVE_SECONDS);
-        o.time_limit_s = o.seconds_left();
         if gap {
             o.mip_gap = Some(MIP_GAP);
             o.highs_options
@@ -450,7 +499,10 @@ pub fn near_optimal_within(
         }
         o
     };
-    let run_out = || opts.deadline.is_some_and(|d| d.left_s() <= 0.0);
+    let run_out = || {
+        opts.deadline
+            .is_some_and(|d| d.left_s() < MIN_SOLVE_SECONDS)
+    };
     // 2. LP bounds of every end of every distinct group.
     let ends: Vec<End> = (0..ng)
         .filter(|&g| canon[g] == g && !options[g].is_empty())
@@ -475,7 +527,10 @@ pub fn near_optimal_within(
         let solved: Vec<LpEnd> = ends
             .par_iter()
             .map(|e| {
-                let f = solve_end(p, &lp, &options[e.group], e.sign, &lp_opts, None)?;
+                let Some(o) = solve_now(&lp_opts, None) else {
+                    return Ok((NOT_STARTED, Vec::new()));
+                };
+                let f = solve_end(p, &lp, &options[e.group], e.sign, &o, None)?;
                 let plans = match &f.cols {
                     Some(c) if !f.limited => {
                         rounded_plans(p, &lp, c, &base, start, &options[e.group], e.sign, &lp_opts)
@@ -515,7 +570,7 @@ pub fn near_optimal_within(
         if todo.is_empty() {
             continue;
         }
-        if run_out() || budget.left_s() <= 0.0 {
+        if run_out() || budget.left_s() < MIN_SOLVE_SECONDS {
             // Out of time: these ends are the best plans found.
             limited += todo.len();
             continue;
@@ -525,16 +580,9 @@ pub fn near_optimal_within(
         let solved: Vec<Result<Found, SolveError>> = todo
             .par_iter()
             .map(|e| {
-                let left = budget.left_s();
-                if left <= 0.0 {
-                    return Ok(Found {
-                        cols: None,
-                        limited: true,
-                        bound: f64::NEG_INFINITY,
-                    });
-                }
-                let mut o = mip_opts.clone();
-                o.time_limit_s = o.seconds_left().map(|t| t.min(left).max(0.1));
+                let Some(o) = solve_now(&mip_opts, Some(&budget)) else {
+                    return Ok(NOT_STARTED);
+                };
                 let d = (e.sign < 0.0) as usize;
                 let from = &found.plans[found.best[e.group][d].1];
                 solve_end(p, &base, &options[e.group], e.sign, &o, Some(from))

@@ -25,97 +25,260 @@ pub struct Entry {
     pub line: usize,
 }
 
+/// Largest solution file `solve --read-solution` reads: 1 GiB (HiGHS's file
+/// of a model with millions of columns, with its rows and duals).
+pub const MAX_SOLUTION_BYTES: u64 = 1 << 30;
+
+/// Longest line of a solution file, bytes: a column name and a number. A
+/// longer line is refused where it starts, before more of it is read.
+pub const MAX_LINE_BYTES: usize = 4096;
+
+/// Lines a HiGHS file may hold before `# Primal solution values` (its model
+/// status), and between that and `# Columns N` (status, objective).
+const HIGHS_HEADER_LINES: usize = 16;
+
+/// The refusal of a file that does not look like a solution file: it names
+/// the line and shows nothing of it (the file may be anything, e.g. a
+/// password file given by mistake).
+fn not_a_solution(line: usize) -> String {
+    format!(
+        "line {line}: expected a HiGHS solution file (\"Model status\", \"# Primal solution values\", \
+         \"# Columns N\", `name value` lines) or a Gurobi .sol file (`name value` lines, `#` comments), \
+         found a line that is neither; nothing of a file that is not a solution file is shown"
+    )
+}
+
+/// Reads one line (at most [`MAX_LINE_BYTES`]) into `buf`: `None` at the end
+/// of the file; the line without its end, checked to be UTF-8 text without
+/// control characters (tabs allowed). Nothing of a refused line is shown.
+fn next_line<'a, R: std::io::BufRead>(
+    r: &mut R,
+    buf: &'a mut Vec<u8>,
+    line: usize,
+) -> Result<Option<&'a str>, String> {
+    use std::io::{BufRead, Read};
+    buf.clear();
+    let n = r
+        .by_ref()
+        .take(MAX_LINE_BYTES as u64 + 1)
+        .read_until(b'\n', buf)
+        .map_err(|e| {
+            // The error's text without the OS error number.
+            let text = e.to_string();
+            let text = text.split(" (os error").next().unwrap_or_default();
+            format!("line {line}: cannot read it: {text}")
+        })?;
+    if n == 0 {
+        return Ok(None);
+    }
+    if buf.last() == Some(&b'\n') {
+        buf.pop();
+        if buf.last() == Some(&b'\r') {
+            buf.pop();
+        }
+    } else if buf.len() > MAX_LINE_BYTES {
+        return Err(format!(
+            "line {line}: expected a line of at most {MAX_LINE_BYTES} bytes (a column name and \
+             its value), found a longer one; nothing of it is shown"
+        ));
+    }
+    let text = std::str::from_utf8(buf).map_err(|_| {
+        format!("line {line}: expected UTF-8 text, found other bytes; nothing of them is shown")
+    })?;
+    if text.chars().any(|c| c.is_control() && c != '\t') {
+        return Err(format!(
+            "line {line}: expected text, found a control character; nothing of the line is shown"
+        ));
+    }
+    Ok(Some(text))
+}
+
+/// `name value` with a finite value, or `None`.
+fn pair_of(t: &str) -> Option<(&str, f64)> {
+    let mut it = t.split_whitespace();
+    let (Some(name), Some(v), None) = (it.next(), it.next(), it.next()) else {
+        return None;
+    };
+    let value = v.parse::<f64>().ok().filter(|x| x.is_finite())?;
+    Some((name, value))
+}
+
+/// One `name value` line of a file already known to be a solution file: an
+/// error names the line and shows at most the offending cell.
+fn pair(line: usize, l: &str) -> Result<Entry, String> {
+    let mut t = l.split_whitespace();
+    let (Some(name), Some(v), None) = (t.next(), t.next(), t.next()) else {
+        return Err(format!(
+            "line {line}: expected `name value`, found {:?}",
+            shown(l)
+        ));
+    };
+    let value = v
+        .parse::<f64>()
+        .ok()
+        .filter(|x| x.is_finite())
+        .ok_or_else(|| {
+            format!(
+                "line {line}: expected a finite number as the value of {:?}, found {:?}",
+                shown(name),
+                shown(v)
+            )
+        })?;
+    Ok(Entry {
+        name: name.to_string(),
+        value,
+        line,
+    })
+}
+
 /// Reads `name value` pairs from a HiGHS solution file (the values under
 /// `# Columns N` of its primal section) or a Gurobi `.sol` file (every line
-/// that is not blank and not a `#` comment). An error names the line.
-pub fn parse_solution(text: &str) -> Result<Vec<Entry>, String> {
-    let lines: Vec<&str> = text.lines().collect();
-    let pair = |i: usize, l: &str| -> Result<Entry, String> {
-        let mut t = l.split_whitespace();
-        let (Some(name), Some(v), None) = (t.next(), t.next(), t.next()) else {
-            return Err(format!(
-                "line {}: expected `name value`, found {:?}",
-                i + 1,
-                shown(l)
-            ));
+/// that is not blank and not a `#` comment), a line at a time, handing each
+/// to `entry` and stopping at the first error (of the file or of `entry`);
+/// returns how many values it read. Memory does not grow with the file:
+/// one line of at most [`MAX_LINE_BYTES`] is held at a time, and
+/// `# Columns N` allocates nothing (an `N` above `max_columns` is refused).
+///
+/// The format is decided from the first lines: a HiGHS file starts with
+/// `Model status` (or `# Primal solution values`), a Gurobi file with `#`
+/// comments and then a `name value` line. A file that is neither is refused
+/// naming the line and quoting nothing of it; once the format is known an
+/// error quotes at most the offending cell (80 characters).
+pub fn read_solution<R: std::io::BufRead>(
+    mut r: R,
+    max_columns: usize,
+    mut entry: impl FnMut(Entry) -> Result<(), String>,
+) -> Result<usize, String> {
+    let mut buf = Vec::new();
+    let mut line = 0usize;
+    // The first line that is not blank or a comment decides the format.
+    let highs_first = loop {
+        line += 1;
+        let Some(l) = next_line(&mut r, &mut buf, line)? else {
+            return Err(
+                "no `name value` line: neither a HiGHS solution file nor a Gurobi .sol file".into(),
+            );
         };
-        let value = v
-            .parse::<f64>()
-            .ok()
-            .filter(|x| x.is_finite())
-            .ok_or_else(|| {
-                format!(
-                    "line {}: expected a finite number as the value of {name}, found {:?}",
-                    i + 1,
-                    shown(v)
-                )
-            })?;
-        Ok(Entry {
-            name: name.to_string(),
-            value,
-            line: i + 1,
-        })
-    };
-    if let Some(start) = lines
-        .iter()
-        .position(|l| l.trim() == "# Primal solution values")
-    {
-        // HiGHS: "# Primal solution values", "Feasible" / "Infeasible" / "None",
-        // "Objective …", "# Columns N", N lines "name value", "# Rows M", …
-        let Some(at) = lines[start..]
-            .iter()
-            .position(|l| l.trim_start().starts_with("# Columns"))
-            .map(|k| start + k)
-        else {
-            return Err(format!(
-                "line {}: a HiGHS solution file without primal values (\"# Columns N\" missing); write it from a solved model",
-                start + 1
-            ));
-        };
-        let n: usize = lines[at]
-            .trim_start()
-            .trim_start_matches("# Columns")
-            .trim()
-            .parse()
-            .map_err(|_| {
-                format!(
-                    "line {}: expected \"# Columns N\", found {:?}",
-                    at + 1,
-                    lines[at]
-                )
-            })?;
-        if lines[start + 1..at].iter().any(|l| l.trim() == "None") {
-            return Err(format!(
-                "line {}: the HiGHS file holds no primal solution (\"None\")",
-                start + 2
-            ));
-        }
-        let mut out = Vec::with_capacity(n);
-        for i in at + 1..at + 1 + n {
-            let Some(l) = lines.get(i) else {
-                return Err(format!(
-                    "line {}: the file ends after {} of the {n} column values \"# Columns {n}\" announced",
-                    i + 1,
-                    i - at - 1
-                ));
-            };
-            out.push(pair(i, l)?);
-        }
-        return Ok(out);
-    }
-    let mut out = Vec::new();
-    for (i, l) in lines.iter().enumerate() {
         let t = l.trim();
-        if t.is_empty() || t.starts_with('#') {
+        if t.is_empty() {
             continue;
         }
-        out.push(pair(i, t)?);
+        if t == "Model status" || t.starts_with("Model status:") {
+            break false;
+        }
+        if t == "# Primal solution values" {
+            break true;
+        }
+        if t.starts_with('#') {
+            continue;
+        }
+        let Some((name, value)) = pair_of(t) else {
+            return Err(not_a_solution(line));
+        };
+        entry(Entry {
+            name: name.to_string(),
+            value,
+            line,
+        })?;
+        // Gurobi: every further line that is not blank or a comment.
+        let mut n = 1usize;
+        loop {
+            line += 1;
+            let Some(l) = next_line(&mut r, &mut buf, line)? else {
+                return Ok(n);
+            };
+            let t = l.trim();
+            if t.is_empty() || t.starts_with('#') {
+                continue;
+            }
+            if n >= max_columns {
+                return Err(format!(
+                    "line {line}: more values than the model has columns ({max_columns})"
+                ));
+            }
+            entry(pair(line, t)?)?;
+            n += 1;
+        }
+    };
+    // HiGHS: "Model status", its status, "# Primal solution values",
+    // "Feasible" / "Infeasible" / "None", "Objective …" (a MIP's
+    // "Objective_bound …", "MIP_rel_gap …"), "# Columns N",
+    // N lines "name value", "# Rows M", … (read no further than the columns).
+    if !highs_first {
+        let mut k = 0;
+        loop {
+            line += 1;
+            k += 1;
+            let Some(l) = next_line(&mut r, &mut buf, line)? else {
+                return Err(format!(
+                    "line {line}: a HiGHS solution file without primal values (\"# Primal solution values\" missing); write it from a solved model"
+                ));
+            };
+            if l.trim() == "# Primal solution values" {
+                break;
+            }
+            if k > HIGHS_HEADER_LINES {
+                return Err(not_a_solution(line));
+            }
+        }
     }
-    if out.is_empty() {
-        return Err(
-            "no `name value` line: neither a HiGHS solution file nor a Gurobi .sol file".into(),
-        );
+    let primal = line;
+    let announced = loop {
+        line += 1;
+        let Some(l) = next_line(&mut r, &mut buf, line)? else {
+            return Err(format!(
+                "line {line}: a HiGHS solution file without primal values (\"# Columns N\" missing); write it from a solved model"
+            ));
+        };
+        let t = l.trim();
+        if let Some(rest) = t.strip_prefix("# Columns") {
+            let n: u64 = rest.trim().parse().map_err(|_| {
+                format!(
+                    "line {line}: expected \"# Columns N\" with N a whole number, found {:?}",
+                    shown(rest.trim())
+                )
+            })?;
+            if n > max_columns as u64 {
+                return Err(format!(
+                    "line {line}: \"# Columns {n}\" announces more columns than the model has ({max_columns})"
+                ));
+            }
+            break n;
+        }
+        if t == "None" {
+            return Err(format!(
+                "line {line}: the HiGHS file holds no primal solution (\"None\")"
+            ));
+        }
+        // "Feasible" / "Infeasible", "Objective …", "Objective_bound …",
+        // "MIP_rel_gap …" and whatever a later HiGHS adds, within a few lines.
+        if line - primal > HIGHS_HEADER_LINES {
+            return Err(format!(
+                "line {line}: expected \"# Columns N\" after \"# Primal solution values\" (line {primal}), found another line"
+            ));
+        }
+    };
+    let mut read = 0u64;
+    while read < announced {
+        line += 1;
+        let Some(l) = next_line(&mut r, &mut buf, line)? else {
+            return Err(format!(
+                "line {line}: the file ends after {read} of the {announced} column values \"# Columns {announced}\" announced"
+            ));
+        };
+        entry(pair(line, l)?)?;
+        read += 1;
     }
+    Ok(read as usize)
+}
+
+/// Reads `name value` pairs from a solution file's text (see [`read_solution`]).
+pub fn parse_solution(text: &str) -> Result<Vec<Entry>, String> {
+    let mut out = Vec::new();
+    read_solution(text.as_bytes(), usize::MAX, |e| {
+        out.push(e);
+        Ok(())
+    })?;
     Ok(out)
 }
 
@@ -124,15 +287,14 @@ pub fn parse_solution(text: &str) -> Result<Vec<Entry>, String> {
 /// every row of the full model; then read back, checked, priced and explained
 /// as a solve's plan. Its gap is measured against the LP bound dcsite proves
 /// itself, so "optimal" is a proof here too. `file` names the file in errors.
-pub fn plan_from_solution(
+pub fn plan_from_solution<R: std::io::BufRead>(
     p: &Prepared,
-    text: &str,
+    reader: R,
     file: &str,
     opts: &SolveOptions,
 ) -> Result<Plan, SolveError> {
     let t0 = Instant::now();
     let bad = |m: String| SolveError::BadSolution(format!("{file}: {m}"));
-    let entries = parse_solution(text).map_err(bad)?;
     let model = milp::build(p, Integrality::Full);
     let names = column_names(p, &model);
     let by_name: HashMap<&str, usize> = names
@@ -142,24 +304,28 @@ pub fn plan_from_solution(
         .collect();
     let mut cols = vec![0.0; model.n_columns];
     let mut seen = vec![0usize; model.n_columns];
-    for e in &entries {
+    // Each value goes into its column as it is read: the first bad line
+    // stops the reading.
+    read_solution(reader, model.n_columns, |e| {
         let Some(&c) = by_name.get(e.name.as_str()) else {
-            return Err(bad(format!(
+            return Err(format!(
                 "line {}: no column {:?} in the model of {} (names as `--write-model` writes them)",
                 e.line,
                 shown(&e.name),
                 p.inst.name
-            )));
+            ));
         };
         if seen[c] != 0 {
-            return Err(bad(format!(
+            return Err(format!(
                 "line {}: column {} given twice (first on line {})",
-                e.line, e.name, seen[c]
-            )));
+                e.line, names[c], seen[c]
+            ));
         }
         seen[c] = e.line;
         cols[c] = e.value;
-    }
+        Ok(())
+    })
+    .map_err(bad)?;
     check_columns(p, &model, &names, &cols).map_err(bad)?;
     let values = Values {
         cols: cols.clone(),
@@ -346,8 +512,32 @@ mod tests {
         let e = parse_solution(gurobi).unwrap();
         assert_eq!(e.len(), 2);
         assert_eq!(e[1].line, 5);
+        // A first line that is not `name value`: nothing of it is shown.
         let err = parse_solution("# x\nopen-a one\n").unwrap_err();
-        assert!(err.contains("line 2") && err.contains("open-a"), "{err}");
+        assert!(err.contains("line 2") && !err.contains("open-a"), "{err}");
+        // Once the format is known, the offending cell is named.
+        let err = parse_solution("# x\nopen-a 1\nopen-b one\n").unwrap_err();
+        assert!(err.contains("line 3") && err.contains("one"), "{err}");
+        let err = parse_solution("root:*:19000:0:99999:7:::\n").unwrap_err();
+        assert!(err.contains("line 1") && !err.contains("root"), "{err}");
+        let err = parse_solution("A=secret\0B=x y\0").unwrap_err();
+        assert!(!err.contains("secret"), "{err}");
+        // A huge "# Columns N" allocates nothing and is refused naming it.
+        for n in [
+            "1000000000000",
+            "18446744073709551615",
+            "99999999999999999999999",
+        ] {
+            let text = format!("Model status\nOptimal\n\n# Primal solution values\nFeasible\nObjective 1\n# Columns {n}\na 1\n");
+            let mut k = 0;
+            let err = read_solution(text.as_bytes(), 10, |_| {
+                k += 1;
+                Ok(())
+            })
+            .unwrap_err();
+            assert!(err.contains("line 7"), "{err}");
+            assert_eq!(k, 0);
+        }
         let err =
             parse_solution("# Primal solution values\nFeasible\n# Columns 3\na 1\n").unwrap_err();
         assert!(err.contains("ends after 1 of the 3"), "{err}");
