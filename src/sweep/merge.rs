@@ -606,6 +606,15 @@ fn stage_part(j: &PartJob, schemas: &HashMap<&str, Schema>) -> Result<(), SweepE
             show(got)
         )));
     }
+    // A damaged file can decode into columns of different lengths.
+    if let Some(c) = df.columns().iter().find(|c| c.len() != df.height()) {
+        return Err(bad(format!(
+            "not a readable Parquet file (column {} has {} values, the file {} rows)",
+            shown(c.name()),
+            c.len(),
+            df.height()
+        )));
+    }
     if df.height() as u64 != j.part.rows {
         return Err(bad(format!(
             "{} rows where the manifest records {}",
