@@ -854,7 +854,8 @@ fn collect_refuses_part_names_outside_parts() {
 /// missing, and a shard index past its count.
 #[test]
 fn collect_panics_are_exit_2() {
-    let cases: Vec<(&str, Box<dyn Fn(&mut serde_json::Value)>)> = vec![
+    type Edit = Box<dyn Fn(&mut serde_json::Value)>;
+    let cases: Vec<(&str, Edit)> = vec![
         (
             "inputs[0].sha256",
             Box::new(|m| m["inputs"][0]["sha256"] = "é".repeat(40).into()),
@@ -1327,7 +1328,8 @@ fn mutate(out: &Path, m: &Mutation) {
     match m {
         Mutation::Field(i, p, v) => {
             let path = manifest_path(out, *i);
-            let Ok(mut j) = serde_json::from_slice::<serde_json::Value>(&std::fs::read(&path).unwrap())
+            let Ok(mut j) =
+                serde_json::from_slice::<serde_json::Value>(&std::fs::read(&path).unwrap())
             else {
                 return;
             };

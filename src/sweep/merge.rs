@@ -126,14 +126,17 @@ fn missing_ranges(taken: &[u64], n: u64) -> Vec<(u64, u64)> {
     out
 }
 
+/// Per shard index: how many missing ids are its, and the first of them.
+type ByShard = BTreeMap<u64, (u64, Vec<(u64, u64)>)>;
+
 /// Per shard index (of `count` shards): how many of the `missing` ids are
 /// its and the first of them as ranges. Bounded work whatever the counts:
 /// at most 100,000 ids are looked at (`true`: the breakdown was cut short).
 fn missing_by_shard(
     missing: &[(u64, u64)],
     count: u64,
-) -> (BTreeMap<u64, (u64, Vec<(u64, u64)>)>, bool) {
-    let mut by: BTreeMap<u64, (u64, Vec<(u64, u64)>)> = BTreeMap::new();
+) -> (ByShard, bool) {
+    let mut by = ByShard::new();
     let mut budget: u64 = 100_000;
     for &(a, b) in missing {
         if count == 1 {
