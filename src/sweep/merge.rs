@@ -132,10 +132,7 @@ type ByShard = BTreeMap<u64, (u64, Vec<(u64, u64)>)>;
 /// Per shard index (of `count` shards): how many of the `missing` ids are
 /// its and the first of them as ranges. Bounded work whatever the counts:
 /// at most 100,000 ids are looked at (`true`: the breakdown was cut short).
-fn missing_by_shard(
-    missing: &[(u64, u64)],
-    count: u64,
-) -> (ByShard, bool) {
+fn missing_by_shard(missing: &[(u64, u64)], count: u64) -> (ByShard, bool) {
     let mut by = ByShard::new();
     let mut budget: u64 = 100_000;
     for &(a, b) in missing {
