@@ -1016,6 +1016,13 @@ fn special_files_do_not_hang_collect() {
         });
     }
     refused(&collect_quick(&out), &["cooling.csv", "FIFO"]);
+
+    // An input pointing at /dev/zero: refused, not read forever.
+    let (_t, out) = fresh();
+    for i in 0..2 {
+        edit_manifest(&out, i, |m| m["inputs"][1]["path"] = "/dev/zero".into());
+    }
+    refused(&collect_quick(&out), &["/dev/zero", "character device"]);
 }
 
 /// Item 6: the sweep file is only ever loaded from a path whose SHA-256 is

@@ -734,3 +734,68 @@ impl AtomicFile {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod update_tests {
+    use super::*;
+
+    /// `OutputDir::update`: the new files replace the old ones of their
+    /// names, everything else (folders, files of the user's, symbolic links)
+    /// stays, dcsite's leftovers go; nothing else is deleted.
+    #[test]
+    fn update_adds_files_and_keeps_the_rest() {
+        let t = tempfile::tempdir().unwrap();
+        let dest = t.path().join("sweep");
+        fs::create_dir_all(dest.join("parts")).unwrap();
+        fs::write(dest.join("parts/a.parquet"), b"a").unwrap();
+        fs::write(dest.join("robust.csv"), b"old").unwrap();
+        fs::write(dest.join("notes.txt"), b"mine").unwrap();
+        fs::create_dir(dest.join(".dcsite-collect-x")).unwrap();
+        #[cfg(unix)]
+        std::os::unix::fs::symlink("parts/a.parquet", dest.join("link")).unwrap();
+        let inode = identity(&dest.join("parts/a.parquet"));
+        let mut out = OutputDir::update(&dest).unwrap();
+        out.write("robust.csv", b"new").unwrap();
+        out.write("sweep.json", b"{}").unwrap();
+        out.commit().unwrap();
+        assert_eq!(fs::read(dest.join("robust.csv")).unwrap(), b"new");
+        assert_eq!(fs::read(dest.join("sweep.json")).unwrap(), b"{}");
+        assert_eq!(fs::read(dest.join("notes.txt")).unwrap(), b"mine");
+        assert_eq!(identity(&dest.join("parts/a.parquet")), inode);
+        #[cfg(unix)]
+        assert_eq!(fs::read(dest.join("link")).unwrap(), b"a");
+        assert!(!dest.join(".dcsite-collect-x").exists());
+        let left: Vec<_> = fs::read_dir(t.path())
+            .unwrap()
+            .flatten()
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .filter(|n| n.starts_with(".dcsite-") && !n.ends_with(".dcsite-lock"))
+            .collect();
+        assert!(left.is_empty(), "{left:?}");
+    }
+
+    /// What changed in the old folder after it was carried over (a file
+    /// added, a file replaced) is moved into the new one after the swap.
+    #[test]
+    fn changes_after_the_carry_over_are_moved_over() {
+        let t = tempfile::tempdir().unwrap();
+        let (old, new) = (t.path().join("old"), t.path().join("new"));
+        fs::create_dir_all(old.join("parts")).unwrap();
+        fs::create_dir_all(&new).unwrap();
+        fs::write(old.join("parts/kept.parquet"), b"k").unwrap();
+        fs::write(old.join("parts/m.json"), b"v1").unwrap();
+        fs::write(old.join("robust.csv"), b"old").unwrap();
+        fs::write(new.join("robust.csv"), b"new").unwrap();
+        let staged = vec![std::ffi::OsString::from("robust.csv")];
+        carry_over(&old, &new, true).unwrap();
+        // Meanwhile: a part added, the manifest replaced (a new inode).
+        fs::write(old.join("parts/late.parquet"), b"l").unwrap();
+        fs::remove_file(old.join("parts/m.json")).unwrap();
+        fs::write(old.join("parts/m.json"), b"v2").unwrap();
+        assert!(move_changed(&old, &new, Some(&staged)));
+        assert_eq!(fs::read(new.join("robust.csv")).unwrap(), b"new");
+        assert_eq!(fs::read(new.join("parts/kept.parquet")).unwrap(), b"k");
+        assert_eq!(fs::read(new.join("parts/late.parquet")).unwrap(), b"l");
+        assert_eq!(fs::read(new.join("parts/m.json")).unwrap(), b"v2");
+    }
+}
