@@ -872,6 +872,11 @@ fn collect_panics_are_exit_2() {
             }),
         ),
         ("shard", Box::new(|m| m["shard"]["index"] = 7.into())),
+        // Messages never echo more than a cell: no path of a megabyte.
+        (
+            "inputs[0].path",
+            Box::new(|m| m["inputs"][0]["path"] = "a".repeat(1 << 20).into()),
+        ),
         (
             "batches[0].ids",
             Box::new(|m| m["batches"][0]["ids"] = serde_json::json!([u64::MAX])),
@@ -881,7 +886,8 @@ fn collect_panics_are_exit_2() {
         let (t, out) = fresh();
         edit_manifest(&out, 0, edit);
         let o = collect_quick(&out);
-        refused(&o, &["manifest-0000of0002.json", key]);
+        let err = refused(&o, &["manifest-0000of0002.json", key]);
+        assert!(err.len() < 2000, "{} bytes of message", err.len());
         canary_intact(t.path());
     }
 }

@@ -68,7 +68,9 @@ pub fn part_name(name: &str) -> Option<(&'static str, &str)> {
         .find(|k| stem.strip_prefix(**k).is_some_and(|r| r.starts_with('-')))
         .copied()?;
     let rest = &stem[kind.len() + 1..];
+    // NAME_MAX: 255 bytes.
     let plain = !rest.is_empty()
+        && name.len() <= 255
         && rest
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
@@ -442,7 +444,49 @@ fn check_manifest(m: &Manifest) -> Result<(), (String, String, String)> {
             format!("index {}, count {}", m.shard.index, m.shard.count),
         ));
     }
+    if m.dcsite_version.is_empty() || m.dcsite_version.len() > 64 {
+        return Err((
+            "dcsite_version".into(),
+            "a version of 1 to 64 bytes".into(),
+            shown(&m.dcsite_version),
+        ));
+    }
+    if m.solver_options.len() > 65536 {
+        return Err((
+            "solver_options".into(),
+            "at most 65536 bytes".into(),
+            format!("{} bytes", m.solver_options.len()),
+        ));
+    }
+    // Paths and names are shown in messages: no longer than a path can be.
+    let long = |p: &Path| p.as_os_str().len() > 4096;
+    for (key, p) in [
+        ("sweep_file", &m.sweep_file),
+        ("sweep_file_absolute", &m.sweep_file_absolute),
+    ] {
+        if long(p) {
+            return Err((
+                key.into(),
+                "a path of at most 4096 bytes".into(),
+                format!("{} bytes", p.as_os_str().len()),
+            ));
+        }
+    }
     for (k, i) in m.inputs.iter().enumerate() {
+        if long(&i.path) {
+            return Err((
+                format!("inputs[{k}].path"),
+                "a path of at most 4096 bytes".into(),
+                format!("{} bytes", i.path.as_os_str().len()),
+            ));
+        }
+        if i.role.is_empty() || i.role.len() > 64 {
+            return Err((
+                format!("inputs[{k}].role"),
+                "a role of 1 to 64 bytes (sweep, scenario or a table's name)".into(),
+                shown(&i.role),
+            ));
+        }
         if !is_sha256(&i.sha256) {
             return Err((
                 format!("inputs[{k}].sha256"),
