@@ -79,6 +79,15 @@ fn io(path: &Path) -> impl FnOnce(std::io::Error) -> OutputError + '_ {
 static STAGING: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
 static SIGNALS: Once = Once::new();
 static COUNTER: AtomicU64 = AtomicU64::new(0);
+/// Held shared while dcsite creates an entry in a folder (a file, a folder);
+/// a signal takes it exclusively before it removes the staging folders, so
+/// that no other thread adds (or re-creates) one while they are removed.
+static CREATING: std::sync::RwLock<()> = std::sync::RwLock::new(());
+
+/// Holds off the signal cleanup while an entry is created (see `CREATING`).
+pub fn creating() -> std::sync::RwLockReadGuard<'static, ()> {
+    CREATING.read().unwrap_or_else(|e| e.into_inner())
+}
 
 const STAGING_PREFIX: &str = ".dcsite-staging-pid";
 const ASIDE_PREFIX: &str = ".dcsite-old-pid";
@@ -98,6 +107,8 @@ fn install_signal_cleanup() {
         std::thread::spawn(move || {
             if let Some(sig) = signals.forever().next() {
                 // Keep the lock until the end: no commit starts after this.
+                // No entry is created from here on (the process ends).
+                let _creating = CREATING.write().unwrap_or_else(|e| e.into_inner());
                 let list = staging_list();
                 for p in list.iter() {
                     let _ = fs::remove_dir_all(p);
@@ -435,6 +446,7 @@ impl OutputDir {
                 .flatten()
                 .map(|e| e.file_name())
                 .collect();
+            let _creating = creating();
             carry_over(&self.dest, &self.staging, true)?;
         }
         sync_dir(&self.staging);
@@ -682,6 +694,7 @@ impl AtomicFile {
             Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
             _ => PathBuf::from("."),
         };
+        let _creating = creating();
         fs::create_dir_all(&dir).map_err(io(&dir))?;
         let mut builder = tempfile::Builder::new();
         builder.prefix(".dcsite-tmp-");
@@ -714,6 +727,7 @@ impl AtomicFile {
         let AtomicFile { tmp, path, force } = self;
         let path = path.as_path();
         tmp.as_file().sync_all().map_err(io(path))?;
+        let _creating = creating();
         if force {
             tmp.persist(path).map_err(|e| OutputError::Io {
                 path: path.to_path_buf(),

@@ -418,8 +418,11 @@ pub fn lock_shards(dir: &Path) -> Result<Vec<std::fs::File>, SweepError> {
 pub fn stage(dir: &Path, c: &Checked, sweep: &Sweep, stage: &Path) -> Result<(), SweepError> {
     use rayon::prelude::*;
     let parts = dir.join(PARTS_DIR);
-    std::fs::create_dir(stage)
-        .map_err(|e| SweepError::Internal(format!("{}: {e}", stage.display())))?;
+    {
+        let _creating = crate::export::writer::creating();
+        std::fs::create_dir(stage)
+            .map_err(|e| SweepError::Internal(format!("{}: {e}", stage.display())))?;
+    }
     let schemas: HashMap<&str, Schema> = super::run::part_schemas(sweep)?.into_iter().collect();
     // A part listed by two batches would be merged twice.
     let mut listed: HashMap<&str, (usize, usize)> = HashMap::new();
@@ -553,6 +556,7 @@ fn stage_part(j: &PartJob, schemas: &HashMap<&str, Schema>) -> Result<(), SweepE
             use std::os::unix::fs::OpenOptionsExt;
             o.custom_flags(libc::O_NOFOLLOW);
         }
+        let _creating = crate::export::writer::creating();
         o.open(&dst)
             .map_err(|e| SweepError::Internal(format!("{}: {e}", dst.display())))?
     };
