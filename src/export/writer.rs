@@ -4,7 +4,8 @@
 //!
 //! - The staging folder is a sibling, `.dcsite-staging-pid<PID>-<n>`, named
 //!   after the process that owns it. On SIGINT / SIGTERM it is removed and the
-//!   process exits 130 / 143; after a `kill -9` a later run in the same parent
+//!   process exits 130 / 143 (no thread creates an entry while it is removed:
+//!   see `creating`); after a `kill -9` a later run in the same parent
 //!   folder removes it once its owner process no longer exists and a run
 //!   there has succeeded since it was last written.
 //! - An exclusive `flock` on `.<name>.dcsite-lock` beside the destination is
