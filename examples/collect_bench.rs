@@ -77,7 +77,7 @@ fn main() {
         let mut all: Option<DataFrame> = None;
         for batch in manifest["batches"].as_array().unwrap() {
             for part in batch["parts"].as_array().unwrap() {
-                let part = part.as_str().unwrap();
+                let part = part["name"].as_str().unwrap();
                 if part.starts_with(kind) {
                     let df = read(&parts.join(part));
                     all = Some(match all {
@@ -124,10 +124,15 @@ fn main() {
                     .unwrap();
                 part.with_column(new.into_column()).unwrap();
                 let name = format!("{kind}-{}-{b:06}.parquet", tag(j, SHARDS));
-                ParquetWriter::new(std::fs::File::create(parts.join(&name)).unwrap())
-                    .finish(&mut part)
-                    .unwrap();
-                names.push(name);
+                let mut bytes = Vec::new();
+                ParquetWriter::new(&mut bytes).finish(&mut part).unwrap();
+                std::fs::write(parts.join(&name), &bytes).unwrap();
+                // As a shard commits a part: its SHA-256 and rows.
+                names.push(serde_json::json!({
+                    "name": name,
+                    "sha256": dcsite::sweep::shard::sha256_file(&parts.join(&name)).unwrap(),
+                    "rows": part.height(),
+                }));
             }
             batches.push(serde_json::json!({ "parts": names, "ids": chunk }));
         }

@@ -328,7 +328,7 @@ pub fn check_near_optimal(share: Option<f64>) -> Result<(), CliError> {
 /// regular file of at most [`solve::MAX_SOLUTION_BYTES`].
 fn open_solution(path: &std::path::Path) -> Result<std::fs::File, CliError> {
     use dcsite::data::file;
-    file::open_regular(path, solve::MAX_SOLUTION_BYTES, "solution file", "").map_err(
+    file::open_capped(path, solve::MAX_SOLUTION_BYTES, "solution file", "").map_err(
         |(expected, found)| {
             CliError::Input(format!(
                 "--read-solution {}: expected {expected}, found {found}",

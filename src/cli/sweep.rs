@@ -485,21 +485,31 @@ fn run_one_shard(args: &SweepArgs, a: ShardArgs) -> Result<(), CliError> {
     Ok(())
 }
 
-/// `dcsite sweep collect DIR`.
+/// `dcsite sweep collect DIR`: every file it writes (the merged tables,
+/// robust.*, regret.*, sweep.json) is staged in one folder beside DIR under
+/// DIR's lock and swapped in with the rest of DIR (its parts/) in one step
+/// (`OutputDir::update`): a kill at any point leaves DIR as it was or
+/// complete, and a second collect of DIR exits 2 at once.
 fn collect_dir(args: CollectArgs) -> Result<(), CliError> {
     let opts = args.merge.options()?;
     let quiet = args.merge.quiet || args.merge.json;
+    if !args.dir.join(dcsite::export::writer::PARTS_DIR).is_dir() {
+        // No shards there: say so (exit 2) before taking a lock beside it.
+        sweep::merge::check(&args.dir).map_err(sweep_error)?;
+    }
+    let out = dcsite::export::OutputDir::update(&args.dir).map_err(super::solve::output_error)?;
+    let _shards = sweep::merge::lock_shards(&args.dir).map_err(sweep_error)?;
     let checked = sweep::merge::check(&args.dir).map_err(sweep_error)?;
     let r = checked.reference();
     if solver_text(&args.merge.solver) != r.solver_options {
         eprintln!(
             "note: the shards were solved with {}; the regret is evaluated with {}",
-            r.solver_options,
+            dcsite::data::problem::shown(&r.solver_options),
             solver_text(&args.merge.solver)
         );
     }
     // The shards drew and checked every scenario from these same inputs.
-    let sw = sweep::read_sweep(&sweep::merge::sweep_path(r))?;
+    let sw = sweep::read_sweep(&sweep::merge::sweep_path(r).map_err(sweep_error)?)?;
     if sw.len() as u64 != r.scenarios_in_sweep {
         return Err(CliError::Input(format!(
             "{} now has {} scenarios, the shards had {}",
@@ -510,16 +520,21 @@ fn collect_dir(args: CollectArgs) -> Result<(), CliError> {
     }
     let thresholds = thresholds(&args.merge.threshold, &sw)?;
     let jobs = default_jobs(args.merge.jobs);
-    let stage = sweep::merge::staging_dir(&args.dir).map_err(sweep_error)?;
-    sweep::merge::stage(&args.dir, &checked, stage.path()).map_err(sweep_error)?;
+    // The parts taken, checked, inside the staging folder (removed before
+    // the swap; with it on any failure or signal).
+    let staged = out.staging_path().to_path_buf();
+    let input = staged.join(".dcsite-collect-parts");
+    sweep::merge::stage(&args.dir, &checked, &sw, &input).map_err(sweep_error)?;
     let copts = CollectOptions {
         thresholds: &thresholds,
         regret_plans: args.merge.regret_plans,
         jobs,
         solve: &opts,
     };
-    let (summary, json, wall) = merge(&sw, stage.path(), &copts, quiet, &args.dir)?;
-    drop(stage);
+    let (summary, json, wall) = merge(&sw, &input, &copts, quiet, &staged)?;
+    std::fs::remove_dir_all(&input)
+        .map_err(|e| CliError::Internal(anyhow::anyhow!("removing {}: {e}", input.display())))?;
+    super::solve::commit(out)?;
     let text = format!(
         "{}merged {} shard manifest{} in {wall:.1} s\nwrote {}\n",
         text_report(&sw, &summary, &copts),

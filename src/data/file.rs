@@ -62,25 +62,13 @@ pub fn table_hint() -> String {
 /// (`hint` follows the limit in the message), checked as [`read_regular`]
 /// checks it; the caller reads at most `limit` bytes of it (`take`), in case
 /// it grows.
-pub fn open_regular(
+pub fn open_capped(
     path: &Path,
     limit: u64,
     what: &str,
     hint: &str,
 ) -> Result<fs::File, ReadRefusal> {
-    let mut options = fs::OpenOptions::new();
-    options.read(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        options.custom_flags(libc::O_NONBLOCK);
-    }
-    let refused = |found: String| (format!("a readable {what} (a regular file)"), found);
-    let file = options.open(path).map_err(|e| refused(io_text(&e)))?;
-    let meta = file.metadata().map_err(|e| refused(io_text(&e)))?;
-    if !meta.file_type().is_file() {
-        return Err(refused(kind_of(&meta.file_type()).to_string()));
-    }
+    let (file, meta) = open_regular(path, what, false)?;
     if meta.len() > limit {
         return Err((
             format!("a {what} of at most {limit} bytes{hint}"),
@@ -100,7 +88,7 @@ pub fn read_regular(
     what: &str,
     hint: &str,
 ) -> Result<Vec<u8>, ReadRefusal> {
-    let file = open_regular(path, limit, what, hint)?;
+    let file = open_capped(path, limit, what, hint)?;
     let refused = |found: String| (format!("a readable {what} (a regular file)"), found);
     let len = file.metadata().map_err(|e| refused(io_text(&e)))?.len();
     let mut bytes = Vec::with_capacity(len.min(limit) as usize);
@@ -125,4 +113,60 @@ pub fn io_text(e: &std::io::Error) -> String {
         Some(i) => s[..i].to_string(),
         None => s,
     }
+}
+
+/// Opens a regular file for reading the way [`read_regular`] does (without
+/// blocking, the type checked on the handle), and with `nofollow` refuses a
+/// symbolic link in the last component (`O_NOFOLLOW`): for files inside a
+/// folder others can write, such as a sweep's `parts/`.
+pub fn open_regular(
+    path: &Path,
+    what: &str,
+    nofollow: bool,
+) -> Result<(fs::File, fs::Metadata), ReadRefusal> {
+    let mut options = fs::OpenOptions::new();
+    options.read(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        let follow = if nofollow { libc::O_NOFOLLOW } else { 0 };
+        options.custom_flags(libc::O_NONBLOCK | follow);
+    }
+    let refused = |found: String| (format!("a readable {what} (a regular file)"), found);
+    let file = match options.open(path) {
+        Ok(f) => f,
+        #[cfg(unix)]
+        Err(e) if nofollow && e.raw_os_error() == Some(libc::ELOOP) => {
+            return Err(refused("a symbolic link".into()))
+        }
+        Err(e) => return Err(refused(io_text(&e))),
+    };
+    let meta = file.metadata().map_err(|e| refused(io_text(&e)))?;
+    if !meta.file_type().is_file() {
+        return Err(refused(kind_of(&meta.file_type()).to_string()));
+    }
+    Ok((file, meta))
+}
+
+/// [`read_regular`] through [`open_regular`]: at most `limit` bytes of a
+/// regular file, a symbolic link refused when `nofollow`.
+pub fn read_regular_checked(
+    path: &Path,
+    limit: u64,
+    what: &str,
+    nofollow: bool,
+) -> Result<Vec<u8>, ReadRefusal> {
+    let (file, meta) = open_regular(path, what, nofollow)?;
+    let too_large = |found: String| (format!("a {what} of at most {limit} bytes"), found);
+    if meta.len() > limit {
+        return Err(too_large(format!("{} bytes", meta.len())));
+    }
+    let mut bytes = Vec::with_capacity(meta.len() as usize);
+    file.take(limit.saturating_add(1))
+        .read_to_end(&mut bytes)
+        .map_err(|e| (format!("a readable {what}"), io_text(&e)))?;
+    if bytes.len() as u64 > limit {
+        return Err(too_large(format!("more than {limit} bytes")));
+    }
+    Ok(bytes)
 }

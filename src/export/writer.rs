@@ -4,7 +4,8 @@
 //!
 //! - The staging folder is a sibling, `.dcsite-staging-pid<PID>-<n>`, named
 //!   after the process that owns it. On SIGINT / SIGTERM it is removed and the
-//!   process exits 130 / 143; after a `kill -9` a later run in the same parent
+//!   process exits 130 / 143 (no thread creates an entry while it is removed:
+//!   see `creating`); after a `kill -9` a later run in the same parent
 //!   folder removes it once its owner process no longer exists and a run
 //!   there has succeeded since it was last written.
 //! - An exclusive `flock` on `.<name>.dcsite-lock` beside the destination is
@@ -29,6 +30,11 @@
 //!   holds nothing but files dcsite writes (GeoJSON, QGIS styles, JSON, CSV,
 //!   HTML, Parquet, a sweep's `parts/`): `--out ~ --force` is refused, not a
 //!   deleted home folder.
+//! - [`OutputDir::update`] (`sweep collect`) adds files to an existing folder
+//!   with the same guarantees: the new files are staged beside it under its
+//!   lock, the rest of the folder is carried into the staging folder as hard
+//!   links just before the exchange, and whatever changed in the old folder
+//!   meanwhile is moved over after it; nothing of the folder is deleted.
 
 use std::fs;
 use std::io::Write;
@@ -85,6 +91,15 @@ fn io(path: &Path) -> impl FnOnce(std::io::Error) -> OutputError + '_ {
 static STAGING: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
 static SIGNALS: Once = Once::new();
 static COUNTER: AtomicU64 = AtomicU64::new(0);
+/// Held shared while dcsite creates an entry in a folder (a file, a folder);
+/// a signal takes it exclusively before it removes the staging folders, so
+/// that no other thread adds (or re-creates) one while they are removed.
+static CREATING: std::sync::RwLock<()> = std::sync::RwLock::new(());
+
+/// Holds off the signal cleanup while an entry is created (see `CREATING`).
+pub fn creating() -> std::sync::RwLockReadGuard<'static, ()> {
+    CREATING.read().unwrap_or_else(|e| e.into_inner())
+}
 
 const STAGING_PREFIX: &str = ".dcsite-staging-pid";
 const ASIDE_PREFIX: &str = ".dcsite-old-pid";
@@ -104,6 +119,8 @@ fn install_signal_cleanup() {
         std::thread::spawn(move || {
             if let Some(sig) = signals.forever().next() {
                 // Keep the lock until the end: no commit starts after this.
+                // No entry is created from here on (the process ends).
+                let _creating = CREATING.write().unwrap_or_else(|e| e.into_inner());
                 let list = staging_list();
                 for p in list.iter() {
                     let _ = fs::remove_dir_all(p);
@@ -422,6 +439,8 @@ pub struct OutputDir {
     staging: PathBuf,
     force: bool,
     committed: bool,
+    /// [`OutputDir::update`]: the rest of the destination is carried over.
+    update: bool,
     /// Held until the commit ends (dropped with the value); it records the
     /// set-aside folder while the fallback commit has the old plan aside.
     lock: fs::File,
@@ -462,6 +481,20 @@ impl OutputDir {
                 return Err(OutputError::Foreign(dest.to_path_buf(), entry));
             }
         }
+        Self::stage_beside(dest, force, held)
+    }
+
+    /// The lock (`held`, when the caller already took it), stale staging
+    /// removed, the signal handler and a new staging folder beside `dest`.
+    fn stage_beside(
+        dest: &Path,
+        force: bool,
+        held: Option<fs::File>,
+    ) -> Result<OutputDir, OutputError> {
+        let parent = match dest.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+            _ => PathBuf::from("."),
+        };
         fs::create_dir_all(&parent).map_err(io(&parent))?;
         let lock = match held {
             Some(l) => l,
@@ -486,8 +519,32 @@ impl OutputDir {
             staging,
             force,
             committed: false,
+            update: false,
             lock,
         })
+    }
+
+    /// Prepares to replace some files of the existing folder `dest` and keep
+    /// the rest (a sweep folder that `sweep collect` adds its merged files to,
+    /// beside its `parts/`): the files are staged as [`OutputDir::create`]
+    /// stages them, under the same lock; [`OutputDir::commit`] first carries
+    /// every other entry of `dest` into the staging folder (hard links of its
+    /// files, copies where a link is refused; folders and symbolic links
+    /// recreated), swaps the folders in one step, then moves over whatever
+    /// changed in the old folder since, so that nothing of `dest` is lost and
+    /// the new files appear all at once. `dest` is resolved first (`.` or a
+    /// symbolic link to a folder: the folder itself is swapped).
+    pub fn update(dest: &Path) -> Result<OutputDir, OutputError> {
+        let real = fs::canonicalize(dest).map_err(io(dest))?;
+        let meta = fs::metadata(&real).map_err(io(dest))?;
+        if !meta.is_dir() {
+            return Err(OutputError::NotADir(dest.to_path_buf()));
+        }
+        let mut out = Self::stage_beside(&real, true, None)?;
+        out.update = true;
+        // The folder keeps its mode (a group-writable shared sweep folder).
+        fs::set_permissions(&out.staging, meta.permissions()).map_err(io(&out.staging))?;
+        Ok(out)
     }
 
     /// The staging folder (for tests and diagnostics).
@@ -503,11 +560,34 @@ impl OutputDir {
     /// Puts the staged folder in place of the destination in one step (see the
     /// module documentation).
     pub fn commit(mut self) -> Result<PathBuf, OutputError> {
+        // The new files' names (the rest of the folder is carried over).
+        let mut staged = Vec::new();
+        if self.update {
+            staged = fs::read_dir(&self.staging)
+                .map_err(io(&self.staging))?
+                .flatten()
+                .map(|e| e.file_name())
+                .collect();
+            let _creating = creating();
+            carry_over(&self.dest, &self.staging, true)?;
+        }
         sync_dir(&self.staging);
         let mut list = staging_list();
         let result = self.swap_in();
         if result.is_ok() {
             self.committed = true;
+            if self.update && !move_changed(&self.staging, &self.dest, Some(&staged)) {
+                // Something of the old folder could not be moved over: keep it.
+                let kept = unique_sibling(&self.parent, ".dcsite-kept-pid");
+                if fs::rename(&self.staging, &kept).is_ok() {
+                    eprintln!(
+                        "dcsite: warning: some entries of the old {} could not be moved into \
+                         the new one; they are kept in {}",
+                        self.dest.display(),
+                        kept.display()
+                    );
+                }
+            }
             // What is left at the staging path is the old plan (or nothing).
             let _ = fs::remove_dir_all(&self.staging);
             list.retain(|p| p != &self.staging);
@@ -529,7 +609,13 @@ impl OutputDir {
         if !self.force && non_empty(dest)? {
             return Err(OutputError::Appeared(dest.clone()));
         }
-        if let Some(entry) = foreign_entry(dest)? {
+        // An updated folder is carried over whole: nothing of it is deleted.
+        let foreign = if self.update {
+            None
+        } else {
+            foreign_entry(dest)?
+        };
+        if let Some(entry) = foreign {
             return Err(OutputError::Foreign(dest.clone(), entry));
         }
         // For tests only: DCSITE_TEST_NO_EXCHANGE=1 takes the fallback below
@@ -566,6 +652,137 @@ impl OutputDir {
         let _ = record_aside(&self.lock, None);
         Ok(())
     }
+}
+
+/// Names of dcsite's own temporary leftovers, never carried over by
+/// [`OutputDir::update`]: files being written (`AtomicFile`) and the staging
+/// folders that `sweep collect` made inside a sweep folder before it staged
+/// beside it.
+fn is_leftover(name: &str) -> bool {
+    name.starts_with(".dcsite-tmp-") || name.starts_with(".dcsite-collect-")
+}
+
+/// (device, inode) of a path itself (not what a symbolic link names).
+fn identity(path: &Path) -> Option<(u64, u64)> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        fs::symlink_metadata(path).ok().map(|m| (m.dev(), m.ino()))
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = path;
+        None
+    }
+}
+
+/// Carries every entry of `from` that `to` does not hold yet into `to`:
+/// files as hard links (a copy, opened without following a symbolic link,
+/// where the link is refused), folders recreated with their mode and filled
+/// the same way, symbolic links recreated. A special file (FIFO, socket,
+/// device) is refused: it cannot be carried over.
+fn carry_over(from: &Path, to: &Path, top: bool) -> Result<(), OutputError> {
+    for e in fs::read_dir(from).map_err(io(from))? {
+        let e = e.map_err(io(from))?;
+        let name = e.file_name();
+        if top && is_leftover(&name.to_string_lossy()) {
+            continue;
+        }
+        let (src, dst) = (e.path(), to.join(&name));
+        if fs::symlink_metadata(&dst).is_ok() {
+            // Staged anew: the new file replaces the old one.
+            continue;
+        }
+        let kind = e.file_type().map_err(io(&src))?;
+        if kind.is_dir() {
+            fs::create_dir(&dst).map_err(io(&dst))?;
+            if let Ok(m) = fs::metadata(&src) {
+                let _ = fs::set_permissions(&dst, m.permissions());
+            }
+            carry_over(&src, &dst, false)?;
+        } else if kind.is_file() {
+            if fs::hard_link(&src, &dst).is_err() {
+                copy_nofollow(&src, &dst)?;
+            }
+        } else if kind.is_symlink() {
+            #[cfg(unix)]
+            {
+                let target = fs::read_link(&src).map_err(io(&src))?;
+                std::os::unix::fs::symlink(target, &dst).map_err(io(&dst))?;
+            }
+        } else {
+            return Err(OutputError::Foreign(
+                from.to_path_buf(),
+                format!(
+                    "the special file {} (not a file, folder or symbolic link), which cannot be \
+                     carried into the new folder",
+                    crate::data::problem::shown(&name.to_string_lossy())
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Copies the regular file `src` (not through a symbolic link) to the new
+/// file `dst`, with its mode.
+fn copy_nofollow(src: &Path, dst: &Path) -> Result<(), OutputError> {
+    let mut options = fs::OpenOptions::new();
+    options.read(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK);
+    }
+    let mut from = options.open(src).map_err(io(src))?;
+    let meta = from.metadata().map_err(io(src))?;
+    if !meta.is_file() {
+        return Err(OutputError::Foreign(
+            src.to_path_buf(),
+            "something that is not a regular file".into(),
+        ));
+    }
+    let mut to = fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(dst)
+        .map_err(io(dst))?;
+    std::io::copy(&mut from, &mut to).map_err(io(dst))?;
+    let _ = to.set_permissions(meta.permissions());
+    Ok(())
+}
+
+/// After [`OutputDir::update`]'s swap: moves every entry of the old folder
+/// `old` that the new folder `new` does not hold as the same file (one that
+/// appeared or was replaced after it was carried over) into `new`. The new
+/// files themselves (`staged`: top level names) stay.
+/// `false` when something could not be moved.
+fn move_changed(old: &Path, new: &Path, staged: Option<&[std::ffi::OsString]>) -> bool {
+    let Ok(entries) = fs::read_dir(old) else {
+        return false;
+    };
+    let mut all = true;
+    for e in entries.flatten() {
+        let name = e.file_name();
+        let top = staged.is_some();
+        if staged.is_some_and(|s| s.contains(&name))
+            || (top && is_leftover(&name.to_string_lossy()))
+        {
+            continue;
+        }
+        let (src, dst) = (e.path(), new.join(&name));
+        let is_dir = e.file_type().is_ok_and(|t| t.is_dir());
+        match fs::symlink_metadata(&dst) {
+            Err(_) => all &= fs::rename(&src, &dst).is_ok(),
+            Ok(m) if is_dir && m.is_dir() => all &= move_changed(&src, &dst, None),
+            Ok(_) => {
+                if identity(&src) != identity(&dst) {
+                    all &= fs::rename(&src, &dst).is_ok();
+                }
+            }
+        }
+    }
+    all
 }
 
 impl Drop for OutputDir {
@@ -617,6 +834,7 @@ impl AtomicFile {
             Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
             _ => PathBuf::from("."),
         };
+        let _creating = creating();
         fs::create_dir_all(&dir).map_err(io(&dir))?;
         let mut builder = tempfile::Builder::new();
         builder.prefix(".dcsite-tmp-");
@@ -649,6 +867,7 @@ impl AtomicFile {
         let AtomicFile { tmp, path, force } = self;
         let path = path.as_path();
         tmp.as_file().sync_all().map_err(io(path))?;
+        let _creating = creating();
         if force {
             tmp.persist(path).map_err(|e| OutputError::Io {
                 path: path.to_path_buf(),
@@ -667,5 +886,70 @@ impl AtomicFile {
             })?;
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod update_tests {
+    use super::*;
+
+    /// `OutputDir::update`: the new files replace the old ones of their
+    /// names, everything else (folders, files of the user's, symbolic links)
+    /// stays, dcsite's leftovers go; nothing else is deleted.
+    #[test]
+    fn update_adds_files_and_keeps_the_rest() {
+        let t = tempfile::tempdir().unwrap();
+        let dest = t.path().join("sweep");
+        fs::create_dir_all(dest.join("parts")).unwrap();
+        fs::write(dest.join("parts/a.parquet"), b"a").unwrap();
+        fs::write(dest.join("robust.csv"), b"old").unwrap();
+        fs::write(dest.join("notes.txt"), b"mine").unwrap();
+        fs::create_dir(dest.join(".dcsite-collect-x")).unwrap();
+        #[cfg(unix)]
+        std::os::unix::fs::symlink("parts/a.parquet", dest.join("link")).unwrap();
+        let inode = identity(&dest.join("parts/a.parquet"));
+        let mut out = OutputDir::update(&dest).unwrap();
+        out.write("robust.csv", b"new").unwrap();
+        out.write("sweep.json", b"{}").unwrap();
+        out.commit().unwrap();
+        assert_eq!(fs::read(dest.join("robust.csv")).unwrap(), b"new");
+        assert_eq!(fs::read(dest.join("sweep.json")).unwrap(), b"{}");
+        assert_eq!(fs::read(dest.join("notes.txt")).unwrap(), b"mine");
+        assert_eq!(identity(&dest.join("parts/a.parquet")), inode);
+        #[cfg(unix)]
+        assert_eq!(fs::read(dest.join("link")).unwrap(), b"a");
+        assert!(!dest.join(".dcsite-collect-x").exists());
+        let left: Vec<_> = fs::read_dir(t.path())
+            .unwrap()
+            .flatten()
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .filter(|n| n.starts_with(".dcsite-") && !n.ends_with(".dcsite-lock"))
+            .collect();
+        assert!(left.is_empty(), "{left:?}");
+    }
+
+    /// What changed in the old folder after it was carried over (a file
+    /// added, a file replaced) is moved into the new one after the swap.
+    #[test]
+    fn changes_after_the_carry_over_are_moved_over() {
+        let t = tempfile::tempdir().unwrap();
+        let (old, new) = (t.path().join("old"), t.path().join("new"));
+        fs::create_dir_all(old.join("parts")).unwrap();
+        fs::create_dir_all(&new).unwrap();
+        fs::write(old.join("parts/kept.parquet"), b"k").unwrap();
+        fs::write(old.join("parts/m.json"), b"v1").unwrap();
+        fs::write(old.join("robust.csv"), b"old").unwrap();
+        fs::write(new.join("robust.csv"), b"new").unwrap();
+        let staged = vec![std::ffi::OsString::from("robust.csv")];
+        carry_over(&old, &new, true).unwrap();
+        // Meanwhile: a part added, the manifest replaced (a new inode).
+        fs::write(old.join("parts/late.parquet"), b"l").unwrap();
+        fs::remove_file(old.join("parts/m.json")).unwrap();
+        fs::write(old.join("parts/m.json"), b"v2").unwrap();
+        assert!(move_changed(&old, &new, Some(&staged)));
+        assert_eq!(fs::read(new.join("robust.csv")).unwrap(), b"new");
+        assert_eq!(fs::read(new.join("parts/kept.parquet")).unwrap(), b"k");
+        assert_eq!(fs::read(new.join("parts/late.parquet")).unwrap(), b"l");
+        assert_eq!(fs::read(new.join("parts/m.json")).unwrap(), b"v2");
     }
 }

@@ -517,7 +517,7 @@ fn scenario_facts(
         };
         let min = ids.iter().flatten().min().copied();
         if let (Some(lo), Some(hi)) = (min, ids.iter().flatten().max()) {
-            spans.push(hi - lo + 1);
+            spans.push((hi - lo).saturating_add(1));
         }
         let name = files[i]
             .file_name()
@@ -694,7 +694,8 @@ impl SiteStats {
     /// Counts the scenarios before `id` not counted yet: none of their
     /// sites is built, their plan is empty.
     fn skip_to(&mut self, has_plan: &[bool], id: u64) {
-        for i in self.next_id..id {
+        // Ids past the sweep (none, once the parts are checked) have no plan.
+        for i in self.next_id..id.min(has_plan.len() as u64) {
             self.count(has_plan, i, "");
         }
         self.next_id = self.next_id.max(id);
@@ -705,7 +706,7 @@ impl SiteStats {
         self.skip_to(has_plan, id);
         if self.next_id == id {
             self.count(has_plan, id, plan);
-            self.next_id = id + 1;
+            self.next_id = id.saturating_add(1);
         }
     }
 

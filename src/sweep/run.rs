@@ -508,3 +508,17 @@ fn sites_frame(acc: &[String], batch: &[Outcome]) -> PolarsResult<DataFrame> {
     cards_columns(acc, rows.iter().map(|r| &r.1.cards), &mut cols);
     DataFrame::new_infer_height(cols)
 }
+
+/// The columns and types of each kind of part file this sweep writes
+/// (`collect` checks every part against them).
+pub(super) fn part_schemas(sweep: &Sweep) -> PolarsResult<Vec<(&'static str, Schema)>> {
+    let acc = sweep.accelerator_ids();
+    Ok(vec![
+        (
+            "scenarios",
+            (**scenarios_frame(sweep, &[])?.schema()).clone(),
+        ),
+        ("regions", (**regions_frame(&acc, &[])?.schema()).clone()),
+        ("sites", (**sites_frame(&acc, &[])?.schema()).clone()),
+    ])
+}

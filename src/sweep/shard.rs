@@ -35,11 +35,51 @@ pub struct Input {
     pub sha256: String,
 }
 
-/// A committed batch: its part files (names in `parts/`) and scenario ids.
+/// A committed batch: its part files (in `parts/`) and scenario ids.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Batch {
-    pub parts: Vec<String>,
+    pub parts: Vec<PartFile>,
     pub ids: Vec<u64>,
+}
+
+/// A part file as a batch commits it: its plain name in `parts/`, its
+/// SHA-256 and its number of rows, which `collect` verifies.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PartFile {
+    pub name: String,
+    pub sha256: String,
+    pub rows: u64,
+}
+
+/// The kinds of part file, one of each per batch.
+pub const PART_KINDS: [&str; 3] = ["scenarios", "regions", "sites"];
+
+/// Largest manifest read: 1 GiB (a one-shard manifest of the largest sweep,
+/// 10 million ids, is about 200 MiB).
+pub const MAX_MANIFEST_BYTES: u64 = 1 << 30;
+
+/// `(kind, rest)` of a part file name `<kind>-<rest>.parquet`, where kind is
+/// one of [`PART_KINDS`] and rest is ASCII letters, digits, `-` and `_`: a
+/// plain name inside `parts/` (no separator, no `..`, nothing absolute).
+pub fn part_name(name: &str) -> Option<(&'static str, &str)> {
+    let stem = name.strip_suffix(".parquet")?;
+    let kind = PART_KINDS
+        .iter()
+        .find(|k| stem.strip_prefix(**k).is_some_and(|r| r.starts_with('-')))
+        .copied()?;
+    let rest = &stem[kind.len() + 1..];
+    // NAME_MAX: 255 bytes.
+    let plain = !rest.is_empty()
+        && name.len() <= 255
+        && rest
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+    plain.then_some((kind, rest))
+}
+
+/// Whether `s` is a SHA-256 as the manifests write it: 64 lowercase hex digits.
+pub fn is_sha256(s: &str) -> bool {
+    s.len() == 64 && s.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
 }
 
 /// What a shard wrote and from what.
@@ -94,9 +134,14 @@ pub fn parse_shard(text: &str) -> Result<Shard, String> {
     Ok(Shard { index, count })
 }
 
-/// SHA-256 of a file, hex, read in blocks.
+/// SHA-256 of a file, hex, read in blocks. Regular files only: the file is
+/// opened without blocking and checked on the handle (a FIFO or a device is
+/// refused, never waited on or read forever).
 pub fn sha256_file(path: &Path) -> std::io::Result<String> {
-    let mut f = std::fs::File::open(path)?;
+    let (mut f, _) =
+        crate::data::file::open_regular(path, "file", false).map_err(|(expected, found)| {
+            std::io::Error::other(format!("expected {expected}, found {found}"))
+        })?;
     let mut h = Sha256::new();
     let mut buf = vec![0u8; 1 << 16];
     loop {
@@ -228,7 +273,7 @@ pub fn run_resumable(
     let listed: BTreeSet<&str> = manifest
         .batches
         .iter()
-        .flat_map(|b| b.parts.iter().map(String::as_str))
+        .flat_map(|b| b.parts.iter().map(|p| p.name.as_str()))
         .collect();
     let label = format!("-{}-", shard.label());
     for e in std::fs::read_dir(parts_dir)
@@ -250,6 +295,10 @@ pub fn run_resumable(
     let batch = (ids.len() / 16).clamp(1, super::run::BATCH);
     let first = manifest.batches.len();
     let mut commit = |ids: &[usize], parts: Vec<String>| -> Result<(), SweepError> {
+        let parts = parts
+            .iter()
+            .map(|name| part_file(parts_dir, name))
+            .collect::<Result<Vec<_>, _>>()?;
         manifest.batches.push(Batch {
             parts,
             ids: ids.iter().map(|&i| i as u64).collect(),
@@ -333,25 +382,205 @@ pub fn input_difference(old: &[Input], new: &[Input]) -> Option<String> {
         })
 }
 
-/// The first 12 hex digits of a hash.
-pub fn short(h: &str) -> &str {
-    &h[..h.len().min(12)]
+/// The first 12 characters of a hash (whole characters, whatever the text).
+pub fn short(h: &str) -> String {
+    h.chars().take(12).collect()
 }
 
+/// Reads a shard manifest (`None`: there is none) and checks every field
+/// that a path, an allocation or an index is made of: a regular file (no
+/// symbolic link, FIFO or device) of at most [`MAX_MANIFEST_BYTES`].
 pub fn read_manifest(path: &Path) -> Result<Option<Manifest>, SweepError> {
-    match std::fs::read_to_string(path) {
-        Ok(text) => serde_json::from_str(&text).map(Some).map_err(|e| {
+    if matches!(std::fs::symlink_metadata(path), Err(e) if e.kind() == std::io::ErrorKind::NotFound)
+    {
+        return Ok(None);
+    }
+    let bytes =
+        crate::data::file::read_regular_checked(path, MAX_MANIFEST_BYTES, "shard manifest", true)
+            .map_err(|(expected, found)| {
             SweepError::Mismatch(format!(
-                "{}: not a dcsite shard manifest ({e})",
+                "{}: expected {expected}, found {found}",
                 path.display()
             ))
-        }),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-        Err(e) => Err(SweepError::Internal(format!(
-            "reading {}: {e}",
+        })?;
+    let m: Manifest = serde_json::from_slice(&bytes).map_err(|e| {
+        // serde's message may quote a value: at most a line of it.
+        let why: String = e.to_string().chars().take(160).collect();
+        SweepError::Mismatch(format!(
+            "{}: not a shard manifest of this dcsite ({why})",
             path.display()
-        ))),
+        ))
+    })?;
+    check_manifest(&m).map_err(|(key, expected, found)| {
+        SweepError::Mismatch(format!(
+            "{}: {key}: expected {expected}, found {found}",
+            path.display()
+        ))
+    })?;
+    Ok(Some(m))
+}
+
+/// The first field of a manifest that cannot be used: (key, expected, found).
+fn check_manifest(m: &Manifest) -> Result<(), (String, String, String)> {
+    use crate::data::problem::shown;
+    let n = m.scenarios_in_sweep;
+    let max = super::spec::MAX_SCENARIOS as u64;
+    if n == 0 || n > max {
+        return Err((
+            "scenarios_in_sweep".into(),
+            format!("a number of scenarios from 1 to {max}"),
+            n.to_string(),
+        ));
     }
+    if m.shard.count == 0 || m.shard.index >= m.shard.count {
+        return Err((
+            "shard".into(),
+            "index I and count N with 0 <= I < N".into(),
+            format!("index {}, count {}", m.shard.index, m.shard.count),
+        ));
+    }
+    if m.dcsite_version.is_empty() || m.dcsite_version.len() > 64 {
+        return Err((
+            "dcsite_version".into(),
+            "a version of 1 to 64 bytes".into(),
+            shown(&m.dcsite_version),
+        ));
+    }
+    if m.solver_options.len() > 65536 {
+        return Err((
+            "solver_options".into(),
+            "at most 65536 bytes".into(),
+            format!("{} bytes", m.solver_options.len()),
+        ));
+    }
+    // Paths and names are shown in messages: no longer than a path can be.
+    let long = |p: &Path| p.as_os_str().len() > 4096;
+    for (key, p) in [
+        ("sweep_file", &m.sweep_file),
+        ("sweep_file_absolute", &m.sweep_file_absolute),
+    ] {
+        if long(p) {
+            return Err((
+                key.into(),
+                "a path of at most 4096 bytes".into(),
+                format!("{} bytes", p.as_os_str().len()),
+            ));
+        }
+    }
+    for (k, i) in m.inputs.iter().enumerate() {
+        if long(&i.path) {
+            return Err((
+                format!("inputs[{k}].path"),
+                "a path of at most 4096 bytes".into(),
+                format!("{} bytes", i.path.as_os_str().len()),
+            ));
+        }
+        if i.role.is_empty() || i.role.len() > 64 {
+            return Err((
+                format!("inputs[{k}].role"),
+                "a role of 1 to 64 bytes (sweep, scenario or a table's name)".into(),
+                shown(&i.role),
+            ));
+        }
+        if !is_sha256(&i.sha256) {
+            return Err((
+                format!("inputs[{k}].sha256"),
+                "64 lowercase hexadecimal digits".into(),
+                shown(&i.sha256),
+            ));
+        }
+    }
+    if !m.inputs.iter().any(|i| i.role == "sweep") {
+        return Err((
+            "inputs".into(),
+            "the sweep file among the inputs (role \"sweep\")".into(),
+            "none".into(),
+        ));
+    }
+    for (b, batch) in m.batches.iter().enumerate() {
+        let mut rest: Option<&str> = None;
+        let mut kinds = Vec::new();
+        for (p, part) in batch.parts.iter().enumerate() {
+            let Some((kind, r)) = part_name(&part.name) else {
+                return Err((
+                    format!("batches[{b}].parts[{p}].name"),
+                    "a plain file name in parts/: scenarios-, regions- or sites- followed by \
+                     letters, digits, - or _ and .parquet (no separator, no .., nothing \
+                     absolute, not empty)"
+                        .into(),
+                    shown(&part.name),
+                ));
+            };
+            if rest.is_some_and(|x| x != r) || kinds.contains(&kind) {
+                return Err((
+                    format!("batches[{b}].parts"),
+                    "one scenarios-, regions- and sites- part each, with the same rest of the \
+                     name"
+                        .into(),
+                    shown(&part.name),
+                ));
+            }
+            rest = Some(r);
+            kinds.push(kind);
+            if !is_sha256(&part.sha256) {
+                return Err((
+                    format!("batches[{b}].parts[{p}].sha256"),
+                    "64 lowercase hexadecimal digits".into(),
+                    shown(&part.sha256),
+                ));
+            }
+        }
+        if kinds.len() != PART_KINDS.len() {
+            return Err((
+                format!("batches[{b}].parts"),
+                "3 part files (scenarios, regions, sites)".into(),
+                format!("{}", kinds.len()),
+            ));
+        }
+        if let Some(id) = batch.ids.iter().find(|&&id| id >= n) {
+            return Err((
+                format!("batches[{b}].ids"),
+                format!("scenario ids below scenarios_in_sweep = {n}"),
+                id.to_string(),
+            ));
+        }
+        let mut ids = batch.ids.clone();
+        ids.sort_unstable();
+        if let Some(w) = ids.windows(2).find(|w| w[0] == w[1]) {
+            return Err((
+                format!("batches[{b}].ids"),
+                "each scenario id once".into(),
+                format!("{} twice", w[0]),
+            ));
+        }
+        if ids.is_empty() {
+            return Err((
+                format!("batches[{b}].ids"),
+                "at least one scenario id".into(),
+                "none".into(),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// A part file just written into `dir`, as a batch commits it: hashed and
+/// its rows counted from one read.
+pub fn part_file(dir: &Path, name: &str) -> Result<PartFile, SweepError> {
+    use polars::prelude::SerReader;
+    let path = dir.join(name);
+    let limit =
+        crate::data::file::max_table_bytes().unwrap_or(crate::data::file::DEFAULT_MAX_TABLE_BYTES);
+    let bytes = crate::data::file::read_regular_checked(&path, limit, "part file", true).map_err(
+        |(e, f)| SweepError::Internal(format!("{}: expected {e}, found {f}", path.display())),
+    )?;
+    let sha256 = format!("{:x}", Sha256::digest(&bytes));
+    let rows = polars::prelude::ParquetReader::new(std::io::Cursor::new(bytes)).num_rows()?;
+    Ok(PartFile {
+        name: name.to_string(),
+        sha256,
+        rows: rows as u64,
+    })
 }
 
 fn write_manifest(path: &Path, m: &Manifest) -> Result<(), SweepError> {
