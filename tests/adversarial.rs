@@ -1868,3 +1868,21 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn a_highs_thread_count_past_the_bound_is_refused() {
+    // Issue 23 campaign: `--highs-option threads=2000` started 2,000 solver
+    // threads (load average 300); it is bounded as --threads is.
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("o");
+    for bad in ["threads=2000", "threads=-1", "Threads=lots"] {
+        let o = common::dcsite(&solve_args(s(&out), &["--highs-option", bad]));
+        assert_eq!(o.status.code(), Some(2), "{bad}: {}", stderr(&o));
+        let err = stderr(&o);
+        assert!(
+            err.contains("--highs-option threads") && !err.contains("panicked"),
+            "{err}"
+        );
+        assert!(!out.exists());
+    }
+}

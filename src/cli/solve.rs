@@ -245,11 +245,26 @@ pub struct SolveArgs {
 fn parse_highs_options(raw: &[String]) -> Result<Vec<(String, String)>, CliError> {
     raw.iter()
         .map(|o| {
-            o.split_once('=')
+            let (k, v) = o
+                .split_once('=')
                 .map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))
                 .ok_or_else(|| {
-                    CliError::Input(format!("--highs-option: expected NAME=VALUE, found {o:?}"))
-                })
+                    CliError::Input(format!(
+                        "--highs-option: expected NAME=VALUE, found {}",
+                        dcsite::data::problem::shown(o)
+                    ))
+                })?;
+            // HiGHS starts as many threads as asked (2,000 took the machine's
+            // load to 300): the same bound as --threads (0 = HiGHS decides).
+            if k.eq_ignore_ascii_case("threads")
+                && !v.parse::<i64>().is_ok_and(|n| (0..=MAX_THREADS).contains(&n))
+            {
+                return Err(CliError::Input(format!(
+                    "--highs-option threads: expected a whole number from 0 to {MAX_THREADS}, found {}",
+                    dcsite::data::problem::shown(&v)
+                )));
+            }
+            Ok((k, v))
         })
         .collect()
 }
