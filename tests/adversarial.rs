@@ -1886,3 +1886,35 @@ fn a_highs_thread_count_past_the_bound_is_refused() {
         assert!(!out.exists());
     }
 }
+
+#[test]
+fn highs_options_that_write_files_are_refused() {
+    // Issue 23 campaign: --highs-option solution_file=… overwrote a file
+    // outside the output folder (exit 0); write_model_to_file made HiGHS fail
+    // (exit 1).
+    let dir = tempfile::tempdir().unwrap();
+    let victim = dir.path().join("victim.txt");
+    std::fs::write(&victim, "VICTIM").unwrap();
+    let out = dir.path().join("o");
+    let v = format!("solution_file={}", victim.display());
+    let m = format!("write_model_file={}", victim.display());
+    for opts in [
+        vec!["write_solution_to_file=true", v.as_str()],
+        vec!["write_model_to_file=true", m.as_str()],
+        vec!["log_file=/tmp/x.log"],
+    ] {
+        let mut extra = Vec::new();
+        for o in &opts {
+            extra.extend(["--highs-option", *o]);
+        }
+        let o = common::dcsite(&solve_args(s(&out), &extra));
+        assert_eq!(o.status.code(), Some(2), "{opts:?}: {}", stderr(&o));
+        assert!(
+            stderr(&o).contains("reads and writes no file"),
+            "{}",
+            stderr(&o)
+        );
+        assert_eq!(std::fs::read_to_string(&victim).unwrap(), "VICTIM");
+        assert!(!out.exists());
+    }
+}

@@ -125,27 +125,6 @@ fn scenario_refusals_name_their_line() {
     );
 }
 
-/// Runs `cmd` with a wall clock of `guard_s` seconds as a guard against a
-/// hang (not a timing assertion): the run is killed and the test fails.
-fn run_guarded(mut cmd: Command, guard_s: u64) -> Output {
-    use std::process::Stdio;
-    let mut child = cmd
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let t0 = Instant::now();
-    while child.try_wait().unwrap().is_none() {
-        if t0.elapsed().as_secs() > guard_s {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!("still running after {guard_s} s: the time limit did not bound the run");
-        }
-        std::thread::sleep(std::time::Duration::from_millis(50));
-    }
-    child.wait_with_output().unwrap()
-}
-
 #[test]
 fn time_limit_bounds_compare_and_breakeven_too() {
     let dir = tempfile::tempdir().unwrap();
@@ -187,7 +166,7 @@ fn time_limit_bounds_compare_and_breakeven_too() {
     for args in runs {
         let mut cmd = bin();
         cmd.args(&args).args(["--quiet", "--time-limit", "1"]);
-        let o = run_guarded(cmd, 120);
+        let o = common::run_guarded(&mut cmd, 120);
         let err = stderr(&o);
         assert_eq!(
             o.status.code(),
@@ -391,7 +370,7 @@ fn near_optimal_ranges_end_within_the_time_limit() {
     .arg("--out")
     .arg(&out);
     let t0 = Instant::now();
-    let o = run_guarded(cmd, 60);
+    let o = common::run_guarded(&mut cmd, 60);
     let wall = t0.elapsed().as_secs_f64();
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();

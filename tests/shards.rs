@@ -691,7 +691,7 @@ fn canary_intact(parent: &Path) {
 
 /// `collect` that only merges (quick).
 fn collect_quick(out: &Path) -> std::process::Output {
-    run_bounded(
+    common::run_guarded(
         common::bin().args(["sweep", "collect"]).arg(out).args([
             "--jobs",
             "1",
@@ -701,26 +701,6 @@ fn collect_quick(out: &Path) -> std::process::Output {
         ]),
         60,
     )
-}
-
-/// Runs a command, failing the test if it has not ended after `secs`.
-fn run_bounded(c: &mut Command, secs: u64) -> std::process::Output {
-    use std::process::Stdio;
-    let mut child = c
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let t0 = Instant::now();
-    while child.try_wait().unwrap().is_none() {
-        if t0.elapsed() > Duration::from_secs(secs) {
-            child.kill().unwrap();
-            let o = child.wait_with_output().unwrap();
-            panic!("hung for {secs} s: {}", String::from_utf8_lossy(&o.stderr));
-        }
-        std::thread::sleep(Duration::from_millis(10));
-    }
-    child.wait_with_output().unwrap()
 }
 
 /// Exit 2, stderr naming each of `names`, no panic.
@@ -1087,10 +1067,16 @@ fn killed_collect_leaves_the_old_output_or_the_new() {
     let old_args = ["--regret-plans", "1"];
     let new_args = ["--regret-plans", "10", "--threshold", "core=1"];
     // The new outputs, made once, then the old ones back in place.
-    ok(&run_bounded(&mut run(&new_args), 120), "collect (new)");
+    ok(
+        &common::run_guarded(&mut run(&new_args), 120),
+        "collect (new)",
+    );
     let new = snapshot(&out);
     let t0 = Instant::now();
-    ok(&run_bounded(&mut run(&old_args), 120), "collect (old)");
+    ok(
+        &common::run_guarded(&mut run(&old_args), 120),
+        "collect (old)",
+    );
     let old = snapshot(&out);
     let full = t0.elapsed();
     assert_ne!(old, new);
@@ -1146,16 +1132,19 @@ fn killed_collect_leaves_the_old_output_or_the_new() {
         canary_intact(t.path());
         // Back to the old outputs for the next kill.
         if completed {
-            ok(&run_bounded(&mut run(&old_args), 120), "collect (old)");
+            ok(
+                &common::run_guarded(&mut run(&old_args), 120),
+                "collect (old)",
+            );
         }
     }
     // What kill -9 left is removed by the runs after a later success.
     ok(
-        &run_bounded(&mut run(&old_args), 120),
+        &common::run_guarded(&mut run(&old_args), 120),
         "collect after the kills",
     );
     ok(
-        &run_bounded(&mut run(&old_args), 120),
+        &common::run_guarded(&mut run(&old_args), 120),
         "collect after the kills",
     );
     assert!(leftovers(t.path()).is_empty(), "{:?}", leftovers(t.path()));

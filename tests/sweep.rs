@@ -857,6 +857,28 @@ fn a_cell_varied_twice_is_refused_naming_both_keys() {
 }
 
 #[test]
+fn a_swapped_table_whose_cells_are_also_varied_is_refused() {
+    // Issue 23 campaign: a `tables.electricity_prices` grid beside a draw of
+    // the prices drew against the base's table and wrote over the swapped
+    // one's, so the swap was lost with exit 0.
+    let prices = root().join("data/electricity_prices.csv");
+    for cells in [
+        PRICES.to_string(),
+        "\"electricity_prices.ningxia.price_cny_per_kwh\" = { grid = [0.3] }".to_string(),
+    ] {
+        refused(
+            &format!(
+                "\"tables.electricity_prices\" = {{ grid = [\"{}\"] }}\n{cells}",
+                prices.display()
+            ),
+            "samples = 1",
+            "tables.electricity_prices",
+            "varied by both",
+        );
+    }
+}
+
+#[test]
 fn bad_extends_and_tables_keys_are_refused_naming_the_file_and_key() {
     let base = root().join("models/baseline.toml");
     let head = format!("base = \"{}\"\n[vary]\n", base.display());

@@ -254,6 +254,20 @@ fn parse_highs_options(raw: &[String]) -> Result<Vec<(String, String)>, CliError
                         dcsite::data::problem::shown(o)
                     ))
                 })?;
+            // An option that makes HiGHS read or write a file of its own would
+            // touch files outside the output folder, not atomically (or make
+            // it fail as a solver error): dcsite's flags do that instead.
+            let lower = k.to_ascii_lowercase();
+            if ["file", "write_", "read_", "_save", "_image"]
+                .iter()
+                .any(|w| lower.contains(w))
+            {
+                return Err(CliError::Input(format!(
+                    "--highs-option {}: expected an option that reads and writes no file \
+                     (use --write-model, --read-solution or --solver-log), found one that does",
+                    dcsite::data::problem::shown(&k)
+                )));
+            }
             // HiGHS starts as many threads as asked (2,000 took the machine's
             // load to 300): the same bound as --threads (0 = HiGHS decides).
             if k.eq_ignore_ascii_case("threads")

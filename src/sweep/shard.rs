@@ -38,8 +38,40 @@ pub struct Input {
 /// A committed batch: its part files (in `parts/`) and scenario ids.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Batch {
+    #[serde(deserialize_with = "at_most::<_, PartFile, 3>")]
     pub parts: Vec<PartFile>,
+    #[serde(deserialize_with = "at_most::<_, u64, { super::run::BATCH }>")]
     pub ids: Vec<u64>,
+}
+
+/// A list of at most `N` elements, refused at the element after the `N`th
+/// while it is read: a manifest of 100 million ids in one batch costs no
+/// more memory than its text (a batch holds at most 64 ids and 3 parts).
+fn at_most<'de, D, T, const N: usize>(d: D) -> Result<Vec<T>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    struct Bounded<T, const N: usize>(std::marker::PhantomData<T>);
+    impl<'de, T: Deserialize<'de>, const N: usize> serde::de::Visitor<'de> for Bounded<T, N> {
+        type Value = Vec<T>;
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            write!(f, "a list of at most {N} elements")
+        }
+        fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Vec<T>, A::Error> {
+            let mut out = Vec::new();
+            while let Some(x) = seq.next_element::<T>()? {
+                if out.len() == N {
+                    return Err(serde::de::Error::custom(format_args!(
+                        "a list of at most {N} elements in a batch, found more"
+                    )));
+                }
+                out.push(x);
+            }
+            Ok(out)
+        }
+    }
+    d.deserialize_seq(Bounded::<T, N>(std::marker::PhantomData))
 }
 
 /// A part file as a batch commits it: its plain name in `parts/`, its
@@ -587,4 +619,25 @@ fn write_manifest(path: &Path, m: &Manifest) -> Result<(), SweepError> {
     let mut text = serde_json::to_string_pretty(m).expect("a manifest serialises");
     text.push('\n');
     Ok(write_file_atomic(path, text.as_bytes(), true)?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Batch;
+
+    fn batch_with(ids: usize) -> String {
+        let ids = vec!["0"; ids].join(",");
+        format!(r#"{{"parts": [], "ids": [{ids}]}}"#)
+    }
+
+    #[test]
+    fn a_batch_of_more_ids_than_a_batch_holds_is_refused_while_read() {
+        // Issue 23 campaign: 100 million ids in one batch took 1.78 GB to
+        // refuse. Reading stops at the 65th id.
+        assert!(serde_json::from_str::<Batch>(&batch_with(64)).is_ok());
+        let err = serde_json::from_str::<Batch>(&batch_with(65)).unwrap_err();
+        assert!(err.to_string().contains("at most 64"), "{err}");
+        let parts = r#"{"parts": [{"name":"a","sha256":"b","rows":1},{"name":"a","sha256":"b","rows":1},{"name":"a","sha256":"b","rows":1},{"name":"a","sha256":"b","rows":1}], "ids": []}"#;
+        assert!(serde_json::from_str::<Batch>(parts).is_err());
+    }
 }

@@ -150,17 +150,6 @@ pub struct Sweep {
 /// Most scenarios a sweep may have.
 pub const MAX_SCENARIOS: usize = 10_000_000;
 
-/// The base's table names, in the order of `Scenario::tables`' `iter()`.
-const TABLES: [&str; 7] = [
-    "regions",
-    "sites",
-    "electricity_prices",
-    "subsidies",
-    "demand",
-    "accelerators",
-    "cooling",
-];
-
 /// The keys of `[tables]` a `tables.<t>` grid may vary: the seven tables
 /// (slots 0-6, as [`TABLES`]) and the optional planning clusters (slot 7).
 const TABLE_KEYS: [&str; 8] = [
@@ -173,6 +162,9 @@ const TABLE_KEYS: [&str; 8] = [
     "cooling",
     "clusters",
 ];
+
+/// The base's table names, in the order of `Scenario::tables`' `iter()`.
+const TABLES: &[&str] = TABLE_KEYS.split_at(7).0;
 
 /// The schema of the table in `slot` of [`TABLE_KEYS`].
 fn table_schema(slot: usize) -> &'static schema::Table {
@@ -498,6 +490,31 @@ pub fn read_sweep(path: &Path) -> Result<Sweep, Problems> {
                 format!(
                     "{} varied by both vary.{} and vary.{}",
                     shown(&d.key),
+                    shown(k1),
+                    shown(k2)
+                ),
+            ));
+        }
+    }
+    // A table swapped by a `tables.<t>` grid and a cell of that table varied
+    // by another key: the cell would be drawn against the base's table and
+    // written over the swapped one's, so the swap would be lost.
+    for d in dims.iter().filter(|d| d.key.starts_with("tables.")) {
+        let table = &d.key["tables.".len()..];
+        let cell = format!("{table}.");
+        for other in dims.iter().filter(|o| o.key.starts_with(&cell)) {
+            let (k1, k2) = (d.vary_key.as_str(), other.vary_key.as_str());
+            p.push(Problem::new(
+                path,
+                lines.get(k2).or(lines.get(k1)).copied(),
+                Some(&format!("vary.{}", shown(k2))),
+                format!(
+                    "cells of {table} varied by one key (vary.{} swaps the whole table)",
+                    shown(k1)
+                ),
+                format!(
+                    "{} varied by both vary.{} and vary.{}",
+                    shown(&other.key),
                     shown(k1),
                     shown(k2)
                 ),

@@ -305,3 +305,29 @@ pub fn fixed_lp_cost(inst: &Instance, plan: &dcsite::plan::Plan) -> Option<f64> 
         .ok()
         .map(|(raw, _)| raw.objective)
 }
+
+/// Runs a command with a wall clock of `secs` seconds as a guard against a
+/// hang (not a timing assertion): past it the run is killed and the test
+/// fails, showing its stderr.
+pub fn run_guarded(c: &mut Command, secs: u64) -> Output {
+    use std::process::Stdio;
+    use std::time::{Duration, Instant};
+    let mut child = c
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let t0 = Instant::now();
+    while child.try_wait().unwrap().is_none() {
+        if t0.elapsed() > Duration::from_secs(secs) {
+            let _ = child.kill();
+            let o = child.wait_with_output().unwrap();
+            panic!(
+                "still running after {secs} s: {}",
+                String::from_utf8_lossy(&o.stderr)
+            );
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    child.wait_with_output().unwrap()
+}
