@@ -122,6 +122,7 @@ fn main() {
         log: std::env::var_os("ORLIB_LOG").is_some(),
         highs_options,
         deadline: None,
+        relaxation_check_s: None,
     };
     if let Some(dir) = all {
         println!("| instance | published optimum | dcsite objective | rel. error | status | build s | solve s |");

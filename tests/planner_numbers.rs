@@ -342,11 +342,18 @@ fn every_printed_infeasibility_fix_makes_the_scenario_feasible() {
         r.power_quota_mw *= 0.1;
     }
     let p = Prepared::new(inst.clone());
+    // Checks of a minute each (12 s by default): the smallest fix is a
+    // property of the search, and a check cut short on a busy test machine
+    // would count as no plan.
+    let patient = SolveOptions {
+        relaxation_check_s: Some(60.0),
+        ..SolveOptions::default()
+    };
     let Err(SolveError::Infeasible {
         alternatives,
         relaxations,
         ..
-    }) = solve(&p, &SolveOptions::default())
+    }) = solve(&p, &patient)
     else {
         panic!("expected infeasible");
     };

@@ -101,6 +101,7 @@ impl SolverArgs {
             threads: self.threads,
             log: self.solver_log,
             highs_options: parse_highs_options(&self.highs_option)?,
+            relaxation_check_s: None,
         })
     }
 }

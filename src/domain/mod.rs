@@ -693,12 +693,28 @@ pub fn check_deadline(d: Option<&Deadline>, stage: &'static str) -> Result<(), T
     d.map_or(Ok(()), |d| d.check(stage))
 }
 
+/// Seconds as a message shows them: as given for ordinary values, in
+/// exponent form beyond them (1e-300, not 300 digits).
+pub struct Seconds(pub f64);
+
+impl std::fmt::Display for Seconds {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let x = self.0;
+        if x != 0.0 && !(1e-3..1e9).contains(&x.abs()) {
+            write!(f, "{x:e}")
+        } else {
+            write!(f, "{x}")
+        }
+    }
+}
+
 /// The time limit passed before any plan existed.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 #[error(
-    "the time limit (--time-limit {limit_s} s) passed while {stage}, before any plan existed; \
+    "the time limit (--time-limit {} s) passed while {stage}, before any plan existed; \
      try a longer --time-limit, or a smaller model: parameters.max_sites_per_city (e.g. 25) \
-     keeps only each city's nearest sites, and fewer candidate sites or cities load and build faster"
+     keeps only each city's nearest sites, and fewer candidate sites or cities load and build faster",
+    Seconds(*limit_s)
 )]
 pub struct TimeUp {
     pub limit_s: f64,

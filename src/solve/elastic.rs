@@ -184,6 +184,7 @@ fn plan_with(
     o.log = false;
     // A plan near the boundary is found in seconds or not at all: proving
     // that whole servers cannot fit is what takes HiGHS long.
+    let seconds = opts.relaxation_check_s.unwrap_or(seconds);
     o.time_limit_s = Some(opts.time_limit_s.unwrap_or(seconds).min(seconds));
     let r = super::solve_relaxed(p, &o, changes);
     match r {

@@ -43,6 +43,11 @@ pub struct SolveOptions {
     /// it, every solve gets at most what is left of it, and once it has
     /// passed before a plan exists the solve stops with [`SolveError::TimeUp`].
     pub deadline: Option<crate::domain::Deadline>,
+    /// Seconds for each re-solve that checks a proposed fix of an infeasible
+    /// scenario (`None`: 12 s; `elastic::CHECK_SECONDS`). A check that runs
+    /// out counts as no plan, so on a slow or busy machine a fix may be
+    /// printed larger than the least that works.
+    pub relaxation_check_s: Option<f64>,
 }
 
 impl SolveOptions {
