@@ -346,3 +346,129 @@ impl RowKey {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every per-family fact, pinned: (name, unit, lever, whole servers, words).
+    #[test]
+    fn the_facts_of_every_family() {
+        let table: Vec<(&str, &str, bool, bool, &str)> = Family::ALL
+            .iter()
+            .map(|f| {
+                (
+                    f.as_str(),
+                    f.unit(),
+                    f.is_lever(),
+                    f.whole_servers(),
+                    f.words(),
+                )
+            })
+            .collect();
+        let expected: [(&str, &str, bool, bool, &str); 23] = [
+            (
+                "one-cooling",
+                "site",
+                false,
+                false,
+                "one-cooling-per-site rows",
+            ),
+            ("site-power", "MW", true, true, "site IT capacities"),
+            ("site-min-size", "card", true, true, "minimum site sizes"),
+            (
+                "region-power-quota",
+                "MW",
+                true,
+                true,
+                "region power quotas",
+            ),
+            (
+                "region-energy-quota",
+                "tce/year",
+                true,
+                true,
+                "region energy-use quotas",
+            ),
+            (
+                "region-water-quota",
+                "m³/year",
+                true,
+                true,
+                "region water-use quotas",
+            ),
+            (
+                "accelerator-target",
+                "card",
+                true,
+                true,
+                "accelerator targets",
+            ),
+            (
+                "dual-track",
+                "card",
+                true,
+                true,
+                "dual-track domestic share",
+            ),
+            (
+                "inference-demand",
+                "H200-eq card",
+                false,
+                false,
+                "city demand rows",
+            ),
+            (
+                "inference-capacity",
+                "H200-eq card",
+                false,
+                true,
+                "site inference capacities",
+            ),
+            (
+                "serve-link",
+                "H200-eq card",
+                false,
+                false,
+                "city-site links",
+            ),
+            ("mega-size", "card", true, true, "mega-cluster sizes"),
+            ("mega-count", "cluster", true, false, "mega-cluster count"),
+            ("region-bound", "card", true, true, "region bounds"),
+            ("tier-bound", "card", true, true, "tier bounds"),
+            ("cluster-bound", "card", true, true, "cluster bounds"),
+            (
+                "subsidy-rate",
+                "CNY",
+                false,
+                false,
+                "subsidies paid at their full rate",
+            ),
+            ("subsidy-cap", "CNY", true, false, "subsidy caps"),
+            ("delivery", "card", true, true, "deliveries"),
+            (
+                "period-ready",
+                "MW",
+                true,
+                true,
+                "IT ready by a delivery period",
+            ),
+            (
+                "period-dual-track",
+                "card",
+                true,
+                true,
+                "dual-track share by a delivery period",
+            ),
+            ("definition", "H200-eq card", false, false, "definitions"),
+            (
+                "cost-bound",
+                "CNY",
+                false,
+                false,
+                "near-optimal cost bounds",
+            ),
+        ];
+        assert_eq!(table, expected);
+    }
+}
