@@ -146,48 +146,61 @@ impl Family {
     /// and site limits. The rest (city demand, site capacity links, subsidy
     /// rates, definitions) follow from the plan.
     pub fn is_lever(self) -> bool {
-        matches!(
-            self,
+        match self {
             Family::SitePower
-                | Family::SiteMinSize
-                | Family::RegionPowerQuota
-                | Family::RegionEnergyQuota
-                | Family::RegionWaterQuota
-                | Family::AcceleratorTarget
-                | Family::DualTrack
-                | Family::MegaSize
-                | Family::MegaCount
-                | Family::RegionBound
-                | Family::TierBound
-                | Family::ClusterBound
-                | Family::SubsidyCap
-                | Family::Delivery
-                | Family::PeriodReady
-                | Family::PeriodDualTrack
-        )
+            | Family::SiteMinSize
+            | Family::RegionPowerQuota
+            | Family::RegionEnergyQuota
+            | Family::RegionWaterQuota
+            | Family::AcceleratorTarget
+            | Family::DualTrack
+            | Family::MegaSize
+            | Family::MegaCount
+            | Family::RegionBound
+            | Family::TierBound
+            | Family::ClusterBound
+            | Family::SubsidyCap
+            | Family::Delivery
+            | Family::PeriodReady
+            | Family::PeriodDualTrack => true,
+            Family::OneCooling
+            | Family::InferenceDemand
+            | Family::InferenceCapacity
+            | Family::ServeLink
+            | Family::SubsidyRate
+            | Family::Definition
+            | Family::CostBound => false,
+        }
     }
 
     /// Whether the row sums whole servers, so that it binds for a plan of
     /// whole servers as soon as its slack is smaller than one more server.
     pub fn whole_servers(self) -> bool {
-        matches!(
-            self,
+        match self {
             Family::SitePower
-                | Family::SiteMinSize
-                | Family::RegionPowerQuota
-                | Family::RegionEnergyQuota
-                | Family::RegionWaterQuota
-                | Family::AcceleratorTarget
-                | Family::DualTrack
-                | Family::MegaSize
-                | Family::RegionBound
-                | Family::TierBound
-                | Family::ClusterBound
-                | Family::InferenceCapacity
-                | Family::Delivery
-                | Family::PeriodReady
-                | Family::PeriodDualTrack
-        )
+            | Family::SiteMinSize
+            | Family::RegionPowerQuota
+            | Family::RegionEnergyQuota
+            | Family::RegionWaterQuota
+            | Family::AcceleratorTarget
+            | Family::DualTrack
+            | Family::MegaSize
+            | Family::RegionBound
+            | Family::TierBound
+            | Family::ClusterBound
+            | Family::InferenceCapacity
+            | Family::Delivery
+            | Family::PeriodReady
+            | Family::PeriodDualTrack => true,
+            Family::OneCooling
+            | Family::InferenceDemand
+            | Family::ServeLink
+            | Family::MegaCount
+            | Family::SubsidyRate
+            | Family::SubsidyCap
+            | Family::Definition
+            | Family::CostBound => false,
+        }
     }
 
     /// The family in words, plural ("power quotas").
