@@ -146,48 +146,61 @@ impl Family {
     /// and site limits. The rest (city demand, site capacity links, subsidy
     /// rates, definitions) follow from the plan.
     pub fn is_lever(self) -> bool {
-        matches!(
-            self,
+        match self {
             Family::SitePower
-                | Family::SiteMinSize
-                | Family::RegionPowerQuota
-                | Family::RegionEnergyQuota
-                | Family::RegionWaterQuota
-                | Family::AcceleratorTarget
-                | Family::DualTrack
-                | Family::MegaSize
-                | Family::MegaCount
-                | Family::RegionBound
-                | Family::TierBound
-                | Family::ClusterBound
-                | Family::SubsidyCap
-                | Family::Delivery
-                | Family::PeriodReady
-                | Family::PeriodDualTrack
-        )
+            | Family::SiteMinSize
+            | Family::RegionPowerQuota
+            | Family::RegionEnergyQuota
+            | Family::RegionWaterQuota
+            | Family::AcceleratorTarget
+            | Family::DualTrack
+            | Family::MegaSize
+            | Family::MegaCount
+            | Family::RegionBound
+            | Family::TierBound
+            | Family::ClusterBound
+            | Family::SubsidyCap
+            | Family::Delivery
+            | Family::PeriodReady
+            | Family::PeriodDualTrack => true,
+            Family::OneCooling
+            | Family::InferenceDemand
+            | Family::InferenceCapacity
+            | Family::ServeLink
+            | Family::SubsidyRate
+            | Family::Definition
+            | Family::CostBound => false,
+        }
     }
 
     /// Whether the row sums whole servers, so that it binds for a plan of
     /// whole servers as soon as its slack is smaller than one more server.
     pub fn whole_servers(self) -> bool {
-        matches!(
-            self,
+        match self {
             Family::SitePower
-                | Family::SiteMinSize
-                | Family::RegionPowerQuota
-                | Family::RegionEnergyQuota
-                | Family::RegionWaterQuota
-                | Family::AcceleratorTarget
-                | Family::DualTrack
-                | Family::MegaSize
-                | Family::RegionBound
-                | Family::TierBound
-                | Family::ClusterBound
-                | Family::InferenceCapacity
-                | Family::Delivery
-                | Family::PeriodReady
-                | Family::PeriodDualTrack
-        )
+            | Family::SiteMinSize
+            | Family::RegionPowerQuota
+            | Family::RegionEnergyQuota
+            | Family::RegionWaterQuota
+            | Family::AcceleratorTarget
+            | Family::DualTrack
+            | Family::MegaSize
+            | Family::RegionBound
+            | Family::TierBound
+            | Family::ClusterBound
+            | Family::InferenceCapacity
+            | Family::Delivery
+            | Family::PeriodReady
+            | Family::PeriodDualTrack => true,
+            Family::OneCooling
+            | Family::InferenceDemand
+            | Family::ServeLink
+            | Family::MegaCount
+            | Family::SubsidyRate
+            | Family::SubsidyCap
+            | Family::Definition
+            | Family::CostBound => false,
+        }
     }
 
     /// The family in words, plural ("power quotas").
@@ -344,5 +357,131 @@ impl RowKey {
             RowKey::PeriodDualTrack { .. } => Family::PeriodDualTrack,
             RowKey::CostBound => Family::CostBound,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every per-family fact, pinned: (name, unit, lever, whole servers, words).
+    #[test]
+    fn the_facts_of_every_family() {
+        let table: Vec<(&str, &str, bool, bool, &str)> = Family::ALL
+            .iter()
+            .map(|f| {
+                (
+                    f.as_str(),
+                    f.unit(),
+                    f.is_lever(),
+                    f.whole_servers(),
+                    f.words(),
+                )
+            })
+            .collect();
+        let expected: [(&str, &str, bool, bool, &str); 23] = [
+            (
+                "one-cooling",
+                "site",
+                false,
+                false,
+                "one-cooling-per-site rows",
+            ),
+            ("site-power", "MW", true, true, "site IT capacities"),
+            ("site-min-size", "card", true, true, "minimum site sizes"),
+            (
+                "region-power-quota",
+                "MW",
+                true,
+                true,
+                "region power quotas",
+            ),
+            (
+                "region-energy-quota",
+                "tce/year",
+                true,
+                true,
+                "region energy-use quotas",
+            ),
+            (
+                "region-water-quota",
+                "m³/year",
+                true,
+                true,
+                "region water-use quotas",
+            ),
+            (
+                "accelerator-target",
+                "card",
+                true,
+                true,
+                "accelerator targets",
+            ),
+            (
+                "dual-track",
+                "card",
+                true,
+                true,
+                "dual-track domestic share",
+            ),
+            (
+                "inference-demand",
+                "H200-eq card",
+                false,
+                false,
+                "city demand rows",
+            ),
+            (
+                "inference-capacity",
+                "H200-eq card",
+                false,
+                true,
+                "site inference capacities",
+            ),
+            (
+                "serve-link",
+                "H200-eq card",
+                false,
+                false,
+                "city-site links",
+            ),
+            ("mega-size", "card", true, true, "mega-cluster sizes"),
+            ("mega-count", "cluster", true, false, "mega-cluster count"),
+            ("region-bound", "card", true, true, "region bounds"),
+            ("tier-bound", "card", true, true, "tier bounds"),
+            ("cluster-bound", "card", true, true, "cluster bounds"),
+            (
+                "subsidy-rate",
+                "CNY",
+                false,
+                false,
+                "subsidies paid at their full rate",
+            ),
+            ("subsidy-cap", "CNY", true, false, "subsidy caps"),
+            ("delivery", "card", true, true, "deliveries"),
+            (
+                "period-ready",
+                "MW",
+                true,
+                true,
+                "IT ready by a delivery period",
+            ),
+            (
+                "period-dual-track",
+                "card",
+                true,
+                true,
+                "dual-track share by a delivery period",
+            ),
+            ("definition", "H200-eq card", false, false, "definitions"),
+            (
+                "cost-bound",
+                "CNY",
+                false,
+                false,
+                "near-optimal cost bounds",
+            ),
+        ];
+        assert_eq!(table, expected);
     }
 }

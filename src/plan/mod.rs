@@ -34,8 +34,6 @@ pub struct SitePlan {
     pub site: usize,
     /// The quota region of the site (index into the instance's regions).
     pub region: usize,
-    /// Electricity price of the site's price zone after overrides, CNY/kWh.
-    pub price_cny_per_kwh: f64,
     /// Demand cities within their RTT budget of the site.
     pub cities_in_reach: usize,
     pub built: bool,

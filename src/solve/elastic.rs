@@ -53,26 +53,59 @@ const GROUPS: &[&[Family]] = &[
     ],
 ];
 
+/// Whether the family's amounts are whole units (cards, clusters, tce,
+/// m³), stated without decimals; the rest (MW, sites, CNY) are stated to
+/// 0.01.
+fn whole_units(family: Family) -> bool {
+    match family {
+        Family::SiteMinSize
+        | Family::AcceleratorTarget
+        | Family::DualTrack
+        | Family::MegaSize
+        | Family::RegionBound
+        | Family::TierBound
+        | Family::ClusterBound
+        | Family::Delivery
+        | Family::PeriodDualTrack
+        | Family::InferenceDemand
+        | Family::InferenceCapacity
+        | Family::ServeLink
+        | Family::Definition
+        | Family::MegaCount
+        | Family::RegionEnergyQuota
+        | Family::RegionWaterQuota => true,
+        Family::SitePower
+        | Family::RegionPowerQuota
+        | Family::PeriodReady
+        | Family::OneCooling
+        | Family::SubsidyRate
+        | Family::SubsidyCap
+        | Family::CostBound => false,
+    }
+}
+
 /// The amount as text, at the resolution it was verified with (never rounded
 /// below the verified amount: amounts are multiples of the resolution).
-fn amount_text(x: f64, unit: &str) -> String {
-    match unit {
-        "card" | "H200-eq card" | "cluster" | "tce/year" | "m³/year" => format!("{x:.0}"),
-        _ => format!("{x:.2}"),
+fn amount_text(x: f64, family: Family) -> String {
+    if whole_units(family) {
+        format!("{x:.0}")
+    } else {
+        format!("{x:.2}")
     }
 }
 
 /// Resolution at which an amount is stated and searched.
-fn resolution(unit: &str) -> f64 {
-    match unit {
-        "card" | "H200-eq card" | "cluster" | "tce/year" | "m³/year" => 1.0,
-        _ => 0.01,
+fn resolution(family: Family) -> f64 {
+    if whole_units(family) {
+        1.0
+    } else {
+        0.01
     }
 }
 
 fn describe(p: &Prepared, key: RowKey, amount: f64) -> String {
     let family = key.family();
-    let a = amount_text(amount, family.unit());
+    let a = amount_text(amount, family);
     let what = key.words(p);
     match key {
         RowKey::RegionPowerQuota { .. } => format!("raise {what} by {a} MW"),
@@ -158,7 +191,7 @@ fn server_step(model: &Model, i: usize) -> f64 {
     if step > 0.0 {
         step
     } else {
-        resolution(r.family().unit())
+        resolution(r.family())
     }
 }
 
@@ -308,8 +341,8 @@ fn verify(p: &Prepared, alt: &[(RowKey, f64, f64)], opts: &SolveOptions) -> Opti
             | RowKey::Delivery {
                 bound: Bound::Exact,
                 ..
-            } => step.max(resolution(key.family().unit())),
-            _ => resolution(key.family().unit()),
+            } => step.max(resolution(key.family())),
+            _ => resolution(key.family()),
         })
         .collect();
     let with = |k: f64| -> Vec<(RowKey, f64)> {
@@ -375,4 +408,30 @@ pub fn relaxation_lines(alternatives: &[Vec<Relaxation>]) -> Vec<String> {
                 .join(" and ")
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The resolution and the amount's text follow the family as they did
+    /// its unit string: whole "card", "H200-eq card", "cluster", "tce/year"
+    /// and "m³/year"; 0.01 for the rest.
+    #[test]
+    fn resolution_and_text_as_by_unit() {
+        for f in Family::ALL {
+            let whole = matches!(
+                f.unit(),
+                "card" | "H200-eq card" | "cluster" | "tce/year" | "m³/year"
+            );
+            assert_eq!(resolution(f), if whole { 1.0 } else { 0.01 }, "{f:?}");
+            let x = 12.345;
+            let text = if whole {
+                format!("{x:.0}")
+            } else {
+                format!("{x:.2}")
+            };
+            assert_eq!(amount_text(x, f), text, "{f:?}");
+        }
+    }
 }

@@ -60,7 +60,6 @@ pub(super) fn read_back(
         .map(|(s, _)| SitePlan {
             site: s,
             region: p.region_of_site[s],
-            price_cny_per_kwh: p.price_of_site[s],
             cities_in_reach: in_reach[s],
             built: false,
             cooling: None,

@@ -1,9 +1,10 @@
 //! Distances, latency and reach polygons.
 //!
 //! Distances are geodesic on the WGS 84 ellipsoid (Karney's algorithm, via
-//! `geo`); reach polygons are drawn in an azimuthal equidistant projection
-//! centred on the site (via PROJ), where a circle of radius r metres is the
-//! exact locus of points r metres away along the geodesic.
+//! `geo`); reach polygons are the points r metres away along the geodesic
+//! (the direct problem, via `geo`): exactly a circle of radius r metres in an
+//! azimuthal equidistant projection centred on the site, which
+//! [`aeqd_circle`] draws through PROJ for the tests to compare.
 //!
 //! [`MapProjection`] projects points for drawing ([`CHINA_ALBERS`], the
 //! report's map).
