@@ -693,17 +693,17 @@ pub fn check_deadline(d: Option<&Deadline>, stage: &'static str) -> Result<(), T
     d.map_or(Ok(()), |d| d.check(stage))
 }
 
-/// Seconds as a message shows them: as given for ordinary values, in
-/// exponent form beyond them (1e-300, not 300 digits).
+/// Seconds as a message shows them: as given when that is short (0.000001),
+/// in exponent form otherwise (1e-300, not 300 digits).
 pub struct Seconds(pub f64);
 
 impl std::fmt::Display for Seconds {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let x = self.0;
-        if x != 0.0 && !(1e-3..1e9).contains(&x.abs()) {
-            write!(f, "{x:e}")
+        let plain = self.0.to_string();
+        if plain.len() <= 24 {
+            f.write_str(&plain)
         } else {
-            write!(f, "{x}")
+            write!(f, "{:e}", self.0)
         }
     }
 }
