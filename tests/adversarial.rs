@@ -1918,3 +1918,23 @@ fn highs_options_that_write_files_are_refused() {
         assert!(!out.exists());
     }
 }
+
+#[test]
+fn a_model_file_inside_the_output_folder_is_refused_before_the_solve() {
+    // Issue 23 campaign: --write-model OUT/model.lp solved, wrote the model,
+    // then refused OUT as holding a file dcsite does not write: the plan was
+    // lost and --force could not get past it.
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("o");
+    std::fs::create_dir(&out).unwrap();
+    let model = out.join("model.lp");
+    let o = common::dcsite(&solve_args(s(&out), &["--write-model", s(&model)]));
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("outside the output folder"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(!model.exists());
+    assert_eq!(std::fs::read_dir(&out).unwrap().count(), 0);
+}

@@ -411,6 +411,24 @@ pub fn run(args: SolveArgs) -> Result<(), CliError> {
     let out_crs = output_crs(&args.crs)?;
     if let Some(path) = &args.write_model {
         check_model_path(path, args.force)?;
+        // The output folder is replaced as a whole by the plan: a model file
+        // inside it would be refused as a file dcsite does not write there
+        // (or deleted by --force) after the whole solve.
+        let inside = |p: &std::path::Path| {
+            let dir = p.parent().filter(|d| !d.as_os_str().is_empty());
+            let dir = dir.unwrap_or(std::path::Path::new("."));
+            std::path::absolute(dir).ok()
+        };
+        if let (Some(model_dir), Ok(out)) = (inside(path), std::path::absolute(&args.out)) {
+            if model_dir.starts_with(&out) {
+                return Err(CliError::Input(format!(
+                    "--write-model {}: expected a path outside the output folder {}, \
+                     which the plan replaces as a whole",
+                    path.display(),
+                    args.out.display()
+                )));
+            }
+        }
     }
     // The solution file is opened (and refused) before anything is written.
     let solution_file = args
