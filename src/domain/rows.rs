@@ -60,6 +60,45 @@ pub enum Family {
     CostBound,
 }
 
+/// A planner's unit of a row's limit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Unit {
+    Mw,
+    TcePerYear,
+    M3PerYear,
+    H200EqCard,
+    Cluster,
+    Site,
+    Cny,
+    Card,
+}
+
+impl Unit {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Unit::Mw => "MW",
+            Unit::TcePerYear => "tce/year",
+            Unit::M3PerYear => "m³/year",
+            Unit::H200EqCard => "H200-eq card",
+            Unit::Cluster => "cluster",
+            Unit::Site => "site",
+            Unit::Cny => "CNY",
+            Unit::Card => "card",
+        }
+    }
+
+    /// Whether amounts in this unit are whole (cards, clusters, tce, m³),
+    /// stated without decimals; the rest (MW, sites, CNY) to 0.01.
+    pub fn whole(self) -> bool {
+        match self {
+            Unit::TcePerYear | Unit::M3PerYear | Unit::H200EqCard | Unit::Cluster | Unit::Card => {
+                true
+            }
+            Unit::Mw | Unit::Site | Unit::Cny => false,
+        }
+    }
+}
+
 impl Family {
     /// Every family, in the order the builder defines them.
     pub const ALL: [Family; 23] = [
@@ -119,17 +158,22 @@ impl Family {
 
     /// The planner's unit of the row's limit.
     pub fn unit(self) -> &'static str {
+        self.unit_kind().as_str()
+    }
+
+    /// The planner's unit of the row's limit, as a kind.
+    pub fn unit_kind(self) -> Unit {
         match self {
-            Family::SitePower | Family::RegionPowerQuota | Family::PeriodReady => "MW",
-            Family::RegionEnergyQuota => "tce/year",
-            Family::RegionWaterQuota => "m³/year",
+            Family::SitePower | Family::RegionPowerQuota | Family::PeriodReady => Unit::Mw,
+            Family::RegionEnergyQuota => Unit::TcePerYear,
+            Family::RegionWaterQuota => Unit::M3PerYear,
             Family::InferenceDemand
             | Family::InferenceCapacity
             | Family::ServeLink
-            | Family::Definition => "H200-eq card",
-            Family::MegaCount => "cluster",
-            Family::OneCooling => "site",
-            Family::SubsidyRate | Family::SubsidyCap | Family::CostBound => "CNY",
+            | Family::Definition => Unit::H200EqCard,
+            Family::MegaCount => Unit::Cluster,
+            Family::OneCooling => Unit::Site,
+            Family::SubsidyRate | Family::SubsidyCap | Family::CostBound => Unit::Cny,
             Family::SiteMinSize
             | Family::AcceleratorTarget
             | Family::DualTrack
@@ -138,7 +182,7 @@ impl Family {
             | Family::TierBound
             | Family::ClusterBound
             | Family::Delivery
-            | Family::PeriodDualTrack => "card",
+            | Family::PeriodDualTrack => Unit::Card,
         }
     }
 

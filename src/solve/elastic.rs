@@ -53,35 +53,9 @@ const GROUPS: &[&[Family]] = &[
     ],
 ];
 
-/// Whether the family's amounts are whole units (cards, clusters, tce,
-/// m³), stated without decimals; the rest (MW, sites, CNY) are stated to
-/// 0.01.
+/// Whether the family's amounts are whole units (its unit's kind says).
 fn whole_units(family: Family) -> bool {
-    match family {
-        Family::SiteMinSize
-        | Family::AcceleratorTarget
-        | Family::DualTrack
-        | Family::MegaSize
-        | Family::RegionBound
-        | Family::TierBound
-        | Family::ClusterBound
-        | Family::Delivery
-        | Family::PeriodDualTrack
-        | Family::InferenceDemand
-        | Family::InferenceCapacity
-        | Family::ServeLink
-        | Family::Definition
-        | Family::MegaCount
-        | Family::RegionEnergyQuota
-        | Family::RegionWaterQuota => true,
-        Family::SitePower
-        | Family::RegionPowerQuota
-        | Family::PeriodReady
-        | Family::OneCooling
-        | Family::SubsidyRate
-        | Family::SubsidyCap
-        | Family::CostBound => false,
-    }
+    family.unit_kind().whole()
 }
 
 /// The amount as text, at the resolution it was verified with (never rounded
