@@ -358,7 +358,10 @@ fn every_subsidy_row_is_checked_whichever_scenario_uses_it() {
     assert_eq!(o.status.code(), Some(2));
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(
-        err.contains("subsidies.csv") && err.contains("centrla"),
+        err.contains("subsidies.csv")
+            && err.contains("row 2, column region_id")
+            && err.contains("centrla")
+            && !err.contains("panicked"),
         "{err}"
     );
 }

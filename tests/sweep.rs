@@ -491,6 +491,7 @@ fn refused(vary: &str, head: &str, key: &str, also: &str) {
     assert!(err.contains("bad.toml"), "names the sweep file: {err}");
     assert!(err.contains(key), "names the key {key}: {err}");
     assert!(err.contains(also), "says {also}: {err}");
+    assert!(!err.contains("panicked"), "{err}");
     assert!(!out.exists(), "nothing written");
 }
 
