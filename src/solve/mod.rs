@@ -19,8 +19,9 @@ pub mod strategy;
 
 pub use base::check::check_plan;
 pub use base::names::{column_names, write_model};
-pub use base::options::{Explain, Relaxation, SolveError, SolveOptions, StrategyOptions};
-pub use base::phases::DEFAULT_MIP_GAP;
+pub use base::options::{
+    Explain, Relaxation, SolveError, SolveOptions, StrategyOptions, DEFAULT_MIP_GAP,
+};
 pub use base::read::{ModelParts, RawSolution, Values};
 pub use base::run::{run_highs, run_highs_from};
 pub use explain::binding::binding_rows;

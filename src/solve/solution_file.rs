@@ -13,8 +13,8 @@ use good_lp::{Expression, Solution};
 
 use super::base::check::check_plan;
 use super::base::names::column_names;
-use super::base::options::{SolveError, SolveOptions};
-use super::base::phases::{round_lp, DEFAULT_MIP_GAP};
+use super::base::options::{SolveError, SolveOptions, DEFAULT_MIP_GAP};
+use super::base::phases::round_lp;
 use super::base::read::{read_back, ModelParts, RawSolution, Values};
 use super::base::strategy::{Run, Solved};
 use super::explain;

@@ -3,6 +3,9 @@
 
 use crate::milp::{Family, RowKey};
 
+/// HiGHS's default relative MIP gap.
+pub const DEFAULT_MIP_GAP: f64 = 1e-4;
+
 /// Solver settings.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct SolveOptions {

@@ -25,9 +25,6 @@ use super::strategy::{Choice, Run, Solved, Strategy};
 use crate::milp::{self, Integrality, Model, Prepared, RowKey};
 use crate::plan::Status;
 
-/// HiGHS's default relative MIP gap.
-pub const DEFAULT_MIP_GAP: f64 = 1e-4;
-
 /// HiGHS options of the phase-1 MIP, before the user's `--highs-option`
 /// (which win). Phase 1 starts from phase 0's rounded plan, and on these
 /// models RENS, feasibility jump and cut separation below the root cost more

@@ -6,7 +6,7 @@ use std::cell::{Cell, RefCell};
 use std::time::Instant;
 
 use super::links::LinkSet;
-use super::options::{SolveError, SolveOptions};
+use super::options::{SolveError, SolveOptions, DEFAULT_MIP_GAP};
 use super::read::ModelParts;
 use crate::milp::{self, Integrality, Model, Prepared, RowKey};
 use crate::plan::{BendersStats, BranchStats, Plan};
@@ -97,7 +97,7 @@ impl<'a> Run<'a> {
             opts,
             relax,
             links: RefCell::new(LinkSet::new(p, opts)),
-            tolerance: opts.mip_gap.unwrap_or(super::phases::DEFAULT_MIP_GAP),
+            tolerance: opts.mip_gap.unwrap_or(DEFAULT_MIP_GAP),
             deadline,
             build_seconds: Cell::new(0.0),
         }

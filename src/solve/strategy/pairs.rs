@@ -70,7 +70,8 @@ use crate::milp::{self, DemandSize, Integrality, Links, Prepared, RowKey};
 use crate::plan::Status;
 use crate::solve::adapter::{Columns, Int as HighsInt, Live, LiveExt, ModelStatus};
 use crate::solve::base::options::{SolveError, SolveOptions};
-use crate::solve::base::phases::{highs_sites, HighsMip, DEFAULT_MIP_GAP};
+use crate::solve::base::options::DEFAULT_MIP_GAP;
+use crate::solve::base::phases::{highs_sites, HighsMip};
 use crate::solve::base::run::{configure, highs_instance, refused, warm};
 use crate::solve::base::strategy::{Choice, Run, Solved, Strategy};
 
