@@ -4,7 +4,7 @@
 //! closure never sees a raw pointer, and a panic in it never crosses into
 //! HiGHS.
 
-use super::{Live, Solved};
+use ::highs::{Model as Live, SolvedModel as Solved};
 
 /// What a watched solve ended with.
 pub struct Watched {
