@@ -20,38 +20,21 @@ use std::time::Instant;
 
 mod support;
 
-use dcsite::solve::{solve, solve_plan_only, SolveOptions};
+use dcsite::solve::{solve, Explain, SolveOptions, StrategyOptions};
 use support::{cap_to_prepared, parse_cap};
 
 fn run(
     path: &Path,
     capacity: Option<f64>,
     opts: &SolveOptions,
-    all_links: bool,
-    plan_only: bool,
-    benders: Option<bool>,
-    branch_nodes: Option<usize>,
 ) -> Result<serde_json::Value, String> {
     let name = path.file_stem().unwrap().to_string_lossy().into_owned();
     let t0 = Instant::now();
     let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
     let cap = parse_cap(&text).map_err(|e| format!("{}: {e}", path.display()))?;
-    let mut p = cap_to_prepared(&name, &cap, capacity)?;
-    // Every link row up front instead of the cut loop (a comparison).
-    p.separate_links = !all_links;
-    // Benders decomposition forced on or off (by default: on large instances).
-    p.benders = benders;
-    // Phase 1's own branch and bound: its node limit (0: HiGHS's MIP).
-    if branch_nodes.is_some() {
-        p.branch_nodes = branch_nodes;
-    }
+    let p = cap_to_prepared(&name, &cap, capacity)?;
     let prepare_seconds = t0.elapsed().as_secs_f64();
-    let plan = if plan_only {
-        solve_plan_only(&p, opts)
-    } else {
-        solve(&p, opts)
-    }
-    .map_err(|e| e.to_string())?;
+    let plan = solve(&p, opts).map_err(|e| e.to_string())?;
     let instance = match capacity {
         Some(c) if cap.capacity.iter().any(Option::is_none) => format!("{name}-{c}"),
         _ => name,
@@ -123,6 +106,21 @@ fn main() {
         highs_options,
         deadline: None,
         relaxation_check_s: None,
+        // The plan only: what a MIP solver such as CBC computes.
+        explain: if plan_only {
+            Explain::PlanOnly
+        } else {
+            Explain::Full
+        },
+        strategy: StrategyOptions {
+            // Every link row up front instead of the cut loop (a comparison).
+            all_link_rows: all_links,
+            pair_pricing: None,
+            // Benders decomposition forced on or off (by default: on large instances).
+            benders,
+            // Phase 1's own branch and bound: its node limit (0: HiGHS's MIP).
+            branch_nodes,
+        },
     };
     if let Some(dir) = all {
         println!("| instance | published optimum | dcsite objective | rel. error | status | build s | solve s |");
@@ -134,15 +132,7 @@ fn main() {
             if !path.exists() {
                 continue; // the large instances appear once per capacity (capa-8000 …)
             }
-            match run(
-                &path,
-                None,
-                &opts,
-                all_links,
-                plan_only,
-                benders,
-                branch_nodes,
-            ) {
+            match run(&path, None, &opts) {
                 Ok(v) => {
                     let obj = v["objective"].as_f64().unwrap();
                     let err = (obj - opt).abs() / opt;
@@ -167,15 +157,7 @@ fn main() {
         );
         std::process::exit(2);
     };
-    match run(
-        &file,
-        capacity,
-        &opts,
-        all_links,
-        plan_only,
-        benders,
-        branch_nodes,
-    ) {
+    match run(&file, capacity, &opts) {
         Ok(v) => println!("{v}"),
         Err(e) => {
             eprintln!("orlib: {e}");

@@ -167,3 +167,111 @@ fn the_checker_sees_what_it_should() {
         "geojson"
     ));
 }
+
+/// Every `.rs` file under `src/<dir>`, with its code lines (comments and
+/// string contents removed) and their numbers.
+fn code_lines(dir: &str) -> Vec<(String, usize, String)> {
+    let root = common::root();
+    let mut files = Vec::new();
+    rust_files(&root.join("src").join(dir), &mut files);
+    let mut out = Vec::new();
+    for f in files {
+        let rel = f.strip_prefix(&root).unwrap().display().to_string();
+        let text = std::fs::read_to_string(&f).unwrap();
+        for (n, line) in text.lines().enumerate() {
+            out.push((rel.clone(), n + 1, code_of(line)));
+        }
+    }
+    out
+}
+
+/// Whether `code` holds `word` as a whole word.
+fn has_word(code: &str, word: &str) -> bool {
+    code.match_indices(word).any(|(i, _)| {
+        let before = code[..i].chars().last();
+        let after = code[i + word.len()..].chars().next();
+        before.is_none_or(|c| !(c.is_alphanumeric() || c == '_'))
+            && after.is_none_or(|c| !(c.is_alphanumeric() || c == '_'))
+    })
+}
+
+#[test]
+fn unsafe_code_and_ffi_live_only_in_the_highs_adapter() {
+    let adapter = "src/solve/adapter/";
+    let bad: Vec<String> = code_lines("")
+        .into_iter()
+        .filter(|(f, _, code)| {
+            !f.starts_with(adapter)
+                && (has_word(code, "unsafe")
+                    || has_word(code, "highs_sys")
+                    || (names(code, "highs") && !code.contains("solvers::highs"))
+                    || has_word(code, "libc"))
+        })
+        .map(|(f, n, _)| format!("{f}:{n}"))
+        .collect();
+    assert!(
+        bad.is_empty(),
+        "unsafe code, libc or HiGHS's own crates outside {adapter}:\n{}",
+        bad.join("\n")
+    );
+}
+
+/// The floors of the solve wing, bottom up, and the rooms of the wing each
+/// may not name: strategies depend on the base, never the reverse, and
+/// nothing below the explanations imports them.
+const SOLVE_FLOORS: &[(&str, &[&str])] = &[
+    ("solve/adapter", &["solve::base", "solve::strategy", "solve::explain", "crate::"]),
+    ("solve/base", &["solve::strategy", "solve::explain", "super::super"]),
+    ("solve/strategy", &["solve::explain", "super::super"]),
+];
+
+#[test]
+fn the_solve_wing_has_its_floors_and_arrows_only_run_down() {
+    let mut bad = Vec::new();
+    for (dir, forbidden) in SOLVE_FLOORS {
+        for (f, n, code) in code_lines(dir) {
+            for name in *forbidden {
+                if code.contains(name) {
+                    bad.push(format!("{f}:{n}: names {name}"));
+                }
+            }
+        }
+    }
+    // Nothing outside the solve wing reaches into its floors but through
+    // the entry points at its top (`solve::solve`, re-exports of solve/mod.rs).
+    assert!(
+        bad.is_empty(),
+        "arrows running up the solve wing:\n{}",
+        bad.join("\n")
+    );
+}
+
+#[test]
+fn architecture_md_is_a_short_map_whose_every_path_exists() {
+    let root = common::root();
+    let text = std::fs::read_to_string(root.join("ARCHITECTURE.md")).unwrap();
+    let lines = text.lines().count();
+    assert!(lines <= 150, "ARCHITECTURE.md has {lines} lines (at most 150)");
+    let roots = [
+        "src/", "tests/", "examples/", "data/", "models/", "docs/", "scripts/", "bench/", ".ci/",
+    ];
+    let mut missing = Vec::new();
+    let mut named = 0;
+    for (i, part) in text.split('`').enumerate() {
+        // Odd parts are inside backticks.
+        if i % 2 == 0 || !roots.iter().any(|r| part.starts_with(r)) {
+            continue;
+        }
+        let path = part.split([' ', ':', '(']).next().unwrap();
+        let path = path.trim_end_matches(['*', ',', '.']);
+        named += 1;
+        if !root.join(path).exists() {
+            missing.push(path.to_string());
+        }
+    }
+    assert!(named >= 20, "ARCHITECTURE.md names only {named} paths");
+    assert!(
+        missing.is_empty(),
+        "ARCHITECTURE.md names paths that do not exist: {missing:?}"
+    );
+}

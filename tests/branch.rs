@@ -8,7 +8,7 @@ mod common;
 mod support;
 
 use dcsite::milp::Prepared;
-use dcsite::solve::{solve_plan_only, Plan, SolveOptions, Status};
+use dcsite::solve::{solve, Explain, Plan, SolveOptions, Status};
 
 /// A shipped scenario with each city's demand fixed at its weight's share of
 /// `share` of the H200 target (so that the model has link rows): mega
@@ -28,9 +28,15 @@ fn with_card_demand(scenario: &str, share: f64) -> Prepared {
 }
 
 fn solve_with_nodes(p: &Prepared, nodes: Option<usize>, opts: &SolveOptions) -> Plan {
-    let mut p = p.clone();
-    p.branch_nodes = nodes;
-    solve_plan_only(&p, opts).unwrap()
+    solve(p, &with_nodes(nodes, opts)).unwrap()
+}
+
+/// `opts` for the plan only, with phase 1's branch and bound at `nodes`.
+fn with_nodes(nodes: Option<usize>, opts: &SolveOptions) -> SolveOptions {
+    let mut o = opts.clone();
+    o.strategy.branch_nodes = nodes;
+    o.explain = Explain::PlanOnly;
+    o
 }
 
 /// Both answers are optimal within the gap, so each objective is within the
@@ -145,9 +151,8 @@ fn the_fewest_sites_row_keeps_highs_optimum_on_a_cut_of_capa() {
         time_limit_s: Some(0.3),
         ..opts.clone()
     };
-    let mut forced = p.clone();
-    forced.branch_nodes = Some(dcsite::solve::branch::MAX_NODES);
-    match solve_plan_only(&forced, &limited) {
+    let forced = with_nodes(Some(dcsite::solve::branch::MAX_NODES), &limited);
+    match solve(&p, &forced) {
         Ok(plan) => {
             let opt = highs.objective_cny;
             assert!(

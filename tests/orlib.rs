@@ -34,6 +34,21 @@ fn opts() -> SolveOptions {
     }
 }
 
+/// `o` for the plan only: no shadow prices or costs of unbuilt sites.
+fn plan_only(o: SolveOptions) -> SolveOptions {
+    SolveOptions {
+        explain: dcsite::solve::Explain::PlanOnly,
+        ..o
+    }
+}
+
+/// [`opts`] with every link row in the model up front (no cut loop).
+fn all_link_rows() -> SolveOptions {
+    let mut o = opts();
+    o.strategy.all_link_rows = true;
+    o
+}
+
 /// Solves `file` (with `capacity` for capa/capb/capc) and checks the
 /// published optimum of `name`.
 fn check_capacity(file: &str, capacity: Option<f64>, name: &str) -> Plan {
@@ -99,11 +114,9 @@ fn built(plan: &Plan) -> Vec<usize> {
 #[test]
 fn the_cut_loop_gives_the_full_models_optimum_and_plan() {
     for name in ["cap41", "cap64", "cap92", "cap124"] {
-        let loop_p = prepared(name, None);
-        let mut full_p = loop_p.clone();
-        full_p.separate_links = false;
-        let a = solve(&loop_p, &opts()).unwrap();
-        let b = solve(&full_p, &opts()).unwrap();
+        let p = prepared(name, None);
+        let a = solve(&p, &opts()).unwrap();
+        let b = solve(&p, &all_link_rows()).unwrap();
         assert_eq!((a.status, b.status), (Status::Optimal, Status::Optimal));
         let rel = (a.objective_cny - b.objective_cny).abs() / b.objective_cny;
         assert!(
@@ -128,12 +141,11 @@ fn the_cut_loop_gives_the_full_models_optimum_and_plan() {
 #[test]
 fn benders_gives_the_full_models_optimum_and_plan() {
     for name in ["cap41", "cap64", "cap92", "cap113", "cap124"] {
-        let mut benders_p = prepared(name, None);
-        benders_p.benders = Some(true);
-        let mut full_p = prepared(name, None);
-        full_p.separate_links = false;
-        let a = solve(&benders_p, &opts()).unwrap();
-        let b = solve(&full_p, &opts()).unwrap();
+        let p = prepared(name, None);
+        let mut benders = opts();
+        benders.strategy.benders = Some(true);
+        let a = solve(&p, &benders).unwrap();
+        let b = solve(&p, &all_link_rows()).unwrap();
         assert_eq!(
             (a.status, b.status),
             (Status::Optimal, Status::Optimal),
@@ -179,7 +191,7 @@ fn capa_8000_is_proven_optimal_by_benders() {
 /// time-limited assignment LP used to lose its HiGHS instance, so that the
 /// next evaluation panicked; and HiGHS counts its time limit against the
 /// instance's run time summed over every solve, so a re-solved LP stopped at
-/// once near the end (`solve::set_time_left`).
+/// once near the end (`LiveExt::set_time_left`).
 #[test]
 fn benders_under_a_time_limit_gives_a_plan_or_no_plan() {
     let p = prepared("capb", Some(6000.0));
@@ -190,7 +202,7 @@ fn benders_under_a_time_limit_gives_a_plan_or_no_plan() {
             ..opts()
         };
         // The plan only: the limit acts in the phases both paths share.
-        match dcsite::solve::solve_plan_only(&p, &o) {
+        match dcsite::solve::solve(&p, &plan_only(o)) {
             Ok(plan) => {
                 assert!(
                     matches!(plan.status, Status::Optimal | Status::Feasible),

@@ -86,8 +86,8 @@ fn the_pricing_bound_is_below_the_lp_with_every_pair() {
     std::fs::write(&sc, text.replace("max_sites_per_city = 25", "")).unwrap();
     let (_, inst, _) = dcsite::data::load(&sc).unwrap();
     let p = Prepared::new(inst);
-    assert!(pairs::applies(&p), "{} pairs", p.pairs.len());
     let opts = SolveOptions::default();
+    assert!(pairs::applies(&p, &opts), "{} pairs", p.pairs.len());
     let (full, _) = run_highs(milp::build(&p, Integrality::Lp), &opts, &[]).unwrap();
     let full = full.objective;
     let tol = 1e-7 * full.abs();

@@ -102,6 +102,7 @@ impl SolverArgs {
             log: self.solver_log,
             highs_options: parse_highs_options(&self.highs_option)?,
             relaxation_check_s: None,
+            ..SolveOptions::default()
         })
     }
 }

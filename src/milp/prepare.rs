@@ -94,20 +94,6 @@ pub struct Prepared {
     /// Add x[d,s] ≤ demand_d × open[s] for fixed demands (a standard
     /// strengthening of capacitated facility location).
     pub disaggregate_links: bool,
-    /// Leave the link rows out of the model at first and let the solver's cut
-    /// loop add the ones a solution violates (true by default; false puts
-    /// every one in up front, as a check of the loop).
-    pub separate_links: bool,
-    /// Project the assignment out and solve the site decisions by Benders
-    /// decomposition (`solve::benders`): `None` decides by size (instances
-    /// with many city-site pairs), `Some` forces it on or off.
-    pub benders: Option<bool>,
-    /// Phase 1's own branch and bound (`solve::branch`, models with link
-    /// rows): `None` runs it on models of up to 5,000 city-site pairs with
-    /// at most 1,000 nodes; `Some(n)` runs it with at most n nodes whatever
-    /// the size, `Some(0)` leaves phase 1 to HiGHS's MIP. Past its node
-    /// limit HiGHS's MIP goes on from its best plan.
-    pub branch_nodes: Option<usize>,
 }
 
 impl Prepared {
@@ -278,9 +264,6 @@ impl Prepared {
             price_of_site,
             annuity_factor: af,
             disaggregate_links,
-            separate_links: true,
-            benders: None,
-            branch_nodes: None,
         })
     }
 

@@ -11,11 +11,15 @@ use std::time::Instant;
 
 use good_lp::{Expression, Solution};
 
-use super::{
-    binding_rows, check_plan, column_names, explain_unbuilt, links, plan, round_lp, shadow_prices,
-    ModelParts, Plan, RawSolution, SolveError, SolveOptions, Status, Values, DEFAULT_MIP_GAP,
-};
+use super::base::check::check_plan;
+use super::base::names::column_names;
+use super::base::options::{SolveError, SolveOptions, DEFAULT_MIP_GAP};
+use super::base::phases::round_lp;
+use super::base::read::{read_back, ModelParts, RawSolution, Values};
+use super::base::strategy::{Run, Solved};
+use super::explain;
 use crate::milp::{self, Integrality, Model, Prepared, Sense, CNY_PER_OBJECTIVE_UNIT};
+use crate::plan::{Plan, Status};
 
 /// A value of a column, with the line of the file that gave it.
 #[derive(Debug, Clone, PartialEq)]
@@ -296,7 +300,68 @@ pub fn plan_from_solution<R: std::io::BufRead>(
     let t0 = Instant::now();
     let bad = |m: String| SolveError::BadSolution(format!("{file}: {m}"));
     let model = milp::build(p, Integrality::Full);
-    let names = column_names(p, &model);
+    let cols = read_columns(p, &model, reader).map_err(bad)?;
+    let values = Values {
+        cols,
+        column: &model.column,
+    };
+    check_rows(p, &model, &values).map_err(bad)?;
+    let objective = model.objective.eval_with(&values) * model.cny_per_objective_unit;
+    let cols = values.cols;
+    // A lower bound of dcsite's own: the LP relaxation (link rows separated).
+    let mut o = opts.clone();
+    o.log = false;
+    let run = Run::new(p, &o, &[]);
+    let (lp_bound, _) = round_lp(&run, &o)?;
+    let build_seconds = run.build_seconds.get();
+    let size = (
+        model.n_columns,
+        model.integer.iter().filter(|&&i| i).count(),
+        model.rows.len(),
+    );
+    let parts = ModelParts::of(model);
+    let mut raw = RawSolution {
+        status: Status::Feasible,
+        cols,
+        objective,
+        dual_bound: lp_bound,
+        seconds: 0.0,
+        row_duals: Vec::new(),
+        col_duals: Vec::new(),
+    };
+    let mip_gap = raw.gap_to(lp_bound);
+    raw.status = if mip_gap <= opts.mip_gap.unwrap_or(DEFAULT_MIP_GAP) + 1e-12 {
+        Status::Optimal
+    } else {
+        Status::Feasible
+    };
+    raw.seconds = t0.elapsed().as_secs_f64() - build_seconds;
+    let values = Values {
+        cols: raw.cols.clone(),
+        column: &parts.column,
+    };
+    let mut plan = read_back(p, &parts, &values, &raw);
+    plan.mip_gap = mip_gap;
+    plan.build_seconds = build_seconds;
+    plan.model_size = size;
+    check_plan(p, &plan)?;
+    let solved = Solved {
+        plan,
+        cols: values.cols,
+        parts,
+        reduced: None,
+    };
+    explain::plan(p, solved, opts)
+}
+
+/// The values of `model`'s columns from a solution file, each checked
+/// against its column's bounds and integrality.
+fn read_columns<R: std::io::BufRead>(
+    p: &Prepared,
+    model: &Model,
+    reader: R,
+) -> Result<Vec<f64>, String> {
+    let names = column_names(p, model);
     let by_name: HashMap<&str, usize> = names
         .iter()
         .enumerate()
@@ -324,70 +389,9 @@ pub fn plan_from_solution<R: std::io::BufRead>(
         seen[c] = e.line;
         cols[c] = e.value;
         Ok(())
-    })
-    .map_err(bad)?;
-    check_columns(p, &model, &names, &cols).map_err(bad)?;
-    let values = Values {
-        cols: cols.clone(),
-        column: &model.column,
-    };
-    check_rows(p, &model, &values).map_err(bad)?;
-    let objective = model.objective.eval_with(&values) * model.cny_per_objective_unit;
-    // A lower bound of dcsite's own: the LP relaxation (link rows separated).
-    let cut_links = std::cell::RefCell::new(links::LinkSet::new(p));
-    let build = |i| Ok(milp::build_with(p, i, cut_links.borrow().links()));
-    let mut o = opts.clone();
-    o.log = false;
-    let (lp_bound, _, build_seconds) = round_lp(p, &o, &build, &cut_links)?;
-    let n_rows = model.rows.len();
-    let n_int = model.integer.iter().filter(|&&i| i).count();
-    let n_cols = model.n_columns;
-    let Model {
-        column,
-        integer,
-        vars,
-        objective: obj_expr,
-        cny_per_objective_unit,
-        rows,
-        ..
-    } = model;
-    let parts = ModelParts {
-        column,
-        integer,
-        vars,
-        rows,
-        objective: obj_expr,
-        cny_per_objective_unit,
-    };
-    let mut raw = RawSolution {
-        status: Status::Feasible,
-        cols,
-        objective,
-        dual_bound: lp_bound,
-        seconds: 0.0,
-        row_duals: Vec::new(),
-        col_duals: Vec::new(),
-    };
-    let mip_gap = raw.gap_to(lp_bound);
-    raw.status = if mip_gap <= opts.mip_gap.unwrap_or(DEFAULT_MIP_GAP) + 1e-12 {
-        Status::Optimal
-    } else {
-        Status::Feasible
-    };
-    raw.seconds = t0.elapsed().as_secs_f64() - build_seconds;
-    let values = Values {
-        cols: raw.cols.clone(),
-        column: &parts.column,
-    };
-    let mut plan = plan::read_back(p, &parts, &values, &raw);
-    plan.mip_gap = mip_gap;
-    plan.binding = binding_rows(p, &parts, &values);
-    plan.build_seconds = build_seconds;
-    plan.model_size = (n_cols, n_int, n_rows);
-    check_plan(p, &plan)?;
-    plan.shadow_prices = shadow_prices(p, &plan, opts)?;
-    explain_unbuilt(p, &mut plan, opts);
-    Ok(plan)
+    })?;
+    check_columns(p, model, &names, &cols)?;
+    Ok(cols)
 }
 
 /// Tolerance of a row or bound: what solvers allow (1e-6) relative to the

@@ -13,7 +13,7 @@ use super::SweepError;
 use crate::export::write_file_atomic;
 use crate::milp::{Prepared, RowKey};
 use crate::solve::shadow::fixed_sites_lp;
-use crate::solve::{solve_lean, Plan, SolveError, SolveOptions};
+use crate::solve::{solve, Explain, Plan, SolveError, SolveOptions};
 
 /// Which scenarios one process solves: the ids `i` with `i % count == index`
 /// (interleaved, so that shards get similar work whatever the grid).
@@ -81,7 +81,7 @@ pub struct Outcome {
     pub sites_cost_cny: Option<f64>,
     /// Loading, preparing and solving, seconds (the one timing column).
     pub solve_seconds: f64,
-    /// Of which in the solver (`solve_lean`: building, HiGHS, reading the
+    /// Of which in the solver (`solve`, the plan only: building, HiGHS, reading the
     /// plan back), not written: what a shard's overhead is measured against.
     pub solver_seconds: f64,
     pub regions: Vec<RegionRow>,
@@ -112,7 +112,7 @@ pub(super) fn decisions(p: &Prepared, plan: &Plan) -> (Vec<bool>, Vec<bool>) {
 }
 
 /// Draws, loads, prepares and solves scenario `id` (no extras: see
-/// [`solve_lean`]); a scenario without a plan is an outcome too.
+/// [`solve`] with [`Explain::PlanOnly`]); a scenario without a plan is an outcome too.
 pub fn solve_one(sweep: &Sweep, id: usize, opts: &SolveOptions) -> Outcome {
     let t0 = Instant::now();
     let mut out = Outcome {
@@ -142,7 +142,11 @@ pub fn solve_one(sweep: &Sweep, id: usize, opts: &SolveOptions) -> Outcome {
     };
     let p = Prepared::new(inst);
     let t_solver = Instant::now();
-    let solved = solve_lean(&p, opts);
+    let lean = SolveOptions {
+        explain: Explain::PlanOnly,
+        ..opts.clone()
+    };
+    let solved = solve(&p, &lean);
     out.solver_seconds = t_solver.elapsed().as_secs_f64();
     match solved {
         Ok(plan) => fill(&mut out, &p, &plan, opts),

@@ -54,15 +54,20 @@
 use std::collections::HashMap;
 use std::time::Instant;
 
-use ::highs::{HighsModelStatus, HighsSolutionStatus};
 use good_lp::{variable, Expression, Variable};
-use highs_sys::HighsInt;
 
-use super::{configure, SolveError, SolveOptions, Values};
+use crate::solve::adapter::{
+    self, ColProblem, Columns, Int as HighsInt, Live, LiveExt, ModelStatus as HighsModelStatus,
+    Rows, Sense, SolutionStatus as HighsSolutionStatus,
+};
+use crate::solve::base::options::{SolveError, SolveOptions};
+use crate::solve::base::read::Values;
+use crate::solve::base::run::{configure, highs_instance, limit_words, refused, warm};
+use crate::solve::base::strategy::{Choice, Run, Solved, Strategy};
 use crate::milp::{self, DemandSize, Integrality, Links, Model, Prepared, CNY_PER_OBJECTIVE_UNIT};
 use crate::plan::BendersStats;
 
-/// City-site pairs from which the loop is used when `Prepared::benders` does
+/// City-site pairs from which the loop is used when `StrategyOptions::benders` does
 /// not say: below it the cut loop on link rows (`links.rs`) is faster.
 pub const AUTO_PAIRS: usize = 20_000;
 /// LP rounds of stage 1 at most.
@@ -96,12 +101,50 @@ const MAX_PENALTY_RAISES: usize = 6;
 /// Whether the loop is used: fixed city demands (link rows exist), the link
 /// rows not asked for up front, non-negative service costs, and either asked
 /// for or a large instance.
-pub fn applies(p: &Prepared) -> bool {
+pub fn applies(p: &Prepared, opts: &SolveOptions) -> bool {
     let eligible = p.disaggregate_links
-        && p.separate_links
+        && !opts.strategy.all_link_rows
         && p.demand.iter().all(|d| matches!(d, DemandSize::Cards(_)))
         && p.pairs.iter().all(|x| x.cost_cny_per_card >= 0.0);
-    eligible && p.benders.unwrap_or(p.pairs.len() >= AUTO_PAIRS)
+    eligible && opts.strategy.benders.unwrap_or(p.pairs.len() >= AUTO_PAIRS)
+}
+
+/// The site decisions by Benders decomposition (phases 0 and 1); the
+/// base's phase 2 rounds the servers.
+pub struct Benders;
+
+impl Strategy for Benders {
+    fn name(&self) -> &'static str {
+        "Benders decomposition"
+    }
+
+    fn choose_sites(&self, run: &Run) -> Result<Choice, SolveError> {
+        // A fifth of what is left stays for rounding the servers.
+        let o = run.left_for_sites();
+        let out = solve_sites(run.p, &o, 0.5 * run.tolerance)?;
+        run.build_seconds
+            .set(run.build_seconds.get() + out.build_seconds);
+        Ok(Choice {
+            bound: out.lower_bound,
+            open: out.open,
+            mega: out.mega,
+            start: None,
+            start_is_plan: false,
+            gap_floor: PRECISION,
+            tight_rounding: true,
+            benders: Some(out.stats),
+            branch: None,
+        })
+    }
+
+    fn solve(
+        &self,
+        p: &Prepared,
+        opts: &SolveOptions,
+        relax: &[(crate::milp::RowKey, f64)],
+    ) -> Result<Solved, SolveError> {
+        crate::solve::base::phases::solve_phases(p, opts, relax, self)
+    }
 }
 
 /// The site decisions the loop chose, and the bounds it proved.
@@ -119,7 +162,7 @@ pub struct Outcome {
 
 /// One master model (LP or MIP) on a live HiGHS instance.
 struct Master {
-    hm: Option<::highs::Model>,
+    hm: Option<Live>,
     column: HashMap<Variable, usize>,
     vars: milp::Vars,
     /// The master's objective without θ (objective units).
@@ -160,7 +203,7 @@ impl Master {
             ..
         } = milp::build_with_within(p, integrality, Links::Projected, opts.deadline.as_ref())?;
         let theta = problem_vars.add(variable().min(0.0));
-        let mut hm = super::highs_instance(problem_vars, objective.clone() + theta, &rows, [])?;
+        let mut hm = highs_instance(problem_vars, objective.clone() + theta, &rows, [])?;
         // The master MIP is solved again after each cut, from the best plan:
         // the sub-MIP heuristics (RINS, RENS), feasibility jump and cut
         // separation below the root cost more than they find there. Off,
@@ -232,15 +275,14 @@ impl Master {
         }
         let upper = vec![f64::INFINITY; cuts.len()];
         let hm = self.hm.as_mut().expect("the master is live between solves");
-        super::links::add_rows(
-            hm,
-            &lower,
-            &upper,
-            &starts,
-            &index,
-            &value,
-            "a cut of the Benders loop",
-        )
+        hm.add_rows(&Rows {
+            lower: &lower,
+            upper: &upper,
+            starts: &starts,
+            index: &index,
+            value: &value,
+        })
+        .map_err(refused("a cut of the Benders loop"))
     }
 
     /// The objective without θ at `cols`.
@@ -254,88 +296,36 @@ impl Master {
 
 /// What a master MIP reports while it runs: each improving solution goes to
 /// `check`, and once it returns true the branch and bound is interrupted
-/// with that solution as its answer.
+/// with that solution as its answer (`adapter::solve_watched`).
 struct Watch<'a> {
     check: &'a mut dyn FnMut(&[f64]) -> bool,
     /// Master columns.
     n: usize,
-    /// The solution `check` stopped at, and its master objective.
-    stopped_at: Option<(Vec<f64>, f64)>,
-    /// `check` panicked (the MIP is interrupted and the solve fails).
-    panicked: bool,
-}
-
-/// HiGHS's callback for a [`Watch`] (`data`): improving solutions are
-/// checked, and the next interrupt check after one is taken stops the MIP.
-unsafe extern "C" fn watch_callback(
-    kind: std::os::raw::c_int,
-    _message: *const std::os::raw::c_char,
-    out: *const highs_sys::HighsCallbackDataOut,
-    input: *mut highs_sys::HighsCallbackDataIn,
-    data: *mut std::os::raw::c_void,
-) {
-    // SAFETY: `data` is the `Watch` given with this callback by
-    // `run_master`, alive until the solve returns; HiGHS's pointers are
-    // valid for the duration of the call.
-    let watch = unsafe { &mut *(data as *mut Watch) };
-    if kind == highs_sys::kHighsCallbackMipImprovingSolution as std::os::raw::c_int {
-        if watch.stopped_at.is_some() || watch.panicked || out.is_null() {
-            return;
-        }
-        let out = unsafe { &*out };
-        if out.mip_solution.is_null() || (out.mip_solution_size as usize) < watch.n {
-            return;
-        }
-        let cols = unsafe { std::slice::from_raw_parts(out.mip_solution, watch.n) };
-        // A panic must not cross into HiGHS (it would abort the process):
-        // it stops the watch, and `run_master` reports it.
-        match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| (watch.check)(cols))) {
-            Ok(true) => watch.stopped_at = Some((cols.to_vec(), out.objective_function_value)),
-            Ok(false) => {}
-            Err(_) => watch.panicked = true,
-        }
-    } else if kind == highs_sys::kHighsCallbackMipInterrupt as std::os::raw::c_int
-        && (watch.stopped_at.is_some() || watch.panicked)
-        && !input.is_null()
-    {
-        unsafe { (*input).user_interrupt = 1 };
-    }
 }
 
 /// Solves a master model (`hm`) with what is left of the time, from
 /// `start` if given, watched by `watch` (MIP only). Gives the model back
 /// for the next solve unless HiGHS failed.
 fn run_master(
-    mut hm: ::highs::Model,
+    mut hm: Live,
     is_mip: bool,
     seconds: f64,
     start: Option<&[f64]>,
     watch: Option<&mut Watch>,
-) -> (Result<Answer, SolveError>, Option<::highs::Model>) {
+) -> (Result<Answer, SolveError>, Option<Live>) {
     if seconds.is_finite() {
-        super::set_time_left(&mut hm, seconds.max(0.05));
+        hm.set_time_left(seconds.max(0.05));
     }
     if let Some(cols) = start {
         let _ = hm.try_set_solution(Some(cols), None, None, None);
     }
-    let watching = watch.is_some() && is_mip;
-    let watch_ptr = watch.map_or(std::ptr::null_mut(), |w| {
-        w as *mut Watch as *mut std::os::raw::c_void
-    });
-    if watching {
-        // SAFETY: a live instance; the watch outlives the solve, and the
-        // callback is removed before this function returns.
-        unsafe {
-            highs_sys::Highs_setCallback(hm.as_mut_ptr(), Some(watch_callback), watch_ptr);
-            highs_sys::Highs_startCallback(
-                hm.as_mut_ptr(),
-                highs_sys::kHighsCallbackMipImprovingSolution,
-            );
-            highs_sys::Highs_startCallback(hm.as_mut_ptr(), highs_sys::kHighsCallbackMipInterrupt);
-        }
-    }
-    let mut solved = match hm.try_solve() {
-        Ok(s) => s,
+    let run = match watch.filter(|_| is_mip) {
+        Some(w) => adapter::solve_watched(hm, w.n, w.check)
+            .map(|x| (x.solved, x.stopped_at, x.panicked)),
+        None => hm.try_solve().map(|x| (x, None, false)),
+    };
+    let (solved, stopped_at, panicked) = match run {
+        Ok(x) => x,
         Err(e) => {
             return (
                 Err(SolveError::Numerical(format!(
@@ -345,37 +335,21 @@ fn run_master(
             )
         }
     };
-    if watching {
-        // SAFETY: as above; afterwards HiGHS holds no pointer to the watch.
-        unsafe {
-            let ptr = solved.as_mut_ptr();
-            highs_sys::Highs_stopCallback(ptr, highs_sys::kHighsCallbackMipImprovingSolution);
-            highs_sys::Highs_stopCallback(ptr, highs_sys::kHighsCallbackMipInterrupt);
-            highs_sys::Highs_setCallback(ptr, None, std::ptr::null_mut());
-        }
-    }
-    let (stopped_at, panicked) = if watching {
-        // SAFETY: the pointer was made from a live `&mut Watch` above.
-        let w = unsafe { &mut *(watch_ptr as *mut Watch) };
-        (w.stopped_at.take(), w.panicked)
-    } else {
-        (None, false)
-    };
     if panicked {
         return (
             Err(SolveError::Numerical(
                 "the check of a master MIP solution failed inside HiGHS's callback".into(),
             )),
-            Some(::highs::Model::from(solved)),
+            Some(Live::from(solved)),
         );
     }
     let answer = answer_of(&solved, is_mip, stopped_at);
     // The LP master is re-solved from its basis; the MIP master starts each
     // branch and bound with presolve.
     let hm = if is_mip {
-        ::highs::Model::from(solved)
+        Live::from(solved)
     } else {
-        super::warm(solved)
+        warm(solved)
     };
     (answer, Some(hm))
 }
@@ -383,7 +357,7 @@ fn run_master(
 /// The answer of a solved master: its columns, objective and proven bound;
 /// `stopped_at` is the solution a [`Watch`] interrupted the MIP at.
 fn answer_of(
-    solved: &::highs::SolvedModel,
+    solved: &adapter::Solved,
     is_mip: bool,
     stopped_at: Option<(Vec<f64>, f64)>,
 ) -> Result<Answer, SolveError> {
@@ -417,7 +391,7 @@ fn answer_of(
             let has_primal = solved.primal_solution_status() == HighsSolutionStatus::Feasible;
             if !has_primal || !is_mip {
                 return Err(SolveError::NoSolution {
-                    limit: super::limit_words(s).into(),
+                    limit: limit_words(s).into(),
                 });
             }
             true
@@ -495,7 +469,7 @@ const PRICE_TOLERANCE: f64 = 1e-7;
 /// pair, so the cut is the one every pair would give (on capa the LP holds
 /// about a tenth of the 100,000 pairs).
 struct Assignment {
-    hm: Option<::highs::Model>,
+    hm: Option<Live>,
     n_sites: usize,
     n_cities: usize,
     /// City and site of each pair.
@@ -567,7 +541,7 @@ impl Assignment {
         let max_cost = cost.iter().copied().fold(0.0, f64::max);
         let penalty = 10.0 * (max_cost + (per_card + fixed) / CNY_PER_OBJECTIVE_UNIT) + 1.0;
         let scale = if max_cost > 0.0 { 1.0 / max_cost } else { 1.0 };
-        let mut pb = ::highs::ColProblem::default();
+        let mut pb = ColProblem::default();
         for _ in 0..n_sites {
             pb.add_row(..=0.0);
         }
@@ -575,7 +549,7 @@ impl Assignment {
         for &r in &city_rows {
             pb.add_column(penalty * scale, 0.0.., [(r, 1.0)]);
         }
-        let mut hm = pb.try_optimise(::highs::Sense::Minimise).map_err(|e| {
+        let mut hm = pb.try_optimise(Sense::Minimise).map_err(|e| {
             SolveError::Numerical(format!("HiGHS refused the assignment LP: {e:?}"))
         })?;
         configure(&mut hm, opts, Instant::now())?;
@@ -628,16 +602,15 @@ impl Assignment {
         let value = vec![1.0; index.len()];
         let hm = self.hm.as_mut().ok_or_else(lost)?;
         self.priced += pairs.len();
-        super::links::add_cols(
-            hm,
-            &costs,
-            &lower,
-            &upper,
-            &starts,
-            &index,
-            &value,
-            "the pairs added to the assignment LP",
-        )
+        hm.add_columns(&Columns {
+            cost: &costs,
+            lower: &lower,
+            upper: &upper,
+            starts: &starts,
+            index: &index,
+            value: &value,
+        })
+        .map_err(refused("the pairs added to the assignment LP"))
     }
 
     /// Per site, the share of it that `x` opens.
@@ -660,15 +633,7 @@ impl Assignment {
         let Some(hm) = self.hm.as_mut() else {
             return;
         };
-        // SAFETY: a live instance; `costs` holds one entry per shortfall column.
-        unsafe {
-            highs_sys::Highs_changeColsCostByRange(
-                hm.as_mut_ptr(),
-                0,
-                self.n_cities as HighsInt - 1,
-                costs.as_ptr(),
-            );
-        }
+        hm.set_col_costs_from(0, &costs);
     }
 
     /// Solves the LP as it stands: value (objective units), shortfall, and
@@ -676,10 +641,10 @@ impl Assignment {
     fn solve_lp(&mut self, seconds: f64) -> Result<(f64, f64, Vec<f64>, Vec<f64>), SolveError> {
         let mut hm = self.hm.take().ok_or_else(lost)?;
         if seconds.is_finite() {
-            super::set_time_left(&mut hm, seconds.max(0.05));
+            hm.set_time_left(seconds.max(0.05));
         }
         let t = Instant::now();
-        let run = |hm: ::highs::Model| {
+        let run = |hm: Live| {
             hm.try_solve().map_err(|e| {
                 SolveError::Numerical(format!("HiGHS returned {e:?} on the assignment LP"))
             })
@@ -689,9 +654,8 @@ impl Assignment {
             // The simplex ended from the last basis without a clean
             // optimum (dual infeasibilities of ~1e-5 after many bound
             // changes): solve once more from scratch.
-            let mut hm = ::highs::Model::from(solved);
-            // SAFETY: a live instance.
-            unsafe { highs_sys::Highs_clearSolver(hm.as_mut_ptr()) };
+            let mut hm = Live::from(solved);
+            hm.clear_solver();
             solved = run(hm)?;
         }
         self.seconds += t.elapsed().as_secs_f64();
@@ -699,11 +663,11 @@ impl Assignment {
         let status = solved.status();
         if status != HighsModelStatus::Optimal {
             // The LP stays live (from its last basis) for the next point.
-            self.hm = Some(super::warm(solved));
+            self.hm = Some(warm(solved));
             return Err(match status {
                 s @ (HighsModelStatus::ReachedTimeLimit | HighsModelStatus::ReachedInterrupt) => {
                     SolveError::NoSolution {
-                        limit: super::limit_words(s).into(),
+                        limit: limit_words(s).into(),
                     }
                 }
                 other => SolveError::Numerical(format!(
@@ -723,7 +687,7 @@ impl Assignment {
             .iter()
             .map(|&y| (y / self.scale).clamp(0.0, self.penalty))
             .collect();
-        self.hm = Some(super::warm(solved));
+        self.hm = Some(warm(solved));
         Ok((value, shortfall, pi, mu))
     }
 
@@ -757,28 +721,8 @@ impl Assignment {
         let lower = vec![0.0; upper.len()];
         let row_lower = vec![f64::NEG_INFINITY; self.n_sites];
         let hm = self.hm.as_mut().ok_or_else(lost)?;
-        // SAFETY: a live instance; the arrays hold one entry per column or row
-        // of the ranges given and outlive the calls.
-        unsafe {
-            if !upper.is_empty() {
-                highs_sys::Highs_changeColsBoundsByRange(
-                    hm.as_mut_ptr(),
-                    self.n_cities as HighsInt,
-                    (self.n_cities + upper.len()) as HighsInt - 1,
-                    lower.as_ptr(),
-                    upper.as_ptr(),
-                );
-            }
-            if self.n_sites > 0 {
-                highs_sys::Highs_changeRowsBoundsByRange(
-                    hm.as_mut_ptr(),
-                    0,
-                    self.n_sites as HighsInt - 1,
-                    row_lower.as_ptr(),
-                    capacity.as_ptr(),
-                );
-            }
-        }
+        hm.set_col_bounds_from(self.n_cities, &lower, &upper);
+        hm.set_row_bounds_from(0, &row_lower, &capacity);
         let (value, shortfall, pi, mu) = loop {
             let left = seconds - start.elapsed().as_secs_f64();
             let (value, shortfall, pi, mu) = self.solve_lp(left)?;
@@ -1201,8 +1145,6 @@ pub fn solve_sites(
             let mut watch = Watch {
                 check: &mut check,
                 n: master.theta + 1,
-                stopped_at: None,
-                panicked: false,
             };
             let (answer, hm) =
                 run_master(hm, true, left_now, start_cols.as_deref(), Some(&mut watch));

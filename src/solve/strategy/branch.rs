@@ -28,16 +28,20 @@ use std::cmp::Ordering;
 use std::collections::{BinaryHeap, HashSet};
 use std::time::Instant;
 
-use ::highs::HighsModelStatus;
 use good_lp::Variable;
-use highs_sys::HighsInt;
 
-use super::links::{self, LinkSet};
-use super::{ModelParts, RawSolution, SolveError, SolveOptions, Status, Values};
-use crate::milp::Prepared;
-use crate::plan::BranchStats;
+use crate::milp::{Integrality, Prepared};
+use crate::plan::{BranchStats, Status};
+use crate::solve::adapter::{Int as HighsInt, Live, LiveExt, ModelStatus as HighsModelStatus, Rows};
+use crate::solve::base::links::{self, LinkSet};
+use crate::solve::base::options::{SolveError, SolveOptions};
+use crate::solve::base::options::DEFAULT_MIP_GAP;
+use crate::solve::base::phases::{mip_sites, phase1_options, round_binaries};
+use crate::solve::base::read::{ModelParts, RawSolution, Values};
+use crate::solve::base::run::{refused, warm};
+use crate::solve::base::strategy::{Choice, Run, Solved, Strategy};
 
-/// Nodes at most by default (`Prepared::branch_nodes`), before the search
+/// Nodes at most by default (`StrategyOptions::branch_nodes`), before the search
 /// hands over to HiGHS's MIP. OR-Library's small instances need at most 27,
 /// the shipped scenarios with card demand at most 35.
 pub const MAX_NODES: usize = 1_000;
@@ -59,12 +63,13 @@ const ABS_GAP: f64 = 1e-6;
 
 /// The search's node limit for `p`, when phase 1 runs it: models with link
 /// rows in the cut loop (every city's demand a fixed number of cards), of
-/// up to [`MAX_PAIRS`] pairs unless `Prepared::branch_nodes` says otherwise.
-pub fn node_limit(p: &Prepared, links: &LinkSet) -> Option<usize> {
-    if !links.separated {
+/// up to [`MAX_PAIRS`] pairs unless `StrategyOptions::branch_nodes` says
+/// otherwise. `separated`: the model's link rows are in the cut loop.
+pub fn node_limit(p: &Prepared, separated: bool, opts: &SolveOptions) -> Option<usize> {
+    if !separated {
         return None;
     }
-    match p.branch_nodes {
+    match opts.strategy.branch_nodes {
         Some(0) => None,
         Some(n) => Some(n),
         None => (p.pairs.len() <= MAX_PAIRS).then_some(MAX_NODES),
@@ -132,7 +137,7 @@ enum NoAnswer {
 /// The live LP and what the search needs to read it.
 struct Search<'a> {
     p: &'a Prepared,
-    hm: Option<::highs::Model>,
+    hm: Option<Live>,
     parts: ModelParts,
     /// Columns of the binaries: the opens, then the mega decisions.
     binary: Vec<HighsInt>,
@@ -157,17 +162,7 @@ impl Search<'_> {
             .map(|&f| if f == 0 { 0.0 } else { 1.0 })
             .collect();
         let mut hm = self.hm.take().ok_or(NoAnswer::Stop("a lost LP"))?;
-        // SAFETY: a live instance; the arrays hold one entry per binary column
-        // and outlive the call.
-        unsafe {
-            highs_sys::Highs_changeColsBoundsBySet(
-                hm.as_mut_ptr(),
-                self.binary.len() as HighsInt,
-                self.binary.as_ptr(),
-                lower.as_ptr(),
-                upper.as_ptr(),
-            );
-        }
+        hm.set_col_bounds(&self.binary, &lower, &upper);
         let mut rounds = 0;
         loop {
             if let Some(t) = self.time_limit {
@@ -176,7 +171,7 @@ impl Search<'_> {
                     self.hm = Some(hm);
                     return Err(NoAnswer::Stop("time limit"));
                 }
-                super::set_time_left(&mut hm, left);
+                hm.set_time_left(left);
             }
             let mut solved = hm
                 .try_solve()
@@ -184,9 +179,8 @@ impl Search<'_> {
             self.stats.lp_solves += 1;
             if solved.status() == HighsModelStatus::Unknown {
                 // No clean optimum from the last basis: once more from scratch.
-                let mut again = ::highs::Model::from(solved);
-                // SAFETY: a live instance.
-                unsafe { highs_sys::Highs_clearSolver(again.as_mut_ptr()) };
+                let mut again = Live::from(solved);
+                again.clear_solver();
                 solved = again
                     .try_solve()
                     .map_err(|_| NoAnswer::Stop("a HiGHS error"))?;
@@ -196,15 +190,15 @@ impl Search<'_> {
             match status {
                 HighsModelStatus::Optimal => {}
                 HighsModelStatus::Infeasible => {
-                    self.hm = Some(super::warm(solved));
+                    self.hm = Some(warm(solved));
                     return Err(NoAnswer::Infeasible);
                 }
                 HighsModelStatus::ReachedTimeLimit => {
-                    self.hm = Some(super::warm(solved));
+                    self.hm = Some(warm(solved));
                     return Err(NoAnswer::Stop("time limit"));
                 }
                 _ => {
-                    self.hm = Some(super::warm(solved));
+                    self.hm = Some(warm(solved));
                     return Err(NoAnswer::Stop("an LP HiGHS could not finish"));
                 }
             }
@@ -214,7 +208,7 @@ impl Search<'_> {
                 column: &self.parts.column,
             };
             let mut add = links.violated(self.p, &self.parts.vars, &values);
-            let mut live = super::warm(solved);
+            let mut live = warm(solved);
             if add.is_empty() || rounds >= SEPARATION_ROUNDS {
                 self.hm = Some(live);
                 let objective = self.parts.objective.eval_with(&values);
@@ -254,7 +248,7 @@ impl Search<'_> {
             cols: lp.cols.clone(),
             column: &self.parts.column,
         };
-        let (open, mega) = super::round_binaries(self.p, &self.parts.vars, &values);
+        let (open, mega) = round_binaries(self.p, &self.parts.vars, &values);
         let mut fix: Vec<i8> = open.iter().map(|&x| x as i8).collect();
         fix.extend(self.mega_site.iter().map(|&s| mega[s].unwrap_or(0.0) as i8));
         fix
@@ -310,7 +304,7 @@ fn fewest_sites(p: &Prepared) -> Option<f64> {
 pub fn solve_binaries(
     p: &Prepared,
     opts: &SolveOptions,
-    hm: ::highs::Model,
+    hm: Live,
     parts: ModelParts,
     links: &mut LinkSet,
     max_nodes: usize,
@@ -332,15 +326,16 @@ pub fn solve_binaries(
         // serves at most what its servers offer) that the LP misses.
         let index: Vec<HighsInt> = parts.vars.open.iter().map(col).collect();
         let ones = vec![1.0; index.len()];
-        links::add_rows(
-            &mut hm,
-            &[k],
-            &[f64::INFINITY],
-            &[0],
-            &index,
-            &ones,
+        hm.add_rows(&Rows {
+            lower: &[k],
+            upper: &[f64::INFINITY],
+            starts: &[0],
+            index: &index,
+            value: &ones,
+        })
+        .map_err(refused(
             "the row of the fewest sites that can serve the demand",
-        )?;
+        ))?;
     }
     let mut search = Search {
         p,
@@ -352,7 +347,7 @@ pub fn solve_binaries(
         time_limit: opts.seconds_left(),
         stats: BranchStats::default(),
     };
-    let rel_gap = opts.mip_gap.unwrap_or(super::DEFAULT_MIP_GAP);
+    let rel_gap = opts.mip_gap.unwrap_or(DEFAULT_MIP_GAP);
     let cutoff = |best: f64| best - (rel_gap * best.abs()).max(ABS_GAP);
     // The best plan: columns and objective (objective units).
     let mut best: Option<(Vec<f64>, f64)> = None;
@@ -524,4 +519,50 @@ pub fn solve_binaries(
         )
     });
     Ok(Outcome { best, bound, stats })
+}
+
+/// Phases 0 and 1 by dcsite's own branch and bound from the cut loop's LP;
+/// HiGHS's MIP goes on only if a limit stops the search.
+pub struct BranchAndBound {
+    /// Nodes at most before HiGHS's MIP takes over.
+    pub max_nodes: usize,
+}
+
+impl Strategy for BranchAndBound {
+    fn name(&self) -> &'static str {
+        "branch and bound"
+    }
+
+    fn choose_sites(&self, run: &Run) -> Result<Choice, SolveError> {
+        let opts1 = phase1_options(run);
+        let out = branch_lp(run, &opts1, self.max_nodes)?;
+        let stats = out.stats;
+        let mut choice = mip_sites(run, &opts1, out.bound, out.best, stats.finished)?;
+        // The search's plan is an LP optimum for its binaries; when its
+        // server counts are whole it is the full model's plan as it stands.
+        choice.start_is_plan = stats.finished;
+        choice.branch = Some(stats);
+        Ok(choice)
+    }
+
+    fn solve(
+        &self,
+        p: &Prepared,
+        opts: &SolveOptions,
+        relax: &[(crate::milp::RowKey, f64)],
+    ) -> Result<Solved, SolveError> {
+        crate::solve::base::phases::solve_phases(p, opts, relax, self)
+    }
+}
+
+/// Phases 0 and 1 of a model with link rows: the LP relaxation by the cut
+/// loop, then [`solve_binaries`] on the same live LP. Returns what the
+/// search found (its bound at least the root LP's).
+fn branch_lp(run: &Run, opts: &SolveOptions, max_nodes: usize) -> Result<Outcome, SolveError> {
+    let lp = run.build(Integrality::Lp)?;
+    let mut links = run.links.borrow_mut();
+    let (root, parts, live) = links::lp_rounds_live(run.p, opts, lp, &mut links)?;
+    let mut out = solve_binaries(run.p, opts, live, parts, &mut links, max_nodes)?;
+    out.bound = out.bound.max(root.objective);
+    Ok(out)
 }

@@ -14,22 +14,12 @@
 use good_lp::{variable, Expression, IntoAffineExpression, Solution};
 use rayon::prelude::*;
 
-use super::{run_highs, SolveError, SolveOptions, Values};
+use crate::solve::base::options::{SolveError, SolveOptions};
+use crate::solve::base::read::Values;
+use crate::solve::base::run::run_highs;
+use crate::solve::strategy;
+pub use crate::solve::base::options::Relaxation;
 use crate::milp::{self, Bound, Family, Integrality, Model, Prepared, RowKey};
-
-/// One change of a row's limit that, with the others of its alternative, makes
-/// the scenario feasible.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Relaxation {
-    pub key: RowKey,
-    pub constraint: String,
-    pub family: Family,
-    /// In `unit`; verified with the integer model when `verified`.
-    pub amount: f64,
-    pub unit: &'static str,
-    /// In the planner's words, e.g. "raise the Yangtze River Delta power quota by 420 MW".
-    pub text: String,
-}
 
 /// The families tried one group at a time, in this order.
 const GROUPS: &[&[Family]] = &[
@@ -193,9 +183,9 @@ fn plan_with(
     // that whole servers cannot fit is what takes HiGHS long.
     let seconds = opts.relaxation_check_s.unwrap_or(seconds);
     o.time_limit_s = Some(opts.time_limit_s.unwrap_or(seconds).min(seconds));
-    let r = super::solve_relaxed(p, &o, changes);
+    let r = strategy::for_relaxation(p, &o).solve(p, &o, changes);
     match r {
-        Ok(plan) => Some(Some(plan)),
+        Ok(solved) => Some(Some(solved.plan)),
         Err(SolveError::Infeasible { .. }) => Some(None),
         Err(_) => None,
     }

@@ -11,15 +11,17 @@
 //! of the model with all of them, so every bound it proves is valid for the
 //! full model, and an answer that violates none of them is feasible for it.
 
-use crate::plan::LinkStats;
+use crate::plan::{LinkStats, Status};
 use std::collections::HashMap;
 use std::time::Instant;
 
-use ::highs::HighsModelStatus;
 use good_lp::{Expression, Solution, Variable};
 
-use super::{configure, ModelParts, RawSolution, SolveError, SolveOptions, Status, Values};
+use super::options::{SolveError, SolveOptions};
+use super::read::{ModelParts, RawSolution, Values};
+use super::run::{configure, highs_instance, refused, warm};
 use crate::milp::{self, Links, Model, Prepared, Sense};
+use crate::solve::adapter::{Int, Live, LiveExt, ModelStatus, Rows};
 
 /// Which link rows are in the model, and how they got there.
 #[derive(Debug, Clone)]
@@ -47,9 +49,9 @@ const MAX_LP_ROUNDS: usize = 60;
 
 impl LinkSet {
     /// The loop is used when the model has link rows, unless
-    /// `Prepared::separate_links` asks for all of them up front.
-    pub fn new(p: &Prepared) -> LinkSet {
-        let separated = p.disaggregate_links && p.separate_links;
+    /// `StrategyOptions::all_link_rows` asks for all of them up front.
+    pub fn new(p: &Prepared, opts: &SolveOptions) -> LinkSet {
+        let separated = Self::separates(p, opts);
         let mut active = vec![false; p.pairs.len()];
         if separated {
             // Start with each city's links to its cheapest sites: the LP
@@ -68,6 +70,12 @@ impl LinkSet {
             lp_rounds: 0,
             mip_rounds: 0,
         }
+    }
+
+    /// Whether the loop is used for `p`: it has link rows (every city's
+    /// demand a fixed number of cards) and they are not asked for up front.
+    pub fn separates(p: &Prepared, opts: &SolveOptions) -> bool {
+        p.disaggregate_links && !opts.strategy.all_link_rows
     }
 
     /// The link rows a model built now holds.
@@ -157,7 +165,7 @@ pub fn lp_rounds_live(
     opts: &SolveOptions,
     model: Model,
     links: &mut LinkSet,
-) -> Result<(RawSolution, ModelParts, ::highs::Model), SolveError> {
+) -> Result<(RawSolution, ModelParts, Live), SolveError> {
     let start = Instant::now();
     let Model {
         problem_vars,
@@ -169,19 +177,19 @@ pub fn lp_rounds_live(
         mut rows,
         integer,
     } = model;
-    let mut hm = super::highs_instance(problem_vars, objective.clone(), &rows, [])?;
+    let mut hm = highs_instance(problem_vars, objective.clone(), &rows, [])?;
     configure(&mut hm, opts, start)?;
     loop {
         let solved = hm
             .try_solve()
             .map_err(|e| SolveError::Numerical(format!("HiGHS returned {e:?} on the LP")))?;
         match solved.status() {
-            HighsModelStatus::Optimal => {}
-            HighsModelStatus::Infeasible | HighsModelStatus::UnboundedOrInfeasible => {
+            ModelStatus::Optimal => {}
+            ModelStatus::Infeasible | ModelStatus::UnboundedOrInfeasible => {
                 return Err(SolveError::unexplained_infeasible())
             }
-            HighsModelStatus::Unbounded => return Err(SolveError::Unbounded),
-            HighsModelStatus::ReachedTimeLimit => {
+            ModelStatus::Unbounded => return Err(SolveError::Unbounded),
+            ModelStatus::ReachedTimeLimit => {
                 return Err(SolveError::NoSolution {
                     limit: "time limit".into(),
                 })
@@ -225,11 +233,11 @@ pub fn lp_rounds_live(
                     objective,
                     cny_per_objective_unit: scale,
                 },
-                super::warm(solved),
+                warm(solved),
             ));
         }
         add.truncate(MAX_ROWS_PER_ROUND);
-        let mut hm2 = super::warm(solved);
+        let mut hm2 = warm(solved);
         add_link_rows(p, &mut hm2, &vars, &column, &add, &mut rows)?;
         links.add(&add);
         links.lp_rounds += 1;
@@ -241,24 +249,23 @@ pub fn lp_rounds_live(
 /// the new rows enter it as basic) and to `rows`.
 pub(crate) fn add_link_rows(
     p: &Prepared,
-    hm: &mut ::highs::Model,
+    hm: &mut Live,
     vars: &milp::Vars,
     column: &HashMap<Variable, usize>,
     pairs: &[usize],
     rows: &mut Vec<milp::Row>,
 ) -> Result<(), SolveError> {
-    use highs_sys::HighsInt;
-    let mut starts: Vec<HighsInt> = Vec::with_capacity(pairs.len());
-    let mut index: Vec<HighsInt> = Vec::new();
+    let mut starts: Vec<Int> = Vec::with_capacity(pairs.len());
+    let mut index: Vec<Int> = Vec::new();
     let mut value: Vec<f64> = Vec::new();
     for &k in pairs {
         let Some((key, terms)) = milp::link_row(p, vars, k) else {
             continue;
         };
-        starts.push(index.len() as HighsInt);
+        starts.push(index.len() as Int);
         let mut lhs = Expression::default();
         for (v, c) in terms {
-            index.push(column[&v] as HighsInt);
+            index.push(column[&v] as Int);
             value.push(c);
             lhs.add_mul(c, v);
         }
@@ -272,94 +279,12 @@ pub(crate) fn add_link_rows(
     let n = starts.len();
     let lower = vec![f64::NEG_INFINITY; n];
     let upper = vec![0.0; n];
-    add_rows(
-        hm,
-        &lower,
-        &upper,
-        &starts,
-        &index,
-        &value,
-        "the link rows added by the cut loop",
-    )
-}
-
-/// Adds columns (compressed column form over the rows of `hm`) through
-/// `Highs_addCols`; `what` names them in the error.
-#[allow(clippy::too_many_arguments)]
-pub(crate) fn add_cols(
-    hm: &mut ::highs::Model,
-    cost: &[f64],
-    lower: &[f64],
-    upper: &[f64],
-    starts: &[highs_sys::HighsInt],
-    index: &[highs_sys::HighsInt],
-    value: &[f64],
-    what: &str,
-) -> Result<(), SolveError> {
-    use highs_sys::HighsInt;
-    assert!(cost.len() == lower.len() && lower.len() == upper.len() && lower.len() == starts.len());
-    assert_eq!(index.len(), value.len());
-    if cost.is_empty() {
-        return Ok(());
-    }
-    // SAFETY: `hm` owns a live HiGHS instance; the slices hold the columns in
-    // compressed column form over rows of that model (lengths checked above),
-    // and outlive the call.
-    let status = unsafe {
-        highs_sys::Highs_addCols(
-            hm.as_mut_ptr(),
-            cost.len() as HighsInt,
-            cost.as_ptr(),
-            lower.as_ptr(),
-            upper.as_ptr(),
-            index.len() as HighsInt,
-            starts.as_ptr(),
-            index.as_ptr(),
-            value.as_ptr(),
-        )
-    };
-    if status == highs_sys::kHighsStatusError {
-        return Err(SolveError::Numerical(format!("HiGHS refused {what}")));
-    }
-    Ok(())
-}
-
-/// Adds rows `lower ≤ Σ value × column ≤ upper` in compressed row form
-/// (`starts`: where each row's entries begin in `index` / `value`) to a live
-/// HiGHS model; its basis stays valid (the new rows enter it basic). `what`
-/// names the rows in the error.
-pub(crate) fn add_rows(
-    hm: &mut ::highs::Model,
-    lower: &[f64],
-    upper: &[f64],
-    starts: &[highs_sys::HighsInt],
-    index: &[highs_sys::HighsInt],
-    value: &[f64],
-    what: &str,
-) -> Result<(), SolveError> {
-    use highs_sys::HighsInt;
-    assert!(lower.len() == upper.len() && lower.len() == starts.len());
-    assert_eq!(index.len(), value.len());
-    if lower.is_empty() {
-        return Ok(());
-    }
-    // SAFETY: `hm` owns a live HiGHS instance; the slices hold the rows in
-    // compressed row form over columns of that model (lengths checked above),
-    // and outlive the call.
-    let status = unsafe {
-        highs_sys::Highs_addRows(
-            hm.as_mut_ptr(),
-            lower.len() as HighsInt,
-            lower.as_ptr(),
-            upper.as_ptr(),
-            index.len() as HighsInt,
-            starts.as_ptr(),
-            index.as_ptr(),
-            value.as_ptr(),
-        )
-    };
-    if status == highs_sys::kHighsStatusError {
-        return Err(SolveError::Numerical(format!("HiGHS refused {what}")));
-    }
-    Ok(())
+    hm.add_rows(&Rows {
+        lower: &lower,
+        upper: &upper,
+        starts: &starts,
+        index: &index,
+        value: &value,
+    })
+    .map_err(refused("the link rows added by the cut loop"))
 }

@@ -1,25 +1,139 @@
-//! Reads a solution back into a [`Plan`]: every per-site figure recomputed
-//! from the integer decisions.
+//! What HiGHS answers ([`RawSolution`], read through [`Values`]), what is
+//! left of the model it solved ([`ModelParts`]), and the answer read back
+//! into a [`Plan`]: every per-site figure recomputed from the integer
+//! decisions.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
-use super::{ModelParts, RawSolution, Values};
-use crate::milp::{subsidy_base_per_server, Prepared};
-use crate::plan::{
-    cost_per_card_year, Flow, Installation, Plan, Schedule, SchedulePeriod, SitePlan, SubsidyPaid,
-};
-use good_lp::Solution;
+use good_lp::{Solution, SolutionStatus, Variable};
 
-pub(super) fn read_back(
+use crate::milp::{self, subsidy_base_per_server, Model, Prepared};
+use crate::plan::{
+    cost_per_card_year, Flow, Installation, Plan, Schedule, SchedulePeriod, SitePlan, Status,
+    SubsidyPaid,
+};
+
+/// Primal values by column, usable wherever good_lp wants a [`Solution`].
+pub struct Values<'a> {
+    pub cols: Vec<f64>,
+    pub column: &'a HashMap<Variable, usize>,
+}
+
+impl Solution for Values<'_> {
+    fn status(&self) -> SolutionStatus {
+        SolutionStatus::Optimal
+    }
+    fn value(&self, v: Variable) -> f64 {
+        self.column.get(&v).map(|&c| self.cols[c]).unwrap_or(0.0)
+    }
+}
+
+/// Raw result of one HiGHS run.
+pub struct RawSolution {
+    pub status: Status,
+    pub cols: Vec<f64>,
+    pub objective: f64,
+    /// Best proven lower bound on the objective.
+    pub dual_bound: f64,
+    pub seconds: f64,
+    /// Row duals in row order (LPs only; empty for a MIP).
+    pub row_duals: Vec<f64>,
+    /// Column reduced costs by column (LPs only; empty for a MIP).
+    pub col_duals: Vec<f64>,
+}
+
+impl RawSolution {
+    /// Relative gap between the objective and a lower bound, as HiGHS defines it.
+    pub fn gap_to(&self, bound: f64) -> f64 {
+        if !bound.is_finite() {
+            return f64::INFINITY;
+        }
+        ((self.objective - bound) / self.objective.abs().max(1e-9)).max(0.0)
+    }
+}
+
+/// What is left of a model after HiGHS took its variables.
+pub struct ModelParts {
+    pub column: HashMap<Variable, usize>,
+    /// Whether each column is integer.
+    pub integer: Vec<bool>,
+    pub vars: milp::Vars,
+    pub rows: Vec<milp::Row>,
+    pub objective: good_lp::Expression,
+    /// CNY per unit of `objective` and of the row duals' numerator.
+    pub cny_per_objective_unit: f64,
+}
+
+impl ModelParts {
+    /// What a built model leaves once its variables have gone to HiGHS.
+    pub(crate) fn of(m: Model) -> ModelParts {
+        ModelParts {
+            column: m.column,
+            integer: m.integer,
+            vars: m.vars,
+            rows: m.rows,
+            objective: m.objective,
+            cny_per_objective_unit: m.cny_per_objective_unit,
+        }
+    }
+}
+
+/// A solution read back into a plan (status, gap and statistics are the
+/// caller's to set).
+pub(crate) fn read_back(
     p: &Prepared,
     parts: &ModelParts,
     values: &Values,
     raw: &RawSolution,
 ) -> Plan {
     let inst = &p.inst;
-    let n_acc = inst.accelerators.len();
     let af = p.annuity_factor;
-    // Subsidies paid, and each site's share of each programme's base.
+    let (subsidies, site_subsidy) = subsidies_paid(p, parts, values);
+    let mut sites = unbuilt_sites(p);
+    add_built_options(p, parts, values, &mut sites);
+    for (s, sp) in sites.iter_mut().enumerate() {
+        if let Some(m) = parts.vars.mega[s] {
+            sp.mega_cluster = values.value(m) > 0.5;
+        }
+        sp.subsidy_cny = site_subsidy[s];
+        sp.cost_per_card_year_cny = cost_per_card_year(
+            sp.capex_cny,
+            sp.opex_cny_per_year,
+            sp.subsidy_cny,
+            sp.h200_eq,
+            af,
+            inst.params.horizon_years,
+        );
+    }
+    let schedule = read_schedule(p, parts, values, &mut sites);
+    let flows = flows_of(p, parts, values);
+    Plan {
+        instance: Arc::clone(&p.inst),
+        annuity_factor: af,
+        status: raw.status,
+        objective_cny: raw.objective,
+        mip_gap: raw.gap_to(raw.dual_bound),
+        solve_seconds: raw.seconds,
+        build_seconds: 0.0,
+        solver: crate::solve::adapter::version(),
+        model_size: (0, 0, 0),
+        sites,
+        flows,
+        subsidies,
+        binding: Vec::new(),
+        shadow_prices: Vec::new(),
+        near_optimal: None,
+        link_rows: None,
+        pairs: None,
+        schedule,
+    }
+}
+
+/// Subsidies paid, and each site's share of them (NPV, CNY): each
+/// programme's amount split by the sites' shares of its base.
+fn subsidies_paid(p: &Prepared, parts: &ModelParts, values: &Values) -> (Vec<SubsidyPaid>, Vec<f64>) {
+    let inst = &p.inst;
     let mut subsidies = Vec::new();
     let mut site_subsidy = vec![0.0; inst.sites.len()];
     for (jn, j) in inst.subsidies.iter().enumerate() {
@@ -49,11 +163,19 @@ pub(super) fn read_back(
             }
         }
     }
+    (subsidies, site_subsidy)
+}
+
+/// Every site as not built, with its cities in reach and the reason it can
+/// never be built (if any).
+fn unbuilt_sites(p: &Prepared) -> Vec<SitePlan> {
+    let inst = &p.inst;
+    let n_acc = inst.accelerators.len();
     let mut in_reach = vec![0; inst.sites.len()];
     for pair in &p.pairs {
         in_reach[pair.site] += 1;
     }
-    let mut sites: Vec<SitePlan> = inst
+    inst
         .sites
         .iter()
         .enumerate()
@@ -84,7 +206,13 @@ pub(super) fn read_back(
             hall_start_month: None,
             cards_by_period: Vec::new(),
         })
-        .collect();
+        .collect()
+}
+
+/// Adds every option built with servers (or required) to its site: cooling,
+/// servers, cards, power, energy, water, capex and opex.
+fn add_built_options(p: &Prepared, parts: &ModelParts, values: &Values, sites: &mut [SitePlan]) {
+    let inst = &p.inst;
     for (o, opt) in p.options.iter().enumerate() {
         if values.value(parts.vars.open[o]) < 0.5 {
             continue;
@@ -122,21 +250,10 @@ pub(super) fn read_back(
             sp.h200_eq += n * acc.cards_per_server as f64 * acc.perf_h200_eq;
         }
     }
-    for (s, sp) in sites.iter_mut().enumerate() {
-        if let Some(m) = parts.vars.mega[s] {
-            sp.mega_cluster = values.value(m) > 0.5;
-        }
-        sp.subsidy_cny = site_subsidy[s];
-        sp.cost_per_card_year_cny = cost_per_card_year(
-            sp.capex_cny,
-            sp.opex_cny_per_year,
-            sp.subsidy_cny,
-            sp.h200_eq,
-            af,
-            inst.params.horizon_years,
-        );
-    }
-    let schedule = read_schedule(p, parts, values, &mut sites);
+}
+
+/// The city-site flows of the plan (above 1e-6 H200-eq).
+fn flows_of(p: &Prepared, parts: &ModelParts, values: &Values) -> Vec<Flow> {
     let mut flows = Vec::new();
     for (k, pair) in p.pairs.iter().enumerate() {
         let x = values.value(parts.vars.serve[k]);
@@ -150,26 +267,7 @@ pub(super) fn read_back(
             });
         }
     }
-    Plan {
-        instance: Arc::clone(&p.inst),
-        annuity_factor: af,
-        status: raw.status,
-        objective_cny: raw.objective,
-        mip_gap: raw.gap_to(raw.dual_bound),
-        solve_seconds: raw.seconds,
-        build_seconds: 0.0,
-        solver: super::highs_version(),
-        model_size: (0, 0, 0),
-        sites,
-        flows,
-        subsidies,
-        binding: Vec::new(),
-        shadow_prices: Vec::new(),
-        near_optimal: None,
-        link_rows: None,
-        pairs: None,
-        schedule,
-    }
+    flows
 }
 
 /// The schedule of a phased plan: servers installed per site, accelerator

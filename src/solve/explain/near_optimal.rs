@@ -41,7 +41,9 @@ use std::collections::HashMap;
 use good_lp::{Expression, Variable};
 use rayon::prelude::*;
 
-use super::{run_highs_from, Plan, SolveError, SolveOptions, Status};
+use crate::plan::{Plan, Status};
+use crate::solve::base::options::{SolveError, SolveOptions};
+use crate::solve::base::run::run_highs_from;
 use crate::domain::{Deadline, Tier};
 use crate::milp::{self, Integrality, Model, Prepared, RowKey, Sense, CNY_PER_OBJECTIVE_UNIT};
 use crate::plan::{CardRange, NearOptimal};

@@ -66,10 +66,14 @@
 use crate::plan::PairStats;
 use std::time::Instant;
 
-use highs_sys::HighsInt;
-
-use super::{configure, highs_instance, solve_relaxed, Plan, SolveError, SolveOptions, Status};
 use crate::milp::{self, DemandSize, Integrality, Links, Prepared, RowKey};
+use crate::plan::Status;
+use crate::solve::adapter::{Columns, Int as HighsInt, Live, LiveExt, ModelStatus};
+use crate::solve::base::options::{SolveError, SolveOptions};
+use crate::solve::base::options::DEFAULT_MIP_GAP;
+use crate::solve::base::phases::{highs_sites, HighsMip};
+use crate::solve::base::run::{configure, highs_instance, refused, warm};
+use crate::solve::base::strategy::{Choice, Run, Solved, Strategy};
 
 /// Pairs per city above which the loop is used (and the nearest kept at first).
 const PAIRS_PER_CITY: usize = 40;
@@ -86,11 +90,15 @@ const RC_TOLERANCE: f64 = 1e-9;
 
 /// Whether the loop applies: many pairs per city, no link rows (fixed
 /// demands use the link-row loop instead) and no `max_sites_per_city`.
-pub fn applies(p: &Prepared) -> bool {
+/// `StrategyOptions::pair_pricing` forces it on (where it can apply) or off.
+pub fn applies(p: &Prepared, opts: &SolveOptions) -> bool {
     let cities = p.demand.iter().filter(|d| positive(d)).count().max(1);
     !p.disaggregate_links
         && p.inst.params.max_sites_per_city.is_none()
-        && p.pairs.len() > PAIRS_PER_CITY * cities
+        && opts
+            .strategy
+            .pair_pricing
+            .unwrap_or(p.pairs.len() > PAIRS_PER_CITY * cities)
 }
 
 fn positive(d: &DemandSize) -> bool {
@@ -118,9 +126,6 @@ fn restricted(p: &Prepared, active: &[bool]) -> Prepared {
         price_of_site: p.price_of_site.clone(),
         annuity_factor: p.annuity_factor,
         disaggregate_links: p.disaggregate_links,
-        separate_links: p.separate_links,
-        benders: p.benders,
-        branch_nodes: p.branch_nodes,
     }
 }
 
@@ -198,7 +203,7 @@ pub fn max_total_h200_eq(p: &Prepared, opts: &SolveOptions, cost_cny: f64) -> Op
     o.log = false;
     configure(&mut hm, &o, Instant::now()).ok()?;
     let solved = hm.try_solve().ok()?;
-    if solved.status() != ::highs::HighsModelStatus::Optimal {
+    if solved.status() != ModelStatus::Optimal {
         return None;
     }
     // HiGHS's tolerances: a little room on top.
@@ -281,14 +286,14 @@ pub fn price(p: &Prepared, opts: &SolveOptions, stop_gap: f64) -> Result<Pricing
             if left < 0.5 * t {
                 break;
             }
-            super::set_time_left(&mut model, left);
+            model.set_time_left(left);
         }
         // Infeasible with the pairs so far, or out of time: the phases below
         // say so with the full diagnosis (or stop at the limit).
         let Ok(solved) = model.try_solve() else {
             break;
         };
-        if solved.status() != ::highs::HighsModelStatus::Optimal {
+        if solved.status() != ModelStatus::Optimal {
             break;
         }
         out.rounds += 1;
@@ -301,7 +306,7 @@ pub fn price(p: &Prepared, opts: &SolveOptions, stop_gap: f64) -> Result<Pricing
                 sol.dual_columns().to_vec(),
             )
         };
-        hm = Some(super::warm(solved));
+        hm = Some(warm(solved));
         out.rmp_value = z;
         let dual = |row: Option<usize>| row.and_then(|i| row_duals.get(i).copied()).unwrap_or(0.0);
         let demand_dual: Vec<f64> = demand_row.iter().map(|&r| dual(r)).collect();
@@ -424,7 +429,7 @@ fn active_add(active: &mut [bool], ks: &[usize]) {
 /// Appends the serve columns of pairs `ks` to the live RMP: cost per card,
 /// ≥ 0, +1 in the city's demand row and in the site's capacity row.
 fn add_serve_columns(
-    hm: &mut ::highs::Model,
+    hm: &mut Live,
     p: &Prepared,
     ks: &[usize],
     demand_row: &[Option<usize>],
@@ -447,23 +452,50 @@ fn add_serve_columns(
     let value = vec![1.0; index.len()];
     let lower = vec![0.0; ks.len()];
     let upper = vec![f64::INFINITY; ks.len()];
-    super::links::add_cols(
-        hm,
-        &cost,
-        &lower,
-        &upper,
-        &starts,
-        &index,
-        &value,
-        "the serve columns of pair pricing",
-    )
+    hm.add_columns(&Columns {
+        cost: &cost,
+        lower: &lower,
+        upper: &upper,
+        starts: &starts,
+        index: &index,
+        value: &value,
+    })
+    .map_err(refused("the serve columns of pair pricing"))
+}
+
+/// Pair pricing: pricing rounds, then the base's phases (HiGHS's; a model
+/// without link rows has no other) on the pairs found; the gap is
+/// re-measured against the full model's bound, and the plan is explained as
+/// a plan of the smaller model.
+pub struct PairPricing;
+
+impl Strategy for PairPricing {
+    fn name(&self) -> &'static str {
+        "pair pricing"
+    }
+
+    fn choose_sites(&self, run: &Run) -> Result<Choice, SolveError> {
+        highs_sites(run)
+    }
+
+    fn solve(
+        &self,
+        p: &Prepared,
+        opts: &SolveOptions,
+        relax: &[(RowKey, f64)],
+    ) -> Result<Solved, SolveError> {
+        if !relax.is_empty() {
+            return HighsMip.solve(p, opts, relax);
+        }
+        solve_priced(p, opts)
+    }
 }
 
 /// Solves through the loop: pricing rounds, then the usual phases on the
 /// pairs found; the gap is re-measured against the full model's bound.
-pub fn solve_priced(p: &Prepared, opts: &SolveOptions) -> Result<Plan, SolveError> {
+fn solve_priced(p: &Prepared, opts: &SolveOptions) -> Result<Solved, SolveError> {
     let t0 = Instant::now();
-    let tolerance = opts.mip_gap.unwrap_or(super::DEFAULT_MIP_GAP);
+    let tolerance = opts.mip_gap.unwrap_or(DEFAULT_MIP_GAP);
     let pricing = price(p, opts, PRICING_SHARE * tolerance)?;
     let pr = restricted(p, &pricing.active);
     let mut o = opts.clone();
@@ -476,12 +508,13 @@ pub fn solve_priced(p: &Prepared, opts: &SolveOptions) -> Result<Plan, SolveErro
     if left < tolerance && left > 0.0 {
         o.mip_gap = Some(left);
     }
-    let mut plan = match solve_relaxed(&pr, &o, &[]) {
+    let mut solved = match HighsMip.solve(&pr, &o, &[]) {
         // Infeasible with the pairs found is not infeasible with all of them:
         // the full model decides (and diagnoses).
-        Err(SolveError::Infeasible { .. }) => return solve_relaxed(p, opts, &[]),
+        Err(SolveError::Infeasible { .. }) => return HighsMip.solve(p, opts, &[]),
         other => other?,
     };
+    let plan = &mut solved.plan;
     // The restricted model's own bound does not bound the full model: the
     // gap is against the bound from pricing (infinite when there is none).
     let gap = if pricing.lower_bound.is_finite() {
@@ -508,5 +541,6 @@ pub fn solve_priced(p: &Prepared, opts: &SolveOptions) -> Result<Plan, SolveErro
             .is_finite()
             .then_some(pricing.lower_bound),
     });
-    Ok(plan)
+    solved.reduced = Some(pr);
+    Ok(solved)
 }

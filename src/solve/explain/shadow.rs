@@ -14,7 +14,11 @@
 use good_lp::{Expression, Variable};
 use rayon::prelude::*;
 
-use super::{run_highs, Plan, SolveError, SolveOptions, Values};
+use crate::plan::Plan;
+use crate::solve::adapter::{Live, LiveExt, ModelStatus};
+use crate::solve::base::options::{SolveError, SolveOptions};
+use crate::solve::base::read::Values;
+use crate::solve::base::run::{configure, highs_instance, run_highs, warm};
 use crate::milp::{self, Family, Integrality, Model, Prepared, RowKey, Sense};
 use crate::plan::{OneSided, ShadowPrice};
 
@@ -284,57 +288,32 @@ fn one_sided_warm(
     base: &PricingLp,
     checks: &[(usize, usize, f64)],
 ) -> Option<Vec<(usize, OneSided)>> {
-    use ::highs::HighsModelStatus;
-    use highs_sys::HighsInt;
     if checks.is_empty() {
         return Some(Vec::new());
     }
     let lp = milp::build(p, Integrality::Pricing);
     let fixed = plan_binaries(p, plan, &lp);
-    let n_cols = lp.n_columns;
     let pins = fixed.iter().map(|&(v, x)| Expression::from(v).eq(x));
-    let mut hm = super::highs_instance(lp.problem_vars, lp.objective, &lp.rows, pins).ok()?;
+    let mut hm = highs_instance(lp.problem_vars, lp.objective, &lp.rows, pins).ok()?;
     let mut o = opts.clone();
     o.time_limit_s = None;
     o.log = false;
-    super::configure(&mut hm, &o, std::time::Instant::now()).ok()?;
+    configure(&mut hm, &o, std::time::Instant::now()).ok()?;
     let scale = milp::CNY_PER_OBJECTIVE_UNIT;
-    let solve = |hm: ::highs::Model| -> Option<(::highs::Model, Option<f64>)> {
+    let solve = |hm: Live| -> Option<(Live, Option<f64>)> {
         let solved = hm.try_solve().ok()?;
-        let value = (solved.status() == HighsModelStatus::Optimal)
+        let value = (solved.status() == ModelStatus::Optimal)
             .then(|| solved.objective_value() * scale);
-        Some((super::warm(solved), value))
+        Some((warm(solved), value))
     };
     let (mut hm, cost) = solve(hm)?;
     let cost = cost?;
-    let mut index: Vec<HighsInt> = vec![0; n_cols.max(1)];
-    let mut value = vec![0.0; n_cols.max(1)];
     let mut out = Vec::with_capacity(checks.len());
     for &(k, i, step) in checks {
         let (key, sense, _) = base.model_rows[i];
         let per_unit = key.family().row_units_per_unit();
-        let (mut lower, mut upper) = (0.0, 0.0);
-        let (mut n, mut nz, mut start): (HighsInt, HighsInt, HighsInt) = (0, 0, 0);
-        // SAFETY: a live instance; one row is asked for, and the matrix
-        // buffers hold a whole row (at most one entry per column).
-        let status = unsafe {
-            highs_sys::Highs_getRowsByRange(
-                hm.as_mut_ptr(),
-                i as HighsInt,
-                i as HighsInt,
-                &mut n,
-                &mut lower,
-                &mut upper,
-                &mut nz,
-                &mut start,
-                index.as_mut_ptr(),
-                value.as_mut_ptr(),
-            )
-        };
-        if status == highs_sys::kHighsStatusError || n != 1 {
-            return None;
-        }
-        let at = |hm: ::highs::Model, d: f64| -> Option<(::highs::Model, Option<f64>)> {
+        let (lower, upper) = hm.row_bounds(i)?;
+        let at = |hm: Live, d: f64| -> Option<(Live, Option<f64>)> {
             let delta = d * step * per_unit;
             let (lo, up) = match sense {
                 Sense::Le => (lower, upper + delta),
@@ -342,18 +321,13 @@ fn one_sided_warm(
                 Sense::Eq => (lower + delta, upper + delta),
             };
             let mut hm = hm;
-            // SAFETY: a live instance and one of its rows.
-            unsafe {
-                highs_sys::Highs_changeRowBounds(hm.as_mut_ptr(), i as HighsInt, lo, up);
-            }
+            hm.set_row_bounds_from(i, &[lo], &[up]);
             solve(hm)
         };
         let (next, down) = at(hm, -1.0)?;
         let (mut next, up) = at(next, 1.0)?;
-        // SAFETY: as above; the row's own limits back.
-        unsafe {
-            highs_sys::Highs_changeRowBounds(next.as_mut_ptr(), i as HighsInt, lower, upper);
-        }
+        // The row's own limits back.
+        next.set_row_bounds_from(i, &[lower], &[upper]);
         hm = next;
         let down = down.map(|c| (cost - c) / step);
         let up = up.map(|c| (c - cost) / step);
