@@ -453,6 +453,10 @@ struct Evaluation {
     cut: Cut,
 }
 
+/// The plans a watched master MIP reported ([`Loop::watched_mip`]), each
+/// with its evaluation.
+type Checked = Vec<(Vec<f64>, Evaluation)>;
+
 /// Pairs per city in the assignment LP at first (each city's cheapest).
 const FIRST_PAIRS_PER_CITY: usize = 8;
 /// Pairs added per city and pricing round at most.
@@ -1302,7 +1306,7 @@ impl<'a> Loop<'a> {
 
     /// The master MIP, solved from the best plan and watched: its answer,
     /// and the plans it reported on the way with their evaluations.
-    fn watched_mip(&mut self) -> (Result<Answer, SolveError>, Vec<(Vec<f64>, Evaluation)>) {
+    fn watched_mip(&mut self) -> (Result<Answer, SolveError>, Checked) {
         let start_cols = self.best.as_ref().map(|b| b.0.clone());
         // Every master MIP is solved to a quarter of the tolerance: a
         // looser gap for early answers saved little per round (175-373
@@ -1316,7 +1320,7 @@ impl<'a> Loop<'a> {
         // one the cuts price too low would be cut after the branch and
         // bound anyway, so the branch and bound stops there (a tree that
         // only proves the answer the next cut removes is wasted).
-        let mut checked: Vec<(Vec<f64>, Evaluation)> = Vec::new();
+        let mut checked: Checked = Vec::new();
         let hm = self
             .mip
             .hm
@@ -1359,7 +1363,6 @@ impl<'a> Loop<'a> {
             n: master.theta + 1,
         };
         let (answer, hm) = run_master(hm, true, left_now, start_cols.as_deref(), Some(&mut watch));
-        drop(watch);
         self.mip.hm = hm;
         self.mip.seconds += t.elapsed().as_secs_f64();
         self.mip.solves += 1;
@@ -1371,7 +1374,7 @@ impl<'a> Loop<'a> {
     /// of the answer itself (at `answer_x`) is returned instead of cut.
     fn take_checked(
         &mut self,
-        checked: Vec<(Vec<f64>, Evaluation)>,
+        checked: Checked,
         answer_x: Option<&Vec<f64>>,
     ) -> Result<Option<Evaluation>, SolveError> {
         let mut answer_ev = None;
