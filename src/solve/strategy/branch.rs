@@ -26,16 +26,19 @@
 
 use std::cmp::Ordering;
 use std::collections::{BinaryHeap, HashSet};
+use std::ops::ControlFlow;
 use std::time::Instant;
 
 use good_lp::Variable;
 
 use crate::milp::{Integrality, Prepared};
 use crate::plan::{BranchStats, Status};
-use crate::solve::adapter::{Int as HighsInt, Live, LiveExt, ModelStatus as HighsModelStatus, Rows};
+use crate::solve::adapter::{
+    Int as HighsInt, Live, LiveExt, ModelStatus as HighsModelStatus, Rows, Solved as SolvedLp,
+};
 use crate::solve::base::links::{self, LinkSet};
-use crate::solve::base::options::{SolveError, SolveOptions};
 use crate::solve::base::options::DEFAULT_MIP_GAP;
+use crate::solve::base::options::{SolveError, SolveOptions};
 use crate::solve::base::phases::{mip_sites, phase1_options, round_binaries};
 use crate::solve::base::read::{ModelParts, RawSolution, Values};
 use crate::solve::base::run::{refused, warm};
@@ -134,7 +137,8 @@ enum NoAnswer {
     Stop(&'static str),
 }
 
-/// The live LP and what the search needs to read it.
+/// The search: the live LP and what is needed to read it, and the tree (the
+/// open nodes, the best plan, the bounds of the nodes closed).
 struct Search<'a> {
     p: &'a Prepared,
     hm: Option<Live>,
@@ -146,6 +150,19 @@ struct Search<'a> {
     started: Instant,
     time_limit: Option<f64>,
     stats: BranchStats,
+    /// The relative gap within which a plan is optimal.
+    rel_gap: f64,
+    /// The best plan: columns and objective (objective units).
+    best: Option<(Vec<f64>, f64)>,
+    /// The lowest bound of the nodes closed by their bound.
+    closed_min: f64,
+    /// The roundings already evaluated as plans.
+    tried: HashSet<Vec<i8>>,
+    open: BinaryHeap<Node>,
+    /// The next node's number.
+    seq: usize,
+    /// What stopped the search before it finished, if anything.
+    stopped: Option<&'static str>,
 }
 
 impl Search<'_> {
@@ -165,43 +182,7 @@ impl Search<'_> {
         hm.set_col_bounds(&self.binary, &lower, &upper);
         let mut rounds = 0;
         loop {
-            if let Some(t) = self.time_limit {
-                let left = t - self.started.elapsed().as_secs_f64();
-                if left <= 0.0 {
-                    self.hm = Some(hm);
-                    return Err(NoAnswer::Stop("time limit"));
-                }
-                hm.set_time_left(left);
-            }
-            let mut solved = hm
-                .try_solve()
-                .map_err(|_| NoAnswer::Stop("a HiGHS error"))?;
-            self.stats.lp_solves += 1;
-            if solved.status() == HighsModelStatus::Unknown {
-                // No clean optimum from the last basis: once more from scratch.
-                let mut again = Live::from(solved);
-                again.clear_solver();
-                solved = again
-                    .try_solve()
-                    .map_err(|_| NoAnswer::Stop("a HiGHS error"))?;
-                self.stats.lp_solves += 1;
-            }
-            let status = solved.status();
-            match status {
-                HighsModelStatus::Optimal => {}
-                HighsModelStatus::Infeasible => {
-                    self.hm = Some(warm(solved));
-                    return Err(NoAnswer::Infeasible);
-                }
-                HighsModelStatus::ReachedTimeLimit => {
-                    self.hm = Some(warm(solved));
-                    return Err(NoAnswer::Stop("time limit"));
-                }
-                _ => {
-                    self.hm = Some(warm(solved));
-                    return Err(NoAnswer::Stop("an LP HiGHS could not finish"));
-                }
-            }
+            let solved = self.solve_lp(hm)?;
             let sol = solved.get_solution();
             let values = Values {
                 cols: sol.columns().to_vec(),
@@ -241,6 +222,42 @@ impl Search<'_> {
         }
     }
 
+    /// One solve of the live LP `hm` in the time left: its optimum, or why
+    /// there is none (the LP then kept for the next node, unless HiGHS
+    /// failed).
+    fn solve_lp(&mut self, mut hm: Live) -> Result<SolvedLp, NoAnswer> {
+        if let Some(t) = self.time_limit {
+            let left = t - self.started.elapsed().as_secs_f64();
+            if left <= 0.0 {
+                self.hm = Some(hm);
+                return Err(NoAnswer::Stop("time limit"));
+            }
+            hm.set_time_left(left);
+        }
+        let mut solved = hm
+            .try_solve()
+            .map_err(|_| NoAnswer::Stop("a HiGHS error"))?;
+        self.stats.lp_solves += 1;
+        if solved.status() == HighsModelStatus::Unknown {
+            // No clean optimum from the last basis: once more from scratch.
+            let mut again = Live::from(solved);
+            again.clear_solver();
+            solved = again
+                .try_solve()
+                .map_err(|_| NoAnswer::Stop("a HiGHS error"))?;
+            self.stats.lp_solves += 1;
+        }
+        let status = solved.status();
+        let why = match status {
+            HighsModelStatus::Optimal => return Ok(solved),
+            HighsModelStatus::Infeasible => NoAnswer::Infeasible,
+            HighsModelStatus::ReachedTimeLimit => NoAnswer::Stop("time limit"),
+            _ => NoAnswer::Stop("an LP HiGHS could not finish"),
+        };
+        self.hm = Some(warm(solved));
+        Err(why)
+    }
+
     /// The node's LP solution rounded to a plan (as phase 0 rounds the root),
     /// as a fixing of every binary.
     fn rounded(&self, lp: &Lp) -> Vec<i8> {
@@ -252,6 +269,205 @@ impl Search<'_> {
         let mut fix: Vec<i8> = open.iter().map(|&x| x as i8).collect();
         fix.extend(self.mega_site.iter().map(|&s| mega[s].unwrap_or(0.0) as i8));
         fix
+    }
+
+    /// The best plan's objective (+∞ without one).
+    fn best_z(&self) -> f64 {
+        self.best.as_ref().map_or(f64::INFINITY, |x| x.1)
+    }
+
+    /// The bound at or above which a node cannot beat a plan of objective
+    /// `best` by more than the gap.
+    fn cutoff(&self, best: f64) -> f64 {
+        best - (self.rel_gap * best.abs()).max(ABS_GAP)
+    }
+
+    /// Takes the open nodes, lowest bound first, until none is left or a
+    /// limit stops the search.
+    fn run(&mut self, links: &mut LinkSet, max_nodes: usize) {
+        while let Some(node) = self.open.pop() {
+            if self.visit(node, links, max_nodes).is_break() {
+                break;
+            }
+        }
+    }
+
+    /// Stops the search for `why`, with `node` still open.
+    fn stop(&mut self, node: Node, why: &'static str) -> ControlFlow<()> {
+        self.open.push(node);
+        self.stopped = Some(why);
+        ControlFlow::Break(())
+    }
+
+    /// One node: closed by its bound, an integral plan, or its LP solution
+    /// rounded to a plan and evaluated, then branched on. Breaks when the
+    /// search stops at a limit.
+    fn visit(&mut self, node: Node, links: &mut LinkSet, max_nodes: usize) -> ControlFlow<()> {
+        let z_best = self.best_z();
+        if node.bound >= self.cutoff(z_best) {
+            self.closed_min = self.closed_min.min(node.bound);
+            return ControlFlow::Continue(());
+        }
+        if self.stats.nodes >= max_nodes {
+            return self.stop(node, "the node limit");
+        }
+        self.stats.nodes += 1;
+        let (lp, complete) = match self.solve(&node.fix, links) {
+            Ok(x) => x,
+            Err(NoAnswer::Infeasible) => return ControlFlow::Continue(()),
+            Err(NoAnswer::Stop(why)) => return self.stop(node, why),
+        };
+        let z = lp.objective.max(node.bound);
+        if z >= self.cutoff(z_best) {
+            self.closed_min = self.closed_min.min(z);
+            return ControlFlow::Continue(());
+        }
+        let at: Vec<f64> = self.binary.iter().map(|&c| lp.cols[c as usize]).collect();
+        let fractional: Vec<usize> = (0..at.len())
+            .filter(|&i| {
+                let v = at[i];
+                v > INTEGRALITY && v < 1.0 - INTEGRALITY
+            })
+            .collect();
+        if fractional.is_empty() {
+            if complete {
+                // An integral plan that violates no link row.
+                self.best = Some((lp.cols, lp.objective));
+                return ControlFlow::Continue(());
+            }
+            // Integral, but the separation rounds ran out: leave it to HiGHS.
+            return self.stop(node, "link rows still violated after the separation rounds");
+        }
+        let fix = self.fixed_by_reduced_cost(&node.fix, &lp, &at, z_best - z);
+        // The LP solution rounded to a plan, once per distinct rounding.
+        let r = self.rounded(&lp);
+        if self.tried.insert(r.clone()) {
+            self.stats.plans_evaluated += 1;
+            match self.solve(&r, links) {
+                Ok((plan, true)) if plan.objective < self.best_z() => {
+                    self.best = Some((plan.cols, plan.objective));
+                }
+                Ok(_) | Err(NoAnswer::Infeasible) => {}
+                Err(NoAnswer::Stop(why)) => {
+                    let node = Node {
+                        fix,
+                        bound: z,
+                        depth: node.depth,
+                        seq: self.seq,
+                    };
+                    return self.stop(node, why);
+                }
+            }
+            if z >= self.cutoff(self.best_z()) {
+                self.closed_min = self.closed_min.min(z);
+                return ControlFlow::Continue(());
+            }
+        }
+        self.branch(&fractional, &at, &fix, z, node.depth);
+        ControlFlow::Continue(())
+    }
+
+    /// `fix` with the free binaries that reduced costs keep where the LP
+    /// solution (`lp`, binaries `at`) has them, given `room` to the best plan.
+    fn fixed_by_reduced_cost(&self, fix: &[i8], lp: &Lp, at: &[f64], room: f64) -> Vec<i8> {
+        // Reduced-cost fixing: a binary at 0 whose reduced cost exceeds the
+        // distance to the best plan stays 0 in the subtree (and one at 1 with
+        // a cost of more than that to leave stays 1): no plan there is better.
+        let mut fix = fix.to_vec();
+        for (i, f) in fix.iter_mut().enumerate() {
+            if *f != -1 {
+                continue;
+            }
+            let d = lp.duals[self.binary[i] as usize];
+            if at[i] <= INTEGRALITY && d > room {
+                *f = 0;
+            } else if at[i] >= 1.0 - INTEGRALITY && -d > room {
+                *f = 1;
+            }
+        }
+        fix
+    }
+
+    /// Opens the two children of a node (binaries fixed by `fix`, bound `z`,
+    /// at `depth`) on one of its `fractional` binaries (values `at`).
+    fn branch(&mut self, fractional: &[usize], at: &[f64], fix: &[i8], z: f64, depth: usize) {
+        // Branch on the most fractional binary (the first of equals).
+        let i = fractional
+            .iter()
+            .copied()
+            .filter(|&i| fix[i] == -1)
+            .max_by(|&a, &b| {
+                let fa = at[a].min(1.0 - at[a]);
+                let fb = at[b].min(1.0 - at[b]);
+                fa.total_cmp(&fb).then(b.cmp(&a))
+            })
+            .expect("a fractional binary is free");
+        for v in [0, 1] {
+            let mut child = fix.to_vec();
+            child[i] = v;
+            self.open.push(Node {
+                fix: child,
+                bound: z,
+                depth: depth + 1,
+                seq: self.seq,
+            });
+            self.seq += 1;
+        }
+    }
+
+    /// What the search found, in CNY (`scale` per objective unit); its
+    /// figures go to the log.
+    fn finish(mut self, opts: &SolveOptions, scale: f64) -> Result<Outcome, SolveError> {
+        let seconds = self.started.elapsed().as_secs_f64();
+        let z_best = self.best_z();
+        let open_min = self
+            .open
+            .iter()
+            .map(|n| n.bound)
+            .fold(f64::INFINITY, f64::min);
+        let bound_units = z_best.min(self.closed_min).min(open_min);
+        let finished = self.stopped.is_none();
+        if finished && self.best.is_none() {
+            // Every node infeasible: so is phase 1's model.
+            return Err(SolveError::unexplained_infeasible());
+        }
+        self.stats.finished = finished;
+        if opts.log {
+            let s = &self.stats;
+            eprintln!(
+                "branch and bound: {:.3} s, {} nodes, {} LP solves, {} rounded plans evaluated; {}",
+                seconds,
+                s.nodes,
+                s.lp_solves,
+                s.plans_evaluated,
+                match self.stopped {
+                    None => "finished".to_string(),
+                    Some(why) =>
+                        format!("stopped by {why}, HiGHS's MIP goes on from its best plan"),
+                }
+            );
+        }
+        let bound = bound_units * scale;
+        let stats = self.stats;
+        let best = self.best.map(|(cols, z)| {
+            (
+                RawSolution {
+                    status: if finished {
+                        Status::Optimal
+                    } else {
+                        Status::Feasible
+                    },
+                    cols,
+                    objective: z * scale,
+                    dual_bound: bound,
+                    seconds,
+                    row_duals: Vec::new(),
+                    col_duals: Vec::new(),
+                },
+                self.parts,
+            )
+        });
+        Ok(Outcome { best, bound, stats })
     }
 }
 
@@ -310,33 +526,13 @@ pub fn solve_binaries(
     max_nodes: usize,
 ) -> Result<Outcome, SolveError> {
     let started = Instant::now();
-    let col = |v: &Variable| parts.column[v] as HighsInt;
-    let mut binary: Vec<HighsInt> = parts.vars.open.iter().map(col).collect();
-    let mut mega_site = Vec::new();
-    for (s, m) in parts.vars.mega.iter().enumerate() {
-        if let Some(m) = m {
-            binary.push(col(m));
-            mega_site.push(s);
-        }
-    }
+    let (binary, mega_site) = binaries(&parts);
     let scale = parts.cny_per_objective_unit;
     let mut hm = hm;
     if let Some(k) = fewest_sites(p) {
-        // Σ open ≥ k: a valid inequality (every city is served, a site
-        // serves at most what its servers offer) that the LP misses.
-        let index: Vec<HighsInt> = parts.vars.open.iter().map(col).collect();
-        let ones = vec![1.0; index.len()];
-        hm.add_rows(&Rows {
-            lower: &[k],
-            upper: &[f64::INFINITY],
-            starts: &[0],
-            index: &index,
-            value: &ones,
-        })
-        .map_err(refused(
-            "the row of the fewest sites that can serve the demand",
-        ))?;
+        add_fewest_sites_row(&mut hm, &parts, k)?;
     }
+    let n = binary.len();
     let mut search = Search {
         p,
         hm: Some(hm),
@@ -346,179 +542,60 @@ pub fn solve_binaries(
         started,
         time_limit: opts.seconds_left(),
         stats: BranchStats::default(),
+        rel_gap: opts.mip_gap.unwrap_or(DEFAULT_MIP_GAP),
+        best: None,
+        closed_min: f64::INFINITY,
+        tried: HashSet::new(),
+        open: BinaryHeap::new(),
+        seq: 1,
+        stopped: None,
     };
-    let rel_gap = opts.mip_gap.unwrap_or(DEFAULT_MIP_GAP);
-    let cutoff = |best: f64| best - (rel_gap * best.abs()).max(ABS_GAP);
-    // The best plan: columns and objective (objective units).
-    let mut best: Option<(Vec<f64>, f64)> = None;
-    let best_z = |b: &Option<(Vec<f64>, f64)>| b.as_ref().map_or(f64::INFINITY, |x| x.1);
-    // The lowest bound of the nodes closed by their bound.
-    let mut closed_min = f64::INFINITY;
-    let mut tried: HashSet<Vec<i8>> = HashSet::new();
-    let mut open = BinaryHeap::new();
-    let n = search.binary.len();
-    open.push(Node {
+    search.open.push(Node {
         fix: vec![-1; n],
         bound: f64::NEG_INFINITY,
         depth: 0,
         seq: 0,
     });
-    let mut seq = 1;
-    let mut stopped = None;
-    while let Some(node) = open.pop() {
-        let z_best = best_z(&best);
-        if node.bound >= cutoff(z_best) {
-            closed_min = closed_min.min(node.bound);
-            continue;
-        }
-        if search.stats.nodes >= max_nodes {
-            open.push(node);
-            stopped = Some("the node limit");
-            break;
-        }
-        search.stats.nodes += 1;
-        let (lp, complete) = match search.solve(&node.fix, links) {
-            Ok(x) => x,
-            Err(NoAnswer::Infeasible) => continue,
-            Err(NoAnswer::Stop(why)) => {
-                open.push(node);
-                stopped = Some(why);
-                break;
-            }
-        };
-        let z = lp.objective.max(node.bound);
-        if z >= cutoff(z_best) {
-            closed_min = closed_min.min(z);
-            continue;
-        }
-        let at: Vec<f64> = search.binary.iter().map(|&c| lp.cols[c as usize]).collect();
-        let value = |i: usize| at[i];
-        let fractional: Vec<usize> = (0..n)
-            .filter(|&i| {
-                let v = value(i);
-                v > INTEGRALITY && v < 1.0 - INTEGRALITY
-            })
-            .collect();
-        if fractional.is_empty() {
-            if complete {
-                // An integral plan that violates no link row.
-                best = Some((lp.cols, lp.objective));
-                continue;
-            }
-            // Integral, but the separation rounds ran out: leave it to HiGHS.
-            open.push(node);
-            stopped = Some("link rows still violated after the separation rounds");
-            break;
-        }
-        // Reduced-cost fixing: a binary at 0 whose reduced cost exceeds the
-        // distance to the best plan stays 0 in the subtree (and one at 1 with
-        // a cost of more than that to leave stays 1): no plan there is better.
-        let mut fix = node.fix.clone();
-        let room = z_best - z;
-        for (i, f) in fix.iter_mut().enumerate() {
-            if *f != -1 {
-                continue;
-            }
-            let d = lp.duals[search.binary[i] as usize];
-            if value(i) <= INTEGRALITY && d > room {
-                *f = 0;
-            } else if value(i) >= 1.0 - INTEGRALITY && -d > room {
-                *f = 1;
-            }
-        }
-        // The LP solution rounded to a plan, once per distinct rounding.
-        let r = search.rounded(&lp);
-        if tried.insert(r.clone()) {
-            search.stats.plans_evaluated += 1;
-            match search.solve(&r, links) {
-                Ok((plan, true)) if plan.objective < best_z(&best) => {
-                    best = Some((plan.cols, plan.objective));
-                }
-                Ok(_) | Err(NoAnswer::Infeasible) => {}
-                Err(NoAnswer::Stop(why)) => {
-                    open.push(Node {
-                        fix,
-                        bound: z,
-                        depth: node.depth,
-                        seq,
-                    });
-                    stopped = Some(why);
-                    break;
-                }
-            }
-            if z >= cutoff(best_z(&best)) {
-                closed_min = closed_min.min(z);
-                continue;
-            }
-        }
-        // Branch on the most fractional binary (the first of equals).
-        let i = fractional
-            .iter()
-            .copied()
-            .filter(|&i| fix[i] == -1)
-            .max_by(|&a, &b| {
-                let fa = value(a).min(1.0 - value(a));
-                let fb = value(b).min(1.0 - value(b));
-                fa.total_cmp(&fb).then(b.cmp(&a))
-            })
-            .expect("a fractional binary is free");
-        for v in [0, 1] {
-            let mut child = fix.clone();
-            child[i] = v;
-            open.push(Node {
-                fix: child,
-                bound: z,
-                depth: node.depth + 1,
-                seq,
-            });
-            seq += 1;
+    search.run(links, max_nodes);
+    search.finish(opts, scale)
+}
+
+/// The columns of the binaries (the opens, then the mega decisions), and
+/// the site of each mega decision among them.
+fn binaries(parts: &ModelParts) -> (Vec<HighsInt>, Vec<usize>) {
+    let col = |v: &Variable| parts.column[v] as HighsInt;
+    let mut binary: Vec<HighsInt> = parts.vars.open.iter().map(col).collect();
+    let mut mega_site = Vec::new();
+    for (s, m) in parts.vars.mega.iter().enumerate() {
+        if let Some(m) = m {
+            binary.push(col(m));
+            mega_site.push(s);
         }
     }
-    let seconds = started.elapsed().as_secs_f64();
-    let z_best = best_z(&best);
-    let open_min = open.iter().map(|n| n.bound).fold(f64::INFINITY, f64::min);
-    let bound_units = z_best.min(closed_min).min(open_min);
-    let finished = stopped.is_none();
-    if finished && best.is_none() {
-        // Every node infeasible: so is phase 1's model.
-        return Err(SolveError::unexplained_infeasible());
-    }
-    search.stats.finished = finished;
-    if opts.log {
-        let s = &search.stats;
-        eprintln!(
-            "branch and bound: {:.3} s, {} nodes, {} LP solves, {} rounded plans evaluated; {}",
-            seconds,
-            s.nodes,
-            s.lp_solves,
-            s.plans_evaluated,
-            match stopped {
-                None => "finished".to_string(),
-                Some(why) => format!("stopped by {why}, HiGHS's MIP goes on from its best plan"),
-            }
-        );
-    }
-    let bound = bound_units * scale;
-    let stats = search.stats;
-    let best = best.map(|(cols, z)| {
-        (
-            RawSolution {
-                status: if finished {
-                    Status::Optimal
-                } else {
-                    Status::Feasible
-                },
-                cols,
-                objective: z * scale,
-                dual_bound: bound,
-                seconds,
-                row_duals: Vec::new(),
-                col_duals: Vec::new(),
-            },
-            search.parts,
-        )
-    });
-    Ok(Outcome { best, bound, stats })
+    (binary, mega_site)
+}
+
+/// Adds `Σ open ≥ k` to the live LP `hm` (`parts` describes it).
+fn add_fewest_sites_row(hm: &mut Live, parts: &ModelParts, k: f64) -> Result<(), SolveError> {
+    // Σ open ≥ k: a valid inequality (every city is served, a site
+    // serves at most what its servers offer) that the LP misses.
+    let index: Vec<HighsInt> = parts
+        .vars
+        .open
+        .iter()
+        .map(|v| parts.column[v] as HighsInt)
+        .collect();
+    let ones = vec![1.0; index.len()];
+    hm.add_rows(&Rows {
+        lower: &[k],
+        upper: &[f64::INFINITY],
+        starts: &[0],
+        index: &index,
+        value: &ones,
+    })
+    .map_err(refused(
+        "the row of the fewest sites that can serve the demand",
+    ))
 }
 
 /// Phases 0 and 1 by dcsite's own branch and bound from the cut loop's LP;

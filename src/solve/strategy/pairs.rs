@@ -64,13 +64,14 @@
 //! and the argument above holds for them.
 
 use crate::plan::PairStats;
+use std::ops::ControlFlow;
 use std::time::Instant;
 
 use crate::milp::{self, DemandSize, Integrality, Links, Prepared, RowKey};
 use crate::plan::Status;
 use crate::solve::adapter::{Columns, Int as HighsInt, Live, LiveExt, ModelStatus};
-use crate::solve::base::options::{SolveError, SolveOptions};
 use crate::solve::base::options::DEFAULT_MIP_GAP;
+use crate::solve::base::options::{SolveError, SolveOptions};
 use crate::solve::base::phases::{highs_sites, HighsMip};
 use crate::solve::base::run::{configure, highs_instance, refused, warm};
 use crate::solve::base::strategy::{Choice, Run, Solved, Strategy};
@@ -233,71 +234,124 @@ impl RoundBound {
 /// The pricing loop: RMP solves and pricing until no pair prices in, or the
 /// RMP is within `stop_gap` (relative) of the bound, or a limit.
 pub fn price(p: &Prepared, opts: &SolveOptions, stop_gap: f64) -> Result<Pricing, SolveError> {
-    let t0 = Instant::now();
-    let mut active = initial_pairs(p);
-    let mut out = Pricing {
-        active: Vec::new(),
-        rounds: 0,
-        rmp_value: f64::INFINITY,
-        lower_bound: f64::NEG_INFINITY,
-        priced_out: false,
-        seconds: 0.0,
-    };
-    let scale = milp::CNY_PER_OBJECTIVE_UNIT;
-    // The Lagrangian bound needs serve columns of cost ≥ 0 (module doc).
-    let bound_valid = p.pairs.iter().all(|x| x.cost_cny_per_card >= 0.0);
-    let lp = milp::build(&restricted(p, &active), Integrality::Lp);
-    let mut demand_row: Vec<Option<usize>> = vec![None; p.inst.demand.len()];
-    let mut capacity_row: Vec<Option<usize>> = vec![None; p.inst.sites.len()];
-    for (i, r) in lp.rows.iter().enumerate() {
-        match r.key {
-            RowKey::Demand { city } => demand_row[city] = Some(i),
-            RowKey::InferenceCapacity { site } => capacity_row[site] = Some(i),
-            _ => {}
+    let mut pricer = Pricer::new(p, opts, stop_gap)?;
+    while pricer.out.rounds < MAX_ROUNDS {
+        if pricer.round()?.is_break() {
+            break;
         }
     }
-    // (site, column, H200-eq cards per server) of every server column.
-    let accs = &p.inst.accelerators;
-    let mut server_cols = Vec::new();
-    for (o, opt) in p.options.iter().enumerate() {
-        for (i, &a) in opt.accels.iter().enumerate() {
-            let h = accs[a].cards_per_server as f64 * accs[a].perf_h200_eq;
-            server_cols.push((opt.site, lp.column[&lp.vars.servers[o][i]], h));
+    Ok(pricer.finish())
+}
+
+/// The pricing loop in progress: the live RMP, where its city and site rows
+/// are, and the bounds of the rounds so far.
+struct Pricer<'a> {
+    p: &'a Prepared,
+    opts: &'a SolveOptions,
+    stop_gap: f64,
+    t0: Instant,
+    /// The pairs in the RMP.
+    active: Vec<bool>,
+    out: Pricing,
+    /// The Lagrangian bound needs serve columns of cost ≥ 0 (module doc).
+    bound_valid: bool,
+    /// Per city, its demand row; per site, its inference-capacity row.
+    demand_row: Vec<Option<usize>>,
+    capacity_row: Vec<Option<usize>>,
+    /// (site, column, H200-eq cards per server) of every server column.
+    server_cols: Vec<(usize, usize, f64)>,
+    /// The RMP, live between rounds.
+    hm: Option<Live>,
+    bounds: Vec<RoundBound>,
+    /// T_max and the cost it was computed for.
+    t_max: Option<(f64, f64)>,
+}
+
+/// One round's RMP duals, with the capacity duals of sites without servers
+/// moved down (module doc), and the RMP's own H200-eq capacity `T`.
+struct RoundDuals {
+    demand: Vec<f64>,
+    capacity: Vec<f64>,
+    t_rmp: f64,
+}
+
+impl<'a> Pricer<'a> {
+    /// The RMP with each city's nearest pairs (`initial_pairs`), on a live
+    /// HiGHS LP.
+    fn new(p: &'a Prepared, opts: &'a SolveOptions, stop_gap: f64) -> Result<Self, SolveError> {
+        let t0 = Instant::now();
+        let active = initial_pairs(p);
+        let out = Pricing {
+            active: Vec::new(),
+            rounds: 0,
+            rmp_value: f64::INFINITY,
+            lower_bound: f64::NEG_INFINITY,
+            priced_out: false,
+            seconds: 0.0,
+        };
+        let bound_valid = p.pairs.iter().all(|x| x.cost_cny_per_card >= 0.0);
+        let lp = milp::build(&restricted(p, &active), Integrality::Lp);
+        let mut demand_row: Vec<Option<usize>> = vec![None; p.inst.demand.len()];
+        let mut capacity_row: Vec<Option<usize>> = vec![None; p.inst.sites.len()];
+        for (i, r) in lp.rows.iter().enumerate() {
+            match r.key {
+                RowKey::Demand { city } => demand_row[city] = Some(i),
+                RowKey::InferenceCapacity { site } => capacity_row[site] = Some(i),
+                _ => {}
+            }
         }
+        let accs = &p.inst.accelerators;
+        let mut server_cols = Vec::new();
+        for (o, opt) in p.options.iter().enumerate() {
+            for (i, &a) in opt.accels.iter().enumerate() {
+                let h = accs[a].cards_per_server as f64 * accs[a].perf_h200_eq;
+                server_cols.push((opt.site, lp.column[&lp.vars.servers[o][i]], h));
+            }
+        }
+        let mut lp_opts = opts.clone();
+        lp_opts.log = false;
+        let mut hm = Some(highs_instance(lp.problem_vars, lp.objective, &lp.rows, [])?);
+        configure(hm.as_mut().expect("just made"), &lp_opts, Instant::now())?;
+        Ok(Pricer {
+            p,
+            opts,
+            stop_gap,
+            t0,
+            active,
+            out,
+            bound_valid,
+            demand_row,
+            capacity_row,
+            server_cols,
+            hm,
+            bounds: Vec::new(),
+            t_max: None,
+        })
     }
-    let mut lp_opts = opts.clone();
-    lp_opts.log = false;
-    let mut hm = Some(highs_instance(lp.problem_vars, lp.objective, &lp.rows, [])?);
-    configure(hm.as_mut().expect("just made"), &lp_opts, Instant::now())?;
-    let mut bounds: Vec<RoundBound> = Vec::new();
-    // T_max and the cost it was computed for.
-    let mut t_max: Option<(f64, f64)> = None;
-    let best_bound = |bounds: &[RoundBound], t: Option<f64>| {
-        bounds
-            .iter()
-            .filter(|b| b.share == 0.0 || t.is_some())
-            .map(|b| b.at(t.unwrap_or(0.0)))
-            .fold(f64::NEG_INFINITY, f64::max)
-    };
-    while out.rounds < MAX_ROUNDS {
-        let mut model = hm.take().expect("live between rounds");
-        if let Some(t) = opts.time_limit_s {
-            let left = t - t0.elapsed().as_secs_f64();
+
+    /// One round: the RMP solved, the left-out pairs priced with its duals,
+    /// the bound of the round, and the pairs that price in added. Breaks
+    /// when the RMP has no optimum (or a limit is near), no pair prices in,
+    /// or the bound is close enough.
+    fn round(&mut self) -> Result<ControlFlow<()>, SolveError> {
+        let mut model = self.hm.take().expect("live between rounds");
+        if let Some(t) = self.opts.time_limit_s {
+            let left = t - self.t0.elapsed().as_secs_f64();
             if left < 0.5 * t {
-                break;
+                return Ok(ControlFlow::Break(()));
             }
             model.set_time_left(left);
         }
         // Infeasible with the pairs so far, or out of time: the phases below
         // say so with the full diagnosis (or stop at the limit).
         let Ok(solved) = model.try_solve() else {
-            break;
+            return Ok(ControlFlow::Break(()));
         };
         if solved.status() != ModelStatus::Optimal {
-            break;
+            return Ok(ControlFlow::Break(()));
         }
-        out.rounds += 1;
-        let z = solved.objective_value() * scale;
+        self.out.rounds += 1;
+        let z = solved.objective_value() * milp::CNY_PER_OBJECTIVE_UNIT;
         let (cols, row_duals, col_duals) = {
             let sol = solved.get_solution();
             (
@@ -306,29 +360,64 @@ pub fn price(p: &Prepared, opts: &SolveOptions, stop_gap: f64) -> Result<Pricing
                 sol.dual_columns().to_vec(),
             )
         };
-        hm = Some(warm(solved));
-        out.rmp_value = z;
+        self.hm = Some(warm(solved));
+        self.out.rmp_value = z;
+        let duals = self.duals(&cols, &row_duals, &col_duals);
+        let (new_cols, most_negative) = self.priced_in(&duals);
+        if new_cols.is_empty() {
+            self.out.lower_bound = z;
+            self.out.priced_out = true;
+            return Ok(ControlFlow::Break(()));
+        }
+        if self.bound_valid && self.bound_closes(z, &most_negative, duals.t_rmp) {
+            return Ok(ControlFlow::Break(()));
+        }
+        active_add(&mut self.active, &new_cols);
+        add_serve_columns(
+            self.hm.as_mut().expect("live"),
+            self.p,
+            &new_cols,
+            &self.demand_row,
+            &self.capacity_row,
+        )?;
+        Ok(ControlFlow::Continue(()))
+    }
+
+    /// The RMP's duals for pricing, from its solution (`cols`, `row_duals`,
+    /// `col_duals`).
+    fn duals(&self, cols: &[f64], row_duals: &[f64], col_duals: &[f64]) -> RoundDuals {
         let dual = |row: Option<usize>| row.and_then(|i| row_duals.get(i).copied()).unwrap_or(0.0);
-        let demand_dual: Vec<f64> = demand_row.iter().map(|&r| dual(r)).collect();
-        let mut capacity_dual: Vec<f64> = capacity_row.iter().map(|&r| dual(r)).collect();
+        let demand_dual: Vec<f64> = self.demand_row.iter().map(|&r| dual(r)).collect();
+        let mut capacity_dual: Vec<f64> = self.capacity_row.iter().map(|&r| dual(r)).collect();
         // The capacity row of a site whose servers are all at 0 is tight
         // (0 ≤ 0) and its dual degenerate: HiGHS may give 0, which prices
         // every nearer pair in. Its dual can fall by as much as keeps every
         // server column's reduced cost ≥ 0 (a server adds cps × perf to the
         // row's capacity) and stay a dual solution; the lowest such value
         // prices pairs only where the site would pay for itself.
-        let mut room = vec![f64::INFINITY; p.inst.sites.len()];
+        let mut room = vec![f64::INFINITY; self.p.inst.sites.len()];
         let mut t_rmp = 0.0;
-        for &(s, col, h) in &server_cols {
+        for &(s, col, h) in &self.server_cols {
             let d = col_duals.get(col).copied().unwrap_or(0.0).max(0.0);
             room[s] = room[s].min(d / h);
             t_rmp += h * cols.get(col).copied().unwrap_or(0.0);
         }
         for (s, y) in capacity_dual.iter_mut().enumerate() {
-            if capacity_row[s].is_some() && room[s].is_finite() {
+            if self.capacity_row[s].is_some() && room[s].is_finite() {
                 *y -= room[s];
             }
         }
+        RoundDuals {
+            demand: demand_dual,
+            capacity: capacity_dual,
+            t_rmp,
+        }
+    }
+
+    /// The left-out pairs that price in under `duals`, and per city the
+    /// most negative reduced cost of its pairs (0 if none is negative).
+    fn priced_in(&self, duals: &RoundDuals) -> (Vec<usize>, Vec<f64>) {
+        let scale = milp::CNY_PER_OBJECTIVE_UNIT;
         // HiGHS: reduced cost = cost − Σ row coefficient × row dual; a serve
         // column has +1 in its city's demand row and its site's capacity row
         // (a site without active pairs has no such row yet: dual 0, which
@@ -336,16 +425,17 @@ pub fn price(p: &Prepared, opts: &SolveOptions, stop_gap: f64) -> Result<Pricing
         // row of the RMP that a serve column is in).
         // Most negative reduced costs first, at most a few per city and round
         // (partial pricing: the duals change as pairs come in).
-        let mut best: Vec<Vec<(f64, usize)>> = vec![Vec::new(); p.inst.demand.len()];
-        let mut most_negative = vec![0.0f64; p.inst.demand.len()];
-        for (k, pair) in p.pairs.iter().enumerate() {
+        let cities = self.p.inst.demand.len();
+        let mut best: Vec<Vec<(f64, usize)>> = vec![Vec::new(); cities];
+        let mut most_negative = vec![0.0f64; cities];
+        for (k, pair) in self.p.pairs.iter().enumerate() {
             let rc = pair.cost_cny_per_card / scale
-                - demand_dual[pair.demand]
-                - capacity_dual[pair.site];
+                - duals.demand[pair.demand]
+                - duals.capacity[pair.site];
             if rc < -RC_TOLERANCE {
                 let m = &mut most_negative[pair.demand];
                 *m = m.min(rc);
-                if !active[k] {
+                if !self.active[k] {
                     best[pair.demand].push((rc, k));
                 }
             }
@@ -357,67 +447,76 @@ pub fn price(p: &Prepared, opts: &SolveOptions, stop_gap: f64) -> Result<Pricing
                 new_cols.push(k);
             }
         }
-        if new_cols.is_empty() {
-            out.lower_bound = z;
-            out.priced_out = true;
-            break;
-        }
-        if bound_valid {
-            let mut b = RoundBound {
-                z,
-                cards: 0.0,
-                share: 0.0,
-            };
-            for (d, &m) in most_negative.iter().enumerate() {
-                match p.demand[d] {
-                    DemandSize::Cards(c) if c > 0.0 => b.cards += c * m * scale,
-                    DemandSize::ShareOfTotal(x) if x > 0.0 => b.share += x * m * scale,
-                    _ => {}
-                }
-            }
-            bounds.push(b);
-            // With T at the RMP's own value (at most T_max, which allows any
-            // point costing ≤ z) the bound would be no lower: only when that
-            // is close enough is T_max worth its LP.
-            let close = |lb: f64| (z - lb) / z.abs().max(1e-9) <= stop_gap;
-            if close(b.at(t_rmp)) {
-                let mut lb = best_bound(&bounds, t_max.map(|x| x.1));
-                // T_max from a higher cost than z: recomputed at z.
-                if !close(lb) && b.share != 0.0 && t_max.is_none_or(|(at, _)| z < at) {
-                    if let Some(t) = max_total_h200_eq(p, opts, z) {
-                        t_max = Some((z, t));
-                        lb = best_bound(&bounds, Some(t));
-                    }
-                }
-                out.lower_bound = out.lower_bound.max(lb);
-                if close(out.lower_bound) {
-                    break;
-                }
-            }
-        }
-        active_add(&mut active, &new_cols);
-        add_serve_columns(
-            hm.as_mut().expect("live"),
-            p,
-            &new_cols,
-            &demand_row,
-            &capacity_row,
-        )?;
+        (new_cols, most_negative)
     }
-    // Pricing stopped at a limit: the bound of the rounds solved.
-    if !out.priced_out && bound_valid && !bounds.is_empty() {
-        let need = bounds.iter().any(|b| b.share != 0.0);
-        if need && t_max.is_none() {
-            if let Some(t) = max_total_h200_eq(p, opts, out.rmp_value) {
-                t_max = Some((out.rmp_value, t));
+
+    /// Records the bound of a round of RMP value `z` (`most_negative` per
+    /// city, the RMP's own capacity `t_rmp`) and raises the lower bound
+    /// with it when it may be close; returns whether it is within the
+    /// stopping gap.
+    fn bound_closes(&mut self, z: f64, most_negative: &[f64], t_rmp: f64) -> bool {
+        let scale = milp::CNY_PER_OBJECTIVE_UNIT;
+        let mut b = RoundBound {
+            z,
+            cards: 0.0,
+            share: 0.0,
+        };
+        for (d, &m) in most_negative.iter().enumerate() {
+            match self.p.demand[d] {
+                DemandSize::Cards(c) if c > 0.0 => b.cards += c * m * scale,
+                DemandSize::ShareOfTotal(x) if x > 0.0 => b.share += x * m * scale,
+                _ => {}
             }
         }
-        let lb = best_bound(&bounds, t_max.map(|x| x.1));
-        out.lower_bound = out.lower_bound.max(lb);
+        self.bounds.push(b);
+        // With T at the RMP's own value (at most T_max, which allows any
+        // point costing ≤ z) the bound would be no lower: only when that
+        // is close enough is T_max worth its LP.
+        let stop_gap = self.stop_gap;
+        let close = |lb: f64| (z - lb) / z.abs().max(1e-9) <= stop_gap;
+        if !close(b.at(t_rmp)) {
+            return false;
+        }
+        let mut lb = best_bound(&self.bounds, self.t_max.map(|x| x.1));
+        // T_max from a higher cost than z: recomputed at z.
+        if !close(lb) && b.share != 0.0 && self.t_max.is_none_or(|(at, _)| z < at) {
+            if let Some(t) = max_total_h200_eq(self.p, self.opts, z) {
+                self.t_max = Some((z, t));
+                lb = best_bound(&self.bounds, Some(t));
+            }
+        }
+        self.out.lower_bound = self.out.lower_bound.max(lb);
+        close(self.out.lower_bound)
     }
-    out.active = active;
-    out.seconds = t0.elapsed().as_secs_f64();
-    Ok(out)
+
+    /// What pricing found; when it stopped at a limit, the bound is that
+    /// of the rounds solved.
+    fn finish(mut self) -> Pricing {
+        // Pricing stopped at a limit: the bound of the rounds solved.
+        if !self.out.priced_out && self.bound_valid && !self.bounds.is_empty() {
+            let need = self.bounds.iter().any(|b| b.share != 0.0);
+            if need && self.t_max.is_none() {
+                if let Some(t) = max_total_h200_eq(self.p, self.opts, self.out.rmp_value) {
+                    self.t_max = Some((self.out.rmp_value, t));
+                }
+            }
+            let lb = best_bound(&self.bounds, self.t_max.map(|x| x.1));
+            self.out.lower_bound = self.out.lower_bound.max(lb);
+        }
+        self.out.active = self.active;
+        self.out.seconds = self.t0.elapsed().as_secs_f64();
+        self.out
+    }
+}
+
+/// The best Lagrangian bound of the rounds `bounds` with `T_max` at `t`
+/// (without it, only the rounds that need none).
+fn best_bound(bounds: &[RoundBound], t: Option<f64>) -> f64 {
+    bounds
+        .iter()
+        .filter(|b| b.share == 0.0 || t.is_some())
+        .map(|b| b.at(t.unwrap_or(0.0)))
+        .fold(f64::NEG_INFINITY, f64::max)
 }
 
 fn active_add(active: &mut [bool], ks: &[usize]) {
