@@ -149,16 +149,64 @@ fn pair(line: usize, l: &str) -> Result<Entry, String> {
 /// naming the line and quoting nothing of it; once the format is known an
 /// error quotes at most the offending cell (80 characters).
 pub fn read_solution<R: std::io::BufRead>(
-    mut r: R,
+    r: R,
     max_columns: usize,
     mut entry: impl FnMut(Entry) -> Result<(), String>,
 ) -> Result<usize, String> {
-    let mut buf = Vec::new();
-    let mut line = 0usize;
-    // The first line that is not blank or a comment decides the format.
-    let highs_first = loop {
-        line += 1;
-        let Some(l) = next_line(&mut r, &mut buf, line)? else {
+    let mut lines = Lines {
+        r,
+        buf: Vec::new(),
+        line: 0,
+    };
+    // HiGHS: "Model status", its status, "# Primal solution values",
+    // "Feasible" / "Infeasible" / "None", "Objective …" (a MIP's
+    // "Objective_bound …", "MIP_rel_gap …"), "# Columns N",
+    // N lines "name value", "# Rows M", … (read no further than the columns).
+    match first_line(&mut lines, &mut entry)? {
+        Start::Gurobi => return gurobi_values(&mut lines, max_columns, &mut entry),
+        Start::ModelStatus => highs_primal(&mut lines)?,
+        Start::Primal => {}
+    }
+    let announced = highs_columns(&mut lines, max_columns)?;
+    highs_values(&mut lines, announced, &mut entry)
+}
+
+/// A solution file read a line at a time, with the number of the last line read.
+struct Lines<R> {
+    r: R,
+    buf: Vec<u8>,
+    line: usize,
+}
+
+impl<R: std::io::BufRead> Lines<R> {
+    /// The next line's number and text ([`next_line`]; `None` at the end of
+    /// the file).
+    fn read(&mut self) -> Result<(usize, Option<&str>), String> {
+        self.line += 1;
+        let l = next_line(&mut self.r, &mut self.buf, self.line)?;
+        Ok((self.line, l))
+    }
+}
+
+/// What the first line that is not blank or a comment says the file is.
+enum Start {
+    /// A Gurobi `.sol` file, its first value already handed on.
+    Gurobi,
+    /// A HiGHS file at `Model status`.
+    ModelStatus,
+    /// A HiGHS file at `# Primal solution values`.
+    Primal,
+}
+
+/// Reads up to the first line that is not blank or a comment, which decides
+/// the format; a Gurobi file's first value goes to `entry`.
+fn first_line<R: std::io::BufRead, F: FnMut(Entry) -> Result<(), String>>(
+    lines: &mut Lines<R>,
+    entry: &mut F,
+) -> Result<Start, String> {
+    loop {
+        let (line, l) = lines.read()?;
+        let Some(l) = l else {
             return Err(
                 "no `name value` line: neither a HiGHS solution file nor a Gurobi .sol file".into(),
             );
@@ -168,10 +216,10 @@ pub fn read_solution<R: std::io::BufRead>(
             continue;
         }
         if t == "Model status" || t.starts_with("Model status:") {
-            break false;
+            return Ok(Start::ModelStatus);
         }
         if t == "# Primal solution values" {
-            break true;
+            return Ok(Start::Primal);
         }
         if t.starts_with('#') {
             continue;
@@ -184,52 +232,68 @@ pub fn read_solution<R: std::io::BufRead>(
             value,
             line,
         })?;
-        // Gurobi: every further line that is not blank or a comment.
-        let mut n = 1usize;
-        loop {
-            line += 1;
-            let Some(l) = next_line(&mut r, &mut buf, line)? else {
-                return Ok(n);
-            };
-            let t = l.trim();
-            if t.is_empty() || t.starts_with('#') {
-                continue;
-            }
-            if n >= max_columns {
-                return Err(format!(
-                    "line {line}: more values than the model has columns ({max_columns})"
-                ));
-            }
-            entry(pair(line, t)?)?;
-            n += 1;
+        return Ok(Start::Gurobi);
+    }
+}
+
+/// Gurobi: every further line that is not blank or a comment, after the
+/// first value; returns how many values the file holds.
+fn gurobi_values<R: std::io::BufRead, F: FnMut(Entry) -> Result<(), String>>(
+    lines: &mut Lines<R>,
+    max_columns: usize,
+    entry: &mut F,
+) -> Result<usize, String> {
+    let mut n = 1usize;
+    loop {
+        let (line, l) = lines.read()?;
+        let Some(l) = l else {
+            return Ok(n);
+        };
+        let t = l.trim();
+        if t.is_empty() || t.starts_with('#') {
+            continue;
         }
-    };
-    // HiGHS: "Model status", its status, "# Primal solution values",
-    // "Feasible" / "Infeasible" / "None", "Objective …" (a MIP's
-    // "Objective_bound …", "MIP_rel_gap …"), "# Columns N",
-    // N lines "name value", "# Rows M", … (read no further than the columns).
-    if !highs_first {
-        let mut k = 0;
-        loop {
-            line += 1;
-            k += 1;
-            let Some(l) = next_line(&mut r, &mut buf, line)? else {
-                return Err(format!(
-                    "line {line}: a HiGHS solution file without primal values (\"# Primal solution values\" missing); write it from a solved model"
-                ));
-            };
-            if l.trim() == "# Primal solution values" {
-                break;
-            }
-            if k > HIGHS_HEADER_LINES {
-                return Err(not_a_solution(line));
-            }
+        if n >= max_columns {
+            return Err(format!(
+                "line {line}: more values than the model has columns ({max_columns})"
+            ));
+        }
+        entry(pair(line, t)?)?;
+        n += 1;
+    }
+}
+
+/// HiGHS, after `Model status`: reads to `# Primal solution values`, within
+/// [`HIGHS_HEADER_LINES`] lines.
+fn highs_primal<R: std::io::BufRead>(lines: &mut Lines<R>) -> Result<(), String> {
+    let mut k = 0;
+    loop {
+        let (line, l) = lines.read()?;
+        k += 1;
+        let Some(l) = l else {
+            return Err(format!(
+                "line {line}: a HiGHS solution file without primal values (\"# Primal solution values\" missing); write it from a solved model"
+            ));
+        };
+        if l.trim() == "# Primal solution values" {
+            return Ok(());
+        }
+        if k > HIGHS_HEADER_LINES {
+            return Err(not_a_solution(line));
         }
     }
-    let primal = line;
-    let announced = loop {
-        line += 1;
-        let Some(l) = next_line(&mut r, &mut buf, line)? else {
+}
+
+/// HiGHS, after `# Primal solution values`: reads to `# Columns N` and
+/// returns `N`, refused above `max_columns`.
+fn highs_columns<R: std::io::BufRead>(
+    lines: &mut Lines<R>,
+    max_columns: usize,
+) -> Result<u64, String> {
+    let primal = lines.line;
+    loop {
+        let (line, l) = lines.read()?;
+        let Some(l) = l else {
             return Err(format!(
                 "line {line}: a HiGHS solution file without primal values (\"# Columns N\" missing); write it from a solved model"
             ));
@@ -247,7 +311,7 @@ pub fn read_solution<R: std::io::BufRead>(
                     "line {line}: \"# Columns {n}\" announces more columns than the model has ({max_columns})"
                 ));
             }
-            break n;
+            return Ok(n);
         }
         if t == "None" {
             return Err(format!(
@@ -261,11 +325,20 @@ pub fn read_solution<R: std::io::BufRead>(
                 "line {line}: expected \"# Columns N\" after \"# Primal solution values\" (line {primal}), found another line"
             ));
         }
-    };
+    }
+}
+
+/// HiGHS: the `announced` lines `name value` after `# Columns N`, each
+/// handed to `entry`; returns how many were read.
+fn highs_values<R: std::io::BufRead, F: FnMut(Entry) -> Result<(), String>>(
+    lines: &mut Lines<R>,
+    announced: u64,
+    entry: &mut F,
+) -> Result<usize, String> {
     let mut read = 0u64;
     while read < announced {
-        line += 1;
-        let Some(l) = next_line(&mut r, &mut buf, line)? else {
+        let (line, l) = lines.read()?;
+        let Some(l) = l else {
             return Err(format!(
                 "line {line}: the file ends after {read} of the {announced} column values \"# Columns {announced}\" announced"
             ));

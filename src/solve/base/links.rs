@@ -183,23 +183,7 @@ pub fn lp_rounds_live(
         let solved = hm
             .try_solve()
             .map_err(|e| SolveError::Numerical(format!("HiGHS returned {e:?} on the LP")))?;
-        match solved.status() {
-            ModelStatus::Optimal => {}
-            ModelStatus::Infeasible | ModelStatus::UnboundedOrInfeasible => {
-                return Err(SolveError::unexplained_infeasible())
-            }
-            ModelStatus::Unbounded => return Err(SolveError::Unbounded),
-            ModelStatus::ReachedTimeLimit => {
-                return Err(SolveError::NoSolution {
-                    limit: "time limit".into(),
-                })
-            }
-            other => {
-                return Err(SolveError::Numerical(format!(
-                    "HiGHS ended the LP with model status {other:?}"
-                )))
-            }
-        }
+        lp_status(solved.status())?;
         let sol = solved.get_solution();
         let cols = sol.columns().to_vec();
         debug_assert_eq!(cols.len(), n_columns);
@@ -242,6 +226,24 @@ pub fn lp_rounds_live(
         links.add(&add);
         links.lp_rounds += 1;
         hm = hm2;
+    }
+}
+
+/// What a round's LP status means for the loop: `Ok` at an optimum (the
+/// loop goes on), else the error the LP ended with.
+fn lp_status(status: ModelStatus) -> Result<(), SolveError> {
+    match status {
+        ModelStatus::Optimal => Ok(()),
+        ModelStatus::Infeasible | ModelStatus::UnboundedOrInfeasible => {
+            Err(SolveError::unexplained_infeasible())
+        }
+        ModelStatus::Unbounded => Err(SolveError::Unbounded),
+        ModelStatus::ReachedTimeLimit => Err(SolveError::NoSolution {
+            limit: "time limit".into(),
+        }),
+        other => Err(SolveError::Numerical(format!(
+            "HiGHS ended the LP with model status {other:?}"
+        ))),
     }
 }
 

@@ -37,16 +37,17 @@
 //! started (its end counts in `limited`).
 
 use std::collections::HashMap;
+use std::ops::Range;
 
 use good_lp::{Expression, Variable};
 use rayon::prelude::*;
 
-use crate::plan::{Plan, Status};
-use crate::solve::base::options::{SolveError, SolveOptions};
-use crate::solve::base::run::run_highs_from;
 use crate::domain::{Deadline, Tier};
 use crate::milp::{self, Integrality, Model, Prepared, RowKey, Sense, CNY_PER_OBJECTIVE_UNIT};
 use crate::plan::{CardRange, NearOptimal};
+use crate::plan::{Plan, Status};
+use crate::solve::base::options::{SolveError, SolveOptions};
+use crate::solve::base::run::run_highs_from;
 
 /// Time limit of each range solve, seconds.
 pub const PER_SOLVE_SECONDS: f64 = 3.0;
@@ -194,11 +195,7 @@ fn solve_end(
     opts: &SolveOptions,
     start: Option<&[f64]>,
 ) -> Result<Found, SolveError> {
-    let mut m = base.clone();
-    let mut objective = Expression::default();
-    objective.add_mul(sign, cards_of(p, &m, options));
-    m.objective = objective;
-    m.cny_per_objective_unit = 1.0;
+    let m = with_cards_objective(p, base, options, sign);
     let is_mip = m.integer.iter().any(|&i| i);
     match run_highs_from(m, opts, &[], start) {
         Ok((raw, _)) => {
@@ -227,6 +224,16 @@ fn solve_end(
     }
 }
 
+/// `base` with `sign × cards of options` as its objective (in cards, not CNY).
+fn with_cards_objective(p: &Prepared, base: &Model, options: &[usize], sign: f64) -> Model {
+    let mut m = base.clone();
+    let mut objective = Expression::default();
+    objective.add_mul(sign, cards_of(p, &m, options));
+    m.objective = objective;
+    m.cny_per_objective_unit = 1.0;
+    m
+}
+
 /// Plans near an LP end: the LP's site decisions rounded in a few ways, each
 /// followed by the continuous servers re-optimised for the same end with those
 /// decisions fixed (an LP); the ones that fit within the cost bound. The
@@ -245,6 +252,42 @@ fn rounded_plans(
     sign: f64,
     opts: &SolveOptions,
 ) -> Vec<Vec<f64>> {
+    let ns = p.inst.sites.len();
+    let (lp_best, opt_open) = lp_leanings(p, lp, lp_cols, base, start);
+    let roundings = roundings(p, options, &lp_best, &opt_open);
+    let mega = mega_order(lp, lp_cols, base, start);
+    let mut out: Vec<Vec<f64>> = Vec::new();
+    let mut tried: Vec<&Vec<Option<usize>>> = Vec::new();
+    for open in &roundings {
+        if tried.contains(&open) {
+            continue;
+        }
+        tried.push(open);
+        if (0..ns).any(|s| open[s].is_none() && p.inst.sites[s].status.must_open()) {
+            continue;
+        }
+        let fixed = fixed_decisions(p, base, open, &mega);
+        let m = with_cards_objective(p, base, options, sign);
+        let Some(o) = solve_now(opts, None) else {
+            break;
+        };
+        if let Ok((raw, _)) = run_highs_from(m, &o, &fixed, None) {
+            out.push(raw.cols);
+        }
+    }
+    out
+}
+
+/// Per site: the option the LP (`lp_cols`) uses most and how much, and the
+/// option open in the optimum (`start`, in `base`'s columns).
+#[allow(clippy::type_complexity)]
+fn lp_leanings(
+    p: &Prepared,
+    lp: &Model,
+    lp_cols: &[f64],
+    base: &Model,
+    start: &[f64],
+) -> (Vec<Option<(usize, f64)>>, Vec<Option<usize>>) {
     let value = |v: &Variable| lp_cols[lp.column[v]];
     let ns = p.inst.sites.len();
     // Per site: the option the LP uses most and how much.
@@ -260,6 +303,20 @@ fn rounded_plans(
             opt_open[opt.site] = Some(o);
         }
     }
+    (lp_best, opt_open)
+}
+
+/// The three roundings of [`rounded_plans`], as the option open per site
+/// (`None`: closed): (a) every site the LP opens at all; (b) the group's
+/// sites the LP opens, other sites as in the optimum; (c) the group's sites
+/// the LP opens and the other sites it opens at least half.
+fn roundings(
+    p: &Prepared,
+    options: &[usize],
+    lp_best: &[Option<(usize, f64)>],
+    opt_open: &[Option<usize>],
+) -> [Vec<Option<usize>>; 3] {
+    let ns = p.inst.sites.len();
     let in_group: Vec<bool> = {
         let mut v = vec![false; ns];
         for &o in options {
@@ -267,7 +324,7 @@ fn rounded_plans(
         }
         v
     };
-    let roundings: [Vec<Option<usize>>; 3] = [
+    [
         lp_best.iter().map(|b| b.map(|x| x.0)).collect(),
         (0..ns)
             .map(|s| {
@@ -285,7 +342,13 @@ fn rounded_plans(
                     .map(|x| x.0)
             })
             .collect(),
-    ];
+    ]
+}
+
+/// The sites that may hold a mega cluster, in the order they get one:
+/// (site, preference), the largest preference first.
+fn mega_order(lp: &Model, lp_cols: &[f64], base: &Model, start: &[f64]) -> Vec<(usize, f64)> {
+    let value = |v: &Variable| lp_cols[lp.column[v]];
     // Mega clusters: the optimum's where they are open, else where the LP
     // leans most among the open sites.
     let mut mega: Vec<(usize, f64)> = lp
@@ -299,50 +362,40 @@ fn rounded_plans(
         })
         .collect();
     mega.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
-    let mut out: Vec<Vec<f64>> = Vec::new();
-    let mut tried: Vec<&Vec<Option<usize>>> = Vec::new();
-    for open in &roundings {
-        if tried.contains(&open) {
-            continue;
-        }
-        tried.push(open);
-        if (0..ns).any(|s| open[s].is_none() && p.inst.sites[s].status.must_open()) {
-            continue;
-        }
-        let chosen: Vec<usize> = mega
-            .iter()
-            .filter(|x| open[x.0].is_some())
-            .take(p.inst.params.mega_count as usize)
-            .map(|x| x.0)
-            .collect();
-        let mut fixed: Vec<(Variable, f64)> = base
-            .vars
-            .open
-            .iter()
-            .enumerate()
-            .map(|(o, v)| {
-                let on = open[p.options[o].site] == Some(o);
-                (*v, if on { 1.0 } else { 0.0 })
-            })
-            .collect();
-        for (s, m) in base.vars.mega.iter().enumerate() {
-            if let Some(m) = m {
-                fixed.push((*m, if chosen.contains(&s) { 1.0 } else { 0.0 }));
-            }
-        }
-        let mut m = base.clone();
-        let mut objective = Expression::default();
-        objective.add_mul(sign, cards_of(p, &m, options));
-        m.objective = objective;
-        m.cny_per_objective_unit = 1.0;
-        let Some(o) = solve_now(opts, None) else {
-            break;
-        };
-        if let Ok((raw, _)) = run_highs_from(m, &o, &fixed, None) {
-            out.push(raw.cols);
+    mega
+}
+
+/// The site decisions of one rounding (`open`: the option open per site) as
+/// values of `base`'s binaries: those options, and mega clusters at the first
+/// open sites of `mega` ([`mega_order`]), as many as the scenario has.
+fn fixed_decisions(
+    p: &Prepared,
+    base: &Model,
+    open: &[Option<usize>],
+    mega: &[(usize, f64)],
+) -> Vec<(Variable, f64)> {
+    let chosen: Vec<usize> = mega
+        .iter()
+        .filter(|x| open[x.0].is_some())
+        .take(p.inst.params.mega_count as usize)
+        .map(|x| x.0)
+        .collect();
+    let mut fixed: Vec<(Variable, f64)> = base
+        .vars
+        .open
+        .iter()
+        .enumerate()
+        .map(|(o, v)| {
+            let on = open[p.options[o].site] == Some(o);
+            (*v, if on { 1.0 } else { 0.0 })
+        })
+        .collect();
+    for (s, m) in base.vars.mega.iter().enumerate() {
+        if let Some(m) = m {
+            fixed.push((*m, if chosen.contains(&s) { 1.0 } else { 0.0 }));
         }
     }
-    out
+    fixed
 }
 
 /// With deliveries: the plan's servers installed in each period (its
@@ -424,7 +477,20 @@ pub fn near_optimal_within(
         cost_bound_cny,
     );
     let lp = with_cost_row(milp::build(p, Integrality::Lp), cost_bound_cny);
-    // The plan as a starting point, in the base model's columns.
+    let start = complete_start(&base, plan_start(p, plan, &base), opts);
+    let mut search = Search::new(p, &base, opts, start);
+    // 2. LP bounds of every end of every distinct group.
+    search.lp_ends(&lp)?;
+    // 4. MIPs for the ends still open. The MIPs get what is left of the budget.
+    let budget = Deadline::from(started, budget_s);
+    let (limited, mip_solves) = search.mip_rounds(&budget)?;
+    Ok(search.ranges(share, cost_bound_cny, limited, mip_solves))
+}
+
+/// The plan as a starting point, in the base model's columns: its site
+/// decisions, mega clusters, servers and, with deliveries, servers per
+/// period; the other columns 0 (see [`complete_start`]).
+fn plan_start(p: &Prepared, plan: &Plan, base: &Model) -> Vec<f64> {
     let mut start = vec![0.0; base.n_columns];
     for (o, opt) in p.options.iter().enumerate() {
         let sp = &plan.sites[opt.site];
@@ -440,91 +506,136 @@ pub fn near_optimal_within(
             start[base.column[m]] = if plan.sites[s].mega_cluster { 1.0 } else { 0.0 };
         }
     }
-    fill_installed(p, plan, &base, &mut start);
-    let start = complete_start(&base, start, opts);
-    let mut groups: Vec<Group> = (0..p.inst.regions.len()).map(Group::Region).collect();
-    groups.extend(Tier::ALL.iter().map(|&t| Group::Tier(t)));
-    let nc = p.inst.clusters.len();
-    groups.extend((0..nc).map(Group::Cluster));
-    let buildable: Vec<usize> = (0..p.inst.sites.len())
-        .filter(|&s| p.site_reason[s].is_none())
-        .collect();
-    groups.extend(buildable.iter().map(|&s| Group::Site(s)));
-    let n_coarse = p.inst.regions.len() + Tier::ALL.len() + nc;
-    // Groups of the same options share one range: `canon[g]` is the first
-    // (a cluster of one region is that region).
-    let cluster_of = p.inst.cluster_of_region();
-    let options: Vec<Vec<usize>> = groups
-        .iter()
-        .map(|&g| options_of(p, &cluster_of, g))
-        .collect();
-    let mut first: HashMap<&[usize], usize> = HashMap::new();
-    let canon: Vec<usize> = options
-        .iter()
-        .enumerate()
-        .map(|(g, o)| *first.entry(o.as_slice()).or_insert(g))
-        .collect();
-    let columns: Vec<Vec<(usize, f64)>> =
-        options.iter().map(|o| card_columns(p, &base, o)).collect();
-    // Per group: the proven bounds on its ends (lower bound of the fewest,
-    // upper bound of the most cards).
-    let ng = groups.len();
-    let mut bound: Vec<[f64; 2]> = options
-        .iter()
-        .map(|o| {
-            if o.is_empty() {
-                [0.0, 0.0]
-            } else {
-                [0.0, f64::INFINITY]
-            }
-        })
-        .collect();
-    let mut found = Plans::new(columns);
-    found.add(start);
-    let settled = |g: usize, d: usize, found: &Plans, bound: &[[f64; 2]]| {
+    fill_installed(p, plan, base, &mut start);
+    start
+}
+
+/// The groups that get a range, in report order: regions, tiers, planning
+/// clusters, then buildable sites.
+struct Groups {
+    /// Per group: its options ([`options_of`]).
+    options: Vec<Vec<usize>>,
+    /// Per group: the first group of the same options, whose range it shares.
+    canon: Vec<usize>,
+    /// The buildable sites, in the order of their groups.
+    buildable: Vec<usize>,
+    /// How many groups come before the sites' (regions, tiers, clusters).
+    n_coarse: usize,
+}
+
+impl Groups {
+    fn new(p: &Prepared) -> Groups {
+        let mut groups: Vec<Group> = (0..p.inst.regions.len()).map(Group::Region).collect();
+        groups.extend(Tier::ALL.iter().map(|&t| Group::Tier(t)));
+        let nc = p.inst.clusters.len();
+        groups.extend((0..nc).map(Group::Cluster));
+        let buildable: Vec<usize> = (0..p.inst.sites.len())
+            .filter(|&s| p.site_reason[s].is_none())
+            .collect();
+        groups.extend(buildable.iter().map(|&s| Group::Site(s)));
+        let n_coarse = p.inst.regions.len() + Tier::ALL.len() + nc;
+        // Groups of the same options share one range: `canon[g]` is the first
+        // (a cluster of one region is that region).
+        let cluster_of = p.inst.cluster_of_region();
+        let options: Vec<Vec<usize>> = groups
+            .iter()
+            .map(|&g| options_of(p, &cluster_of, g))
+            .collect();
+        let mut first: HashMap<&[usize], usize> = HashMap::new();
+        let canon: Vec<usize> = options
+            .iter()
+            .enumerate()
+            .map(|(g, o)| *first.entry(o.as_slice()).or_insert(g))
+            .collect();
+        Groups {
+            options,
+            canon,
+            buildable,
+            n_coarse,
+        }
+    }
+}
+
+/// The range search under way: the groups, the plans found so far and the
+/// proven bounds on every group's ends.
+struct Search<'a> {
+    p: &'a Prepared,
+    /// The model with continuous servers and the cost row.
+    base: &'a Model,
+    opts: &'a SolveOptions,
+    groups: Groups,
+    found: Plans,
+    /// Per group: the proven bounds on its ends (lower bound of the fewest,
+    /// upper bound of the most cards).
+    bound: Vec<[f64; 2]>,
+}
+
+impl<'a> Search<'a> {
+    /// The search with one plan found, `start`; nothing is proven but the
+    /// ends of the empty groups.
+    fn new(p: &'a Prepared, base: &'a Model, opts: &'a SolveOptions, start: Vec<f64>) -> Self {
+        let groups = Groups::new(p);
+        let columns: Vec<Vec<(usize, f64)>> = groups
+            .options
+            .iter()
+            .map(|o| card_columns(p, base, o))
+            .collect();
+        let bound: Vec<[f64; 2]> = groups
+            .options
+            .iter()
+            .map(|o| {
+                if o.is_empty() {
+                    [0.0, 0.0]
+                } else {
+                    [0.0, f64::INFINITY]
+                }
+            })
+            .collect();
+        let mut found = Plans::new(columns);
+        found.add(start);
+        Search {
+            p,
+            base,
+            opts,
+            groups,
+            found,
+            bound,
+        }
+    }
+
+    /// Whether end `d` (0: fewest, 1: most cards) of group `g` is proven:
+    /// the best plan found is within [`PROOF_CARDS`] of its bound.
+    fn settled(&self, g: usize, d: usize) -> bool {
         if d == 0 {
-            found.best[g][0].0 <= bound[g][0] + PROOF_CARDS
+            self.found.best[g][0].0 <= self.bound[g][0] + PROOF_CARDS
         } else {
-            found.best[g][1].0 >= bound[g][1] - PROOF_CARDS
+            self.found.best[g][1].0 >= self.bound[g][1] - PROOF_CARDS
         }
-    };
-    // Each solve gets PER_SOLVE_SECONDS, or what is left of the run when it
-    // starts ([`solve_now`]).
-    let per_solve = |gap: bool| {
-        let mut o = opts.clone();
-        o.log = false;
-        o.time_limit_s = Some(PER_SOLVE_SECONDS);
-        if gap {
-            o.mip_gap = Some(MIP_GAP);
-            o.highs_options
-                .push(("mip_abs_gap".into(), format!("{PROOF_CARDS:.1}")));
+    }
+
+    /// The ends (each group's `signs` in turn) of the distinct, non-empty
+    /// groups in `range` that the plans so far do not settle.
+    fn open_ends(&self, range: Range<usize>, signs: &[f64]) -> Vec<End> {
+        range
+            .filter(|&g| self.groups.canon[g] == g && !self.groups.options[g].is_empty())
+            .flat_map(|g| signs.iter().map(move |&sign| End { group: g, sign }))
+            .filter(|e| !self.settled(e.group, (e.sign < 0.0) as usize))
+            .collect()
+    }
+}
+
+impl Search<'_> {
+    /// Step 2: the LP of every end the plans do not settle, in parallel; its
+    /// objective tightens the end's bound and its site decisions, rounded,
+    /// give plans ([`rounded_plans`]). Nothing when the run is out of time.
+    fn lp_ends(&mut self, lp: &Model) -> Result<(), SolveError> {
+        let ends = self.open_ends(0..self.groups.options.len(), &[1.0, -1.0]);
+        if run_out(self.opts) {
+            return Ok(());
         }
-        o
-    };
-    let run_out = || {
-        opts.deadline
-            .is_some_and(|d| d.left_s() < MIN_SOLVE_SECONDS)
-    };
-    // 2. LP bounds of every end of every distinct group.
-    let ends: Vec<End> = (0..ng)
-        .filter(|&g| canon[g] == g && !options[g].is_empty())
-        .flat_map(|g| {
-            [
-                End {
-                    group: g,
-                    sign: 1.0,
-                },
-                End {
-                    group: g,
-                    sign: -1.0,
-                },
-            ]
-        })
-        .filter(|e| !settled(e.group, (e.sign < 0.0) as usize, &found, &bound))
-        .collect();
-    if !run_out() {
-        let lp_opts = per_solve(false);
-        let start = &found.plans[0];
+        let (p, base, options) = (self.p, self.base, &self.groups.options);
+        let lp_opts = per_solve(self.opts, false);
+        let start = &self.found.plans[0];
         type LpEnd = Result<(Found, Vec<Vec<f64>>), SolveError>;
         let solved: Vec<LpEnd> = ends
             .par_iter()
@@ -532,10 +643,10 @@ pub fn near_optimal_within(
                 let Some(o) = solve_now(&lp_opts, None) else {
                     return Ok((NOT_STARTED, Vec::new()));
                 };
-                let f = solve_end(p, &lp, &options[e.group], e.sign, &o, None)?;
+                let f = solve_end(p, lp, &options[e.group], e.sign, &o, None)?;
                 let plans = match &f.cols {
                     Some(c) if !f.limited => {
-                        rounded_plans(p, &lp, c, &base, start, &options[e.group], e.sign, &lp_opts)
+                        rounded_plans(p, lp, c, base, start, &options[e.group], e.sign, &lp_opts)
                     }
                     _ => Vec::new(),
                 };
@@ -544,65 +655,85 @@ pub fn near_optimal_within(
             .collect();
         for (e, f) in ends.iter().zip(solved) {
             let (f, plans) = f?;
-            tighten(&mut bound[e.group], e.sign, f.bound);
+            tighten(&mut self.bound[e.group], e.sign, f.bound);
             for cols in plans {
-                found.add(cols);
+                self.found.add(cols);
             }
         }
+        Ok(())
     }
-    // 4. MIPs for the ends still open: regions and tiers, then sites; the
-    // most cards first (a plan that packs one group empties others, which
-    // settles their fewest). The MIPs get what is left of the budget.
-    let budget = Deadline::from(started, budget_s);
-    let mut limited = 0;
-    let mut mip_solves = 0;
-    let mip_opts = per_solve(true);
-    let rounds = [
-        (0..n_coarse, -1.0),
-        (0..n_coarse, 1.0),
-        (n_coarse..ng, -1.0),
-        (n_coarse..ng, 1.0),
-    ];
-    for (range, sign) in rounds {
-        let todo: Vec<End> = range
-            .filter(|&g| canon[g] == g && !options[g].is_empty())
-            .map(|g| End { group: g, sign })
-            .filter(|e| !settled(e.group, (e.sign < 0.0) as usize, &found, &bound))
-            .collect();
-        if todo.is_empty() {
-            continue;
+
+    /// Step 4: MIPs for the ends still open, within `budget`: regions and
+    /// tiers, then sites; the most cards first (a plan that packs one group
+    /// empties others, which settles their fewest). Returns how many ends
+    /// were left at the best plan found (`limited`) and how many MIPs ran.
+    fn mip_rounds(&mut self, budget: &Deadline) -> Result<(usize, usize), SolveError> {
+        let mut limited = 0;
+        let mut mip_solves = 0;
+        let mip_opts = per_solve(self.opts, true);
+        let (n_coarse, ng) = (self.groups.n_coarse, self.groups.options.len());
+        let rounds = [
+            (0..n_coarse, -1.0),
+            (0..n_coarse, 1.0),
+            (n_coarse..ng, -1.0),
+            (n_coarse..ng, 1.0),
+        ];
+        for (range, sign) in rounds {
+            let todo = self.open_ends(range, &[sign]);
+            if todo.is_empty() {
+                continue;
+            }
+            if run_out(self.opts) || budget.left_s() < MIN_SOLVE_SECONDS {
+                // Out of time: these ends are the best plans found.
+                limited += todo.len();
+                continue;
+            }
+            let round = self.mip_round(&todo, &mip_opts, budget)?;
+            mip_solves += todo.len();
+            limited += round;
         }
-        if run_out() || budget.left_s() < MIN_SOLVE_SECONDS {
-            // Out of time: these ends are the best plans found.
-            limited += todo.len();
-            continue;
-        }
+        Ok((limited, mip_solves))
+    }
+
+    /// One round of MIPs, in parallel, each started from the best plan found
+    /// for its end; returns how many were stopped by a limit or not started.
+    fn mip_round(
+        &mut self,
+        todo: &[End],
+        mip_opts: &SolveOptions,
+        budget: &Deadline,
+    ) -> Result<usize, SolveError> {
+        let (p, base, options, found) = (self.p, self.base, &self.groups.options, &self.found);
         // Each MIP's limit is taken when it starts (there are more ends than
         // threads), so the round ends within one solve of the budget.
         let solved: Vec<Result<Found, SolveError>> = todo
             .par_iter()
             .map(|e| {
-                let Some(o) = solve_now(&mip_opts, Some(&budget)) else {
+                let Some(o) = solve_now(mip_opts, Some(budget)) else {
                     return Ok(NOT_STARTED);
                 };
                 let d = (e.sign < 0.0) as usize;
                 let from = &found.plans[found.best[e.group][d].1];
-                solve_end(p, &base, &options[e.group], e.sign, &o, Some(from))
+                solve_end(p, base, &options[e.group], e.sign, &o, Some(from))
             })
             .collect();
-        mip_solves += todo.len();
+        let mut limited = 0;
         for (e, f) in todo.iter().zip(solved) {
             let f = f?;
             limited += f.limited as usize;
-            tighten(&mut bound[e.group], e.sign, f.bound);
+            tighten(&mut self.bound[e.group], e.sign, f.bound);
             if let Some(cols) = f.cols {
-                found.add(cols);
+                self.found.add(cols);
             }
         }
+        Ok(limited)
     }
-    let range_of = |g: usize| {
-        let c = canon[g];
-        if options[c].is_empty() {
+
+    /// The range of group `g`: that of the first group of the same options,
+    /// its ends the best plans found.
+    fn range_of(&self, g: usize) -> CardRange {
+        let c = self.groups.canon[g];
+        if self.groups.options[c].is_empty() {
             return CardRange {
                 min_cards: 0.0,
                 max_cards: 0.0,
@@ -612,34 +743,67 @@ pub fn near_optimal_within(
         }
         // Servers are continuous here: round to whole cards, never below 0.
         CardRange {
-            min_cards: found.best[c][0].0.max(0.0).round(),
-            max_cards: found.best[c][1].0.max(0.0).round(),
-            min_proven: settled(c, 0, &found, &bound),
-            max_proven: settled(c, 1, &found, &bound),
+            min_cards: self.found.best[c][0].0.max(0.0).round(),
+            max_cards: self.found.best[c][1].0.max(0.0).round(),
+            min_proven: self.settled(c, 0),
+            max_proven: self.settled(c, 1),
         }
-    };
-    let nr = p.inst.regions.len();
-    let mut sites = vec![None; p.inst.sites.len()];
-    for (k, &s) in buildable.iter().enumerate() {
-        sites[s] = Some(range_of(n_coarse + k));
     }
-    Ok(NearOptimal {
-        share,
-        cost_bound_cny,
-        regions: (0..nr).map(range_of).collect(),
-        tiers: Tier::ALL
-            .iter()
-            .enumerate()
-            .map(|(i, &t)| (t, range_of(nr + i)))
-            .collect(),
-        clusters: (0..nc)
-            .map(|c| range_of(nr + Tier::ALL.len() + c))
-            .collect(),
-        sites,
-        limited,
-        mip_solves,
-        per_solve_seconds: PER_SOLVE_SECONDS,
-    })
+
+    /// The ranges of every region, tier, planning cluster and buildable site.
+    fn ranges(
+        &self,
+        share: f64,
+        cost_bound_cny: f64,
+        limited: usize,
+        mip_solves: usize,
+    ) -> NearOptimal {
+        let p = self.p;
+        let nr = p.inst.regions.len();
+        let nc = p.inst.clusters.len();
+        let mut sites = vec![None; p.inst.sites.len()];
+        for (k, &s) in self.groups.buildable.iter().enumerate() {
+            sites[s] = Some(self.range_of(self.groups.n_coarse + k));
+        }
+        NearOptimal {
+            share,
+            cost_bound_cny,
+            regions: (0..nr).map(|r| self.range_of(r)).collect(),
+            tiers: Tier::ALL
+                .iter()
+                .enumerate()
+                .map(|(i, &t)| (t, self.range_of(nr + i)))
+                .collect(),
+            clusters: (0..nc)
+                .map(|c| self.range_of(nr + Tier::ALL.len() + c))
+                .collect(),
+            sites,
+            limited,
+            mip_solves,
+            per_solve_seconds: PER_SOLVE_SECONDS,
+        }
+    }
+}
+
+/// Options of a range solve: quiet, with [`PER_SOLVE_SECONDS`] (each solve
+/// gets that, or what is left of the run when it starts: [`solve_now`]);
+/// with `gap`, a MIP's gaps [`MIP_GAP`] and [`PROOF_CARDS`].
+fn per_solve(opts: &SolveOptions, gap: bool) -> SolveOptions {
+    let mut o = opts.clone();
+    o.log = false;
+    o.time_limit_s = Some(PER_SOLVE_SECONDS);
+    if gap {
+        o.mip_gap = Some(MIP_GAP);
+        o.highs_options
+            .push(("mip_abs_gap".into(), format!("{PROOF_CARDS:.1}")));
+    }
+    o
+}
+
+/// Whether the run's deadline leaves less than [`MIN_SOLVE_SECONDS`].
+fn run_out(opts: &SolveOptions) -> bool {
+    opts.deadline
+        .is_some_and(|d| d.left_s() < MIN_SOLVE_SECONDS)
 }
 
 /// The plans found (columns of the continuous-server model) and, per

@@ -14,13 +14,13 @@
 use good_lp::{Expression, Variable};
 use rayon::prelude::*;
 
+use crate::milp::{self, Family, Integrality, Model, Prepared, RowKey, Sense};
 use crate::plan::Plan;
+use crate::plan::{OneSided, ShadowPrice};
 use crate::solve::adapter::{Live, LiveExt, ModelStatus};
 use crate::solve::base::options::{SolveError, SolveOptions};
 use crate::solve::base::read::Values;
 use crate::solve::base::run::{configure, highs_instance, run_highs, warm};
-use crate::milp::{self, Family, Integrality, Model, Prepared, RowKey, Sense};
-use crate::plan::{OneSided, ShadowPrice};
 
 /// Most rows whose dual is checked by one-sided re-solves (two LPs each).
 pub const MAX_CHECKED: usize = 40;
@@ -188,6 +188,27 @@ pub fn shadow_prices(
     opts: &SolveOptions,
 ) -> Result<Vec<ShadowPrice>, SolveError> {
     let base = pricing_lp(p, plan, opts, None, &[])?;
+    let (mut out, mut checks) = dual_prices(p, plan, &base);
+    order_checks(&out, &mut checks);
+    // One live LP re-solved from its basis for every step; the LP built
+    // again and solved from scratch for each step if HiGHS fails there.
+    let sides = match one_sided_warm(p, plan, opts, &base, &checks) {
+        Some(x) => x,
+        None => one_sided_cold(p, plan, opts, &base, &checks),
+    };
+    mark_checked(&mut out, sides);
+    Ok(out)
+}
+
+/// The dual price of every priced row of a built site, in the order of the
+/// model's rows, and the rows to check by one-sided re-solves: (index in
+/// the prices, row, step) for every lever row that binds or has a non-zero
+/// dual.
+fn dual_prices(
+    p: &Prepared,
+    plan: &Plan,
+    base: &PricingLp,
+) -> (Vec<ShadowPrice>, Vec<(usize, usize, f64)>) {
     let scale = milp::CNY_PER_OBJECTIVE_UNIT;
     let built = |key: RowKey| match key {
         // A closed hall's capacity row only says that it holds nothing.
@@ -226,7 +247,12 @@ pub fn shadow_prices(
             one_sided: None,
         });
     }
-    // Quotas, caps, targets and shares before site limits; larger values first.
+    (out, checks)
+}
+
+/// The checks worth their re-solves, at most [`MAX_CHECKED`]: quotas, caps,
+/// targets and shares before site limits; larger values first.
+fn order_checks(out: &[ShadowPrice], checks: &mut Vec<(usize, usize, f64)>) {
     checks.sort_by(|a, b| {
         let rank =
             |k: usize| matches!(out[k].family, Family::SitePower | Family::PeriodReady) as u8;
@@ -241,25 +267,38 @@ pub fn shadow_prices(
             .then(a.0.cmp(&b.0))
     });
     checks.truncate(MAX_CHECKED);
-    // One live LP re-solved from its basis for every step; the LP built
-    // again and solved from scratch for each step if HiGHS fails there.
-    let sides = match one_sided_warm(p, plan, opts, &base, &checks) {
-        Some(x) => x,
-        None => checks
-            .par_iter()
-            .map(|&(k, i, step)| {
-                let per_unit = base.model_rows[i].0.family().row_units_per_unit();
-                let at = |d: f64| {
-                    pricing_lp(p, plan, opts, Some((i, d * step * per_unit)), &[])
-                        .ok()
-                        .map(|x| x.cost_cny)
-                };
-                let down = at(-1.0).map(|c| (base.cost_cny - c) / step);
-                let up = at(1.0).map(|c| (c - base.cost_cny) / step);
-                (k, OneSided { step, down, up })
-            })
-            .collect(),
-    };
+}
+
+/// The one-sided values of `checks` (index in the output, row, step), each
+/// from the pricing LP built again with the row's limit a step lower and a
+/// step higher and solved from scratch (in parallel); a side whose LP fails
+/// is `None`.
+fn one_sided_cold(
+    p: &Prepared,
+    plan: &Plan,
+    opts: &SolveOptions,
+    base: &PricingLp,
+    checks: &[(usize, usize, f64)],
+) -> Vec<(usize, OneSided)> {
+    checks
+        .par_iter()
+        .map(|&(k, i, step)| {
+            let per_unit = base.model_rows[i].0.family().row_units_per_unit();
+            let at = |d: f64| {
+                pricing_lp(p, plan, opts, Some((i, d * step * per_unit)), &[])
+                    .ok()
+                    .map(|x| x.cost_cny)
+            };
+            let down = at(-1.0).map(|c| (base.cost_cny - c) / step);
+            let up = at(1.0).map(|c| (c - base.cost_cny) / step);
+            (k, OneSided { step, down, up })
+        })
+        .collect()
+}
+
+/// Marks the checked prices, and keeps the one-sided values of those whose
+/// sides do not agree with the dual (a degenerate price).
+fn mark_checked(out: &mut [ShadowPrice], sides: Vec<(usize, OneSided)>) {
     for (k, s) in sides {
         out[k].checked = true;
         let v = out[k].cny_per_unit;
@@ -272,7 +311,6 @@ pub fn shadow_prices(
             out[k].one_sided = Some(s);
         }
     }
-    Ok(out)
 }
 
 /// The one-sided values of `checks` (index in the output, row, step) from
@@ -302,8 +340,8 @@ fn one_sided_warm(
     let scale = milp::CNY_PER_OBJECTIVE_UNIT;
     let solve = |hm: Live| -> Option<(Live, Option<f64>)> {
         let solved = hm.try_solve().ok()?;
-        let value = (solved.status() == ModelStatus::Optimal)
-            .then(|| solved.objective_value() * scale);
+        let value =
+            (solved.status() == ModelStatus::Optimal).then(|| solved.objective_value() * scale);
         Some((warm(solved), value))
     };
     let (mut hm, cost) = solve(hm)?;
