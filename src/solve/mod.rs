@@ -1103,23 +1103,15 @@ pub fn check_plan(p: &Prepared, plan: &Plan) -> Result<(), SolveError> {
     let by_region = plan.region_totals();
     for (r, region) in inst.regions.iter().enumerate() {
         let t = &by_region[r];
-        if !close_le(t.facility_mw, region.power_quota_mw) {
-            bad.push(format!(
-                "{} uses {:.3} MW of facility power, quota {}",
-                region.id, t.facility_mw, region.power_quota_mw
-            ));
-        }
-        if !close_le(t.annual_tce, region.energy_quota_tce) {
-            bad.push(format!(
-                "{} uses {:.1} tce/year, quota {}",
-                region.id, t.annual_tce, region.energy_quota_tce
-            ));
-        }
-        if let Some(q) = region.water_quota_m3 {
-            if !close_le(t.annual_water_m3, q) {
+        for q in crate::milp::Quota::ALL {
+            let (Some(limit), used) = (region.quota(q), t.quota_use[q]) else {
+                continue;
+            };
+            if !close_le(used, limit) {
+                let (unit, words) = (q.traits().unit.as_str(), q.traits().words);
                 bad.push(format!(
-                    "{} uses {:.0} m³ of cooling water a year, quota {q}",
-                    region.id, t.annual_water_m3
+                    "{} uses {used:.3} {unit} of its {words} of {limit}",
+                    region.id
                 ));
             }
         }
@@ -1521,12 +1513,7 @@ pub fn binding_rows(p: &Prepared, parts: &ModelParts, values: &Values) -> Vec<Bi
     let mut out = Vec::new();
     for r in &parts.rows {
         let family = r.family();
-        if r.sense == Sense::Eq
-            || matches!(
-                family,
-                Family::OneCooling | Family::Definition | Family::ServeLink
-            )
-        {
+        if r.sense == Sense::Eq || !family.traits().listed_binding {
             continue;
         }
         if !row_in_use(p, r.key, &parts.vars, values) {
@@ -1718,10 +1705,10 @@ pub fn diagnose(p: &Prepared) -> Vec<String> {
                     region_fac += ready[s] * best[s];
                 }
             }
-            let fac = region_fac.min(region.power_quota_mw);
+            let fac = region_fac.min(region.power_quota_mw());
             host_mw += fac;
             it_mw += region_it.min(if region_fac > 0.0 {
-                region.power_quota_mw * region_it / region_fac
+                region.power_quota_mw() * region_it / region_fac
             } else {
                 0.0
             });
@@ -1754,7 +1741,7 @@ pub fn diagnose(p: &Prepared) -> Vec<String> {
                     let region = &inst.regions[p.region_of_site[o.site]];
                     let by_site = p.max_servers(o, a);
                     let by_quota =
-                        (1000.0 * region.power_quota_mw / (acc.server_kw * o.pue)).floor();
+                        (1000.0 * region.power_quota_mw() / (acc.server_kw * o.pue)).floor();
                     by_site.min(by_quota) * acc.cards_per_server as f64
                 })
                 .fold(0.0, f64::max);
@@ -1771,22 +1758,14 @@ pub fn diagnose(p: &Prepared) -> Vec<String> {
     }
     if out.is_empty() {
         // The families that can conflict, named as the checks above name
-        // them ("mega-cluster" stands for mega-size and mega-count); no
-        // name repeats, so nothing to dedup.
-        const FAMILIES: [&str; 9] = [
-            "region-power-quota",
-            "region-energy-quota",
-            "accelerator-target",
-            "dual-track",
-            "inference-demand",
-            "mega-cluster",
-            "region-bound",
-            "tier-bound",
-            "cluster-bound",
-        ];
+        // them (their traits say); no name repeats, so nothing to dedup.
+        let families: Vec<&str> = Family::ALL
+            .iter()
+            .filter_map(|f| f.traits().conflict)
+            .collect();
         out.push(format!(
             "no single family is infeasible alone; the conflict lies between: {} (try `dcsite validate`, loosen quotas or lower targets)",
-            FAMILIES.join(", ")
+            families.join(", ")
         ));
     }
     out

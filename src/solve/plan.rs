@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use super::{ModelParts, RawSolution, Values};
-use crate::milp::{subsidy_base_per_server, Prepared};
+use crate::milp::{subsidy_base_per_server, Prepared, Quota};
 use crate::plan::{
     cost_per_card_year, Flow, Installation, Plan, Schedule, SchedulePeriod, SitePlan, SubsidyPaid,
 };
@@ -72,6 +72,7 @@ pub(super) fn read_back(
             annual_gwh: 0.0,
             annual_tce: 0.0,
             annual_water_m3: 0.0,
+            quota_use: Default::default(),
             capex_cny: 0.0,
             opex_cny_per_year: 0.0,
             subsidy_cny: 0.0,
@@ -117,6 +118,9 @@ pub(super) fn read_back(
             sp.annual_gwh += n * p.kwh_per_server_year(opt, a) / 1e6;
             sp.annual_tce += n * p.tce_per_server_year(opt, a);
             sp.annual_water_m3 += n * p.water_m3_per_server_year(opt, a);
+            for q in Quota::ALL {
+                sp.quota_use[q] += p.quota_use(q, opt, a, n);
+            }
             sp.capex_cny += n * (acc.server_capex_cny() + p.facility_capex_per_server(opt, a));
             sp.opex_cny_per_year += n * p.opex_per_server_year(opt, a);
             sp.h200_eq += n * acc.cards_per_server as f64 * acc.perf_h200_eq;
