@@ -123,16 +123,16 @@ fn baseline_is_optimal_and_respects_every_quota_in_its_own_output() {
         let mw = power.get(&r.id).copied().unwrap_or(0.0);
         let t = tce.get(&r.id).copied().unwrap_or(0.0);
         assert!(
-            mw <= r.power_quota_mw + 1e-3 * 25.0,
+            mw <= r.power_quota_mw() + 1e-3 * 25.0,
             "{}: {mw} MW > {}",
             r.id,
-            r.power_quota_mw
+            r.power_quota_mw()
         );
         assert!(
-            t <= r.energy_quota_tce + 0.05 * 25.0,
+            t <= r.quota(dcsite::domain::Quota::Energy).unwrap() + 0.05 * 25.0,
             "{}: {t} tce > {}",
             r.id,
-            r.energy_quota_tce
+            r.quota(dcsite::domain::Quota::Energy).unwrap()
         );
     }
     // Flows: within budget, and no site serves more than it has.

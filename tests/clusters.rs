@@ -362,11 +362,8 @@ fn the_forecast_ranges_give_a_plan_or_verified_relaxations() {
                 for change in alt {
                     assert!(err.contains(&change.text), "{} not printed", change.text);
                     match change.key {
-                        milp::RowKey::RegionEnergyQuota { region } => {
-                            i.regions[region].energy_quota_tce += change.amount
-                        }
-                        milp::RowKey::RegionPowerQuota { region } => {
-                            i.regions[region].power_quota_mw += change.amount
+                        milp::RowKey::RegionQuota { quota, region } => {
+                            *i.regions[region].quotas[quota].as_mut().unwrap() += change.amount
                         }
                         milp::RowKey::ClusterBound { cluster, bound } => {
                             let k = r

@@ -81,7 +81,7 @@ fn extends_inherits_and_overrides() {
     assert_eq!(inst.params.mega_cards, 200_000.0);
     assert_eq!(inst.params.domestic_share, 0.2, "inherited");
     let jjj = inst.region("jjj").unwrap();
-    assert_eq!(jjj.power_quota_mw, 600.0, "150 MW × 4");
+    assert_eq!(jjj.power_quota_mw(), 600.0, "150 MW × 4");
 }
 
 fn problems_of(sc: &std::path::Path) -> Problems {

@@ -40,8 +40,10 @@ fn perturbed(
     let mut i = inst.clone();
     let mut per = d;
     match key {
-        RowKey::RegionPowerQuota { region } => i.regions[region].power_quota_mw += d,
-        RowKey::RegionEnergyQuota { region } => i.regions[region].energy_quota_tce += d,
+        RowKey::RegionQuota {
+            quota: quota @ (Quota::Power | Quota::Energy),
+            region,
+        } => *i.regions[region].quotas[quota].as_mut().unwrap() += d,
         RowKey::SitePower { option } => i.sites[p.options[option].site].max_it_mw += d,
         RowKey::Target { accel, bound } => {
             let id = i.accelerators[accel].id.clone();
@@ -89,8 +91,10 @@ fn check_shadow_prices(scenario: &str) -> usize {
         }
         // The test's own step: half a unit, or 5e-5 of the limit.
         let limit = match sp.key {
-            RowKey::RegionPowerQuota { region } => inst.regions[region].power_quota_mw,
-            RowKey::RegionEnergyQuota { region } => inst.regions[region].energy_quota_tce,
+            RowKey::RegionQuota {
+                quota: quota @ (Quota::Power | Quota::Energy),
+                region,
+            } => inst.regions[region].quota(quota).unwrap(),
             RowKey::SubsidyCap { programme } => inst.subsidies[programme].cap_cny.unwrap(),
             RowKey::Target { accel, .. } => inst.targets[&inst.accelerators[accel].id].min,
             _ => 1.0,
@@ -339,7 +343,7 @@ fn every_printed_infeasibility_fix_makes_the_scenario_feasible() {
     // Issue 9.5: every power quota × 0.1.
     let mut inst = load("baseline.toml");
     for r in &mut inst.regions {
-        r.power_quota_mw *= 0.1;
+        *r.quotas[Quota::Power].as_mut().unwrap() *= 0.1;
     }
     let p = Prepared::new(inst.clone());
     // Checks of a minute each (12 s by default): the smallest fix is a
@@ -367,7 +371,10 @@ fn every_printed_infeasibility_fix_makes_the_scenario_feasible() {
             let unit = if r.unit == "MW" { 0.01 } else { 1.0 };
             let a = r.amount - less * unit;
             match r.key {
-                RowKey::RegionPowerQuota { region } => fixed.regions[region].power_quota_mw += a,
+                RowKey::RegionQuota {
+                    quota: quota @ (Quota::Power | Quota::Energy),
+                    region,
+                } => *fixed.regions[region].quotas[quota].as_mut().unwrap() += a,
                 RowKey::Target {
                     accel,
                     bound: Bound::Min,
@@ -376,7 +383,6 @@ fn every_printed_infeasibility_fix_makes_the_scenario_feasible() {
                     fixed.targets.get_mut(&id).unwrap().min -= a;
                 }
                 RowKey::SitePower { option } => fixed.sites[p.options[option].site].max_it_mw += a,
-                RowKey::RegionEnergyQuota { region } => fixed.regions[region].energy_quota_tce += a,
                 RowKey::MegaCount => fixed.params.mega_count -= a as u32,
                 _ => return None,
             }

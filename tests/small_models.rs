@@ -136,7 +136,7 @@ fn latency_budget_removes_a_pair() {
 fn a_region_power_quota_splits_capacity() {
     let mut inst = two_sites(100.0, 0.5, 0.3);
     inst.regions.push(region("r2", Tier::Frontier));
-    inst.regions[1].power_quota_mw = 0.06; // 60 one-kW servers at PUE 1
+    inst.regions[1].quotas[Quota::Power] = Some(0.06); // 60 one-kW servers at PUE 1
     inst.sites[1].region_id = "r2".into();
     let (p, plan) = run(inst);
     assert_eq!(cards_at(&p, &plan, "b"), 60);
@@ -155,7 +155,7 @@ fn an_energy_quota_binds_net_of_green_power() {
     inst.sites[1].region_id = "r2".into();
     // One server: 8.76 MWh × 0.1229 tce/MWh × (1 − 0.5) = 0.538302 tce. Allow 70 servers.
     inst.regions[1].green_share = 0.5;
-    inst.regions[1].energy_quota_tce = 70.0 * 8.76 * 0.1229 * 0.5;
+    inst.regions[1].quotas[Quota::Energy] = Some(70.0 * 8.76 * 0.1229 * 0.5);
     let (p, plan) = run(inst);
     assert_eq!(cards_at(&p, &plan, "b"), 70);
     assert!(binds(&plan, "region-energy-quota-r2"), "{:?}", plan.binding);
@@ -277,7 +277,7 @@ fn a_fixed_cost_and_minimum_size_concentrate_capacity() {
 #[test]
 fn an_impossible_quota_is_infeasible_with_the_numbers() {
     let mut inst = two_sites(100.0, 0.5, 0.3);
-    inst.regions[0].power_quota_mw = 0.05;
+    inst.regions[0].quotas[Quota::Power] = Some(0.05);
     let p = Prepared::new(inst);
     match solve(&p, &SolveOptions::default()) {
         Err(SolveError::Infeasible { reasons, .. }) => {
@@ -301,7 +301,7 @@ fn a_binding_quota_has_the_shadow_price_of_its_finite_difference() {
     let make = |quota_mw: f64| {
         let mut inst = two_sites(100.0, 0.5, 0.3);
         inst.regions.push(region("r2", Tier::Frontier));
-        inst.regions[1].power_quota_mw = quota_mw;
+        inst.regions[1].quotas[Quota::Power] = Some(quota_mw);
         inst.sites[1].region_id = "r2".into();
         inst
     };
@@ -337,7 +337,7 @@ fn a_binding_quota_has_the_shadow_price_of_its_finite_difference() {
 fn an_infeasible_scenario_reports_the_amount_that_would_fix_it() {
     // 100 one-kW servers at PUE 1 need 0.1 MW; the region allows 0.09 MW.
     let mut inst = two_sites(100.0, 0.5, 0.3);
-    inst.regions[0].power_quota_mw = 0.09;
+    inst.regions[0].quotas[Quota::Power] = Some(0.09);
     let p = Prepared::new(inst);
     match solve(&p, &SolveOptions::default()) {
         Err(SolveError::Infeasible { relaxations, .. }) => {
@@ -371,7 +371,7 @@ fn water_quota_moves_cards_and_is_priced() {
         inst.regions.push(region("r2", Tier::Core));
         inst.sites[1].region_id = "r2".into();
         inst.cooling[0].wue_l_per_kwh = 1.0;
-        inst.regions[0].water_quota_m3 = Some(quota);
+        inst.regions[0].quotas[Quota::Water] = Some(quota);
         run(inst)
     };
     let (p, plan) = water_case(438.0);

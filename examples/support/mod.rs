@@ -122,6 +122,9 @@ pub fn cap_to_prepared(
             max: None,
         },
     );
+    let mut quotas = PerQuota::default();
+    quotas[Quota::Power] = Some(1e12);
+    quotas[Quota::Energy] = Some(1e15);
     let inst = Instance {
         name: name.to_string(),
         regions: vec![Region {
@@ -129,11 +132,9 @@ pub fn cap_to_prepared(
             name_en: "all".into(),
             name_zh: String::new(),
             tier: Tier::Core,
-            power_quota_mw: 1e12,
-            energy_quota_tce: 1e15,
+            quotas,
             pue_cap: 10.0,
             green_share: 0.0,
-            water_quota_m3: None,
         }],
         sites,
         prices: vec![PriceZone {

@@ -122,6 +122,49 @@ fn read_raw(
         };
     }
     let mut p = Problems::default();
+    let limit = check_table_files(sc, &mut p);
+    if !p.is_empty() {
+        return Err(p);
+    }
+    let stage = "loading the tables";
+    // In the order of `Tables::iter`.
+    let specs: [&'static schema::Table; 7] = [
+        &schema::REGIONS,
+        &schema::SITES,
+        &schema::ELECTRICITY_PRICES,
+        &schema::SUBSIDIES,
+        &schema::DEMAND,
+        &schema::ACCELERATORS,
+        &schema::COOLING,
+    ];
+    let mut tables: [Option<RawTable>; 7] = Default::default();
+    for ((table, (_, path)), spec) in tables.iter_mut().zip(sc.tables.iter()).zip(specs) {
+        checkpoint!(stage);
+        *table = read_table_capped(path, spec, limit, &mut p);
+    }
+    checkpoint!(stage);
+    let t_clusters = sc
+        .tables
+        .clusters
+        .as_ref()
+        .map(|path| read_table_capped(path, &schema::CLUSTERS, limit, &mut p));
+    if matches!(t_clusters, Some(None)) {
+        return Err(p);
+    }
+    checkpoint!(stage);
+    if tables.iter().any(Option::is_none) {
+        return Err(p);
+    }
+    Ok(RawTables {
+        tables: tables.map(|t| t.expect("checked above")),
+        clusters: t_clusters.flatten(),
+        problems: p,
+    })
+}
+
+/// Every table file the scenario names exists; the largest size a table
+/// may have (its environment variable's, or the default where that is wrong).
+fn check_table_files(sc: &Scenario, p: &mut Problems) -> u64 {
     for (name, path) in sc.tables.iter() {
         if !path.exists() {
             p.push(key_problem(
@@ -155,61 +198,7 @@ fn read_raw(
             ));
         }
     }
-    if !p.is_empty() {
-        return Err(p);
-    }
-    let stage = "loading the tables";
-    checkpoint!(stage);
-    let t_regions = read_table_capped(&sc.tables.regions, &schema::REGIONS, limit, &mut p);
-    checkpoint!(stage);
-    let t_sites = read_table_capped(&sc.tables.sites, &schema::SITES, limit, &mut p);
-    checkpoint!(stage);
-    let t_prices = read_table_capped(
-        &sc.tables.electricity_prices,
-        &schema::ELECTRICITY_PRICES,
-        limit,
-        &mut p,
-    );
-    checkpoint!(stage);
-    let t_subsidies = read_table_capped(&sc.tables.subsidies, &schema::SUBSIDIES, limit, &mut p);
-    checkpoint!(stage);
-    let t_demand = read_table_capped(&sc.tables.demand, &schema::DEMAND, limit, &mut p);
-    checkpoint!(stage);
-    let t_accel = read_table_capped(
-        &sc.tables.accelerators,
-        &schema::ACCELERATORS,
-        limit,
-        &mut p,
-    );
-    checkpoint!(stage);
-    let t_cooling = read_table_capped(&sc.tables.cooling, &schema::COOLING, limit, &mut p);
-    checkpoint!(stage);
-    let t_clusters = sc
-        .tables
-        .clusters
-        .as_ref()
-        .map(|path| read_table_capped(path, &schema::CLUSTERS, limit, &mut p));
-    if matches!(t_clusters, Some(None)) {
-        return Err(p);
-    }
-    checkpoint!(stage);
-    let tables = [
-        t_regions,
-        t_sites,
-        t_prices,
-        t_subsidies,
-        t_demand,
-        t_accel,
-        t_cooling,
-    ];
-    if tables.iter().any(Option::is_none) {
-        return Err(p);
-    }
-    Ok(RawTables {
-        tables: tables.map(|t| t.expect("checked above")),
-        clusters: t_clusters.flatten(),
-        problems: p,
-    })
+    limit
 }
 
 fn instance_from_raw(
@@ -226,58 +215,92 @@ fn instance_from_raw(
             }
         };
     }
-    let stage = "loading the tables";
     let RawTables {
-        tables:
-            [mut t_regions, mut t_sites, mut t_prices, mut t_subsidies, mut t_demand, mut t_accel, mut t_cooling],
+        tables: mut t,
         clusters: t_clusters,
         problems: mut p,
     } = raw;
     // Scenario what-ifs ([sites], [set], [[subsidies]]) edit the tables as
     // read; problems found from here on in cells they wrote name their key.
     let from = p.len();
-    let what_ifs = super::whatif::apply(
-        sc,
-        &mut [
-            &mut t_regions,
-            &mut t_sites,
-            &mut t_prices,
-            &mut t_subsidies,
-            &mut t_demand,
-            &mut t_accel,
-            &mut t_cooling,
-        ],
-        &mut p,
-    );
+    let what_ifs = super::whatif::apply(sc, &mut t.each_mut(), &mut p);
+    let [t_regions, t_sites, t_prices, t_subsidies, t_demand, t_accel, t_cooling] = &mut t;
 
-    checkpoint!(stage);
-    let mut regions = regions_from(&t_regions);
-    let mut sites = sites_from(&mut t_sites, sc, &mut p);
+    checkpoint!("loading the tables");
+    let regions = regions_from(t_regions);
+    let sites = sites_from(t_sites, sc, &mut p);
     checkpoint!("checking the tables");
-    let prices = prices_from(&t_prices, &mut p);
-    let mut accelerators = accelerators_from(&t_accel, &mut p);
-    let cooling = cooling_from(&t_cooling);
-    let demand = demand_from(&t_demand, &mut p);
+    let prices = prices_from(t_prices, &mut p);
+    let accelerators = accelerators_from(t_accel, &mut p);
+    let cooling = cooling_from(t_cooling);
+    let demand = demand_from(t_demand, &mut p);
 
     // Cross-references.
     let region_ids: HashSet<&str> = regions.iter().map(|r| r.id.as_str()).collect();
-    let province_ids: HashSet<&str> = prices.iter().map(|r| r.province.as_str()).collect();
     let site_ids: HashSet<&str> = sites.iter().map(|s| s.id.as_str()).collect();
     let accel_ids: HashSet<&str> = accelerators.iter().map(|a| a.id.as_str()).collect();
+    check_site_refs(t_sites, &sites, &region_ids, &prices, &mut p);
+    let clusters = match &t_clusters {
+        Some(t) => clusters_from(t, &region_ids, &mut p),
+        _ => Vec::new(),
+    };
+
+    checkpoint!("checking the tables");
+    let subsidies = subsidies_from(t_subsidies, sc, &region_ids, &site_ids, &mut p);
+
+    // Scenario parameters, targets, bounds and overrides, in this order.
+    let params = params_from(sc, &accel_ids, &mut p);
+    let mut inst = Instance {
+        name: sc.name.clone(),
+        deliveries: super::deliveries::deliveries_from(sc, &accel_ids, &params, &mut p),
+        targets: targets_from(sc, &accel_ids, &mut p),
+        region_bounds: region_bounds_from(sc, &region_ids, &mut p),
+        tier_bounds: tier_bounds_from(sc, &mut p),
+        cluster_bounds: cluster_bounds_from(sc, &clusters, &mut p),
+        params,
+        regions,
+        sites,
+        prices,
+        accelerators,
+        cooling,
+        subsidies,
+        demand,
+        clusters,
+    };
+    apply_overrides(sc, &mut inst, &mut p);
+
+    what_ifs.remap(&mut p, from);
+    if !p.is_empty() {
+        return Err(p);
+    }
+    let summary = load_summary(&t, t_clusters.as_ref(), &inst, what_ifs.warnings);
+    Ok((inst, summary))
+}
+
+/// Every site's region and province, checked against the regions and
+/// electricity prices tables.
+fn check_site_refs(
+    t_sites: &RawTable,
+    sites: &[Site],
+    region_ids: &HashSet<&str>,
+    prices: &[PriceZone],
+    p: &mut Problems,
+) {
+    let province_ids: HashSet<&str> = prices.iter().map(|r| r.province.as_str()).collect();
     for (i, s) in sites.iter().enumerate() {
         if !s.region_id.is_empty() && !region_ids.contains(s.region_id.as_str()) {
             p.push(unknown_ref(
-                &t_sites,
+                t_sites,
                 i,
                 "region_id",
                 &s.region_id,
                 "regions",
-                &region_ids,
+                region_ids,
             ));
         }
         if !s.province.is_empty() && !province_ids.contains(s.province.as_str()) {
             p.push(unknown_ref(
-                &t_sites,
+                t_sites,
                 i,
                 "province",
                 &s.province,
@@ -286,30 +309,32 @@ fn instance_from_raw(
             ));
         }
     }
+}
 
-    let clusters = match &t_clusters {
-        Some(t) => clusters_from(t, &region_ids, &mut p),
-        _ => Vec::new(),
-    };
-
-    checkpoint!("checking the tables");
-    // Subsidies of this scenario.
+/// The subsidies of the scenario's subsidy scenario. Every row is checked,
+/// whichever scenario it belongs to: a broken row of another scenario is a
+/// broken table all the same.
+fn subsidies_from(
+    t: &RawTable,
+    sc: &Scenario,
+    region_ids: &HashSet<&str>,
+    site_ids: &HashSet<&str>,
+    p: &mut Problems,
+) -> Vec<Subsidy> {
     let mut subsidies = Vec::new();
     let mut scenario_names = HashSet::new();
     let mut programmes: HashMap<(String, String), usize> = HashMap::new();
-    for i in 0..t_subsidies.n_rows {
-        let scen = t_subsidies.text("scenario", i);
+    for i in 0..t.n_rows {
+        let scen = t.text("scenario", i);
         scenario_names.insert(scen.clone());
-        let row = Some(sheet_row(i));
-        let file = &t_subsidies.file;
-        let programme_id = t_subsidies.text("programme_id", i);
+        let programme_id = t.text("programme_id", i);
         // Every scenario of the table, not only the one in use: a duplicate
         // elsewhere is a broken table all the same.
         if let Some(first) = programmes.insert((scen.clone(), programme_id.clone()), i) {
             programmes.insert((scen.clone(), programme_id.clone()), first);
             p.push(Problem::new(
-                file,
-                row,
+                &t.file,
+                Some(sheet_row(i)),
                 Some("programme_id"),
                 format!(
                     "a programme id unique within its scenario ({})",
@@ -322,68 +347,12 @@ fn instance_from_raw(
                 ),
             ));
         }
-        // Every row is checked, whichever scenario it belongs to: a broken
-        // row of another scenario is a broken table all the same.
-        let in_use = scen == sc.subsidy_scenario;
-        let region_id = t_subsidies.opt_text("region_id", i);
-        let site_id = t_subsidies.opt_text("site_id", i);
-        if region_id.is_none() && site_id.is_none() {
-            p.push(Problem::new(
-                file,
-                row,
-                Some("region_id"),
-                "a region_id or a site_id",
-                "both empty",
-            ));
-        }
-        if let Some(r) = &region_id {
-            if !region_ids.contains(r.as_str()) {
-                p.push(unknown_ref(
-                    &t_subsidies,
-                    i,
-                    "region_id",
-                    r,
-                    "regions",
-                    &region_ids,
-                ));
-            }
-        }
-        if let Some(s) = &site_id {
-            if !site_ids.contains(s.as_str()) {
-                p.push(unknown_ref(
-                    &t_subsidies,
-                    i,
-                    "site_id",
-                    s,
-                    "sites",
-                    &site_ids,
-                ));
-            }
-        }
-        let kind = SubsidyKind::parse(&t_subsidies.text("kind", i));
-        let value = t_subsidies.real("value", i);
-        if let Some(k) = kind {
-            if k == SubsidyKind::ElectricityCnyPerKwh && value > 10.0 {
-                p.push(Problem::new(
-                    file,
-                    row,
-                    Some("value"),
-                    "CNY/kWh from 0 to 10 for kind electricity_cny_per_kwh",
-                    shown(&t_subsidies.text("value", i)),
-                ));
-            }
-            if k.is_share() && value > 1.0 {
-                p.push(Problem::new(
-                    file,
-                    row,
-                    Some("value"),
-                    format!("a share from 0 to 1 for kind {}", k.as_str()),
-                    shown(&t_subsidies.text("value", i)),
-                ));
-            }
-        }
-        let applies_to = AppliesTo::parse(&t_subsidies.text("applies_to", i));
-        if !in_use {
+        let (region_id, site_id) = subsidy_refs(t, i, region_ids, site_ids, p);
+        let kind = SubsidyKind::parse(&t.text("kind", i));
+        let value = t.real("value", i);
+        check_subsidy_value(t, i, kind, value, p);
+        let applies_to = AppliesTo::parse(&t.text("applies_to", i));
+        if scen != sc.subsidy_scenario {
             continue;
         }
         if let (Some(kind), Some(applies_to)) = (kind, applies_to) {
@@ -393,11 +362,79 @@ fn instance_from_raw(
                 site_id,
                 kind,
                 value,
-                cap_cny: t_subsidies.opt_real("cap_cny", i),
+                cap_cny: t.opt_real("cap_cny", i),
                 applies_to,
             });
         }
     }
+    check_subsidy_scenario(sc, scenario_names, p);
+    subsidies
+}
+
+/// A subsidy row's region and site, checked: at least one, each known.
+fn subsidy_refs(
+    t: &RawTable,
+    i: usize,
+    region_ids: &HashSet<&str>,
+    site_ids: &HashSet<&str>,
+    p: &mut Problems,
+) -> (Option<String>, Option<String>) {
+    let region_id = t.opt_text("region_id", i);
+    let site_id = t.opt_text("site_id", i);
+    if region_id.is_none() && site_id.is_none() {
+        p.push(Problem::new(
+            &t.file,
+            Some(sheet_row(i)),
+            Some("region_id"),
+            "a region_id or a site_id",
+            "both empty",
+        ));
+    }
+    if let Some(r) = &region_id {
+        if !region_ids.contains(r.as_str()) {
+            p.push(unknown_ref(t, i, "region_id", r, "regions", region_ids));
+        }
+    }
+    if let Some(s) = &site_id {
+        if !site_ids.contains(s.as_str()) {
+            p.push(unknown_ref(t, i, "site_id", s, "sites", site_ids));
+        }
+    }
+    (region_id, site_id)
+}
+
+/// A subsidy's value within the range its kind allows.
+fn check_subsidy_value(
+    t: &RawTable,
+    i: usize,
+    kind: Option<SubsidyKind>,
+    value: f64,
+    p: &mut Problems,
+) {
+    let Some(k) = kind else { return };
+    let (file, row) = (&t.file, Some(sheet_row(i)));
+    if k == SubsidyKind::ElectricityCnyPerKwh && value > 10.0 {
+        p.push(Problem::new(
+            file,
+            row,
+            Some("value"),
+            "CNY/kWh from 0 to 10 for kind electricity_cny_per_kwh",
+            shown(&t.text("value", i)),
+        ));
+    }
+    if k.is_share() && value > 1.0 {
+        p.push(Problem::new(
+            file,
+            row,
+            Some("value"),
+            format!("a share from 0 to 1 for kind {}", k.as_str()),
+            shown(&t.text("value", i)),
+        ));
+    }
+}
+
+/// The scenario's subsidy scenario: none, or one of the subsidies table.
+fn check_subsidy_scenario(sc: &Scenario, scenario_names: HashSet<String>, p: &mut Problems) {
     if sc.subsidy_scenario != "none" && !scenario_names.contains(&sc.subsidy_scenario) {
         let mut known: Vec<_> = scenario_names.into_iter().collect();
         known.sort();
@@ -412,10 +449,14 @@ fn instance_from_raw(
             shown(&sc.subsidy_scenario),
         ));
     }
+}
 
-    // Scenario parameters, targets, bounds and overrides.
-    let params = params_from(sc, &accel_ids, &mut p);
-    let deliveries = super::deliveries::deliveries_from(sc, &accel_ids, &params, &mut p);
+/// The scenario's accelerator targets (`[targets.<accel>]`).
+fn targets_from(
+    sc: &Scenario,
+    accel_ids: &HashSet<&str>,
+    p: &mut Problems,
+) -> BTreeMap<String, Target> {
     let mut targets = BTreeMap::new();
     for (a, t) in &sc.targets {
         let key = format!("targets.{a}");
@@ -427,51 +468,72 @@ fn instance_from_raw(
                 shown(a),
             ));
         }
-        let mut ok = true;
-        for (leaf, v) in [("cards", t.cards), ("min", t.min), ("max", t.max)] {
-            if let Some(v) = v {
-                ok &= check_number(
-                    sc,
-                    &format!("targets.<accel>.{leaf}"),
-                    &format!("{key}.{leaf}"),
-                    v,
-                    &mut p,
-                );
-            }
+        if let Some(target) = target_from(sc, &key, t, p) {
+            targets.insert(a.clone(), target);
         }
-        let target = match (t.cards, t.min, t.max) {
-            (Some(c), None, None) => Target {
-                min: c,
-                max: Some(c),
-            },
-            (None, min, max) => Target {
-                min: min.unwrap_or(0.0),
-                max,
-            },
-            _ => {
-                p.push(key_problem(
-                    sc,
-                    &key,
-                    "either cards, or min and/or max",
-                    "cards together with min or max",
-                ));
-                continue;
-            }
-        };
-        if ok && target.max.is_some_and(|m| m < target.min) {
+    }
+    targets
+}
+
+/// One target: either cards, or min and/or max, with min ≤ max.
+fn target_from(
+    sc: &Scenario,
+    key: &str,
+    t: &super::scenario::TargetSpec,
+    p: &mut Problems,
+) -> Option<Target> {
+    let mut ok = true;
+    for (leaf, v) in [("cards", t.cards), ("min", t.min), ("max", t.max)] {
+        if let Some(v) = v {
+            ok &= check_number(
+                sc,
+                &format!("targets.<accel>.{leaf}"),
+                &format!("{key}.{leaf}"),
+                v,
+                p,
+            );
+        }
+    }
+    let target = match (t.cards, t.min, t.max) {
+        (Some(c), None, None) => Target {
+            min: c,
+            max: Some(c),
+        },
+        (None, min, max) => Target {
+            min: min.unwrap_or(0.0),
+            max,
+        },
+        _ => {
             p.push(key_problem(
                 sc,
-                &key,
-                "min ≤ max",
-                format!(
-                    "min {} max {}",
-                    found_number(target.min),
-                    found_number(target.max.unwrap_or(f64::NAN))
-                ),
+                key,
+                "either cards, or min and/or max",
+                "cards together with min or max",
             ));
+            return None;
         }
-        targets.insert(a.clone(), target);
+    };
+    if ok && target.max.is_some_and(|m| m < target.min) {
+        p.push(key_problem(
+            sc,
+            key,
+            "min ≤ max",
+            format!(
+                "min {} max {}",
+                found_number(target.min),
+                found_number(target.max.unwrap_or(f64::NAN))
+            ),
+        ));
     }
+    Some(target)
+}
+
+/// The scenario's card bounds of regions (`[bounds.region.<region>]`).
+fn region_bounds_from(
+    sc: &Scenario,
+    region_ids: &HashSet<&str>,
+    p: &mut Problems,
+) -> BTreeMap<String, CardBounds> {
     let mut region_bounds = BTreeMap::new();
     for (r, b) in &sc.bounds.region {
         if !region_ids.contains(r.as_str()) {
@@ -487,7 +549,7 @@ fn instance_from_raw(
             &format!("bounds.region.{r}"),
             b.min_cards,
             b.max_cards,
-            &mut p,
+            p,
         );
         region_bounds.insert(
             r.clone(),
@@ -497,12 +559,17 @@ fn instance_from_raw(
             },
         );
     }
+    region_bounds
+}
+
+/// The scenario's card bounds of tiers (`[bounds.tier.<tier>]`).
+fn tier_bounds_from(sc: &Scenario, p: &mut Problems) -> BTreeMap<Tier, CardBounds> {
     let mut tier_bounds = BTreeMap::new();
     for (t, b) in &sc.bounds.tier {
         let key = format!("bounds.tier.{t}");
         match Tier::parse(t) {
             Some(tier) => {
-                check_bounds(sc, &key, b.min_cards, b.max_cards, &mut p);
+                check_bounds(sc, &key, b.min_cards, b.max_cards, p);
                 tier_bounds.insert(
                     tier,
                     CardBounds {
@@ -519,6 +586,15 @@ fn instance_from_raw(
             )),
         }
     }
+    tier_bounds
+}
+
+/// The scenario's card bounds of planning clusters (`[bounds.cluster.<cluster>]`).
+fn cluster_bounds_from(
+    sc: &Scenario,
+    clusters: &[Cluster],
+    p: &mut Problems,
+) -> BTreeMap<String, CardBounds> {
     let mut cluster_bounds = BTreeMap::new();
     for (c, b) in &sc.bounds.cluster {
         let key = format!("bounds.cluster.{c}");
@@ -533,7 +609,7 @@ fn instance_from_raw(
                 shown(c),
             ));
         }
-        check_bounds(sc, &key, b.min_cards, b.max_cards, &mut p);
+        check_bounds(sc, &key, b.min_cards, b.max_cards, p);
         cluster_bounds.insert(
             c.clone(),
             CardBounds {
@@ -542,51 +618,38 @@ fn instance_from_raw(
             },
         );
     }
+    cluster_bounds
+}
+
+/// The scenario's `[overrides]`: quota and capacity scales, per-region
+/// quotas and PUE caps, levy shares.
+fn apply_overrides(sc: &Scenario, inst: &mut Instance, p: &mut Problems) {
     let o = &sc.overrides;
-    for (key, v) in [
-        ("overrides.power_quota_scale", o.power_quota_scale),
-        ("overrides.energy_quota_scale", o.energy_quota_scale),
-        ("overrides.site_capacity_scale", o.site_capacity_scale),
-    ] {
-        check_number(sc, key, key, v, &mut p);
+    let scaled: Vec<(Quota, &str)> = Quota::ALL
+        .into_iter()
+        .filter_map(|q| Some((q, q.traits().scale_key?)))
+        .collect();
+    for (q, key) in &scaled {
+        check_number(sc, key, key, o.quota_scale(*q), p);
     }
-    for r in &mut regions {
-        r.power_quota_mw *= o.power_quota_scale;
-        r.energy_quota_tce *= o.energy_quota_scale;
-    }
-    for (rid, ov) in &o.regions {
-        let key = format!("overrides.regions.{rid}");
-        match regions.iter_mut().find(|r| &r.id == rid) {
-            None => p.push(key_problem(sc, &key, "a region of regions.csv", shown(rid))),
-            Some(r) => {
-                for (leaf, v) in [
-                    ("power_quota_mw", ov.power_quota_mw),
-                    ("energy_quota_tce", ov.energy_quota_tce),
-                    ("pue_cap", ov.pue_cap),
-                    ("water_quota_m3", ov.water_quota_m3),
-                ] {
-                    let Some(v) = v else { continue };
-                    let doc = format!("overrides.regions.<region>.{leaf}");
-                    if check_number(sc, &doc, &format!("{key}.{leaf}"), v, &mut p) {
-                        match leaf {
-                            "power_quota_mw" => r.power_quota_mw = v,
-                            "energy_quota_tce" => r.energy_quota_tce = v,
-                            "water_quota_m3" => r.water_quota_m3 = Some(v),
-                            _ => r.pue_cap = v,
-                        }
-                    }
-                }
+    let key = "overrides.site_capacity_scale";
+    check_number(sc, key, key, o.site_capacity_scale, p);
+    for r in &mut inst.regions {
+        for (q, _) in &scaled {
+            if let Some(limit) = &mut r.quotas[*q] {
+                *limit *= o.quota_scale(*q);
             }
         }
     }
-    for s in &mut sites {
+    apply_region_overrides(sc, &mut inst.regions, p);
+    for s in &mut inst.sites {
         s.max_it_mw *= o.site_capacity_scale;
     }
     for (a, v) in &o.levy_share {
         let key = format!("overrides.levy_share.{a}");
-        match accelerators.iter_mut().find(|x| &x.id == a) {
+        match inst.accelerators.iter_mut().find(|x| &x.id == a) {
             Some(x) => {
-                if check_number(sc, "overrides.levy_share.<accel>", &key, *v, &mut p) {
+                if check_number(sc, "overrides.levy_share.<accel>", &key, *v, p) {
                     x.levy_share = *v;
                 }
             }
@@ -598,52 +661,76 @@ fn instance_from_raw(
             )),
         }
     }
+}
 
-    what_ifs.remap(&mut p, from);
-    if !p.is_empty() {
-        return Err(p);
+/// `[overrides.regions.<region>]`: the quotas of regions.csv, its PUE cap,
+/// then the quotas only a scenario sets, each checked before it is set.
+fn apply_region_overrides(sc: &Scenario, regions: &mut [Region], p: &mut Problems) {
+    let in_table = |yes: bool| {
+        Quota::ALL
+            .into_iter()
+            .filter(move |q| q.traits().in_table == yes)
+            .map(Some)
+    };
+    let leaves: Vec<Option<Quota>> = in_table(true)
+        .chain([None])
+        .chain(in_table(false))
+        .collect();
+    for (rid, ov) in &sc.overrides.regions {
+        let key = format!("overrides.regions.{rid}");
+        let Some(r) = regions.iter_mut().find(|r| &r.id == rid) else {
+            p.push(key_problem(sc, &key, "a region of regions.csv", shown(rid)));
+            continue;
+        };
+        for &q in &leaves {
+            let (leaf, v) = match q {
+                Some(q) => (q.traits().key, ov.quota(q)),
+                None => ("pue_cap", ov.pue_cap),
+            };
+            let Some(v) = v else { continue };
+            let doc = format!("overrides.regions.<region>.{leaf}");
+            if check_number(sc, &doc, &format!("{key}.{leaf}"), v, p) {
+                match q {
+                    Some(q) => r.quotas[q] = Some(v),
+                    None => r.pue_cap = v,
+                }
+            }
+        }
     }
-    let mut rows = vec![
-        ("regions", t_regions.n_rows),
-        ("sites", t_sites.n_rows),
-        ("electricity_prices", t_prices.n_rows),
-        ("subsidies", t_subsidies.n_rows),
-        ("demand", t_demand.n_rows),
-        ("accelerators", t_accel.n_rows),
-        ("cooling", t_cooling.n_rows),
+}
+
+/// Rows per table and regions per tier, for `dcsite validate`.
+fn load_summary(
+    tables: &[RawTable; 7],
+    clusters: Option<&RawTable>,
+    inst: &Instance,
+    warnings: Vec<String>,
+) -> LoadSummary {
+    let names = [
+        "regions",
+        "sites",
+        "electricity_prices",
+        "subsidies",
+        "demand",
+        "accelerators",
+        "cooling",
     ];
-    if let Some(t) = &t_clusters {
+    let mut rows: Vec<(&'static str, usize)> = names
+        .into_iter()
+        .zip(tables.iter().map(|t| t.n_rows))
+        .collect();
+    if let Some(t) = clusters {
         rows.push(("clusters", t.n_rows));
     }
-    let summary = LoadSummary {
-        warnings: what_ifs.warnings,
+    LoadSummary {
+        warnings,
         rows,
         regions_per_tier: Tier::ALL
             .iter()
-            .map(|t| (*t, regions.iter().filter(|r| r.tier == *t).count()))
+            .map(|t| (*t, inst.regions.iter().filter(|r| r.tier == *t).count()))
             .collect(),
-        subsidy_programmes: subsidies.len(),
-    };
-    Ok((
-        Instance {
-            name: sc.name.clone(),
-            regions,
-            sites,
-            prices,
-            accelerators,
-            cooling,
-            subsidies,
-            demand,
-            params,
-            targets,
-            region_bounds,
-            tier_bounds,
-            clusters,
-            cluster_bounds,
-            deliveries,
-        },
-        summary,
-    ))
+        subsidy_programmes: inst.subsidies.len(),
+    }
 }
 
 /// A problem with a scenario key, against the file of the `extends` chain
@@ -770,13 +857,23 @@ fn regions_from(t: &RawTable) -> Vec<Region> {
             name_en: t.text("name_en", i),
             name_zh: t.text("name_zh", i),
             tier: Tier::parse(&t.text("tier", i)).unwrap_or(Tier::Frontier),
-            power_quota_mw: t.real("power_quota_mw", i),
-            energy_quota_tce: t.real("energy_quota_tce", i),
+            quotas: quotas_from(t, i),
             pue_cap: t.real("pue_cap", i),
             green_share: t.real("green_share", i),
-            water_quota_m3: None,
         })
         .collect()
+}
+
+/// The quotas of row `i` of regions.csv: those it has columns for.
+fn quotas_from(t: &RawTable, i: usize) -> PerQuota<Option<f64>> {
+    let mut quotas = PerQuota::default();
+    for q in Quota::ALL {
+        let c = q.traits();
+        if c.in_table {
+            quotas[q] = Some(t.real(c.key, i));
+        }
+    }
+    quotas
 }
 
 /// China's bounding box, to tell swapped coordinates from real ones.
@@ -807,52 +904,16 @@ fn site_coords(
     crs_cache: &mut HashMap<String, Result<InputCrs, CrsError>>,
     p: &mut Problems,
 ) -> (f64, f64) {
-    let row = Some(sheet_row(i));
     let (y, x) = (t.real("lat", i), t.real("lon", i));
     if !(y.is_finite() && x.is_finite()) {
         // Empty or not a number: already reported by the table reader.
         return (y, x);
     }
-    let crs = match code {
-        None => None,
-        Some(code) => {
-            let entry = crs_cache
-                .entry(code.to_string())
-                .or_insert_with(|| InputCrs::new(code));
-            match entry {
-                Ok(crs) => Some(&*crs),
-                // An unknown input_crs of the scenario is reported once, by sites_from.
-                Err(_) if !from_cell => return (y, x),
-                Err(e) => {
-                    p.push(Problem::new(
-                        &t.file,
-                        row,
-                        Some("crs"),
-                        "a coordinate system PROJ knows (EPSG:4490, EPSG:4547, EPSG:3857, a PROJ \
-                         string) or GCJ-02 / BD-09",
-                        e.to_string(),
-                    ));
-                    return (y, x);
-                }
-            }
-        }
+    let Some(crs) = site_crs(t, i, code, from_cell, crs_cache, p) else {
+        return (y, x);
     };
     let geographic = crs.is_none_or(InputCrs::is_geographic);
-    let mut in_range = true;
-    if geographic {
-        for (column, v, limit) in [("lat", y, 90.0), ("lon", x, 180.0)] {
-            if v.abs() > limit {
-                in_range = false;
-                p.push(Problem::new(
-                    &t.file,
-                    row,
-                    Some(column),
-                    format!("a value from -{limit} to {limit}"),
-                    shown(&t.text(column, i)),
-                ));
-            }
-        }
-    }
+    let in_range = !geographic || degrees_in_range(t, i, y, x, p);
     let Some(crs) = crs.filter(|c| !c.is_wgs84()) else {
         check_coords(t, i, y, x, p);
         return (y, x);
@@ -863,26 +924,8 @@ fn site_coords(
         None
     };
     let lands_in_china = matches!(direct, Some(Ok((lon, lat))) if in_china(lat, lon));
-    if !lands_in_china {
-        // Outside China (or outside the CRS's domain) as given, inside once
-        // exchanged: the columns are apparently swapped.
-        if let Ok((lon, lat)) = crs.to_wgs84(y, x) {
-            if in_china(lat, lon) {
-                let expected = if geographic {
-                    format!("latitude in lat and longitude in lon (crs {})", crs.code())
-                } else {
-                    format!("northing in lat and easting in lon (crs {})", crs.code())
-                };
-                p.push(Problem::new(
-                    &t.file,
-                    row,
-                    Some("lat"),
-                    expected,
-                    format!("lat {y}, lon {x}: apparently swapped"),
-                ));
-                return (y, x);
-            }
-        }
+    if !lands_in_china && swapped(t, i, crs, geographic, (y, x), p) {
+        return (y, x);
     }
     match direct {
         // Out of range: reported above.
@@ -891,7 +934,7 @@ fn site_coords(
         Some(Err(e)) => {
             p.push(Problem::new(
                 &t.file,
-                row,
+                Some(sheet_row(i)),
                 Some("crs"),
                 format!(
                     "coordinates PROJ can transform from {} to WGS 84",
@@ -905,6 +948,91 @@ fn site_coords(
             (y, x)
         }
     }
+}
+
+/// The coordinate system of a site's cells: `Some(None)` for WGS 84 as
+/// given (no code), `None` when the code is unknown (reported once: by
+/// `sites_from` for the scenario's `input_crs`, here for a `crs` cell).
+fn site_crs<'c>(
+    t: &RawTable,
+    i: usize,
+    code: Option<&str>,
+    from_cell: bool,
+    crs_cache: &'c mut HashMap<String, Result<InputCrs, CrsError>>,
+    p: &mut Problems,
+) -> Option<Option<&'c InputCrs>> {
+    let Some(code) = code else {
+        return Some(None);
+    };
+    let entry = crs_cache
+        .entry(code.to_string())
+        .or_insert_with(|| InputCrs::new(code));
+    match entry {
+        Ok(crs) => Some(Some(&*crs)),
+        // An unknown input_crs of the scenario is reported once, by sites_from.
+        Err(_) if !from_cell => None,
+        Err(e) => {
+            p.push(Problem::new(
+                &t.file,
+                Some(sheet_row(i)),
+                Some("crs"),
+                "a coordinate system PROJ knows (EPSG:4490, EPSG:4547, EPSG:3857, a PROJ \
+                 string) or GCJ-02 / BD-09",
+                e.to_string(),
+            ));
+            None
+        }
+    }
+}
+
+/// Whether geographic `lat`/`lon` cells are within ±90° and ±180°; each
+/// one that is not is reported.
+fn degrees_in_range(t: &RawTable, i: usize, y: f64, x: f64, p: &mut Problems) -> bool {
+    let mut in_range = true;
+    for (column, v, limit) in [("lat", y, 90.0), ("lon", x, 180.0)] {
+        if v.abs() > limit {
+            in_range = false;
+            p.push(Problem::new(
+                &t.file,
+                Some(sheet_row(i)),
+                Some(column),
+                format!("a value from -{limit} to {limit}"),
+                shown(&t.text(column, i)),
+            ));
+        }
+    }
+    in_range
+}
+
+/// Whether a point outside China (or outside the CRS's domain) as given is
+/// inside once exchanged: the columns are apparently swapped (reported).
+fn swapped(
+    t: &RawTable,
+    i: usize,
+    crs: &InputCrs,
+    geographic: bool,
+    (y, x): (f64, f64),
+    p: &mut Problems,
+) -> bool {
+    let Ok((lon, lat)) = crs.to_wgs84(y, x) else {
+        return false;
+    };
+    if !in_china(lat, lon) {
+        return false;
+    }
+    let expected = if geographic {
+        format!("latitude in lat and longitude in lon (crs {})", crs.code())
+    } else {
+        format!("northing in lat and easting in lon (crs {})", crs.code())
+    };
+    p.push(Problem::new(
+        &t.file,
+        Some(sheet_row(i)),
+        Some("lat"),
+        expected,
+        format!("lat {y}, lon {x}: apparently swapped"),
+    ));
+    true
 }
 
 /// The sites of the table. The table's cells go as they are read, a column
@@ -1090,39 +1218,8 @@ fn demand_from(t: &RawTable, p: &mut Problems) -> Vec<DemandNode> {
 }
 
 fn params_from(sc: &Scenario, accel_ids: &HashSet<&str>, p: &mut Problems) -> Params {
+    check_parameter_numbers(sc, p);
     let s = &sc.parameters;
-    for (name, v) in [
-        ("horizon_years", f64::from(s.horizon_years)),
-        ("discount_rate", s.discount_rate),
-        ("utilisation", s.utilisation),
-        ("inference_share", s.inference_share),
-        ("mega_cards", s.mega_cards),
-        ("mega_count", f64::from(s.mega_count)),
-        ("min_site_cards", s.min_site_cards),
-        ("domestic_share", s.domestic_share),
-        ("deadline_months", s.deadline_months),
-        ("fibre_us_per_km", s.fibre_us_per_km),
-        ("route_factor", s.route_factor),
-        ("overhead_ms", s.overhead_ms),
-        ("tce_per_mwh", s.tce_per_mwh),
-        (
-            "network_cny_per_card_ms_year",
-            s.network_cny_per_card_ms_year,
-        ),
-        ("campus_phase_months", s.campus_phase_months),
-        ("install_days", s.install_days),
-    ] {
-        let key = format!("parameters.{name}");
-        check_number(sc, &key, &key, v, p);
-    }
-    if let Some(n) = s.max_sites_per_city {
-        let key = "parameters.max_sites_per_city";
-        check_number(sc, key, key, n as f64, p);
-    }
-    if let Some(mw) = s.campus_phase_mw {
-        let key = "parameters.campus_phase_mw";
-        check_number(sc, key, key, mw, p);
-    }
     let mut check = |key: &str, ok: bool, expected: &str, found: String| {
         if !ok {
             p.push(key_problem(
@@ -1175,5 +1272,42 @@ fn params_from(sc: &Scenario, accel_ids: &HashSet<&str>, p: &mut Problems) -> Pa
         campus_phase_mw: s.campus_phase_mw,
         campus_phase_months: s.campus_phase_months,
         install_days: s.install_days,
+    }
+}
+
+/// The scenario's numeric parameters, each within its documented range.
+fn check_parameter_numbers(sc: &Scenario, p: &mut Problems) {
+    let s = &sc.parameters;
+    for (name, v) in [
+        ("horizon_years", f64::from(s.horizon_years)),
+        ("discount_rate", s.discount_rate),
+        ("utilisation", s.utilisation),
+        ("inference_share", s.inference_share),
+        ("mega_cards", s.mega_cards),
+        ("mega_count", f64::from(s.mega_count)),
+        ("min_site_cards", s.min_site_cards),
+        ("domestic_share", s.domestic_share),
+        ("deadline_months", s.deadline_months),
+        ("fibre_us_per_km", s.fibre_us_per_km),
+        ("route_factor", s.route_factor),
+        ("overhead_ms", s.overhead_ms),
+        ("tce_per_mwh", s.tce_per_mwh),
+        (
+            "network_cny_per_card_ms_year",
+            s.network_cny_per_card_ms_year,
+        ),
+        ("campus_phase_months", s.campus_phase_months),
+        ("install_days", s.install_days),
+    ] {
+        let key = format!("parameters.{name}");
+        check_number(sc, &key, &key, v, p);
+    }
+    if let Some(n) = s.max_sites_per_city {
+        let key = "parameters.max_sites_per_city";
+        check_number(sc, key, key, n as f64, p);
+    }
+    if let Some(mw) = s.campus_phase_mw {
+        let key = "parameters.campus_phase_mw";
+        check_number(sc, key, key, mw, p);
     }
 }

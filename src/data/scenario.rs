@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 
 use super::problem::{Problem, Problems};
+use crate::domain::rows::Quota;
 
 /// The tables a scenario uses. Paths are absolute once loaded.
 #[derive(Debug, Clone, Deserialize, PartialEq)]
@@ -77,6 +78,18 @@ pub struct RegionOverride {
     pub water_quota_m3: Option<f64>,
 }
 
+impl RegionOverride {
+    /// The region's limit of a quota kind, where the scenario sets one (the
+    /// field named by the kind's key).
+    pub fn quota(&self, q: Quota) -> Option<f64> {
+        match q {
+            Quota::Power => self.power_quota_mw,
+            Quota::Energy => self.energy_quota_tce,
+            Quota::Water => self.water_quota_m3,
+        }
+    }
+}
+
 /// Changes to the tables that a scenario makes without copying them.
 #[derive(Debug, Clone, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
@@ -99,6 +112,18 @@ pub struct Overrides {
 
 fn one() -> f64 {
     1.0
+}
+
+impl Overrides {
+    /// What every region's limit of a quota kind is multiplied by (the
+    /// field named by the kind's scale key; 1 for a kind without one).
+    pub fn quota_scale(&self, q: Quota) -> f64 {
+        match q {
+            Quota::Power => self.power_quota_scale,
+            Quota::Energy => self.energy_quota_scale,
+            Quota::Water => 1.0,
+        }
+    }
 }
 
 impl Default for Overrides {
@@ -668,75 +693,13 @@ fn load_value(
         return None;
     }
     chain.push(canonical);
-    let bytes =
-        match super::file::read_regular(path, super::file::MAX_SCENARIO_BYTES, "scenario file", "")
-        {
-            Ok(b) => b,
-            Err((expected, found)) => {
-                problems.push(Problem::new(path, None, None, expected, found));
-                return None;
-            }
-        };
-    let text = match String::from_utf8(bytes) {
-        Ok(t) => t,
-        Err(e) => {
-            let valid = e.utf8_error().valid_up_to();
-            let line = e.as_bytes()[..valid]
-                .iter()
-                .filter(|&&b| b == b'\n')
-                .count()
-                + 1;
-            problems.push(Problem::new(
-                path,
-                Some(line),
-                None,
-                "UTF-8 text",
-                format!("an invalid byte sequence at byte {valid}"),
-            ));
-            return None;
-        }
-    };
-    let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
-    let mut table: toml::Table = match text.parse() {
-        Ok(t) => t,
-        Err(e) => {
-            let line = e
-                .span()
-                .map(|s| text[..s.start.min(text.len())].matches('\n').count() + 1);
-            problems.push(Problem::new(
-                path,
-                line,
-                None,
-                "valid TOML",
-                e.message().to_string(),
-            ));
-            return None;
-        }
-    };
+    let text = read_scenario_text(path, problems)?;
+    let text = text.as_str();
+    let mut table = parse_scenario(path, text, problems)?;
     sources.push((path.to_path_buf(), text.to_string()));
     check_keys(path, text, &table, problems);
     let dir = path.parent().unwrap_or(Path::new(".")).to_path_buf();
-    // Table paths are relative to the file that names them.
-    if let Some(toml::Value::Table(tables)) = table.get_mut("tables") {
-        for (key, v) in tables.iter_mut() {
-            match v {
-                toml::Value::String(s) => {
-                    let p = dir.join(&*s);
-                    *s = p.to_string_lossy().into_owned();
-                }
-                other => {
-                    let key = format!("tables.{key}");
-                    problems.push(Problem::new(
-                        path,
-                        key_line(text, &key),
-                        Some(&key),
-                        "a file path (string)",
-                        other.type_str(),
-                    ));
-                }
-            }
-        }
-    }
+    resolve_table_paths(path, text, &dir, &mut table, problems);
     let parent = match table.get("extends") {
         None => None,
         Some(toml::Value::String(p)) => Some(dir.join(p)),
@@ -771,6 +734,93 @@ fn load_value(
             base.remove("description");
             merge(&mut base, table);
             Some(base)
+        }
+    }
+}
+
+/// A scenario file's text (UTF-8, without a byte-order mark), or the problem.
+fn read_scenario_text(path: &Path, problems: &mut Problems) -> Option<String> {
+    let bytes =
+        match super::file::read_regular(path, super::file::MAX_SCENARIO_BYTES, "scenario file", "")
+        {
+            Ok(b) => b,
+            Err((expected, found)) => {
+                problems.push(Problem::new(path, None, None, expected, found));
+                return None;
+            }
+        };
+    let text = match String::from_utf8(bytes) {
+        Ok(t) => t,
+        Err(e) => {
+            let valid = e.utf8_error().valid_up_to();
+            let line = e.as_bytes()[..valid]
+                .iter()
+                .filter(|&&b| b == b'\n')
+                .count()
+                + 1;
+            problems.push(Problem::new(
+                path,
+                Some(line),
+                None,
+                "UTF-8 text",
+                format!("an invalid byte sequence at byte {valid}"),
+            ));
+            return None;
+        }
+    };
+    Some(match text.strip_prefix('\u{feff}') {
+        Some(t) => t.to_string(),
+        None => text,
+    })
+}
+
+/// A scenario file's text as TOML, or the problem with its line.
+fn parse_scenario(path: &Path, text: &str, problems: &mut Problems) -> Option<toml::Table> {
+    match text.parse::<toml::Table>() {
+        Ok(t) => Some(t),
+        Err(e) => {
+            let line = e
+                .span()
+                .map(|s| text[..s.start.min(text.len())].matches('\n').count() + 1);
+            problems.push(Problem::new(
+                path,
+                line,
+                None,
+                "valid TOML",
+                e.message().to_string(),
+            ));
+            None
+        }
+    }
+}
+
+/// Table paths are relative to the file that names them: joined to `dir`.
+fn resolve_table_paths(
+    path: &Path,
+    text: &str,
+    dir: &Path,
+    table: &mut toml::Table,
+    problems: &mut Problems,
+) {
+    let Some(toml::Value::Table(tables)) = table.get_mut("tables") else {
+        return;
+    };
+    for (key, v) in tables.iter_mut() {
+        match v {
+            toml::Value::String(s) => {
+                let p = dir.join(&*s);
+                *s = p.to_string_lossy().into_owned();
+            }
+            other => {
+                let key = format!("tables.{key}");
+                problems.push(Problem::new(
+                    path,
+                    key_line(text, &key),
+                    Some(&key),
+                    "a file path (string)",
+                    other.type_str(),
+                ));
+            }
         }
     }
 }

@@ -153,6 +153,72 @@ pub fn read_table_capped(
     limit: u64,
     problems: &mut Problems,
 ) -> Option<RawTable> {
+    let bytes = table_bytes(path, spec, limit, problems)?;
+    // Polars reads the file a slice of records at a time, each slice's cells
+    // appended to the column buffers at once: the whole file's frame (16
+    // bytes per cell plus the text) never exists beside the file's bytes.
+    let (header_end, bounds, records) = match record_slices(&bytes, SLICE_RECORDS) {
+        Ok(x) => x,
+        Err(line) => {
+            problems.push(Problem::new(
+                path,
+                Some(line),
+                None,
+                "a closing quote for the quote opened on this row",
+                "none up to the end of the file",
+            ));
+            return None;
+        }
+    };
+    let mut n_rows = 0;
+    // For each schema column: its position in the file and its cells.
+    let mut wanted: Vec<Wanted> = Vec::new();
+    for (k, w) in bounds.windows(2).enumerate() {
+        let df = slice_frame(path, &bytes, header_end, (w[0], w[1]), problems)?;
+        if k == 0 {
+            wanted = wanted_columns(path, spec, &df, problems)?;
+        }
+        let slice_rows = df.height();
+        n_rows += slice_rows;
+        // Size each buffer once for the whole file, from the first slice
+        // (growing by doubling would hold up to twice the text).
+        let reserve_for = (k == 0 && slice_rows > 0).then(|| records.max(slice_rows));
+        append_frame(path, df, &mut wanted, reserve_for, problems)?;
+    }
+    drop(bytes);
+    let mut columns = HashMap::new();
+    for (c, _, mut cells) in wanted {
+        cells.text.shrink_to_fit();
+        cells.ends.shrink_to_fit();
+        for i in 0..cells.len() {
+            check_cell(path, c, sheet_row(i), cells.get(i), problems);
+        }
+        columns.insert(c.name, cells);
+    }
+    let table = RawTable {
+        file: path.to_path_buf(),
+        spec,
+        columns,
+        edits: HashMap::new(),
+        n_rows,
+    };
+    if let Some(key) = spec.key {
+        check_unique(&table, key, problems);
+    }
+    Some(table)
+}
+
+/// A schema column read from a file: its position in the file and its cells.
+type Wanted = (&'static super::schema::Column, usize, Cells);
+
+/// A table file's bytes (without a UTF-8 byte-order mark), checked to be
+/// UTF-8, not empty, and with as many fields on every row as the header.
+fn table_bytes(
+    path: &Path,
+    spec: &'static Table,
+    limit: u64,
+    problems: &mut Problems,
+) -> Option<Vec<u8>> {
     let what = format!("{} table", spec.name);
     let bytes = match super::file::read_regular(path, limit, &what, &super::file::table_hint()) {
         Ok(b) => b,
@@ -201,118 +267,105 @@ pub fn read_table_capped(
         ));
         return None;
     }
-    // Polars reads the file a slice of records at a time, each slice's cells
-    // appended to the column buffers at once: the whole file's frame (16
-    // bytes per cell plus the text) never exists beside the file's bytes.
-    let (header_end, bounds, records) = match record_slices(&bytes, SLICE_RECORDS) {
-        Ok(x) => x,
-        Err(line) => {
+    Some(bytes)
+}
+
+/// The records `from..to` of the file, under its header, as a frame of text.
+fn slice_frame(
+    path: &Path,
+    bytes: &[u8],
+    header_end: usize,
+    (from, to): (usize, usize),
+    problems: &mut Problems,
+) -> Option<DataFrame> {
+    let mut slice = Vec::with_capacity(header_end + to - from);
+    slice.extend_from_slice(&bytes[..header_end]);
+    if !slice.ends_with(b"\n") {
+        slice.push(b'\n');
+    }
+    slice.extend_from_slice(&bytes[from..to]);
+    match read_text_frame(slice) {
+        Ok(df) => Some(df),
+        Err(e) => {
+            // The first record of the slice the parser refused.
+            let line = bytes[..from].iter().filter(|&&b| b == b'\n').count() + 1;
             problems.push(Problem::new(
                 path,
                 Some(line),
                 None,
-                "a closing quote for the quote opened on this row",
-                "none up to the end of the file",
+                format!(
+                    "well-formed CSV (same number of fields on every row, balanced quotes) \
+                     in this row or the {} after it",
+                    SLICE_RECORDS - 1
+                ),
+                first_line(&e.to_string()),
+            ));
+            None
+        }
+    }
+}
+
+/// The schema's columns the file has, from the first slice's header
+/// (checked); `None` when the file is not a table of this kind at all.
+fn wanted_columns(
+    path: &Path,
+    spec: &'static Table,
+    df: &DataFrame,
+    problems: &mut Problems,
+) -> Option<Vec<Wanted>> {
+    let mut headers: Vec<String> = Vec::new();
+    for name in df.get_column_names() {
+        headers.push(name.trim().trim_end_matches('\r').to_string());
+    }
+    if !check_headers(path, spec, &headers, problems) {
+        return None;
+    }
+    let mut wanted = Vec::new();
+    for c in spec.columns {
+        if let Some(pos) = headers.iter().position(|h| h == c.name) {
+            wanted.push((c, pos, Cells::default()));
+        }
+    }
+    Some(wanted)
+}
+
+/// Appends a slice's cells to the wanted columns' buffers; with
+/// `reserve_for` (rows of the whole file), first sizes each buffer for them.
+fn append_frame(
+    path: &Path,
+    df: DataFrame,
+    wanted: &mut [Wanted],
+    reserve_for: Option<usize>,
+    problems: &mut Problems,
+) -> Option<()> {
+    let slice_rows = df.height();
+    let mut frame: Vec<Option<Column>> = df.into_columns().into_iter().map(Some).collect();
+    for (c, pos, cells) in wanted {
+        let Some(column) = frame.get_mut(*pos).and_then(Option::take) else {
+            continue;
+        };
+        if !append_cells(cells, &column) {
+            problems.push(Problem::new(
+                path,
+                None,
+                Some(c.name),
+                "at most 4 GiB of text in one column",
+                "more",
             ));
             return None;
         }
-    };
-    let mut headers: Vec<String> = Vec::new();
-    let mut n_rows = 0;
-    // For each schema column: its position in the file and its cells.
-    let mut wanted: Vec<(&'static super::schema::Column, usize, Cells)> = Vec::new();
-    for (k, w) in bounds.windows(2).enumerate() {
-        let mut slice = Vec::with_capacity(header_end + w[1] - w[0]);
-        slice.extend_from_slice(&bytes[..header_end]);
-        if !slice.ends_with(b"\n") {
-            slice.push(b'\n');
-        }
-        slice.extend_from_slice(&bytes[w[0]..w[1]]);
-        let df = match read_text_frame(slice) {
-            Ok(df) => df,
-            Err(e) => {
-                // The first record of the slice the parser refused.
-                let line = bytes[..w[0]].iter().filter(|&&b| b == b'\n').count() + 1;
-                problems.push(Problem::new(
-                    path,
-                    Some(line),
-                    None,
-                    format!(
-                        "well-formed CSV (same number of fields on every row, balanced quotes) \
-                         in this row or the {} after it",
-                        SLICE_RECORDS - 1
-                    ),
-                    first_line(&e.to_string()),
-                ));
-                return None;
-            }
-        };
-        if k == 0 {
-            for name in df.get_column_names() {
-                headers.push(name.trim().trim_end_matches('\r').to_string());
-            }
-            if !check_headers(path, spec, &headers, problems) {
-                return None;
-            }
-            for c in spec.columns {
-                if let Some(pos) = headers.iter().position(|h| h == c.name) {
-                    wanted.push((c, pos, Cells::default()));
-                }
-            }
-        }
-        let slice_rows = df.height();
-        n_rows += slice_rows;
-        let mut frame: Vec<Option<Column>> = df.into_columns().into_iter().map(Some).collect();
-        for (c, pos, cells) in &mut wanted {
-            let Some(column) = frame.get_mut(*pos).and_then(Option::take) else {
-                continue;
-            };
-            if !append_cells(cells, &column) {
-                problems.push(Problem::new(
-                    path,
-                    None,
-                    Some(c.name),
-                    "at most 4 GiB of text in one column",
-                    "more",
-                ));
-                return None;
-            }
-            if k == 0 && slice_rows > 0 {
-                // Size each buffer once for the whole file, from the first
-                // slice (growing by doubling would hold up to twice the text).
-                let total = records.max(slice_rows);
-                let per_row = cells.text.len() as f64 / slice_rows as f64;
-                let want = (per_row * total as f64 * 1.05) as usize;
-                cells
-                    .text
-                    .reserve_exact(want.saturating_sub(cells.text.len()));
-                cells
-                    .ends
-                    .reserve_exact(total.saturating_sub(cells.ends.len()));
-            }
+        if let Some(total) = reserve_for {
+            let per_row = cells.text.len() as f64 / slice_rows as f64;
+            let want = (per_row * total as f64 * 1.05) as usize;
+            cells
+                .text
+                .reserve_exact(want.saturating_sub(cells.text.len()));
+            cells
+                .ends
+                .reserve_exact(total.saturating_sub(cells.ends.len()));
         }
     }
-    drop(bytes);
-    let mut columns = HashMap::new();
-    for (c, _, mut cells) in wanted {
-        cells.text.shrink_to_fit();
-        cells.ends.shrink_to_fit();
-        for i in 0..cells.len() {
-            check_cell(path, c, sheet_row(i), cells.get(i), problems);
-        }
-        columns.insert(c.name, cells);
-    }
-    let table = RawTable {
-        file: path.to_path_buf(),
-        spec,
-        columns,
-        edits: HashMap::new(),
-        n_rows,
-    };
-    if let Some(key) = spec.key {
-        check_unique(&table, key, problems);
-    }
-    Some(table)
+    Some(())
 }
 
 /// Checks a table's header against its schema (a known table at all, unknown
@@ -535,86 +588,55 @@ fn check_cell(
     v: Option<&str>,
     problems: &mut Problems,
 ) {
-    {
-        let row = Some(row);
-        let Some(v) = v else {
-            if c.required {
-                problems.push(Problem::new(
-                    path,
-                    row,
-                    Some(c.name),
-                    format!("a value ({})", c.kind.describe()),
-                    "an empty cell",
-                ));
-            }
-            return;
-        };
-        if v.chars().any(|ch| ch.is_control()) {
+    let row = Some(row);
+    let Some(v) = v else {
+        if c.required {
             problems.push(Problem::new(
                 path,
                 row,
                 Some(c.name),
-                "text without control characters (line breaks, tabs, escape sequences)",
-                shown(v),
+                format!("a value ({})", c.kind.describe()),
+                "an empty cell",
             ));
-            return;
         }
-        match c.kind {
-            Kind::Text => {}
-            Kind::Id => {
-                if v.contains(char::is_whitespace) || v.contains(',') {
-                    problems.push(Problem::new(
-                        path,
-                        row,
-                        Some(c.name),
-                        "an identifier without spaces or commas",
-                        shown(v),
-                    ));
-                }
+        return;
+    };
+    if v.chars().any(|ch| ch.is_control()) {
+        problems.push(Problem::new(
+            path,
+            row,
+            Some(c.name),
+            "text without control characters (line breaks, tabs, escape sequences)",
+            shown(v),
+        ));
+        return;
+    }
+    let expected = match c.kind {
+        Kind::Text => None,
+        Kind::Id => (v.contains(char::is_whitespace) || v.contains(','))
+            .then(|| "an identifier without spaces or commas".to_string()),
+        Kind::Enum(words) => (!words.contains(&v)).then(|| c.kind.describe()),
+        Kind::Real | Kind::Integer => number_cell(c, v),
+    };
+    if let Some(expected) = expected {
+        problems.push(Problem::new(path, row, Some(c.name), expected, shown(v)));
+    }
+}
+
+/// What a number cell should be, when it is not: a number (in the column's
+/// unit) within the column's range.
+fn number_cell(c: &super::schema::Column, v: &str) -> Option<String> {
+    match v.parse::<f64>() {
+        Err(_) => Some(format!(
+            "a {}{}",
+            c.kind.describe(),
+            if c.unit.is_empty() {
+                String::new()
+            } else {
+                format!(" in {}", c.unit)
             }
-            Kind::Enum(words) => {
-                if !words.contains(&v) {
-                    problems.push(Problem::new(
-                        path,
-                        row,
-                        Some(c.name),
-                        c.kind.describe(),
-                        shown(v),
-                    ));
-                }
-            }
-            Kind::Real | Kind::Integer => {
-                let parsed = v.parse::<f64>();
-                match parsed {
-                    Err(_) => problems.push(Problem::new(
-                        path,
-                        row,
-                        Some(c.name),
-                        format!(
-                            "a {}{}",
-                            c.kind.describe(),
-                            if c.unit.is_empty() {
-                                String::new()
-                            } else {
-                                format!(" in {}", c.unit)
-                            }
-                        ),
-                        shown(v),
-                    )),
-                    Ok(x) => {
-                        if let Err(expected) = c.check_number(x) {
-                            problems.push(Problem::new(
-                                path,
-                                row,
-                                Some(c.name),
-                                expected,
-                                shown(v),
-                            ));
-                        }
-                    }
-                }
-            }
-        }
+        )),
+        Ok(x) => c.check_number(x).err(),
     }
 }
 

@@ -105,6 +105,18 @@ pub fn apply(sc: &Scenario, tables: &mut [&mut RawTable; 7], p: &mut Problems) -
             p,
         );
     }
+    apply_set(sc, tables, &mut applied, p);
+    add_subsidies(sc, &mut *tables[3], &mut applied, p);
+    applied
+}
+
+/// `[set] "<table>.<row>.<column>" = v`, each entry.
+fn apply_set(
+    sc: &Scenario,
+    tables: &mut [&mut RawTable; 7],
+    applied: &mut Applied,
+    p: &mut Problems,
+) {
     for (cell, v) in &sc.set {
         let (file, line) = sc.locate_set(cell);
         let key = format!("[set] {}", shown(cell));
@@ -135,58 +147,18 @@ pub fn apply(sc: &Scenario, tables: &mut [&mut RawTable; 7], p: &mut Problems) -
             column,
             v,
             (file, line, key),
-            &mut applied,
+            applied,
             p,
         );
     }
-    // [[subsidies]]: rows of the subsidy scenario in use.
-    let t = &mut *tables[3];
+}
+
+/// `[[subsidies]]`: rows added to the subsidy scenario in use.
+fn add_subsidies(sc: &Scenario, t: &mut RawTable, applied: &mut Applied, p: &mut Problems) {
     for (n, entry) in sc.subsidies.iter().enumerate() {
         let (file, line) = sc.locate_subsidy(n);
         let key = format!("[[subsidies]] #{}", n + 1);
-        let mut ok = true;
-        for (k, v) in entry {
-            let column = t.spec.columns.iter().find(|c| c.name == k.as_str());
-            match column {
-                Some(c) if c.name != "scenario" => {
-                    if let Err((expected, found)) = cell_text(v, c) {
-                        ok = false;
-                        p.push(Problem::new(
-                            &file,
-                            line,
-                            Some(&format!("{key}.{k}")),
-                            expected,
-                            found,
-                        ));
-                    }
-                }
-                _ => {
-                    ok = false;
-                    let known: Vec<&str> = t
-                        .spec
-                        .columns
-                        .iter()
-                        .map(|c| c.name)
-                        .filter(|c| *c != "scenario")
-                        .collect();
-                    let hint = match super::scenario::did_you_mean(k, known.iter().copied()) {
-                        Some(h) => format!(" (did you mean {h}?)"),
-                        None => String::new(),
-                    };
-                    p.push(Problem::new(
-                        &file,
-                        line,
-                        Some(&format!("{key}.{}", shown(k))),
-                        format!(
-                            "a column of subsidies.csv but scenario ({})",
-                            known.join(", ")
-                        ),
-                        format!("unknown key{hint}"),
-                    ));
-                }
-            }
-        }
-        if !ok {
+        if !subsidy_entry_ok(t, entry, (&file, line, &key), p) {
             continue;
         }
         let i = t.push_row();
@@ -213,7 +185,59 @@ pub fn apply(sc: &Scenario, tables: &mut [&mut RawTable; 7], p: &mut Problems) -
         applied.origins.push(origin);
         applied.remap(p, start);
     }
-    applied
+}
+
+/// Whether every key of a `[[subsidies]]` entry is a column of the table
+/// (but `scenario`) with a value of its type; each one that is not is reported.
+fn subsidy_entry_ok(
+    t: &RawTable,
+    entry: &toml::Table,
+    (file, line, key): (&PathBuf, Option<usize>, &str),
+    p: &mut Problems,
+) -> bool {
+    let mut ok = true;
+    for (k, v) in entry {
+        let column = t.spec.columns.iter().find(|c| c.name == k.as_str());
+        match column {
+            Some(c) if c.name != "scenario" => {
+                if let Err((expected, found)) = cell_text(v, c) {
+                    ok = false;
+                    p.push(Problem::new(
+                        file,
+                        line,
+                        Some(&format!("{key}.{k}")),
+                        expected,
+                        found,
+                    ));
+                }
+            }
+            _ => {
+                ok = false;
+                let known: Vec<&str> = t
+                    .spec
+                    .columns
+                    .iter()
+                    .map(|c| c.name)
+                    .filter(|c| *c != "scenario")
+                    .collect();
+                let hint = match super::scenario::did_you_mean(k, known.iter().copied()) {
+                    Some(h) => format!(" (did you mean {h}?)"),
+                    None => String::new(),
+                };
+                p.push(Problem::new(
+                    file,
+                    line,
+                    Some(&format!("{key}.{}", shown(k))),
+                    format!(
+                        "a column of subsidies.csv but scenario ({})",
+                        known.join(", ")
+                    ),
+                    format!("unknown key{hint}"),
+                ));
+            }
+        }
+    }
+    ok
 }
 
 /// The column of `t` named `column` that a what-if may write (not the id
@@ -280,16 +304,7 @@ fn set_cell(
         .file_name()
         .map(|f| f.to_string_lossy().into_owned())
         .unwrap_or_default();
-    // Rows are named by the table's id column; subsidies by programme_id
-    // within the subsidy scenario in use.
-    let i = match t.spec.key {
-        Some(id_column) => t.find_row(id_column, row),
-        None => (0..t.n_rows).find(|&i| {
-            t.get("programme_id", i) == Some(row)
-                && t.get("scenario", i) == Some(sc.subsidy_scenario.as_str())
-        }),
-    };
-    let Some(i) = i else {
+    let Some(i) = row_of(sc, t, row) else {
         p.push(Problem::new(
             &file,
             line,
@@ -329,22 +344,47 @@ fn set_cell(
     let start = p.len();
     check_table_cell(&t.file, c, i, &text, p);
     t.set_cell(c.name, i, text);
-    // A price moved outside its low-high range widens the range.
     if table == "electricity_prices" && c.name == "price_cny_per_kwh" {
-        let price = t.opt_real("price_cny_per_kwh", i);
-        for (bound, below) in [("low", true), ("high", false)] {
-            if let (Some(x), Some(b)) = (price, t.opt_real(bound, i)) {
-                if (below && x < b) || (!below && x > b) {
-                    applied.warnings.push(format!(
-                        "{}: {key}: price {x} CNY/kWh lies outside {row}'s range in \
-                         {file_name}; its {bound} is widened from {b} to {x}",
-                        file.display()
-                    ));
-                    t.set_cell(if below { "low" } else { "high" }, i, Some(format!("{x}")));
-                }
-            }
-        }
+        let warn = |bound: &str, b: f64, x: f64| {
+            format!(
+                "{}: {key}: price {x} CNY/kWh lies outside {row}'s range in \
+                 {file_name}; its {bound} is widened from {b} to {x}",
+                file.display()
+            )
+        };
+        widen_price_range(t, i, warn, &mut applied.warnings);
     }
     applied.origins.push(origin);
     applied.remap(p, start);
+}
+
+/// The row of `t` named `row`: by the table's id column; subsidies by
+/// programme_id within the subsidy scenario in use.
+fn row_of(sc: &Scenario, t: &RawTable, row: &str) -> Option<usize> {
+    match t.spec.key {
+        Some(id_column) => t.find_row(id_column, row),
+        None => (0..t.n_rows).find(|&i| {
+            t.get("programme_id", i) == Some(row)
+                && t.get("scenario", i) == Some(sc.subsidy_scenario.as_str())
+        }),
+    }
+}
+
+/// A price moved outside its low-high range widens the range (with a
+/// warning, `warn(bound, old, new)`).
+fn widen_price_range(
+    t: &mut RawTable,
+    i: usize,
+    warn: impl Fn(&str, f64, f64) -> String,
+    warnings: &mut Vec<String>,
+) {
+    let price = t.opt_real("price_cny_per_kwh", i);
+    for (bound, below) in [("low", true), ("high", false)] {
+        if let (Some(x), Some(b)) = (price, t.opt_real(bound, i)) {
+            if (below && x < b) || (!below && x > b) {
+                warnings.push(warn(bound, b, x));
+                t.set_cell(if below { "low" } else { "high" }, i, Some(format!("{x}")));
+            }
+        }
+    }
 }

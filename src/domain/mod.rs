@@ -2,6 +2,8 @@
 
 pub mod rows;
 
+pub use rows::{PerQuota, Quota};
+
 use std::collections::BTreeMap;
 
 /// Where a region sits in the "3+3+N" pattern. Tiers are data: a planner
@@ -81,18 +83,28 @@ pub struct Region {
     pub name_en: String,
     pub name_zh: String,
     pub tier: Tier,
-    /// Grid power one provider may add, facility MW (IT × PUE).
-    pub power_quota_mw: f64,
-    /// Annual energy-use quota, tce (equivalent value).
-    pub energy_quota_tce: f64,
+    /// The region's quotas ([`rows::Quota`]): grid power one provider may
+    /// add, facility MW (IT × PUE); annual energy use, tce (equivalent
+    /// value); annual cooling water of new halls, m³ (IT energy × the
+    /// cooling's WUE), `None`, the default, when the region sets none
+    /// (scenario key `overrides.regions.<region>.water_quota_m3`).
+    pub quotas: rows::PerQuota<Option<f64>>,
     /// Highest design PUE allowed for new halls.
     pub pue_cap: f64,
     /// Share of energy from renewables, exempt from the energy-use quota, in [0, 1].
     pub green_share: f64,
-    /// Annual water-use cap of new halls, m³ (cooling water: IT energy ×
-    /// the cooling's WUE); `None`, the default, when the region sets none
-    /// (scenario key `overrides.regions.<region>.water_quota_m3`).
-    pub water_quota_m3: Option<f64>,
+}
+
+impl Region {
+    /// The region's limit of a quota kind, if it sets one.
+    pub fn quota(&self, q: rows::Quota) -> Option<f64> {
+        self.quotas[q]
+    }
+
+    /// The grid power quota, facility MW (regions.csv always sets it).
+    pub fn power_quota_mw(&self) -> f64 {
+        self.quota(rows::Quota::Power).unwrap_or(f64::INFINITY)
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -1,12 +1,130 @@
 //! The constraint families of the formulation (docs/MODELLING.md) and the
 //! typed identity of a row: a row is known by its [`RowKey`] (family plus
 //! the indices of what it is about), never by a name parsed back. Each
-//! [`Family`] says once what its rows mean to a planner: the unit of its
-//! limit, whether it is a planner's lever, whether it counts whole servers,
-//! and how to say it. Names and wording of a single row need the prepared
+//! [`Family`] says once, in [`Family::traits`], what its rows mean to a
+//! planner: the unit of its limit, whether it is a planner's lever, whether
+//! it counts whole servers, how infeasibility relaxes it, and how to say it.
+//! The region quotas are one family per [`Quota`] kind, whose facts are in
+//! [`Quota::traits`]. Names and wording of a single row need the prepared
 //! model (`milp::rows`).
 
 use super::Tier;
+
+/// Objective units: the model's objective is in millions of CNY, so that
+/// HiGHS sees costs of order 1-1000 instead of 1e6-1e9 (its "excessively large
+/// costs" warning and the optimality failures that followed it).
+pub const CNY_PER_OBJECTIVE_UNIT: f64 = 1e6;
+
+/// A quota a region sets on what its new halls use, with one row per region
+/// that sets it: the sum over the region's servers of what one server uses
+/// ≤ the region's limit (docs/MODELLING.md 4, 5 and 5b).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Quota {
+    /// 4. Facility MW (IT × PUE) ≤ the grid power quota.
+    Power,
+    /// 5. Annual tce, net of green power, ≤ the energy-use quota.
+    Energy,
+    /// 5b. Annual cooling water ≤ the water-use quota, where set.
+    Water,
+}
+
+/// What one kind of quota is: its keys, words and unit.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct QuotaTraits {
+    /// The limit's key: a column of regions.csv when `in_table`, and always
+    /// a key of `overrides.regions.<region>`.
+    pub key: &'static str,
+    /// Whether regions.csv has the limit (a required column); otherwise only
+    /// a scenario sets it, and a region that sets none has no such row.
+    pub in_table: bool,
+    /// The scenario key that multiplies every region's limit, if any.
+    pub scale_key: Option<&'static str>,
+    /// The family's name, and its rows' names before the region id.
+    pub family: &'static str,
+    /// After a region's name: "the Yangtze River Delta power quota".
+    pub words: &'static str,
+    /// The family in words, plural.
+    pub family_words: &'static str,
+    pub unit: Unit,
+    /// Columns of regions.csv in the outputs (used, limit, shadow price) for
+    /// a quota written after the others; `None` for those written within the
+    /// table's power and energy columns.
+    pub output_columns: Option<[&'static str; 3]>,
+    /// Whether a diagnosis names the family among those that may conflict
+    /// (see [`FamilyTraits::conflict`]).
+    pub conflict: bool,
+}
+
+impl Quota {
+    /// Every quota kind, in the order the builder defines their rows.
+    pub const ALL: [Quota; 3] = [Quota::Power, Quota::Energy, Quota::Water];
+
+    /// Every fact of a quota kind, in one table.
+    pub fn traits(self) -> QuotaTraits {
+        match self {
+            Quota::Power => QuotaTraits {
+                key: "power_quota_mw",
+                in_table: true,
+                scale_key: Some("overrides.power_quota_scale"),
+                family: "region-power-quota",
+                words: "power quota",
+                family_words: "region power quotas",
+                unit: Unit::Mw,
+                output_columns: None,
+                conflict: true,
+            },
+            Quota::Energy => QuotaTraits {
+                key: "energy_quota_tce",
+                in_table: true,
+                scale_key: Some("overrides.energy_quota_scale"),
+                family: "region-energy-quota",
+                words: "energy-use quota",
+                family_words: "region energy-use quotas",
+                unit: Unit::TcePerYear,
+                output_columns: None,
+                conflict: true,
+            },
+            Quota::Water => QuotaTraits {
+                key: "water_quota_m3",
+                in_table: false,
+                scale_key: None,
+                family: "region-water-quota",
+                words: "water-use quota",
+                family_words: "region water-use quotas",
+                unit: Unit::M3PerYear,
+                output_columns: Some([
+                    "annual_water_m3",
+                    "water_quota_m3",
+                    "water_quota_shadow_cny_per_m3",
+                ]),
+                conflict: false,
+            },
+        }
+    }
+
+    /// Position in [`Quota::ALL`] (and in [`Quotas`]).
+    pub fn index(self) -> usize {
+        self as usize
+    }
+}
+
+/// One value per quota kind, indexed by [`Quota`]: a region's limits
+/// (`None` where it sets none), or what a plan uses of each.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct PerQuota<T>([T; Quota::ALL.len()]);
+
+impl<T> std::ops::Index<Quota> for PerQuota<T> {
+    type Output = T;
+    fn index(&self, q: Quota) -> &T {
+        &self.0[q.index()]
+    }
+}
+
+impl<T> std::ops::IndexMut<Quota> for PerQuota<T> {
+    fn index_mut(&mut self, q: Quota) -> &mut T {
+        &mut self.0[q.index()]
+    }
+}
 
 /// A constraint family of the formulation (docs/MODELLING.md; plus the model's own definitions).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -17,12 +135,8 @@ pub enum Family {
     SitePower,
     /// 3. Cards of a built option ≥ the minimum site size.
     SiteMinSize,
-    /// 4. Facility MW of a region ≤ its grid power quota.
-    RegionPowerQuota,
-    /// 5. Annual tce of a region ≤ its energy-use quota.
-    RegionEnergyQuota,
-    /// 5b. Annual cooling water of a region ≤ its water-use quota, where set.
-    RegionWaterQuota,
+    /// 4, 5, 5b. What a region's servers use ≤ its quota of that kind.
+    RegionQuota(Quota),
     /// 6. Cards of an accelerator = / ≥ / ≤ its target.
     AcceleratorTarget,
     /// 7. Domestic cards ≥ share × all cards.
@@ -99,15 +213,97 @@ impl Unit {
     }
 }
 
+/// How an infeasible scenario relaxes a family: the families of one group
+/// get their slacks together, and the groups are tried in this order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Elastic {
+    /// Each quota kind alone.
+    Quota(Quota),
+    Target,
+    DualTrack,
+    MegaCount,
+    Demand,
+    /// Region, tier and cluster bounds together.
+    CardBounds,
+    SiteCapacity,
+    Delivery,
+    PeriodReady,
+    PeriodDualTrack,
+}
+
+/// Every per-family fact, from [`Family::traits`].
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct FamilyTraits {
+    /// The family's name in outputs (`region-power-quota`).
+    pub name: &'static str,
+    /// The planner's unit of the row's limit.
+    pub unit: Unit,
+    /// Row units per planner unit: power rows are in MW already; subsidy
+    /// rows are in millions of CNY (the objective's unit).
+    pub scale: f64,
+    /// A lever a planner or a region can move: quotas, caps, targets, shares
+    /// and site limits. The rest (city demand, site capacity links, subsidy
+    /// rates, definitions) follow from the plan.
+    pub lever: bool,
+    /// Whether the row sums whole servers, so that it binds for a plan of
+    /// whole servers as soon as its slack is smaller than one more server.
+    pub whole_servers: bool,
+    /// The group infeasibility relaxes it with; `None`: never relaxed.
+    pub elastic: Option<Elastic>,
+    /// Whether it is also relaxed in the last group, the quotas with the
+    /// site capacities.
+    pub elastic_last: bool,
+    /// Whether a plan reports its shadow price. The mega-cluster count is
+    /// not priced: with the plan's cluster decisions fixed, the LP cannot move it.
+    pub priced: bool,
+    /// A site's own limit (checked after quotas, caps, targets and shares).
+    pub site_limit: bool,
+    /// Whether a plan lists its rows when they bind (not the cooling choice,
+    /// definitions and city-site links).
+    pub listed_binding: bool,
+    /// The family in words, plural ("region power quotas").
+    pub words: &'static str,
+    /// Its name in a diagnosis that finds no family infeasible alone, among
+    /// the families whose conflict it names ("mega-cluster" for the
+    /// mega-cluster sizes and count); `None` for the others.
+    pub conflict: Option<&'static str>,
+}
+
+/// Shorthand for the table of [`Family::traits`]: name, unit, lever, whole
+/// servers, elastic group, words; the rest as most families have them.
+const fn facts(
+    name: &'static str,
+    unit: Unit,
+    lever: bool,
+    whole_servers: bool,
+    elastic: Option<Elastic>,
+    words: &'static str,
+) -> FamilyTraits {
+    FamilyTraits {
+        name,
+        unit,
+        scale: 1.0,
+        lever,
+        whole_servers,
+        elastic,
+        elastic_last: false,
+        priced: lever,
+        site_limit: false,
+        listed_binding: true,
+        words,
+        conflict: None,
+    }
+}
+
 impl Family {
     /// Every family, in the order the builder defines them.
     pub const ALL: [Family; 23] = [
         Family::OneCooling,
         Family::SitePower,
         Family::SiteMinSize,
-        Family::RegionPowerQuota,
-        Family::RegionEnergyQuota,
-        Family::RegionWaterQuota,
+        Family::RegionQuota(Quota::Power),
+        Family::RegionQuota(Quota::Energy),
+        Family::RegionQuota(Quota::Water),
         Family::AcceleratorTarget,
         Family::DualTrack,
         Family::InferenceDemand,
@@ -127,33 +323,208 @@ impl Family {
         Family::CostBound,
     ];
 
+    /// Every fact of the family, in one table.
+    pub fn traits(self) -> FamilyTraits {
+        use Elastic as E;
+        use Unit::*;
+        let unlisted = |t: FamilyTraits| FamilyTraits {
+            listed_binding: false,
+            ..t
+        };
+        let in_cny = |t: FamilyTraits| FamilyTraits {
+            scale: 1.0 / CNY_PER_OBJECTIVE_UNIT,
+            ..t
+        };
+        let site_limit = |t: FamilyTraits| FamilyTraits {
+            site_limit: true,
+            ..t
+        };
+        let conflict = |t: FamilyTraits| FamilyTraits {
+            conflict: Some(t.name),
+            ..t
+        };
+        match self {
+            Family::OneCooling => unlisted(facts(
+                "one-cooling",
+                Site,
+                false,
+                false,
+                None,
+                "one-cooling-per-site rows",
+            )),
+            Family::SitePower => FamilyTraits {
+                elastic_last: true,
+                ..site_limit(facts(
+                    "site-power",
+                    Mw,
+                    true,
+                    true,
+                    Some(E::SiteCapacity),
+                    "site IT capacities",
+                ))
+            },
+            Family::SiteMinSize => FamilyTraits {
+                priced: false,
+                ..facts(
+                    "site-min-size",
+                    Card,
+                    true,
+                    true,
+                    None,
+                    "minimum site sizes",
+                )
+            },
+            Family::RegionQuota(q) => {
+                let t = q.traits();
+                FamilyTraits {
+                    elastic_last: true,
+                    conflict: t.conflict.then_some(t.family),
+                    ..facts(
+                        t.family,
+                        t.unit,
+                        true,
+                        true,
+                        Some(E::Quota(q)),
+                        t.family_words,
+                    )
+                }
+            }
+            Family::AcceleratorTarget => conflict(facts(
+                "accelerator-target",
+                Card,
+                true,
+                true,
+                Some(E::Target),
+                "accelerator targets",
+            )),
+            Family::DualTrack => conflict(facts(
+                "dual-track",
+                Card,
+                true,
+                true,
+                Some(E::DualTrack),
+                "dual-track domestic share",
+            )),
+            Family::InferenceDemand => FamilyTraits {
+                priced: true,
+                conflict: Some("inference-demand"),
+                ..facts(
+                    "inference-demand",
+                    H200EqCard,
+                    false,
+                    false,
+                    Some(E::Demand),
+                    "city demand rows",
+                )
+            },
+            Family::InferenceCapacity => facts(
+                "inference-capacity",
+                H200EqCard,
+                false,
+                true,
+                None,
+                "site inference capacities",
+            ),
+            Family::ServeLink => unlisted(facts(
+                "serve-link",
+                H200EqCard,
+                false,
+                false,
+                None,
+                "city-site links",
+            )),
+            Family::MegaSize => FamilyTraits {
+                priced: false,
+                conflict: Some("mega-cluster"),
+                ..facts("mega-size", Card, true, true, None, "mega-cluster sizes")
+            },
+            Family::MegaCount => FamilyTraits {
+                priced: false,
+                ..facts(
+                    "mega-count",
+                    Cluster,
+                    true,
+                    false,
+                    Some(E::MegaCount),
+                    "mega-cluster count",
+                )
+            },
+            Family::RegionBound => {
+                let e = Some(E::CardBounds);
+                conflict(facts("region-bound", Card, true, true, e, "region bounds"))
+            }
+            Family::TierBound => {
+                let e = Some(E::CardBounds);
+                conflict(facts("tier-bound", Card, true, true, e, "tier bounds"))
+            }
+            Family::ClusterBound => {
+                let e = Some(E::CardBounds);
+                conflict(facts(
+                    "cluster-bound",
+                    Card,
+                    true,
+                    true,
+                    e,
+                    "cluster bounds",
+                ))
+            }
+            Family::SubsidyRate => in_cny(facts(
+                "subsidy-rate",
+                Cny,
+                false,
+                false,
+                None,
+                "subsidies paid at their full rate",
+            )),
+            Family::SubsidyCap => {
+                in_cny(facts("subsidy-cap", Cny, true, false, None, "subsidy caps"))
+            }
+            Family::Delivery => facts(
+                "delivery",
+                Card,
+                true,
+                true,
+                Some(E::Delivery),
+                "deliveries",
+            ),
+            Family::PeriodReady => site_limit(facts(
+                "period-ready",
+                Mw,
+                true,
+                true,
+                Some(E::PeriodReady),
+                "IT ready by a delivery period",
+            )),
+            Family::PeriodDualTrack => facts(
+                "period-dual-track",
+                Card,
+                true,
+                true,
+                Some(E::PeriodDualTrack),
+                "dual-track share by a delivery period",
+            ),
+            Family::Definition => unlisted(facts(
+                "definition",
+                H200EqCard,
+                false,
+                false,
+                None,
+                "definitions",
+            )),
+            Family::CostBound => in_cny(facts(
+                "cost-bound",
+                Cny,
+                false,
+                false,
+                None,
+                "near-optimal cost bounds",
+            )),
+        }
+    }
+
     /// The family's name in outputs (`region-power-quota`).
     pub fn as_str(self) -> &'static str {
-        match self {
-            Family::OneCooling => "one-cooling",
-            Family::SitePower => "site-power",
-            Family::SiteMinSize => "site-min-size",
-            Family::RegionPowerQuota => "region-power-quota",
-            Family::RegionEnergyQuota => "region-energy-quota",
-            Family::RegionWaterQuota => "region-water-quota",
-            Family::AcceleratorTarget => "accelerator-target",
-            Family::DualTrack => "dual-track",
-            Family::InferenceDemand => "inference-demand",
-            Family::InferenceCapacity => "inference-capacity",
-            Family::ServeLink => "serve-link",
-            Family::MegaSize => "mega-size",
-            Family::MegaCount => "mega-count",
-            Family::RegionBound => "region-bound",
-            Family::TierBound => "tier-bound",
-            Family::ClusterBound => "cluster-bound",
-            Family::SubsidyRate => "subsidy-rate",
-            Family::SubsidyCap => "subsidy-cap",
-            Family::Delivery => "delivery",
-            Family::PeriodReady => "period-ready",
-            Family::PeriodDualTrack => "period-dual-track",
-            Family::Definition => "definition",
-            Family::CostBound => "cost-bound",
-        }
+        self.traits().name
     }
 
     /// The planner's unit of the row's limit.
@@ -163,117 +534,46 @@ impl Family {
 
     /// The planner's unit of the row's limit, as a kind.
     pub fn unit_kind(self) -> Unit {
-        match self {
-            Family::SitePower | Family::RegionPowerQuota | Family::PeriodReady => Unit::Mw,
-            Family::RegionEnergyQuota => Unit::TcePerYear,
-            Family::RegionWaterQuota => Unit::M3PerYear,
-            Family::InferenceDemand
-            | Family::InferenceCapacity
-            | Family::ServeLink
-            | Family::Definition => Unit::H200EqCard,
-            Family::MegaCount => Unit::Cluster,
-            Family::OneCooling => Unit::Site,
-            Family::SubsidyRate | Family::SubsidyCap | Family::CostBound => Unit::Cny,
-            Family::SiteMinSize
-            | Family::AcceleratorTarget
-            | Family::DualTrack
-            | Family::MegaSize
-            | Family::RegionBound
-            | Family::TierBound
-            | Family::ClusterBound
-            | Family::Delivery
-            | Family::PeriodDualTrack => Unit::Card,
-        }
+        self.traits().unit
     }
 
-    /// A lever a planner or a region can move: quotas, caps, targets, shares
-    /// and site limits. The rest (city demand, site capacity links, subsidy
-    /// rates, definitions) follow from the plan.
+    /// A lever a planner or a region can move (see [`FamilyTraits::lever`]).
     pub fn is_lever(self) -> bool {
-        match self {
-            Family::SitePower
-            | Family::SiteMinSize
-            | Family::RegionPowerQuota
-            | Family::RegionEnergyQuota
-            | Family::RegionWaterQuota
-            | Family::AcceleratorTarget
-            | Family::DualTrack
-            | Family::MegaSize
-            | Family::MegaCount
-            | Family::RegionBound
-            | Family::TierBound
-            | Family::ClusterBound
-            | Family::SubsidyCap
-            | Family::Delivery
-            | Family::PeriodReady
-            | Family::PeriodDualTrack => true,
-            Family::OneCooling
-            | Family::InferenceDemand
-            | Family::InferenceCapacity
-            | Family::ServeLink
-            | Family::SubsidyRate
-            | Family::Definition
-            | Family::CostBound => false,
-        }
+        self.traits().lever
     }
 
-    /// Whether the row sums whole servers, so that it binds for a plan of
-    /// whole servers as soon as its slack is smaller than one more server.
+    /// Whether the row sums whole servers (see [`FamilyTraits::whole_servers`]).
     pub fn whole_servers(self) -> bool {
-        match self {
-            Family::SitePower
-            | Family::SiteMinSize
-            | Family::RegionPowerQuota
-            | Family::RegionEnergyQuota
-            | Family::RegionWaterQuota
-            | Family::AcceleratorTarget
-            | Family::DualTrack
-            | Family::MegaSize
-            | Family::RegionBound
-            | Family::TierBound
-            | Family::ClusterBound
-            | Family::InferenceCapacity
-            | Family::Delivery
-            | Family::PeriodReady
-            | Family::PeriodDualTrack => true,
-            Family::OneCooling
-            | Family::InferenceDemand
-            | Family::ServeLink
-            | Family::MegaCount
-            | Family::SubsidyRate
-            | Family::SubsidyCap
-            | Family::Definition
-            | Family::CostBound => false,
-        }
+        self.traits().whole_servers
     }
 
-    /// The family in words, plural ("power quotas").
+    /// The family in words, plural ("region power quotas").
     pub fn words(self) -> &'static str {
-        match self {
-            Family::OneCooling => "one-cooling-per-site rows",
-            Family::SitePower => "site IT capacities",
-            Family::SiteMinSize => "minimum site sizes",
-            Family::RegionPowerQuota => "region power quotas",
-            Family::RegionEnergyQuota => "region energy-use quotas",
-            Family::RegionWaterQuota => "region water-use quotas",
-            Family::AcceleratorTarget => "accelerator targets",
-            Family::DualTrack => "dual-track domestic share",
-            Family::InferenceDemand => "city demand rows",
-            Family::InferenceCapacity => "site inference capacities",
-            Family::ServeLink => "city-site links",
-            Family::MegaSize => "mega-cluster sizes",
-            Family::MegaCount => "mega-cluster count",
-            Family::RegionBound => "region bounds",
-            Family::TierBound => "tier bounds",
-            Family::ClusterBound => "cluster bounds",
-            Family::SubsidyRate => "subsidies paid at their full rate",
-            Family::SubsidyCap => "subsidy caps",
-            Family::Delivery => "deliveries",
-            Family::PeriodReady => "IT ready by a delivery period",
-            Family::PeriodDualTrack => "dual-track share by a delivery period",
-            Family::Definition => "definitions",
-            Family::CostBound => "near-optimal cost bounds",
+        self.traits().words
+    }
+
+    /// Row units per planner unit (see [`FamilyTraits::scale`]).
+    pub fn row_units_per_unit(self) -> f64 {
+        self.traits().scale
+    }
+
+    /// The groups infeasibility relaxes together, in the order they are
+    /// tried: each elastic group, then the families relaxed last together.
+    pub fn elastic_groups() -> Vec<Vec<Family>> {
+        let mut groups: std::collections::BTreeMap<Elastic, Vec<Family>> = Default::default();
+        for f in Family::ALL {
+            if let Some(e) = f.traits().elastic {
+                groups.entry(e).or_default().push(f);
+            }
         }
+        let mut out: Vec<Vec<Family>> = groups.into_values().collect();
+        out.push(
+            Family::ALL
+                .into_iter()
+                .filter(|f| f.traits().elastic_last)
+                .collect(),
+        );
+        out
     }
 }
 
@@ -300,13 +600,9 @@ pub enum RowKey {
     SiteMinSize {
         option: usize,
     },
-    RegionPowerQuota {
-        region: usize,
-    },
-    RegionEnergyQuota {
-        region: usize,
-    },
-    RegionWaterQuota {
+    /// The quota of kind `quota` of region `region`.
+    RegionQuota {
+        quota: Quota,
         region: usize,
     },
     Target {
@@ -380,9 +676,7 @@ impl RowKey {
             RowKey::OneCooling { .. } => Family::OneCooling,
             RowKey::SitePower { .. } => Family::SitePower,
             RowKey::SiteMinSize { .. } => Family::SiteMinSize,
-            RowKey::RegionPowerQuota { .. } => Family::RegionPowerQuota,
-            RowKey::RegionEnergyQuota { .. } => Family::RegionEnergyQuota,
-            RowKey::RegionWaterQuota { .. } => Family::RegionWaterQuota,
+            RowKey::RegionQuota { quota, .. } => Family::RegionQuota(quota),
             RowKey::Target { .. } => Family::AcceleratorTarget,
             RowKey::DualTrack => Family::DualTrack,
             RowKey::Demand { .. } => Family::InferenceDemand,
@@ -527,5 +821,81 @@ mod tests {
             ),
         ];
         assert_eq!(table, expected);
+    }
+
+    /// The other facts, pinned as the lists they replace: the elastic groups
+    /// in order, the priced families, the site limits, the families not
+    /// listed when binding and those in millions of CNY.
+    #[test]
+    fn the_other_facts_of_every_family() {
+        use Family::*;
+        let (p, e, w) = (
+            RegionQuota(Quota::Power),
+            RegionQuota(Quota::Energy),
+            RegionQuota(Quota::Water),
+        );
+        let groups: Vec<Vec<Family>> = vec![
+            vec![p],
+            vec![e],
+            vec![w],
+            vec![AcceleratorTarget],
+            vec![DualTrack],
+            vec![MegaCount],
+            vec![InferenceDemand],
+            vec![RegionBound, TierBound, ClusterBound],
+            vec![SitePower],
+            vec![Delivery],
+            vec![PeriodReady],
+            vec![PeriodDualTrack],
+            vec![SitePower, p, e, w],
+        ];
+        assert_eq!(Family::elastic_groups(), groups);
+        let with = |f: fn(FamilyTraits) -> bool| -> Vec<Family> {
+            Family::ALL.into_iter().filter(|x| f(x.traits())).collect()
+        };
+        let priced = vec![
+            SitePower,
+            p,
+            e,
+            w,
+            AcceleratorTarget,
+            DualTrack,
+            InferenceDemand,
+            RegionBound,
+            TierBound,
+            ClusterBound,
+            SubsidyCap,
+            Delivery,
+            PeriodReady,
+            PeriodDualTrack,
+        ];
+        assert_eq!(with(|t| t.priced), priced);
+        assert_eq!(with(|t| t.site_limit), vec![SitePower, PeriodReady]);
+        assert_eq!(
+            with(|t| !t.listed_binding),
+            vec![OneCooling, ServeLink, Definition]
+        );
+        assert_eq!(
+            with(|t| t.scale != 1.0),
+            vec![SubsidyRate, SubsidyCap, CostBound]
+        );
+        let conflicts: Vec<&str> = Family::ALL
+            .iter()
+            .filter_map(|f| f.traits().conflict)
+            .collect();
+        assert_eq!(
+            conflicts,
+            [
+                "region-power-quota",
+                "region-energy-quota",
+                "accelerator-target",
+                "dual-track",
+                "inference-demand",
+                "mega-cluster",
+                "region-bound",
+                "tier-bound",
+                "cluster-bound",
+            ]
+        );
     }
 }

@@ -4,6 +4,7 @@
 use geojson::{Feature, FeatureCollection, Geometry, JsonObject, JsonValue};
 use serde_json::json;
 
+use crate::domain::rows::Quota;
 use crate::plan::{Flow, Plan};
 use crate::spatial::{geodesic_circle, round6, LatencyModel, Point, SpatialError};
 
@@ -102,10 +103,13 @@ pub fn sites_geojson(plan: &Plan) -> FeatureCollection {
             );
             m.insert("annual_gwh".into(), json!(round_to(sp.annual_gwh, 3)));
             m.insert("annual_tce".into(), json!(round_to(sp.annual_tce, 1)));
-            m.insert(
-                "annual_water_m3".into(),
-                json!(round_to(sp.annual_water_m3, 0)),
-            );
+            // The quotas written after the others: what the site uses.
+            for q in Quota::ALL {
+                if let Some([used, ..]) = q.traits().output_columns {
+                    let digits = if q.traits().unit.whole() { 0 } else { 3 };
+                    m.insert(used.into(), json!(round_to(sp.quota_use[q], digits)));
+                }
+            }
             m.insert("capex_cny".into(), cny(sp.capex_cny));
             m.insert("opex_cny_per_year".into(), cny(sp.opex_cny_per_year));
             m.insert("subsidy_cny".into(), cny(sp.subsidy_cny));

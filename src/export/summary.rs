@@ -3,7 +3,7 @@
 use polars::prelude::*;
 use serde_json::{json, Map, Value};
 
-use crate::domain::rows::{Family, RowKey};
+use crate::domain::rows::{Family, PerQuota, Quota, RowKey};
 use crate::plan::{CardRange, NearOptimal, Plan, Totals};
 
 use super::csv::csv_text;
@@ -251,12 +251,9 @@ pub fn regions_table(plan: &Plan) -> PolarsResult<String> {
     let mut name = Vec::new();
     let mut tier = Vec::new();
     let mut rows: Vec<&Totals> = Vec::new();
-    let mut quota_mw: Vec<Option<f64>> = Vec::new();
-    let mut quota_tce: Vec<Option<f64>> = Vec::new();
-    let mut shadow_mw: Vec<Option<f64>> = Vec::new();
-    let mut shadow_tce: Vec<Option<f64>> = Vec::new();
-    let mut quota_water: Vec<Option<f64>> = Vec::new();
-    let mut shadow_water: Vec<Option<f64>> = Vec::new();
+    // Per quota kind: the regions' limits and shadow prices.
+    let mut limits: PerQuota<Vec<Option<f64>>> = PerQuota::default();
+    let mut shadows: PerQuota<Vec<Option<f64>>> = PerQuota::default();
     let shadow = |key: RowKey| {
         plan.shadow_prices
             .iter()
@@ -269,12 +266,13 @@ pub fn regions_table(plan: &Plan) -> PolarsResult<String> {
         name.push(region.name_en.clone());
         tier.push(region.tier.as_str());
         rows.push(&by_region[i]);
-        quota_mw.push(Some(region.power_quota_mw));
-        quota_tce.push(Some(region.energy_quota_tce));
-        shadow_mw.push(shadow(RowKey::RegionPowerQuota { region: i }));
-        shadow_tce.push(shadow(RowKey::RegionEnergyQuota { region: i }));
-        quota_water.push(region.water_quota_m3);
-        shadow_water.push(shadow(RowKey::RegionWaterQuota { region: i }));
+        for q in Quota::ALL {
+            limits[q].push(region.quota(q));
+            shadows[q].push(shadow(RowKey::RegionQuota {
+                quota: q,
+                region: i,
+            }));
+        }
     }
     for (t, tot) in &by_tier {
         level.push("tier");
@@ -291,15 +289,9 @@ pub fn regions_table(plan: &Plan) -> PolarsResult<String> {
         rows.push(tot);
     }
     // Tiers and clusters have no quotas of their own.
-    for v in [
-        &mut quota_mw,
-        &mut quota_tce,
-        &mut shadow_mw,
-        &mut shadow_tce,
-        &mut quota_water,
-        &mut shadow_water,
-    ] {
-        v.resize(rows.len(), None);
+    for q in Quota::ALL {
+        limits[q].resize(rows.len(), None);
+        shadows[q].resize(rows.len(), None);
     }
     let mut cols: Vec<Column> = vec![
         Column::new("level".into(), level),
@@ -331,31 +323,43 @@ pub fn regions_table(plan: &Plan) -> PolarsResult<String> {
         "facility_mw".into(),
         rows.iter().map(|t| r(t.facility_mw, 3)).collect::<Vec<_>>(),
     ));
-    cols.push(Column::new("power_quota_mw".into(), quota_mw));
+    let (power, energy) = (Quota::Power, Quota::Energy);
+    let limit = |q: Quota, v: Vec<Option<f64>>| Column::new(q.traits().key.into(), v);
+    cols.push(limit(power, std::mem::take(&mut limits[power])));
     cols.push(Column::new(
         "annual_tce".into(),
         rows.iter().map(|t| r(t.annual_tce, 1)).collect::<Vec<_>>(),
     ));
-    cols.push(Column::new("energy_quota_tce".into(), quota_tce));
+    cols.push(limit(energy, std::mem::take(&mut limits[energy])));
     cols.push(Column::new(
         "power_quota_shadow_cny_per_mw".into(),
-        shadow_mw,
+        std::mem::take(&mut shadows[power]),
     ));
     cols.push(Column::new(
         "energy_quota_shadow_cny_per_tce".into(),
-        shadow_tce,
+        std::mem::take(&mut shadows[energy]),
     ));
-    cols.push(Column::new(
-        "annual_water_m3".into(),
-        rows.iter()
-            .map(|t| r(t.annual_water_m3, 0))
-            .collect::<Vec<_>>(),
-    ));
-    cols.push(Column::new("water_quota_m3".into(), quota_water));
-    cols.push(Column::new(
-        "water_quota_shadow_cny_per_m3".into(),
-        shadow_water,
-    ));
+    // The quotas written after the others: used, limit, shadow price.
+    for q in Quota::ALL {
+        let Some([used, limit_name, shadow_name]) = q.traits().output_columns else {
+            continue;
+        };
+        let digits = if q.traits().unit.whole() { 0 } else { 3 };
+        cols.push(Column::new(
+            used.into(),
+            rows.iter()
+                .map(|t| r(t.quota_use[q], digits))
+                .collect::<Vec<_>>(),
+        ));
+        cols.push(Column::new(
+            limit_name.into(),
+            std::mem::take(&mut limits[q]),
+        ));
+        cols.push(Column::new(
+            shadow_name.into(),
+            std::mem::take(&mut shadows[q]),
+        ));
+    }
     cols.push(Column::new(
         "annual_gwh".into(),
         rows.iter().map(|t| r(t.annual_gwh, 3)).collect::<Vec<_>>(),

@@ -14,7 +14,7 @@ use good_lp::{variable, Expression, ProblemVariables, Variable};
 use crate::domain::*;
 pub use phases::{Period, Phases};
 pub use prepare::{DemandSize, Pair, Prepared, SiteOption};
-pub use rows::{Bound, Family, RowKey, CNY_PER_OBJECTIVE_UNIT};
+pub use rows::{Bound, Family, Quota, RowKey, CNY_PER_OBJECTIVE_UNIT};
 
 /// Direction of a row.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -318,14 +318,12 @@ pub fn build_with_within(
         vars: Vars::default(),
         rows: Vec::new(),
     };
-    let families: [fn(&mut Builder); 14] = [
+    let families: [fn(&mut Builder); 12] = [
         define_variables,
         define_one_cooling_per_site,
         define_site_power,
         define_min_site_size,
-        define_region_power_quota,
-        define_region_energy_quota,
-        define_region_water_quota,
+        define_region_quotas,
         define_accelerator_targets,
         define_dual_track,
         define_inference_demand,
@@ -457,62 +455,30 @@ fn define_min_site_size(b: &mut Builder) {
     }
 }
 
-/// 4. Region grid power quota (facility MW; rows in MW).
-fn define_region_power_quota(b: &mut Builder) {
+/// 4, 5 and 5b. Region quotas, one kind after the other: what the region's
+/// servers use (facility MW; tce per year, net of green power; m³ of
+/// cooling water per year) ≤ the region's limit, where it sets one and has
+/// an option to build.
+fn define_region_quotas(b: &mut Builder) {
     let p = b.p;
-    for (r, region) in p.inst.regions.iter().enumerate() {
-        if !p.options.iter().any(|o| p.region_of_site[o.site] == r) {
-            continue;
+    for q in Quota::ALL {
+        for (r, region) in p.inst.regions.iter().enumerate() {
+            let Some(limit) = region.quota(q) else {
+                continue;
+            };
+            if !p.options.iter().any(|o| p.region_of_site[o.site] == r) {
+                continue;
+            }
+            let e = b.sum_servers(
+                |o| p.region_of_site[o.site] == r,
+                |o, a| p.quota_use(q, o, a, 1.0),
+            );
+            let key = RowKey::RegionQuota {
+                quota: q,
+                region: r,
+            };
+            b.row(key, e, Sense::Le, limit);
         }
-        let e = b.sum_servers(
-            |o| p.region_of_site[o.site] == r,
-            |o, a| p.inst.accelerators[a].server_kw * o.pue / 1000.0,
-        );
-        b.row(
-            RowKey::RegionPowerQuota { region: r },
-            e,
-            Sense::Le,
-            region.power_quota_mw,
-        );
-    }
-}
-
-/// 5. Region energy-use quota (tce per year, net of green power).
-fn define_region_energy_quota(b: &mut Builder) {
-    let p = b.p;
-    for (r, region) in p.inst.regions.iter().enumerate() {
-        if !p.options.iter().any(|o| p.region_of_site[o.site] == r) {
-            continue;
-        }
-        let e = b.sum_servers(
-            |o| p.region_of_site[o.site] == r,
-            |o, a| p.tce_per_server_year(o, a),
-        );
-        b.row(
-            RowKey::RegionEnergyQuota { region: r },
-            e,
-            Sense::Le,
-            region.energy_quota_tce,
-        );
-    }
-}
-
-/// 5b. Region water-use quota (m³ of cooling water per year), where the
-/// scenario sets one.
-fn define_region_water_quota(b: &mut Builder) {
-    let p = b.p;
-    for (r, region) in p.inst.regions.iter().enumerate() {
-        let Some(quota) = region.water_quota_m3 else {
-            continue;
-        };
-        if !p.options.iter().any(|o| p.region_of_site[o.site] == r) {
-            continue;
-        }
-        let e = b.sum_servers(
-            |o| p.region_of_site[o.site] == r,
-            |o, a| p.water_m3_per_server_year(o, a),
-        );
-        b.row(RowKey::RegionWaterQuota { region: r }, e, Sense::Le, quota);
     }
 }
 
@@ -828,18 +794,37 @@ fn define_subsidies(b: &mut Builder) {
 /// and the dual-track share met by every period's installed cards. Capacity
 /// only grows: what is installed in a period stays.
 fn define_deliveries(b: &mut Builder) {
-    let p = b.p;
     let Some(ph) = b.phases.take() else {
         return;
     };
-    let accs = &p.inst.accelerators;
-    let n_periods = ph.periods.len();
-    // Variables: installed[o][i][k].
+    define_installed(b, &ph);
+    define_phase_totals(b);
+    define_period_ready(b, &ph);
+    define_delivery_rows(b, &ph);
+    // The dual-track share by every period but the last (the share of the
+    // plan's servers is the dual-track row).
+    let p = b.p;
+    if p.inst.params.domestic_share > 0.0 {
+        for k in 0..ph.periods.len().saturating_sub(1) {
+            let mut e = Expression::default();
+            for o in 0..p.options.len() {
+                e += installed_by(b, o, k, &|a| dual_track_coef(p, a));
+            }
+            b.row(RowKey::PeriodDualTrack { period: k }, e, Sense::Ge, 0.0);
+        }
+    }
+    b.phases = Some(ph);
+}
+
+/// Variables: servers installed per period, `installed[o][i][k]`, where the
+/// option has IT ready and the accelerator may be delivered.
+fn define_installed(b: &mut Builder, ph: &Phases) {
+    let p = b.p;
     for (o, opt) in p.options.iter().enumerate() {
         let mut per_accel = Vec::with_capacity(opt.accels.len());
         for &a in &opt.accels {
-            let mut per_period = Vec::with_capacity(n_periods);
-            for k in 0..n_periods {
+            let mut per_period = Vec::with_capacity(ph.periods.len());
+            for k in 0..ph.periods.len() {
                 let mw = ph.ready_mw[o][k];
                 if mw <= 0.0 || !ph.allows(a, k) {
                     per_period.push(None);
@@ -862,7 +847,11 @@ fn define_deliveries(b: &mut Builder) {
         }
         b.vars.installed.push(per_accel);
     }
-    // Servers = Σ installed over the periods.
+}
+
+/// Servers = Σ installed over the periods.
+fn define_phase_totals(b: &mut Builder) {
+    let p = b.p;
     for (o, opt) in p.options.iter().enumerate() {
         for (i, &a) in opt.accels.iter().enumerate() {
             let mut e = Expression::from(b.vars.servers[o][i]);
@@ -880,29 +869,35 @@ fn define_deliveries(b: &mut Builder) {
             );
         }
     }
-    // Installed by period k, Σ_{j ≤ k} installed[o][i][j] × coef(a).
-    let by_period = |b: &Builder, o: usize, k: usize, coef: &dyn Fn(usize) -> f64| {
-        let mut e = Expression::default();
-        for (i, &a) in p.options[o].accels.iter().enumerate() {
-            let c = coef(a);
-            if c == 0.0 {
-                continue;
-            }
-            for v in b.vars.installed[o][i][..=k].iter().flatten() {
-                e.add_mul(c, *v);
-            }
+}
+
+/// Installed at option `o` by period `k`: Σ_{j ≤ k} installed[o][i][j] × coef(a).
+fn installed_by(b: &Builder, o: usize, k: usize, coef: &dyn Fn(usize) -> f64) -> Expression {
+    let mut e = Expression::default();
+    for (i, &a) in b.p.options[o].accels.iter().enumerate() {
+        let c = coef(a);
+        if c == 0.0 {
+            continue;
         }
-        e
-    };
-    // IT ready by each period, where it is less than the option's final
-    // capacity (the site power row holds the rest).
+        for v in b.vars.installed[o][i][..=k].iter().flatten() {
+            e.add_mul(c, *v);
+        }
+    }
+    e
+}
+
+/// IT ready by each period, where it is less than the option's final
+/// capacity (the site power row holds the rest).
+fn define_period_ready(b: &mut Builder, ph: &Phases) {
+    let p = b.p;
+    let accs = &p.inst.accelerators;
     for (o, opt) in p.options.iter().enumerate() {
-        for k in 0..n_periods {
+        for k in 0..ph.periods.len() {
             let mw = ph.ready_mw[o][k];
             if mw <= 0.0 || mw >= opt.ready_it_mw - 1e-9 {
                 continue;
             }
-            let mut e = by_period(b, o, k, &|a| accs[a].server_kw / 1000.0);
+            let mut e = installed_by(b, o, k, &|a| accs[a].server_kw / 1000.0);
             e.add_mul(-mw, b.vars.open[o]);
             b.row(
                 RowKey::PeriodReady {
@@ -915,8 +910,12 @@ fn define_deliveries(b: &mut Builder) {
             );
         }
     }
-    // Deliveries: cards of each period within its range.
-    for (a, acc) in accs.iter().enumerate() {
+}
+
+/// Deliveries: cards of each period within its range.
+fn define_delivery_rows(b: &mut Builder, ph: &Phases) {
+    let p = b.p;
+    for (a, acc) in p.inst.accelerators.iter().enumerate() {
         let Some(ranges) = &ph.delivered[a] else {
             continue;
         };
@@ -946,18 +945,6 @@ fn define_deliveries(b: &mut Builder) {
             }
         }
     }
-    // The dual-track share by every period but the last (the share of the
-    // plan's servers is the dual-track row).
-    if p.inst.params.domestic_share > 0.0 {
-        for k in 0..n_periods.saturating_sub(1) {
-            let mut e = Expression::default();
-            for o in 0..p.options.len() {
-                e += by_period(b, o, k, &|a| dual_track_coef(p, a));
-            }
-            b.row(RowKey::PeriodDualTrack { period: k }, e, Sense::Ge, 0.0);
-        }
-    }
-    b.phases = Some(ph);
 }
 
 /// Objective: net present cost, in millions of CNY (subsidy variables are

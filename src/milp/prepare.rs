@@ -108,8 +108,7 @@ impl Prepared {
     /// [`Prepared::new`] that stops once `deadline` passes (checked every few
     /// thousand sites and city-site pairs).
     pub fn new_within(inst: Instance, deadline: Option<&Deadline>) -> Result<Prepared, TimeUp> {
-        const STAGE: &str = "preparing the model (options and city-site latencies)";
-        check_deadline(deadline, STAGE)?;
+        check_deadline(deadline, PREPARE_STAGE)?;
         let p = &inst.params;
         let latency = LatencyModel::of(p);
         let af = p.annuity_factor();
@@ -132,126 +131,10 @@ impl Prepared {
                     .unwrap_or(0.0)
             })
             .collect();
-        let mut options = Vec::new();
-        let mut option_reasons = vec![Vec::new(); inst.sites.len()];
-        let mut site_reason = vec![None; inst.sites.len()];
-        for (si, s) in inst.sites.iter().enumerate() {
-            if si % 4096 == 4095 {
-                check_deadline(deadline, STAGE)?;
-            }
-            if s.status == SiteStatus::Excluded {
-                site_reason[si] = Some("excluded in the sites table".to_string());
-                continue;
-            }
-            if s.max_it_mw <= 0.0 {
-                site_reason[si] = Some("no IT capacity (max_it_mw is 0)".to_string());
-                continue;
-            }
-            let region = &inst.regions[region_of_site[si]];
-            let mut any = false;
-            for (ki, k) in inst.cooling.iter().enumerate() {
-                let pue = k.pue_at(s.mean_temp_c);
-                let lead = s.grid_lead_months.max(k.lead_months);
-                let (accels, servers_per_rack): (Vec<usize>, Vec<u32>) = inst
-                    .accelerators
-                    .iter()
-                    .enumerate()
-                    .filter_map(|(ai, a)| Some((ai, a.servers_per_rack_within(k.max_rack_kw)?)))
-                    .unzip();
-                let reason = if pue > region.pue_cap + 1e-9 {
-                    Some(format!(
-                        "{}: PUE {:.3} above the {} cap {}",
-                        k.id, pue, region.id, region.pue_cap
-                    ))
-                } else if lead > p.deadline_months + 1e-9 {
-                    Some(format!(
-                        "{}: ready in {} months (grid {}, build {}), past the {}-month deadline",
-                        k.id, lead, s.grid_lead_months, k.lead_months, p.deadline_months
-                    ))
-                } else if accels.is_empty() {
-                    Some(format!(
-                        "{}: racks up to {} kW, every accelerator needs more ({})",
-                        k.id,
-                        k.max_rack_kw,
-                        lowest_racks(&inst.accelerators)
-                    ))
-                } else {
-                    None
-                };
-                match reason {
-                    Some(r) => option_reasons[si].push((ki, r)),
-                    None => {
-                        any = true;
-                        options.push(SiteOption {
-                            site: si,
-                            cooling: ki,
-                            pue,
-                            ready_it_mw: ready_it_mw(s.max_it_mw, lead, p),
-                            accels,
-                            servers_per_rack,
-                        });
-                    }
-                }
-            }
-            if !any {
-                site_reason[si] = Some(
-                    option_reasons[si]
-                        .iter()
-                        .map(|(_, r)| r.as_str())
-                        .collect::<Vec<_>>()
-                        .join("; "),
-                );
-            }
-        }
-        let total_weight: f64 = inst.demand.iter().map(|d| d.weight).sum();
-        let demand = inst
-            .demand
-            .iter()
-            .map(|d| match d.cards {
-                Some(c) => DemandSize::Cards(c),
-                None if total_weight > 0.0 => {
-                    DemandSize::ShareOfTotal(p.inference_share * d.weight / total_weight)
-                }
-                None => DemandSize::ShareOfTotal(0.0),
-            })
-            .collect::<Vec<_>>();
-        let mut pairs = Vec::new();
-        let keep = p.max_sites_per_city.unwrap_or(usize::MAX);
-        for (di, d) in inst.demand.iter().enumerate() {
-            let first = pairs.len();
-            if matches!(demand[di], DemandSize::ShareOfTotal(x) if x <= 0.0)
-                || matches!(demand[di], DemandSize::Cards(x) if x <= 0.0)
-            {
-                continue;
-            }
-            for (si, s) in inst.sites.iter().enumerate() {
-                if si % 4096 == 4095 {
-                    check_deadline(deadline, STAGE)?;
-                }
-                if site_reason[si].is_some() {
-                    continue;
-                }
-                let km = geodesic_km(Point::new(d.lon, d.lat), Point::new(s.lon, s.lat));
-                let rtt = latency.rtt_ms(km);
-                if rtt <= d.max_rtt_ms + 1e-9 {
-                    pairs.push(Pair {
-                        demand: di,
-                        site: si,
-                        km,
-                        rtt_ms: rtt,
-                        cost_cny_per_card: af * p.network_cny_per_card_ms_year * rtt,
-                    });
-                }
-            }
-            // Only the nearest candidates serve the city, when the scenario says so.
-            if pairs.len() - first > keep {
-                pairs[first..].sort_by(|a: &Pair, b: &Pair| {
-                    a.rtt_ms.total_cmp(&b.rtt_ms).then(a.site.cmp(&b.site))
-                });
-                pairs.truncate(first + keep);
-                pairs[first..].sort_by_key(|x| x.site);
-            }
-        }
+        let (options, option_reasons, site_reason) =
+            site_options(&inst, &region_of_site, deadline)?;
+        let demand = demand_sizes(&inst);
+        let pairs = city_site_pairs(&inst, &demand, &site_reason, &latency, deadline)?;
         let disaggregate_links = demand.iter().all(|d| matches!(d, DemandSize::Cards(_)));
         Ok(Prepared {
             inst: std::sync::Arc::new(inst),
@@ -352,6 +235,18 @@ impl Prepared {
         it_kwh * self.inst.cooling[o.cooling].wue_l_per_kwh / 1000.0
     }
 
+    /// What `n` servers of accelerator `a` under option `o` use of a quota
+    /// kind, in the kind's unit: facility MW (IT × PUE), tce per year net of
+    /// green power, m³ of cooling water per year. With `n` = 1, a server's
+    /// coefficient in the region's quota row.
+    pub fn quota_use(&self, q: Quota, o: &SiteOption, a: usize, n: f64) -> f64 {
+        match q {
+            Quota::Power => n * self.inst.accelerators[a].server_kw * o.pue / 1000.0,
+            Quota::Energy => n * self.tce_per_server_year(o, a),
+            Quota::Water => n * self.water_m3_per_server_year(o, a),
+        }
+    }
+
     /// What one unit of a programme's amount is worth in net present value:
     /// the annuity factor for annual kinds (electricity), 1 for one-off kinds
     /// (capex share, per card).
@@ -384,4 +279,178 @@ impl Prepared {
             (None, None) => false,
         }
     }
+}
+
+/// Stage name of the deadline checks while preparing.
+const PREPARE_STAGE: &str = "preparing the model (options and city-site latencies)";
+
+/// The options (site × cooling) that can be built, the reasons of those
+/// that cannot per site, and why a site has no option at all.
+#[allow(clippy::type_complexity)]
+fn site_options(
+    inst: &Instance,
+    region_of_site: &[usize],
+    deadline: Option<&Deadline>,
+) -> Result<
+    (
+        Vec<SiteOption>,
+        Vec<Vec<(usize, String)>>,
+        Vec<Option<String>>,
+    ),
+    TimeUp,
+> {
+    let mut options = Vec::new();
+    let mut option_reasons = vec![Vec::new(); inst.sites.len()];
+    let mut site_reason = vec![None; inst.sites.len()];
+    for (si, s) in inst.sites.iter().enumerate() {
+        if si % 4096 == 4095 {
+            check_deadline(deadline, PREPARE_STAGE)?;
+        }
+        if s.status == SiteStatus::Excluded {
+            site_reason[si] = Some("excluded in the sites table".to_string());
+            continue;
+        }
+        if s.max_it_mw <= 0.0 {
+            site_reason[si] = Some("no IT capacity (max_it_mw is 0)".to_string());
+            continue;
+        }
+        let region = &inst.regions[region_of_site[si]];
+        let mut any = false;
+        for (ki, k) in inst.cooling.iter().enumerate() {
+            match site_option(inst, si, s, region, ki, k) {
+                Err(r) => option_reasons[si].push((ki, r)),
+                Ok(o) => {
+                    any = true;
+                    options.push(o);
+                }
+            }
+        }
+        if !any {
+            site_reason[si] = Some(
+                option_reasons[si]
+                    .iter()
+                    .map(|(_, r)| r.as_str())
+                    .collect::<Vec<_>>()
+                    .join("; "),
+            );
+        }
+    }
+    Ok((options, option_reasons, site_reason))
+}
+
+/// Site `s` (index `si`) with cooling `k` (index `ki`), or why it cannot be
+/// built: a PUE above the region's cap, ready past the deadline, racks too
+/// small for every accelerator.
+fn site_option(
+    inst: &Instance,
+    si: usize,
+    s: &Site,
+    region: &Region,
+    ki: usize,
+    k: &Cooling,
+) -> Result<SiteOption, String> {
+    let p = &inst.params;
+    let pue = k.pue_at(s.mean_temp_c);
+    let lead = s.grid_lead_months.max(k.lead_months);
+    let (accels, servers_per_rack): (Vec<usize>, Vec<u32>) = inst
+        .accelerators
+        .iter()
+        .enumerate()
+        .filter_map(|(ai, a)| Some((ai, a.servers_per_rack_within(k.max_rack_kw)?)))
+        .unzip();
+    if pue > region.pue_cap + 1e-9 {
+        Err(format!(
+            "{}: PUE {:.3} above the {} cap {}",
+            k.id, pue, region.id, region.pue_cap
+        ))
+    } else if lead > p.deadline_months + 1e-9 {
+        Err(format!(
+            "{}: ready in {} months (grid {}, build {}), past the {}-month deadline",
+            k.id, lead, s.grid_lead_months, k.lead_months, p.deadline_months
+        ))
+    } else if accels.is_empty() {
+        Err(format!(
+            "{}: racks up to {} kW, every accelerator needs more ({})",
+            k.id,
+            k.max_rack_kw,
+            lowest_racks(&inst.accelerators)
+        ))
+    } else {
+        Ok(SiteOption {
+            site: si,
+            cooling: ki,
+            pue,
+            ready_it_mw: ready_it_mw(s.max_it_mw, lead, p),
+            accels,
+            servers_per_rack,
+        })
+    }
+}
+
+/// What each city asks: its cards, or its weight's share of the inference share.
+fn demand_sizes(inst: &Instance) -> Vec<DemandSize> {
+    let p = &inst.params;
+    let total_weight: f64 = inst.demand.iter().map(|d| d.weight).sum();
+    inst.demand
+        .iter()
+        .map(|d| match d.cards {
+            Some(c) => DemandSize::Cards(c),
+            None if total_weight > 0.0 => {
+                DemandSize::ShareOfTotal(p.inference_share * d.weight / total_weight)
+            }
+            None => DemandSize::ShareOfTotal(0.0),
+        })
+        .collect()
+}
+
+/// The (city, site) pairs within the city's RTT budget, for cities that ask
+/// for something and sites with an option; only the nearest
+/// `max_sites_per_city` of a city when the scenario says so.
+fn city_site_pairs(
+    inst: &Instance,
+    demand: &[DemandSize],
+    site_reason: &[Option<String>],
+    latency: &LatencyModel,
+    deadline: Option<&Deadline>,
+) -> Result<Vec<Pair>, TimeUp> {
+    let p = &inst.params;
+    let af = p.annuity_factor();
+    let mut pairs = Vec::new();
+    let keep = p.max_sites_per_city.unwrap_or(usize::MAX);
+    for (di, d) in inst.demand.iter().enumerate() {
+        let first = pairs.len();
+        if matches!(demand[di], DemandSize::ShareOfTotal(x) if x <= 0.0)
+            || matches!(demand[di], DemandSize::Cards(x) if x <= 0.0)
+        {
+            continue;
+        }
+        for (si, s) in inst.sites.iter().enumerate() {
+            if si % 4096 == 4095 {
+                check_deadline(deadline, PREPARE_STAGE)?;
+            }
+            if site_reason[si].is_some() {
+                continue;
+            }
+            let km = geodesic_km(Point::new(d.lon, d.lat), Point::new(s.lon, s.lat));
+            let rtt = latency.rtt_ms(km);
+            if rtt <= d.max_rtt_ms + 1e-9 {
+                pairs.push(Pair {
+                    demand: di,
+                    site: si,
+                    km,
+                    rtt_ms: rtt,
+                    cost_cny_per_card: af * p.network_cny_per_card_ms_year * rtt,
+                });
+            }
+        }
+        // Only the nearest candidates serve the city, when the scenario says so.
+        if pairs.len() - first > keep {
+            pairs[first..].sort_by(|a: &Pair, b: &Pair| {
+                a.rtt_ms.total_cmp(&b.rtt_ms).then(a.site.cmp(&b.site))
+            });
+            pairs.truncate(first + keep);
+            pairs[first..].sort_by_key(|x| x.site);
+        }
+    }
+    Ok(pairs)
 }

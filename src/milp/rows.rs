@@ -2,27 +2,9 @@
 //! identity ([`RowKey`], defined with the constraint families in
 //! `domain::rows`) and the prepared instance; never parsed back.
 
-pub use crate::domain::rows::{Bound, Family, RowKey};
+pub use crate::domain::rows::{Bound, Family, Quota, RowKey, CNY_PER_OBJECTIVE_UNIT};
 
 use super::Prepared;
-
-/// Objective units: the model's objective is in millions of CNY, so that
-/// HiGHS sees costs of order 1-1000 instead of 1e6-1e9 (its "excessively large
-/// costs" warning and the optimality failures that followed it).
-pub const CNY_PER_OBJECTIVE_UNIT: f64 = 1e6;
-
-impl Family {
-    /// Row units per planner unit: power rows are in MW already; subsidy rows
-    /// are in millions of CNY (the objective's unit).
-    pub fn row_units_per_unit(self) -> f64 {
-        match self {
-            Family::SubsidyRate | Family::SubsidyCap | Family::CostBound => {
-                1.0 / CNY_PER_OBJECTIVE_UNIT
-            }
-            _ => 1.0,
-        }
-    }
-}
 
 fn bound_word(b: Bound) -> &'static str {
     match b {
@@ -51,10 +33,7 @@ impl RowKey {
     /// The region the row is about: its own, or its site's.
     pub fn region(self, p: &Prepared) -> Option<usize> {
         match self {
-            RowKey::RegionPowerQuota { region }
-            | RowKey::RegionEnergyQuota { region }
-            | RowKey::RegionWaterQuota { region }
-            | RowKey::RegionBound { region, .. } => Some(region),
+            RowKey::RegionQuota { region, .. } | RowKey::RegionBound { region, .. } => Some(region),
             other => other.site(p).map(|s| p.region_of_site[s]),
         }
     }
@@ -71,14 +50,8 @@ impl RowKey {
             RowKey::OneCooling { site } => format!("one-cooling-{}", inst.sites[site].id),
             RowKey::SitePower { option } => format!("site-power-{}", opt(option)),
             RowKey::SiteMinSize { option } => format!("site-min-size-{}", opt(option)),
-            RowKey::RegionPowerQuota { region } => {
-                format!("region-power-quota-{}", inst.regions[region].id)
-            }
-            RowKey::RegionWaterQuota { region } => {
-                format!("region-water-quota-{}", inst.regions[region].id)
-            }
-            RowKey::RegionEnergyQuota { region } => {
-                format!("region-energy-quota-{}", inst.regions[region].id)
+            RowKey::RegionQuota { quota, region } => {
+                format!("{}-{}", quota.traits().family, inst.regions[region].id)
             }
             RowKey::Target { accel, bound } => format!(
                 "target-{}{}",
@@ -155,12 +128,8 @@ impl RowKey {
             RowKey::SiteMinSize { option } => {
                 format!("the minimum site size at {}", site(p.options[option].site))
             }
-            RowKey::RegionPowerQuota { region: r } => format!("the {} power quota", region(r)),
-            RowKey::RegionWaterQuota { region: r } => {
-                format!("the {} water-use quota", region(r))
-            }
-            RowKey::RegionEnergyQuota { region: r } => {
-                format!("the {} energy-use quota", region(r))
+            RowKey::RegionQuota { quota, region: r } => {
+                format!("the {} {}", region(r), quota.traits().words)
             }
             RowKey::Target { accel, bound } => {
                 let id = &inst.accelerators[accel].id;

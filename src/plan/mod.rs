@@ -7,7 +7,7 @@ pub mod implied;
 
 use std::sync::Arc;
 
-use crate::domain::rows::{Family, RowKey};
+use crate::domain::rows::{Family, PerQuota, Quota, RowKey};
 use crate::domain::{Instance, Tier};
 
 /// How a solve ended.
@@ -52,6 +52,10 @@ pub struct SitePlan {
     pub annual_tce: f64,
     /// Cooling water per year, m³ (IT energy × the cooling's WUE).
     pub annual_water_m3: f64,
+    /// What the site's servers use of each quota kind, in its unit (for
+    /// power, energy and water the same as `facility_mw`, `annual_tce` and
+    /// `annual_water_m3`).
+    pub quota_use: PerQuota<f64>,
     /// Facility and hardware capex including the fixed site cost, CNY.
     pub capex_cny: f64,
     /// Electricity and operations per year, before subsidies, CNY.
@@ -411,6 +415,8 @@ pub struct Totals {
     pub annual_gwh: f64,
     pub annual_tce: f64,
     pub annual_water_m3: f64,
+    /// What the group uses of each quota kind, in its unit.
+    pub quota_use: PerQuota<f64>,
     pub capex_cny: f64,
     pub opex_cny_per_year: f64,
     pub subsidy_cny: f64,
@@ -433,6 +439,9 @@ impl Totals {
             t.annual_gwh += s.annual_gwh;
             t.annual_tce += s.annual_tce;
             t.annual_water_m3 += s.annual_water_m3;
+            for q in Quota::ALL {
+                t.quota_use[q] += s.quota_use[q];
+            }
             t.capex_cny += s.capex_cny;
             t.opex_cny_per_year += s.opex_cny_per_year;
             t.subsidy_cny += s.subsidy_cny;

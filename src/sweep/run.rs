@@ -11,7 +11,7 @@ use polars::prelude::*;
 use super::spec::Sweep;
 use super::SweepError;
 use crate::export::write_file_atomic;
-use crate::milp::{Prepared, RowKey};
+use crate::milp::{Prepared, Quota, RowKey};
 use crate::solve::shadow::fixed_sites_lp;
 use crate::solve::{solve, Explain, Plan, SolveError, SolveOptions};
 
@@ -208,8 +208,14 @@ fn fill(out: &mut Outcome, p: &Prepared, plan: &Plan, opts: &SolveOptions) {
     };
     for (r, region) in inst.regions.iter().enumerate() {
         let mut row = group("region", region.id.clone(), &|s| p.region_of_site[s] == r);
-        row.power_quota_cny_per_mw = price(RowKey::RegionPowerQuota { region: r });
-        row.energy_quota_cny_per_tce = price(RowKey::RegionEnergyQuota { region: r });
+        row.power_quota_cny_per_mw = price(RowKey::RegionQuota {
+            quota: Quota::Power,
+            region: r,
+        });
+        row.energy_quota_cny_per_tce = price(RowKey::RegionQuota {
+            quota: Quota::Energy,
+            region: r,
+        });
         out.regions.push(row);
     }
     for tier in crate::domain::Tier::ALL {

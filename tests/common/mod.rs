@@ -126,16 +126,17 @@ pub fn drop_column(path: &Path, name: &str) {
 
 /// A region with ample quotas.
 pub fn region(id: &str, tier: Tier) -> Region {
+    let mut quotas = PerQuota::default();
+    quotas[Quota::Power] = Some(1e6);
+    quotas[Quota::Energy] = Some(1e12);
     Region {
         id: id.into(),
         name_en: id.into(),
         name_zh: id.into(),
         tier,
-        power_quota_mw: 1e6,
-        energy_quota_tce: 1e12,
+        quotas,
         pue_cap: 2.0,
         green_share: 0.0,
-        water_quota_m3: None,
     }
 }
 

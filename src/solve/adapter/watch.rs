@@ -89,11 +89,7 @@ pub fn solve_watched(
         highs_sys::Highs_startCallback(hm.as_mut_ptr(), highs_sys::kHighsCallbackMipImprovingSolution);
         highs_sys::Highs_startCallback(hm.as_mut_ptr(), highs_sys::kHighsCallbackMipInterrupt);
     }
-    let result = hm.try_solve();
-    let mut solved = match result {
-        Ok(s) => s,
-        Err(e) => return Err(e),
-    };
+    let mut solved = hm.try_solve()?;
     // SAFETY: as above; afterwards HiGHS holds no pointer to the watch.
     unsafe {
         let ptr = solved.as_mut_ptr();

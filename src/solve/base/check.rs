@@ -71,23 +71,15 @@ fn check_regions(p: &Prepared, plan: &Plan, bad: &mut Vec<String>) {
     let by_region = plan.region_totals();
     for (r, region) in inst.regions.iter().enumerate() {
         let t = &by_region[r];
-        if !close_le(t.facility_mw, region.power_quota_mw) {
-            bad.push(format!(
-                "{} uses {:.3} MW of facility power, quota {}",
-                region.id, t.facility_mw, region.power_quota_mw
-            ));
-        }
-        if !close_le(t.annual_tce, region.energy_quota_tce) {
-            bad.push(format!(
-                "{} uses {:.1} tce/year, quota {}",
-                region.id, t.annual_tce, region.energy_quota_tce
-            ));
-        }
-        if let Some(q) = region.water_quota_m3 {
-            if !close_le(t.annual_water_m3, q) {
+        for q in crate::milp::Quota::ALL {
+            let (Some(limit), used) = (region.quota(q), t.quota_use[q]) else {
+                continue;
+            };
+            if !close_le(used, limit) {
+                let (unit, words) = (q.traits().unit.as_str(), q.traits().words);
                 bad.push(format!(
-                    "{} uses {:.0} m³ of cooling water a year, quota {q}",
-                    region.id, t.annual_water_m3
+                    "{} uses {used:.3} {unit} of its {words} of {limit}",
+                    region.id
                 ));
             }
         }

@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use good_lp::{Solution, SolutionStatus, Variable};
 
-use crate::milp::{self, subsidy_base_per_server, Model, Prepared};
+use crate::milp::{self, subsidy_base_per_server, Model, Prepared, Quota};
 use crate::plan::{
     cost_per_card_year, Flow, Installation, Plan, Schedule, SchedulePeriod, SitePlan, Status,
     SubsidyPaid,
@@ -194,6 +194,7 @@ fn unbuilt_sites(p: &Prepared) -> Vec<SitePlan> {
             annual_gwh: 0.0,
             annual_tce: 0.0,
             annual_water_m3: 0.0,
+            quota_use: Default::default(),
             capex_cny: 0.0,
             opex_cny_per_year: 0.0,
             subsidy_cny: 0.0,
@@ -245,6 +246,9 @@ fn add_built_options(p: &Prepared, parts: &ModelParts, values: &Values, sites: &
             sp.annual_gwh += n * p.kwh_per_server_year(opt, a) / 1e6;
             sp.annual_tce += n * p.tce_per_server_year(opt, a);
             sp.annual_water_m3 += n * p.water_m3_per_server_year(opt, a);
+            for q in Quota::ALL {
+                sp.quota_use[q] += p.quota_use(q, opt, a, n);
+            }
             sp.capex_cny += n * (acc.server_capex_cny() + p.facility_capex_per_server(opt, a));
             sp.opex_cny_per_year += n * p.opex_per_server_year(opt, a);
             sp.h200_eq += n * acc.cards_per_server as f64 * acc.perf_h200_eq;

@@ -3,7 +3,7 @@
 
 use good_lp::{Expression, Solution, Variable};
 
-use crate::milp::{self, Family, Prepared, RowKey, Sense, CNY_PER_OBJECTIVE_UNIT};
+use crate::milp::{self, Prepared, RowKey, Sense, CNY_PER_OBJECTIVE_UNIT};
 use crate::plan::Binding;
 use crate::solve::base::read::{ModelParts, Values};
 
@@ -41,12 +41,7 @@ pub fn binding_rows(p: &Prepared, parts: &ModelParts, values: &Values) -> Vec<Bi
     let mut out = Vec::new();
     for r in &parts.rows {
         let family = r.family();
-        if r.sense == Sense::Eq
-            || matches!(
-                family,
-                Family::OneCooling | Family::Definition | Family::ServeLink
-            )
-        {
+        if r.sense == Sense::Eq || !family.traits().listed_binding {
             continue;
         }
         if !row_in_use(p, r.key, &parts.vars, values) {

@@ -2,7 +2,7 @@
 //! the targets ask for against what the quotas, sites and deliveries allow,
 //! without a solve.
 
-use crate::milp::{self, Prepared};
+use crate::milp::{self, Family, Prepared};
 
 /// MW with as many decimals as a reader needs.
 fn mw(x: f64) -> String {
@@ -24,22 +24,14 @@ pub fn diagnose(p: &Prepared) -> Vec<String> {
     mega_cluster(p, &mut out);
     if out.is_empty() {
         // The families that can conflict, named as the checks above name
-        // them ("mega-cluster" stands for mega-size and mega-count); no
-        // name repeats, so nothing to dedup.
-        const FAMILIES: [&str; 9] = [
-            "region-power-quota",
-            "region-energy-quota",
-            "accelerator-target",
-            "dual-track",
-            "inference-demand",
-            "mega-cluster",
-            "region-bound",
-            "tier-bound",
-            "cluster-bound",
-        ];
+        // them (their traits say); no name repeats, so nothing to dedup.
+        let families: Vec<&str> = Family::ALL
+            .iter()
+            .filter_map(|f| f.traits().conflict)
+            .collect();
         out.push(format!(
             "no single family is infeasible alone; the conflict lies between: {} (try `dcsite validate`, loosen quotas or lower targets)",
-            FAMILIES.join(", ")
+            families.join(", ")
         ));
     }
     out
@@ -170,10 +162,10 @@ fn power(p: &Prepared, out: &mut Vec<String>) {
                     region_fac += ready[s] * best[s];
                 }
             }
-            let fac = region_fac.min(region.power_quota_mw);
+            let fac = region_fac.min(region.power_quota_mw());
             host_mw += fac;
             it_mw += region_it.min(if region_fac > 0.0 {
-                region.power_quota_mw * region_it / region_fac
+                region.power_quota_mw() * region_it / region_fac
             } else {
                 0.0
             });
@@ -209,7 +201,7 @@ fn mega_cluster(p: &Prepared, out: &mut Vec<String>) {
                     let region = &inst.regions[p.region_of_site[o.site]];
                     let by_site = p.max_servers(o, a);
                     let by_quota =
-                        (1000.0 * region.power_quota_mw / (acc.server_kw * o.pue)).floor();
+                        (1000.0 * region.power_quota_mw() / (acc.server_kw * o.pue)).floor();
                     by_site.min(by_quota) * acc.cards_per_server as f64
                 })
                 .fold(0.0, f64::max);

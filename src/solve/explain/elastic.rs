@@ -21,27 +21,6 @@ use crate::solve::strategy;
 pub use crate::solve::base::options::Relaxation;
 use crate::milp::{self, Bound, Family, Integrality, Model, Prepared, RowKey};
 
-/// The families tried one group at a time, in this order.
-const GROUPS: &[&[Family]] = &[
-    &[Family::RegionPowerQuota],
-    &[Family::RegionEnergyQuota],
-    &[Family::RegionWaterQuota],
-    &[Family::AcceleratorTarget],
-    &[Family::DualTrack],
-    &[Family::MegaCount],
-    &[Family::InferenceDemand],
-    &[Family::RegionBound, Family::TierBound, Family::ClusterBound],
-    &[Family::SitePower],
-    &[Family::Delivery],
-    &[Family::PeriodReady],
-    &[Family::PeriodDualTrack],
-    &[
-        Family::RegionPowerQuota,
-        Family::RegionEnergyQuota,
-        Family::RegionWaterQuota,
-        Family::SitePower,
-    ],
-];
 
 /// Whether the family's amounts are whole units (its unit's kind says).
 fn whole_units(family: Family) -> bool {
@@ -72,9 +51,7 @@ fn describe(p: &Prepared, key: RowKey, amount: f64) -> String {
     let a = amount_text(amount, family);
     let what = key.words(p);
     match key {
-        RowKey::RegionPowerQuota { .. } => format!("raise {what} by {a} MW"),
-        RowKey::RegionEnergyQuota { .. } => format!("raise {what} by {a} tce/year"),
-        RowKey::RegionWaterQuota { .. } => format!("raise {what} by {a} m³/year"),
+        RowKey::RegionQuota { .. } => format!("raise {what} by {a} {}", family.unit()),
         RowKey::Target {
             bound: Bound::Max, ..
         }
@@ -198,14 +175,8 @@ fn used_beyond(p: &Prepared, key: RowKey, plan: &crate::plan::Plan) -> Option<f6
     let totals = |r: usize| plan.region_totals().swap_remove(r);
     let region = |r: usize| &p.inst.regions[r];
     match key {
-        RowKey::RegionPowerQuota { region: r } => {
-            Some(totals(r).facility_mw - region(r).power_quota_mw)
-        }
-        RowKey::RegionEnergyQuota { region: r } => {
-            Some(totals(r).annual_tce - region(r).energy_quota_tce)
-        }
-        RowKey::RegionWaterQuota { region: r } => {
-            Some(totals(r).annual_water_m3 - region(r).water_quota_m3?)
+        RowKey::RegionQuota { quota, region: r } => {
+            Some(totals(r).quota_use[quota] - region(r).quota(quota)?)
         }
         _ => None,
     }
@@ -214,7 +185,8 @@ fn used_beyond(p: &Prepared, key: RowKey, plan: &crate::plan::Plan) -> Option<f6
 /// Alternatives, each a list of relaxations within one family group that
 /// together make the scenario feasible, each verified on the integer model.
 pub fn relaxations(p: &Prepared, opts: &SolveOptions) -> Vec<Vec<Relaxation>> {
-    let found: Vec<Vec<(usize, RowKey, f64, f64)>> = GROUPS
+    // The families tried one group at a time, in this order.
+    let found: Vec<Vec<(usize, RowKey, f64, f64)>> = Family::elastic_groups()
         .par_iter()
         .map(|group| {
             let mut model = milp::build(p, Integrality::ContinuousServers);

@@ -25,26 +25,9 @@ use crate::solve::base::run::{configure, highs_instance, run_highs, warm};
 /// Most rows whose dual is checked by one-sided re-solves (two LPs each).
 pub const MAX_CHECKED: usize = 40;
 
-/// Rows that get a shadow price. The mega-cluster count is not priced: with
-/// the plan's cluster decisions fixed, the LP cannot move it.
+/// Rows that get a shadow price (the family's traits say).
 fn priced(f: Family) -> bool {
-    matches!(
-        f,
-        Family::RegionPowerQuota
-            | Family::RegionEnergyQuota
-            | Family::RegionWaterQuota
-            | Family::SitePower
-            | Family::AcceleratorTarget
-            | Family::DualTrack
-            | Family::RegionBound
-            | Family::TierBound
-            | Family::ClusterBound
-            | Family::SubsidyCap
-            | Family::InferenceDemand
-            | Family::Delivery
-            | Family::PeriodReady
-            | Family::PeriodDualTrack
-    )
+    f.traits().priced
 }
 
 /// The plan's binary decisions, as values for the variables of `lp`.
@@ -254,8 +237,7 @@ fn dual_prices(
 /// targets and shares before site limits; larger values first.
 fn order_checks(out: &[ShadowPrice], checks: &mut Vec<(usize, usize, f64)>) {
     checks.sort_by(|a, b| {
-        let rank =
-            |k: usize| matches!(out[k].family, Family::SitePower | Family::PeriodReady) as u8;
+        let rank = |k: usize| out[k].family.traits().site_limit as u8;
         rank(a.0)
             .cmp(&rank(b.0))
             .then(
