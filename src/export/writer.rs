@@ -136,9 +136,9 @@ fn install_signal_cleanup() {
                     }
                 );
                 let _ = err.flush();
-                // SAFETY: _exit ends the process at once, without running
+                // _exit ends the process at once, without running
                 // destructors or atexit handlers of the solver's threads.
-                unsafe { libc::_exit(128 + sig) };
+                signal_hook::low_level::exit(128 + sig);
             }
         });
     });
@@ -149,9 +149,15 @@ fn process_alive(pid: i32) -> bool {
     if pid <= 0 {
         return true;
     }
-    // SAFETY: signal 0 only checks that the process exists.
-    let r = unsafe { libc::kill(pid, 0) };
-    r == 0 || std::io::Error::last_os_error().raw_os_error() == Some(libc::EPERM)
+    let Some(pid) = rustix::process::Pid::from_raw(pid) else {
+        return true;
+    };
+    // kill(pid, 0): signal 0 only checks that the process exists (EPERM: it
+    // does, under another user).
+    match rustix::process::test_kill_process(pid) {
+        Ok(()) => true,
+        Err(e) => e == rustix::io::Errno::PERM,
+    }
 }
 
 /// The owner PID of a dcsite staging or set-aside folder name.
@@ -302,34 +308,24 @@ fn unique_sibling(parent: &Path, prefix: &str) -> PathBuf {
     parent.join(format!("{prefix}{}-{n}-{nanos:x}", std::process::id()))
 }
 
+/// `renameat2` of two paths relative to the working folder. A path with a NUL
+/// byte is an error of its own (no errno), not the EINVAL of a refused flag.
 #[cfg(target_os = "linux")]
-fn renameat2(from: &Path, to: &Path, flags: libc::c_uint) -> std::io::Result<()> {
+fn renameat2(from: &Path, to: &Path, flags: rustix::fs::RenameFlags) -> std::io::Result<()> {
+    use rustix::fs::CWD;
     use std::ffi::CString;
     use std::os::unix::ffi::OsStrExt;
     let a = CString::new(from.as_os_str().as_bytes())?;
     let b = CString::new(to.as_os_str().as_bytes())?;
-    // SAFETY: two valid NUL-terminated paths relative to the working folder.
-    let r = unsafe {
-        libc::renameat2(
-            libc::AT_FDCWD,
-            a.as_ptr(),
-            libc::AT_FDCWD,
-            b.as_ptr(),
-            flags,
-        )
-    };
-    if r == 0 {
-        Ok(())
-    } else {
-        Err(std::io::Error::last_os_error())
-    }
+    rustix::fs::renameat_with(CWD, a.as_c_str(), CWD, b.as_c_str(), flags)
+        .map_err(std::io::Error::from)
 }
 
 /// Swaps two existing folders in one step; `Ok(false)` when the system cannot.
 fn exchange(a: &Path, b: &Path) -> std::io::Result<bool> {
     #[cfg(target_os = "linux")]
     {
-        match renameat2(a, b, libc::RENAME_EXCHANGE) {
+        match renameat2(a, b, rustix::fs::RenameFlags::EXCHANGE) {
             Ok(()) => Ok(true),
             Err(e) if matches!(e.raw_os_error(), Some(libc::EINVAL | libc::ENOSYS)) => Ok(false),
             Err(e) => Err(e),
@@ -346,7 +342,7 @@ fn exchange(a: &Path, b: &Path) -> std::io::Result<bool> {
 fn rename_new(from: &Path, to: &Path) -> std::io::Result<bool> {
     #[cfg(target_os = "linux")]
     {
-        match renameat2(from, to, libc::RENAME_NOREPLACE) {
+        match renameat2(from, to, rustix::fs::RenameFlags::NOREPLACE) {
             Ok(()) => return Ok(true),
             Err(e) if e.raw_os_error() == Some(libc::EEXIST) => return Ok(false),
             Err(e) if matches!(e.raw_os_error(), Some(libc::EINVAL | libc::ENOSYS)) => {}
@@ -375,17 +371,15 @@ fn lock(parent: &Path, dest: &Path) -> Result<fs::File, OutputError> {
         .write(true)
         .open(&path)
         .map_err(io(&path))?;
+    // flock(LOCK_EX | LOCK_NB) on Unix; released when the file is closed.
     #[cfg(unix)]
     {
-        use std::os::unix::io::AsRawFd;
-        // SAFETY: flock on a file descriptor we own.
-        let r = unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) };
-        if r != 0 {
-            let e = std::io::Error::last_os_error();
-            if e.raw_os_error() == Some(libc::EWOULDBLOCK) {
+        match file.try_lock() {
+            Ok(()) => {}
+            Err(fs::TryLockError::WouldBlock) => {
                 return Err(OutputError::Busy(dest.to_path_buf(), path));
             }
-            return Err(OutputError::Io { path, err: e });
+            Err(fs::TryLockError::Error(err)) => return Err(OutputError::Io { path, err }),
         }
     }
     Ok(file)
@@ -637,8 +631,8 @@ impl OutputDir {
         // For tests only: DCSITE_TEST_KILL_BETWEEN_RENAMES=1 kills the process
         // here (SIGKILL), with the old plan aside and `dest` absent.
         if std::env::var_os("DCSITE_TEST_KILL_BETWEEN_RENAMES").is_some_and(|v| v == "1") {
-            // SAFETY: signals this process; nothing after it runs.
-            unsafe { libc::kill(libc::getpid(), libc::SIGKILL) };
+            // SIGKILL to this process: nothing after it runs.
+            let _ = signal_hook::low_level::raise(signal_hook::consts::SIGKILL);
         }
         if let Err(e) = fs::rename(&self.staging, dest) {
             if fs::rename(&aside, dest).is_ok() {
