@@ -204,14 +204,13 @@ fn unsafe_code_and_ffi_live_only_in_the_highs_adapter() {
             !f.starts_with(adapter)
                 && (has_word(code, "unsafe")
                     || has_word(code, "highs_sys")
-                    || (names(code, "highs") && !code.contains("solvers::highs"))
-                    || has_word(code, "libc"))
+                    || (names(code, "highs") && !code.contains("solvers::highs")))
         })
         .map(|(f, n, _)| format!("{f}:{n}"))
         .collect();
     assert!(
         bad.is_empty(),
-        "unsafe code, libc or HiGHS's own crates outside {adapter}:\n{}",
+        "unsafe code or HiGHS's own crates outside {adapter}:\n{}",
         bad.join("\n")
     );
 }
