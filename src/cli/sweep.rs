@@ -8,7 +8,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use anyhow::Context;
 use clap::Args;
 
-use dcsite::sweep::{self, CollectOptions, Shard, SweepError, Threshold};
+use dcsite::study::sweep::collect::verify;
+use dcsite::study::sweep::{self, CollectOptions, Shard, SweepError, Threshold};
 
 use super::{progress, solve::SolverArgs, CliError};
 
@@ -495,11 +496,11 @@ fn collect_dir(args: CollectArgs) -> Result<(), CliError> {
     let quiet = args.merge.quiet || args.merge.json;
     if !args.dir.join(dcsite::export::writer::PARTS_DIR).is_dir() {
         // No shards there: say so (exit 2) before taking a lock beside it.
-        sweep::merge::check(&args.dir).map_err(sweep_error)?;
+        verify::check(&args.dir).map_err(sweep_error)?;
     }
     let out = dcsite::export::OutputDir::update(&args.dir).map_err(super::solve::output_error)?;
-    let _shards = sweep::merge::lock_shards(&args.dir).map_err(sweep_error)?;
-    let checked = sweep::merge::check(&args.dir).map_err(sweep_error)?;
+    let _shards = verify::lock_shards(&args.dir).map_err(sweep_error)?;
+    let checked = verify::check(&args.dir).map_err(sweep_error)?;
     let r = checked.reference();
     if solver_text(&args.merge.solver) != r.solver_options {
         eprintln!(
@@ -509,7 +510,7 @@ fn collect_dir(args: CollectArgs) -> Result<(), CliError> {
         );
     }
     // The shards drew and checked every scenario from these same inputs.
-    let sw = sweep::read_sweep(&sweep::merge::sweep_path(r).map_err(sweep_error)?)?;
+    let sw = sweep::read_sweep(&verify::sweep_path(r).map_err(sweep_error)?)?;
     if sw.len() as u64 != r.scenarios_in_sweep {
         return Err(CliError::Input(format!(
             "{} now has {} scenarios, the shards had {}",
@@ -524,7 +525,7 @@ fn collect_dir(args: CollectArgs) -> Result<(), CliError> {
     // the swap; with it on any failure or signal).
     let staged = out.staging_path().to_path_buf();
     let input = staged.join(".dcsite-collect-parts");
-    sweep::merge::stage(&args.dir, &checked, &sw, &input).map_err(sweep_error)?;
+    verify::stage(&args.dir, &checked, &sw, &input).map_err(sweep_error)?;
     let copts = CollectOptions {
         thresholds: &thresholds,
         regret_plans: args.merge.regret_plans,
