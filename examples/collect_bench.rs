@@ -130,7 +130,7 @@ fn main() {
                 // As a shard commits a part: its SHA-256 and rows.
                 names.push(serde_json::json!({
                     "name": name,
-                    "sha256": dcsite::sweep::shard::sha256_file(&parts.join(&name)).unwrap(),
+                    "sha256": dcsite::study::sweep::shard::sha256_file(&parts.join(&name)).unwrap(),
                     "rows": part.height(),
                 }));
             }

@@ -22,4 +22,3 @@ pub mod report;
 pub mod solve;
 pub mod spatial;
 pub mod study;
-pub mod sweep;

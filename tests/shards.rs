@@ -1238,9 +1238,9 @@ fn saved_crash_inputs_exit_2() {
 }
 
 /// The sweep of [`sweep23`], read once for the in-process fuzz.
-fn sweep23_loaded() -> &'static dcsite::sweep::Sweep {
-    static S: OnceLock<dcsite::sweep::Sweep> = OnceLock::new();
-    S.get_or_init(|| dcsite::sweep::read_sweep(&sweep23().1).unwrap())
+fn sweep23_loaded() -> &'static dcsite::study::sweep::Sweep {
+    static S: OnceLock<dcsite::study::sweep::Sweep> = OnceLock::new();
+    S.get_or_init(|| dcsite::study::sweep::read_sweep(&sweep23().1).unwrap())
 }
 
 /// A value a fuzzed manifest field takes.
@@ -1442,19 +1442,19 @@ proptest! {
         }
         let stage = t.path().join("stage");
         let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            let c = dcsite::sweep::merge::check(&out)?;
+            let c = dcsite::study::sweep::collect::verify::check(&out)?;
             let sw = sweep23_loaded();
             let input = stage.join("parts");
             std::fs::create_dir_all(&stage).unwrap();
-            dcsite::sweep::merge::stage(&out, &c, sw, &input)?;
+            dcsite::study::sweep::collect::verify::stage(&out, &c, sw, &input)?;
             let solve = dcsite::solve::SolveOptions::default();
-            let opts = dcsite::sweep::CollectOptions {
+            let opts = dcsite::study::sweep::CollectOptions {
                 thresholds: &[],
                 regret_plans: 0,
                 jobs: 1,
                 solve: &solve,
             };
-            dcsite::sweep::collect(sw, &input, &opts, &stage, &|_, _| {}).map(|_| ())
+            dcsite::study::sweep::collect(sw, &input, &opts, &stage, &|_, _| {}).map(|_| ())
         }));
         let result = result.map_err(|_| "panicked").unwrap();
         if std::env::var_os("SHARDS_FUZZ_TRACE").is_some() {
@@ -1466,7 +1466,7 @@ proptest! {
         }
         if let Err(e) = &result {
             prop_assert!(
-                matches!(e, dcsite::sweep::SweepError::Mismatch(_)),
+                matches!(e, dcsite::study::sweep::SweepError::Mismatch(_)),
                 "not an input error: {e:?} after {muts:?}"
             );
         }

@@ -1099,7 +1099,7 @@ fn latin_hypercube_strata_drawn_by_index_are_a_permutation() {
             "\"parameters.utilisation\" = { dist = \"uniform\", min = 0.5, max = 0.9 }\n\
              \"parameters.domestic_share\" = { dist = \"uniform\", min = 0.1, max = 0.2 }",
         );
-        let sw = dcsite::sweep::read_sweep(&sweep).unwrap();
+        let sw = dcsite::study::sweep::read_sweep(&sweep).unwrap();
         for (key, (lo, hi)) in [
             ("parameters.utilisation", (0.5, 0.9)),
             ("parameters.domestic_share", (0.1, 0.2)),
@@ -1346,11 +1346,11 @@ mod fuzz {
             let dir = tempfile::tempdir().unwrap();
             let path = dir.path().join("fuzz.toml");
             std::fs::write(&path, &text).unwrap();
-            if let Ok(sw) = dcsite::sweep::read_sweep(&path) {
+            if let Ok(sw) = dcsite::study::sweep::read_sweep(&path) {
                 accepted.fetch_add(1, Ordering::Relaxed);
                 let _ = sw.check_ids(&sw.probe_ids());
                 let n = sw.len();
-                prop_assert!((1..=dcsite::sweep::spec::MAX_SCENARIOS).contains(&n));
+                prop_assert!((1..=dcsite::study::sweep::spec::MAX_SCENARIOS).contains(&n));
                 for id in [0, n / 2, n - 1] {
                     let values = sw.draw(id);
                     prop_assert_eq!(values.len(), sw.dims.len());

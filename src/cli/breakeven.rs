@@ -1,15 +1,17 @@
-use std::io::Write;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
-use anyhow::Context;
 use clap::{Args, ValueEnum};
 
 use dcsite::domain::{AppliesTo, SubsidyKind};
 use dcsite::export::{write_file_atomic, OutputError};
 use dcsite::milp::Prepared;
-use dcsite::study::breakeven::{self, BreakevenError, Spec};
+use dcsite::solve::SolveOptions;
+use dcsite::study::breakeven::{self, BreakevenError, Outcome, Spec};
 
-use super::{progress, solve::SolverArgs, CliError};
+use super::error::CliError;
+use super::flags::SolverArgs;
+use super::output::{output_error, print_result};
+use super::progress;
 
 /// The levers, kebab-case (`breakeven::lever_name`); the snake_case `kind`
 /// of subsidies.csv is accepted as an alias.
@@ -91,6 +93,50 @@ pub fn run(args: BreakevenArgs) -> Result<(), CliError> {
     if opts.mip_gap.is_none() {
         opts.mip_gap = Some(breakeven::MIP_GAP);
     }
+    check_args(&args)?;
+    let kind = args.lever.kind();
+    let lever = breakeven::lever_name(kind);
+    let out = args
+        .out
+        .clone()
+        .unwrap_or_else(|| PathBuf::from(format!("breakeven_{}_{lever}.csv", args.region)));
+    if out.exists() && !args.force {
+        return Err(CliError::Input(OutputError::Exists(out).to_string()));
+    }
+    // --time-limit bounds the whole search: loading, preparing and every
+    // solve, each of which gets what is left (exit 4 once it is gone).
+    let (_, inst, _) = match dcsite::data::load_within(&args.scenario, opts.deadline.as_ref()) {
+        Ok(x) => x,
+        Err(dcsite::data::LoadError::Problems(p)) => return Err(p.into()),
+        Err(dcsite::data::LoadError::TimeUp(t)) => return Err(CliError::NoPlan(t.to_string())),
+    };
+    let base = Prepared::new_within(inst, opts.deadline.as_ref())
+        .map_err(|t| CliError::NoPlan(t.to_string()))?;
+    let outcome = search(&args, &base, &opts)?;
+    write_file_atomic(
+        &out,
+        breakeven::curve_csv(&outcome, kind).as_bytes(),
+        args.force,
+    )
+    .map_err(output_error)?;
+    print_outcome(&args, &outcome, &out)?;
+    if outcome.level.is_none() {
+        // The search worked, but the answer is "no": its own exit code, so
+        // that a script does not read it as a level.
+        return Err(CliError::NotReached(format!(
+            "no level of {lever} up to {} brings {} cards to {} (exit 5; curve in {})",
+            breakeven::level_text(outcome.max_level, outcome.tolerance),
+            args.cards,
+            args.region,
+            out.display()
+        )));
+    }
+    Ok(())
+}
+
+/// Checks `--cards`, `--max-level` and `--tolerance` (positive, and within
+/// what the lever can mean).
+fn check_args(args: &BreakevenArgs) -> Result<(), CliError> {
     if !(args.cards.is_finite() && args.cards >= 0.0) {
         return Err(CliError::Input(format!(
             "--cards: expected a number of cards ≥ 0, found {}",
@@ -128,22 +174,12 @@ pub fn run(args: BreakevenArgs) -> Result<(), CliError> {
             )));
         }
     }
-    let out = args
-        .out
-        .clone()
-        .unwrap_or_else(|| PathBuf::from(format!("breakeven_{}_{lever}.csv", args.region)));
-    if out.exists() && !args.force {
-        return Err(CliError::Input(OutputError::Exists(out).to_string()));
-    }
-    // --time-limit bounds the whole search: loading, preparing and every
-    // solve, each of which gets what is left (exit 4 once it is gone).
-    let (_, inst, _) = match dcsite::data::load_within(&args.scenario, opts.deadline.as_ref()) {
-        Ok(x) => x,
-        Err(dcsite::data::LoadError::Problems(p)) => return Err(p.into()),
-        Err(dcsite::data::LoadError::TimeUp(t)) => return Err(CliError::NoPlan(t.to_string())),
-    };
-    let base = Prepared::new_within(inst, opts.deadline.as_ref())
-        .map_err(|t| CliError::NoPlan(t.to_string()))?;
+    Ok(())
+}
+
+/// The break-even search of `base`, with a spinner naming each level tried.
+fn search(args: &BreakevenArgs, base: &Prepared, opts: &SolveOptions) -> Result<Outcome, CliError> {
+    let kind = args.lever.kind();
     let spec = Spec {
         region: args.region.clone(),
         cards: args.cards,
@@ -159,7 +195,7 @@ pub fn run(args: BreakevenArgs) -> Result<(), CliError> {
     let pb = progress::start(args.quiet || args.json, None, "searching");
     let tolerance = args
         .tolerance
-        .unwrap_or_else(|| breakeven::lever_range(&base, &args.region, kind).1);
+        .unwrap_or_else(|| breakeven::lever_range(base, &args.region, kind).1);
     let step = |pt: &breakeven::Point| {
         pb.set_message(format!(
             "level {} → {} cards",
@@ -167,7 +203,7 @@ pub fn run(args: BreakevenArgs) -> Result<(), CliError> {
             pt.cards_in_region
         ));
     };
-    let outcome = match breakeven::search(&base, &spec, &opts, &step) {
+    let outcome = match breakeven::search(base, &spec, opts, &step) {
         Ok(o) => o,
         Err(e @ BreakevenError::UnknownRegion(_)) => {
             let known: Vec<&str> = base.inst.regions.iter().map(|r| r.id.as_str()).collect();
@@ -184,14 +220,14 @@ pub fn run(args: BreakevenArgs) -> Result<(), CliError> {
         }
     };
     pb.finish_and_clear();
-    write_file_atomic(
-        &out,
-        breakeven::curve_csv(&outcome, kind).as_bytes(),
-        args.force,
-    )
-    .map_err(super::solve::output_error)?;
-    let mut stdout = std::io::stdout().lock();
-    if args.json {
+    Ok(outcome)
+}
+
+/// The level found (or what binds instead) and where the curve is, or the
+/// same as JSON (`--json`), or nothing (`--quiet`).
+fn print_outcome(args: &BreakevenArgs, outcome: &Outcome, out: &Path) -> Result<(), CliError> {
+    let lever = breakeven::lever_name(args.lever.kind());
+    let json = || {
         let v = serde_json::json!({
             "region": args.region,
             "cards": args.cards,
@@ -203,9 +239,10 @@ pub fn run(args: BreakevenArgs) -> Result<(), CliError> {
             "binding_instead": outcome.binding_instead,
             "curve_file": out.display().to_string(),
         });
-        writeln!(stdout, "{v}").context("writing to stdout")?;
-    } else if !args.quiet {
-        let text = match outcome.level {
+        Ok(format!("{v}\n"))
+    };
+    let text = || {
+        Ok(match outcome.level {
             Some(l) => format!(
                 "{} hosts at least {} cards from {} = {} (within {}; {} solves); curve in {}\n",
                 args.region,
@@ -225,23 +262,9 @@ pub fn run(args: BreakevenArgs) -> Result<(), CliError> {
                 outcome.binding_instead.join("\n  "),
                 out.display()
             ),
-        };
-        stdout
-            .write_all(text.as_bytes())
-            .context("writing to stdout")?;
-    }
-    if outcome.level.is_none() {
-        // The search worked, but the answer is "no": its own exit code, so
-        // that a script does not read it as a level.
-        return Err(CliError::NotReached(format!(
-            "no level of {lever} up to {} brings {} cards to {} (exit 5; curve in {})",
-            breakeven::level_text(outcome.max_level, outcome.tolerance),
-            args.cards,
-            args.region,
-            out.display()
-        )));
-    }
-    Ok(())
+        })
+    };
+    print_result(args.json, args.quiet, json, text)
 }
 
 #[cfg(test)]

@@ -1,4 +1,3 @@
-use std::io::Write;
 use std::path::PathBuf;
 
 use anyhow::Context;
@@ -8,7 +7,10 @@ use dcsite::compare;
 use dcsite::export::OutputDir;
 use dcsite::study::{self, CompareError};
 
-use super::{progress, solve::SolverArgs, CliError};
+use super::error::CliError;
+use super::flags::{check_near_optimal, share_arg, SolverArgs};
+use super::output::{commit, output_dir, output_error, print_result};
+use super::progress;
 
 #[derive(Args, Debug)]
 pub struct CompareArgs {
@@ -22,7 +24,7 @@ pub struct CompareArgs {
     pub solver: SolverArgs,
     /// Also find each scenario's near-optimal ranges (plans within this share
     /// of its optimal cost, e.g. 0.005) and say which changes survive the ties
-    #[arg(long, value_name = "SHARE", value_parser = super::solve::share_arg)]
+    #[arg(long, value_name = "SHARE", value_parser = share_arg)]
     pub near_optimal: Option<f64>,
     /// Replace an existing, non-empty output folder as a whole (its other files go too)
     #[arg(long)]
@@ -37,8 +39,8 @@ pub struct CompareArgs {
 
 pub fn run(args: CompareArgs) -> Result<(), CliError> {
     let opts = args.solver.options()?;
-    super::solve::check_near_optimal(args.near_optimal)?;
-    let mut out = super::solve::output_dir(&args.out, args.force)?;
+    check_near_optimal(args.near_optimal)?;
+    let mut out = output_dir(&args.out, args.force)?;
     let pb = progress::start(
         args.quiet || args.json,
         Some(args.scenarios.len() as u64),
@@ -73,49 +75,48 @@ pub fn run(args: CompareArgs) -> Result<(), CliError> {
     for (name, qml) in compare::diff_styles(&results) {
         write(&mut out, &name, qml.as_bytes())?;
     }
-    super::solve::commit(out)?;
-    let mut stdout = std::io::stdout().lock();
-    if args.json {
-        let v = serde_json::json!({
-            "scenarios": results.iter().map(|s| {
-                let c = compare::Costs::of(s);
-                serde_json::json!({
-                    "name": s.name,
-                    "file": s.path.display().to_string(),
-                    "status": s.plan.status.as_str(),
-                    "objective_cny": c.provider_cny.round() as i64,
-                    "subsidy_paid_cny": c.subsidy_cny.round() as i64,
-                    "resource_cost_cny": c.resource_cny.round() as i64,
-                    "mip_gap": s.plan.mip_gap,
-                    "cards_total": s.plan.cards_total(),
-                })
-            }).collect::<Vec<_>>(),
-            "lines": lines.iter().map(|l| serde_json::json!({
-                "level": l.level, "id": l.id, "scenario": l.scenario,
-                "cards": l.cards, "cards_total": l.cards_total,
-                "it_mw": l.it_mw, "subsidy_cny": l.subsidy_cny.round() as i64,
-                "delta_cards_total": l.delta_cards_total,
-                "delta_subsidy_cny": l.delta_subsidy_cny.round() as i64,
-                "cards_per_million_subsidy": l.cards_per_million_subsidy,
-                "cards_min_near_opt": l.near_optimal.map(|n| n.min_cards),
-                "cards_max_near_opt": l.near_optimal.map(|n| n.max_cards),
-                "robust_change": l.robust_change,
-            })).collect::<Vec<_>>(),
-        });
-        writeln!(stdout, "{v}").context("writing to stdout")?;
-    } else if !args.quiet {
-        let text = format!(
+    commit(out)?;
+    let json = || Ok(format!("{}\n", comparison_json(&results, &lines)));
+    let text = || {
+        Ok(format!(
             "{}\nwrote {}\n",
             compare::text_table(&results, &lines),
             args.out.display()
-        );
-        stdout
-            .write_all(text.as_bytes())
-            .context("writing to stdout")?;
-    }
-    Ok(())
+        ))
+    };
+    print_result(args.json, args.quiet, json, text)
+}
+
+/// What `--json` prints: each scenario's costs and every line of the table.
+fn comparison_json(results: &[compare::Solved], lines: &[compare::Line]) -> serde_json::Value {
+    serde_json::json!({
+        "scenarios": results.iter().map(|s| {
+            let c = compare::Costs::of(s);
+            serde_json::json!({
+                "name": s.name,
+                "file": s.path.display().to_string(),
+                "status": s.plan.status.as_str(),
+                "objective_cny": c.provider_cny.round() as i64,
+                "subsidy_paid_cny": c.subsidy_cny.round() as i64,
+                "resource_cost_cny": c.resource_cny.round() as i64,
+                "mip_gap": s.plan.mip_gap,
+                "cards_total": s.plan.cards_total(),
+            })
+        }).collect::<Vec<_>>(),
+        "lines": lines.iter().map(|l| serde_json::json!({
+            "level": l.level, "id": l.id, "scenario": l.scenario,
+            "cards": l.cards, "cards_total": l.cards_total,
+            "it_mw": l.it_mw, "subsidy_cny": l.subsidy_cny.round() as i64,
+            "delta_cards_total": l.delta_cards_total,
+            "delta_subsidy_cny": l.delta_subsidy_cny.round() as i64,
+            "cards_per_million_subsidy": l.cards_per_million_subsidy,
+            "cards_min_near_opt": l.near_optimal.map(|n| n.min_cards),
+            "cards_max_near_opt": l.near_optimal.map(|n| n.max_cards),
+            "robust_change": l.robust_change,
+        })).collect::<Vec<_>>(),
+    })
 }
 
 fn write(out: &mut OutputDir, name: &str, bytes: &[u8]) -> Result<(), CliError> {
-    out.write(name, bytes).map_err(super::solve::output_error)
+    out.write(name, bytes).map_err(output_error)
 }

@@ -2,7 +2,6 @@
 //! plan meeting a forecast's ranges, its extra cost over the free optimum
 //! and the implied premium per card of each binding range.
 
-use std::io::Write;
 use std::path::PathBuf;
 
 use anyhow::Context;
@@ -11,8 +10,9 @@ use clap::Args;
 use dcsite::export;
 use dcsite::study::implied::{implied, ImpliedError};
 
-use super::solve::{commit, output_dir, write_layers, SolverArgs};
-use super::CliError;
+use super::error::CliError;
+use super::flags::SolverArgs;
+use super::output::{commit, output_dir, print, write_plan};
 
 #[derive(Args, Debug)]
 pub struct ImpliedArgs {
@@ -62,20 +62,7 @@ pub fn run(args: ImpliedArgs) -> Result<(), CliError> {
     })?;
     let mut dest = None;
     if let Some(mut out) = out {
-        write_layers(&mut out, &answer.plan, &[])?;
-        let label = sc.path.display().to_string();
-        out.write(
-            "summary.json",
-            export::summary_json(&answer.plan, &label).as_bytes(),
-        )
-        .context("writing summary.json")?;
-        let regions = export::regions_table(&answer.plan).context("building regions.csv")?;
-        out.write("regions.csv", regions.as_bytes())
-            .context("writing regions.csv")?;
-        if let Some(s) = export::schedule_table(&answer.plan).context("building schedule.csv")? {
-            out.write("schedule.csv", s.as_bytes())
-                .context("writing schedule.csv")?;
-        }
+        write_plan(&mut out, &answer.plan, &sc.path.display().to_string(), &[])?;
         let table = export::implied_table(&answer).context("building implied.csv")?;
         out.write("implied.csv", table.as_bytes())
             .context("writing implied.csv")?;
@@ -86,10 +73,7 @@ pub fn run(args: ImpliedArgs) -> Result<(), CliError> {
         if let Some(d) = dest {
             text.push_str(&format!("\nwrote {}\n", d.display()));
         }
-        std::io::stdout()
-            .lock()
-            .write_all(text.as_bytes())
-            .context("writing to stdout")?;
+        print(&text)?;
     }
     Ok(())
 }

@@ -5,7 +5,7 @@ use anyhow::Context;
 
 use dcsite::report::{self, ReportError};
 
-use super::CliError;
+use super::error::CliError;
 
 /// Writes the HTML report of the output folder `dir` (default
 /// `<dir>/report.html`) and prints the path written.

@@ -1,5 +1,8 @@
-use std::io::Write;
-use std::path::PathBuf;
+//! `dcsite solve <scenario> --out DIR`: one scenario loaded, solved (or a
+//! solution file of another solver read) and written as a plan's files.
+
+use std::path::{Path, PathBuf};
+use std::time::Instant;
 
 use anyhow::Context;
 use clap::Args;
@@ -10,196 +13,9 @@ use dcsite::milp::Prepared;
 use dcsite::solve::{self, SolveError, SolveOptions};
 use dcsite::spatial::crs::OutputCrs;
 
-use super::CliError;
-
-/// Solver settings shared by every command that solves.
-#[derive(Args, Debug, Clone)]
-pub struct SolverArgs {
-    /// Stop the search after this many seconds and report the best plan found ("feasible")
-    #[arg(long, value_name = "SECONDS", value_parser = seconds_arg)]
-    pub time_limit: Option<f64>,
-    /// Relative MIP gap at which a plan counts as optimal (HiGHS default 1e-4)
-    #[arg(long, value_name = "FRACTION", value_parser = fraction_arg)]
-    pub mip_gap: Option<f64>,
-    /// Solver threads (default 1, which keeps runs reproducible; at most 1024)
-    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=MAX_THREADS))]
-    pub threads: Option<u32>,
-    /// Show the HiGHS log (on stderr)
-    #[arg(long)]
-    pub solver_log: bool,
-    /// Pass an option to HiGHS, e.g. --highs-option mip_heuristic_effort=0.1 (repeatable)
-    #[arg(long, value_name = "NAME=VALUE")]
-    pub highs_option: Vec<String>,
-}
-
-/// The most solver threads `--threads` takes.
-const MAX_THREADS: i64 = 1024;
-
-/// A number of seconds of a flag (`--time-limit`, `--near-optimal-seconds`):
-/// more than 0 and at most [`MAX_LIMIT_SECONDS`] (about 31 years), checked
-/// when the flags are parsed (exit 2 naming the flag), so that no deadline
-/// computed from it can overflow the clock.
-pub fn seconds_arg(s: &str) -> Result<f64, String> {
-    match s.trim().parse::<f64>() {
-        Ok(t) if t > 0.0 && t <= MAX_LIMIT_SECONDS => Ok(t),
-        _ => Err(format!(
-            "expected a number of seconds > 0 and at most {MAX_LIMIT_SECONDS:e} (about 31 years)"
-        )),
-    }
-}
-
-/// A fraction in [0, 1) (`--mip-gap`).
-fn fraction_arg(s: &str) -> Result<f64, String> {
-    match s.trim().parse::<f64>() {
-        Ok(g) if (0.0..1.0).contains(&g) => Ok(g),
-        _ => Err("expected a fraction in [0, 1)".into()),
-    }
-}
-
-/// A share of the optimal cost in [0, 1) (`--near-optimal` of solve and compare).
-pub fn share_arg(s: &str) -> Result<f64, String> {
-    match s.trim().parse::<f64>() {
-        Ok(g) if (0.0..1.0).contains(&g) => Ok(g),
-        _ => Err("expected a share of the optimal cost in [0, 1), e.g. 0.005".into()),
-    }
-}
-
-impl SolverArgs {
-    /// Checks the flags and turns them into solver options (the flags'
-    /// parsers already bound them; checked again for callers that build
-    /// the arguments themselves).
-    pub fn options(&self) -> Result<SolveOptions, CliError> {
-        if let Some(t) = self.time_limit {
-            if !(t > 0.0 && t <= MAX_LIMIT_SECONDS) {
-                return Err(CliError::Input(format!(
-                    "--time-limit: expected seconds > 0 and at most {MAX_LIMIT_SECONDS:e}, found {t}"
-                )));
-            }
-        }
-        if let Some(g) = self.mip_gap {
-            if !(0.0..1.0).contains(&g) {
-                return Err(CliError::Input(format!(
-                    "--mip-gap: expected a fraction in [0, 1), found {g}"
-                )));
-            }
-        }
-        if let Some(n) = self
-            .threads
-            .filter(|&n| !(1..=MAX_THREADS).contains(&i64::from(n)))
-        {
-            return Err(CliError::Input(format!(
-                "--threads: expected 1 to {MAX_THREADS}, found {n}"
-            )));
-        }
-        Ok(SolveOptions {
-            // The limit bounds the whole run from here (parsing the flags).
-            deadline: self
-                .time_limit
-                .map(|t| dcsite::domain::Deadline::from(std::time::Instant::now(), t)),
-            time_limit_s: self.time_limit,
-            mip_gap: self.mip_gap,
-            threads: self.threads,
-            log: self.solver_log,
-            highs_options: parse_highs_options(&self.highs_option)?,
-            relaxation_check_s: None,
-            ..SolveOptions::default()
-        })
-    }
-}
-
-/// Opens an output folder, refusing a non-empty one unless `force`.
-pub fn output_dir(path: &std::path::Path, force: bool) -> Result<OutputDir, CliError> {
-    OutputDir::create(path, force).map_err(output_error)
-}
-
-/// An output failure as an exit code: the user's (2) or ours (1), printed once.
-pub fn output_error(e: export::OutputError) -> CliError {
-    if e.is_input() {
-        CliError::Input(e.to_string())
-    } else {
-        CliError::Internal(anyhow::anyhow!("{e}"))
-    }
-}
-
-/// Checks `--write-model`'s path (run before anything is written, and again
-/// when the model is written): a .mps or .lp file name in an existing
-/// folder, not a folder itself; an existing file needs `--force`.
-fn check_model_path(path: &std::path::Path, force: bool) -> Result<(), CliError> {
-    let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("");
-    if !matches!(ext, "mps" | "lp") {
-        return Err(CliError::Input(format!(
-            "--write-model: expected a file name ending in .mps or .lp, found {}",
-            path.display()
-        )));
-    }
-    if path.is_dir() {
-        return Err(CliError::Input(format!(
-            "--write-model {}: expected a file name, found a folder",
-            path.display()
-        )));
-    }
-    if path.exists() && !force {
-        return Err(CliError::Input(format!(
-            "--write-model: {} exists; pass --force to replace it",
-            path.display()
-        )));
-    }
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
-        _ => std::path::PathBuf::from("."),
-    };
-    // The folder is the user's to create: a missing one is an input error
-    // (HiGHS would only say that it could not write).
-    if !dir.is_dir() {
-        let found = if dir.exists() {
-            "something that is not a folder"
-        } else {
-            "no such folder"
-        };
-        return Err(CliError::Input(format!(
-            "--write-model {}: expected an existing folder {}, found {found}",
-            path.display(),
-            dir.display()
-        )));
-    }
-    Ok(())
-}
-
-/// Writes the model file through HiGHS into a temporary name beside it, then
-/// renames it into place; an existing file needs `--force`.
-fn write_model_file(p: &Prepared, path: &std::path::Path, force: bool) -> Result<(), CliError> {
-    check_model_path(path, force)?;
-    let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("");
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
-        _ => std::path::PathBuf::from("."),
-    };
-    let tmp = dir.join(format!(".dcsite-model-{}.{ext}", std::process::id()));
-    // A folder that cannot be written is the user's to fix too.
-    if let Err(e) = std::fs::File::create(&tmp) {
-        return Err(CliError::Input(format!(
-            "--write-model {}: expected a folder this run can write, found {}",
-            path.display(),
-            dcsite::data::file::io_text(&e)
-        )));
-    }
-    let written = solve::write_model(p, &tmp)
-        .map_err(|e| CliError::from_solve(e, None))
-        .and_then(|()| {
-            std::fs::rename(&tmp, path)
-                .with_context(|| format!("moving the model into {}", path.display()))
-                .map_err(CliError::from)
-        });
-    if written.is_err() {
-        // Nothing half-written is left beside the model.
-        let _ = std::fs::remove_file(&tmp);
-    }
-    written
-}
-
-pub fn commit(out: OutputDir) -> Result<std::path::PathBuf, CliError> {
-    out.commit().map_err(output_error)
-}
+use super::error::CliError;
+use super::flags::{check_near_optimal, seconds_arg, share_arg, SolverArgs};
+use super::output::{commit, output_dir, print_result, write_plan};
 
 #[derive(Args, Debug)]
 pub struct SolveArgs {
@@ -244,45 +60,80 @@ pub struct SolveArgs {
     pub json: bool,
 }
 
-fn parse_highs_options(raw: &[String]) -> Result<Vec<(String, String)>, CliError> {
-    raw.iter()
-        .map(|o| {
-            let (k, v) = o
-                .split_once('=')
-                .map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))
-                .ok_or_else(|| {
-                    CliError::Input(format!(
-                        "--highs-option: expected NAME=VALUE, found {}",
-                        dcsite::data::problem::shown(o)
-                    ))
-                })?;
-            // An option that makes HiGHS read or write a file of its own would
-            // touch files outside the output folder, not atomically (or make
-            // it fail as a solver error): dcsite's flags do that instead.
-            let lower = k.to_ascii_lowercase();
-            if ["file", "write_", "read_", "_save", "_image"]
-                .iter()
-                .any(|w| lower.contains(w))
-            {
-                return Err(CliError::Input(format!(
-                    "--highs-option {}: expected an option that reads and writes no file \
-                     (use --write-model, --read-solution or --solver-log), found one that does",
-                    dcsite::data::problem::shown(&k)
-                )));
-            }
-            // HiGHS starts as many threads as asked (2,000 took the machine's
-            // load to 300): the same bound as --threads (0 = HiGHS decides).
-            if k.eq_ignore_ascii_case("threads")
-                && !v.parse::<i64>().is_ok_and(|n| (0..=MAX_THREADS).contains(&n))
-            {
-                return Err(CliError::Input(format!(
-                    "--highs-option threads: expected a whole number from 0 to {MAX_THREADS}, found {}",
-                    dcsite::data::problem::shown(&v)
-                )));
-            }
-            Ok((k, v))
-        })
-        .collect()
+/// Checks `--write-model`'s path (run before anything is written, and again
+/// when the model is written): a .mps or .lp file name in an existing
+/// folder, not a folder itself; an existing file needs `--force`.
+fn check_model_path(path: &Path, force: bool) -> Result<(), CliError> {
+    let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("");
+    if !matches!(ext, "mps" | "lp") {
+        return Err(CliError::Input(format!(
+            "--write-model: expected a file name ending in .mps or .lp, found {}",
+            path.display()
+        )));
+    }
+    if path.is_dir() {
+        return Err(CliError::Input(format!(
+            "--write-model {}: expected a file name, found a folder",
+            path.display()
+        )));
+    }
+    if path.exists() && !force {
+        return Err(CliError::Input(format!(
+            "--write-model: {} exists; pass --force to replace it",
+            path.display()
+        )));
+    }
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    // The folder is the user's to create: a missing one is an input error
+    // (HiGHS would only say that it could not write).
+    if !dir.is_dir() {
+        let found = if dir.exists() {
+            "something that is not a folder"
+        } else {
+            "no such folder"
+        };
+        return Err(CliError::Input(format!(
+            "--write-model {}: expected an existing folder {}, found {found}",
+            path.display(),
+            dir.display()
+        )));
+    }
+    Ok(())
+}
+
+/// Writes the model file through HiGHS into a temporary name beside it, then
+/// renames it into place; an existing file needs `--force`.
+fn write_model_file(p: &Prepared, path: &Path, force: bool) -> Result<(), CliError> {
+    check_model_path(path, force)?;
+    let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("");
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    let tmp = dir.join(format!(".dcsite-model-{}.{ext}", std::process::id()));
+    // A folder that cannot be written is the user's to fix too.
+    if let Err(e) = std::fs::File::create(&tmp) {
+        return Err(CliError::Input(format!(
+            "--write-model {}: expected a folder this run can write, found {}",
+            path.display(),
+            dcsite::data::file::io_text(&e)
+        )));
+    }
+    let written = solve::write_model(p, &tmp)
+        .map_err(|e| CliError::from_solve(e, None))
+        .and_then(|()| {
+            std::fs::rename(&tmp, path)
+                .with_context(|| format!("moving the model into {}", path.display()))
+                .map_err(CliError::from)
+        });
+    if written.is_err() {
+        // Nothing half-written is left beside the model.
+        let _ = std::fs::remove_file(&tmp);
+    }
+    written
 }
 
 /// Resolves the --crs values; two that would write the same files are refused.
@@ -303,31 +154,11 @@ fn output_crs(specs: &[String]) -> Result<Vec<OutputCrs>, CliError> {
     Ok(out)
 }
 
-/// Stages every layer file export lists (the four layers, their styles and
-/// their re-projected copies).
-pub(super) fn write_layers(
-    out: &mut OutputDir,
-    plan: &solve::Plan,
-    crs: &[OutputCrs],
-) -> Result<(), CliError> {
-    let files = export::layer_files(plan, crs).map_err(|e| match e {
-        e @ export::LayerError::Project { .. } => CliError::Input(e.to_string()),
-        export::LayerError::Reach(e) => {
-            CliError::Internal(anyhow::Error::new(e).context("drawing reach polygons"))
-        }
-    })?;
-    for (name, text) in &files {
-        out.write(name, text.as_bytes())
-            .with_context(|| format!("writing {name}"))?;
-    }
-    Ok(())
-}
-
 /// A limit stopped the run before any plan existed: says so in the output
 /// folder too (a batch job finds `no_plan` there) and returns the exit-4 error.
 fn no_plan(
     mut out: OutputDir,
-    scenario_file: &std::path::Path,
+    scenario_file: &Path,
     name: Option<&str>,
     message: String,
 ) -> Result<CliError, CliError> {
@@ -345,19 +176,9 @@ fn no_plan(
     Ok(CliError::NoPlan(message))
 }
 
-/// `--near-optimal SHARE` (solve and compare): a share of the optimal cost in [0, 1).
-pub fn check_near_optimal(share: Option<f64>) -> Result<(), CliError> {
-    match share {
-        Some(share) if !(0.0..1.0).contains(&share) => Err(CliError::Input(format!(
-            "--near-optimal: expected a share of the optimal cost in [0, 1), e.g. 0.005, found {share}"
-        ))),
-        _ => Ok(()),
-    }
-}
-
 /// Opens `--read-solution`'s file before anything is loaded or written: a
 /// regular file of at most [`solve::MAX_SOLUTION_BYTES`].
-fn open_solution(path: &std::path::Path) -> Result<std::fs::File, CliError> {
+fn open_solution(path: &Path) -> Result<std::fs::File, CliError> {
     use dcsite::data::file;
     file::open_capped(path, solve::MAX_SOLUTION_BYTES, "solution file", "").map_err(
         |(expected, found)| {
@@ -375,7 +196,7 @@ fn open_solution(path: &std::path::Path) -> Result<std::fs::File, CliError> {
 /// is read a line at a time and the first bad line stops it.
 fn read_solution(
     p: &Prepared,
-    path: &std::path::Path,
+    path: &Path,
     f: std::fs::File,
     opts: &SolveOptions,
 ) -> Result<Result<solve::Plan, SolveError>, CliError> {
@@ -396,11 +217,75 @@ fn read_solution(
 }
 
 pub fn run(args: SolveArgs) -> Result<(), CliError> {
-    let t_run = std::time::Instant::now();
+    let t_run = Instant::now();
     // --time-limit bounds the whole run: loading and preparing the model
     // check it too, and the solver gets what is left.
     let mut opts = args.solver.options()?;
-    let deadline = opts.deadline;
+    let out_crs = check_args(&args)?;
+    // The solution file is opened (and refused) before anything is written.
+    let solution_file = args
+        .read_solution
+        .as_deref()
+        .map(open_solution)
+        .transpose()?;
+    // Refuse a non-empty folder before spending time on the solve.
+    let out = output_dir(&args.out, args.force)?;
+    let (mut out, scenario_file, prepared, load_seconds) = load(&args, out, &mut opts)?;
+    if let Some(path) = &args.write_model {
+        write_model_file(&prepared, path, args.force)?;
+    }
+    let pb = super::progress::start(
+        args.quiet || args.json,
+        None,
+        &format!("solving {}", prepared.inst.name),
+    );
+    let solved = match (args.read_solution.as_deref(), solution_file) {
+        (Some(path), Some(f)) => read_solution(&prepared, path, f, &opts)?,
+        _ => solve::solve(&prepared, &opts),
+    };
+    pb.finish_and_clear();
+    let plan = match solved {
+        Ok(plan) => plan,
+        Err(e @ (SolveError::NoSolution { .. } | SolveError::TimeUp(_))) => {
+            no_plan(
+                out,
+                &scenario_file,
+                Some(&prepared.inst.name),
+                e.to_string(),
+            )?;
+            return Err(CliError::from_solve(e, None));
+        }
+        Err(e) => return Err(CliError::from_solve(e, None)),
+    };
+    let t_near = Instant::now();
+    let mut plan = plan;
+    if let Some(share) = args.near_optimal {
+        plan.near_optimal = Some(
+            solve::near_optimal_within(&prepared, &plan, share, &opts, args.near_optimal_seconds)
+                .map_err(|e| CliError::from_solve(e, Some("near-optimal ranges".into())))?,
+        );
+    }
+    let near_seconds = t_near.elapsed().as_secs_f64();
+    let t_write = Instant::now();
+    let summary = write_plan(
+        &mut out,
+        &plan,
+        &scenario_file.display().to_string(),
+        &out_crs,
+    )?;
+    let dest = commit(out)?;
+    let timings = Timings {
+        load_seconds,
+        near_seconds,
+        write_seconds: t_write.elapsed().as_secs_f64(),
+        run_seconds: t_run.elapsed().as_secs_f64(),
+    };
+    print_outcome(&args, &plan, &summary, &dest, &timings)
+}
+
+/// Checks the flags that need no file read: `--near-optimal`,
+/// `--near-optimal-seconds`, `--crs` (resolved) and `--write-model`.
+fn check_args(args: &SolveArgs) -> Result<Vec<OutputCrs>, CliError> {
     check_near_optimal(args.near_optimal)?;
     if let Some(t) = args.near_optimal_seconds {
         if !(t > 0.0 && t <= MAX_LIMIT_SECONDS) {
@@ -415,9 +300,9 @@ pub fn run(args: SolveArgs) -> Result<(), CliError> {
         // The output folder is replaced as a whole by the plan: a model file
         // inside it would be refused as a file dcsite does not write there
         // (or deleted by --force) after the whole solve.
-        let inside = |p: &std::path::Path| {
+        let inside = |p: &Path| {
             let dir = p.parent().filter(|d| !d.as_os_str().is_empty());
-            let dir = dir.unwrap_or(std::path::Path::new("."));
+            let dir = dir.unwrap_or(Path::new("."));
             std::path::absolute(dir).ok()
         };
         if let (Some(model_dir), Ok(out)) = (inside(path), std::path::absolute(&args.out)) {
@@ -431,15 +316,20 @@ pub fn run(args: SolveArgs) -> Result<(), CliError> {
             }
         }
     }
-    // The solution file is opened (and refused) before anything is written.
-    let solution_file = args
-        .read_solution
-        .as_deref()
-        .map(open_solution)
-        .transpose()?;
-    // Refuse a non-empty folder before spending time on the solve.
-    let mut out = output_dir(&args.out, args.force)?;
-    let t_load = std::time::Instant::now();
+    Ok(out_crs)
+}
+
+/// Loads and prepares the scenario within `opts.deadline`, then leaves the
+/// solver what is left of it; returns `out` with the scenario file, the
+/// model and the seconds loading took. A limit reached on the way says so
+/// in `out` ([`no_plan`]).
+fn load(
+    args: &SolveArgs,
+    out: OutputDir,
+    opts: &mut SolveOptions,
+) -> Result<(OutputDir, PathBuf, Prepared, f64), CliError> {
+    let deadline = opts.deadline;
+    let t_load = Instant::now();
     let (sc, inst, loaded) = match dcsite::data::load_within(&args.scenario, deadline.as_ref()) {
         Ok(x) => x,
         Err(dcsite::data::LoadError::Problems(p)) => return Err(p.into()),
@@ -462,86 +352,58 @@ pub fn run(args: SolveArgs) -> Result<(), CliError> {
         }
         opts.time_limit_s = Some(d.left_s().max(0.1));
     }
-    if let Some(path) = &args.write_model {
-        write_model_file(&prepared, path, args.force)?;
-    }
-    let pb = super::progress::start(
-        args.quiet || args.json,
-        None,
-        &format!("solving {}", prepared.inst.name),
-    );
-    let solved = match (args.read_solution.as_deref(), solution_file) {
-        (Some(path), Some(f)) => read_solution(&prepared, path, f, &opts)?,
-        _ => solve::solve(&prepared, &opts),
-    };
-    pb.finish_and_clear();
-    let plan = match solved {
-        Ok(plan) => plan,
-        Err(e @ (SolveError::NoSolution { .. } | SolveError::TimeUp(_))) => {
-            no_plan(out, &sc.path, Some(&prepared.inst.name), e.to_string())?;
-            return Err(CliError::from_solve(e, None));
-        }
-        Err(e) => return Err(CliError::from_solve(e, None)),
-    };
-    let t_near = std::time::Instant::now();
-    let mut plan = plan;
-    if let Some(share) = args.near_optimal {
-        plan.near_optimal = Some(
-            solve::near_optimal_within(&prepared, &plan, share, &opts, args.near_optimal_seconds)
-                .map_err(|e| CliError::from_solve(e, Some("near-optimal ranges".into())))?,
-        );
-    }
-    let near_seconds = t_near.elapsed().as_secs_f64();
-    let t_write = std::time::Instant::now();
-    let scenario_label = sc.path.display().to_string();
-    write_layers(&mut out, &plan, &out_crs)?;
-    let summary = export::summary_json(&plan, &scenario_label);
-    out.write("summary.json", summary.as_bytes())
-        .context("writing summary.json")?;
-    let regions = export::regions_table(&plan).context("building regions.csv")?;
-    out.write("regions.csv", regions.as_bytes())
-        .context("writing regions.csv")?;
-    if let Some(schedule) = export::schedule_table(&plan).context("building schedule.csv")? {
-        out.write("schedule.csv", schedule.as_bytes())
-            .context("writing schedule.csv")?;
-    }
-    let dest = commit(out)?;
-    let write_seconds = t_write.elapsed().as_secs_f64();
-    let run_seconds = t_run.elapsed().as_secs_f64();
-    let mut stdout = std::io::stdout().lock();
-    if args.json {
+    Ok((out, sc.path, prepared, load_seconds))
+}
+
+/// Where the time of a run went, seconds (the solver's own is the plan's).
+struct Timings {
+    load_seconds: f64,
+    near_seconds: f64,
+    write_seconds: f64,
+    /// From the flags to the committed folder: what --time-limit bounds.
+    run_seconds: f64,
+}
+
+/// The table and where the files went, or summary.json with the timings
+/// (`--json`), or nothing (`--quiet`).
+fn print_outcome(
+    args: &SolveArgs,
+    plan: &solve::Plan,
+    summary: &str,
+    dest: &Path,
+    t: &Timings,
+) -> Result<(), CliError> {
+    let json = || {
         // summary.json plus the time split, which the file itself cannot know.
         let mut v: serde_json::Value =
-            serde_json::from_str(&summary).context("re-reading the summary")?;
+            serde_json::from_str(summary).context("re-reading the summary")?;
         v["timings"] = serde_json::json!({
-            "load_seconds": load_seconds,
+            "load_seconds": t.load_seconds,
             "build_seconds": plan.build_seconds,
             "solve_seconds": plan.solve_seconds,
-            "ranges_seconds": near_seconds,
-            "write_seconds": write_seconds,
+            "ranges_seconds": t.near_seconds,
+            "write_seconds": t.write_seconds,
             // From the flags to the committed folder: what --time-limit bounds.
-            "run_seconds": run_seconds,
+            "run_seconds": t.run_seconds,
         });
-        writeln!(stdout, "{v}").context("writing to stdout")?;
-    } else if !args.quiet {
+        Ok(format!("{v}\n"))
+    };
+    let text = || {
         let near_text = plan
             .near_optimal
             .as_ref()
-            .map(|n| export::near_optimal_text(&plan, n))
+            .map(|n| export::near_optimal_text(plan, n))
             .unwrap_or_default();
-        let text = format!(
+        Ok(format!(
             "{}{near_text}\nwrote {} (load {:.2} s, build {:.2} s, solve {:.2} s, ranges {:.2} s, write {:.2} s)\n",
-            export::text_report(&plan),
+            export::text_report(plan),
             dest.display(),
-            load_seconds,
+            t.load_seconds,
             plan.build_seconds,
             plan.solve_seconds,
-            near_seconds,
-            write_seconds
-        );
-        stdout
-            .write_all(text.as_bytes())
-            .context("writing to stdout")?;
-    }
-    Ok(())
+            t.near_seconds,
+            t.write_seconds
+        ))
+    };
+    print_result(args.json, args.quiet, json, text)
 }

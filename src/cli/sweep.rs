@@ -1,16 +1,18 @@
 //! `dcsite sweep`: a sweep file's scenarios solved in parallel, merged into
 //! robust statistics and the regret of the plans found.
 
-use std::io::Write;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use anyhow::Context;
 use clap::Args;
 
-use dcsite::sweep::{self, CollectOptions, Shard, SweepError, Threshold};
+use dcsite::study::sweep::collect::verify;
+use dcsite::study::sweep::{self, CollectOptions, Shard, SweepError, Threshold};
 
-use super::{progress, solve::SolverArgs, CliError};
+use super::error::CliError;
+use super::flags::SolverArgs;
+use super::output::{commit, output_dir, output_error, print_result};
+use super::progress;
 
 #[derive(Args, Debug)]
 #[command(args_conflicts_with_subcommands = true, subcommand_negates_reqs = true)]
@@ -117,7 +119,7 @@ impl MergeArgs {
 
 fn sweep_error(e: SweepError) -> CliError {
     match e {
-        SweepError::Output(o) => super::solve::output_error(o),
+        SweepError::Output(o) => output_error(o),
         SweepError::Mismatch(m) => CliError::Input(m),
         other => CliError::Internal(anyhow::anyhow!("{other}")),
     }
@@ -340,7 +342,7 @@ pub fn run(args: SweepArgs) -> Result<(), CliError> {
         };
         return run_one_shard(&args, run);
     }
-    let out = super::solve::output_dir(&out_path, args.force)?;
+    let out = output_dir(&out_path, args.force)?;
     let parts = out.staging_path().join(dcsite::export::writer::PARTS_DIR);
     let n = sw.len();
     let pb = progress::bar_with_eta(quiet, n as u64, "solving scenarios");
@@ -358,7 +360,7 @@ pub fn run(args: SweepArgs) -> Result<(), CliError> {
     };
     let staged = out.staging_path().to_path_buf();
     let (summary, json, collect_wall) = merge(&sw, &parts, &copts, quiet, &staged)?;
-    super::solve::commit(out)?;
+    commit(out)?;
     let text = format!(
         "{}solved in {solve_wall:.1} s on {jobs} job{} ({:.2} s per scenario), \
          regret evaluated in {:.1} s\nwrote {}\n",
@@ -368,7 +370,7 @@ pub fn run(args: SweepArgs) -> Result<(), CliError> {
         collect_wall,
         out_path.display()
     );
-    print_result(args.merge.json, args.merge.quiet, &json, &text)
+    print_result(args.merge.json, args.merge.quiet, || Ok(json), || Ok(text))
 }
 
 /// Collects the parts in `parts` and writes every merged file and
@@ -397,20 +399,6 @@ fn merge(
     dcsite::export::write_file_atomic(&out.join("sweep.json"), json.as_bytes(), true)
         .map_err(|e| sweep_error(SweepError::from(e)))?;
     Ok((summary, json, t1.elapsed().as_secs_f64()))
-}
-
-fn print_result(json_out: bool, quiet: bool, json: &str, text: &str) -> Result<(), CliError> {
-    let mut stdout = std::io::stdout().lock();
-    if json_out {
-        stdout
-            .write_all(json.as_bytes())
-            .context("writing to stdout")?;
-    } else if !quiet {
-        stdout
-            .write_all(text.as_bytes())
-            .context("writing to stdout")?;
-    }
-    Ok(())
 }
 
 /// What one shard's run needs.
@@ -495,11 +483,11 @@ fn collect_dir(args: CollectArgs) -> Result<(), CliError> {
     let quiet = args.merge.quiet || args.merge.json;
     if !args.dir.join(dcsite::export::writer::PARTS_DIR).is_dir() {
         // No shards there: say so (exit 2) before taking a lock beside it.
-        sweep::merge::check(&args.dir).map_err(sweep_error)?;
+        verify::check(&args.dir).map_err(sweep_error)?;
     }
-    let out = dcsite::export::OutputDir::update(&args.dir).map_err(super::solve::output_error)?;
-    let _shards = sweep::merge::lock_shards(&args.dir).map_err(sweep_error)?;
-    let checked = sweep::merge::check(&args.dir).map_err(sweep_error)?;
+    let out = dcsite::export::OutputDir::update(&args.dir).map_err(output_error)?;
+    let _shards = verify::lock_shards(&args.dir).map_err(sweep_error)?;
+    let checked = verify::check(&args.dir).map_err(sweep_error)?;
     let r = checked.reference();
     if solver_text(&args.merge.solver) != r.solver_options {
         eprintln!(
@@ -509,7 +497,7 @@ fn collect_dir(args: CollectArgs) -> Result<(), CliError> {
         );
     }
     // The shards drew and checked every scenario from these same inputs.
-    let sw = sweep::read_sweep(&sweep::merge::sweep_path(r).map_err(sweep_error)?)?;
+    let sw = sweep::read_sweep(&verify::sweep_path(r).map_err(sweep_error)?)?;
     if sw.len() as u64 != r.scenarios_in_sweep {
         return Err(CliError::Input(format!(
             "{} now has {} scenarios, the shards had {}",
@@ -524,7 +512,7 @@ fn collect_dir(args: CollectArgs) -> Result<(), CliError> {
     // the swap; with it on any failure or signal).
     let staged = out.staging_path().to_path_buf();
     let input = staged.join(".dcsite-collect-parts");
-    sweep::merge::stage(&args.dir, &checked, &sw, &input).map_err(sweep_error)?;
+    verify::stage(&args.dir, &checked, &sw, &input).map_err(sweep_error)?;
     let copts = CollectOptions {
         thresholds: &thresholds,
         regret_plans: args.merge.regret_plans,
@@ -534,7 +522,7 @@ fn collect_dir(args: CollectArgs) -> Result<(), CliError> {
     let (summary, json, wall) = merge(&sw, &input, &copts, quiet, &staged)?;
     std::fs::remove_dir_all(&input)
         .map_err(|e| CliError::Internal(anyhow::anyhow!("removing {}: {e}", input.display())))?;
-    super::solve::commit(out)?;
+    commit(out)?;
     let text = format!(
         "{}merged {} shard manifest{} in {wall:.1} s\nwrote {}\n",
         text_report(&sw, &summary, &copts),
@@ -546,7 +534,7 @@ fn collect_dir(args: CollectArgs) -> Result<(), CliError> {
         },
         args.dir.display()
     );
-    print_result(args.merge.json, args.merge.quiet, &json, &text)
+    print_result(args.merge.json, args.merge.quiet, || Ok(json), || Ok(text))
 }
 
 /// `dcsite sweep plan SWEEP --shards N`.

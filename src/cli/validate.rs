@@ -5,7 +5,7 @@ use anyhow::Context;
 
 use dcsite::data::problem::escaped;
 
-use super::CliError;
+use super::error::CliError;
 
 /// The folder tree a scenario's tables are expected in: the folder above the
 /// scenario's own (`models/x.toml` → the project folder holding `models/`

@@ -212,20 +212,7 @@ pub fn search(
     let d = decimals(tol);
     let max_level = floor_to(spec.max_level.unwrap_or(natural_max), d);
     let need = spec.cards.ceil() as u64;
-    // Coarse grid: 0, ¼, ½, ¾, 1 of the range, on the grid of 10^-d.
-    let grid: Vec<f64> = (0..=4)
-        .map(|k| snap(max_level * k as f64 / 4.0, d).min(max_level))
-        .collect();
-    let mut evaluated: Vec<(Point, Plan, Prepared)> = grid
-        .par_iter()
-        .map(|&l| {
-            let r = evaluate(base, spec, l, opts);
-            if let Ok((pt, _, _)) = &r {
-                step(pt);
-            }
-            r
-        })
-        .collect::<Result<_, _>>()?;
+    let mut evaluated = coarse_grid(base, spec, opts, step, max_level, d)?;
     let enough = |pt: &Point| pt.cards_in_region >= need;
     let mut curve: Vec<Point> = evaluated.iter().map(|x| x.0.clone()).collect();
     if enough(&curve[0]) {
@@ -278,6 +265,30 @@ pub fn search(
         curve,
         binding_instead: vec![],
     })
+}
+
+/// The levels 0, ¼, ½, ¾, 1 of `max_level` (on the grid of 10^-d),
+/// evaluated in parallel; `step` is called after each evaluation.
+fn coarse_grid(
+    base: &Prepared,
+    spec: &Spec,
+    opts: &SolveOptions,
+    step: &(dyn Fn(&Point) + Sync),
+    max_level: f64,
+    d: usize,
+) -> Result<Vec<(Point, Plan, Prepared)>, BreakevenError> {
+    let grid: Vec<f64> = (0..=4)
+        .map(|k| snap(max_level * k as f64 / 4.0, d).min(max_level))
+        .collect();
+    grid.par_iter()
+        .map(|&l| {
+            let r = evaluate(base, spec, l, opts);
+            if let Ok((pt, _, _)) = &r {
+                step(pt);
+            }
+            r
+        })
+        .collect()
 }
 
 /// What keeps cards out of a region: its binding rows, the options that

@@ -1,9 +1,11 @@
 //! Studies made of many solves: several scenarios side by side
 //! (`solve_all`, read by `compare`) and the break-even search of a subsidy
-//! lever (`breakeven`); what a forecast's ranges imply (`implied`).
+//! lever (`breakeven`); what a forecast's ranges imply (`implied`); a sweep
+//! of drawn or gridded scenarios and how robust its answer is (`sweep`).
 
 pub mod breakeven;
 pub mod implied;
+pub mod sweep;
 
 use std::collections::BTreeSet;
 use std::path::PathBuf;

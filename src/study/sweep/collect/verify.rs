@@ -5,7 +5,7 @@
 //!
 //! Everything in a manifest is untrusted (a shared sweep folder may be
 //! written by others): part names must be plain names inside `parts/`, every
-//! count is bounded when the manifest is read ([`super::shard::read_manifest`]),
+//! count is bounded when the manifest is read ([`crate::study::sweep::shard::read_manifest`]),
 //! each part is copied into the collect's own staging folder (opened without
 //! following a symbolic link, regular files only) and must have the SHA-256
 //! and row count its manifest records, the columns and types this sweep
@@ -22,14 +22,14 @@ use std::path::{Path, PathBuf};
 use polars::prelude::*;
 use sha2::{Digest, Sha256};
 
-use super::run::parquet_bytes;
-use super::shard::{
-    input_difference, part_name, read_manifest, sha256_file, short, Manifest, PartFile,
-};
-use super::spec::Sweep;
-use super::SweepError;
 use crate::data::problem::shown;
 use crate::export::writer::PARTS_DIR;
+use crate::study::sweep::error::SweepError;
+use crate::study::sweep::run::{parquet_bytes, part_schemas};
+use crate::study::sweep::shard::{
+    input_difference, part_name, read_manifest, sha256_file, short, Manifest, PartFile,
+};
+use crate::study::sweep::spec::Sweep;
 
 /// The shards of a sweep folder that fit together.
 #[derive(Debug)]
@@ -171,7 +171,36 @@ fn missing_by_shard(missing: &[(u64, u64)], count: u64) -> (ByShard, bool) {
 /// least with its part files present.
 pub fn check(dir: &Path) -> Result<Checked, SweepError> {
     let parts = dir.join(PARTS_DIR);
-    let mut names: Vec<String> = std::fs::read_dir(&parts)
+    let manifests = read_manifests(dir, &parts)?;
+    let problems = misfits(&manifests);
+    if !problems.is_empty() {
+        return Err(mismatch(format!(
+            "the shards in {} do not fit together:\n  {}",
+            parts.display(),
+            problems.join("\n  ")
+        )));
+    }
+    let n = manifests[0].1.scenarios_in_sweep;
+    let taken = take_ids(&manifests, &parts, n);
+    let missing = missing_ranges(&taken.bits, n);
+    if !missing.is_empty() {
+        return Err(mismatch(missing_message(
+            &manifests,
+            &parts,
+            &missing,
+            n,
+            &taken.lost,
+        )));
+    }
+    Ok(Checked {
+        manifests,
+        owned: taken.owned,
+    })
+}
+
+/// The manifests of `parts` (`dir/parts/`), in name order; none is an error.
+fn read_manifests(dir: &Path, parts: &Path) -> Result<Vec<(String, Manifest)>, SweepError> {
+    let mut names: Vec<String> = std::fs::read_dir(parts)
         .map_err(|e| {
             mismatch(format!(
                 "{}: {}; expected the parts/ folder of shards run with \
@@ -205,6 +234,13 @@ pub fn check(dir: &Path) -> Result<Checked, SweepError> {
         })?;
         manifests.push((n, m));
     }
+    Ok(manifests)
+}
+
+/// Why the shards do not fit together: each manifest against the first
+/// (dcsite, inputs, sweep size, solver options), then, when they agree, the
+/// inputs against the files as they are now.
+fn misfits(manifests: &[(String, Manifest)]) -> Vec<String> {
     let (ref_name, r) = &manifests[0];
     let mut problems = Vec::new();
     for (name, m) in &manifests[1..] {
@@ -215,28 +251,7 @@ pub fn check(dir: &Path) -> Result<Checked, SweepError> {
                 shown(&r.dcsite_version)
             ));
         }
-        for i in &m.inputs {
-            if let Some(o) = r
-                .inputs
-                .iter()
-                .find(|o| o.role == i.role && o.path == i.path)
-            {
-                if o.sha256 != i.sha256 {
-                    problems.push(format!(
-                        "{} differs between shards: SHA-256 {} in parts/{name}, {} in \
-                         parts/{ref_name}",
-                        i.path.display(),
-                        short(&i.sha256),
-                        short(&o.sha256)
-                    ));
-                }
-            }
-        }
-        if problems.is_empty() {
-            if let Some(why) = input_difference(&r.inputs, &m.inputs) {
-                problems.push(format!("parts/{name} was made {why}"));
-            }
-        }
+        input_misfits(name, m, ref_name, r, &mut problems);
         if m.scenarios_in_sweep != r.scenarios_in_sweep {
             problems.push(format!(
                 "parts/{name} is of a sweep of {} scenarios, parts/{ref_name} of {}",
@@ -271,18 +286,56 @@ pub fn check(dir: &Path) -> Result<Checked, SweepError> {
             }
         }
     }
-    if !problems.is_empty() {
-        return Err(mismatch(format!(
-            "the shards in {} do not fit together:\n  {}",
-            parts.display(),
-            problems.join("\n  ")
-        )));
-    }
+    problems
+}
 
-    // Each id from the first committed batch (manifests in name order) whose
-    // part files are all there. `n` is at most the sweep cap (checked when
-    // the manifest was read): one bit per id.
-    let n = r.scenarios_in_sweep;
+/// The inputs of manifest `m` (`name`) against the reference `r`: the same
+/// file with another SHA-256, or (when nothing differs so far) other inputs.
+fn input_misfits(
+    name: &str,
+    m: &Manifest,
+    ref_name: &str,
+    r: &Manifest,
+    problems: &mut Vec<String>,
+) {
+    for i in &m.inputs {
+        if let Some(o) = r
+            .inputs
+            .iter()
+            .find(|o| o.role == i.role && o.path == i.path)
+        {
+            if o.sha256 != i.sha256 {
+                problems.push(format!(
+                    "{} differs between shards: SHA-256 {} in parts/{name}, {} in \
+                     parts/{ref_name}",
+                    i.path.display(),
+                    short(&i.sha256),
+                    short(&o.sha256)
+                ));
+            }
+        }
+    }
+    if problems.is_empty() {
+        if let Some(why) = input_difference(&r.inputs, &m.inputs) {
+            problems.push(format!("parts/{name} was made {why}"));
+        }
+    }
+}
+
+/// The scenario ids the manifests give.
+struct Taken {
+    /// One bit per id of the sweep: given by some batch.
+    bits: Vec<u64>,
+    /// Per batch that gives ids: (manifest, batch) and its ids, sorted.
+    owned: Vec<((usize, usize), Vec<u64>)>,
+    /// Batches whose part files are missing, in words.
+    lost: Vec<String>,
+}
+
+/// Each id from the first committed batch (manifests in name order) whose
+/// part files are all there. `n` is at most the sweep cap (checked when
+/// the manifest was read): one bit per id.
+fn take_ids(manifests: &[(String, Manifest)], parts: &Path, n: u64) -> Taken {
     let mut taken = vec![0u64; n.div_ceil(64) as usize];
     let mut owned = Vec::new();
     let mut lost: Vec<String> = Vec::new();
@@ -315,60 +368,71 @@ pub fn check(dir: &Path) -> Result<Checked, SweepError> {
             }
         }
     }
-    let missing = missing_ranges(&taken, n);
-    if !missing.is_empty() {
-        let total: u64 = missing.iter().map(|(a, b)| b - a + 1).sum();
-        // Which shards should have them (by the first manifest's shard count).
-        let count = manifests[0].1.shard.count as u64;
-        let (by_shard, cut) = missing_by_shard(&missing, count);
-        let mut shards: Vec<String> = by_shard
-            .iter()
-            .take(64)
-            .map(|(&i, (k, first))| {
-                let state = manifests
-                    .iter()
-                    .find(|(_, m)| m.shard.index as u64 == i && m.shard.count as u64 == count)
-                    .map(|(name, m)| {
-                        if m.complete {
-                            format!("parts/{name} says complete")
-                        } else {
-                            format!("parts/{name} is not complete")
-                        }
-                    })
-                    .unwrap_or_else(|| "no manifest".into());
-                let more = if *k > first.iter().map(|(a, b)| b - a + 1).sum::<u64>() {
-                    ", …"
-                } else {
-                    ""
-                };
-                format!(
-                    "shard {i}/{count} ({state}): {k} ids: {}{more}",
-                    ranges_text(&first[..first.len().min(40)])
-                )
-            })
-            .collect();
-        if by_shard.len() > 64 || cut {
-            shards.push("… (more shards)".into());
-        }
-        let mut msg = format!(
-            "{total} of {n} scenario ids are missing from {}: {}\n  {}",
-            parts.display(),
-            ranges_text(&missing),
-            shards.join("\n  ")
-        );
-        for l in lost.iter().take(40) {
-            msg.push_str(&format!("\n  {l}"));
-        }
-        if lost.len() > 40 {
-            msg.push_str(&format!(
-                "\n  … ({} more missing part files)",
-                lost.len() - 40
-            ));
-        }
-        msg.push_str("\n  rerun those shards (they skip what they committed), then collect again");
-        return Err(mismatch(msg));
+    Taken {
+        bits: taken,
+        owned,
+        lost,
     }
-    Ok(Checked { manifests, owned })
+}
+
+/// The missing ids in words: how many, as ranges, per shard that should
+/// have them (by the first manifest's shard count), and the lost batches.
+fn missing_message(
+    manifests: &[(String, Manifest)],
+    parts: &Path,
+    missing: &[(u64, u64)],
+    n: u64,
+    lost: &[String],
+) -> String {
+    let total: u64 = missing.iter().map(|(a, b)| b - a + 1).sum();
+    let count = manifests[0].1.shard.count as u64;
+    let (by_shard, cut) = missing_by_shard(missing, count);
+    let mut shards: Vec<String> = by_shard
+        .iter()
+        .take(64)
+        .map(|(&i, (k, first))| {
+            let state = manifests
+                .iter()
+                .find(|(_, m)| m.shard.index as u64 == i && m.shard.count as u64 == count)
+                .map(|(name, m)| {
+                    if m.complete {
+                        format!("parts/{name} says complete")
+                    } else {
+                        format!("parts/{name} is not complete")
+                    }
+                })
+                .unwrap_or_else(|| "no manifest".into());
+            let more = if *k > first.iter().map(|(a, b)| b - a + 1).sum::<u64>() {
+                ", …"
+            } else {
+                ""
+            };
+            format!(
+                "shard {i}/{count} ({state}): {k} ids: {}{more}",
+                ranges_text(&first[..first.len().min(40)])
+            )
+        })
+        .collect();
+    if by_shard.len() > 64 || cut {
+        shards.push("… (more shards)".into());
+    }
+    let mut msg = format!(
+        "{total} of {n} scenario ids are missing from {}: {}\n  {}",
+        parts.display(),
+        ranges_text(missing),
+        shards.join("\n  ")
+    );
+    for l in lost.iter().take(40) {
+        msg.push_str(&format!("\n  {l}"));
+    }
+    if lost.len() > 40 {
+        msg.push_str(&format!(
+            "\n  … ({} more missing part files)",
+            lost.len() - 40
+        ));
+    }
+    msg.push_str("\n  rerun those shards (they skip what they committed), then collect again");
+    msg
 }
 
 /// Holds the lock of every shard that has one in `dir/parts/`
@@ -423,7 +487,7 @@ pub fn stage(dir: &Path, c: &Checked, sweep: &Sweep, stage: &Path) -> Result<(),
         std::fs::create_dir(stage)
             .map_err(|e| SweepError::Internal(format!("{}: {e}", stage.display())))?;
     }
-    let schemas: HashMap<&str, Schema> = super::run::part_schemas(sweep)?.into_iter().collect();
+    let schemas: HashMap<&str, Schema> = part_schemas(sweep)?.into_iter().collect();
     // A part listed by two batches would be merged twice.
     let mut listed: HashMap<&str, (usize, usize)> = HashMap::new();
     for ((mi, bi), _) in &c.owned {
@@ -478,6 +542,19 @@ struct PartJob<'a> {
     owned: &'a [u64],
 }
 
+impl PartJob<'_> {
+    /// A problem of this part, naming it, its manifest and its batch.
+    fn bad(&self, what: String) -> SweepError {
+        mismatch(format!(
+            "{}/{} (listed in parts/{}, batches[{}]): {what}",
+            self.parts.display(),
+            self.part.name,
+            self.manifest,
+            self.batch
+        ))
+    }
+}
+
 /// Polars' message, at most a line of it.
 fn polars_text(e: &dyn std::fmt::Display) -> String {
     e.to_string()
@@ -526,23 +603,51 @@ fn quiet_panics<T>(f: impl FnOnce() -> T) -> Result<T, ()> {
 
 fn stage_part(j: &PartJob, schemas: &HashMap<&str, Schema>) -> Result<(), SweepError> {
     let name = &j.part.name;
-    let bad = |what: String| {
-        mismatch(format!(
-            "{}/{name} (listed in parts/{}, batches[{}]): {what}",
-            j.parts.display(),
-            j.manifest,
-            j.batch
-        ))
-    };
     // Checked when the manifest was read: a plain name of a known kind.
-    let (kind, _) = part_name(name).ok_or_else(|| bad("not a part file name".into()))?;
-    let (src, dst) = (j.parts.join(name), j.stage.join(name));
+    let (kind, _) = part_name(name).ok_or_else(|| j.bad("not a part file name".into()))?;
+    let dst = j.stage.join(name);
+    copy_checked(j, &dst)?;
+    let df = read_parquet(&dst).map_err(|e| j.bad(format!("not a readable Parquet file ({e})")))?;
+    check_columns(j, kind, &df, &schemas[kind])?;
+    if df.height() as u64 != j.part.rows {
+        return Err(j.bad(format!(
+            "{} rows where the manifest records {}",
+            df.height(),
+            j.part.rows
+        )));
+    }
+    let key = if kind == "scenarios" {
+        "id"
+    } else {
+        "scenario"
+    };
+    let keys: Vec<Option<u64>> = df.column(key)?.u64()?.iter().collect();
+    let mut listed = j.batch_ids.to_vec();
+    listed.sort_unstable();
+    check_ids(j, kind, key, &keys, &listed)?;
+    if j.owned.len() != listed.len() {
+        // Part of this batch was taken from another: keep only the rest.
+        let keep: BooleanChunked = keys
+            .iter()
+            .map(|v| v.is_some_and(|v| j.owned.binary_search(&v).is_ok()))
+            .collect();
+        let df = df.filter(&keep)?;
+        crate::export::write_file_atomic(&dst, &parquet_bytes(df)?, true)?;
+    }
+    Ok(())
+}
+
+/// Copies the part file into `dst` (a new file, never through a symbolic
+/// link), hashing it on the way: the staged copy is what was checked. Its
+/// size is bounded and its SHA-256 must be the manifest's.
+fn copy_checked(j: &PartJob, dst: &Path) -> Result<(), SweepError> {
+    let src = j.parts.join(&j.part.name);
     let limit =
         crate::data::file::max_table_bytes().unwrap_or(crate::data::file::DEFAULT_MAX_TABLE_BYTES);
     let (file, meta) = crate::data::file::open_regular(&src, "part file", true)
-        .map_err(|(e, f)| bad(format!("expected {e}, found {f}")))?;
+        .map_err(|(e, f)| j.bad(format!("expected {e}, found {f}")))?;
     if meta.len() > limit {
-        return Err(bad(format!(
+        return Err(j.bad(format!(
             "expected a part file of at most {limit} bytes, found {} bytes",
             meta.len()
         )));
@@ -557,7 +662,7 @@ fn stage_part(j: &PartJob, schemas: &HashMap<&str, Schema>) -> Result<(), SweepE
             o.custom_flags(libc::O_NOFOLLOW);
         }
         let _creating = crate::export::writer::creating();
-        o.open(&dst)
+        o.open(dst)
             .map_err(|e| SweepError::Internal(format!("{}: {e}", dst.display())))?
     };
     let mut h = Sha256::new();
@@ -567,7 +672,7 @@ fn stage_part(j: &PartJob, schemas: &HashMap<&str, Schema>) -> Result<(), SweepE
     loop {
         let k = reader
             .read(&mut buf)
-            .map_err(|e| bad(crate::data::file::io_text(&e)))?;
+            .map_err(|e| j.bad(crate::data::file::io_text(&e)))?;
         if k == 0 {
             break;
         }
@@ -578,21 +683,25 @@ fn stage_part(j: &PartJob, schemas: &HashMap<&str, Schema>) -> Result<(), SweepE
     }
     drop(out);
     if len > limit {
-        return Err(bad(format!(
+        return Err(j.bad(format!(
             "expected a part file of at most {limit} bytes, found more"
         )));
     }
     let sha = format!("{:x}", h.finalize());
     if sha != j.part.sha256 {
-        return Err(bad(format!(
+        return Err(j.bad(format!(
             "SHA-256 {} where the manifest records {}: not the file the shard committed \
              (changed, truncated or of another sweep)",
             short(&sha),
             short(&j.part.sha256)
         )));
     }
-    let df = read_parquet(&dst).map_err(|e| bad(format!("not a readable Parquet file ({e})")))?;
-    let want = &schemas[kind];
+    Ok(())
+}
+
+/// The columns and types of a `kind` part of this sweep (`want`), each of
+/// the frame's length.
+fn check_columns(j: &PartJob, kind: &str, df: &DataFrame, want: &Schema) -> Result<(), SweepError> {
     let got = df.schema();
     if **got != *want {
         let show = |s: &Schema| -> String {
@@ -604,7 +713,7 @@ fn stage_part(j: &PartJob, schemas: &HashMap<&str, Schema>) -> Result<(), SweepE
             let more = if s.len() > 12 { ", …" } else { "" };
             format!("{}{more}", cols.join(", "))
         };
-        return Err(bad(format!(
+        return Err(j.bad(format!(
             "expected the columns of a {kind} part of this sweep ({}), found {}",
             show(want),
             show(got)
@@ -612,34 +721,31 @@ fn stage_part(j: &PartJob, schemas: &HashMap<&str, Schema>) -> Result<(), SweepE
     }
     // A damaged file can decode into columns of different lengths.
     if let Some(c) = df.columns().iter().find(|c| c.len() != df.height()) {
-        return Err(bad(format!(
+        return Err(j.bad(format!(
             "not a readable Parquet file (column {} has {} values, the file {} rows)",
             shown(c.name()),
             c.len(),
             df.height()
         )));
     }
-    if df.height() as u64 != j.part.rows {
-        return Err(bad(format!(
-            "{} rows where the manifest records {}",
-            df.height(),
-            j.part.rows
-        )));
-    }
-    let key = if kind == "scenarios" {
-        "id"
-    } else {
-        "scenario"
-    };
-    let keys: Vec<Option<u64>> = df.column(key)?.u64()?.iter().collect();
-    let mut listed = j.batch_ids.to_vec();
-    listed.sort_unstable();
+    Ok(())
+}
+
+/// The `key` ids of a `kind` part against its batch's `listed` ids (sorted):
+/// only ids the batch lists, and a scenario part holds each of them once.
+fn check_ids(
+    j: &PartJob,
+    kind: &str,
+    key: &str,
+    keys: &[Option<u64>],
+    listed: &[u64],
+) -> Result<(), SweepError> {
     if let Some(k) = keys
         .iter()
         .find(|k| !k.is_some_and(|v| listed.binary_search(&v).is_ok()))
     {
         let found = k.map_or("an empty cell".to_string(), |v| format!("{v}"));
-        return Err(bad(format!(
+        return Err(j.bad(format!(
             "column {key} holds {found}, which its batch does not list"
         )));
     }
@@ -647,7 +753,7 @@ fn stage_part(j: &PartJob, schemas: &HashMap<&str, Schema>) -> Result<(), SweepE
         let mut held: Vec<u64> = keys.iter().flatten().copied().collect();
         held.sort_unstable();
         if let Some(w) = held.windows(2).find(|w| w[0] == w[1]) {
-            return Err(bad(format!("scenario {} appears twice", w[0])));
+            return Err(j.bad(format!("scenario {} appears twice", w[0])));
         }
         if held.len() != listed.len() {
             let absent: Vec<u64> = listed
@@ -661,20 +767,11 @@ fn stage_part(j: &PartJob, schemas: &HashMap<&str, Schema>) -> Result<(), SweepE
                 j.manifest,
                 j.batch,
                 listed.len(),
-                name,
+                j.part.name,
                 held.len(),
                 ranges(&absent)
             )));
         }
-    }
-    if j.owned.len() != listed.len() {
-        // Part of this batch was taken from another: keep only the rest.
-        let keep: BooleanChunked = keys
-            .iter()
-            .map(|v| v.is_some_and(|v| j.owned.binary_search(&v).is_ok()))
-            .collect();
-        let df = df.filter(&keep)?;
-        crate::export::write_file_atomic(&dst, &parquet_bytes(df)?, true)?;
     }
     Ok(())
 }

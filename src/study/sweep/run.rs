@@ -8,8 +8,8 @@ use std::time::Instant;
 
 use polars::prelude::*;
 
+use super::error::SweepError;
 use super::spec::Sweep;
-use super::SweepError;
 use crate::export::write_file_atomic;
 use crate::milp::{Prepared, Quota, RowKey};
 use crate::solve::shadow::fixed_sites_lp;
@@ -67,7 +67,7 @@ pub struct SiteRow {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Outcome {
     pub id: usize,
-    /// The drawn values, one per [`super::Dim`].
+    /// The drawn values, one per [`super::spec::Dim`].
     pub values: Vec<toml::Value>,
     /// `optimal`, `feasible`, `infeasible`, `no_plan` or `error`.
     pub status: &'static str,

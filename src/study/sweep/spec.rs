@@ -264,149 +264,15 @@ pub fn load_sweep(path: &Path) -> Result<Sweep, Problems> {
 /// own scenarios with [`Sweep::check_ids`].
 pub fn read_sweep(path: &Path) -> Result<Sweep, Problems> {
     let mut p = Problems::default();
-    let bytes = match crate::data::file::read_regular(
-        path,
-        crate::data::file::MAX_SCENARIO_BYTES,
-        "sweep file",
-        "",
-    ) {
-        Ok(b) => b,
-        Err((expected, found)) => {
-            p.push(Problem::new(path, None, None, expected, found));
-            return Err(p);
-        }
-    };
-    let text = String::from_utf8_lossy(&bytes).into_owned();
-    let text = text.strip_prefix('\u{feff}').unwrap_or(&text).to_string();
-    let table: toml::Table = match text.parse() {
-        Ok(t) => t,
-        Err(e) => {
-            let line = e
-                .span()
-                .map(|s| text.get(..s.start).unwrap_or(&text).matches('\n').count() + 1);
-            p.push(Problem::new(
-                path,
-                line,
-                None,
-                "valid TOML",
-                e.message().to_string(),
-            ));
-            return Err(p);
-        }
-    };
-    let key_problem = |p: &mut Problems, key: &str, expected: &str, found: String| {
-        p.push(Problem::new(
-            path,
-            top_line(&text, key),
-            Some(key),
-            expected,
-            found,
-        ))
-    };
-    const KEYS: [&str; 5] = ["base", "samples", "seed", "sampling", "vary"];
-    for k in table.keys() {
-        if !KEYS.contains(&k.as_str()) {
-            let hint = crate::data::scenario::did_you_mean(k, KEYS)
-                .map(|h| format!(" (did you mean {h}?)"))
-                .unwrap_or_default();
-            key_problem(
-                &mut p,
-                k,
-                "a sweep key (base, samples, seed, sampling, vary)",
-                format!("unknown key {}{hint}", shown(k)),
-            );
-        }
-    }
+    let (text, table) = parse_sweep_file(path)?;
+    let src = Source { path, text: &text };
     let dir = path.parent().unwrap_or(Path::new(".")).to_path_buf();
-    // Without a base, the first scenario file of an `extends` grid is the
-    // base (the ids, names and coordinates of the outputs).
-    let first_extends = table
-        .get("vary")
-        .and_then(|v| v.get("extends"))
-        .and_then(|e| e.get("grid"))
-        .and_then(|g| g.as_array())
-        .and_then(|a| a.first())
-        .and_then(|v| v.as_str());
-    let base_path = match table.get("base") {
-        Some(toml::Value::String(s)) => Some(dir.join(s)),
-        None if first_extends.is_some() => first_extends.map(|s| dir.join(s)),
-        Some(v) => {
-            key_problem(
-                &mut p,
-                "base",
-                "a scenario file path (string)",
-                v.type_str().into(),
-            );
-            None
-        }
-        None => {
-            p.push(Problem::new(
-                path,
-                None,
-                Some("base"),
-                "base = \"<scenario file>\" (relative to the sweep file), or an extends grid",
-                "no base",
-            ));
-            None
-        }
-    };
-    let whole = |p: &mut Problems, key: &str, min: i64, max: i64| -> Option<i64> {
-        match table.get(key) {
-            None => None,
-            Some(toml::Value::Integer(i)) if (min..=max).contains(i) => Some(*i),
-            Some(v) => {
-                p.push(Problem::new(
-                    path,
-                    top_line(&text, key),
-                    Some(key),
-                    format!("a whole number from {min} to {max}"),
-                    match v {
-                        toml::Value::Integer(i) => i.to_string(),
-                        toml::Value::Float(x) => x.to_string(),
-                        o => o.type_str().to_string(),
-                    },
-                ));
-                None
-            }
-        }
-    };
-    let samples = whole(&mut p, "samples", 1, MAX_SCENARIOS as i64);
-    let seed = whole(&mut p, "seed", 0, i64::MAX).unwrap_or(0) as u64;
-    let sampling = match table.get("sampling") {
-        None => Sampling::MonteCarlo,
-        Some(toml::Value::String(s)) if s == "monte_carlo" => Sampling::MonteCarlo,
-        Some(toml::Value::String(s)) if s == "lhs" => Sampling::LatinHypercube,
-        Some(v) => {
-            key_problem(
-                &mut p,
-                "sampling",
-                "\"monte_carlo\" or \"lhs\" (Latin hypercube)",
-                match v {
-                    toml::Value::String(s) => shown(s),
-                    o => o.type_str().into(),
-                },
-            );
-            Sampling::MonteCarlo
-        }
-    };
-    let vary = match table.get("vary") {
-        Some(toml::Value::Table(t)) if !t.is_empty() => t.clone(),
-        other => {
-            p.push(Problem::new(
-                path,
-                top_line(&text, "vary"),
-                Some("vary"),
-                "a [vary] table naming at least one key",
-                other.map(|v| v.type_str()).unwrap_or("none").to_string(),
-            ));
-            toml::Table::new()
-        }
-    };
-    let Some(base_path) = base_path else {
+    let head = read_head(&src, &table, &dir, &mut p);
+    let Some(base_path) = head.base_path else {
         return Err(p);
     };
     if !base_path.exists() {
-        key_problem(
+        src.key_problem(
             &mut p,
             "base",
             "an existing scenario file",
@@ -419,29 +285,26 @@ pub fn read_sweep(path: &Path) -> Result<Sweep, Problems> {
     let raw = read_raw_tables(&base)?;
     let (base_instance, _) = load_from_raw(&base, raw.clone())?;
 
-    let lines: BTreeMap<String, usize> = vary
+    let lines: BTreeMap<String, usize> = head
+        .vary
         .keys()
         .filter_map(|k| vary_line(&text, k).map(|l| (k.clone(), l)))
         .collect();
     let mut dims = Vec::new();
-    for (k, spec) in &vary {
-        let line = lines.get(k).copied();
-        let mut bad = |expected: String, found: String| {
-            p.push(Problem::new(
+    for (k, spec) in &head.vary {
+        match resolve(k, spec, &mut base, &raw) {
+            Ok(mut d) => dims.append(&mut d),
+            Err((expected, found)) => p.push(Problem::new(
                 path,
-                line,
+                lines.get(k).copied(),
                 Some(&format!("vary.{}", shown(k))),
                 expected,
                 found,
-            ))
-        };
-        match resolve(k, spec, &mut base, &raw) {
-            Ok(mut d) => dims.append(&mut d),
-            Err((expected, found)) => bad(expected, found),
+            )),
         }
     }
     let random = dims.iter().filter(|d| !d.is_grid()).count();
-    let samples = match (samples, random) {
+    let samples = match (head.samples, random) {
         (Some(n), _) => n as usize,
         (None, 0) => 1,
         (None, _) => {
@@ -458,6 +321,219 @@ pub fn read_sweep(path: &Path) -> Result<Sweep, Problems> {
     if !p.is_empty() {
         return Err(p);
     }
+    let grid_points = grid_points(&src, &dims, samples)?;
+    check_overlaps(path, &dims, &lines)?;
+    let (extends, other_tables) = read_alternatives(path, &dir, &dims, &lines, &base)?;
+    let sweep = Sweep {
+        path: path.to_path_buf(),
+        base,
+        base_instance,
+        raw,
+        samples,
+        seed: head.seed,
+        sampling: head.sampling,
+        dims,
+        grid_points,
+        lines,
+        dir,
+        extends,
+        other_tables,
+    };
+    Ok(sweep)
+}
+
+/// A sweep file's text (without a byte-order mark) and its TOML table.
+fn parse_sweep_file(path: &Path) -> Result<(String, toml::Table), Problems> {
+    let mut p = Problems::default();
+    let bytes = match crate::data::file::read_regular(
+        path,
+        crate::data::file::MAX_SCENARIO_BYTES,
+        "sweep file",
+        "",
+    ) {
+        Ok(b) => b,
+        Err((expected, found)) => {
+            p.push(Problem::new(path, None, None, expected, found));
+            return Err(p);
+        }
+    };
+    let text = String::from_utf8_lossy(&bytes).into_owned();
+    let text = text.strip_prefix('\u{feff}').unwrap_or(&text).to_string();
+    match text.parse() {
+        Ok(t) => Ok((text, t)),
+        Err(e) => {
+            let e: toml::de::Error = e;
+            let line = e
+                .span()
+                .map(|s| text.get(..s.start).unwrap_or(&text).matches('\n').count() + 1);
+            p.push(Problem::new(
+                path,
+                line,
+                None,
+                "valid TOML",
+                e.message().to_string(),
+            ));
+            Err(p)
+        }
+    }
+}
+
+/// A sweep file's text, for problems that name a top-level key and its line.
+struct Source<'a> {
+    path: &'a Path,
+    text: &'a str,
+}
+
+impl Source<'_> {
+    fn key_problem(&self, p: &mut Problems, key: &str, expected: &str, found: String) {
+        p.push(Problem::new(
+            self.path,
+            top_line(self.text, key),
+            Some(key),
+            expected,
+            found,
+        ))
+    }
+}
+
+/// The top-level keys of a sweep file but `[vary]`'s contents.
+struct Head {
+    /// `None` when there is no usable base (a problem says why).
+    base_path: Option<PathBuf>,
+    samples: Option<i64>,
+    seed: u64,
+    sampling: Sampling,
+    vary: toml::Table,
+}
+
+/// Reads the top-level keys (problems go to `p`): no unknown key, the base
+/// (or the first file of an `extends` grid), samples, seed, sampling and a
+/// non-empty `[vary]`.
+fn read_head(src: &Source, table: &toml::Table, dir: &Path, p: &mut Problems) -> Head {
+    const KEYS: [&str; 5] = ["base", "samples", "seed", "sampling", "vary"];
+    for k in table.keys() {
+        if !KEYS.contains(&k.as_str()) {
+            let hint = crate::data::scenario::did_you_mean(k, KEYS)
+                .map(|h| format!(" (did you mean {h}?)"))
+                .unwrap_or_default();
+            src.key_problem(
+                p,
+                k,
+                "a sweep key (base, samples, seed, sampling, vary)",
+                format!("unknown key {}{hint}", shown(k)),
+            );
+        }
+    }
+    let base_path = base_path(src, table, dir, p);
+    let samples = whole(src, table, p, "samples", 1, MAX_SCENARIOS as i64);
+    let seed = whole(src, table, p, "seed", 0, i64::MAX).unwrap_or(0) as u64;
+    let sampling = match table.get("sampling") {
+        None => Sampling::MonteCarlo,
+        Some(toml::Value::String(s)) if s == "monte_carlo" => Sampling::MonteCarlo,
+        Some(toml::Value::String(s)) if s == "lhs" => Sampling::LatinHypercube,
+        Some(v) => {
+            src.key_problem(
+                p,
+                "sampling",
+                "\"monte_carlo\" or \"lhs\" (Latin hypercube)",
+                match v {
+                    toml::Value::String(s) => shown(s),
+                    o => o.type_str().into(),
+                },
+            );
+            Sampling::MonteCarlo
+        }
+    };
+    let vary = match table.get("vary") {
+        Some(toml::Value::Table(t)) if !t.is_empty() => t.clone(),
+        other => {
+            p.push(Problem::new(
+                src.path,
+                top_line(src.text, "vary"),
+                Some("vary"),
+                "a [vary] table naming at least one key",
+                other.map(|v| v.type_str()).unwrap_or("none").to_string(),
+            ));
+            toml::Table::new()
+        }
+    };
+    Head {
+        base_path,
+        samples,
+        seed,
+        sampling,
+        vary,
+    }
+}
+
+/// The base scenario file: `base`, or without it the first scenario file
+/// of an `extends` grid (the ids, names and coordinates of the outputs).
+fn base_path(src: &Source, table: &toml::Table, dir: &Path, p: &mut Problems) -> Option<PathBuf> {
+    let first_extends = table
+        .get("vary")
+        .and_then(|v| v.get("extends"))
+        .and_then(|e| e.get("grid"))
+        .and_then(|g| g.as_array())
+        .and_then(|a| a.first())
+        .and_then(|v| v.as_str());
+    match table.get("base") {
+        Some(toml::Value::String(s)) => Some(dir.join(s)),
+        None if first_extends.is_some() => first_extends.map(|s| dir.join(s)),
+        Some(v) => {
+            src.key_problem(
+                p,
+                "base",
+                "a scenario file path (string)",
+                v.type_str().into(),
+            );
+            None
+        }
+        None => {
+            p.push(Problem::new(
+                src.path,
+                None,
+                Some("base"),
+                "base = \"<scenario file>\" (relative to the sweep file), or an extends grid",
+                "no base",
+            ));
+            None
+        }
+    }
+}
+
+/// The whole number of top-level `key`, from `min` to `max`; `None` when
+/// absent or not one (a problem then says so).
+fn whole(
+    src: &Source,
+    table: &toml::Table,
+    p: &mut Problems,
+    key: &str,
+    min: i64,
+    max: i64,
+) -> Option<i64> {
+    match table.get(key) {
+        None => None,
+        Some(toml::Value::Integer(i)) if (min..=max).contains(i) => Some(*i),
+        Some(v) => {
+            p.push(Problem::new(
+                src.path,
+                top_line(src.text, key),
+                Some(key),
+                format!("a whole number from {min} to {max}"),
+                match v {
+                    toml::Value::Integer(i) => i.to_string(),
+                    toml::Value::Float(x) => x.to_string(),
+                    o => o.type_str().to_string(),
+                },
+            ));
+            None
+        }
+    }
+}
+
+/// The product of the grid sizes (1 without grid keys), refused when grid
+/// points × samples passes [`MAX_SCENARIOS`].
+fn grid_points(src: &Source, dims: &[Dim], samples: usize) -> Result<usize, Problems> {
     let grid_points = dims
         .iter()
         .filter_map(|d| match &d.dist {
@@ -467,19 +543,32 @@ pub fn read_sweep(path: &Path) -> Result<Sweep, Problems> {
         .try_fold(1usize, |a, b| a.checked_mul(b))
         .unwrap_or(usize::MAX);
     if grid_points.saturating_mul(samples) > MAX_SCENARIOS {
+        let mut p = Problems::default();
         p.push(Problem::new(
-            path,
-            top_line(&text, "samples"),
+            src.path,
+            top_line(src.text, "samples"),
             Some("samples"),
             format!("at most {MAX_SCENARIOS} scenarios (grid points × samples)"),
             format!("{grid_points} grid points × {samples} samples"),
         ));
         return Err(p);
     }
-    // The same cell varied by two keys (a wildcard and an explicit row, or
-    // two spellings): which value wins would depend on the order of [vary].
+    Ok(grid_points)
+}
+
+/// Refuses one value varied by two keys: the same cell by two keys (a
+/// wildcard and an explicit row, or two spellings), whose winner would
+/// depend on the order of [vary]; and a cell of a table that a
+/// `tables.<t>` grid swaps, which would be drawn against the base's table
+/// and written over the swapped one's, so the swap would be lost.
+fn check_overlaps(
+    path: &Path,
+    dims: &[Dim],
+    lines: &BTreeMap<String, usize>,
+) -> Result<(), Problems> {
+    let mut p = Problems::default();
     let mut seen: BTreeMap<&str, &Dim> = BTreeMap::new();
-    for d in &dims {
+    for d in dims {
         if let Some(first) = seen.insert(d.key.as_str(), d) {
             let (k1, k2) = (first.vary_key.as_str(), d.vary_key.as_str());
             p.push(Problem::new(
@@ -496,9 +585,6 @@ pub fn read_sweep(path: &Path) -> Result<Sweep, Problems> {
             ));
         }
     }
-    // A table swapped by a `tables.<t>` grid and a cell of that table varied
-    // by another key: the cell would be drawn against the base's table and
-    // written over the swapped one's, so the swap would be lost.
     for d in dims.iter().filter(|d| d.key.starts_with("tables.")) {
         let table = &d.key["tables.".len()..];
         let cell = format!("{table}.");
@@ -521,26 +607,11 @@ pub fn read_sweep(path: &Path) -> Result<Sweep, Problems> {
             ));
         }
     }
-    if !p.is_empty() {
-        return Err(p);
+    if p.is_empty() {
+        Ok(())
+    } else {
+        Err(p)
     }
-    let (extends, other_tables) = read_alternatives(path, &dir, &dims, &lines, &base)?;
-    let sweep = Sweep {
-        path: path.to_path_buf(),
-        base,
-        base_instance,
-        raw,
-        samples,
-        seed,
-        sampling,
-        dims,
-        grid_points,
-        lines,
-        dir,
-        extends,
-        other_tables,
-    };
-    Ok(sweep)
 }
 
 /// An `extends` or `tables.<t>` value: relative to the sweep file's folder.
@@ -568,21 +639,13 @@ fn read_alternatives(
     lines: &BTreeMap<String, usize>,
     base: &Scenario,
 ) -> Result<Alternatives, Problems> {
-    use crate::data::table::read_table_capped;
-    let mut p = Problems::default();
-    let limit =
-        crate::data::file::max_table_bytes().unwrap_or(crate::data::file::DEFAULT_MAX_TABLE_BYTES);
-    let base_paths = table_paths(base);
-    let read = |slot: usize, file: &Path, tables: &mut Alternatives, p: &mut Problems| {
-        let key = (slot, file.to_path_buf());
-        if base_paths[slot] == Some(file) || tables.1.contains_key(&key) {
-            return;
-        }
-        if let Some(t) = read_table_capped(file, table_schema(slot), limit, p) {
-            tables.1.insert(key, t);
-        }
+    let mut r = AlternativeReader {
+        base_paths: table_paths(base),
+        limit: crate::data::file::max_table_bytes()
+            .unwrap_or(crate::data::file::DEFAULT_MAX_TABLE_BYTES),
+        out: (BTreeMap::new(), BTreeMap::new()),
+        p: Problems::default(),
     };
-    let mut out: Alternatives = (BTreeMap::new(), BTreeMap::new());
     for d in dims {
         let Dist::Grid(values) = &d.dist else {
             continue;
@@ -600,59 +663,104 @@ fn read_alternatives(
         match d.target {
             Target::Extends => {
                 for v in values {
-                    if out.0.contains_key(v) {
+                    if r.out.0.contains_key(v) {
                         continue;
                     }
                     let file = dir.join(v);
                     if !file.exists() {
-                        missing(&mut p, "scenario", &file);
+                        missing(&mut r.p, "scenario", &file);
                         continue;
                     }
-                    let sc = match crate::data::load_scenario(&file) {
-                        Ok(sc) => sc,
-                        Err(e) => {
-                            p.0.extend(e.0);
-                            continue;
-                        }
-                    };
-                    for (slot, t) in table_paths(&sc).into_iter().enumerate() {
-                        let Some(t) = t else { continue };
-                        if t.exists() {
-                            read(slot, t, &mut out, &mut p);
-                        } else {
-                            let key = format!("tables.{}", TABLE_KEYS[slot]);
-                            let (f, line) = sc.locate(&key);
-                            p.push(Problem::new(
-                                &f,
-                                line,
-                                Some(&key),
-                                "an existing file",
-                                format!("no file {}", t.display()),
-                            ));
-                        }
-                    }
-                    out.0.insert(v.to_string(), sc);
+                    r.read_scenario(v, &file);
                 }
             }
             Target::Table(slot) => {
                 for v in values {
                     let file = alternative_path(dir, v);
                     if file.exists() {
-                        read(slot, &file, &mut out, &mut p);
+                        r.read_table(slot, &file);
                     } else {
-                        missing(&mut p, &format!("{} table", TABLE_KEYS[slot]), &file);
+                        missing(&mut r.p, &format!("{} table", TABLE_KEYS[slot]), &file);
                     }
                 }
             }
             _ => {}
         }
     }
-    if p.is_empty() {
-        Ok(out)
+    if r.p.is_empty() {
+        Ok(r.out)
     } else {
-        Err(p)
+        Err(r.p)
     }
 }
+
+/// What [`read_alternatives`] has read so far, and its problems.
+struct AlternativeReader<'a> {
+    /// The base's own tables, never read again.
+    base_paths: [Option<&'a Path>; 8],
+    /// The largest table file read, bytes.
+    limit: u64,
+    out: Alternatives,
+    p: Problems,
+}
+
+impl AlternativeReader<'_> {
+    /// Reads the table `file` for `slot` of [`TABLE_KEYS`] once, unless it is
+    /// the base's.
+    fn read_table(&mut self, slot: usize, file: &Path) {
+        let key = (slot, file.to_path_buf());
+        if self.base_paths[slot] == Some(file) || self.out.1.contains_key(&key) {
+            return;
+        }
+        let spec = table_schema(slot);
+        if let Some(t) = crate::data::table::read_table_capped(file, spec, self.limit, &mut self.p)
+        {
+            self.out.1.insert(key, t);
+        }
+    }
+
+    /// Reads the scenario `file` of the `extends` value `v`, and the tables
+    /// it names that exist (a missing one names the scenario file's key).
+    fn read_scenario(&mut self, v: &str, file: &Path) {
+        let sc = match crate::data::load_scenario(file) {
+            Ok(sc) => sc,
+            Err(e) => {
+                self.p.0.extend(e.0);
+                return;
+            }
+        };
+        for (slot, t) in table_paths(&sc).into_iter().enumerate() {
+            let Some(t) = t else { continue };
+            if t.exists() {
+                self.read_table(slot, t);
+            } else {
+                let key = format!("tables.{}", TABLE_KEYS[slot]);
+                let (f, line) = sc.locate(&key);
+                self.p.push(Problem::new(
+                    &f,
+                    line,
+                    Some(&key),
+                    "an existing file",
+                    format!("no file {}", t.display()),
+                ));
+            }
+        }
+        self.out.0.insert(v.to_string(), sc);
+    }
+}
+
+/// Why a `[vary]` key cannot be used: (expected, found).
+type Refusal = (String, String);
+
+/// The numbers of a distribution by name (see [`bounds`]).
+type Numbers<'a> = dyn Fn(&[&str]) -> Result<Vec<f64>, Refusal> + 'a;
+
+/// Where one `[vary]` key writes: (concrete key, target, its schema column,
+/// the row of its table cell), and the table of its cells.
+type Targets<'a> = (
+    Vec<(String, Target, Option<&'static Column>, Option<usize>)>,
+    Option<&'a crate::data::table::RawTable>,
+);
 
 /// The dims of one `[vary]` key, or (expected, found).
 fn resolve(
@@ -660,49 +768,104 @@ fn resolve(
     spec: &toml::Value,
     base: &mut Scenario,
     raw: &RawTables,
-) -> Result<Vec<Dim>, (String, String)> {
+) -> Result<Vec<Dim>, Refusal> {
     let parts: Vec<&str> = key.split('.').collect();
     if key == "extends" || (parts.len() == 2 && parts[0] == "tables") {
-        let (target, what) = if key == "extends" {
-            (Target::Extends, "scenario files")
-        } else {
-            match TABLE_KEYS.iter().position(|t| *t == parts[1]) {
-                Some(slot) => (Target::Table(slot), "table files"),
-                None => {
-                    return Err((
-                        format!("tables.<{}>", TABLE_KEYS.join(" | ")),
-                        format!("unknown key {}", shown(key)),
-                    ))
-                }
-            }
-        };
-        let values = spec
-            .as_table()
-            .filter(|t| t.len() == 1)
-            .and_then(|t| t.get("grid"))
-            .and_then(|g| g.as_array())
-            .filter(|v| {
-                !v.is_empty() && v.iter().all(|x| x.as_str().is_some_and(|s| !s.is_empty()))
-            });
-        let Some(values) = values else {
-            return Err((
-                format!("{{ grid = [...] }} of {what} (paths relative to the sweep file)"),
-                shown(&spec.to_string()),
-            ));
-        };
-        return Ok(vec![Dim {
-            key: key.to_string(),
-            vary_key: key.to_string(),
-            dist: Dist::Grid(values.clone()),
-            integer: false,
-            target,
-        }]);
+        return resolve_files(key, &parts, spec);
     }
+    let (targets, table_of) = targets(key, &parts, base, raw)?;
+    let Some(spec) = spec.as_table() else {
+        return Err((
+            "a distribution: { grid = [...] }, { dist = \"uniform\", min, max } or \
+             from_columns, { dist = \"triangular\", min, mode, max }, \
+             { dist = \"normal\", mean, sd }"
+                .into(),
+            spec.type_str().into(),
+        ));
+    };
+    let mut out = Vec::new();
+    for (concrete, target, column, row) in targets {
+        let numbers = |names: &[&str]| bounds(spec, names, table_of, row);
+        let dist = distribution(spec, &concrete, column, &numbers)?;
+        check_support(&dist, &concrete, column)?;
+        if let Some(extra) = spec.keys().find(|k| {
+            ![
+                "grid",
+                "dist",
+                "min",
+                "max",
+                "mode",
+                "mean",
+                "sd",
+                "from_columns",
+            ]
+            .contains(&k.as_str())
+        }) {
+            return Err((
+                "grid, dist, min, max, mode, mean, sd or from_columns".into(),
+                format!("unknown key {}", shown(extra)),
+            ));
+        }
+        out.push(Dim {
+            key: concrete,
+            vary_key: key.to_string(),
+            dist,
+            integer: column.is_some_and(|c| c.kind == Kind::Integer),
+            target,
+        });
+    }
+    Ok(out)
+}
+
+/// The dim of `extends` or `tables.<t>`: a grid of scenario or table files.
+fn resolve_files(key: &str, parts: &[&str], spec: &toml::Value) -> Result<Vec<Dim>, Refusal> {
+    let (target, what) = if key == "extends" {
+        (Target::Extends, "scenario files")
+    } else {
+        match TABLE_KEYS.iter().position(|t| *t == parts[1]) {
+            Some(slot) => (Target::Table(slot), "table files"),
+            None => {
+                return Err((
+                    format!("tables.<{}>", TABLE_KEYS.join(" | ")),
+                    format!("unknown key {}", shown(key)),
+                ))
+            }
+        }
+    };
+    let values = spec
+        .as_table()
+        .filter(|t| t.len() == 1)
+        .and_then(|t| t.get("grid"))
+        .and_then(|g| g.as_array())
+        .filter(|v| !v.is_empty() && v.iter().all(|x| x.as_str().is_some_and(|s| !s.is_empty())));
+    let Some(values) = values else {
+        return Err((
+            format!("{{ grid = [...] }} of {what} (paths relative to the sweep file)"),
+            shown(&spec.to_string()),
+        ));
+    };
+    Ok(vec![Dim {
+        key: key.to_string(),
+        vary_key: key.to_string(),
+        dist: Dist::Grid(values.clone()),
+        integer: false,
+        target,
+    }])
+}
+
+/// Where `key` (split into `parts`) writes: a scenario key, a table cell
+/// (row `*`: every row) or the subsidy programmes it names.
+fn targets<'a>(
+    key: &str,
+    parts: &[&str],
+    base: &mut Scenario,
+    raw: &'a RawTables,
+) -> Result<Targets<'a>, Refusal> {
     let table = TABLES.iter().position(|t| *t == parts[0]);
     // (concrete key, target, column, from_columns values of the row)
     let mut targets: Vec<(String, Target, Option<&'static Column>, Option<usize>)> = Vec::new();
     let mut table_of: Option<&crate::data::table::RawTable> = None;
-    match (table, parts.as_slice()) {
+    match (table, parts) {
         (Some(ti), [t, row, column]) => {
             let rt = &raw.tables[ti];
             table_of = Some(rt);
@@ -757,77 +920,83 @@ fn resolve(
             targets.push((key.to_string(), target, scenario_column(key), None));
         }
     }
-    let Some(spec) = spec.as_table() else {
-        return Err((
-            "a distribution: { grid = [...] }, { dist = \"uniform\", min, max } or \
-             from_columns, { dist = \"triangular\", min, mode, max }, \
-             { dist = \"normal\", mean, sd }"
-                .into(),
-            spec.type_str().into(),
-        ));
-    };
-    let mut out = Vec::new();
-    for (concrete, target, column, row) in targets {
-        let bounds = |names: &[&str]| -> Result<Vec<f64>, (String, String)> {
-            if let Some(cols) = spec.get("from_columns") {
-                let (Some(rt), Some(i)) = (table_of, row) else {
-                    return Err((
-                        "from_columns only for a table cell".into(),
-                        "from_columns on a scenario key".into(),
-                    ));
-                };
-                let cols: Vec<&str> = cols
-                    .as_array()
-                    .map(|a| a.iter().filter_map(|v| v.as_str()).collect())
-                    .unwrap_or_default();
-                if cols.len() != names.len() {
-                    return Err((
-                        format!(
-                            "from_columns naming {} columns ({})",
-                            names.len(),
-                            names.join(", ")
-                        ),
-                        format!("{} column names", cols.len()),
-                    ));
-                }
-                return cols
-                    .iter()
-                    .map(|c| {
-                        let col = rt
-                            .spec
-                            .column(c)
-                            .filter(|x| matches!(x.kind, Kind::Real | Kind::Integer));
-                        match (col, rt.opt_real(c, i)) {
-                            (Some(_), Some(x)) => Ok(x),
-                            (None, _) => Err((
-                                format!("a numeric column of {} in from_columns", rt.spec.name),
-                                format!("column {}", shown(c)),
-                            )),
-                            (Some(_), None) => Err((
-                                format!("a number in column {c} of every row varied"),
-                                format!(
-                                    "an empty cell in row {}",
-                                    crate::data::table::sheet_row(i)
-                                ),
-                            )),
-                        }
-                    })
-                    .collect();
-            }
-            names
-                .iter()
-                .map(|n| {
-                    spec.get(*n).and_then(number).ok_or_else(|| {
-                        (
-                            format!("{} (numbers), or from_columns", names.join(", ")),
-                            format!("no number {n}"),
-                        )
-                    })
-                })
-                .collect()
+    Ok((targets, table_of))
+}
+
+/// The numbers `names` of a distribution: from the spec, or from the
+/// columns `from_columns` names in the varied `row` of `table_of`.
+fn bounds(
+    spec: &toml::Table,
+    names: &[&str],
+    table_of: Option<&crate::data::table::RawTable>,
+    row: Option<usize>,
+) -> Result<Vec<f64>, Refusal> {
+    if let Some(cols) = spec.get("from_columns") {
+        let (Some(rt), Some(i)) = (table_of, row) else {
+            return Err((
+                "from_columns only for a table cell".into(),
+                "from_columns on a scenario key".into(),
+            ));
         };
-        let numeric = column.is_some_and(|c| matches!(c.kind, Kind::Real | Kind::Integer));
-        let dist = match (spec.get("grid"), spec.get("dist").and_then(|d| d.as_str())) {
+        let cols: Vec<&str> = cols
+            .as_array()
+            .map(|a| a.iter().filter_map(|v| v.as_str()).collect())
+            .unwrap_or_default();
+        if cols.len() != names.len() {
+            return Err((
+                format!(
+                    "from_columns naming {} columns ({})",
+                    names.len(),
+                    names.join(", ")
+                ),
+                format!("{} column names", cols.len()),
+            ));
+        }
+        return cols
+            .iter()
+            .map(|c| {
+                let col = rt
+                    .spec
+                    .column(c)
+                    .filter(|x| matches!(x.kind, Kind::Real | Kind::Integer));
+                match (col, rt.opt_real(c, i)) {
+                    (Some(_), Some(x)) => Ok(x),
+                    (None, _) => Err((
+                        format!("a numeric column of {} in from_columns", rt.spec.name),
+                        format!("column {}", shown(c)),
+                    )),
+                    (Some(_), None) => Err((
+                        format!("a number in column {c} of every row varied"),
+                        format!("an empty cell in row {}", crate::data::table::sheet_row(i)),
+                    )),
+                }
+            })
+            .collect();
+    }
+    names
+        .iter()
+        .map(|n| {
+            spec.get(*n).and_then(number).ok_or_else(|| {
+                (
+                    format!("{} (numbers), or from_columns", names.join(", ")),
+                    format!("no number {n}"),
+                )
+            })
+        })
+        .collect()
+}
+
+/// The distribution of `concrete` (of schema `column`): a grid (its numbers
+/// within the column's range) or a random distribution from `bounds`.
+fn distribution(
+    spec: &toml::Table,
+    concrete: &str,
+    column: Option<&'static Column>,
+    bounds: &Numbers,
+) -> Result<Dist, Refusal> {
+    let numeric = column.is_some_and(|c| matches!(c.kind, Kind::Real | Kind::Integer));
+    Ok(
+        match (spec.get("grid"), spec.get("dist").and_then(|d| d.as_str())) {
             (Some(g), None) => {
                 let values = g.as_array().cloned().unwrap_or_default();
                 let all_numbers = values.iter().all(|v| number(v).is_some());
@@ -878,77 +1047,61 @@ fn resolve(
                     },
                 ))
             }
+        },
+    )
+}
+
+/// The support of a random distribution lies within the key's range (a
+/// number), its ends in order.
+fn check_support(
+    dist: &Dist,
+    concrete: &str,
+    column: Option<&'static Column>,
+) -> Result<(), Refusal> {
+    let numeric = column.is_some_and(|c| matches!(c.kind, Kind::Real | Kind::Integer));
+    if !matches!(dist, Dist::Grid(_)) {
+        let Some(c) = column.filter(|_| numeric) else {
+            return Err((
+                "a grid for a key that is not a number".into(),
+                format!("dist on {}", shown(concrete)),
+            ));
         };
-        // The support of a random distribution must lie within the key's range.
-        if !matches!(dist, Dist::Grid(_)) {
-            let Some(c) = column.filter(|_| numeric) else {
-                return Err((
-                    "a grid for a key that is not a number".into(),
-                    format!("dist on {}", shown(&concrete)),
-                ));
-            };
-            let ends: Vec<(&str, f64)> = match dist {
-                Dist::Uniform { min, max } => vec![("min", min), ("max", max)],
-                Dist::Triangular { min, mode, max } => {
-                    vec![("min", min), ("mode", mode), ("max", max)]
-                }
-                Dist::Normal { mean, sd, .. } => {
-                    if !(sd > 0.0 && sd.is_finite()) {
-                        return Err(("sd > 0".into(), format!("sd {sd}")));
-                    }
-                    vec![("mean", mean)]
-                }
-                Dist::Grid(_) => vec![],
-            };
-            for (name, x) in &ends {
-                if let Err(expected) = c.check_number(*x) {
-                    return Err((
-                        format!("{name} of {concrete}: {expected}"),
-                        crate::data::problem::found_number(*x),
-                    ));
-                }
+        let ends: Vec<(&str, f64)> = match *dist {
+            Dist::Uniform { min, max } => vec![("min", min), ("max", max)],
+            Dist::Triangular { min, mode, max } => {
+                vec![("min", min), ("mode", mode), ("max", max)]
             }
-            let ordered = ends.windows(2).all(|w| w[0].1 <= w[1].1);
-            if !ordered {
+            Dist::Normal { mean, sd, .. } => {
+                if !(sd > 0.0 && sd.is_finite()) {
+                    return Err(("sd > 0".into(), format!("sd {sd}")));
+                }
+                vec![("mean", mean)]
+            }
+            Dist::Grid(_) => vec![],
+        };
+        for (name, x) in &ends {
+            if let Err(expected) = c.check_number(*x) {
                 return Err((
-                    format!(
-                        "{} in increasing order for {concrete}",
-                        ends.iter().map(|e| e.0).collect::<Vec<_>>().join(" ≤ ")
-                    ),
-                    ends.iter()
-                        .map(|(n, x)| format!("{n} {x}"))
-                        .collect::<Vec<_>>()
-                        .join(", "),
+                    format!("{name} of {concrete}: {expected}"),
+                    crate::data::problem::found_number(*x),
                 ));
             }
         }
-        if let Some(extra) = spec.keys().find(|k| {
-            ![
-                "grid",
-                "dist",
-                "min",
-                "max",
-                "mode",
-                "mean",
-                "sd",
-                "from_columns",
-            ]
-            .contains(&k.as_str())
-        }) {
+        let ordered = ends.windows(2).all(|w| w[0].1 <= w[1].1);
+        if !ordered {
             return Err((
-                "grid, dist, min, max, mode, mean, sd or from_columns".into(),
-                format!("unknown key {}", shown(extra)),
+                format!(
+                    "{} in increasing order for {concrete}",
+                    ends.iter().map(|e| e.0).collect::<Vec<_>>().join(" ≤ ")
+                ),
+                ends.iter()
+                    .map(|(n, x)| format!("{n} {x}"))
+                    .collect::<Vec<_>>()
+                    .join(", "),
             ));
         }
-        out.push(Dim {
-            key: concrete,
-            vary_key: key.to_string(),
-            dist,
-            integer: column.is_some_and(|c| c.kind == Kind::Integer),
-            target,
-        });
     }
-    Ok(out)
+    Ok(())
 }
 
 /// Targets of `subsidies.<programme>.<column>` (programme `*`: every
@@ -1004,31 +1157,7 @@ fn subsidy_targets(
             (0..rt.n_rows).find(|&i| rt.get("programme_id", i) == Some(id.as_str()))
         {
             // A programme of another subsidy scenario: added to the base.
-            let mut entry = toml::Table::new();
-            for c in rt.spec.columns {
-                if c.name == "scenario" || c.name == "source" {
-                    continue;
-                }
-                let Some(text) = rt.get(c.name, i) else {
-                    continue;
-                };
-                let v = match c.kind {
-                    Kind::Real | Kind::Integer => match text.parse::<f64>() {
-                        Ok(x) => toml::Value::Float(x),
-                        Err(_) => continue,
-                    },
-                    _ => toml::Value::String(text.to_string()),
-                };
-                entry.insert(c.name.to_string(), v);
-            }
-            base.subsidies.push(entry.clone());
-            let list = base
-                .merged
-                .entry("subsidies")
-                .or_insert_with(|| toml::Value::Array(Vec::new()));
-            if let toml::Value::Array(a) = list {
-                a.push(toml::Value::Table(entry.clone()));
-            }
+            let entry = add_programme(base, rt, i);
             let target = Target::Subsidy {
                 programme: id.clone(),
                 column: column.to_string(),
@@ -1050,6 +1179,66 @@ fn subsidy_targets(
         }
     }
     Ok(out)
+}
+
+/// Adds row `i` of the subsidies table `rt` (a programme of another subsidy
+/// scenario) to the base as a `[[subsidies]]` entry; returns the entry.
+fn add_programme(base: &mut Scenario, rt: &crate::data::table::RawTable, i: usize) -> toml::Table {
+    let mut entry = toml::Table::new();
+    for c in rt.spec.columns {
+        if c.name == "scenario" || c.name == "source" {
+            continue;
+        }
+        let Some(text) = rt.get(c.name, i) else {
+            continue;
+        };
+        let v = match c.kind {
+            Kind::Real | Kind::Integer => match text.parse::<f64>() {
+                Ok(x) => toml::Value::Float(x),
+                Err(_) => continue,
+            },
+            _ => toml::Value::String(text.to_string()),
+        };
+        entry.insert(c.name.to_string(), v);
+    }
+    base.subsidies.push(entry.clone());
+    let list = base
+        .merged
+        .entry("subsidies")
+        .or_insert_with(|| toml::Value::Array(Vec::new()));
+    if let toml::Value::Array(a) = list {
+        a.push(toml::Value::Table(entry.clone()));
+    }
+    entry
+}
+
+/// Writes `v` into `column` of the `[[subsidies]]` entry of `programme` in
+/// the scenario table `t`; a scenario file of the extends grid without the
+/// programme gets `entry`, as the base has it.
+fn set_subsidy(
+    t: &mut toml::Table,
+    programme: &str,
+    column: &str,
+    entry: &toml::Table,
+    v: &toml::Value,
+) {
+    let list = t
+        .entry("subsidies")
+        .or_insert_with(|| toml::Value::Array(Vec::new()));
+    if let Some(a) = list.as_array_mut() {
+        let is_it =
+            |e: &toml::Value| e.get("programme_id").and_then(|p| p.as_str()) == Some(programme);
+        if !a.iter().any(is_it) {
+            a.push(toml::Value::Table(entry.clone()));
+        }
+        if let Some(e) = a
+            .iter_mut()
+            .find(|e| is_it(e))
+            .and_then(|e| e.as_table_mut())
+        {
+            e.insert(column.to_string(), v.clone());
+        }
+    }
 }
 
 /// Φ, the standard normal distribution function.
@@ -1257,29 +1446,7 @@ impl Sweep {
                     programme,
                     column,
                     entry,
-                } => {
-                    let list = t
-                        .entry("subsidies")
-                        .or_insert_with(|| toml::Value::Array(Vec::new()));
-                    if let Some(a) = list.as_array_mut() {
-                        let is_it = |e: &toml::Value| {
-                            e.get("programme_id").and_then(|p| p.as_str())
-                                == Some(programme.as_str())
-                        };
-                        if !a.iter().any(is_it) {
-                            // A scenario file of the extends grid without
-                            // the programme: added as the base has it.
-                            a.push(toml::Value::Table(entry.clone()));
-                        }
-                        if let Some(e) = a
-                            .iter_mut()
-                            .find(|e| is_it(e))
-                            .and_then(|e| e.as_table_mut())
-                        {
-                            e.insert(column.clone(), v.clone());
-                        }
-                    }
-                }
+                } => set_subsidy(&mut t, programme, column, entry, v),
             }
         }
         let mut sc: Scenario = match toml::Value::Table(t.clone()).try_into() {

@@ -19,9 +19,9 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+use super::error::SweepError;
 use super::run::{run_ids, Outcome, Shard};
 use super::spec::Sweep;
-use super::SweepError;
 use crate::export::write_file_atomic;
 use crate::solve::SolveOptions;
 
@@ -239,84 +239,15 @@ pub fn run_resumable(
     done: &(dyn Fn(&Outcome) + Sync),
 ) -> Result<ShardRun, SweepError> {
     let ShardJob {
-        sweep,
-        sweep_arg,
-        shard,
-        opts,
-        solver_options,
+        sweep, shard, opts, ..
     } = *job;
     std::fs::create_dir_all(parts_dir)
         .map_err(|e| SweepError::Internal(format!("creating {}: {e}", parts_dir.display())))?;
     let mpath = parts_dir.join(manifest_name(shard));
-    // One process per shard at a time: a retried array task started while
-    // the first still runs would overwrite its manifest (and remove its
-    // uncommitted parts). The lock goes with the process, however it ends.
-    let lock_path = mpath.with_extension("lock");
-    let lock = std::fs::OpenOptions::new()
-        .create(true)
-        .truncate(false)
-        .write(true)
-        .open(&lock_path)
-        .map_err(|e| SweepError::Internal(format!("opening {}: {e}", lock_path.display())))?;
-    match lock.try_lock() {
-        Ok(()) => {}
-        Err(std::fs::TryLockError::WouldBlock) => {
-            return Err(SweepError::Mismatch(format!(
-                "{}: shard {}/{} is being run by another process (it holds this lock); \
-                 wait for it to end or stop it, then run the shard again",
-                lock_path.display(),
-                shard.index,
-                shard.count
-            )))
-        }
-        Err(std::fs::TryLockError::Error(e)) => {
-            return Err(SweepError::Internal(format!(
-                "locking {}: {e}",
-                lock_path.display()
-            )))
-        }
-    }
-    let inputs = inputs(sweep)?;
-    let fresh = Manifest {
-        dcsite_version: env!("CARGO_PKG_VERSION").to_string(),
-        sweep_file: sweep_arg.to_path_buf(),
-        sweep_file_absolute: std::path::absolute(sweep_arg).unwrap_or(sweep_arg.to_path_buf()),
-        inputs,
-        shard: ShardId {
-            index: shard.index,
-            count: shard.count,
-        },
-        scenarios_in_sweep: sweep.len() as u64,
-        solver_options: solver_options.to_string(),
-        batches: Vec::new(),
-        complete: false,
-    };
-    let mut manifest = match read_manifest(&mpath)? {
-        None => fresh,
-        Some(old) => {
-            if let Some(why) = differs(&old, &fresh) {
-                return Err(mismatch(&mpath, why));
-            }
-            old
-        }
-    };
-    // Part files of this shard that the manifest does not list: a run that
-    // was stopped before committing them.
-    let listed: BTreeSet<&str> = manifest
-        .batches
-        .iter()
-        .flat_map(|b| b.parts.iter().map(|p| p.name.as_str()))
-        .collect();
-    let label = format!("-{}-", shard.label());
-    for e in std::fs::read_dir(parts_dir)
-        .map_err(|e| SweepError::Internal(format!("reading {}: {e}", parts_dir.display())))?
-        .flatten()
-    {
-        let name = e.file_name().to_string_lossy().into_owned();
-        if name.contains(&label) && name.ends_with(".parquet") && !listed.contains(name.as_str()) {
-            let _ = std::fs::remove_file(e.path());
-        }
-    }
+    // Held until the shard ends.
+    let _lock = lock_shard(&mpath, shard)?;
+    let mut manifest = resumed_manifest(job, &mpath)?;
+    remove_unlisted_parts(parts_dir, shard, &manifest)?;
     let committed = manifest.done();
     let ids: Vec<usize> = shard
         .ids(sweep.len())
@@ -352,6 +283,93 @@ pub fn run_resumable(
     manifest.complete = true;
     write_manifest(&mpath, &manifest)?;
     Ok(ShardRun { skipped, solved })
+}
+
+/// Takes the lock beside the manifest `mpath`. One process per shard at a
+/// time: a retried array task started while the first still runs would
+/// overwrite its manifest (and remove its uncommitted parts). The lock goes
+/// with the returned file, or with the process however it ends.
+fn lock_shard(mpath: &Path, shard: Shard) -> Result<std::fs::File, SweepError> {
+    let lock_path = mpath.with_extension("lock");
+    let lock = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&lock_path)
+        .map_err(|e| SweepError::Internal(format!("opening {}: {e}", lock_path.display())))?;
+    match lock.try_lock() {
+        Ok(()) => Ok(lock),
+        Err(std::fs::TryLockError::WouldBlock) => Err(SweepError::Mismatch(format!(
+            "{}: shard {}/{} is being run by another process (it holds this lock); \
+             wait for it to end or stop it, then run the shard again",
+            lock_path.display(),
+            shard.index,
+            shard.count
+        ))),
+        Err(std::fs::TryLockError::Error(e)) => Err(SweepError::Internal(format!(
+            "locking {}: {e}",
+            lock_path.display()
+        ))),
+    }
+}
+
+/// The manifest the run goes on with: an earlier run's at `mpath` when it
+/// was made from the same inputs and options, else a fresh one.
+fn resumed_manifest(job: &ShardJob, mpath: &Path) -> Result<Manifest, SweepError> {
+    let ShardJob {
+        sweep,
+        sweep_arg,
+        shard,
+        solver_options,
+        ..
+    } = *job;
+    let inputs = inputs(sweep)?;
+    let fresh = Manifest {
+        dcsite_version: env!("CARGO_PKG_VERSION").to_string(),
+        sweep_file: sweep_arg.to_path_buf(),
+        sweep_file_absolute: std::path::absolute(sweep_arg).unwrap_or(sweep_arg.to_path_buf()),
+        inputs,
+        shard: ShardId {
+            index: shard.index,
+            count: shard.count,
+        },
+        scenarios_in_sweep: sweep.len() as u64,
+        solver_options: solver_options.to_string(),
+        batches: Vec::new(),
+        complete: false,
+    };
+    match read_manifest(mpath)? {
+        None => Ok(fresh),
+        Some(old) => match differs(&old, &fresh) {
+            Some(why) => Err(mismatch(mpath, why)),
+            None => Ok(old),
+        },
+    }
+}
+
+/// Removes the part files of this shard that `manifest` does not list: a
+/// run that was stopped before committing them.
+fn remove_unlisted_parts(
+    parts_dir: &Path,
+    shard: Shard,
+    manifest: &Manifest,
+) -> Result<(), SweepError> {
+    let listed: BTreeSet<&str> = manifest
+        .batches
+        .iter()
+        .flat_map(|b| b.parts.iter().map(|p| p.name.as_str()))
+        .collect();
+    let label = format!("-{}-", shard.label());
+    for e in std::fs::read_dir(parts_dir)
+        .map_err(|e| SweepError::Internal(format!("reading {}: {e}", parts_dir.display())))?
+        .flatten()
+    {
+        let name = e.file_name().to_string_lossy().into_owned();
+        if name.contains(&label) && name.ends_with(".parquet") && !listed.contains(name.as_str()) {
+            let _ = std::fs::remove_file(e.path());
+        }
+    }
+    Ok(())
 }
 
 /// What differs between the manifest of an earlier run and this run's, if
@@ -452,8 +470,23 @@ pub fn read_manifest(path: &Path) -> Result<Option<Manifest>, SweepError> {
     Ok(Some(m))
 }
 
-/// The first field of a manifest that cannot be used: (key, expected, found).
-fn check_manifest(m: &Manifest) -> Result<(), (String, String, String)> {
+/// What is wrong with a manifest's field: (key, expected, found).
+type Misfit = (String, String, String);
+
+/// The first field of a manifest that cannot be used.
+fn check_manifest(m: &Manifest) -> Result<(), Misfit> {
+    check_header(m)?;
+    check_inputs(m)?;
+    for (b, batch) in m.batches.iter().enumerate() {
+        check_parts(b, batch)?;
+        check_batch_ids(b, batch, m.scenarios_in_sweep)?;
+    }
+    Ok(())
+}
+
+/// The sweep's size, the shard, dcsite's version, the solver options and
+/// the sweep file's paths: each within its bounds.
+fn check_header(m: &Manifest) -> Result<(), Misfit> {
     use crate::data::problem::shown;
     let n = m.scenarios_in_sweep;
     let max = super::spec::MAX_SCENARIOS as u64;
@@ -499,6 +532,15 @@ fn check_manifest(m: &Manifest) -> Result<(), (String, String, String)> {
             ));
         }
     }
+    Ok(())
+}
+
+/// Each input: a path of bounded length, a role, a SHA-256; the sweep file
+/// among them.
+fn check_inputs(m: &Manifest) -> Result<(), Misfit> {
+    use crate::data::problem::shown;
+    // Paths are shown in messages: no longer than a path can be.
+    let long = |p: &Path| p.as_os_str().len() > 4096;
     for (k, i) in m.inputs.iter().enumerate() {
         if long(&i.path) {
             return Err((
@@ -529,69 +571,79 @@ fn check_manifest(m: &Manifest) -> Result<(), (String, String, String)> {
             "none".into(),
         ));
     }
-    for (b, batch) in m.batches.iter().enumerate() {
-        let mut rest: Option<&str> = None;
-        let mut kinds = Vec::new();
-        for (p, part) in batch.parts.iter().enumerate() {
-            let Some((kind, r)) = part_name(&part.name) else {
-                return Err((
-                    format!("batches[{b}].parts[{p}].name"),
-                    "a plain file name in parts/: scenarios-, regions- or sites- followed by \
-                     letters, digits, - or _ and .parquet (no separator, no .., nothing \
-                     absolute, not empty)"
-                        .into(),
-                    shown(&part.name),
-                ));
-            };
-            if rest.is_some_and(|x| x != r) || kinds.contains(&kind) {
-                return Err((
-                    format!("batches[{b}].parts"),
-                    "one scenarios-, regions- and sites- part each, with the same rest of the \
-                     name"
-                        .into(),
-                    shown(&part.name),
-                ));
-            }
-            rest = Some(r);
-            kinds.push(kind);
-            if !is_sha256(&part.sha256) {
-                return Err((
-                    format!("batches[{b}].parts[{p}].sha256"),
-                    "64 lowercase hexadecimal digits".into(),
-                    shown(&part.sha256),
-                ));
-            }
-        }
-        if kinds.len() != PART_KINDS.len() {
+    Ok(())
+}
+
+/// The part files of batch `b`: one of each kind, plain names with the
+/// same rest, each with a SHA-256.
+fn check_parts(b: usize, batch: &Batch) -> Result<(), Misfit> {
+    use crate::data::problem::shown;
+    let mut rest: Option<&str> = None;
+    let mut kinds = Vec::new();
+    for (p, part) in batch.parts.iter().enumerate() {
+        let Some((kind, r)) = part_name(&part.name) else {
+            return Err((
+                format!("batches[{b}].parts[{p}].name"),
+                "a plain file name in parts/: scenarios-, regions- or sites- followed by \
+                 letters, digits, - or _ and .parquet (no separator, no .., nothing \
+                 absolute, not empty)"
+                    .into(),
+                shown(&part.name),
+            ));
+        };
+        if rest.is_some_and(|x| x != r) || kinds.contains(&kind) {
             return Err((
                 format!("batches[{b}].parts"),
-                "3 part files (scenarios, regions, sites)".into(),
-                format!("{}", kinds.len()),
+                "one scenarios-, regions- and sites- part each, with the same rest of the \
+                 name"
+                    .into(),
+                shown(&part.name),
             ));
         }
-        if let Some(id) = batch.ids.iter().find(|&&id| id >= n) {
+        rest = Some(r);
+        kinds.push(kind);
+        if !is_sha256(&part.sha256) {
             return Err((
-                format!("batches[{b}].ids"),
-                format!("scenario ids below scenarios_in_sweep = {n}"),
-                id.to_string(),
+                format!("batches[{b}].parts[{p}].sha256"),
+                "64 lowercase hexadecimal digits".into(),
+                shown(&part.sha256),
             ));
         }
-        let mut ids = batch.ids.clone();
-        ids.sort_unstable();
-        if let Some(w) = ids.windows(2).find(|w| w[0] == w[1]) {
-            return Err((
-                format!("batches[{b}].ids"),
-                "each scenario id once".into(),
-                format!("{} twice", w[0]),
-            ));
-        }
-        if ids.is_empty() {
-            return Err((
-                format!("batches[{b}].ids"),
-                "at least one scenario id".into(),
-                "none".into(),
-            ));
-        }
+    }
+    if kinds.len() != PART_KINDS.len() {
+        return Err((
+            format!("batches[{b}].parts"),
+            "3 part files (scenarios, regions, sites)".into(),
+            format!("{}", kinds.len()),
+        ));
+    }
+    Ok(())
+}
+
+/// The ids of batch `b`: at least one, each once, all below `n`.
+fn check_batch_ids(b: usize, batch: &Batch, n: u64) -> Result<(), Misfit> {
+    if let Some(id) = batch.ids.iter().find(|&&id| id >= n) {
+        return Err((
+            format!("batches[{b}].ids"),
+            format!("scenario ids below scenarios_in_sweep = {n}"),
+            id.to_string(),
+        ));
+    }
+    let mut ids = batch.ids.clone();
+    ids.sort_unstable();
+    if let Some(w) = ids.windows(2).find(|w| w[0] == w[1]) {
+        return Err((
+            format!("batches[{b}].ids"),
+            "each scenario id once".into(),
+            format!("{} twice", w[0]),
+        ));
+    }
+    if ids.is_empty() {
+        return Err((
+            format!("batches[{b}].ids"),
+            "at least one scenario id".into(),
+            "none".into(),
+        ));
     }
     Ok(())
 }
