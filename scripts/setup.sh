@@ -5,8 +5,8 @@
 #   sqlite3, libsqlite3-dev    PROJ's build generates proj.db with sqlite3
 #   gdal-bin                   ogrinfo / ogr2ogr in the GeoJSON tests
 #   pkg-config                 library discovery
-#   chromium                   headless rendering of `dcsite report` pages in tests/report.rs
-#   slurmctld, slurmd,         a single-node Slurm cluster that tests/shards.rs starts
+#   chromium                   headless rendering of `dcsite report` pages in tests/system/report.rs
+#   slurmctld, slurmd,         a single-node Slurm cluster that tests/system/shards.rs starts
 #   slurm-client, munge          (as root, without systemd) to run examples/slurm/sweep.sbatch
 #   python3-venv (if needed)   the throwaway venv target/test-venv with snakemake and
 #                                kubernetes-validate (PyPI) for examples/snakemake and examples/k8s

@@ -3,7 +3,7 @@
 //! A new dependency direction fails here until ARCHITECTURE.md and this table
 //! agree on it.
 
-mod common;
+use crate::common;
 
 use std::path::{Path, PathBuf};
 

@@ -3,7 +3,7 @@
 //! naming the file and the column or TOML key, lose nothing and echo no more
 //! than the offending cell.
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -1030,7 +1030,7 @@ fn duplicate_programme_ids_in_any_subsidy_scenario_are_refused() {
 // ------------------------------------------------------------------ 8. fuzzing
 
 /// Cases per property: 48 by default (a few seconds), more on demand with
-/// `DCSITE_FUZZ_CASES=5000 cargo test --release --test adversarial fuzz`.
+/// `DCSITE_FUZZ_CASES=5000 cargo test --release --test it adversarial::fuzz`.
 fn fuzz_cases() -> u32 {
     std::env::var("DCSITE_FUZZ_CASES")
         .ok()

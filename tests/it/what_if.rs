@@ -3,7 +3,7 @@
 //! the CSV tables does; each bad key is refused (exit 2) naming the file and
 //! the key; `extends` inherits them.
 
-mod common;
+use crate::common;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};

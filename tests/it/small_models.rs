@@ -3,7 +3,7 @@
 //! hardware, so the objective is cards × 8760 h × PUE × price (CNY) plus
 //! whatever the test adds.
 
-mod common;
+use crate::common;
 
 use common::*;
 use dcsite::domain::*;

@@ -1,6 +1,6 @@
 //! Comparison, break-even and the monotonicity they rely on, on the default data.
 
-mod common;
+use crate::common;
 
 use std::process::Command;
 

@@ -2,7 +2,7 @@
 //! recomputed from the written layers, GDAL reading every layer, byte-identical
 //! reruns and exit codes.
 
-mod common;
+use crate::common;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};

@@ -5,9 +5,8 @@
 //! from the plan's own figures; infeasibility fixes re-solved with the fix
 //! applied; cost gaps of unbuilt sites against a plan forced to build them.
 
-mod common;
-#[path = "../examples/support/mod.rs"]
-mod support;
+use crate::common;
+use crate::support;
 
 use std::path::Path;
 use std::process::Command;

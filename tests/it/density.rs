@@ -5,7 +5,7 @@
 //! the cheaper choice, the real tables' figures recomputed from the CSV
 //! cells, and the schema errors of bad values.
 
-mod common;
+use crate::common;
 
 use common::*;
 use dcsite::domain::*;

@@ -7,7 +7,7 @@
 //! `python3-qgis`), QGIS loads each layer headlessly, applies its style as its
 //! default style and renders it.
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};

@@ -4,7 +4,7 @@
 //! must write the same files; bad sweep files are refused before any solve;
 //! an infeasible draw is a row, not a failure.
 
-mod common;
+use crate::common;
 
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;

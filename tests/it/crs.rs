@@ -3,7 +3,7 @@
 //! and points named with file, row and column, and PROJ's database found by
 //! the binary wherever it is copied.
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 use std::process::Command;
@@ -263,6 +263,21 @@ fn scenario_needing_proj_db() -> (tempfile::TempDir, std::path::PathBuf) {
     (dir, sc)
 }
 
+/// Runs `cmd`, again while starting it fails with ETXTBSY: the tests share
+/// one process, and a child that another test's thread starts while the
+/// copy is still open for writing holds it open until that child execs.
+fn output_once_not_busy(cmd: &mut Command) -> std::process::Output {
+    for _ in 0..100 {
+        match cmd.output() {
+            Err(e) if e.raw_os_error() == Some(libc::ETXTBSY) => {
+                std::thread::sleep(std::time::Duration::from_millis(20))
+            }
+            r => return r.unwrap(),
+        }
+    }
+    panic!("the copy of the binary stayed busy (ETXTBSY) for 2 s");
+}
+
 #[test]
 fn a_copy_of_the_binary_in_another_folder_still_finds_proj_db() {
     let (_data, sc) = scenario_needing_proj_db();
@@ -283,7 +298,7 @@ fn a_copy_of_the_binary_in_another_folder_still_finds_proj_db() {
             Some(d) => cmd.env("PROJ_DATA", d),
             None => cmd.env_remove("PROJ_DATA"),
         };
-        let o = cmd.output().unwrap();
+        let o = output_once_not_busy(&mut cmd);
         assert!(
             o.status.success(),
             "PROJ_DATA={proj_data:?}: {}",

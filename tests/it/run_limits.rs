@@ -2,10 +2,9 @@
 //! preparing the model too, exit 4 naming the limit and what to try), and
 //! scenario refusals that have a line name it.
 
-mod common;
+use crate::common;
 
-#[path = "../examples/support/mod.rs"]
-mod support;
+use crate::support;
 
 use std::process::{Command, Output};
 use std::time::Instant;

@@ -1,7 +1,7 @@
 //! The loader on the real default data, and one test per class of bad input:
 //! each asserts that the message names the file and the column.
 
-mod common;
+use crate::common;
 
 use common::*;
 use dcsite::data::{load, Problems};

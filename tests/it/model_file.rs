@@ -2,7 +2,7 @@
 //! and column names; HiGHS reads it back (from the file, through its C API)
 //! and reaches the same optimum as `dcsite solve`.
 
-mod common;
+use crate::common;
 
 use std::ffi::CString;
 use std::process::Command;

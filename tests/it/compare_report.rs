@@ -3,7 +3,7 @@
 //! of each scenario recomputed from the plans `dcsite solve` writes, the
 //! break-even exit code and level rounding, and a junk row in regions.csv.
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};

@@ -1,9 +1,8 @@
 //! Published optima of Beasley's OR-Library capacitated warehouse location
 //! instances, reached through the same model builder and solver as `dcsite solve`.
 
-mod common;
-#[path = "../examples/support/mod.rs"]
-mod support;
+use crate::common;
+use crate::support;
 
 use dcsite::solve::{solve, Plan, SolveError, SolveOptions, Status};
 use support::{cap_to_prepared, parse_cap};

@@ -2,7 +2,7 @@
 //! baseline: every region's optimal cards lie inside its range, and ranges
 //! widen with the share of cost allowed.
 
-mod common;
+use crate::common;
 
 use common::*;
 use dcsite::milp::Prepared;

@@ -3,9 +3,8 @@
 //! number of cards (so that it has link rows), and OR-Library's cap113 when
 //! the search is stopped by its node limit and HiGHS goes on.
 
-mod common;
-#[path = "../examples/support/mod.rs"]
-mod support;
+use crate::common;
+use crate::support;
 
 use dcsite::milp::Prepared;
 use dcsite::solve::{solve, Explain, Plan, SolveOptions, Status};

@@ -3,7 +3,7 @@
 //! renders it with the map, the site circles, the region table and the
 //! comparison chart. Bad folders are input errors (exit 2) naming the file.
 
-mod common;
+use crate::common;
 
 use std::io::Read;
 use std::path::Path;

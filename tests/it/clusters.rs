@@ -6,7 +6,7 @@
 //! differences of the instance, or relaxations that, applied to the
 //! instance, give a plan.
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeMap;
 use std::path::Path;

@@ -1,9 +1,8 @@
 //! Synthetic national instances: the generator is reproducible and valid, and
 //! a time-limited solve of a large one reports `feasible` with an honest gap.
 
-mod common;
-#[path = "../examples/support/mod.rs"]
-mod support;
+use crate::common;
+use crate::support;
 
 use common::root;
 use dcsite::milp::Prepared;

@@ -7,7 +7,7 @@
 //! then, the dual-track share of every period), and bad `[[deliveries]]`
 //! named by key.
 
-mod common;
+use crate::common;
 
 use std::collections::HashMap;
 use std::path::Path;

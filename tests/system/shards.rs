@@ -8,8 +8,8 @@
 //! target/test-venv. When any of them is missing the tests fail naming it:
 //! they never pass without the scheduler they test.
 
-mod common;
-mod slurm_support;
+use crate::common;
+use crate::slurm_support;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;

@@ -1,0 +1,33 @@
+//! The integration tests in one binary, one module per area (each was a
+//! test binary of its own; every binary links Polars and HiGHS again, so
+//! one binary saves most of the link time after a change to src/). The
+//! tests that need Slurm, the test venv, QGIS or Chromium are in
+//! tests/system. The modules' tests run on parallel threads of this one
+//! process, so none changes process-wide state (the environment, the
+//! working folder) and each writes only in folders of its own.
+
+#[path = "../common/mod.rs"]
+mod common;
+#[path = "../../examples/support/mod.rs"]
+mod support;
+
+mod adversarial;
+mod architecture;
+mod baseline_scenario;
+mod branch;
+mod clusters;
+mod compare_report;
+mod crs;
+mod data_loading;
+mod density;
+mod model_file;
+mod near_optimal;
+mod orlib;
+mod phased;
+mod planner_numbers;
+mod run_limits;
+mod scale;
+mod small_models;
+mod subsidy_scenarios;
+mod sweep;
+mod what_if;
