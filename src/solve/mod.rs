@@ -32,11 +32,11 @@ pub use explain::{elastic, near_optimal, shadow};
 pub use solution_file::{parse_solution, plan_from_solution, read_solution, MAX_SOLUTION_BYTES};
 pub use strategy::{benders, branch, pairs};
 
+use crate::milp::Prepared;
 pub use crate::plan::{
     Binding, CardRange, Flow, LinkStats, NearOptimal, OneSided, PairStats, Plan, ShadowPrice,
     SitePlan, Status, SubsidyPaid,
 };
-use crate::milp::Prepared;
 
 /// The HiGHS library linked into this binary, as "HiGHS <major>.<minor>.<patch>".
 pub fn highs_version() -> &'static str {

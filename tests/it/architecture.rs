@@ -260,8 +260,19 @@ fn unsafe_code_and_ffi_live_only_in_the_highs_adapter() {
 /// may not name: strategies depend on the base, never the reverse, and
 /// nothing below the explanations imports them.
 const SOLVE_FLOORS: &[(&str, &[&str])] = &[
-    ("solve/adapter", &["solve::base", "solve::strategy", "solve::explain", "crate::"]),
-    ("solve/base", &["solve::strategy", "solve::explain", "super::super"]),
+    (
+        "solve/adapter",
+        &[
+            "solve::base",
+            "solve::strategy",
+            "solve::explain",
+            "crate::",
+        ],
+    ),
+    (
+        "solve/base",
+        &["solve::strategy", "solve::explain", "super::super"],
+    ),
     ("solve/strategy", &["solve::explain", "super::super"]),
 ];
 
@@ -291,9 +302,20 @@ fn architecture_md_is_a_short_map_whose_every_path_exists() {
     let root = common::root();
     let text = std::fs::read_to_string(root.join("ARCHITECTURE.md")).unwrap();
     let lines = text.lines().count();
-    assert!(lines <= 150, "ARCHITECTURE.md has {lines} lines (at most 150)");
+    assert!(
+        lines <= 150,
+        "ARCHITECTURE.md has {lines} lines (at most 150)"
+    );
     let roots = [
-        "src/", "tests/", "examples/", "data/", "models/", "docs/", "scripts/", "bench/", ".ci/",
+        "src/",
+        "tests/",
+        "examples/",
+        "data/",
+        "models/",
+        "docs/",
+        "scripts/",
+        "bench/",
+        ".ci/",
     ];
     let mut missing = Vec::new();
     let mut named = 0;

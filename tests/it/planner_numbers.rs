@@ -403,7 +403,13 @@ fn every_printed_infeasibility_fix_makes_the_scenario_feasible() {
             let less = with(alt, 1.0).unwrap();
             assert!(
                 matches!(
-                    dcsite::solve::solve(&Prepared::new(less), &SolveOptions { explain: dcsite::solve::Explain::PlanOnly, ..SolveOptions::default() }),
+                    dcsite::solve::solve(
+                        &Prepared::new(less),
+                        &SolveOptions {
+                            explain: dcsite::solve::Explain::PlanOnly,
+                            ..SolveOptions::default()
+                        }
+                    ),
                     Err(SolveError::Infeasible { .. })
                 ),
                 "{alt:?} is not the smallest fix: one unit less has a plan"

@@ -131,7 +131,10 @@ impl LiveExt for Live {
 
     fn add_columns(&mut self, c: &Columns) -> Result<(), Refused> {
         let n = c.cost.len();
-        assert!(c.lower.len() == n && c.upper.len() == n, "bounds per column");
+        assert!(
+            c.lower.len() == n && c.upper.len() == n,
+            "bounds per column"
+        );
         if n == 0 {
             return Ok(());
         }
@@ -323,7 +326,8 @@ impl LiveExt for Live {
     }
 
     fn write_model(&mut self, path: &std::path::Path) -> Result<(), Refused> {
-        let file = std::ffi::CString::new(path.to_string_lossy().as_bytes()).map_err(|_| Refused)?;
+        let file =
+            std::ffi::CString::new(path.to_string_lossy().as_bytes()).map_err(|_| Refused)?;
         // SAFETY: a live instance and a NUL-terminated path that outlives the call.
         checked(unsafe { highs_sys::Highs_writeModel(self.as_mut_ptr(), file.as_ptr()) })
     }

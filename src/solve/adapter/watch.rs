@@ -86,7 +86,10 @@ pub fn solve_watched(
     // callback is removed before this function returns.
     unsafe {
         highs_sys::Highs_setCallback(hm.as_mut_ptr(), Some(watch_callback), watch_ptr);
-        highs_sys::Highs_startCallback(hm.as_mut_ptr(), highs_sys::kHighsCallbackMipImprovingSolution);
+        highs_sys::Highs_startCallback(
+            hm.as_mut_ptr(),
+            highs_sys::kHighsCallbackMipImprovingSolution,
+        );
         highs_sys::Highs_startCallback(hm.as_mut_ptr(), highs_sys::kHighsCallbackMipInterrupt);
     }
     let mut solved = hm.try_solve()?;

@@ -72,13 +72,12 @@ pub fn solve_phases(
     // tolerance it proves optimality, whichever phase found the plan (or
     // within 1 CNY, HiGHS's own absolute gap `mip_abs_gap` in objective
     // units; or, when the strategy proved its bound to a precision, within it).
-    raw.status = if mip_gap <= run.tolerance.max(choice.gap_floor) + 1e-12
-        || raw.objective - lower <= 1.0
-    {
-        Status::Optimal
-    } else {
-        Status::Feasible
-    };
+    raw.status =
+        if mip_gap <= run.tolerance.max(choice.gap_floor) + 1e-12 || raw.objective - lower <= 1.0 {
+            Status::Optimal
+        } else {
+            Status::Feasible
+        };
     let parts = rounded.parts;
     let values = Values {
         cols: raw.cols.clone(),
@@ -308,7 +307,12 @@ fn round_servers(run: &Run, choice: &Choice) -> Result<Rounded, SolveError> {
         if let Some(cols) = choice.start.as_deref() {
             if choice.start_is_plan && !fallback && is_whole(&full, cols) {
                 let (raw, parts) = whole_plan(full, cols);
-                return Ok(Rounded { raw, parts, size, fallback });
+                return Ok(Rounded {
+                    raw,
+                    parts,
+                    size,
+                    fallback,
+                });
             }
         }
         let attempt = if fallback {
@@ -341,7 +345,12 @@ fn round_servers(run: &Run, choice: &Choice) -> Result<Rounded, SolveError> {
         };
         let violated = run.links.borrow().violated(run.p, &parts.vars, &values);
         if violated.is_empty() {
-            return Ok(Rounded { raw, parts, size, fallback });
+            return Ok(Rounded {
+                raw,
+                parts,
+                size,
+                fallback,
+            });
         }
         let mut l = run.links.borrow_mut();
         l.add(&violated);
@@ -504,4 +513,3 @@ fn whole_plan(full: Model, cols: &[f64]) -> (RawSolution, ModelParts) {
     };
     (raw, parts)
 }
-

@@ -132,7 +132,11 @@ pub(crate) fn read_back(
 
 /// Subsidies paid, and each site's share of them (NPV, CNY): each
 /// programme's amount split by the sites' shares of its base.
-fn subsidies_paid(p: &Prepared, parts: &ModelParts, values: &Values) -> (Vec<SubsidyPaid>, Vec<f64>) {
+fn subsidies_paid(
+    p: &Prepared,
+    parts: &ModelParts,
+    values: &Values,
+) -> (Vec<SubsidyPaid>, Vec<f64>) {
     let inst = &p.inst;
     let mut subsidies = Vec::new();
     let mut site_subsidy = vec![0.0; inst.sites.len()];
@@ -175,8 +179,7 @@ fn unbuilt_sites(p: &Prepared) -> Vec<SitePlan> {
     for pair in &p.pairs {
         in_reach[pair.site] += 1;
     }
-    inst
-        .sites
+    inst.sites
         .iter()
         .enumerate()
         .map(|(s, _)| SitePlan {

@@ -217,4 +217,3 @@ fn mega_cluster(p: &Prepared, out: &mut Vec<String>) {
         }
     }
 }
-

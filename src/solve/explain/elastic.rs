@@ -14,13 +14,12 @@
 use good_lp::{variable, Expression, IntoAffineExpression, Solution};
 use rayon::prelude::*;
 
+use crate::milp::{self, Bound, Family, Integrality, Model, Prepared, RowKey};
+pub use crate::solve::base::options::Relaxation;
 use crate::solve::base::options::{SolveError, SolveOptions};
 use crate::solve::base::read::Values;
 use crate::solve::base::run::run_highs;
 use crate::solve::strategy;
-pub use crate::solve::base::options::Relaxation;
-use crate::milp::{self, Bound, Family, Integrality, Model, Prepared, RowKey};
-
 
 /// Whether the family's amounts are whole units (its unit's kind says).
 fn whole_units(family: Family) -> bool {
