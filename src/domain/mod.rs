@@ -1,38 +1,12 @@
 //! Plain domain types and units. No I/O, no solver, no Polars.
 
 pub mod rows;
+mod tier;
 
 pub use rows::{PerQuota, Quota};
+pub use tier::Tier;
 
 use std::collections::BTreeMap;
-
-/// Where a region sits in the "3+3+N" pattern. Tiers are data: a planner
-/// re-tiers a region by editing `regions.csv`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum Tier {
-    Core,
-    Regional,
-    Frontier,
-}
-
-impl Tier {
-    pub const ALL: [Tier; 3] = [Tier::Core, Tier::Regional, Tier::Frontier];
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Tier::Core => "core",
-            Tier::Regional => "regional",
-            Tier::Frontier => "frontier",
-        }
-    }
-    pub fn parse(s: &str) -> Option<Tier> {
-        match s {
-            "core" => Some(Tier::Core),
-            "regional" => Some(Tier::Regional),
-            "frontier" => Some(Tier::Frontier),
-            _ => None,
-        }
-    }
-}
 
 /// The kind of a planning cluster in the seed's "3+3+N" picture.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]

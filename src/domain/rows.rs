@@ -8,7 +8,7 @@
 //! [`Quota::traits`]. Names and wording of a single row need the prepared
 //! model (`milp::rows`).
 
-use super::Tier;
+use super::tier::Tier;
 
 /// Objective units: the model's objective is in millions of CNY, so that
 /// HiGHS sees costs of order 1-1000 instead of 1e6-1e9 (its "excessively large

@@ -4,7 +4,7 @@
 
 pub use crate::domain::rows::{Bound, Family, Quota, RowKey, CNY_PER_OBJECTIVE_UNIT};
 
-use super::Prepared;
+use super::prepare::Prepared;
 
 fn bound_word(b: Bound) -> &'static str {
     match b {
