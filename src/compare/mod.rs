@@ -133,6 +133,35 @@ type ScenarioTotals = (Vec<Totals>, Vec<(crate::domain::Tier, Totals)>, Totals);
 /// Every line, grouped by region (in the first scenario's order), then tier,
 /// then planning cluster, then total.
 pub fn lines(results: &[Solved]) -> Vec<Line> {
+    let groups = groups(results);
+    let per_scenario: Vec<ScenarioTotals> = results
+        .iter()
+        .map(|s| {
+            let p = &s.plan;
+            (p.region_totals(), p.tier_totals(), p.total())
+        })
+        .collect();
+    let mut out = Vec::new();
+    for (level, id) in &groups {
+        let mut first: Option<Line> = None;
+        for (k, s) in results.iter().enumerate() {
+            let mut l = group_line(s, &per_scenario[k], level, id);
+            if let Some(f) = &first {
+                set_deltas(&mut l, f);
+            } else {
+                l.delta_costs = l.costs.map(|_| Costs::default());
+                first = Some(l.clone());
+            }
+            out.push(l);
+        }
+    }
+    out
+}
+
+/// The groups of the comparison as `(level, id)`: every region of any
+/// scenario (in order of first appearance), every tier, every planning
+/// cluster of any scenario, then the total.
+fn groups(results: &[Solved]) -> Vec<(&'static str, String)> {
     let mut groups: Vec<(&'static str, String)> = Vec::new();
     for s in results {
         for r in &s.plan.instance.regions {
@@ -152,97 +181,101 @@ pub fn lines(results: &[Solved]) -> Vec<Line> {
         }
     }
     groups.push(("total", "total".to_string()));
-    let per_scenario: Vec<ScenarioTotals> = results
-        .iter()
-        .map(|s| {
-            let p = &s.plan;
-            (p.region_totals(), p.tier_totals(), p.total())
-        })
-        .collect();
-    let mut out = Vec::new();
-    for (level, id) in &groups {
-        let mut first: Option<Line> = None;
-        for (k, s) in results.iter().enumerate() {
-            let inst = &s.plan.instance;
-            let (by_region, by_tier, all) = &per_scenario[k];
-            let empty = Totals::of(inst.accelerators.len(), std::iter::empty());
-            let mut l = match *level {
-                "region" => match inst.regions.iter().position(|r| &r.id == id) {
-                    Some(i) => {
-                        let r = &inst.regions[i];
-                        let mut l =
-                            line(s, "region", id, &r.name_en, r.tier.as_str(), &by_region[i]);
-                        l.near_optimal = s.plan.near_optimal.as_ref().map(|n| n.regions[i]);
-                        l
-                    }
-                    None => line(s, "region", id, id, "", &empty),
-                },
-                "tier" => {
-                    let t = by_tier
-                        .iter()
-                        .find(|(t, _)| t.as_str() == id)
-                        .map(|x| &x.1)
-                        .unwrap_or(&empty);
-                    let mut l = line(s, "tier", id, id, id, t);
-                    l.near_optimal =
-                        s.plan.near_optimal.as_ref().and_then(|n| {
-                            n.tiers.iter().find(|(t, _)| t.as_str() == id).map(|x| x.1)
-                        });
-                    l
-                }
-                "cluster" => match inst.clusters.iter().position(|c| &c.id == id) {
-                    Some(i) => {
-                        let c = &inst.clusters[i];
-                        let by_cluster = s.plan.cluster_totals();
-                        let mut l = line(
-                            s,
-                            "cluster",
-                            id,
-                            &c.name_en,
-                            c.kind.as_str(),
-                            &by_cluster[i],
-                        );
-                        l.near_optimal = s
-                            .plan
-                            .near_optimal
-                            .as_ref()
-                            .and_then(|n| n.clusters.get(i).copied());
-                        l
-                    }
-                    None => line(s, "cluster", id, id, "", &empty),
-                },
-                _ => line(s, "total", "total", "total", "", all),
-            };
-            if let Some(f) = &first {
-                l.delta_cards_total = l.cards_total as i64 - f.cards_total as i64;
-                l.delta_it_mw = l.it_mw - f.it_mw;
-                l.delta_subsidy_cny = l.subsidy_cny - f.subsidy_cny;
-                if l.delta_subsidy_cny > 0.0 {
-                    l.cards_per_million_subsidy =
-                        Some(l.delta_cards_total as f64 / (l.delta_subsidy_cny / 1e6));
-                }
-                if let (Some(c), Some(fc)) = (&l.costs, &f.costs) {
-                    l.delta_costs = Some(c.minus(fc));
-                }
-                if let (Some(now), Some(reference)) = (&l.near_optimal, &f.near_optimal) {
-                    l.robust_change = Some(robust_change(reference, now));
-                }
-            } else {
-                l.delta_costs = l.costs.map(|_| Costs::default());
-                first = Some(l.clone());
+    groups
+}
+
+/// The line of group `(level, id)` in scenario `s` (whose totals are
+/// `totals`), with its near-optimal range; an empty line where the scenario
+/// has no such region or cluster.
+fn group_line(s: &Solved, totals: &ScenarioTotals, level: &str, id: &str) -> Line {
+    let inst = &s.plan.instance;
+    let (by_region, by_tier, all) = totals;
+    let empty = Totals::of(inst.accelerators.len(), std::iter::empty());
+    match level {
+        "region" => match inst.regions.iter().position(|r| r.id == id) {
+            Some(i) => {
+                let r = &inst.regions[i];
+                let mut l = line(s, "region", id, &r.name_en, r.tier.as_str(), &by_region[i]);
+                l.near_optimal = s.plan.near_optimal.as_ref().map(|n| n.regions[i]);
+                l
             }
-            out.push(l);
+            None => line(s, "region", id, id, "", &empty),
+        },
+        "tier" => {
+            let t = by_tier
+                .iter()
+                .find(|(t, _)| t.as_str() == id)
+                .map(|x| &x.1)
+                .unwrap_or(&empty);
+            let mut l = line(s, "tier", id, id, id, t);
+            l.near_optimal = s
+                .plan
+                .near_optimal
+                .as_ref()
+                .and_then(|n| n.tiers.iter().find(|(t, _)| t.as_str() == id).map(|x| x.1));
+            l
         }
+        "cluster" => match inst.clusters.iter().position(|c| c.id == id) {
+            Some(i) => {
+                let c = &inst.clusters[i];
+                let by_cluster = s.plan.cluster_totals();
+                let mut l = line(
+                    s,
+                    "cluster",
+                    id,
+                    &c.name_en,
+                    c.kind.as_str(),
+                    &by_cluster[i],
+                );
+                l.near_optimal = s
+                    .plan
+                    .near_optimal
+                    .as_ref()
+                    .and_then(|n| n.clusters.get(i).copied());
+                l
+            }
+            None => line(s, "cluster", id, id, "", &empty),
+        },
+        _ => line(s, "total", "total", "total", "", all),
     }
-    out
+}
+
+/// Sets `l`'s changes against `first`, the same group's line in the first
+/// scenario: cards, IT power, subsidy, cards per million CNY of subsidy,
+/// costs and the change that survives near-optimal ties.
+fn set_deltas(l: &mut Line, first: &Line) {
+    let f = first;
+    l.delta_cards_total = l.cards_total as i64 - f.cards_total as i64;
+    l.delta_it_mw = l.it_mw - f.it_mw;
+    l.delta_subsidy_cny = l.subsidy_cny - f.subsidy_cny;
+    if l.delta_subsidy_cny > 0.0 {
+        l.cards_per_million_subsidy =
+            Some(l.delta_cards_total as f64 / (l.delta_subsidy_cny / 1e6));
+    }
+    if let (Some(c), Some(fc)) = (&l.costs, &f.costs) {
+        l.delta_costs = Some(c.minus(fc));
+    }
+    if let (Some(now), Some(reference)) = (&l.near_optimal, &f.near_optimal) {
+        l.robust_change = Some(robust_change(reference, now));
+    }
 }
 
 use crate::export::geo_layers::round_to as r;
 
 /// comparison.csv: one row per (region or tier or total, scenario), deltas against the first scenario.
 pub fn comparison_csv(lines: &[Line]) -> PolarsResult<String> {
-    let acc_ids: BTreeSet<String> = lines.iter().flat_map(|l| l.cards.keys().cloned()).collect();
-    let mut cols: Vec<Column> = vec![
+    let mut cols = key_columns(lines);
+    figure_columns(&mut cols, lines);
+    if lines.iter().any(|l| l.near_optimal.is_some()) {
+        near_optimal_columns(&mut cols, lines);
+    }
+    cost_columns(&mut cols, lines);
+    crate::export::csv::csv_text(DataFrame::new_infer_height(cols)?)
+}
+
+/// comparison.csv's key columns: level, id, name, tier and scenario.
+fn key_columns(lines: &[Line]) -> Vec<Column> {
+    vec![
         Column::new(
             "level".into(),
             lines.iter().map(|l| l.level).collect::<Vec<_>>(),
@@ -266,7 +299,14 @@ pub fn comparison_csv(lines: &[Line]) -> PolarsResult<String> {
                 .map(|l| l.scenario.as_str())
                 .collect::<Vec<_>>(),
         ),
-    ];
+    ]
+}
+
+/// comparison.csv's figures: cards (by accelerator id in order, in all), IT
+/// power, subsidy, cost per card-year, and the changes against the first
+/// scenario.
+fn figure_columns(cols: &mut Vec<Column>, lines: &[Line]) {
+    let acc_ids: BTreeSet<String> = lines.iter().flat_map(|l| l.cards.keys().cloned()).collect();
     for a in &acc_ids {
         cols.push(Column::new(
             format!("cards_{a}").into(),
@@ -326,27 +366,34 @@ pub fn comparison_csv(lines: &[Line]) -> PolarsResult<String> {
             .map(|l| l.cards_per_million_subsidy.map(|x| r(x, 3)))
             .collect::<Vec<_>>(),
     ));
-    if lines.iter().any(|l| l.near_optimal.is_some()) {
-        cols.push(Column::new(
-            "cards_min_near_opt".into(),
-            lines
-                .iter()
-                .map(|l| l.near_optimal.map(|n| n.min_cards as i64))
-                .collect::<Vec<_>>(),
-        ));
-        cols.push(Column::new(
-            "cards_max_near_opt".into(),
-            lines
-                .iter()
-                .map(|l| l.near_optimal.map(|n| n.max_cards as i64))
-                .collect::<Vec<_>>(),
-        ));
-        cols.push(Column::new(
-            "robust_change".into(),
-            lines.iter().map(|l| l.robust_change).collect::<Vec<_>>(),
-        ));
-    }
-    // Scenario-wide costs: on the total rows only.
+}
+
+/// comparison.csv's near-optimal columns (`compare --near-optimal`): each
+/// line's range of cards and the change that survives the ties.
+fn near_optimal_columns(cols: &mut Vec<Column>, lines: &[Line]) {
+    cols.push(Column::new(
+        "cards_min_near_opt".into(),
+        lines
+            .iter()
+            .map(|l| l.near_optimal.map(|n| n.min_cards as i64))
+            .collect::<Vec<_>>(),
+    ));
+    cols.push(Column::new(
+        "cards_max_near_opt".into(),
+        lines
+            .iter()
+            .map(|l| l.near_optimal.map(|n| n.max_cards as i64))
+            .collect::<Vec<_>>(),
+    ));
+    cols.push(Column::new(
+        "robust_change".into(),
+        lines.iter().map(|l| l.robust_change).collect::<Vec<_>>(),
+    ));
+}
+
+/// comparison.csv's scenario-wide costs and their changes: on the total
+/// rows only.
+fn cost_columns(cols: &mut Vec<Column>, lines: &[Line]) {
     let whole = |v: Option<f64>| v.map(|x| x.round() as i64);
     for (name, get) in [
         (
@@ -371,7 +418,6 @@ pub fn comparison_csv(lines: &[Line]) -> PolarsResult<String> {
                 .collect::<Vec<_>>(),
         ));
     }
-    crate::export::csv::csv_text(DataFrame::new_infer_height(cols)?)
 }
 
 /// Gain, loss or none, from a change in cards.

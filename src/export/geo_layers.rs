@@ -5,7 +5,7 @@ use geojson::{Feature, FeatureCollection, Geometry, JsonObject, JsonValue};
 use serde_json::json;
 
 use crate::domain::rows::Quota;
-use crate::plan::{Flow, Plan};
+use crate::plan::{Flow, NearOptimal, Plan, SitePlan};
 use crate::spatial::{geodesic_circle, round6, LatencyModel, Point, SpatialError};
 
 /// Vertices of a reach polygon.
@@ -60,105 +60,127 @@ pub fn feature(geometry: Geometry, props: JsonObject) -> Feature {
 
 /// One Point per candidate site, built or not.
 pub fn sites_geojson(plan: &Plan) -> FeatureCollection {
-    let inst = &plan.instance;
-    let features = plan
-        .sites
-        .iter()
-        .map(|sp| {
-            let s = &inst.sites[sp.site];
-            let region = &inst.regions[sp.region];
-            let mut m = JsonObject::new();
-            m.insert("site_id".into(), json!(s.id));
-            m.insert("name_en".into(), json!(s.name_en));
-            m.insert("name_zh".into(), json!(s.name_zh));
-            m.insert("region_id".into(), json!(region.id));
-            m.insert("tier".into(), json!(region.tier.as_str()));
-            m.insert("province".into(), json!(s.province));
-            m.insert("status".into(), json!(s.status.as_str()));
-            m.insert("built".into(), json!(sp.built));
-            m.insert(
-                "cooling".into(),
-                sp.cooling
-                    .map(|k| json!(inst.cooling[k].id))
-                    .unwrap_or(JsonValue::Null),
-            );
-            for (a, acc) in inst.accelerators.iter().enumerate() {
-                m.insert(format!("cards_{}", acc.id), json!(sp.cards[a]));
-            }
-            m.insert("cards_total".into(), json!(sp.cards.iter().sum::<u64>()));
-            for (a, acc) in inst.accelerators.iter().enumerate() {
-                m.insert(
-                    format!("servers_per_rack_{}", acc.id),
-                    json!(sp.servers_per_rack[a]),
-                );
-            }
-            m.insert("h200_eq".into(), json!(round_to(sp.h200_eq, 1)));
-            m.insert("it_mw".into(), json!(round_to(sp.it_mw, 3)));
-            m.insert("facility_mw".into(), json!(round_to(sp.facility_mw, 3)));
-            m.insert(
-                "pue".into(),
-                sp.pue
-                    .map(|x| json!(round_to(x, 4)))
-                    .unwrap_or(JsonValue::Null),
-            );
-            m.insert("annual_gwh".into(), json!(round_to(sp.annual_gwh, 3)));
-            m.insert("annual_tce".into(), json!(round_to(sp.annual_tce, 1)));
-            // The quotas written after the others: what the site uses.
-            for q in Quota::ALL {
-                if let Some([used, ..]) = q.traits().output_columns {
-                    let digits = if q.traits().unit.whole() { 0 } else { 3 };
-                    m.insert(used.into(), json!(round_to(sp.quota_use[q], digits)));
-                }
-            }
-            m.insert("capex_cny".into(), cny(sp.capex_cny));
-            m.insert("opex_cny_per_year".into(), cny(sp.opex_cny_per_year));
-            m.insert("subsidy_cny".into(), cny(sp.subsidy_cny));
-            m.insert(
-                "cost_per_card_year_cny".into(),
-                sp.cost_per_card_year_cny
-                    .map(cny)
-                    .unwrap_or(JsonValue::Null),
-            );
-            m.insert("mega_cluster".into(), json!(sp.mega_cluster));
-            m.insert("max_it_mw".into(), json!(s.max_it_mw));
-            m.insert("mean_temp_c".into(), json!(s.mean_temp_c));
-            m.insert(
-                "not_built_reason".into(),
-                sp.not_built_reason
-                    .as_ref()
-                    .map(|r| json!(r))
-                    .unwrap_or(JsonValue::Null),
-            );
-            m.insert(
-                "build_cost_gap_cny".into(),
-                sp.build_cost_gap_cny.map(cny).unwrap_or(JsonValue::Null),
-            );
-            // With [[deliveries]]: ready month, hall start, cards by month.
-            super::schedule::site_properties(plan, sp, &mut m);
-            // With --near-optimal: the site's range, and whether cost decides it
-            // (a range that includes 0 and more than 0 cards: built in some
-            // near-optimal plans, not in others).
-            if let Some(n) = &plan.near_optimal {
-                let r = n.sites[sp.site];
-                m.insert(
-                    "cards_min_near_opt".into(),
-                    r.map(|r| json!(r.min_cards as i64))
-                        .unwrap_or(JsonValue::Null),
-                );
-                m.insert(
-                    "cards_max_near_opt".into(),
-                    r.map(|r| json!(r.max_cards as i64))
-                        .unwrap_or(JsonValue::Null),
-                );
-                m.insert(
-                    "not_decided_by_cost".into(),
-                    json!(r.is_some_and(|r| r.min_cards == 0.0 && r.max_cards > 0.0)),
-                );
-            }
-            feature(point(s.lon, s.lat), m)
-        })
-        .collect();
+    let features = plan.sites.iter().map(|sp| site_feature(plan, sp)).collect();
     named_collection(features, "sites")
+}
+
+/// One site's Point with its properties, in the order of sites.geojson.
+fn site_feature(plan: &Plan, sp: &SitePlan) -> Feature {
+    let s = &plan.instance.sites[sp.site];
+    let mut m = JsonObject::new();
+    site_identity(plan, sp, &mut m);
+    site_power(sp, &mut m);
+    site_costs(plan, sp, &mut m);
+    // With [[deliveries]]: ready month, hall start, cards by month.
+    super::schedule::site_properties(plan, sp, &mut m);
+    // With --near-optimal: the site's range, and whether cost decides it
+    // (a range that includes 0 and more than 0 cards: built in some
+    // near-optimal plans, not in others).
+    if let Some(n) = &plan.near_optimal {
+        site_near_optimal(n, sp, &mut m);
+    }
+    feature(point(s.lon, s.lat), m)
+}
+
+/// A site's names, region, status, cooling and cards (by accelerator, in
+/// all, then servers per rack).
+fn site_identity(plan: &Plan, sp: &SitePlan, m: &mut JsonObject) {
+    let inst = &plan.instance;
+    let s = &inst.sites[sp.site];
+    let region = &inst.regions[sp.region];
+    m.insert("site_id".into(), json!(s.id));
+    m.insert("name_en".into(), json!(s.name_en));
+    m.insert("name_zh".into(), json!(s.name_zh));
+    m.insert("region_id".into(), json!(region.id));
+    m.insert("tier".into(), json!(region.tier.as_str()));
+    m.insert("province".into(), json!(s.province));
+    m.insert("status".into(), json!(s.status.as_str()));
+    m.insert("built".into(), json!(sp.built));
+    m.insert(
+        "cooling".into(),
+        sp.cooling
+            .map(|k| json!(inst.cooling[k].id))
+            .unwrap_or(JsonValue::Null),
+    );
+    for (a, acc) in inst.accelerators.iter().enumerate() {
+        m.insert(format!("cards_{}", acc.id), json!(sp.cards[a]));
+    }
+    m.insert("cards_total".into(), json!(sp.cards.iter().sum::<u64>()));
+    for (a, acc) in inst.accelerators.iter().enumerate() {
+        m.insert(
+            format!("servers_per_rack_{}", acc.id),
+            json!(sp.servers_per_rack[a]),
+        );
+    }
+}
+
+/// A site's H200 equivalents, power, energy and quota use.
+fn site_power(sp: &SitePlan, m: &mut JsonObject) {
+    m.insert("h200_eq".into(), json!(round_to(sp.h200_eq, 1)));
+    m.insert("it_mw".into(), json!(round_to(sp.it_mw, 3)));
+    m.insert("facility_mw".into(), json!(round_to(sp.facility_mw, 3)));
+    m.insert(
+        "pue".into(),
+        sp.pue
+            .map(|x| json!(round_to(x, 4)))
+            .unwrap_or(JsonValue::Null),
+    );
+    m.insert("annual_gwh".into(), json!(round_to(sp.annual_gwh, 3)));
+    m.insert("annual_tce".into(), json!(round_to(sp.annual_tce, 1)));
+    // The quotas written after the others: what the site uses.
+    for q in Quota::ALL {
+        if let Some([used, ..]) = q.traits().output_columns {
+            let digits = if q.traits().unit.whole() { 0 } else { 3 };
+            m.insert(used.into(), json!(round_to(sp.quota_use[q], digits)));
+        }
+    }
+}
+
+/// A site's costs, cluster flag, limits and why it is not built.
+fn site_costs(plan: &Plan, sp: &SitePlan, m: &mut JsonObject) {
+    let s = &plan.instance.sites[sp.site];
+    m.insert("capex_cny".into(), cny(sp.capex_cny));
+    m.insert("opex_cny_per_year".into(), cny(sp.opex_cny_per_year));
+    m.insert("subsidy_cny".into(), cny(sp.subsidy_cny));
+    m.insert(
+        "cost_per_card_year_cny".into(),
+        sp.cost_per_card_year_cny
+            .map(cny)
+            .unwrap_or(JsonValue::Null),
+    );
+    m.insert("mega_cluster".into(), json!(sp.mega_cluster));
+    m.insert("max_it_mw".into(), json!(s.max_it_mw));
+    m.insert("mean_temp_c".into(), json!(s.mean_temp_c));
+    m.insert(
+        "not_built_reason".into(),
+        sp.not_built_reason
+            .as_ref()
+            .map(|r| json!(r))
+            .unwrap_or(JsonValue::Null),
+    );
+    m.insert(
+        "build_cost_gap_cny".into(),
+        sp.build_cost_gap_cny.map(cny).unwrap_or(JsonValue::Null),
+    );
+}
+
+/// A site's near-optimal range and whether cost decides it.
+fn site_near_optimal(n: &NearOptimal, sp: &SitePlan, m: &mut JsonObject) {
+    let r = n.sites[sp.site];
+    m.insert(
+        "cards_min_near_opt".into(),
+        r.map(|r| json!(r.min_cards as i64))
+            .unwrap_or(JsonValue::Null),
+    );
+    m.insert(
+        "cards_max_near_opt".into(),
+        r.map(|r| json!(r.max_cards as i64))
+            .unwrap_or(JsonValue::Null),
+    );
+    m.insert(
+        "not_decided_by_cost".into(),
+        json!(r.is_some_and(|r| r.min_cards == 0.0 && r.max_cards > 0.0)),
+    );
 }
 
 /// One LineString per served (city, site) pair.

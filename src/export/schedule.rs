@@ -9,7 +9,7 @@ use serde_json::{json, Map, Value};
 
 use super::csv::csv_text;
 use crate::domain::{month_text, Origin};
-use crate::plan::{Plan, Schedule, SitePlan};
+use crate::plan::{Installation, Plan, Schedule, SitePlan};
 use crate::spatial::round_to as r;
 
 /// The name of a site's numeric property for a period's cumulative cards:
@@ -52,12 +52,10 @@ pub fn schedule_table(plan: &Plan) -> PolarsResult<Option<String>> {
         return Ok(None);
     };
     let inst = &plan.instance;
-    let cluster_of = inst.cluster_of_region();
     let mut rows: Vec<_> = s.installations.iter().collect();
     rows.sort_by_key(|x| (x.period, x.site, x.accel));
-    let site = |x: usize| &inst.sites[x];
     let sp = |x: usize| &plan.sites[x];
-    let cols = vec![
+    let mut cols = vec![
         month_column(
             "month",
             rows.iter()
@@ -70,36 +68,9 @@ pub fn schedule_table(plan: &Plan) -> PolarsResult<Option<String>> {
                 .map(|x| Some(s.periods[x.period].installed_by))
                 .collect(),
         ),
-        Column::new(
-            "site_id".into(),
-            rows.iter()
-                .map(|x| site(x.site).id.clone())
-                .collect::<Vec<_>>(),
-        ),
-        Column::new(
-            "site_name_en".into(),
-            rows.iter()
-                .map(|x| site(x.site).name_en.clone())
-                .collect::<Vec<_>>(),
-        ),
-        Column::new(
-            "region_id".into(),
-            rows.iter()
-                .map(|x| site(x.site).region_id.clone())
-                .collect::<Vec<_>>(),
-        ),
-        Column::new(
-            "cluster_id".into(),
-            rows.iter()
-                .map(|x| cluster_of[sp(x.site).region].map(|c| inst.clusters[c].id.clone()))
-                .collect::<Vec<_>>(),
-        ),
-        Column::new(
-            "cooling".into(),
-            rows.iter()
-                .map(|x| sp(x.site).cooling.map(|k| inst.cooling[k].id.clone()))
-                .collect::<Vec<_>>(),
-        ),
+    ];
+    cols.extend(place_columns(plan, &rows));
+    cols.extend([
         Column::new(
             "accelerator".into(),
             rows.iter()
@@ -134,8 +105,49 @@ pub fn schedule_table(plan: &Plan) -> PolarsResult<Option<String>> {
             "hall_start_month",
             rows.iter().map(|x| sp(x.site).hall_start_month).collect(),
         ),
-    ];
+    ]);
     csv_text(DataFrame::new_infer_height(cols)?).map(Some)
+}
+
+/// schedule.csv's columns of where each row's servers go: the site (id and
+/// name), its region, planning cluster and cooling.
+fn place_columns(plan: &Plan, rows: &[&Installation]) -> [Column; 5] {
+    let inst = &plan.instance;
+    let cluster_of = inst.cluster_of_region();
+    let site = |x: usize| &inst.sites[x];
+    let sp = |x: usize| &plan.sites[x];
+    [
+        Column::new(
+            "site_id".into(),
+            rows.iter()
+                .map(|x| site(x.site).id.clone())
+                .collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "site_name_en".into(),
+            rows.iter()
+                .map(|x| site(x.site).name_en.clone())
+                .collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "region_id".into(),
+            rows.iter()
+                .map(|x| site(x.site).region_id.clone())
+                .collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "cluster_id".into(),
+            rows.iter()
+                .map(|x| cluster_of[sp(x.site).region].map(|c| inst.clusters[c].id.clone()))
+                .collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "cooling".into(),
+            rows.iter()
+                .map(|x| sp(x.site).cooling.map(|k| inst.cooling[k].id.clone()))
+                .collect::<Vec<_>>(),
+        ),
+    ]
 }
 
 /// `cards_by_month` of a site: `month:cards` of every period, cumulative,

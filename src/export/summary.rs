@@ -44,18 +44,6 @@ pub fn summary_json(plan: &Plan, scenario_path: &str) -> String {
         by_c.insert(c.id.clone(), json!(tot.cards_total()));
     }
     let all = plan.total();
-    let subsidies: Vec<Value> = plan
-        .subsidies
-        .iter()
-        .map(|s| {
-            json!({
-                "programme_id": s.programme_id,
-                "amount_cny": s.amount_cny.round() as i64,
-                "per": if s.annual { "year" } else { "once" },
-                "npv_cny": s.npv_cny.round() as i64,
-            })
-        })
-        .collect();
     let v = json!({
         "scenario": inst.name,
         "scenario_file": scenario_path,
@@ -68,12 +56,54 @@ pub fn summary_json(plan: &Plan, scenario_path: &str) -> String {
         "solver": plan.solver,
         "model": {"columns": plan.model_size.0, "integer_columns": plan.model_size.1, "rows": plan.model_size.2},
         // A heuristic cut of the problem, if any: status and gap then refer to the reduced model.
-        "reduction": plan.instance.params.max_sites_per_city.map(|k| json!({
-            "max_sites_per_city": k,
-            "meaning": format!("each city is served only by its {k} nearest candidate sites within its RTT budget; status and mip_gap refer to that reduced model"),
-        })),
+        "reduction": reduction_json(plan),
         // The city-site link rows: how many the cut loop put into the model.
-        "link_rows": plan.link_rows.map(|l| json!({
+        "link_rows": link_rows_json(plan),
+        // The city-site pairs (serve columns): how many pricing put into the model.
+        "pairs": pairs_json(plan),
+        "cards_total": plan.cards_total(),
+        "h200_eq_total": r(all.h200_eq, 1),
+        "cards_by_accelerator": by_acc,
+        "cards_by_region": by_reg,
+        "cards_by_tier": by_t,
+        "cards_by_cluster": by_c,
+        "it_mw_by_region": it_by_reg,
+        "sites_built": all.sites_built,
+        "it_mw_total": r(all.it_mw, 3),
+        "facility_mw_total": r(all.facility_mw, 3),
+        "annual_gwh_total": r(all.annual_gwh, 3),
+        "annual_tce_total": r(all.annual_tce, 1),
+        "annual_water_m3_total": r(all.annual_water_m3, 0),
+        "capex_cny_total": all.capex_cny.round() as i64,
+        "opex_cny_per_year_total": all.opex_cny_per_year.round() as i64,
+        "subsidy_cny_total": all.subsidy_cny.round() as i64,
+        "annuity_factor": r(plan.annuity_factor, 6),
+        "subsidies": subsidies_json(plan),
+        "binding_constraints": plan.binding.iter().map(|b| b.name.as_str()).collect::<Vec<_>>(),
+        "binding_by_family": binding_by_family(plan),
+        "schedule": super::schedule::schedule_json(plan),
+        "near_optimal": near_optimal_json(plan),
+        "shadow_prices": shadow_prices_json(plan),
+    });
+    let mut s = serde_json::to_string_pretty(&v).expect("summary serialises");
+    s.push('\n');
+    s
+}
+
+/// summary.json's `reduction`: the heuristic cut of the problem
+/// (`max_sites_per_city`), if any.
+fn reduction_json(plan: &Plan) -> Option<Value> {
+    plan.instance.params.max_sites_per_city.map(|k| json!({
+        "max_sites_per_city": k,
+        "meaning": format!("each city is served only by its {k} nearest candidate sites within its RTT budget; status and mip_gap refer to that reduced model"),
+    }))
+}
+
+/// summary.json's `link_rows`: the city-site link rows the cut loop put into
+/// the model, and how the sites were chosen (Benders, branch and bound).
+fn link_rows_json(plan: &Plan) -> Option<Value> {
+    plan.link_rows.map(|l| {
+        json!({
             "in_model": l.rows_in_model,
             "of": l.rows_total,
             "lp_rounds": l.lp_rounds,
@@ -92,9 +122,15 @@ pub fn summary_json(plan: &Plan, scenario_path: &str) -> String {
                 "rounded_plans_evaluated": b.plans_evaluated,
                 "finished": b.finished,
             })),
-        })),
-        // The city-site pairs (serve columns): how many pricing put into the model.
-        "pairs": plan.pairs.map(|x| json!({
+        })
+    })
+}
+
+/// summary.json's `pairs`: the city-site pairs (serve columns) pricing put
+/// into the model.
+fn pairs_json(plan: &Plan) -> Option<Value> {
+    plan.pairs.map(|x| {
+        json!({
             "in_model": x.in_model,
             "of": x.of,
             "pricing_rounds": x.rounds,
@@ -102,30 +138,32 @@ pub fn summary_json(plan: &Plan, scenario_path: &str) -> String {
             // The bound the gap is against, valid for the model with every
             // pair: the full LP's value, or a pricing round's Lagrangian bound.
             "lower_bound_cny": x.lower_bound_cny.map(|b| b.round()),
-        })),
-        "cards_total": plan.cards_total(),
-        "h200_eq_total": r(all.h200_eq, 1),
-        "cards_by_accelerator": by_acc,
-        "cards_by_region": by_reg,
-        "cards_by_tier": by_t,
-        "cards_by_cluster": by_c,
-        "it_mw_by_region": it_by_reg,
-        "sites_built": all.sites_built,
-        "it_mw_total": r(all.it_mw, 3),
-        "facility_mw_total": r(all.facility_mw, 3),
-        "annual_gwh_total": r(all.annual_gwh, 3),
-        "annual_tce_total": r(all.annual_tce, 1),
-        "annual_water_m3_total": r(all.annual_water_m3, 0),
-        "capex_cny_total": all.capex_cny.round() as i64,
-        "opex_cny_per_year_total": all.opex_cny_per_year.round() as i64,
-        "subsidy_cny_total": all.subsidy_cny.round() as i64,
-        "annuity_factor": r(plan.annuity_factor, 6),
-        "subsidies": subsidies,
-        "binding_constraints": plan.binding.iter().map(|b| b.name.as_str()).collect::<Vec<_>>(),
-        "binding_by_family": binding_by_family(plan),
-        "schedule": super::schedule::schedule_json(plan),
-        "near_optimal": plan.near_optimal.as_ref().map(|n| {
-            let range = |r: &CardRange| json!({
+        })
+    })
+}
+
+/// summary.json's `subsidies`: each subsidy paid, rounded to whole CNY.
+fn subsidies_json(plan: &Plan) -> Vec<Value> {
+    plan.subsidies
+        .iter()
+        .map(|s| {
+            json!({
+                "programme_id": s.programme_id,
+                "amount_cny": s.amount_cny.round() as i64,
+                "per": if s.annual { "year" } else { "once" },
+                "npv_cny": s.npv_cny.round() as i64,
+            })
+        })
+        .collect()
+}
+
+/// summary.json's `near_optimal` (`solve --near-optimal`): the cost share and
+/// bound, and the range of cards per region, tier and cluster.
+fn near_optimal_json(plan: &Plan) -> Option<Value> {
+    let inst = &plan.instance;
+    plan.near_optimal.as_ref().map(|n| {
+        let range = |r: &CardRange| {
+            json!({
                 "cards_min": r.min_cards as i64,
                 "cards_max": r.max_cards as i64,
                 "decided_by_cost": r.decided(0.01),
@@ -133,29 +171,37 @@ pub fn summary_json(plan: &Plan, scenario_path: &str) -> String {
                 // budget ran out (the true end may lie further out).
                 "min_proven": r.min_proven,
                 "max_proven": r.max_proven,
-            });
-            let mut regions = Map::new();
-            for (i, region) in inst.regions.iter().enumerate() {
-                regions.insert(region.id.clone(), range(&n.regions[i]));
-            }
-            let mut tiers = Map::new();
-            for (t, r) in &n.tiers {
-                tiers.insert(t.as_str().to_string(), range(r));
-            }
-            let mut clusters = Map::new();
-            for (c, r) in inst.clusters.iter().zip(&n.clusters) {
-                clusters.insert(c.id.clone(), range(r));
-            }
-            json!({
-                "share": n.share,
-                "cost_bound_cny": n.cost_bound_cny.round() as i64,
-                "solves_stopped_at_limit": n.limited,
-                "regions": regions,
-                "tiers": tiers,
-                "clusters": clusters,
             })
-        }),
-        "shadow_prices": plan.shadow_prices.iter().map(|sp| {
+        };
+        let mut regions = Map::new();
+        for (i, region) in inst.regions.iter().enumerate() {
+            regions.insert(region.id.clone(), range(&n.regions[i]));
+        }
+        let mut tiers = Map::new();
+        for (t, r) in &n.tiers {
+            tiers.insert(t.as_str().to_string(), range(r));
+        }
+        let mut clusters = Map::new();
+        for (c, r) in inst.clusters.iter().zip(&n.clusters) {
+            clusters.insert(c.id.clone(), range(r));
+        }
+        json!({
+            "share": n.share,
+            "cost_bound_cny": n.cost_bound_cny.round() as i64,
+            "solves_stopped_at_limit": n.limited,
+            "regions": regions,
+            "tiers": tiers,
+            "clusters": clusters,
+        })
+    })
+}
+
+/// summary.json's `shadow_prices`: each priced row's CNY per unit, with its
+/// one-sided prices where it is degenerate.
+fn shadow_prices_json(plan: &Plan) -> Vec<Value> {
+    plan.shadow_prices
+        .iter()
+        .map(|sp| {
             let mut v = json!({
                 "constraint": sp.constraint,
                 "family": sp.family.as_str(),
@@ -172,11 +218,8 @@ pub fn summary_json(plan: &Plan, scenario_path: &str) -> String {
                 });
             }
             v
-        }).collect::<Vec<_>>(),
-    });
-    let mut s = serde_json::to_string_pretty(&v).expect("summary serialises");
-    s.push('\n');
-    s
+        })
+        .collect()
 }
 
 /// Binding rows grouped by family, planner levers first: family, whether it is
@@ -240,20 +283,39 @@ pub fn binding_text(plan: &Plan) -> String {
     out
 }
 
-/// regions.csv: one row per region, then one per tier, then one per planning
-/// cluster (its `tier` column holds the cluster's kind), with totals.
-pub fn regions_table(plan: &Plan) -> PolarsResult<String> {
+/// The rows of regions.csv, in order: the regions, the tiers, then the
+/// planning clusters; with each region's quota limits and shadow prices
+/// (none for tiers and clusters).
+struct AreaRows<'a> {
+    level: Vec<&'static str>,
+    id: Vec<String>,
+    name: Vec<String>,
+    tier: Vec<&'static str>,
+    rows: Vec<&'a Totals>,
+    /// Per quota kind: the regions' limits.
+    limits: PerQuota<Vec<Option<f64>>>,
+    /// Per quota kind: the regions' shadow prices.
+    shadows: PerQuota<Vec<Option<f64>>>,
+}
+
+/// The rows of regions.csv from the plan's totals by region, tier and
+/// cluster.
+fn area_rows<'a>(
+    plan: &Plan,
+    by_region: &'a [Totals],
+    by_tier: &'a [(crate::domain::Tier, Totals)],
+    by_cluster: &'a [Totals],
+) -> AreaRows<'a> {
     let inst = &plan.instance;
-    let (by_region, by_tier) = (plan.region_totals(), plan.tier_totals());
-    let by_cluster = plan.cluster_totals();
-    let mut level = Vec::new();
-    let mut id = Vec::new();
-    let mut name = Vec::new();
-    let mut tier = Vec::new();
-    let mut rows: Vec<&Totals> = Vec::new();
-    // Per quota kind: the regions' limits and shadow prices.
-    let mut limits: PerQuota<Vec<Option<f64>>> = PerQuota::default();
-    let mut shadows: PerQuota<Vec<Option<f64>>> = PerQuota::default();
+    let mut a = AreaRows {
+        level: Vec::new(),
+        id: Vec::new(),
+        name: Vec::new(),
+        tier: Vec::new(),
+        rows: Vec::new(),
+        limits: PerQuota::default(),
+        shadows: PerQuota::default(),
+    };
     let shadow = |key: RowKey| {
         plan.shadow_prices
             .iter()
@@ -261,43 +323,54 @@ pub fn regions_table(plan: &Plan) -> PolarsResult<String> {
             .map(|s| r(s.cny_per_unit, 2))
     };
     for (i, region) in inst.regions.iter().enumerate() {
-        level.push("region");
-        id.push(region.id.clone());
-        name.push(region.name_en.clone());
-        tier.push(region.tier.as_str());
-        rows.push(&by_region[i]);
+        a.level.push("region");
+        a.id.push(region.id.clone());
+        a.name.push(region.name_en.clone());
+        a.tier.push(region.tier.as_str());
+        a.rows.push(&by_region[i]);
         for q in Quota::ALL {
-            limits[q].push(region.quota(q));
-            shadows[q].push(shadow(RowKey::RegionQuota {
+            a.limits[q].push(region.quota(q));
+            a.shadows[q].push(shadow(RowKey::RegionQuota {
                 quota: q,
                 region: i,
             }));
         }
     }
-    for (t, tot) in &by_tier {
-        level.push("tier");
-        id.push(t.as_str().to_string());
-        name.push(t.as_str().to_string());
-        tier.push(t.as_str());
-        rows.push(tot);
+    for (t, tot) in by_tier {
+        a.level.push("tier");
+        a.id.push(t.as_str().to_string());
+        a.name.push(t.as_str().to_string());
+        a.tier.push(t.as_str());
+        a.rows.push(tot);
     }
-    for (c, tot) in inst.clusters.iter().zip(&by_cluster) {
-        level.push("cluster");
-        id.push(c.id.clone());
-        name.push(c.name_en.clone());
-        tier.push(c.kind.as_str());
-        rows.push(tot);
+    for (c, tot) in inst.clusters.iter().zip(by_cluster) {
+        a.level.push("cluster");
+        a.id.push(c.id.clone());
+        a.name.push(c.name_en.clone());
+        a.tier.push(c.kind.as_str());
+        a.rows.push(tot);
     }
     // Tiers and clusters have no quotas of their own.
     for q in Quota::ALL {
-        limits[q].resize(rows.len(), None);
-        shadows[q].resize(rows.len(), None);
+        a.limits[q].resize(a.rows.len(), None);
+        a.shadows[q].resize(a.rows.len(), None);
     }
+    a
+}
+
+/// regions.csv: one row per region, then one per tier, then one per planning
+/// cluster (its `tier` column holds the cluster's kind), with totals.
+pub fn regions_table(plan: &Plan) -> PolarsResult<String> {
+    let inst = &plan.instance;
+    let (by_region, by_tier) = (plan.region_totals(), plan.tier_totals());
+    let by_cluster = plan.cluster_totals();
+    let mut area = area_rows(plan, &by_region, &by_tier, &by_cluster);
+    let rows = std::mem::take(&mut area.rows);
     let mut cols: Vec<Column> = vec![
-        Column::new("level".into(), level),
-        Column::new("id".into(), id),
-        Column::new("name_en".into(), name),
-        Column::new("tier".into(), tier),
+        Column::new("level".into(), std::mem::take(&mut area.level)),
+        Column::new("id".into(), std::mem::take(&mut area.id)),
+        Column::new("name_en".into(), std::mem::take(&mut area.name)),
+        Column::new("tier".into(), std::mem::take(&mut area.tier)),
         Column::new(
             "sites_built".into(),
             rows.iter()
@@ -323,6 +396,23 @@ pub fn regions_table(plan: &Plan) -> PolarsResult<String> {
         "facility_mw".into(),
         rows.iter().map(|t| r(t.facility_mw, 3)).collect::<Vec<_>>(),
     ));
+    quota_columns(&mut cols, &rows, &mut area.limits, &mut area.shadows);
+    money_columns(&mut cols, &rows);
+    if let Some(n) = &plan.near_optimal {
+        near_optimal_columns(&mut cols, n, by_cluster.len());
+    }
+    csv_text(DataFrame::new_infer_height(cols)?)
+}
+
+/// regions.csv's quota columns: the power quota, the annual tce and the
+/// energy quota, their shadow prices, then each quota written after the
+/// others (used, limit, shadow price). Takes the limits and shadow prices.
+fn quota_columns(
+    cols: &mut Vec<Column>,
+    rows: &[&Totals],
+    limits: &mut PerQuota<Vec<Option<f64>>>,
+    shadows: &mut PerQuota<Vec<Option<f64>>>,
+) {
     let (power, energy) = (Quota::Power, Quota::Energy);
     let limit = |q: Quota, v: Vec<Option<f64>>| Column::new(q.traits().key.into(), v);
     cols.push(limit(power, std::mem::take(&mut limits[power])));
@@ -360,6 +450,11 @@ pub fn regions_table(plan: &Plan) -> PolarsResult<String> {
             std::mem::take(&mut shadows[q]),
         ));
     }
+}
+
+/// regions.csv's energy and money columns: GWh per year, capex, opex and
+/// subsidies.
+fn money_columns(cols: &mut Vec<Column>, rows: &[&Totals]) {
     cols.push(Column::new(
         "annual_gwh".into(),
         rows.iter().map(|t| r(t.annual_gwh, 3)).collect::<Vec<_>>(),
@@ -382,46 +477,48 @@ pub fn regions_table(plan: &Plan) -> PolarsResult<String> {
             .map(|t| t.subsidy_cny.round() as i64)
             .collect::<Vec<_>>(),
     ));
-    if let Some(n) = &plan.near_optimal {
-        // Regions in table order, tiers in Tier::ALL order, then clusters, as
-        // the rows above.
-        let ranges: Vec<Option<&CardRange>> = n
-            .regions
+}
+
+/// regions.csv's near-optimal columns (`solve --near-optimal`): each row's
+/// fewest and most cards and whether each end is proven.
+fn near_optimal_columns(cols: &mut Vec<Column>, n: &NearOptimal, clusters: usize) {
+    // Regions in table order, tiers in Tier::ALL order, then clusters, as
+    // the rows above.
+    let ranges: Vec<Option<&CardRange>> = n
+        .regions
+        .iter()
+        .chain(n.tiers.iter().map(|(_, r)| r))
+        .map(Some)
+        .chain((0..clusters).map(|c| n.clusters.get(c)))
+        .collect();
+    cols.push(Column::new(
+        "cards_min_near_opt".into(),
+        ranges
             .iter()
-            .chain(n.tiers.iter().map(|(_, r)| r))
-            .map(Some)
-            .chain((0..by_cluster.len()).map(|c| n.clusters.get(c)))
-            .collect();
-        cols.push(Column::new(
-            "cards_min_near_opt".into(),
-            ranges
-                .iter()
-                .map(|r| r.map(|r| r.min_cards as i64))
-                .collect::<Vec<_>>(),
-        ));
-        cols.push(Column::new(
-            "cards_max_near_opt".into(),
-            ranges
-                .iter()
-                .map(|r| r.map(|r| r.max_cards as i64))
-                .collect::<Vec<_>>(),
-        ));
-        cols.push(Column::new(
-            "near_opt_min_proven".into(),
-            ranges
-                .iter()
-                .map(|r| r.map(|r| r.min_proven))
-                .collect::<Vec<_>>(),
-        ));
-        cols.push(Column::new(
-            "near_opt_max_proven".into(),
-            ranges
-                .iter()
-                .map(|r| r.map(|r| r.max_proven))
-                .collect::<Vec<_>>(),
-        ));
-    }
-    csv_text(DataFrame::new_infer_height(cols)?)
+            .map(|r| r.map(|r| r.min_cards as i64))
+            .collect::<Vec<_>>(),
+    ));
+    cols.push(Column::new(
+        "cards_max_near_opt".into(),
+        ranges
+            .iter()
+            .map(|r| r.map(|r| r.max_cards as i64))
+            .collect::<Vec<_>>(),
+    ));
+    cols.push(Column::new(
+        "near_opt_min_proven".into(),
+        ranges
+            .iter()
+            .map(|r| r.map(|r| r.min_proven))
+            .collect::<Vec<_>>(),
+    ));
+    cols.push(Column::new(
+        "near_opt_max_proven".into(),
+        ranges
+            .iter()
+            .map(|r| r.map(|r| r.max_proven))
+            .collect::<Vec<_>>(),
+    ));
 }
 
 /// A relative MIP gap as a percentage, readable at any size.

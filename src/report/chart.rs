@@ -43,6 +43,22 @@ const VALUE_ROOM: f64 = 80.0;
 const ROW: f64 = 20.0;
 const BAR: f64 = 13.0;
 
+/// Where the comparison chart's parts go, in pixels.
+struct ChartLayout {
+    /// The largest |change| of any bar (0 when nothing changes).
+    max: f64,
+    /// The width of each side of the zero line.
+    half: f64,
+    /// The x of the zero line.
+    zero: f64,
+    /// Pixels per card.
+    scale: f64,
+    /// The y of the first row.
+    top: f64,
+    /// The chart's height.
+    height: f64,
+}
+
 /// Per region, one horizontal bar per non-first scenario of
 /// `delta_cards_total`: green to the right for a gain, red to the left for
 /// a loss.
@@ -59,53 +75,24 @@ pub fn region_chart(rows: &[Row], scenarios: &[String]) -> String {
         .flat_map(|id| others.iter().map(move |s| delta(id, s).abs()))
         .fold(0.0, f64::max);
     let half = (CHART_WIDTH - LABEL_WIDTH - 2.0 * VALUE_ROOM) / 2.0;
-    let zero = LABEL_WIDTH + VALUE_ROOM + half;
-    let scale = if max > 0.0 { half / max } else { 0.0 };
     let per_region = if others.len() > 1 {
         (others.len() + 1) as f64 * ROW + 6.0
     } else {
         ROW + 4.0
     };
     let top = 56.0;
-    let height = top + per_region * regions.len() as f64 + 16.0;
+    let lay = ChartLayout {
+        max,
+        half,
+        zero: LABEL_WIDTH + VALUE_ROOM + half,
+        scale: if max > 0.0 { half / max } else { 0.0 },
+        top,
+        height: top + per_region * regions.len() as f64 + 16.0,
+    };
     let reference = scenarios.first().cloned().unwrap_or_default();
-
-    let mut out = format!(
-        "<svg id=\"comparison-chart\" class=\"chart\" viewBox=\"0 0 {CHART_WIDTH:.0} {height:.0}\" width=\"{CHART_WIDTH:.0}\" height=\"{height:.0}\" role=\"img\" aria-label=\"{}\">\n",
-        esc(&format!("Change in cards per region against {reference}"))
-    );
-    // Legend and axis labels.
-    let _ = writeln!(
-        out,
-        "<rect class=\"gain\" x=\"10\" y=\"10\" width=\"12\" height=\"12\"/><text x=\"28\" y=\"20\">more cards than {}</text>",
-        esc(&reference)
-    );
-    let _ = writeln!(
-        out,
-        "<rect class=\"loss\" x=\"10\" y=\"30\" width=\"12\" height=\"12\"/><text x=\"28\" y=\"40\">fewer cards than {}</text>",
-        esc(&reference)
-    );
-    if max > 0.0 {
-        for (x, v, anchor) in [
-            (zero - half, -max, "start"),
-            (zero, 0.0, "middle"),
-            (zero + half, max, "end"),
-        ] {
-            let _ = writeln!(
-                out,
-                "<text class=\"val\" x=\"{x:.1}\" y=\"{:.1}\" text-anchor=\"{anchor}\">{}</text>",
-                top - 8.0,
-                esc(&fmt_signed(v))
-            );
-            let _ = writeln!(
-                out,
-                "<line class=\"grid\" x1=\"{x:.1}\" y1=\"{:.1}\" x2=\"{x:.1}\" y2=\"{:.1}\"/>",
-                top - 4.0,
-                height - 10.0
-            );
-        }
-    }
-    let mut y = top;
+    let mut out = String::new();
+    chart_head(&mut out, &lay, &reference);
+    let mut y = lay.top;
     for id in &regions {
         let name = rows
             .iter()
@@ -123,62 +110,125 @@ pub fn region_chart(rows: &[Row], scenarios: &[String]) -> String {
             y += ROW;
         }
         for s in others {
+            // One scenario's row: its label (the region's name when there
+            // is one scenario to compare), its bar and its value.
             let d = delta(id, s);
-            let w = d.abs() * scale;
-            let by = y + (ROW - BAR) / 2.0;
-            if many {
-                let _ = writeln!(
-                    out,
-                    "<text class=\"scen\" x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"end\">{}</text>",
-                    LABEL_WIDTH - 6.0,
-                    y + 14.0,
-                    esc(s)
-                );
-            } else {
-                let _ = writeln!(
-                    out,
-                    "<text class=\"region\" x=\"8\" y=\"{:.1}\">{}</text>",
-                    y + 14.0,
-                    esc(&name)
-                );
-            }
+            let label = if many { s } else { &name };
             let tip = format!("{name}, {s}: {} cards against {reference}", fmt_signed(d));
-            if d != 0.0 {
-                let (class, x) = if d > 0.0 {
-                    ("gain cbar", zero)
-                } else {
-                    ("loss cbar", zero - w)
-                };
-                let _ = writeln!(
-                    out,
-                    "<rect class=\"{class}\" x=\"{x:.1}\" y=\"{by:.1}\" width=\"{:.1}\" height=\"{BAR:.0}\"><title>{}</title></rect>",
-                    w.max(1.0),
-                    esc(&tip)
-                );
-            }
-            let (tx, anchor) = if d < 0.0 {
-                (zero - w - 4.0, "end")
-            } else {
-                (zero + w + 4.0, "start")
-            };
-            let _ = writeln!(
-                out,
-                "<text class=\"val\" x=\"{tx:.1}\" y=\"{:.1}\" text-anchor=\"{anchor}\">{}</text>",
-                y + 14.0,
-                esc(&fmt_signed(d))
-            );
+            bar_row(&mut out, &lay, y, many, label, d, &tip);
             y += ROW;
         }
         y += if many { 6.0 } else { 4.0 };
     }
+    let zero = lay.zero;
     let _ = writeln!(
         out,
         "<line class=\"axis\" x1=\"{zero:.1}\" y1=\"{:.1}\" x2=\"{zero:.1}\" y2=\"{:.1}\"/>",
-        top - 4.0,
-        height - 10.0
+        lay.top - 4.0,
+        lay.height - 10.0
     );
     out.push_str("</svg>\n");
     out
+}
+
+/// The chart's opening tag, its legend and (when anything changes) the
+/// grid lines at −max, 0 and +max with their values.
+fn chart_head(out: &mut String, lay: &ChartLayout, reference: &str) {
+    let height = lay.height;
+    let _ = writeln!(
+        out,
+        "<svg id=\"comparison-chart\" class=\"chart\" viewBox=\"0 0 {CHART_WIDTH:.0} {height:.0}\" width=\"{CHART_WIDTH:.0}\" height=\"{height:.0}\" role=\"img\" aria-label=\"{}\">",
+        esc(&format!("Change in cards per region against {reference}"))
+    );
+    // Legend and axis labels.
+    let _ = writeln!(
+        out,
+        "<rect class=\"gain\" x=\"10\" y=\"10\" width=\"12\" height=\"12\"/><text x=\"28\" y=\"20\">more cards than {}</text>",
+        esc(reference)
+    );
+    let _ = writeln!(
+        out,
+        "<rect class=\"loss\" x=\"10\" y=\"30\" width=\"12\" height=\"12\"/><text x=\"28\" y=\"40\">fewer cards than {}</text>",
+        esc(reference)
+    );
+    if lay.max > 0.0 {
+        let (zero, half, max) = (lay.zero, lay.half, lay.max);
+        for (x, v, anchor) in [
+            (zero - half, -max, "start"),
+            (zero, 0.0, "middle"),
+            (zero + half, max, "end"),
+        ] {
+            let _ = writeln!(
+                out,
+                "<text class=\"val\" x=\"{x:.1}\" y=\"{:.1}\" text-anchor=\"{anchor}\">{}</text>",
+                lay.top - 8.0,
+                esc(&fmt_signed(v))
+            );
+            let _ = writeln!(
+                out,
+                "<line class=\"grid\" x1=\"{x:.1}\" y1=\"{:.1}\" x2=\"{x:.1}\" y2=\"{:.1}\"/>",
+                lay.top - 4.0,
+                height - 10.0
+            );
+        }
+    }
+}
+
+/// One bar's row at `y`: its label (a scenario's, right-aligned, when the
+/// region has several rows; else the region's), the bar of change `d` with
+/// its tooltip `tip` (none when 0) and the value beside it.
+fn bar_row(
+    out: &mut String,
+    lay: &ChartLayout,
+    y: f64,
+    many: bool,
+    label: &str,
+    d: f64,
+    tip: &str,
+) {
+    let zero = lay.zero;
+    let w = d.abs() * lay.scale;
+    let by = y + (ROW - BAR) / 2.0;
+    if many {
+        let _ = writeln!(
+            out,
+            "<text class=\"scen\" x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"end\">{}</text>",
+            LABEL_WIDTH - 6.0,
+            y + 14.0,
+            esc(label)
+        );
+    } else {
+        let _ = writeln!(
+            out,
+            "<text class=\"region\" x=\"8\" y=\"{:.1}\">{}</text>",
+            y + 14.0,
+            esc(label)
+        );
+    }
+    if d != 0.0 {
+        let (class, x) = if d > 0.0 {
+            ("gain cbar", zero)
+        } else {
+            ("loss cbar", zero - w)
+        };
+        let _ = writeln!(
+            out,
+            "<rect class=\"{class}\" x=\"{x:.1}\" y=\"{by:.1}\" width=\"{:.1}\" height=\"{BAR:.0}\"><title>{}</title></rect>",
+            w.max(1.0),
+            esc(tip)
+        );
+    }
+    let (tx, anchor) = if d < 0.0 {
+        (zero - w - 4.0, "end")
+    } else {
+        (zero + w + 4.0, "start")
+    };
+    let _ = writeln!(
+        out,
+        "<text class=\"val\" x=\"{tx:.1}\" y=\"{:.1}\" text-anchor=\"{anchor}\">{}</text>",
+        y + 14.0,
+        esc(&fmt_signed(d))
+    );
 }
 
 /// The value columns of comparison.csv, in file order, chosen by name.

@@ -446,73 +446,71 @@ fn plain(v: &Value) -> String {
 /// binding constraints and subsidies paid, from summary.json.
 pub fn headline(s: &Map<String, Value>) -> String {
     let mut out = String::from("<div class=\"figures\">\n");
+    plan_figures(&mut out, s);
+    total_figures(&mut out, s);
+    model_figure(&mut out, s);
+    out.push_str("</div>\n");
+
+    binding_constraints(&mut out, s);
+    subsidies_paid(&mut out, s);
+    out
+}
+
+/// The figures of the plan: status, objective, gap, sites built and cards
+/// (in all, then by accelerator).
+fn plan_figures(out: &mut String, s: &Map<String, Value>) {
     let status = s.get("status").map(plain).unwrap_or_else(|| "–".into());
-    figure(&mut out, "status", &status, "");
+    figure(out, "status", &status, "");
     if let Some(o) = num(s, "objective_cny") {
         figure(
-            &mut out,
+            out,
             "objective",
             &format!("{} bn CNY", fmt_dec(o / 1e9, 2)),
             "net present cost of the plan",
         );
     }
     if let Some(g) = num(s, "mip_gap") {
-        figure(
-            &mut out,
-            "MIP gap",
-            &format!("{} %", fmt_dec(100.0 * g, 4)),
-            "",
-        );
+        figure(out, "MIP gap", &format!("{} %", fmt_dec(100.0 * g, 4)), "");
     }
     if let Some(n) = num(s, "sites_built") {
-        figure(&mut out, "sites built", &fmt_int(n), "");
+        figure(out, "sites built", &fmt_int(n), "");
     }
     if let Some(c) = num(s, "cards_total") {
         let note = num(s, "h200_eq_total")
             .map(|h| format!("{} H200-equivalent", fmt_int(h)))
             .unwrap_or_default();
-        figure(&mut out, "cards", &fmt_int(c), &note);
+        figure(out, "cards", &fmt_int(c), &note);
     }
     if let Some(Value::Object(by)) = s.get("cards_by_accelerator") {
         for (acc, v) in by {
             if let Some(v) = v.as_f64() {
-                figure(&mut out, &format!("{acc} cards"), &fmt_int(v), "");
+                figure(out, &format!("{acc} cards"), &fmt_int(v), "");
             }
         }
     }
+}
+
+/// The figures of the plan's totals: IT power, energy, capex, opex and
+/// subsidies.
+fn total_figures(out: &mut String, s: &Map<String, Value>) {
     if let Some(v) = num(s, "it_mw_total") {
         let note = num(s, "facility_mw_total")
             .map(|f| format!("{} MW facility", fmt_dec(f, 1)))
             .unwrap_or_default();
-        figure(
-            &mut out,
-            "IT power",
-            &format!("{} MW", fmt_dec(v, 1)),
-            &note,
-        );
+        figure(out, "IT power", &format!("{} MW", fmt_dec(v, 1)), &note);
     }
     if let Some(v) = num(s, "annual_gwh_total") {
         let note = num(s, "annual_tce_total")
             .map(|t| format!("{} tce/yr", fmt_int(t)))
             .unwrap_or_default();
-        figure(
-            &mut out,
-            "energy",
-            &format!("{} GWh/yr", fmt_dec(v, 0)),
-            &note,
-        );
+        figure(out, "energy", &format!("{} GWh/yr", fmt_dec(v, 0)), &note);
     }
     if let Some(v) = num(s, "capex_cny_total") {
-        figure(
-            &mut out,
-            "capex",
-            &format!("{} bn CNY", fmt_dec(v / 1e9, 2)),
-            "",
-        );
+        figure(out, "capex", &format!("{} bn CNY", fmt_dec(v / 1e9, 2)), "");
     }
     if let Some(v) = num(s, "opex_cny_per_year_total") {
         figure(
-            &mut out,
+            out,
             "opex",
             &format!("{} bn CNY/yr", fmt_dec(v / 1e9, 2)),
             "",
@@ -520,12 +518,17 @@ pub fn headline(s: &Map<String, Value>) -> String {
     }
     if let Some(v) = num(s, "subsidy_cny_total") {
         figure(
-            &mut out,
+            out,
             "subsidies",
             &format!("{} bn CNY", fmt_dec(v / 1e9, 2)),
             "",
         );
     }
+}
+
+/// The figure of the model's size (its rows, then its other counts and the
+/// solve time).
+fn model_figure(out: &mut String, s: &Map<String, Value>) {
     if let Some(Value::Object(m)) = s.get("model") {
         let mut parts: Vec<String> = m
             .iter()
@@ -539,10 +542,12 @@ pub fn headline(s: &Map<String, Value>) -> String {
             .get("rows")
             .map(|r| format!("{} rows", plain(r)))
             .unwrap_or_else(|| "–".into());
-        figure(&mut out, "model", &value, &parts.join(", "));
+        figure(out, "model", &value, &parts.join(", "));
     }
-    out.push_str("</div>\n");
+}
 
+/// The binding constraints, as a list of chips.
+fn binding_constraints(out: &mut String, s: &Map<String, Value>) {
     if let Some(Value::Array(b)) = s.get("binding_constraints") {
         let _ = writeln!(
             out,
@@ -557,6 +562,11 @@ pub fn headline(s: &Map<String, Value>) -> String {
         }
         out.push_str("</p>\n");
     }
+}
+
+/// The subsidies paid, as a table with a column for every field any of
+/// them has (in the order first seen).
+fn subsidies_paid(out: &mut String, s: &Map<String, Value>) {
     if let Some(Value::Array(subs)) = s.get("subsidies") {
         let _ = writeln!(out, "<h3>Subsidies paid ({})</h3>", subs.len());
         if subs.is_empty() {
@@ -600,7 +610,6 @@ pub fn headline(s: &Map<String, Value>) -> String {
             out.push_str("</tbody>\n</table>\n");
         }
     }
-    out
 }
 
 /// The page's style sheet (inline; nothing is fetched).

@@ -321,6 +321,13 @@ impl Legend {
     }
 }
 
+/// A feature's display name: `name_en`, else `site_id`, else empty.
+fn site_name(f: &Feature) -> String {
+    f.text("name_en")
+        .or_else(|| f.text("site_id"))
+        .unwrap_or_default()
+}
+
 /// The plan's map: outline, reach areas, flows, candidate and built sites
 /// with labels, and a legend.
 pub fn plan_map(sites: &[Feature], flows: &[Feature], reach: &[Feature]) -> String {
@@ -329,15 +336,33 @@ pub fn plan_map(sites: &[Feature], flows: &[Feature], reach: &[Feature]) -> Stri
     let mut out = String::new();
     svg_open(&mut out, &frame, "plan-map", "Map of the plan");
     draw_outline(&mut out, &frame, &outline);
+    draw_reach(&mut out, &frame, reach);
+    let flow_scale = FlowScale::of(flows);
+    draw_flows(&mut out, &frame, flows, &flow_scale);
+    let candidates_undecided = draw_candidates(&mut out, &frame, sites);
+    let built = draw_built_sites(&mut out, &frame, sites);
+    let marks = PlanMarks {
+        max_cards: built.max_cards,
+        any_mega: built.any_mega,
+        any_undecided: candidates_undecided || built.any_undecided,
+        flow_scale,
+        has_reach: !reach.is_empty(),
+    };
+    let lg = plan_legend(&marks);
+    place_labels(&mut out, &built.labels, lg.rect(), &frame);
+    lg.finish(&mut out);
+    out.push_str("</svg>\n");
+    out
+}
 
+/// The reach areas: each site's area within its RTT budget, one colour per
+/// site in turn.
+fn draw_reach(out: &mut String, frame: &Frame, reach: &[Feature]) {
     out.push_str("<g class=\"reach\">\n");
     for (i, f) in reach.iter().enumerate() {
         if let Geometry::Polygons(ps) = &f.geometry {
             let c = REACH_COLOURS[i % REACH_COLOURS.len()];
-            let name = f
-                .text("name_en")
-                .or_else(|| f.text("site_id"))
-                .unwrap_or_default();
+            let name = site_name(f);
             let mut tip = format!("within the RTT budget of {name}");
             if let Some(ms) = f.num("rtt_budget_ms") {
                 let _ = write!(tip, " ({ms} ms");
@@ -355,18 +380,36 @@ pub fn plan_map(sites: &[Feature], flows: &[Feature], reach: &[Feature]) -> Stri
         }
     }
     out.push_str("</g>\n");
+}
 
-    let max_flow = flows
-        .iter()
-        .filter_map(|f| f.num("cards_h200_eq"))
-        .fold(0.0, f64::max);
-    let flow_width = |c: f64| {
-        if max_flow > 0.0 {
-            0.6 + 6.4 * (c / max_flow).clamp(0.0, 1.0)
+/// The stroke widths of the flows: proportional to the cards served, from
+/// 0.6 px to 7 px at the largest flow.
+struct FlowScale {
+    /// The largest flow's H200-eq cards (0 when there are none).
+    max: f64,
+}
+
+impl FlowScale {
+    fn of(flows: &[Feature]) -> FlowScale {
+        FlowScale {
+            max: flows
+                .iter()
+                .filter_map(|f| f.num("cards_h200_eq"))
+                .fold(0.0, f64::max),
+        }
+    }
+    /// The stroke width of a flow of `c` cards.
+    fn width(&self, c: f64) -> f64 {
+        if self.max > 0.0 {
+            0.6 + 6.4 * (c / self.max).clamp(0.0, 1.0)
         } else {
             0.6
         }
-    };
+    }
+}
+
+/// The flows from demand cities to sites, then a dot at each flow's city.
+fn draw_flows(out: &mut String, frame: &Frame, flows: &[Feature], scale: &FlowScale) {
     out.push_str("<g class=\"flows\">\n");
     let mut ends = String::new();
     for f in flows {
@@ -388,7 +431,7 @@ pub fn plan_map(sites: &[Feature], flows: &[Feature], reach: &[Feature]) -> Stri
                 out,
                 "<path d=\"{}\" stroke-width=\"{:.2}\"><title>{}</title></path>",
                 frame.lines_path(ls),
-                flow_width(c),
+                scale.width(c),
                 esc(&tip)
             );
             if let Some(&p) = ls.first().and_then(|l| l.first()) {
@@ -404,38 +447,48 @@ pub fn plan_map(sites: &[Feature], flows: &[Feature], reach: &[Feature]) -> Stri
     out.push_str("</g>\n<g class=\"cities\">\n");
     out.push_str(&ends);
     out.push_str("</g>\n");
+}
 
-    let built = |f: &&Feature| {
-        f.flag("built")
-            .unwrap_or_else(|| f.num("cards_total").unwrap_or(0.0) > 0.0)
-    };
-    // Sites whose near-optimal range includes 0 (`solve --near-optimal`):
-    // other plans within the cost share leave them out, so cost does not
-    // decide them. Marked with a dashed ring.
-    let undecided = |f: &Feature| f.flag("not_decided_by_cost").unwrap_or(false);
-    let undecided_tip =
-        |f: &Feature| match (f.num("cards_min_near_opt"), f.num("cards_max_near_opt")) {
-            (Some(lo), Some(hi)) => format!(
-                "; not decided by cost: {} to {} cards in plans within the cost share",
-                fmt_int(lo),
-                fmt_int(hi)
-            ),
-            _ => "; not decided by cost".to_string(),
-        };
+/// Whether a site is built: its `built` flag, else whether it has cards.
+fn is_built(f: &Feature) -> bool {
+    f.flag("built")
+        .unwrap_or_else(|| f.num("cards_total").unwrap_or(0.0) > 0.0)
+}
+
+/// Whether a site's near-optimal range includes 0 (`solve --near-optimal`):
+/// other plans within the cost share leave it out, so cost does not decide
+/// it. Marked with a dashed ring.
+fn is_undecided(f: &Feature) -> bool {
+    f.flag("not_decided_by_cost").unwrap_or(false)
+}
+
+/// The tooltip's note on a site not decided by cost, with its near-optimal
+/// range where the file has it.
+fn undecided_tip(f: &Feature) -> String {
+    match (f.num("cards_min_near_opt"), f.num("cards_max_near_opt")) {
+        (Some(lo), Some(hi)) => format!(
+            "; not decided by cost: {} to {} cards in plans within the cost share",
+            fmt_int(lo),
+            fmt_int(hi)
+        ),
+        _ => "; not decided by cost".to_string(),
+    }
+}
+
+/// The candidate sites that are not built; true when one of them is not
+/// decided by cost.
+fn draw_candidates(out: &mut String, frame: &Frame, sites: &[Feature]) -> bool {
     let mut any_undecided = false;
     out.push_str("<g class=\"candidates\">\n");
-    for f in sites.iter().filter(|f| !built(f)) {
+    for f in sites.iter().filter(|f| !is_built(f)) {
         if let Geometry::Point(p) = f.geometry {
             let (x, y) = frame.xy(p);
-            let name = f
-                .text("name_en")
-                .or_else(|| f.text("site_id"))
-                .unwrap_or_default();
+            let name = site_name(f);
             let mut tip = format!("{name}: not built");
             if let Some(r) = f.text("not_built_reason") {
                 let _ = write!(tip, " ({r})");
             }
-            if undecided(f) {
+            if is_undecided(f) {
                 any_undecided = true;
                 tip.push_str(&undecided_tip(f));
                 let _ = writeln!(
@@ -451,24 +504,31 @@ pub fn plan_map(sites: &[Feature], flows: &[Feature], reach: &[Feature]) -> Stri
         }
     }
     out.push_str("</g>\n");
+    any_undecided
+}
 
-    // Built sites, the largest first so that small circles stay on top.
-    let mut built_sites: Vec<&Feature> = sites.iter().filter(|f| built(f)).collect();
+/// What drawing the built sites leaves for the labels and the legend.
+struct BuiltSites {
+    labels: Vec<Label>,
+    /// The largest site's cards (0 when none is built).
+    max_cards: f64,
+    any_mega: bool,
+    any_undecided: bool,
+}
+
+/// The built sites, the largest first so that small circles stay on top.
+fn draw_built_sites(out: &mut String, frame: &Frame, sites: &[Feature]) -> BuiltSites {
+    let mut built_sites: Vec<&Feature> = sites.iter().filter(|f| is_built(f)).collect();
     let cards = |f: &Feature| f.num("cards_total").unwrap_or(0.0);
     built_sites.sort_by(|a, b| cards(b).total_cmp(&cards(a)));
     let max_cards = built_sites.first().map(|f| cards(f)).unwrap_or(0.0);
-    let accel_keys: Vec<String> = sites
-        .first()
-        .map(|f| {
-            f.props
-                .keys()
-                .filter(|k| k.starts_with("cards_") && *k != "cards_total")
-                .cloned()
-                .collect()
-        })
-        .unwrap_or_default();
-    let mut labels: Vec<Label> = Vec::new();
-    let mut any_mega = false;
+    let accel_keys = accelerator_keys(sites);
+    let mut drawn = BuiltSites {
+        labels: Vec::new(),
+        max_cards,
+        any_mega: false,
+        any_undecided: false,
+    };
     out.push_str("<g class=\"sites\">\n");
     for f in &built_sites {
         let Geometry::Point(p) = f.geometry else {
@@ -477,29 +537,10 @@ pub fn plan_map(sites: &[Feature], flows: &[Feature], reach: &[Feature]) -> Stri
         let (x, y) = frame.xy(p);
         let c = cards(f);
         let r = radius(c, max_cards).max(MIN_RADIUS);
-        let name = f
-            .text("name_en")
-            .or_else(|| f.text("site_id"))
-            .unwrap_or_default();
-        let mut tip = format!("{name}: {} cards", fmt_int(c));
-        let parts: Vec<String> = accel_keys
-            .iter()
-            .filter_map(|k| {
-                let v = f.num(k)?;
-                (v > 0.0).then(|| format!("{} {}", fmt_int(v), &k["cards_".len()..]))
-            })
-            .collect();
-        if !parts.is_empty() {
-            let _ = write!(tip, " ({})", parts.join(", "));
-        }
-        if let Some(mw) = f.num("it_mw") {
-            let _ = write!(tip, ", {mw:.1} MW IT");
-        }
-        if let Some(cool) = f.text("cooling") {
-            let _ = write!(tip, ", {cool}");
-        }
-        if undecided(f) {
-            any_undecided = true;
+        let name = site_name(f);
+        let mut tip = built_tip(f, &name, c, &accel_keys);
+        if is_undecided(f) {
+            drawn.any_undecided = true;
             tip.push_str(&undecided_tip(f));
             let _ = writeln!(
                 out,
@@ -509,7 +550,7 @@ pub fn plan_map(sites: &[Feature], flows: &[Feature], reach: &[Feature]) -> Stri
         }
         let mega = f.flag("mega_cluster").unwrap_or(false);
         if mega {
-            any_mega = true;
+            drawn.any_mega = true;
             tip.push_str(", training cluster");
             let _ = writeln!(
                 out,
@@ -522,7 +563,7 @@ pub fn plan_map(sites: &[Feature], flows: &[Feature], reach: &[Feature]) -> Stri
             "<circle class=\"site\" cx=\"{x:.1}\" cy=\"{y:.1}\" r=\"{r:.1}\"><title>{}</title></circle>",
             esc(&tip)
         );
-        labels.push(Label {
+        drawn.labels.push(Label {
             x,
             y,
             r: if mega { r + 3.0 } else { r },
@@ -530,34 +571,64 @@ pub fn plan_map(sites: &[Feature], flows: &[Feature], reach: &[Feature]) -> Stri
         });
     }
     out.push_str("</g>\n");
+    drawn
+}
 
+/// The per-accelerator card fields (`cards_<accelerator>`, not
+/// `cards_total`), in the first site's order.
+fn accelerator_keys(sites: &[Feature]) -> Vec<String> {
+    sites
+        .first()
+        .map(|f| {
+            f.props
+                .keys()
+                .filter(|k| k.starts_with("cards_") && *k != "cards_total")
+                .cloned()
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// A built site's tooltip: its cards (with those of each accelerator it
+/// has), IT power and cooling.
+fn built_tip(f: &Feature, name: &str, cards: f64, accel_keys: &[String]) -> String {
+    let mut tip = format!("{name}: {} cards", fmt_int(cards));
+    let parts: Vec<String> = accel_keys
+        .iter()
+        .filter_map(|k| {
+            let v = f.num(k)?;
+            (v > 0.0).then(|| format!("{} {}", fmt_int(v), &k["cards_".len()..]))
+        })
+        .collect();
+    if !parts.is_empty() {
+        let _ = write!(tip, " ({})", parts.join(", "));
+    }
+    if let Some(mw) = f.num("it_mw") {
+        let _ = write!(tip, ", {mw:.1} MW IT");
+    }
+    if let Some(cool) = f.text("cooling") {
+        let _ = write!(tip, ", {cool}");
+    }
+    tip
+}
+
+/// What the plan map drew, for its legend.
+struct PlanMarks {
+    max_cards: f64,
+    any_mega: bool,
+    any_undecided: bool,
+    flow_scale: FlowScale,
+    has_reach: bool,
+}
+
+/// The plan map's legend: a row for each kind of mark the map drew.
+fn plan_legend(m: &PlanMarks) -> Legend {
     let mut lg = Legend::new();
     lg.heading("Legend");
-    if max_cards > 0.0 {
-        let big = nice_below(max_cards);
-        let refs = [big, nice_below(big / 4.0)];
-        let cx = 12.0 + MAX_RADIUS;
-        let base = lg.y + 2.0 * MAX_RADIUS;
-        for v in refs {
-            let r = radius(v, max_cards);
-            let _ = writeln!(
-                lg.rows,
-                "<circle class=\"site\" cx=\"{cx:.1}\" cy=\"{:.1}\" r=\"{r:.1}\"/>",
-                base - r
-            );
-            let _ = writeln!(
-                lg.rows,
-                "<text x=\"{:.1}\" y=\"{:.1}\">{} cards</text>",
-                cx + MAX_RADIUS + 10.0,
-                base - 2.0 * r + 4.0,
-                fmt_int(v)
-            );
-        }
-        lg.y = base + 12.0;
-        lg.text(12.0, "built site (circle area ∝ cards)");
-        lg.y += 20.0;
+    if m.max_cards > 0.0 {
+        legend_site_sizes(&mut lg, m.max_cards);
     }
-    if any_mega {
+    if m.any_mega {
         let _ = writeln!(
             lg.rows,
             "<circle class=\"mega\" cx=\"22\" cy=\"{:.1}\" r=\"8\"/><circle class=\"site\" cx=\"22\" cy=\"{:.1}\" r=\"5\"/>",
@@ -567,33 +638,17 @@ pub fn plan_map(sites: &[Feature], flows: &[Feature], reach: &[Feature]) -> Stri
         lg.y += 20.0;
     }
     lg.circle("candidate", 3.0, "candidate site, not built");
-    if any_undecided {
+    if m.any_undecided {
         lg.circle(
             "undecided",
             7.0,
             "not decided by cost (near-optimal range includes 0)",
         );
     }
-    if max_flow > 0.0 {
-        for v in [max_flow, max_flow / 4.0] {
-            let _ = writeln!(
-                lg.rows,
-                "<line class=\"flow\" x1=\"12\" y1=\"{y:.1}\" x2=\"34\" y2=\"{y:.1}\" stroke-width=\"{:.2}\"/>",
-                flow_width(v),
-                y = lg.y
-            );
-            lg.text(40.0, &format!("{} H200-eq cards served", fmt_int(v)));
-            lg.y += 18.0;
-        }
-        let _ = writeln!(
-            lg.rows,
-            "<circle class=\"city\" cx=\"23\" cy=\"{:.1}\" r=\"2\"/>",
-            lg.y
-        );
-        lg.text(40.0, "demand city");
-        lg.y += 20.0;
+    if m.flow_scale.max > 0.0 {
+        legend_flows(&mut lg, &m.flow_scale);
     }
-    if !reach.is_empty() {
+    if m.has_reach {
         let _ = writeln!(
             lg.rows,
             "<rect class=\"reachkey\" x=\"12\" y=\"{:.1}\" width=\"22\" height=\"12\"/>",
@@ -602,6 +657,59 @@ pub fn plan_map(sites: &[Feature], flows: &[Feature], reach: &[Feature]) -> Stri
         lg.text(40.0, "within RTT budget of a site");
         lg.y += 20.0;
     }
+    legend_land(&mut lg);
+    lg
+}
+
+/// Two reference circles for built sites, sized against `max_cards`.
+fn legend_site_sizes(lg: &mut Legend, max_cards: f64) {
+    let big = nice_below(max_cards);
+    let refs = [big, nice_below(big / 4.0)];
+    let cx = 12.0 + MAX_RADIUS;
+    let base = lg.y + 2.0 * MAX_RADIUS;
+    for v in refs {
+        let r = radius(v, max_cards);
+        let _ = writeln!(
+            lg.rows,
+            "<circle class=\"site\" cx=\"{cx:.1}\" cy=\"{:.1}\" r=\"{r:.1}\"/>",
+            base - r
+        );
+        let _ = writeln!(
+            lg.rows,
+            "<text x=\"{:.1}\" y=\"{:.1}\">{} cards</text>",
+            cx + MAX_RADIUS + 10.0,
+            base - 2.0 * r + 4.0,
+            fmt_int(v)
+        );
+    }
+    lg.y = base + 12.0;
+    lg.text(12.0, "built site (circle area ∝ cards)");
+    lg.y += 20.0;
+}
+
+/// Two reference flows (the largest and a quarter of it) and the city dot.
+fn legend_flows(lg: &mut Legend, scale: &FlowScale) {
+    for v in [scale.max, scale.max / 4.0] {
+        let _ = writeln!(
+            lg.rows,
+            "<line class=\"flow\" x1=\"12\" y1=\"{y:.1}\" x2=\"34\" y2=\"{y:.1}\" stroke-width=\"{:.2}\"/>",
+            scale.width(v),
+            y = lg.y
+        );
+        lg.text(40.0, &format!("{} H200-eq cards served", fmt_int(v)));
+        lg.y += 18.0;
+    }
+    let _ = writeln!(
+        lg.rows,
+        "<circle class=\"city\" cx=\"23\" cy=\"{:.1}\" r=\"2\"/>",
+        lg.y
+    );
+    lg.text(40.0, "demand city");
+    lg.y += 20.0;
+}
+
+/// The legend's last row: the key for China's outline.
+fn legend_land(lg: &mut Legend) {
     let _ = writeln!(
         lg.rows,
         "<rect class=\"landkey\" x=\"12\" y=\"{:.1}\" width=\"22\" height=\"12\"/>",
@@ -609,10 +717,6 @@ pub fn plan_map(sites: &[Feature], flows: &[Feature], reach: &[Feature]) -> Stri
     );
     lg.text(40.0, "China (schematic outline)");
     lg.y += 12.0;
-    place_labels(&mut out, &labels, lg.rect(), &frame);
-    lg.finish(&mut out);
-    out.push_str("</svg>\n");
-    out
 }
 
 /// One pair of a comparison's change map: the change in cards of `scenario`
@@ -685,26 +789,6 @@ pub fn diff_map(diff: &[Feature], scenarios: &[String], pair: &DiffPair, id: &st
     let mut changed: Vec<&Feature> = diff.iter().filter(|f| delta(f) != 0.0).collect();
     changed.sort_by(|a, b| delta(b).abs().total_cmp(&delta(a).abs()));
     let max = changed.first().map(|f| delta(f).abs()).unwrap_or(0.0);
-    let name_of = |f: &Feature| {
-        f.text("name_en")
-            .or_else(|| f.text("site_id"))
-            .unwrap_or_default()
-    };
-    let tip_of = |f: &Feature| {
-        let mut tip = format!(
-            "{}: Δ {} cards ({} against {})",
-            name_of(f),
-            fmt_signed(delta(f)),
-            pair.scenario,
-            pair.reference
-        );
-        for s in scenarios {
-            if let Some(v) = f.num(&format!("cards_{s}")) {
-                let _ = write!(tip, "; {s} {}", fmt_int(v));
-            }
-        }
-        tip
-    };
     out.push_str("<g class=\"candidates\">\n");
     for f in diff.iter().filter(|f| delta(f) == 0.0) {
         if let Geometry::Point(p) = f.geometry {
@@ -712,34 +796,76 @@ pub fn diff_map(diff: &[Feature], scenarios: &[String], pair: &DiffPair, id: &st
             let _ = writeln!(
                 out,
                 "<circle class=\"candidate\" cx=\"{x:.1}\" cy=\"{y:.1}\" r=\"3\"><title>{}</title></circle>",
-                esc(&tip_of(f))
+                esc(&diff_tip(f, pair, scenarios))
             );
         }
     }
-    out.push_str("</g>\n<g class=\"sites\">\n");
+    out.push_str("</g>\n");
+    let labels = draw_changes(&mut out, &frame, &changed, max, pair, scenarios);
+    let lg = diff_legend(max, pair);
+    place_labels(&mut out, &labels, lg.rect(), &frame);
+    lg.finish(&mut out);
+    out.push_str("</svg>\n");
+    out
+}
+
+/// A site's tooltip on the change map: its change in cards for `pair`, then
+/// its cards in each scenario that has them.
+fn diff_tip(f: &Feature, pair: &DiffPair, scenarios: &[String]) -> String {
+    let mut tip = format!(
+        "{}: Δ {} cards ({} against {})",
+        site_name(f),
+        fmt_signed(pair.delta(f)),
+        pair.scenario,
+        pair.reference
+    );
+    for s in scenarios {
+        if let Some(v) = f.num(&format!("cards_{s}")) {
+            let _ = write!(tip, "; {s} {}", fmt_int(v));
+        }
+    }
+    tip
+}
+
+/// The sites whose cards change (`changed`, the largest change first), a
+/// circle each sized against `max`; returns their labels.
+fn draw_changes(
+    out: &mut String,
+    frame: &Frame,
+    changed: &[&Feature],
+    max: f64,
+    pair: &DiffPair,
+    scenarios: &[String],
+) -> Vec<Label> {
+    out.push_str("<g class=\"sites\">\n");
     let mut labels: Vec<Label> = Vec::new();
-    for f in &changed {
+    for f in changed {
         let Geometry::Point(p) = f.geometry else {
             continue;
         };
         let (x, y) = frame.xy(p);
-        let d = delta(f);
+        let d = pair.delta(f);
         let r = radius(d.abs(), max);
         let class = if d > 0.0 { "gain" } else { "loss" };
         let _ = writeln!(
             out,
             "<circle class=\"{class}\" cx=\"{x:.1}\" cy=\"{y:.1}\" r=\"{r:.1}\"><title>{}</title></circle>",
-            esc(&tip_of(f))
+            esc(&diff_tip(f, pair, scenarios))
         );
         labels.push(Label {
             x,
             y,
             r,
-            text: format!("{} {}", name_of(f), fmt_signed(d)),
+            text: format!("{} {}", site_name(f), fmt_signed(d)),
         });
     }
     out.push_str("</g>\n");
+    labels
+}
 
+/// The change map's legend: a reference circle (when anything changes),
+/// gain, loss, no change and China's outline.
+fn diff_legend(max: f64, pair: &DiffPair) -> Legend {
     let mut lg = Legend::new();
     lg.heading("Legend");
     if max > 0.0 {
@@ -758,17 +884,8 @@ pub fn diff_map(diff: &[Feature], scenarios: &[String], pair: &DiffPair, id: &st
         lg.circle("loss", 6.0, &format!("fewer cards in {}", pair.scenario));
     }
     lg.circle("candidate", 3.0, "site, no change");
-    let _ = writeln!(
-        lg.rows,
-        "<rect class=\"landkey\" x=\"12\" y=\"{:.1}\" width=\"22\" height=\"12\"/>",
-        lg.y - 6.0
-    );
-    lg.text(40.0, "China (schematic outline)");
-    lg.y += 12.0;
-    place_labels(&mut out, &labels, lg.rect(), &frame);
-    lg.finish(&mut out);
-    out.push_str("</svg>\n");
-    out
+    legend_land(&mut lg);
+    lg
 }
 
 /// The map of a sweep's `robust.geojson`: each site a circle coloured by how

@@ -155,24 +155,63 @@ pub fn load(dir: &Path) -> Result<Inputs, ReportError> {
 
 /// The HTML page for what [`load`] read.
 pub fn render(inputs: &Inputs) -> Result<String, ReportError> {
+    let comparison_scenarios = inputs
+        .comparison
+        .as_ref()
+        .map(|(_, r)| chart::scenarios(r))
+        .unwrap_or_default();
+    let title = page_title(inputs, &comparison_scenarios);
+    let mut body = String::new();
+    push_header(&mut body, inputs, &title);
+    if let Some(s) = &inputs.summary {
+        body.push_str("<section id=\"headline\">\n<h2>Headline</h2>\n");
+        body.push_str(&headline(s));
+        body.push_str("</section>\n");
+    }
+    if let Some(sites) = &inputs.sites {
+        push_map(&mut body, inputs, sites);
+    }
+    if let Some(t) = &inputs.schedule {
+        body.push_str("<section id=\"timeline\">\n<h2>Timeline</h2>\n");
+        body.push_str(&timeline::section(t)?);
+        body.push_str("</section>\n");
+    }
+    if let Some((t, r)) = &inputs.regions {
+        push_area_tables(&mut body, inputs, t, r);
+    }
+    if let Some((t, r)) = &inputs.comparison {
+        body.push_str("<section id=\"comparison\">\n<h2>Comparison</h2>\n");
+        body.push_str(&chart::section(t, r));
+        body.push_str("</section>\n");
+    }
+    if let Some(diff) = &inputs.diff {
+        push_diff(&mut body, diff, &comparison_scenarios);
+    }
+    body.push_str(
+        "<footer>\n<p>Map: schematic outline, not an official map. Outline from Natural Earth (public domain) via the npm package world-atlas 2.0.2, simplified; Albers equal-area conic projection (standard parallels 25° N and 47° N, central meridian 105° E). Many input figures are estimates: see data/SOURCES.md before quoting a result.</p>\n<p>Written by <code>dcsite report</code> from the files of the output folder; this page loads nothing from the network.</p>\n</footer>\n",
+    );
+    Ok(page(&title, &body))
+}
+
+/// The page's title: the scenario of a solve folder, the scenarios of a
+/// comparison.
+fn page_title(inputs: &Inputs, comparison_scenarios: &[String]) -> String {
     let scenario = inputs
         .summary
         .as_ref()
         .and_then(|s| s.get("scenario"))
         .and_then(Value::as_str)
         .map(str::to_string);
-    let comparison_scenarios = inputs
-        .comparison
-        .as_ref()
-        .map(|(_, r)| chart::scenarios(r))
-        .unwrap_or_default();
-    let title = match (&scenario, inputs.comparison.is_some()) {
+    match (&scenario, inputs.comparison.is_some()) {
         (Some(s), false) => format!("dcsite report: {s}"),
         (_, true) => format!("dcsite comparison: {}", comparison_scenarios.join(" vs ")),
         (None, false) => "dcsite report".to_string(),
-    };
-    let mut body = String::new();
-    let _ = writeln!(body, "<header>\n<h1>{}</h1>", esc(&title));
+    }
+}
+
+/// The page's header: its title, the output folder and the scenario file.
+fn push_header(body: &mut String, inputs: &Inputs, title: &str) {
+    let _ = writeln!(body, "<header>\n<h1>{}</h1>", esc(title));
     let folder = inputs
         .dir
         .file_name()
@@ -188,150 +227,147 @@ pub fn render(inputs: &Inputs) -> Result<String, ReportError> {
         let _ = write!(meta, ", scenario file <code>{}</code>", esc(f));
     }
     let _ = writeln!(body, "<p class=\"meta\">{meta}</p>\n</header>");
+}
 
-    if let Some(s) = &inputs.summary {
-        body.push_str("<section id=\"headline\">\n<h2>Headline</h2>\n");
-        body.push_str(&headline(s));
-        body.push_str("</section>\n");
-    }
-    if let Some(sites) = &inputs.sites {
-        body.push_str("<section id=\"map\">\n<h2>Map</h2>\n");
-        body.push_str(&map::plan_map(
-            sites,
-            inputs.flows.as_deref().unwrap_or_default(),
-            inputs.reach.as_deref().unwrap_or_default(),
-        ));
-        body.push_str(
-            "<p class=\"note\">Hover a circle or line for its figures. Lines join each demand city to the site that serves it.</p>\n",
-        );
-        body.push_str("</section>\n");
-    }
-    if let Some(t) = &inputs.schedule {
-        body.push_str("<section id=\"timeline\">\n<h2>Timeline</h2>\n");
-        body.push_str(&timeline::section(t)?);
-        body.push_str("</section>\n");
-    }
-    if let Some((t, r)) = &inputs.regions {
-        let regions: Vec<&Row> = r.iter().filter(|r| r.level == "region").collect();
-        let tiers: Vec<&Row> = r.iter().filter(|r| r.level == "tier").collect();
-        if !regions.is_empty() {
-            body.push_str("<section id=\"regions\">\n<h2>By region</h2>\n<div class=\"scroll\">\n");
-            let total = sum_row(&regions, "total", "");
-            body.push_str(&table(
-                "region-table",
-                &area_columns(t, true),
-                &regions,
-                Some(&total),
-            ));
-            body.push_str("</div>\n<p class=\"note\">Power quota counts facility power (IT × PUE); energy quota counts tce per year net of the region's green share.</p>\n</section>\n");
-            let near = inputs
-                .summary
-                .as_ref()
-                .and_then(|s| s.get("near_optimal"))
-                .filter(|v| !v.is_null());
-            let decided = |id: &str| {
-                near.and_then(|n| n.get("regions"))
-                    .and_then(|r| r.get(id))
-                    .and_then(|r| r.get("decided_by_cost"))
-                    .and_then(Value::as_bool)
-            };
-            if let Some(svg) = chart::range_chart(&regions, &decided) {
-                body.push_str("<section id=\"near-optimal\">\n<h2>Near-optimal ranges</h2>\n");
-                if let Some(n) = near {
-                    let share = n.get("share").and_then(Value::as_f64).unwrap_or(0.0);
-                    let bound = n.get("cost_bound_cny").and_then(Value::as_f64);
-                    let _ = writeln!(
-                        body,
-                        "<p class=\"note\">Fewest and most cards each region holds in any plan whose net present cost is within {} % of the optimum{}. A wide bar is a tie: cost alone does not decide that region.</p>",
-                        html::fmt_dec(share * 100.0, 2),
-                        bound
-                            .map(|b| format!(" (≤ {} bn CNY)", html::fmt_dec(b / 1e9, 2)))
-                            .unwrap_or_default()
-                    );
-                }
-                body.push_str(&svg);
-                body.push_str("</section>\n");
-            }
-        }
-        if !tiers.is_empty() {
-            body.push_str("<section id=\"tiers\">\n<h2>By tier</h2>\n<div class=\"scroll\">\n");
-            let total = sum_row(&tiers, "total", "");
-            body.push_str(&table(
-                "tier-table",
-                &area_columns(t, false),
-                &tiers,
-                Some(&total),
-            ));
-            body.push_str("</div>\n</section>\n");
-        }
-        let clusters: Vec<&Row> = r.iter().filter(|r| r.level == "cluster").collect();
-        if !clusters.is_empty() {
-            body.push_str(
-                "<section id=\"clusters\">\n<h2>By planning cluster</h2>\n<div class=\"scroll\">\n",
-            );
-            body.push_str(&table(
-                "cluster-table",
-                &area_columns(t, false),
-                &clusters,
-                None,
-            ));
-            body.push_str("</div>\n<p class=\"note\">A planning cluster groups quota regions (its kind in the tier column: core, regional or other); quotas stay with the regions. Regions no cluster lists are in no row.</p>\n</section>\n");
-        }
-    }
-    if let Some((t, r)) = &inputs.comparison {
-        body.push_str("<section id=\"comparison\">\n<h2>Comparison</h2>\n");
-        body.push_str(&chart::section(t, r));
-        body.push_str("</section>\n");
-    }
-    if let Some(diff) = &inputs.diff {
-        body.push_str("<section id=\"diff\">\n<h2>Change per site</h2>\n");
-        let scen: Vec<String> = if comparison_scenarios.is_empty() {
-            diff.first()
-                .map(|f| {
-                    f.props
-                        .keys()
-                        .filter_map(|k| k.strip_prefix("cards_").map(str::to_string))
-                        .collect()
-                })
-                .unwrap_or_default()
-        } else {
-            comparison_scenarios.clone()
-        };
-        let reference = scen.first().cloned().unwrap_or_default();
-        let others = scen.get(1..).unwrap_or_default();
-        if others.is_empty() {
-            body.push_str(
-                "<p class=\"note\">diff.geojson names one scenario only: no change to draw.</p>\n",
-            );
-        }
-        for (k, s) in others.iter().enumerate() {
-            let pair = map::DiffPair {
-                scenario: s.clone(),
-                reference: reference.clone(),
-                only_pair: others.len() == 1,
-            };
-            let _ = writeln!(
-                body,
-                "<h3 class=\"pair\">{} against {}</h3>\n<p class=\"note\">From diff.geojson: <code>{}</code> per site (scenarios: {}).</p>",
-                esc(s),
-                esc(&reference),
-                esc(&pair.source(diff)),
-                esc(&scen.join(", "))
-            );
-            // `diff-map` for the second scenario, `diff-map-<n>` for the n-th.
-            let id = if k == 0 {
-                "diff-map".to_string()
-            } else {
-                format!("diff-map-{}", k + 2)
-            };
-            body.push_str(&map::diff_map(diff, &scen, &pair, &id));
-        }
-        body.push_str("</section>\n");
-    }
+/// The map section: the plan's map of `sites` with its flows and reach.
+fn push_map(body: &mut String, inputs: &Inputs, sites: &[Feature]) {
+    body.push_str("<section id=\"map\">\n<h2>Map</h2>\n");
+    body.push_str(&map::plan_map(
+        sites,
+        inputs.flows.as_deref().unwrap_or_default(),
+        inputs.reach.as_deref().unwrap_or_default(),
+    ));
     body.push_str(
-        "<footer>\n<p>Map: schematic outline, not an official map. Outline from Natural Earth (public domain) via the npm package world-atlas 2.0.2, simplified; Albers equal-area conic projection (standard parallels 25° N and 47° N, central meridian 105° E). Many input figures are estimates: see data/SOURCES.md before quoting a result.</p>\n<p>Written by <code>dcsite report</code> from the files of the output folder; this page loads nothing from the network.</p>\n</footer>\n",
+        "<p class=\"note\">Hover a circle or line for its figures. Lines join each demand city to the site that serves it.</p>\n",
     );
-    Ok(page(&title, &body))
+    body.push_str("</section>\n");
+}
+
+/// The sections of regions.csv: by region (then the near-optimal ranges),
+/// by tier and by planning cluster, each when it has rows.
+fn push_area_tables(body: &mut String, inputs: &Inputs, t: &TextTable, r: &[Row]) {
+    let regions: Vec<&Row> = r.iter().filter(|r| r.level == "region").collect();
+    let tiers: Vec<&Row> = r.iter().filter(|r| r.level == "tier").collect();
+    if !regions.is_empty() {
+        body.push_str("<section id=\"regions\">\n<h2>By region</h2>\n<div class=\"scroll\">\n");
+        let total = sum_row(&regions, "total", "");
+        body.push_str(&table(
+            "region-table",
+            &area_columns(t, true),
+            &regions,
+            Some(&total),
+        ));
+        body.push_str("</div>\n<p class=\"note\">Power quota counts facility power (IT × PUE); energy quota counts tce per year net of the region's green share.</p>\n</section>\n");
+        push_near_optimal(body, inputs, &regions);
+    }
+    if !tiers.is_empty() {
+        body.push_str("<section id=\"tiers\">\n<h2>By tier</h2>\n<div class=\"scroll\">\n");
+        let total = sum_row(&tiers, "total", "");
+        body.push_str(&table(
+            "tier-table",
+            &area_columns(t, false),
+            &tiers,
+            Some(&total),
+        ));
+        body.push_str("</div>\n</section>\n");
+    }
+    let clusters: Vec<&Row> = r.iter().filter(|r| r.level == "cluster").collect();
+    if !clusters.is_empty() {
+        body.push_str(
+            "<section id=\"clusters\">\n<h2>By planning cluster</h2>\n<div class=\"scroll\">\n",
+        );
+        body.push_str(&table(
+            "cluster-table",
+            &area_columns(t, false),
+            &clusters,
+            None,
+        ));
+        body.push_str("</div>\n<p class=\"note\">A planning cluster groups quota regions (its kind in the tier column: core, regional or other); quotas stay with the regions. Regions no cluster lists are in no row.</p>\n</section>\n");
+    }
+}
+
+/// The near-optimal ranges of the regions (`solve --near-optimal`), when
+/// regions.csv has them: a chart, under a note on the cost share of
+/// summary.json's `near_optimal`.
+fn push_near_optimal(body: &mut String, inputs: &Inputs, regions: &[&Row]) {
+    let near = inputs
+        .summary
+        .as_ref()
+        .and_then(|s| s.get("near_optimal"))
+        .filter(|v| !v.is_null());
+    let decided = |id: &str| {
+        near.and_then(|n| n.get("regions"))
+            .and_then(|r| r.get(id))
+            .and_then(|r| r.get("decided_by_cost"))
+            .and_then(Value::as_bool)
+    };
+    let Some(svg) = chart::range_chart(regions, &decided) else {
+        return;
+    };
+    body.push_str("<section id=\"near-optimal\">\n<h2>Near-optimal ranges</h2>\n");
+    if let Some(n) = near {
+        let share = n.get("share").and_then(Value::as_f64).unwrap_or(0.0);
+        let bound = n.get("cost_bound_cny").and_then(Value::as_f64);
+        let _ = writeln!(
+            body,
+            "<p class=\"note\">Fewest and most cards each region holds in any plan whose net present cost is within {} % of the optimum{}. A wide bar is a tie: cost alone does not decide that region.</p>",
+            html::fmt_dec(share * 100.0, 2),
+            bound
+                .map(|b| format!(" (≤ {} bn CNY)", html::fmt_dec(b / 1e9, 2)))
+                .unwrap_or_default()
+        );
+    }
+    body.push_str(&svg);
+    body.push_str("</section>\n");
+}
+
+/// The section of diff.geojson: one change map per scenario against the
+/// first. The scenarios are those of comparison.csv, else the `cards_<id>`
+/// fields of the first site.
+fn push_diff(body: &mut String, diff: &[Feature], comparison_scenarios: &[String]) {
+    body.push_str("<section id=\"diff\">\n<h2>Change per site</h2>\n");
+    let scen: Vec<String> = if comparison_scenarios.is_empty() {
+        diff.first()
+            .map(|f| {
+                f.props
+                    .keys()
+                    .filter_map(|k| k.strip_prefix("cards_").map(str::to_string))
+                    .collect()
+            })
+            .unwrap_or_default()
+    } else {
+        comparison_scenarios.to_vec()
+    };
+    let reference = scen.first().cloned().unwrap_or_default();
+    let others = scen.get(1..).unwrap_or_default();
+    if others.is_empty() {
+        body.push_str(
+            "<p class=\"note\">diff.geojson names one scenario only: no change to draw.</p>\n",
+        );
+    }
+    for (k, s) in others.iter().enumerate() {
+        let pair = map::DiffPair {
+            scenario: s.clone(),
+            reference: reference.clone(),
+            only_pair: others.len() == 1,
+        };
+        let _ = writeln!(
+            body,
+            "<h3 class=\"pair\">{} against {}</h3>\n<p class=\"note\">From diff.geojson: <code>{}</code> per site (scenarios: {}).</p>",
+            esc(s),
+            esc(&reference),
+            esc(&pair.source(diff)),
+            esc(&scen.join(", "))
+        );
+        // `diff-map` for the second scenario, `diff-map-<n>` for the n-th.
+        let id = if k == 0 {
+            "diff-map".to_string()
+        } else {
+            format!("diff-map-{}", k + 2)
+        };
+        body.push_str(&map::diff_map(diff, &scen, &pair, &id));
+    }
+    body.push_str("</section>\n");
 }
 
 /// Writes `bytes` to `path` atomically, replacing it, through dcsite's one

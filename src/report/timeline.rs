@@ -119,6 +119,31 @@ pub fn section(t: &TextTable) -> Result<String, ReportError> {
     Ok(out)
 }
 
+/// The step chart's frame: its size, margins and value ranges.
+struct Plot {
+    w: f64,
+    h: f64,
+    left: f64,
+    right: f64,
+    top: f64,
+    bottom: f64,
+    /// The last month on the x axis.
+    x_max: f64,
+    /// The most cards on the y axis.
+    y_max: f64,
+}
+
+impl Plot {
+    /// The x pixel of month `m`.
+    fn x(&self, m: f64) -> f64 {
+        self.left + (self.w - self.left - self.right) * m / self.x_max
+    }
+    /// The y pixel of `c` cards.
+    fn y(&self, c: f64) -> f64 {
+        self.top + (self.h - self.top - self.bottom) * (1.0 - c / self.y_max)
+    }
+}
+
 /// The step chart: x = month installed by, y = cumulative cards.
 fn chart(
     groups: &[String],
@@ -127,19 +152,34 @@ fn chart(
     cum: &[Vec<f64>],
 ) -> String {
     let (w, h) = (820.0, 320.0);
-    let (left, right, top, bottom) = (80.0, 230.0, 16.0, 40.0);
-    let x_max = periods.values().map(|p| p.1).fold(1.0f64, f64::max).ceil();
-    let y_max = cum
-        .iter()
-        .flat_map(|v| v.iter())
-        .copied()
-        .fold(1.0f64, f64::max);
-    let x = |m: f64| left + (w - left - right) * m / x_max;
-    let y = |c: f64| top + (h - top - bottom) * (1.0 - c / y_max);
+    let p = Plot {
+        w,
+        h,
+        left: 80.0,
+        right: 230.0,
+        top: 16.0,
+        bottom: 40.0,
+        x_max: periods.values().map(|p| p.1).fold(1.0f64, f64::max).ceil(),
+        y_max: cum
+            .iter()
+            .flat_map(|v| v.iter())
+            .copied()
+            .fold(1.0f64, f64::max),
+    };
     let mut out = format!(
         "<svg id=\"timeline-chart\" class=\"chart\" viewBox=\"0 0 {w:.0} {h:.0}\" width=\"{w:.0}\" height=\"{h:.0}\" role=\"img\" aria-label=\"Cumulative cards installed by month per planning cluster\">\n"
     );
-    // Axes, with the month ticks and the top value.
+    axes(&mut out, &p);
+    for (g, name) in groups.iter().enumerate() {
+        series(&mut out, &p, g, name, keys, periods, &cum[g]);
+    }
+    out.push_str("</svg>\n");
+    out
+}
+
+/// The axes, with the month ticks and the top value.
+fn axes(out: &mut String, p: &Plot) {
+    let (w, h, left, right, top, bottom) = (p.w, p.h, p.left, p.right, p.top, p.bottom);
     let _ = writeln!(
         out,
         "<line class=\"axis\" x1=\"{left:.1}\" y1=\"{:.1}\" x2=\"{:.1}\" y2=\"{:.1}\" stroke=\"#333\"/>\
@@ -149,13 +189,13 @@ fn chart(
         h - bottom,
         h - bottom
     );
-    let step = if x_max > 24.0 { 6.0 } else { 1.0 };
+    let step = if p.x_max > 24.0 { 6.0 } else { 1.0 };
     let mut m = 0.0;
-    while m <= x_max + 1e-9 {
+    while m <= p.x_max + 1e-9 {
         let _ = writeln!(
             out,
             "<text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"middle\" font-size=\"11\">{}</text>",
-            x(m),
+            p.x(m),
             h - bottom + 14.0,
             fmt_dec(m, 0)
         );
@@ -170,51 +210,60 @@ fn chart(
         h - 6.0,
         left - 6.0,
         top + 10.0,
-        fmt_int(y_max),
+        fmt_int(p.y_max),
         left - 6.0,
         h - bottom
     );
-    for (g, name) in groups.iter().enumerate() {
-        let colour = COLOURS[g % COLOURS.len()];
-        // A step line: flat at 0 until the first period, then up at each.
-        let mut pts = format!("{:.1},{:.1}", x(0.0), y(0.0));
-        let mut last = 0.0;
-        for (k, key) in keys.iter().enumerate() {
-            let at = x(periods[key].1);
-            let _ = write!(pts, " {at:.1},{:.1} {at:.1},{:.1}", y(last), y(cum[g][k]));
-            last = cum[g][k];
-        }
-        let _ = write!(pts, " {:.1},{:.1}", x(x_max), y(last));
-        let tip: Vec<String> = keys
-            .iter()
-            .enumerate()
-            .map(|(k, key)| {
-                format!(
-                    "month {}: {} cards",
-                    fmt_dec(periods[key].1, 1),
-                    fmt_int(cum[g][k])
-                )
-            })
-            .collect();
-        let _ = writeln!(
-            out,
-            "<g class=\"series\" data-group=\"{}\"><title>{}: {}</title><polyline fill=\"none\" stroke=\"{colour}\" stroke-width=\"2\" points=\"{pts}\"/></g>",
-            esc(name),
-            esc(name),
-            esc(&tip.join("; "))
-        );
-        let ly = top + 14.0 * g as f64 + 6.0;
-        let _ = writeln!(
-            out,
-            "<rect x=\"{:.1}\" y=\"{:.1}\" width=\"12\" height=\"4\" fill=\"{colour}\"/><text x=\"{:.1}\" y=\"{:.1}\" font-size=\"11\">{} ({})</text>",
-            w - right + 10.0,
-            ly - 4.0,
-            w - right + 26.0,
-            ly + 1.0,
-            esc(name),
-            fmt_int(last)
-        );
+}
+
+/// Group `g`'s step line (cumulative cards `cum` at each period of `keys`)
+/// with its tooltip, and its row in the legend.
+fn series(
+    out: &mut String,
+    p: &Plot,
+    g: usize,
+    name: &str,
+    keys: &[i64],
+    periods: &BTreeMap<i64, (f64, f64)>,
+    cum: &[f64],
+) {
+    let colour = COLOURS[g % COLOURS.len()];
+    // A step line: flat at 0 until the first period, then up at each.
+    let mut pts = format!("{:.1},{:.1}", p.x(0.0), p.y(0.0));
+    let mut last = 0.0;
+    for (k, key) in keys.iter().enumerate() {
+        let at = p.x(periods[key].1);
+        let _ = write!(pts, " {at:.1},{:.1} {at:.1},{:.1}", p.y(last), p.y(cum[k]));
+        last = cum[k];
     }
-    out.push_str("</svg>\n");
-    out
+    let _ = write!(pts, " {:.1},{:.1}", p.x(p.x_max), p.y(last));
+    let tip: Vec<String> = keys
+        .iter()
+        .enumerate()
+        .map(|(k, key)| {
+            format!(
+                "month {}: {} cards",
+                fmt_dec(periods[key].1, 1),
+                fmt_int(cum[k])
+            )
+        })
+        .collect();
+    let _ = writeln!(
+        out,
+        "<g class=\"series\" data-group=\"{}\"><title>{}: {}</title><polyline fill=\"none\" stroke=\"{colour}\" stroke-width=\"2\" points=\"{pts}\"/></g>",
+        esc(name),
+        esc(name),
+        esc(&tip.join("; "))
+    );
+    let ly = p.top + 14.0 * g as f64 + 6.0;
+    let _ = writeln!(
+        out,
+        "<rect x=\"{:.1}\" y=\"{:.1}\" width=\"12\" height=\"4\" fill=\"{colour}\"/><text x=\"{:.1}\" y=\"{:.1}\" font-size=\"11\">{} ({})</text>",
+        p.w - p.right + 10.0,
+        ly - 4.0,
+        p.w - p.right + 26.0,
+        ly + 1.0,
+        esc(name),
+        fmt_int(last)
+    );
 }
