@@ -6,8 +6,8 @@ use std::fmt::Write as _;
 
 use serde_json::{Map, Value};
 
+use super::error::ReportError;
 use super::input::TextTable;
-use super::ReportError;
 
 /// Escapes text for HTML and SVG content and attribute values.
 pub fn esc(s: &str) -> String {

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use serde_json::{Map, Value};
 
-use super::ReportError;
+use super::error::ReportError;
 
 /// `[lon, lat]` in WGS 84 degrees.
 pub type LonLat = (f64, f64);

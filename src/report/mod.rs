@@ -14,6 +14,7 @@
 //! (temporary file in the same folder, then renamed).
 
 pub mod chart;
+mod error;
 pub mod html;
 pub mod input;
 pub mod map;
@@ -28,26 +29,7 @@ use serde_json::{Map, Value};
 use html::{area_columns, esc, headline, page, rows, sum_row, table, Row};
 use input::{read_geojson, read_summary, Expect, Feature, TextTable};
 
-/// Why a report could not be made.
-#[derive(Debug, thiserror::Error)]
-pub enum ReportError {
-    /// A missing or malformed input file (exit 2).
-    #[error("{}: {message}", file.display())]
-    Input {
-        /// The file at fault.
-        file: PathBuf,
-        /// What was expected and found.
-        message: String,
-    },
-    /// The HTML file could not be written (exit 1).
-    #[error("cannot write {}: {source}", path.display())]
-    Write {
-        /// The file being written.
-        path: PathBuf,
-        /// The I/O error.
-        source: std::io::Error,
-    },
-}
+pub use error::ReportError;
 
 /// Name of the file written into the folder when no output is given.
 pub const DEFAULT_NAME: &str = "report.html";

@@ -7,9 +7,10 @@ use std::path::Path;
 
 use serde_json::Value;
 
+use super::error::ReportError;
 use super::html::{esc, fmt_int, page};
 use super::input::{read_geojson, read_json, Expect, TextTable};
-use super::{map, ReportError};
+use super::map;
 
 /// Whether `dir` is the output folder of a sweep.
 pub fn is_sweep(dir: &Path) -> bool {

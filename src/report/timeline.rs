@@ -6,9 +6,9 @@
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
+use super::error::ReportError;
 use super::html::{esc, fmt_dec, fmt_int};
 use super::input::TextTable;
-use super::ReportError;
 
 /// Columns schedule.csv must have for the timeline.
 pub const REQUIRED: [&str; 5] = [
