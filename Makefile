@@ -18,13 +18,12 @@ build: setup
 run: build
 	$(CARGO) run --release -- solve models/baseline.toml --out out/baseline --force
 
-# --tests: the unit tests of the library and of the binary, and the two
-# integration test binaries (tests/it, tests/system); unlike a bare
-# `cargo test` it does not build the examples, which no test runs (make lint
-# compiles them). --doc: the examples in the documentation comments.
+# --tests: the four test binaries, the unit tests of the library and of the
+# binary and the two integration binaries (tests/it, tests/system); unlike a
+# bare `cargo test` it does not build the examples, which no test runs (make
+# lint compiles them). The library has no doctests (`doctest = false`).
 test: setup
 	$(CARGO) test --release --tests
-	$(CARGO) test --release --doc
 
 lint:
 	$(CARGO) fmt --check
