@@ -63,6 +63,7 @@ use crate::solve::adapter::{
     self, ColProblem, Columns, Int as HighsInt, Live, LiveExt, ModelStatus as HighsModelStatus,
     Rows, Sense, SolutionStatus as HighsSolutionStatus,
 };
+use crate::solve::base::links::LinkSet;
 use crate::solve::base::options::{SolveError, SolveOptions};
 use crate::solve::base::read::Values;
 use crate::solve::base::run::{configure, highs_instance, limit_words, refused, warm};
@@ -103,8 +104,7 @@ const MAX_PENALTY_RAISES: usize = 6;
 /// rows not asked for up front, non-negative service costs, and either asked
 /// for or a large instance.
 pub fn applies(p: &Prepared, opts: &SolveOptions) -> bool {
-    let eligible = p.disaggregate_links
-        && !opts.strategy.all_link_rows
+    let eligible = LinkSet::separates(p, opts)
         && p.demand.iter().all(|d| matches!(d, DemandSize::Cards(_)))
         && p.pairs.iter().all(|x| x.cost_cny_per_card >= 0.0);
     eligible && opts.strategy.benders.unwrap_or(p.pairs.len() >= AUTO_PAIRS)
