@@ -20,6 +20,7 @@ mod compare_report;
 mod crs;
 mod data_loading;
 mod density;
+mod doc_figures;
 mod model_file;
 mod near_optimal;
 mod orlib;
