@@ -312,3 +312,30 @@ fn fmt_thousands_2(x: f64) -> String {
     let whole = x.trunc();
     format!("{}{}", fmt_int(whole), &format!("{:.2}", x - whole)[1..])
 }
+
+/// No shipped file points at the planning folder beside the project (notes
+/// that a clone does not have): sources are carried into
+/// data/SOURCES.md instead.
+#[test]
+fn no_shipped_file_cites_the_planning_folder() {
+    let needle = ["..", "/shared"].concat();
+    let mut found = vec![];
+    let mut stack = vec![root()];
+    while let Some(dir) = stack.pop() {
+        for e in std::fs::read_dir(&dir).unwrap() {
+            let path = e.unwrap().path();
+            let name = path.file_name().unwrap().to_string_lossy().into_owned();
+            if path.is_dir() {
+                if !name.starts_with('.') && name != "target" && name != "out" {
+                    stack.push(path);
+                }
+            } else if let Ok(text) = std::fs::read_to_string(&path) {
+                if text.contains(&needle) {
+                    found.push(path.strip_prefix(root()).unwrap().display().to_string());
+                }
+            }
+        }
+    }
+    found.sort();
+    assert!(found.is_empty(), "files citing {needle}: {found:?}");
+}
