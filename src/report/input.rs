@@ -370,6 +370,41 @@ impl TextTable {
         Ok(())
     }
 
+    /// The table without the columns `names` (text columns kept aside from
+    /// a table whose other columns are read as numbers).
+    pub fn without(&self, names: &[&str]) -> TextTable {
+        let keep: Vec<usize> = (0..self.headers.len())
+            .filter(|&i| !names.contains(&self.headers[i].as_str()))
+            .collect();
+        TextTable {
+            file: self.file.clone(),
+            headers: keep.iter().map(|&i| self.headers[i].clone()).collect(),
+            columns: keep.iter().map(|&i| self.columns[i].clone()).collect(),
+            n_rows: self.n_rows,
+        }
+    }
+
+    /// Checks that every non-empty cell of `column` is one of `allowed`; the
+    /// first other is an input error naming the file, spreadsheet row and column.
+    pub fn check_words(&self, column: &str, allowed: &[&str]) -> Result<(), ReportError> {
+        for row in 0..self.n_rows {
+            if let Some(v) = self.get(column, row) {
+                if !allowed.contains(&v) {
+                    return Err(input(
+                        &self.file,
+                        format!(
+                            "row {}, column {column}: expected one of {}, found {}",
+                            row + 2,
+                            allowed.join(", "),
+                            crate::data::problem::shown(v)
+                        ),
+                    ));
+                }
+            }
+        }
+        Ok(())
+    }
+
     /// Columns whose name starts with `prefix`, in file order.
     pub fn with_prefix(&self, prefix: &str) -> Vec<String> {
         self.headers
