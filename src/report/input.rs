@@ -455,6 +455,30 @@ mod tests {
     }
 
     #[test]
+    fn word_columns_are_checked_and_set_aside() {
+        let t = TextTable::parse(
+            Path::new("comparison.csv"),
+            "level,id,n,robust_change\nregion,a,1,gain\nregion,b,2,\nregion,c,3,maybe\n",
+        )
+        .unwrap();
+        let e = t
+            .check_words("robust_change", &["gain", "loss", "within ties"])
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("comparison.csv")
+                && e.contains("row 4, column robust_change")
+                && e.contains("\"maybe\""),
+            "{e}"
+        );
+        let rest = t.without(&["robust_change"]);
+        assert_eq!(rest.headers, ["level", "id", "n"]);
+        assert_eq!(rest.n_rows, 3);
+        assert_eq!(rest.num("n", 2).unwrap(), Some(3.0));
+        assert_eq!(rest.get("robust_change", 0), None);
+    }
+
+    #[test]
     fn junk_rows_are_named_by_row_and_column() {
         let t = TextTable::parse(
             Path::new("regions.csv"),

@@ -279,6 +279,19 @@ fn compare_near_optimal_shows_which_changes_survive_the_ties() {
         checked += 1;
     }
     assert!(checked >= 10, "{checked} regions checked");
+    // A word that is none of the three is an input error naming its cell.
+    let csv = out.join("comparison.csv");
+    let text = std::fs::read_to_string(&csv).unwrap();
+    std::fs::write(&csv, text.replacen(",within ties,", ",perhaps,", 1)).unwrap();
+    let o = dcsite(&["report", s(&out), "-o", s(&t.path().join("bad.html"))]);
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("comparison.csv")
+            && err.contains("column robust_change")
+            && err.contains("\"perhaps\""),
+        "{err}"
+    );
 }
 
 /// A sweep file of two samples of the baseline's prices in `dir`.
