@@ -140,24 +140,34 @@ pub fn load(dir: &Path) -> Result<Inputs, ReportError> {
     }
     let implied = dir.join("implied.csv");
     if !is_comparison && implied.is_file() {
-        let required = ["level", "id", "free_cards", "plan_cards"];
-        let t = TextTable::read(&implied, &required)?;
-        t.check_rows(&required, &["region", "tier", "cluster", "total"])?;
-        inputs.implied = Some(rows(&t.without(&IMPLIED_TEXT))?);
+        inputs.implied = Some(read_implied(&implied)?);
     }
     if is_comparison {
-        let t = TextTable::read(&comparison_file, &chart::REQUIRED)?;
-        t.check_rows(&chart::REQUIRED, &["region", "tier", "cluster", "total"])?;
-        t.check_words(chart::ROBUST, &chart::ROBUST_WORDS)?;
-        // Its words are read apart: every other column is a number.
-        let r = rows(&t.without(&[chart::ROBUST]))?;
-        inputs.comparison = Some((t, r));
+        inputs.comparison = Some(read_comparison(&comparison_file)?);
         let diff = dir.join("diff.geojson");
         if diff.exists() {
             inputs.diff = Some(read_geojson(&diff, Expect::Points)?);
         }
     }
     Ok(inputs)
+}
+
+/// comparison.csv: its rows checked, `robust_change` (`compare
+/// --near-optimal`) read apart as words, every other column as a number.
+fn read_comparison(file: &Path) -> Result<(TextTable, Vec<Row>), ReportError> {
+    let t = TextTable::read(file, &chart::REQUIRED)?;
+    t.check_rows(&chart::REQUIRED, &["region", "tier", "cluster", "total"])?;
+    t.check_words(chart::ROBUST, &chart::ROBUST_WORDS)?;
+    let r = rows(&t.without(&[chart::ROBUST]))?;
+    Ok((t, r))
+}
+
+/// implied.csv (`dcsite implied --out`): its rows checked, its numbers.
+fn read_implied(file: &Path) -> Result<Vec<Row>, ReportError> {
+    let required = ["level", "id", "free_cards", "plan_cards"];
+    let t = TextTable::read(file, &required)?;
+    t.check_rows(&required, &["region", "tier", "cluster", "total"])?;
+    rows(&t.without(&IMPLIED_TEXT))
 }
 
 /// The HTML page for what [`load`] read.
