@@ -9,7 +9,7 @@ use dcsite::study::{self, CompareError};
 
 use super::error::CliError;
 use super::flags::{check_near_optimal, share_arg, SolverArgs};
-use super::output::{commit, output_dir, output_error, print_result};
+use super::output::{commit, output_dir, output_error, print_result, stage_report};
 use super::progress;
 
 #[derive(Args, Debug)]
@@ -17,7 +17,7 @@ pub struct CompareArgs {
     /// Scenario files (TOML); the first is the reference for the deltas
     #[arg(required = true, num_args = 2..)]
     pub scenarios: Vec<PathBuf>,
-    /// Output folder for comparison.csv and diff.geojson
+    /// Output folder for comparison.csv, diff.geojson (+ .qml) and report.html
     #[arg(long)]
     pub out: PathBuf,
     #[command(flatten)]
@@ -29,6 +29,9 @@ pub struct CompareArgs {
     /// Replace an existing, non-empty output folder as a whole (its other files go too)
     #[arg(long)]
     pub force: bool,
+    /// Do not write report.html (the page `dcsite report` draws of the folder)
+    #[arg(long)]
+    pub no_report: bool,
     /// Print nothing but errors
     #[arg(long, short)]
     pub quiet: bool,
@@ -75,6 +78,7 @@ pub fn run(args: CompareArgs) -> Result<(), CliError> {
     for (name, qml) in compare::diff_styles(&results) {
         write(&mut out, &name, qml.as_bytes())?;
     }
+    stage_report(&out, &args.out, args.no_report);
     commit(out)?;
     let json = || Ok(format!("{}\n", comparison_json(&results, &lines)));
     let text = || {

@@ -12,7 +12,7 @@ use dcsite::study::implied::{implied, ImpliedError};
 
 use super::error::CliError;
 use super::flags::SolverArgs;
-use super::output::{commit, output_dir, print, write_plan};
+use super::output::{commit, output_dir, print, stage_report, write_plan};
 
 #[derive(Args, Debug)]
 pub struct ImpliedArgs {
@@ -21,7 +21,7 @@ pub struct ImpliedArgs {
     /// Ranges of cards per cluster, region or tier (CSV: level, id, min_cards, max_cards, source)
     #[arg(long)]
     pub ranges: PathBuf,
-    /// Output folder: the implied plan's files (as `solve` writes them) and implied.csv
+    /// Output folder: the implied plan's files (as `solve` writes them), implied.csv and report.html
     #[arg(long)]
     pub out: Option<PathBuf>,
     #[command(flatten)]
@@ -29,6 +29,9 @@ pub struct ImpliedArgs {
     /// Replace an existing, non-empty output folder as a whole
     #[arg(long)]
     pub force: bool,
+    /// Do not write report.html into --out (the page `dcsite report` draws of the folder)
+    #[arg(long, requires = "out")]
+    pub no_report: bool,
     /// Print nothing but errors
     #[arg(long, short)]
     pub quiet: bool,
@@ -61,11 +64,12 @@ pub fn run(args: ImpliedArgs) -> Result<(), CliError> {
         )
     })?;
     let mut dest = None;
-    if let Some(mut out) = out {
+    if let (Some(mut out), Some(out_path)) = (out, &args.out) {
         write_plan(&mut out, &answer.plan, &sc.path.display().to_string(), &[])?;
         let table = export::implied_table(&answer).context("building implied.csv")?;
         out.write("implied.csv", table.as_bytes())
             .context("writing implied.csv")?;
+        stage_report(&out, out_path, args.no_report);
         dest = Some(commit(out)?);
     }
     if !args.quiet {

@@ -55,12 +55,13 @@ pub enum Command {
     Schema,
     /// Write one self-contained HTML report (map, tables, comparison chart) of an output folder.
     Report {
-        /// Output folder of `dcsite solve` (or of a comparison)
+        /// Output folder of solve, compare, sweep (collected) or implied
         dir: PathBuf,
         /// HTML file to write (default <DIR>/report.html)
         #[arg(short = 'o', long)]
         output: Option<PathBuf>,
-        /// Replace an existing HTML file
+        /// Replace an existing HTML file (the folder's report.html, which the
+        /// command that wrote the folder wrote, is drawn again only with it)
         #[arg(long)]
         force: bool,
     },

@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 use anyhow::Context;
 
 use dcsite::export::{self, OutputDir};
+use dcsite::report;
 use dcsite::solve::Plan;
 use dcsite::spatial::crs::OutputCrs;
 
@@ -24,6 +25,25 @@ pub fn output_error(e: export::OutputError) -> CliError {
         CliError::Input(e.to_string())
     } else {
         CliError::Internal(anyhow::anyhow!("{e}"))
+    }
+}
+
+/// Stages `report.html`, the page `dcsite report` draws of the staged
+/// folder, as the last file before the commit, so that the folder appears
+/// at once with its report; `skip` (`--no-report`) writes none. A page that
+/// cannot be drawn does not cost the plan: the folder is committed without
+/// it, with a warning on stderr that says why and how to draw it later (the
+/// exit code stays that of the command).
+pub fn stage_report(out: &OutputDir, dest: &Path, skip: bool) {
+    if skip {
+        return;
+    }
+    if let Err(e) = report::write_staged(out.staging_path(), dest) {
+        eprintln!(
+            "warning: {} is written without report.html: {e}; `dcsite report {}` draws it later",
+            dest.display(),
+            dest.display()
+        );
     }
 }
 

@@ -15,13 +15,13 @@ use dcsite::spatial::crs::OutputCrs;
 
 use super::error::CliError;
 use super::flags::{check_near_optimal, seconds_arg, share_arg, SolverArgs};
-use super::output::{commit, output_dir, print_result, write_plan};
+use super::output::{commit, output_dir, print_result, stage_report, write_plan};
 
 #[derive(Args, Debug)]
 pub struct SolveArgs {
     /// Scenario file (TOML), e.g. models/baseline.toml
     pub scenario: PathBuf,
-    /// Output folder for sites, flows, reach and cities (.geojson with a QGIS .qml style each), summary.json, regions.csv
+    /// Output folder for sites, flows, reach and cities (.geojson with a QGIS .qml style each), summary.json, regions.csv, report.html
     #[arg(long)]
     pub out: PathBuf,
     #[command(flatten)]
@@ -52,6 +52,9 @@ pub struct SolveArgs {
     /// prove are the best plans found
     #[arg(long, value_name = "SECONDS", requires = "near_optimal", value_parser = seconds_arg)]
     pub near_optimal_seconds: Option<f64>,
+    /// Do not write report.html (the page `dcsite report` draws of the folder)
+    #[arg(long)]
+    pub no_report: bool,
     /// Print nothing but errors
     #[arg(long, short)]
     pub quiet: bool,
@@ -273,6 +276,7 @@ pub fn run(args: SolveArgs) -> Result<(), CliError> {
         &scenario_file.display().to_string(),
         &out_crs,
     )?;
+    stage_report(&out, &args.out, args.no_report);
     let dest = commit(out)?;
     let timings = Timings {
         load_seconds,

@@ -11,7 +11,7 @@ use dcsite::study::sweep::{self, CollectOptions, Shard, SweepError, Threshold};
 
 use super::error::CliError;
 use super::flags::SolverArgs;
-use super::output::{commit, output_dir, output_error, print_result};
+use super::output::{commit, output_dir, output_error, print_result, stage_report};
 use super::progress;
 
 #[derive(Args, Debug)]
@@ -23,7 +23,7 @@ pub struct SweepArgs {
     #[arg(required = true)]
     pub sweep: Option<PathBuf>,
     /// Output folder for scenarios/regions/sites.parquet, robust.csv,
-    /// robust.geojson (+ .qml), regret.csv, sweep.json and parts/
+    /// robust.geojson (+ .qml), regret.csv, sweep.json, report.html and parts/
     #[arg(long, required = true)]
     pub out: Option<PathBuf>,
     /// Solve only shard I of N (scenario ids i with i % N == I) into
@@ -60,6 +60,10 @@ pub struct MergeArgs {
     pub regret_plans: usize,
     #[command(flatten)]
     pub solver: SolverArgs,
+    /// Do not write report.html (the page `dcsite report` draws of the
+    /// folder; a single shard writes none, its collect does)
+    #[arg(long)]
+    pub no_report: bool,
     /// Print nothing but errors
     #[arg(long, short)]
     pub quiet: bool,
@@ -360,6 +364,7 @@ pub fn run(args: SweepArgs) -> Result<(), CliError> {
     };
     let staged = out.staging_path().to_path_buf();
     let (summary, json, collect_wall) = merge(&sw, &parts, &copts, quiet, &staged)?;
+    stage_report(&out, &out_path, args.merge.no_report);
     commit(out)?;
     let text = format!(
         "{}solved in {solve_wall:.1} s on {jobs} job{} ({:.2} s per scenario), \
@@ -522,6 +527,7 @@ fn collect_dir(args: CollectArgs) -> Result<(), CliError> {
     let (summary, json, wall) = merge(&sw, &input, &copts, quiet, &staged)?;
     std::fs::remove_dir_all(&input)
         .map_err(|e| CliError::Internal(anyhow::anyhow!("removing {}: {e}", input.display())))?;
+    stage_report(&out, &args.dir, args.merge.no_report);
     commit(out)?;
     let text = format!(
         "{}merged {} shard manifest{} in {wall:.1} s\nwrote {}\n",

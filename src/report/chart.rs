@@ -10,6 +10,13 @@ use super::input::TextTable;
 /// Columns comparison.csv must have.
 pub const REQUIRED: [&str; 4] = ["level", "id", "scenario", "delta_cards_total"];
 
+/// comparison.csv's column of words (`compare --near-optimal`): whether a
+/// change against the first scenario survives near-optimal ties.
+pub const ROBUST: &str = "robust_change";
+
+/// The words [`ROBUST`] holds.
+pub const ROBUST_WORDS: [&str; 3] = ["gain", "loss", "within ties"];
+
 /// Scenarios in order of first appearance; the first is the reference.
 pub fn scenarios(rows: &[Row]) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
@@ -235,7 +242,7 @@ fn bar_row(
 fn value_columns(t: &TextTable) -> Vec<Col> {
     t.headers
         .iter()
-        .filter(|h| !["level", "id", "name_en", "tier", "scenario"].contains(&h.as_str()))
+        .filter(|h| !["level", "id", "name_en", "tier", "scenario", ROBUST].contains(&h.as_str()))
         .map(|h| Col::generic(h))
         .collect()
 }
@@ -287,6 +294,95 @@ pub fn section(t: &TextTable, rows: &[Row]) -> String {
         out.push_str(&table("comparison-regions", &cols, &regions, None));
         out.push_str("</div>\n");
     }
+    out.push_str(&robust_section(t, rows, &scen));
+    out
+}
+
+/// Whether each region's change survives near-optimal ties (comparison.csv's
+/// `robust_change`, `compare --near-optimal`): per scenario against the
+/// first, a sentence and a table of the two ranges; empty without the column.
+/// `rows` are `t`'s rows in order.
+fn robust_section(t: &TextTable, rows: &[Row], scen: &[String]) -> String {
+    if !t.has(ROBUST) {
+        return String::new();
+    }
+    let reference = scen.first().map(String::as_str).unwrap_or_default();
+    let mut out = String::from("<h3>Does the change survive near-optimal ties?</h3>\n");
+    let _ = writeln!(
+        out,
+        "<p class=\"note\">A gain or loss against <b>{}</b> survives when the two scenarios' near-optimal ranges of the region's cards do not overlap: no choice of near-optimal plans undoes it. Within ties, some near-optimal plans of both place the region's cards alike.</p>",
+        esc(reference)
+    );
+    let changed: Vec<(&Row, &str)> = rows
+        .iter()
+        .enumerate()
+        .filter(|(_, r)| r.level == "region" && r.scenario != reference)
+        .filter_map(|(i, r)| t.get(ROBUST, i).map(|w| (r, w)))
+        .collect();
+    for s in scen.iter().skip(1) {
+        let of = |word: &str| {
+            let ids: Vec<String> = changed
+                .iter()
+                .filter(|(r, w)| &r.scenario == s && *w == word)
+                .filter(|(r, _)| r.num("delta_cards_total").is_some_and(|d| d != 0.0))
+                .map(|(r, _)| {
+                    let d = r.num("delta_cards_total").unwrap_or(0.0);
+                    format!("{} {}", r.id, fmt_signed(d))
+                })
+                .collect();
+            if ids.is_empty() {
+                "none".to_string()
+            } else {
+                ids.join(", ")
+            }
+        };
+        let _ = writeln!(
+            out,
+            "<p><b>{}</b> against {}: gains that survive: {}; losses that survive: {}; changes within ties: {}.</p>",
+            esc(s),
+            esc(reference),
+            esc(&of("gain")),
+            esc(&of("loss")),
+            esc(&of("within ties"))
+        );
+    }
+    out.push_str(&robust_table(rows, &changed, reference));
+    out
+}
+
+/// The table of [`robust_section`]: per region and scenario, the change, the
+/// two near-optimal ranges and the word.
+fn robust_table(rows: &[Row], changed: &[(&Row, &str)], reference: &str) -> String {
+    let range = |r: Option<&Row>| match r
+        .map(|r| (r.num("cards_min_near_opt"), r.num("cards_max_near_opt")))
+    {
+        Some((Some(lo), Some(hi))) => format!("{}–{}", fmt_int(lo), fmt_int(hi)),
+        _ => "–".to_string(),
+    };
+    let mut out = format!(
+        "<div class=\"scroll\">\n<table id=\"comparison-robust\">\n<thead><tr><th>id</th><th>name</th><th>scenario</th><th class=\"num\">Δ cards</th><th class=\"num\">range in {}</th><th class=\"num\">range in the scenario</th><th>change</th></tr></thead>\n<tbody>\n",
+        esc(reference)
+    );
+    for (r, word) in changed {
+        let d = r.num("delta_cards_total").unwrap_or(0.0);
+        let class = match *word {
+            "gain" => "num up",
+            "loss" => "num down",
+            _ => "num",
+        };
+        let _ = writeln!(
+            out,
+            "<tr><td>{}</td><td class=\"name\">{}</td><td>{}</td><td class=\"{class}\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td>{}</td></tr>",
+            esc(&r.id),
+            esc(&r.name_en),
+            esc(&r.scenario),
+            esc(&fmt_signed(d)),
+            esc(&range(find(rows, "region", &r.id, reference))),
+            esc(&range(Some(*r))),
+            esc(word)
+        );
+    }
+    out.push_str("</tbody>\n</table>\n</div>\n");
     out
 }
 

@@ -370,6 +370,41 @@ impl TextTable {
         Ok(())
     }
 
+    /// The table without the columns `names` (text columns kept aside from
+    /// a table whose other columns are read as numbers).
+    pub fn without(&self, names: &[&str]) -> TextTable {
+        let keep: Vec<usize> = (0..self.headers.len())
+            .filter(|&i| !names.contains(&self.headers[i].as_str()))
+            .collect();
+        TextTable {
+            file: self.file.clone(),
+            headers: keep.iter().map(|&i| self.headers[i].clone()).collect(),
+            columns: keep.iter().map(|&i| self.columns[i].clone()).collect(),
+            n_rows: self.n_rows,
+        }
+    }
+
+    /// Checks that every non-empty cell of `column` is one of `allowed`; the
+    /// first other is an input error naming the file, spreadsheet row and column.
+    pub fn check_words(&self, column: &str, allowed: &[&str]) -> Result<(), ReportError> {
+        for row in 0..self.n_rows {
+            if let Some(v) = self.get(column, row) {
+                if !allowed.contains(&v) {
+                    return Err(input(
+                        &self.file,
+                        format!(
+                            "row {}, column {column}: expected one of {}, found {}",
+                            row + 2,
+                            allowed.join(", "),
+                            crate::data::problem::shown(v)
+                        ),
+                    ));
+                }
+            }
+        }
+        Ok(())
+    }
+
     /// Columns whose name starts with `prefix`, in file order.
     pub fn with_prefix(&self, prefix: &str) -> Vec<String> {
         self.headers
@@ -417,6 +452,30 @@ mod tests {
             e.contains("x.csv") && e.contains("row 4") && e.contains("column n"),
             "{e}"
         );
+    }
+
+    #[test]
+    fn word_columns_are_checked_and_set_aside() {
+        let t = TextTable::parse(
+            Path::new("comparison.csv"),
+            "level,id,n,robust_change\nregion,a,1,gain\nregion,b,2,\nregion,c,3,maybe\n",
+        )
+        .unwrap();
+        let e = t
+            .check_words("robust_change", &["gain", "loss", "within ties"])
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("comparison.csv")
+                && e.contains("row 4, column robust_change")
+                && e.contains("\"maybe\""),
+            "{e}"
+        );
+        let rest = t.without(&["robust_change"]);
+        assert_eq!(rest.headers, ["level", "id", "n"]);
+        assert_eq!(rest.n_rows, 3);
+        assert_eq!(rest.num("n", 2).unwrap(), Some(3.0));
+        assert_eq!(rest.get("robust_change", 0), None);
     }
 
     #[test]

@@ -55,7 +55,13 @@ pub struct Inputs {
     pub diff: Option<Vec<Feature>>,
     /// schedule.csv of a phased plan (`[[deliveries]]`), when present.
     pub schedule: Option<TextTable>,
+    /// implied.csv of `dcsite implied --out`, when present (its text
+    /// columns left out of the rows).
+    pub implied: Option<Vec<Row>>,
 }
+
+/// implied.csv's columns of words.
+const IMPLIED_TEXT: [&str; 3] = ["binding", "premium_checked", "source"];
 
 fn missing(file: &Path, why: &str) -> ReportError {
     ReportError::Input {
@@ -97,6 +103,16 @@ pub fn load(dir: &Path) -> Result<Inputs, ReportError> {
         dir: dir.to_path_buf(),
         ..Inputs::default()
     };
+    if !is_comparison
+        && !dir.join("summary.json").exists()
+        && dir.join(crate::export::writer::PARTS_DIR).is_dir()
+    {
+        return Err(missing(
+            &dir.join("sweep.json"),
+            "the folder holds a sweep's shards: `dcsite sweep collect` merges them and writes \
+             the report",
+        ));
+    }
     // summary.json first: a folder with neither it nor comparison.csv is
     // reported by the one file that tells what the folder should be.
     if let Some(p) = want("summary.json")? {
@@ -122,17 +138,36 @@ pub fn load(dir: &Path) -> Result<Inputs, ReportError> {
     if !is_comparison && schedule.is_file() {
         inputs.schedule = Some(TextTable::read(&schedule, &timeline::REQUIRED)?);
     }
+    let implied = dir.join("implied.csv");
+    if !is_comparison && implied.is_file() {
+        inputs.implied = Some(read_implied(&implied)?);
+    }
     if is_comparison {
-        let t = TextTable::read(&comparison_file, &chart::REQUIRED)?;
-        t.check_rows(&chart::REQUIRED, &["region", "tier", "cluster", "total"])?;
-        let r = rows(&t)?;
-        inputs.comparison = Some((t, r));
+        inputs.comparison = Some(read_comparison(&comparison_file)?);
         let diff = dir.join("diff.geojson");
         if diff.exists() {
             inputs.diff = Some(read_geojson(&diff, Expect::Points)?);
         }
     }
     Ok(inputs)
+}
+
+/// comparison.csv: its rows checked, `robust_change` (`compare
+/// --near-optimal`) read apart as words, every other column as a number.
+fn read_comparison(file: &Path) -> Result<(TextTable, Vec<Row>), ReportError> {
+    let t = TextTable::read(file, &chart::REQUIRED)?;
+    t.check_rows(&chart::REQUIRED, &["region", "tier", "cluster", "total"])?;
+    t.check_words(chart::ROBUST, &chart::ROBUST_WORDS)?;
+    let r = rows(&t.without(&[chart::ROBUST]))?;
+    Ok((t, r))
+}
+
+/// implied.csv (`dcsite implied --out`): its rows checked, its numbers.
+fn read_implied(file: &Path) -> Result<Vec<Row>, ReportError> {
+    let required = ["level", "id", "free_cards", "plan_cards"];
+    let t = TextTable::read(file, &required)?;
+    t.check_rows(&required, &["region", "tier", "cluster", "total"])?;
+    rows(&t.without(&IMPLIED_TEXT))
 }
 
 /// The HTML page for what [`load`] read.
@@ -157,6 +192,9 @@ pub fn render(inputs: &Inputs) -> Result<String, ReportError> {
         body.push_str("<section id=\"timeline\">\n<h2>Timeline</h2>\n");
         body.push_str(&timeline::section(t)?);
         body.push_str("</section>\n");
+    }
+    if let Some(r) = &inputs.implied {
+        push_implied(&mut body, r);
     }
     if let Some((t, r)) = &inputs.regions {
         push_area_tables(&mut body, inputs, t, r);
@@ -268,6 +306,39 @@ fn push_area_tables(body: &mut String, inputs: &Inputs, t: &TextTable, r: &[Row]
     }
 }
 
+/// The section of implied.csv (`dcsite implied --out`): what meeting the
+/// forecast's ranges costs over the free optimum, and per range its cards
+/// free and in the plan and the implied premium per card where it binds.
+fn push_implied(body: &mut String, rows: &[Row]) {
+    body.push_str("<section id=\"implied\">\n<h2>Implied premiums of the forecast's ranges</h2>\n");
+    if let Some(total) = rows.iter().find(|r| r.level == "total") {
+        let extra = total.num("extra_cost_cny").unwrap_or(0.0);
+        let per = total
+            .num("cny_per_card_moved")
+            .map(|v| format!(", {} CNY per card moved", html::fmt_int(v)))
+            .unwrap_or_default();
+        let _ = writeln!(
+            body,
+            "<p>Meeting the ranges costs {} bn CNY more than the free optimum: {} cards placed elsewhere{per}.</p>",
+            html::fmt_dec(extra / 1e9, 3),
+            html::fmt_int(total.num("cards_moved").unwrap_or(0.0))
+        );
+    }
+    let ranges: Vec<&Row> = rows.iter().filter(|r| r.level != "total").collect();
+    let cols = [
+        html::Col::text("id", html::Cell::Id),
+        html::Col::text("name", html::Cell::Name),
+        html::Col::num("fewest cards", "min_cards", 1.0, 0),
+        html::Col::num("most cards", "max_cards", 1.0, 0),
+        html::Col::num("cards, free optimum", "free_cards", 1.0, 0),
+        html::Col::num("cards, plan", "plan_cards", 1.0, 0),
+        html::Col::num("premium CNY per card", "premium_cny_per_card", 1.0, 0),
+    ];
+    body.push_str("<div class=\"scroll\">\n");
+    body.push_str(&table("implied-table", &cols, &ranges, None));
+    body.push_str("</div>\n<p class=\"note\">A premium is the shadow price of a range that binds: CNY of net present cost per card the range moves, what the place would have to offer per card for the forecast to be the optimum. Ranges without one do not bind.</p>\n</section>\n");
+}
+
 /// The near-optimal ranges of the regions (`solve --near-optimal`), when
 /// regions.csv has them: a chart, under a note on the cost share of
 /// summary.json's `near_optimal`.
@@ -364,17 +435,51 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), ReportError> {
     })
 }
 
+/// The page of the output folder `dir`, whatever command wrote it: a
+/// sweep's (sweep.json and robust.csv), else a plan's or a comparison's
+/// ([`load`]). The page names the folder `shown` (a command's staged folder
+/// is reported under the name it is committed to).
+pub fn render_dir(dir: &Path, shown: &Path) -> Result<String, ReportError> {
+    if sweep::is_sweep(dir) {
+        return sweep::render(dir);
+    }
+    let mut inputs = load(dir)?;
+    inputs.dir = shown.to_path_buf();
+    render(&inputs)
+}
+
 /// Reads `dir`, renders the page and writes it to `output` (default
 /// `<dir>/report.html`); returns the path written.
 pub fn write_report(dir: &Path, output: Option<&Path>) -> Result<PathBuf, ReportError> {
-    let html = if sweep::is_sweep(dir) {
-        sweep::render(dir)?
-    } else {
-        render(&load(dir)?)?
-    };
+    let html = render_dir(dir, dir)?;
     let out = output
         .map(Path::to_path_buf)
         .unwrap_or_else(|| dir.join(DEFAULT_NAME));
     write_atomic(&out, html.as_bytes())?;
+    Ok(out)
+}
+
+/// Writes `<staged>/report.html`, the page of a command's staged output
+/// folder, before the folder is committed to `dest` (so that the folder
+/// appears at once with its report); a failure names the files as they will
+/// be in `dest`.
+pub fn write_staged(staged: &Path, dest: &Path) -> Result<PathBuf, ReportError> {
+    let shown = |p: PathBuf| match p.strip_prefix(staged) {
+        Ok(rel) => dest.join(rel),
+        Err(_) => p,
+    };
+    let out = staged.join(DEFAULT_NAME);
+    render_dir(staged, dest)
+        .and_then(|html| write_atomic(&out, html.as_bytes()))
+        .map_err(|e| match e {
+            ReportError::Input { file, message } => ReportError::Input {
+                file: shown(file),
+                message,
+            },
+            ReportError::Write { path, source } => ReportError::Write {
+                path: shown(path),
+                source,
+            },
+        })?;
     Ok(out)
 }

@@ -246,13 +246,18 @@ fn a_non_empty_output_folder_is_refused_without_force() {
     assert_eq!(o.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&o.stderr).contains("keep.txt"));
     assert!(dir.path().join("keep.txt").exists());
-    // A folder of dcsite's files is replaced whole: a stale report goes.
+    // A folder of dcsite's files is replaced whole: a stale report goes
+    // (the new plan's own report.html takes its place).
     std::fs::remove_file(dir.path().join("keep.txt")).unwrap();
     std::fs::write(dir.path().join("report.html"), "stale").unwrap();
     let o = force();
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     assert!(dir.path().join("sites.geojson").exists());
-    assert!(!dir.path().join("report.html").exists());
+    let page = std::fs::read_to_string(dir.path().join("report.html")).unwrap();
+    assert!(
+        page.contains("<h1>dcsite report: baseline</h1>"),
+        "{page:.200}"
+    );
 }
 
 #[test]

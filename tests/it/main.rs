@@ -26,6 +26,7 @@ mod near_optimal;
 mod orlib;
 mod phased;
 mod planner_numbers;
+mod report_everywhere;
 mod run_limits;
 mod scale;
 mod small_models;

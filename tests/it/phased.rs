@@ -438,11 +438,8 @@ fn rollout_2026_installs_february_only_where_halls_are_ready() {
         );
     }
     // The report's timeline: one series per cluster of schedule.csv, ending
-    // at its cards; one table row per period with the cards added.
-    ok(
-        &dcsite(&["report", out.to_str().unwrap()]),
-        "report of rollout_2026",
-    );
+    // at its cards; one table row per period with the cards added (the
+    // report.html that solve wrote).
     let html = std::fs::read_to_string(out.join("report.html")).unwrap();
     let mut clusters: Vec<&str> = schedule.iter().map(|r| r["cluster_id"].as_str()).collect();
     clusters.sort();

@@ -102,6 +102,7 @@ fn baseline_report_is_self_contained_and_renders_map_and_tables() {
             "--out",
             out.to_str().unwrap(),
             "--quiet",
+            "--no-report",
         ]),
         "dcsite solve",
     );
