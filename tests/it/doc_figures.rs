@@ -74,7 +74,7 @@ fn num(row: &HashMap<String, String>, col: &str) -> f64 {
 fn solve_into(scenario: &str, dir: &Path) -> serde_json::Value {
     let out = dir.to_str().expect("UTF-8 path");
     ok(
-        &dcsite(&["solve", scenario, "--out", out, "--quiet"]),
+        &dcsite(&["solve", scenario, "--out", out, "--quiet", "--no-report"]),
         scenario,
     );
     read_json(&dir.join("summary.json"))
@@ -103,6 +103,7 @@ fn readme_compare_costs_of_central_push_are_the_measured_ones() {
             "--out",
             out.to_str().unwrap(),
             "--quiet",
+            "--no-report",
         ]),
         "compare",
     );
@@ -260,6 +261,7 @@ fn models_readme_forecast_2028_figures_are_the_measured_ones() {
             "--out",
             out.to_str().unwrap(),
             "--quiet",
+            "--no-report",
         ]),
         "implied",
     );
