@@ -88,8 +88,9 @@ pub fn binding_sentence(plan: &Plan, b: &Binding) -> String {
     match shadow_of(plan, b) {
         Some(sp) => lever_sentence(sp),
         None => format!(
-            "{} binds (no shadow price: it moves with the site decisions, which the pricing LP fixes)",
-            b.words
+            "{} binds (no shadow price: {} are not priced)",
+            b.words,
+            b.family.words()
         ),
     }
 }

@@ -381,8 +381,9 @@ pub fn area_columns(t: &TextTable, with_quotas: bool) -> Vec<Col> {
         cols.push(Col::text("tier", Cell::Tier));
     }
     cols.push(Col::num("sites built", "sites_built", 1.0, 0));
+    // The near-optimal ends are in their own table, with their proof marks.
     for k in t.with_prefix("cards_") {
-        if k != "cards_total" {
+        if k != "cards_total" && !k.ends_with("_near_opt") {
             cols.push(Col::num(&format!("{} cards", &k[6..]), &k, 1.0, 0));
         }
     }

@@ -251,8 +251,21 @@ fn range_ends(s: &Map<String, Value>, t: &TextTable, rows: &[Row]) -> String {
     }
     out.push_str(
         "<div class=\"scroll\">\n<table id=\"near-optimal-table\">\n<thead><tr><th>level</th><th>id</th><th>name</th>\
-         <th class=\"num\">optimal</th><th class=\"num\">fewest</th><th class=\"num\">most</th></tr></thead>\n<tbody>\n",
+         <th class=\"num\">optimal</th><th class=\"num\">fewest</th><th class=\"num\">most</th><th>decided by cost?</th></tr></thead>\n<tbody>\n",
     );
+    // summary.json's verdict per row: regions, tiers, clusters by id.
+    let decided = |level: &str, id: &str| {
+        let v = near
+            .and_then(|n| n.get(format!("{level}s")))
+            .and_then(|x| x.get(id))
+            .and_then(|x| x.get("decided_by_cost"));
+        match v {
+            Some(Value::Bool(true)) => "yes",
+            Some(Value::Bool(false)) => "no: a tie",
+            Some(Value::Null) => "not known: an end not proven",
+            _ => "–",
+        }
+    };
     for (i, r) in rows.iter().enumerate() {
         let (Some(lo), Some(hi)) = (r.num("cards_min_near_opt"), r.num("cards_max_near_opt"))
         else {
@@ -260,13 +273,14 @@ fn range_ends(s: &Map<String, Value>, t: &TextTable, rows: &[Row]) -> String {
         };
         let _ = writeln!(
             out,
-            "<tr><td>{}</td><td>{}</td><td class=\"name\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td></tr>",
+            "<tr><td>{}</td><td>{}</td><td class=\"name\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td>{}</td></tr>",
             esc(&r.level),
             esc(&r.id),
             esc(&r.name_en),
             esc(&fmt_int(r.num("cards_total").unwrap_or(0.0))),
             esc(&end_text(lo, t.get("near_opt_min_proven", i), true)),
             esc(&end_text(hi, t.get("near_opt_max_proven", i), false)),
+            decided(&r.level, &r.id),
         );
     }
     out.push_str("</tbody>\n</table>\n</div>\n</section>\n");

@@ -95,8 +95,8 @@ fn check_levers(text: &str, summary: &Value) -> usize {
             // A lever without a price: a binding row of summary.json
             // whose family has none.
             if let Some(s) = l.trim().strip_prefix("- ") {
-                let words = s.split(" binds (no shadow price").next().unwrap();
-                assert!(s.contains(" binds (no shadow price"), "{l}");
+                let words = s.split(" binds (no shadow price:").next().unwrap();
+                assert!(s.contains(" binds (no shadow price:"), "{l}");
                 let found = summary["binding_by_family"]
                     .as_array()
                     .unwrap()
@@ -402,11 +402,18 @@ fn unproven_ends_are_counted_once_and_marked_everywhere() {
     let html = std::fs::read_to_string(&report).unwrap();
     let xml = section_xml(&html, "near-optimal-ends");
     let doc = roxmltree::Document::parse(&xml).unwrap();
-    let marked: usize = body_rows(&doc)
+    let rows = body_rows(&doc);
+    let marked: usize = rows
         .iter()
         .flatten()
         .filter(|c| c.contains("(not proven)"))
         .count();
+    for r in rows
+        .iter()
+        .filter(|r| r.iter().any(|c| c.contains("(not proven)")))
+    {
+        assert_ne!(r[6], "yes", "{r:?}");
+    }
     assert_eq!(marked as u64, counted);
     assert!(xml.contains(&format!(
         "{counted} ends of regions, tiers and clusters not proven"
