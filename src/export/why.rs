@@ -185,7 +185,7 @@ pub fn levers_text(plan: &Plan) -> String {
         out.push_str("  no planner lever (quota, cap, target, share, site limit) binds\n");
     } else {
         out.push_str(&format!(
-            "  planner levers ({}), what one more unit of each is worth:\n",
+            "  planner levers: {} bind; what one more unit of each is worth:\n",
             levers.len()
         ));
         for b in levers.iter().take(TOP_LEVERS) {

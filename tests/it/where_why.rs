@@ -90,7 +90,7 @@ fn check_sites(text: &str, sites: &[Value], regions: &Value) {
 fn check_levers(text: &str, summary: &Value) -> usize {
     let prices = summary["shadow_prices"].as_array().unwrap();
     let mut checked = 0;
-    for l in section(text, "planner levers (") {
+    for l in section(text, "planner levers: ") {
         let Some(s) = l.trim().strip_prefix("- each extra ") else {
             // A lever without a price: a binding row of summary.json
             // whose family has none.
