@@ -230,7 +230,7 @@ fn cells(row: roxmltree::Node) -> Vec<String> {
         .collect()
 }
 
-fn body_rows<'a>(doc: &'a roxmltree::Document) -> Vec<Vec<String>> {
+fn body_rows(doc: &roxmltree::Document) -> Vec<Vec<String>> {
     doc.descendants()
         .filter(|n| n.has_tag_name("tbody"))
         .flat_map(|b| b.children().filter(|r| r.has_tag_name("tr")))
