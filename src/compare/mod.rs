@@ -634,7 +634,16 @@ fn robust_text(results: &[Solved], lines: &[Line]) -> String {
         {
             match l.robust_change {
                 Some("within ties") => ties.push(format!("{} {:+}", l.id, l.delta_cards_total)),
-                Some(c) => robust.push(format!("{} {:+} ({c})", l.id, l.delta_cards_total)),
+                Some(c) => robust.push(format!(
+                    "{} {:+} ({c}{})",
+                    l.id,
+                    l.delta_cards_total,
+                    if change_proven(lines, &results[0].name, l) {
+                        ""
+                    } else {
+                        ", not proven: an end it rests on is the best plan found"
+                    }
+                )),
                 None => {}
             }
         }
@@ -650,6 +659,22 @@ fn robust_text(results: &[Solved], lines: &[Line]) -> String {
         ));
     }
     out
+}
+
+/// Whether the ends a gain or loss of `l` rests on are proven: for a gain
+/// the scenario's fewest and the reference's most, for a loss the other two.
+fn change_proven(lines: &[Line], reference: &str, l: &Line) -> bool {
+    let first = lines
+        .iter()
+        .find(|r| r.level == l.level && r.id == l.id && r.scenario == reference);
+    match (l.near_optimal, first.and_then(|r| r.near_optimal)) {
+        (Some(now), Some(before)) => match l.robust_change {
+            Some("gain") => now.min_proven && before.max_proven,
+            Some("loss") => now.max_proven && before.min_proven,
+            _ => true,
+        },
+        _ => true,
+    }
 }
 
 /// bn CNY with two decimals; `signed` shows a `+` on increases.

@@ -10,6 +10,7 @@ pub mod layers;
 pub mod qml;
 pub mod schedule;
 pub mod summary;
+pub mod why;
 pub mod writer;
 
 pub use geo_layers::{cities_geojson, flows_geojson, reach_geojson, sites_geojson};

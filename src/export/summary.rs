@@ -4,7 +4,9 @@ use polars::prelude::*;
 use serde_json::{json, Map, Value};
 
 use crate::domain::rows::{Family, PerQuota, Quota, RowKey};
-use crate::plan::{CardRange, NearOptimal, Plan, Totals};
+use crate::plan::{Binding, CardRange, NearOptimal, Plan, Totals};
+
+use super::why;
 
 use super::csv::csv_text;
 use crate::spatial::round_to as r;
@@ -166,13 +168,15 @@ fn near_optimal_json(plan: &Plan) -> Option<Value> {
             json!({
                 "cards_min": r.min_cards as i64,
                 "cards_max": r.max_cards as i64,
-                "decided_by_cost": r.decided(0.01),
+                // null: the plans found agree, but an end is not proven.
+                "decided_by_cost": r.cost_decides(0.01),
                 // Exact to the server, or the best plan found before the
                 // budget ran out (the true end may lie further out).
                 "min_proven": r.min_proven,
                 "max_proven": r.max_proven,
             })
         };
+        let unproven = n.unproven_ends();
         let mut regions = Map::new();
         for (i, region) in inst.regions.iter().enumerate() {
             regions.insert(region.id.clone(), range(&n.regions[i]));
@@ -188,6 +192,12 @@ fn near_optimal_json(plan: &Plan) -> Option<Value> {
         json!({
             "share": n.share,
             "cost_bound_cny": n.cost_bound_cny.round() as i64,
+            // Ends not proven among the rows of regions.csv (regions,
+            // tiers, clusters: its near_opt_*_proven cells) and among the
+            // buildable sites: the count of the per-end flags.
+            "ends_not_proven": unproven.0,
+            "site_ends_not_proven": unproven.1,
+            // Range solves stopped at a time limit (not a count of ends).
             "solves_stopped_at_limit": n.limited,
             "regions": regions,
             "tiers": tiers,
@@ -204,6 +214,8 @@ fn shadow_prices_json(plan: &Plan) -> Vec<Value> {
         .map(|sp| {
             let mut v = json!({
                 "constraint": sp.constraint,
+                "words": sp.words,
+                "sentence": why::lever_sentence(sp),
                 "family": sp.family.as_str(),
                 "cny_per_unit": r(sp.cny_per_unit, 2),
                 "unit": sp.unit,
@@ -222,65 +234,36 @@ fn shadow_prices_json(plan: &Plan) -> Vec<Value> {
         .collect()
 }
 
-/// Binding rows grouped by family, planner levers first: family, whether it is
-/// a lever, how many rows, and their names.
+/// Binding rows grouped by family, planner levers first: family (its name,
+/// words and unit), whether it is a lever, how many rows, their names, and
+/// each row in words with its shadow price and sentence.
 fn binding_by_family(plan: &Plan) -> Vec<Value> {
-    let mut groups: Vec<(Family, Vec<&str>)> = Vec::new();
+    let mut groups: Vec<(Family, Vec<&Binding>)> = Vec::new();
     for b in &plan.binding {
         match groups.iter_mut().find(|(f, _)| *f == b.family) {
-            Some((_, names)) => names.push(&b.name),
-            None => groups.push((b.family, vec![&b.name])),
+            Some((_, rows)) => rows.push(b),
+            None => groups.push((b.family, vec![b])),
         }
     }
     groups
         .into_iter()
-        .map(|(f, names)| {
+        .map(|(f, rows)| {
             json!({
                 "family": f.as_str(),
+                "family_words": f.words(),
+                "unit": f.unit(),
                 "planner_lever": f.is_lever(),
-                "count": names.len(),
-                "rows": names,
+                "count": rows.len(),
+                "rows": rows.iter().map(|b| b.name.as_str()).collect::<Vec<_>>(),
+                "rows_in_words": rows.iter().map(|b| json!({
+                    "row": b.name,
+                    "words": b.words,
+                    "cny_per_unit": why::shadow_of(plan, b).map(|sp| r(sp.cny_per_unit, 2)),
+                    "sentence": why::binding_sentence(plan, b),
+                })).collect::<Vec<_>>(),
             })
         })
         .collect()
-}
-
-/// The binding rows in words: each planner lever by name, then one line per
-/// other family with its count ("38 city demand rows").
-pub fn binding_text(plan: &Plan) -> String {
-    if plan.binding.is_empty() {
-        return String::new();
-    }
-    let levers: Vec<&str> = plan
-        .binding
-        .iter()
-        .filter(|b| b.family.is_lever())
-        .map(|b| b.name.as_str())
-        .collect();
-    let mut out = String::from("\nbinding:\n");
-    if levers.is_empty() {
-        out.push_str("  no planner lever (quota, cap, target, share, site limit) binds\n");
-    } else {
-        out.push_str(&format!("  planner levers: {}\n", levers.join(", ")));
-    }
-    let mut others: Vec<(Family, usize)> = Vec::new();
-    for b in plan.binding.iter().filter(|b| !b.family.is_lever()) {
-        match others.iter_mut().find(|(f, _)| *f == b.family) {
-            Some((_, n)) => *n += 1,
-            None => others.push((b.family, 1)),
-        }
-    }
-    if !others.is_empty() {
-        let parts: Vec<String> = others
-            .iter()
-            .map(|(f, n)| format!("{n} {}", f.words()))
-            .collect();
-        out.push_str(&format!(
-            "  also: {} (all in summary.json)\n",
-            parts.join(", ")
-        ));
-    }
-    out
 }
 
 /// The rows of regions.csv, in order: the regions, the tiers, then the
@@ -589,17 +572,41 @@ pub fn text_report(plan: &Plan) -> String {
             out.push_str(&line(&c.id, c.kind.as_str(), &tot));
         }
     }
-    out.push_str(&binding_text(plan));
+    out.push_str(&why::where_why_text(plan));
     out
 }
 
-/// The near-optimal ranges on the terminal: per region, tier and cluster the optimal
-/// cards and the range, and in words which regions cost decides and which
-/// are ties.
+/// An end of a near-optimal range as the terminal and the report show it:
+/// the cards, and for an end the search did not prove its mark (`≤` for
+/// the fewest, `≥` for the most: the true end may lie further out).
+pub fn range_end_text(cards: f64, proven: bool, fewest: bool) -> String {
+    let n = why::grouped(cards, 0);
+    match (proven, fewest) {
+        (true, _) => n,
+        (false, true) => format!("≤ {n} (not proven)"),
+        (false, false) => format!("≥ {n} (not proven)"),
+    }
+}
+
+/// Whether cost decides a range, in words ([`CardRange::cost_decides`]).
+pub fn decides_text(r: &CardRange) -> &'static str {
+    match r.cost_decides(0.01) {
+        Some(true) => "yes",
+        Some(false) => "no: a tie",
+        None => "not known: an end not proven",
+    }
+}
+
+/// The near-optimal ranges on the terminal: per region, tier and cluster the
+/// optimal cards, the fewest and the most in the plans found within the share
+/// (each unproven end marked), whether cost decides it, then in words which
+/// regions cost decides, which are ties and how many ends are not proven.
 pub fn near_optimal_text(plan: &Plan, n: &NearOptimal) -> String {
     let (by_region, by_tier) = (plan.region_totals(), plan.tier_totals());
     let mut out = format!(
-        "\nnear-optimal ranges: plans within {} % of the optimal cost (≤ {} bn CNY)\n{:<16} {:>12} {:>12} {:>12}  {}\n",
+        "\nnear-optimal ranges: plans within {} % of the optimal cost (≤ {} bn CNY)\n\
+         fewest / most: cards in the plans found within that cost; a tie: other plans place them differently\n\
+         {:<16} {:>10} {:>24} {:>24}  {}\n",
         n.share * 100.0,
         bn(n.cost_bound_cny),
         "region",
@@ -608,33 +615,25 @@ pub fn near_optimal_text(plan: &Plan, n: &NearOptimal) -> String {
         "most",
         "decided by cost?"
     );
-    let tol = 0.01;
     let mut decided = Vec::new();
     let mut ties = Vec::new();
+    let mut unknown = Vec::new();
     let mut line = |id: &str, cards: u64, r: &CardRange| {
-        let d = r.decided(tol);
-        // An end the search did not prove: the true end may lie further out.
-        let lo = format!("{}{}", if r.min_proven { "" } else { "≤ " }, r.min_cards);
-        let hi = format!("{}{}", if r.max_proven { "" } else { "≥ " }, r.max_cards);
         out.push_str(&format!(
-            "{:<16} {:>12} {:>12} {:>12}  {}\n",
+            "{:<16} {:>10} {:>24} {:>24}  {}\n",
             id,
-            cards,
-            lo,
-            hi,
-            if d {
-                "yes"
-            } else {
-                "no: a tie within the share"
-            }
+            why::grouped(cards as f64, 0),
+            range_end_text(r.min_cards, r.min_proven, true),
+            range_end_text(r.max_cards, r.max_proven, false),
+            decides_text(r)
         ));
-        d
+        r.cost_decides(0.01)
     };
     for (i, region) in plan.instance.regions.iter().enumerate() {
-        if line(&region.id, by_region[i].cards_total(), &n.regions[i]) {
-            decided.push(region.id.as_str());
-        } else {
-            ties.push(region.id.as_str());
+        match line(&region.id, by_region[i].cards_total(), &n.regions[i]) {
+            Some(true) => decided.push(region.id.as_str()),
+            Some(false) => ties.push(region.id.as_str()),
+            None => unknown.push(region.id.as_str()),
         }
     }
     for ((t, tot), (_, r)) in by_tier.iter().zip(&n.tiers) {
@@ -650,16 +649,39 @@ pub fn near_optimal_text(plan: &Plan, n: &NearOptimal) -> String {
     {
         line(&c.id, tot.cards_total(), r);
     }
+    let list = |v: &[&str]| {
+        if v.is_empty() {
+            "none".to_string()
+        } else {
+            v.join(", ")
+        }
+    };
     out.push_str(&format!(
-        "decided by cost (range within 1 % or one server): {}\nties (other plans within the share place these differently): {}\n",
-        if decided.is_empty() { "none".into() } else { decided.join(", ") },
-        if ties.is_empty() { "none".into() } else { ties.join(", ") },
+        "decided by cost (range within 1 % or one server, both ends proven): {}\nties (other plans within the share place these differently): {}\n",
+        list(&decided),
+        list(&ties),
     ));
-    if n.limited > 0 {
+    if !unknown.is_empty() {
         out.push_str(&format!(
-            "{} of the range solves stopped at a time limit ({} s each, and a budget for them all): those ends are the best plans found, marked ≤ / ≥ (the true range may be wider; --near-optimal-seconds gives the search more time)\n",
-            n.limited, n.per_solve_seconds
+            "not known (the plans found agree, but an end is not proven): {}\n",
+            list(&unknown)
         ));
     }
+    out.push_str(&unproven_text(n));
     out
+}
+
+/// How many range ends are not proven, and why (from the per-end flags).
+fn unproven_text(n: &NearOptimal) -> String {
+    let (areas, sites) = n.unproven_ends();
+    if areas + sites == 0 {
+        return "every end proven (exact to the server)\n".into();
+    }
+    format!(
+        "{areas} ends of regions, tiers and clusters and {sites} of sites not proven, marked with ≤ / ≥: \
+         each is the best plan found, the true end may lie further out ({} range solves stopped at a time limit of \
+         at most {} s each within the search's budget; a solve may also stop within 1 % of its bound short of a \
+         proof; --near-optimal-seconds gives the search more time)\n",
+        n.limited, n.per_solve_seconds
+    )
 }

@@ -363,6 +363,26 @@ impl CardRange {
     pub fn decided(&self, tolerance: f64) -> bool {
         self.max_cards - self.min_cards <= (tolerance * self.max_cards.abs()).max(8.0)
     }
+
+    /// Whether cost decides the group, as far as the search knows:
+    /// `Some(false)` when plans found within the share differ by more than
+    /// `tolerance` (a tie, proven by those plans), `Some(true)` when they do
+    /// not and both ends are proven, `None` when they do not but an end is
+    /// not proven (the true range may be wider).
+    pub fn cost_decides(&self, tolerance: f64) -> Option<bool> {
+        if !self.decided(tolerance) {
+            Some(false)
+        } else if self.min_proven && self.max_proven {
+            Some(true)
+        } else {
+            None
+        }
+    }
+
+    /// How many of its two ends are not proven.
+    pub fn unproven_ends(&self) -> usize {
+        (!self.min_proven) as usize + (!self.max_proven) as usize
+    }
 }
 
 /// Near-optimal ranges of a plan (modelling to generate alternatives).
@@ -380,12 +400,40 @@ pub struct NearOptimal {
     pub clusters: Vec<CardRange>,
     /// Per site: `None` for a site that can never be built.
     pub sites: Vec<Option<CardRange>>,
-    /// Solves that stopped at their time limit (their bound is the best found).
+    /// Range solves (MIPs, or ends no solve was started for) that stopped at
+    /// a time limit. Not the count of unproven ends: a MIP may also stop
+    /// within its relative gap short of a proof, and groups of the same
+    /// sites share an end; [`NearOptimal::unproven_ends`] counts those.
     pub limited: usize,
     /// Time limit of each range solve, seconds.
     pub per_solve_seconds: f64,
     /// MIPs solved (the ends not settled by the plans found and LP bounds).
     pub mip_solves: usize,
+}
+
+impl NearOptimal {
+    /// The range of every row of regions.csv, in its order: regions, tiers,
+    /// then planning clusters.
+    pub fn area_ranges(&self) -> impl Iterator<Item = &CardRange> {
+        self.regions
+            .iter()
+            .chain(self.tiers.iter().map(|(_, r)| r))
+            .chain(&self.clusters)
+    }
+
+    /// Ends not proven: (among the rows of regions.csv, among the buildable
+    /// sites of sites.geojson). The one count of unproven ends: summary.json,
+    /// the terminal and the report read it, each end's flag is its source.
+    pub fn unproven_ends(&self) -> (usize, usize) {
+        let areas = self.area_ranges().map(CardRange::unproven_ends).sum();
+        let sites = self
+            .sites
+            .iter()
+            .flatten()
+            .map(CardRange::unproven_ends)
+            .sum();
+        (areas, sites)
+    }
 }
 
 /// Net present cost per H200-eq card-year after subsidies, CNY: (capex + AF ×

@@ -430,9 +430,11 @@ pub fn range_chart(rows: &[&Row], decided: &dyn Fn(&str) -> Option<bool>) -> Opt
     );
     for (k, (r, lo, hi, opt)) in ranged.iter().enumerate() {
         let y = top + k as f64 * (ROW + 4.0);
+        // Unknown (the plans found agree, an end is not proven): neither.
         let class = match decided(&r.id) {
             Some(true) => "range decided",
-            _ => "range",
+            Some(false) => "range",
+            None => "range unknown",
         };
         let x0 = left + lo * scale;
         let w = ((hi - lo) * scale).max(1.0);

@@ -381,8 +381,9 @@ pub fn area_columns(t: &TextTable, with_quotas: bool) -> Vec<Col> {
         cols.push(Col::text("tier", Cell::Tier));
     }
     cols.push(Col::num("sites built", "sites_built", 1.0, 0));
+    // The near-optimal ends are in their own table, with their proof marks.
     for k in t.with_prefix("cards_") {
-        if k != "cards_total" {
+        if k != "cards_total" && !k.ends_with("_near_opt") {
             cols.push(Col::num(&format!("{} cards", &k[6..]), &k, 1.0, 0));
         }
     }
@@ -546,21 +547,23 @@ fn model_figure(out: &mut String, s: &Map<String, Value>) {
     }
 }
 
-/// The binding constraints, as a list of chips.
+/// How many constraints bind, and how many of them are planner levers (the
+/// rows themselves, in words, are in the binding section: `why.rs`).
 fn binding_constraints(out: &mut String, s: &Map<String, Value>) {
-    if let Some(Value::Array(b)) = s.get("binding_constraints") {
+    if let Some(Value::Array(groups)) = s.get("binding_by_family") {
+        let count = |lever: bool| -> u64 {
+            groups
+                .iter()
+                .filter(|g| g.get("planner_lever").and_then(Value::as_bool) == Some(lever))
+                .filter_map(|g| g.get("count").and_then(Value::as_u64))
+                .sum()
+        };
         let _ = writeln!(
             out,
-            "<h3>Binding constraints ({})</h3>\n<p class=\"chips\">",
-            b.len()
+            "<p class=\"note\">{} binding constraints, {} of them planner levers: each in words with its shadow price under <a href=\"#binding\">Binding constraints</a>.</p>",
+            count(true) + count(false),
+            count(true)
         );
-        if b.is_empty() {
-            out.push_str("none");
-        }
-        for c in b {
-            let _ = write!(out, "<code>{}</code> ", esc(&plain(c)));
-        }
-        out.push_str("</p>\n");
     }
 }
 
@@ -625,6 +628,12 @@ h3{font-size:1em;margin:16px 0 6px}
 .figure .v{font-size:1.25em;font-weight:600}
 .figure .n{font-size:12px;color:#666}
 .chips code{display:inline-block;background:#eef2f7;border-radius:3px;padding:1px 5px;margin:2px 0;font-size:12px}
+ul.binding{margin:4px 0 10px;padding-left:20px;font-size:13px}
+ul.binding li{margin:2px 0}
+code.rowid{font-size:10px;color:#777;background:#f4f4f4;border-radius:3px;padding:0 4px}
+td.reason{white-space:normal;min-width:24em;max-width:48em}
+p.unproven{font-size:13px;color:#7b3fa0}
+@media print{.scroll{overflow:visible}body{max-width:none}section{break-inside:auto}h2,h3{break-after:avoid}}
 .scroll{overflow-x:auto}
 table{border-collapse:collapse;font-size:12px;margin:6px 0 14px}
 td.name{white-space:normal;min-width:8em;max-width:13em}
@@ -652,6 +661,7 @@ circle.mega{fill:none;stroke:#6e2200;stroke-width:1.5}
 circle.undecided{fill:none;stroke:#7b3fa0;stroke-width:1.6;stroke-dasharray:3 2}
 .chart rect.range{fill:#7b3fa0;fill-opacity:0.25;stroke:#7b3fa0}
 .chart rect.range.decided{fill:#555;fill-opacity:0.35;stroke:#555}
+.chart rect.range.unknown{fill:#fff;stroke:#555;stroke-dasharray:3 2}
 .chart line.opt{stroke:#d9480f;stroke-width:3}
 circle.gain,rect.gain{fill:#2e9e4f}
 circle.loss,rect.loss{fill:#d23b3b}

@@ -20,6 +20,7 @@ pub mod input;
 pub mod map;
 pub mod sweep;
 pub mod timeline;
+pub mod why;
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -188,6 +189,7 @@ pub fn render(inputs: &Inputs) -> Result<String, ReportError> {
     if let Some(sites) = &inputs.sites {
         push_map(&mut body, inputs, sites);
     }
+    body.push_str(&why::sections(inputs));
     if let Some(t) = &inputs.schedule {
         body.push_str("<section id=\"timeline\">\n<h2>Timeline</h2>\n");
         body.push_str(&timeline::section(t)?);

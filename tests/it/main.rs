@@ -33,3 +33,4 @@ mod small_models;
 mod subsidy_scenarios;
 mod sweep;
 mod what_if;
+mod where_why;

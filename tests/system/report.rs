@@ -174,7 +174,9 @@ fn baseline_report_is_self_contained_and_renders_map_and_tables() {
     assert!(dom.contains("<table id=\"tier-table\""));
     assert!(dom.contains("<td>frontier</td>"));
     assert!(dom.contains(">optimal<"));
-    assert!(dom.contains("<code>target-min-h200</code>"));
+    // A binding row in words, its raw id a small label beside them.
+    assert!(dom.contains("<code class=\"rowid\">target-min-h200</code>"));
+    assert!(dom.contains("each extra card of the h200 minimum costs"));
     assert!(!dom.contains("id=\"comparison-chart\""));
 }
 

@@ -29,6 +29,11 @@
 //! time, or what is left of the run's `--time-limit`) counts in `limited`; its end is then the best
 //! plan found, so a range is never wider than the plans found (an inner
 //! bound). `min_proven` / `max_proven` say which ends are exact to the server.
+//! `limited` counts solves, not ends: a MIP that stops at its relative gap
+//! ([`MIP_GAP`]) further than [`PROOF_CARDS`] from its bound leaves its end
+//! unproven without a limit, and groups of the same options share an end
+//! (a tier of one region is counted twice in regions.csv). The count of
+//! unproven ends is read from the per-end flags (`NearOptimal::unproven_ends`).
 //!
 //! The run's `--time-limit` bounds the whole search: every solve (the
 //! starting plan's completion, each LP end, each rounded plan, each MIP)
