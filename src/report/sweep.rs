@@ -190,32 +190,27 @@ fn arm_section(
         .filter(|f| f.text("arm").unwrap_or_default() == arm.key || !f.props.contains_key("arm"))
         .cloned()
         .collect();
-    let _ = writeln!(
-        body,
-        "<section id=\"{}\">\n<{h}>How often each site is built</{h}>",
-        id_of("probability", arm, many)
-    );
+    let open = |id: &str, title: &str| {
+        format!(
+            "<section id=\"{}\">\n<{h}>{title}</{h}>\n",
+            id_of(id, arm, many)
+        )
+    };
+    body.push_str(&open("probability", "How often each site is built"));
     body.push_str(&map::probability_map(&mine).replacen(
         "id=\"probability-map\"",
         &format!("id=\"{}\"", id_of("probability-map", arm, many)),
         1,
     ));
     body.push_str("<p class=\"note\">Colour: share of the scenarios with a plan in which the site is built (pale: up to 25 %, dark red: over 75 %; hollow: never). Size: mean cards. Hover a circle for its figures.</p>\n</section>\n");
-    let _ = writeln!(
-        body,
-        "<section id=\"{}\">\n<{h}>Cards per region and tier, p10 to p90</{h}>",
-        id_of("fans", arm, many)
-    );
+    body.push_str(&open("fans", "Cards per region and tier, p10 to p90"));
     body.push_str(&fans(
         robust,
         &rows_of(robust, arm),
         &id_of("fan-chart", arm, many),
     )?);
-    let _ = writeln!(
-        body,
-        "</section>\n<section id=\"{}\">\n<{h}>Plans and their regret</{h}>",
-        id_of("regret", arm, many)
-    );
+    body.push_str("</section>\n");
+    body.push_str(&open("regret", "Plans and their regret"));
     body.push_str(&regret_table(
         regret,
         &rows_of(regret, arm),

@@ -1049,16 +1049,7 @@ fn a_one_scenario_shard_of_ten_million_costs_one_scenario() {
         PRICES,
     );
     let out = dir.path().join("out");
-    let o = dcsite(&[
-        "sweep",
-        s(&sweep),
-        "--out",
-        s(&out),
-        "--shard",
-        "9999999/10000000",
-        "--mip-gap",
-        "0.001",
-    ]);
+    let o = run_shard_of(&sweep, &out, "9999999/10000000", &[]);
     ok(&o, "one shard of a 10 M sweep");
     let text = String::from_utf8_lossy(&o.stdout);
     assert!(
@@ -1415,19 +1406,7 @@ fn gridded() -> &'static (tempfile::TempDir, PathBuf, String) {
         let out = dir.path().join("out");
         // One shard of one, then a collect: a second collect (without
         // --pooled) reads the same parts.
-        let o = dcsite(&[
-            "sweep",
-            s(&sweep),
-            "--out",
-            s(&out),
-            "--shard",
-            "0/1",
-            "--jobs",
-            "2",
-            "--mip-gap",
-            "0.001",
-            "--quiet",
-        ]);
+        let o = run_shard_of(&sweep, &out, "0/1", &["--jobs", "2", "--quiet"]);
         ok(&o, "the gridded sweep's shard");
         let o = dcsite(&[
             "sweep",
@@ -1740,4 +1719,20 @@ fn copy_dir(from: &Path, to: &Path) {
             std::fs::copy(&p, to.join(e.file_name())).unwrap();
         }
     }
+}
+
+/// `dcsite sweep SWEEP --out OUT --shard SHARD --mip-gap 0.001` and `more`.
+fn run_shard_of(sweep: &Path, out: &Path, shard: &str, more: &[&str]) -> std::process::Output {
+    let mut args = vec![
+        "sweep",
+        s(sweep),
+        "--out",
+        s(out),
+        "--shard",
+        shard,
+        "--mip-gap",
+        "0.001",
+    ];
+    args.extend_from_slice(more);
+    dcsite(&args)
 }

@@ -151,7 +151,26 @@ struct RegionCell {
     hist: Vec<Hist>,
 }
 
-impl RegionCell {
+/// A group's figures in one arm, which the pool sums over the arms.
+trait Cell: Default + Clone {
+    fn absorb(&mut self, other: &Self);
+}
+
+/// `cells[arm][g]`, or for the pool every arm's summed.
+fn cell_of<C: Cell>(cells: &[Vec<C>], arm: ArmOf, g: usize) -> C {
+    match arm {
+        Some(a) => cells[a][g].clone(),
+        None => {
+            let mut c = C::default();
+            for arm in cells {
+                c.absorb(&arm[g]);
+            }
+            c
+        }
+    }
+}
+
+impl Cell for RegionCell {
     fn absorb(&mut self, other: &RegionCell) {
         self.n += other.n;
         self.hist.resize_with(other.hist.len(), Hist::default);
@@ -257,16 +276,7 @@ impl RegionStats {
 
     /// Group `g` in `arm` (the arms merged for the pool).
     fn cell(&self, arm: ArmOf, g: usize) -> RegionCell {
-        match arm {
-            Some(a) => self.cells[a][g].clone(),
-            None => {
-                let mut c = RegionCell::default();
-                for arm in &self.cells {
-                    c.absorb(&arm[g]);
-                }
-                c
-            }
-        }
+        cell_of(&self.cells, arm, g)
     }
 }
 
@@ -403,20 +413,22 @@ struct SiteCell {
     coolings: Vec<(String, u64)>,
 }
 
-impl SiteCell {
-    fn add_cooling(&mut self, k: &str, n: u64) {
-        match self.coolings.iter_mut().find(|(c, _)| c == k) {
-            Some(e) => e.1 += n,
-            None => self.coolings.push((k.to_string(), n)),
-        }
-    }
-
+impl Cell for SiteCell {
     fn absorb(&mut self, other: &SiteCell) {
         self.n += other.n;
         self.built += other.built;
         self.cards.absorb(&other.cards);
         for (k, n) in &other.coolings {
             self.add_cooling(k, *n);
+        }
+    }
+}
+
+impl SiteCell {
+    fn add_cooling(&mut self, k: &str, n: u64) {
+        match self.coolings.iter_mut().find(|(c, _)| c == k) {
+            Some(e) => e.1 += n,
+            None => self.coolings.push((k.to_string(), n)),
         }
     }
 }
@@ -555,16 +567,7 @@ impl SiteStats {
 impl SiteStats {
     /// Site group `g` in `arm` (the arms merged for the pool).
     fn site_cell(&self, arm: ArmOf, g: usize) -> SiteCell {
-        match arm {
-            Some(a) => self.cells[a][g].clone(),
-            None => {
-                let mut c = SiteCell::default();
-                for arm in &self.cells {
-                    c.absorb(&arm[g]);
-                }
-                c
-            }
-        }
+        cell_of(&self.cells, arm, g)
     }
 
     /// robust.geojson: a feature per arm (then the pool, when asked) and
