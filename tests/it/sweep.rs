@@ -93,6 +93,10 @@ fn strs(df: &DataFrame, c: &str) -> Vec<Option<String>> {
         .collect()
 }
 
+fn bools(df: &DataFrame, c: &str) -> Vec<Option<bool>> {
+    df.column(c).unwrap().bool().unwrap().iter().collect()
+}
+
 fn csv(path: &Path) -> DataFrame {
     CsvReadOptions::default()
         .with_has_header(true)
@@ -380,13 +384,7 @@ fn the_min_max_regret_plan_is_recomputed_from_its_costs() {
         .filter(|&k| max_regret[k].is_some())
         .min_by(|&a, &b| max_regret[a].unwrap().total_cmp(&max_regret[b].unwrap()))
         .unwrap();
-    let flags: Vec<Option<bool>> = regret
-        .column("min_max_regret")
-        .unwrap()
-        .bool()
-        .unwrap()
-        .iter()
-        .collect();
+    let flags: Vec<Option<bool>> = bools(&regret, "min_max_regret");
     assert_eq!(
         flags[best],
         Some(true),
@@ -1442,6 +1440,16 @@ fn arm_by_scenario(out: &Path) -> Vec<usize> {
     arm
 }
 
+/// The gridded sweep's folder, terminal summary, arm per scenario, and its
+/// table `kind` read from `<kind>.csv`, checked equal to `<kind>.parquet`
+/// (the spreadsheet's copy).
+fn gridded_table(kind: &str) -> (&'static Path, &'static str, Vec<usize>, DataFrame) {
+    let (_, out, text) = gridded();
+    let table = csv(&out.join(format!("{kind}.csv")));
+    assert!(read(&out.join(format!("{kind}.parquet"))).equals_missing(&table));
+    (out, text, arm_by_scenario(out), table)
+}
+
 /// The row of robust.csv (or regret.csv) of `arm` (`None`: pooled) and id.
 fn arm_rows(t: &DataFrame, arm: Option<usize>) -> Vec<usize> {
     let arms = f64s(t, "arm");
@@ -1452,11 +1460,7 @@ fn arm_rows(t: &DataFrame, arm: Option<usize>) -> Vec<usize> {
 
 #[test]
 fn per_arm_probabilities_are_recounted_from_the_scenario_rows() {
-    let (_, out, text) = gridded();
-    let arm = arm_by_scenario(out);
-    // regions.csv: the spreadsheet's copy of regions.parquet.
-    let regions = csv(&out.join("regions.csv"));
-    assert!(read(&out.join("regions.parquet")).equals_missing(&regions));
+    let (out, text, arm, regions) = gridded_table("regions");
     let (sid, level, rid, cards) = (
         f64s(&regions, "scenario_id"),
         strs(&regions, "level"),
@@ -1520,10 +1524,7 @@ fn per_arm_probabilities_are_recounted_from_the_scenario_rows() {
 
 #[test]
 fn per_arm_site_probabilities_are_recounted_from_sites_parquet() {
-    let (_, out, _) = gridded();
-    let arm = arm_by_scenario(out);
-    let sites = read(&out.join("sites.parquet"));
-    assert!(csv(&out.join("sites.csv")).equals_missing(&sites));
+    let (out, _, arm, sites) = gridded_table("sites");
     let (sid, site, built) = (
         f64s(&sites, "scenario_id"),
         strs(&sites, "site_id"),
@@ -1618,13 +1619,7 @@ fn per_arm_regret_is_recomputed_from_regret_costs() {
                 best = Some((max, r));
             }
         }
-        let flags: Vec<Option<bool>> = regret
-            .column("min_max_regret")
-            .unwrap()
-            .bool()
-            .unwrap()
-            .iter()
-            .collect();
+        let flags: Vec<Option<bool>> = bools(&regret, "min_max_regret");
         let marked: Vec<usize> = rows
             .iter()
             .copied()

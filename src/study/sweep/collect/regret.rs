@@ -375,7 +375,7 @@ fn regret_table(
 ) -> PolarsResult<DataFrame> {
     let col_u = |name: &str, v: Vec<u64>| Column::new(name.into(), v);
     let col_f = |name: &str, v: Vec<Option<f64>>| Column::new(name.into(), v);
-    let is_min_max = |r: &PlanRegret| min_max.iter().any(|m| *m == (r.arm, Some(r.rank)));
+    let is_min_max = |r: &PlanRegret| min_max.contains(&(r.arm, Some(r.rank)));
     let mut cols = arms.columns(&out.iter().map(|r| r.arm).collect::<Vec<_>>());
     cols.extend([
         col_u("rank", out.iter().map(|r| r.rank as u64).collect()),
