@@ -70,9 +70,9 @@ fn main() {
     // The 64 solved scenarios' rows per kind, with `k` = 0..64 in id order.
     let mut rows = Vec::new();
     for (kind, by) in [
-        ("scenarios", "id"),
-        ("regions", "scenario"),
-        ("sites", "scenario"),
+        ("scenarios", "scenario_id"),
+        ("regions", "scenario_id"),
+        ("sites", "scenario_id"),
     ] {
         let mut all: Option<DataFrame> = None;
         for batch in manifest["batches"].as_array().unwrap() {

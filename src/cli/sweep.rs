@@ -13,6 +13,7 @@ use super::error::CliError;
 use super::flags::SolverArgs;
 use super::output::{commit, output_dir, output_error, print_result, stage_report};
 use super::progress;
+use dcsite::report::html::fmt_int;
 
 #[derive(Args, Debug)]
 #[command(args_conflicts_with_subcommands = true, subcommand_negates_reqs = true)]
@@ -50,14 +51,19 @@ pub struct MergeArgs {
     /// Scenarios solved at once (default: the machine's cores)
     #[arg(long)]
     pub jobs: Option<usize>,
-    /// Also give P(cards ≥ CARDS) of a region or tier in robust.csv, e.g.
-    /// central=100000 (repeatable)
+    /// Also give P(cards ≥ CARDS) of a region or tier per arm in robust.csv,
+    /// on the terminal and in the report, e.g. central=100000 (repeatable)
     #[arg(long, value_name = "REGION=CARDS")]
     pub threshold: Vec<String>,
-    /// How many of the most frequent plans regret.csv evaluates in every
-    /// scenario (0: none, for a large sweep whose collect should only merge)
+    /// How many of each arm's most frequent plans regret.csv evaluates in
+    /// every scenario of the arm (0: none, for a large sweep whose collect
+    /// should only merge)
     #[arg(long, default_value_t = 10, value_name = "K")]
     pub regret_plans: usize,
+    /// Also give every statistic over all scenarios, the arms (grid points)
+    /// pooled: rows with an empty arm
+    #[arg(long)]
+    pub pooled: bool,
     #[command(flatten)]
     pub solver: SolverArgs,
     /// Do not write report.html (the page `dcsite report` draws of the
@@ -361,6 +367,7 @@ pub fn run(args: SweepArgs) -> Result<(), CliError> {
         regret_plans: args.merge.regret_plans,
         jobs,
         solve: &opts,
+        pooled: args.merge.pooled,
     };
     let staged = out.staging_path().to_path_buf();
     let (summary, json, collect_wall) = merge(&sw, &parts, &copts, quiet, &staged)?;
@@ -523,6 +530,7 @@ fn collect_dir(args: CollectArgs) -> Result<(), CliError> {
         regret_plans: args.merge.regret_plans,
         jobs,
         solve: &opts,
+        pooled: args.merge.pooled,
     };
     let (summary, json, wall) = merge(&sw, &input, &copts, quiet, &staged)?;
     std::fs::remove_dir_all(&input)
@@ -616,7 +624,8 @@ fn peak_rss_mib() -> f64 {
         .unwrap_or(0.0)
 }
 
-/// The terminal summary: statuses, each region's spread, the plans' regret.
+/// The terminal summary: statuses, then per arm (and the pool when asked)
+/// each region's spread, the thresholds' probabilities and the plans' regret.
 fn text_report(sw: &sweep::Sweep, s: &sweep::Summary, o: &CollectOptions) -> String {
     let mut t = format!(
         "{} scenarios ({} grid point{} × {} sample{}, {}, seed {}):",
@@ -628,40 +637,90 @@ fn text_report(sw: &sweep::Sweep, s: &sweep::Summary, o: &CollectOptions) -> Str
         sw.sampling.as_str(),
         sw.seed
     );
-    for (k, n) in &s.statuses {
-        t.push_str(&format!(" {n} {k},"));
-    }
-    t.pop();
-    t.push_str("\n\ncards per region and tier over the scenarios with a plan\n");
-    t.push_str(&format!(
-        "{:<10} {:<16} {:>10} {:>10} {:>10} {:>10}\n",
-        "level", "id", "mean", "p10", "p50", "p90"
-    ));
-    for (level, id, mean, p10, p50, p90) in &s.robust {
-        t.push_str(&format!(
-            "{level:<10} {id:<16} {mean:>10.0} {p10:>10.0} {p50:>10.0} {p90:>10.0}\n"
-        ));
+    t.push_str(&statuses_text(&s.statuses));
+    t.push('\n');
+    for a in &s.arms {
+        if s.arms.len() > 1 {
+            t.push_str(&format!(
+                "\n== {}: {} scenarios:{}\n",
+                a.label,
+                a.scenarios,
+                statuses_text(&a.statuses)
+            ));
+        }
+        t.push_str(&arm_text(a, o));
     }
     if o.regret_plans == 0 {
         t.push_str(&format!(
             "\n{} distinct plans; regret not evaluated (--regret-plans 0)\n",
             s.plans_found
         ));
-        return t;
     }
+    t
+}
+
+/// ` 6 optimal, 0 infeasible`.
+fn statuses_text(statuses: &[(String, usize)]) -> String {
+    let words: Vec<String> = statuses.iter().map(|(k, n)| format!(" {n} {k}")).collect();
+    words.join(",")
+}
+
+/// One arm's part of the terminal summary.
+fn arm_text(a: &sweep::ArmSummary, o: &CollectOptions) -> String {
+    let mut t = String::from("\ncards per region and tier over the scenarios with a plan\n");
     t.push_str(&format!(
+        "{:<10} {:<16} {:>10} {:>10} {:>10} {:>10}\n",
+        "level", "id", "mean", "p10", "p50", "p90"
+    ));
+    for r in &a.robust {
+        let [mean, p10, p50, p90] = r.cards;
+        t.push_str(&format!(
+            "{:<10} {:<16} {mean:>10.0} {p10:>10.0} {p50:>10.0} {p90:>10.0}\n",
+            r.level, r.id
+        ));
+    }
+    for th in &a.thresholds {
+        t.push_str(&threshold_text(th));
+    }
+    if o.regret_plans > 0 {
+        t.push_str(&regret_text(a));
+    }
+    t
+}
+
+/// `P(ningxia ≥ 100,000 cards) = 0.667 (4 of the 6 scenarios with a plan)`.
+fn threshold_text(th: &sweep::ThresholdShare) -> String {
+    match th.share {
+        Some(p) => format!(
+            "P({} ≥ {} cards) = {p:.3} ({} of the {} scenarios with a plan)\n",
+            th.id,
+            fmt_int(th.cards as f64),
+            (p * th.n_plans as f64).round(),
+            th.n_plans
+        ),
+        None => format!(
+            "P({} ≥ {} cards): no scenario with a plan\n",
+            th.id,
+            fmt_int(th.cards as f64)
+        ),
+    }
+}
+
+/// An arm's regret table and its min-max-regret plan.
+fn regret_text(a: &sweep::ArmSummary) -> String {
+    let mut t = format!(
         "\n{} distinct plans; the {} most frequent evaluated in every scenario with a plan \
          (sites fixed, servers continuous):\n",
-        s.plans_found,
-        s.regret.len().min(o.regret_plans)
-    ));
+        a.plans_found,
+        a.regret.len()
+    );
     t.push_str(&format!(
         "{:>4} {:>8} {:>14} {:>14} {:>14}  plan\n",
         "rank", "optimal", "E[cost] bn", "max regret m", "CVaR90 bn"
     ));
     let bn = |x: Option<f64>| x.map(|v| format!("{:.3}", v / 1e9)).unwrap_or("-".into());
     let m = |x: Option<f64>| x.map(|v| format!("{:.1}", v / 1e6)).unwrap_or("-".into());
-    for r in &s.regret {
+    for r in &a.regret {
         let infeasible = if r.infeasible_in > 0 {
             format!(" (cannot be used in {} scenarios)", r.infeasible_in)
         } else {
@@ -677,7 +736,7 @@ fn text_report(sw: &sweep::Sweep, s: &sweep::Summary, o: &CollectOptions) -> Str
             r.plan
         ));
     }
-    match s.min_max_regret.and_then(|k| s.regret.get(k - 1)) {
+    match a.min_max_regret.and_then(|k| a.regret.get(k - 1)) {
         Some(r) => t.push_str(&format!(
             "min-max-regret plan: #{} (worst regret {:.1} m CNY, in scenario {})\n",
             r.rank,

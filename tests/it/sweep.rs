@@ -93,6 +93,10 @@ fn strs(df: &DataFrame, c: &str) -> Vec<Option<String>> {
         .collect()
 }
 
+fn bools(df: &DataFrame, c: &str) -> Vec<Option<bool>> {
+    df.column(c).unwrap().bool().unwrap().iter().collect()
+}
+
 fn csv(path: &Path) -> DataFrame {
     CsvReadOptions::default()
         .with_has_header(true)
@@ -117,7 +121,9 @@ fn a_fixed_seed_writes_the_same_files_with_one_job_or_two() {
     run_sweep(sweep, &again, "1");
     for f in [
         "regions.parquet",
+        "regions.csv",
         "sites.parquet",
+        "sites.csv",
         "robust.csv",
         "robust.geojson",
         "robust.qml",
@@ -149,7 +155,7 @@ fn every_draw_lies_in_its_own_stratum_of_its_row_range() {
     let (_, _, out) = solved();
     let s = read(&out.join("scenarios.parquet"));
     assert_eq!(s.height(), SAMPLES);
-    let ids: Vec<Option<f64>> = f64s(&s, "id");
+    let ids: Vec<Option<f64>> = f64s(&s, "scenario_id");
     assert_eq!(
         ids,
         (0..SAMPLES).map(|i| Some(i as f64)).collect::<Vec<_>>()
@@ -188,7 +194,7 @@ fn robust_csv_is_recomputed_from_regions_parquet() {
     let (_, _, out) = solved();
     let regions = read(&out.join("regions.parquet"));
     let robust = csv(&out.join("robust.csv"));
-    let (levels, ids) = (strs(&regions, "level"), strs(&regions, "id"));
+    let (levels, ids) = (strs(&regions, "level"), strs(&regions, "region_id"));
     let cards = f64s(&regions, "cards_total");
     let (r_levels, r_ids) = (strs(&robust, "level"), strs(&robust, "id"));
     assert_eq!(robust.height(), 11 + 3, "11 regions and 3 tiers");
@@ -339,7 +345,7 @@ fn the_min_max_regret_plan_is_recomputed_from_its_costs() {
     let own = f64s(&scen, "sites_cost_cny");
     let (rank, scenario, cost) = (
         f64s(&costs, "rank"),
-        f64s(&costs, "scenario"),
+        f64s(&costs, "scenario_id"),
         f64s(&costs, "cost_cny"),
     );
     let n_plans = regret.height();
@@ -378,13 +384,7 @@ fn the_min_max_regret_plan_is_recomputed_from_its_costs() {
         .filter(|&k| max_regret[k].is_some())
         .min_by(|&a, &b| max_regret[a].unwrap().total_cmp(&max_regret[b].unwrap()))
         .unwrap();
-    let flags: Vec<Option<bool>> = regret
-        .column("min_max_regret")
-        .unwrap()
-        .bool()
-        .unwrap()
-        .iter()
-        .collect();
+    let flags: Vec<Option<bool>> = bools(&regret, "min_max_regret");
     assert_eq!(
         flags[best],
         Some(true),
@@ -397,7 +397,7 @@ fn the_min_max_regret_plan_is_recomputed_from_its_costs() {
     let sites = read(&out.join("sites.parquet"));
     let plan1 = strs(&regret, "plan")[0].clone().unwrap();
     let (sid, built, cool) = (
-        f64s(&sites, "scenario"),
+        f64s(&sites, "scenario_id"),
         sites.column("built").unwrap().bool().unwrap().clone(),
         strs(&sites, "cooling"),
     );
@@ -472,7 +472,9 @@ fn an_infeasible_draw_is_a_row_not_a_failure() {
     );
     assert_eq!(f64s(&s, "objective_cny")[1], None);
     let regions = read(&out.join("regions.parquet"));
-    assert!(f64s(&regions, "scenario").iter().all(|x| *x == Some(0.0)));
+    assert!(f64s(&regions, "scenario_id")
+        .iter()
+        .all(|x| *x == Some(0.0)));
 }
 
 /// Runs a bad sweep: exit 2, the sweep file and the key named, nothing written.
@@ -605,7 +607,9 @@ fn collect_with_no_regret_plans_only_merges() {
         "robust.csv",
         "robust.geojson",
         "regions.parquet",
+        "regions.csv",
         "sites.parquet",
+        "sites.csv",
     ] {
         assert_eq!(
             std::fs::read(out.join(f)).unwrap(),
@@ -616,7 +620,7 @@ fn collect_with_no_regret_plans_only_merges() {
     // regret.csv: its header, no plan evaluated.
     let regret = std::fs::read_to_string(again.join("regret.csv")).unwrap();
     assert_eq!(regret.lines().count(), 1, "{regret}");
-    assert!(regret.starts_with("rank,plan,"), "{regret}");
+    assert!(regret.starts_with("arm,rank,plan,"), "{regret}");
 }
 
 // Issue 23: nothing lost in sweeps (the sweep file and the drawing of
@@ -1043,16 +1047,7 @@ fn a_one_scenario_shard_of_ten_million_costs_one_scenario() {
         PRICES,
     );
     let out = dir.path().join("out");
-    let o = dcsite(&[
-        "sweep",
-        s(&sweep),
-        "--out",
-        s(&out),
-        "--shard",
-        "9999999/10000000",
-        "--mip-gap",
-        "0.001",
-    ]);
+    let o = run_shard_of(&sweep, &out, "9999999/10000000", &[]);
     ok(&o, "one shard of a 10 M sweep");
     let text = String::from_utf8_lossy(&o.stdout);
     assert!(
@@ -1066,7 +1061,7 @@ fn a_one_scenario_shard_of_ten_million_costs_one_scenario() {
         .collect();
     assert_eq!(parts.len(), 1, "{parts:?}");
     let sc = read(&out.join("parts").join(&parts[0]));
-    assert_eq!(f64s(&sc, "id"), vec![Some(9_999_999.0)]);
+    assert_eq!(f64s(&sc, "scenario_id"), vec![Some(9_999_999.0)]);
     // Its draws lie in the rows' ranges (the stratum of the last sample).
     let prices = csv(&root().join("data/electricity_prices.csv"));
     for (i, p) in strs(&prices, "province").iter().enumerate() {
@@ -1369,4 +1364,370 @@ mod fuzz {
             "only {accepted} of 3000 sweep files accepted"
         );
     }
+}
+
+// Issue 25: a sweep's grid keys define arms, and every statistic is given
+// per arm (pooled only with --pooled). A grid of two on a Ningxia per-card
+// grant (none, or GRANT CNY per card) over the same 6 price draws.
+
+/// The per-card grant of the second arm, CNY per card.
+const GRANT: f64 = 4000.0;
+const GRANT_KEY: &str = "subsidies.nx_cards.value";
+
+/// The gridded sweep, solved once with --pooled and a Ningxia threshold;
+/// its folder and the terminal summary.
+fn gridded() -> &'static (tempfile::TempDir, PathBuf, String) {
+    static DIR: OnceLock<(tempfile::TempDir, PathBuf, String)> = OnceLock::new();
+    DIR.get_or_init(|| {
+        let dir = tempfile::tempdir().unwrap();
+        let base = dir.path().join("nx.toml");
+        std::fs::write(
+            &base,
+            format!(
+                "extends = \"{}\"\nname = \"nx\"\n[[subsidies]]\nprogramme_id = \"nx_cards\"\n\
+                 region_id = \"ningxia\"\nkind = \"per_card_cny\"\nvalue = 0\n\
+                 cap_cny = 3000000000\napplies_to = \"all\"\n",
+                root().join("models/baseline.toml").display()
+            ),
+        )
+        .unwrap();
+        let sweep = dir.path().join("grant.toml");
+        std::fs::write(
+            &sweep,
+            format!(
+                "base = \"{}\"\nsamples = {SAMPLES}\nseed = 3\nsampling = \"lhs\"\n[vary]\n{PRICES}\n\
+                 \"{GRANT_KEY}\" = {{ grid = [0, {GRANT}] }}\n",
+                base.display()
+            ),
+        )
+        .unwrap();
+        let out = dir.path().join("out");
+        // One shard of one, then a collect: a second collect (without
+        // --pooled) reads the same parts.
+        let o = run_shard_of(&sweep, &out, "0/1", &["--jobs", "2", "--quiet"]);
+        ok(&o, "the gridded sweep's shard");
+        let o = dcsite(&[
+            "sweep",
+            "collect",
+            s(&out),
+            "--jobs",
+            "2",
+            "--mip-gap",
+            "0.001",
+            "--threshold",
+            "ningxia=100000",
+            "--regret-plans",
+            "3",
+            "--pooled",
+        ]);
+        ok(&o, "the gridded sweep");
+        let text = String::from_utf8_lossy(&o.stdout).into_owned();
+        (dir, out, text)
+    })
+}
+
+/// Per scenario id: its arm, read from the grid key's column of scenarios.csv
+/// (0: no grant, 1: the grant), independent of the `arm` column.
+fn arm_by_scenario(out: &Path) -> Vec<usize> {
+    let sc = csv(&out.join("scenarios.csv"));
+    let ids = f64s(&sc, "scenario_id");
+    let grant = f64s(&sc, GRANT_KEY);
+    let mut arm = vec![usize::MAX; ids.len()];
+    for (id, g) in ids.iter().zip(&grant) {
+        arm[id.unwrap() as usize] = usize::from(g.unwrap() == GRANT);
+    }
+    assert_eq!(arm.iter().filter(|a| **a == 1).count(), SAMPLES);
+    arm
+}
+
+/// The gridded sweep's folder, terminal summary, arm per scenario, and its
+/// table `kind` read from `<kind>.csv`, checked equal to `<kind>.parquet`
+/// (the spreadsheet's copy).
+fn gridded_table(kind: &str) -> (&'static Path, &'static str, Vec<usize>, DataFrame) {
+    let (_, out, text) = gridded();
+    let table = csv(&out.join(format!("{kind}.csv")));
+    assert!(read(&out.join(format!("{kind}.parquet"))).equals_missing(&table));
+    (out, text, arm_by_scenario(out), table)
+}
+
+/// The row of robust.csv (or regret.csv) of `arm` (`None`: pooled) and id.
+fn arm_rows(t: &DataFrame, arm: Option<usize>) -> Vec<usize> {
+    let arms = f64s(t, "arm");
+    (0..t.height())
+        .filter(|&r| arms[r] == arm.map(|a| a as f64))
+        .collect()
+}
+
+#[test]
+fn per_arm_probabilities_are_recounted_from_the_scenario_rows() {
+    let (out, text, arm, regions) = gridded_table("regions");
+    let (sid, level, rid, cards) = (
+        f64s(&regions, "scenario_id"),
+        strs(&regions, "level"),
+        strs(&regions, "region_id"),
+        f64s(&regions, "cards_total"),
+    );
+    let ningxia = |a: Option<usize>| -> Vec<f64> {
+        (0..regions.height())
+            .filter(|&i| {
+                level[i].as_deref() == Some("region") && rid[i].as_deref() == Some("ningxia")
+            })
+            .filter(|&i| a.is_none_or(|a| arm[sid[i].unwrap() as usize] == a))
+            .map(|i| cards[i].unwrap())
+            .collect()
+    };
+    let robust = csv(&out.join("robust.csv"));
+    let json = common::read_json(&out.join("sweep.json"));
+    let mut p = Vec::new();
+    for a in [Some(0), Some(1), None] {
+        let v = ningxia(a);
+        let want = v.iter().filter(|&&x| x >= 100_000.0).count() as f64 / v.len() as f64;
+        let rows = arm_rows(&robust, a);
+        assert_eq!(rows.len(), 14, "11 regions and 3 tiers in arm {a:?}");
+        let r = rows
+            .into_iter()
+            .find(|&r| strs(&robust, "id")[r].as_deref() == Some("ningxia"))
+            .unwrap();
+        let got = f64s(&robust, "p_cards_ge_100000")[r].unwrap();
+        assert!((got - want).abs() < 1e-6, "arm {a:?}: {got} vs {want}");
+        let mean = v.iter().sum::<f64>() / v.len() as f64;
+        let close = |col: &str, want: f64| {
+            let got = f64s(&robust, col)[r].unwrap();
+            assert!(
+                (got - want).abs() <= 0.05,
+                "arm {a:?} {col}: {got} vs {want}"
+            );
+        };
+        close("cards_mean", mean);
+        close("cards_p10", percentile(&v, 0.1));
+        close("cards_p90", percentile(&v, 0.9));
+        let grant = f64s(&robust, GRANT_KEY)[r];
+        assert_eq!(grant, a.map(|a| [0.0, GRANT][a]), "the arm's grid value");
+        // sweep.json and the terminal say the same, per arm.
+        let k = a.unwrap_or(2);
+        assert_eq!(json["arms"][k]["thresholds"][0]["p"].as_f64(), Some(got));
+        let line = format!(
+            "P(ningxia ≥ 100,000 cards) = {got:.3} ({} of the {} scenarios with a plan)",
+            (got * v.len() as f64).round(),
+            v.len()
+        );
+        assert!(text.contains(&line), "{line} in\n{text}");
+        p.push(got);
+    }
+    assert!(p[1] > p[0], "the grant raises Ningxia's chances: {p:?}");
+    assert!(
+        text.contains(&format!("arm 1 ({GRANT_KEY} = {GRANT})")),
+        "{text}"
+    );
+    assert!(text.contains("all arms pooled"), "{text}");
+}
+
+#[test]
+fn per_arm_site_probabilities_are_recounted_from_sites_parquet() {
+    let (out, _, arm, sites) = gridded_table("sites");
+    let (sid, site, built) = (
+        f64s(&sites, "scenario_id"),
+        strs(&sites, "site_id"),
+        sites.column("built").unwrap().bool().unwrap().clone(),
+    );
+    let features = common::features(&out.join("robust.geojson"));
+    assert_eq!(
+        features.len(),
+        25 * 3,
+        "a feature per site and arm, and pooled"
+    );
+    for f in &features {
+        let p = &f["properties"];
+        let a = p["arm"].as_u64().map(|a| a as usize);
+        assert_eq!(p[GRANT_KEY].as_f64(), a.map(|a| [0.0, GRANT][a]));
+        let id = p["site_id"].as_str().unwrap();
+        let rows: Vec<usize> = (0..sites.height())
+            .filter(|&i| site[i].as_deref() == Some(id))
+            .filter(|&i| a.is_none_or(|a| arm[sid[i].unwrap() as usize] == a))
+            .collect();
+        let n_built = rows.iter().filter(|&&i| built.get(i) == Some(true)).count();
+        let want = n_built as f64 / rows.len() as f64;
+        let got = p["p_built"].as_f64().unwrap();
+        assert!(
+            (got - want).abs() < 1e-6,
+            "{id} in arm {a:?}: {got} vs {want}"
+        );
+    }
+    let info = common::ogrinfo_summary(&out.join("robust.geojson"));
+    assert!(
+        info.contains("arm: Integer"),
+        "QGIS can filter by arm: {info}"
+    );
+}
+
+#[test]
+fn per_arm_regret_is_recomputed_from_regret_costs() {
+    let (_, out, _) = gridded();
+    let arm = arm_by_scenario(out);
+    let regret = csv(&out.join("regret.csv"));
+    let costs = read(&out.join("regret_costs.parquet"));
+    let own = f64s(&read(&out.join("scenarios.parquet")), "sites_cost_cny");
+    let (c_arm, rank, scenario, cost) = (
+        f64s(&costs, "arm"),
+        f64s(&costs, "rank"),
+        f64s(&costs, "scenario_id"),
+        f64s(&costs, "cost_cny"),
+    );
+    for a in [Some(0usize), Some(1), None] {
+        let rows = arm_rows(&regret, a);
+        assert!(!rows.is_empty(), "arm {a:?} evaluates plans");
+        let ids: Vec<usize> = (0..arm.len())
+            .filter(|&s| a.is_none_or(|a| arm[s] == a))
+            .collect();
+        // cost[k][s] for the arm's plans in the arm's scenarios.
+        let mut table = vec![vec![None; arm.len()]; rows.len()];
+        for i in 0..costs.height() {
+            if c_arm[i] == a.map(|a| a as f64) {
+                let s = scenario[i].unwrap() as usize;
+                assert!(ids.contains(&s), "arm {a:?} priced outside its scenarios");
+                table[rank[i].unwrap() as usize - 1][s] = cost[i];
+            }
+        }
+        let reference = |s: usize| {
+            table
+                .iter()
+                .filter_map(|row| row[s])
+                .chain(own[s])
+                .fold(f64::INFINITY, f64::min)
+        };
+        let mut best: Option<(f64, usize)> = None;
+        for (k, &r) in rows.iter().enumerate() {
+            let c: Vec<f64> = ids.iter().map(|&s| table[k][s].unwrap()).collect();
+            let regrets: Vec<f64> = ids
+                .iter()
+                .map(|&s| table[k][s].unwrap() - reference(s))
+                .collect();
+            let max = regrets.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+            let expected = c.iter().sum::<f64>() / c.len() as f64;
+            let got = |col: &str| f64s(&regret, col)[r].unwrap();
+            assert!(
+                (got("max_regret_cny") - max).abs() <= 1.0,
+                "arm {a:?} plan {}",
+                k + 1
+            );
+            assert!(
+                (got("expected_cost_cny") - expected).abs() <= 1.0,
+                "arm {a:?} plan {}",
+                k + 1
+            );
+            if best.is_none_or(|b| max < b.0) {
+                best = Some((max, r));
+            }
+        }
+        let flags: Vec<Option<bool>> = bools(&regret, "min_max_regret");
+        let marked: Vec<usize> = rows
+            .iter()
+            .copied()
+            .filter(|&r| flags[r] == Some(true))
+            .collect();
+        assert_eq!(
+            marked,
+            vec![best.unwrap().1],
+            "arm {a:?}: one min-max-regret plan, recomputed"
+        );
+    }
+}
+
+#[test]
+fn report_shows_each_arm_and_the_threshold_probabilities() {
+    let (dir, out, _) = gridded();
+    let html = dir.path().join("grant.html");
+    let o = dcsite(&["report", s(out), "-o", s(&html)]);
+    ok(&o, "dcsite report on a gridded sweep");
+    let page = std::fs::read_to_string(&html).unwrap();
+    for id in [
+        "arm-arm0",
+        "arm-arm1",
+        "arm-pooled",
+        "probability-map-arm1",
+        "regret-table-pooled",
+    ] {
+        assert!(page.contains(&format!("id=\"{id}\"")), "{id}");
+    }
+    assert_eq!(
+        page.matches("class=\"p-built\"").count(),
+        75,
+        "25 sites × (2 arms + pooled)"
+    );
+    assert_eq!(page.matches("class=\"fan\"").count(), 42);
+    assert!(page.contains(&format!("{GRANT_KEY} = {GRANT}")));
+    let json = common::read_json(&out.join("sweep.json"));
+    assert!(page.contains("id=\"threshold-table\""));
+    for k in 0..3 {
+        let p = json["arms"][k]["thresholds"][0]["p"].to_string();
+        assert!(page.contains(&format!("data-p=\"{p}\"")), "arm {k}: {p}");
+    }
+}
+
+#[test]
+fn without_pooled_a_gridded_sweep_gives_arms_only() {
+    // The same parts collected again without --pooled: no pooled row anywhere.
+    let (_, out, _) = gridded();
+    let dir = tempfile::tempdir().unwrap();
+    let again = dir.path().join("again");
+    copy_dir(out, &again);
+    let o = dcsite(&[
+        "sweep",
+        "collect",
+        s(&again),
+        "--threshold",
+        "ningxia=100000",
+        "--regret-plans",
+        "3",
+        "--mip-gap",
+        "0.001",
+        "--quiet",
+    ]);
+    ok(&o, "collect without --pooled");
+    let robust = csv(&again.join("robust.csv"));
+    assert!(arm_rows(&robust, None).is_empty());
+    assert_eq!(robust.height(), 28);
+    let regret = csv(&again.join("regret.csv"));
+    assert!(arm_rows(&regret, None).is_empty());
+    assert_eq!(common::features(&again.join("robust.geojson")).len(), 50);
+    // The arms' rows are the --pooled run's, byte for byte.
+    let text = |p: &Path| std::fs::read_to_string(p).unwrap();
+    let first: Vec<String> = text(&out.join("robust.csv"))
+        .lines()
+        .take(29)
+        .map(str::to_string)
+        .collect();
+    let second: Vec<String> = text(&again.join("robust.csv"))
+        .lines()
+        .map(str::to_string)
+        .collect();
+    assert_eq!(first, second);
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap().flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            copy_dir(&p, &to.join(e.file_name()));
+        } else {
+            std::fs::copy(&p, to.join(e.file_name())).unwrap();
+        }
+    }
+}
+
+/// `dcsite sweep SWEEP --out OUT --shard SHARD --mip-gap 0.001` and `more`.
+fn run_shard_of(sweep: &Path, out: &Path, shard: &str, more: &[&str]) -> std::process::Output {
+    let mut args = vec![
+        "sweep",
+        s(sweep),
+        "--out",
+        s(out),
+        "--shard",
+        shard,
+        "--mip-gap",
+        "0.001",
+    ];
+    args.extend_from_slice(more);
+    dcsite(&args)
 }

@@ -107,7 +107,9 @@ fn assert_same_as_one_process(out: &Path) {
     let one = &reference().2;
     for f in [
         "regions.parquet",
+        "regions.csv",
         "sites.parquet",
+        "sites.csv",
         "robust.csv",
         "robust.geojson",
         "robust.qml",
@@ -130,6 +132,20 @@ fn assert_same_as_one_process(out: &Path) {
         a.equals_missing(&b),
         "scenarios.parquet differs beyond solve_seconds:\n{a}\n{b}"
     );
+    // scenarios.csv: its rows are scenarios.parquet's, here as there.
+    for dir in [one.as_path(), out] {
+        let csv = CsvReadOptions::default()
+            .with_has_header(true)
+            .into_reader_with_file_handle(std::fs::File::open(dir.join("scenarios.csv")).unwrap())
+            .finish()
+            .unwrap();
+        let parquet = read(&dir.join("scenarios.parquet"));
+        assert!(
+            timing(csv).equals_missing(&timing(parquet)),
+            "{}: scenarios.csv is not scenarios.parquet",
+            dir.display()
+        );
+    }
 }
 
 /// A program of the test venv made by scripts/setup.sh.
@@ -1453,6 +1469,7 @@ proptest! {
                 regret_plans: 0,
                 jobs: 1,
                 solve: &solve,
+                pooled: false,
             };
             dcsite::study::sweep::collect(sw, &input, &opts, &stage, &|_, _| {}).map(|_| ())
         }));

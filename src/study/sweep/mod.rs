@@ -17,7 +17,9 @@ pub mod run;
 pub mod shard;
 pub mod spec;
 
-pub use collect::{collect, sweep_json, CollectOptions, PlanRegret, Summary, Threshold};
+pub use collect::{
+    collect, sweep_json, ArmSummary, CollectOptions, PlanRegret, Summary, Threshold, ThresholdShare,
+};
 pub use error::SweepError;
 pub use run::{run_ids, run_shard, solve_one, Outcome, Shard};
 pub use spec::{load_sweep, read_sweep, Dim, Dist, Sampling, Sweep};

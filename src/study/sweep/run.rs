@@ -359,10 +359,19 @@ pub(super) fn parquet_bytes(mut df: DataFrame) -> PolarsResult<Vec<u8>> {
 }
 
 fn scenarios_frame(sweep: &Sweep, batch: &[Outcome]) -> PolarsResult<DataFrame> {
-    let mut cols = vec![Column::new(
-        "id".into(),
-        batch.iter().map(|o| o.id as u64).collect::<Vec<_>>(),
-    )];
+    let mut cols = vec![
+        Column::new(
+            "scenario_id".into(),
+            batch.iter().map(|o| o.id as u64).collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "arm".into(),
+            batch
+                .iter()
+                .map(|o| sweep.arm_of(o.id) as u64)
+                .collect::<Vec<_>>(),
+        ),
+    ];
     for (d, dim) in sweep.dims.iter().enumerate() {
         let name = PlSmallStr::from(dim.key.as_str());
         let v = |o: &Outcome| o.values.get(d).cloned();
@@ -416,7 +425,7 @@ fn scenarios_frame(sweep: &Sweep, batch: &[Outcome]) -> PolarsResult<DataFrame> 
 }
 
 /// Every row of a batch's outcomes with its scenario id, and the
-/// `scenario` column of those rows.
+/// `scenario_id` column of those rows.
 fn rows_of<'a, T>(
     batch: &'a [Outcome],
     rows: impl Fn(&'a Outcome) -> &'a Vec<T>,
@@ -426,7 +435,7 @@ fn rows_of<'a, T>(
         .flat_map(|o| rows(o).iter().map(move |r| (o.id as u64, r)))
         .collect();
     let scenario = Column::new(
-        "scenario".into(),
+        "scenario_id".into(),
         out.iter().map(|r| r.0).collect::<Vec<_>>(),
     );
     (out, scenario)
@@ -441,7 +450,7 @@ fn regions_frame(acc: &[String], batch: &[Outcome]) -> PolarsResult<DataFrame> {
             rows.iter().map(|r| r.1.level).collect::<Vec<_>>(),
         ),
         Column::new(
-            "id".into(),
+            "region_id".into(),
             rows.iter().map(|r| r.1.id.as_str()).collect::<Vec<_>>(),
         ),
     ];

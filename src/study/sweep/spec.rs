@@ -1328,23 +1328,12 @@ impl Sweep {
     /// The values of scenario `id`, one per dim: from (seed, sample index)
     /// and the grid point alone (no other scenario is drawn).
     pub fn draw(&self, id: usize) -> Vec<toml::Value> {
-        let (mut g, k) = (id / self.samples, id % self.samples);
+        let k = id % self.samples;
         let mut rng = ChaCha8Rng::seed_from_u64(self.seed);
         rng.set_stream(k as u64);
         let mut out = vec![toml::Value::Boolean(false); self.dims.len()];
-        // Grid keys: the last one fastest.
-        for (d, dim) in self.dims.iter().enumerate().rev() {
-            if let Dist::Grid(values) = &dim.dist {
-                let v = &values[g % values.len()];
-                g /= values.len();
-                out[d] = match number(v) {
-                    Some(x) if dim.integer || v.is_integer() => {
-                        toml::Value::Integer(x.round() as i64)
-                    }
-                    Some(x) => toml::Value::Float(x),
-                    None => v.clone(),
-                };
-            }
+        for (d, v) in self.grid_values(self.arm_of(id)) {
+            out[d] = v;
         }
         // Random keys: one uniform number each, in order, whatever the grid.
         let mut r = 0;
@@ -1359,6 +1348,36 @@ impl Sweep {
             out[d] = value_of(quantile(&dim.dist, u), dim.integer);
             r += 1;
         }
+        out
+    }
+
+    /// The arm (grid point) of scenario `id`: `id / samples`.
+    pub fn arm_of(&self, id: usize) -> usize {
+        id / self.samples.max(1)
+    }
+
+    /// The values of the grid keys at grid point `arm`, as (dim, value):
+    /// the last grid key fastest.
+    pub fn grid_values(&self, arm: usize) -> Vec<(usize, toml::Value)> {
+        let mut g = arm;
+        let mut out = Vec::new();
+        for (d, dim) in self.dims.iter().enumerate().rev() {
+            if let Dist::Grid(values) = &dim.dist {
+                let v = &values[g % values.len()];
+                g /= values.len();
+                out.push((
+                    d,
+                    match number(v) {
+                        Some(x) if dim.integer || v.is_integer() => {
+                            toml::Value::Integer(x.round() as i64)
+                        }
+                        Some(x) => toml::Value::Float(x),
+                        None => v.clone(),
+                    },
+                ));
+            }
+        }
+        out.reverse();
         out
     }
 

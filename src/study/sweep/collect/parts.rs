@@ -125,6 +125,8 @@ pub(super) fn u64s(df: &DataFrame, name: &str) -> PolarsResult<Vec<Option<u64>>>
 /// What the scenario parts say, read before anything is written.
 pub(super) struct ScenarioFacts {
     pub(super) statuses: Vec<(String, usize)>,
+    /// The same per arm.
+    pub(super) arm_statuses: Vec<Vec<(String, usize)>>,
     /// Per scenario id: whether it has a plan (optimal or feasible).
     pub(super) has_plan: Vec<bool>,
     /// Per scenario id, when the regret needs it: `sites_cost_cny`.
@@ -140,18 +142,22 @@ pub(super) struct ScenarioFacts {
 const STATUSES: [&str; 5] = ["optimal", "feasible", "infeasible", "no_plan", "error"];
 
 /// Reads the id, status (and, for the regret, sites_cost_cny) columns of
-/// every scenario part and checks that they hold every id once.
+/// every scenario part and checks that they hold every id once; statuses
+/// are counted per arm of `samples` ids.
 pub(super) fn scenario_facts(
     parts_dir: &Path,
     expected: usize,
+    samples: usize,
     with_cost: bool,
 ) -> Result<ScenarioFacts, SweepError> {
     let files = part_files(parts_dir, "scenarios")?;
     let mut tally = Tally::new(expected, with_cost, files.len());
+    tally.samples = samples.max(1);
+    tally.counts = vec![[0; 5]; expected.div_ceil(tally.samples)];
     let columns: &[&str] = if with_cost {
-        &["id", "status", "sites_cost_cny"]
+        &["scenario_id", "status", "sites_cost_cny"]
     } else {
-        &["id", "status"]
+        &["scenario_id", "status"]
     };
     for_each_part(&files, Some(columns), &mut |i, df| {
         tally.add(&files[i], &df)
@@ -163,8 +169,10 @@ pub(super) fn scenario_facts(
 struct Tally {
     expected: usize,
     with_cost: bool,
-    /// Rows per status of [`STATUSES`].
-    counts: [usize; 5],
+    /// Scenarios per arm.
+    samples: usize,
+    /// Per arm, rows per status of [`STATUSES`].
+    counts: Vec<[usize; 5]>,
     seen: Vec<bool>,
     has_plan: Vec<bool>,
     sites_cost: Vec<Option<f64>>,
@@ -182,7 +190,8 @@ impl Tally {
         Tally {
             expected,
             with_cost,
-            counts: [0usize; 5],
+            samples: 1,
+            counts: Vec::new(),
             seen: vec![false; expected],
             has_plan: vec![false; expected],
             sites_cost: if with_cost {
@@ -200,7 +209,7 @@ impl Tally {
 
     /// Takes in the frame of the scenario part at `path`.
     fn add(&mut self, path: &Path, df: &DataFrame) -> Result<(), SweepError> {
-        let ids = u64s(df, "id")?;
+        let ids = u64s(df, "scenario_id")?;
         let status = strs(df, "status")?;
         let cost = if self.with_cost {
             f64s(df, "sites_cost_cny")?
@@ -235,7 +244,7 @@ impl Tally {
             self.seen[id] = true;
             let st = status[r].as_deref();
             if let Some(k) = STATUSES.iter().position(|n| Some(*n) == st) {
-                self.counts[k] += 1;
+                self.counts[id / self.samples][k] += 1;
             }
             self.has_plan[id] = matches!(st, Some("optimal" | "feasible"));
             if self.with_cost {
@@ -254,14 +263,15 @@ impl Tally {
                 expected.saturating_sub(1)
             )));
         }
-        let mut statuses: Vec<(String, usize)> = STATUSES
-            .iter()
-            .zip(self.counts)
-            .map(|(s, n)| (s.to_string(), n))
-            .collect();
-        statuses.retain(|(s, n)| *n > 0 || s == "optimal" || s == "infeasible");
+        let mut all = [0usize; 5];
+        for arm in &self.counts {
+            for (a, n) in all.iter_mut().zip(arm) {
+                *a += n;
+            }
+        }
         Ok(ScenarioFacts {
-            statuses,
+            statuses: named(&all),
+            arm_statuses: self.counts.iter().map(named).collect(),
             has_plan: self.has_plan,
             sites_cost: self.sites_cost,
             batch_min: self.batch_min,
@@ -269,6 +279,18 @@ impl Tally {
             parts: self.parts,
         })
     }
+}
+
+/// Counts per status by name: the statuses that occur, and always
+/// `optimal` and `infeasible`.
+fn named(counts: &[usize; 5]) -> Vec<(String, usize)> {
+    let mut statuses: Vec<(String, usize)> = STATUSES
+        .iter()
+        .zip(counts)
+        .map(|(s, n)| (s.to_string(), *n))
+        .collect();
+    statuses.retain(|(s, n)| *n > 0 || s == "optimal" || s == "infeasible");
+    statuses
 }
 
 /// The median of `v` (the upper one of an even count; 0 when empty).

@@ -1,11 +1,14 @@
-//! The regret of the plans a sweep found: the most frequent plans, each
-//! priced in every scenario with a plan (its sites and coolings fixed,
-//! servers continuous: the pricing LP), against the cheapest of the
-//! scenario's own sites and every evaluated plan (regret.csv,
-//! regret_costs.parquet), and the min-max-regret plan among them.
+//! The regret of the plans a sweep found, per arm: each arm's most frequent
+//! plans, each priced in every scenario of the arm with a plan (its sites
+//! and coolings fixed, servers continuous: the pricing LP), against the
+//! cheapest of the scenario's own sites and every plan the arm evaluates
+//! (regret.csv, regret_costs.parquet), and the arm's min-max-regret plan;
+//! the same over every scenario pooled when asked. A plan is priced once
+//! per scenario however many groups evaluate it.
 
 use polars::prelude::*;
 
+use super::arms::{ArmOf, Arms};
 use crate::milp::Prepared;
 use crate::solve::shadow::fixed_sites_lp;
 use crate::solve::SolveOptions;
@@ -15,7 +18,9 @@ use crate::study::sweep::spec::Sweep;
 /// The regret of one plan over the scenarios that have a plan.
 #[derive(Debug, Clone, PartialEq)]
 pub struct PlanRegret {
-    /// 1 = the plan that is optimal in the most scenarios.
+    /// The arm whose scenarios it is evaluated in (`None`: every scenario, pooled).
+    pub arm: ArmOf,
+    /// 1 = the plan that is optimal in the most scenarios of the arm.
     pub rank: usize,
     /// `site:cooling` of every built site, in sites.csv order, `+mega` on the
     /// site of a mega cluster, `;`-separated.
@@ -78,61 +83,118 @@ fn cvar90(costs: &[f64]) -> Option<f64> {
 
 /// What the regret evaluation found, and its two tables.
 pub(super) struct Regret {
+    /// Per arm (then the pool), its plans in rank order.
     pub(super) plans: Vec<PlanRegret>,
-    /// Rank of the min-max-regret plan.
-    pub(super) min_max: Option<usize>,
-    /// regret.csv: a row per plan.
+    /// Per arm (then the pool): the rank of its min-max-regret plan.
+    pub(super) min_max: Vec<(ArmOf, Option<usize>)>,
+    /// regret.csv: a row per arm and plan.
     pub(super) table: DataFrame,
-    /// regret_costs.parquet: each plan in each scenario with a plan.
+    /// regret_costs.parquet: each arm's plans in each of its scenarios with a plan.
     pub(super) costs: DataFrame,
 }
 
-/// Evaluates each of `plans` (label, scenarios it is optimal in) in every
-/// scenario of `with_plan` on a pool of `jobs` threads, and names the
+/// The plans each arm (and the pool) evaluates: (label, scenarios of the
+/// arm it is optimal in), most frequent first.
+pub(super) type Candidates = Vec<(ArmOf, Vec<(String, usize)>)>;
+
+/// What the scenarios bring to the regret: per id whether it has a plan,
+/// and its own sites' cost.
+pub(super) struct ScenarioCosts<'a> {
+    pub(super) has_plan: &'a [bool],
+    pub(super) sites_cost: &'a [Option<f64>],
+}
+
+/// Evaluates each arm's candidate plans in every scenario of the arm with a
+/// plan (and the pool's in every scenario), each plan priced once per
+/// scenario on a pool of `jobs` threads, and names each arm's
 /// min-max-regret plan; `progress(done, total)` follows the scenarios.
 pub(super) fn regret(
     sweep: &Sweep,
-    with_plan: &[usize],
-    sites_cost: &[Option<f64>],
-    plans: &[(String, usize)],
+    arms: &Arms,
+    scen: &ScenarioCosts,
+    candidates: &Candidates,
     jobs: usize,
     solve: &SolveOptions,
     progress: &(dyn Fn(usize, usize) + Sync),
 ) -> Result<Regret, SweepError> {
-    let parsed: Vec<Vec<(String, String, bool)>> = plans.iter().map(|(p, _)| entries(p)).collect();
-    let cost = plan_costs(sweep, with_plan, &parsed, jobs, solve, progress)?;
-    // Each scenario's reference: the cheapest of its own plan's sites and
-    // every evaluated plan, all on the same basis (servers continuous).
-    let reference: Vec<Option<f64>> = with_plan
+    // The distinct plans, and each candidate's index among them.
+    let mut labels: Vec<&str> = Vec::new();
+    let index: Vec<Vec<usize>> = candidates
         .iter()
-        .enumerate()
-        .map(|(s, &id)| {
-            cost[s]
+        .map(|(_, plans)| {
+            plans
                 .iter()
-                .flatten()
-                .copied()
-                .chain(sites_cost[id])
-                .min_by(|a, b| a.total_cmp(b))
+                .map(
+                    |(p, _)| match labels.iter().position(|l| *l == p.as_str()) {
+                        Some(i) => i,
+                        None => {
+                            labels.push(p.as_str());
+                            labels.len() - 1
+                        }
+                    },
+                )
+                .collect()
         })
         .collect();
+    let covers = |g: usize, id: usize| candidates[g].0.is_none_or(|a| a == arms.arm(id as u64));
+    // Without plans to evaluate, no scenario is needed.
+    let with_plan: Vec<usize> = if labels.is_empty() {
+        Vec::new()
+    } else {
+        (0..scen.has_plan.len())
+            .filter(|&i| scen.has_plan[i])
+            .collect()
+    };
+    // Per scenario of `with_plan`: the plans it prices.
+    let needed: Vec<Vec<usize>> = with_plan
+        .iter()
+        .map(|&id| {
+            let mut v: Vec<usize> = (0..candidates.len())
+                .filter(|&g| covers(g, id))
+                .flat_map(|g| index[g].iter().copied())
+                .collect();
+            v.sort_unstable();
+            v.dedup();
+            v
+        })
+        .collect();
+    let parsed: Vec<Vec<(String, String, bool)>> = labels.iter().map(|p| entries(p)).collect();
+    let cost = plan_costs(sweep, &with_plan, &needed, &parsed, jobs, solve, progress)?;
     let mut long = LongColumns::default();
-    let out: Vec<PlanRegret> = plans
-        .iter()
-        .enumerate()
-        .map(|(k, (plan, n))| {
-            let of = PlanCosts {
-                k,
-                with_plan,
-                cost: &cost,
-                reference: &reference,
-            };
-            plan_regret(&of, plan, *n, &mut long)
-        })
-        .collect();
-    // Among the plans that can be built and meet the targets in every
-    // scenario: the smallest worst-case regret (ties: the more frequent).
-    let min_max = out
-        .iter()
+    let mut out = Vec::new();
+    let mut min_max = Vec::new();
+    for (g, (arm, plans)) in candidates.iter().enumerate() {
+        let ctx = GroupCosts {
+            arm: *arm,
+            scenarios: (0..with_plan.len())
+                .filter(|&s| covers(g, with_plan[s]))
+                .collect(),
+            with_plan: &with_plan,
+            cost: &cost,
+            index: &index[g],
+            sites_cost: scen.sites_cost,
+        };
+        let reference = ctx.reference();
+        let rows: Vec<PlanRegret> = plans
+            .iter()
+            .enumerate()
+            .map(|(k, (plan, n))| plan_regret(&ctx, &reference, k, plan, *n, &mut long))
+            .collect();
+        min_max.push((*arm, min_max_of(&rows)));
+        out.extend(rows);
+    }
+    Ok(Regret {
+        table: regret_table(arms, &out, &min_max)?,
+        costs: long.frame(arms)?,
+        plans: out,
+        min_max,
+    })
+}
+
+/// Among the plans that can be built and meet the targets in every
+/// scenario: the smallest worst-case regret (ties: the more frequent).
+fn min_max_of(rows: &[PlanRegret]) -> Option<usize> {
+    rows.iter()
         .filter(|r| r.infeasible_in == 0 && r.max_regret_cny.is_some())
         .min_by(|a, b| {
             a.max_regret_cny
@@ -140,25 +202,23 @@ pub(super) fn regret(
                 .total_cmp(&b.max_regret_cny.unwrap_or(f64::INFINITY))
                 .then(a.rank.cmp(&b.rank))
         })
-        .map(|r| r.rank);
-    Ok(Regret {
-        table: regret_table(&out, min_max)?,
-        costs: long.frame()?,
-        plans: out,
-        min_max,
-    })
+        .map(|r| r.rank)
 }
 
-/// cost[s][k]: plan k in the s-th scenario of `with_plan`, evaluated in
+/// The priced plans of one scenario: (plan index, cost).
+type Priced = Vec<(usize, Option<f64>)>;
+
+/// Per scenario of `with_plan`, the plans of `needed` priced there, in
 /// parallel on a pool of `jobs` threads.
 fn plan_costs(
     sweep: &Sweep,
     with_plan: &[usize],
+    needed: &[Vec<usize>],
     parsed: &[Vec<(String, String, bool)>],
     jobs: usize,
     solve: &SolveOptions,
     progress: &(dyn Fn(usize, usize) + Sync),
-) -> Result<Vec<Vec<Option<f64>>>, SweepError> {
+) -> Result<Vec<Priced>, SweepError> {
     use rayon::prelude::*;
     use std::sync::atomic::{AtomicUsize, Ordering};
     let pool = rayon::ThreadPoolBuilder::new()
@@ -170,21 +230,18 @@ fn plan_costs(
     Ok(pool.install(|| {
         with_plan
             .par_iter()
+            .zip(needed.par_iter())
             .with_max_len(1)
-            .map(|&id| {
-                if parsed.is_empty() {
-                    // `--regret-plans 0`: nothing to evaluate, no scenario to load.
-                    return Vec::new();
-                }
+            .map(|(&id, plans)| {
                 let row = match sweep.instance(id) {
                     Ok((_, inst)) => {
                         let p = Prepared::new(inst);
-                        parsed
+                        plans
                             .iter()
-                            .map(|plan| plan_cost(&p, plan, solve).map(f64::round))
+                            .map(|&k| (k, plan_cost(&p, &parsed[k], solve).map(f64::round)))
                             .collect()
                     }
-                    Err(_) => vec![None; parsed.len()],
+                    Err(_) => plans.iter().map(|&k| (k, None)).collect(),
                 };
                 progress(done.fetch_add(1, Ordering::Relaxed) + 1, total);
                 row
@@ -193,17 +250,45 @@ fn plan_costs(
     }))
 }
 
-/// The costs that one plan's regret reads: plan `k`'s column of `cost`.
-struct PlanCosts<'a> {
-    k: usize,
+/// The costs one arm's (or the pool's) regret reads.
+struct GroupCosts<'a> {
+    arm: ArmOf,
+    /// Positions in `with_plan` of the group's scenarios.
+    scenarios: Vec<usize>,
     with_plan: &'a [usize],
-    cost: &'a [Vec<Option<f64>>],
-    reference: &'a [Option<f64>],
+    cost: &'a [Priced],
+    /// The group's plans, by rank: their indices among the distinct plans.
+    index: &'a [usize],
+    sites_cost: &'a [Option<f64>],
 }
 
-/// The columns of regret_costs.parquet, a row per plan and scenario.
+impl GroupCosts<'_> {
+    /// The cost of the group's plan `k` in scenario position `s`.
+    fn cost(&self, s: usize, k: usize) -> Option<f64> {
+        let i = self.index[k];
+        self.cost[s].iter().find(|(j, _)| *j == i).and_then(|x| x.1)
+    }
+
+    /// Each of the group's scenarios' reference: the cheapest of its own
+    /// plan's sites and the group's plans, all on the same basis (servers
+    /// continuous).
+    fn reference(&self) -> Vec<Option<f64>> {
+        self.scenarios
+            .iter()
+            .map(|&s| {
+                (0..self.index.len())
+                    .filter_map(|k| self.cost(s, k))
+                    .chain(self.sites_cost.get(self.with_plan[s]).copied().flatten())
+                    .min_by(|a, b| a.total_cmp(b))
+            })
+            .collect()
+    }
+}
+
+/// The columns of regret_costs.parquet, a row per arm, plan and scenario.
 #[derive(Default)]
 struct LongColumns {
+    arm: Vec<ArmOf>,
     rank: Vec<u64>,
     scenario: Vec<u64>,
     cost: Vec<Option<f64>>,
@@ -212,44 +297,55 @@ struct LongColumns {
 }
 
 impl LongColumns {
-    fn frame(self) -> PolarsResult<DataFrame> {
+    fn frame(self, arms: &Arms) -> PolarsResult<DataFrame> {
         let col_u = |name: &str, v: Vec<u64>| Column::new(name.into(), v);
         let col_f = |name: &str, v: Vec<Option<f64>>| Column::new(name.into(), v);
-        DataFrame::new_infer_height(vec![
+        let mut cols = arms.columns(&self.arm);
+        cols.truncate(1);
+        cols.extend([
             col_u("rank", self.rank),
-            col_u("scenario", self.scenario),
+            col_u("scenario_id", self.scenario),
             col_f("cost_cny", self.cost),
             col_f("reference_cny", self.reference),
             col_f("regret_cny", self.regret),
-        ])
+        ]);
+        DataFrame::new_infer_height(cols)
     }
 }
 
-/// The regret of plan `of.k` (`plan`, optimal in `n` scenarios) over the
-/// scenarios with a plan; its rows go to `long`.
-fn plan_regret(of: &PlanCosts, plan: &str, n: usize, long: &mut LongColumns) -> PlanRegret {
-    let k = of.k;
+/// The regret of the group's plan `k` (`plan`, optimal in `n` of its
+/// scenarios) over the group's scenarios with a plan; its rows go to `long`.
+fn plan_regret(
+    of: &GroupCosts,
+    reference: &[Option<f64>],
+    k: usize,
+    plan: &str,
+    n: usize,
+    long: &mut LongColumns,
+) -> PlanRegret {
     let mut costs = Vec::new();
     let mut regrets = Vec::new();
     let mut worst: Option<(f64, u64)> = None;
     let mut infeasible = 0;
-    for (s, &id) in of.with_plan.iter().enumerate() {
-        let c = of.cost[s][k];
-        let r = match (c, of.reference[s]) {
+    for (i, &s) in of.scenarios.iter().enumerate() {
+        let id = of.with_plan[s] as u64;
+        let c = of.cost(s, k);
+        let r = match (c, reference[i]) {
             (Some(c), Some(r)) => Some(c - r),
             _ => None,
         };
+        long.arm.push(of.arm);
         long.rank.push(k as u64 + 1);
-        long.scenario.push(id as u64);
+        long.scenario.push(id);
         long.cost.push(c);
-        long.reference.push(of.reference[s]);
+        long.reference.push(reference[i]);
         long.regret.push(r);
         match (c, r) {
             (Some(c), Some(r)) => {
                 costs.push(c);
                 regrets.push(r);
                 if worst.is_none_or(|w| r > w.0) {
-                    worst = Some((r, id as u64));
+                    worst = Some((r, id));
                 }
             }
             _ => infeasible += 1,
@@ -257,6 +353,7 @@ fn plan_regret(of: &PlanCosts, plan: &str, n: usize, long: &mut LongColumns) -> 
     }
     let mean = |v: &[f64]| (!v.is_empty()).then(|| v.iter().sum::<f64>() / v.len() as f64);
     PlanRegret {
+        arm: of.arm,
         rank: k + 1,
         plan: plan.to_string(),
         optimal_in: n,
@@ -270,11 +367,17 @@ fn plan_regret(of: &PlanCosts, plan: &str, n: usize, long: &mut LongColumns) -> 
     }
 }
 
-/// regret.csv as a table: a row per evaluated plan.
-fn regret_table(out: &[PlanRegret], min_max: Option<usize>) -> PolarsResult<DataFrame> {
+/// regret.csv as a table: a row per arm (then the pool) and evaluated plan.
+fn regret_table(
+    arms: &Arms,
+    out: &[PlanRegret],
+    min_max: &[(ArmOf, Option<usize>)],
+) -> PolarsResult<DataFrame> {
     let col_u = |name: &str, v: Vec<u64>| Column::new(name.into(), v);
     let col_f = |name: &str, v: Vec<Option<f64>>| Column::new(name.into(), v);
-    DataFrame::new_infer_height(vec![
+    let is_min_max = |r: &PlanRegret| min_max.contains(&(r.arm, Some(r.rank)));
+    let mut cols = arms.columns(&out.iter().map(|r| r.arm).collect::<Vec<_>>());
+    cols.extend([
         col_u("rank", out.iter().map(|r| r.rank as u64).collect()),
         Column::new(
             "plan".into(),
@@ -318,9 +421,8 @@ fn regret_table(out: &[PlanRegret], min_max: Option<usize>) -> PolarsResult<Data
         ),
         Column::new(
             "min_max_regret".into(),
-            out.iter()
-                .map(|r| Some(r.rank) == min_max)
-                .collect::<Vec<_>>(),
+            out.iter().map(is_min_max).collect::<Vec<_>>(),
         ),
-    ])
+    ]);
+    DataFrame::new_infer_height(cols)
 }

@@ -11,6 +11,7 @@ use std::collections::HashMap;
 use polars::prelude::*;
 use serde_json::json;
 
+use super::arms::{ArmOf, Arms};
 use crate::domain::Site;
 use crate::export::geo_layers::{collection, feature, point};
 use crate::study::sweep::run::round;
@@ -24,14 +25,10 @@ pub struct Threshold {
     pub cards: u64,
 }
 
-/// A region's or tier's row of the terminal summary: (level, id, mean,
-/// p10, p50, p90) cards.
-pub type RobustRow = (String, String, f64, f64, f64, f64);
-
 /// The values of an integer column in a group, as counts per value: the
 /// mean and quantiles Polars would compute from the values themselves, in
 /// memory that does not grow with the number of rows.
-#[derive(Default)]
+#[derive(Default, Clone)]
 struct Hist {
     counts: HashMap<u64, u64>,
     n: u64,
@@ -43,6 +40,15 @@ impl Hist {
         *self.counts.entry(v).or_insert(0) += 1;
         self.n += 1;
         self.sum += v as u128;
+    }
+
+    /// Takes in the values of `other`.
+    fn absorb(&mut self, other: &Hist) {
+        for (v, n) in &other.counts {
+            *self.counts.entry(*v).or_insert(0) += n;
+        }
+        self.n += other.n;
+        self.sum += other.sum;
     }
 
     /// The mean (exact: the sum of whole numbers is exact in f64 below 2^53,
@@ -137,21 +143,83 @@ impl Groups {
     }
 }
 
+/// One region's or tier's figures in one arm: rows (scenarios with a plan)
+/// and, per column, the counts per value.
+#[derive(Default, Clone)]
+struct RegionCell {
+    n: u64,
+    hist: Vec<Hist>,
+}
+
+/// A group's figures in one arm, which the pool sums over the arms.
+trait Cell: Default + Clone {
+    fn absorb(&mut self, other: &Self);
+}
+
+/// `cells[arm][g]`, or for the pool every arm's summed.
+fn cell_of<C: Cell>(cells: &[Vec<C>], arm: ArmOf, g: usize) -> C {
+    match arm {
+        Some(a) => cells[a][g].clone(),
+        None => {
+            let mut c = C::default();
+            for arm in cells {
+                c.absorb(&arm[g]);
+            }
+            c
+        }
+    }
+}
+
+impl Cell for RegionCell {
+    fn absorb(&mut self, other: &RegionCell) {
+        self.n += other.n;
+        self.hist.resize_with(other.hist.len(), Hist::default);
+        for (h, o) in self.hist.iter_mut().zip(&other.hist) {
+            h.absorb(o);
+        }
+    }
+}
+
 /// The robust statistics of regions.parquet, gathered as its rows stream
-/// by: per (level, id), in the order they first appear, the row count and
-/// the counts per value of `cards_total` and each `cards_<accelerator>`.
+/// by: per arm and (level, id), in the order the groups first appear, the
+/// row count and the counts per value of `cards_total` and each
+/// `cards_<accelerator>`.
 pub(super) struct RegionStats {
     /// `cards_total` first, then the accelerator columns.
     columns: Vec<String>,
+    arms: Arms,
     groups: Groups,
-    n: Vec<u64>,
-    hist: Vec<Vec<Hist>>,
+    /// `cells[arm][group]`.
+    cells: Vec<Vec<RegionCell>>,
+}
+
+/// A region's or tier's row of the terminal summary.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RobustRow {
+    pub arm: ArmOf,
+    pub level: String,
+    pub id: String,
+    /// Scenarios with a plan.
+    pub n_plans: u64,
+    /// Mean, p10, p50, p90 cards (0 without a plan).
+    pub cards: [f64; 4],
+}
+
+/// P(cards ≥ `cards`) of a `--threshold` in one arm (or the pool).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ThresholdShare {
+    pub arm: ArmOf,
+    pub id: String,
+    pub cards: u64,
+    /// Scenarios with a plan: what the share is of.
+    pub n_plans: u64,
+    pub share: Option<f64>,
 }
 
 impl RegionStats {
     /// The statistics of a regions table with the columns of `schema`: the
     /// same per accelerator (`cards_<accelerator>` columns) as for all cards.
-    pub(super) fn new(schema: &DataFrame) -> RegionStats {
+    pub(super) fn new(schema: &DataFrame, arms: &Arms) -> RegionStats {
         let accel_columns: Vec<String> = schema
             .get_column_names()
             .iter()
@@ -162,15 +230,16 @@ impl RegionStats {
             columns: std::iter::once("cards_total".to_string())
                 .chain(accel_columns)
                 .collect(),
+            arms: arms.clone(),
             groups: Groups::default(),
-            n: Vec::new(),
-            hist: Vec::new(),
+            cells: vec![Vec::new(); arms.count()],
         }
     }
 
     pub(super) fn add(&mut self, df: &DataFrame) -> PolarsResult<()> {
+        let scenario = df.column("scenario_id")?.u64()?;
         let level = df.column("level")?.str()?;
-        let id = df.column("id")?.str()?;
+        let id = df.column("region_id")?.str()?;
         let cols = self
             .columns
             .iter()
@@ -183,79 +252,116 @@ impl RegionStats {
         let values: Vec<Vec<Option<u64>>> = cols.iter().map(|c| c.iter().collect()).collect();
         for (r, (l, i)) in level.iter().zip(id.iter()).enumerate() {
             let g = self.groups.of(l.unwrap_or(""), i.unwrap_or(""));
-            if g == self.n.len() {
-                self.n.push(0);
-                self.hist
-                    .push((0..self.columns.len()).map(|_| Hist::default()).collect());
+            if g == self.cells[0].len() {
+                for arm in &mut self.cells {
+                    arm.push(RegionCell {
+                        n: 0,
+                        hist: (0..self.columns.len()).map(|_| Hist::default()).collect(),
+                    });
+                }
             }
-            self.n[g] += 1;
+            let a = self.arms.arm(scenario.get(r).unwrap_or(0));
+            let Some(cell) = self.cells.get_mut(a).map(|c| &mut c[g]) else {
+                continue;
+            };
+            cell.n += 1;
             for (c, v) in values.iter().enumerate() {
                 if let Some(v) = v[r] {
-                    self.hist[g][c].add(v);
+                    cell.hist[c].add(v);
                 }
             }
         }
         Ok(())
     }
+
+    /// Group `g` in `arm` (the arms merged for the pool).
+    fn cell(&self, arm: ArmOf, g: usize) -> RegionCell {
+        cell_of(&self.cells, arm, g)
+    }
 }
 
 impl RegionStats {
-    /// robust.csv as a table (per region and tier: plans, scenarios, the
-    /// mean and p10/p50/p90 of its cards, the same per accelerator, then
-    /// P(cards ≥ c) of each threshold) and the rows of the terminal summary.
+    /// robust.csv as a table (per arm, then region and tier: the arm and its
+    /// grid values, plans, scenarios, the mean and p10/p50/p90 of its cards,
+    /// the same per accelerator, then P(cards ≥ c) of each threshold), the
+    /// rows of the terminal summary and the thresholds' shares.
     pub(super) fn robust_table(
         &self,
-        scenarios: usize,
         thresholds: &[Threshold],
-    ) -> PolarsResult<(DataFrame, Vec<RobustRow>)> {
-        let height = self.n.len();
-        let (levels, region_ids): (Vec<Option<String>>, Vec<Option<String>>) = self
-            .groups
-            .keys
-            .iter()
-            .map(|(l, i)| (Some(l.clone()), Some(i.clone())))
-            .unzip();
+    ) -> PolarsResult<(DataFrame, Vec<RobustRow>, Vec<ThresholdShare>)> {
+        let mut rows: Vec<(ArmOf, usize, RegionCell)> = Vec::new();
+        for arm in self.arms.groups() {
+            for g in 0..self.groups.keys.len() {
+                rows.push((arm, g, self.cell(arm, g)));
+            }
+        }
+        let key = |r: &(ArmOf, usize, RegionCell)| &self.groups.keys[r.1];
         // Per column (cards_total, then each accelerator): mean, p10, p50, p90.
         let col_stats: Vec<Vec<[Option<f64>; 4]>> = (0..self.columns.len())
-            .map(|c| self.hist.iter().map(|h| h[c].stats()).collect())
+            .map(|c| rows.iter().map(|r| r.2.hist[c].stats()).collect())
             .collect();
-        let mut cols = vec![
-            Column::new("level".into(), levels.clone()),
-            Column::new("id".into(), region_ids.clone()),
-            Column::new(
-                "n_plans".into(),
-                self.n.iter().map(|n| Some(*n)).collect::<Vec<_>>(),
-            ),
-            Column::new("n_scenarios".into(), vec![scenarios as u64; height]),
-        ];
+        let arm_of: Vec<ArmOf> = rows.iter().map(|r| r.0).collect();
+        let mut cols = self.arms.columns(&arm_of);
+        cols.push(Column::new(
+            "level".into(),
+            rows.iter().map(|r| key(r).0.as_str()).collect::<Vec<_>>(),
+        ));
+        cols.push(Column::new(
+            "id".into(),
+            rows.iter().map(|r| key(r).1.as_str()).collect::<Vec<_>>(),
+        ));
+        cols.push(Column::new(
+            "n_plans".into(),
+            rows.iter().map(|r| r.2.n).collect::<Vec<_>>(),
+        ));
+        cols.push(Column::new(
+            "n_scenarios".into(),
+            rows.iter()
+                .map(|r| self.arms.scenarios(r.0) as u64)
+                .collect::<Vec<_>>(),
+        ));
         cols.extend(self.stat_columns(&col_stats));
-        let summary: Vec<RobustRow> = (0..height)
-            .map(|r| {
-                let v = |k: usize| col_stats[0][r][k].unwrap_or(0.0);
-                (
-                    self.groups.keys[r].0.clone(),
-                    self.groups.keys[r].1.clone(),
-                    v(0),
-                    v(1),
-                    v(2),
-                    v(3),
-                )
+        let summary: Vec<RobustRow> = rows
+            .iter()
+            .enumerate()
+            .map(|(i, r)| RobustRow {
+                arm: r.0,
+                level: key(r).0.clone(),
+                id: key(r).1.clone(),
+                n_plans: r.2.n,
+                cards: col_stats[0][i].map(|x| x.unwrap_or(0.0)),
             })
             .collect();
-        cols.extend(self.threshold_columns(thresholds));
-        Ok((DataFrame::new_infer_height(cols)?, summary))
+        let shares = rows
+            .iter()
+            .flat_map(|r| {
+                thresholds
+                    .iter()
+                    .filter(|t| t.id == key(r).1)
+                    .map(|t| ThresholdShare {
+                        arm: r.0,
+                        id: t.id.clone(),
+                        cards: t.cards,
+                        n_plans: r.2.n,
+                        share: r.2.hist[0].share_ge(t.cards).map(|x| round(x, 6)),
+                    })
+            })
+            .collect();
+        let hists: Vec<(&str, &Hist)> = rows
+            .iter()
+            .map(|r| (key(r).1.as_str(), &r.2.hist[0]))
+            .collect();
+        cols.extend(threshold_columns(&hists, thresholds));
+        Ok((DataFrame::new_infer_height(cols)?, summary, shares))
     }
 
     /// The mean, p10, p50 and p90 columns of all cards, then of each
     /// accelerator's, rounded to 0.1 card.
     fn stat_columns(&self, col_stats: &[Vec<[Option<f64>; 4]>]) -> Vec<Column> {
-        let stat = |c: usize, k: usize| -> Vec<Option<f64>> {
-            col_stats[c].iter().map(|s| s[k]).collect()
-        };
         let rounded = |c: usize, k: usize| {
-            stat(c, k)
+            col_stats[c]
                 .iter()
-                .map(|x| x.map(|v| round(v, 1)))
+                .map(|s| s[k].map(|v| round(v, 1)))
                 .collect::<Vec<_>>()
         };
         let mut cols = Vec::new();
@@ -272,70 +378,104 @@ impl RegionStats {
         }
         cols
     }
+}
 
-    /// P(cards ≥ c) per threshold level c, on the rows of the regions and
-    /// tiers given that threshold (empty elsewhere).
-    fn threshold_columns(&self, thresholds: &[Threshold]) -> Vec<Column> {
-        let mut cards_levels: Vec<u64> = thresholds.iter().map(|t| t.cards).collect();
-        cards_levels.sort_unstable();
-        cards_levels.dedup();
-        let mut cols = Vec::new();
-        for &c in &cards_levels {
-            let values: Vec<Option<f64>> = (0..self.n.len())
-                .map(|r| {
-                    let id = self.groups.keys[r].1.as_str();
-                    thresholds
-                        .iter()
-                        .any(|t| t.cards == c && t.id == id)
-                        .then(|| self.hist[r][0].share_ge(c).map(|x| round(x, 6)))
-                        .flatten()
-                })
-                .collect();
-            cols.push(Column::new(format!("p_cards_ge_{c}").into(), values));
+/// P(cards ≥ c) per threshold level c, on the rows (id, its cards) of the
+/// regions and tiers given that threshold (empty elsewhere).
+fn threshold_columns(rows: &[(&str, &Hist)], thresholds: &[Threshold]) -> Vec<Column> {
+    let mut cards_levels: Vec<u64> = thresholds.iter().map(|t| t.cards).collect();
+    cards_levels.sort_unstable();
+    cards_levels.dedup();
+    let mut cols = Vec::new();
+    for &c in &cards_levels {
+        let values: Vec<Option<f64>> = rows
+            .iter()
+            .map(|(id, h)| {
+                thresholds
+                    .iter()
+                    .any(|t| t.cards == c && t.id == *id)
+                    .then(|| h.share_ge(c).map(|x| round(x, 6)))
+                    .flatten()
+            })
+            .collect();
+        cols.push(Column::new(format!("p_cards_ge_{c}").into(), values));
+    }
+    cols
+}
+
+/// One site's figures in one arm: rows, built rows, the counts per value of
+/// its cards, and built rows per cooling (in the order they first appear).
+#[derive(Default, Clone)]
+struct SiteCell {
+    n: u64,
+    built: u64,
+    cards: Hist,
+    coolings: Vec<(String, u64)>,
+}
+
+impl Cell for SiteCell {
+    fn absorb(&mut self, other: &SiteCell) {
+        self.n += other.n;
+        self.built += other.built;
+        self.cards.absorb(&other.cards);
+        for (k, n) in &other.coolings {
+            self.add_cooling(k, *n);
         }
-        cols
     }
 }
 
+impl SiteCell {
+    fn add_cooling(&mut self, k: &str, n: u64) {
+        match self.coolings.iter_mut().find(|(c, _)| c == k) {
+            Some(e) => e.1 += n,
+            None => self.coolings.push((k.to_string(), n)),
+        }
+    }
+}
+
+/// Per plan label: (scenarios with a plan that have it, first such id).
+type PlanCounts = HashMap<String, (usize, u64)>;
+
 /// The statistics of sites.parquet, gathered as its rows stream by (per
-/// site in the order they first appear), and each scenario's plan.
+/// arm and site, the sites in the order they first appear), and each
+/// scenario's plan.
 pub(super) struct SiteStats {
+    arms: Arms,
     groups: Groups,
-    n: Vec<u64>,
-    built: Vec<u64>,
-    cards: Vec<Hist>,
-    /// Per site: built rows per cooling, in the order they first appear.
-    coolings: Vec<Vec<(String, u64)>>,
+    /// `cells[arm][site group]`.
+    cells: Vec<Vec<SiteCell>>,
     /// The plan of the scenario being read: (scenario, label).
     current: Option<(u64, String)>,
     /// The next scenario id whose plan is not counted yet.
     next_id: u64,
-    /// Per plan label: (scenarios with a plan that have it, first such id).
-    plans: HashMap<String, (usize, u64)>,
+    /// Per arm: its plans.
+    plans: Vec<PlanCounts>,
 }
 
 impl SiteStats {
-    pub(super) fn new() -> SiteStats {
+    pub(super) fn new(arms: &Arms) -> SiteStats {
         SiteStats {
+            arms: arms.clone(),
             groups: Groups::default(),
-            n: Vec::new(),
-            built: Vec::new(),
-            cards: Vec::new(),
-            coolings: Vec::new(),
+            cells: vec![Vec::new(); arms.count()],
             current: None,
             next_id: 0,
-            plans: HashMap::new(),
+            plans: vec![HashMap::new(); arms.count()],
         }
     }
 
     /// Counts the plan of scenario `id` when it has one.
     fn count(&mut self, has_plan: &[bool], id: u64, plan: &str) {
-        if has_plan.get(id as usize) == Some(&true) {
-            match self.plans.get_mut(plan) {
-                Some(e) => e.0 += 1,
-                None => {
-                    self.plans.insert(plan.to_string(), (1, id));
-                }
+        if has_plan.get(id as usize) != Some(&true) {
+            return;
+        }
+        let Some(plans) = self.plans.get_mut(self.arms.arm(id)) else {
+            return;
+        };
+        match plans.get_mut(plan) {
+            Some(e) => e.0 += 1,
+            None => {
+                plans.insert(plan.to_string(), (1, id));
             }
         }
     }
@@ -359,8 +499,20 @@ impl SiteStats {
         }
     }
 
+    /// The cell of site `s` in the arm of scenario `sc` (`None`: past the arms).
+    fn cell(&mut self, s: &str, sc: u64) -> Option<&mut SiteCell> {
+        let g = self.groups.of(s, "");
+        if g == self.cells[0].len() {
+            for arm in &mut self.cells {
+                arm.push(SiteCell::default());
+            }
+        }
+        let a = self.arms.arm(sc);
+        self.cells.get_mut(a).map(|c| &mut c[g])
+    }
+
     pub(super) fn add(&mut self, df: &DataFrame, has_plan: &[bool]) -> PolarsResult<()> {
-        let scenario = df.column("scenario")?.u64()?;
+        let scenario = df.column("scenario_id")?.u64()?;
         let site = df.column("site_id")?.str()?;
         let built = df.column("built")?.bool()?;
         let cooling = df.column("cooling")?.str()?;
@@ -368,26 +520,17 @@ impl SiteStats {
         let cards = df.column("cards_total")?.cast(&DataType::UInt64)?;
         let cards = cards.u64()?;
         for r in 0..df.height() {
-            let s = site.get(r);
-            let g = self.groups.of(s.unwrap_or(""), "");
-            if g == self.n.len() {
-                self.n.push(0);
-                self.built.push(0);
-                self.cards.push(Hist::default());
-                self.coolings.push(Vec::new());
-            }
-            self.n[g] += 1;
-            if let Some(c) = cards.get(r) {
-                self.cards[g].add(c);
-            }
+            let (s, k) = (site.get(r), cooling.get(r));
             let is_built = built.get(r) == Some(true);
-            let k = cooling.get(r);
-            if is_built {
-                self.built[g] += 1;
-                if let (Some(_), Some(k)) = (s, k) {
-                    match self.coolings[g].iter_mut().find(|(c, _)| c == k) {
-                        Some(e) => e.1 += 1,
-                        None => self.coolings[g].push((k.to_string(), 1)),
+            if let Some(cell) = self.cell(s.unwrap_or(""), scenario.get(r).unwrap_or(0)) {
+                cell.n += 1;
+                if let Some(c) = cards.get(r) {
+                    cell.cards.add(c);
+                }
+                if is_built {
+                    cell.built += 1;
+                    if let (Some(_), Some(k)) = (s, k) {
+                        cell.add_cooling(k, 1);
                     }
                 }
             }
@@ -422,8 +565,14 @@ impl SiteStats {
 }
 
 impl SiteStats {
-    /// robust.geojson: per site of the base scenario, how often it is built,
-    /// its cards' mean, p10 and p90, and its most frequent cooling.
+    /// Site group `g` in `arm` (the arms merged for the pool).
+    fn site_cell(&self, arm: ArmOf, g: usize) -> SiteCell {
+        cell_of(&self.cells, arm, g)
+    }
+
+    /// robust.geojson: a feature per arm (then the pool, when asked) and
+    /// site of the base scenario: the arm and its grid values, how often it
+    /// is built, its cards' mean, p10 and p90, and its most frequent cooling.
     pub(super) fn robust_geojson(&self, sweep: &Sweep) -> String {
         let cooling_order: Vec<&str> = sweep
             .base_instance
@@ -432,78 +581,107 @@ impl SiteStats {
             .map(|c| c.id.as_str())
             .collect();
         let mut features = Vec::new();
-        for (i, (id, _)) in self.groups.keys.iter().enumerate() {
-            let Some(site) = sweep.base_instance.sites.iter().find(|s| s.id == *id) else {
-                continue;
-            };
-            let props = self.site_properties(i, site, &cooling_order);
-            features.push(feature(point(site.lon, site.lat), props));
+        for arm in self.arms.groups() {
+            for (g, (id, _)) in self.groups.keys.iter().enumerate() {
+                let Some(site) = sweep.base_instance.sites.iter().find(|s| s.id == *id) else {
+                    continue;
+                };
+                let cell = self.site_cell(arm, g);
+                let mut props = site_properties(&cell, site, &cooling_order);
+                self.arms.properties(arm, &mut props);
+                features.push(feature(point(site.lon, site.lat), props));
+            }
         }
         collection(features, "robust")
     }
 
-    /// The properties of site group `i` (the base's `site`): its statistics.
-    fn site_properties(
-        &self,
-        i: usize,
-        site: &Site,
-        cooling_order: &[&str],
-    ) -> serde_json::Map<String, serde_json::Value> {
-        let rank = |c: &str| {
-            cooling_order
-                .iter()
-                .position(|x| *x == c)
-                .unwrap_or(usize::MAX)
-        };
-        let site_n = self.n[i] as f64;
-        let p_built = (self.n[i] > 0).then(|| self.built[i] as f64 / site_n);
-        let built_n = (p_built.unwrap_or(0.0) * site_n).round();
-        // The most frequent cooling where built (ties: the earlier in cooling.csv).
-        let mut mode: Option<(&str, u64)> = None;
-        for (k, n) in &self.coolings[i] {
-            let e = mode.get_or_insert((k.as_str(), 0));
-            if *n > e.1 || (*n == e.1 && rank(k) < rank(e.0)) {
-                *e = (k.as_str(), *n);
+    /// The plans of `arm` (every arm's, merged, for the pool).
+    fn plans_of(&self, arm: ArmOf) -> PlanCounts {
+        match arm {
+            Some(a) => self.plans[a].clone(),
+            None => {
+                let mut all = PlanCounts::new();
+                for plans in &self.plans {
+                    for (p, (n, f)) in plans {
+                        let e = all.entry(p.clone()).or_insert((0, *f));
+                        e.0 += n;
+                        e.1 = e.1.min(*f);
+                    }
+                }
+                all
             }
         }
-        let (cooling, cooling_n) = match mode {
-            Some((k, n)) => (json!(k), json!(round(n as f64 / built_n.max(1.0), 6))),
-            None => (serde_json::Value::Null, serde_json::Value::Null),
-        };
-        let num = |x: Option<f64>, d: i32| {
-            x.map(|v| json!(round(v, d)))
-                .unwrap_or(serde_json::Value::Null)
-        };
-        let st = self.cards[i].stats();
-        let mut props = serde_json::Map::new();
-        props.insert("site_id".into(), json!(site.id));
-        props.insert("name_en".into(), json!(site.name_en));
-        props.insert("name_zh".into(), json!(site.name_zh));
-        props.insert("region_id".into(), json!(site.region_id));
-        props.insert("n_plans".into(), json!(self.n[i]));
-        props.insert("p_built".into(), num(p_built, 6));
-        props.insert("cards_mean".into(), num(st[0], 1));
-        props.insert("cards_p10".into(), num(st[1], 1));
-        props.insert("cards_p90".into(), num(st[3], 1));
-        props.insert("cooling_mode".into(), cooling);
-        props.insert("p_cooling_mode".into(), cooling_n);
-        props
     }
 
-    /// The number of distinct plans found, and the `k` most frequent among
-    /// the scenarios with a plan with how often each is optimal (ties: the
-    /// plan found first).
-    pub(super) fn most_frequent(&self, k: usize) -> (usize, Vec<(String, usize)>) {
-        let mut ranked: Vec<(&str, usize, u64)> = self
-            .plans
+    /// The number of distinct plans found in `arm`, and the `k` most
+    /// frequent among its scenarios with a plan with how often each is
+    /// optimal (ties: the plan found first).
+    pub(super) fn most_frequent(&self, arm: ArmOf, k: usize) -> (usize, Vec<(String, usize)>) {
+        let plans = self.plans_of(arm);
+        let mut ranked: Vec<(&str, usize, u64)> = plans
             .iter()
             .map(|(p, (n, f))| (p.as_str(), *n, *f))
             .collect();
         ranked.sort_by(|a, b| b.1.cmp(&a.1).then(a.2.cmp(&b.2)));
         ranked.truncate(k);
-        let plans = ranked.iter().map(|(p, n, _)| (p.to_string(), *n)).collect();
-        (self.plans.len(), plans)
+        let top = ranked.iter().map(|(p, n, _)| (p.to_string(), *n)).collect();
+        (plans.len(), top)
     }
+
+    /// The number of distinct plans found in the whole sweep.
+    pub(super) fn plans_found(&self) -> usize {
+        let mut all: Vec<&String> = self.plans.iter().flat_map(|p| p.keys()).collect();
+        all.sort_unstable();
+        all.dedup();
+        all.len()
+    }
+}
+
+/// The properties of a site (the base's `site`) from its cell: its statistics.
+fn site_properties(
+    cell: &SiteCell,
+    site: &Site,
+    cooling_order: &[&str],
+) -> serde_json::Map<String, serde_json::Value> {
+    let rank = |c: &str| {
+        cooling_order
+            .iter()
+            .position(|x| *x == c)
+            .unwrap_or(usize::MAX)
+    };
+    let site_n = cell.n as f64;
+    let p_built = (cell.n > 0).then(|| cell.built as f64 / site_n);
+    let built_n = (p_built.unwrap_or(0.0) * site_n).round();
+    // The most frequent cooling where built (ties: the earlier in cooling.csv).
+    let mut mode: Option<(&str, u64)> = None;
+    for (k, n) in &cell.coolings {
+        let e = mode.get_or_insert((k.as_str(), 0));
+        if *n > e.1 || (*n == e.1 && rank(k) < rank(e.0)) {
+            *e = (k.as_str(), *n);
+        }
+    }
+    let (cooling, cooling_n) = match mode {
+        Some((k, n)) => (json!(k), json!(round(n as f64 / built_n.max(1.0), 6))),
+        None => (serde_json::Value::Null, serde_json::Value::Null),
+    };
+    let num = |x: Option<f64>, d: i32| {
+        x.map(|v| json!(round(v, d)))
+            .unwrap_or(serde_json::Value::Null)
+    };
+    let st = cell.cards.stats();
+    let mut props = serde_json::Map::new();
+    props.insert("site_id".into(), json!(site.id));
+    props.insert("name_en".into(), json!(site.name_en));
+    props.insert("name_zh".into(), json!(site.name_zh));
+    props.insert("region_id".into(), json!(site.region_id));
+    props.insert("n_plans".into(), json!(cell.n));
+    props.insert("p_built".into(), num(p_built, 6));
+    props.insert("cards_mean".into(), num(st[0], 1));
+    props.insert("cards_p10".into(), num(st[1], 1));
+    props.insert("cards_p90".into(), num(st[3], 1));
+    props.insert("cooling_mode".into(), cooling);
+    props.insert("p_cooling_mode".into(), cooling_n);
+    props
 }
 
 #[cfg(test)]

@@ -616,11 +616,7 @@ fn stage_part(j: &PartJob, schemas: &HashMap<&str, Schema>) -> Result<(), SweepE
             j.part.rows
         )));
     }
-    let key = if kind == "scenarios" {
-        "id"
-    } else {
-        "scenario"
-    };
+    let key = "scenario_id";
     let keys: Vec<Option<u64>> = df.column(key)?.u64()?.iter().collect();
     let mut listed = j.batch_ids.to_vec();
     listed.sort_unstable();
