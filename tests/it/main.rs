@@ -22,6 +22,7 @@ mod data_loading;
 mod density;
 mod model_file;
 mod near_optimal;
+mod offer;
 mod orlib;
 mod phased;
 mod planner_numbers;
