@@ -691,9 +691,15 @@ pub fn merge(
     let count = shard_of(first_dir, first)?.1;
     let mut seen = vec![false; count];
     let mut rows = Vec::new();
+    // What every shard of one offer shares: all but its own samples' figures.
     let strip = |o: &Offer| Offer {
         shard: None,
         sample_solves: 0,
+        answers: Answers {
+            breakeven_level: o.answers.breakeven_level,
+            level_p50: None,
+            level_p90: None,
+        },
         levels: o
             .levels
             .iter()
