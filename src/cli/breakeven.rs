@@ -1,12 +1,12 @@
 use std::path::{Path, PathBuf};
 
-use clap::{Args, ValueEnum};
+use clap::{ArgGroup, Args, ValueEnum};
 
 use dcsite::domain::{AppliesTo, SubsidyKind};
 use dcsite::export::{write_file_atomic, OutputError};
 use dcsite::milp::Prepared;
 use dcsite::solve::SolveOptions;
-use dcsite::study::breakeven::{self, BreakevenError, Outcome, Spec};
+use dcsite::study::breakeven::{self, BreakevenError, Outcome, Place, Spec};
 
 use super::error::CliError;
 use super::flags::SolverArgs;
@@ -32,7 +32,7 @@ pub enum Lever {
 }
 
 impl Lever {
-    fn kind(self) -> SubsidyKind {
+    pub fn kind(self) -> SubsidyKind {
         match self {
             Lever::ElectricityCnyPerKwh => SubsidyKind::ElectricityCnyPerKwh,
             Lever::ElectricityShare => SubsidyKind::ElectricityShare,
@@ -49,14 +49,31 @@ pub enum Applies {
     Domestic,
 }
 
+impl Applies {
+    pub fn applies_to(self) -> AppliesTo {
+        match self {
+            Applies::All => AppliesTo::All,
+            Applies::Imported => AppliesTo::Imported,
+            Applies::Domestic => AppliesTo::Domestic,
+        }
+    }
+}
+
 #[derive(Args, Debug)]
+#[command(group(ArgGroup::new("place").required(true).args(["region", "cluster", "site"])))]
 pub struct BreakevenArgs {
     /// Scenario file (TOML)
     pub scenario: PathBuf,
-    /// Region that offers the lever (region_id)
+    /// Region that offers the lever (region_id of regions.csv)
     #[arg(long)]
-    pub region: String,
-    /// Cards the region wants to host (all accelerators)
+    pub region: Option<String>,
+    /// Planning cluster that offers the lever, in each of its regions (cluster_id of clusters.csv)
+    #[arg(long)]
+    pub cluster: Option<String>,
+    /// Single site that offers the lever (site_id of sites.csv)
+    #[arg(long)]
+    pub site: Option<String>,
+    /// Cards the place wants to host (all accelerators)
     #[arg(long)]
     pub cards: f64,
     /// The subsidy lever
@@ -71,7 +88,7 @@ pub struct BreakevenArgs {
     /// Width of the final bracket (default: 0.001 CNY/kWh, 0.005 for shares, 1000 CNY per card)
     #[arg(long)]
     pub tolerance: Option<f64>,
-    /// CSV file for the explored curve (default: breakeven_<region>_<lever>.csv)
+    /// CSV file for the explored curve (none is written without it; --json prints the curve)
     #[arg(long)]
     pub out: Option<PathBuf>,
     #[command(flatten)]
@@ -96,12 +113,11 @@ pub fn run(args: BreakevenArgs) -> Result<(), CliError> {
     check_args(&args)?;
     let kind = args.lever.kind();
     let lever = breakeven::lever_name(kind);
-    let out = args
-        .out
-        .clone()
-        .unwrap_or_else(|| PathBuf::from(format!("breakeven_{}_{lever}.csv", args.region)));
-    if out.exists() && !args.force {
-        return Err(CliError::Input(OutputError::Exists(out).to_string()));
+    let place = args.place();
+    if let Some(out) = args.out.as_ref().filter(|o| o.exists() && !args.force) {
+        return Err(CliError::Input(
+            OutputError::Exists(out.clone()).to_string(),
+        ));
     }
     // --time-limit bounds the whole search: loading, preparing and every
     // solve, each of which gets what is left (exit 4 once it is gone).
@@ -112,26 +128,47 @@ pub fn run(args: BreakevenArgs) -> Result<(), CliError> {
     };
     let base = Prepared::new_within(inst, opts.deadline.as_ref())
         .map_err(|t| CliError::NoPlan(t.to_string()))?;
-    let outcome = search(&args, &base, &opts)?;
-    write_file_atomic(
-        &out,
-        breakeven::curve_csv(&outcome, kind).as_bytes(),
-        args.force,
-    )
-    .map_err(output_error)?;
-    print_outcome(&args, &outcome, &out)?;
+    let outcome = search(&args, &place, &base, &opts)?;
+    if let Some(out) = &args.out {
+        write_file_atomic(
+            out,
+            breakeven::curve_csv(&outcome, kind).as_bytes(),
+            args.force,
+        )
+        .map_err(output_error)?;
+    }
+    print_outcome(&args, &place, &base, &outcome)?;
     if outcome.level.is_none() {
         // The search worked, but the answer is "no": its own exit code, so
         // that a script does not read it as a level.
         return Err(CliError::NotReached(format!(
-            "no level of {lever} up to {} brings {} cards to {} (exit 5; curve in {})",
+            "no level of {lever} up to {} brings {} cards to {} {} (exit 5{})",
             breakeven::level_text(outcome.max_level, outcome.tolerance),
             args.cards,
-            args.region,
-            out.display()
+            place.kind(),
+            place.id(),
+            curve_note(args.out.as_deref()),
         )));
     }
     Ok(())
+}
+
+impl BreakevenArgs {
+    /// The place of `--region`, `--cluster` or `--site` (clap lets exactly one through).
+    fn place(&self) -> Place {
+        match (&self.region, &self.cluster, &self.site) {
+            (Some(r), _, _) => Place::Region(r.clone()),
+            (_, Some(c), _) => Place::Cluster(c.clone()),
+            (_, _, Some(s)) => Place::Site(s.clone()),
+            _ => Place::Region(String::new()),
+        }
+    }
+}
+
+/// "; curve in FILE", or nothing without `--out`.
+fn curve_note(out: Option<&Path>) -> String {
+    out.map(|o| format!("; curve in {}", o.display()))
+        .unwrap_or_default()
 }
 
 /// Checks `--cards`, `--max-level` and `--tolerance` (positive, and within
@@ -177,41 +214,47 @@ fn check_args(args: &BreakevenArgs) -> Result<(), CliError> {
     Ok(())
 }
 
+/// `--region`, `--cluster` or `--site` naming no such place: exit 2 with the known ids.
+pub fn unknown_place(place: &Place, base: &Prepared) -> CliError {
+    CliError::Input(format!(
+        "--{}: unknown {} {} (known: {})",
+        place.kind(),
+        place.kind(),
+        dcsite::data::problem::shown(place.id()),
+        place.known(&base.inst).join(", ")
+    ))
+}
+
 /// The break-even search of `base`, with a spinner naming each level tried.
-fn search(args: &BreakevenArgs, base: &Prepared, opts: &SolveOptions) -> Result<Outcome, CliError> {
+fn search(
+    args: &BreakevenArgs,
+    place: &Place,
+    base: &Prepared,
+    opts: &SolveOptions,
+) -> Result<Outcome, CliError> {
     let kind = args.lever.kind();
     let spec = Spec {
-        region: args.region.clone(),
+        place: place.clone(),
         cards: args.cards,
         lever: kind,
-        applies_to: match args.applies_to {
-            Applies::All => AppliesTo::All,
-            Applies::Imported => AppliesTo::Imported,
-            Applies::Domestic => AppliesTo::Domestic,
-        },
+        applies_to: args.applies_to.applies_to(),
         max_level: args.max_level,
         tolerance: args.tolerance,
     };
     let pb = progress::start(args.quiet || args.json, None, "searching");
     let tolerance = args
         .tolerance
-        .unwrap_or_else(|| breakeven::lever_range(base, &args.region, kind).1);
+        .unwrap_or_else(|| breakeven::lever_range(base, place, kind).1);
     let step = |pt: &breakeven::Point| {
         pb.set_message(format!(
             "level {} → {} cards",
             breakeven::level_text(pt.level, tolerance),
-            pt.cards_in_region
+            pt.cards_in_place
         ));
     };
     let outcome = match breakeven::search(base, &spec, opts, &step) {
         Ok(o) => o,
-        Err(e @ BreakevenError::UnknownRegion(_)) => {
-            let known: Vec<&str> = base.inst.regions.iter().map(|r| r.id.as_str()).collect();
-            return Err(CliError::Input(format!(
-                "--region: {e} (known: {})",
-                known.join(", ")
-            )));
-        }
+        Err(BreakevenError::UnknownPlace(p)) => return Err(unknown_place(&p, base)),
         Err(BreakevenError::Solve { level, source }) => {
             return Err(CliError::from_solve(
                 source,
@@ -223,44 +266,64 @@ fn search(args: &BreakevenArgs, base: &Prepared, opts: &SolveOptions) -> Result<
     Ok(outcome)
 }
 
-/// The level found (or what binds instead) and where the curve is, or the
-/// same as JSON (`--json`), or nothing (`--quiet`).
-fn print_outcome(args: &BreakevenArgs, outcome: &Outcome, out: &Path) -> Result<(), CliError> {
+/// The level found and what it brings (cards by site, bill, cost to the
+/// country), or what binds instead; the same as JSON (`--json`), or nothing
+/// (`--quiet`).
+fn print_outcome(
+    args: &BreakevenArgs,
+    place: &Place,
+    base: &Prepared,
+    outcome: &Outcome,
+) -> Result<(), CliError> {
     let lever = breakeven::lever_name(args.lever.kind());
+    let no_offer = outcome.no_offer();
+    let (name_en, _) = place.names(&base.inst);
     let json = || {
         let v = serde_json::json!({
+            "place": { "kind": place.kind(), "id": place.id(), "name_en": name_en },
             "region": args.region,
+            "cluster": args.cluster,
+            "site": args.site,
             "cards": args.cards,
             "lever": lever,
             "level": outcome.level,
             "tolerance": outcome.tolerance,
             "max_level": outcome.max_level,
+            "at_level": outcome.at_level().map(|p| breakeven::point_json(p, no_offer)),
+            "no_offer": no_offer.map(|p| breakeven::point_json(p, None)),
             "evaluations": outcome.curve.len(),
             "binding_instead": outcome.binding_instead,
-            "curve_file": out.display().to_string(),
+            "curve_file": args.out.as_ref().map(|o| o.display().to_string()),
+            "curve": outcome.curve.iter().map(|p| breakeven::point_json(p, no_offer)).collect::<Vec<_>>(),
         });
         Ok(format!("{v}\n"))
     };
     let text = || {
-        Ok(match outcome.level {
-            Some(l) => format!(
-                "{} hosts at least {} cards from {} = {} (within {}; {} solves); curve in {}\n",
-                args.region,
+        let curve = curve_note(args.out.as_deref());
+        Ok(match (outcome.level, outcome.at_level()) {
+            (Some(l), Some(at)) => format!(
+                "{name_en} ({} {}) hosts at least {} cards from {lever} = {} (within {}; {} solves{curve})\n\
+                 at that level: {}\n",
+                place.kind(),
+                place.id(),
                 args.cards,
-                lever,
                 breakeven::level_text(l, outcome.tolerance),
                 outcome.tolerance,
                 outcome.curve.len(),
-                out.display()
+                breakeven::point_words(at, no_offer),
             ),
-            None => format!(
-                "no level of {} up to {} brings {} cards to {}; what binds instead:\n  {}\ncurve in {}\n",
+            _ => format!(
+                "no level of {} up to {} brings {} cards to {name_en} ({} {}); what binds instead:\n  {}\n{}",
                 lever,
                 breakeven::level_text(outcome.max_level, outcome.tolerance),
                 args.cards,
-                args.region,
+                place.kind(),
+                place.id(),
                 outcome.binding_instead.join("\n  "),
-                out.display()
+                args.out
+                    .as_ref()
+                    .map(|o| format!("curve in {}\n", o.display()))
+                    .unwrap_or_default(),
             ),
         })
     };

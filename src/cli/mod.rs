@@ -7,6 +7,7 @@ mod compare;
 mod error;
 mod flags;
 mod implied;
+mod offer;
 mod output;
 mod progress;
 mod report;
@@ -42,8 +43,13 @@ pub enum Command {
     Solve(solve::SolveArgs),
     /// Solve several scenarios and compare them region by region.
     Compare(compare::CompareArgs),
-    /// Find the smallest subsidy level at which a region hosts a number of cards.
+    /// Find the smallest subsidy level at which a region, cluster or site hosts a
+    /// number of cards, and what it costs at that level.
     Breakeven(breakeven::BreakevenArgs),
+    /// What a region, cluster or site must offer to win a number of cards: per
+    /// level the cards, the bill and the cost to the country, and P(win) under
+    /// the input ranges.
+    Offer(offer::OfferArgs),
     /// Solve every scenario of a sweep file (drawn or gridded inputs) and write
     /// how robust the answer is: site probabilities, card spreads, regret.
     Sweep(sweep::SweepArgs),
@@ -73,6 +79,7 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
         Command::Solve(args) => solve::run(args),
         Command::Compare(args) => compare::run(args),
         Command::Breakeven(args) => breakeven::run(args),
+        Command::Offer(args) => offer::run(args),
         Command::Sweep(args) => sweep::run(args),
         Command::Implied(args) => implied::run(args),
         Command::Schema => {

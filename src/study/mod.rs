@@ -1,10 +1,12 @@
 //! Studies made of many solves: several scenarios side by side
 //! (`solve_all`, read by `compare`) and the break-even search of a subsidy
 //! lever (`breakeven`); what a forecast's ranges imply (`implied`); a sweep
-//! of drawn or gridded scenarios and how robust its answer is (`sweep`).
+//! of drawn or gridded scenarios and how robust its answer is (`sweep`);
+//! what a place must offer, and how sure that is (`offer`).
 
 pub mod breakeven;
 pub mod implied;
+pub mod offer;
 pub mod sweep;
 
 use std::collections::BTreeSet;

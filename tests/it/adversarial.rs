@@ -375,7 +375,7 @@ fn breakeven_refuses_extreme_levels_and_tolerances() {
 
 #[test]
 fn the_bisection_stops_when_the_bracket_cannot_narrow() {
-    use dcsite::study::breakeven::{search, Spec};
+    use dcsite::study::breakeven::{search, Place, Spec};
     // Site a (region r) pays 1.0 CNY/kWh, site b (region q) 0.5: region r
     // wins the cards once its discount passes 0.5 CNY/kWh.
     let mut inst = two_sites(8.0, 1.0, 0.5);
@@ -383,7 +383,7 @@ fn the_bisection_stops_when_the_bracket_cannot_narrow() {
     inst.sites[1].region_id = "q".into();
     let p = dcsite::milp::Prepared::new(inst);
     let spec = Spec {
-        region: "r".into(),
+        place: Place::Region("r".into()),
         cards: 8.0,
         lever: SubsidyKind::ElectricityCnyPerKwh,
         applies_to: AppliesTo::All,

@@ -379,7 +379,7 @@ fn breakeven_without_a_level_exits_5_and_levels_are_rounded() {
     );
     assert!(!stdout.contains("electricity_cny_per_kwh") && !stderr.contains("electricity_cny"));
     let text = std::fs::read_to_string(&curve).unwrap();
-    assert!(text.starts_with("lever,level,cards_in_region,"), "{text}");
+    assert!(text.starts_with("lever,level,cards_in_place,"), "{text}");
     assert!(text.lines().count() == 6, "{text}");
     // Written like every other file (it was 0600, a temporary file's mode).
     common::assert_mode_0644(&curve);

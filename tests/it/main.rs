@@ -23,6 +23,7 @@ mod density;
 mod doc_figures;
 mod model_file;
 mod near_optimal;
+mod offer;
 mod orlib;
 mod phased;
 mod planner_numbers;

@@ -24,7 +24,7 @@ fn opts() -> SolveOptions {
 
 fn spec(region: &str, cards: f64, lever: SubsidyKind) -> Spec {
     Spec {
-        region: region.into(),
+        place: breakeven::Place::Region(region.into()),
         cards,
         lever,
         applies_to: AppliesTo::All,
@@ -43,11 +43,11 @@ fn more_subsidy_never_moves_cards_away_from_the_region() {
         for level in [0.0, 4000.0, 8000.0, 12000.0, 20000.0, 40000.0] {
             let (pt, _, _) = breakeven::evaluate(&base, &s, level, &opts()).unwrap();
             assert!(
-                pt.cards_in_region >= last,
+                pt.cards_in_place >= last,
                 "{region}: {} cards at {level} after {last} at a lower level",
-                pt.cards_in_region
+                pt.cards_in_place
             );
-            last = pt.cards_in_region;
+            last = pt.cards_in_place;
         }
         assert!(last > 0, "{region}: the grant should attract some cards");
     }
@@ -79,7 +79,7 @@ fn a_power_discount_never_lowers_the_energy_it_pays_for() {
             "{gwh} GWh at {level} after {last_gwh}"
         );
         last_gwh = gwh;
-        cards.push(pt.cards_in_region);
+        cards.push(pt.cards_in_place);
     }
     assert!(last_gwh > 0.0);
     // Cards are not monotone in the discount and are decided by near-ties
@@ -98,9 +98,9 @@ fn break_even_is_enough_and_one_step_lower_is_not() {
         .level
         .expect("a per-card grant brings 100k cards to Wuhan");
     let (at, _, _) = breakeven::evaluate(&base, &s, level, &opts()).unwrap();
-    assert!(at.cards_in_region >= 100_000, "{at:?}");
+    assert!(at.cards_in_place >= 100_000, "{at:?}");
     let (below, _, _) = breakeven::evaluate(&base, &s, level - outcome.tolerance, &opts()).unwrap();
-    assert!(below.cards_in_region < 100_000, "{below:?}");
+    assert!(below.cards_in_place < 100_000, "{below:?}");
     assert!(outcome.curve.windows(2).all(|w| w[0].level <= w[1].level));
 }
 
@@ -232,7 +232,7 @@ fn breakeven_cli_writes_the_curve() {
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     assert!(v["level"].as_f64().is_some(), "{v}");
     let text = std::fs::read_to_string(&curve).unwrap();
-    assert!(text.starts_with("lever,level,cards_in_region,objective_cny"));
+    assert!(text.starts_with("lever,level,cards_in_place,objective_cny"));
     assert!(text
         .lines()
         .skip(1)

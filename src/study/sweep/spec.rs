@@ -263,8 +263,28 @@ pub fn load_sweep(path: &Path) -> Result<Sweep, Problems> {
 /// `sweep plan` and a shard, which then check [`Sweep::probe_ids`] and their
 /// own scenarios with [`Sweep::check_ids`].
 pub fn read_sweep(path: &Path) -> Result<Sweep, Problems> {
-    let mut p = Problems::default();
     let (text, table) = parse_sweep_file(path)?;
+    read_sweep_table(path, text, table)
+}
+
+/// [`read_sweep`] of a sweep given as text (`dcsite offer` makes one in
+/// memory for a scenario); `path` names it in problems, and its folder is
+/// what `base` and other files are relative to.
+pub fn read_sweep_text(path: &Path, text: &str) -> Result<Sweep, Problems> {
+    match text.parse::<toml::Table>() {
+        Ok(table) => read_sweep_table(path, text.to_string(), table),
+        Err(e) => Err(Problems(vec![Problem::new(
+            path,
+            None,
+            None,
+            "valid TOML",
+            e.message().to_string(),
+        )])),
+    }
+}
+
+fn read_sweep_table(path: &Path, text: String, table: toml::Table) -> Result<Sweep, Problems> {
+    let mut p = Problems::default();
     let src = Source { path, text: &text };
     let dir = path.parent().unwrap_or(Path::new(".")).to_path_buf();
     let head = read_head(&src, &table, &dir, &mut p);
