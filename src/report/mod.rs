@@ -18,6 +18,7 @@ mod error;
 pub mod html;
 pub mod input;
 pub mod map;
+pub mod offer;
 pub mod sweep;
 pub mod timeline;
 
@@ -369,6 +370,8 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), ReportError> {
 pub fn write_report(dir: &Path, output: Option<&Path>) -> Result<PathBuf, ReportError> {
     let html = if sweep::is_sweep(dir) {
         sweep::render(dir)?
+    } else if offer::is_offer(dir) {
+        offer::render(dir)?
     } else {
         render(&load(dir)?)?
     };
