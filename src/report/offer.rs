@@ -1084,9 +1084,10 @@ impl OfferMap {
         );
         let _ = writeln!(
             g,
-            "<circle class=\"offer-site\" cx=\"{MAX_R:.0}\" cy=\"{:.0}\" r=\"{MAX_R}\"/><text x=\"{:.0}\" y=\"70\">{} cards</text>",
+            "<circle class=\"offer-site\" cx=\"{:.0}\" cy=\"{:.0}\" r=\"{MAX_R}\"/><text x=\"{:.0}\" y=\"70\">{} cards</text>",
+            14.0 + MAX_R,
             34.0 + MAX_R,
-            2.0 * MAX_R + 12.0,
+            2.0 * MAX_R + 24.0,
             fmt_int(self.max_cards)
         );
         let _ = writeln!(
@@ -1669,8 +1670,9 @@ mod tests {
         let in_place = o.sites.iter().filter(|s| s.in_place).count();
         assert_eq!(html.matches("<circle id=\"site-").count(), in_place);
         assert_eq!(
-            html.matches("<circle class=\"candidate\" cx").count(),
-            o.sites.len() - in_place
+            html.matches(": candidate site, not ").count(),
+            o.sites.len() - in_place,
+            "candidate circles with a tooltip (the legend's has none)"
         );
         assert!(!html.to_ascii_lowercase().contains("http"));
     }
