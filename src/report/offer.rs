@@ -575,25 +575,7 @@ fn numbers(o: &Offer, l: &Level) -> Vec<Shown> {
             whole(b.resource_change),
         ),
     ];
-    let (lo, hi) = match b.near {
-        Some(n) => (
-            shown(
-                "v-near-min",
-                format!("{}{}", if n.min_proven { "" } else { "≤ " }, fmt_int(n.min)),
-                whole(Some(n.min)),
-            ),
-            shown(
-                "v-near-max",
-                format!("{}{}", if n.max_proven { "" } else { "≥ " }, fmt_int(n.max)),
-                whole(Some(n.max)),
-            ),
-        ),
-        None => (
-            shown("v-near-min", "—".into(), String::new()),
-            shown("v-near-max", "—".into(), String::new()),
-        ),
-    };
-    v.extend([lo, hi]);
+    v.extend(near_numbers(b.near));
     let u = l.uncertain;
     let card = |f: fn(&Uncertain) -> f64| {
         u.map(|u| (fmt_int(f(&u)), whole(Some(f(&u)))))
@@ -624,6 +606,28 @@ fn numbers(o: &Offer, l: &Level) -> Vec<Shown> {
     ));
     v.push(shown("v-sentence", level_sentence(o, l), String::new()));
     v
+}
+
+/// The near-optimal ends, `≤` / `≥` where not proven.
+fn near_numbers(near: Option<Near>) -> [Shown; 2] {
+    let end = |id, mark: &str, x: f64, proven: bool| {
+        let m = if proven {
+            String::new()
+        } else {
+            format!("{mark} ")
+        };
+        shown(id, format!("{m}{}", fmt_int(x)), whole(Some(x)))
+    };
+    match near {
+        Some(n) => [
+            end("v-near-min", "≤", n.min, n.min_proven),
+            end("v-near-max", "≥", n.max, n.max_proven),
+        ],
+        None => [
+            shown("v-near-min", "—".into(), String::new()),
+            shown("v-near-max", "—".into(), String::new()),
+        ],
+    }
 }
 
 /// The chosen level in one sentence.
@@ -1331,31 +1335,14 @@ fn charts(o: &Offer) -> Vec<Chart> {
             .map(|l| l.uncertain.map(|u| (u.p10, u.p90)))
             .collect()
     });
-    let mut cards = vec![Series {
-        class: "base",
-        ys: base(|b| Some(b.cards)),
-    }];
-    let mut bill = vec![Series {
-        class: "base",
-        ys: base(|b| b.bill),
-    }];
-    let mut rc = vec![Series {
-        class: "base",
-        ys: base(|b| b.resource_change),
-    }];
+    let line = |class: &'static str, ys: Vec<Option<f64>>| Series { class, ys };
+    let mut cards = vec![line("base", base(|b| Some(b.cards)))];
+    let mut bill = vec![line("base", base(|b| b.bill))];
+    let mut rc = vec![line("base", base(|b| b.resource_change))];
     if sampled {
-        cards.push(Series {
-            class: "p50",
-            ys: unc(|u| Some(u.p50)),
-        });
-        bill.push(Series {
-            class: "mean",
-            ys: unc(|u| u.bill_mean),
-        });
-        rc.push(Series {
-            class: "mean",
-            ys: unc(|u| u.resource_change_mean),
-        });
+        cards.push(line("p50", unc(|u| Some(u.p50))));
+        bill.push(line("mean", unc(|u| u.bill_mean)));
+        rc.push(line("mean", unc(|u| u.resource_change_mean)));
     }
     vec![
         Chart {
