@@ -726,10 +726,11 @@ fn meta_line(o: &Offer) -> String {
     if let Some((n, how, seed)) = &o.sampling {
         let _ = write!(
             m,
-            "; {} samples ({how}, seed {}) over {} ranges",
+            "; {} samples ({how}, seed {}) over {} input range{}",
             fmt_int(*n),
             fmt_int(*seed),
-            o.varied.len()
+            o.varied.len(),
+            if o.varied.len() == 1 { "" } else { "s" }
         );
     }
     if let Some(s) = o.near_share {
@@ -949,7 +950,11 @@ fn level_section(body: &mut String, o: &Offer, init: usize, map: &OfferMap) {
         el("v-sentence"),
         el("v-sites")
     );
+    let has_near = o.levels.iter().any(|l| l.base.near.is_some());
     for (label, id, unit, note) in FIGURES {
+        if !has_near && id.starts_with("v-near") {
+            continue;
+        }
         let _ = writeln!(
             body,
             "<div class=\"figure\"><div class=\"k\">{}</div><div class=\"v\">{} {}</div><div class=\"n\">{}</div></div>",
