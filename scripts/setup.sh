@@ -6,10 +6,12 @@
 #   gdal-bin                   ogrinfo / ogr2ogr in the GeoJSON tests
 #   pkg-config                 library discovery
 #   chromium                   headless rendering of `dcsite report` pages in tests/system/report.rs
+#   chromium-driver            WebDriver for it: tests/system/offer_page.rs moves the offer page's slider
 #   slurmctld, slurmd,         a single-node Slurm cluster that tests/system/shards.rs starts
 #   slurm-client, munge          (as root, without systemd) to run examples/slurm/sweep.sbatch
 #   python3-venv (if needed)   the throwaway venv target/test-venv with snakemake and
-#                                kubernetes-validate (PyPI) for examples/snakemake and examples/k8s
+#                                kubernetes-validate (PyPI) for examples/snakemake and examples/k8s,
+#                                and selenium (PyPI) to drive chromium-driver
 # Uses apt-get (Debian/Ubuntu) as root, or through sudo when not root.
 set -euo pipefail
 
@@ -22,6 +24,7 @@ command -v sqlite3 >/dev/null 2>&1 || need+=(sqlite3)
 [ -e /usr/include/sqlite3.h ] || need+=(libsqlite3-dev)
 command -v ogrinfo >/dev/null 2>&1 || need+=(gdal-bin)
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
+command -v chromedriver >/dev/null 2>&1 || need+=(chromium-driver)
 [ -x /usr/sbin/slurmctld ] || need+=(slurmctld)
 [ -x /usr/sbin/slurmd ] || need+=(slurmd)
 [ -x /usr/bin/sbatch ] || need+=(slurm-client)
@@ -46,10 +49,11 @@ fi
 # The test venv: snakemake runs examples/snakemake/Snakefile, kubernetes-validate
 # checks examples/k8s/sweep-job.yaml against the Kubernetes Job schema.
 venv="$(cd "$(dirname "$0")/.." && pwd)/target/test-venv"
-if ! [ -x "$venv/bin/snakemake" ] || ! [ -x "$venv/bin/kubernetes-validate" ]; then
-  echo "setup: making $venv (snakemake, kubernetes-validate)" >&2
+if ! [ -x "$venv/bin/snakemake" ] || ! [ -x "$venv/bin/kubernetes-validate" ] \
+   || ! "$venv/bin/python" -c 'import selenium' >/dev/null 2>&1; then
+  echo "setup: making $venv (snakemake, kubernetes-validate, selenium)" >&2
   python3 -m venv "$venv"
-  "$venv/bin/pip" install -q --disable-pip-version-check snakemake kubernetes-validate >/dev/null
+  "$venv/bin/python" -m pip install -q --disable-pip-version-check snakemake kubernetes-validate selenium >/dev/null
 fi
 
 command -v cargo >/dev/null 2>&1 || {

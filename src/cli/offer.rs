@@ -15,7 +15,7 @@ use dcsite::study::sweep::{self, Shard};
 use super::breakeven::{Applies, Lever};
 use super::error::CliError;
 use super::flags::{share_arg, SolverArgs};
-use super::output::{commit, output_dir, print_result, write_layers};
+use super::output::{commit, output_dir, print_result, stage_report, write_layers};
 use super::progress;
 
 #[derive(Args, Debug)]
@@ -147,9 +147,8 @@ pub fn run(args: OfferArgs) -> Result<(), CliError> {
         write_layers(&mut dir, plan, &[])?;
     }
     write_files(&mut dir, &computed.offer, &computed.rows)?;
-    if !args.common.no_report && computed.offer.kind == "offer" {
-        write_offer_report(&mut dir)?;
-    }
+    // A shard's folder gets no page (as a sweep shard's): its collect does.
+    stage_report(&dir, &out, args.common.no_report || computed.offer.kind != "offer");
     let at = commit(dir)?;
     print_offer(&args.common, &computed.offer, &at)
 }
@@ -259,13 +258,6 @@ fn write_files(
     Ok(())
 }
 
-/// The offer's report page. TODO(lead): call `report::offer` (branch
-/// offerpage) here once it is on main, and write its page as report.html;
-/// until then no report.html is written.
-fn write_offer_report(_dir: &mut dcsite::export::OutputDir) -> Result<(), CliError> {
-    Ok(())
-}
-
 /// `dcsite offer collect SHARD_DIR… --out DIR`.
 fn collect(args: CollectArgs) -> Result<(), CliError> {
     let Some(out) = args.common.out.clone() else {
@@ -301,9 +293,7 @@ fn collect(args: CollectArgs) -> Result<(), CliError> {
     let mut dir = output_dir(&out, args.common.force)?;
     copy_layers(&mut dir, &args.shards[0])?;
     write_files(&mut dir, &o, &rows)?;
-    if !args.common.no_report {
-        write_offer_report(&mut dir)?;
-    }
+    stage_report(&dir, &out, args.common.no_report);
     let at = commit(dir)?;
     print_offer(&args.common, &o, &at)
 }

@@ -18,6 +18,7 @@ mod error;
 pub mod html;
 pub mod input;
 pub mod map;
+pub mod offer;
 pub mod sweep;
 pub mod timeline;
 pub mod why;
@@ -444,6 +445,9 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), ReportError> {
 pub fn render_dir(dir: &Path, shown: &Path) -> Result<String, ReportError> {
     if sweep::is_sweep(dir) {
         return sweep::render(dir);
+    }
+    if offer::is_offer(dir) {
+        return offer::render(dir);
     }
     let mut inputs = load(dir)?;
     inputs.dir = shown.to_path_buf();

@@ -10,5 +10,6 @@ mod common;
 mod slurm_support;
 
 mod gdal_layers;
+mod offer_page;
 mod report;
 mod shards;
