@@ -60,7 +60,7 @@ fn main() {
     for l in &o.levels {
         if let Some(u) = &l.uncertain {
             println!(
-                "  level {:>8}: base cards {:>7}, P(win) {:.3}, p10/p50/p90 {}/{}/{}",
+                "  level {:>8}: base cards {:>7}, P(win) {:.3}, p10/p50/p90 {:?}/{:?}/{:?}",
                 l.level_text, l.base.cards_won, u.p_win, u.cards_p10, u.cards_p50, u.cards_p90
             );
         }

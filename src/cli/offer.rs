@@ -148,7 +148,11 @@ pub fn run(args: OfferArgs) -> Result<(), CliError> {
     }
     write_files(&mut dir, &computed.offer, &computed.rows)?;
     // A shard's folder gets no page (as a sweep shard's): its collect does.
-    stage_report(&dir, &out, args.common.no_report || computed.offer.kind != "offer");
+    stage_report(
+        &dir,
+        &out,
+        args.common.no_report || computed.offer.kind != "offer",
+    );
     let at = commit(dir)?;
     print_offer(&args.common, &computed.offer, &at)
 }
