@@ -1691,7 +1691,8 @@ mod tests {
         )
         .unwrap();
         let good: Value = serde_json::from_str(&text).unwrap();
-        let cases: [(&str, fn(&mut Value)); 5] = [
+        type Break = fn(&mut Value);
+        let cases: [(&str, Break); 5] = [
             ("levels[1].base.cards_won", |v| {
                 v["levels"][1]["base"]["cards_won"] = "lots".into()
             }),

@@ -384,7 +384,6 @@ fn implied_writes_its_report_with_out() {
     assert!(page.contains(&shown), "{shown}");
 }
 
-// OFFER: `dcsite offer` (issue 25 item 1) writes report.html too; the lead
-// adds its case here when the command lands: run `dcsite offer` on the
-// Ningxia question with a few samples into a folder, then
-// `check_folder(&out, &["ningxia", ...], "offer")`.
+// `dcsite offer` writes report.html too: tests/system/offer_page.rs runs the
+// Ningxia offer, checks the page the command wrote against `dcsite report -o`
+// and drives its slider in Chromium.

@@ -425,7 +425,7 @@ fn near_range(
             .regions
             .iter()
             .position(|r| r.id == *id)
-            .map(|r| no.regions[r].clone()),
+            .map(|r| no.regions[r]),
         Place::Cluster(id) => inst
             .clusters
             .iter()
@@ -435,7 +435,7 @@ fn near_range(
             .sites
             .iter()
             .position(|s| s.id == *id)
-            .and_then(|s| no.sites[s].clone()),
+            .and_then(|s| no.sites[s]),
     };
     Ok(match range {
         Some(r) => NearJson {
