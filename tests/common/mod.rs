@@ -332,3 +332,32 @@ pub fn run_guarded(c: &mut Command, secs: u64) -> Output {
     }
     child.wait_with_output().unwrap()
 }
+
+/// The cells of one CSV line (RFC 4180 quotes; no line breaks in cells).
+pub fn cells(line: &str) -> Vec<String> {
+    let (mut out, mut cell, mut quoted) = (Vec::new(), String::new(), false);
+    let mut chars = line.chars().peekable();
+    while let Some(c) = chars.next() {
+        match (c, quoted) {
+            ('"', true) if chars.peek() == Some(&'"') => {
+                cell.push('"');
+                chars.next();
+            }
+            ('"', _) => quoted = !quoted,
+            (',', false) => out.push(std::mem::take(&mut cell)),
+            _ => cell.push(c),
+        }
+    }
+    out.push(cell);
+    out
+}
+
+/// The rows of a CSV file, each cell by its header's name.
+pub fn csv_rows(path: &Path) -> Vec<std::collections::HashMap<String, String>> {
+    let text = std::fs::read_to_string(path).unwrap();
+    let mut lines = text.lines();
+    let header = cells(lines.next().unwrap());
+    lines
+        .map(|l| header.iter().cloned().zip(cells(l)).collect())
+        .collect()
+}

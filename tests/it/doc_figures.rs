@@ -41,30 +41,6 @@ fn bn(cny: f64) -> String {
     format!("{:.2}", cny / 1e9)
 }
 
-/// The rows of a CSV file as maps from column to cell.
-fn csv_rows(path: &Path) -> Vec<HashMap<String, String>> {
-    let text = std::fs::read_to_string(path).expect("the CSV exists");
-    let mut lines = text.lines();
-    let head: Vec<String> = split(lines.next().expect("a header"));
-    lines
-        .map(|l| head.iter().cloned().zip(split(l)).collect())
-        .collect()
-}
-
-/// One CSV line's cells (dcsite quotes cells holding commas).
-fn split(line: &str) -> Vec<String> {
-    let mut out = vec![String::new()];
-    let mut quoted = false;
-    for c in line.chars() {
-        match c {
-            '"' => quoted = !quoted,
-            ',' if !quoted => out.push(String::new()),
-            _ => out.last_mut().expect("one cell").push(c),
-        }
-    }
-    out
-}
-
 fn num(row: &HashMap<String, String>, col: &str) -> f64 {
     row.get(col)
         .and_then(|s| s.parse().ok())

@@ -241,27 +241,6 @@ fn baseline_without_deliveries_is_todays_plan_and_one_delivery_reproduces_it() {
     );
 }
 
-/// A CSV file as rows of (column → cell), split on commas (the files
-/// checked here quote nothing).
-fn csv_rows(path: &Path) -> Vec<HashMap<String, String>> {
-    let text = std::fs::read_to_string(path).unwrap();
-    let mut lines = text.lines();
-    let header: Vec<String> = lines
-        .next()
-        .unwrap()
-        .split(',')
-        .map(str::to_string)
-        .collect();
-    lines
-        .map(|l| {
-            header
-                .iter()
-                .cloned()
-                .zip(l.split(',').map(str::to_string))
-                .collect()
-        })
-        .collect()
-}
 
 fn num(row: &HashMap<String, String>, col: &str) -> f64 {
     row[col]

@@ -16,35 +16,6 @@ fn s(p: &Path) -> &str {
     p.to_str().unwrap()
 }
 
-/// The cells of one CSV line (RFC 4180 quotes; no line breaks in cells).
-fn cells(line: &str) -> Vec<String> {
-    let (mut out, mut cell, mut quoted) = (Vec::new(), String::new(), false);
-    let mut chars = line.chars().peekable();
-    while let Some(c) = chars.next() {
-        match (c, quoted) {
-            ('"', true) if chars.peek() == Some(&'"') => {
-                cell.push('"');
-                chars.next();
-            }
-            ('"', _) => quoted = !quoted,
-            (',', false) => out.push(std::mem::take(&mut cell)),
-            _ => cell.push(c),
-        }
-    }
-    out.push(cell);
-    out
-}
-
-/// The rows of a CSV file, each cell by its header's name.
-fn csv_rows(path: &Path) -> Vec<std::collections::HashMap<String, String>> {
-    let text = std::fs::read_to_string(path).unwrap();
-    let mut lines = text.lines();
-    let header = cells(lines.next().unwrap());
-    lines
-        .map(|l| header.iter().cloned().zip(cells(l)).collect())
-        .collect()
-}
-
 /// Runs a command that writes `dir` and checks what every kind of folder
 /// must hold: report.html written by the command (0644, loading nothing),
 /// naming each of `names`; `dcsite report DIR -o other.html` exits 0 and
