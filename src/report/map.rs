@@ -10,6 +10,8 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::rc::Rc;
 
+use geo::{LineString, Simplify};
+
 use super::html::{esc, fmt_int, fmt_signed};
 use super::input::{parse_geojson, Expect, Feature, Geometry, LonLat};
 use crate::spatial::{geodesic_km, MapProjection, Point};
@@ -127,20 +129,29 @@ impl Frame {
 
     /// SVG path data for polygons (each ring closed with `Z`).
     pub fn polygons_path(&self, polys: &[Vec<Vec<LonLat>>]) -> String {
-        self.polygons_path_min(polys, 0.0)
-    }
-
-    /// SVG path data for polygons, leaving out a vertex closer than `min`
-    /// pixels to the one before it (rings of fewer than 3 points left are
-    /// dropped).
-    fn polygons_path_min(&self, polys: &[Vec<Vec<LonLat>>], min: f64) -> String {
         let mut d = String::new();
         for ring in polys.iter().flatten() {
-            let mut r = String::new();
-            if self.append_points(&mut r, ring, min) >= 3 {
-                d.push_str(&r);
-                d.push('Z');
+            self.append_points(&mut d, ring);
+            d.push('Z');
+        }
+        d
+    }
+
+    /// SVG path data for polygons, each ring simplified on the map
+    /// (Ramer–Douglas–Peucker, `geo::Simplify`) to within `eps` pixels;
+    /// rings that shrink below a triangle are left out.
+    fn polygons_path_simplified(&self, polys: &[Vec<Vec<LonLat>>], eps: f64) -> String {
+        let mut d = String::new();
+        for ring in polys.iter().flatten() {
+            let line: LineString<f64> = ring.iter().map(|&p| self.xy(p)).collect();
+            let line = line.simplify(eps);
+            if line.0.len() < 4 {
+                continue;
             }
+            for (i, c) in line.0[..line.0.len() - 1].iter().enumerate() {
+                let _ = write!(d, "{}{:.1} {:.1}", if i == 0 { 'M' } else { 'L' }, c.x, c.y);
+            }
+            d.push('Z');
         }
         d
     }
@@ -149,34 +160,23 @@ impl Frame {
     pub fn lines_path(&self, lines: &[Vec<LonLat>]) -> String {
         let mut d = String::new();
         for line in lines {
-            self.append_points(&mut d, line, 0.0);
+            self.append_points(&mut d, line);
         }
         d
     }
 
-    /// Appends `pts` as `M…L…`; returns how many points it wrote.
-    fn append_points(&self, d: &mut String, pts: &[LonLat], min: f64) -> usize {
-        let mut last: Option<(f64, f64)> = None;
-        let mut last_text = String::new();
-        let mut n = 0;
+    fn append_points(&self, d: &mut String, pts: &[LonLat]) {
+        let mut last = String::new();
         for (i, &p) in pts.iter().enumerate() {
             let (x, y) = self.xy(p);
             let xy = format!("{x:.1} {y:.1}");
-            if i > 0 && xy == last_text {
+            if i > 0 && xy == last {
                 continue;
-            }
-            if let Some((lx, ly)) = last {
-                if min > 0.0 && i + 1 < pts.len() && (x - lx).hypot(y - ly) < min {
-                    continue;
-                }
             }
             d.push(if i == 0 { 'M' } else { 'L' });
             d.push_str(&xy);
-            last_text = xy;
-            last = Some((x, y));
-            n += 1;
+            last = xy;
         }
-        n
     }
 }
 
@@ -277,12 +277,13 @@ pub struct Shading {
 }
 
 impl Shading {
-    /// The upper bounds of the four card classes: an eighth, a quarter and
-    /// a half of the largest region's cards rounded up, and that.
+    /// The upper bounds of the four card classes, geometric (cards are
+    /// skewed: one region often holds most): 1/64, 1/16 and 1/4 of the
+    /// largest region's cards rounded up, and that.
     fn card_breaks(&self) -> [f64; 4] {
         let max = self.cards.values().copied().fold(0.0, f64::max);
         let top = nice_above(max);
-        [top / 8.0, top / 4.0, top / 2.0, top]
+        [top / 64.0, top / 16.0, top / 4.0, top]
     }
     /// The fill of a region of `cards` (none for 0).
     fn card_fill(&self, cards: f64) -> Option<&'static str> {
@@ -294,12 +295,15 @@ impl Shading {
     }
 }
 
-const TEMP_PROVINCES: &str = r#"{"type":"FeatureCollection","features":[]}"#;
+/// The provinces of China (34 provincial-level divisions, DCW-GMT via
+/// scripts/make_provinces.sh; see data/SOURCES.md), each with its
+/// `region_id` where it belongs to a region of data/regions.csv.
+pub const PROVINCES_GEOJSON: &str = include_str!("../../data/provinces.geojson");
 
 thread_local! {
     /// The provinces (`spatial::provinces::GEOJSON`), parsed once per thread.
     static PROVINCES: Rc<Vec<Feature>> = Rc::new(
-        parse_geojson(TEMP_PROVINCES, Expect::Polygons)
+        parse_geojson(PROVINCES_GEOJSON, Expect::Polygons)
             .expect("data/provinces.geojson is valid GeoJSON (checked by a unit test)"),
     );
 }
@@ -347,7 +351,7 @@ fn draw_provinces(out: &mut String, frame: &Frame, shade: Option<&Shading>) {
         let _ = writeln!(
             out,
             "<path d=\"{}\" data-region=\"{}\"{style}><title>{}</title></path>",
-            frame.polygons_path_min(ps, 1.2),
+            frame.polygons_path_simplified(ps, 0.6),
             esc(&region),
             esc(&tip)
         );
@@ -478,8 +482,8 @@ fn nice_below(x: f64) -> f64 {
         .unwrap_or(p)
 }
 
-/// Round `x` up to 1, 2, 4 or 8 × a power of ten (so that its eighth,
-/// quarter and half stay round).
+/// Round `x` up to 1, 2, 4 or 8 × a power of ten (so that its quarter,
+/// sixteenth and sixty-fourth stay round).
 fn nice_above(x: f64) -> f64 {
     if x <= 0.0 {
         return 0.0;
@@ -658,10 +662,31 @@ impl Legend {
     fn swatch(&mut self, fill: &str, label: &str) {
         let _ = writeln!(
             self.rows,
-            "<rect class=\"swatch\" x=\"14\" y=\"{:.1}\" width=\"16\" height=\"12\" fill=\"{fill}\"/>",
+            "<rect class=\"swatch\" x=\"14\" y=\"{:.1}\" width=\"16\" height=\"12\" style=\"fill:{fill}\"/>",
             self.y - 6.0
         );
         self.text(40.0, label);
+        self.y += 17.0;
+    }
+    /// A swatch row labelled in Chinese and in English (each shown with
+    /// the page's label switch), cut to fit the panel.
+    fn swatch_lang(&mut self, fill: &str, en: &str, zh: &str) {
+        let fit = |t: &str, n: usize| {
+            if t.chars().count() > n {
+                format!("{}…", t.chars().take(n - 1).collect::<String>())
+            } else {
+                t.to_string()
+            }
+        };
+        let _ = writeln!(
+            self.rows,
+            "<rect class=\"swatch\" x=\"14\" y=\"{:.1}\" width=\"16\" height=\"12\" style=\"fill:{fill}\"/>\
+             <text class=\"zh\" x=\"40\" y=\"{y:.1}\">{}</text><text class=\"en\" x=\"40\" y=\"{y:.1}\">{}</text>",
+            self.y - 6.0,
+            esc(&fit(if zh.is_empty() { en } else { zh }, 30)),
+            esc(&fit(en, 31)),
+            y = self.y + 4.0
+        );
         self.y += 17.0;
     }
     /// The legend's box in the SVG: `(x0, y0, x1, y1)`.
@@ -1175,12 +1200,7 @@ fn shading_keys(out: &mut String, sh: &Shading, frame: &Frame, top: f64) {
         let mut lg = Legend::new(frame);
         lg.heading("Planning cluster");
         for (i, (_, en, zh)) in sh.clusters.iter().enumerate() {
-            let label = if zh.is_empty() {
-                en.clone()
-            } else {
-                format!("{zh} {en}")
-            };
-            lg.swatch(CLUSTER_COLOURS[i % CLUSTER_COLOURS.len()], &label);
+            lg.swatch_lang(CLUSTER_COLOURS[i % CLUSTER_COLOURS.len()], en, zh);
         }
         lg.finish_as(out, "legend shade-key cluster", top);
     }

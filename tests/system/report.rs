@@ -169,7 +169,10 @@ fn baseline_report_is_self_contained_and_renders_map_and_tables() {
     // default) and English.
     assert!(dom.contains("<g class=\"provinces\">\n<path"), "provinces");
     assert!(dom.contains("<text class=\"zh\"") && dom.contains(">乌兰察布</text>"));
-    assert!(dom.contains("id=\"map-lang-zh\" checked=\"\""), "中文 checked");
+    assert!(
+        dom.contains("id=\"map-lang-zh\" checked=\"\""),
+        "中文 checked"
+    );
     // Tables by region and tier, headline figures.
     assert!(dom.contains("<table id=\"region-table\""));
     assert!(dom.contains("<td>inner_mongolia</td>"));
