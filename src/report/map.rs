@@ -374,25 +374,16 @@ fn svg_open(out: &mut String, frame: &Frame, id: &str, title: &str) {
         "<rect class=\"sea\" x=\"0\" y=\"0\" width=\"{:.0}\" height=\"{:.0}\"/>",
         frame.width, frame.height
     );
+}
+
+/// The side panel, drawn over whatever of the map's marks reaches past the
+/// frame (a reach ring), before the legend goes on it.
+fn frame_close(out: &mut String, frame: &Frame) {
     let _ = writeln!(
         out,
         "<rect class=\"panel\" x=\"{:.0}\" y=\"0\" width=\"{PANEL:.0}\" height=\"{:.0}\"/>",
         frame.width, frame.height
     );
-    // What is drawn on the land stays in the map frame, off the panel.
-    let _ = writeln!(
-        out,
-        "<clipPath id=\"{}-frame\"><rect x=\"0\" y=\"0\" width=\"{:.0}\" height=\"{:.0}\"/></clipPath>\n<g clip-path=\"url(#{}-frame)\">",
-        esc(id),
-        frame.width,
-        frame.height,
-        esc(id)
-    );
-}
-
-/// Closes the group that [`svg_open`] clips to the map frame.
-fn frame_close(out: &mut String) {
-    out.push_str("</g>\n");
 }
 
 /// The land: the outline filled, then the province boundaries over it.
@@ -745,7 +736,7 @@ pub fn plan_map(
     let city_labels = draw_cities(&mut out, &frame, cities);
     let candidates_undecided = draw_candidates(&mut out, &frame, sites);
     let built = draw_built_sites(&mut out, &frame, sites);
-    frame_close(&mut out);
+    frame_close(&mut out, &frame);
     let marks = PlanMarks {
         max_cards: built.max_cards,
         any_mega: built.any_mega,
@@ -1339,7 +1330,7 @@ pub fn diff_map(
     }
     out.push_str("</g>\n");
     let labels = draw_changes(&mut out, &frame, &changed, max, pair, scenarios);
-    frame_close(&mut out);
+    frame_close(&mut out, &frame);
     let lg = diff_legend(max, &frame);
     let style = LabelStyle {
         class: "labels",
@@ -1505,7 +1496,7 @@ pub fn probability_map(sites: &[Feature], max_cards: f64, id: &str) -> String {
         }
     }
     out.push_str("</g>\n");
-    frame_close(&mut out);
+    frame_close(&mut out, &frame);
     let mut lg = Legend::new(&frame);
     lg.heading("Legend");
     if max_cards > 0.0 {
