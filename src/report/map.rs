@@ -14,6 +14,7 @@ use geo::{LineString, Simplify};
 
 use super::html::{esc, fmt_int, fmt_signed};
 use super::input::{parse_geojson, Expect, Feature, Geometry, LonLat};
+use crate::spatial::provinces::{provinces, Province};
 use crate::spatial::{geodesic_km, MapProjection, Point};
 
 /// The schematic outline of China (mainland, Taiwan, Hong Kong), from
@@ -138,13 +139,15 @@ impl Frame {
     }
 
     /// SVG path data for polygons, each ring simplified on the map
-    /// (Ramer–Douglas–Peucker, `geo::Simplify`) to within `eps` pixels;
-    /// rings that shrink below a triangle are left out.
+    /// (Ramer–Douglas–Peucker, `geo::Simplify`) to within `eps` pixels; a
+    /// ring that would shrink below a triangle is kept as it is.
     fn polygons_path_simplified(&self, polys: &[Vec<Vec<LonLat>>], eps: f64) -> String {
         let mut d = String::new();
         for ring in polys.iter().flatten() {
-            let line: LineString<f64> = ring.iter().map(|&p| self.xy(p)).collect();
-            let line = line.simplify(eps);
+            let full: LineString<f64> = ring.iter().map(|&p| self.xy(p)).collect();
+            let simple = full.simplify(eps);
+            // A ring too small to keep its shape (Macao) is kept whole.
+            let line = if simple.0.len() >= 4 { simple } else { full };
             if line.0.len() < 4 {
                 continue;
             }
@@ -295,22 +298,19 @@ impl Shading {
     }
 }
 
-/// The provinces of China (34 provincial-level divisions, DCW-GMT via
-/// scripts/make_provinces.sh; see data/SOURCES.md), each with its
-/// `region_id` where it belongs to a region of data/regions.csv.
-pub const PROVINCES_GEOJSON: &str = include_str!("../../data/provinces.geojson");
-
-thread_local! {
-    /// The provinces (`spatial::provinces::GEOJSON`), parsed once per thread.
-    static PROVINCES: Rc<Vec<Feature>> = Rc::new(
-        parse_geojson(PROVINCES_GEOJSON, Expect::Polygons)
-            .expect("data/provinces.geojson is valid GeoJSON (checked by a unit test)"),
-    );
-}
-
-/// The provinces as features (`id`, `name_zh`, `name_en`, `region_id`).
-pub fn provinces() -> Rc<Vec<Feature>> {
-    PROVINCES.with(Rc::clone)
+/// A province's rings as `(lon, lat)` lists (each polygon's exterior, then
+/// its holes).
+fn province_rings(p: &Province) -> Vec<Vec<Vec<LonLat>>> {
+    p.geometry
+        .0
+        .iter()
+        .map(|poly| {
+            std::iter::once(poly.exterior())
+                .chain(poly.interiors())
+                .map(|ring| ring.coords().map(|c| (c.x, c.y)).collect())
+                .collect()
+        })
+        .collect()
 }
 
 /// The province boundaries: thin grey lines over the land, each province
@@ -318,13 +318,9 @@ pub fn provinces() -> Rc<Vec<Feature>> {
 /// colour, `--fr` its region's cards class).
 fn draw_provinces(out: &mut String, frame: &Frame, shade: Option<&Shading>) {
     out.push_str("<g class=\"provinces\">\n");
-    for f in provinces().iter() {
-        let Geometry::Polygons(ps) = &f.geometry else {
-            continue;
-        };
-        let en = f.text("name_en").unwrap_or_default();
-        let zh = f.text("name_zh").unwrap_or_default();
-        let region = f.text("region_id").unwrap_or_default();
+    for p in provinces() {
+        let (en, zh) = (&p.name_en, &p.name_zh);
+        let region = p.region_id.clone().unwrap_or_default();
         let mut style = String::new();
         let mut tip = format!("{zh} {en}");
         if let Some(sh) = shade {
@@ -351,7 +347,7 @@ fn draw_provinces(out: &mut String, frame: &Frame, shade: Option<&Shading>) {
         let _ = writeln!(
             out,
             "<path d=\"{}\" data-region=\"{}\"{style}><title>{}</title></path>",
-            frame.polygons_path_simplified(ps, 0.6),
+            frame.polygons_path_simplified(&province_rings(p), 0.6),
             esc(&region),
             esc(&tip)
         );
@@ -1636,13 +1632,17 @@ mod tests {
         let frame = china_frame(&outline());
         let p = provinces();
         assert!(p.len() >= 31, "{} provinces", p.len());
-        for f in p.iter() {
-            assert!(f.text("name_zh").is_some() && f.text("name_en").is_some());
-            for_each_position(&f.geometry, |ll| {
-                let (x, y) = frame.xy(ll);
+        for f in p {
+            for ll in province_rings(f).iter().flatten().flatten() {
+                let (x, y) = frame.xy(*ll);
                 assert!(x > -5.0 && x < frame.width + 5.0 && y > -5.0 && y < frame.height + 5.0);
-            });
+            }
         }
+        // Simplified on the map, the 34 divisions stay light.
+        let mut svg = String::new();
+        draw_provinces(&mut svg, &frame, None);
+        assert_eq!(svg.matches("<path d=\"M").count(), p.len());
+        assert!(svg.len() < 120_000, "{} bytes", svg.len());
     }
 
     fn site(id: &str, zh: &str, lon: f64, lat: f64, cards: f64) -> Feature {
