@@ -69,6 +69,15 @@ pub fn summary_json(plan: &Plan, scenario_path: &str) -> String {
         "cards_by_region": by_reg,
         "cards_by_tier": by_t,
         "cards_by_cluster": by_c,
+        // The planning clusters and their regions (the report shades
+        // provinces by them).
+        "clusters": inst.clusters.iter().map(|c| json!({
+            "id": c.id,
+            "name_en": c.name_en,
+            "name_zh": c.name_zh,
+            "kind": c.kind.as_str(),
+            "regions": c.regions,
+        })).collect::<Vec<_>>(),
         "it_mw_by_region": it_by_reg,
         "sites_built": all.sites_built,
         "it_mw_total": r(all.it_mw, 3),

@@ -68,7 +68,9 @@ struct ChartLayout {
 
 /// Per region, one horizontal bar per non-first scenario of
 /// `delta_cards_total`: green to the right for a gain, red to the left for
-/// a loss.
+/// a loss. Only the changes are drawn: a region no scenario changes is
+/// named in one line under the bars, a scenario that leaves a region as it
+/// is has no bar there.
 pub fn region_chart(rows: &[Row], scenarios: &[String]) -> String {
     let regions = ids(rows, "region");
     let others = scenarios.get(1..).unwrap_or_default();
@@ -82,11 +84,30 @@ pub fn region_chart(rows: &[Row], scenarios: &[String]) -> String {
         .flat_map(|id| others.iter().map(move |s| delta(id, s).abs()))
         .fold(0.0, f64::max);
     let half = (CHART_WIDTH - LABEL_WIDTH - 2.0 * VALUE_ROOM) / 2.0;
-    let per_region = if others.len() > 1 {
-        (others.len() + 1) as f64 * ROW + 6.0
-    } else {
-        ROW + 4.0
+    let many = others.len() > 1;
+    // Only what changes: the regions with a change in some scenario, and
+    // (among several scenarios) each region's scenarios that change it.
+    let changes =
+        |id: &str| -> Vec<&String> { others.iter().filter(|s| delta(id, s) != 0.0).collect() };
+    let (changed, unchanged): (Vec<&String>, Vec<&String>) =
+        regions.iter().partition(|id| !changes(id).is_empty());
+    let rows_height: f64 = changed
+        .iter()
+        .map(|id| {
+            if many {
+                (changes(id).len() + 1) as f64 * ROW + 6.0
+            } else {
+                ROW + 4.0
+            }
+        })
+        .sum();
+    let name_of = |id: &String| {
+        rows.iter()
+            .find(|r| r.level == "region" && &r.id == id)
+            .map(|r| r.label().to_string())
+            .unwrap_or_else(|| id.clone())
     };
+    let note = if unchanged.is_empty() { 0.0 } else { ROW + 4.0 };
     let top = 56.0;
     let lay = ChartLayout {
         max,
@@ -94,19 +115,14 @@ pub fn region_chart(rows: &[Row], scenarios: &[String]) -> String {
         zero: LABEL_WIDTH + VALUE_ROOM + half,
         scale: if max > 0.0 { half / max } else { 0.0 },
         top,
-        height: top + per_region * regions.len() as f64 + 16.0,
+        height: top + rows_height + note + 16.0,
     };
     let reference = scenarios.first().cloned().unwrap_or_default();
     let mut out = String::new();
     chart_head(&mut out, &lay, &reference);
     let mut y = lay.top;
-    for id in &regions {
-        let name = rows
-            .iter()
-            .find(|r| r.level == "region" && &r.id == id)
-            .map(|r| r.label().to_string())
-            .unwrap_or_else(|| id.clone());
-        let many = others.len() > 1;
+    for id in &changed {
+        let name = name_of(id);
         if many {
             let _ = writeln!(
                 out,
@@ -116,7 +132,7 @@ pub fn region_chart(rows: &[Row], scenarios: &[String]) -> String {
             );
             y += ROW;
         }
-        for s in others {
+        for s in changes(id) {
             // One scenario's row: its label (the region's name when there
             // is one scenario to compare), its bar and its value.
             let d = delta(id, s);
@@ -126,6 +142,15 @@ pub fn region_chart(rows: &[Row], scenarios: &[String]) -> String {
             y += ROW;
         }
         y += if many { 6.0 } else { 4.0 };
+    }
+    if !unchanged.is_empty() {
+        let names: Vec<String> = unchanged.iter().map(|id| name_of(id)).collect();
+        let _ = writeln!(
+            out,
+            "<text class=\"scen unchanged\" x=\"8\" y=\"{:.1}\">No change in any scenario: {}</text>",
+            y + 14.0,
+            esc(&names.join(", "))
+        );
     }
     let zero = lay.zero;
     let _ = writeln!(

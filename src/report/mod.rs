@@ -49,6 +49,8 @@ pub struct Inputs {
     pub flows: Option<Vec<Feature>>,
     /// reach.geojson.
     pub reach: Option<Vec<Feature>>,
+    /// cities.geojson, when present (folders written before it have none).
+    pub cities: Option<Vec<Feature>>,
     /// regions.csv.
     pub regions: Option<(TextTable, Vec<Row>)>,
     /// comparison.csv.
@@ -128,6 +130,10 @@ pub fn load(dir: &Path) -> Result<Inputs, ReportError> {
     }
     if let Some(p) = want("reach.geojson")? {
         inputs.reach = Some(read_geojson(&p, Expect::Polygons)?);
+    }
+    let cities = dir.join("cities.geojson");
+    if !is_comparison && cities.is_file() {
+        inputs.cities = Some(read_geojson(&cities, Expect::Points)?);
     }
     if let Some(p) = want("regions.csv")? {
         let required = ["level", "id", "cards_total"];
@@ -252,18 +258,58 @@ fn push_header(body: &mut String, inputs: &Inputs, title: &str) {
     let _ = writeln!(body, "<p class=\"meta\">{meta}</p>\n</header>");
 }
 
-/// The map section: the plan's map of `sites` with its flows and reach.
+/// The map section: the page's map controls, then the plan's map of
+/// `sites` with its flows, reach and demand cities.
 fn push_map(body: &mut String, inputs: &Inputs, sites: &[Feature]) {
     body.push_str("<section id=\"map\">\n<h2>Map</h2>\n");
+    let shade = shading(inputs);
+    body.push_str(&map::controls(Some(&shade)));
     body.push_str(&map::plan_map(
         sites,
         inputs.flows.as_deref().unwrap_or_default(),
         inputs.reach.as_deref().unwrap_or_default(),
+        inputs.cities.as_deref().unwrap_or_default(),
+        Some(&shade),
     ));
     body.push_str(
-        "<p class=\"note\">Hover a circle or line for its figures. Lines join each demand city to the site that serves it.</p>\n",
+        "<p class=\"note\">Hover a circle or line for its figures. Lines join each demand city to the site that serves it; dashed rings bound the area within the RTT budget of each built site. Province boundaries and the outline are schematic, not a surveyed map.</p>\n",
     );
     body.push_str("</section>\n");
+}
+
+/// What the plan's provinces can be shaded by: summary.json's planning
+/// clusters (each region in the first cluster that lists it) and the
+/// cards of each region in regions.csv.
+fn shading(inputs: &Inputs) -> map::Shading {
+    let mut sh = map::Shading::default();
+    let clusters = inputs
+        .summary
+        .as_ref()
+        .and_then(|s| s.get("clusters"))
+        .and_then(Value::as_array);
+    for c in clusters.into_iter().flatten() {
+        let text = |k: &str| c.get(k).and_then(Value::as_str).unwrap_or("").to_string();
+        let i = sh.clusters.len();
+        sh.clusters
+            .push((text("id"), text("name_en"), text("name_zh")));
+        for r in c
+            .get("regions")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
+            if let Some(r) = r.as_str() {
+                sh.cluster_of.entry(r.to_string()).or_insert(i);
+            }
+        }
+    }
+    if let Some((_, rows)) = &inputs.regions {
+        for r in rows.iter().filter(|r| r.level == "region") {
+            sh.cards
+                .insert(r.id.clone(), r.num("cards_total").unwrap_or(0.0));
+        }
+    }
+    sh
 }
 
 /// The sections of regions.csv: by region (then the near-optimal ranges),
@@ -401,16 +447,31 @@ fn push_diff(body: &mut String, diff: &[Feature], comparison_scenarios: &[String
             "<p class=\"note\">diff.geojson names one scenario only: no change to draw.</p>\n",
         );
     }
-    for (k, s) in others.iter().enumerate() {
-        let pair = map::DiffPair {
+    let pairs: Vec<map::DiffPair> = others
+        .iter()
+        .map(|s| map::DiffPair {
             scenario: s.clone(),
             reference: reference.clone(),
             only_pair: others.len() == 1,
-        };
+        })
+        .collect();
+    // One circle scale for every change map of the page.
+    let max = map::diff_max(diff, &pairs);
+    let mut controls = false;
+    let mut unchanged = Vec::new();
+    for (k, pair) in pairs.iter().enumerate() {
+        if diff.iter().all(|f| pair.delta(f) == 0.0) {
+            unchanged.push(pair.scenario.as_str());
+            continue;
+        }
+        if !controls {
+            body.push_str(&map::controls(None));
+            controls = true;
+        }
         let _ = writeln!(
             body,
             "<h3 class=\"pair\">{} against {}</h3>\n<p class=\"note\">From diff.geojson: <code>{}</code> per site (scenarios: {}).</p>",
-            esc(s),
+            esc(&pair.scenario),
             esc(&reference),
             esc(&pair.source(diff)),
             esc(&scen.join(", "))
@@ -421,7 +482,15 @@ fn push_diff(body: &mut String, diff: &[Feature], comparison_scenarios: &[String
         } else {
             format!("diff-map-{}", k + 2)
         };
-        body.push_str(&map::diff_map(diff, &scen, &pair, &id));
+        body.push_str(&map::diff_map(diff, &scen, pair, &id, max));
+    }
+    if !unchanged.is_empty() {
+        let _ = writeln!(
+            body,
+            "<p class=\"note\" id=\"diff-unchanged\">No site changes its cards in {} against {}: no map drawn.</p>",
+            esc(&unchanged.join(", ")),
+            esc(&reference)
+        );
     }
     body.push_str("</section>\n");
 }

@@ -67,8 +67,17 @@ pub fn render(dir: &Path) -> Result<String, ReportError> {
     let arms = arms_of(&meta);
     body.push_str(&thresholds_table(&arms));
     let many = arms.len() > 1;
-    for arm in &arms {
-        body.push_str(&arm_section(arm, many, &sites, &robust, &regret)?);
+    // One circle scale for every arm's map.
+    let max_cards = sites
+        .iter()
+        .filter_map(|f| f.num("cards_mean"))
+        .fold(0.0, f64::max);
+    for (i, arm) in arms.iter().enumerate() {
+        let maps = Maps {
+            max_cards,
+            controls: i == 0,
+        };
+        body.push_str(&arm_section(arm, many, &sites, &robust, &regret, &maps)?);
     }
     Ok(page(&title, &body))
 }
@@ -162,6 +171,15 @@ fn id_of(base: &str, arm: &Arm, many: bool) -> String {
     }
 }
 
+/// What the arms' maps share: one circle scale, and the page's map
+/// controls before the first.
+struct Maps {
+    /// The largest mean cards of any site in any arm.
+    max_cards: f64,
+    /// Whether this arm's map comes first (and gets the controls).
+    controls: bool,
+}
+
 /// One arm's map, fans and regret table, in a section of its own when
 /// there are several.
 fn arm_section(
@@ -170,6 +188,7 @@ fn arm_section(
     sites: &[Feature],
     robust: &TextTable,
     regret: &TextTable,
+    maps: &Maps,
 ) -> Result<String, ReportError> {
     let mut body = String::new();
     let h = if many {
@@ -197,12 +216,15 @@ fn arm_section(
         )
     };
     body.push_str(&open("probability", "How often each site is built"));
-    body.push_str(&map::probability_map(&mine).replacen(
-        "id=\"probability-map\"",
-        &format!("id=\"{}\"", id_of("probability-map", arm, many)),
-        1,
+    if maps.controls {
+        body.push_str(&map::controls(None));
+    }
+    body.push_str(&map::probability_map(
+        &mine,
+        maps.max_cards,
+        &id_of("probability-map", arm, many),
     ));
-    body.push_str("<p class=\"note\">Colour: share of the scenarios with a plan in which the site is built (pale: up to 25 %, dark red: over 75 %; hollow: never). Size: mean cards. Hover a circle for its figures.</p>\n</section>\n");
+    body.push_str("<p class=\"note\">Colour: share of the scenarios with a plan in which the site is built (pale: up to 25 %, dark red: over 75 %; hollow: never). Size: mean cards, on one scale for every map of the page. Labels: the sites ever built and their share. Hover a circle for its figures.</p>\n</section>\n");
     body.push_str(&open("fans", "Cards per region and tier, p10 to p90"));
     body.push_str(&fans(
         robust,

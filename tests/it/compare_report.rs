@@ -204,8 +204,42 @@ fn diff_has_a_delta_per_scenario_and_a_style_per_pair() {
         };
         assert_eq!(circles("gain"), changes[&(s, "gain")], "{s} gains");
         assert_eq!(circles("loss"), changes[&(s, "loss")], "{s} losses");
-        assert!(svg.contains(&format!(">more cards in {s}<")));
+        assert!(svg.contains(">gain (more cards)<"), "{s}: legend");
+        // Chinese labels by default (both texts written, CSS shows one).
+        assert!(svg.contains("<text class=\"zh\""), "{s}: zh labels");
     }
+    // One circle scale for the page: the same |change| has the same radius
+    // on every map, so r / √|Δ| is one number (circles above the smallest
+    // radius, written to 0.01 px).
+    let mut ratios = Vec::new();
+    for piece in html.split("<circle class=\"").skip(1) {
+        if !(piece.starts_with("gain\"") || piece.starts_with("loss\"")) {
+            continue;
+        }
+        let attr = |name: &str| -> Option<f64> {
+            let rest = piece[..piece.find('>')?]
+                .split(&format!(" {name}=\""))
+                .nth(1)?;
+            rest[..rest.find('"')?].parse().ok()
+        };
+        if let (Some(r), Some(d)) = (attr("r"), attr("data-delta")) {
+            if r > 3.6 {
+                ratios.push((r / d.abs().sqrt(), r, d));
+            }
+        }
+    }
+    assert!(ratios.len() >= 4, "{ratios:?}");
+    let k = ratios[0].0;
+    for (q, r, d) in &ratios {
+        assert!((q / k - 1.0).abs() < 0.01, "r {r} for Δ {d}: {ratios:?}");
+    }
+    // The largest change on the page has the largest radius, 28 px.
+    let max = ratios.iter().map(|t| t.2.abs()).fold(0.0, f64::max);
+    assert!((k * max.sqrt() - 28.0).abs() < 0.02, "{k} {max}");
+    // The scale bar and the north arrow on every map, the legend in the
+    // side panel.
+    assert_eq!(html.matches("<g class=\"scalebar\"").count(), 2);
+    assert_eq!(html.matches("<g class=\"north\"").count(), 2);
 }
 
 /// Annuity factor: present value of 1 CNY a year over the horizon.

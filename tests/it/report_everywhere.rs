@@ -64,6 +64,54 @@ fn check_folder(dir: &Path, names: &[&str], what: &str) -> String {
     page
 }
 
+/// The maps of a page (`n` of them): each with the province boundaries, a
+/// scale bar, a north arrow and its legend in the side panel right of the
+/// map frame (960 units wide; every site circle left of it), labels in
+/// Chinese and English; the page's label switch once, Chinese checked.
+/// Returns the maps' SVG.
+fn check_maps<'a>(page: &'a str, n: usize, what: &str) -> Vec<&'a str> {
+    let maps: Vec<&str> = page
+        .split("<svg id=\"")
+        .skip(1)
+        .filter(|m| m[..m.find('>').unwrap()].contains("class=\"map\""))
+        .map(|m| &m[..m.find("</svg>").unwrap()])
+        .collect();
+    assert_eq!(maps.len(), n, "{what}: maps");
+    assert_eq!(
+        page.matches("id=\"map-lang-zh\" checked").count(),
+        1,
+        "{what}"
+    );
+    assert_eq!(page.matches("id=\"map-lang-en\"").count(), 1, "{what}");
+    for m in &maps {
+        // At least 31 provinces (the mainland's), each a path.
+        let prov = &m[m.find("<g class=\"provinces\">").expect("provinces")..];
+        let prov = &prov[..prov.find("</g>").unwrap()];
+        assert!(
+            prov.matches("<path d=\"M").count() >= 31,
+            "{what}: provinces"
+        );
+        assert!(m.contains("<g class=\"scalebar\"") && m.contains("<g class=\"north\""));
+        assert!(m.contains("<g class=\"legend\" transform=\"translate(960 0)\">"));
+        for c in m.split("<circle class=\"").skip(1) {
+            let tag = &c[..c.find('>').unwrap()];
+            if let Some(x) = tag.split(" cx=\"").nth(1) {
+                let x: f64 = x[..x.find('"').unwrap()].parse().unwrap();
+                // Marks on the map have a tooltip; the legend's are closed
+                // tags in the panel's own coordinates.
+                if !tag.ends_with('/') {
+                    assert!(x < 960.0, "{what}: a circle at x {x} in the panel");
+                }
+            }
+        }
+        assert!(
+            m.contains("<text class=\"zh\"") == m.contains("<text class=\"en\""),
+            "{what}: labels in both languages"
+        );
+    }
+    maps
+}
+
 /// Every region id of a plan's regions.csv is a row of the page's region table.
 fn names_every_region(dir: &Path, page: &str) -> usize {
     let regions: Vec<String> = csv_rows(&dir.join("regions.csv"))
@@ -91,8 +139,21 @@ fn solve_writes_its_report_and_no_report_skips_it() {
     ];
     ok(&dcsite(&[&args[..], &["--out", s(&out)]].concat()), "solve");
     let page = check_folder(&out, &["target-min-h200", "baseline"], "solve");
+    assert!(page.len() < 400_000, "{} bytes", page.len());
     assert!(page.contains("<table id=\"region-table\""));
     names_every_region(&out, &page);
+    let map = check_maps(&page, 1, "solve")[0];
+    // Chinese names of built sites and of the largest demand cities.
+    assert!(map.contains(">乌兰察布</text>") && map.contains(">Ulanqab (Jining)</text>"));
+    assert!(map.contains("<g class=\"labels city-labels\">") && map.contains(">上海</text>"));
+    // Reach as outlines, not discs.
+    assert!(map.contains("<g class=\"reach\">\n<path") && !map.contains("fill-opacity"));
+    assert!(map.contains("fill=\"none\" stroke=\"#1f77b4\""));
+    // Shading by planning cluster (summary.json's clusters) and by cards:
+    // one key each, a colour for every province of a region in a cluster.
+    assert!(page.contains("id=\"map-shade-cluster\"") && page.contains("id=\"map-shade-cards\""));
+    assert!(map.contains("shade-key cluster") && map.contains(">京津冀蒙<"));
+    assert!(map.contains("data-region=\"inner_mongolia\" style=\"--fc:"));
 
     let bare = t.path().join("bare");
     ok(
@@ -200,6 +261,7 @@ fn compare_writes_its_report() {
         !page.contains("comparison-robust"),
         "no ranges, no verdicts"
     );
+    check_maps(&page, 1, "compare");
 }
 
 /// The words of comparison.csv's `robust_change` are read as text (the
@@ -290,7 +352,13 @@ fn sweep_and_sweep_collect_write_their_reports_and_a_shard_none() {
     ok(&dcsite(&[&args[..], &gap[..]].concat()), "sweep");
     let regions = csv_rows(&whole.join("robust.csv"));
     let id = regions[0]["id"].clone();
-    check_folder(&whole, &["small_prices.toml", &id], "sweep");
+    let page = check_folder(&whole, &["small_prices.toml", &id], "sweep");
+    // The probability map: labels for the sites ever built, a legend with
+    // the classes of robust.qml.
+    let map = check_maps(&page, 1, "sweep")[0];
+    let labels = &map[map.find("<g class=\"labels\">").expect("site labels")..];
+    assert!(labels.contains("<text class=\"zh\"") && labels.contains(" %</text>"));
+    assert!(map.contains(">over 75 %<") && map.contains(">never built<"));
 
     let sharded = t.path().join("sharded");
     for shard in ["0/2", "1/2"] {

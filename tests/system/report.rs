@@ -165,6 +165,14 @@ fn baseline_report_is_self_contained_and_renders_map_and_tables() {
     assert!(dom.contains("<g class=\"flows\">\n<path"));
     assert!(dom.contains("<g class=\"reach\">\n<path"));
     assert!(dom.contains("Ulanqab (Jining)</text>"), "built site label");
+    // Province boundaries under the sites; labels in Chinese (checked by
+    // default) and English.
+    assert!(dom.contains("<g class=\"provinces\">\n<path"), "provinces");
+    assert!(dom.contains("<text class=\"zh\"") && dom.contains(">乌兰察布</text>"));
+    assert!(
+        dom.contains("id=\"map-lang-zh\" checked=\"\""),
+        "中文 checked"
+    );
     // Tables by region and tier, headline figures.
     assert!(dom.contains("<table id=\"region-table\""));
     assert!(dom.contains("<td>inner_mongolia</td>"));
