@@ -7,6 +7,7 @@
 #   pkg-config                 library discovery
 #   chromium                   headless rendering of `dcsite report` pages in tests/system/report.rs
 #   chromium-driver            WebDriver for it: tests/system/offer_page.rs moves the offer page's slider
+#   poppler-utils              pdfinfo / pdftotext / pdftoppm: tests/system/print.rs checks the report printed to PDF
 #   slurmctld, slurmd,         a single-node Slurm cluster that tests/system/shards.rs starts
 #   slurm-client, munge          (as root, without systemd) to run examples/slurm/sweep.sbatch
 #   python3-venv (if needed)   the throwaway venv target/test-venv with snakemake and
@@ -25,6 +26,7 @@ command -v sqlite3 >/dev/null 2>&1 || need+=(sqlite3)
 command -v ogrinfo >/dev/null 2>&1 || need+=(gdal-bin)
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
 command -v chromedriver >/dev/null 2>&1 || need+=(chromium-driver)
+command -v pdftotext >/dev/null 2>&1 || need+=(poppler-utils)
 [ -x /usr/sbin/slurmctld ] || need+=(slurmctld)
 [ -x /usr/sbin/slurmd ] || need+=(slurmd)
 [ -x /usr/bin/sbatch ] || need+=(slurm-client)
