@@ -751,10 +751,11 @@ tfoot{display:table-row-group}
 th,td{white-space:normal}
 td.num{white-space:nowrap}
 td.reason{min-width:0;max-width:none}
-svg.map,svg.chart{width:auto;max-width:100%;height:auto;max-height:168mm}
-html[data-paper=a3] svg.map,html[data-paper=a3] svg.chart{max-height:240mm}
+svg.map,svg.chart{width:auto;max-width:100%;height:auto;max-height:150mm}
+html[data-paper=a3] svg.map,html[data-paper=a3] svg.chart{max-height:225mm}
 svg.map{display:block;margin:0 auto}
 section#map,section#diff .pair,section#timeline{break-before:page}
+section#diff p.note,section#map h2{break-after:avoid}
 a{color:inherit;text-decoration:none}
 }
 "#;
