@@ -70,7 +70,10 @@ fn entries(t: &TextTable) -> Result<Vec<Entry>, ReportError> {
 /// else as `month 1`.
 pub fn month_label(m: f64, start_year: Option<u32>) -> String {
     let Some(y) = start_year else {
-        return format!("month {}", fmt_dec(m, if m.fract().abs() < 1e-9 { 0 } else { 1 }));
+        return format!(
+            "month {}",
+            fmt_dec(m, if m.fract().abs() < 1e-9 { 0 } else { 1 })
+        );
     };
     let whole = m.floor();
     let days = ((m - whole) * 30.0).round();
@@ -219,7 +222,11 @@ fn period_table(tl: &Timeline) -> String {
     let mut total = 0.0;
     for (k, key) in tl.keys.iter().enumerate() {
         let (month, by) = tl.periods[key];
-        let here: Vec<&Entry> = tl.rows.iter().filter(|e| self::key(e.month) == *key).collect();
+        let here: Vec<&Entry> = tl
+            .rows
+            .iter()
+            .filter(|e| self::key(e.month) == *key)
+            .collect();
         let added: f64 = here.iter().map(|e| e.cards).sum();
         total += added;
         let mut sites: Vec<&str> = here.iter().map(|e| e.site.as_str()).collect();
@@ -262,7 +269,13 @@ impl Plot {
             top: 16.0,
             bottom: 44.0,
             // A month of room after the last deadline, for its bar.
-            x_max: tl.periods.values().map(|p| p.1).fold(0.0f64, f64::max).ceil() + 1.0,
+            x_max: tl
+                .periods
+                .values()
+                .map(|p| p.1)
+                .fold(0.0f64, f64::max)
+                .ceil()
+                + 1.0,
         }
     }
     /// The x pixel of month `m`.
@@ -380,10 +393,10 @@ fn shares_chart(tl: &Timeline) -> String {
             if y1 - y0 >= 11.0 {
                 let _ = write!(
                     out,
-                    "<text class=\"val\" x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"middle\" font-size=\"9\" fill=\"#fff\">{}</text>",
+                    "<text class=\"val\" x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"middle\" font-size=\"9\" fill=\"#fff\">{} %</text>",
                     x + bar / 2.0,
                     (y0 + y1) / 2.0 + 3.0,
-                    format!("{} %", fmt_dec(100.0 * share, 0))
+                    fmt_dec(100.0 * share, 0)
                 );
             }
             below += share;
@@ -428,7 +441,10 @@ fn log_chart(tl: &Timeline) -> String {
     let lo = positive.clone().fold(f64::INFINITY, f64::min);
     let hi = positive.fold(0.0f64, f64::max);
     let (d0, d1) = if hi > 0.0 {
-        (lo.log10().floor(), hi.log10().ceil().max(lo.log10().floor() + 1.0))
+        (
+            lo.log10().floor(),
+            hi.log10().ceil().max(lo.log10().floor() + 1.0),
+        )
     } else {
         (0.0, 1.0)
     };

@@ -81,13 +81,11 @@ fn flows_table(flows: &[Feature]) -> String {
     let mut rows: Vec<&Feature> = flows.iter().collect();
     let text = |f: &Feature, k: &str| f.text(k).unwrap_or_default();
     rows.sort_by(|a, b| {
-        text(a, "node_name_en")
-            .cmp(&text(b, "node_name_en"))
-            .then(
-                b.num("cards_h200_eq")
-                    .unwrap_or(0.0)
-                    .total_cmp(&a.num("cards_h200_eq").unwrap_or(0.0)),
-            )
+        text(a, "node_name_en").cmp(&text(b, "node_name_en")).then(
+            b.num("cards_h200_eq")
+                .unwrap_or(0.0)
+                .total_cmp(&a.num("cards_h200_eq").unwrap_or(0.0)),
+        )
     });
     let mut out = format!(
         "<section id=\"flows\">\n<h2>Demand served ({})</h2>\n\

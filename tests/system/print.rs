@@ -77,7 +77,9 @@ fn pdf_text(pdf: &Path) -> String {
 /// minus: the page's format, written again here.
 fn grouped(x: f64, decimals: usize) -> String {
     let s = format!("{:.*}", decimals, x.abs());
-    let (int, frac) = s.split_once('.').map_or((s.as_str(), None), |(i, f)| (i, Some(f)));
+    let (int, frac) = s
+        .split_once('.')
+        .map_or((s.as_str(), None), |(i, f)| (i, Some(f)));
     let mut out = String::new();
     for (i, c) in int.chars().enumerate() {
         if i > 0 && (int.len() - i).is_multiple_of(3) {
@@ -148,7 +150,10 @@ fn printed_baseline_has_its_headline_title_block_and_tables_on_a4_and_a3() {
         grouped(f("cards_total"), 0),
         format!("{} MW", grouped(f("it_mw_total"), 1)),
         format!("{} bn CNY", grouped(f("capex_cny_total") / 1e9, 2)),
-        format!("{} bn CNY/yr", grouped(f("opex_cny_per_year_total") / 1e9, 2)),
+        format!(
+            "{} bn CNY/yr",
+            grouped(f("opex_cny_per_year_total") / 1e9, 2)
+        ),
         format!("Sites built ({})", grouped(f("sites_built"), 0)),
     ] {
         assert!(text.contains(&want), "headline {want:?} not printed");
@@ -179,7 +184,11 @@ fn printed_baseline_has_its_headline_title_block_and_tables_on_a4_and_a3() {
     let a3_html = tmp.path().join("a3.html");
     std::fs::write(
         &a3_html,
-        page.replacen("<html lang=\"en\">", "<html lang=\"en\" data-paper=\"a3\">", 1),
+        page.replacen(
+            "<html lang=\"en\">",
+            "<html lang=\"en\" data-paper=\"a3\">",
+            1,
+        ),
     )
     .unwrap();
     let a3 = tmp.path().join("a3.pdf");
