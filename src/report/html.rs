@@ -746,6 +746,7 @@ section{break-inside:auto}
 h1,h2,h3{break-after:avoid}
 .figure,.figures,dl.titleblock,svg,tr,li,p{break-inside:avoid}
 table{break-inside:auto;width:100%}
+#sites-table,#tier-table,#cluster-table,#timeline-table,#schedule-table,#subsidies,#implied-table,#near-optimal-table{break-inside:avoid}
 thead{display:table-header-group}
 tfoot{display:table-row-group}
 th,td{white-space:normal}
