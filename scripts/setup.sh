@@ -8,6 +8,7 @@
 #   chromium                   headless rendering of `dcsite report` pages in tests/system/report.rs
 #   fonts-wqy-microhei         a CJK font, so that headless Chromium draws the report maps' Chinese labels
 #   chromium-driver            WebDriver for it: tests/system/offer_page.rs moves the offer page's slider
+#   poppler-utils              pdfinfo / pdftotext / pdftoppm: tests/system/print.rs checks the report printed to PDF
 #   slurmctld, slurmd,         a single-node Slurm cluster that tests/system/shards.rs starts
 #   slurm-client, munge          (as root, without systemd) to run examples/slurm/sweep.sbatch
 #   python3-venv (if needed)   the throwaway venv target/test-venv with snakemake and
@@ -27,6 +28,7 @@ command -v ogrinfo >/dev/null 2>&1 || need+=(gdal-bin)
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
 command -v chromedriver >/dev/null 2>&1 || need+=(chromium-driver)
 fc-list :lang=zh 2>/dev/null | grep -q . || need+=(fonts-wqy-microhei)
+command -v pdftotext >/dev/null 2>&1 || need+=(poppler-utils)
 [ -x /usr/sbin/slurmctld ] || need+=(slurmctld)
 [ -x /usr/sbin/slurmd ] || need+=(slurmd)
 [ -x /usr/bin/sbatch ] || need+=(slurm-client)

@@ -3,7 +3,8 @@
 
 JSON (files, and stdout that is JSON or JSON lines): keys naming seconds,
 dates or the solver's run time are dropped. CSV: columns whose header names
-seconds are dropped. Text: durations ("1.23 s", "45 ms") become "<t> s".
+seconds are dropped. Text: durations ("1.23 s", "45 ms") become "<t> s"; a report's run date
+(its <time> element) becomes "<time>".
 Parquet: each column's values, read with pyarrow when it is installed,
 timing columns dropped; without pyarrow the file's bytes are compared.
 The temporary folder's path becomes <RAW> everywhere.
@@ -12,6 +13,8 @@ import csv, io, json, os, re, sys
 
 TIMING_KEY = re.compile(r"(seconds|elapsed|_s$|^time$|date|started|finished_at|created)", re.I)
 DURATION = re.compile(r"\b\d+(\.\d+)?(e-?\d+)? ?(s|ms|min)\b")
+# The report's run date (its title block): the time the folder was written.
+RUN_DATE = re.compile(r"<time datetime=\"[^\"]*\">[^<]*</time>")
 
 
 def strip(v):
@@ -84,7 +87,7 @@ def main(raw, out):
                 elif f.endswith(".csv"):
                     text = norm_csv(text)
                 else:
-                    text = DURATION.sub("<t> s", text)
+                    text = DURATION.sub("<t> s", RUN_DATE.sub("<time>", text))
             with open(dst, "w", encoding="utf-8") as b:
                 b.write(text)
 

@@ -192,6 +192,7 @@ pub fn cap_to_prepared(
             campus_phase_mw: None,
             campus_phase_months: 3.0,
             install_days: 30.0,
+            start_year: None,
         },
         targets,
         region_bounds: BTreeMap::new(),

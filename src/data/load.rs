@@ -1272,6 +1272,7 @@ fn params_from(sc: &Scenario, accel_ids: &HashSet<&str>, p: &mut Problems) -> Pa
         campus_phase_mw: s.campus_phase_mw,
         campus_phase_months: s.campus_phase_months,
         install_days: s.install_days,
+        start_year: s.start_year,
     }
 }
 
@@ -1309,5 +1310,9 @@ fn check_parameter_numbers(sc: &Scenario, p: &mut Problems) {
     if let Some(mw) = s.campus_phase_mw {
         let key = "parameters.campus_phase_mw";
         check_number(sc, key, key, mw, p);
+    }
+    if let Some(y) = s.start_year {
+        let key = "parameters.start_year";
+        check_number(sc, key, key, f64::from(y), p);
     }
 }

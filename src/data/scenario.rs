@@ -167,6 +167,9 @@ pub struct ParamSpec {
     pub campus_phase_months: f64,
     /// Days within which delivered cards are installed (`[[deliveries]]`).
     pub install_days: f64,
+    /// The calendar year whose January is month 0 (reports show months as
+    /// `2026-02`); unset: months are shown as numbers.
+    pub start_year: Option<u32>,
 }
 
 impl Default for ParamSpec {
@@ -192,6 +195,7 @@ impl Default for ParamSpec {
             campus_phase_mw: None,
             campus_phase_months: 3.0,
             install_days: 30.0,
+            start_year: None,
         }
     }
 }
@@ -469,6 +473,7 @@ const SCENARIO_KEYS: Shape = Shape::Fixed(&[
             ("campus_phase_mw", LEAF),
             ("campus_phase_months", LEAF),
             ("install_days", LEAF),
+            ("start_year", LEAF),
         ]),
     ),
     (

@@ -897,6 +897,14 @@ pub const SCENARIO_NUMBERS: &[Column] = &[
         "Days within which delivered cards must be installed (`[[deliveries]]`; a month of the plan counts 30 days)",
     ),
     num_key(
+        "parameters.start_year",
+        Kind::Integer,
+        "year",
+        1990.0,
+        2200.0,
+        "Calendar year whose January is month 0 of a phased plan; the report shows months as 2026-02; unset: months as numbers",
+    ),
+    num_key(
         "deliveries.month",
         Kind::Real,
         "months",

@@ -538,6 +538,8 @@ pub struct Params {
     /// Days within which delivered cards must be installed (phased
     /// deliveries; a month of the plan counts 30 days).
     pub install_days: f64,
+    /// The calendar year whose January is month 0 (shown by reports only).
+    pub start_year: Option<u32>,
 }
 
 /// A month of the plan as names and files show it: whole months without

@@ -255,6 +255,7 @@ pub fn schedule_json(plan: &Plan) -> Value {
         .collect();
     json!({
         "install_days": s.install_days,
+        "start_year": s.start_year,
         "periods": periods,
         "sites": halls,
     })

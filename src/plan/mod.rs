@@ -165,6 +165,8 @@ pub struct Installation {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Schedule {
     pub install_days: f64,
+    /// The calendar year whose January is month 0 (`parameters.start_year`).
+    pub start_year: Option<u32>,
     pub periods: Vec<SchedulePeriod>,
     /// Every (site, accelerator, period) with servers installed, by site,
     /// accelerator and period.

@@ -615,6 +615,152 @@ fn subsidies_paid(out: &mut String, s: &Map<String, Value>) {
     }
 }
 
+/// dcsite's version, as the title block and the printed page footer show it.
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");
+
+/// The data sources in one line (data/SOURCES.md names every row's source;
+/// each CSV's `source` column tags it).
+pub const SOURCES_LINE: &str = "dcsite's default tables (data/*.csv; every row's source and quality tag in its source column, listed in data/SOURCES.md): NDRC / MIIT / NEA documents of 东数西算 (hubs, clusters, PUE caps, green-power shares), provincial electricity prices, energy-review (能评) quotas, local AI-compute subsidy notices, NVIDIA and Huawei accelerator specifications, operators' campus announcements; rows tagged E are estimates. Outline: Natural Earth (public domain).";
+
+/// The plain note every page carries about its maps.
+pub const SCHEMATIC_NOTE: &str = "Maps on this page are schematic: not surveyed maps, not an official map of China. Publishing a map of China needs an approval number (审图号) from the natural-resources authorities; this page has none.";
+
+/// When the run that wrote an output folder happened, as the folder records it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RunDate {
+    /// `2026-12-06T20:30:00Z`.
+    pub iso: String,
+    /// `2026-12-06 20:30 UTC`.
+    pub text: String,
+    /// Where the date comes from (`summary.json written`).
+    pub from: String,
+}
+
+impl RunDate {
+    /// The UTC minute of `t`, read from `from`.
+    pub fn at(t: std::time::SystemTime, from: &str) -> RunDate {
+        let d = chrono::DateTime::<chrono::Utc>::from(t);
+        RunDate {
+            iso: d.format("%Y-%m-%dT%H:%M:%SZ").to_string(),
+            text: d.format("%Y-%m-%d %H:%M UTC").to_string(),
+            from: from.to_string(),
+        }
+    }
+}
+
+/// What a page's title block shows besides dcsite's version, the sources
+/// and the map note.
+#[derive(Debug, Clone, Default)]
+pub struct TitleBlock {
+    /// The scenario's name (or a study's, e.g. a sweep's base scenario).
+    pub scenario: Option<String>,
+    /// The scenario file, when the folder names it.
+    pub scenario_file: Option<String>,
+    /// The run's date; `None`: the folder records none, and the block
+    /// shows the time the page was written, saying so.
+    pub run: Option<RunDate>,
+}
+
+/// The title block: scenario, date of the run, dcsite version, data
+/// sources and the note that the maps are schematic; then the print
+/// buttons (hidden in print).
+pub fn title_block(b: &TitleBlock) -> String {
+    let mut out = String::from("<dl class=\"titleblock\">\n");
+    let mut item = |k: &str, v: String| {
+        let _ = writeln!(out, "<div><dt>{}</dt><dd>{v}</dd></div>", esc(k));
+    };
+    if let Some(s) = &b.scenario {
+        let file = b
+            .scenario_file
+            .as_ref()
+            .map(|f| format!(" (<code>{}</code>)", esc(f)))
+            .unwrap_or_default();
+        item("scenario", format!("<strong>{}</strong>{file}", esc(s)));
+    }
+    let run = b.run.clone().unwrap_or_else(|| {
+        RunDate::at(
+            std::time::SystemTime::now(),
+            "the folder records no date: time this page was written",
+        )
+    });
+    item(
+        "run",
+        format!(
+            "<time datetime=\"{}\">{}</time> <span class=\"note\">({})</span>",
+            esc(&run.iso),
+            esc(&run.text),
+            esc(&run.from)
+        ),
+    );
+    item("dcsite", format!("version {}", esc(VERSION)));
+    item("data", esc(SOURCES_LINE));
+    item("map", esc(SCHEMATIC_NOTE));
+    out.push_str("</dl>\n");
+    out.push_str(PRINT_BUTTONS);
+    out
+}
+
+/// Two buttons that choose the paper and open the print dialog (A4
+/// landscape is the default of a print started any other way).
+const PRINT_BUTTONS: &str = "<p class=\"print-controls\">Print: <button type=\"button\" onclick=\"document.documentElement.dataset.paper='a4';window.print()\">A4 landscape</button> <button type=\"button\" onclick=\"document.documentElement.dataset.paper='a3';window.print()\">A3 landscape</button></p>\n";
+
+/// `s` as a CSS string literal (quotes, backslashes, line ends and `<`
+/// escaped, so that it cannot end the style element).
+fn css_string(s: &str) -> String {
+    let mut out = String::from("\"");
+    for c in s.chars() {
+        match c {
+            '"' | '\\' | '<' | '>' | '\n' | '\r' => {
+                let _ = write!(out, "\\{:x} ", c as u32);
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+/// The print style sheet: A4 landscape by default, A3 landscape when the
+/// page's A3 button set `data-paper="a3"`; every printed page's footer names
+/// the page's title and dcsite's version and counts the pages.
+fn print_style(title: &str) -> String {
+    let foot = css_string(&format!("{title} · dcsite {VERSION}"));
+    format!(
+        "@page{{size:A4 landscape;margin:11mm 11mm 13mm;@bottom-left{{content:{foot};font:9px sans-serif;color:#555}}@bottom-right{{content:\"page \" counter(page) \" of \" counter(pages);font:9px sans-serif;color:#555}}}}\n\
+@page a3{{size:A3 landscape;margin:13mm 13mm 15mm;@bottom-left{{content:{foot};font:10px sans-serif;color:#555}}@bottom-right{{content:\"page \" counter(page) \" of \" counter(pages);font:10px sans-serif;color:#555}}}}\n\
+html[data-paper=a3] body{{page:a3}}\n{PRINT}"
+    )
+}
+
+/// What print changes: no controls, nothing scrolled away or cut, figures
+/// and small tables kept whole, maps and charts scaled to the page.
+const PRINT: &str = r#"
+@media print{
+html{-webkit-print-color-adjust:exact;print-color-adjust:exact}
+body{margin:0;padding:0;max-width:none;font-size:12px}
+.print-controls,button,input,label.toggle,.tl-controls,details>summary{display:none!important}
+.print-only{display:block!important}
+.tl-log-chart,.tl-shares-chart{display:block!important}
+.scroll{overflow:visible}
+section{break-inside:auto}
+h1,h2,h3{break-after:avoid}
+.figure,.figures,dl.titleblock,svg,tr,li,p{break-inside:avoid}
+table{break-inside:auto;width:100%}
+#sites-table,#tier-table,#cluster-table,#timeline-table,#schedule-table,#subsidies,#implied-table,#near-optimal-table{break-inside:avoid}
+thead{display:table-header-group}
+tfoot{display:table-row-group}
+th,td{white-space:normal}
+td.num{white-space:nowrap}
+td.reason{min-width:0;max-width:none}
+svg.map,svg.chart{width:auto;max-width:100%;height:auto;max-height:150mm}
+html[data-paper=a3] svg.map,html[data-paper=a3] svg.chart{max-height:225mm}
+svg.map{display:block;margin:0 auto}
+section#map,section#diff .pair,section#timeline{break-before:page}
+section#diff p.note,section#map h2{break-after:avoid}
+a{color:inherit;text-decoration:none}
+}
+"#;
+
 /// The page's style sheet (inline; nothing is fetched).
 pub const STYLE: &str = r#"
 body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,"Noto Sans","DejaVu Sans",sans-serif;margin:24px auto;padding:0 16px;max-width:1360px;color:#222;background:#fff}
@@ -633,7 +779,17 @@ ul.binding li{margin:2px 0}
 code.rowid{font-size:10px;color:#777;background:#f4f4f4;border-radius:3px;padding:0 4px}
 td.reason{white-space:normal;min-width:24em;max-width:48em}
 p.unproven{font-size:13px;color:#7b3fa0}
-@media print{.scroll{overflow:visible}body{max-width:none}section{break-inside:auto}h2,h3{break-after:avoid}}
+.print-only{display:none}
+dl.titleblock{display:grid;grid-template-columns:auto 1fr;gap:2px 12px;margin:8px 0;padding:8px 10px;border:1px solid #ccc;border-radius:4px;font-size:12px;color:#333}
+dl.titleblock>div{display:contents}
+dl.titleblock dt{font-weight:600;color:#555}
+dl.titleblock dd{margin:0}
+.print-controls{font-size:12px;color:#666;margin:4px 0}
+.tl-controls{font-size:13px}
+.tl-log-chart{display:none}
+#timeline:has(#tl-log:checked) .tl-log-chart{display:inline}
+#timeline:has(#tl-log:checked) .tl-shares-chart{display:none}
+span.share{color:#777}
 .scroll{overflow-x:auto}
 table{border-collapse:collapse;font-size:12px;margin:6px 0 14px}
 td.name{white-space:normal;min-width:8em;max-width:13em}
@@ -683,9 +839,10 @@ circle.gain,circle.loss{fill-opacity:0.8;stroke:#333;stroke-width:0.8}
 /// The whole page around `body`.
 pub fn page(title: &str, body: &str) -> String {
     format!(
-        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>{}</title>\n<style>{}</style>\n</head>\n<body>\n{}</body>\n</html>\n",
+        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>{}</title>\n<style>{}{}</style>\n</head>\n<body>\n{}</body>\n</html>\n",
         esc(title),
         STYLE,
+        print_style(title),
         body
     )
 }

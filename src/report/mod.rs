@@ -62,6 +62,23 @@ pub struct Inputs {
     /// implied.csv of `dcsite implied --out`, when present (its text
     /// columns left out of the rows).
     pub implied: Option<Vec<Row>>,
+    /// When the run that wrote the folder happened ([`run_date`]).
+    pub run: Option<html::RunDate>,
+}
+
+/// The files whose modification time dates a folder's run, the first
+/// present wins: a solve's summary.json, a comparison's comparison.csv, a
+/// sweep's sweep.json, an offer's offer.json (none of them records the date
+/// in its content).
+const DATED_BY: [&str; 4] = ["summary.json", "comparison.csv", "sweep.json", "offer.json"];
+
+/// When the run that wrote `dir` happened: the modification time of the
+/// first of [`DATED_BY`] in it; `None` when it has none.
+pub fn run_date(dir: &Path) -> Option<html::RunDate> {
+    DATED_BY.iter().find_map(|name| {
+        let t = std::fs::metadata(dir.join(name)).ok()?.modified().ok()?;
+        Some(html::RunDate::at(t, &format!("when {name} was written")))
+    })
 }
 
 /// implied.csv's columns of words.
@@ -105,6 +122,7 @@ pub fn load(dir: &Path) -> Result<Inputs, ReportError> {
     };
     let mut inputs = Inputs {
         dir: dir.to_path_buf(),
+        run: run_date(dir),
         ..Inputs::default()
     };
     if !is_comparison
@@ -199,7 +217,11 @@ pub fn render(inputs: &Inputs) -> Result<String, ReportError> {
     body.push_str(&why::sections(inputs));
     if let Some(t) = &inputs.schedule {
         body.push_str("<section id=\"timeline\">\n<h2>Timeline</h2>\n");
-        body.push_str(&timeline::section(t)?);
+        body.push_str(&timeline::section(
+            t,
+            &timeline_names(inputs),
+            schedule_start_year(inputs),
+        )?);
         body.push_str("</section>\n");
     }
     if let Some(r) = &inputs.implied {
@@ -222,6 +244,31 @@ pub fn render(inputs: &Inputs) -> Result<String, ReportError> {
     Ok(page(&title, &body))
 }
 
+/// Names of the timeline's groups: regions.csv's clusters and regions.
+fn timeline_names(inputs: &Inputs) -> std::collections::HashMap<String, String> {
+    inputs
+        .regions
+        .as_ref()
+        .map(|(_, rows)| {
+            rows.iter()
+                .filter(|r| r.level == "cluster" || r.level == "region")
+                .map(|r| (r.id.clone(), r.name_en.clone()))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// The calendar year of month 0 (summary.json's `schedule.start_year`).
+fn schedule_start_year(inputs: &Inputs) -> Option<u32> {
+    inputs
+        .summary
+        .as_ref()?
+        .get("schedule")?
+        .get("start_year")?
+        .as_u64()
+        .and_then(|y| u32::try_from(y).ok())
+}
+
 /// The page's title: the scenario of a solve folder, the scenarios of a
 /// comparison.
 fn page_title(inputs: &Inputs, comparison_scenarios: &[String]) -> String {
@@ -238,24 +285,60 @@ fn page_title(inputs: &Inputs, comparison_scenarios: &[String]) -> String {
     }
 }
 
-/// The page's header: its title, the output folder and the scenario file.
+/// The page's header: its title, the output folder and the title block
+/// (scenario, date of the run, version, sources, map note).
 fn push_header(body: &mut String, inputs: &Inputs, title: &str) {
     let _ = writeln!(body, "<header>\n<h1>{}</h1>", esc(title));
+    let text = |k: &str| {
+        inputs
+            .summary
+            .as_ref()
+            .and_then(|s| s.get(k))
+            .and_then(Value::as_str)
+            .map(str::to_string)
+    };
+    let scenario = text("scenario").or_else(|| {
+        inputs
+            .comparison
+            .as_ref()
+            .map(|(_, r)| chart::scenarios(r).join(" vs "))
+    });
+    let block = html::title_block(&html::TitleBlock {
+        scenario,
+        scenario_file: text("scenario_file"),
+        run: inputs.run.clone(),
+    });
     let folder = inputs
         .dir
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_else(|| inputs.dir.display().to_string());
-    let mut meta = format!("output folder <code>{}</code>", esc(&folder));
-    if let Some(f) = inputs
-        .summary
-        .as_ref()
-        .and_then(|s| s.get("scenario_file"))
-        .and_then(Value::as_str)
-    {
-        let _ = write!(meta, ", scenario file <code>{}</code>", esc(f));
+    let _ = writeln!(
+        body,
+        "<p class=\"meta\">output folder <code>{}</code></p>\n{block}</header>",
+        esc(&folder)
+    );
+}
+
+/// The title block of a sweep's or an offer's page (their modules write
+/// their own header): put at the end of the page's first `<header>`.
+fn with_title_block(page: String, dir: &Path, scenario: Option<String>) -> String {
+    let block = html::title_block(&html::TitleBlock {
+        scenario,
+        scenario_file: None,
+        run: run_date(dir),
+    });
+    match page.find("</header>") {
+        Some(at) => format!("{}{block}{}", &page[..at], &page[at..]),
+        None => page,
     }
-    let _ = writeln!(body, "<p class=\"meta\">{meta}</p>\n</header>");
+}
+
+/// A text field of a JSON file in `dir` (a sweep's or an offer's record).
+fn json_text(dir: &Path, file: &str, key: &str) -> Option<String> {
+    let text = std::fs::read_to_string(dir.join(file)).ok()?;
+    let v: Value = serde_json::from_str(&text).ok()?;
+    v.get(key)?.as_str().map(str::to_string)
 }
 
 /// The map section: the page's map controls, then the plan's map of
@@ -513,10 +596,17 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), ReportError> {
 /// is reported under the name it is committed to).
 pub fn render_dir(dir: &Path, shown: &Path) -> Result<String, ReportError> {
     if sweep::is_sweep(dir) {
-        return sweep::render(dir);
+        // The sweep's base scenario, by its file name.
+        let base = json_text(dir, "sweep.json", "base").map(|b| {
+            Path::new(&b)
+                .file_stem()
+                .map_or(b.clone(), |s| s.to_string_lossy().into_owned())
+        });
+        return Ok(with_title_block(sweep::render(dir)?, dir, base));
     }
     if offer::is_offer(dir) {
-        return offer::render(dir);
+        let scenario = json_text(dir, "offer.json", "scenario");
+        return Ok(with_title_block(offer::render(dir)?, dir, scenario));
     }
     let mut inputs = load(dir)?;
     inputs.dir = shown.to_path_buf();

@@ -34,12 +34,79 @@ pub fn sections(inputs: &Inputs) -> String {
         names.get(id.as_str()).map_or(id.clone(), |n| n.to_string())
     };
     let mut out = String::new();
-    out.push_str(&sites_table(sites, &region));
+    out.push_str(&print_legend(inputs));
+    // Cards by accelerator: summary.json's accelerators, as sites.geojson's
+    // `cards_<id>` fields.
+    let accels: Vec<String> = match summary.get("cards_by_accelerator") {
+        Some(Value::Object(by)) => by.keys().map(|a| format!("cards_{a}")).collect(),
+        _ => Vec::new(),
+    };
+    out.push_str(&sites_table(sites, &accels, &region));
+    if let Some(flows) = inputs.flows.as_deref().filter(|f| !f.is_empty()) {
+        out.push_str(&flows_table(flows));
+    }
     out.push_str(&why_not_table(sites, &region));
     out.push_str(&binding_section(summary));
     if let Some((t, rows)) = &inputs.regions {
         out.push_str(&range_ends(summary, t, rows));
     }
+    out
+}
+
+/// A printed key to what the map's tooltips show on screen: where each is
+/// in the page's tables (shown in print only).
+fn print_legend(inputs: &Inputs) -> String {
+    let reach = inputs
+        .reach
+        .as_deref()
+        .and_then(|r| r.first())
+        .and_then(|f| Some((f.num("rtt_budget_ms")?, f.num("radius_km")?)))
+        .map(|(ms, km)| {
+            format!(
+                " (here {} ms of round-trip time, about {} km)",
+                fmt_dec(ms, 0),
+                fmt_int(km)
+            )
+        })
+        .unwrap_or_default();
+    format!(
+        "<p class=\"note print-only\" id=\"print-legend\">In print, what the map's tooltips show on screen is in the tables: a built site's circle (cards by accelerator, IT MW, cooling, training cluster) under <em>Sites built</em>; a line (city, site, H200-eq cards, RTT) under <em>Demand served</em>; an open circle (a candidate not built and why) under <em>Why not built</em>. A dashed circle is the area within a built site's RTT budget{}.</p>\n",
+        esc(&reach)
+    )
+}
+
+/// The map's lines as a table: each demand city, the site serving it, the
+/// H200-eq cards it is served and the round-trip time, by city.
+fn flows_table(flows: &[Feature]) -> String {
+    let mut rows: Vec<&Feature> = flows.iter().collect();
+    let text = |f: &Feature, k: &str| f.text(k).unwrap_or_default();
+    rows.sort_by(|a, b| {
+        text(a, "node_name_en").cmp(&text(b, "node_name_en")).then(
+            b.num("cards_h200_eq")
+                .unwrap_or(0.0)
+                .total_cmp(&a.num("cards_h200_eq").unwrap_or(0.0)),
+        )
+    });
+    let mut out = format!(
+        "<section id=\"flows\">\n<h2>Demand served ({})</h2>\n\
+         <p class=\"note\">The map's lines: each demand city, the site that serves it, the H200-eq cards it is served and the round-trip time (RTT) against its budget.</p>\n\
+         <div class=\"scroll\">\n<table id=\"flows-table\">\n<thead><tr><th>city</th><th>site</th>\
+         <th class=\"num\">H200-eq cards</th><th class=\"num\">RTT ms</th><th class=\"num\">RTT budget ms</th><th class=\"num\">km</th></tr></thead>\n<tbody>\n",
+        rows.len()
+    );
+    for f in rows {
+        let _ = writeln!(
+            out,
+            "<tr><td class=\"name\">{}</td><td class=\"name\">{}</td>{}{}{}{}</tr>",
+            esc(&text(f, "node_name_en")),
+            esc(&text(f, "site_name_en")),
+            num_cell(f.num("cards_h200_eq"), 0),
+            num_cell(f.num("rtt_ms"), 1),
+            num_cell(f.num("max_rtt_ms"), 0),
+            num_cell(f.num("km"), 0),
+        );
+    }
+    out.push_str("</tbody>\n</table>\n</div>\n</section>\n");
     out
 }
 
@@ -67,24 +134,42 @@ fn num_cell(x: Option<f64>, decimals: usize) -> String {
     }
 }
 
-/// The built sites, most cards first: name, region, cooling, cards, IT and
-/// facility MW, cost per H200-eq card-year.
-fn sites_table(sites: &[Feature], region: &dyn Fn(&Feature) -> String) -> String {
+/// The built sites, most cards first: name, region, cooling, training
+/// cluster, cards by accelerator (`accels`: sites.geojson's fields) and in
+/// all, IT and facility MW, cost per H200-eq card-year.
+fn sites_table(
+    sites: &[Feature],
+    accels: &[String],
+    region: &dyn Fn(&Feature) -> String,
+) -> String {
     let mut built: Vec<&Feature> = sites
         .iter()
         .filter(|f| f.flag("built").unwrap_or(cards(f) > 0.0))
         .collect();
     built.sort_by(|a, b| cards(b).total_cmp(&cards(a)));
+    let mega = built.iter().any(|f| f.flag("mega_cluster") == Some(true));
     let mut out = format!(
         "<section id=\"sites\">\n<h2>Sites built ({})</h2>\n<div class=\"scroll\">\n<table id=\"sites-table\">\n\
-         <thead><tr><th>site</th><th>region</th><th>cooling</th><th class=\"num\">cards</th>\
-         <th class=\"num\">IT MW</th><th class=\"num\">facility MW</th><th class=\"num\">CNY per H200-eq card-year</th></tr></thead>\n<tbody>\n",
-        built.len()
+         <thead><tr><th>site</th><th>region</th><th>cooling</th>{}",
+        built.len(),
+        if mega { "<th>training cluster</th>" } else { "" }
+    );
+    for a in accels {
+        let _ = write!(out, "<th class=\"num\">{} cards</th>", esc(&a[6..]));
+    }
+    out.push_str(
+        "<th class=\"num\">cards</th><th class=\"num\">IT MW</th><th class=\"num\">facility MW</th><th class=\"num\">CNY per H200-eq card-year</th></tr></thead>\n<tbody>\n",
     );
     for f in &built {
+        let by_accel: String = accels.iter().map(|a| num_cell(f.num(a), 0)).collect();
+        let mega_cell = match (mega, f.flag("mega_cluster") == Some(true)) {
+            (false, _) => "",
+            (true, true) => "<td>yes</td>",
+            (true, false) => "<td></td>",
+        };
         let _ = writeln!(
             out,
-            "<tr><td class=\"name\">{}</td><td>{}</td><td>{}</td>{}{}{}{}</tr>",
+            "<tr><td class=\"name\">{}</td><td>{}</td><td>{}</td>{mega_cell}{by_accel}{}{}{}{}</tr>",
             esc(&name(f)),
             esc(&region(f)),
             esc(&f.text("cooling").unwrap_or_else(|| "–".into())),

@@ -223,6 +223,7 @@ pub fn params() -> Params {
         max_sites_per_city: None,
         campus_phase_mw: None,
         campus_phase_months: 3.0,
+        start_year: None,
         install_days: 30.0,
     }
 }

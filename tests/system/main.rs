@@ -11,5 +11,6 @@ mod slurm_support;
 
 mod gdal_layers;
 mod offer_page;
+mod print;
 mod report;
 mod shards;

@@ -339,6 +339,7 @@ fn read_schedule(
     installations.sort_by_key(|x| (x.site, x.accel, x.period));
     Some(Schedule {
         install_days: inst.params.install_days,
+        start_year: inst.params.start_year,
         periods: ph
             .periods
             .iter()
