@@ -15,7 +15,7 @@ use dcsite::study::sweep::{self, Shard};
 use super::breakeven::{Applies, Lever};
 use super::error::CliError;
 use super::flags::{share_arg, SolverArgs};
-use super::output::{commit, output_dir, print_result, stage_report, write_layers};
+use super::output::{commit, output_dir, print_result, stage_gpkg, stage_report, write_layers};
 use super::progress;
 
 #[derive(Args, Debug)]
@@ -147,6 +147,7 @@ pub fn run(args: OfferArgs) -> Result<(), CliError> {
         write_layers(&mut dir, plan, &[])?;
     }
     write_files(&mut dir, &computed.offer, &computed.rows)?;
+    stage_gpkg(&mut dir)?;
     // A shard's folder gets no page (as a sweep shard's): its collect does.
     stage_report(
         &dir,
@@ -297,6 +298,7 @@ fn collect(args: CollectArgs) -> Result<(), CliError> {
     let mut dir = output_dir(&out, args.common.force)?;
     copy_layers(&mut dir, &args.shards[0])?;
     write_files(&mut dir, &o, &rows)?;
+    stage_gpkg(&mut dir)?;
     stage_report(&dir, &out, args.common.no_report);
     let at = commit(dir)?;
     print_offer(&args.common, &o, &at)
@@ -310,6 +312,9 @@ fn copy_layers(dir: &mut dcsite::export::OutputDir, shard: &Path) -> Result<(), 
         "offer_sites.csv",
         "samples.csv",
         "report.html",
+        // Drawn again from the layers copied (stage_gpkg).
+        "plan.gpkg",
+        "plan.qgz",
     ];
     let entries =
         std::fs::read_dir(shard).with_context(|| format!("reading {}", shard.display()))?;

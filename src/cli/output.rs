@@ -47,6 +47,24 @@ pub fn stage_report(out: &OutputDir, dest: &Path, skip: bool) {
     }
 }
 
+/// Stages `plan.gpkg` (and, with a QGIS project, `plan.qgz`): every
+/// RFC 7946 layer staged so far with its style, and the boundaries, in one
+/// GeoPackage written by GDAL (see `export::gpkg`); nothing for a folder
+/// without layers. Call it after the last layer is staged and before the
+/// report. A failure fails the command (the staged folder is discarded):
+/// GDAL missing is the user's to fix (exit 2), a GDAL failure ours (1).
+pub fn stage_gpkg(out: &mut OutputDir) -> Result<(), CliError> {
+    use export::gpkg::{self, GpkgError};
+    let result = gpkg::staged_layers(out.staging_path())
+        .and_then(|layers| gpkg::stage(out, &layers, None));
+    match result {
+        Ok(()) => Ok(()),
+        Err(GpkgError::Output(e)) => Err(output_error(e)),
+        Err(e @ GpkgError::Missing { .. }) => Err(CliError::Input(e.to_string())),
+        Err(e) => Err(CliError::Internal(anyhow::anyhow!("{e}"))),
+    }
+}
+
 /// Swaps the staged folder into place; returns where it now is.
 pub fn commit(out: OutputDir) -> Result<PathBuf, CliError> {
     out.commit().map_err(output_error)

@@ -15,7 +15,7 @@ use dcsite::spatial::crs::OutputCrs;
 
 use super::error::CliError;
 use super::flags::{check_near_optimal, seconds_arg, share_arg, SolverArgs};
-use super::output::{commit, output_dir, print_result, stage_report, write_plan};
+use super::output::{commit, output_dir, print_result, stage_gpkg, stage_report, write_plan};
 
 #[derive(Args, Debug)]
 pub struct SolveArgs {
@@ -276,6 +276,7 @@ pub fn run(args: SolveArgs) -> Result<(), CliError> {
         &scenario_file.display().to_string(),
         &out_crs,
     )?;
+    stage_gpkg(&mut out)?;
     stage_report(&out, &args.out, args.no_report);
     let dest = commit(out)?;
     let timings = Timings {

@@ -11,7 +11,7 @@ use dcsite::study::sweep::{self, CollectOptions, Shard, SweepError, Threshold};
 
 use super::error::CliError;
 use super::flags::SolverArgs;
-use super::output::{commit, output_dir, output_error, print_result, stage_report};
+use super::output::{commit, output_dir, output_error, print_result, stage_gpkg, stage_report};
 use super::progress;
 use dcsite::report::html::fmt_int;
 
@@ -352,7 +352,7 @@ pub fn run(args: SweepArgs) -> Result<(), CliError> {
         };
         return run_one_shard(&args, run);
     }
-    let out = output_dir(&out_path, args.force)?;
+    let mut out = output_dir(&out_path, args.force)?;
     let parts = out.staging_path().join(dcsite::export::writer::PARTS_DIR);
     let n = sw.len();
     let pb = progress::bar_with_eta(quiet, n as u64, "solving scenarios");
@@ -371,6 +371,7 @@ pub fn run(args: SweepArgs) -> Result<(), CliError> {
     };
     let staged = out.staging_path().to_path_buf();
     let (summary, json, collect_wall) = merge(&sw, &parts, &copts, quiet, &staged)?;
+    stage_gpkg(&mut out)?;
     stage_report(&out, &out_path, args.merge.no_report);
     commit(out)?;
     let text = format!(
@@ -497,7 +498,7 @@ fn collect_dir(args: CollectArgs) -> Result<(), CliError> {
         // No shards there: say so (exit 2) before taking a lock beside it.
         verify::check(&args.dir).map_err(sweep_error)?;
     }
-    let out = dcsite::export::OutputDir::update(&args.dir).map_err(output_error)?;
+    let mut out = dcsite::export::OutputDir::update(&args.dir).map_err(output_error)?;
     let _shards = verify::lock_shards(&args.dir).map_err(sweep_error)?;
     let checked = verify::check(&args.dir).map_err(sweep_error)?;
     let r = checked.reference();
@@ -535,6 +536,7 @@ fn collect_dir(args: CollectArgs) -> Result<(), CliError> {
     let (summary, json, wall) = merge(&sw, &input, &copts, quiet, &staged)?;
     std::fs::remove_dir_all(&input)
         .map_err(|e| CliError::Internal(anyhow::anyhow!("removing {}: {e}", input.display())))?;
+    stage_gpkg(&mut out)?;
     stage_report(&out, &args.dir, args.merge.no_report);
     commit(out)?;
     let text = format!(

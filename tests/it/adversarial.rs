@@ -423,6 +423,7 @@ fn force_replaces_the_whole_folder() {
             "cities.qml",
             "flows.geojson",
             "flows.qml",
+            "plan.gpkg",
             "reach.geojson",
             "reach.qml",
             "regions.csv",
