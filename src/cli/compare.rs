@@ -32,6 +32,10 @@ pub struct CompareArgs {
     /// Do not write report.html (the page `dcsite report` draws of the folder)
     #[arg(long)]
     pub no_report: bool,
+    /// Do not write plan.gpkg (the layers, their styles and the boundaries in
+    /// one GeoPackage, written with GDAL's ogr2ogr): for a machine without GDAL
+    #[arg(long)]
+    pub no_gpkg: bool,
     /// Print nothing but errors
     #[arg(long, short)]
     pub quiet: bool,
@@ -78,7 +82,7 @@ pub fn run(args: CompareArgs) -> Result<(), CliError> {
     for (name, qml) in compare::diff_styles(&results) {
         write(&mut out, &name, qml.as_bytes())?;
     }
-    stage_gpkg(&mut out)?;
+    stage_gpkg(&mut out, args.no_gpkg)?;
     stage_report(&out, &args.out, args.no_report);
     commit(out)?;
     let json = || Ok(format!("{}\n", comparison_json(&results, &lines)));

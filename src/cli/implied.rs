@@ -32,6 +32,10 @@ pub struct ImpliedArgs {
     /// Do not write report.html into --out (the page `dcsite report` draws of the folder)
     #[arg(long, requires = "out")]
     pub no_report: bool,
+    /// Do not write plan.gpkg (the layers, their styles and the boundaries in
+    /// one GeoPackage, written with GDAL's ogr2ogr): for a machine without GDAL
+    #[arg(long, requires = "out")]
+    pub no_gpkg: bool,
     /// Print nothing but errors
     #[arg(long, short)]
     pub quiet: bool,
@@ -69,7 +73,7 @@ pub fn run(args: ImpliedArgs) -> Result<(), CliError> {
         let table = export::implied_table(&answer).context("building implied.csv")?;
         out.write("implied.csv", table.as_bytes())
             .context("writing implied.csv")?;
-        stage_gpkg(&mut out)?;
+        stage_gpkg(&mut out, args.no_gpkg)?;
         stage_report(&out, out_path, args.no_report);
         dest = Some(commit(out)?);
     }

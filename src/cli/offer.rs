@@ -92,6 +92,10 @@ pub struct CommonArgs {
     /// Write no report.html
     #[arg(long)]
     pub no_report: bool,
+    /// Do not write plan.gpkg (the layers, their styles and the boundaries in
+    /// one GeoPackage, written with GDAL's ogr2ogr): for a machine without GDAL
+    #[arg(long)]
+    pub no_gpkg: bool,
 }
 
 #[derive(clap::Subcommand, Debug)]
@@ -147,7 +151,7 @@ pub fn run(args: OfferArgs) -> Result<(), CliError> {
         write_layers(&mut dir, plan, &[])?;
     }
     write_files(&mut dir, &computed.offer, &computed.rows)?;
-    stage_gpkg(&mut dir)?;
+    stage_gpkg(&mut dir, args.common.no_gpkg)?;
     // A shard's folder gets no page (as a sweep shard's): its collect does.
     stage_report(
         &dir,
@@ -298,7 +302,7 @@ fn collect(args: CollectArgs) -> Result<(), CliError> {
     let mut dir = output_dir(&out, args.common.force)?;
     copy_layers(&mut dir, &args.shards[0])?;
     write_files(&mut dir, &o, &rows)?;
-    stage_gpkg(&mut dir)?;
+    stage_gpkg(&mut dir, args.common.no_gpkg)?;
     stage_report(&dir, &out, args.common.no_report);
     let at = commit(dir)?;
     print_offer(&args.common, &o, &at)

@@ -52,15 +52,21 @@ pub fn stage_report(out: &OutputDir, dest: &Path, skip: bool) {
 /// GeoPackage written by GDAL (see `export::gpkg`); nothing for a folder
 /// without layers. Call it after the last layer is staged and before the
 /// report. A failure fails the command (the staged folder is discarded):
-/// GDAL missing is the user's to fix (exit 2), a GDAL failure ours (1).
-pub fn stage_gpkg(out: &mut OutputDir) -> Result<(), CliError> {
+/// GDAL missing is the user's to fix (exit 2), a GDAL failure ours (1);
+/// `skip` (`--no-gpkg`) writes none.
+pub fn stage_gpkg(out: &mut OutputDir, skip: bool) -> Result<(), CliError> {
     use export::gpkg::{self, GpkgError};
+    if skip {
+        return Ok(());
+    }
     let result = gpkg::staged_layers(out.staging_path())
         .and_then(|layers| gpkg::stage(out, &layers, None));
     match result {
         Ok(()) => Ok(()),
         Err(GpkgError::Output(e)) => Err(output_error(e)),
-        Err(e @ GpkgError::Missing { .. }) => Err(CliError::Input(e.to_string())),
+        Err(e @ GpkgError::Missing { .. }) => Err(CliError::Input(format!(
+            "{e}; install it, or pass --no-gpkg to write the folder without plan.gpkg"
+        ))),
         Err(e) => Err(CliError::Internal(anyhow::anyhow!("{e}"))),
     }
 }

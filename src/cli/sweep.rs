@@ -70,6 +70,10 @@ pub struct MergeArgs {
     /// folder; a single shard writes none, its collect does)
     #[arg(long)]
     pub no_report: bool,
+    /// Do not write plan.gpkg (the layers, their styles and the boundaries in
+    /// one GeoPackage, written with GDAL's ogr2ogr): for a machine without GDAL
+    #[arg(long)]
+    pub no_gpkg: bool,
     /// Print nothing but errors
     #[arg(long, short)]
     pub quiet: bool,
@@ -371,7 +375,7 @@ pub fn run(args: SweepArgs) -> Result<(), CliError> {
     };
     let staged = out.staging_path().to_path_buf();
     let (summary, json, collect_wall) = merge(&sw, &parts, &copts, quiet, &staged)?;
-    stage_gpkg(&mut out)?;
+    stage_gpkg(&mut out, args.merge.no_gpkg)?;
     stage_report(&out, &out_path, args.merge.no_report);
     commit(out)?;
     let text = format!(
@@ -536,7 +540,7 @@ fn collect_dir(args: CollectArgs) -> Result<(), CliError> {
     let (summary, json, wall) = merge(&sw, &input, &copts, quiet, &staged)?;
     std::fs::remove_dir_all(&input)
         .map_err(|e| CliError::Internal(anyhow::anyhow!("removing {}: {e}", input.display())))?;
-    stage_gpkg(&mut out)?;
+    stage_gpkg(&mut out, args.merge.no_gpkg)?;
     stage_report(&out, &args.dir, args.merge.no_report);
     commit(out)?;
     let text = format!(

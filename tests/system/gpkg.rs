@@ -8,7 +8,7 @@
 //! applies each layer's style by itself when the layer is added. A compare
 //! folder (diff, with each scenario's style as an alternative) and a sweep
 //! collect folder (robust) get theirs; without GDAL's tools the command fails
-//! with exit 2 and leaves no folder.
+//! with exit 2 and leaves no folder, and `--no-gpkg` writes the folder without it.
 
 use crate::common;
 use crate::gdal_layers::{qgis_python, solved};
@@ -376,7 +376,7 @@ fn compare_and_sweep_collect_folders_hold_their_layers_in_plan_gpkg() {
 }
 
 #[test]
-fn without_gdal_the_command_fails_and_writes_no_folder() {
+fn without_gdal_the_command_fails_and_writes_no_folder_unless_no_gpkg() {
     let t = tempfile::tempdir().unwrap();
     let out = t.path().join("plan");
     let empty = t.path().join("no-tools");
@@ -397,4 +397,13 @@ fn without_gdal_the_command_fails_and_writes_no_folder() {
         .filter(|n| n.starts_with(".dcsite-staging"))
         .collect();
     assert!(left.is_empty(), "{left:?}");
+    // --no-gpkg: the folder without it, GDAL or not.
+    let o = bin()
+        .args(["solve", "models/baseline.toml", "--mip-gap", "0.05", "--quiet", "--no-gpkg", "--out"])
+        .arg(&out)
+        .env("PATH", &empty)
+        .output()
+        .unwrap();
+    ok(&o, "solve --no-gpkg without GDAL");
+    assert!(out.join("sites.geojson").exists() && !out.join("plan.gpkg").exists());
 }
