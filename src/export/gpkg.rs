@@ -6,7 +6,9 @@
 //!   `robust`), with all its attributes as GDAL's GeoJSON driver reads them
 //!   (booleans stay booleans); the re-projected copies (`sites.epsg-4490.geojson`,
 //!   which carry a legacy `crs` member) are not repeated;
-//! - `provinces` and `outline`, the boundaries the layers are drawn on;
+//! - `outline` and `provinces` (data/china_outline.geojson,
+//!   data/provinces.geojson; every Polygon as a MultiPolygon of one), the
+//!   boundaries the layers are drawn on;
 //! - each layer's QGIS style in the standard `layer_styles` table (the columns
 //!   and types QGIS itself creates, `useAsDefault` = 1 for the layer's own
 //!   `.qml`, further styles such as `diff.<scenario>.qml` as alternatives),
@@ -45,6 +47,8 @@ pub const PROJECT_NAME: &str = "plan";
 /// The national outline (Natural Earth, see data/SOURCES.md), the same file
 /// the report draws.
 const OUTLINE: &str = include_str!("../../data/china_outline.geojson");
+/// The provincial-level divisions (data/provinces.geojson, see data/SOURCES.md).
+const PROVINCES: &str = include_str!("../../data/provinces.geojson");
 
 /// Why plan.gpkg could not be written.
 #[derive(Debug, thiserror::Error)]
@@ -95,18 +99,40 @@ fn io(path: &Path) -> impl FnOnce(std::io::Error) -> GpkgError + '_ {
     }
 }
 
-/// The boundary layers every GeoPackage carries, after the plan's layers.
+/// The boundary layers every GeoPackage carries, after the plan's layers:
+/// each with its GeoJSON text.
 fn boundaries() -> Vec<(GpkgLayer, &'static str)> {
-    vec![(
-        GpkgLayer {
-            name: "outline".into(),
-            geometry: "MultiPolygon".into(),
-            style: qml::outline_qml(),
-            alternatives: Vec::new(),
-            file: None,
-        },
-        OUTLINE,
-    )]
+    let layer = |name: &str, style: String| GpkgLayer {
+        name: name.into(),
+        geometry: "MultiPolygon".into(),
+        style,
+        alternatives: Vec::new(),
+        file: None,
+    };
+    vec![
+        (layer("outline", qml::outline_qml()), OUTLINE),
+        (layer("provinces", qml::provinces_qml()), PROVINCES),
+    ]
+}
+
+/// A boundary file with every Polygon as a MultiPolygon of one, so that
+/// its GeoPackage layer has one geometry type (a layer of mixed types is
+/// `GEOMETRY`, which QGIS splits into a sublayer per type).
+fn as_multipolygons(text: &str) -> Result<String, GpkgError> {
+    let mut v: Value = serde_json::from_str(text).map_err(|e| GpkgError::Layer {
+        file: "a boundary layer".into(),
+        why: format!("not JSON: {e}"),
+    })?;
+    if let Some(features) = v["features"].as_array_mut() {
+        for f in features {
+            let g = &mut f["geometry"];
+            if g["type"] == "Polygon" {
+                let rings = g["coordinates"].take();
+                *g = json!({"type": "MultiPolygon", "coordinates": [rings]});
+            }
+        }
+    }
+    Ok(v.to_string())
 }
 
 /// The layers `plan.gpkg` of the staging folder `dir` holds, in order: the
@@ -390,7 +416,7 @@ pub fn stage(out: &mut OutputDir, layers: &[GpkgLayer], qgz: Option<&[u8]>) -> R
                         why: "no such boundary layer".into(),
                     })?;
                 let p = t.join(format!("{}.geojson", l.name));
-                fs::write(&p, text).map_err(io(&p))?;
+                fs::write(&p, as_multipolygons(text)?).map_err(io(&p))?;
                 p
             }
         };
@@ -477,6 +503,20 @@ mod tests {
         assert!(v.contains("/a&amp;b/&lt;x&gt;/sites.geojson"));
         assert!(v.contains("<Field name=\"useAsDefault\" type=\"Integer\" subtype=\"Boolean\"/>"));
         assert!(v.contains("<Field name=\"styleName\" type=\"String\" width=\"30\"/>"));
+    }
+
+    #[test]
+    fn boundaries_are_multipolygons_only() {
+        for (l, text) in boundaries() {
+            let v: Value = serde_json::from_str(&as_multipolygons(text).unwrap()).unwrap();
+            let features = v["features"].as_array().unwrap();
+            assert!(!features.is_empty(), "{}", l.name);
+            assert!(
+                features.iter().all(|f| f["geometry"]["type"] == "MultiPolygon"),
+                "{}",
+                l.name
+            );
+        }
     }
 
     #[test]

@@ -2,7 +2,7 @@
 //! solve (with `--crs` copies, which it does not repeat) every RFC 7946 layer
 //! of the folder is a GeoPackage layer with the same features, attributes,
 //! field types and geometries as its GeoJSON (both through `ogr2ogr -f CSV`),
-//! in EPSG:4326, plus the national outline; `layer_styles` has QGIS's columns
+//! in EPSG:4326, plus the national outline and the provinces (multipolygons); `layer_styles` has QGIS's columns
 //! and one default row per layer whose `styleQML` is the folder's `.qml`; the
 //! file passes SQLite's integrity check and GDAL's `validate_gpkg.py`; QGIS
 //! applies each layer's style by itself when the layer is added. A compare
@@ -63,6 +63,20 @@ fn as_csv(src: &Path, layer: Option<&str>) -> String {
     run(&mut c, "ogr2ogr -f CSV")
 }
 
+/// [`as_csv`] of a GeoJSON file, its polygons as multipolygons where `multi`.
+fn as_csv_multi(src: &Path, multi: bool) -> String {
+    if !multi {
+        return as_csv(src, None);
+    }
+    run(
+        Command::new("ogr2ogr")
+            .args(["-f", "CSV", "/vsistdout/"])
+            .arg(src)
+            .args(["-lco", "GEOMETRY=AS_WKT", "-nlt", "PROMOTE_TO_MULTI"]),
+        "ogr2ogr -f CSV -nlt PROMOTE_TO_MULTI",
+    )
+}
+
 /// `ogrinfo -so` of one layer: its field names with their types (without
 /// widths), its feature count, and its SRS text.
 fn summary(src: &Path, layer: Option<&str>) -> (Vec<String>, usize, String) {
@@ -80,11 +94,16 @@ fn summary(src: &Path, layer: Option<&str>) -> (Vec<String>, usize, String) {
         .trim()
         .parse()
         .unwrap();
+    // Field lines: `name: Type (width.precision)`.
     let fields = text
         .lines()
-        .filter(|l| !l.starts_with(' ') && l.contains(": ") && l.ends_with(')'))
-        .filter(|l| l.contains(" ("))
-        .map(|l| l.rsplit_once(" (").unwrap().0.to_string())
+        .filter(|l| !l.starts_with(' ') && !l.starts_with("Extent:") && !l.starts_with("Geometry:"))
+        .filter_map(|l| {
+            let (head, width) = l.strip_suffix(')')?.rsplit_once(" (")?;
+            let (w, p) = width.split_once('.')?;
+            let digits = |x: &str| !x.is_empty() && x.bytes().all(|b| b.is_ascii_digit());
+            (head.contains(": ") && digits(w) && digits(p)).then(|| head.to_string())
+        })
         .collect();
     (fields, count, text)
 }
@@ -136,6 +155,7 @@ fn valid(gpkg: &Path) {
 
 /// The plan's layers of `dir` and the boundaries, as the GeoPackage orders them.
 const PLAN_LAYERS: [&str; 4] = ["sites", "cities", "flows", "reach"];
+const BOUNDARIES: [&str; 2] = ["outline", "provinces"];
 
 #[test]
 fn plan_gpkg_holds_every_layer_with_the_geojsons_features_attributes_and_crs() {
@@ -143,18 +163,20 @@ fn plan_gpkg_holds_every_layer_with_the_geojsons_features_attributes_and_crs() {
     let gpkg = dir.join("plan.gpkg");
     assert_mode_0644(&gpkg);
     let mut expected: Vec<String> = PLAN_LAYERS.iter().map(|s| s.to_string()).collect();
-    expected.extend(["outline".to_string(), "layer_styles".to_string()]);
+    expected.extend(["outline", "provinces", "layer_styles"].map(String::from));
     // The --crs copies (sites.epsg-4490.geojson, …) are not repeated.
     assert_eq!(gpkg_layers(&gpkg), expected);
-    let outline = root().join("data/china_outline.geojson");
-    for layer in PLAN_LAYERS.iter().copied().chain(["outline"]) {
-        let geojson = if layer == "outline" {
-            outline.clone()
-        } else {
-            dir.join(format!("{layer}.geojson"))
+    for layer in PLAN_LAYERS.iter().copied().chain(BOUNDARIES) {
+        let geojson = match layer {
+            "outline" => root().join("data/china_outline.geojson"),
+            "provinces" => root().join("data/provinces.geojson"),
+            _ => dir.join(format!("{layer}.geojson")),
         };
         let (want_fields, want_count, _) = summary(&geojson, None);
         let (fields, count, srs) = summary(&gpkg, Some(layer));
+        if BOUNDARIES.contains(&layer) {
+            assert!(srs.contains("Geometry: Multi Polygon"), "{layer}: {srs}");
+        }
         assert_eq!(count, want_count, "{layer}: feature count");
         assert_eq!(
             count,
@@ -163,10 +185,12 @@ fn plan_gpkg_holds_every_layer_with_the_geojsons_features_attributes_and_crs() {
         // Same names, same types (booleans stay booleans).
         assert_eq!(fields, want_fields, "{layer}: fields");
         assert!(srs.contains("ID[\"EPSG\",4326]"), "{layer}: {srs}");
-        // Every attribute and geometry, as GDAL reads both files.
+        // Every attribute and geometry, as GDAL reads both files (a
+        // boundary's polygons as multipolygons of one).
+        let multi = BOUNDARIES.contains(&layer);
         assert_eq!(
             as_csv(&gpkg, Some(layer)),
-            as_csv(&geojson, None),
+            as_csv_multi(&geojson, multi),
             "{layer}: attributes or geometries differ"
         );
     }
@@ -207,17 +231,20 @@ fn layer_styles_holds_each_layers_qml_as_its_default_style() {
             .push(r);
     }
     let tables: Vec<&str> = by_table.keys().map(String::as_str).collect();
-    assert_eq!(tables, ["cities", "flows", "outline", "reach", "sites"]);
+    assert_eq!(
+        tables,
+        ["cities", "flows", "outline", "provinces", "reach", "sites"]
+    );
     for (table, rows) in &by_table {
         assert_eq!(rows.len(), 1, "{table}: one style");
         let r = rows[0];
         assert_eq!(r["useAsDefault"], Value::Bool(true), "{table}");
         assert_eq!(r["f_geometry_column"], "geom");
         assert_eq!(r["styleName"], table.as_str());
-        let qml = if table == "outline" {
-            dcsite::export::qml::outline_qml()
-        } else {
-            std::fs::read_to_string(dir.join(format!("{table}.qml"))).unwrap()
+        let qml = match table.as_str() {
+            "outline" => dcsite::export::qml::outline_qml(),
+            "provinces" => dcsite::export::qml::provinces_qml(),
+            _ => std::fs::read_to_string(dir.join(format!("{table}.qml"))).unwrap(),
         };
         assert_eq!(r["styleQML"].as_str().unwrap(), qml, "{table}: styleQML");
         assert!(r["update_time"].as_str().is_some_and(|t| t.len() >= 19));
@@ -253,7 +280,7 @@ fn qgis_applies_each_layers_style_from_the_geopackage() {
     let t = tempfile::tempdir().unwrap();
     let gpkg = t.path().join("plan.gpkg");
     std::fs::copy(dir.join("plan.gpkg"), &gpkg).unwrap();
-    let layers = ["sites", "cities", "flows", "reach", "outline"];
+    let layers = ["sites", "cities", "flows", "reach", "outline", "provinces"];
     let text = run(
         Command::new(python)
             .args(["-c", QGIS_LOAD])
@@ -264,10 +291,10 @@ fn qgis_applies_each_layers_style_from_the_geopackage() {
     );
     let v: Value = serde_json::from_str(text.lines().last().unwrap()).unwrap();
     for layer in layers {
-        let qml = if layer == "outline" {
-            dcsite::export::qml::outline_qml()
-        } else {
-            std::fs::read_to_string(dir.join(format!("{layer}.qml"))).unwrap()
+        let qml = match layer {
+            "outline" => dcsite::export::qml::outline_qml(),
+            "provinces" => dcsite::export::qml::provinces_qml(),
+            _ => std::fs::read_to_string(dir.join(format!("{layer}.qml"))).unwrap(),
         };
         let options = roxmltree::ParsingOptions {
             allow_dtd: true,
@@ -308,7 +335,10 @@ fn compare_and_sweep_collect_folders_hold_their_layers_in_plan_gpkg() {
         "compare",
     );
     let gpkg = cmp.join("plan.gpkg");
-    assert_eq!(gpkg_layers(&gpkg), ["diff", "outline", "layer_styles"]);
+    assert_eq!(
+        gpkg_layers(&gpkg),
+        ["diff", "outline", "provinces", "layer_styles"]
+    );
     assert_eq!(
         as_csv(&gpkg, Some("diff")),
         as_csv(&cmp.join("diff.geojson"), None)
@@ -362,7 +392,10 @@ fn compare_and_sweep_collect_folders_hold_their_layers_in_plan_gpkg() {
         "sweep collect",
     );
     let gpkg = out.join("plan.gpkg");
-    assert_eq!(gpkg_layers(&gpkg), ["robust", "outline", "layer_styles"]);
+    assert_eq!(
+        gpkg_layers(&gpkg),
+        ["robust", "outline", "provinces", "layer_styles"]
+    );
     assert_eq!(
         as_csv(&gpkg, Some("robust")),
         as_csv(&out.join("robust.geojson"), None)
