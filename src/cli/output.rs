@@ -59,8 +59,8 @@ pub fn stage_gpkg(out: &mut OutputDir, skip: bool) -> Result<(), CliError> {
     if skip {
         return Ok(());
     }
-    let result = gpkg::staged_layers(out.staging_path())
-        .and_then(|layers| gpkg::stage(out, &layers, None));
+    let result =
+        gpkg::staged_layers(out.staging_path()).and_then(|layers| gpkg::stage(out, &layers, None));
     match result {
         Ok(()) => Ok(()),
         Err(GpkgError::Output(e)) => Err(output_error(e)),

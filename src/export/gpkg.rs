@@ -55,7 +55,10 @@ const PROVINCES: &str = include_str!("../../data/provinces.geojson");
 pub enum GpkgError {
     /// GDAL's command-line tools are missing.
     #[error("writing {GPKG_FILE} needs GDAL's {tool} (Debian package gdal-bin): {err}")]
-    Missing { tool: &'static str, err: std::io::Error },
+    Missing {
+        tool: &'static str,
+        err: std::io::Error,
+    },
     /// A GDAL tool failed; its messages are part of ours.
     #[error("writing {GPKG_FILE}: {tool} failed ({status}): {messages}")]
     Tool {
@@ -386,7 +389,11 @@ fn now() -> String {
 /// folder) into `out`, with the QGIS project `qgz` (the bytes of a `.qgz`)
 /// in its `qgis_projects` table and as `plan.qgz`. Nothing is written for
 /// no layers.
-pub fn stage(out: &mut OutputDir, layers: &[GpkgLayer], qgz: Option<&[u8]>) -> Result<(), GpkgError> {
+pub fn stage(
+    out: &mut OutputDir,
+    layers: &[GpkgLayer],
+    qgz: Option<&[u8]>,
+) -> Result<(), GpkgError> {
     if layers.is_empty() {
         return Ok(());
     }
@@ -461,9 +468,8 @@ pub fn stage(out: &mut OutputDir, layers: &[GpkgLayer], qgz: Option<&[u8]>) -> R
         )?;
         // QGIS stores the .qgz as hex text, with this metadata (QgsGeoPackageProjectStorage).
         let hex: String = qgz.iter().map(|b| format!("{b:02x}")).collect();
-        let metadata = format!(
-            "{{\"last_modified_time\": \"{now}\", \"last_modified_user\": \"dcsite\" }}"
-        );
+        let metadata =
+            format!("{{\"last_modified_time\": \"{now}\", \"last_modified_user\": \"dcsite\" }}");
         let sql = format!(
             "INSERT INTO qgis_projects VALUES ('{PROJECT_NAME}', '{}', '{hex}')",
             metadata.replace('\'', "''")
@@ -512,7 +518,9 @@ mod tests {
             let features = v["features"].as_array().unwrap();
             assert!(!features.is_empty(), "{}", l.name);
             assert!(
-                features.iter().all(|f| f["geometry"]["type"] == "MultiPolygon"),
+                features
+                    .iter()
+                    .all(|f| f["geometry"]["type"] == "MultiPolygon"),
                 "{}",
                 l.name
             );

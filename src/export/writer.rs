@@ -392,8 +392,8 @@ fn foreign_entry(dir: &Path) -> Result<Option<String>, OutputError> {
         let known = [
             ".geojson", ".qml", ".json", ".csv", ".html", ".parquet", ".gpkg", ".qgz",
         ]
-            .iter()
-            .any(|x| name.ends_with(x));
+        .iter()
+        .any(|x| name.ends_with(x));
         // A sweep's `parts/` folder of per-shard results, itself only dcsite's files.
         if kind.is_dir() && name == PARTS_DIR && foreign_entry(&e.path())?.is_none() {
             continue;

@@ -281,7 +281,10 @@ fn only_export_gpkg_runs_other_programs() {
         .into_iter()
         .filter(|(f, _, code)| f == RUNS_PROGRAMS && code.contains("Command::new("))
         .count();
-    assert!(own > 0, "the checker no longer sees {RUNS_PROGRAMS} run GDAL");
+    assert!(
+        own > 0,
+        "the checker no longer sees {RUNS_PROGRAMS} run GDAL"
+    );
 }
 
 /// The floors of the solve wing, bottom up, and the rooms of the wing each

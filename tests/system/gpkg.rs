@@ -195,7 +195,10 @@ fn plan_gpkg_holds_every_layer_with_the_geojsons_features_attributes_and_crs() {
         );
     }
     let (sites, _, _) = summary(&gpkg, Some("sites"));
-    assert!(sites.contains(&"built: Integer(Boolean)".to_string()), "{sites:?}");
+    assert!(
+        sites.contains(&"built: Integer(Boolean)".to_string()),
+        "{sites:?}"
+    );
     valid(&gpkg);
 }
 
@@ -345,7 +348,10 @@ fn compare_and_sweep_collect_folders_hold_their_layers_in_plan_gpkg() {
     );
     // diff.qml is the default; every diff.<scenario>.qml an alternative.
     let rows = style_rows(&gpkg);
-    let diff: Vec<_> = rows.iter().filter(|r| r["f_table_name"] == "diff").collect();
+    let diff: Vec<_> = rows
+        .iter()
+        .filter(|r| r["f_table_name"] == "diff")
+        .collect();
     let mut qml_files: Vec<String> = std::fs::read_dir(&cmp)
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
@@ -415,14 +421,24 @@ fn without_gdal_the_command_fails_and_writes_no_folder_unless_no_gpkg() {
     let empty = t.path().join("no-tools");
     std::fs::create_dir(&empty).unwrap();
     let o = bin()
-        .args(["solve", "models/baseline.toml", "--mip-gap", "0.05", "--quiet", "--out"])
+        .args([
+            "solve",
+            "models/baseline.toml",
+            "--mip-gap",
+            "0.05",
+            "--quiet",
+            "--out",
+        ])
         .arg(&out)
         .env("PATH", &empty)
         .output()
         .unwrap();
     assert_eq!(o.status.code(), Some(2));
     let err = String::from_utf8_lossy(&o.stderr);
-    assert!(err.contains("plan.gpkg") && err.contains("gdal-bin"), "{err}");
+    assert!(
+        err.contains("plan.gpkg") && err.contains("gdal-bin"),
+        "{err}"
+    );
     assert!(!out.exists(), "a folder without its plan.gpkg");
     let left: Vec<_> = std::fs::read_dir(t.path())
         .unwrap()
@@ -432,7 +448,15 @@ fn without_gdal_the_command_fails_and_writes_no_folder_unless_no_gpkg() {
     assert!(left.is_empty(), "{left:?}");
     // --no-gpkg: the folder without it, GDAL or not.
     let o = bin()
-        .args(["solve", "models/baseline.toml", "--mip-gap", "0.05", "--quiet", "--no-gpkg", "--out"])
+        .args([
+            "solve",
+            "models/baseline.toml",
+            "--mip-gap",
+            "0.05",
+            "--quiet",
+            "--no-gpkg",
+            "--out",
+        ])
         .arg(&out)
         .env("PATH", &empty)
         .output()
