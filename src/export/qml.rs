@@ -502,6 +502,30 @@ pub fn probability_qml(field: &str, size_field: &str) -> String {
     )
 }
 
+/// Style of the national outline in `plan.gpkg` (`outline`, from
+/// `data/china_outline.geojson`): a thin dark grey line, no fill, so that
+/// it frames the plan's layers without hiding them.
+pub fn outline_qml() -> String {
+    document(
+        Geometry::Polygon,
+        single(fill("0", (255, 255, 255, 0), (90, 90, 90, 255), 0.4)),
+        None,
+        1.0,
+    )
+}
+
+/// Style of the province boundaries in `plan.gpkg` (`provinces`): a very
+/// light grey fill and thin grey boundaries, unlabelled (the plan's layers
+/// carry the names).
+pub fn provinces_qml() -> String {
+    document(
+        Geometry::Polygon,
+        single(fill("0", (240, 240, 240, 255), (170, 170, 170, 255), 0.2)),
+        None,
+        1.0,
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -543,28 +567,4 @@ mod tests {
         assert!(diff_qml("delta_cards_c", "c", "a")
             .contains("<layerGeometryType>0</layerGeometryType>"));
     }
-}
-
-/// Style of the national outline in `plan.gpkg` (`outline`, from
-/// `data/china_outline.geojson`): a thin dark grey line, no fill, so that
-/// it frames the plan's layers without hiding them.
-pub fn outline_qml() -> String {
-    document(
-        Geometry::Polygon,
-        single(fill("0", (255, 255, 255, 0), (90, 90, 90, 255), 0.4)),
-        None,
-        1.0,
-    )
-}
-
-/// Style of the province boundaries in `plan.gpkg` (`provinces`): a very
-/// light grey fill and thin grey boundaries, unlabelled (the plan's layers
-/// carry the names).
-pub fn provinces_qml() -> String {
-    document(
-        Geometry::Polygon,
-        single(fill("0", (240, 240, 240, 255), (170, 170, 170, 255), 0.2)),
-        None,
-        1.0,
-    )
 }
