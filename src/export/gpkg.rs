@@ -305,20 +305,24 @@ fn styles_geojson(layers: &[GpkgLayer], now: &str) -> String {
 }
 
 /// The OGR VRT that ogr2ogr translates: every layer, then `layer_styles`.
-fn vrt(sources: &[(String, PathBuf, String)], styles: &Path) -> String {
+/// `sources`: (layer name, file relative to the VRT, the file's layer name);
+/// `styles`: the style rows' file relative to the VRT.
+fn vrt(sources: &[(String, String, String)], styles: &str) -> String {
     let mut s = String::from("<OGRVRTDataSource>\n");
     for (name, path, src_layer) in sources {
         s.push_str(&format!(
-            "  <OGRVRTLayer name=\"{}\"><SrcDataSource>{}</SrcDataSource><SrcLayer>{}</SrcLayer></OGRVRTLayer>\n",
+            "  <OGRVRTLayer name=\"{}\"><SrcDataSource relativeToVRT=\"1\">{}</SrcDataSource>\
+             <SrcLayer>{}</SrcLayer></OGRVRTLayer>\n",
             xml(name),
-            xml(&path.to_string_lossy()),
+            xml(path),
             xml(src_layer)
         ));
     }
     s.push_str(&format!(
-        "  <OGRVRTLayer name=\"layer_styles\"><SrcDataSource>{}</SrcDataSource><SrcLayer>layer_styles</SrcLayer>\
+        "  <OGRVRTLayer name=\"layer_styles\"><SrcDataSource relativeToVRT=\"1\">{}</SrcDataSource>\
+         <SrcLayer>layer_styles</SrcLayer>\
          <GeometryType>wkbNone</GeometryType>\n",
-        xml(&styles.to_string_lossy())
+        xml(styles)
     ));
     for (name, ty, sub, width) in STYLE_FIELDS {
         let sub = if sub.is_empty() {
@@ -398,9 +402,6 @@ pub fn stage(
         return Ok(());
     }
     let staging = out.staging_path().to_path_buf();
-    // Absolute paths for the VRT (GDAL resolves relative ones against the
-    // process's folder).
-    let staging = fs::canonicalize(&staging).map_err(io(&staging))?;
     let tmp = {
         let _creating = creating();
         tempfile::Builder::new()
@@ -411,8 +412,10 @@ pub fn stage(
     let t = tmp.path();
     let mut sources = Vec::new();
     for l in layers {
-        let path = match &l.file {
-            Some(f) => staging.join(f),
+        // Paths in the VRT are relative to it (in a folder of the staging
+        // folder): no path of the user's is written into XML.
+        let (path, relative) = match &l.file {
+            Some(f) => (staging.join(f), format!("../{f}")),
             None => {
                 let text = boundaries()
                     .into_iter()
@@ -422,20 +425,21 @@ pub fn stage(
                         file: l.name.clone(),
                         why: "no such boundary layer".into(),
                     })?;
-                let p = t.join(format!("{}.geojson", l.name));
+                let file = format!("{}.geojson", l.name);
+                let p = t.join(&file);
                 fs::write(&p, as_multipolygons(text)?).map_err(io(&p))?;
-                p
+                (p, file)
             }
         };
         let src = source_layer(&path)?;
-        sources.push((l.name.clone(), path, src));
+        sources.push((l.name.clone(), relative, src));
     }
     let now = now();
     let stamp = format!("{now}.000Z");
     let styles = t.join("layer_styles.geojson");
     fs::write(&styles, styles_geojson(layers, &stamp)).map_err(io(&styles))?;
     let vrt_path = t.join("layers.vrt");
-    fs::write(&vrt_path, vrt(&sources, &styles)).map_err(io(&vrt_path))?;
+    fs::write(&vrt_path, vrt(&sources, "layer_styles.geojson")).map_err(io(&vrt_path))?;
     let gpkg = t.join(GPKG_FILE);
     let os = |s: &'static str| std::ffi::OsStr::new(s);
     run(
@@ -499,14 +503,12 @@ mod tests {
     #[test]
     fn vrt_escapes_paths_and_declares_the_qgis_style_columns() {
         let v = vrt(
-            &[(
-                "sites".into(),
-                PathBuf::from("/a&b/<x>/sites.geojson"),
-                "sites".into(),
-            )],
-            Path::new("/t/layer_styles.geojson"),
+            &[("sites".into(), "../a&b<x>.geojson".into(), "sites".into())],
+            "layer_styles.geojson",
         );
-        assert!(v.contains("/a&amp;b/&lt;x&gt;/sites.geojson"));
+        assert!(v.contains(
+            "<SrcDataSource relativeToVRT=\"1\">../a&amp;b&lt;x&gt;.geojson</SrcDataSource>"
+        ));
         assert!(v.contains("<Field name=\"useAsDefault\" type=\"Integer\" subtype=\"Boolean\"/>"));
         assert!(v.contains("<Field name=\"styleName\" type=\"String\" width=\"30\"/>"));
     }
