@@ -8,9 +8,10 @@
 # data/SOURCES.md records the source, its licence and these steps; data/README.md the columns.
 set -euo pipefail
 
-out="data/provinces.geojson"
+out="$PWD/data/provinces.geojson"
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
+cd "$work" # gmt writes gmt.history into the working folder
 mapshaper=(npx --yes mapshaper@0.7.70)
 
 # DCW-GMT state code (CN.xx) -> GB/T 2260 code, names, the data/regions.csv region it belongs to

@@ -11,10 +11,12 @@
 //!
 //! [`crs`] converts site coordinates given in other coordinate systems to
 //! WGS 84 and writes layers in other systems (PROJ); [`chinese`] holds the
-//! GCJ-02 / BD-09 web-map transforms.
+//! GCJ-02 / BD-09 web-map transforms; [`provinces`] the shipped, schematic
+//! province boundaries (`data/provinces.geojson`).
 
 pub mod chinese;
 pub mod crs;
+pub mod provinces;
 
 pub use geo::Point;
 use geo::{Distance, Geodesic};

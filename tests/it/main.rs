@@ -27,6 +27,7 @@ mod offer;
 mod orlib;
 mod phased;
 mod planner_numbers;
+mod provinces;
 mod report_everywhere;
 mod run_limits;
 mod scale;
