@@ -12,7 +12,7 @@ use dcsite::study::implied::{implied, ImpliedError};
 
 use super::error::CliError;
 use super::flags::SolverArgs;
-use super::output::{commit, output_dir, print, stage_gpkg, stage_report, write_plan};
+use super::output::{commit, output_dir, print, stage_gpkg, stage_report, stem, write_plan};
 
 #[derive(Args, Debug)]
 pub struct ImpliedArgs {
@@ -73,7 +73,11 @@ pub fn run(args: ImpliedArgs) -> Result<(), CliError> {
         let table = export::implied_table(&answer).context("building implied.csv")?;
         out.write("implied.csv", table.as_bytes())
             .context("writing implied.csv")?;
-        stage_gpkg(&mut out, args.no_gpkg)?;
+        stage_gpkg(
+            &mut out,
+            args.no_gpkg,
+            &format!("{}, implied demand", stem(&args.scenario)),
+        )?;
         stage_report(&out, out_path, args.no_report);
         dest = Some(commit(out)?);
     }

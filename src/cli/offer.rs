@@ -15,7 +15,9 @@ use dcsite::study::sweep::{self, Shard};
 use super::breakeven::{Applies, Lever};
 use super::error::CliError;
 use super::flags::{share_arg, SolverArgs};
-use super::output::{commit, output_dir, print_result, stage_gpkg, stage_report, write_layers};
+use super::output::{
+    commit, output_dir, print_result, stage_gpkg, stage_report, stem, write_layers,
+};
 use super::progress;
 
 #[derive(Args, Debug)]
@@ -151,7 +153,11 @@ pub fn run(args: OfferArgs) -> Result<(), CliError> {
         write_layers(&mut dir, plan, &[])?;
     }
     write_files(&mut dir, &computed.offer, &computed.rows)?;
-    stage_gpkg(&mut dir, args.common.no_gpkg)?;
+    stage_gpkg(
+        &mut dir,
+        args.common.no_gpkg,
+        &format!("offer: {} for {}", stem(&scenario), computed.offer.place.id),
+    )?;
     // A shard's folder gets no page (as a sweep shard's): its collect does.
     stage_report(
         &dir,
@@ -302,7 +308,11 @@ fn collect(args: CollectArgs) -> Result<(), CliError> {
     let mut dir = output_dir(&out, args.common.force)?;
     copy_layers(&mut dir, &args.shards[0])?;
     write_files(&mut dir, &o, &rows)?;
-    stage_gpkg(&mut dir, args.common.no_gpkg)?;
+    stage_gpkg(
+        &mut dir,
+        args.common.no_gpkg,
+        &format!("offer: {} for {}", stem(Path::new(&o.scenario)), o.place.id),
+    )?;
     stage_report(&dir, &out, args.common.no_report);
     let at = commit(dir)?;
     print_offer(&args.common, &o, &at)

@@ -15,7 +15,7 @@ use dcsite::spatial::crs::OutputCrs;
 
 use super::error::CliError;
 use super::flags::{check_near_optimal, seconds_arg, share_arg, SolverArgs};
-use super::output::{commit, output_dir, print_result, stage_gpkg, stage_report, write_plan};
+use super::output::{commit, output_dir, print_result, stage_gpkg, stage_report, stem, write_plan};
 
 #[derive(Args, Debug)]
 pub struct SolveArgs {
@@ -280,7 +280,7 @@ pub fn run(args: SolveArgs) -> Result<(), CliError> {
         &scenario_file.display().to_string(),
         &out_crs,
     )?;
-    stage_gpkg(&mut out, args.no_gpkg)?;
+    stage_gpkg(&mut out, args.no_gpkg, &stem(&scenario_file))?;
     stage_report(&out, &args.out, args.no_report);
     let dest = commit(out)?;
     let timings = Timings {

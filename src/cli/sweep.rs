@@ -11,7 +11,9 @@ use dcsite::study::sweep::{self, CollectOptions, Shard, SweepError, Threshold};
 
 use super::error::CliError;
 use super::flags::SolverArgs;
-use super::output::{commit, output_dir, output_error, print_result, stage_gpkg, stage_report};
+use super::output::{
+    commit, output_dir, output_error, print_result, stage_gpkg, stage_report, stem,
+};
 use super::progress;
 use dcsite::report::html::fmt_int;
 
@@ -375,7 +377,11 @@ pub fn run(args: SweepArgs) -> Result<(), CliError> {
     };
     let staged = out.staging_path().to_path_buf();
     let (summary, json, collect_wall) = merge(&sw, &parts, &copts, quiet, &staged)?;
-    stage_gpkg(&mut out, args.merge.no_gpkg)?;
+    stage_gpkg(
+        &mut out,
+        args.merge.no_gpkg,
+        &format!("sweep {}", stem(&sweep_path)),
+    )?;
     stage_report(&out, &out_path, args.merge.no_report);
     commit(out)?;
     let text = format!(
@@ -540,7 +546,11 @@ fn collect_dir(args: CollectArgs) -> Result<(), CliError> {
     let (summary, json, wall) = merge(&sw, &input, &copts, quiet, &staged)?;
     std::fs::remove_dir_all(&input)
         .map_err(|e| CliError::Internal(anyhow::anyhow!("removing {}: {e}", input.display())))?;
-    stage_gpkg(&mut out, args.merge.no_gpkg)?;
+    stage_gpkg(
+        &mut out,
+        args.merge.no_gpkg,
+        &format!("sweep {}", stem(&args.dir)),
+    )?;
     stage_report(&out, &args.dir, args.merge.no_report);
     commit(out)?;
     let text = format!(

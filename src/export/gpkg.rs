@@ -13,8 +13,8 @@
 //!   and types QGIS itself creates, `useAsDefault` = 1 for the layer's own
 //!   `.qml`, further styles such as `diff.<scenario>.qml` as alternatives),
 //!   so QGIS applies it when the layer is added;
-//! - when a QGIS project is given, the `qgis_projects` table as QGIS writes
-//!   it (`name TEXT PRIMARY KEY, metadata BLOB, content BLOB`: the `.qgz`
+//! - the QGIS project of these layers (`qgis_project`), in the
+//!   `qgis_projects` table as QGIS writes it (`name TEXT PRIMARY KEY, metadata BLOB, content BLOB`: the `.qgz`
 //!   bytes as lower-case hex text, metadata a small JSON object), and the
 //!   same project as `plan.qgz` beside it.
 //!
@@ -33,6 +33,7 @@ use std::process::Command;
 
 use serde_json::{json, Value};
 
+use super::qgis_project::{project_qgs, qgz, ProjectError, ProjectLayer, ProjectSpec};
 use super::qml;
 use super::writer::{creating, OutputDir, OutputError};
 
@@ -71,9 +72,17 @@ pub enum GpkgError {
     Layer { file: String, why: String },
     #[error("writing {GPKG_FILE}: {path}: {err}")]
     Io { path: PathBuf, err: std::io::Error },
+    /// The QGIS project could not be built (ours).
+    #[error("writing {QGZ_FILE}: {0}")]
+    Project(#[from] ProjectError),
     #[error(transparent)]
     Output(#[from] OutputError),
 }
+
+/// The data sources the project's print layout names.
+pub const SOURCES: &str =
+    "Boundaries: Natural Earth (outline, public domain), DCW-GMT 2.1.1 (provinces, LGPL); \
+sites, cities, prices, quotas: dcsite data/SOURCES.md";
 
 /// One layer of the GeoPackage.
 #[derive(Debug, Clone, PartialEq)]
@@ -389,15 +398,38 @@ fn now() -> String {
     t.trim_end_matches('Z').to_string()
 }
 
+/// The QGIS project of `layers` (`qgis_project`): `./plan.gpkg` tables with
+/// their default styles, the layout titled `dcsite · <title>`, dated `now`
+/// (`2026-12-06T20:26:35`); the `.qgz` bytes.
+fn project(layers: &[GpkgLayer], title: &str, now: &str) -> Result<Vec<u8>, GpkgError> {
+    let project_layers: Vec<ProjectLayer> = layers
+        .iter()
+        .map(|l| ProjectLayer {
+            name: &l.name,
+            qml: &l.style,
+        })
+        .collect();
+    let title = format!("dcsite · {title}");
+    let subtitle = format!(
+        "{} · dcsite {}",
+        now.get(..10).unwrap_or(now),
+        env!("CARGO_PKG_VERSION")
+    );
+    let qgs = project_qgs(&ProjectSpec {
+        gpkg: GPKG_FILE,
+        title: &title,
+        subtitle: &subtitle,
+        sources: SOURCES,
+        layers: &project_layers,
+    })?;
+    Ok(qgz(&qgs)?)
+}
+
 /// Writes `plan.gpkg` of `layers` (from [`staged_layers`] of the staging
-/// folder) into `out`, with the QGIS project `qgz` (the bytes of a `.qgz`)
-/// in its `qgis_projects` table and as `plan.qgz`. Nothing is written for
-/// no layers.
-pub fn stage(
-    out: &mut OutputDir,
-    layers: &[GpkgLayer],
-    qgz: Option<&[u8]>,
-) -> Result<(), GpkgError> {
+/// folder) into `out`, with the QGIS project of the layers (its print
+/// layout titled `dcsite · <title>`) in its `qgis_projects` table and as
+/// `plan.qgz`. Nothing is written for no layers.
+pub fn stage(out: &mut OutputDir, layers: &[GpkgLayer], title: &str) -> Result<(), GpkgError> {
     if layers.is_empty() {
         return Ok(());
     }
@@ -436,6 +468,7 @@ pub fn stage(
     }
     let now = now();
     let stamp = format!("{now}.000Z");
+    let qgz = project(layers, title, &now)?;
     let styles = t.join("layer_styles.geojson");
     fs::write(&styles, styles_geojson(layers, &stamp)).map_err(io(&styles))?;
     let vrt_path = t.join("layers.vrt");
@@ -460,7 +493,7 @@ pub fn stage(
             std::ffi::OsStr::new(&stamp),
         ],
     )?;
-    if let Some(qgz) = qgz {
+    {
         run(
             "ogrinfo",
             &[
@@ -490,9 +523,7 @@ pub fn stage(
     let bytes = fs::read(&gpkg).map_err(io(&gpkg))?;
     drop(tmp);
     out.write(GPKG_FILE, &bytes)?;
-    if let Some(qgz) = qgz {
-        out.write(QGZ_FILE, qgz)?;
-    }
+    out.write(QGZ_FILE, &qgz)?;
     Ok(())
 }
 

@@ -424,6 +424,7 @@ fn force_replaces_the_whole_folder() {
             "flows.geojson",
             "flows.qml",
             "plan.gpkg",
+            "plan.qgz",
             "reach.geojson",
             "reach.qml",
             "regions.csv",

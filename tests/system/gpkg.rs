@@ -5,7 +5,9 @@
 //! in EPSG:4326, plus the national outline and the provinces (multipolygons); `layer_styles` has QGIS's columns
 //! and one default row per layer whose `styleQML` is the folder's `.qml`; the
 //! file passes SQLite's integrity check and GDAL's `validate_gpkg.py`; QGIS
-//! applies each layer's style by itself when the layer is added. A compare
+//! applies each layer's style by itself when the layer is added; the
+//! `qgis_projects` table holds plan.qgz as QGIS stores a project, and QGIS
+//! opens both (every layer valid, one print layout). A compare
 //! folder (diff, with each scenario's style as an alternative) and a sweep
 //! collect folder (robust) get theirs; without GDAL's tools the command fails
 //! with exit 2 and leaves no folder, and `--no-gpkg` writes the folder without it.
@@ -462,5 +464,115 @@ fn without_gdal_the_command_fails_and_writes_no_folder_unless_no_gpkg() {
         .output()
         .unwrap();
     ok(&o, "solve --no-gpkg without GDAL");
-    assert!(out.join("sites.geojson").exists() && !out.join("plan.gpkg").exists());
+    assert!(out.join("sites.geojson").exists());
+    assert!(!out.join("plan.gpkg").exists() && !out.join("plan.qgz").exists());
+}
+
+/// Opens a project in QGIS (offscreen) and prints, as JSON: whether it
+/// read, its layers (name, valid, feature count) and its print layouts.
+const QGIS_PROJECT: &str = r#"
+import json, os, sys
+os.environ["QT_QPA_PLATFORM"] = "offscreen"
+from qgis.core import QgsApplication, QgsProject
+app = QgsApplication([], False)
+app.initQgis()
+p = QgsProject.instance()
+ok = p.read(sys.argv[1])
+layers = [[l.name(), l.isValid(), l.featureCount()] for l in p.mapLayers().values()]
+layouts = [l.name() for l in p.layoutManager().layouts()]
+print(json.dumps({"read": ok, "layers": sorted(layers), "layouts": layouts}))
+sys.stdout.flush()
+os._exit(0)
+"#;
+
+#[test]
+fn qgis_projects_holds_plan_qgz_as_qgis_stores_it() {
+    let dir = solved();
+    let gpkg = dir.join("plan.gpkg");
+    let qgz = std::fs::read(dir.join("plan.qgz")).unwrap();
+    assert!(qgz.starts_with(b"PK\x03\x04"), "plan.qgz is a zip");
+    assert_mode_0644(&dir.join("plan.qgz"));
+    // The table as QGIS creates it (QgsGeoPackageProjectStorage), not a
+    // GeoPackage layer.
+    let sql = run(
+        Command::new("ogrinfo").arg(&gpkg).args([
+            "-ro",
+            "-sql",
+            "SELECT sql FROM sqlite_master WHERE name = 'qgis_projects'",
+        ]),
+        "ogrinfo sqlite_master",
+    );
+    assert!(
+        sql.contains(
+            "CREATE TABLE qgis_projects(name TEXT PRIMARY KEY, metadata BLOB, content BLOB)"
+        ),
+        "{sql}"
+    );
+    assert!(!gpkg_layers(&gpkg).contains(&"qgis_projects".to_string()));
+    let text = run(
+        Command::new("ogr2ogr")
+            .args(["-f", "GeoJSON", "/vsistdout/"])
+            .arg(&gpkg)
+            .args([
+                "-sql",
+                "SELECT name, CAST(metadata AS TEXT) AS metadata, CAST(content AS TEXT) AS content, \
+                 typeof(content) AS kind FROM qgis_projects",
+            ]),
+        "ogr2ogr qgis_projects",
+    );
+    let v: Value = serde_json::from_str(&text).unwrap();
+    let rows = v["features"].as_array().unwrap();
+    assert_eq!(rows.len(), 1);
+    let row = &rows[0]["properties"];
+    assert_eq!(row["name"], "plan");
+    // Hex text in a BLOB-declared column, as QGIS stores it.
+    assert_eq!(row["kind"], "text");
+    // A JSON object (GDAL's GeoJSON writer embeds a JSON text as JSON).
+    let meta = match &row["metadata"] {
+        Value::String(t) => serde_json::from_str(t).unwrap(),
+        other => other.clone(),
+    };
+    assert!(
+        meta["last_modified_time"]
+            .as_str()
+            .is_some_and(|t| t.len() == 19),
+        "{meta}"
+    );
+    // content: the .qgz bytes as lower-case hex text.
+    let hex = row["content"].as_str().unwrap();
+    let bytes: Vec<u8> = (0..hex.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&hex[i..i + 2], 16).unwrap())
+        .collect();
+    assert_eq!(hex, hex.to_ascii_lowercase());
+    assert!(bytes == qgz, "qgis_projects.content is not plan.qgz");
+    valid(&gpkg);
+
+    let Some(python) = qgis_python() else {
+        eprintln!("skipped the QGIS part: QGIS is not installed");
+        return;
+    };
+    // QGIS opens both: the project stored in the GeoPackage and plan.qgz.
+    let t = tempfile::tempdir().unwrap();
+    let copy = t.path().join("plan.gpkg");
+    std::fs::copy(&gpkg, &copy).unwrap();
+    std::fs::copy(dir.join("plan.qgz"), t.path().join("plan.qgz")).unwrap();
+    let uri = format!("geopackage:{}?projectName=plan", copy.display());
+    let qgz_path = t.path().join("plan.qgz");
+    for source in [uri.as_str(), s(&qgz_path)] {
+        let text = run(
+            Command::new(python)
+                .args(["-c", QGIS_PROJECT, source])
+                .env("QT_QPA_PLATFORM", "offscreen"),
+            "QGIS project",
+        );
+        let v: Value = serde_json::from_str(text.lines().last().unwrap()).unwrap();
+        assert_eq!(v["read"], true, "{source}: {v}");
+        let layers = v["layers"].as_array().unwrap();
+        assert_eq!(layers.len(), 6, "{source}: {v}");
+        for l in layers {
+            assert_eq!(l[1], true, "{source}: a layer is not valid: {l}");
+        }
+        assert_eq!(v["layouts"].as_array().unwrap().len(), 1, "{source}: {v}");
+    }
 }
