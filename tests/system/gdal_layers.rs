@@ -41,6 +41,9 @@ pub(crate) fn solved() -> &'static Path {
     static DIR: OnceLock<PathBuf> = OnceLock::new();
     DIR.get_or_init(|| {
         let out = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("gdal_layers");
+        // The QGIS test leaves its PNGs in the folder, which --force refuses
+        // to replace: a re-run starts from no folder.
+        let _ = std::fs::remove_dir_all(&out);
         let o = Command::new(env!("CARGO_BIN_EXE_dcsite"))
             .args(["solve", "models/baseline.toml", "--out"])
             .arg(&out)
