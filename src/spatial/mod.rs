@@ -181,6 +181,22 @@ impl MapProjection {
         &self.definition
     }
 
+    /// (x, y) metres → (lon, lat) degrees, the inverse of [`Self::project`].
+    pub fn unproject(&self, x: f64, y: f64) -> Result<(f64, f64), SpatialError> {
+        let (lam, phi) = self
+            .proj
+            .project((x, y), true)
+            .map_err(|e| SpatialError::Transform(format!("({x}, {y}): {e}")))?;
+        let (lon, lat) = (lam.to_degrees(), phi.to_degrees());
+        if !(lon.is_finite() && lat.is_finite()) {
+            return Err(SpatialError::Transform(format!(
+                "({x}, {y}) has no inverse in {}",
+                self.definition
+            )));
+        }
+        Ok((lon, lat))
+    }
+
     /// (lon, lat) degrees → (x, y) metres.
     pub fn project(&self, lon: f64, lat: f64) -> Result<(f64, f64), SpatialError> {
         let (x, y) = self

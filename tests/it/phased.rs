@@ -241,7 +241,6 @@ fn baseline_without_deliveries_is_todays_plan_and_one_delivery_reproduces_it() {
     );
 }
 
-
 fn num(row: &HashMap<String, String>, col: &str) -> f64 {
     row[col]
         .parse()
