@@ -231,6 +231,17 @@ pub fn round6(x: f64) -> f64 {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn unproject_inverts_project() {
+        let p = MapProjection::china_albers().unwrap();
+        for (lon, lat) in [(73.5, 39.4), (105.0, 35.0), (134.8, 48.3), (109.5, 18.2)] {
+            let (x, y) = p.project(lon, lat).unwrap();
+            let (lon2, lat2) = p.unproject(x, y).unwrap();
+            assert!((lon2 - lon).abs() < 1e-9 && (lat2 - lat).abs() < 1e-9);
+        }
+    }
+
     use super::*;
 
     #[test]
