@@ -3,7 +3,9 @@
 #   cmake, a C++ compiler      HiGHS (highs-sys) and PROJ (proj-sys, built from source)
 #   libclang (clang)           bindgen in highs-sys
 #   sqlite3, libsqlite3-dev    PROJ's build generates proj.db with sqlite3
-#   gdal-bin                   ogrinfo / ogr2ogr in the GeoJSON tests
+#   gdal-bin                   ogr2ogr / ogrinfo: dcsite writes plan.gpkg with them (also at run
+#                                time), and the GeoJSON / GeoPackage tests read with them
+#   python3-gdal               GDAL's validate_gpkg.py in tests/system/gpkg.rs
 #   pkg-config                 library discovery
 #   chromium                   headless rendering of `dcsite report` pages in tests/system/report.rs
 #   chromium-driver            WebDriver for it: tests/system/offer_page.rs moves the offer page's slider
@@ -26,6 +28,7 @@ command -v pkg-config >/dev/null 2>&1 || need+=(pkg-config)
 command -v sqlite3 >/dev/null 2>&1 || need+=(sqlite3)
 [ -e /usr/include/sqlite3.h ] || need+=(libsqlite3-dev)
 command -v ogrinfo >/dev/null 2>&1 || need+=(gdal-bin)
+[ -e /usr/lib/python3/dist-packages/osgeo_utils/samples/validate_gpkg.py ] || need+=(python3-gdal)
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
 command -v chromedriver >/dev/null 2>&1 || need+=(chromium-driver)
 [ -x /usr/sbin/slurmctld ] || need+=(slurmctld)

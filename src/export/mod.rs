@@ -1,11 +1,13 @@
 //! Writing a plan: GeoJSON layers (RFC 7946) and their QGIS styles (.qml), the list of
 //! layer files with their re-projected copies (`layers`), the QGIS project
-//! (`qgis_project`: plan.qgz), summary.json, regions.csv and implied.csv.
+//! (`qgis_project`: plan.qgz), summary.json, regions.csv and implied.csv, and `plan.gpkg`,
+//! the layers with their styles and the project in one GeoPackage (`gpkg`, written by GDAL).
 //! Knows nothing of the solver. Every file is written atomically, and a
 //! whole output folder appears at once or not at all.
 
 pub mod csv;
 pub mod geo_layers;
+pub mod gpkg;
 pub mod implied;
 pub mod layers;
 pub mod qgis_project;

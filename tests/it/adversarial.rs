@@ -423,6 +423,8 @@ fn force_replaces_the_whole_folder() {
             "cities.qml",
             "flows.geojson",
             "flows.qml",
+            "plan.gpkg",
+            "plan.qgz",
             "reach.geojson",
             "reach.qml",
             "regions.csv",

@@ -37,10 +37,13 @@ const VARIANTS: [(&str, &str, bool); 3] = [
 ];
 
 /// The baseline solved once for all tests of this file, with both --crs.
-fn solved() -> &'static Path {
+pub(crate) fn solved() -> &'static Path {
     static DIR: OnceLock<PathBuf> = OnceLock::new();
     DIR.get_or_init(|| {
         let out = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("gdal_layers");
+        // The QGIS test leaves its PNGs in the folder, which --force refuses
+        // to replace: a re-run starts from no folder.
+        let _ = std::fs::remove_dir_all(&out);
         let o = Command::new(env!("CARGO_BIN_EXE_dcsite"))
             .args(["solve", "models/baseline.toml", "--out"])
             .arg(&out)
@@ -533,7 +536,7 @@ sys.stdout.flush()
 os._exit(0)
 "#;
 
-fn qgis_python() -> Option<&'static str> {
+pub(crate) fn qgis_python() -> Option<&'static str> {
     let python = "/usr/bin/python3";
     let ok = Command::new(python)
         .args(["-c", "import qgis.core"])

@@ -10,6 +10,7 @@ mod common;
 mod slurm_support;
 
 mod gdal_layers;
+mod gpkg;
 mod offer_page;
 mod qgis_project;
 mod report;
