@@ -29,7 +29,7 @@ use quick_xml::events::attributes::Attribute;
 use quick_xml::events::{BytesStart, BytesText, Event};
 use quick_xml::{Reader, Writer};
 
-use crate::spatial::{MapProjection, SpatialError, CHINA_ALBERS};
+use crate::spatial::{geodesic_km, MapProjection, Point, SpatialError, CHINA_ALBERS};
 
 /// The name of the print layout in the project.
 pub const LAYOUT_NAME: &str = "dcsite A4";
@@ -345,6 +345,7 @@ pub fn project_qgs(spec: &ProjectSpec) -> Result<String, ProjectError> {
         .map(|(_, l)| read_style(l.name, l.qml))
         .collect::<Result<_, _>>()?;
     let extent = china_extent()?;
+    let map_km = map_width_km(extent)?;
 
     let mut w = Writer::new_with_indent(Vec::new(), b' ', 2);
     w.write_event(Event::DocType(BytesText::from_escaped(
@@ -428,6 +429,12 @@ pub fn project_qgs(spec: &ProjectSpec) -> Result<String, ProjectError> {
     end(&mut w, "layerorder")?;
 
     start(&mut w, "properties", &[])?;
+    // QGIS reads <projectCrs> only with projections enabled.
+    start(&mut w, "SpatialRefSys", &[])?;
+    w.create_element("ProjectionsEnabled")
+        .with_attribute(("type", "int"))
+        .write_text_content(BytesText::new("1"))?;
+    end(&mut w, "SpatialRefSys")?;
     start(&mut w, "Paths", &[])?;
     w.create_element("Absolute")
         .with_attribute(("type", "bool"))
@@ -454,7 +461,7 @@ pub fn project_qgs(spec: &ProjectSpec) -> Result<String, ProjectError> {
     )?;
     end(&mut w, "projectMetadata")?;
 
-    layout(&mut w, spec, extent)?;
+    layout(&mut w, spec, extent, map_km)?;
     end(&mut w, "qgis")?;
     let bytes = w.into_inner();
     // Every piece is a &str and quick-xml writes them unchanged or escaped.
@@ -567,7 +574,57 @@ fn label(
     end(w, "LayoutItem")
 }
 
-fn layout(w: &mut W, spec: &ProjectSpec, extent: [f64; 4]) -> Res {
+/// A `<text-style>` (QgsTextFormat) in black `Sans Serif` of `pt` points.
+fn text_style(w: &mut W, pt: u32) -> Res {
+    let size = pt.to_string();
+    start(
+        w,
+        "text-style",
+        &[
+            ("fontFamily", "Sans Serif"),
+            ("fontSize", &size),
+            ("fontSizeUnit", "Point"),
+            ("fontWeight", "50"),
+            ("fontItalic", "0"),
+            ("textColor", "0,0,0,255"),
+            ("textOpacity", "1"),
+            ("namedStyle", "Regular"),
+            ("multilineHeight", "1"),
+            ("blendMode", "0"),
+            ("allowHtml", "0"),
+            ("capitalization", "0"),
+        ],
+    )?;
+    empty(
+        w,
+        "text-buffer",
+        &[
+            ("bufferDraw", "1"),
+            ("bufferSize", "0.8"),
+            ("bufferSizeUnits", "MM"),
+            ("bufferColor", "255,255,255,255"),
+            ("bufferOpacity", "1"),
+            ("bufferNoFill", "1"),
+            ("bufferJoinStyle", "128"),
+            ("bufferBlendMode", "0"),
+        ],
+    )?;
+    end(w, "text-style")
+}
+
+/// The map's width as QGIS's scale bar measures it: the ellipsoidal
+/// distance between the middles of its left and right edges, km.
+fn map_width_km([x0, y0, x1, y1]: [f64; 4]) -> Result<f64, SpatialError> {
+    let p = MapProjection::china_albers()?;
+    let y = (y0 + y1) / 2.0;
+    let (a, b) = (p.unproject(x0, y)?, p.unproject(x1, y)?);
+    Ok(geodesic_km(Point::new(a.0, a.1), Point::new(b.0, b.1)))
+}
+
+/// The scale bar's segments, km each.
+const SCALE_SEGMENT_KM: f64 = 500.0;
+
+fn layout(w: &mut W, spec: &ProjectSpec, extent: [f64; 4], map_km: f64) -> Res {
     start(w, "Layouts", &[])?;
     start(
         w,
@@ -658,10 +715,13 @@ fn layout(w: &mut W, spec: &ProjectSpec, extent: [f64; 4]) -> Res {
     a.extend([
         ("style", "Single Box".to_string()),
         ("mapUuid", MAP_UUID.into()),
-        ("unitType", "kilometers".into()),
+        ("unitType", "km".into()),
         ("unitLabel", "km".into()),
-        ("numMapUnitsPerScaleBarUnit", "1000".into()),
-        ("numUnitsPerSegment", "250".into()),
+        ("numMapUnitsPerScaleBarUnit", "1".into()),
+        ("numUnitsPerSegment", num(SCALE_SEGMENT_KM)),
+        // QGIS keeps this until the map changes: the segment's length on
+        // paper, as QGIS computes it from the map's width.
+        ("segmentMillimeters", num(MAP.2 / map_km * SCALE_SEGMENT_KM)),
         ("numSegments", "2".into()),
         ("numSegmentsLeft", "0".into()),
         ("numSubdivisions", "1".into()),
@@ -680,6 +740,7 @@ fn layout(w: &mut W, spec: &ProjectSpec, extent: [f64; 4]) -> Res {
         ("lineCapStyle", "square".into()),
     ]);
     open_item(w, &a)?;
+    text_style(w, 8)?;
     end(w, "LayoutItem")?;
 
     // The legend, right of the map: every layer of the project.

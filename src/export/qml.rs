@@ -652,10 +652,46 @@ mod tests {
         assert!(s.contains("&quot;cards_mean&quot;"));
     }
 
+    /// Every `color` option of a style.
+    fn fills(s: &str) -> Vec<String> {
+        s.split("name=\"color\" value=\"")
+            .skip(1)
+            .map(|r| r.split('"').next().unwrap().to_string())
+            .collect()
+    }
+
+    #[test]
+    fn sites_and_cities_share_no_colour_and_labels_are_not_repeated() {
+        let sites = sites_qml(&["air", "cold_plate", "immersion"]);
+        let cities = cities_qml();
+        let site_fills = fills(&sites);
+        for c in fills(&cities) {
+            if !c.ends_with(",0") {
+                assert!(!site_fills.contains(&c), "{c} in both styles");
+            }
+        }
+        // Only built sites are labelled (unless the project says otherwise),
+        // in Chinese by default.
+        assert!(sites.contains("if(&quot;built&quot; OR coalesce(@dcsite_label_unbuilt, 0) = 1"));
+        assert!(sites.contains("ELSE coalesce(&quot;name_zh&quot;, &quot;name_en&quot;) END"));
+        assert!(cities.contains("@dcsite_lang = &apos;en&apos; THEN &quot;name_en&quot;"));
+        // Reach and flows carry no label.
+        assert!(reach_qml().contains("labelsEnabled=\"0\""));
+        assert!(!reach_qml().contains("<labeling"));
+        assert!(flows_qml().contains("labelsEnabled=\"0\""));
+        // The robust layer: "name P%".
+        let robust = probability_qml("p_built", "cards_mean");
+        assert!(robust.contains(
+            "END || &apos; &apos; || format_number(&quot;p_built&quot; * 100, 0) || &apos;%&apos;"
+        ));
+    }
+
     #[test]
     fn geometry_types_match_the_layers() {
         assert!(flows_qml().contains("<layerGeometryType>1</layerGeometryType>"));
         assert!(reach_qml().contains("<layerGeometryType>2</layerGeometryType>"));
+        assert!(outline_qml().contains("<layerGeometryType>2</layerGeometryType>"));
+        assert!(provinces_qml().contains("<layerGeometryType>2</layerGeometryType>"));
         assert!(diff_qml("delta_cards_c", "c", "a")
             .contains("<layerGeometryType>0</layerGeometryType>"));
     }
