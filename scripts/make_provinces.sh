@@ -63,11 +63,11 @@ for c in $(tail -n +2 "$work/attrs.csv" | cut -d, -f1); do
 done
 
 # 2. Dissolve segments per division, drop islands under 20 km2, close the gaps and overlaps between
-#    neighbours (DCW's state outlines are not a shared topology), simplify to 2 % of the vertices,
-#    attach the attributes, round to 4 decimals (about 10 m).
+#    neighbours (DCW's state outlines are not a shared topology), simplify to 2 % of the vertices
+#    (Macao, a few km across, keeps all of its own), attach the attributes, round to 4 decimals.
 "${mapshaper[@]}" -i "$work/all.geojson" snap -dissolve dcw \
   -filter-islands min-area=20km2 -clean gap-fill-area=50km2 \
-  -simplify 2% keep-shapes -clean \
+  -simplify variable percentage='dcw == "MO" ? 1 : 0.02' keep-shapes -clean \
   -join "$work/attrs.csv" keys=dcw,dcw \
     field-types=dcw:str,province_id:number,name_zh:str,name_en:str,region_id:str,mainland:str \
   -each 'mainland = mainland === "true"; region_id = region_id ? region_id : null; delete dcw' \
