@@ -3,7 +3,9 @@
 #   cmake, a C++ compiler      HiGHS (highs-sys) and PROJ (proj-sys, built from source)
 #   libclang (clang)           bindgen in highs-sys
 #   sqlite3, libsqlite3-dev    PROJ's build generates proj.db with sqlite3
-#   gdal-bin                   ogrinfo / ogr2ogr in the GeoJSON tests
+#   gdal-bin                   ogr2ogr / ogrinfo: dcsite writes plan.gpkg with them (also at run
+#                                time), and the GeoJSON / GeoPackage tests read with them
+#   python3-gdal               GDAL's validate_gpkg.py in tests/system/gpkg.rs
 #   pkg-config                 library discovery
 #   chromium                   headless rendering of `dcsite report` pages in tests/system/report.rs
 #   fonts-wqy-microhei         a CJK font, so that headless Chromium draws the report maps' Chinese labels
@@ -11,6 +13,9 @@
 #   poppler-utils              pdfinfo / pdftotext / pdftoppm: tests/system/print.rs checks the report printed to PDF
 #   slurmctld, slurmd,         a single-node Slurm cluster that tests/system/shards.rs starts
 #   slurm-client, munge          (as root, without systemd) to run examples/slurm/sweep.sbatch
+#   python3-qgis,              real QGIS 3 (offscreen, Debian's /usr/bin/python3) opening plan.qgz and
+#   qgis-providers               exporting its print layout in tests/system/qgis_project.rs (and gdal_layers.rs)
+#   fonts-wqy-microhei         a CJK font, so that QGIS draws the Chinese labels (name_zh) and layout text
 #   python3-venv (if needed)   the throwaway venv target/test-venv with snakemake and
 #                                kubernetes-validate (PyPI) for examples/snakemake and examples/k8s,
 #                                and selenium (PyPI) to drive chromium-driver
@@ -25,6 +30,7 @@ command -v pkg-config >/dev/null 2>&1 || need+=(pkg-config)
 command -v sqlite3 >/dev/null 2>&1 || need+=(sqlite3)
 [ -e /usr/include/sqlite3.h ] || need+=(libsqlite3-dev)
 command -v ogrinfo >/dev/null 2>&1 || need+=(gdal-bin)
+[ -e /usr/lib/python3/dist-packages/osgeo_utils/samples/validate_gpkg.py ] || need+=(python3-gdal)
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
 command -v chromedriver >/dev/null 2>&1 || need+=(chromium-driver)
 fc-list :lang=zh 2>/dev/null | grep -q . || need+=(fonts-wqy-microhei)
@@ -34,6 +40,9 @@ command -v pdftotext >/dev/null 2>&1 || need+=(poppler-utils)
 [ -x /usr/bin/sbatch ] || need+=(slurm-client)
 [ -x /usr/sbin/munged ] || need+=(munge)
 command -v python3 >/dev/null 2>&1 || need+=(python3)
+[ -d /usr/lib/python3/dist-packages/qgis ] || need+=(python3-qgis)
+[ -e /usr/lib/qgis/plugins/libprovider_delimitedtext.so ] || need+=(qgis-providers)
+fc-list :lang=zh 2>/dev/null | grep -q . || need+=(fonts-wqy-microhei)
 python3 -c 'import venv, ensurepip' >/dev/null 2>&1 || need+=(python3-venv)
 # bindgen needs libclang itself (libclang.so / libclang-NN.so), not libclang-cpp.
 ls /usr/lib/llvm-*/lib/libclang.so* /usr/lib/llvm-*/lib/libclang-[0-9]*.so* \

@@ -24,6 +24,9 @@ cd "$(dirname "$0")/.."
 raw="$(mktemp -d)"
 trap 'rm -rf "$raw"' EXIT
 mkdir -p "$out"
+# plan.gpkg records a time (styles, project, gpkg_contents): a fixed one, so
+# that the same input gives the same bytes.
+export SOURCE_DATE_EPOCH=0
 
 run() { # name, then the command; stdout and the exit code are kept too
   local name="$1"; shift

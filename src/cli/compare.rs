@@ -9,7 +9,9 @@ use dcsite::study::{self, CompareError};
 
 use super::error::CliError;
 use super::flags::{check_near_optimal, share_arg, SolverArgs};
-use super::output::{commit, output_dir, output_error, print_result, stage_report};
+use super::output::{
+    commit, output_dir, output_error, print_result, stage_gpkg, stage_report, stem,
+};
 use super::progress;
 
 #[derive(Args, Debug)]
@@ -32,6 +34,10 @@ pub struct CompareArgs {
     /// Do not write report.html (the page `dcsite report` draws of the folder)
     #[arg(long)]
     pub no_report: bool,
+    /// Do not write plan.gpkg (the layers, their styles and the boundaries in
+    /// one GeoPackage, written with GDAL's ogr2ogr): for a machine without GDAL
+    #[arg(long)]
+    pub no_gpkg: bool,
     /// Print nothing but errors
     #[arg(long, short)]
     pub quiet: bool,
@@ -78,6 +84,12 @@ pub fn run(args: CompareArgs) -> Result<(), CliError> {
     for (name, qml) in compare::diff_styles(&results) {
         write(&mut out, &name, qml.as_bytes())?;
     }
+    let names: Vec<String> = args.scenarios.iter().map(|p| stem(p)).collect();
+    stage_gpkg(
+        &mut out,
+        args.no_gpkg,
+        &format!("comparison: {}", names.join(" / ")),
+    )?;
     stage_report(&out, &args.out, args.no_report);
     commit(out)?;
     let json = || Ok(format!("{}\n", comparison_json(&results, &lines)));

@@ -12,7 +12,7 @@ use dcsite::study::implied::{implied, ImpliedError};
 
 use super::error::CliError;
 use super::flags::SolverArgs;
-use super::output::{commit, output_dir, print, stage_report, write_plan};
+use super::output::{commit, output_dir, print, stage_gpkg, stage_report, stem, write_plan};
 
 #[derive(Args, Debug)]
 pub struct ImpliedArgs {
@@ -32,6 +32,10 @@ pub struct ImpliedArgs {
     /// Do not write report.html into --out (the page `dcsite report` draws of the folder)
     #[arg(long, requires = "out")]
     pub no_report: bool,
+    /// Do not write plan.gpkg (the layers, their styles and the boundaries in
+    /// one GeoPackage, written with GDAL's ogr2ogr): for a machine without GDAL
+    #[arg(long, requires = "out")]
+    pub no_gpkg: bool,
     /// Print nothing but errors
     #[arg(long, short)]
     pub quiet: bool,
@@ -69,6 +73,11 @@ pub fn run(args: ImpliedArgs) -> Result<(), CliError> {
         let table = export::implied_table(&answer).context("building implied.csv")?;
         out.write("implied.csv", table.as_bytes())
             .context("writing implied.csv")?;
+        stage_gpkg(
+            &mut out,
+            args.no_gpkg,
+            &format!("{}, implied demand", stem(&args.scenario)),
+        )?;
         stage_report(&out, out_path, args.no_report);
         dest = Some(commit(out)?);
     }

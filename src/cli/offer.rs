@@ -15,7 +15,9 @@ use dcsite::study::sweep::{self, Shard};
 use super::breakeven::{Applies, Lever};
 use super::error::CliError;
 use super::flags::{share_arg, SolverArgs};
-use super::output::{commit, output_dir, print_result, stage_report, write_layers};
+use super::output::{
+    commit, output_dir, print_result, stage_gpkg, stage_report, stem, write_layers,
+};
 use super::progress;
 
 #[derive(Args, Debug)]
@@ -92,6 +94,10 @@ pub struct CommonArgs {
     /// Write no report.html
     #[arg(long)]
     pub no_report: bool,
+    /// Do not write plan.gpkg (the layers, their styles and the boundaries in
+    /// one GeoPackage, written with GDAL's ogr2ogr): for a machine without GDAL
+    #[arg(long)]
+    pub no_gpkg: bool,
 }
 
 #[derive(clap::Subcommand, Debug)]
@@ -147,6 +153,11 @@ pub fn run(args: OfferArgs) -> Result<(), CliError> {
         write_layers(&mut dir, plan, &[])?;
     }
     write_files(&mut dir, &computed.offer, &computed.rows)?;
+    stage_gpkg(
+        &mut dir,
+        args.common.no_gpkg,
+        &format!("offer: {} for {}", stem(&scenario), computed.offer.place.id),
+    )?;
     // A shard's folder gets no page (as a sweep shard's): its collect does.
     stage_report(
         &dir,
@@ -297,6 +308,11 @@ fn collect(args: CollectArgs) -> Result<(), CliError> {
     let mut dir = output_dir(&out, args.common.force)?;
     copy_layers(&mut dir, &args.shards[0])?;
     write_files(&mut dir, &o, &rows)?;
+    stage_gpkg(
+        &mut dir,
+        args.common.no_gpkg,
+        &format!("offer: {} for {}", stem(Path::new(&o.scenario)), o.place.id),
+    )?;
     stage_report(&dir, &out, args.common.no_report);
     let at = commit(dir)?;
     print_offer(&args.common, &o, &at)
@@ -310,6 +326,9 @@ fn copy_layers(dir: &mut dcsite::export::OutputDir, shard: &Path) -> Result<(), 
         "offer_sites.csv",
         "samples.csv",
         "report.html",
+        // Drawn again from the layers copied (stage_gpkg).
+        "plan.gpkg",
+        "plan.qgz",
     ];
     let entries =
         std::fs::read_dir(shard).with_context(|| format!("reading {}", shard.display()))?;

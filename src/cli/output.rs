@@ -47,6 +47,38 @@ pub fn stage_report(out: &OutputDir, dest: &Path, skip: bool) {
     }
 }
 
+/// Stages `plan.gpkg` (and, with a QGIS project, `plan.qgz`): every
+/// RFC 7946 layer staged so far with its style, and the boundaries, in one
+/// GeoPackage written by GDAL (see `export::gpkg`); nothing for a folder
+/// without layers. Call it after the last layer is staged and before the
+/// report. A failure fails the command (the staged folder is discarded):
+/// GDAL missing is the user's to fix (exit 2), a GDAL failure ours (1);
+/// `skip` (`--no-gpkg`) writes none. `title` names the folder in the QGIS
+/// project's print layout (`dcsite · <title>`).
+pub fn stage_gpkg(out: &mut OutputDir, skip: bool, title: &str) -> Result<(), CliError> {
+    use export::gpkg::{self, GpkgError};
+    if skip {
+        return Ok(());
+    }
+    let result =
+        gpkg::staged_layers(out.staging_path()).and_then(|layers| gpkg::stage(out, &layers, title));
+    match result {
+        Ok(()) => Ok(()),
+        Err(GpkgError::Output(e)) => Err(output_error(e)),
+        Err(e @ GpkgError::Missing { .. }) => Err(CliError::Input(format!(
+            "{e}; install it, or pass --no-gpkg to write the folder without plan.gpkg"
+        ))),
+        Err(e) => Err(CliError::Internal(anyhow::anyhow!("{e}"))),
+    }
+}
+
+/// A file's base name (`baseline` of `models/baseline.toml`), for titles.
+pub fn stem(path: &Path) -> String {
+    path.file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_else(|| path.display().to_string())
+}
+
 /// Swaps the staged folder into place; returns where it now is.
 pub fn commit(out: OutputDir) -> Result<PathBuf, CliError> {
     out.commit().map_err(output_error)

@@ -15,7 +15,7 @@ use dcsite::spatial::crs::OutputCrs;
 
 use super::error::CliError;
 use super::flags::{check_near_optimal, seconds_arg, share_arg, SolverArgs};
-use super::output::{commit, output_dir, print_result, stage_report, write_plan};
+use super::output::{commit, output_dir, print_result, stage_gpkg, stage_report, stem, write_plan};
 
 #[derive(Args, Debug)]
 pub struct SolveArgs {
@@ -55,6 +55,10 @@ pub struct SolveArgs {
     /// Do not write report.html (the page `dcsite report` draws of the folder)
     #[arg(long)]
     pub no_report: bool,
+    /// Do not write plan.gpkg (the layers, their styles and the boundaries in
+    /// one GeoPackage, written with GDAL's ogr2ogr): for a machine without GDAL
+    #[arg(long)]
+    pub no_gpkg: bool,
     /// Print nothing but errors
     #[arg(long, short)]
     pub quiet: bool,
@@ -276,6 +280,7 @@ pub fn run(args: SolveArgs) -> Result<(), CliError> {
         &scenario_file.display().to_string(),
         &out_crs,
     )?;
+    stage_gpkg(&mut out, args.no_gpkg, &stem(&scenario_file))?;
     stage_report(&out, &args.out, args.no_report);
     let dest = commit(out)?;
     let timings = Timings {

@@ -11,7 +11,9 @@ use dcsite::study::sweep::{self, CollectOptions, Shard, SweepError, Threshold};
 
 use super::error::CliError;
 use super::flags::SolverArgs;
-use super::output::{commit, output_dir, output_error, print_result, stage_report};
+use super::output::{
+    commit, output_dir, output_error, print_result, stage_gpkg, stage_report, stem,
+};
 use super::progress;
 use dcsite::report::html::fmt_int;
 
@@ -70,6 +72,10 @@ pub struct MergeArgs {
     /// folder; a single shard writes none, its collect does)
     #[arg(long)]
     pub no_report: bool,
+    /// Do not write plan.gpkg (the layers, their styles and the boundaries in
+    /// one GeoPackage, written with GDAL's ogr2ogr): for a machine without GDAL
+    #[arg(long)]
+    pub no_gpkg: bool,
     /// Print nothing but errors
     #[arg(long, short)]
     pub quiet: bool,
@@ -352,7 +358,7 @@ pub fn run(args: SweepArgs) -> Result<(), CliError> {
         };
         return run_one_shard(&args, run);
     }
-    let out = output_dir(&out_path, args.force)?;
+    let mut out = output_dir(&out_path, args.force)?;
     let parts = out.staging_path().join(dcsite::export::writer::PARTS_DIR);
     let n = sw.len();
     let pb = progress::bar_with_eta(quiet, n as u64, "solving scenarios");
@@ -371,6 +377,11 @@ pub fn run(args: SweepArgs) -> Result<(), CliError> {
     };
     let staged = out.staging_path().to_path_buf();
     let (summary, json, collect_wall) = merge(&sw, &parts, &copts, quiet, &staged)?;
+    stage_gpkg(
+        &mut out,
+        args.merge.no_gpkg,
+        &format!("sweep {}", stem(&sweep_path)),
+    )?;
     stage_report(&out, &out_path, args.merge.no_report);
     commit(out)?;
     let text = format!(
@@ -497,7 +508,7 @@ fn collect_dir(args: CollectArgs) -> Result<(), CliError> {
         // No shards there: say so (exit 2) before taking a lock beside it.
         verify::check(&args.dir).map_err(sweep_error)?;
     }
-    let out = dcsite::export::OutputDir::update(&args.dir).map_err(output_error)?;
+    let mut out = dcsite::export::OutputDir::update(&args.dir).map_err(output_error)?;
     let _shards = verify::lock_shards(&args.dir).map_err(sweep_error)?;
     let checked = verify::check(&args.dir).map_err(sweep_error)?;
     let r = checked.reference();
@@ -535,6 +546,11 @@ fn collect_dir(args: CollectArgs) -> Result<(), CliError> {
     let (summary, json, wall) = merge(&sw, &input, &copts, quiet, &staged)?;
     std::fs::remove_dir_all(&input)
         .map_err(|e| CliError::Internal(anyhow::anyhow!("removing {}: {e}", input.display())))?;
+    stage_gpkg(
+        &mut out,
+        args.merge.no_gpkg,
+        &format!("sweep {}", stem(&args.dir)),
+    )?;
     stage_report(&out, &args.dir, args.merge.no_report);
     commit(out)?;
     let text = format!(

@@ -115,13 +115,26 @@ fn marker(
     size_mm: f64,
     size_dd: Option<String>,
 ) -> String {
+    shaped_marker("circle", name, fill, stroke, stroke_mm, size_mm, size_dd)
+}
+
+/// A simple marker of QGIS's shape `shape` (`circle`, `square`, ...).
+fn shaped_marker(
+    shape: &str,
+    name: &str,
+    fill: Rgba,
+    stroke: Rgba,
+    stroke_mm: f64,
+    size_mm: f64,
+    size_dd: Option<String>,
+) -> String {
     let props = [
         ("angle", "0".to_string()),
         ("cap_style", "square".into()),
         ("color", rgba(fill)),
         ("horizontal_anchor_point", "1".into()),
         ("joinstyle", "bevel".into()),
-        ("name", "circle".into()),
+        ("name", shape.to_string()),
         ("offset", "0,0".into()),
         ("offset_map_unit_scale", "3x:0,0,0,0,0,0".into()),
         ("offset_unit", "MM".into()),
@@ -142,6 +155,17 @@ fn marker(
 
 /// A solid line; `width` in mm, optionally data-defined.
 fn line(name: &str, colour: Rgba, width_mm: f64, width_dd: Option<String>) -> String {
+    styled_line(name, colour, "solid", width_mm, width_dd)
+}
+
+/// A line of QGIS pen style `style` (`solid`, `dash`, ...).
+fn styled_line(
+    name: &str,
+    colour: Rgba,
+    style: &str,
+    width_mm: f64,
+    width_dd: Option<String>,
+) -> String {
     let props = [
         ("align_dash_pattern", "0".to_string()),
         ("capstyle", "round".into()),
@@ -151,7 +175,7 @@ fn line(name: &str, colour: Rgba, width_mm: f64, width_dd: Option<String>) -> St
         ("draw_inside_polygon", "0".into()),
         ("joinstyle", "round".into()),
         ("line_color", rgba(colour)),
-        ("line_style", "solid".into()),
+        ("line_style", style.to_string()),
         ("line_width", width_mm.to_string()),
         ("line_width_unit", "MM".into()),
         ("offset", "0".into()),
@@ -168,8 +192,8 @@ fn line(name: &str, colour: Rgba, width_mm: f64, width_dd: Option<String>) -> St
     symbol("line", name, symbol_layer("SimpleLine", &props, &dd))
 }
 
-/// A solid fill with an outline.
-fn fill(name: &str, colour: Rgba, stroke: Rgba, stroke_mm: f64) -> String {
+/// A fill (`style`: `solid`, or `no` for an outline only) with an outline.
+fn fill(name: &str, colour: Rgba, style: &str, stroke: Rgba, stroke_mm: f64) -> String {
     let props = [
         ("border_width_map_unit_scale", "3x:0,0,0,0,0,0".to_string()),
         ("color", rgba(colour)),
@@ -181,7 +205,7 @@ fn fill(name: &str, colour: Rgba, stroke: Rgba, stroke_mm: f64) -> String {
         ("outline_style", "solid".into()),
         ("outline_width", stroke_mm.to_string()),
         ("outline_width_unit", "MM".into()),
-        ("style", "solid".into()),
+        ("style", style.to_string()),
     ];
     symbol("fill", name, symbol_layer("SimpleFill", &props, &[]))
 }
@@ -220,10 +244,22 @@ fn single(symbol: String) -> String {
 /// expression; `placement` as QgsPalLayerSettings::Placement (6 = cartographic
 /// around a point, 2 = parallel to a line, 0 = around a point/centroid).
 fn labeling(text: &str, is_expression: bool, placement: u8, size_pt: f64, colour: Rgba) -> String {
+    labeling_weight(text, is_expression, placement, size_pt, colour, 50)
+}
+
+/// [`labeling`] with a font weight (50 regular, 75 bold).
+fn labeling_weight(
+    text: &str,
+    is_expression: bool,
+    placement: u8,
+    size_pt: f64,
+    colour: Rgba,
+    weight: u8,
+) -> String {
     format!(
         "  <labeling type=\"simple\">\n    <settings calloutType=\"simple\">\n      \
          <text-style fieldName=\"{}\" isExpression=\"{}\" fontFamily=\"Sans Serif\" fontSize=\"{size_pt}\" \
-         fontSizeUnit=\"Point\" fontWeight=\"50\" fontItalic=\"0\" textColor=\"{}\" textOpacity=\"1\" \
+         fontSizeUnit=\"Point\" fontWeight=\"{weight}\" fontItalic=\"0\" textColor=\"{}\" textOpacity=\"1\" \
          namedStyle=\"Regular\" fontLetterSpacing=\"0\" fontWordSpacing=\"0\" multilineHeight=\"1\" \
          blendMode=\"0\" allowHtml=\"0\" previewBkgrdColor=\"255,255,255,255\" capitalization=\"0\">\n        \
          <text-buffer bufferDraw=\"1\" bufferSize=\"0.7\" bufferSizeUnits=\"MM\" bufferColor=\"255,255,255,255\" \
@@ -266,19 +302,40 @@ fn document(geometry: Geometry, renderer: String, labels: Option<String>, opacit
     )
 }
 
-/// Colours of the cooling technologies, in the order given; repeated if
-/// there are more technologies than colours.
-/// (No red or green: those mean loss and gain in `diff.qml`.)
+/// Colours of the cooling technologies of built sites, in the order given;
+/// repeated if there are more technologies than colours. Cool hues (blue,
+/// teal, purple, ...) only: the warm hues belong to the cities' RTT slack, and
+/// red and green mean loss and gain in `diff.qml`.
 const PALETTE: [Rgba; 6] = [
     (31, 120, 180, 255),
-    (255, 127, 0, 255),
+    (0, 150, 150, 255),
     (106, 61, 154, 255),
-    (0, 160, 160, 255),
-    (177, 89, 40, 255),
-    (231, 41, 138, 255),
+    (51, 34, 136, 255),
+    (136, 204, 238, 255),
+    (68, 119, 170, 255),
 ];
+/// The cities' RTT slack, in warm hues: tight dark orange, slack light sand.
+const CITY_TIGHT: Rgba = (217, 95, 2, 230);
+const CITY_SLACK: Rgba = (253, 204, 138, 230);
 const STROKE: Rgba = (35, 35, 35, 255);
 const GREY: Rgba = (140, 140, 140, 255);
+/// Province boundaries (`provinces_qml`): the grey the QGIS check looks for.
+pub const PROVINCE_LINE: (u8, u8, u8) = (150, 150, 150);
+
+/// The project variable that switches the labels' language: `zh` (or unset:
+/// Chinese, falling back to English where a feature has no Chinese name),
+/// `en`, or `zh+en` (Chinese with English on a second line).
+pub const LANG_VARIABLE: &str = "dcsite_lang";
+
+/// A feature's name in the language of [`LANG_VARIABLE`]; `zh` by default.
+pub fn name_expression() -> String {
+    let v = LANG_VARIABLE;
+    format!(
+        "CASE WHEN @{v} = 'en' THEN \"name_en\" \
+         WHEN @{v} = 'zh+en' THEN coalesce(\"name_zh\", \"name_en\") || char(10) || \"name_en\" \
+         ELSE coalesce(\"name_zh\", \"name_en\") END"
+    )
+}
 
 /// Marker diameter in mm for a quantity: area-proportional (Flannery's
 /// exponent 0.57) from `min_mm` at 0 to `max_mm` at the layer's maximum.
@@ -286,9 +343,11 @@ fn size_expression(quantity: &str, min_mm: f64, max_mm: f64) -> String {
     format!("coalesce(scale_exp({quantity}, 0, maximum({quantity}), {min_mm}, {max_mm}, 0.57), {min_mm})")
 }
 
-/// Style of `sites.geojson`: points categorised by cooling technology (built
-/// sites; `cooling_ids` in the order of cooling.csv), sized by `cards_total`;
-/// unbuilt sites small hollow grey circles; every site labelled with `name_en`.
+/// Style of `sites.geojson`: built sites as circles categorised by cooling
+/// technology in cool hues (`cooling_ids` in the order of cooling.csv), sized
+/// by `cards_total`, labelled in bold with their name ([`name_expression`]);
+/// unbuilt candidates small hollow grey circles without a label (the project
+/// variable `dcsite_label_unbuilt` = 1 labels them too).
 pub fn sites_qml(cooling_ids: &[&str]) -> String {
     // Built sites fall into their cooling's category; an unbuilt site into
     // "not built" whatever its other fields say.
@@ -309,13 +368,13 @@ pub fn sites_qml(cooling_ids: &[&str]) -> String {
             Some(size.clone()),
         ));
     }
-    categories.push(("not built", "not built"));
+    categories.push(("not built", "not built (candidate)"));
     symbols.push(marker(
         &cooling_ids.len().to_string(),
         (255, 255, 255, 0),
         GREY,
-        0.4,
-        1.8,
+        0.3,
+        1.6,
         None,
     ));
     // Anything else (a built site without a cooling, a cooling not listed).
@@ -328,34 +387,46 @@ pub fn sites_qml(cooling_ids: &[&str]) -> String {
         4.0,
         Some(size),
     ));
+    let label = format!(
+        "if(\"built\" OR coalesce(@dcsite_label_unbuilt, 0) = 1, {}, '')",
+        name_expression()
+    );
     document(
         Geometry::Point,
         categorized(attr, &categories, symbols),
-        Some(labeling("name_en", false, 6, 8.0, (40, 40, 40, 255))),
+        Some(labeling_weight(&label, true, 6, 8.5, (20, 20, 20, 255), 75)),
         1.0,
     )
 }
 
-/// Style of `flows.geojson`: semi-transparent lines whose width grows with
-/// `cards_h200_eq` (0.2 mm up to 3 mm at the layer's maximum).
+/// Style of `flows.geojson`: semi-transparent neutral grey lines (no hue: the
+/// hues belong to sites and cities) whose width grows with `cards_h200_eq`
+/// (0.2 mm up to 3 mm at the layer's maximum); unlabelled.
 pub fn flows_qml() -> String {
     let width =
         "coalesce(scale_linear(\"cards_h200_eq\", 0, maximum(\"cards_h200_eq\"), 0.2, 3), 0.2)";
     document(
         Geometry::Line,
-        single(line("0", (31, 120, 180, 150), 0.4, Some(width.to_string()))),
+        single(line("0", (90, 90, 90, 120), 0.4, Some(width.to_string()))),
         None,
         1.0,
     )
 }
 
-/// Style of `reach.geojson`: a semi-transparent fill with a thin outline, so
-/// that overlapping reach areas stay readable.
+/// Style of `reach.geojson`: a thin dashed outline with no fill, so that
+/// reach areas of 1,000 km and more do not wash out the map; unlabelled (the
+/// site at its centre carries the name).
 pub fn reach_qml() -> String {
     document(
         Geometry::Polygon,
-        single(fill("0", (166, 206, 227, 51), (31, 120, 180, 180), 0.3)),
-        Some(labeling("name_en", false, 0, 7.0, (31, 120, 180, 255))),
+        single(fill(
+            "0",
+            (255, 255, 255, 0),
+            "no",
+            (31, 120, 180, 150),
+            0.25,
+        )),
+        None,
         1.0,
     )
 }
@@ -363,39 +434,78 @@ pub fn reach_qml() -> String {
 /// RTT slack below which `cities.qml` marks a city as tight, ms.
 pub const TIGHT_SLACK_MS: f64 = 2.0;
 
-/// Style of `cities.geojson`: a point per demand city sized by
-/// `served_h200_eq`, coloured by `rtt_slack_ms` (less than
-/// [`TIGHT_SLACK_MS`] to spare: orange "tight"; more: blue; nothing served:
-/// hollow grey), labelled with `name_en`.
+/// Style of `cities.geojson`: a square per demand city sized by
+/// `served_h200_eq`, in warm hues by `rtt_slack_ms` (less than
+/// [`TIGHT_SLACK_MS`] to spare: dark orange "tight"; more: light sand;
+/// nothing served: hollow grey), labelled in small grey type with its name
+/// ([`name_expression`]).
 pub fn cities_qml() -> String {
     let attr = format!(
         "CASE WHEN \"rtt_slack_ms\" IS NULL THEN 'not served' \
          WHEN \"rtt_slack_ms\" < {TIGHT_SLACK_MS} THEN 'tight' ELSE 'slack' END"
     );
-    let size = size_expression("\"served_h200_eq\"", 1.5, 8.0);
-    let tight = format!("less than {TIGHT_SLACK_MS} ms of RTT to spare");
-    let slack = format!("{TIGHT_SLACK_MS} ms or more to spare");
+    let size = size_expression("\"served_h200_eq\"", 1.5, 6.0);
+    let tight = format!("city: less than {TIGHT_SLACK_MS} ms of RTT to spare");
+    let slack = format!("city: {TIGHT_SLACK_MS} ms or more to spare");
     let categories = [
         ("tight", tight.as_str()),
         ("slack", slack.as_str()),
-        ("not served", "not served"),
+        ("not served", "city: not served"),
     ];
     let symbols = vec![
-        marker(
+        shaped_marker(
+            "square",
             "0",
-            (255, 127, 0, 220),
+            CITY_TIGHT,
             STROKE,
-            0.3,
+            0.25,
             3.0,
             Some(size.clone()),
         ),
-        marker("1", (31, 120, 180, 220), STROKE, 0.3, 3.0, Some(size)),
-        marker("2", (255, 255, 255, 0), GREY, 0.4, 1.8, None),
+        shaped_marker("square", "1", CITY_SLACK, STROKE, 0.25, 3.0, Some(size)),
+        shaped_marker("square", "2", (255, 255, 255, 0), GREY, 0.3, 1.5, None),
     ];
     document(
         Geometry::Point,
         categorized(&attr, &categories, symbols),
-        Some(labeling("name_en", false, 6, 7.0, (60, 60, 60, 255))),
+        Some(labeling(
+            &name_expression(),
+            true,
+            6,
+            6.5,
+            (90, 90, 90, 255),
+        )),
+        1.0,
+    )
+}
+
+/// Style of the country outline (`outline` in plan.gpkg,
+/// data/china_outline.geojson): a pale land fill under everything, with a
+/// dark grey coast and border line.
+pub fn outline_qml() -> String {
+    document(
+        Geometry::Polygon,
+        single(fill(
+            "0",
+            (246, 244, 238, 255),
+            "solid",
+            (80, 80, 80, 255),
+            0.35,
+        )),
+        None,
+        1.0,
+    )
+}
+
+/// Style of the province boundaries (`provinces` in plan.gpkg): no fill,
+/// thin [`PROVINCE_LINE`] grey lines; unlabelled (the sites and cities carry
+/// the names).
+pub fn provinces_qml() -> String {
+    let (r, g, b) = PROVINCE_LINE;
+    document(
+        Geometry::Polygon,
+        single(fill("0", (255, 255, 255, 0), "no", (r, g, b, 255), 0.2)),
+        None,
         1.0,
     )
 }
@@ -440,8 +550,9 @@ pub fn diff_qml(field: &str, scenario: &str, reference: &str) -> String {
 
 /// Style of a sweep's `robust.geojson`: points graduated by a probability
 /// `field` in [0, 1] (light yellow to dark red in five classes; never built:
-/// small hollow grey), sized by `size_field` (mean cards), labelled with the
-/// probability in per cent.
+/// small hollow grey), sized by `size_field` (mean cards), labelled "name P%"
+/// (`name_zh` / `name_en` by [`name_expression`], then the probability in per
+/// cent) where the probability is above zero.
 pub fn probability_qml(field: &str, size_field: &str) -> String {
     let f = format!("\"{}\"", field.replace('"', "\"\""));
     let size = size_expression(
@@ -493,7 +604,12 @@ pub fn probability_qml(field: &str, size_field: &str) -> String {
          <labelFormat format=\"%1 - %2\" labelprecision=\"2\" trimtrailingzeroes=\"1\"/>\n      \
          <extraInformation/>\n    </classificationMethod>\n    <rotation/>\n    <sizescale/>\n  </renderer-v2>\n",
     );
-    let label = format!("if({f} > 0, format_number({f} * 100, 0) || ' %', '')");
+    // "name P%": the site's name (in the language of LANG_VARIABLE) and
+    // its probability, for the sites ever built.
+    let label = format!(
+        "if({f} > 0, {} || ' ' || format_number({f} * 100, 0) || '%', '')",
+        name_expression()
+    );
     document(
         Geometry::Point,
         s,
@@ -536,10 +652,46 @@ mod tests {
         assert!(s.contains("&quot;cards_mean&quot;"));
     }
 
+    /// Every `color` option of a style.
+    fn fills(s: &str) -> Vec<String> {
+        s.split("name=\"color\" value=\"")
+            .skip(1)
+            .map(|r| r.split('"').next().unwrap().to_string())
+            .collect()
+    }
+
+    #[test]
+    fn sites_and_cities_share_no_colour_and_labels_are_not_repeated() {
+        let sites = sites_qml(&["air", "cold_plate", "immersion"]);
+        let cities = cities_qml();
+        let site_fills = fills(&sites);
+        for c in fills(&cities) {
+            if !c.ends_with(",0") {
+                assert!(!site_fills.contains(&c), "{c} in both styles");
+            }
+        }
+        // Only built sites are labelled (unless the project says otherwise),
+        // in Chinese by default.
+        assert!(sites.contains("if(&quot;built&quot; OR coalesce(@dcsite_label_unbuilt, 0) = 1"));
+        assert!(sites.contains("ELSE coalesce(&quot;name_zh&quot;, &quot;name_en&quot;) END"));
+        assert!(cities.contains("@dcsite_lang = &apos;en&apos; THEN &quot;name_en&quot;"));
+        // Reach and flows carry no label.
+        assert!(reach_qml().contains("labelsEnabled=\"0\""));
+        assert!(!reach_qml().contains("<labeling"));
+        assert!(flows_qml().contains("labelsEnabled=\"0\""));
+        // The robust layer: "name P%".
+        let robust = probability_qml("p_built", "cards_mean");
+        assert!(robust.contains(
+            "END || &apos; &apos; || format_number(&quot;p_built&quot; * 100, 0) || &apos;%&apos;"
+        ));
+    }
+
     #[test]
     fn geometry_types_match_the_layers() {
         assert!(flows_qml().contains("<layerGeometryType>1</layerGeometryType>"));
         assert!(reach_qml().contains("<layerGeometryType>2</layerGeometryType>"));
+        assert!(outline_qml().contains("<layerGeometryType>2</layerGeometryType>"));
+        assert!(provinces_qml().contains("<layerGeometryType>2</layerGeometryType>"));
         assert!(diff_qml("delta_cards_c", "c", "a")
             .contains("<layerGeometryType>0</layerGeometryType>"));
     }

@@ -28,7 +28,7 @@
 //!   `--force` is left alone and the commit fails.
 //! - Since the old folder is deleted, `--force` only replaces a folder that
 //!   holds nothing but files dcsite writes (GeoJSON, QGIS styles, JSON, CSV,
-//!   HTML, Parquet, a sweep's `parts/`): `--out ~ --force` is refused, not a
+//!   HTML, Parquet, GeoPackage, QGIS project, a sweep's `parts/`): `--out ~ --force` is refused, not a
 //!   deleted home folder.
 //! - [`OutputDir::update`] (`sweep collect`) adds files to an existing folder
 //!   with the same guarantees: the new files are staged beside it under its
@@ -381,7 +381,7 @@ pub const PARTS_DIR: &str = "parts";
 
 /// The first entry of an existing output folder that dcsite does not write
 /// (a folder other than a sweep's `parts/` of such files, or a file other than
-/// GeoJSON, QGIS style, JSON, CSV, HTML or Parquet):
+/// GeoJSON, QGIS style, JSON, CSV, HTML, Parquet, GeoPackage or QGIS project):
 /// `--force` deletes the old folder, so it must only ever hold a plan.
 fn foreign_entry(dir: &Path) -> Result<Option<String>, OutputError> {
     for e in fs::read_dir(dir).map_err(io(dir))? {
@@ -389,9 +389,11 @@ fn foreign_entry(dir: &Path) -> Result<Option<String>, OutputError> {
         let name = e.file_name().to_string_lossy().into_owned();
         let kind = e.file_type().map_err(io(dir))?;
         let is_file = kind.is_file();
-        let known = [".geojson", ".qml", ".json", ".csv", ".html", ".parquet"]
-            .iter()
-            .any(|x| name.ends_with(x));
+        let known = [
+            ".geojson", ".qml", ".json", ".csv", ".html", ".parquet", ".gpkg", ".qgz",
+        ]
+        .iter()
+        .any(|x| name.ends_with(x));
         // A sweep's `parts/` folder of per-shard results, itself only dcsite's files.
         if kind.is_dir() && name == PARTS_DIR && foreign_entry(&e.path())?.is_none() {
             continue;

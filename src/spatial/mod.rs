@@ -181,6 +181,22 @@ impl MapProjection {
         &self.definition
     }
 
+    /// (x, y) metres → (lon, lat) degrees, the inverse of [`Self::project`].
+    pub fn unproject(&self, x: f64, y: f64) -> Result<(f64, f64), SpatialError> {
+        let (lam, phi) = self
+            .proj
+            .project((x, y), true)
+            .map_err(|e| SpatialError::Transform(format!("({x}, {y}): {e}")))?;
+        let (lon, lat) = (lam.to_degrees(), phi.to_degrees());
+        if !(lon.is_finite() && lat.is_finite()) {
+            return Err(SpatialError::Transform(format!(
+                "({x}, {y}) has no inverse in {}",
+                self.definition
+            )));
+        }
+        Ok((lon, lat))
+    }
+
     /// (lon, lat) degrees → (x, y) metres.
     pub fn project(&self, lon: f64, lat: f64) -> Result<(f64, f64), SpatialError> {
         let (x, y) = self
@@ -215,6 +231,17 @@ pub fn round6(x: f64) -> f64 {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn unproject_inverts_project() {
+        let p = MapProjection::china_albers().unwrap();
+        for (lon, lat) in [(73.5, 39.4), (105.0, 35.0), (134.8, 48.3), (109.5, 18.2)] {
+            let (x, y) = p.project(lon, lat).unwrap();
+            let (lon2, lat2) = p.unproject(x, y).unwrap();
+            assert!((lon2 - lon).abs() < 1e-9 && (lat2 - lat).abs() < 1e-9);
+        }
+    }
+
     use super::*;
 
     #[test]

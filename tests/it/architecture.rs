@@ -256,6 +256,37 @@ fn unsafe_code_and_ffi_live_only_in_the_highs_adapter() {
     );
 }
 
+/// The one file that runs another program: GDAL's `ogr2ogr` and `ogrinfo`
+/// write plan.gpkg (ARCHITECTURE.md, Invariants).
+const RUNS_PROGRAMS: &str = "src/export/gpkg.rs";
+
+#[test]
+fn only_export_gpkg_runs_other_programs() {
+    let bad: Vec<String> = code_lines("")
+        .into_iter()
+        .filter(|(f, _, code)| {
+            f != RUNS_PROGRAMS
+                && (code.contains("process::Command")
+                    || code.contains("Command::new(")
+                    || code.contains("process::{"))
+        })
+        .map(|(f, n, _)| format!("{f}:{n}"))
+        .collect();
+    assert!(
+        bad.is_empty(),
+        "a program run outside {RUNS_PROGRAMS}:\n{}",
+        bad.join("\n")
+    );
+    let own = code_lines("export")
+        .into_iter()
+        .filter(|(f, _, code)| f == RUNS_PROGRAMS && code.contains("Command::new("))
+        .count();
+    assert!(
+        own > 0,
+        "the checker no longer sees {RUNS_PROGRAMS} run GDAL"
+    );
+}
+
 /// The floors of the solve wing, bottom up, and the rooms of the wing each
 /// may not name: strategies depend on the base, never the reverse, and
 /// nothing below the explanations imports them.

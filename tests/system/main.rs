@@ -1,6 +1,6 @@
 //! The integration tests that need programs outside Rust, in one binary:
 //! a real single-node Slurm, Snakemake and the Kubernetes schema validator
-//! of the test venv (shards), GDAL and QGIS (gdal_layers), headless
+//! of the test venv (shards), GDAL and QGIS (gdal_layers, qgis_project), headless
 //! Chromium (report). scripts/setup.sh installs them all; the other
 //! integration tests are in tests/it.
 
@@ -10,7 +10,9 @@ mod common;
 mod slurm_support;
 
 mod gdal_layers;
+mod gpkg;
 mod offer_page;
 mod print;
+mod qgis_project;
 mod report;
 mod shards;
