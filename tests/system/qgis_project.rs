@@ -1,5 +1,6 @@
 //! The QGIS project of a plan (issue 26 items 4-6), opened in real QGIS
-//! (Debian's python3-qgis, offscreen; tests/system/qgis_check.py): every
+//! (Debian's python3-qgis, offscreen; tests/system/qgis_check.py), as
+//! `dcsite solve` writes it beside plan.gpkg: every
 //! layer valid, from the GeoPackage by a relative path, styled as its .qml
 //! says (renderer type and symbol colours), with the feature count of its
 //! GeoJSON; labels in Chinese by default and in English with the project
@@ -27,10 +28,9 @@ const LAYERS: [(&str, &str); 6] = [
     ("outline", "data/china_outline.geojson"),
 ];
 
-/// The baseline solved once (its GeoJSON), and the folder of its plan.gpkg
-/// and plan.qgz.
-fn solved() -> &'static (PathBuf, PathBuf) {
-    static DIR: OnceLock<(PathBuf, PathBuf)> = OnceLock::new();
+/// The baseline solved once: its folder (GeoJSON, plan.gpkg, plan.qgz).
+fn solved() -> &'static Path {
+    static DIR: OnceLock<PathBuf> = OnceLock::new();
     DIR.get_or_init(|| {
         let out = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("qgis_project");
         let o = Command::new(env!("CARGO_BIN_EXE_dcsite"))
@@ -45,62 +45,11 @@ fn solved() -> &'static (PathBuf, PathBuf) {
             "dcsite solve failed: {}",
             String::from_utf8_lossy(&o.stderr)
         );
-        // The solve's own plan.gpkg and plan.qgz where it writes them;
-        // else made here, in a sibling folder (dcsite's folders hold only
-        // dcsite's files).
-        if out.join("plan.qgz").exists() && out.join("plan.gpkg").exists() {
-            return (out.clone(), out);
+        for f in ["plan.gpkg", "plan.qgz"] {
+            assert!(out.join(f).is_file(), "dcsite solve wrote no {f}");
         }
-        let plan = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("qgis_project_plan");
-        let _ = std::fs::remove_dir_all(&plan);
-        std::fs::create_dir_all(&plan).unwrap();
-        write_gpkg_and_project(&out, &plan);
-        (out, plan)
+        out
     })
-}
-
-/// plan.gpkg from the solve's GeoJSON and the shipped outline (ogr2ogr), and
-/// plan.qgz from the library's project builder.
-fn write_gpkg_and_project(dir: &Path, plan: &Path) {
-    let gpkg = plan.join("plan.gpkg");
-    let _ = std::fs::remove_file(&gpkg);
-    for (name, file) in LAYERS {
-        let src = if file.starts_with("data/") {
-            root().join(file)
-        } else {
-            dir.join(file)
-        };
-        let o = Command::new("ogr2ogr")
-            .args(["-f", "GPKG", "-append", "-nln", name])
-            .arg(&gpkg)
-            .arg(&src)
-            .output()
-            .expect("ogr2ogr runs");
-        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    }
-    let (_, inst, _) = dcsite::data::load(&root().join("models/baseline.toml")).unwrap();
-    let cooling: Vec<&str> = inst.cooling.iter().map(|c| c.id.as_str()).collect();
-    let styles = [
-        ("sites", dcsite::export::sites_qml(&cooling)),
-        ("cities", dcsite::export::cities_qml()),
-        ("flows", dcsite::export::flows_qml()),
-        ("reach", dcsite::export::reach_qml()),
-        ("provinces", dcsite::export::provinces_qml()),
-        ("outline", dcsite::export::outline_qml()),
-    ];
-    let layers: Vec<dcsite::export::ProjectLayer> = styles
-        .iter()
-        .map(|(name, qml)| dcsite::export::ProjectLayer { name, qml })
-        .collect();
-    let qgs = dcsite::export::project_qgs(&dcsite::export::ProjectSpec {
-        gpkg: "plan.gpkg",
-        title: "dcsite · baseline",
-        subtitle: "scenario models/baseline.toml",
-        sources: "Data: data/SOURCES.md",
-        layers: &layers,
-    })
-    .unwrap();
-    std::fs::write(plan.join("plan.qgz"), dcsite::export::qgz(&qgs).unwrap()).unwrap();
 }
 
 fn qgis_python() -> Option<&'static str> {
@@ -125,7 +74,7 @@ fn check() -> Option<&'static (Value, PathBuf)> {
                 );
                 return None;
             };
-            let (_, plan) = solved();
+            let plan = solved();
             let out = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("qgis_project_check");
             let _ = std::fs::remove_dir_all(&out);
             std::fs::create_dir_all(&out).unwrap();
@@ -190,7 +139,7 @@ fn qml_colours(qml: &str) -> Vec<String> {
 #[test]
 fn qgis_opens_the_project_with_every_layer_valid_styled_and_counted() {
     let Some((r, _)) = check() else { return };
-    let (dir, _) = solved();
+    let dir = solved();
     assert_eq!(r["read"], true, "{r}");
     assert_eq!(r["crs"]["valid"], true);
     assert_eq!(r["crs"]["geographic"], false);
@@ -265,7 +214,7 @@ fn qgis_opens_the_project_with_every_layer_valid_styled_and_counted() {
 #[test]
 fn labels_are_chinese_by_default_english_on_switch_and_never_repeated() {
     let Some((r, _)) = check() else { return };
-    let (dir, _) = solved();
+    let dir = solved();
     // Sites: only built sites carry a label, in zh by default.
     let sites = read_json(&dir.join("sites.geojson"));
     let built = sites["features"]
