@@ -10,6 +10,7 @@
 //! in its rectangle, and the title and note in the PDF's text (pdftotext).
 
 use crate::common;
+use crate::qgis_support;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -52,45 +53,20 @@ fn solved() -> &'static Path {
     })
 }
 
-fn qgis_python() -> Option<&'static str> {
-    let python = "/usr/bin/python3";
-    let ok = Command::new(python)
-        .args(["-c", "import qgis.core"])
-        .env("QT_QPA_PLATFORM", "offscreen")
-        .output()
-        .is_ok_and(|o| o.status.success());
-    ok.then_some(python)
-}
-
 /// What qgis_check.py reports about plan.qgz; the PNG and PDF are left in
 /// target/tmp/qgis_project_check for a look.
 fn check() -> Option<&'static (Value, PathBuf)> {
     static RESULT: OnceLock<Option<(Value, PathBuf)>> = OnceLock::new();
     RESULT
         .get_or_init(|| {
-            let Some(python) = qgis_python() else {
-                eprintln!(
-                    "skipped: QGIS is not installed (apt-get install python3-qgis qgis-providers)"
-                );
-                return None;
-            };
             let plan = solved();
             let out = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("qgis_project_check");
             let _ = std::fs::remove_dir_all(&out);
             std::fs::create_dir_all(&out).unwrap();
-            let runtime = out.join("xdg-runtime");
-            std::fs::create_dir(&runtime).unwrap();
-            std::fs::set_permissions(
-                &runtime,
-                std::os::unix::fs::PermissionsExt::from_mode(0o700),
-            )
-            .unwrap();
-            let o = Command::new(python)
+            let o = qgis_support::command(&out)
                 .arg(root().join("tests/system/qgis_check.py"))
                 .arg(plan.join("plan.qgz"))
                 .arg(&out)
-                .env("QT_QPA_PLATFORM", "offscreen")
-                .env("XDG_RUNTIME_DIR", &runtime)
                 .output()
                 .expect("python3 runs");
             let stdout = String::from_utf8_lossy(&o.stdout);
