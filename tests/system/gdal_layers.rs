@@ -580,17 +580,12 @@ fn qgis_loads_every_layer_with_its_style_headless() {
     }
     runs.push((dir.to_path_buf(), names));
     for (folder, names) in runs {
-        let o = qgis_support::command(scratch.path())
-            .arg(&script)
-            .arg(&folder)
-            .args(&names)
-            .output()
-            .expect("python3 runs");
-        let stdout = String::from_utf8_lossy(&o.stdout);
-        assert!(
-            o.status.success(),
-            "QGIS script failed: {stdout}\n{}",
-            String::from_utf8_lossy(&o.stderr)
+        let stdout = qgis_support::stdout_of(
+            qgis_support::command(scratch.path())
+                .arg(&script)
+                .arg(&folder)
+                .args(&names),
+            "QGIS script",
         );
         let results: Vec<Value> = stdout
             .lines()

@@ -55,33 +55,26 @@ fn solved() -> &'static Path {
 
 /// What qgis_check.py reports about plan.qgz; the PNG and PDF are left in
 /// target/tmp/qgis_project_check for a look.
-fn check() -> Option<&'static (Value, PathBuf)> {
-    static RESULT: OnceLock<Option<(Value, PathBuf)>> = OnceLock::new();
-    RESULT
-        .get_or_init(|| {
-            let plan = solved();
-            let out = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("qgis_project_check");
-            let _ = std::fs::remove_dir_all(&out);
-            std::fs::create_dir_all(&out).unwrap();
-            let o = qgis_support::command(&out)
+fn check() -> &'static (Value, PathBuf) {
+    static RESULT: OnceLock<(Value, PathBuf)> = OnceLock::new();
+    RESULT.get_or_init(|| {
+        let plan = solved();
+        let out = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("qgis_project_check");
+        let _ = std::fs::remove_dir_all(&out);
+        std::fs::create_dir_all(&out).unwrap();
+        let stdout = qgis_support::stdout_of(
+            qgis_support::command(&out)
                 .arg(root().join("tests/system/qgis_check.py"))
                 .arg(plan.join("plan.qgz"))
-                .arg(&out)
-                .output()
-                .expect("python3 runs");
-            let stdout = String::from_utf8_lossy(&o.stdout);
-            assert!(
-                o.status.success(),
-                "qgis_check.py failed: {stdout}\n{}",
-                String::from_utf8_lossy(&o.stderr)
-            );
-            let line = stdout
-                .lines()
-                .rfind(|l| l.starts_with('{'))
-                .unwrap_or_else(|| panic!("no JSON from qgis_check.py: {stdout}"));
-            Some((serde_json::from_str(line).unwrap(), out))
-        })
-        .as_ref()
+                .arg(&out),
+            "qgis_check.py",
+        );
+        let line = stdout
+            .lines()
+            .rfind(|l| l.starts_with('{'))
+            .unwrap_or_else(|| panic!("no JSON from qgis_check.py: {stdout}"));
+        (serde_json::from_str(line).unwrap(), out)
+    })
 }
 
 fn layer<'a>(r: &'a Value, name: &str) -> &'a Value {
@@ -114,7 +107,7 @@ fn qml_colours(qml: &str) -> Vec<String> {
 
 #[test]
 fn qgis_opens_the_project_with_every_layer_valid_styled_and_counted() {
-    let Some((r, _)) = check() else { return };
+    let (r, _) = check();
     let dir = solved();
     assert_eq!(r["read"], true, "{r}");
     assert_eq!(r["crs"]["valid"], true);
@@ -189,7 +182,7 @@ fn qgis_opens_the_project_with_every_layer_valid_styled_and_counted() {
 
 #[test]
 fn labels_are_chinese_by_default_english_on_switch_and_never_repeated() {
-    let Some((r, _)) = check() else { return };
+    let (r, _) = check();
     let dir = solved();
     // Sites: only built sites carry a label, in zh by default.
     let sites = read_json(&dir.join("sites.geojson"));
@@ -220,7 +213,7 @@ fn labels_are_chinese_by_default_english_on_switch_and_never_repeated() {
 
 #[test]
 fn the_print_layout_has_its_items_and_exports_to_png_and_pdf() {
-    let Some((r, out)) = check() else { return };
+    let (r, out) = check();
     assert_eq!(
         r["layouts"],
         serde_json::json!([dcsite::export::qgis_project::LAYOUT_NAME])

@@ -45,3 +45,18 @@ pub fn command(parent: &Path) -> Command {
         .env("XDG_RUNTIME_DIR", &runtime);
     c
 }
+
+/// Runs a QGIS script; its standard output, after asserting it succeeded
+/// (the message carries both streams).
+pub fn stdout_of(cmd: &mut Command, what: &str) -> String {
+    let o = cmd
+        .output()
+        .unwrap_or_else(|e| panic!("{what}: python3 does not run: {e}"));
+    let stdout = String::from_utf8_lossy(&o.stdout).into_owned();
+    assert!(
+        o.status.success(),
+        "{what} failed: {stdout}\n{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    stdout
+}
