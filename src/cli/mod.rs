@@ -6,6 +6,7 @@ mod breakeven;
 mod compare;
 mod error;
 mod flags;
+mod hedge;
 mod implied;
 mod offer;
 mod output;
@@ -57,6 +58,11 @@ pub enum Command {
     /// or tier), its extra cost over the free optimum, and the implied premium
     /// per card of each binding range (its shadow price).
     Implied(implied::ImpliedArgs),
+    /// Plan before the outcome is known: the sites to build now that serve
+    /// every [[outcomes]] entry of the scenario, each outcome's servers, the
+    /// value of perfect information (EVPI), of the stochastic plan (VSS) and
+    /// the CVaR of the cost.
+    Hedge(hedge::HedgeArgs),
     /// Print the documentation of every input table (Markdown), from the schemas.
     Schema,
     /// Write one self-contained HTML report (map, tables, comparison chart) of an output folder.
@@ -82,6 +88,7 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
         Command::Offer(args) => offer::run(args),
         Command::Sweep(args) => sweep::run(args),
         Command::Implied(args) => implied::run(args),
+        Command::Hedge(args) => hedge::run(args),
         Command::Schema => {
             print!("{}", dcsite::data::schema::markdown());
             Ok(())

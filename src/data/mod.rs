@@ -4,6 +4,7 @@
 pub mod deliveries;
 pub mod file;
 pub mod load;
+pub mod outcomes;
 pub mod problem;
 pub mod ranges;
 pub mod scenario;

@@ -249,6 +249,14 @@ pub struct Scenario {
     /// What-if: `[set] "table.row_id.column" = value` sets one table cell.
     #[serde(default)]
     pub set: BTreeMap<String, toml::Value>,
+    /// Two-stage plans (`dcsite hedge`): `[[outcomes]]`, each a `name`, a
+    /// `probability` and scenario keys written on top of this scenario
+    /// (`data::outcomes`); `solve` plans the scenario itself.
+    #[serde(default)]
+    pub outcomes: Vec<toml::Table>,
+    /// The weight of the CVaR in a two-stage plan's objective.
+    #[serde(default)]
+    pub risk: super::outcomes::RiskSpec,
     /// The file it was loaded from.
     #[serde(skip)]
     pub path: PathBuf,
@@ -347,7 +355,7 @@ fn locate_in(sources: &[(PathBuf, String)], key: &str) -> Option<(PathBuf, Optio
 }
 
 /// A serde message with its quoted value cut to 80 characters.
-fn cut_quoted(s: &str) -> String {
+pub(crate) fn cut_quoted(s: &str) -> String {
     match (s.find('"'), s.rfind('"')) {
         (Some(a), Some(b)) if b > a => format!(
             "{}{}{}",
@@ -450,6 +458,9 @@ const SCENARIO_KEYS: Shape = Shape::Fixed(&[
     ("subsidies", LEAF),
     ("deliveries", LEAF),
     ("set", Shape::Map(&LEAF)),
+    // Entries checked one by one (check_keys): scenario keys and their own.
+    ("outcomes", LEAF),
+    ("risk", Shape::Fixed(&[("alpha", LEAF), ("lambda", LEAF)])),
     (
         "parameters",
         Shape::Fixed(&[
@@ -580,6 +591,17 @@ pub fn value_key(key: &str) -> Result<(), Vec<&'static str>> {
 fn check_keys(path: &Path, text: &str, table: &toml::Table, problems: &mut Problems) -> bool {
     let mut unknown = Vec::new();
     unknown_keys(table, SCENARIO_KEYS, "", &mut unknown);
+    // An outcome holds scenario keys, besides its name and probability.
+    if let Some(toml::Value::Array(entries)) = table.get("outcomes") {
+        for (i, e) in entries.iter().enumerate() {
+            if let toml::Value::Table(t) = e {
+                let mut t = t.clone();
+                t.remove("name");
+                t.remove("probability");
+                unknown_keys(&t, SCENARIO_KEYS, &format!("outcomes[{i}]"), &mut unknown);
+            }
+        }
+    }
     for (key, known) in &unknown {
         let leaf = key.rsplit('.').next().unwrap_or(key);
         let hint = match did_you_mean(leaf, known.iter().copied()) {

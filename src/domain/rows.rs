@@ -668,6 +668,11 @@ pub enum RowKey {
     },
     /// Net present cost ≤ (1 + share) × optimum (near-optimal ranges only).
     CostBound,
+    /// The cost of outcome `outcome` of a two-stage plan above the value at
+    /// risk (the CVaR term of `dcsite hedge`; a definition).
+    OutcomeExcess {
+        outcome: usize,
+    },
 }
 
 impl RowKey {
@@ -689,7 +694,9 @@ impl RowKey {
             RowKey::ClusterBound { .. } => Family::ClusterBound,
             RowKey::SubsidyRate { .. } => Family::SubsidyRate,
             RowKey::SubsidyCap { .. } => Family::SubsidyCap,
-            RowKey::TotalH200Eq | RowKey::PhaseTotal { .. } => Family::Definition,
+            RowKey::TotalH200Eq | RowKey::PhaseTotal { .. } | RowKey::OutcomeExcess { .. } => {
+                Family::Definition
+            }
             RowKey::Delivery { .. } => Family::Delivery,
             RowKey::PeriodReady { .. } => Family::PeriodReady,
             RowKey::PeriodDualTrack { .. } => Family::PeriodDualTrack,

@@ -148,6 +148,8 @@ struct Builder<'a> {
     integer: Vec<bool>,
     vars: Vars,
     rows: Vec<Row>,
+    /// The first outcome's site decisions, for an outcome of an extensive form.
+    shared: Option<Shared<'a>>,
 }
 
 impl Builder<'_> {
@@ -156,6 +158,15 @@ impl Builder<'_> {
         self.column.insert(v, self.integer.len());
         self.integer.push(integer);
         v
+    }
+    /// The first outcome's `open` column of option `o`'s site and cooling.
+    fn shared_open(&self, o: usize) -> Option<Variable> {
+        let sh = self.shared?;
+        let opt = &self.p.options[o];
+        sh.p.options
+            .iter()
+            .position(|x| x.site == opt.site && x.cooling == opt.cooling)
+            .map(|k| sh.vars.open[k])
     }
     /// A yes/no decision: binary, or in [0, 1] for the LP.
     fn binary(&mut self) -> Variable {
@@ -300,6 +311,57 @@ pub fn build_with_within(
     links: Links,
     deadline: Option<&Deadline>,
 ) -> Result<Model, TimeUp> {
+    let (columns, part) = build_part(p, integrality, links, deadline, Columns::default(), None)?;
+    Ok(Model {
+        problem_vars: columns.pv,
+        column: columns.column,
+        n_columns: columns.integer.len(),
+        integer: columns.integer,
+        vars: part.vars,
+        objective: part.objective,
+        cny_per_objective_unit: CNY_PER_OBJECTIVE_UNIT,
+        rows: part.rows,
+    })
+}
+
+/// The columns of a model under construction: what the outcomes of an
+/// extensive form (`solve::stochastic`) add to one after the other.
+#[derive(Default)]
+pub struct Columns {
+    pub pv: ProblemVariables,
+    /// Column of each variable, in creation order.
+    pub column: HashMap<Variable, usize>,
+    pub integer: Vec<bool>,
+}
+
+/// One instance's share of a model: its variables, rows and objective
+/// (millions of CNY), its columns added to a [`Columns`].
+pub struct Part {
+    pub vars: Vars,
+    pub rows: Vec<Row>,
+    pub objective: Expression,
+}
+
+/// The decisions an outcome of an extensive form shares with the first:
+/// its instance and variables. An option of the same site and cooling uses
+/// the first's `open` column, a site the first's `mega` column; everything
+/// else (servers, deliveries, flows, subsidies) is the outcome's own.
+#[derive(Clone, Copy)]
+pub struct Shared<'a> {
+    pub p: &'a Prepared,
+    pub vars: &'a Vars,
+}
+
+/// Adds the model of `p` to `columns`: with `shared`, its site decisions
+/// are the first outcome's columns (non-anticipativity by construction).
+pub fn build_part(
+    p: &Prepared,
+    integrality: Integrality,
+    links: Links,
+    deadline: Option<&Deadline>,
+    columns: Columns,
+    shared: Option<Shared>,
+) -> Result<(Columns, Part), TimeUp> {
     let check = || check_deadline(deadline, BUILD_STAGE);
     check()?;
     let mut by_site = vec![Vec::new(); p.inst.sites.len()];
@@ -312,11 +374,12 @@ pub fn build_with_within(
         links,
         phases: p.phases(),
         by_site,
-        pv: ProblemVariables::new(),
-        column: HashMap::new(),
-        integer: Vec::new(),
+        pv: columns.pv,
+        column: columns.column,
+        integer: columns.integer,
         vars: Vars::default(),
         rows: Vec::new(),
+        shared,
     };
     let families: [fn(&mut Builder); 12] = [
         define_variables,
@@ -337,23 +400,27 @@ pub fn build_with_within(
         check()?;
     }
     let objective = define_objective(&b);
-    let n_columns = b.integer.len();
-    Ok(Model {
-        problem_vars: b.pv,
-        column: b.column,
-        n_columns,
-        integer: b.integer,
-        vars: b.vars,
-        objective,
-        cny_per_objective_unit: CNY_PER_OBJECTIVE_UNIT,
-        rows: b.rows,
-    })
+    Ok((
+        Columns {
+            pv: b.pv,
+            column: b.column,
+            integer: b.integer,
+        },
+        Part {
+            vars: b.vars,
+            rows: b.rows,
+            objective,
+        },
+    ))
 }
 
 fn define_variables(b: &mut Builder) {
     let p = b.p;
     for o in 0..p.options.len() {
-        let open = b.binary();
+        let open = match b.shared_open(o) {
+            Some(v) => v,
+            None => b.binary(),
+        };
         b.vars.open.push(open);
         let opt = &p.options[o];
         let servers: Vec<Variable> = opt
@@ -392,7 +459,15 @@ fn define_variables(b: &mut Builder) {
                             >= p.inst.params.mega_cards
                 })
             });
-        let v = if hosts { Some(b.binary()) } else { None };
+        let v = match (
+            hosts,
+            b.shared
+                .and_then(|sh| sh.vars.mega.get(s).copied().flatten()),
+        ) {
+            (true, Some(v)) => Some(v),
+            (true, None) => Some(b.binary()),
+            (false, _) => None,
+        };
         b.vars.mega.push(v);
     }
     for j in &p.inst.subsidies {

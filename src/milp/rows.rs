@@ -90,6 +90,7 @@ impl RowKey {
             }
             RowKey::TotalH200Eq => "total-h200-eq".into(),
             RowKey::CostBound => "cost-bound".into(),
+            RowKey::OutcomeExcess { outcome } => format!("outcome-excess-{outcome}"),
             RowKey::Delivery {
                 accel,
                 period,
@@ -176,6 +177,9 @@ impl RowKey {
             ),
             RowKey::TotalH200Eq => "the total H200-eq capacity".into(),
             RowKey::CostBound => "the near-optimal cost bound".into(),
+            RowKey::OutcomeExcess { outcome } => {
+                format!("the cost of outcome {outcome} above the value at risk")
+            }
             RowKey::Delivery {
                 accel,
                 period,

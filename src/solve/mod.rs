@@ -15,6 +15,7 @@ pub mod adapter;
 pub mod base;
 pub mod explain;
 pub mod solution_file;
+pub mod stochastic;
 pub mod strategy;
 
 pub use base::check::check_plan;

@@ -1,0 +1,553 @@
+//! `dcsite hedge`: what to decide now, before the outcome is known. The
+//! stochastic plan (the extensive form of `solve::stochastic`), and the
+//! figures that say what the uncertainty costs and what planning for it
+//! saves:
+//!
+//! - **EVPI**, the expected value of perfect information: the stochastic
+//!   optimum less the outcomes' own optima (each planned as if it were
+//!   known), weighed with their probabilities (the same risk measure);
+//! - **VSS**, the value of the stochastic solution: the expected-value
+//!   plan's site decisions (the plan of the outcomes' averaged inputs) kept
+//!   in every outcome, less the stochastic optimum;
+//! - with a CVaR weight λ > 0, the **insurance premium** (expected cost
+//!   above the risk-neutral plan's) and the **CVaR reduction** it buys.
+
+use std::collections::BTreeMap;
+
+use crate::milp::Prepared;
+use crate::plan::Plan;
+use crate::solve::stochastic::{
+    expected, same_options, solve_two_stage, value_at_risk, FirstStage, Outcome, Risk, TwoStage,
+};
+use crate::solve::{solve, Explain, SolveError, SolveOptions};
+
+/// One outcome as the study takes it.
+pub struct OutcomeIn {
+    pub name: String,
+    pub probability: f64,
+    pub p: Prepared,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum HedgeError {
+    /// The outcomes cannot share site decisions (exit 2).
+    #[error("{0}")]
+    Input(String),
+    #[error("{what}: {source}")]
+    Solve {
+        what: String,
+        #[source]
+        source: SolveError,
+    },
+}
+
+/// What the expected-value plan comes to.
+pub enum ExpectedValue {
+    /// No expected-value scenario was given.
+    NotComputed,
+    /// Its site decisions serve every outcome, at this objective (CNY).
+    Evaluated {
+        first_stage: FirstStage,
+        objective_cny: f64,
+    },
+    /// The averaged inputs have no plan of their own (e.g. averaged targets
+    /// against the most probable outcome's deliveries): no VSS.
+    NoPlan { reason: String },
+    /// Its site decisions cannot serve these outcomes: VSS is unbounded.
+    Infeasible {
+        first_stage: FirstStage,
+        outcomes: Vec<String>,
+    },
+}
+
+/// The risk-neutral plan beside a risk-averse one.
+pub struct Neutral {
+    pub expected_cny: f64,
+    pub cvar_cny: f64,
+    pub first_stage: FirstStage,
+}
+
+/// The stochastic plan and its figures.
+pub struct Hedge {
+    pub names: Vec<String>,
+    pub probabilities: Vec<f64>,
+    pub risk: Risk,
+    pub plan: TwoStage,
+    pub expected_cny: f64,
+    pub var_cny: f64,
+    pub cvar_cny: f64,
+    /// Each outcome's own optimum (planned as if known), CNY.
+    pub own_optima_cny: Vec<f64>,
+    /// The objective of the own optima's distribution, CNY.
+    pub wait_and_see_cny: f64,
+    pub evpi_cny: f64,
+    pub expected_value: ExpectedValue,
+    pub vss_cny: Option<f64>,
+    /// With λ > 0: the plan that ignores risk.
+    pub neutral: Option<Neutral>,
+}
+
+impl Hedge {
+    /// Per site (index), how many outcomes put cards there.
+    pub fn outcomes_using(&self, site: usize) -> usize {
+        self.plan
+            .plans
+            .iter()
+            .filter(|p| p.sites[site].cards.iter().sum::<u64>() > 0)
+            .count()
+    }
+    /// Per site, the probability-weighted cards of each accelerator.
+    pub fn expected_cards(&self, site: usize) -> Vec<f64> {
+        let n = self.plan.plans[0].sites[site].cards.len();
+        let mut e = vec![0.0; n];
+        for (plan, p) in self.plan.plans.iter().zip(&self.probabilities) {
+            for (a, c) in plan.sites[site].cards.iter().enumerate() {
+                e[a] += p * *c as f64;
+            }
+        }
+        e
+    }
+}
+
+fn objective_of(costs: &[f64], probabilities: &[f64], risk: Risk) -> f64 {
+    let mut o = expected(costs, probabilities);
+    if risk.lambda > 0.0 {
+        o += risk.lambda * value_at_risk(costs, probabilities, risk.alpha).1;
+    }
+    o
+}
+
+fn plan_only(opts: &SolveOptions) -> SolveOptions {
+    SolveOptions {
+        explain: Explain::PlanOnly,
+        ..opts.clone()
+    }
+}
+
+/// The one-outcome plan as a two-stage plan: the deterministic solve itself.
+fn single(p: &Prepared, opts: &SolveOptions) -> Result<TwoStage, SolveError> {
+    let plan: Plan = solve(p, &plan_only(opts))?;
+    Ok(TwoStage {
+        costs_cny: vec![plan.objective_cny],
+        objective_cny: plan.objective_cny,
+        bound_cny: plan.objective_cny * (1.0 - plan.mip_gap),
+        mip_gap: plan.mip_gap,
+        status: plan.status,
+        first_stage: FirstStage::of(&plan),
+        seconds: plan.solve_seconds,
+        model_size: (plan.model_size.0, plan.model_size.2),
+        plans: vec![plan],
+    })
+}
+
+/// Plans for `outcomes` (probabilities summing to 1), with `ev` the
+/// scenario of their averaged inputs for the VSS. `done` hears each step.
+pub fn hedge(
+    outcomes: &[OutcomeIn],
+    ev: Option<&Prepared>,
+    risk: Risk,
+    opts: &SolveOptions,
+    done: &dyn Fn(&str),
+) -> Result<Hedge, HedgeError> {
+    let views: Vec<Outcome> = outcomes
+        .iter()
+        .map(|o| Outcome {
+            p: &o.p,
+            probability: o.probability,
+        })
+        .collect();
+    if let Err((i, why)) = same_options(&views) {
+        return Err(HedgeError::Input(format!(
+            "outcome {:?} has {why} (against outcome {:?}): the site decisions made now must mean the same in every outcome",
+            outcomes[i].name, outcomes[0].name
+        )));
+    }
+    let names: Vec<String> = outcomes.iter().map(|o| o.name.clone()).collect();
+    let probabilities: Vec<f64> = outcomes.iter().map(|o| o.probability).collect();
+    let solve_err = |what: &str| {
+        let what = what.to_string();
+        move |source| HedgeError::Solve { what, source }
+    };
+    done("the stochastic plan (every outcome in one model)");
+    let plan = if views.len() == 1 {
+        single(views[0].p, opts)
+    } else {
+        solve_two_stage(&views, risk, opts, None)
+    }
+    .map_err(solve_err("the stochastic plan"))?;
+    done("each outcome's own optimum (perfect information)");
+    let mut own = Vec::with_capacity(outcomes.len());
+    for o in outcomes {
+        let p = solve(&o.p, &plan_only(opts))
+            .map_err(solve_err(&format!("outcome {:?} on its own", o.name)))?;
+        own.push(p.objective_cny);
+    }
+    let wait_and_see = objective_of(&own, &probabilities, risk);
+    let (var, cvar) = value_at_risk(&plan.costs_cny, &probabilities, risk.alpha);
+    let expected_cny = expected(&plan.costs_cny, &probabilities);
+    // With one outcome the stochastic plan is that outcome's own: no value
+    // of information, whatever the solver's last digits.
+    let evpi = if outcomes.len() == 1 {
+        0.0
+    } else {
+        (plan.objective_cny - wait_and_see).max(0.0)
+    };
+    done("the expected-value plan in every outcome");
+    let expected_value = match ev {
+        None => ExpectedValue::NotComputed,
+        Some(evp) => match solve(evp, &plan_only(opts)) {
+            Err(e @ (SolveError::Infeasible { .. } | SolveError::NoSolution { .. })) => {
+                ExpectedValue::NoPlan {
+                    reason: e.to_string().lines().next().unwrap_or_default().to_string(),
+                }
+            }
+            Err(e) => return Err(solve_err("the expected-value scenario")(e)),
+            Ok(ev_plan) => {
+                let fs = FirstStage::of(&ev_plan);
+                if fs == plan.first_stage {
+                    ExpectedValue::Evaluated {
+                        first_stage: fs,
+                        objective_cny: plan.objective_cny,
+                    }
+                } else {
+                    expected_value_of(&views, &names, risk, opts, fs)?
+                }
+            }
+        },
+    };
+    let vss = match &expected_value {
+        ExpectedValue::Evaluated { objective_cny, .. } => {
+            Some((objective_cny - plan.objective_cny).max(0.0))
+        }
+        _ => None,
+    };
+    let neutral = if risk.lambda > 0.0 {
+        done("the risk-neutral plan");
+        let r0 = Risk {
+            alpha: risk.alpha,
+            lambda: 0.0,
+        };
+        let n = if views.len() == 1 {
+            single(views[0].p, opts)
+        } else {
+            solve_two_stage(&views, r0, opts, None)
+        }
+        .map_err(solve_err("the risk-neutral plan"))?;
+        Some(Neutral {
+            expected_cny: expected(&n.costs_cny, &probabilities),
+            cvar_cny: value_at_risk(&n.costs_cny, &probabilities, risk.alpha).1,
+            first_stage: n.first_stage,
+        })
+    } else {
+        None
+    };
+    Ok(Hedge {
+        names,
+        probabilities,
+        risk,
+        plan,
+        expected_cny,
+        var_cny: var,
+        cvar_cny: cvar,
+        own_optima_cny: own,
+        wait_and_see_cny: wait_and_see,
+        evpi_cny: evpi,
+        expected_value,
+        vss_cny: vss,
+        neutral,
+    })
+}
+
+/// The expected-value plan's site decisions kept in every outcome.
+fn expected_value_of(
+    views: &[Outcome],
+    names: &[String],
+    risk: Risk,
+    opts: &SolveOptions,
+    fs: FirstStage,
+) -> Result<ExpectedValue, HedgeError> {
+    match solve_two_stage(views, risk, opts, Some(&fs)) {
+        Ok(t) => Ok(ExpectedValue::Evaluated {
+            first_stage: fs,
+            objective_cny: t.objective_cny,
+        }),
+        Err(SolveError::Infeasible { .. }) => {
+            // Which outcomes it cannot serve: each alone with those sites.
+            let mut bad = Vec::new();
+            for (o, name) in views.iter().zip(names) {
+                let one = [Outcome {
+                    p: o.p,
+                    probability: 1.0,
+                }];
+                if let Err(SolveError::Infeasible { .. }) =
+                    solve_two_stage(&one, risk, opts, Some(&fs))
+                {
+                    bad.push(name.clone());
+                }
+            }
+            Ok(ExpectedValue::Infeasible {
+                first_stage: fs,
+                outcomes: bad,
+            })
+        }
+        Err(e) => Err(HedgeError::Solve {
+            what: "the expected-value plan in every outcome".into(),
+            source: e,
+        }),
+    }
+}
+
+/// The sites of a first stage by id: cooling id of each built site and
+/// whether it holds a mega cluster, for output.
+pub fn first_stage_by_site(p: &Prepared, fs: &FirstStage) -> BTreeMap<usize, (String, bool)> {
+    fs.built
+        .iter()
+        .map(|&(s, k)| (s, (p.inst.cooling[k].id.clone(), fs.mega.contains(&s))))
+        .collect()
+}
+
+/// `outcomes.csv` / `outcomes.parquet`: per outcome, every site built now
+/// or given cards, with its cards per accelerator and the outcome's cost.
+pub fn outcomes_frame(h: &Hedge) -> polars::prelude::PolarsResult<polars::prelude::DataFrame> {
+    use polars::prelude::*;
+    let inst = &h.plan.plans[0].instance;
+    let acc: Vec<String> = inst.accelerators.iter().map(|a| a.id.clone()).collect();
+    let mut outcome = Vec::new();
+    let mut probability = Vec::new();
+    let mut cost = Vec::new();
+    let mut site_id = Vec::new();
+    let mut region_id = Vec::new();
+    let mut cooling = Vec::new();
+    let mut mega = Vec::new();
+    let mut cards: Vec<Vec<u64>> = vec![Vec::new(); acc.len()];
+    let mut total = Vec::new();
+    for (k, plan) in h.plan.plans.iter().enumerate() {
+        for s in &plan.sites {
+            let n: u64 = s.cards.iter().sum();
+            if !s.built && n == 0 {
+                continue;
+            }
+            outcome.push(h.names[k].clone());
+            probability.push(h.probabilities[k]);
+            cost.push(h.plan.costs_cny[k].round());
+            site_id.push(inst.sites[s.site].id.clone());
+            region_id.push(inst.sites[s.site].region_id.clone());
+            cooling.push(s.cooling.map(|c| inst.cooling[c].id.clone()));
+            mega.push(s.mega_cluster);
+            for (a, c) in s.cards.iter().enumerate() {
+                cards[a].push(*c);
+            }
+            total.push(n);
+        }
+    }
+    let mut cols = vec![
+        Column::new("outcome".into(), outcome),
+        Column::new("probability".into(), probability),
+        Column::new("site_id".into(), site_id),
+        Column::new("region_id".into(), region_id),
+        Column::new("cooling".into(), cooling),
+        Column::new("mega_cluster".into(), mega),
+    ];
+    for (a, c) in acc.iter().zip(cards) {
+        cols.push(Column::new(format!("cards_{a}").into(), c));
+    }
+    cols.push(Column::new("cards_total".into(), total));
+    cols.push(Column::new("outcome_cost_cny".into(), cost));
+    let height = cols.first().map_or(0, |c| c.len());
+    DataFrame::new(height, cols)
+}
+
+fn first_stage_json(p: &Prepared, fs: &FirstStage) -> serde_json::Value {
+    serde_json::Value::Array(
+        first_stage_by_site(p, fs)
+            .into_iter()
+            .map(|(s, (cooling, mega))| {
+                serde_json::json!({
+                    "site_id": p.inst.sites[s].id,
+                    "name_en": p.inst.sites[s].name_en,
+                    "region_id": p.inst.sites[s].region_id,
+                    "cooling": cooling,
+                    "mega_cluster": mega,
+                })
+            })
+            .collect(),
+    )
+}
+
+fn round2(x: f64) -> f64 {
+    (x * 100.0).round() / 100.0
+}
+
+/// `hedge.json`: the here-and-now decisions, the cost distribution and
+/// the figures (EVPI, VSS, CVaR, the premium), CNY.
+pub fn hedge_json(h: &Hedge, p0: &Prepared, scenario: &str) -> String {
+    let sites: Vec<serde_json::Value> = first_stage_by_site(p0, &h.plan.first_stage)
+        .into_iter()
+        .map(|(s, (cooling, mega))| {
+            let e = h.expected_cards(s);
+            serde_json::json!({
+                "site_id": p0.inst.sites[s].id,
+                "name_en": p0.inst.sites[s].name_en,
+                "name_zh": p0.inst.sites[s].name_zh,
+                "region_id": p0.inst.sites[s].region_id,
+                "cooling": cooling,
+                "mega_cluster": mega,
+                "outcomes_using": h.outcomes_using(s),
+                "expected_cards": e.iter().map(|x| x.round()).sum::<f64>(),
+            })
+        })
+        .collect();
+    let outcomes: Vec<serde_json::Value> = (0..h.names.len())
+        .map(|k| {
+            serde_json::json!({
+                "name": h.names[k],
+                "probability": h.probabilities[k],
+                "cost_cny": h.plan.costs_cny[k].round(),
+                "own_optimum_cny": h.own_optima_cny[k].round(),
+                "regret_cny": (h.plan.costs_cny[k] - h.own_optima_cny[k]).max(0.0).round(),
+                "cards": h.plan.plans[k].sites.iter().map(|s| s.cards.iter().sum::<u64>()).sum::<u64>(),
+            })
+        })
+        .collect();
+    let (ev_state, ev_first, ev_obj, ev_bad) = match &h.expected_value {
+        ExpectedValue::NotComputed => ("not computed", None, None, vec![]),
+        ExpectedValue::NoPlan { reason } => ("no plan", None, None, vec![reason.clone()]),
+        ExpectedValue::Evaluated {
+            first_stage,
+            objective_cny,
+        } => (
+            "evaluated",
+            Some(first_stage_json(p0, first_stage)),
+            Some(objective_cny.round()),
+            vec![],
+        ),
+        ExpectedValue::Infeasible {
+            first_stage,
+            outcomes,
+        } => (
+            "infeasible",
+            Some(first_stage_json(p0, first_stage)),
+            None,
+            outcomes.clone(),
+        ),
+    };
+    let v = serde_json::json!({
+        "kind": "hedge",
+        "scenario": scenario,
+        "status": h.plan.status.as_str(),
+        "mip_gap": h.plan.mip_gap,
+        "solve_seconds": round2(h.plan.seconds),
+        "model_columns": h.plan.model_size.0,
+        "model_rows": h.plan.model_size.1,
+        "risk": {"alpha": h.risk.alpha, "lambda": h.risk.lambda},
+        "objective_cny": h.plan.objective_cny.round(),
+        "bound_cny": h.plan.bound_cny.round(),
+        "expected_cost_cny": h.expected_cny.round(),
+        "var_cny": h.var_cny.round(),
+        "cvar_cny": h.cvar_cny.round(),
+        "wait_and_see_cny": h.wait_and_see_cny.round(),
+        "evpi_cny": h.evpi_cny.round(),
+        "expected_value_plan": {
+            "state": ev_state,
+            "sites": ev_first,
+            "objective_cny": ev_obj,
+            "infeasible_in": ev_bad,
+        },
+        "vss_cny": h.vss_cny.map(f64::round),
+        "risk_neutral": h.neutral.as_ref().map(|n| serde_json::json!({
+            "expected_cost_cny": n.expected_cny.round(),
+            "cvar_cny": n.cvar_cny.round(),
+            "insurance_premium_cny": (h.expected_cny - n.expected_cny).round(),
+            "cvar_reduction_cny": (n.cvar_cny - h.cvar_cny).round(),
+            "sites": first_stage_json(p0, &n.first_stage),
+        })),
+        "first_stage": sites,
+        "outcomes": outcomes,
+    });
+    let mut s = serde_json::to_string_pretty(&v).unwrap_or_default();
+    s.push('\n');
+    s
+}
+
+/// The answer in words: what to build now and why, what the uncertainty
+/// costs, and what planning for it saves.
+pub fn hedge_text(h: &Hedge, p0: &Prepared) -> String {
+    use crate::domain::text::int;
+    let bn = |x: f64| format!("{:.2} bn CNY", x / 1e9);
+    let mut t = String::new();
+    let n = h.names.len();
+    t.push_str(&format!(
+        "Two-stage plan over {n} outcome{} ({}, gap {:.4} %):\n",
+        if n == 1 { "" } else { "s" },
+        h.plan.status.as_str(),
+        100.0 * h.plan.mip_gap
+    ));
+    t.push_str("Build now (the same in every outcome):\n");
+    for (s, (cooling, mega)) in first_stage_by_site(p0, &h.plan.first_stage) {
+        let site = &p0.inst.sites[s];
+        let used = h.outcomes_using(s);
+        let e: f64 = h.expected_cards(s).iter().sum();
+        t.push_str(&format!(
+            "  {} ({}): {cooling}{}; used in {used} of {n} outcomes, {} cards expected\n",
+            site.name_en,
+            site.region_id,
+            if mega { ", the training cluster" } else { "" },
+            int(e.round() as i128),
+        ));
+    }
+    t.push_str(&format!(
+        "Expected cost {}; the costliest {:.0} % of outcomes average {} (CVaR).\n",
+        bn(h.expected_cny),
+        100.0 * (1.0 - h.risk.alpha),
+        bn(h.cvar_cny)
+    ));
+    t.push_str(&format!(
+        "Knowing the outcome in advance would save {} (EVPI: each outcome planned on its own averages {}).\n",
+        bn(h.evpi_cny),
+        bn(h.wait_and_see_cny)
+    ));
+    match (&h.expected_value, h.vss_cny) {
+        (ExpectedValue::Evaluated { .. }, Some(v)) if v > 0.0 => t.push_str(&format!(
+            "Planning for the outcomes instead of their average saves {} (VSS).\n",
+            bn(v)
+        )),
+        (ExpectedValue::Evaluated { .. }, Some(_)) => t.push_str(
+            "The plan of the averaged inputs builds the same sites: planning for the outcomes saves nothing here (VSS 0).\n",
+        ),
+        (ExpectedValue::NoPlan { reason }, _) => t.push_str(&format!(
+            "The averaged inputs have no plan of their own ({reason}): no VSS.\n"
+        )),
+        (ExpectedValue::Infeasible { outcomes, .. }, _) => t.push_str(&format!(
+            "The plan of the averaged inputs cannot serve {}: it is no plan under this uncertainty (VSS unbounded).\n",
+            outcomes.join(", ")
+        )),
+        _ => {}
+    }
+    if let Some(nt) = &h.neutral {
+        t.push_str(&format!(
+            "Against the risk-neutral plan: {} more expected cost (the insurance premium) for {} less CVaR.\n",
+            bn(h.expected_cny - nt.expected_cny),
+            bn(nt.cvar_cny - h.cvar_cny)
+        ));
+    }
+    t.push_str("Per outcome: probability, cost, its own optimum:\n");
+    for k in 0..n {
+        t.push_str(&format!(
+            "  {}: {:.3}, {}, {}\n",
+            h.names[k],
+            h.probabilities[k],
+            bn(h.plan.costs_cny[k]),
+            bn(h.own_optima_cny[k])
+        ));
+    }
+    t
+}
+
+/// `outcomes.csv` and `outcomes.parquet` (the same rows).
+pub fn outcomes_files(h: &Hedge) -> polars::prelude::PolarsResult<(String, Vec<u8>)> {
+    let mut frame = outcomes_frame(h)?;
+    let csv = crate::export::csv::csv_text(frame.clone())?;
+    let mut buf = Vec::new();
+    polars::prelude::ParquetWriter::new(&mut buf).finish(&mut frame)?;
+    Ok((csv, buf))
+}
