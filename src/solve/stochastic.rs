@@ -240,6 +240,26 @@ fn first_stage_of(p: &Prepared, first: &crate::milp::Vars, values: &Values) -> F
     }
 }
 
+/// A site built now stays built in an outcome that leaves it empty (a
+/// single plan drops an empty option: it would not open it); its opening
+/// cost is in that outcome's cost.
+fn mark_built_now(p: &Prepared, fs: &FirstStage, plan: &mut Plan) {
+    for &(s, k) in &fs.built {
+        let sp = &mut plan.sites[s];
+        if sp.built {
+            continue;
+        }
+        let Some(opt) = p.options.iter().find(|o| o.site == s && o.cooling == k) else {
+            continue;
+        };
+        sp.built = true;
+        sp.cooling = Some(k);
+        sp.pue = Some(opt.pue);
+        sp.capex_cny += p.inst.sites[s].opening_cost_cny();
+        sp.not_built_reason = None;
+    }
+}
+
 /// Whether every outcome has the first outcome's sites and cooling options
 /// (what the shared site decisions need); the name of an outcome that
 /// does not, and why.
@@ -337,6 +357,7 @@ pub fn solve_two_stage(
             col_duals: Vec::new(),
         };
         let mut plan = read_back(o.p, &parts_k, &values, &raw_k);
+        mark_built_now(o.p, &fs, &mut plan);
         // A solver answer is checked against every row of its outcome
         // before it is called a plan.
         check_plan(o.p, &plan)?;

@@ -21,6 +21,7 @@ mod crs;
 mod data_loading;
 mod density;
 mod doc_figures;
+mod hedge;
 mod model_file;
 mod near_optimal;
 mod offer;

@@ -1,0 +1,331 @@
+//! Two-stage plans (`dcsite hedge`, issue 28): a two-outcome model whose
+//! optimum, EVPI and VSS are computed by hand; the extensive form against an
+//! independent one (every first stage enumerated, each outcome solved with
+//! it by the deterministic solver); CVaR against its definition; one
+//! outcome of probability 1 against `dcsite solve`; bad outcomes exit 2.
+
+use std::path::Path;
+
+use crate::common;
+
+use common::*;
+use dcsite::domain::*;
+use dcsite::milp::Prepared;
+use dcsite::solve::stochastic::{solve_two_stage, value_at_risk, Outcome, Risk};
+use dcsite::solve::{solve, Explain, SolveError, SolveOptions, Status};
+use dcsite::study::hedge::{hedge, ExpectedValue, OutcomeIn};
+
+const NEUTRAL: Risk = Risk {
+    alpha: 0.5,
+    lambda: 0.0,
+};
+
+fn close(a: f64, b: f64) {
+    assert!((a - b).abs() <= 1e-6 * (1.0 + b.abs()), "{a} != {b}");
+}
+
+/// Two sites with a fixed cost of 50,000 CNY each, 100 one-kW cards for a
+/// year at PUE 1: site b at 0.5 CNY/kWh, site a at `price_a`.
+fn shock(price_a: f64) -> Instance {
+    let mut inst = two_sites(100.0, price_a, 0.5);
+    for s in &mut inst.sites {
+        s.fixed_cost_cny = 50_000.0;
+    }
+    inst
+}
+
+/// Outcome 1 (p = 0.6): a at 0.3 CNY/kWh; outcome 2 (p = 0.4): a at 0.7.
+fn two_outcomes() -> Vec<OutcomeIn> {
+    vec![
+        OutcomeIn {
+            name: "cheap".into(),
+            probability: 0.6,
+            p: Prepared::new(shock(0.3)),
+        },
+        OutcomeIn {
+            name: "shock".into(),
+            probability: 0.4,
+            p: Prepared::new(shock(0.7)),
+        },
+    ]
+}
+
+#[test]
+fn two_outcomes_by_hand() {
+    // Per first stage, cost = fixed costs + 100 × 8,760 × the cheaper open price:
+    //   {a}:    50,000 + 262,800 | 50,000 + 613,200 → E = 452,960
+    //   {b}:    50,000 + 438,000 in both            → E = 488,000
+    //   {a, b}: 100,000 + 262,800 | 100,000 + 438,000 → E = 432,880 (the optimum)
+    // Perfect information: {a} then {b}: 0.6 × 312,800 + 0.4 × 488,000 = 382,880,
+    // EVPI = 50,000. The expected-value scenario (a at 0.46) builds {a} alone
+    // (452,960 against 488,000 and 502,960): VSS = 452,960 − 432,880 = 20,080.
+    let outcomes = two_outcomes();
+    let ev = Prepared::new(shock(0.6 * 0.3 + 0.4 * 0.7));
+    let h = hedge(
+        &outcomes,
+        Some(&ev),
+        NEUTRAL,
+        &SolveOptions::default(),
+        &|_| {},
+    )
+    .expect("plans");
+    assert_eq!(h.plan.status, Status::Optimal);
+    close(h.plan.objective_cny, 432_880.0);
+    close(h.plan.costs_cny[0], 362_800.0);
+    close(h.plan.costs_cny[1], 538_000.0);
+    assert_eq!(h.plan.first_stage.built, vec![(0, 0), (1, 0)]);
+    // Both sites built in both outcomes; the cards follow the price.
+    for plan in &h.plan.plans {
+        assert!(plan.sites.iter().all(|s| s.built));
+    }
+    assert_eq!(h.plan.plans[0].sites[0].cards, vec![100]);
+    assert_eq!(h.plan.plans[1].sites[1].cards, vec![100]);
+    close(h.own_optima_cny[0], 312_800.0);
+    close(h.own_optima_cny[1], 488_000.0);
+    close(h.wait_and_see_cny, 382_880.0);
+    close(h.evpi_cny, 50_000.0);
+    match &h.expected_value {
+        ExpectedValue::Evaluated {
+            first_stage,
+            objective_cny,
+        } => {
+            assert_eq!(first_stage.built, vec![(0, 0)]);
+            close(*objective_cny, 452_960.0);
+        }
+        _ => panic!("the expected-value plan serves both outcomes"),
+    }
+    close(h.vss_cny.expect("a VSS"), 20_080.0);
+}
+
+/// The CVaR recomputed from its definition: the mean cost of the costliest
+/// 1 − α of the probability mass, walking the outcomes from the costliest.
+fn cvar_by_definition(costs: &[f64], probs: &[f64], alpha: f64) -> f64 {
+    let mut by_cost: Vec<(f64, f64)> = costs.iter().copied().zip(probs.iter().copied()).collect();
+    by_cost.sort_by(|a, b| b.0.total_cmp(&a.0));
+    let mut mass = 1.0 - alpha;
+    let mut sum = 0.0;
+    for (c, p) in by_cost {
+        let take = p.min(mass);
+        sum += take * c;
+        mass -= take;
+        if mass <= 1e-15 {
+            break;
+        }
+    }
+    sum / (1.0 - alpha)
+}
+
+#[test]
+fn cvar_matches_its_definition() {
+    // With λ = 1 and α = 0.5 the objective is E + CVaR: {a}: 452,960 + 593,120,
+    // {b}: 488,000 + 488,000, {a, b}: 432,880 + 502,960 = 935,840 (the optimum).
+    let outcomes = two_outcomes();
+    let risk = Risk {
+        alpha: 0.5,
+        lambda: 1.0,
+    };
+    let h = hedge(&outcomes, None, risk, &SolveOptions::default(), &|_| {}).expect("plans");
+    close(h.plan.objective_cny, 935_840.0);
+    let probs = [0.6, 0.4];
+    close(
+        h.cvar_cny,
+        cvar_by_definition(&h.plan.costs_cny, &probs, 0.5),
+    );
+    close(h.cvar_cny, 502_960.0);
+    // The risk-neutral plan is the same here: no premium, no reduction.
+    let n = h.neutral.as_ref().expect("the risk-neutral plan beside it");
+    close(n.expected_cny, h.expected_cny);
+    // value_at_risk on other distributions, against the definition.
+    let cases: [(&[f64], &[f64], f64); 4] = [
+        (&[1.0, 2.0, 3.0, 10.0], &[0.25, 0.25, 0.25, 0.25], 0.75),
+        (&[5.0, 1.0, 7.0], &[0.2, 0.5, 0.3], 0.9),
+        (&[5.0, 1.0, 7.0], &[0.2, 0.5, 0.3], 0.0),
+        (&[3.0, 3.0, 8.0], &[0.4, 0.4, 0.2], 0.5),
+    ];
+    for (c, p, a) in cases {
+        close(value_at_risk(c, p, a).1, cvar_by_definition(c, p, a));
+    }
+}
+
+/// Three sites and three outcomes whose demand and prices differ.
+fn tree() -> Vec<(f64, Instance)> {
+    let mk = |cards: f64, pa: f64, pc: f64| {
+        let mut inst = two_sites(cards, pa, 0.5);
+        let mut c = inst.sites[0].clone();
+        c.id = "c".into();
+        c.province = "pc".into();
+        inst.sites.push(c);
+        inst.prices.push(price("pc", pc));
+        for (s, cap) in inst.sites.iter_mut().zip([0.12, 0.3, 0.08]) {
+            s.fixed_cost_cny = 40_000.0;
+            s.max_it_mw = cap;
+        }
+        inst
+    };
+    vec![
+        (0.5, mk(100.0, 0.3, 0.4)),
+        (0.3, mk(180.0, 0.6, 0.35)),
+        (0.2, mk(250.0, 0.45, 0.2)),
+    ]
+}
+
+#[test]
+fn extensive_form_matches_enumeration() {
+    // An independent extensive form: every set of sites built now, each
+    // outcome solved by the deterministic solver with exactly those sites
+    // (required or excluded), the expected cost minimised over the sets.
+    let tree = tree();
+    let prepared: Vec<Prepared> = tree.iter().map(|(_, i)| Prepared::new(i.clone())).collect();
+    let views: Vec<Outcome> = prepared
+        .iter()
+        .zip(&tree)
+        .map(|(p, (q, _))| Outcome { p, probability: *q })
+        .collect();
+    let two = solve_two_stage(&views, NEUTRAL, &SolveOptions::default(), None).expect("plans");
+    let opts = SolveOptions {
+        explain: Explain::PlanOnly,
+        ..SolveOptions::default()
+    };
+    let mut best = f64::INFINITY;
+    // At least one site: the demand is never nil.
+    for mask in 1u32..8 {
+        let mut total = 0.0;
+        for (q, inst) in &tree {
+            let mut inst = inst.clone();
+            for (s, site) in inst.sites.iter_mut().enumerate() {
+                site.status = if mask & (1 << s) != 0 {
+                    SiteStatus::Required
+                } else {
+                    SiteStatus::Excluded
+                };
+            }
+            match solve(&Prepared::new(inst), &opts) {
+                Ok(plan) => total += q * plan.objective_cny,
+                Err(SolveError::Infeasible { .. }) => {
+                    total = f64::INFINITY;
+                    break;
+                }
+                Err(e) => panic!("{e}"),
+            }
+        }
+        best = best.min(total);
+    }
+    assert!(best.is_finite());
+    close(two.objective_cny, best);
+    // Every outcome's plan meets its own targets (checked inside), and the
+    // sites built are the same in all of them.
+    for plan in &two.plans {
+        let built: Vec<bool> = plan.sites.iter().map(|s| s.built).collect();
+        let first: Vec<bool> = two.plans[0].sites.iter().map(|s| s.built).collect();
+        assert_eq!(built, first);
+    }
+}
+
+fn scenario_with(dir: &Path, outcomes: &str) -> std::path::PathBuf {
+    let root = root();
+    let text = format!(
+        "extends = \"{}\"\nname = \"h\"\n{outcomes}",
+        root.join("models/baseline.toml").display()
+    );
+    let path = dir.join("h.toml");
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+#[test]
+fn one_certain_outcome_is_the_deterministic_plan() {
+    let tmp = tempfile::tempdir().unwrap();
+    let sc = scenario_with(
+        tmp.path(),
+        "[[outcomes]]\nname = \"as planned\"\nprobability = 1\n",
+    );
+    let hedged = tmp.path().join("hedge");
+    let o = dcsite(&[
+        "hedge",
+        sc.to_str().unwrap(),
+        "--out",
+        hedged.to_str().unwrap(),
+        "--no-gpkg",
+        "--no-report",
+        "--quiet",
+    ]);
+    ok(&o, "hedge with one outcome");
+    let solved = tmp.path().join("solve");
+    let o = dcsite(&[
+        "solve",
+        root().join("models/baseline.toml").to_str().unwrap(),
+        "--out",
+        solved.to_str().unwrap(),
+        "--no-gpkg",
+        "--no-report",
+        "--quiet",
+    ]);
+    ok(&o, "solve");
+    let h = read_json(&hedged.join("hedge.json"));
+    let s = read_json(&solved.join("summary.json"));
+    assert_eq!(h["evpi_cny"].as_f64(), Some(0.0));
+    assert_eq!(h["vss_cny"].as_f64(), Some(0.0));
+    assert_eq!(
+        h["objective_cny"].as_f64().unwrap(),
+        s["objective_cny"].as_f64().unwrap().round()
+    );
+    // The same plan: every site's decisions and cards (the hedge folder
+    // carries no explanations: unbuilt sites' costs are solve's).
+    let key = |f: &serde_json::Value| {
+        let p = &f["properties"];
+        format!(
+            "{} {} {} {} {} {}",
+            p["site_id"],
+            p["built"],
+            p["cooling"],
+            p["mega_cluster"],
+            p["cards_h200"],
+            p["cards_ascend_910c"]
+        )
+    };
+    let a: Vec<String> = features(&hedged.join("sites.geojson"))
+        .iter()
+        .map(key)
+        .collect();
+    let b: Vec<String> = features(&solved.join("sites.geojson"))
+        .iter()
+        .map(key)
+        .collect();
+    assert_eq!(a, b);
+}
+
+#[test]
+fn bad_outcomes_exit_2_naming_the_key() {
+    let tmp = tempfile::tempdir().unwrap();
+    let cases = [
+        (
+            "[[outcomes]]\nname = \"x\"\nprobability = 0.5\n[[outcomes]]\nname = \"y\"\nprobability = 0.4\n",
+            "outcomes[*].probability",
+        ),
+        (
+            "[[outcomes]]\nname = \"x\"\nprobability = 1.5\n",
+            "outcomes[0].probability",
+        ),
+        (
+            "[[outcomes]]\nname = \"x\"\nprobability = 1\nparameters.utilisaton = 0.5\n",
+            "outcomes[0].parameters.utilisaton",
+        ),
+        ("[risk]\nalpha = 1.0\n[[outcomes]]\nprobability = 1\n", "risk.alpha"),
+    ];
+    for (i, (text, key)) in cases.iter().enumerate() {
+        let dir = tmp.path().join(format!("c{i}"));
+        std::fs::create_dir(&dir).unwrap();
+        let sc = scenario_with(&dir, text);
+        let out = dir.join("out");
+        let o = dcsite(&[
+            "hedge",
+            sc.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+        ]);
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(2), "{key}: {err}");
+        assert!(err.contains(key), "{key} not in {err}");
+        assert!(!out.exists(), "nothing written for {key}");
+    }
+}
