@@ -34,6 +34,8 @@ pub struct Inputs {
     /// implied.csv of `dcsite implied --out`, when present (its text
     /// columns left out of the rows).
     pub implied: Option<Vec<Row>>,
+    /// hedge.json of `dcsite hedge`, when present.
+    pub hedge: Option<serde_json::Value>,
     /// When the run that wrote the folder happened ([`super::run_date`]).
     pub run: Option<html::RunDate>,
 }

@@ -16,6 +16,7 @@
 pub mod chart;
 mod error;
 pub mod folder;
+pub mod hedge;
 pub mod html;
 pub mod input;
 pub mod map;
@@ -115,6 +116,10 @@ pub fn load(dir: &Path) -> Result<Inputs, ReportError> {
     if let Some(p) = want("sites.geojson")? {
         inputs.sites = Some(read_geojson(&p, Expect::Points)?);
     }
+    let hedge_file = dir.join("hedge.json");
+    if hedge_file.is_file() {
+        inputs.hedge = Some(hedge::read(&hedge_file)?);
+    }
     if let Some(p) = want("flows.geojson")? {
         inputs.flows = Some(read_geojson(&p, Expect::Lines)?);
     }
@@ -178,6 +183,11 @@ pub fn render(inputs: &Inputs) -> Result<String, ReportError> {
     let title = page_title(inputs, &comparison_scenarios);
     let mut body = String::new();
     push_header(&mut body, inputs, &title);
+    // A two-stage plan: what is decided now comes first; the headline, map
+    // and tables below are of the most probable outcome.
+    if let Some(h) = &inputs.hedge {
+        body.push_str(&hedge::section(h));
+    }
     if let Some(s) = &inputs.summary {
         body.push_str("<section id=\"headline\">\n<h2>Headline</h2>\n");
         body.push_str(&headline(s));

@@ -1,0 +1,228 @@
+//! The section of a `dcsite hedge` folder (hedge.json): the sites built now,
+//! what the uncertainty costs (EVPI) and what planning for it saves (VSS),
+//! and the cost distribution over the outcomes as a chart.
+
+use std::path::Path;
+
+use serde_json::Value;
+
+use super::error::ReportError;
+use super::html::{esc, fmt_dec, fmt_int};
+use super::input::read_json;
+
+/// Reads hedge.json: an object of kind "hedge" with its outcomes.
+pub fn read(file: &Path) -> Result<Value, ReportError> {
+    let v = read_json(file)?;
+    let ok = v.get("kind").and_then(Value::as_str) == Some("hedge")
+        && v.get("outcomes").is_some_and(Value::is_array)
+        && v.get("first_stage").is_some_and(Value::is_array);
+    if !ok {
+        return Err(ReportError::Input {
+            file: file.to_path_buf(),
+            message: "expected the hedge.json `dcsite hedge` writes (kind \"hedge\", outcomes, first_stage)".into(),
+        });
+    }
+    Ok(v)
+}
+
+fn num(v: &Value, key: &str) -> Option<f64> {
+    v.get(key).and_then(Value::as_f64)
+}
+
+fn bn(x: Option<f64>) -> String {
+    match x {
+        Some(x) => format!("{} bn CNY", fmt_dec(x / 1e9, 2)),
+        None => "–".into(),
+    }
+}
+
+/// The hedge section: figures, the sites built now, the outcomes and the
+/// cost distribution.
+pub fn section(h: &Value) -> String {
+    let mut s =
+        String::from("<section id=\"hedge\">\n<h2>Decide now, before the outcome is known</h2>\n");
+    let risk = h.get("risk").cloned().unwrap_or(Value::Null);
+    let alpha = num(&risk, "alpha").unwrap_or(0.9);
+    let lambda = num(&risk, "lambda").unwrap_or(0.0);
+    s.push_str("<table id=\"hedge-figures\"><tbody>\n");
+    let mut row = |k: &str, v: String, note: &str| {
+        s.push_str(&format!(
+            "<tr><th>{}</th><td class=\"num\">{}</td><td>{}</td></tr>\n",
+            esc(k),
+            esc(&v),
+            esc(note)
+        ));
+    };
+    row(
+        "Expected cost",
+        bn(num(h, "expected_cost_cny")),
+        "the outcomes' costs weighed by their probabilities",
+    );
+    row(
+        &format!("CVaR {:.0} %", 100.0 * alpha),
+        bn(num(h, "cvar_cny")),
+        &format!(
+            "the mean cost of the costliest {:.0} % of the probability mass",
+            100.0 * (1.0 - alpha)
+        ),
+    );
+    row(
+        "EVPI",
+        bn(num(h, "evpi_cny")),
+        "what knowing the outcome in advance would save",
+    );
+    let ev = h.get("expected_value_plan").cloned().unwrap_or(Value::Null);
+    let vss_note = match ev.get("state").and_then(Value::as_str) {
+        Some("evaluated") => {
+            "what planning for the outcomes saves against planning for their average".to_string()
+        }
+        Some("infeasible") => {
+            "unbounded: the plan of the averaged inputs cannot serve every outcome".to_string()
+        }
+        Some("no plan") => {
+            "not computed: the averaged inputs have no plan of their own".to_string()
+        }
+        _ => "not computed".to_string(),
+    };
+    row("VSS", bn(num(h, "vss_cny")), &vss_note);
+    if let Some(n) = h.get("risk_neutral").filter(|n| !n.is_null()) {
+        row(
+            "Insurance premium",
+            bn(num(n, "insurance_premium_cny")),
+            &format!("expected cost above the risk-neutral plan, for λ = {lambda}"),
+        );
+        row(
+            "CVaR reduction",
+            bn(num(n, "cvar_reduction_cny")),
+            "what the premium buys",
+        );
+    }
+    s.push_str("</tbody></table>\n");
+    // The sites built now.
+    s.push_str("<h3>Built now, the same in every outcome</h3>\n<table id=\"hedge-sites\"><thead><tr><th>site</th><th>region</th><th>cooling</th><th>training cluster</th><th class=\"num\">outcomes using it</th><th class=\"num\">expected cards</th></tr></thead><tbody>\n");
+    let n_out = h["outcomes"].as_array().map_or(0, Vec::len);
+    for site in h["first_stage"].as_array().into_iter().flatten() {
+        s.push_str(&format!(
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td class=\"num\">{} of {n_out}</td><td class=\"num\">{}</td></tr>\n",
+            esc(site["name_en"].as_str().unwrap_or("")),
+            esc(site["region_id"].as_str().unwrap_or("")),
+            esc(site["cooling"].as_str().unwrap_or("")),
+            if site["mega_cluster"].as_bool() == Some(true) { "yes" } else { "" },
+            site["outcomes_using"].as_u64().unwrap_or(0),
+            fmt_int(num(site, "expected_cards").unwrap_or(0.0)),
+        ));
+    }
+    s.push_str("</tbody></table>\n");
+    // The outcomes and the distribution.
+    s.push_str("<h3>Outcomes</h3>\n<table id=\"hedge-outcomes\"><thead><tr><th>outcome</th><th class=\"num\">probability</th><th class=\"num\">cost, bn CNY</th><th class=\"num\">its own optimum, bn CNY</th><th class=\"num\">cards</th></tr></thead><tbody>\n");
+    let outcomes: Vec<&Value> = h["outcomes"].as_array().into_iter().flatten().collect();
+    for o in &outcomes {
+        s.push_str(&format!(
+            "<tr><td>{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td></tr>\n",
+            esc(o["name"].as_str().unwrap_or("")),
+            fmt_dec(num(o, "probability").unwrap_or(0.0), 3),
+            fmt_dec(num(o, "cost_cny").unwrap_or(0.0) / 1e9, 2),
+            fmt_dec(num(o, "own_optimum_cny").unwrap_or(0.0) / 1e9, 2),
+            fmt_int(num(o, "cards").unwrap_or(0.0)),
+        ));
+    }
+    s.push_str("</tbody></table>\n");
+    s.push_str(&distribution(h, &outcomes, alpha));
+    if let Some(k) = outcomes.iter().max_by(|a, b| {
+        num(a, "probability")
+            .unwrap_or(0.0)
+            .total_cmp(&num(b, "probability").unwrap_or(0.0))
+    }) {
+        s.push_str(&format!(
+            "<p>The headline, map and tables below are the plan of the most probable outcome, {}.</p>\n",
+            esc(k["name"].as_str().unwrap_or(""))
+        ));
+    }
+    s.push_str("</section>\n");
+    s
+}
+
+/// The cost distribution: a bar per outcome at its cost, as tall as its
+/// probability, with the expected cost and the CVaR marked.
+fn distribution(h: &Value, outcomes: &[&Value], alpha: f64) -> String {
+    let costs: Vec<f64> = outcomes.iter().filter_map(|o| num(o, "cost_cny")).collect();
+    if costs.is_empty() || costs.len() != outcomes.len() {
+        return String::new();
+    }
+    let (w, ht, left, bottom, top) = (640.0, 260.0, 60.0, 40.0, 20.0);
+    let expected = num(h, "expected_cost_cny").unwrap_or(0.0);
+    let cvar = num(h, "cvar_cny").unwrap_or(0.0);
+    let lo = costs
+        .iter()
+        .copied()
+        .fold(f64::INFINITY, f64::min)
+        .min(expected);
+    let hi = costs
+        .iter()
+        .copied()
+        .fold(f64::NEG_INFINITY, f64::max)
+        .max(cvar);
+    let span = (hi - lo).max(1.0);
+    let (lo, hi) = (lo - 0.05 * span, hi + 0.05 * span);
+    let x = |c: f64| left + (c - lo) / (hi - lo) * (w - left - 20.0);
+    let pmax = outcomes
+        .iter()
+        .filter_map(|o| num(o, "probability"))
+        .fold(0.0, f64::max)
+        .max(1e-9);
+    let y = |p: f64| ht - bottom - p / pmax * (ht - bottom - top);
+    let mut s = format!(
+        "<figure id=\"hedge-distribution\"><svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 {w} {ht}\" width=\"{w}\" height=\"{ht}\" role=\"img\" aria-label=\"cost distribution over the outcomes\">\n"
+    );
+    s.push_str(&format!(
+        "<line x1=\"{left}\" y1=\"{b}\" x2=\"{r}\" y2=\"{b}\" stroke=\"#333\"/>\n",
+        b = ht - bottom,
+        r = w - 20.0
+    ));
+    for (o, c) in outcomes.iter().zip(&costs) {
+        let p = num(o, "probability").unwrap_or(0.0);
+        let cx = x(*c);
+        s.push_str(&format!(
+            "<rect class=\"outcome\" x=\"{:.1}\" y=\"{:.1}\" width=\"12\" height=\"{:.1}\" fill=\"#4477aa\"><title>{}: p = {}, {} bn CNY</title></rect>\n",
+            cx - 6.0,
+            y(p),
+            (ht - bottom) - y(p),
+            esc(o["name"].as_str().unwrap_or("")),
+            fmt_dec(p, 3),
+            fmt_dec(c / 1e9, 2)
+        ));
+        s.push_str(&format!(
+            "<text x=\"{:.1}\" y=\"{:.1}\" font-size=\"10\" text-anchor=\"middle\">{}</text>\n",
+            cx,
+            y(p) - 4.0,
+            fmt_dec(p, 2)
+        ));
+    }
+    for (label, c, colour) in [
+        ("expected".to_string(), expected, "#228833"),
+        (format!("CVaR {:.0} %", 100.0 * alpha), cvar, "#cc3311"),
+    ] {
+        s.push_str(&format!(
+            "<line x1=\"{x:.1}\" y1=\"{top}\" x2=\"{x:.1}\" y2=\"{b}\" stroke=\"{colour}\" stroke-dasharray=\"4 3\"/><text x=\"{x:.1}\" y=\"{t:.1}\" font-size=\"11\" fill=\"{colour}\" text-anchor=\"middle\">{label}</text>\n",
+            x = x(c),
+            b = ht - bottom,
+            t = top - 6.0 + 12.0
+        ));
+    }
+    for k in 0..=4 {
+        let c = lo + (hi - lo) * k as f64 / 4.0;
+        s.push_str(&format!(
+            "<text x=\"{:.1}\" y=\"{:.1}\" font-size=\"10\" text-anchor=\"middle\">{}</text>\n",
+            x(c),
+            ht - bottom + 16.0,
+            fmt_dec(c / 1e9, 1)
+        ));
+    }
+    s.push_str(&format!(
+        "<text x=\"{:.1}\" y=\"{:.1}\" font-size=\"11\" text-anchor=\"middle\">net present cost of the outcome, bn CNY (bar height: probability)</text>\n</svg>\n",
+        w / 2.0,
+        ht - 6.0
+    ));
+    s.push_str("<figcaption>The cost of the plan in each outcome: the sites are decided now, the servers follow what is delivered.</figcaption></figure>\n");
+    s
+}
