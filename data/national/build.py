@@ -100,7 +100,7 @@ def gcj02_to_wgs84(lon, lat):
 MUNICIPALITIES = {"110000": "北京市", "120000": "天津市", "310000": "上海市", "500000": "重庆市"}
 # Changes after the cpca snapshot (2018 codes) at prefecture level.
 DROPPED = {"371200": "莱芜市: merged into 济南市 in January 2019 (State Council approval 2019)"}
-RENAMED = {"542400": ("那曲市", "那曲地区 became 那曲市 (prefecture-level city) in 2017-2018")}
+RENAMED = {"542400": ("那曲市", "540600", "那曲地区 (542400) became 那曲市 (540600) in 2017-2018")}
 NOT_PREFECTURES = ("省直辖县级行政区划", "自治区直辖县级行政区划", "市辖区", "县")
 
 ETHNIC = ["朝鲜族", "土家族", "布依族", "哈尼族", "景颇族", "傈僳族", "蒙古族", "柯尔克孜", "哈萨克",
@@ -193,11 +193,60 @@ def provinces_geo():
 
 
 # --------------------------------------------------------------------------------------------
-# Population / GDP: no open per-prefecture table was found in the stores this dataset was built
-# from (see README). The columns are left empty; POP_GDP can carry sourced rows
-# (adcode -> (population, gdp_cny, year, source)) when a table is found.
+# Population / GDP. No open per-prefecture table was found in the stores this dataset was built
+# from (see README). Population: the 7th census (2020) as recalled (R) in pop_gdp_recalled.py,
+# checked here against the provincial census totals. GDP: an estimate (E) that shares the
+# province's 2023 GDP (R) out by population: gdp = prov_gdp_2023 x pop / prov_pop_2020.
 # --------------------------------------------------------------------------------------------
-POP_GDP = {}
+sys.path.insert(0, HERE)
+from pop_gdp_recalled import POP_2020, PROV_POP_2020, PROV_GDP_2023  # noqa: E402
+
+POP_SRC = ("population R: 7th national census 1 Nov 2020 (NBS / provincial 第七次全国人口普查公报), "
+           "recalled, not verified (data/national/pop_gdp_recalled.py)")
+GDP_SRC_MUNI = "gdp R: 2023 statistical communiqué, recalled, not verified"
+GDP_SRC = ("gdp E: the province's 2023 GDP (R, recalled) less the GDP of its cities in "
+           "data/demand.csv, shared out over its other people by census population (the rest of "
+           "the province's GDP per head x the city's population)")
+
+
+GDP_SRC_DEMAND = ("gdp R: 2023 city GDP as data/demand.csv has it (its weight = GDP in 1e12 CNY, "
+                  "rounded to 0.1; recalled, not verified)")
+
+
+def demand_anchors(cities_raw):
+    """adcode -> (gdp_cny, node_id) for the cities of the small set (data/demand.csv)."""
+    out = {}
+    with open(os.path.join(DATA, "demand.csv"), encoding="utf-8") as f:
+        for r in csv.DictReader(f):
+            zh = r["name_zh"]
+            hits = [c for c, pid, n, _ in cities_raw if n in (zh, zh + "市")]
+            if len(hits) != 1:
+                sys.exit("demand.csv %s matches %d cities" % (zh, len(hits)))
+            out[hits[0]] = (float(r["weight"]) * 1e12, r["node_id"])
+    return out
+
+
+def gdp_rest(cities_raw, anchors):
+    """Per province: (GDP not covered by anchors, census population not covered by anchors)."""
+    rest = {pid: [PROV_GDP_2023[pid] * 1e8, PROV_POP_2020[pid]] for pid in PROV_GDP_2023}
+    for code, pid, _, _ in cities_raw:
+        if code in anchors and code not in MUNICIPALITIES:
+            rest[pid][0] -= anchors[code][0]
+            rest[pid][1] -= POP_2020[code] * 1e4
+    return rest
+
+
+def pop_gdp(code, pid, anchors, rest):
+    if code not in POP_2020:
+        return ("", "", "", "", "", "", "population/GDP: none recalled (Sansha, a few thousand people)")
+    pop = int(round(POP_2020[code] * 1e4, -3))
+    if code in MUNICIPALITIES:
+        gdp = PROV_GDP_2023[code] * 1e8
+        return (pop, 2020, "R", "%.0f" % gdp, 2023, "R", POP_SRC + "; " + GDP_SRC_MUNI)
+    if code in anchors:
+        return (pop, 2020, "R", "%.0f" % anchors[code][0], 2023, "R", POP_SRC + "; " + GDP_SRC_DEMAND)
+    gdp = rest[pid][0] * POP_2020[code] * 1e4 / rest[pid][1]
+    return (pop, 2020, "R", "%.0f" % round(gdp, -6), 2023, "E", POP_SRC + "; " + GDP_SRC)
 
 
 def build_cities(ad, geo):
@@ -210,30 +259,33 @@ def build_cities(ad, geo):
             continue
         if code in DROPPED or r["name"] in NOT_PREFECTURES or code[:2] in ("11", "12", "31", "50"):
             continue
-        name = RENAMED.get(code, (r["name"],))[0]
-        out.append((code, code[:2] + "0000", name, r))
+        name, newcode = RENAMED.get(code, (r["name"], code))[:2]
+        out.append((newcode, code[:2] + "0000", name, r))
     out.sort(key=lambda t: t[0])
     prov_slug = {pid: slug(f["properties"]["name_en"]) for pid, f in geo.items()}
+    anchors = demand_anchors(out)
+    rest = gdp_rest(out, anchors)
     base = [slug(english(short_name(n))) for _, _, n, _ in out]
     dup = {s for s, c in Counter(base).items() if c > 1}
     rows = []
     for (code, pid, name, r), s in zip(out, base):
-        node = s if s not in dup else "%s_%s" % (s, prov_slug[pid])
-        note = RENAMED.get(code, (None, None))[1]
+        # On a slug collision every city takes its province as a suffix, except the one that
+        # data/demand.csv already names with the bare slug (suzhou = 苏州, fuzhou = 福州).
+        keep = code in anchors and anchors[code][1] == s
+        node = s if (s not in dup or keep) else "%s_%s" % (s, prov_slug[pid])
+        note = {v[1]: v[2] for v in RENAMED.values()}.get(code)
         src = ("B: name/adcode/centre %s (name as of the 2018 codes%s); lat/lon = Amap district "
                "centre, GCJ-02 (%.6f, %.6f) converted to WGS 84 (GCJ-02 inverse, src/spatial/chinese.rs "
                "port); name_en: conventional or Hanyu Pinyin (pypinyin, MIT)") % (
             CPCA_SRC, "; " + note if note else "", r["gcj"][0], r["gcj"][1])
-        pop = POP_GDP.get(code)
+        pop, py, pq, gdp, gy, gq, psrc = pop_gdp(code, pid, anchors, rest)
         rows.append(OrderedDict([
             ("node_id", node), ("name_zh", name), ("name_en", english(short_name(name))),
             ("province_id", pid), ("adcode", code),
             ("lat", "%.5f" % r["lat"]), ("lon", "%.5f" % r["lon"]),
-            ("population", pop[0] if pop else ""), ("gdp_cny", pop[1] if pop else ""),
-            ("year", pop[2] if pop else ""),
-            ("pop_gdp_quality", pop[3] if pop else ""),
-            ("source", src + ("; population/GDP " + pop[4] if pop else
-                              "; population/GDP: missing (no open per-city table found)")),
+            ("population", pop), ("pop_year", py), ("pop_quality", pq),
+            ("gdp_cny", gdp), ("gdp_year", gy), ("gdp_quality", gq),
+            ("source", src + "; " + psrc),
         ]))
     return rows
 
@@ -580,6 +632,18 @@ def check(geo, cities, cands):
     for m in MUNICIPALITIES:
         if m not in {c["adcode"] for c in cities}:
             print("municipality missing", m); ok = False
+    sums = Counter()
+    for c in cities:
+        if c["population"] != "":
+            sums[c["province_id"]] += int(c["population"])
+    print("recalled city populations against the census provincial totals (ratio < 1: "
+          "county-level units directly under the province, e.g. Hubei, Henan, Hainan, Xinjiang):")
+    for pid in sorted(sums):
+        r = sums[pid] / PROV_POP_2020[pid]
+        flag = "" if r <= 1.003 else "  <-- over the provincial total"
+        print("  %s %.3f%s" % (pid, r, flag))
+        if r > 1.003:
+            ok = False
     per = Counter(c["province_id"] for c in cities)
     kinds = Counter(c["kind"] for c in cands)
     print("cities per province:")
