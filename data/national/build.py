@@ -198,6 +198,7 @@ def provinces_geo():
 # checked here against the provincial census totals. GDP: an estimate (E) that shares the
 # province's 2023 GDP (R) out by population: gdp = prov_gdp_2023 x pop / prov_pop_2020.
 # --------------------------------------------------------------------------------------------
+sys.dont_write_bytecode = True
 sys.path.insert(0, HERE)
 from pop_gdp_recalled import POP_2020, PROV_POP_2020, PROV_GDP_2023  # noqa: E402
 
@@ -644,6 +645,10 @@ def check(geo, cities, cands):
         print("  %s %.3f%s" % (pid, r, flag))
         if r > 1.003:
             ok = False
+    for c in cands:
+        m = re.search(r"adcodes\.csv (\d{6})", c["source"])
+        if m and m.group(1)[:2] + "0000" != c["province_id"]:
+            print("candidate in another province than its cpca code:", c["site_id"]); ok = False
     per = Counter(c["province_id"] for c in cities)
     kinds = Counter(c["kind"] for c in cands)
     print("cities per province:")
