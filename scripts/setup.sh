@@ -8,14 +8,14 @@
 #   python3-gdal               GDAL's validate_gpkg.py in tests/system/gpkg.rs
 #   pkg-config                 library discovery
 #   chromium                   headless rendering of `dcsite report` pages in tests/system/report.rs
-#   fonts-wqy-microhei         a CJK font, so that headless Chromium draws the report maps' Chinese labels
+#   fonts-wqy-microhei         a CJK font, so that headless Chromium (the report maps) and QGIS (name_zh
+#                                labels, layout text) draw Chinese
 #   chromium-driver            WebDriver for it: tests/system/offer_page.rs moves the offer page's slider
 #   poppler-utils              pdfinfo / pdftotext / pdftoppm: tests/system/print.rs checks the report printed to PDF
 #   slurmctld, slurmd,         a single-node Slurm cluster that tests/system/shards.rs starts
 #   slurm-client, munge          (as root, without systemd) to run examples/slurm/sweep.sbatch
 #   python3-qgis,              real QGIS 3 (offscreen, Debian's /usr/bin/python3) opening plan.qgz and
 #   qgis-providers               exporting its print layout in tests/system/qgis_project.rs (and gdal_layers.rs)
-#   fonts-wqy-microhei         a CJK font, so that QGIS draws the Chinese labels (name_zh) and layout text
 #   python3-venv (if needed)   the throwaway venv target/test-venv with snakemake and
 #                                kubernetes-validate (PyPI) for examples/snakemake and examples/k8s,
 #                                and selenium (PyPI) to drive chromium-driver
@@ -42,7 +42,6 @@ command -v pdftotext >/dev/null 2>&1 || need+=(poppler-utils)
 command -v python3 >/dev/null 2>&1 || need+=(python3)
 [ -d /usr/lib/python3/dist-packages/qgis ] || need+=(python3-qgis)
 [ -e /usr/lib/qgis/plugins/libprovider_delimitedtext.so ] || need+=(qgis-providers)
-fc-list :lang=zh 2>/dev/null | grep -q . || need+=(fonts-wqy-microhei)
 python3 -c 'import venv, ensurepip' >/dev/null 2>&1 || need+=(python3-venv)
 # bindgen needs libclang itself (libclang.so / libclang-NN.so), not libclang-cpp.
 ls /usr/lib/llvm-*/lib/libclang.so* /usr/lib/llvm-*/lib/libclang-[0-9]*.so* \

@@ -1,6 +1,7 @@
 //! Plain domain types and units. No I/O, no solver, no Polars.
 
 pub mod rows;
+pub mod text;
 mod tier;
 
 pub use rows::{PerQuota, Quota};

@@ -14,23 +14,7 @@ pub const TOP_UNBUILT: usize = 5;
 
 /// 1234567.4 → "1,234,567"; `decimals` decimals after the point.
 pub fn grouped(x: f64, decimals: usize) -> String {
-    let s = format!("{:.*}", decimals, x.abs());
-    let (int, frac) = s.split_once('.').unwrap_or((&s, ""));
-    let mut out = String::new();
-    if x < 0.0 && s.chars().any(|c| c.is_ascii_digit() && c != '0') {
-        out.push('-');
-    }
-    for (i, c) in int.chars().enumerate() {
-        if i > 0 && (int.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    if !frac.is_empty() {
-        out.push('.');
-        out.push_str(frac);
-    }
-    out
+    crate::domain::text::decimal(x, decimals, '-')
 }
 
 /// An amount of CNY per unit as a sentence states it: whole CNY from 100

@@ -25,33 +25,10 @@ pub fn esc(s: &str) -> String {
     out
 }
 
-fn group_thousands(digits: &str) -> String {
-    let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
-}
-
 /// `x` with `decimals` decimals and thousands separators; a minus sign
 /// (U+2212) for negatives.
 pub fn fmt_dec(x: f64, decimals: usize) -> String {
-    let s = format!("{:.*}", decimals, x.abs());
-    let (int, frac) = s.split_once('.').unwrap_or((&s, ""));
-    let mut out = String::new();
-    let negative = x < 0.0 && s.chars().any(|c| c.is_ascii_digit() && c != '0');
-    if negative {
-        out.push('−');
-    }
-    out.push_str(&group_thousands(int));
-    if !frac.is_empty() {
-        out.push('.');
-        out.push_str(frac);
-    }
-    out
+    crate::domain::text::decimal(x, decimals, '\u{2212}')
 }
 
 /// `x` rounded to a whole number, with thousands separators.

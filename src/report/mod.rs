@@ -15,6 +15,7 @@
 
 pub mod chart;
 mod error;
+pub mod folder;
 pub mod html;
 pub mod input;
 pub mod map;
@@ -26,45 +27,16 @@ pub mod why;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 use html::{area_columns, esc, headline, page, rows, sum_row, table, Row};
 use input::{read_geojson, read_summary, Expect, Feature, TextTable};
 
 pub use error::ReportError;
+pub use folder::Inputs;
 
 /// Name of the file written into the folder when no output is given.
 pub const DEFAULT_NAME: &str = "report.html";
-
-/// Everything read from an output folder.
-#[derive(Debug, Default)]
-pub struct Inputs {
-    /// The folder.
-    pub dir: PathBuf,
-    /// summary.json.
-    pub summary: Option<Map<String, Value>>,
-    /// sites.geojson.
-    pub sites: Option<Vec<Feature>>,
-    /// flows.geojson.
-    pub flows: Option<Vec<Feature>>,
-    /// reach.geojson.
-    pub reach: Option<Vec<Feature>>,
-    /// cities.geojson, when present (folders written before it have none).
-    pub cities: Option<Vec<Feature>>,
-    /// regions.csv.
-    pub regions: Option<(TextTable, Vec<Row>)>,
-    /// comparison.csv.
-    pub comparison: Option<(TextTable, Vec<Row>)>,
-    /// diff.geojson.
-    pub diff: Option<Vec<Feature>>,
-    /// schedule.csv of a phased plan (`[[deliveries]]`), when present.
-    pub schedule: Option<TextTable>,
-    /// implied.csv of `dcsite implied --out`, when present (its text
-    /// columns left out of the rows).
-    pub implied: Option<Vec<Row>>,
-    /// When the run that wrote the folder happened ([`run_date`]).
-    pub run: Option<html::RunDate>,
-}
 
 /// The files whose modification time dates a folder's run, the first
 /// present wins: a solve's summary.json, a comparison's comparison.csv, a

@@ -9,9 +9,9 @@ use std::fmt::Write as _;
 
 use serde_json::{Map, Value};
 
+use super::folder::Inputs;
 use super::html::{esc, fmt_dec, fmt_int, Row};
 use super::input::{Feature, TextTable};
-use super::Inputs;
 
 /// The where-and-why sections of a solve folder (empty for a folder
 /// without summary.json or sites.geojson).

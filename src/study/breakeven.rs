@@ -544,15 +544,7 @@ pub fn curve_csv(outcome: &Outcome, lever: SubsidyKind) -> String {
 
 /// A whole number with thousands separators: 203,248.
 pub fn grouped(n: u64) -> String {
-    let s = n.to_string();
-    let mut out = String::new();
-    for (i, c) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
+    crate::domain::text::int(i128::from(n))
 }
 
 /// CNY in billions with two decimals (`0.64 bn`), with a sign when `signed`.

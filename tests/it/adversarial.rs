@@ -1141,7 +1141,7 @@ proptest! {
             ("overrides.levy_share", "h200"), ("targets.h200", "max"),
             ("overrides.regions.jjj", "water_quota_m3"),
             ("parameters", "campus_phase_mw"), ("parameters", "campus_phase_months"),
-            ("parameters", "install_days"),
+            ("parameters", "install_days"), ("parameters", "start_year"),
         ]),
         value in prop_oneof![
             prop::sample::select(EXTREMES).prop_map(str::to_string),

@@ -8,6 +8,7 @@
 //! default style and renders it.
 
 use crate::common;
+use crate::qgis_support;
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -536,22 +537,8 @@ sys.stdout.flush()
 os._exit(0)
 "#;
 
-pub(crate) fn qgis_python() -> Option<&'static str> {
-    let python = "/usr/bin/python3";
-    let ok = Command::new(python)
-        .args(["-c", "import qgis.core"])
-        .env("QT_QPA_PLATFORM", "offscreen")
-        .output()
-        .is_ok_and(|o| o.status.success());
-    ok.then_some(python)
-}
-
 #[test]
 fn qgis_loads_every_layer_with_its_style_headless() {
-    let Some(python) = qgis_python() else {
-        eprintln!("skipped: QGIS is not installed (apt-get install python3-qgis qgis-providers)");
-        return;
-    };
     let dir = solved();
     // A comparison layer as the other command will write it: points with
     // delta_cards. Kept (with the rendered PNGs) under target/tmp for a look.
@@ -581,13 +568,6 @@ fn qgis_loads_every_layer_with_its_style_headless() {
         dcsite::export::diff_qml("delta_cards", "central_push", "baseline"),
     )
     .unwrap();
-    let runtime = scratch.path().join("xdg-runtime");
-    std::fs::create_dir(&runtime).unwrap();
-    std::fs::set_permissions(
-        &runtime,
-        std::os::unix::fs::PermissionsExt::from_mode(0o700),
-    )
-    .unwrap();
     let script = scratch.path().join("check.py");
     std::fs::write(&script, QGIS_SCRIPT).unwrap();
 
@@ -600,19 +580,12 @@ fn qgis_loads_every_layer_with_its_style_headless() {
     }
     runs.push((dir.to_path_buf(), names));
     for (folder, names) in runs {
-        let o = Command::new(python)
-            .arg(&script)
-            .arg(&folder)
-            .args(&names)
-            .env("QT_QPA_PLATFORM", "offscreen")
-            .env("XDG_RUNTIME_DIR", &runtime)
-            .output()
-            .expect("python3 runs");
-        let stdout = String::from_utf8_lossy(&o.stdout);
-        assert!(
-            o.status.success(),
-            "QGIS script failed: {stdout}\n{}",
-            String::from_utf8_lossy(&o.stderr)
+        let stdout = qgis_support::stdout_of(
+            qgis_support::command(scratch.path())
+                .arg(&script)
+                .arg(&folder)
+                .args(&names),
+            "QGIS script",
         );
         let results: Vec<Value> = stdout
             .lines()

@@ -13,7 +13,8 @@
 //! with exit 2 and leaves no folder, and `--no-gpkg` writes the folder without it.
 
 use crate::common;
-use crate::gdal_layers::{qgis_python, solved};
+use crate::gdal_layers::solved;
+use crate::qgis_support;
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -276,10 +277,6 @@ os._exit(0)
 
 #[test]
 fn qgis_applies_each_layers_style_from_the_geopackage() {
-    let Some(python) = qgis_python() else {
-        eprintln!("skipped: QGIS is not installed (apt-get install python3-qgis qgis-providers)");
-        return;
-    };
     let dir = solved();
     // The GeoPackage alone, so no .qml beside it can be what QGIS applies.
     let t = tempfile::tempdir().unwrap();
@@ -287,11 +284,10 @@ fn qgis_applies_each_layers_style_from_the_geopackage() {
     std::fs::copy(dir.join("plan.gpkg"), &gpkg).unwrap();
     let layers = ["sites", "cities", "flows", "reach", "outline", "provinces"];
     let text = run(
-        Command::new(python)
+        qgis_support::command(t.path())
             .args(["-c", QGIS_LOAD])
             .arg(&gpkg)
-            .args(layers)
-            .env("QT_QPA_PLATFORM", "offscreen"),
+            .args(layers),
         "QGIS",
     );
     let v: Value = serde_json::from_str(text.lines().last().unwrap()).unwrap();
@@ -548,10 +544,6 @@ fn qgis_projects_holds_plan_qgz_as_qgis_stores_it() {
     assert!(bytes == qgz, "qgis_projects.content is not plan.qgz");
     valid(&gpkg);
 
-    let Some(python) = qgis_python() else {
-        eprintln!("skipped the QGIS part: QGIS is not installed");
-        return;
-    };
     // QGIS opens both: the project stored in the GeoPackage and plan.qgz.
     let t = tempfile::tempdir().unwrap();
     let copy = t.path().join("plan.gpkg");
@@ -561,9 +553,7 @@ fn qgis_projects_holds_plan_qgz_as_qgis_stores_it() {
     let qgz_path = t.path().join("plan.qgz");
     for source in [uri.as_str(), s(&qgz_path)] {
         let text = run(
-            Command::new(python)
-                .args(["-c", QGIS_PROJECT, source])
-                .env("QT_QPA_PLATFORM", "offscreen"),
+            qgis_support::command(t.path()).args(["-c", QGIS_PROJECT, source]),
             "QGIS project",
         );
         let v: Value = serde_json::from_str(text.lines().last().unwrap()).unwrap();

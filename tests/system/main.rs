@@ -14,5 +14,6 @@ mod gpkg;
 mod offer_page;
 mod print;
 mod qgis_project;
+mod qgis_support;
 mod report;
 mod shards;

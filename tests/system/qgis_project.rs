@@ -10,6 +10,7 @@
 //! in its rectangle, and the title and note in the PDF's text (pdftotext).
 
 use crate::common;
+use crate::qgis_support;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -52,60 +53,28 @@ fn solved() -> &'static Path {
     })
 }
 
-fn qgis_python() -> Option<&'static str> {
-    let python = "/usr/bin/python3";
-    let ok = Command::new(python)
-        .args(["-c", "import qgis.core"])
-        .env("QT_QPA_PLATFORM", "offscreen")
-        .output()
-        .is_ok_and(|o| o.status.success());
-    ok.then_some(python)
-}
-
 /// What qgis_check.py reports about plan.qgz; the PNG and PDF are left in
 /// target/tmp/qgis_project_check for a look.
-fn check() -> Option<&'static (Value, PathBuf)> {
-    static RESULT: OnceLock<Option<(Value, PathBuf)>> = OnceLock::new();
-    RESULT
-        .get_or_init(|| {
-            let Some(python) = qgis_python() else {
-                eprintln!(
-                    "skipped: QGIS is not installed (apt-get install python3-qgis qgis-providers)"
-                );
-                return None;
-            };
-            let plan = solved();
-            let out = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("qgis_project_check");
-            let _ = std::fs::remove_dir_all(&out);
-            std::fs::create_dir_all(&out).unwrap();
-            let runtime = out.join("xdg-runtime");
-            std::fs::create_dir(&runtime).unwrap();
-            std::fs::set_permissions(
-                &runtime,
-                std::os::unix::fs::PermissionsExt::from_mode(0o700),
-            )
-            .unwrap();
-            let o = Command::new(python)
+fn check() -> &'static (Value, PathBuf) {
+    static RESULT: OnceLock<(Value, PathBuf)> = OnceLock::new();
+    RESULT.get_or_init(|| {
+        let plan = solved();
+        let out = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("qgis_project_check");
+        let _ = std::fs::remove_dir_all(&out);
+        std::fs::create_dir_all(&out).unwrap();
+        let stdout = qgis_support::stdout_of(
+            qgis_support::command(&out)
                 .arg(root().join("tests/system/qgis_check.py"))
                 .arg(plan.join("plan.qgz"))
-                .arg(&out)
-                .env("QT_QPA_PLATFORM", "offscreen")
-                .env("XDG_RUNTIME_DIR", &runtime)
-                .output()
-                .expect("python3 runs");
-            let stdout = String::from_utf8_lossy(&o.stdout);
-            assert!(
-                o.status.success(),
-                "qgis_check.py failed: {stdout}\n{}",
-                String::from_utf8_lossy(&o.stderr)
-            );
-            let line = stdout
-                .lines()
-                .rfind(|l| l.starts_with('{'))
-                .unwrap_or_else(|| panic!("no JSON from qgis_check.py: {stdout}"));
-            Some((serde_json::from_str(line).unwrap(), out))
-        })
-        .as_ref()
+                .arg(&out),
+            "qgis_check.py",
+        );
+        let line = stdout
+            .lines()
+            .rfind(|l| l.starts_with('{'))
+            .unwrap_or_else(|| panic!("no JSON from qgis_check.py: {stdout}"));
+        (serde_json::from_str(line).unwrap(), out)
+    })
 }
 
 fn layer<'a>(r: &'a Value, name: &str) -> &'a Value {
@@ -138,7 +107,7 @@ fn qml_colours(qml: &str) -> Vec<String> {
 
 #[test]
 fn qgis_opens_the_project_with_every_layer_valid_styled_and_counted() {
-    let Some((r, _)) = check() else { return };
+    let (r, _) = check();
     let dir = solved();
     assert_eq!(r["read"], true, "{r}");
     assert_eq!(r["crs"]["valid"], true);
@@ -213,7 +182,7 @@ fn qgis_opens_the_project_with_every_layer_valid_styled_and_counted() {
 
 #[test]
 fn labels_are_chinese_by_default_english_on_switch_and_never_repeated() {
-    let Some((r, _)) = check() else { return };
+    let (r, _) = check();
     let dir = solved();
     // Sites: only built sites carry a label, in zh by default.
     let sites = read_json(&dir.join("sites.geojson"));
@@ -244,7 +213,7 @@ fn labels_are_chinese_by_default_english_on_switch_and_never_repeated() {
 
 #[test]
 fn the_print_layout_has_its_items_and_exports_to_png_and_pdf() {
-    let Some((r, out)) = check() else { return };
+    let (r, out) = check();
     assert_eq!(
         r["layouts"],
         serde_json::json!([dcsite::export::qgis_project::LAYOUT_NAME])

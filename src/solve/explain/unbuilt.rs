@@ -58,13 +58,13 @@ pub fn explain_unbuilt(p: &Prepared, plan: &mut Plan, opts: &SolveOptions) {
                     format!(
                         "possible but not chosen: building it ({}, the plan's other sites kept) would cost {} CNY more",
                         p.inst.cooling[k].id,
-                        group_thousands(gap.round() as i64)
+                        crate::domain::text::int(i128::from(gap.round() as i64))
                     )
                 } else {
                     format!(
                         "possible but not chosen: building it ({}, the plan's other sites kept) would cost at least {} CNY more (reduced cost of opening it)",
                         p.inst.cooling[k].id,
-                        group_thousands(gap.round() as i64)
+                        crate::domain::text::int(i128::from(gap.round() as i64))
                     )
                 });
             }
@@ -81,20 +81,3 @@ pub fn explain_unbuilt(p: &Prepared, plan: &mut Plan, opts: &SolveOptions) {
 /// baseline has 42 with air at a lower density, 38 before); beyond,
 /// the reduced cost of opening each is reported instead (one LP).
 const MAX_FORCED_OPTIONS: usize = 64;
-
-/// 1234567 → "1,234,567".
-fn group_thousands(x: i64) -> String {
-    let digits = x.unsigned_abs().to_string();
-    let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    if x < 0 {
-        format!("-{out}")
-    } else {
-        out
-    }
-}
