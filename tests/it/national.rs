@@ -280,6 +280,24 @@ fn the_national_baseline_solves_to_a_plan_that_keeps_every_limit() {
             );
         }
     }
+    // models/README.md quotes this run (the doc-figure rule of doc_figures.rs:
+    // a stale figure fails with the sentence the document should say).
+    let readme = std::fs::read_to_string(root().join("models/README.md")).unwrap();
+    let readme = readme.split_whitespace().collect::<Vec<_>>().join(" ");
+    let cards = &summary["cards_by_accelerator"];
+    let want = format!(
+        "{:.2} bn CNY within {:.2} % of the bound, {} H200 and {} Ascend 910C on {} sites, {:.1} facility MW",
+        summary["objective_cny"].as_f64().unwrap() / 1e9,
+        summary["mip_gap"].as_f64().unwrap() * 100.0,
+        dcsite::report::html::fmt_int(cards["h200"].as_f64().unwrap()),
+        dcsite::report::html::fmt_int(cards["ascend_910c"].as_f64().unwrap()),
+        summary["sites_built"],
+        summary["facility_mw_total"].as_f64().unwrap(),
+    );
+    assert!(
+        readme.contains(&want),
+        "models/README.md should say: {want}"
+    );
     // A site far from every other (Lhasa) is built to serve Tibet.
     let built: Vec<String> = features(&out.join("sites.geojson"))
         .iter()
