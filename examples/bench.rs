@@ -80,7 +80,7 @@ fn main() {
             cities,
             seed: 1,
         };
-        let scenario = write_synth(&spec, &root.join("data"), dir.path()).unwrap();
+        let scenario = write_synth(&spec, &root.join("data/small"), dir.path()).unwrap();
         let t0 = std::time::Instant::now();
         let (out, err, rss_kib, code) = run_measured(
             Command::new(&bin)

@@ -37,7 +37,7 @@ fn main() {
         format!(
             "base = \"{}\"\nsamples = {n}\nseed = 1\nsampling = \"lhs\"\n[vary]\n\
              \"electricity_prices.*.price_cny_per_kwh\" = {{ dist = \"uniform\", from_columns = [\"low\", \"high\"] }}\n",
-            root.join("models/baseline.toml").display()
+            root.join("models/small/baseline.toml").display()
         ),
     )
     .unwrap();

@@ -1,4 +1,4 @@
-//! The Ningxia question of issue 25 timed: `dcsite offer models/baseline.toml
+//! The Ningxia question of issue 25 timed: `dcsite offer models/small/baseline.toml
 //! --for ningxia --lever per-card-cny --want 100000` (200 samples of the
 //! electricity prices; the 8 levels from 0 to the lever's natural maximum
 //! plus the break-even level), through the library as the command runs it.
@@ -42,8 +42,13 @@ fn main() {
         ..SolveOptions::default()
     };
     let t = Instant::now();
-    let c = offer::compute(&root.join("models/baseline.toml"), &spec, &opts, &|_| {})
-        .expect("the offer runs");
+    let c = offer::compute(
+        &root.join("models/small/baseline.toml"),
+        &spec,
+        &opts,
+        &|_| {},
+    )
+    .expect("the offer runs");
     let wall = t.elapsed().as_secs_f64();
     let o = &c.offer;
     let levels = o.levels.len();

@@ -34,7 +34,7 @@ fn main() {
         eprintln!("usage: synth --sites N --cities M --seed S --out DIR");
         std::process::exit(2);
     };
-    let data = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("data");
+    let data = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("data/small");
     match write_synth(&spec, &data, &out) {
         Ok(p) => println!("{}", p.display()),
         Err(e) => {

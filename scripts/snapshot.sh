@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Proof that a restructuring changed no output: runs one dcsite binary over
-# every shipped scenario, the OR-Library set, a small sweep, a comparison,
+# every scenario of the small set (models/small/), the OR-Library set, a small sweep, a comparison,
 # a break-even search, implied premiums and near-optimal ranges, and stores
 # every output with its timing fields removed (scripts/snapshot_normalise.py).
 #
@@ -35,20 +35,20 @@ run() { # name, then the command; stdout and the exit code are kept too
   echo "$rc" >"$raw/$name.rc"
 }
 
-for m in models/*.toml; do
+for m in models/small/*.toml; do
   s="$(basename "$m" .toml)"
   run "solve-$s" "$bin" solve "$m" --out "$raw/solve-$s" --json
 done
-run "near-optimal" "$bin" solve models/baseline.toml --near-optimal 0.01 \
+run "near-optimal" "$bin" solve models/small/baseline.toml --near-optimal 0.01 \
   --near-optimal-seconds 120 --out "$raw/near-optimal" --json
-run "compare" "$bin" compare models/baseline.toml models/central_push.toml \
+run "compare" "$bin" compare models/small/baseline.toml models/small/central_push.toml \
   --out "$raw/compare" --json
-run "breakeven" "$bin" breakeven models/baseline.toml --region ningxia \
+run "breakeven" "$bin" breakeven models/small/baseline.toml --region ningxia \
   --cards 100000 --lever per-card-cny --out "$raw/breakeven.csv" --json
-run "implied" "$bin" implied models/baseline.toml \
-  --ranges models/forecast_ranges.csv --out "$raw/implied"
+run "implied" "$bin" implied models/small/baseline.toml \
+  --ranges models/small/forecast_ranges.csv --out "$raw/implied"
 cat >"$raw/small_sweep.toml" <<TOML
-base = "$PWD/models/baseline.toml"
+base = "$PWD/models/small/baseline.toml"
 samples = 6
 seed = 3
 sampling = "lhs"

@@ -1131,6 +1131,8 @@ fn accelerators_from(t: &RawTable, p: &mut Problems) -> Vec<Accelerator> {
         .map(|i| {
             let a = accelerator_from(t, i);
             check_min_servers_per_rack(t, i, &a, p);
+            check_range(t, i, "price_cny_per_card", "price_low", "price_high", p);
+            check_range(t, i, "perf_h200_eq", "perf_low", "perf_high", p);
             a
         })
         .collect()
@@ -1158,6 +1160,39 @@ fn check_min_servers_per_rack(t: &RawTable, i: usize, a: &Accelerator, p: &mut P
             ),
             n.to_string(),
         ));
+    }
+}
+
+/// An optional `low`/`high` pair around a value: both or neither, and
+/// low ≤ value ≤ high.
+fn check_range(t: &RawTable, i: usize, value: &str, low: &str, high: &str, p: &mut Problems) {
+    let v = t.real(value, i);
+    match (t.opt_real(low, i), t.opt_real(high, i)) {
+        (None, None) => {}
+        (Some(l), Some(h)) => {
+            if l > v || v > h {
+                p.push(Problem::new(
+                    &t.file,
+                    Some(sheet_row(i)),
+                    Some(value),
+                    format!("{low} ≤ {value} ≤ {high}"),
+                    format!("{l} ≤ {v} ≤ {h}"),
+                ));
+            }
+        }
+        (l, _) => {
+            let missing = if l.is_none() { low } else { high };
+            p.push(Problem::new(
+                &t.file,
+                Some(sheet_row(i)),
+                Some(missing),
+                format!(
+                    "a number when {} is given",
+                    if l.is_none() { high } else { low }
+                ),
+                "an empty cell".to_string(),
+            ));
+        }
     }
 }
 

@@ -536,6 +536,46 @@ pub const ACCELERATORS: Table = Table {
             "Performance of one card relative to one H200",
         )
         .above_min(),
+        col(
+            "price_low",
+            Kind::Real,
+            "CNY",
+            false,
+            Some(0.0),
+            Some(1e7),
+            "Low end of the plausible card price (a sweep draws between price_low and price_high with `from_columns`); empty: no range",
+        )
+        .above_min(),
+        col(
+            "price_high",
+            Kind::Real,
+            "CNY",
+            false,
+            Some(0.0),
+            Some(1e7),
+            "High end of the plausible card price",
+        )
+        .above_min(),
+        col(
+            "perf_low",
+            Kind::Real,
+            "H200-eq",
+            false,
+            Some(0.0),
+            Some(100.0),
+            "Low end of the plausible performance (a sweep draws between perf_low and perf_high); empty: no range",
+        )
+        .above_min(),
+        col(
+            "perf_high",
+            Kind::Real,
+            "H200-eq",
+            false,
+            Some(0.0),
+            Some(100.0),
+            "High end of the plausible performance",
+        )
+        .above_min(),
         SOURCE,
     ],
 };

@@ -320,7 +320,14 @@ fn draw_provinces(out: &mut String, frame: &Frame, shade: Option<&Shading>) {
     out.push_str("<g class=\"provinces\">\n");
     for p in provinces() {
         let (en, zh) = (&p.name_en, &p.name_zh);
-        let region = p.region_id.clone().unwrap_or_default();
+        // The scenario's region: a group of provinces (`region_id` of the
+        // boundary file) or the province itself (its key), whichever it has.
+        let region = shade
+            .and_then(|sh| {
+                p.region_in(|r| sh.cards.contains_key(r) || sh.cluster_of.contains_key(r))
+            })
+            .or_else(|| p.region_id.clone())
+            .unwrap_or_default();
         let mut style = String::new();
         let mut tip = format!("{zh} {en}");
         if let Some(sh) = shade {

@@ -33,6 +33,28 @@ pub struct Province {
     pub geometry: MultiPolygon<f64>,
 }
 
+impl Province {
+    /// The division's key: its English name in lower case with `_` for
+    /// spaces (`beijing`, `inner_mongolia`, `hong_kong`): the region id of a
+    /// province in a scenario whose regions are the provinces (the national
+    /// set, `data/regions.csv`).
+    pub fn key(&self) -> String {
+        self.name_en.to_lowercase().replace(' ', "_")
+    }
+
+    /// The region of a scenario this division belongs to, given the
+    /// scenario's region ids (`known`): its `region_id` (a group of provinces,
+    /// as the small set's `jjj`) when the scenario has that region, else its
+    /// [`key`](Province::key) when the scenario has a region of that id (one
+    /// region per province); `None` when neither is a region of the scenario.
+    pub fn region_in(&self, known: impl Fn(&str) -> bool) -> Option<String> {
+        match &self.region_id {
+            Some(r) if known(r) => Some(r.clone()),
+            _ => Some(self.key()).filter(|k| known(k)),
+        }
+    }
+}
+
 /// Why a province file could not be read.
 #[derive(Debug, thiserror::Error, PartialEq)]
 pub enum ProvinceError {
@@ -154,6 +176,34 @@ mod tests {
     use super::*;
     use geo::{Area, Validation};
     use std::collections::HashSet;
+
+    #[test]
+    fn a_division_joins_a_group_region_or_its_own_province_region() {
+        let by_id = |id: u32| provinces().iter().find(|p| p.id == id).unwrap();
+        let (beijing, im, shanxi) = (by_id(110000), by_id(150000), by_id(140000));
+        assert_eq!(im.key(), "inner_mongolia");
+        // The small set: Beijing is in the group region jjj.
+        let small = ["jjj", "inner_mongolia"];
+        assert_eq!(
+            beijing.region_in(|r| small.contains(&r)).as_deref(),
+            Some("jjj")
+        );
+        assert_eq!(
+            im.region_in(|r| small.contains(&r)).as_deref(),
+            Some("inner_mongolia")
+        );
+        assert_eq!(shanxi.region_in(|r| small.contains(&r)), None);
+        // The national set: one region per province, keyed by its name.
+        let national = ["beijing", "inner_mongolia", "shanxi"];
+        assert_eq!(
+            beijing.region_in(|r| national.contains(&r)).as_deref(),
+            Some("beijing")
+        );
+        assert_eq!(
+            shanxi.region_in(|r| national.contains(&r)).as_deref(),
+            Some("shanxi")
+        );
+    }
 
     #[test]
     fn embedded_file_parses_with_34_divisions_31_mainland() {

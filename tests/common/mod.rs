@@ -14,9 +14,9 @@ pub fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
-/// The names of the shipped scenarios (`models/*.toml`), sorted.
+/// The names of the small set's scenarios (`models/small/*.toml`), sorted.
 pub fn scenarios() -> Vec<String> {
-    let mut out: Vec<String> = std::fs::read_dir(root().join("models"))
+    let mut out: Vec<String> = std::fs::read_dir(root().join("models/small"))
         .unwrap()
         .filter_map(|e| {
             let path = e.unwrap().path();
@@ -28,7 +28,7 @@ pub fn scenarios() -> Vec<String> {
     out
 }
 
-/// The dcsite binary, run in the crate root (paths like `models/baseline.toml`
+/// The dcsite binary, run in the crate root (paths like `models/small/baseline.toml`
 /// resolve), without colour.
 pub fn bin() -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_dcsite"));
@@ -77,21 +77,22 @@ pub fn ogrinfo_summary(path: &Path) -> String {
     String::from_utf8(o.stdout).unwrap()
 }
 
-/// Copies data/ and models/baseline.toml into a fresh folder; returns it and the scenario path.
+/// Copies the small set (data/small/*.csv and models/small/baseline.toml) into
+/// a fresh folder with the same layout; returns it and the scenario path.
 pub fn scratch_copy() -> (tempfile::TempDir, PathBuf) {
     let dir = tempfile::tempdir().unwrap();
-    let data = dir.path().join("data");
+    let data = dir.path().join("data/small");
     std::fs::create_dir_all(&data).unwrap();
-    for e in std::fs::read_dir(root().join("data")).unwrap() {
+    for e in std::fs::read_dir(root().join("data/small")).unwrap() {
         let e = e.unwrap();
         if e.path().extension().is_some_and(|x| x == "csv") {
             std::fs::copy(e.path(), data.join(e.file_name())).unwrap();
         }
     }
-    let models = dir.path().join("models");
+    let models = dir.path().join("models/small");
     std::fs::create_dir_all(&models).unwrap();
     let sc = models.join("baseline.toml");
-    std::fs::copy(root().join("models/baseline.toml"), &sc).unwrap();
+    std::fs::copy(root().join("models/small/baseline.toml"), &sc).unwrap();
     (dir, sc)
 }
 

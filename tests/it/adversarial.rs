@@ -58,7 +58,7 @@ fn staging_left(parent: &Path) -> Vec<String> {
 fn solve_args<'a>(out: &'a str, extra: &[&'a str]) -> Vec<&'a str> {
     let mut v = vec![
         "solve",
-        "models/baseline.toml",
+        "models/small/baseline.toml",
         "--out",
         out,
         "--quiet",
@@ -91,7 +91,7 @@ fn server_power_near_zero_is_refused_naming_file_row_and_column() {
     for v in ["0", "1e-14", "1e-10", "1e-6", "0.1", "250"] {
         let (dir, sc) = scratch_copy();
         edit(
-            &dir.path().join("data/accelerators.csv"),
+            &dir.path().join("data/small/accelerators.csv"),
             "imported,8,10.2,",
             &format!("imported,8,{v},"),
         );
@@ -153,7 +153,7 @@ fn every_physical_column_has_a_range() {
     ];
     for (file, from, to, column) in cases {
         let (dir, sc) = scratch_copy();
-        edit(&dir.path().join("data").join(file), from, to);
+        edit(&dir.path().join("data/small").join(file), from, to);
         refused(&validate(&sc), &[file, &format!("column {column}")]);
     }
     // Every numeric column of every table documents a range.
@@ -352,7 +352,7 @@ fn the_annuity_factor_is_the_closed_form() {
 fn breakeven_refuses_extreme_levels_and_tolerances() {
     let base = [
         "breakeven",
-        "models/baseline.toml",
+        "models/small/baseline.toml",
         "--region",
         "central",
         "--cards",
@@ -495,7 +495,13 @@ fn a_folder_that_appears_during_a_solve_is_left_alone() {
     let out = dir.path().join("plan");
     let mut child = bin()
         // The full default gap: the solve takes long enough to interfere.
-        .args(["solve", "models/baseline.toml", "--out", s(&out), "--quiet"])
+        .args([
+            "solve",
+            "models/small/baseline.toml",
+            "--out",
+            s(&out),
+            "--quiet",
+        ])
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
@@ -532,7 +538,7 @@ fn signal_midway(sig: i32, code: i32) {
     let mut child = bin()
         .args([
             "solve",
-            "models/baseline.toml",
+            "models/small/baseline.toml",
             "--out",
             s(&out),
             "--quiet",
@@ -863,14 +869,18 @@ fn messages_never_echo_more_than_the_offending_cell() {
     // An unknown column is named once, cut to 80 characters.
     let (dir, sc) = scratch_copy();
     let long = format!("x{}", "y".repeat(300));
-    edit(&dir.path().join("data/cooling.csv"), "wue_l_per_kwh", &long);
+    edit(
+        &dir.path().join("data/small/cooling.csv"),
+        "wue_l_per_kwh",
+        &long,
+    );
     let err = refused(&validate(&sc), &["cooling.csv", "unknown column"]);
     assert_eq!(err.matches("xyyyy").count(), 1, "{err}");
     assert!(!err.contains(&"y".repeat(81)), "{err}");
     // Control characters in a cell are escaped, never sent raw.
     let (dir, sc) = scratch_copy();
     edit(
-        &dir.path().join("data/regions.csv"),
+        &dir.path().join("data/small/regions.csv"),
         "jjj,Beijing-Tianjin-Hebei,",
         "jjj,\"Beijing\u{1b}[2J\u{1b}[31m\rHebei\",",
     );
@@ -889,7 +899,7 @@ fn messages_never_echo_more_than_the_offending_cell() {
 #[test]
 fn printed_problems_are_capped_with_counts() {
     let (dir, sc) = scratch_copy();
-    let path = dir.path().join("data/sites.csv");
+    let path = dir.path().join("data/small/sites.csv");
     let text = std::fs::read_to_string(&path).unwrap();
     let header = text.lines().next().unwrap();
     let mut bad = String::from(header);
@@ -902,7 +912,7 @@ fn printed_problems_are_capped_with_counts() {
     std::fs::write(&path, bad).unwrap();
     // (The default subsidies name default sites, which are gone: every row
     // of subsidies.csv is checked, so they are left out here.)
-    let subsidies = dir.path().join("data/subsidies.csv");
+    let subsidies = dir.path().join("data/small/subsidies.csv");
     let text = std::fs::read_to_string(&subsidies).unwrap();
     std::fs::write(&subsidies, format!("{}\n", text.lines().next().unwrap())).unwrap();
     let err = refused(&validate(&sc), &["500 input problems", "and 300 more"]);
@@ -915,7 +925,7 @@ fn validate_tells_when_a_table_lies_outside_the_scenario_tree() {
     let (dir, sc) = scratch_copy();
     let elsewhere = tempfile::tempdir().unwrap();
     let regions = elsewhere.path().join("regions.csv");
-    std::fs::copy(dir.path().join("data/regions.csv"), &regions).unwrap();
+    std::fs::copy(dir.path().join("data/small/regions.csv"), &regions).unwrap();
     point_table_at(&sc, "regions", &regions);
     let o = validate(&sc);
     assert!(o.status.success(), "{}", stderr(&o));
@@ -933,12 +943,12 @@ fn validate_tells_when_a_table_lies_outside_the_scenario_tree() {
 fn formula_cells_are_neutralised_in_csv_outputs() {
     let (dir, sc) = scratch_copy();
     edit(
-        &dir.path().join("data/regions.csv"),
+        &dir.path().join("data/small/regions.csv"),
         "jjj,Beijing-Tianjin-Hebei,",
         "jjj,=1+2,",
     );
     edit(
-        &dir.path().join("data/regions.csv"),
+        &dir.path().join("data/small/regions.csv"),
         "yrd,Yangtze River Delta,",
         "yrd,@SUM(A1),",
     );
@@ -1032,7 +1042,7 @@ fn duplicate_programme_ids_in_any_subsidy_scenario_are_refused() {
     let (dir, sc) = scratch_copy();
     // The baseline uses no subsidy scenario; central_push gets a duplicate.
     edit(
-        &dir.path().join("data/subsidies.csv"),
+        &dir.path().join("data/small/subsidies.csv"),
         "central_push,cp_central_power,",
         "central_push,cp_central_capex,",
     );
@@ -1104,7 +1114,7 @@ proptest! {
         prop_assume!(!numeric.is_empty());
         let col = numeric[pick.index(numeric.len())];
         let (dir, sc) = scratch_copy();
-        let path = dir.path().join("data").join(format!("{}.csv", spec.name));
+        let path = dir.path().join("data/small").join(format!("{}.csv", spec.name));
         let text = std::fs::read_to_string(&path).unwrap();
         let mut rows: Vec<Vec<String>> = text.lines().map(split_csv).collect();
         // Optional columns the default data leaves out are skipped.
@@ -1244,7 +1254,7 @@ fn table_problems_name_their_row_in_every_slice_and_an_unclosed_quote_its_row() 
         .unwrap()
         .parent()
         .unwrap()
-        .join("data/sites.csv");
+        .join("../data/small/sites.csv");
     let text = std::fs::read_to_string(&sites).unwrap();
     let mut lines = text.lines();
     let header = lines.next().unwrap();
@@ -1277,7 +1287,7 @@ fn table_problems_name_their_row_in_every_slice_and_an_unclosed_quote_its_row() 
         .unwrap()
         .parent()
         .unwrap()
-        .join("data/sites.csv");
+        .join("../data/small/sites.csv");
     let mut rows: Vec<String> = std::fs::read_to_string(&sites2)
         .unwrap()
         .lines()
@@ -1332,12 +1342,12 @@ fn highs_text(columns: &str, values: &[(&str, &str)]) -> String {
     s
 }
 
-/// `solve models/baseline.toml --read-solution FILE` into a fresh folder
+/// `solve models/small/baseline.toml --read-solution FILE` into a fresh folder
 /// of `dir`; the output folder must not appear unless it succeeded.
 fn read_solution_run(dir: &Path, file: &Path, env: &[(&str, &str)]) -> Output {
     let out = dir.join("from-solution");
     let o = bin()
-        .args(["solve", "models/baseline.toml", "--quiet", "--out"])
+        .args(["solve", "models/small/baseline.toml", "--quiet", "--out"])
         .arg(&out)
         .arg("--read-solution")
         .arg(file)
@@ -1478,7 +1488,7 @@ fn a_200_mb_junk_solution_file_is_refused_at_its_first_line_in_bounded_memory() 
     let dir = tempfile::tempdir().unwrap();
     let run = |file: &Path| {
         let mut cmd = bin();
-        cmd.args(["solve", "models/baseline.toml", "--quiet", "--out"])
+        cmd.args(["solve", "models/small/baseline.toml", "--quiet", "--out"])
             .arg(dir.path().join("o"))
             .arg("--read-solution")
             .arg(file);

@@ -30,7 +30,7 @@ fn solve_into(scenario: &Path, out: &Path) -> Output {
 fn solved_baseline() -> (tempfile::TempDir, PathBuf) {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("baseline");
-    solve_into(&root().join("models/baseline.toml"), &out);
+    solve_into(&root().join("models/small/baseline.toml"), &out);
     (dir, out)
 }
 
@@ -50,7 +50,7 @@ fn baseline_is_optimal_and_respects_every_quota_in_its_own_output() {
     );
     assert!(summary["mip_gap"].as_f64().unwrap() <= 1e-4);
 
-    let (_, inst, _) = dcsite::data::load(&root().join("models/baseline.toml")).unwrap();
+    let (_, inst, _) = dcsite::data::load(&root().join("models/small/baseline.toml")).unwrap();
     let sites = features(&out.join("sites.geojson"));
     assert_eq!(sites.len(), inst.sites.len());
     let mut h200 = 0;
@@ -220,7 +220,7 @@ fn a_non_empty_output_folder_is_refused_without_force() {
     std::fs::write(dir.path().join("keep.txt"), "earlier results").unwrap();
     let o = dcsite(&[
         "solve",
-        "models/baseline.toml",
+        "models/small/baseline.toml",
         "--out",
         dir.path().to_str().unwrap(),
     ]);
@@ -235,7 +235,7 @@ fn a_non_empty_output_folder_is_refused_without_force() {
     let force = || {
         dcsite(&[
             "solve",
-            "models/baseline.toml",
+            "models/small/baseline.toml",
             "--out",
             dir.path().to_str().unwrap(),
             "--force",
@@ -263,7 +263,7 @@ fn a_non_empty_output_folder_is_refused_without_force() {
 #[test]
 fn an_infeasible_scenario_exits_3_with_the_numbers() {
     let (dir, _) = scratch_copy();
-    let sc = dir.path().join("models/too_big.toml");
+    let sc = dir.path().join("models/small/too_big.toml");
     std::fs::write(
         &sc,
         "extends = \"baseline.toml\"\n[targets.h200]\nmin = 5000000\nmax = 5000000\n",
@@ -293,14 +293,14 @@ fn an_infeasible_scenario_exits_3_with_the_numbers() {
 
 #[test]
 fn validate_exits_0_on_default_data_and_2_on_bad_input() {
-    let o = dcsite(&["validate", "models/baseline.toml"]);
+    let o = dcsite(&["validate", "models/small/baseline.toml"]);
     assert!(o.status.success());
     let text = String::from_utf8_lossy(&o.stdout);
     assert!(text.contains("sites") && text.contains("25 rows"), "{text}");
     assert!(text.contains("3 core, 3 regional, 5 frontier"), "{text}");
     let (dir, sc) = scratch_copy();
     edit(
-        &dir.path().join("data/sites.csv"),
+        &dir.path().join("data/small/sites.csv"),
         "37.500,105.197",
         "37.500,abc",
     );
@@ -317,7 +317,7 @@ fn validate_exits_0_on_default_data_and_2_on_bad_input() {
 fn the_forecast_2028_scenario_places_2_5_million_h200() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("f2028");
-    solve_into(&root().join("models/forecast_2028.toml"), &out);
+    solve_into(&root().join("models/small/forecast_2028.toml"), &out);
     let s = read_json(&out.join("summary.json"));
     assert_eq!(s["cards_by_accelerator"]["h200"], 2_500_000);
     assert!(matches!(s["status"].as_str(), Some("optimal")));
@@ -338,7 +338,8 @@ fn data_readme_documents_every_table_from_the_schemas() {
 #[test]
 fn the_levy_on_top_costs_its_share_of_the_h200_price_and_moves_nothing() {
     let solve = |name: &str| {
-        let (_, inst, _) = dcsite::data::load(&root().join(format!("models/{name}.toml"))).unwrap();
+        let (_, inst, _) =
+            dcsite::data::load(&root().join(format!("models/small/{name}.toml"))).unwrap();
         let p = dcsite::milp::Prepared::new(inst);
         dcsite::solve::solve(&p, &dcsite::solve::SolveOptions::default()).unwrap()
     };

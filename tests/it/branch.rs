@@ -14,7 +14,7 @@ use dcsite::solve::{solve, Explain, Plan, SolveOptions, Status};
 /// clusters, cooling options, subsidies, quotas and the dual-track share as
 /// the scenario has them.
 fn with_card_demand(scenario: &str, share: f64) -> Prepared {
-    let path = common::root().join(format!("models/{scenario}.toml"));
+    let path = common::root().join(format!("models/small/{scenario}.toml"));
     let (_, mut inst, _) = dcsite::data::load(&path).unwrap();
     let target = inst.targets["h200"].min;
     let total: f64 = inst.demand.iter().map(|d| d.weight).sum();

@@ -154,13 +154,13 @@ fn cluster_totals_are_the_sums_of_their_sites() {
     let out = dir.path().join("out");
     let o = dcsite(&[
         "solve",
-        "models/baseline.toml",
+        "models/small/baseline.toml",
         "--out",
         out.to_str().unwrap(),
         "-q",
     ]);
     ok(&o, "solve");
-    let members = cluster_members(&root().join("data/clusters.csv"));
+    let members = cluster_members(&root().join("data/small/clusters.csv"));
     assert_eq!(members.len(), 9);
     assert_eq!(members["jingjinjimeng"], ["jjj", "inner_mongolia"]);
     assert_eq!(members["xian_zhongwei"], ["xian", "ningxia"]);
@@ -229,7 +229,7 @@ fn a_bad_clusters_row_is_an_input_error_naming_file_row_and_column() {
         ),
     ] {
         let (dir, sc) = scratch_copy();
-        edit(&dir.path().join("data/clusters.csv"), from, to);
+        edit(&dir.path().join("data/small/clusters.csv"), from, to);
         let o = dcsite(&["validate", sc.to_str().unwrap()]);
         assert_eq!(o.status.code(), Some(2), "{to}");
         let err = String::from_utf8_lossy(&o.stderr);
@@ -264,7 +264,7 @@ fn a_bad_clusters_row_is_an_input_error_naming_file_row_and_column() {
     .unwrap();
     let out = dir.path().join("out");
     let o = implied_run(
-        "models/baseline.toml",
+        "models/small/baseline.toml",
         ranges.to_str().unwrap(),
         out.to_str().unwrap(),
     );
@@ -326,14 +326,14 @@ fn premiums_match_finite_differences(inst: &Instance, ranges: &[ForecastRange]) 
 
 #[test]
 fn the_forecast_ranges_give_a_plan_or_verified_relaxations() {
-    let ranges_path = root().join("models/forecast_ranges.csv");
-    let (_, inst, _) = dcsite::data::load(&root().join("models/forecast_2028.toml")).unwrap();
+    let ranges_path = root().join("models/small/forecast_ranges.csv");
+    let (_, inst, _) = dcsite::data::load(&root().join("models/small/forecast_2028.toml")).unwrap();
     let ranges = dcsite::data::ranges::read_ranges(&ranges_path, &inst).unwrap();
     assert_eq!(ranges.len(), 6);
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("out");
     let o = implied_run(
-        "models/forecast_2028.toml",
+        "models/small/forecast_2028.toml",
         ranges_path.to_str().unwrap(),
         out.to_str().unwrap(),
     );
@@ -386,10 +386,11 @@ fn the_forecast_ranges_give_a_plan_or_verified_relaxations() {
                     "{alt:?}"
                 );
             }
-            // models/forecast_2028_gba_energy.toml applies the energy-quota fix:
+            // models/small/forecast_2028_gba_energy.toml applies the energy-quota fix:
             // there the forecast has a plan, and its premiums are checked.
             let (_, relaxed, _) =
-                dcsite::data::load(&root().join("models/forecast_2028_gba_energy.toml")).unwrap();
+                dcsite::data::load(&root().join("models/small/forecast_2028_gba_energy.toml"))
+                    .unwrap();
             assert!(premiums_match_finite_differences(&relaxed, &ranges) >= 5);
         }
         other => panic!("exit {other:?}: {}", String::from_utf8_lossy(&o.stderr)),
@@ -401,8 +402,8 @@ fn implied_writes_the_plan_and_implied_csv_at_once() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("out");
     let o = implied_run(
-        "models/forecast_2028_gba_energy.toml",
-        "models/forecast_ranges.csv",
+        "models/small/forecast_2028_gba_energy.toml",
+        "models/small/forecast_ranges.csv",
         out.to_str().unwrap(),
     );
     ok(&o, "implied");
@@ -444,8 +445,8 @@ fn implied_writes_the_plan_and_implied_csv_at_once() {
     assert_eq!(n, 6);
     // Again without --force: refused, the folder kept.
     let o = implied_run(
-        "models/forecast_2028_gba_energy.toml",
-        "models/forecast_ranges.csv",
+        "models/small/forecast_2028_gba_energy.toml",
+        "models/small/forecast_ranges.csv",
         out.to_str().unwrap(),
     );
     assert_eq!(o.status.code(), Some(2));

@@ -24,7 +24,7 @@ fn compared() -> &'static (PathBuf, String) {
     CMP.get_or_init(|| {
         let out = tmp("compare_report_cmp");
         let mut args = vec!["compare".to_string()];
-        args.extend(SCENARIOS.iter().map(|s| format!("models/{s}.toml")));
+        args.extend(SCENARIOS.iter().map(|s| format!("models/small/{s}.toml")));
         args.extend(["--out".into(), out.display().to_string(), "--force".into()]);
         let args: Vec<&str> = args.iter().map(String::as_str).collect();
         let o = dcsite(&args);
@@ -43,7 +43,7 @@ fn solved(scenario: &'static str) -> PathBuf {
             let out = tmp(&format!("compare_report_{scenario}"));
             let o = dcsite(&[
                 "solve",
-                &format!("models/{scenario}.toml"),
+                &format!("models/small/{scenario}.toml"),
                 "--out",
                 out.to_str().unwrap(),
                 "--force",
@@ -252,7 +252,8 @@ fn annuity(years: u32, rate: f64) -> f64 {
 /// network cost per card-ms-year × Σ cards × RTT); subsidy = Σ site subsidy;
 /// provider = resource − subsidy.
 fn recomputed(dir: &Path, scenario: &str) -> (f64, f64, f64) {
-    let (_, inst, _) = dcsite::data::load(&root().join(format!("models/{scenario}.toml"))).unwrap();
+    let (_, inst, _) =
+        dcsite::data::load(&root().join(format!("models/small/{scenario}.toml"))).unwrap();
     let pr = &inst.params;
     let af = annuity(pr.horizon_years, pr.discount_rate);
     let summary = read_json(&dir.join("summary.json"));
@@ -383,7 +384,7 @@ fn breakeven_without_a_level_exits_5_and_levels_are_rounded() {
     let curve = dir.path().join("jjj.csv");
     let o = dcsite(&[
         "breakeven",
-        "models/baseline.toml",
+        "models/small/baseline.toml",
         "--region",
         "jjj",
         "--cards",
@@ -423,7 +424,7 @@ fn breakeven_without_a_level_exits_5_and_levels_are_rounded() {
     let curve = dir.path().join("gansu.csv");
     let o = dcsite(&[
         "breakeven",
-        "models/baseline.toml",
+        "models/small/baseline.toml",
         "--region",
         "gansu",
         "--cards",
@@ -514,8 +515,8 @@ fn compare_near_optimal_marks_changes_that_survive_ties() {
     let out = tmp("compare_report_near");
     let o = dcsite(&[
         "compare",
-        "models/baseline.toml",
-        "models/central_push.toml",
+        "models/small/baseline.toml",
+        "models/small/central_push.toml",
         "--near-optimal",
         "0.002",
         "--out",

@@ -44,7 +44,10 @@ fn set_site_crs(sites_csv: &Path, site: &str, lat: &str, lon: &str, crs: &str) {
 }
 
 fn wgs84_sites() -> Vec<Site> {
-    load(&root().join("models/baseline.toml")).unwrap().1.sites
+    load(&root().join("models/small/baseline.toml"))
+        .unwrap()
+        .1
+        .sites
 }
 
 fn problems_of(sc: &Path) -> Problems {
@@ -68,7 +71,7 @@ fn has(p: &Problems, file: &str, row: Option<usize>, column: &str, found_part: &
 #[test]
 fn sites_given_in_other_coordinate_systems_load_as_the_same_wgs84_points() {
     let (dir, sc) = scratch_copy();
-    let csv = dir.path().join("data/sites.csv");
+    let csv = dir.path().join("data/small/sites.csv");
     // Projected coordinates computed independently with the system GDAL/PROJ
     // (gdaltransform 3.6.2 / PROJ 9.1.1):
     //   echo "<lon> <lat>" | gdaltransform -s_srs EPSG:4326 -t_srs <crs> -output_xy
@@ -147,7 +150,7 @@ fn sites_given_in_other_coordinate_systems_load_as_the_same_wgs84_points() {
 #[test]
 fn a_scenarios_input_crs_applies_to_rows_without_a_crs_cell_and_is_inherited() {
     let (dir, sc) = scratch_copy();
-    let csv = dir.path().join("data/sites.csv");
+    let csv = dir.path().join("data/small/sites.csv");
     let reference = wgs84_sites();
     // Every site in GCJ-02 but Beijing, which says it is WGS 84.
     for s in &reference {
@@ -191,7 +194,7 @@ fn a_scenarios_input_crs_applies_to_rows_without_a_crs_cell_and_is_inherited() {
 #[test]
 fn unknown_codes_and_impossible_points_are_named_with_file_row_and_column() {
     let (dir, sc) = scratch_copy();
-    let csv = dir.path().join("data/sites.csv");
+    let csv = dir.path().join("data/small/sites.csv");
     // Row 2: a code PROJ does not know.
     set_site_crs(&csv, "beijing", "39.904", "116.407", "EPSG:999999");
     // Row 3: nonsense.
@@ -251,7 +254,7 @@ fn an_unknown_input_crs_is_named_once_against_the_scenario() {
 /// A scratch scenario whose sites use EPSG codes, so that loading it needs proj.db.
 fn scenario_needing_proj_db() -> (tempfile::TempDir, std::path::PathBuf) {
     let (dir, sc) = scratch_copy();
-    let csv = dir.path().join("data/sites.csv");
+    let csv = dir.path().join("data/small/sites.csv");
     set_site_crs(
         &csv,
         "beijing",
@@ -352,7 +355,7 @@ fn solve_refuses_a_bad_output_crs_before_solving() {
         ],
     ] {
         let o = Command::new(env!("CARGO_BIN_EXE_dcsite"))
-            .args(["solve", "models/baseline.toml", "--out"])
+            .args(["solve", "models/small/baseline.toml", "--out"])
             .arg(&out)
             .args(&args)
             .current_dir(root())

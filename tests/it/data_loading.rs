@@ -10,7 +10,8 @@ use proptest::prelude::*;
 
 #[test]
 fn default_data_loads_with_exact_values() {
-    let (sc, inst, summary) = load(&root().join("models/baseline.toml")).expect("baseline loads");
+    let (sc, inst, summary) =
+        load(&root().join("models/small/baseline.toml")).expect("baseline loads");
     assert_eq!(sc.name, "baseline");
     let rows: Vec<_> = summary.rows.iter().map(|(t, n)| (*t, *n)).collect();
     assert_eq!(
@@ -62,21 +63,23 @@ fn default_data_loads_with_exact_values() {
 
 #[test]
 fn every_scenario_in_models_loads() {
-    for e in std::fs::read_dir(root().join("models")).unwrap() {
-        let path = e.unwrap().path();
-        if path.extension().is_some_and(|x| x == "toml") {
-            load(&path).unwrap_or_else(|p| panic!("{}: {p}", path.display()));
+    for dir in ["models", "models/small"] {
+        for e in std::fs::read_dir(root().join(dir)).unwrap() {
+            let path = e.unwrap().path();
+            if path.extension().is_some_and(|x| x == "toml") {
+                load(&path).unwrap_or_else(|p| panic!("{}: {p}", path.display()));
+            }
         }
     }
 }
 
 #[test]
 fn extends_inherits_and_overrides() {
-    let (_, inst, _) = load(&root().join("models/central_push.toml")).unwrap();
+    let (_, inst, _) = load(&root().join("models/small/central_push.toml")).unwrap();
     assert_eq!(inst.name, "central_push");
     assert_eq!(inst.subsidies.len(), 9);
     assert_eq!(inst.params.mega_cards, 100_000.0, "inherited from baseline");
-    let (_, inst, _) = load(&root().join("models/forecast_2028.toml")).unwrap();
+    let (_, inst, _) = load(&root().join("models/small/forecast_2028.toml")).unwrap();
     assert_eq!(inst.targets["h200"].min, 2_500_000.0);
     assert_eq!(inst.params.mega_cards, 200_000.0);
     assert_eq!(inst.params.domestic_share, 0.2, "inherited");
@@ -110,7 +113,7 @@ fn has(p: &Problems, file: &str, row: Option<usize>, column: &str, found_part: &
 #[test]
 fn a_missing_column_is_named() {
     let (dir, sc) = scratch_copy();
-    drop_column(&dir.path().join("data/regions.csv"), "pue_cap");
+    drop_column(&dir.path().join("data/small/regions.csv"), "pue_cap");
     let p = problems_of(&sc);
     has(&p, "regions.csv", Some(1), "pue_cap", "no such column");
 }
@@ -118,7 +121,7 @@ fn a_missing_column_is_named() {
 #[test]
 fn a_row_with_too_many_fields_is_named() {
     let (dir, sc) = scratch_copy();
-    edit(&dir.path().join("data/regions.csv"), "pue_cap,", "");
+    edit(&dir.path().join("data/small/regions.csv"), "pue_cap,", "");
     let p = problems_of(&sc);
     assert!(
         p.0.iter()
@@ -131,7 +134,7 @@ fn a_row_with_too_many_fields_is_named() {
 fn an_unknown_column_is_named() {
     let (dir, sc) = scratch_copy();
     edit(
-        &dir.path().join("data/cooling.csv"),
+        &dir.path().join("data/small/cooling.csv"),
         "wue_l_per_kwh",
         "wue_l_kwh",
     );
@@ -150,7 +153,7 @@ fn an_unknown_column_is_named() {
 fn a_wrong_type_is_named_with_its_row() {
     let (dir, sc) = scratch_copy();
     edit(
-        &dir.path().join("data/sites.csv"),
+        &dir.path().join("data/small/sites.csv"),
         ",600,200000000,5,",
         ",six hundred,200000000,5,",
     );
@@ -162,7 +165,7 @@ fn a_wrong_type_is_named_with_its_row() {
 fn an_empty_required_cell_is_named() {
     let (dir, sc) = scratch_copy();
     edit(
-        &dir.path().join("data/regions.csv"),
+        &dir.path().join("data/small/regions.csv"),
         "jjj,Beijing-Tianjin-Hebei,京津冀,core,150,",
         "jjj,Beijing-Tianjin-Hebei,京津冀,core,,",
     );
@@ -174,12 +177,12 @@ fn an_empty_required_cell_is_named() {
 fn nan_and_infinity_are_refused() {
     let (dir, sc) = scratch_copy();
     edit(
-        &dir.path().join("data/electricity_prices.csv"),
+        &dir.path().join("data/small/electricity_prices.csv"),
         "ningxia,Ningxia,0.36,",
         "ningxia,Ningxia,NaN,",
     );
     edit(
-        &dir.path().join("data/cooling.csv"),
+        &dir.path().join("data/small/cooling.csv"),
         "1.15,0.015,5,51000000",
         "1.15,0.015,inf,51000000",
     );
@@ -198,17 +201,17 @@ fn nan_and_infinity_are_refused() {
 fn negative_prices_quotas_and_capacities_are_refused() {
     let (dir, sc) = scratch_copy();
     edit(
-        &dir.path().join("data/electricity_prices.csv"),
+        &dir.path().join("data/small/electricity_prices.csv"),
         "ningxia,Ningxia,0.36,0.30",
         "ningxia,Ningxia,0.36,-0.30",
     );
     edit(
-        &dir.path().join("data/regions.csv"),
+        &dir.path().join("data/small/regions.csv"),
         "core,150,50000",
         "core,150,-50000",
     );
     edit(
-        &dir.path().join("data/sites.csv"),
+        &dir.path().join("data/small/sites.csv"),
         ",600,200000000,5,",
         ",-600,200000000,5,",
     );
@@ -222,12 +225,12 @@ fn negative_prices_quotas_and_capacities_are_refused() {
 fn coordinates_out_of_range_or_swapped_are_named() {
     let (dir, sc) = scratch_copy();
     edit(
-        &dir.path().join("data/sites.csv"),
+        &dir.path().join("data/small/sites.csv"),
         "37.500,105.197",
         "105.197,37.500",
     );
     edit(
-        &dir.path().join("data/demand.csv"),
+        &dir.path().join("data/small/demand.csv"),
         "31.23,121.47",
         "31.23,221.47",
     );
@@ -237,7 +240,7 @@ fn coordinates_out_of_range_or_swapped_are_named() {
     // Swapped but each in range: lat 105 is out of range anyway; try a subtler swap.
     let (dir, sc) = scratch_copy();
     edit(
-        &dir.path().join("data/demand.csv"),
+        &dir.path().join("data/small/demand.csv"),
         "31.23,121.47",
         "121.47,31.23",
     );
@@ -250,7 +253,7 @@ fn swapped_coordinates_inside_both_ranges_are_flagged() {
     let (dir, sc) = scratch_copy();
     // Lat 87.6 / lon 43.8 is a valid point in the Arctic, but Urumqi swapped.
     edit(
-        &dir.path().join("data/sites.csv"),
+        &dir.path().join("data/small/sites.csv"),
         "41.000,113.133",
         "80.000,41.000",
     );
@@ -266,7 +269,7 @@ fn swapped_coordinates_inside_both_ranges_are_flagged() {
 fn duplicate_ids_are_named_with_both_rows() {
     let (dir, sc) = scratch_copy();
     edit(
-        &dir.path().join("data/sites.csv"),
+        &dir.path().join("data/small/sites.csv"),
         "zhangbei,Zhangbei",
         "zhangjiakou,Zhangbei",
     );
@@ -278,12 +281,12 @@ fn duplicate_ids_are_named_with_both_rows() {
 fn unknown_references_are_named() {
     let (dir, sc) = scratch_copy();
     edit(
-        &dir.path().join("data/sites.csv"),
+        &dir.path().join("data/small/sites.csv"),
         "zhongwei,Zhongwei,中卫,ningxia,ningxia",
         "zhongwei,Zhongwei,中卫,ningxya,ningxia",
     );
     edit(
-        &dir.path().join("data/sites.csv"),
+        &dir.path().join("data/small/sites.csv"),
         "qingyang,Qingyang (Xifeng),庆阳,gansu,gansu",
         "qingyang,Qingyang (Xifeng),庆阳,gansu,kansu",
     );
@@ -304,12 +307,12 @@ fn unknown_references_are_named() {
 fn a_pue_below_one_is_refused() {
     let (dir, sc) = scratch_copy();
     edit(
-        &dir.path().join("data/cooling.csv"),
+        &dir.path().join("data/small/cooling.csv"),
         "cold_plate,Direct liquid cold plate,1.10",
         "cold_plate,Direct liquid cold plate,0.95",
     );
     edit(
-        &dir.path().join("data/regions.csv"),
+        &dir.path().join("data/small/regions.csv"),
         "core,150,50000,1.25",
         "core,150,50000,0.9",
     );
@@ -322,7 +325,7 @@ fn a_pue_below_one_is_refused() {
 fn subsidy_shares_outside_zero_one_are_refused() {
     let (dir, sc) = scratch_copy();
     edit(
-        &dir.path().join("data/subsidies.csv"),
+        &dir.path().join("data/small/subsidies.csv"),
         "capex_share,0.20,2000000000",
         "capex_share,1.20,2000000000",
     );
@@ -342,12 +345,12 @@ fn every_subsidy_row_is_checked_whichever_scenario_uses_it() {
     // broken table all the same.
     let (dir, sc) = scratch_copy();
     edit(
-        &dir.path().join("data/subsidies.csv"),
+        &dir.path().join("data/small/subsidies.csv"),
         "central_push,cp_central_capex,central,",
         "central_push,cp_central_capex,centrla,",
     );
     edit(
-        &dir.path().join("data/subsidies.csv"),
+        &dir.path().join("data/small/subsidies.csv"),
         "capex_share,0.20,2000000000",
         "capex_share,1.20,2000000000",
     );
@@ -369,7 +372,7 @@ fn every_subsidy_row_is_checked_whichever_scenario_uses_it() {
 #[test]
 fn a_missing_table_file_is_named() {
     let (dir, sc) = scratch_copy();
-    std::fs::remove_file(dir.path().join("data/cooling.csv")).unwrap();
+    std::fs::remove_file(dir.path().join("data/small/cooling.csv")).unwrap();
     let p = problems_of(&sc);
     has(&p, "baseline.toml", None, "tables.cooling", "cooling.csv");
 }
@@ -430,17 +433,17 @@ fn bad_scenario_parameters_are_named() {
 fn every_problem_is_reported_at_once() {
     let (dir, sc) = scratch_copy();
     edit(
-        &dir.path().join("data/regions.csv"),
+        &dir.path().join("data/small/regions.csv"),
         "core,150,50000",
         "core,abc,50000",
     );
     edit(
-        &dir.path().join("data/sites.csv"),
+        &dir.path().join("data/small/sites.csv"),
         ",600,200000000,5,",
         ",-600,200000000,5,",
     );
     edit(
-        &dir.path().join("data/cooling.csv"),
+        &dir.path().join("data/small/cooling.csv"),
         "1.15,0.015,5,51000000",
         "1.15,0.015,x,51000000",
     );
@@ -452,7 +455,7 @@ fn every_problem_is_reported_at_once() {
 fn a_byte_order_mark_and_crlf_line_endings_are_accepted() {
     let (dir, sc) = scratch_copy();
     for name in ["regions.csv", "sites.csv", "demand.csv"] {
-        let path = dir.path().join("data").join(name);
+        let path = dir.path().join("data/small").join(name);
         let text = std::fs::read_to_string(&path).unwrap();
         let mut bytes = vec![0xEF, 0xBB, 0xBF];
         bytes.extend(text.replace('\n', "\r\n").into_bytes());
@@ -467,7 +470,7 @@ fn a_byte_order_mark_and_crlf_line_endings_are_accepted() {
 #[test]
 fn an_empty_file_is_named() {
     let (dir, sc) = scratch_copy();
-    std::fs::write(dir.path().join("data/demand.csv"), "").unwrap();
+    std::fs::write(dir.path().join("data/small/demand.csv"), "").unwrap();
     let p = problems_of(&sc);
     assert!(p.0.iter().any(|x| x.file.ends_with("demand.csv")), "{p}");
 }
@@ -479,7 +482,7 @@ proptest! {
     fn mutated_csv_never_panics(edits in proptest::collection::vec((0usize..4000, any::<u8>()), 1..12), table in 0usize..4) {
         let (dir, sc) = scratch_copy();
         let name = ["regions.csv", "sites.csv", "subsidies.csv", "accelerators.csv"][table];
-        let path = dir.path().join("data").join(name);
+        let path = dir.path().join("data/small").join(name);
         let mut bytes = std::fs::read(&path).unwrap();
         for (pos, b) in edits {
             if bytes.is_empty() { break; }

@@ -112,7 +112,7 @@ fn cell(path: &std::path::Path, row_id: &str, column: &str) -> f64 {
 
 #[test]
 fn the_baseline_puts_h200_under_air_at_two_servers_per_rack_with_its_racks_priced() {
-    let data = root().join("data");
+    let data = root().join("data/small");
     let acc = data.join("accelerators.csv");
     let coo = data.join("cooling.csv");
     let sites = data.join("sites.csv");
@@ -120,7 +120,7 @@ fn the_baseline_puts_h200_under_air_at_two_servers_per_rack_with_its_racks_price
     let out = dir.path().join("b");
     let o = dcsite(&[
         "solve",
-        "models/baseline.toml",
+        "models/small/baseline.toml",
         "--out",
         out.to_str().unwrap(),
         "--quiet",
@@ -183,7 +183,7 @@ fn tables_without_the_density_columns_load_with_todays_behaviour() {
         ("accelerators.csv", "min_servers_per_rack"),
         ("cooling.csv", "capex_cny_per_rack"),
     ] {
-        drop_column(&dir.path().join("data").join(file), column);
+        drop_column(&dir.path().join("data/small").join(file), column);
     }
     let (_, inst, _) = dcsite::data::load(&sc).expect("loads");
     assert!(inst
@@ -199,11 +199,11 @@ fn tables_without_the_density_columns_load_with_todays_behaviour() {
 #[test]
 fn bad_density_values_exit_2_naming_file_row_and_column() {
     let (dir, sc) = scratch_copy();
-    let acc = dir.path().join("data/accelerators.csv");
+    let acc = dir.path().join("data/small/accelerators.csv");
     edit(&acc, "40.8,2,", "40.8,5,");
     edit(&acc, "11.7,35,2,", "11.7,35,0,");
     edit(
-        &dir.path().join("data/cooling.csv"),
+        &dir.path().join("data/small/cooling.csv"),
         ",25,100000,",
         ",25,-1,",
     );

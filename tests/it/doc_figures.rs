@@ -74,8 +74,8 @@ fn readme_compare_costs_of_central_push_are_the_measured_ones() {
     ok(
         &dcsite(&[
             "compare",
-            "models/baseline.toml",
-            "models/central_push.toml",
+            "models/small/baseline.toml",
+            "models/small/central_push.toml",
             "--out",
             out.to_str().unwrap(),
             "--quiet",
@@ -106,20 +106,20 @@ fn readme_compare_costs_of_central_push_are_the_measured_ones() {
 #[test]
 fn models_readme_rollout_2026_figures_are_the_measured_ones() {
     let tmp = tempfile::tempdir().unwrap();
-    let s = solve_into("models/rollout_2026.toml", &tmp.path().join("ro"));
+    let s = solve_into("models/small/rollout_2026.toml", &tmp.path().join("ro"));
     let no_deliveries = tmp.path().join("nodel.toml");
     std::fs::write(
         &no_deliveries,
         format!(
             "extends = \"{}\"\ndeliveries = []\n",
-            root().join("models/rollout_2026.toml").display()
+            root().join("models/small/rollout_2026.toml").display()
         ),
     )
     .unwrap();
     let n = solve_into(no_deliveries.to_str().unwrap(), &tmp.path().join("nodel"));
-    let d = doc("models/README.md");
+    let d = doc("models/small/README.md");
     let mut missing = vec![];
-    let f = "models/README.md";
+    let f = "models/small/README.md";
     let obj = |v: &serde_json::Value| v["objective_cny"].as_f64().unwrap();
     let model = |v: &serde_json::Value, k: &str| v["model"][k].as_u64().unwrap();
     claim(
@@ -190,12 +190,12 @@ fn models_readme_rollout_2026_figures_are_the_measured_ones() {
 #[test]
 fn models_readme_forecast_2028_figures_are_the_measured_ones() {
     let tmp = tempfile::tempdir().unwrap();
-    let s = solve_into("models/forecast_2028.toml", &tmp.path().join("free"));
+    let s = solve_into("models/small/forecast_2028.toml", &tmp.path().join("free"));
     let by_cluster = &s["cards_by_cluster"];
     let by_region = &s["cards_by_region"];
     let cards = |v: &serde_json::Value, k: &str| v[k].as_f64().unwrap_or(0.0);
-    let d = doc("models/README.md");
-    let f = "models/README.md";
+    let d = doc("models/small/README.md");
+    let f = "models/small/README.md";
     let mut missing = vec![];
     claim(
         &d,
@@ -231,9 +231,9 @@ fn models_readme_forecast_2028_figures_are_the_measured_ones() {
     ok(
         &dcsite(&[
             "implied",
-            "models/forecast_2028_gba_energy.toml",
+            "models/small/forecast_2028_gba_energy.toml",
             "--ranges",
-            "models/forecast_ranges.csv",
+            "models/small/forecast_ranges.csv",
             "--out",
             out.to_str().unwrap(),
             "--quiet",

@@ -23,6 +23,7 @@ mod density;
 mod doc_figures;
 mod hedge;
 mod model_file;
+mod national;
 mod near_optimal;
 mod offer;
 mod orlib;

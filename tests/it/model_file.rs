@@ -39,7 +39,7 @@ fn the_written_model_has_the_plans_names_and_its_optimum() {
     let o = Command::new(env!("CARGO_BIN_EXE_dcsite"))
         .args([
             "solve",
-            "models/baseline.toml",
+            "models/small/baseline.toml",
             "--quiet",
             "--mip-gap",
             "1e-6",
@@ -84,7 +84,7 @@ fn an_existing_model_file_needs_force_and_a_known_extension() {
     let dir = tempfile::tempdir().unwrap();
     let run = |file: &str| {
         Command::new(env!("CARGO_BIN_EXE_dcsite"))
-            .args(["solve", "models/baseline.toml", "--quiet", "--out"])
+            .args(["solve", "models/small/baseline.toml", "--quiet", "--out"])
             .arg(dir.path().join(format!("o-{file}")))
             .arg("--write-model")
             .arg(dir.path().join(file))
@@ -211,7 +211,7 @@ fn a_solution_file_of_another_solver_becomes_the_same_plan() {
     );
     let base = [
         "solve",
-        "models/baseline.toml",
+        "models/small/baseline.toml",
         "--quiet",
         "--mip-gap",
         "1e-6",
@@ -284,7 +284,7 @@ fn a_solution_file_that_violates_a_row_is_refused_naming_it() {
     let dir = tempfile::tempdir().unwrap();
     let (mps, sol) = (dir.path().join("m.mps"), dir.path().join("sol.txt"));
     let o = solve_with(
-        &["solve", "models/baseline.toml", "--quiet"],
+        &["solve", "models/small/baseline.toml", "--quiet"],
         &[
             "--out".as_ref(),
             dir.path().join("o").as_os_str(),
@@ -314,7 +314,7 @@ fn a_solution_file_that_violates_a_row_is_refused_naming_it() {
     let out = dir.path().join("refused");
     let refused = || {
         let o = solve_with(
-            &["solve", "models/baseline.toml", "--quiet"],
+            &["solve", "models/small/baseline.toml", "--quiet"],
             &[
                 "--out".as_ref(),
                 out.as_os_str(),

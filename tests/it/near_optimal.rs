@@ -51,7 +51,7 @@ fn the_range_collapses_when_one_site_is_cheaper_by_more_than_the_share() {
 
 #[test]
 fn baseline_regions_lie_inside_ranges_that_widen_with_the_share() {
-    let (_, inst, _) = dcsite::data::load(&root().join("models/baseline.toml")).unwrap();
+    let (_, inst, _) = dcsite::data::load(&root().join("models/small/baseline.toml")).unwrap();
     let p = Prepared::new(inst);
     let plan = solve(&p, &SolveOptions::default()).unwrap();
     let by_region = plan.region_totals();
@@ -85,7 +85,7 @@ fn the_ranges_are_written_to_regions_csv_sites_and_summary() {
     let o = std::process::Command::new(env!("CARGO_BIN_EXE_dcsite"))
         .args([
             "solve",
-            "models/baseline.toml",
+            "models/small/baseline.toml",
             "--near-optimal",
             "0.002",
             "--out",
@@ -163,7 +163,7 @@ fn the_ranges_are_written_to_regions_csv_sites_and_summary() {
     let clusters = CsvReadOptions::default()
         .with_has_header(true)
         .into_reader_with_file_handle(
-            std::fs::File::open(root().join("data/clusters.csv")).unwrap(),
+            std::fs::File::open(root().join("data/small/clusters.csv")).unwrap(),
         )
         .finish()
         .unwrap();
@@ -271,7 +271,7 @@ fn a_share_outside_zero_to_one_is_an_input_error_naming_the_flag() {
     for bad in ["1.5", "-0.1"] {
         let dir = tempfile::tempdir().unwrap();
         let o = std::process::Command::new(env!("CARGO_BIN_EXE_dcsite"))
-            .args(["solve", "models/baseline.toml", "--out"])
+            .args(["solve", "models/small/baseline.toml", "--out"])
             .arg(dir.path().join("o"))
             // Attached, so that clap takes "-0.1" as the value, not as a flag.
             .arg(format!("--near-optimal={bad}"))
@@ -292,7 +292,12 @@ fn a_share_outside_zero_to_one_is_an_input_error_naming_the_flag() {
     // The search's time: a positive number of seconds.
     let dir = tempfile::tempdir().unwrap();
     let o = std::process::Command::new(env!("CARGO_BIN_EXE_dcsite"))
-        .args(["solve", "models/baseline.toml", "--near-optimal", "0.005"])
+        .args([
+            "solve",
+            "models/small/baseline.toml",
+            "--near-optimal",
+            "0.005",
+        ])
         .arg("--near-optimal-seconds=-3")
         .arg("--out")
         .arg(dir.path().join("o"))
@@ -312,7 +317,7 @@ fn a_share_outside_zero_to_one_is_an_input_error_naming_the_flag() {
 fn a_proven_maximum_is_the_most_any_plan_within_the_cost_bound_can_hold() {
     use dcsite::milp::{build, Bound, Integrality, Row, RowKey, Sense, CNY_PER_OBJECTIVE_UNIT};
     use dcsite::solve::{run_highs, SolveError};
-    let (_, inst, _) = dcsite::data::load(&root().join("models/baseline.toml")).unwrap();
+    let (_, inst, _) = dcsite::data::load(&root().join("models/small/baseline.toml")).unwrap();
     let p = Prepared::new(inst);
     let plan = solve(&p, &SolveOptions::default()).unwrap();
     let n = near_optimal(&p, &plan, 0.005, &SolveOptions::default()).unwrap();

@@ -23,7 +23,7 @@ fn opts() -> SolveOptions {
 }
 
 fn baseline() -> Prepared {
-    let (_, inst, _) = dcsite::data::load(&root().join("models/baseline.toml")).unwrap();
+    let (_, inst, _) = dcsite::data::load(&root().join("models/small/baseline.toml")).unwrap();
     Prepared::new(inst)
 }
 
@@ -54,7 +54,10 @@ fn solve_with_grant(
 ) -> (BTreeMap<String, u64>, f64, f64) {
     let mut toml = format!(
         "extends = {:?}\nname = \"grant_check\"\n",
-        root().join("models/baseline.toml").display().to_string()
+        root()
+            .join("models/small/baseline.toml")
+            .display()
+            .to_string()
     );
     for (column, id) in rows {
         toml.push_str(&format!(
@@ -110,7 +113,7 @@ fn breakeven_at_a_site_reports_what_its_level_brings() {
     let dir = tempfile::tempdir().unwrap();
     let o = dcsite(&[
         "breakeven",
-        "models/baseline.toml",
+        "models/small/baseline.toml",
         "--site",
         "zhongwei",
         "--cards",
@@ -174,7 +177,7 @@ fn breakeven_at_a_site_reports_what_its_level_brings() {
     );
     let words = dcsite(&[
         "breakeven",
-        "models/baseline.toml",
+        "models/small/baseline.toml",
         "--site",
         "zhongwei",
         "--cards",
@@ -195,7 +198,7 @@ fn breakeven_at_a_site_reports_what_its_level_brings() {
 fn breakeven_and_offer_refuse_unknown_places_and_bad_flags() {
     let o = dcsite(&[
         "breakeven",
-        "models/baseline.toml",
+        "models/small/baseline.toml",
         "--cluster",
         "atlantis",
         "--cards",
@@ -212,7 +215,7 @@ fn breakeven_and_offer_refuse_unknown_places_and_bad_flags() {
     // Exactly one of --region, --cluster, --site.
     let o = dcsite(&[
         "breakeven",
-        "models/baseline.toml",
+        "models/small/baseline.toml",
         "--region",
         "ningxia",
         "--site",
@@ -228,7 +231,7 @@ fn breakeven_and_offer_refuse_unknown_places_and_bad_flags() {
     let out = out.to_str().unwrap();
     let base = [
         "offer",
-        "models/baseline.toml",
+        "models/small/baseline.toml",
         "--lever",
         "per-card-cny",
         "--want",
@@ -261,7 +264,7 @@ fn breakeven_and_offer_refuse_unknown_places_and_bad_flags() {
 fn offer(out: &Path, extra: &[&str]) -> serde_json::Value {
     let mut a = vec![
         "offer",
-        "models/baseline.toml",
+        "models/small/baseline.toml",
         "--for",
         "ningxia",
         "--lever",
@@ -380,8 +383,12 @@ fn offer_numbers_are_recounted_and_re_solved() {
     assert_eq!(v["answers"]["level_p50"].as_f64(), least(0.5));
     assert_eq!(v["answers"]["level_p90"].as_f64(), least(0.9));
     // A sample's rows against direct solves of that sample at two levels.
-    let sw = dcsite::study::offer::sweep_of(&root().join("models/baseline.toml"), Some(6), Some(1))
-        .unwrap();
+    let sw = dcsite::study::offer::sweep_of(
+        &root().join("models/small/baseline.toml"),
+        Some(6),
+        Some(1),
+    )
+    .unwrap();
     let (_, inst) = sw.instance(3).unwrap();
     let p3 = Prepared::new(inst);
     for x in [0.0, level] {

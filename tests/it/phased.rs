@@ -193,7 +193,7 @@ fn solve_ok(scenario: &Path, out: &Path, extra: &[&str]) {
 fn baseline_without_deliveries_is_todays_plan_and_one_delivery_reproduces_it() {
     let tmp = tempfile::tempdir().unwrap();
     let base = tmp.path().join("base");
-    solve_ok(&root().join("models/baseline.toml"), &base, &[]);
+    solve_ok(&root().join("models/small/baseline.toml"), &base, &[]);
     // No deliveries: no schedule anywhere.
     assert!(!base.join("schedule.csv").exists());
     let summary = read_json(&base.join("summary.json"));
@@ -210,7 +210,7 @@ fn baseline_without_deliveries_is_todays_plan_and_one_delivery_reproduces_it() {
         format!(
             "extends = {:?}\nname = \"one_delivery\"\n[parameters]\ninstall_days = 360\n\
              [[deliveries]]\nmonth = 0\naccelerator = \"h200\"\nmin_cards = 500000\nmax_cards = 600000\n",
-            root().join("models/baseline.toml")
+            root().join("models/small/baseline.toml")
         ),
     )
     .unwrap();
@@ -251,10 +251,13 @@ fn num(row: &HashMap<String, String>, col: &str) -> f64 {
 fn rollout_2026_installs_february_only_where_halls_are_ready() {
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("rollout");
-    solve_ok(&root().join("models/rollout_2026.toml"), &out, &[]);
+    solve_ok(&root().join("models/small/rollout_2026.toml"), &out, &[]);
     let v = dcsite(&[
         "validate",
-        root().join("models/rollout_2026.toml").to_str().unwrap(),
+        root()
+            .join("models/small/rollout_2026.toml")
+            .to_str()
+            .unwrap(),
     ]);
     ok(&v, "validate rollout_2026");
     assert!(String::from_utf8_lossy(&v.stdout).contains(
@@ -262,7 +265,7 @@ fn rollout_2026_installs_february_only_where_halls_are_ready() {
          month 2: 100000 h200, month 11: 320000-460000 h200"
     ));
     // The tables, read independently of the loader.
-    let table = |name: &str| csv_rows(&root().join("data").join(name));
+    let table = |name: &str| csv_rows(&root().join("data/small").join(name));
     let sites: HashMap<String, HashMap<String, String>> = table("sites.csv")
         .into_iter()
         .map(|r| (r["site_id"].clone(), r))
@@ -285,7 +288,7 @@ fn rollout_2026_installs_february_only_where_halls_are_ready() {
         })
         .collect();
     // IT in service at month 0, as the scenario's [set] says.
-    let scenario = std::fs::read_to_string(root().join("models/rollout_2026.toml")).unwrap();
+    let scenario = std::fs::read_to_string(root().join("models/small/rollout_2026.toml")).unwrap();
     let in_service: HashMap<String, f64> = scenario
         .lines()
         .filter_map(|l| {
@@ -466,7 +469,7 @@ fn a_february_too_big_for_the_halls_in_service_is_explained_and_its_fix_solves()
         format!(
             "extends = {:?}\nname = \"feb\"\n[[deliveries]]\nmonth = 1\naccelerator = \"h200\"\ncards = {feb}\n\
              [[deliveries]]\nmonth = 11\naccelerator = \"h200\"\nmin_cards = 200000\nmax_cards = 300000\n",
-            root().join("models/rollout_2026.toml")
+            root().join("models/small/rollout_2026.toml")
         )
     };
     let path = tmp.path().join("feb.toml");
@@ -551,7 +554,7 @@ fn bad_deliveries_are_refused_naming_the_key() {
             &path,
             format!(
                 "extends = {:?}\n\n[[deliveries]]\n{entry}\n",
-                root().join("models/baseline.toml")
+                root().join("models/small/baseline.toml")
             ),
         )
         .unwrap();
@@ -577,7 +580,7 @@ fn bad_deliveries_are_refused_naming_the_key() {
         &path,
         format!(
             "extends = {:?}\n[parameters]\ninstall_days = -3\n",
-            root().join("models/baseline.toml")
+            root().join("models/small/baseline.toml")
         ),
     )
     .unwrap();
@@ -595,7 +598,7 @@ fn rollout_2026_near_optimal_ranges_hold_the_optimum() {
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("near");
     solve_ok(
-        &root().join("models/rollout_2026.toml"),
+        &root().join("models/small/rollout_2026.toml"),
         &out,
         &["--near-optimal", "0.005"],
     );

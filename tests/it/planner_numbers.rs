@@ -17,7 +17,7 @@ use dcsite::milp::{Bound, Prepared, RowKey};
 use dcsite::solve::{solve, Plan, SolveError, SolveOptions, Status};
 
 fn load(scenario: &str) -> Instance {
-    let (_, inst, _) = dcsite::data::load(&root().join("models").join(scenario)).unwrap();
+    let (_, inst, _) = dcsite::data::load(&root().join("models/small").join(scenario)).unwrap();
     inst
 }
 
@@ -82,7 +82,12 @@ fn agree(a: f64, b: f64, step: f64) -> bool {
 fn check_shadow_prices(scenario: &str) -> usize {
     let inst = load(scenario);
     let (p, plan) = solved(inst.clone());
-    let base = fixed_lp_cost(&inst, &plan).expect("the fixed LP solves");
+    check_shadow_prices_of(scenario, &inst, &p, &plan)
+}
+
+fn check_shadow_prices_of(scenario: &str, inst: &Instance, p: &Prepared, plan: &Plan) -> usize {
+    let (inst, p, plan) = (inst.clone(), p, plan);
+    let base = fixed_lp_cost(&inst, plan).expect("the fixed LP solves");
     let mut checked = 0;
     for sp in &plan.shadow_prices {
         if !sp.family.is_lever() {
@@ -100,8 +105,8 @@ fn check_shadow_prices(scenario: &str) -> usize {
         };
         let step = (5e-5 * limit.abs()).max(0.5);
         let side = |d: f64| {
-            let (i, per) = perturbed(&inst, &p, &plan, sp.key, d)?;
-            fixed_lp_cost(&i, &plan).map(|c| (c - base) / per)
+            let (i, per) = perturbed(&inst, p, plan, sp.key, d)?;
+            fixed_lp_cost(&i, plan).map(|c| (c - base) / per)
         };
         let (Some(up), down) = (side(step), side(-step)) else {
             continue;
@@ -148,6 +153,27 @@ fn check_shadow_prices(scenario: &str) -> usize {
 #[test]
 fn shadow_prices_of_the_baseline_match_finite_differences() {
     assert!(check_shadow_prices("baseline.toml") >= 10);
+}
+
+/// The national default set (`models/baseline.toml` on `data/`): the same
+/// checks on its plan at a 1 % gap (the duals and the finite differences are
+/// both of the LP with the plan's sites fixed, so the gap does not matter).
+#[test]
+fn shadow_prices_of_the_national_baseline_match_finite_differences() {
+    let (_, inst, _) = dcsite::data::load(&root().join("models/baseline.toml")).unwrap();
+    let p = Prepared::new(inst.clone());
+    let opts = SolveOptions {
+        mip_gap: Some(0.01),
+        ..SolveOptions::default()
+    };
+    let plan = solve(&p, &opts).expect("the national baseline solves");
+    let levers = plan
+        .shadow_prices
+        .iter()
+        .filter(|sp| sp.family.is_lever())
+        .count();
+    let checked = check_shadow_prices_of("national baseline", &inst, &p, &plan);
+    assert!(checked >= 2, "{checked} of {levers} levers checked");
 }
 
 #[test]
@@ -324,7 +350,7 @@ fn rows_at_or_within_one_server_of_their_limit_are_binding() {
 #[test]
 fn city_demand_rows_are_one_line_after_the_levers() {
     let o = Command::new(env!("CARGO_BIN_EXE_dcsite"))
-        .args(["solve", "models/baseline.toml", "--out"])
+        .args(["solve", "models/small/baseline.toml", "--out"])
         .arg(tempfile::tempdir().unwrap().path().join("out"))
         .current_dir(root())
         .output()
@@ -471,7 +497,7 @@ fn json_output_stays_json_with_the_solver_log() {
     let o = run(
         &[
             "solve",
-            "models/baseline.toml",
+            "models/small/baseline.toml",
             "--out",
             out.path().join("o").to_str().unwrap(),
             "--json",
@@ -490,7 +516,7 @@ fn a_large_uncapped_grant_solves_instead_of_failing_in_highs() {
     // Issue 9.8: an uncapped 200,000 CNY/card grant in one region used to end
     // in "HiGHS failed: Error" (exit 1).
     let (dir, sc) = scratch_copy();
-    let subsidies = dir.path().join("data/subsidies.csv");
+    let subsidies = dir.path().join("data/small/subsidies.csv");
     let mut text = std::fs::read_to_string(&subsidies).unwrap();
     text.push_str("huge,grant_central,central,,per_card_cny,200000,,all,test\n");
     std::fs::write(&subsidies, text).unwrap();
@@ -526,7 +552,7 @@ fn a_limit_before_any_plan_exits_4_with_no_plan_in_the_folder() {
         cities: 300,
         seed: 1,
     };
-    let sc = support::synth::write_synth(&spec, &root().join("data"), dir.path()).unwrap();
+    let sc = support::synth::write_synth(&spec, &root().join("data/small"), dir.path()).unwrap();
     let out = dir.path().join("o");
     let o = run(
         &[

@@ -132,7 +132,7 @@ fn solve_writes_its_report_and_no_report_skips_it() {
     let out = t.path().join("baseline");
     let args = [
         "solve",
-        "models/baseline.toml",
+        "models/small/baseline.toml",
         "--mip-gap",
         "0.05",
         "--quiet",
@@ -174,7 +174,7 @@ fn solve_near_optimal_writes_the_range_chart() {
     ok(
         &dcsite(&[
             "solve",
-            "models/baseline.toml",
+            "models/small/baseline.toml",
             "--near-optimal",
             "0.002",
             "--out",
@@ -205,7 +205,7 @@ fn a_phased_plan_writes_its_timeline() {
     ok(
         &dcsite(&[
             "solve",
-            "models/rollout_2026.toml",
+            "models/small/rollout_2026.toml",
             "--out",
             s(&out),
             "--quiet",
@@ -230,8 +230,8 @@ fn a_phased_plan_writes_its_timeline() {
 fn compare(out: &Path, near: Option<&str>) {
     let mut args = vec![
         "compare",
-        "models/baseline.toml",
-        "models/central_push.toml",
+        "models/small/baseline.toml",
+        "models/small/central_push.toml",
         "--mip-gap",
         "0.01",
         "--out",
@@ -335,7 +335,7 @@ fn small_sweep(dir: &Path) -> PathBuf {
         format!(
             "base = \"{}\"\nsamples = 2\nseed = 3\nsampling = \"lhs\"\n[vary]\n\
              \"electricity_prices.*.price_cny_per_kwh\" = {{ dist = \"uniform\", from_columns = [\"low\", \"high\"] }}\n",
-            root().join("models/baseline.toml").display()
+            root().join("models/small/baseline.toml").display()
         ),
     )
     .unwrap();
@@ -396,9 +396,9 @@ fn implied_writes_its_report_with_out() {
     ok(
         &dcsite(&[
             "implied",
-            "models/forecast_2028_gba_energy.toml",
+            "models/small/forecast_2028_gba_energy.toml",
             "--ranges",
-            "models/forecast_ranges.csv",
+            "models/small/forecast_ranges.csv",
             "--out",
             s(&out),
             "--quiet",

@@ -31,7 +31,7 @@ fn time_limit_bounds_loading_and_preparing_the_model() {
         cities: 300,
         seed: 7,
     };
-    let sc = write_synth(&spec, &root().join("data"), dir.path()).unwrap();
+    let sc = write_synth(&spec, &root().join("data/small"), dir.path()).unwrap();
     // 2 s passes while loading or (usually) preparing the model; 1 µs before
     // the scenario is read.
     for (limit, stages) in [
@@ -132,7 +132,7 @@ fn time_limit_bounds_compare_and_breakeven_too() {
         cities: 300,
         seed: 7,
     };
-    let a = write_synth(&spec, &root().join("data"), &dir.path().join("a")).unwrap();
+    let a = write_synth(&spec, &root().join("data/small"), &dir.path().join("a")).unwrap();
     let b = dir.path().join("a").join("b.toml");
     std::fs::write(
         &b,
@@ -231,17 +231,17 @@ fn extreme_durations_and_counts_are_refused_by_every_solving_command() {
     let out = out.to_str().unwrap();
     // Every command that solves, with arguments that are otherwise valid.
     let commands: Vec<Vec<&str>> = vec![
-        vec!["solve", "models/baseline.toml", "--out", out],
+        vec!["solve", "models/small/baseline.toml", "--out", out],
         vec![
             "compare",
-            "models/baseline.toml",
-            "models/central_push.toml",
+            "models/small/baseline.toml",
+            "models/small/central_push.toml",
             "--out",
             out,
         ],
         vec![
             "breakeven",
-            "models/baseline.toml",
+            "models/small/baseline.toml",
             "--region",
             "central",
             "--cards",
@@ -253,20 +253,20 @@ fn extreme_durations_and_counts_are_refused_by_every_solving_command() {
         ],
         vec![
             "implied",
-            "models/forecast_2028.toml",
+            "models/small/forecast_2028.toml",
             "--ranges",
-            "models/forecast_ranges.csv",
+            "models/small/forecast_ranges.csv",
         ],
         vec![
             "sweep",
-            "models/sweeps/price_uncertainty.toml",
+            "models/small/sweeps/price_uncertainty.toml",
             "--out",
             out,
         ],
         vec![
             "sweep",
             "plan",
-            "models/sweeps/price_uncertainty.toml",
+            "models/small/sweeps/price_uncertainty.toml",
             "--shards",
             "2",
         ],
@@ -304,7 +304,7 @@ fn extreme_durations_and_counts_are_refused_by_every_solving_command() {
     }
     for bad in ["1e300", "1e19", "inf", "0"] {
         let o = bin()
-            .args(["solve", "models/baseline.toml", "--out", out])
+            .args(["solve", "models/small/baseline.toml", "--out", out])
             .args(["--near-optimal", "0.005"])
             .arg(format!("--near-optimal-seconds={bad}"))
             .output()
@@ -314,7 +314,13 @@ fn extreme_durations_and_counts_are_refused_by_every_solving_command() {
     assert!(!dir.path().join("o").exists(), "nothing written");
     // The largest accepted limit runs (and solves) normally.
     let o = bin()
-        .args(["solve", "models/baseline.toml", "--out", out, "--quiet"])
+        .args([
+            "solve",
+            "models/small/baseline.toml",
+            "--out",
+            out,
+            "--quiet",
+        ])
         .args(["--time-limit", "1e9", "--mip-gap", "0.05"])
         .output()
         .unwrap();
@@ -359,7 +365,7 @@ fn near_optimal_ranges_end_within_the_time_limit() {
     let mut cmd = bin();
     cmd.args([
         "solve",
-        "models/baseline.toml",
+        "models/small/baseline.toml",
         "--json",
         "--mip-gap",
         "0.05",

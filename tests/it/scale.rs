@@ -16,7 +16,7 @@ fn generate(sites: usize, cities: usize, seed: u64) -> (tempfile::TempDir, std::
         cities,
         seed,
     };
-    let sc = write_synth(&spec, &root().join("data"), dir.path()).unwrap();
+    let sc = write_synth(&spec, &root().join("data/small"), dir.path()).unwrap();
     (dir, sc)
 }
 

@@ -11,7 +11,7 @@ use dcsite::solve::SolveOptions;
 use dcsite::study::breakeven::{self, Spec};
 
 fn baseline() -> Prepared {
-    let (_, inst, _) = dcsite::data::load(&root().join("models/baseline.toml")).unwrap();
+    let (_, inst, _) = dcsite::data::load(&root().join("models/small/baseline.toml")).unwrap();
     Prepared::new(inst)
 }
 
@@ -127,8 +127,8 @@ fn compare_writes_the_table_and_the_diff_layer() {
     let o = Command::new(env!("CARGO_BIN_EXE_dcsite"))
         .args([
             "compare",
-            "models/baseline.toml",
-            "models/central_push.toml",
+            "models/small/baseline.toml",
+            "models/small/central_push.toml",
             "--out",
         ])
         .arg(&out)
@@ -214,7 +214,7 @@ fn breakeven_cli_writes_the_curve() {
     let o = Command::new(env!("CARGO_BIN_EXE_dcsite"))
         .args([
             "breakeven",
-            "models/baseline.toml",
+            "models/small/baseline.toml",
             "--region",
             "gansu",
             "--cards",
@@ -242,7 +242,7 @@ fn breakeven_cli_writes_the_curve() {
     let again = Command::new(env!("CARGO_BIN_EXE_dcsite"))
         .args([
             "breakeven",
-            "models/baseline.toml",
+            "models/small/baseline.toml",
             "--region",
             "gansu",
             "--cards",

@@ -16,7 +16,7 @@ const SAMPLES: usize = 6;
 
 /// A sweep file in `dir` on the baseline; `vary` is the body of `[vary]`.
 fn sweep_file(dir: &Path, name: &str, head: &str, vary: &str) -> PathBuf {
-    let base = root().join("models/baseline.toml");
+    let base = root().join("models/small/baseline.toml");
     let path = dir.join(name);
     std::fs::write(
         &path,
@@ -160,7 +160,7 @@ fn every_draw_lies_in_its_own_stratum_of_its_row_range() {
         ids,
         (0..SAMPLES).map(|i| Some(i as f64)).collect::<Vec<_>>()
     );
-    let prices = csv(&root().join("data/electricity_prices.csv"));
+    let prices = csv(&root().join("data/small/electricity_prices.csv"));
     let provinces = strs(&prices, "province");
     let (low, high) = (f64s(&prices, "low"), f64s(&prices, "high"));
     for (i, p) in provinces.iter().enumerate() {
@@ -675,7 +675,7 @@ fn sweep_scenarios(sweep: &Path, out: &Path) -> DataFrame {
 
 #[test]
 fn an_extends_grid_solves_each_scenario_file_with_the_other_keys_on_top() {
-    // A scratch copy: the sweep in models/sweeps/, its scenario files
+    // A scratch copy: the sweep in models/small/sweeps/, its scenario files
     // relative to it.
     let (dir, baseline) = scratch_copy();
     let models = baseline.parent().unwrap();
@@ -769,7 +769,7 @@ fn an_extends_grid_solves_each_scenario_file_with_the_other_keys_on_top() {
 #[test]
 fn a_tables_grid_swaps_the_table_file_as_a_scenario_would() {
     let (dir, baseline) = scratch_copy();
-    let data = dir.path().join("data");
+    let data = dir.path().join("data/small");
     let cheap = data.join("prices_cheap.csv");
     std::fs::copy(data.join("electricity_prices.csv"), &cheap).unwrap();
     // Every province at the low end of its range.
@@ -790,14 +790,14 @@ fn a_tables_grid_swaps_the_table_file_as_a_scenario_would() {
     let swapped = models.join("cheap.toml");
     std::fs::write(
         &swapped,
-        "extends = \"baseline.toml\"\n[tables]\nelectricity_prices = \"../data/prices_cheap.csv\"\n",
+        "extends = \"baseline.toml\"\n[tables]\nelectricity_prices = \"../../data/small/prices_cheap.csv\"\n",
     )
     .unwrap();
     let sweep = dir.path().join("tables.toml");
     std::fs::write(
         &sweep,
-        "base = \"models/baseline.toml\"\n[vary]\n\
-         \"tables.electricity_prices\" = { grid = [\"data/electricity_prices.csv\", \"data/prices_cheap.csv\"] }\n",
+        "base = \"models/small/baseline.toml\"\n[vary]\n\
+         \"tables.electricity_prices\" = { grid = [\"data/small/electricity_prices.csv\", \"data/small/prices_cheap.csv\"] }\n",
     )
     .unwrap();
     let sc = sweep_scenarios(&sweep, &dir.path().join("out"));
@@ -818,8 +818,8 @@ fn a_tables_grid_swaps_the_table_file_as_a_scenario_would() {
     edit(&bad, "ningxia,Ningxia,0.36,", "ningxia,Ningxia,cheap,");
     std::fs::write(
         &sweep,
-        "base = \"models/baseline.toml\"\n[vary]\n\
-         \"tables.electricity_prices\" = { grid = [\"data/prices_bad.csv\"] }\n",
+        "base = \"models/small/baseline.toml\"\n[vary]\n\
+         \"tables.electricity_prices\" = { grid = [\"data/small/prices_bad.csv\"] }\n",
     )
     .unwrap();
     let out = dir.path().join("bad_out");
@@ -866,7 +866,7 @@ fn a_swapped_table_whose_cells_are_also_varied_is_refused() {
     // Issue 23 campaign: a `tables.electricity_prices` grid beside a draw of
     // the prices drew against the base's table and wrote over the swapped
     // one's, so the swap was lost with exit 0.
-    let prices = root().join("data/electricity_prices.csv");
+    let prices = root().join("data/small/electricity_prices.csv");
     for cells in [
         PRICES.to_string(),
         "\"electricity_prices.ningxia.price_cny_per_kwh\" = { grid = [0.3] }".to_string(),
@@ -885,7 +885,7 @@ fn a_swapped_table_whose_cells_are_also_varied_is_refused() {
 
 #[test]
 fn bad_extends_and_tables_keys_are_refused_naming_the_file_and_key() {
-    let base = root().join("models/baseline.toml");
+    let base = root().join("models/small/baseline.toml");
     let head = format!("base = \"{}\"\n[vary]\n", base.display());
     // Not a grid of files.
     refused_with(
@@ -932,7 +932,7 @@ fn bad_extends_and_tables_keys_are_refused_naming_the_file_and_key() {
     );
     // A table of other rows: a sweep varies values, not rows.
     let sites = dir.path().join("sites.csv");
-    let text = std::fs::read_to_string(root().join("data/sites.csv")).unwrap();
+    let text = std::fs::read_to_string(root().join("data/small/sites.csv")).unwrap();
     let mut lines: Vec<&str> = text.lines().collect();
     lines.pop();
     std::fs::write(&sites, lines.join("\n") + "\n").unwrap();
@@ -948,7 +948,7 @@ fn bad_extends_and_tables_keys_are_refused_naming_the_file_and_key() {
 
 #[test]
 fn counts_from_the_command_line_are_bounded_with_exit_2() {
-    let base = root().join("models/baseline.toml");
+    let base = root().join("models/small/baseline.toml");
     let text = format!(
         "base = \"{}\"\n[vary]\n\"parameters.domestic_share\" = {{ grid = [0.15] }}\n",
         base.display()
@@ -1063,7 +1063,7 @@ fn a_one_scenario_shard_of_ten_million_costs_one_scenario() {
     let sc = read(&out.join("parts").join(&parts[0]));
     assert_eq!(f64s(&sc, "scenario_id"), vec![Some(9_999_999.0)]);
     // Its draws lie in the rows' ranges (the stratum of the last sample).
-    let prices = csv(&root().join("data/electricity_prices.csv"));
+    let prices = csv(&root().join("data/small/electricity_prices.csv"));
     for (i, p) in strs(&prices, "province").iter().enumerate() {
         let key = format!(
             "electricity_prices.{}.price_cny_per_kwh",
@@ -1177,14 +1177,14 @@ mod fuzz {
     }
 
     fn spec() -> impl Strategy<Value = String> {
-        let base = root().join("models");
+        let base = root().join("models/small");
         let files = vec![
             format!("\"{}\"", base.join("levy_on_top.toml").display()),
             format!("\"{}\"", base.join("central_push.toml").display()),
-            format!("\"{}\"", root().join("data/sites.csv").display()),
+            format!("\"{}\"", root().join("data/small/sites.csv").display()),
             format!(
                 "\"{}\"",
-                root().join("data/electricity_prices.csv").display()
+                root().join("data/small/electricity_prices.csv").display()
             ),
             "\"nowhere\"".into(),
             "\"\"".into(),
@@ -1213,8 +1213,8 @@ mod fuzz {
 
     /// A key with a distribution that suits it.
     fn valid_entry() -> impl Strategy<Value = (String, String)> {
-        let m = root().join("models");
-        let d = root().join("data");
+        let m = root().join("models/small");
+        let d = root().join("data/small");
         prop::sample::select(vec![
             (
                 "parameters.domestic_share".to_string(),
@@ -1257,7 +1257,7 @@ mod fuzz {
     fn sweep_text() -> impl Strategy<Value = String> {
         let base = format!(
             "base = \"{}\"\n",
-            root().join("models/baseline.toml").display()
+            root().join("models/small/baseline.toml").display()
         );
         (
             prop::option::of(prop_oneof![
@@ -1387,7 +1387,7 @@ fn gridded() -> &'static (tempfile::TempDir, PathBuf, String) {
                 "extends = \"{}\"\nname = \"nx\"\n[[subsidies]]\nprogramme_id = \"nx_cards\"\n\
                  region_id = \"ningxia\"\nkind = \"per_card_cny\"\nvalue = 0\n\
                  cap_cny = 3000000000\napplies_to = \"all\"\n",
-                root().join("models/baseline.toml").display()
+                root().join("models/small/baseline.toml").display()
             ),
         )
         .unwrap();

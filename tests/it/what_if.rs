@@ -92,7 +92,16 @@ fn what_if(body: &str) -> (tempfile::TempDir, PathBuf) {
 fn same_as_csv_edit(body: &str, edit: impl Fn(&Path)) {
     let (_a, sc) = what_if(body);
     let (_b, base) = scratch_copy();
-    edit(&base.parent().unwrap().parent().unwrap().join("data"));
+    edit(
+        &base
+            .parent()
+            .unwrap()
+            .parent()
+            .unwrap()
+            .parent()
+            .unwrap()
+            .join("data/small"),
+    );
     let (_c, plain) = scratch_copy();
     let w = solve(&sc);
     let e = solve(&base);

@@ -188,7 +188,7 @@ fn region_names(out: &Path) -> Value {
 fn the_solve_terminal_says_where_and_why_with_the_plans_numbers() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("out");
-    let text = solve("models/baseline.toml", &out, &[]);
+    let text = solve("models/small/baseline.toml", &out, &[]);
     let summary = read_json(&out.join("summary.json"));
     let sites = features(&out.join("sites.geojson"));
     check_sites(&text, &sites, &region_names(&out));
@@ -340,7 +340,7 @@ fn check_binding(html: &str, summary: &Value) {
 fn the_report_has_the_sites_the_why_not_and_the_binding_rows_in_words() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("out");
-    solve("models/baseline.toml", &out, &[]);
+    solve("models/small/baseline.toml", &out, &[]);
     let report = dir.path().join("plan.html");
     let o = dcsite(&[
         "report",
@@ -381,7 +381,7 @@ fn unproven_ends_are_counted_once_and_marked_everywhere() {
     let out = dir.path().join("out");
     // A search budget too short to prove every end.
     let text = solve(
-        "models/baseline.toml",
+        "models/small/baseline.toml",
         &out,
         &["--near-optimal", "0.005", "--near-optimal-seconds", "0.2"],
     );

@@ -46,7 +46,7 @@ pub(crate) fn solved() -> &'static Path {
         // to replace: a re-run starts from no folder.
         let _ = std::fs::remove_dir_all(&out);
         let o = Command::new(env!("CARGO_BIN_EXE_dcsite"))
-            .args(["solve", "models/baseline.toml", "--out"])
+            .args(["solve", "models/small/baseline.toml", "--out"])
             .arg(&out)
             .args(["--force", "--quiet", "--crs", "EPSG:4490", "--crs", ALBERS])
             .current_dir(root())
@@ -434,7 +434,7 @@ fn qml_facts(text: &str) -> (String, BTreeSet<String>, Vec<String>) {
 #[test]
 fn styles_parse_and_refer_only_to_fields_of_their_layer() {
     let dir = solved();
-    let (_, inst, _) = dcsite::data::load(&root().join("models/baseline.toml")).unwrap();
+    let (_, inst, _) = dcsite::data::load(&root().join("models/small/baseline.toml")).unwrap();
     for (layer, _, geometry_type) in LAYERS {
         let base = std::fs::read_to_string(dir.join(format!("{layer}.qml"))).unwrap();
         for (infix, _, _) in VARIANTS {
@@ -632,7 +632,7 @@ fn haversine_km(a: (f64, f64), b: (f64, f64)) -> f64 {
 #[test]
 fn cities_layer_agrees_with_flows_sites_and_demand_csv() {
     let dir = solved();
-    let (_, inst, _) = dcsite::data::load(&root().join("models/baseline.toml")).unwrap();
+    let (_, inst, _) = dcsite::data::load(&root().join("models/small/baseline.toml")).unwrap();
     let cities = read_json(&dir.join("cities.geojson"));
     let flows = read_json(&dir.join("flows.geojson"));
     let sites = read_json(&dir.join("sites.geojson"));
@@ -649,7 +649,7 @@ fn cities_layer_agrees_with_flows_sites_and_demand_csv() {
     };
     // One point per row of demand.csv, in its order, at its coordinates.
     assert_eq!(cities.len(), inst.demand.len());
-    let demand_csv = std::fs::read_to_string(root().join("data/demand.csv")).unwrap();
+    let demand_csv = std::fs::read_to_string(root().join("data/small/demand.csv")).unwrap();
     let mut served_total = 0.0;
     let mut slack_seen = 0;
     for (city, line) in cities.iter().zip(demand_csv.lines().skip(1)) {

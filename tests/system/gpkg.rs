@@ -324,9 +324,9 @@ fn compare_and_sweep_collect_folders_hold_their_layers_in_plan_gpkg() {
     ok(
         &dcsite(&[
             "compare",
-            "models/baseline.toml",
-            "models/central_push.toml",
-            "models/west_domestic_power.toml",
+            "models/small/baseline.toml",
+            "models/small/central_push.toml",
+            "models/small/west_domestic_power.toml",
             "--mip-gap",
             "0.05",
             "--out",
@@ -380,7 +380,7 @@ fn compare_and_sweep_collect_folders_hold_their_layers_in_plan_gpkg() {
         format!(
             "base = \"{}\"\nsamples = 2\nseed = 3\nsampling = \"lhs\"\n[vary]\n\
              \"electricity_prices.*.price_cny_per_kwh\" = {{ dist = \"uniform\", from_columns = [\"low\", \"high\"] }}\n",
-            root().join("models/baseline.toml").display()
+            root().join("models/small/baseline.toml").display()
         ),
     )
     .unwrap();
@@ -421,7 +421,7 @@ fn without_gdal_the_command_fails_and_writes_no_folder_unless_no_gpkg() {
     let o = bin()
         .args([
             "solve",
-            "models/baseline.toml",
+            "models/small/baseline.toml",
             "--mip-gap",
             "0.05",
             "--quiet",
@@ -448,7 +448,7 @@ fn without_gdal_the_command_fails_and_writes_no_folder_unless_no_gpkg() {
     let o = bin()
         .args([
             "solve",
-            "models/baseline.toml",
+            "models/small/baseline.toml",
             "--mip-gap",
             "0.05",
             "--quiet",

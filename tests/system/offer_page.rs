@@ -429,7 +429,7 @@ fn ningxia_offer_page_matches_offer_csv_at_every_level() {
         .current_dir(root())
         .args([
             "offer",
-            "models/baseline.toml",
+            "models/small/baseline.toml",
             "--for",
             "ningxia",
             "--lever",

@@ -129,7 +129,7 @@ fn assert_title_block(text: &str, scenario: &str, pages: usize) {
 #[test]
 fn printed_baseline_has_its_headline_title_block_and_tables_on_a4_and_a3() {
     let tmp = tempfile::tempdir().unwrap();
-    let out = solved(tmp.path(), "models/baseline.toml", "baseline");
+    let out = solved(tmp.path(), "models/small/baseline.toml", "baseline");
     let html = out.join("report.html");
     let pdf = tmp.path().join("a4.pdf");
     print_to_pdf(&html, &pdf);
@@ -204,7 +204,7 @@ fn printed_baseline_has_its_headline_title_block_and_tables_on_a4_and_a3() {
 #[test]
 fn printed_phased_plan_shows_calendar_months_and_every_cluster() {
     let tmp = tempfile::tempdir().unwrap();
-    let out = solved(tmp.path(), "models/rollout_2026.toml", "rollout");
+    let out = solved(tmp.path(), "models/small/rollout_2026.toml", "rollout");
     let pdf = tmp.path().join("rollout.pdf");
     print_to_pdf(&out.join("report.html"), &pdf);
     let (pages, size) = pdf_pages(&pdf);

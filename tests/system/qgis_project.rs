@@ -35,7 +35,7 @@ fn solved() -> &'static Path {
     DIR.get_or_init(|| {
         let out = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("qgis_project");
         let o = Command::new(env!("CARGO_BIN_EXE_dcsite"))
-            .args(["solve", "models/baseline.toml", "--out"])
+            .args(["solve", "models/small/baseline.toml", "--out"])
             .arg(&out)
             .args(["--force", "--quiet"])
             .current_dir(root())
@@ -128,7 +128,7 @@ fn qgis_opens_the_project_with_every_layer_valid_styled_and_counted() {
         order,
         ["sites", "cities", "flows", "reach", "provinces", "outline"]
     );
-    let (_, inst, _) = dcsite::data::load(&root().join("models/baseline.toml")).unwrap();
+    let (_, inst, _) = dcsite::data::load(&root().join("models/small/baseline.toml")).unwrap();
     let cooling: Vec<&str> = inst.cooling.iter().map(|c| c.id.as_str()).collect();
     for (name, file) in LAYERS {
         let l = layer(r, name);

@@ -98,7 +98,7 @@ fn baseline_report_is_self_contained_and_renders_map_and_tables() {
     ok(
         &dcsite(&[
             "solve",
-            "models/baseline.toml",
+            "models/small/baseline.toml",
             "--out",
             out.to_str().unwrap(),
             "--quiet",

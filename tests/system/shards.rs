@@ -47,7 +47,7 @@ fn reference() -> &'static (tempfile::TempDir, PathBuf, PathBuf) {
     static REF: OnceLock<(tempfile::TempDir, PathBuf, PathBuf)> = OnceLock::new();
     REF.get_or_init(|| {
         let dir = tempfile::tempdir().unwrap();
-        let sweep = sweep_file(dir.path(), &root().join("models/baseline.toml"));
+        let sweep = sweep_file(dir.path(), &root().join("models/small/baseline.toml"));
         let out = dir.path().join("one");
         let o = dcsite(&[
             "sweep",
@@ -497,7 +497,7 @@ fn changed_input_between_shards_is_refused() {
     let sweep = sweep_file(dir.path(), &base);
     let out = dir.path().join("out");
     ok(&shard(&sweep, &out, "0/4"), "shard 0/4");
-    let cooling = dir.path().join("data/cooling.csv");
+    let cooling = dir.path().join("data/small/cooling.csv");
     common::edit(
         &cooling,
         "Air / indirect evaporative",
@@ -655,7 +655,7 @@ fn sweep23() -> &'static (tempfile::TempDir, PathBuf) {
     static S: OnceLock<(tempfile::TempDir, PathBuf)> = OnceLock::new();
     S.get_or_init(|| {
         let dir = tempfile::tempdir().unwrap();
-        let sweep = sweep_file(dir.path(), &root().join("models/baseline.toml"));
+        let sweep = sweep_file(dir.path(), &root().join("models/small/baseline.toml"));
         (dir, sweep)
     })
 }
