@@ -225,7 +225,7 @@ fn scenario_with(dir: &Path, outcomes: &str) -> std::path::PathBuf {
     let root = root();
     let text = format!(
         "extends = \"{}\"\nname = \"h\"\n{outcomes}",
-        root.join("models/baseline.toml").display()
+        root.join("models/small/baseline.toml").display()
     );
     let path = dir.join("h.toml");
     std::fs::write(&path, text).unwrap();
@@ -253,7 +253,7 @@ fn one_certain_outcome_is_the_deterministic_plan() {
     let solved = tmp.path().join("solve");
     let o = dcsite(&[
         "solve",
-        root().join("models/baseline.toml").to_str().unwrap(),
+        root().join("models/small/baseline.toml").to_str().unwrap(),
         "--out",
         solved.to_str().unwrap(),
         "--no-gpkg",
