@@ -312,6 +312,48 @@ fn probe_end(
     }
 }
 
+/// An end to prove: its group's options, its sign (1: fewest, −1: most),
+/// its best plan's cards and the cost bound.
+struct EndToProve<'a> {
+    options: &'a [usize],
+    sign: f64,
+    best: f64,
+    cost_bound_cny: f64,
+}
+
+/// Step 4 for one end: the probe by cost ([`probe_end`], with the options
+/// `o`); if it finds a plan, the end's own MIP from it ([`solve_end`], its
+/// limit taken from `budget` when it starts). The probe's plan is kept when
+/// the MIP gives none.
+fn prove_end(
+    p: &Prepared,
+    base: &Model,
+    end: &EndToProve,
+    o: &SolveOptions,
+    mip_opts: &SolveOptions,
+    budget: &Deadline,
+) -> Result<Found, SolveError> {
+    let (options, sign) = (end.options, end.sign);
+    let Some(probe) = probe_end(p, base, options, sign, end.best, end.cost_bound_cny, o)? else {
+        return Ok(NOT_STARTED);
+    };
+    let Some(from) = probe.cols else {
+        return Ok(probe);
+    };
+    let Some(o) = solve_now(mip_opts, Some(budget)) else {
+        return Ok(Found {
+            cols: Some(from),
+            limited: true,
+            bound: f64::NEG_INFINITY,
+        });
+    };
+    let mut f = solve_end(p, base, options, sign, &o, Some(&from))?;
+    if f.cols.is_none() {
+        f.cols = Some(from);
+    }
+    Ok(f)
+}
+
 /// `base` with `sign × cards of options` as its objective (in cards, not CNY).
 fn with_cards_objective(p: &Prepared, base: &Model, options: &[usize], sign: f64) -> Model {
     let mut m = base.clone();
@@ -1097,25 +1139,13 @@ impl Search<'_> {
                 };
                 let d = (e.sign < 0.0) as usize;
                 let best = found.best[e.group][d].0;
-                let r = (|| {
-                    let Some(probe) =
-                        probe_end(p, base, &options[e.group], e.sign, best, cost_bound_cny, &o)?
-                    else {
-                        return Ok(NOT_STARTED);
-                    };
-                    let Some(from) = probe.cols else {
-                        return Ok(probe);
-                    };
-                    let Some(o) = solve_now(mip_opts, Some(budget)) else {
-                        return Ok(Found {
-                            cols: Some(from),
-                            limited: true,
-                            bound: f64::NEG_INFINITY,
-                        });
-                    };
-                    solve_end(p, base, &options[e.group], e.sign, &o, Some(&from))
-                })();
-                r
+                let end = EndToProve {
+                    options: &options[e.group],
+                    sign: e.sign,
+                    best,
+                    cost_bound_cny,
+                };
+                prove_end(p, base, &end, &o, mip_opts, budget)
             })
             .collect();
         let mut limited = 0;
