@@ -378,3 +378,96 @@ fn a_proven_maximum_is_the_most_any_plan_within_the_cost_bound_can_hold() {
     }
     assert!(checked > 0, "no region's most was proven: {n:?}");
 }
+
+/// Issue 27 §2: with the default budget every end of the baseline's ranges
+/// at 0.5 % is proven (summary.json), and every region's proven fewest is
+/// checked independently: the range model with the region forced one server
+/// below it has no plan within the cost bound.
+#[test]
+fn every_baseline_end_at_half_a_percent_is_proven_with_the_default_budget() {
+    use dcsite::milp::{build, Bound, Integrality, Row, RowKey, Sense, CNY_PER_OBJECTIVE_UNIT};
+    use dcsite::solve::{run_highs, SolveError};
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("o");
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_dcsite"))
+        .args([
+            "solve",
+            "models/baseline.toml",
+            "--near-optimal",
+            "0.005",
+            "--quiet",
+            "--out",
+        ])
+        .arg(&out)
+        .current_dir(root())
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let summary: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("summary.json")).unwrap()).unwrap();
+    let near = &summary["near_optimal"];
+    assert_eq!(near["ends_not_proven"], 0, "{near}");
+    assert_eq!(near["site_ends_not_proven"], 0, "{near}");
+    assert_eq!(near["solves_stopped_at_limit"], 0, "{near}");
+    let cost_bound = near["cost_bound_cny"].as_f64().unwrap();
+    let (_, inst, _) = dcsite::data::load(&root().join("models/baseline.toml")).unwrap();
+    let p = Prepared::new(inst);
+    let server = p
+        .inst
+        .accelerators
+        .iter()
+        .map(|a| a.cards_per_server as f64)
+        .fold(f64::INFINITY, f64::min);
+    let mut checked = 0;
+    for (r, region) in p.inst.regions.iter().enumerate() {
+        let range = &near["regions"][&region.id];
+        assert_eq!(range["min_proven"], true, "{}: {range}", region.id);
+        assert_eq!(range["max_proven"], true, "{}: {range}", region.id);
+        let fewest = range["cards_min"].as_f64().unwrap();
+        if fewest < server {
+            continue;
+        }
+        let mut m = build(&p, Integrality::ContinuousServers);
+        m.rows.push(Row {
+            key: RowKey::CostBound,
+            lhs: m.objective.clone(),
+            sense: Sense::Le,
+            // The written bound is rounded to the CNY: allow that much.
+            rhs: (cost_bound + 1.0) / CNY_PER_OBJECTIVE_UNIT,
+        });
+        let mut cards = good_lp::Expression::default();
+        for (o, opt) in p.options.iter().enumerate() {
+            if p.region_of_site[opt.site] != r {
+                continue;
+            }
+            for (i, &a) in opt.accels.iter().enumerate() {
+                cards.add_mul(
+                    p.inst.accelerators[a].cards_per_server as f64,
+                    m.vars.servers[o][i],
+                );
+            }
+        }
+        m.rows.push(Row {
+            key: RowKey::RegionBound {
+                region: r,
+                bound: Bound::Max,
+            },
+            lhs: cards,
+            sense: Sense::Le,
+            rhs: fewest - server,
+        });
+        match run_highs(m, &SolveOptions::default(), &[]) {
+            Err(SolveError::Infeasible { .. }) => checked += 1,
+            Ok(_) => panic!(
+                "{}: a plan within the cost bound holds {} cards, the reported fewest is {fewest}",
+                region.id,
+                fewest - server
+            ),
+            Err(e) => panic!("{}: {e}", region.id),
+        }
+    }
+    assert!(
+        checked > 0,
+        "no region has a fewest above one server: {near}"
+    );
+}

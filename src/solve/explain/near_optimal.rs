@@ -15,31 +15,45 @@
 //! 2. the LP relaxation of each end bounds it, and its site decisions,
 //!    rounded three ways and re-solved with the servers continuous, give
 //!    plans near it; an end whose best plan is within [`PROOF_CARDS`] of its
-//!    bound is proven and needs no MIP (a zero fewest is proven by any plan);
+//!    bound is proven and needs no MIP (a zero fewest is proven by any plan).
+//!    These LPs run on one live HiGHS instance per worker ([`live`]): an end
+//!    changes its costs, a rounding the bounds of the site decisions. For an
+//!    end still open, the LP's whole site decisions are kept and a small MIP
+//!    ([`SUB_MIP_SECONDS`]) settles the fractional ones: usually the plan
+//!    that meets the LP's bound;
 //! 3. groups made of the same options (a tier of one region, the only
-//!    buildable site of a region) share one range;
-//! 4. the ends still open are solved as MIPs in parallel, in rounds: the
-//!    most cards of regions and tiers, then their fewest, then the same for
-//!    sites, each round only for the ends the plans so far did not settle.
-//!    Each MIP starts from the best plan found for its end and stops within
-//!    1 % or [`PROOF_CARDS`] of its bound, which it tightens.
+//!    buildable site of a region) share one range, and bounds carry between
+//!    nested groups (a region holds at most its cluster's most; a cluster at
+//!    least its region's fewest);
+//! 4. the ends still open are proven in batches of [`MIP_BATCH`], solved in
+//!    parallel: the most cards of regions, tiers and clusters (the largest
+//!    groups first, whose bounds carry to the groups inside them), then their
+//!    fewest (the smallest first), then the same for sites. Each end is first
+//!    probed by cost ([`probe_end`]): the cheapest plan with one server's
+//!    worth of cards beyond the best plan found, with the cost bound as
+//!    HiGHS's objective bound, so that it prunes by cost as the plain solve
+//!    does. None: the end is proven. Otherwise its plan starts the end's own
+//!    MIP, which stops within [`PROOF_CARDS`] of its bound.
 //!
-//! A MIP stopped by its time limit ([`PER_SOLVE_SECONDS`], what is left of
-//! the whole search's budget, [`BUDGET_PER_SOLVE_TIME`] × the plain solve's
-//! time, or what is left of the run's `--time-limit`) counts in `limited`; its end is then the best
-//! plan found, so a range is never wider than the plans found (an inner
-//! bound). `min_proven` / `max_proven` say which ends are exact to the server.
-//! `limited` counts solves, not ends: a MIP that stops at its relative gap
-//! ([`MIP_GAP`]) further than [`PROOF_CARDS`] from its bound leaves its end
-//! unproven without a limit, and groups of the same options share an end
-//! (a tier of one region is counted twice in regions.csv). The count of
-//! unproven ends is read from the per-end flags (`NearOptimal::unproven_ends`).
+//! A solve stopped by its time limit (what is left of the whole search's
+//! budget, [`BUDGET_PER_SOLVE_TIME`] × the plain solve's time, or of the
+//! run's `--time-limit`) counts in `limited`; its end is then the best plan
+//! found, so a range is never wider than the plans found (an inner bound).
+//! The search stops as soon as every end is proven, so the budget is a cap:
+//! on the baseline at 0.5 % every end is proven well within it
+//! (BENCHMARKS.md). `min_proven` / `max_proven` say which ends are exact to
+//! the server. `limited` counts solves, not ends, and groups of the same
+//! options share an end (a tier of one region is counted twice in
+//! regions.csv). The count of unproven ends is read from the per-end flags
+//! (`NearOptimal::unproven_ends`).
 //!
 //! The run's `--time-limit` bounds the whole search: every solve (the
 //! starting plan's completion, each LP end, each rounded plan, each MIP)
 //! takes its limit from what is left of the run's deadline when it starts,
 //! and one that would start with less than [`MIN_SOLVE_SECONDS`] left is not
 //! started (its end counts in `limited`).
+
+mod live;
 
 use std::collections::HashMap;
 use std::ops::Range;
@@ -53,23 +67,36 @@ use crate::plan::{CardRange, NearOptimal};
 use crate::plan::{Plan, Status};
 use crate::solve::base::options::{SolveError, SolveOptions};
 use crate::solve::base::run::run_highs_from;
+use live::LiveLp;
 
-/// Time limit of each range solve, seconds.
+/// Time limit of each LP of the range search, seconds (the MIPs take what
+/// is left of the budget).
 pub const PER_SOLVE_SECONDS: f64 = 3.0;
 
-/// Relative MIP gap of the range solves: an end is within 1 % of its
-/// proven bound (and usually exact: see [`CardRange::max_proven`]).
-pub const MIP_GAP: f64 = 0.01;
+/// Time limit of each small MIP over an LP end's fractional site decisions
+/// ([`Search::sub_mips`]), seconds.
+pub const SUB_MIP_SECONDS: f64 = 0.5;
 
-/// By default the whole range search (LP bounds, rounded plans and MIPs)
-/// gets this many times the plain solve's time (at least
-/// [`MIN_BUDGET_SECONDS`]): the MIPs get what the LP phase leaves, and solves
-/// the budget stops count in `limited`. So `--near-optimal` adds about this
-/// much to a solve; [`near_optimal_within`] takes another budget.
-pub const BUDGET_PER_SOLVE_TIME: f64 = 2.5;
+/// How many range MIPs are solved at once (in parallel), between two looks
+/// at which ends the plans found leave open. A constant, not the number of
+/// cores, so that the ranges do not depend on the machine.
+pub const MIP_BATCH: usize = 4;
+
+/// Relative MIP gap of the range solves: none, so that a MIP stops only
+/// within [`PROOF_CARDS`] of its bound (a relative gap on half a million
+/// cards would leave thousands of cards unproven).
+pub const MIP_GAP: f64 = 0.0;
+
+/// By default the whole range search (LP bounds, rounded plans, probes and
+/// MIPs) may take this many times the plain solve's time (at least
+/// [`MIN_BUDGET_SECONDS`]); solves the budget stops count in `limited`. A
+/// cap, not what it takes: the search ends when every end is proven, on the
+/// baseline at 0.5 % well within it (BENCHMARKS.md), and the cap leaves room
+/// for a loaded machine. [`near_optimal_within`] takes another budget.
+pub const BUDGET_PER_SOLVE_TIME: f64 = 60.0;
 
 /// The default budget's floor, seconds.
-pub const MIN_BUDGET_SECONDS: f64 = 1.0;
+pub const MIN_BUDGET_SECONDS: f64 = 10.0;
 
 /// The least time a range solve is started with, seconds (HiGHS's own floor
 /// on a time limit): with less left of the run's deadline or the budget, the
@@ -81,7 +108,7 @@ pub const MIN_SOLVE_SECONDS: f64 = 0.1;
 /// what is left of `budget`; `None` when that is less than
 /// [`MIN_SOLVE_SECONDS`] (the solve is not started).
 fn solve_now(base: &SolveOptions, budget: Option<&Deadline>) -> Option<SolveOptions> {
-    let mut left = PER_SOLVE_SECONDS;
+    let mut left = base.time_limit_s.unwrap_or(f64::INFINITY);
     if let Some(d) = &base.deadline {
         left = left.min(d.left_s());
     }
@@ -229,6 +256,104 @@ fn solve_end(
     }
 }
 
+/// The proof of an end by its cost: the least cost of a plan with one
+/// server's worth of cards beyond `best` (`cards ≥ best + PROOF_CARDS` for
+/// the most, `≤ best − PROOF_CARDS` for the fewest), the cost bound as
+/// HiGHS's objective bound so that it prunes by cost as in the plain
+/// solve, stopped at its first plan. No such plan: `best` is the end
+/// (bound `best ± PROOF_CARDS`). Otherwise the plan found, from which the
+/// end's own MIP goes on ([`solve_end`]). `None`: the solve was stopped.
+fn probe_end(
+    p: &Prepared,
+    base: &Model,
+    options: &[usize],
+    sign: f64,
+    best: f64,
+    cost_bound_cny: f64,
+    opts: &SolveOptions,
+) -> Result<Option<Found>, SolveError> {
+    let k = best - sign * PROOF_CARDS;
+    let mut m = base.clone();
+    // The row's key only names it (the cost bound's family: it bounds the
+    // plans of the range search).
+    m.rows.push(milp::Row {
+        key: RowKey::CostBound,
+        lhs: cards_of(p, &m, options),
+        sense: if sign < 0.0 { Sense::Ge } else { Sense::Le },
+        rhs: k,
+    });
+    let mut o = opts.clone();
+    o.mip_gap = None;
+    o.highs_options = opts
+        .highs_options
+        .iter()
+        .filter(|(k, _)| k != "mip_abs_gap")
+        .cloned()
+        .collect();
+    o.highs_options.push((
+        "objective_bound".into(),
+        format!("{:e}", cost_bound_cny / m.cny_per_objective_unit),
+    ));
+    o.highs_options
+        .push(("mip_max_improving_sols".into(), "1".into()));
+    match run_highs_from(m, &o, &[], None) {
+        Ok((raw, _)) => Ok(Some(Found {
+            cols: Some(raw.cols),
+            limited: false,
+            bound: f64::NEG_INFINITY,
+        })),
+        Err(SolveError::Infeasible { .. }) => Ok(Some(Found {
+            cols: None,
+            limited: false,
+            bound: sign * k,
+        })),
+        Err(SolveError::NoSolution { .. }) => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
+/// An end to prove: its group's options, its sign (1: fewest, −1: most),
+/// its best plan's cards and the cost bound.
+struct EndToProve<'a> {
+    options: &'a [usize],
+    sign: f64,
+    best: f64,
+    cost_bound_cny: f64,
+}
+
+/// Step 4 for one end: the probe by cost ([`probe_end`], with the options
+/// `o`); if it finds a plan, the end's own MIP from it ([`solve_end`], its
+/// limit taken from `budget` when it starts). The probe's plan is kept when
+/// the MIP gives none.
+fn prove_end(
+    p: &Prepared,
+    base: &Model,
+    end: &EndToProve,
+    o: &SolveOptions,
+    mip_opts: &SolveOptions,
+    budget: &Deadline,
+) -> Result<Found, SolveError> {
+    let (options, sign) = (end.options, end.sign);
+    let Some(probe) = probe_end(p, base, options, sign, end.best, end.cost_bound_cny, o)? else {
+        return Ok(NOT_STARTED);
+    };
+    let Some(from) = probe.cols else {
+        return Ok(probe);
+    };
+    let Some(o) = solve_now(mip_opts, Some(budget)) else {
+        return Ok(Found {
+            cols: Some(from),
+            limited: true,
+            bound: f64::NEG_INFINITY,
+        });
+    };
+    let mut f = solve_end(p, base, options, sign, &o, Some(&from))?;
+    if f.cols.is_none() {
+        f.cols = Some(from);
+    }
+    Ok(f)
+}
+
 /// `base` with `sign × cards of options` as its objective (in cards, not CNY).
 fn with_cards_objective(p: &Prepared, base: &Model, options: &[usize], sign: f64) -> Model {
     let mut m = base.clone();
@@ -281,6 +406,75 @@ fn rounded_plans(
         }
     }
     out
+}
+
+/// [`rounded_plans`] on a live LP whose columns are `base`'s
+/// ([`same_columns`]): each rounding is a change of the site decisions'
+/// bounds, `cost` the end's objective.
+#[allow(clippy::too_many_arguments)]
+fn rounded_plans_live(
+    p: &Prepared,
+    lp_cols: &[f64],
+    base: &Model,
+    start: &[f64],
+    options: &[usize],
+    live: &mut LiveLp,
+    cost: &[f64],
+    opts: &SolveOptions,
+) -> Vec<Vec<f64>> {
+    let ns = p.inst.sites.len();
+    let (lp_best, opt_open) = lp_leanings(p, base, lp_cols, base, start);
+    let roundings = roundings(p, options, &lp_best, &opt_open);
+    let mega = mega_order(base, lp_cols, base, start);
+    let mut out: Vec<Vec<f64>> = Vec::new();
+    let mut tried: Vec<&Vec<Option<usize>>> = Vec::new();
+    for open in &roundings {
+        if tried.contains(&open) {
+            continue;
+        }
+        tried.push(open);
+        if (0..ns).any(|s| open[s].is_none() && p.inst.sites[s].status.must_open()) {
+            continue;
+        }
+        let fixed: Vec<(usize, f64)> = fixed_decisions(p, base, open, &mega)
+            .into_iter()
+            .map(|(v, x)| (base.column[&v], x))
+            .collect();
+        let Some(o) = solve_now(opts, None) else {
+            break;
+        };
+        let seconds = o.time_limit_s.unwrap_or(PER_SOLVE_SECONDS);
+        if let Some(a) = live.solve(cost, &fixed, seconds) {
+            out.push(a.cols);
+        }
+    }
+    out
+}
+
+/// The objective `sign × cards of options` as one cost per column of `model`.
+fn cards_cost(p: &Prepared, model: &Model, options: &[usize], sign: f64) -> Vec<f64> {
+    let mut cost = vec![0.0; model.n_columns];
+    for (j, n) in card_columns(p, model, options) {
+        cost[j] += sign * n;
+    }
+    cost
+}
+
+/// Whether `a` and `b` have the same columns: the same count and every site
+/// decision and server count in the same column (the LP relaxation and the
+/// range model are built in the same order).
+fn same_columns(a: &Model, b: &Model) -> bool {
+    let pairs = |m: &Model| -> Vec<usize> {
+        let v = &m.vars;
+        v.open
+            .iter()
+            .chain(v.mega.iter().flatten())
+            .copied()
+            .chain(v.server_columns())
+            .map(|x| m.column[&x])
+            .collect()
+    };
+    a.n_columns == b.n_columns && pairs(a) == pairs(b)
 }
 
 /// Per site: the option the LP (`lp_cols`) uses most and how much, and the
@@ -483,13 +677,13 @@ pub fn near_optimal_within(
     );
     let lp = with_cost_row(milp::build(p, Integrality::Lp), cost_bound_cny);
     let start = complete_start(&base, plan_start(p, plan, &base), opts);
-    let mut search = Search::new(p, &base, opts, start);
+    let mut search = Search::new(p, &base, opts, start, cost_bound_cny);
     // 2. LP bounds of every end of every distinct group.
     search.lp_ends(&lp)?;
     // 4. MIPs for the ends still open. The MIPs get what is left of the budget.
     let budget = Deadline::from(started, budget_s);
     let (limited, mip_solves) = search.mip_rounds(&budget)?;
-    Ok(search.ranges(share, cost_bound_cny, limited, mip_solves))
+    Ok(search.ranges(share, cost_bound_cny, limited, mip_solves, budget_s))
 }
 
 /// The plan as a starting point, in the base model's columns: its site
@@ -561,6 +755,25 @@ impl Groups {
     }
 }
 
+/// Pairs (smaller, larger) of distinct non-empty groups, each the first of
+/// its options ([`Groups::canon`]), whose options lie within the other's.
+fn nested_groups(groups: &Groups) -> Vec<(usize, usize)> {
+    let distinct: Vec<usize> = (0..groups.options.len())
+        .filter(|&g| groups.canon[g] == g && !groups.options[g].is_empty())
+        .collect();
+    let mut out = Vec::new();
+    for &small in &distinct {
+        for &large in &distinct {
+            let (a, b) = (&groups.options[small], &groups.options[large]);
+            // Options are in option order: a merge walk tells inclusion.
+            if small != large && a.len() < b.len() && a.iter().all(|o| b.binary_search(o).is_ok()) {
+                out.push((small, large));
+            }
+        }
+    }
+    out
+}
+
 /// The range search under way: the groups, the plans found so far and the
 /// proven bounds on every group's ends.
 struct Search<'a> {
@@ -573,12 +786,23 @@ struct Search<'a> {
     /// Per group: the proven bounds on its ends (lower bound of the fewest,
     /// upper bound of the most cards).
     bound: Vec<[f64; 2]>,
+    /// The cost bound of the plans searched, CNY.
+    cost_bound_cny: f64,
+    /// Pairs (smaller, larger) of distinct groups whose options are one
+    /// within the other: the smaller never holds more cards than the larger.
+    within: Vec<(usize, usize)>,
 }
 
 impl<'a> Search<'a> {
     /// The search with one plan found, `start`; nothing is proven but the
     /// ends of the empty groups.
-    fn new(p: &'a Prepared, base: &'a Model, opts: &'a SolveOptions, start: Vec<f64>) -> Self {
+    fn new(
+        p: &'a Prepared,
+        base: &'a Model,
+        opts: &'a SolveOptions,
+        start: Vec<f64>,
+        cost_bound_cny: f64,
+    ) -> Self {
         let groups = Groups::new(p);
         let columns: Vec<Vec<(usize, f64)>> = groups
             .options
@@ -598,6 +822,7 @@ impl<'a> Search<'a> {
             .collect();
         let mut found = Plans::new(columns);
         found.add(start);
+        let within = nested_groups(&groups);
         Search {
             p,
             base,
@@ -605,16 +830,30 @@ impl<'a> Search<'a> {
             groups,
             found,
             bound,
+            cost_bound_cny,
+            within,
+        }
+    }
+
+    /// Carries proven bounds between nested groups: a group holds at most
+    /// the most of any group around it, and at least the fewest of any group
+    /// inside it.
+    fn propagate(&mut self) {
+        for &(small, large) in &self.within {
+            self.bound[small][1] = self.bound[small][1].min(self.bound[large][1]);
+            self.bound[large][0] = self.bound[large][0].max(self.bound[small][0]);
         }
     }
 
     /// Whether end `d` (0: fewest, 1: most cards) of group `g` is proven:
     /// the best plan found is within [`PROOF_CARDS`] of its bound.
     fn settled(&self, g: usize, d: usize) -> bool {
+        // A probe's bound is its plan's cards ± PROOF_CARDS: allow rounding.
+        let slack = PROOF_CARDS + 1e-6;
         if d == 0 {
-            self.found.best[g][0].0 <= self.bound[g][0] + PROOF_CARDS
+            self.found.best[g][0].0 <= self.bound[g][0] + slack
         } else {
-            self.found.best[g][1].0 >= self.bound[g][1] - PROOF_CARDS
+            self.found.best[g][1].0 >= self.bound[g][1] - slack
         }
     }
 
@@ -630,14 +869,120 @@ impl<'a> Search<'a> {
 }
 
 impl Search<'_> {
-    /// Step 2: the LP of every end the plans do not settle, in parallel; its
-    /// objective tightens the end's bound and its site decisions, rounded,
-    /// give plans ([`rounded_plans`]). Nothing when the run is out of time.
+    /// Step 2: the LP of every end the plans do not settle, in parallel on
+    /// one live LP per worker; its objective tightens the end's bound and
+    /// its site decisions, rounded, give plans ([`rounded_plans`]). Nothing
+    /// when the run is out of time.
     fn lp_ends(&mut self, lp: &Model) -> Result<(), SolveError> {
         let ends = self.open_ends(0..self.groups.options.len(), &[1.0, -1.0]);
         if run_out(self.opts) {
             return Ok(());
         }
+        if !same_columns(lp, self.base) {
+            return self.lp_ends_rebuilt(lp, &ends);
+        }
+        let (p, base, options) = (self.p, self.base, &self.groups.options);
+        let lp_opts = per_solve(self.opts, false);
+        let start = &self.found.plans[0];
+        let solved: Vec<(Found, Vec<Vec<f64>>)> = ends
+            .par_iter()
+            .map_init(
+                || LiveLp::new(lp, &lp_opts),
+                |live, e| {
+                    let Some(o) = solve_now(&lp_opts, None) else {
+                        return (NOT_STARTED, Vec::new());
+                    };
+                    let seconds = o.time_limit_s.unwrap_or(PER_SOLVE_SECONDS);
+                    let cost = cards_cost(p, base, &options[e.group], e.sign);
+                    let Some(a) = live.solve(&cost, &[], seconds) else {
+                        return (NOT_STARTED, Vec::new());
+                    };
+                    let plans = rounded_plans_live(
+                        p,
+                        &a.cols,
+                        base,
+                        start,
+                        &options[e.group],
+                        live,
+                        &cost,
+                        &lp_opts,
+                    );
+                    let f = Found {
+                        limited: false,
+                        bound: a.objective,
+                        cols: Some(a.cols),
+                    };
+                    (f, plans)
+                },
+            )
+            .collect();
+        let mut lp_plans = Vec::with_capacity(ends.len());
+        for (e, (f, plans)) in ends.iter().zip(solved) {
+            tighten(&mut self.bound[e.group], e.sign, f.bound);
+            for cols in plans {
+                self.found.add(cols);
+            }
+            lp_plans.push(f.cols);
+        }
+        self.propagate();
+        self.sub_mips(&ends, lp_plans);
+        Ok(())
+    }
+
+    /// Step 2b: for each LP end still open, the LP's site decisions that are
+    /// already whole kept and only the fractional ones left to a small MIP
+    /// (a relaxation-induced neighbourhood); its plans join the others. An
+    /// LP end with no fractional decision is itself a plan.
+    fn sub_mips(&mut self, ends: &[End], lp_plans: Vec<Option<Vec<f64>>>) {
+        let base = self.base;
+        let v = &base.vars;
+        let decisions: Vec<Variable> = v
+            .open
+            .iter()
+            .chain(v.mega.iter().flatten())
+            .copied()
+            .collect();
+        let mut todo = Vec::new();
+        for (e, cols) in ends.iter().zip(lp_plans) {
+            let Some(cols) = cols else { continue };
+            let whole: Vec<(Variable, f64)> = decisions
+                .iter()
+                .filter_map(|&x| {
+                    let y = cols[base.column[&x]];
+                    ((y - y.round()).abs() < 1e-6).then_some((x, y.round()))
+                })
+                .collect();
+            if whole.len() == decisions.len() {
+                self.found.add(cols);
+            } else if !self.settled(e.group, (e.sign < 0.0) as usize) {
+                todo.push((e, whole));
+            }
+        }
+        todo.retain(|(e, _)| !self.settled(e.group, (e.sign < 0.0) as usize));
+        if run_out(self.opts) {
+            return;
+        }
+        let (p, options) = (self.p, &self.groups.options);
+        let mut o = per_solve(self.opts, true);
+        o.time_limit_s = Some(SUB_MIP_SECONDS);
+        let plans: Vec<Option<Vec<f64>>> = todo
+            .par_iter()
+            .map(|(e, whole)| {
+                let o = solve_now(&o, None)?;
+                let m = with_cards_objective(p, base, &options[e.group], e.sign);
+                run_highs_from(m, &o, whole, None)
+                    .ok()
+                    .map(|(raw, _)| raw.cols)
+            })
+            .collect();
+        for cols in plans.into_iter().flatten() {
+            self.found.add(cols);
+        }
+    }
+
+    /// [`Search::lp_ends`] with each LP built afresh: where the LP's columns
+    /// are not the range model's (never for models of `milp::build`).
+    fn lp_ends_rebuilt(&mut self, lp: &Model, ends: &[End]) -> Result<(), SolveError> {
         let (p, base, options) = (self.p, self.base, &self.groups.options);
         let lp_opts = per_solve(self.opts, false);
         let start = &self.found.plans[0];
@@ -665,42 +1010,116 @@ impl Search<'_> {
                 self.found.add(cols);
             }
         }
+        self.propagate();
         Ok(())
     }
 
-    /// Step 4: MIPs for the ends still open, within `budget`: regions and
-    /// tiers, then sites; the most cards first (a plan that packs one group
-    /// empties others, which settles their fewest). Returns how many ends
-    /// were left at the best plan found (`limited`) and how many MIPs ran.
+    /// Step 4: MIPs for the ends still open, within `budget`, in batches of
+    /// [`MIP_BATCH`] solved in parallel, each from the best plan found for
+    /// its end. Before each batch the ends are taken afresh: those the plans
+    /// so far leave open, regions', tiers' and clusters' most cards first,
+    /// then their fewest, then the sites' (a plan that packs one group
+    /// empties others, which settles their fewest); within each, the end
+    /// closest to its bound first (cheap, and its plans seed the others).
+    /// Fixed batches, not a queue per worker: the same input gives the same
+    /// ranges on any number of cores. Returns how many solves were stopped
+    /// by a limit or not started (`limited`) and how many MIPs ran.
     fn mip_rounds(&mut self, budget: &Deadline) -> Result<(usize, usize), SolveError> {
         let mut limited = 0;
         let mut mip_solves = 0;
-        let mip_opts = per_solve(self.opts, true);
+        // Each MIP may take what is left of the budget (and of the run).
+        let mut mip_opts = per_solve(self.opts, true);
+        mip_opts.time_limit_s = None;
+        // Ends whose MIP ran: never solved twice (one stopped by a limit
+        // stays at its best plan).
+        let mut tried: Vec<(usize, bool)> = Vec::new();
+        loop {
+            let todo = self.next_batch(&tried);
+            if todo.is_empty() {
+                break;
+            }
+            if run_out(self.opts) || budget.left_s() < MIN_SOLVE_SECONDS {
+                // Out of time: the ends left are the best plans found.
+                limited += self
+                    .next_ends()
+                    .iter()
+                    .filter(|e| !tried.contains(&(e.group, e.sign < 0.0)))
+                    .count();
+                break;
+            }
+            tried.extend(todo.iter().map(|e| (e.group, e.sign < 0.0)));
+            limited += self.mip_round(&todo, &mip_opts, budget)?;
+            mip_solves += todo.len();
+        }
+        Ok((limited, mip_solves))
+    }
+
+    /// Every open end in the order of [`Search::mip_rounds`].
+    fn next_ends(&self) -> Vec<End> {
         let (n_coarse, ng) = (self.groups.n_coarse, self.groups.options.len());
-        let rounds = [
+        let classes = [
             (0..n_coarse, -1.0),
             (0..n_coarse, 1.0),
             (n_coarse..ng, -1.0),
             (n_coarse..ng, 1.0),
         ];
-        for (range, sign) in rounds {
-            let todo = self.open_ends(range, &[sign]);
-            if todo.is_empty() {
-                continue;
-            }
-            if run_out(self.opts) || budget.left_s() < MIN_SOLVE_SECONDS {
-                // Out of time: these ends are the best plans found.
-                limited += todo.len();
-                continue;
-            }
-            let round = self.mip_round(&todo, &mip_opts, budget)?;
-            mip_solves += todo.len();
-            limited += round;
+        let mut out = Vec::new();
+        for (range, sign) in classes {
+            let mut ends = self.open_ends(range, &[sign]);
+            // The largest groups' most first and the smallest groups' fewest
+            // first: their bounds carry to the groups nested in them
+            // ([`Search::propagate`]); then the end closest to its bound.
+            let size = |e: &End| sign * self.groups.options[e.group].len() as f64;
+            ends.sort_by(|a, b| {
+                size(a)
+                    .total_cmp(&size(b))
+                    .then(self.gap(a).total_cmp(&self.gap(b)))
+            });
+            out.extend(ends);
         }
-        Ok((limited, mip_solves))
+        out
     }
 
-    /// One round of MIPs, in parallel, each started from the best plan found
+    /// The next [`MIP_BATCH`] open ends, but none whose bound may come from
+    /// another end in the batch: the most of a group inside a group whose
+    /// most is in it, the fewest of a group around one whose fewest is.
+    fn next_batch(&self, tried: &[(usize, bool)]) -> Vec<End> {
+        let mut batch: Vec<End> = Vec::new();
+        for e in self.next_ends() {
+            if tried.contains(&(e.group, e.sign < 0.0)) {
+                continue;
+            }
+            let waits = batch.iter().any(|b| {
+                b.sign == e.sign
+                    && self.within.iter().any(|&(small, large)| {
+                        if e.sign < 0.0 {
+                            (small, large) == (e.group, b.group)
+                        } else {
+                            (small, large) == (b.group, e.group)
+                        }
+                    })
+            });
+            if !waits {
+                batch.push(e);
+            }
+            if batch.len() == MIP_BATCH {
+                break;
+            }
+        }
+        batch
+    }
+
+    /// Cards between an end's best plan and its bound.
+    fn gap(&self, e: &End) -> f64 {
+        let g = e.group;
+        if e.sign > 0.0 {
+            self.found.best[g][0].0 - self.bound[g][0]
+        } else {
+            self.bound[g][1] - self.found.best[g][1].0
+        }
+    }
+
+    /// One batch of MIPs, in parallel, each started from the best plan found
     /// for its end; returns how many were stopped by a limit or not started.
     fn mip_round(
         &mut self,
@@ -709,8 +1128,9 @@ impl Search<'_> {
         budget: &Deadline,
     ) -> Result<usize, SolveError> {
         let (p, base, options, found) = (self.p, self.base, &self.groups.options, &self.found);
-        // Each MIP's limit is taken when it starts (there are more ends than
-        // threads), so the round ends within one solve of the budget.
+        let cost_bound_cny = self.cost_bound_cny;
+        // Each MIP's limit is taken when it starts (there may be more ends
+        // than threads), so the batch ends within one solve of the budget.
         let solved: Vec<Result<Found, SolveError>> = todo
             .par_iter()
             .map(|e| {
@@ -718,8 +1138,14 @@ impl Search<'_> {
                     return Ok(NOT_STARTED);
                 };
                 let d = (e.sign < 0.0) as usize;
-                let from = &found.plans[found.best[e.group][d].1];
-                solve_end(p, base, &options[e.group], e.sign, &o, Some(from))
+                let best = found.best[e.group][d].0;
+                let end = EndToProve {
+                    options: &options[e.group],
+                    sign: e.sign,
+                    best,
+                    cost_bound_cny,
+                };
+                prove_end(p, base, &end, &o, mip_opts, budget)
             })
             .collect();
         let mut limited = 0;
@@ -731,6 +1157,7 @@ impl Search<'_> {
                 self.found.add(cols);
             }
         }
+        self.propagate();
         Ok(limited)
     }
 
@@ -762,6 +1189,7 @@ impl Search<'_> {
         cost_bound_cny: f64,
         limited: usize,
         mip_solves: usize,
+        budget_s: f64,
     ) -> NearOptimal {
         let p = self.p;
         let nr = p.inst.regions.len();
@@ -785,7 +1213,7 @@ impl Search<'_> {
             sites,
             limited,
             mip_solves,
-            per_solve_seconds: PER_SOLVE_SECONDS,
+            per_solve_seconds: budget_s,
         }
     }
 }
