@@ -392,7 +392,7 @@ fn every_baseline_end_at_half_a_percent_is_proven_with_the_default_budget() {
     let o = std::process::Command::new(env!("CARGO_BIN_EXE_dcsite"))
         .args([
             "solve",
-            "models/baseline.toml",
+            "models/small/baseline.toml",
             "--near-optimal",
             "0.005",
             "--quiet",
@@ -410,7 +410,7 @@ fn every_baseline_end_at_half_a_percent_is_proven_with_the_default_budget() {
     assert_eq!(near["site_ends_not_proven"], 0, "{near}");
     assert_eq!(near["solves_stopped_at_limit"], 0, "{near}");
     let cost_bound = near["cost_bound_cny"].as_f64().unwrap();
-    let (_, inst, _) = dcsite::data::load(&root().join("models/baseline.toml")).unwrap();
+    let (_, inst, _) = dcsite::data::load(&root().join("models/small/baseline.toml")).unwrap();
     let p = Prepared::new(inst);
     let server = p
         .inst
