@@ -286,8 +286,8 @@ mod tests {
                 rhs: 0.0,
             });
             let mut load = Expression::default();
-            for d in 0..4 {
-                load.add_mul(1.0, serve[d][s]);
+            for city in &serve {
+                load.add_mul(1.0, city[s]);
             }
             rows.push(Row {
                 key: RowKey::InferenceCapacity { site: s },
