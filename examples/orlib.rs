@@ -13,7 +13,10 @@
 //! `--all-link-rows` puts every city-site link row into the model up front
 //! instead of letting the cut loop add them (for comparison); `--plan-only`
 //! stops at the checked optimal plan (no shadow prices, no costs of unbuilt
-//! sites), which is all a MIP solver such as CBC computes.
+//! sites), which is all a MIP solver such as CBC computes. `wall_seconds`
+//! is the whole solve, explanations included. With `ORLIB_EXPLAIN=1` the line
+//! also holds the shadow prices and the unbuilt sites' reasons (to compare
+//! two builds); `ORLIB_LOG=1` prints HiGHS's log.
 
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -34,12 +37,14 @@ fn run(
     let cap = parse_cap(&text).map_err(|e| format!("{}: {e}", path.display()))?;
     let p = cap_to_prepared(&name, &cap, capacity)?;
     let prepare_seconds = t0.elapsed().as_secs_f64();
+    let t1 = Instant::now();
     let plan = solve(&p, opts).map_err(|e| e.to_string())?;
+    let wall_seconds = t1.elapsed().as_secs_f64();
     let instance = match capacity {
         Some(c) if cap.capacity.iter().any(Option::is_none) => format!("{name}-{c}"),
         _ => name,
     };
-    Ok(serde_json::json!({
+    let mut v = serde_json::json!({
         "instance": instance,
         "objective": plan.objective_cny,
         "status": plan.status.as_str(),
@@ -53,7 +58,41 @@ fn run(
         "branch_and_bound": plan.link_rows.and_then(|l| l.branch).map(|b| serde_json::json!({
             "nodes": b.nodes, "lp_solves": b.lp_solves, "finished": b.finished,
         })),
-    }))
+        // The whole `solve` (the plan and, unless --plan-only, its explanations).
+        "wall_seconds": wall_seconds,
+    });
+    if std::env::var_os("ORLIB_EXPLAIN").is_some() {
+        // The explanations as a planner reads them (rounded as summary.json
+        // rounds them), to compare two builds.
+        let r2 = |x: f64| (x * 100.0).round() / 100.0;
+        v["shadow_prices"] = plan
+            .shadow_prices
+            .iter()
+            .map(|sp| {
+                let o = sp.one_sided.as_ref();
+                serde_json::json!([
+                    sp.constraint,
+                    r2(sp.cny_per_unit),
+                    sp.checked,
+                    o.and_then(|o| o.down).map(r2),
+                    o.and_then(|o| o.up).map(r2),
+                ])
+            })
+            .collect();
+        v["unbuilt"] = plan
+            .sites
+            .iter()
+            .filter(|s| !s.built)
+            .map(|s| {
+                serde_json::json!([
+                    s.site,
+                    s.build_cost_gap_cny.map(f64::round),
+                    s.not_built_reason
+                ])
+            })
+            .collect();
+    }
+    Ok(v)
 }
 
 fn optima(dir: &Path) -> Vec<(String, f64)> {

@@ -4,6 +4,7 @@
 use crate::common;
 use crate::support;
 
+use dcsite::milp::RowKey;
 use dcsite::solve::{solve, Plan, SolveError, SolveOptions, Status};
 use support::{cap_to_prepared, parse_cap};
 
@@ -182,6 +183,86 @@ fn capa_8000_is_proven_optimal_by_benders() {
     let b = links.benders.expect("Benders chose the sites");
     assert!(b.cuts >= 1 && b.mip_rounds >= 1, "{b:?}");
     assert!(plan.mip_gap <= 1e-7, "{}", plan.mip_gap);
+}
+
+/// The cost of `p`'s pricing LP (server counts continuous) with `plan`'s
+/// site decisions pinned and, if given, one row's limit moved by an amount
+/// in row units: built and solved from scratch, as the shadow-price checks
+/// did before they re-solved a reduced LP from its basis.
+fn pricing_cost(
+    p: &dcsite::milp::Prepared,
+    plan: &Plan,
+    moved: Option<(RowKey, f64)>,
+) -> Option<f64> {
+    let mut lp = dcsite::milp::build(p, dcsite::milp::Integrality::Pricing);
+    if let Some((key, d)) = moved {
+        let i = lp.row_index(key)?;
+        lp.rows[i].rhs += d;
+    }
+    let mut fixed = Vec::new();
+    for (o, opt) in p.options.iter().enumerate() {
+        let on = plan.sites[opt.site].cooling == Some(opt.cooling);
+        fixed.push((lp.vars.open[o], if on { 1.0 } else { 0.0 }));
+    }
+    for (s, m) in lp.vars.mega.iter().enumerate() {
+        if let Some(m) = m {
+            fixed.push((*m, if plan.sites[s].mega_cluster { 1.0 } else { 0.0 }));
+        }
+    }
+    dcsite::solve::run_highs(lp, &SolveOptions::default(), &fixed)
+        .ok()
+        .map(|(raw, _)| raw.objective)
+}
+
+/// Issue 27: capa-8000's shadow-price checks (degenerate site capacities,
+/// whose one-sided values differ from the dual) re-solve the pricing LP
+/// reduced by the plan's decisions, from its basis. Each one-sided value is
+/// the finite difference of the whole pricing LP solved from scratch with
+/// the site's capacity a step lower and a step higher, to the cent; and the
+/// unbuilt sites all have a reason.
+#[test]
+fn capa_8000_one_sided_prices_are_those_of_the_whole_lp() {
+    let p = prepared("capa", Some(8000.0));
+    let plan = solve(&p, &opts()).unwrap();
+    let base = pricing_cost(&p, &plan, None).expect("the pricing LP solves");
+    let degenerate: Vec<_> = plan
+        .shadow_prices
+        .iter()
+        .filter_map(|sp| Some((sp, sp.one_sided.as_ref()?)))
+        .collect();
+    assert!(
+        degenerate.len() >= 2,
+        "{:?}",
+        plan.shadow_prices
+            .iter()
+            .filter(|s| s.checked)
+            .collect::<Vec<_>>()
+    );
+    for (sp, o) in degenerate.iter().take(2) {
+        let d = o.step * sp.family.row_units_per_unit();
+        let down = pricing_cost(&p, &plan, Some((sp.key, -d))).map(|c| (base - c) / o.step);
+        let up = pricing_cost(&p, &plan, Some((sp.key, d))).map(|c| (c - base) / o.step);
+        for (what, got, want) in [("down", o.down, down), ("up", o.up, up)] {
+            match (got, want) {
+                (Some(g), Some(w)) => assert!(
+                    (g - w).abs() <= 0.01 + 1e-9 * w.abs(),
+                    "{} {what}: {g} against {w} from scratch",
+                    sp.constraint
+                ),
+                (g, w) => assert_eq!(
+                    g.is_some(),
+                    w.is_some(),
+                    "{} {what}: {g:?} against {w:?}",
+                    sp.constraint
+                ),
+            }
+        }
+    }
+    assert!(plan
+        .sites
+        .iter()
+        .filter(|s| !s.built)
+        .all(|s| s.not_built_reason.is_some()));
 }
 
 /// Issue 13: under a time limit the Benders loop ends with the best plan it

@@ -10,17 +10,22 @@
 //! limit one step lower and one step higher; where those one-sided values do
 //! not agree with the dual within 1 %, the price is reported as degenerate
 //! with both sides.
+//!
+//! The pricing LP is built and solved once per plan (`pricing.rs`, shared
+//! with the unbuilt sites), and the one-sided re-solves run from its basis
+//! on the LP reduced by the plan's decisions (`reduced.rs`): the same costs,
+//! without the closed sites' rows and columns.
 
 use good_lp::{Expression, Variable};
 use rayon::prelude::*;
 
+use super::pricing::PlanLp;
 use crate::milp::{self, Family, Integrality, Model, Prepared, RowKey, Sense};
 use crate::plan::Plan;
 use crate::plan::{OneSided, ShadowPrice};
-use crate::solve::adapter::{Live, LiveExt, ModelStatus};
 use crate::solve::base::options::{SolveError, SolveOptions};
 use crate::solve::base::read::Values;
-use crate::solve::base::run::{configure, highs_instance, run_highs, warm};
+use crate::solve::base::run::run_highs;
 
 /// Most rows whose dual is checked by one-sided re-solves (two LPs each).
 pub const MAX_CHECKED: usize = 40;
@@ -31,7 +36,7 @@ fn priced(f: Family) -> bool {
 }
 
 /// The plan's binary decisions, as values for the variables of `lp`.
-fn plan_binaries(p: &Prepared, plan: &Plan, lp: &Model) -> Vec<(Variable, f64)> {
+pub(crate) fn plan_binaries(p: &Prepared, plan: &Plan, lp: &Model) -> Vec<(Variable, f64)> {
     let open: Vec<bool> = p
         .options
         .iter()
@@ -170,17 +175,28 @@ pub fn shadow_prices(
     plan: &Plan,
     opts: &SolveOptions,
 ) -> Result<Vec<ShadowPrice>, SolveError> {
-    let base = pricing_lp(p, plan, opts, None, &[])?;
-    let (mut out, mut checks) = dual_prices(p, plan, &base);
+    let lp = PlanLp::new(p, plan, opts)?;
+    Ok(shadow_prices_of(p, plan, opts, &lp))
+}
+
+/// [`shadow_prices`] from the plan's pricing LP, built and solved once
+/// ([`PlanLp`]): the prices are its duals, and the checks re-solve it,
+/// reduced by the plan's decisions, from its basis for every step; each
+/// step's LP is built again and solved from scratch only if that fails.
+pub(crate) fn shadow_prices_of(
+    p: &Prepared,
+    plan: &Plan,
+    opts: &SolveOptions,
+    lp: &PlanLp,
+) -> Vec<ShadowPrice> {
+    let (mut out, mut checks) = dual_prices(p, plan, &lp.base);
     order_checks(&out, &mut checks);
-    // One live LP re-solved from its basis for every step; the LP built
-    // again and solved from scratch for each step if HiGHS fails there.
-    let sides = match one_sided_warm(p, plan, opts, &base, &checks) {
+    let sides = match one_sided_warm(lp, opts, &checks) {
         Some(x) => x,
-        None => one_sided_cold(p, plan, opts, &base, &checks),
+        None => one_sided_cold(p, plan, opts, &lp.base, &checks),
     };
     mark_checked(&mut out, sides);
-    Ok(out)
+    out
 }
 
 /// The dual price of every priced row of a built site, in the order of the
@@ -296,61 +312,37 @@ fn mark_checked(out: &mut [ShadowPrice], sides: Vec<(usize, OneSided)>) {
 }
 
 /// The one-sided values of `checks` (index in the output, row, step) from
-/// one live pricing LP: the row's limit moved a step down, then up, the LP
-/// re-solved from the basis it has (a few dual simplex iterations instead
-/// of a solve from scratch: 80 LPs of 0.2 s each on the 3000-site
-/// synthetic instance), and the limit put back. `None` if HiGHS fails on
-/// any of them (the caller solves each from scratch).
+/// the plan's pricing LP reduced by its fixed decisions ([`PlanLp::reduced`]):
+/// the row's limit moved a step down, then up, the LP re-solved from the
+/// basis it has (a few dual simplex iterations instead of a solve from
+/// scratch), and the limit put back. `None` if the LP cannot be reduced or
+/// HiGHS fails on any of them (the caller solves each from scratch).
 fn one_sided_warm(
-    p: &Prepared,
-    plan: &Plan,
+    lp: &PlanLp,
     opts: &SolveOptions,
-    base: &PricingLp,
     checks: &[(usize, usize, f64)],
 ) -> Option<Vec<(usize, OneSided)>> {
     if checks.is_empty() {
         return Some(Vec::new());
     }
-    let lp = milp::build(p, Integrality::Pricing);
-    let fixed = plan_binaries(p, plan, &lp);
-    let pins = fixed.iter().map(|&(v, x)| Expression::from(v).eq(x));
-    let mut hm = highs_instance(lp.problem_vars, lp.objective, &lp.rows, pins).ok()?;
-    let mut o = opts.clone();
-    o.time_limit_s = None;
-    o.log = false;
-    configure(&mut hm, &o, std::time::Instant::now()).ok()?;
-    let scale = milp::CNY_PER_OBJECTIVE_UNIT;
-    let solve = |hm: Live| -> Option<(Live, Option<f64>)> {
-        let solved = hm.try_solve().ok()?;
-        let value =
-            (solved.status() == ModelStatus::Optimal).then(|| solved.objective_value() * scale);
-        Some((warm(solved), value))
-    };
-    let (mut hm, cost) = solve(hm)?;
-    let cost = cost?;
+    let rows: Vec<usize> = checks.iter().map(|&(_, i, _)| i).collect();
+    let mut reduced = lp.reduced(&rows, opts)?;
+    if opts.log {
+        eprintln!(
+            "explain: shadow-price checks on the pricing LP reduced to {} columns × {} rows ({} rows whole)",
+            reduced.size.0,
+            reduced.size.1,
+            lp.base.model_rows.len()
+        );
+    }
+    let cost = reduced.cost_cny;
     let mut out = Vec::with_capacity(checks.len());
     for &(k, i, step) in checks {
-        let (key, sense, _) = base.model_rows[i];
-        let per_unit = key.family().row_units_per_unit();
-        let (lower, upper) = hm.row_bounds(i)?;
-        let at = |hm: Live, d: f64| -> Option<(Live, Option<f64>)> {
-            let delta = d * step * per_unit;
-            let (lo, up) = match sense {
-                Sense::Le => (lower, upper + delta),
-                Sense::Ge => (lower + delta, upper),
-                Sense::Eq => (lower + delta, upper + delta),
-            };
-            let mut hm = hm;
-            hm.set_row_bounds_from(i, &[lo], &[up]);
-            solve(hm)
-        };
-        let (next, down) = at(hm, -1.0)?;
-        let (mut next, up) = at(next, 1.0)?;
-        // The row's own limits back.
-        next.set_row_bounds_from(i, &[lower], &[upper]);
-        hm = next;
-        let down = down.map(|c| (cost - c) / step);
-        let up = up.map(|c| (c - cost) / step);
+        let per_unit = lp.base.model_rows[i].0.family().row_units_per_unit();
+        let d = step * per_unit;
+        let sides = reduced.costs_with_row_moved(i, &[-d, d])?;
+        let down = sides[0].map(|c| (cost - c) / step);
+        let up = sides[1].map(|c| (c - cost) / step);
         out.push((k, OneSided { step, down, up }));
     }
     Some(out)

@@ -11,10 +11,20 @@ use crate::solve::base::options::SolveOptions;
 /// sites kept, server counts continuous), or that it does not fit beside them.
 /// Sites that could never be built keep their reason from `Prepared`.
 pub fn explain_unbuilt(p: &Prepared, plan: &mut Plan, opts: &SolveOptions) {
+    if let Ok(base) = shadow::pricing_lp(p, plan, opts, None, &[]) {
+        explain_unbuilt_with(p, plan, opts, &base);
+    }
+}
+
+/// [`explain_unbuilt`] from the plan's pricing LP (`base`), already solved
+/// for the shadow prices.
+pub(crate) fn explain_unbuilt_with(
+    p: &Prepared,
+    plan: &mut Plan,
+    opts: &SolveOptions,
+    base: &shadow::PricingLp,
+) {
     use rayon::prelude::*;
-    let Ok(base) = shadow::pricing_lp(p, plan, opts, None, &[]) else {
-        return;
-    };
     let candidates: Vec<usize> = plan
         .sites
         .iter()

@@ -1,0 +1,140 @@
+//! The pricing LP of a plan, built and solved once for every explanation
+//! that needs it: the shadow prices read its duals, the unbuilt sites its
+//! cost and the duals of the rows that fix the sites, and the checks of the
+//! shadow prices re-solve it, reduced ([`Reduced`]), from its basis with one
+//! row's limit moved. Before, each of the three built and solved the same
+//! LP from scratch, and the checks re-solved it whole (capa, 100 × 1,000 with
+//! every link row: about a second each, and up to 2 s a step).
+//!
+//! The first solve is the one [`run_highs`](crate::solve::base::run::run_highs)
+//! makes (same model, same settings), so its duals, and every figure read
+//! from them, are those of [`pricing_lp`].
+
+use std::collections::HashMap;
+use std::time::Instant;
+
+use good_lp::{Expression, Variable};
+
+use super::reduced::{Reduced, Source};
+use super::shadow::{plan_binaries, pricing_lp, PricingLp};
+use crate::milp::{self, Integrality, Prepared, Row, Sense};
+use crate::plan::Plan;
+use crate::solve::adapter::{ModelStatus, SolutionStatus};
+use crate::solve::base::options::{SolveError, SolveOptions};
+use crate::solve::base::read::Values;
+use crate::solve::base::run::{configure, highs_instance};
+
+/// The pricing LP of a plan: its answer ([`PricingLp`]) and, when HiGHS
+/// solved it on the first try, what is needed to reduce it.
+pub(crate) struct PlanLp {
+    pub base: PricingLp,
+    model: Option<Kept>,
+}
+
+/// What is left of the pricing LP's model after HiGHS took its variables.
+struct Kept {
+    rows: Vec<Row>,
+    objective: Expression,
+    column: HashMap<Variable, usize>,
+    bounds: Vec<(f64, f64)>,
+    fixed: Vec<(usize, f64)>,
+}
+
+impl PlanLp {
+    /// Builds and solves the pricing LP of `plan`. When HiGHS does not end
+    /// optimal on the first try, the LP is solved again through
+    /// [`pricing_lp`] (with its retries and errors), and cannot be reduced
+    /// (the checks then solve each step from scratch).
+    pub fn new(p: &Prepared, plan: &Plan, opts: &SolveOptions) -> Result<PlanLp, SolveError> {
+        match Self::solved(p, plan, opts) {
+            Some(x) => Ok(x),
+            None => Ok(PlanLp {
+                base: pricing_lp(p, plan, opts, None, &[])?,
+                model: None,
+            }),
+        }
+    }
+
+    fn solved(p: &Prepared, plan: &Plan, opts: &SolveOptions) -> Option<PlanLp> {
+        let lp = milp::build(p, Integrality::Pricing);
+        let fixed = plan_binaries(p, plan, &lp);
+        let mut bounds = vec![(0.0, 0.0); lp.n_columns];
+        for (v, def) in lp.problem_vars.iter_variables_with_def() {
+            bounds[*lp.column.get(&v)?] = (def.get_min(), def.get_max());
+        }
+        let fixed_cols = fixed
+            .iter()
+            .map(|(v, x)| Some((*lp.column.get(v)?, *x)))
+            .collect::<Option<Vec<_>>>()?;
+        let pins = fixed.iter().map(|&(v, x)| Expression::from(v).eq(x));
+        let mut hm = highs_instance(lp.problem_vars, lp.objective.clone(), &lp.rows, pins).ok()?;
+        let mut o = opts.clone();
+        o.time_limit_s = None;
+        o.log = false;
+        configure(&mut hm, &o, Instant::now()).ok()?;
+        let solved = hm.try_solve().ok()?;
+        if solved.status() != ModelStatus::Optimal
+            || solved.primal_solution_status() != SolutionStatus::Feasible
+        {
+            return None;
+        }
+        let scale = lp.cny_per_objective_unit;
+        let sol = solved.get_solution();
+        let values = Values {
+            cols: sol.columns().to_vec(),
+            column: &lp.column,
+        };
+        let row_duals = sol.dual_rows().to_vec();
+        let slack = lp
+            .rows
+            .iter()
+            .map(|r| {
+                let lhs = Expression::eval_with(&r.lhs, &values);
+                match r.sense {
+                    Sense::Le => r.rhs - lhs,
+                    Sense::Ge => lhs - r.rhs,
+                    Sense::Eq => 0.0,
+                }
+            })
+            .collect();
+        // The fixing rows follow the model's rows, options first (plan_binaries).
+        let n = lp.rows.len();
+        let open_duals_cny = (0..p.options.len())
+            .map(|o| row_duals.get(n + o).copied().unwrap_or(0.0) * scale)
+            .collect();
+        let base = PricingLp {
+            cost_cny: lp.objective.eval_with(&values) * scale,
+            open_duals_cny,
+            row_duals,
+            slack,
+            model_rows: lp.rows.iter().map(|r| (r.key, r.sense, r.rhs)).collect(),
+        };
+        Some(PlanLp {
+            base,
+            model: Some(Kept {
+                rows: lp.rows,
+                objective: lp.objective,
+                column: lp.column,
+                bounds,
+                fixed: fixed_cols,
+            }),
+        })
+    }
+
+    /// The LP reduced by its fixed decisions, with the model rows `keep`
+    /// kept as rows, solved once; `None` if it cannot be made or solved.
+    pub fn reduced(&self, keep: &[usize], opts: &SolveOptions) -> Option<Reduced> {
+        let m = self.model.as_ref()?;
+        Reduced::new(
+            &Source {
+                rows: &m.rows,
+                objective: &m.objective,
+                column: &m.column,
+                bounds: &m.bounds,
+                fixed: &m.fixed,
+            },
+            keep,
+            opts,
+        )
+    }
+}
