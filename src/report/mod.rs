@@ -46,8 +46,18 @@ pub const DEFAULT_NAME: &str = "report.html";
 const DATED_BY: [&str; 4] = ["summary.json", "comparison.csv", "sweep.json", "offer.json"];
 
 /// When the run that wrote `dir` happened: the modification time of the
-/// first of [`DATED_BY`] in it; `None` when it has none.
+/// first of [`DATED_BY`] in it (`SOURCE_DATE_EPOCH` where set); `None` when
+/// it has none.
 pub fn run_date(dir: &Path) -> Option<html::RunDate> {
+    // Reproducible output (the convention of reproducible builds, as
+    // plan.gpkg honours it): the same files give the same page.
+    if let Some(secs) = std::env::var("SOURCE_DATE_EPOCH")
+        .ok()
+        .and_then(|v| v.trim().parse::<u64>().ok())
+    {
+        let t = std::time::UNIX_EPOCH + std::time::Duration::from_secs(secs);
+        return Some(html::RunDate::at(t, "SOURCE_DATE_EPOCH"));
+    }
     DATED_BY.iter().find_map(|name| {
         let t = std::fs::metadata(dir.join(name)).ok()?.modified().ok()?;
         Some(html::RunDate::at(t, &format!("when {name} was written")))

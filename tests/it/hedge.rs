@@ -329,3 +329,40 @@ fn bad_outcomes_exit_2_naming_the_key() {
         assert!(!out.exists(), "nothing written for {key}");
     }
 }
+
+#[test]
+fn models_readme_supply_risk_figures_are_the_measured_ones() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("h");
+    let o = dcsite(&[
+        "hedge",
+        "models/supply_risk_2026.toml",
+        "--out",
+        out.to_str().unwrap(),
+        "--no-gpkg",
+        "--no-report",
+        "--quiet",
+    ]);
+    ok(&o, "hedge supply_risk_2026");
+    let h = read_json(&out.join("hedge.json"));
+    let readme = std::fs::read_to_string(root().join("models/README.md")).unwrap();
+    let bn = |k: &str| format!("{:.2} bn CNY", h[k].as_f64().unwrap() / 1e9);
+    for k in ["expected_cost_cny", "cvar_cny", "evpi_cny"] {
+        let want = bn(k);
+        assert!(
+            readme.contains(&want),
+            "models/README.md lacks {k} = {want}"
+        );
+    }
+    assert_eq!(h["vss_cny"].as_f64(), Some(0.0));
+    let sites: Vec<&str> = h["first_stage"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["site_id"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        sites,
+        ["zhangbei", "ulanqab", "zhongwei", "guian", "shaoguan", "wuhu"]
+    );
+}
