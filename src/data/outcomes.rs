@@ -15,9 +15,8 @@
 //! targets.h200.max = 80000
 //! ```
 
-use serde::Deserialize;
-
 use super::problem::{shown, Problem, Problems};
+pub use super::scenario::RiskSpec;
 use super::scenario::Scenario;
 
 /// Probabilities must sum to 1 within this.
@@ -25,32 +24,6 @@ pub const PROBABILITY_TOLERANCE: f64 = 1e-6;
 /// Outcomes at most in one scenario (the extensive form holds a copy of the
 /// model per outcome).
 pub const MAX_OUTCOMES: usize = 1000;
-
-/// `[risk]`: objective = expected cost + `lambda` × CVaR at level `alpha`.
-#[derive(Debug, Clone, Copy, Deserialize, PartialEq)]
-#[serde(deny_unknown_fields)]
-pub struct RiskSpec {
-    /// The CVaR's level: the mean of the costliest 1 − alpha of the
-    /// probability mass. In [0, 1).
-    #[serde(default = "default_alpha")]
-    pub alpha: f64,
-    /// The CVaR's weight; 0 is risk-neutral.
-    #[serde(default)]
-    pub lambda: f64,
-}
-
-fn default_alpha() -> f64 {
-    0.9
-}
-
-impl Default for RiskSpec {
-    fn default() -> Self {
-        RiskSpec {
-            alpha: default_alpha(),
-            lambda: 0.0,
-        }
-    }
-}
 
 /// One outcome: its name, probability and scenario (the file with the
 /// outcome's keys written on top).

@@ -200,6 +200,32 @@ impl Default for ParamSpec {
     }
 }
 
+/// `[risk]`: objective = expected cost + `lambda` × CVaR at level `alpha`.
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct RiskSpec {
+    /// The CVaR's level: the mean of the costliest 1 − alpha of the
+    /// probability mass. In [0, 1).
+    #[serde(default = "default_alpha")]
+    pub alpha: f64,
+    /// The CVaR's weight; 0 is risk-neutral.
+    #[serde(default)]
+    pub lambda: f64,
+}
+
+fn default_alpha() -> f64 {
+    0.9
+}
+
+impl Default for RiskSpec {
+    fn default() -> Self {
+        RiskSpec {
+            alpha: default_alpha(),
+            lambda: 0.0,
+        }
+    }
+}
+
 /// `[sites.<site_id>]` of a scenario.
 #[derive(Debug, Clone, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
@@ -256,7 +282,7 @@ pub struct Scenario {
     pub outcomes: Vec<toml::Table>,
     /// The weight of the CVaR in a two-stage plan's objective.
     #[serde(default)]
-    pub risk: super::outcomes::RiskSpec,
+    pub risk: RiskSpec,
     /// The file it was loaded from.
     #[serde(skip)]
     pub path: PathBuf,

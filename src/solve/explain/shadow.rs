@@ -16,16 +16,14 @@
 //! on the LP reduced by the plan's decisions (`reduced.rs`): the same costs,
 //! without the closed sites' rows and columns.
 
-use good_lp::{Expression, Variable};
 use rayon::prelude::*;
 
-use super::pricing::PlanLp;
-use crate::milp::{self, Family, Integrality, Model, Prepared, RowKey, Sense};
+pub use super::pricing::fixed_sites_lp;
+use super::pricing::{pricing_lp, PlanLp, PricingLp};
+use crate::milp::{self, Family, Prepared, RowKey};
 use crate::plan::Plan;
 use crate::plan::{OneSided, ShadowPrice};
 use crate::solve::base::options::{SolveError, SolveOptions};
-use crate::solve::base::read::Values;
-use crate::solve::base::run::run_highs;
 
 /// Most rows whose dual is checked by one-sided re-solves (two LPs each).
 pub const MAX_CHECKED: usize = 40;
@@ -33,140 +31,6 @@ pub const MAX_CHECKED: usize = 40;
 /// Rows that get a shadow price (the family's traits say).
 fn priced(f: Family) -> bool {
     f.traits().priced
-}
-
-/// The plan's binary decisions, as values for the variables of `lp`.
-pub(crate) fn plan_binaries(p: &Prepared, plan: &Plan, lp: &Model) -> Vec<(Variable, f64)> {
-    let open: Vec<bool> = p
-        .options
-        .iter()
-        .map(|opt| plan.sites[opt.site].cooling == Some(opt.cooling))
-        .collect();
-    let mega: Vec<bool> = plan.sites.iter().map(|s| s.mega_cluster).collect();
-    decision_binaries(&open, &mega, lp)
-}
-
-/// Site decisions (`open` per option, `mega` per site) as values for the
-/// binary variables of `lp`: options first, then the mega-cluster sites.
-fn decision_binaries(open: &[bool], mega: &[bool], lp: &Model) -> Vec<(Variable, f64)> {
-    let one = |on: bool| if on { 1.0 } else { 0.0 };
-    let mut fixed: Vec<(Variable, f64)> = lp
-        .vars
-        .open
-        .iter()
-        .zip(open)
-        .map(|(v, &on)| (*v, one(on)))
-        .collect();
-    for (s, m) in lp.vars.mega.iter().enumerate() {
-        if let Some(m) = m {
-            fixed.push((*m, one(mega.get(s).copied().unwrap_or(false))));
-        }
-    }
-    fixed
-}
-
-/// The net present cost of a set of site decisions and the marginal values
-/// of its rows: the pricing LP with `open` (per option of `p`) and `mega`
-/// (per site) fixed and server counts continuous.
-#[derive(Debug, Clone, PartialEq)]
-pub struct FixedSites {
-    pub cost_cny: f64,
-    /// (row, CNY per planner unit of its limit), every row of the model, in
-    /// the sign convention of [`ShadowPrice::cny_per_unit`].
-    pub prices: Vec<(RowKey, f64)>,
-}
-
-/// [`FixedSites`] of the decisions `open` (per option of `p`) and `mega`
-/// (per site). Infeasible when the sites cannot meet the scenario's targets
-/// and limits, whatever their servers.
-pub fn fixed_sites_lp(
-    p: &Prepared,
-    open: &[bool],
-    mega: &[bool],
-    opts: &SolveOptions,
-) -> Result<FixedSites, SolveError> {
-    let lp = milp::build(p, Integrality::Pricing);
-    let fixed = decision_binaries(open, mega, &lp);
-    let mut o = opts.clone();
-    o.time_limit_s = None;
-    o.log = false;
-    let (raw, parts) = run_highs(lp, &o, &fixed)?;
-    let prices = parts
-        .rows
-        .iter()
-        .zip(&raw.row_duals)
-        .map(|(r, d)| {
-            let v = d * milp::CNY_PER_OBJECTIVE_UNIT * r.key.family().row_units_per_unit();
-            (r.key, if v.abs() < 1e-6 { 0.0 } else { v })
-        })
-        .collect();
-    Ok(FixedSites {
-        cost_cny: raw.objective,
-        prices,
-    })
-}
-
-/// The pricing LP of a plan, with `change` (row index, amount in row units)
-/// added to one row's limit. Returns the net present cost (CNY), the row
-/// duals and each row's slack.
-pub(crate) struct PricingLp {
-    pub cost_cny: f64,
-    pub row_duals: Vec<f64>,
-    /// Duals of the rows that fix each option's open decision, CNY per unit
-    /// of `open` (the reduced cost of opening it, with the other decisions kept).
-    pub open_duals_cny: Vec<f64>,
-    pub slack: Vec<f64>,
-    pub model_rows: Vec<(RowKey, Sense, f64)>,
-}
-
-pub(crate) fn pricing_lp(
-    p: &Prepared,
-    plan: &Plan,
-    opts: &SolveOptions,
-    change: Option<(usize, f64)>,
-    extra_fixed: &[(usize, f64)],
-) -> Result<PricingLp, SolveError> {
-    let mut lp = milp::build(p, Integrality::Pricing);
-    let mut fixed = plan_binaries(p, plan, &lp);
-    // Options forced open or closed on top of the plan (cost of building a site).
-    for &(o, x) in extra_fixed {
-        fixed[o].1 = x;
-    }
-    if let Some((i, d)) = change {
-        lp.rows[i].rhs += d;
-    }
-    let mut o = opts.clone();
-    o.time_limit_s = None;
-    o.log = false;
-    let (raw, parts) = run_highs(lp, &o, &fixed)?;
-    let values = Values {
-        cols: raw.cols.clone(),
-        column: &parts.column,
-    };
-    let slack = parts
-        .rows
-        .iter()
-        .map(|r| {
-            let lhs = Expression::eval_with(&r.lhs, &values);
-            match r.sense {
-                Sense::Le => r.rhs - lhs,
-                Sense::Ge => lhs - r.rhs,
-                Sense::Eq => 0.0,
-            }
-        })
-        .collect();
-    // The fixing rows follow the model's rows, options first (plan_binaries).
-    let n = parts.rows.len();
-    let open_duals_cny = (0..p.options.len())
-        .map(|o| raw.row_duals.get(n + o).copied().unwrap_or(0.0) * parts.cny_per_objective_unit)
-        .collect();
-    Ok(PricingLp {
-        cost_cny: raw.objective,
-        open_duals_cny,
-        row_duals: raw.row_duals,
-        slack,
-        model_rows: parts.rows.iter().map(|r| (r.key, r.sense, r.rhs)).collect(),
-    })
 }
 
 /// Shadow prices of a plan's quotas, caps, targets and demands.

@@ -1,7 +1,7 @@
 //! Why each unbuilt site is not built: the extra net present cost of
 //! building it beside the plan's other sites, or that it does not fit.
 
-use super::shadow;
+use super::pricing;
 use crate::milp::Prepared;
 use crate::plan::Plan;
 use crate::solve::base::options::SolveOptions;
@@ -11,7 +11,7 @@ use crate::solve::base::options::SolveOptions;
 /// sites kept, server counts continuous), or that it does not fit beside them.
 /// Sites that could never be built keep their reason from `Prepared`.
 pub fn explain_unbuilt(p: &Prepared, plan: &mut Plan, opts: &SolveOptions) {
-    if let Ok(base) = shadow::pricing_lp(p, plan, opts, None, &[]) {
+    if let Ok(base) = pricing::pricing_lp(p, plan, opts, None, &[]) {
         explain_unbuilt_with(p, plan, opts, &base);
     }
 }
@@ -22,7 +22,7 @@ pub(crate) fn explain_unbuilt_with(
     p: &Prepared,
     plan: &mut Plan,
     opts: &SolveOptions,
-    base: &shadow::PricingLp,
+    base: &pricing::PricingLp,
 ) {
     use rayon::prelude::*;
     let candidates: Vec<usize> = plan
@@ -48,7 +48,7 @@ pub(crate) fn explain_unbuilt_with(
             let best = options_of(s)
                 .filter_map(|(o, k)| {
                     if exact {
-                        shadow::pricing_lp(p, plan, opts, None, &[(o, 1.0)])
+                        pricing::pricing_lp(p, plan, opts, None, &[(o, 1.0)])
                             .ok()
                             .map(|x| (x.cost_cny - base.cost_cny, k))
                     } else {
