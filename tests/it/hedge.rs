@@ -340,10 +340,20 @@ fn models_readme_supply_risk_figures_are_the_measured_ones() {
         "--out",
         out.to_str().unwrap(),
         "--no-gpkg",
-        "--no-report",
         "--quiet",
     ]);
     ok(&o, "hedge supply_risk_2026");
+    // The folder's page: the hedge section with its chart, a bar per outcome.
+    let page = std::fs::read_to_string(out.join("report.html")).unwrap();
+    assert!(page.contains("id=\"hedge-distribution\""));
+    assert_eq!(page.matches("<rect class=\"outcome\"").count(), 4);
+    let again = dcsite(&[
+        "report",
+        out.to_str().unwrap(),
+        "-o",
+        tmp.path().join("r.html").to_str().unwrap(),
+    ]);
+    ok(&again, "dcsite report on a hedge folder");
     let h = read_json(&out.join("hedge.json"));
     let readme = std::fs::read_to_string(root().join("models/README.md")).unwrap();
     let bn = |k: &str| format!("{:.2} bn CNY", h[k].as_f64().unwrap() / 1e9);
