@@ -344,18 +344,7 @@ fn a_proven_maximum_is_the_most_any_plan_within_the_cost_bound_can_hold() {
             sense: Sense::Le,
             rhs: n.cost_bound_cny / CNY_PER_OBJECTIVE_UNIT,
         });
-        let mut cards = good_lp::Expression::default();
-        for (o, opt) in p.options.iter().enumerate() {
-            if p.region_of_site[opt.site] != r {
-                continue;
-            }
-            for (i, &a) in opt.accels.iter().enumerate() {
-                cards.add_mul(
-                    p.inst.accelerators[a].cards_per_server as f64,
-                    m.vars.servers[o][i],
-                );
-            }
-        }
+        let cards = region_cards(&p, &m, r);
         m.rows.push(Row {
             key: RowKey::RegionBound {
                 region: r,
@@ -435,18 +424,7 @@ fn every_baseline_end_at_half_a_percent_is_proven_with_the_default_budget() {
             // The written bound is rounded to the CNY: allow that much.
             rhs: (cost_bound + 1.0) / CNY_PER_OBJECTIVE_UNIT,
         });
-        let mut cards = good_lp::Expression::default();
-        for (o, opt) in p.options.iter().enumerate() {
-            if p.region_of_site[opt.site] != r {
-                continue;
-            }
-            for (i, &a) in opt.accels.iter().enumerate() {
-                cards.add_mul(
-                    p.inst.accelerators[a].cards_per_server as f64,
-                    m.vars.servers[o][i],
-                );
-            }
-        }
+        let cards = region_cards(&p, &m, r);
         m.rows.push(Row {
             key: RowKey::RegionBound {
                 region: r,
@@ -470,4 +448,21 @@ fn every_baseline_end_at_half_a_percent_is_proven_with_the_default_budget() {
         checked > 0,
         "no region has a fewest above one server: {near}"
     );
+}
+
+/// The cards of region `r` in model `m` of `p`: Σ cards per server × servers.
+fn region_cards(p: &Prepared, m: &dcsite::milp::Model, r: usize) -> good_lp::Expression {
+    let mut cards = good_lp::Expression::default();
+    for (o, opt) in p.options.iter().enumerate() {
+        if p.region_of_site[opt.site] != r {
+            continue;
+        }
+        for (i, &a) in opt.accels.iter().enumerate() {
+            cards.add_mul(
+                p.inst.accelerators[a].cards_per_server as f64,
+                m.vars.servers[o][i],
+            );
+        }
+    }
+    cards
 }

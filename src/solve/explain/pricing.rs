@@ -84,23 +84,8 @@ impl PlanLp {
             column: &lp.column,
         };
         let row_duals = sol.dual_rows().to_vec();
-        let slack = lp
-            .rows
-            .iter()
-            .map(|r| {
-                let lhs = Expression::eval_with(&r.lhs, &values);
-                match r.sense {
-                    Sense::Le => r.rhs - lhs,
-                    Sense::Ge => lhs - r.rhs,
-                    Sense::Eq => 0.0,
-                }
-            })
-            .collect();
-        // The fixing rows follow the model's rows, options first (plan_binaries).
-        let n = lp.rows.len();
-        let open_duals_cny = (0..p.options.len())
-            .map(|o| row_duals.get(n + o).copied().unwrap_or(0.0) * scale)
-            .collect();
+        let slack = slacks(&lp.rows, &values);
+        let open_duals_cny = open_duals(p, lp.rows.len(), &row_duals, scale);
         let base = PricingLp {
             cost_cny: lp.objective.eval_with(&values) * scale,
             open_duals_cny,
@@ -246,23 +231,13 @@ pub(crate) fn pricing_lp(
         cols: raw.cols.clone(),
         column: &parts.column,
     };
-    let slack = parts
-        .rows
-        .iter()
-        .map(|r| {
-            let lhs = Expression::eval_with(&r.lhs, &values);
-            match r.sense {
-                Sense::Le => r.rhs - lhs,
-                Sense::Ge => lhs - r.rhs,
-                Sense::Eq => 0.0,
-            }
-        })
-        .collect();
-    // The fixing rows follow the model's rows, options first (plan_binaries).
-    let n = parts.rows.len();
-    let open_duals_cny = (0..p.options.len())
-        .map(|o| raw.row_duals.get(n + o).copied().unwrap_or(0.0) * parts.cny_per_objective_unit)
-        .collect();
+    let slack = slacks(&parts.rows, &values);
+    let open_duals_cny = open_duals(
+        p,
+        parts.rows.len(),
+        &raw.row_duals,
+        parts.cny_per_objective_unit,
+    );
     Ok(PricingLp {
         cost_cny: raw.objective,
         open_duals_cny,
@@ -270,4 +245,26 @@ pub(crate) fn pricing_lp(
         slack,
         model_rows: parts.rows.iter().map(|r| (r.key, r.sense, r.rhs)).collect(),
     })
+}
+
+/// Each row's slack at `values` (0 for equalities).
+fn slacks(rows: &[Row], values: &Values) -> Vec<f64> {
+    rows.iter()
+        .map(|r| {
+            let lhs = Expression::eval_with(&r.lhs, values);
+            match r.sense {
+                Sense::Le => r.rhs - lhs,
+                Sense::Ge => lhs - r.rhs,
+                Sense::Eq => 0.0,
+            }
+        })
+        .collect()
+}
+
+/// The duals of the rows fixing each option's open decision, CNY: they
+/// follow the model's `n` rows, options first ([`plan_binaries`]).
+fn open_duals(p: &Prepared, n: usize, row_duals: &[f64], scale: f64) -> Vec<f64> {
+    (0..p.options.len())
+        .map(|o| row_duals.get(n + o).copied().unwrap_or(0.0) * scale)
+        .collect()
 }
