@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use anyhow::Context;
 use clap::Args;
 
-use dcsite::data::outcomes::{expected_value, outcomes_of};
+use dcsite::data::outcomes::{expected_value, outcomes_of, RiskSpec};
 use dcsite::milp::Prepared;
 use dcsite::solve::stochastic::Risk;
 use dcsite::study::hedge::{hedge, hedge_json, hedge_text, outcomes_files, HedgeError, OutcomeIn};
@@ -61,22 +61,20 @@ pub fn run(args: HedgeArgs) -> Result<(), CliError> {
             args.scenario.display()
         )));
     }
-    let risk = Risk {
+    // The flags win over [risk]; both are checked by the same rule.
+    let spec = RiskSpec {
         alpha: args.alpha.unwrap_or(sc.risk.alpha),
         lambda: args.lambda.unwrap_or(sc.risk.lambda),
     };
-    if !(0.0..1.0).contains(&risk.alpha) {
+    if let Some((key, expected, found)) = spec.problems().first() {
         return Err(CliError::Input(format!(
-            "--alpha: expected a level in [0, 1), found {}",
-            risk.alpha
+            "--{key}: expected {expected}, found {found}"
         )));
     }
-    if !(risk.lambda.is_finite() && risk.lambda >= 0.0) {
-        return Err(CliError::Input(format!(
-            "--lambda: expected a weight ≥ 0, found {}",
-            risk.lambda
-        )));
-    }
+    let risk = Risk {
+        alpha: spec.alpha,
+        lambda: spec.lambda,
+    };
     let ev = expected_value(&outcomes)
         .and_then(|s| dcsite::data::load::load_tables(&s).ok())
         .map(|(inst, _)| Prepared::new(inst));
@@ -102,13 +100,7 @@ pub fn run(args: HedgeArgs) -> Result<(), CliError> {
     })?;
     // The most probable outcome's plan as `solve` writes it: its built
     // sites are the here-and-now decisions of every outcome.
-    let k = (0..h.names.len())
-        .max_by(|&a, &b| {
-            h.probabilities[a]
-                .total_cmp(&h.probabilities[b])
-                .then(b.cmp(&a))
-        })
-        .unwrap_or(0);
+    let k = h.most_probable();
     write_plan(
         &mut out,
         &h.plan.plans[k],

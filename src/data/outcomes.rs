@@ -188,22 +188,16 @@ pub fn outcomes_of(sc: &Scenario) -> Result<Vec<Outcome>, Problems> {
 }
 
 fn check_risk(sc: &Scenario, problems: &mut Problems) {
-    let r = sc.risk;
-    let mut bad = |key: &str, expected: &str, found: f64| {
-        let (file, line) = sc.locate(key);
+    for (key, expected, found) in sc.risk.problems() {
+        let key = format!("risk.{key}");
+        let (file, line) = sc.locate(&key);
         problems.push(Problem::new(
             &file,
             line,
-            Some(key),
+            Some(&key),
             expected,
             format!("{found}"),
         ));
-    };
-    if !(0.0..1.0).contains(&r.alpha) {
-        bad("risk.alpha", "a level in [0, 1)", r.alpha);
-    }
-    if !(r.lambda.is_finite() && r.lambda >= 0.0) {
-        bad("risk.lambda", "a weight ≥ 0", r.lambda);
     }
 }
 

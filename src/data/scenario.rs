@@ -217,6 +217,21 @@ fn default_alpha() -> f64 {
     0.9
 }
 
+impl RiskSpec {
+    /// What is out of range: the key under `[risk]`, what it must be, the
+    /// value found (the scenario's keys and `dcsite hedge`'s flags alike).
+    pub fn problems(&self) -> Vec<(&'static str, &'static str, f64)> {
+        let mut out = Vec::new();
+        if !(0.0..1.0).contains(&self.alpha) {
+            out.push(("alpha", "a level in [0, 1)", self.alpha));
+        }
+        if !(self.lambda.is_finite() && self.lambda >= 0.0) {
+            out.push(("lambda", "a weight ≥ 0", self.lambda));
+        }
+        out
+    }
+}
+
 impl Default for RiskSpec {
     fn default() -> Self {
         RiskSpec {

@@ -128,14 +128,11 @@ pub fn section(h: &Value) -> String {
     }
     s.push_str("</tbody></table>\n");
     s.push_str(&distribution(h, &outcomes, alpha));
-    if let Some(k) = outcomes.iter().max_by(|a, b| {
-        num(a, "probability")
-            .unwrap_or(0.0)
-            .total_cmp(&num(b, "probability").unwrap_or(0.0))
-    }) {
+    // Named by hedge.json itself (the outcome whose plan files were written).
+    if let Some(name) = h.get("plan_files_outcome").and_then(Value::as_str) {
         s.push_str(&format!(
             "<p>The headline, map and tables below are the plan of the most probable outcome, {}.</p>\n",
-            esc(k["name"].as_str().unwrap_or(""))
+            esc(name)
         ));
     }
     s.push_str("</section>\n");

@@ -88,6 +88,17 @@ pub struct Hedge {
 }
 
 impl Hedge {
+    /// The most probable outcome (the first of equals): the one whose plan
+    /// files stand for the folder.
+    pub fn most_probable(&self) -> usize {
+        (0..self.names.len())
+            .max_by(|&a, &b| {
+                self.probabilities[a]
+                    .total_cmp(&self.probabilities[b])
+                    .then(b.cmp(&a))
+            })
+            .unwrap_or(0)
+    }
     /// Per site (index), how many outcomes put cards there.
     pub fn outcomes_using(&self, site: usize) -> usize {
         self.plan
@@ -463,6 +474,7 @@ pub fn hedge_json(h: &Hedge, p0: &Prepared, scenario: &str) -> String {
         })),
         "first_stage": sites,
         "outcomes": outcomes,
+        "plan_files_outcome": h.names[h.most_probable()],
     });
     let mut s = serde_json::to_string_pretty(&v).unwrap_or_default();
     s.push('\n');
