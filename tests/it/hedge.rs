@@ -95,6 +95,13 @@ fn two_outcomes_by_hand() {
         _ => panic!("the expected-value plan serves both outcomes"),
     }
     close(h.vss_cny.expect("a VSS"), 20_080.0);
+    // Site a serves the cheap outcome (p 0.6), b the shock (p 0.4): each used
+    // in one outcome, 60 and 40 cards expected; the cheap outcome's plan
+    // stands for the folder.
+    assert_eq!((h.outcomes_using(0), h.outcomes_using(1)), (1, 1));
+    close(h.expected_cards(0)[0], 60.0);
+    close(h.expected_cards(1)[0], 40.0);
+    assert_eq!(h.most_probable(), 0);
 }
 
 /// The CVaR recomputed from its definition: the mean cost of the costliest
@@ -297,36 +304,72 @@ fn one_certain_outcome_is_the_deterministic_plan() {
 #[test]
 fn bad_outcomes_exit_2_naming_the_key() {
     let tmp = tempfile::tempdir().unwrap();
-    let cases = [
+    let cases: [(&str, &[&str], &str); 6] = [
         (
             "[[outcomes]]\nname = \"x\"\nprobability = 0.5\n[[outcomes]]\nname = \"y\"\nprobability = 0.4\n",
+            &[],
             "outcomes[*].probability",
         ),
         (
             "[[outcomes]]\nname = \"x\"\nprobability = 1.5\n",
+            &[],
             "outcomes[0].probability",
         ),
         (
             "[[outcomes]]\nname = \"x\"\nprobability = 1\nparameters.utilisaton = 0.5\n",
+            &[],
             "outcomes[0].parameters.utilisaton",
         ),
-        ("[risk]\nalpha = 1.0\n[[outcomes]]\nprobability = 1\n", "risk.alpha"),
+        (
+            "[risk]\nalpha = 1.0\n[[outcomes]]\nprobability = 1\n",
+            &[],
+            "risk.alpha",
+        ),
+        (
+            "[[outcomes]]\nprobability = 1\n",
+            &["--alpha", "1.5"],
+            "--alpha: expected a level in [0, 1), found 1.5",
+        ),
+        ("description = \"no outcomes\"\n", &[], "expected [[outcomes]]"),
     ];
-    for (i, (text, key)) in cases.iter().enumerate() {
+    for (i, (text, flags, key)) in cases.iter().enumerate() {
         let dir = tmp.path().join(format!("c{i}"));
         std::fs::create_dir(&dir).unwrap();
         let sc = scenario_with(&dir, text);
+        let written = std::fs::read_to_string(&sc).unwrap();
+        // Entries beside the output folder, but the output's lock file (every
+        // command keeps `.<out>.dcsite-lock` beside its folder: export::writer).
+        let entries = |d: &Path| -> Vec<String> {
+            let mut v: Vec<String> = std::fs::read_dir(d)
+                .unwrap()
+                .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+                .filter(|n| !n.ends_with(".dcsite-lock"))
+                .collect();
+            v.sort();
+            v
+        };
+        let before = entries(&dir);
         let out = dir.join("out");
-        let o = dcsite(&[
+        let mut args = vec![
             "hedge",
             sc.to_str().unwrap(),
             "--out",
             out.to_str().unwrap(),
-        ]);
+        ];
+        args.extend_from_slice(flags);
+        let o = dcsite(&args);
         let err = String::from_utf8_lossy(&o.stderr);
         assert_eq!(o.status.code(), Some(2), "{key}: {err}");
         assert!(err.contains(key), "{key} not in {err}");
+        assert!(!err.contains("panicked"), "{err}");
+        // A scenario key is named with its file; a flag by itself.
+        if flags.is_empty() {
+            assert!(err.contains("h.toml"), "the file is not named: {err}");
+        }
         assert!(!out.exists(), "nothing written for {key}");
+        assert_eq!(entries(&dir), before, "{key}");
+        // The scenario itself is as it was.
+        assert_eq!(std::fs::read_to_string(&sc).unwrap(), written, "{key}");
     }
 }
 
