@@ -195,15 +195,21 @@ fn distribution(h: &Value, outcomes: &[&Value], alpha: f64) -> String {
             fmt_dec(p, 2)
         ));
     }
-    for (label, c, colour) in [
+    // Each marker's label left of its line, on a line of its own, clear of
+    // the bars' probability labels above them.
+    for (row, (label, c, colour)) in [
         ("expected".to_string(), expected, "#228833"),
         (format!("CVaR {:.0} %", 100.0 * alpha), cvar, "#cc3311"),
-    ] {
+    ]
+    .into_iter()
+    .enumerate()
+    {
         s.push_str(&format!(
-            "<line x1=\"{x:.1}\" y1=\"{top}\" x2=\"{x:.1}\" y2=\"{b}\" stroke=\"{colour}\" stroke-dasharray=\"4 3\"/><text x=\"{x:.1}\" y=\"{t:.1}\" font-size=\"11\" fill=\"{colour}\" text-anchor=\"middle\">{label}</text>\n",
+            "<line x1=\"{x:.1}\" y1=\"{top}\" x2=\"{x:.1}\" y2=\"{b}\" stroke=\"{colour}\" stroke-dasharray=\"4 3\"/><text x=\"{tx:.1}\" y=\"{t:.1}\" font-size=\"11\" fill=\"{colour}\" text-anchor=\"end\">{label}</text>\n",
             x = x(c),
+            tx = x(c) - 9.0,
             b = ht - bottom,
-            t = top - 6.0 + 12.0
+            t = top + 30.0 + 14.0 * row as f64
         ));
     }
     for k in 0..=4 {
