@@ -90,6 +90,15 @@ pub fn expected(costs: &[f64], probabilities: &[f64]) -> f64 {
     costs.iter().zip(probabilities).map(|(c, p)| c * p).sum()
 }
 
+/// The objective of a cost distribution: Σ p_k · cost_k + λ · CVaR_α.
+pub fn risk_objective(costs: &[f64], probabilities: &[f64], risk: Risk) -> f64 {
+    let mut o = expected(costs, probabilities);
+    if risk.lambda > 0.0 {
+        o += risk.lambda * value_at_risk(costs, probabilities, risk.alpha).1;
+    }
+    o
+}
+
 /// The value at risk and the conditional value at risk at level `alpha` of
 /// a discrete cost distribution: VaR the least cost whose cumulative
 /// probability reaches `alpha`, CVaR the mean of the costliest 1 − alpha of
@@ -371,10 +380,7 @@ pub fn solve_two_stage(
         costs.push(cost);
     }
     let probabilities: Vec<f64> = outcomes.iter().map(|o| o.probability).collect();
-    let mut objective = expected(&costs, &probabilities);
-    if risk.lambda > 0.0 {
-        objective += risk.lambda * value_at_risk(&costs, &probabilities, risk.alpha).1;
-    }
+    let objective = risk_objective(&costs, &probabilities, risk);
     let gap = if fixed.is_some() {
         raw.gap_to(raw.dual_bound)
     } else {

@@ -17,7 +17,8 @@ use std::collections::BTreeMap;
 use crate::milp::Prepared;
 use crate::plan::Plan;
 use crate::solve::stochastic::{
-    expected, same_options, solve_two_stage, value_at_risk, FirstStage, Outcome, Risk, TwoStage,
+    expected, risk_objective, same_options, solve_two_stage, value_at_risk, FirstStage, Outcome,
+    Risk, TwoStage,
 };
 use crate::solve::{solve, Explain, SolveError, SolveOptions};
 
@@ -120,14 +121,6 @@ impl Hedge {
     }
 }
 
-fn objective_of(costs: &[f64], probabilities: &[f64], risk: Risk) -> f64 {
-    let mut o = expected(costs, probabilities);
-    if risk.lambda > 0.0 {
-        o += risk.lambda * value_at_risk(costs, probabilities, risk.alpha).1;
-    }
-    o
-}
-
 fn plan_only(opts: &SolveOptions) -> SolveOptions {
     SolveOptions {
         explain: Explain::PlanOnly,
@@ -187,13 +180,21 @@ pub fn hedge(
     }
     .map_err(solve_err("the stochastic plan"))?;
     done("each outcome's own optimum (perfect information)");
-    let mut own = Vec::with_capacity(outcomes.len());
-    for o in outcomes {
-        let p = solve(&o.p, &plan_only(opts))
-            .map_err(solve_err(&format!("outcome {:?} on its own", o.name)))?;
-        own.push(p.objective_cny);
-    }
-    let wait_and_see = objective_of(&own, &probabilities, risk);
+    // One outcome: the stochastic plan is that outcome's own optimum (the
+    // same solve, not run twice).
+    let own: Vec<f64> = if outcomes.len() == 1 {
+        vec![plan.objective_cny]
+    } else {
+        outcomes
+            .iter()
+            .map(|o| {
+                solve(&o.p, &plan_only(opts))
+                    .map(|p| p.objective_cny)
+                    .map_err(solve_err(&format!("outcome {:?} on its own", o.name)))
+            })
+            .collect::<Result<_, _>>()?
+    };
+    let wait_and_see = risk_objective(&own, &probabilities, risk);
     let (var, cvar) = value_at_risk(&plan.costs_cny, &probabilities, risk.alpha);
     let expected_cny = expected(&plan.costs_cny, &probabilities);
     // With one outcome the stochastic plan is that outcome's own: no value
