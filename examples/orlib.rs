@@ -159,6 +159,8 @@ fn main() {
             benders,
             // Phase 1's own branch and bound: its node limit (0: HiGHS's MIP).
             branch_nodes,
+            // Two-stage plans only.
+            l_shaped: None,
         },
     };
     if let Some(dir) = all {

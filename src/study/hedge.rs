@@ -140,6 +140,7 @@ fn single(p: &Prepared, opts: &SolveOptions) -> Result<TwoStage, SolveError> {
         first_stage: FirstStage::of(&plan),
         seconds: plan.solve_seconds,
         model_size: (plan.model_size.0, plan.model_size.2),
+        decomposition: None,
         plans: vec![plan],
     })
 }

@@ -22,6 +22,7 @@ mod data_loading;
 mod density;
 mod doc_figures;
 mod hedge;
+mod lshaped;
 mod model_file;
 mod national;
 mod near_optimal;

@@ -66,6 +66,10 @@ pub struct StrategyOptions {
     /// leaves phase 1 to HiGHS's MIP. Past its node limit HiGHS's MIP goes on
     /// from its best plan.
     pub branch_nodes: Option<usize>,
+    /// The L-shaped decomposition of a two-stage plan (`dcsite hedge`):
+    /// `None` decomposes from `stochastic::L_SHAPED_OUTCOMES` outcomes on,
+    /// `Some` forces it on or off.
+    pub l_shaped: Option<bool>,
 }
 
 impl SolveOptions {

@@ -1,0 +1,935 @@
+//! The L-shaped decomposition of a two-stage plan (Van Slyke and Wets),
+//! multi-cut: a master over the site decisions y (options opened, training
+//! cluster sites; binary) with one column θ_k per outcome, and per outcome
+//! an LP: its own model with continuous servers and its site columns pinned
+//! to the master's answer ȳ by rows
+//!
+//! ```text
+//! Q_k(ȳ) = min c_k x + M Σ (e⁺_j + e⁻_j)
+//!          A_k x ≥ b_k                    (the outcome's model, y_k among x)
+//!          y_kj + e⁺_j − e⁻_j = ȳ_j       (π_j, one row per shared decision)
+//! ```
+//!
+//! Q_k is convex in ȳ and π is a subgradient (LP duality: the rows' right
+//! sides are ȳ), so θ_k ≥ Q_k(ȳ) + Σ π_j (y_j − ȳ_j) holds for every y and
+//! touches Q_k at ȳ. The elastic columns e± (cost M per unit) keep every
+//! LP feasible, so Q_k is finite everywhere and no feasibility cut is
+//! needed; with them Q_k is a relaxation of the outcome (cheaper where a
+//! pin would be infeasible), so every cut stays a valid lower bound, and
+//! only an answer whose LPs use no elastic column is a plan. While the
+//! master keeps choosing such answers M is raised tenfold (cuts made with
+//! a smaller M stay valid: Q grows with M).
+//!
+//! The master's objective is Σ p_k θ_k + λ (η + Σ p_k u_k / (1 − α)) with
+//! u_k ≥ θ_k − η, u_k ≥ 0 (the CVaR as in the extensive form); it never
+//! falls when a θ_k rises, so the master with any set of cuts is a
+//! relaxation of the two-stage problem and its proven bound a bound of it.
+//! Its rows are every outcome's rows over the site decisions alone (one
+//! cooling per site, the number of training clusters and where they may
+//! go), so its answers are site plans a scenario allows.
+//!
+//! Two stages, as in the existing Benders loop (`strategy/benders.rs`): the
+//! master's LP relaxation cut until its bound meets the LPs' value (cheap
+//! cuts), then the master MIP re-solved after each round of cuts at its
+//! answer, until the best plan (an answer without elastic) is within the
+//! tolerance of the master's bound. The outcomes' LPs live on worker
+//! threads (a HiGHS instance stays on the thread that made it), each
+//! re-solved from its last basis; the results are gathered in outcome
+//! order, so the run does not depend on the threads' timing.
+//!
+//! What this solves is the problem of the extensive form's first phase
+//! (continuous servers, the binaries integer): its bound is a bound of the
+//! two-stage plan with whole servers, which `second.rs` then makes of the
+//! sites found, outcome by outcome.
+
+use std::collections::{BTreeSet, HashMap};
+use std::sync::{mpsc, Arc};
+use std::time::Instant;
+
+use good_lp::{variable, Expression, IntoAffineExpression, Variable};
+
+use super::second::whole_servers;
+use super::{risk_objective, FirstStage, Outcome, Risk, TwoStage};
+use crate::milp::{self, Integrality, Links, Model, Prepared, Vars, CNY_PER_OBJECTIVE_UNIT};
+use crate::plan::Status;
+use crate::solve::adapter::{Int as HighsInt, Live, LiveExt, ModelStatus, Rows};
+use crate::solve::base::options::{SolveError, SolveOptions, DEFAULT_MIP_GAP};
+use crate::solve::base::run::{configure, highs_instance, limit_words, refused, warm};
+
+/// Rounds of the master's LP relaxation at most.
+const MAX_LP_ROUNDS: usize = 200;
+/// Master MIP solves at most.
+const MAX_MIP_ROUNDS: usize = 500;
+/// The LP stage stops when the LPs' value is within this share of the
+/// master LP's bound.
+const LP_TOLERANCE: f64 = 1e-4;
+/// Tenfold raises of the elastic cost at most before the outcomes are
+/// called infeasible together.
+const MAX_RAISES: usize = 8;
+/// Elastic use below this (in units of a pinned decision) counts as none.
+const NO_ELASTIC: f64 = 1e-6;
+
+/// What the L-shaped loop did.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct LShapedStats {
+    /// Rounds of the master's LP relaxation.
+    pub lp_rounds: usize,
+    /// Master MIP solves.
+    pub mip_rounds: usize,
+    /// Optimality cuts added to the master.
+    pub cuts: usize,
+    /// Outcome LPs solved.
+    pub outcome_solves: usize,
+    /// Seconds in the master, and summed over the outcomes' LPs (on every thread).
+    pub master_seconds: f64,
+    pub outcome_seconds: f64,
+    /// Seconds building the outcomes' LPs (on every thread, wall).
+    pub build_seconds: f64,
+    /// Seconds of the second stage: every outcome's whole-server plan (wall).
+    pub second_stage_seconds: f64,
+    /// Tenfold raises of the elastic cost.
+    pub penalty_raises: usize,
+    /// Threads that solved the outcomes' LPs.
+    pub threads: usize,
+    /// Shared site decisions (master binaries).
+    pub decisions: usize,
+}
+
+/// A site decision shared by the outcomes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+enum Decision {
+    Open { site: usize, cooling: usize },
+    Mega { site: usize },
+}
+
+/// The site decisions of a model of `p` and their columns.
+fn decisions(p: &Prepared, vars: &Vars) -> Vec<(Decision, Variable)> {
+    let mut d: Vec<(Decision, Variable)> = p
+        .options
+        .iter()
+        .zip(&vars.open)
+        .map(|(o, v)| {
+            (
+                Decision::Open {
+                    site: o.site,
+                    cooling: o.cooling,
+                },
+                *v,
+            )
+        })
+        .collect();
+    for (s, m) in vars.mega.iter().enumerate() {
+        if let Some(m) = m {
+            d.push((Decision::Mega { site: s }, *m));
+        }
+    }
+    d
+}
+
+/// A row of the master: lower ≤ Σ coef · y_j ≤ upper (j master columns).
+#[derive(Debug, Clone, PartialEq)]
+struct MasterRow {
+    terms: Vec<(usize, f64)>,
+    lower: f64,
+    upper: f64,
+}
+
+impl MasterRow {
+    /// A key equal for equal rows (to add each once).
+    fn key(&self) -> Vec<u64> {
+        let mut k: Vec<u64> = self
+            .terms
+            .iter()
+            .flat_map(|&(j, c)| [j as u64, c.to_bits()])
+            .collect();
+        k.push(self.lower.to_bits());
+        k.push(self.upper.to_bits());
+        k
+    }
+}
+
+/// θ_k − Σ coef · y_j ≥ constant.
+#[derive(Debug, Clone)]
+struct Cut {
+    k: usize,
+    terms: Vec<(usize, f64)>,
+    constant: f64,
+}
+
+/// One outcome's LP, alive on its worker thread.
+struct Sub {
+    k: usize,
+    hm: Option<Live>,
+    /// The objective's constant (HiGHS has none), objective units.
+    constant: f64,
+    /// First pinning row; row `fix + i` pins the outcome's decision i.
+    fix: usize,
+    /// The master column each pinning row follows (`None`: the outcome's
+    /// own decision, left free).
+    master: Vec<Option<usize>>,
+    /// First elastic column (e⁺, e⁻ of each pinning row in turn).
+    elastic: usize,
+    penalty: f64,
+}
+
+/// What a worker is asked.
+#[derive(Clone)]
+enum Job {
+    /// Every outcome's LP relaxation, nothing pinned: a lower bound of θ_k.
+    Free,
+    /// Q_k at the master's answer (its columns), with this elastic cost.
+    At(Arc<Vec<f64>>, f64),
+}
+
+/// Q_k at a point and its subgradient.
+struct Eval {
+    k: usize,
+    /// Objective units.
+    value: f64,
+    elastic: f64,
+    /// (master column, π) of each pinned decision.
+    grad: Vec<(usize, f64)>,
+    seconds: f64,
+}
+
+/// What a worker reports once its LPs are built: per outcome, its rows over
+/// the shared decisions alone.
+type Built = Vec<Vec<MasterRow>>;
+
+impl Sub {
+    fn new(
+        k: usize,
+        p: &Prepared,
+        master: &HashMap<Decision, usize>,
+        penalty: f64,
+        opts: &SolveOptions,
+    ) -> Result<(Sub, Vec<MasterRow>), SolveError> {
+        let Model {
+            mut problem_vars,
+            column,
+            n_columns,
+            vars,
+            objective,
+            rows,
+            ..
+        } = milp::build_with_within(p, Integrality::Lp, Links::All, opts.deadline.as_ref())?;
+        let decided = decisions(p, &vars);
+        let shared: HashMap<Variable, usize> = decided
+            .iter()
+            .filter_map(|(d, v)| master.get(d).map(|&j| (*v, j)))
+            .collect();
+        // The outcome's rows over shared decisions alone, for the master.
+        let mut master_rows = Vec::new();
+        for r in &rows {
+            let terms: Option<Vec<(usize, f64)>> = (&r.lhs)
+                .linear_coefficients()
+                .filter(|(_, c)| *c != 0.0)
+                .map(|(v, c)| shared.get(&v).map(|&j| (j, c)))
+                .collect();
+            let Some(mut terms) = terms else { continue };
+            if terms.is_empty() {
+                continue;
+            }
+            terms.sort_by_key(|t| t.0);
+            let rhs = r.rhs - r.lhs.constant();
+            let (lower, upper) = match r.sense {
+                milp::Sense::Le => (f64::NEG_INFINITY, rhs),
+                milp::Sense::Ge => (rhs, f64::INFINITY),
+                milp::Sense::Eq => (rhs, rhs),
+            };
+            master_rows.push(MasterRow {
+                terms,
+                lower,
+                upper,
+            });
+        }
+        let mut objective = objective;
+        let constant = objective.constant();
+        let mut pin_rows = Vec::with_capacity(decided.len());
+        for (_, v) in &decided {
+            let up = problem_vars.add(variable().min(0));
+            let down = problem_vars.add(variable().min(0));
+            objective.add_mul(penalty, up);
+            objective.add_mul(penalty, down);
+            pin_rows.push((Expression::from(*v) + up - down).eq(0.0));
+        }
+        let mut hm = highs_instance(problem_vars, objective, &rows, pin_rows)?;
+        configure(&mut hm, opts, Instant::now())?;
+        debug_assert_eq!(column.len(), n_columns);
+        Ok((
+            Sub {
+                k,
+                hm: Some(hm),
+                constant,
+                fix: rows.len(),
+                master: decided
+                    .iter()
+                    .map(|(d, _)| master.get(d).copied())
+                    .collect(),
+                elastic: n_columns,
+                penalty,
+            },
+            master_rows,
+        ))
+    }
+
+    fn eval(&mut self, job: &Job, opts: &SolveOptions) -> Result<Eval, SolveError> {
+        let mut hm = self.hm.take().ok_or_else(lost)?;
+        let n = self.master.len();
+        let (lower, upper): (Vec<f64>, Vec<f64>) = match job {
+            Job::Free => (vec![f64::NEG_INFINITY; n], vec![f64::INFINITY; n]),
+            Job::At(y, penalty) => {
+                if *penalty != self.penalty {
+                    self.penalty = *penalty;
+                    hm.set_col_costs_from(self.elastic, &vec![*penalty; 2 * n]);
+                }
+                self.master
+                    .iter()
+                    .map(|m| match m {
+                        Some(j) => (y[*j], y[*j]),
+                        None => (f64::NEG_INFINITY, f64::INFINITY),
+                    })
+                    .unzip()
+            }
+        };
+        hm.set_row_bounds_from(self.fix, &lower, &upper);
+        if let Some(s) = opts.seconds_left() {
+            hm.set_time_left(s);
+        }
+        let t = Instant::now();
+        let run = |hm: Live| {
+            hm.try_solve().map_err(|e| {
+                SolveError::Numerical(format!("HiGHS returned {e:?} on an outcome's LP"))
+            })
+        };
+        let mut solved = run(hm)?;
+        if solved.status() == ModelStatus::Unknown {
+            // The simplex ended from the last basis without a clean optimum:
+            // once more from scratch.
+            let mut hm = Live::from(solved);
+            hm.clear_solver();
+            solved = run(hm)?;
+        }
+        let seconds = t.elapsed().as_secs_f64();
+        let status = solved.status();
+        if status != ModelStatus::Optimal {
+            self.hm = Some(warm(solved));
+            return Err(match status {
+                s @ (ModelStatus::ReachedTimeLimit | ModelStatus::ReachedInterrupt) => {
+                    SolveError::NoSolution {
+                        limit: limit_words(s).into(),
+                    }
+                }
+                ModelStatus::Infeasible | ModelStatus::UnboundedOrInfeasible => {
+                    SolveError::unexplained_infeasible()
+                }
+                other => SolveError::Numerical(format!(
+                    "HiGHS ended outcome {}'s LP with model status {other:?}",
+                    self.k + 1
+                )),
+            });
+        }
+        let sol = solved.get_solution();
+        let value = solved.objective_value() + self.constant;
+        let elastic: f64 = sol.columns()[self.elastic..self.elastic + 2 * n]
+            .iter()
+            .sum();
+        let duals = &sol.dual_rows()[self.fix..self.fix + n];
+        let grad = self
+            .master
+            .iter()
+            .zip(duals)
+            .filter_map(|(m, &d)| m.map(|j| (j, d)))
+            .collect();
+        self.hm = Some(warm(solved));
+        Ok(Eval {
+            k: self.k,
+            value,
+            elastic,
+            grad,
+            seconds,
+        })
+    }
+}
+
+/// A master (its LP relaxation or the MIP) and where its columns are.
+struct Master {
+    hm: Option<Live>,
+    is_mip: bool,
+    /// Columns: y (shared decisions), then θ_k, then η and u_k (λ > 0).
+    n_y: usize,
+}
+
+/// A master's answer: its columns, objective and proven bound (objective units).
+struct Answer {
+    cols: Vec<f64>,
+    objective: f64,
+    bound: f64,
+}
+
+impl Master {
+    #[allow(clippy::too_many_arguments)]
+    fn new(
+        n_y: usize,
+        rows: &[MasterRow],
+        lower: &[f64],
+        probabilities: &[f64],
+        risk: Risk,
+        is_mip: bool,
+        gap: f64,
+        opts: &SolveOptions,
+    ) -> Result<Master, SolveError> {
+        let mut pv = good_lp::ProblemVariables::new();
+        let y: Vec<Variable> = (0..n_y)
+            .map(|_| {
+                if is_mip {
+                    pv.add(variable().binary())
+                } else {
+                    pv.add(variable().min(0).max(1))
+                }
+            })
+            .collect();
+        let theta: Vec<Variable> = lower.iter().map(|&l| pv.add(variable().min(l))).collect();
+        let mut objective = Expression::default();
+        for (t, p) in theta.iter().zip(probabilities) {
+            objective.add_mul(*p, *t);
+        }
+        let mut constraints = Vec::new();
+        for r in rows {
+            let mut e = Expression::default();
+            for &(j, c) in &r.terms {
+                e.add_mul(c, y[j]);
+            }
+            if r.lower == r.upper {
+                constraints.push(e.eq(r.lower));
+                continue;
+            }
+            if r.lower.is_finite() {
+                constraints.push(e.clone().geq(r.lower));
+            }
+            if r.upper.is_finite() {
+                constraints.push(e.leq(r.upper));
+            }
+        }
+        if risk.lambda > 0.0 {
+            let eta = pv.add(variable());
+            objective.add_mul(risk.lambda, eta);
+            for (t, p) in theta.iter().zip(probabilities) {
+                let u = pv.add(variable().min(0));
+                objective.add_mul(risk.lambda * p / (1.0 - risk.alpha), u);
+                constraints.push((Expression::from(u) + eta - *t).geq(0.0));
+            }
+        }
+        let mut hm = highs_instance(pv, objective, &[], constraints)?;
+        configure(&mut hm, opts, Instant::now())?;
+        if is_mip {
+            hm.set_option("mip_rel_gap", gap);
+        }
+        Ok(Master {
+            hm: Some(hm),
+            is_mip,
+            n_y,
+        })
+    }
+
+    fn add_cuts(&mut self, cuts: &[Cut]) -> Result<(), SolveError> {
+        if cuts.is_empty() {
+            return Ok(());
+        }
+        let mut starts: Vec<HighsInt> = Vec::with_capacity(cuts.len());
+        let mut index: Vec<HighsInt> = Vec::new();
+        let mut value = Vec::new();
+        let mut lower = Vec::with_capacity(cuts.len());
+        for c in cuts {
+            starts.push(index.len() as HighsInt);
+            index.push((self.n_y + c.k) as HighsInt);
+            value.push(1.0);
+            for &(j, g) in &c.terms {
+                index.push(j as HighsInt);
+                value.push(-g);
+            }
+            lower.push(c.constant);
+        }
+        let upper = vec![f64::INFINITY; cuts.len()];
+        self.hm
+            .as_mut()
+            .ok_or_else(lost)?
+            .add_rows(&Rows {
+                lower: &lower,
+                upper: &upper,
+                starts: &starts,
+                index: &index,
+                value: &value,
+            })
+            .map_err(refused("a cut of the L-shaped loop"))
+    }
+
+    fn solve(&mut self, opts: &SolveOptions, start: Option<&[f64]>) -> Result<Answer, SolveError> {
+        let mut hm = self.hm.take().ok_or_else(lost)?;
+        if let Some(s) = opts.seconds_left() {
+            hm.set_time_left(s);
+        }
+        if let Some(cols) = start {
+            let _ = hm.try_set_solution(Some(cols), None, None, None);
+        }
+        let solved = hm
+            .try_solve()
+            .map_err(|e| SolveError::Numerical(format!("HiGHS returned {e:?} on the master")))?;
+        let status = solved.status();
+        let has_primal =
+            solved.primal_solution_status() == crate::solve::adapter::SolutionStatus::Feasible;
+        let answer = match status {
+            ModelStatus::Optimal => Ok(()),
+            ModelStatus::Infeasible | ModelStatus::UnboundedOrInfeasible => {
+                Err(SolveError::unexplained_infeasible())
+            }
+            ModelStatus::ReachedTimeLimit | ModelStatus::ReachedInterrupt if has_primal => Ok(()),
+            s @ (ModelStatus::ReachedTimeLimit | ModelStatus::ReachedInterrupt) => {
+                Err(SolveError::NoSolution {
+                    limit: limit_words(s).into(),
+                })
+            }
+            other => Err(SolveError::Numerical(format!(
+                "HiGHS ended the L-shaped master with model status {other:?}"
+            ))),
+        }
+        .map(|()| {
+            let cols = solved.get_solution().columns().to_vec();
+            let objective = solved.objective_value();
+            let bound = if self.is_mip {
+                solved
+                    .double_info_value(c"mip_dual_bound")
+                    .unwrap_or(f64::NEG_INFINITY)
+                    .min(objective)
+            } else {
+                objective
+            };
+            Answer {
+                cols,
+                objective,
+                bound,
+            }
+        });
+        self.hm = Some(if self.is_mip {
+            Live::from(solved)
+        } else {
+            warm(solved)
+        });
+        answer
+    }
+}
+
+/// The worker threads and their channels.
+struct Workers {
+    jobs: Vec<mpsc::Sender<Job>>,
+    results: mpsc::Receiver<Result<Vec<Eval>, SolveError>>,
+    stats: LShapedStats,
+}
+
+impl Workers {
+    /// Every outcome's Q_k for `job`, in outcome order.
+    fn run(&mut self, job: Job, n: usize) -> Result<Vec<Eval>, SolveError> {
+        for tx in &self.jobs {
+            tx.send(job.clone()).map_err(|_| lost())?;
+        }
+        let mut all = Vec::with_capacity(n);
+        let mut first_error = None;
+        for _ in 0..self.jobs.len() {
+            match self.results.recv().map_err(|_| lost())? {
+                Ok(evals) => all.extend(evals),
+                Err(e) => {
+                    first_error.get_or_insert(e);
+                }
+            }
+        }
+        if let Some(e) = first_error {
+            return Err(e);
+        }
+        all.sort_by_key(|e| e.k);
+        self.stats.outcome_solves += all.len();
+        self.stats.outcome_seconds += all.iter().map(|e| e.seconds).sum::<f64>();
+        Ok(all)
+    }
+}
+
+/// The cut of `e` at the master point `y`, if it separates θ there.
+fn cut_of(e: &Eval, y: &[f64], theta: f64) -> Option<Cut> {
+    let slack = 1e-9 * (1.0 + e.value.abs());
+    if e.value <= theta + slack {
+        return None;
+    }
+    let constant = e.value - e.grad.iter().map(|&(j, g)| g * y[j]).sum::<f64>();
+    Some(Cut {
+        k: e.k,
+        terms: e.grad.iter().copied().filter(|(_, g)| *g != 0.0).collect(),
+        // A hair below, so that round-off in the duals cuts nothing off.
+        constant: constant - slack,
+    })
+}
+
+/// The decisions taken at master point `y` (rounded to 0 / 1).
+fn rounded(y: &[f64]) -> Vec<f64> {
+    y.iter().map(|v| if *v > 0.5 { 1.0 } else { 0.0 }).collect()
+}
+
+fn first_stage(order: &[Decision], y: &[f64]) -> FirstStage {
+    let mut fs = FirstStage::default();
+    for (d, v) in order.iter().zip(y) {
+        if *v > 0.5 {
+            match *d {
+                Decision::Open { site, cooling } => fs.built.push((site, cooling)),
+                Decision::Mega { site } => fs.mega.push(site),
+            }
+        }
+    }
+    fs.built.sort_unstable();
+    fs.mega.sort_unstable();
+    fs
+}
+
+fn lost() -> SolveError {
+    SolveError::Numerical("an L-shaped worker or model was lost (a defect)".into())
+}
+
+/// The two-stage plan by the L-shaped loop, or with `fixed` the whole-server
+/// plans of those site decisions.
+pub(super) fn solve(
+    outcomes: &[Outcome],
+    risk: Risk,
+    opts: &SolveOptions,
+    fixed: Option<&FirstStage>,
+) -> Result<TwoStage, SolveError> {
+    let t0 = Instant::now();
+    let tol = opts.mip_gap.unwrap_or(DEFAULT_MIP_GAP);
+    // The time limit is the whole loop's: a deadline from now, or the run's
+    // if that comes first.
+    let mut local = opts.clone();
+    if let Some(t) = opts.time_limit_s {
+        let at = crate::domain::instant_after(t0, t);
+        if local.deadline.is_none_or(|d| at < d.at) {
+            local.deadline = Some(crate::domain::Deadline { at, limit_s: t });
+        }
+    }
+    let opts = &local;
+    let probabilities: Vec<f64> = outcomes.iter().map(|o| o.probability).collect();
+    let (fs, bound_units, stats) = match fixed {
+        Some(fs) => (fs.clone(), None, None),
+        None => {
+            let (fs, bound, stats) = first_stage_loop(outcomes, &probabilities, risk, opts, tol)?;
+            (fs, Some(bound), Some(stats))
+        }
+    };
+    let t2 = Instant::now();
+    let plans = whole_servers(outcomes, &fs, opts, 0.4 * tol)?;
+    let stats = stats.map(|s| LShapedStats {
+        second_stage_seconds: t2.elapsed().as_secs_f64(),
+        ..s
+    });
+    let costs: Vec<f64> = plans.iter().map(|o| o.cost_cny).collect();
+    let objective = risk_objective(&costs, &probabilities, risk);
+    let bound = match bound_units {
+        Some(b) => (b * CNY_PER_OBJECTIVE_UNIT).min(objective),
+        // The objective never falls when a cost rises: the outcomes' own
+        // bounds bound it.
+        None => {
+            let bounds: Vec<f64> = plans.iter().map(|o| o.bound_cny).collect();
+            risk_objective(&bounds, &probabilities, risk).min(objective)
+        }
+    };
+    let gap = ((objective - bound) / objective.abs().max(1e-9)).max(0.0);
+    let status = if gap <= tol + 1e-12 || objective - bound <= 1.0 {
+        Status::Optimal
+    } else {
+        Status::Feasible
+    };
+    let size = plans
+        .iter()
+        .fold((0, 0), |(c, r), o| (c + o.size.0, r + o.size.2));
+    let seconds = t0.elapsed().as_secs_f64();
+    let mut out = Vec::with_capacity(plans.len());
+    for o in plans {
+        let mut plan = o.plan;
+        plan.status = status;
+        plan.mip_gap = gap;
+        plan.solve_seconds = seconds;
+        plan.model_size = o.size;
+        out.push(plan);
+    }
+    Ok(TwoStage {
+        plans: out,
+        costs_cny: costs,
+        objective_cny: objective,
+        bound_cny: bound,
+        mip_gap: gap,
+        status,
+        first_stage: fs,
+        seconds,
+        model_size: size,
+        decomposition: stats,
+    })
+}
+
+/// The L-shaped loop: the site decisions of the best plan of the outcomes'
+/// LPs (continuous servers), a proven bound (objective units) and what it did.
+fn first_stage_loop(
+    outcomes: &[Outcome],
+    probabilities: &[f64],
+    risk: Risk,
+    opts: &SolveOptions,
+    tol: f64,
+) -> Result<(FirstStage, f64, LShapedStats), SolveError> {
+    let n = outcomes.len();
+    let p0 = outcomes
+        .first()
+        .ok_or_else(|| SolveError::Numerical("no outcomes to plan for".into()))?
+        .p;
+    // The shared decisions are the first outcome's (as in the extensive form).
+    let m0 = milp::build_with_within(
+        p0,
+        Integrality::Lp,
+        Links::Projected,
+        opts.deadline.as_ref(),
+    )?;
+    let order: Vec<Decision> = decisions(p0, &m0.vars).into_iter().map(|d| d.0).collect();
+    drop(m0);
+    let index: HashMap<Decision, usize> = order.iter().enumerate().map(|(j, d)| (*d, j)).collect();
+    let threads = super::threads(opts).min(n).max(1);
+    let index = &index;
+    std::thread::scope(|scope| {
+        let (res_tx, res_rx) = mpsc::channel::<Result<Vec<Eval>, SolveError>>();
+        let (built_tx, built_rx) = mpsc::channel::<Result<Built, SolveError>>();
+        let mut jobs = Vec::with_capacity(threads);
+        for t in 0..threads {
+            let (job_tx, job_rx) = mpsc::channel::<Job>();
+            jobs.push(job_tx);
+            let res_tx = res_tx.clone();
+            let built_tx = built_tx.clone();
+            scope.spawn(move || {
+                let mut subs = Vec::new();
+                let mut built = Vec::new();
+                for k in (t..n).step_by(threads) {
+                    match Sub::new(k, outcomes[k].p, index, 1.0, opts) {
+                        Ok((sub, rows)) => {
+                            subs.push(sub);
+                            built.push(rows);
+                        }
+                        Err(e) => {
+                            let _ = built_tx.send(Err(e));
+                            return;
+                        }
+                    }
+                }
+                if built_tx.send(Ok(built)).is_err() {
+                    return;
+                }
+                for job in job_rx {
+                    let evals: Result<Vec<Eval>, SolveError> =
+                        subs.iter_mut().map(|s| s.eval(&job, opts)).collect();
+                    if res_tx.send(evals).is_err() {
+                        return;
+                    }
+                }
+            });
+        }
+        drop(res_tx);
+        drop(built_tx);
+        let mut workers = Workers {
+            jobs,
+            results: res_rx,
+            stats: LShapedStats {
+                threads,
+                decisions: order.len(),
+                ..LShapedStats::default()
+            },
+        };
+        let result = run_loop(
+            &mut workers,
+            &built_rx,
+            &order,
+            n,
+            probabilities,
+            risk,
+            opts,
+            tol,
+        );
+        // Closing the job channels ends the workers.
+        workers.jobs.clear();
+        result.map(|(fs, bound)| (fs, bound, workers.stats))
+    })
+}
+
+#[allow(clippy::too_many_arguments)]
+fn run_loop(
+    workers: &mut Workers,
+    built: &mpsc::Receiver<Result<Built, SolveError>>,
+    order: &[Decision],
+    n: usize,
+    probabilities: &[f64],
+    risk: Risk,
+    opts: &SolveOptions,
+    tol: f64,
+) -> Result<(FirstStage, f64), SolveError> {
+    let t = Instant::now();
+    let mut rows: Vec<MasterRow> = Vec::new();
+    let mut seen = BTreeSet::new();
+    for _ in 0..workers.jobs.len() {
+        for rs in built.recv().map_err(|_| lost())?? {
+            for r in rs {
+                if seen.insert(r.key()) {
+                    rows.push(r);
+                }
+            }
+        }
+    }
+    workers.stats.build_seconds = t.elapsed().as_secs_f64();
+    // θ_k from below: each outcome's LP relaxation with the sites free.
+    let free = workers.run(Job::Free, n)?;
+    let lower: Vec<f64> = free
+        .iter()
+        .map(|e| e.value - 1e-9 * (1.0 + e.value.abs()))
+        .collect();
+    // An elastic unit costs ten times the dearest outcome's relaxation.
+    let mut penalty = 10.0 * (1.0 + free.iter().map(|e| e.value.abs()).fold(0.0, f64::max));
+    let n_y = order.len();
+    let gap1 = 0.5 * tol;
+    let mut lp = Master::new(n_y, &rows, &lower, probabilities, risk, false, 0.0, opts)?;
+    let mut mip = Master::new(
+        n_y,
+        &rows,
+        &lower,
+        probabilities,
+        risk,
+        true,
+        0.2 * gap1,
+        opts,
+    )?;
+    let objective_at = |evals: &[Eval]| {
+        let v: Vec<f64> = evals.iter().map(|e| e.value).collect();
+        risk_objective(&v, probabilities, risk)
+    };
+    // Stage 1: the master's LP relaxation.
+    for _ in 0..MAX_LP_ROUNDS {
+        if out_of_time(opts) {
+            break;
+        }
+        let t = Instant::now();
+        let a = lp.solve(opts, None)?;
+        workers.stats.master_seconds += t.elapsed().as_secs_f64();
+        workers.stats.lp_rounds += 1;
+        let y = Arc::new(a.cols[..n_y].to_vec());
+        let evals = workers.run(Job::At(y.clone(), penalty), n)?;
+        let value = objective_at(&evals);
+        let cuts: Vec<Cut> = evals
+            .iter()
+            .filter_map(|e| cut_of(e, &y, a.cols[n_y + e.k]))
+            .collect();
+        let added = add(cuts, &mut lp, &mut mip, &mut workers.stats)?;
+        if added == 0 || value - a.objective <= LP_TOLERANCE * value.abs().max(1e-9) {
+            break;
+        }
+    }
+    // Stage 2: the master MIP, cut at each answer.
+    let mut best: Option<(Vec<f64>, f64, Vec<f64>)> = None; // (y, objective, master columns)
+    let mut bound = f64::NEG_INFINITY;
+    let mut tried: BTreeSet<Vec<u64>> = BTreeSet::new();
+    for _ in 0..MAX_MIP_ROUNDS {
+        if out_of_time(opts) {
+            break;
+        }
+        let t = Instant::now();
+        let start = best.as_ref().map(|b| b.2.as_slice());
+        let a = match mip.solve(opts, start) {
+            Ok(a) => a,
+            Err(SolveError::NoSolution { .. }) if best.is_some() => break,
+            Err(e) => return Err(e),
+        };
+        workers.stats.master_seconds += t.elapsed().as_secs_f64();
+        workers.stats.mip_rounds += 1;
+        bound = bound.max(a.bound);
+        if let Some((_, ub, _)) = &best {
+            if ub - bound <= gap1 * ub.abs().max(1e-9) {
+                break;
+            }
+        }
+        let y = rounded(&a.cols[..n_y]);
+        let key: Vec<u64> = y.iter().map(|v| v.to_bits()).collect();
+        let again = !tried.insert(key);
+        let y = Arc::new(y);
+        let evals = workers.run(Job::At(y.clone(), penalty), n)?;
+        let value = objective_at(&evals);
+        let clean = evals.iter().all(|e| e.elastic <= NO_ELASTIC);
+        if clean && best.as_ref().is_none_or(|b| value < b.1) {
+            // The master's columns at this plan: y, θ = Q, and the CVaR's.
+            let mut cols = a.cols.clone();
+            cols[..n_y].copy_from_slice(&y);
+            for e in &evals {
+                cols[n_y + e.k] = e.value;
+            }
+            if risk.lambda > 0.0 {
+                let q: Vec<f64> = evals.iter().map(|e| e.value).collect();
+                let (var, _) = super::value_at_risk(&q, probabilities, risk.alpha);
+                let eta = n_y + n;
+                cols[eta] = var;
+                for (k, v) in q.iter().enumerate() {
+                    cols[eta + 1 + k] = (v - var).max(0.0);
+                }
+            }
+            best = Some((y.to_vec(), value, cols));
+        }
+        let cuts: Vec<Cut> = evals
+            .iter()
+            .filter_map(|e| cut_of(e, &y, a.cols[n_y + e.k]))
+            .collect();
+        let added = add(cuts, &mut lp, &mut mip, &mut workers.stats)?;
+        if let Some((_, ub, _)) = &best {
+            if ub - bound <= gap1 * ub.abs().max(1e-9) {
+                break;
+            }
+        }
+        if added == 0 || again {
+            if clean {
+                // The master prices its answer right: nothing left to prove
+                // beyond its own gap.
+                break;
+            }
+            // The master's answer needs elastic even at its own price: the
+            // elastic is too cheap. Raise it (the cuts made stay valid).
+            if workers.stats.penalty_raises >= MAX_RAISES {
+                return Err(SolveError::Infeasible {
+                    reasons: vec![
+                        "no one choice of sites serves every outcome: each site plan leaves some outcome's targets or limits unmet".into(),
+                    ],
+                    relaxations: vec![],
+                    alternatives: vec![],
+                });
+            }
+            penalty *= 10.0;
+            workers.stats.penalty_raises += 1;
+            tried.clear();
+        }
+    }
+    let (y, _, _) = best.ok_or_else(|| SolveError::NoSolution {
+        limit: "time limit".into(),
+    })?;
+    Ok((first_stage(order, &y), bound))
+}
+
+/// Adds `cuts` to both masters.
+fn add(
+    cuts: Vec<Cut>,
+    lp: &mut Master,
+    mip: &mut Master,
+    stats: &mut LShapedStats,
+) -> Result<usize, SolveError> {
+    let t = Instant::now();
+    lp.add_cuts(&cuts)?;
+    mip.add_cuts(&cuts)?;
+    stats.cuts += cuts.len();
+    stats.master_seconds += t.elapsed().as_secs_f64();
+    Ok(cuts.len())
+}
+
+/// Whether the run's deadline (`--time-limit` included: see [`solve`]) has passed.
+fn out_of_time(opts: &SolveOptions) -> bool {
+    opts.deadline.is_some_and(|d| d.left_s() <= 0.05)
+}
