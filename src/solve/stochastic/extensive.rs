@@ -10,8 +10,8 @@ use std::time::Instant;
 
 use good_lp::{variable, Expression, Solution, Variable};
 
-use super::second::pins;
-use super::{mark_built_now, risk_objective, FirstStage, Outcome, Risk, TwoStage};
+use super::problem::{risk_objective, FirstStage, Outcome, Risk, TwoStage};
+use super::second::{mark_built_now, pins};
 use crate::milp::{
     build_part, Columns, Integrality, Links, Model, Part, Row, RowKey, Sense, Shared,
     CNY_PER_OBJECTIVE_UNIT,

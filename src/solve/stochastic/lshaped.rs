@@ -48,8 +48,10 @@ use std::time::Instant;
 
 use good_lp::{variable, Expression, IntoAffineExpression, Variable};
 
+use super::problem::{
+    risk_objective, threads, value_at_risk, FirstStage, LShapedStats, Outcome, Risk, TwoStage,
+};
 use super::second::whole_servers;
-use super::{risk_objective, FirstStage, Outcome, Risk, TwoStage};
 use crate::milp::{self, Integrality, Links, Model, Prepared, Vars, CNY_PER_OBJECTIVE_UNIT};
 use crate::plan::Status;
 use crate::solve::adapter::{Int as HighsInt, Live, LiveExt, ModelStatus, Rows};
@@ -68,32 +70,6 @@ const LP_TOLERANCE: f64 = 1e-4;
 const MAX_RAISES: usize = 8;
 /// Elastic use below this (in units of a pinned decision) counts as none.
 const NO_ELASTIC: f64 = 1e-6;
-
-/// What the L-shaped loop did.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct LShapedStats {
-    /// Rounds of the master's LP relaxation.
-    pub lp_rounds: usize,
-    /// Master MIP solves.
-    pub mip_rounds: usize,
-    /// Optimality cuts added to the master.
-    pub cuts: usize,
-    /// Outcome LPs solved.
-    pub outcome_solves: usize,
-    /// Seconds in the master, and summed over the outcomes' LPs (on every thread).
-    pub master_seconds: f64,
-    pub outcome_seconds: f64,
-    /// Seconds building the outcomes' LPs (on every thread, wall).
-    pub build_seconds: f64,
-    /// Seconds of the second stage: every outcome's whole-server plan (wall).
-    pub second_stage_seconds: f64,
-    /// Tenfold raises of the elastic cost.
-    pub penalty_raises: usize,
-    /// Threads that solved the outcomes' LPs.
-    pub threads: usize,
-    /// Shared site decisions (master binaries).
-    pub decisions: usize,
-}
 
 /// A site decision shared by the outcomes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -693,7 +669,7 @@ fn first_stage_loop(
     let order: Vec<Decision> = decisions(p0, &m0.vars).into_iter().map(|d| d.0).collect();
     drop(m0);
     let index: HashMap<Decision, usize> = order.iter().enumerate().map(|(j, d)| (*d, j)).collect();
-    let threads = super::threads(opts).min(n).max(1);
+    let threads = threads(opts).min(n).max(1);
     let index = &index;
     std::thread::scope(|scope| {
         let (res_tx, res_rx) = mpsc::channel::<Result<Vec<Eval>, SolveError>>();
@@ -867,7 +843,7 @@ fn run_loop(
             }
             if risk.lambda > 0.0 {
                 let q: Vec<f64> = evals.iter().map(|e| e.value).collect();
-                let (var, _) = super::value_at_risk(&q, probabilities, risk.alpha);
+                let (var, _) = value_at_risk(&q, probabilities, risk.alpha);
                 let eta = n_y + n;
                 cols[eta] = var;
                 for (k, v) in q.iter().enumerate() {

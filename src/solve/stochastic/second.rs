@@ -8,7 +8,7 @@
 
 use good_lp::Variable;
 
-use super::{mark_built_now, FirstStage, Outcome};
+use super::problem::{threads, FirstStage, Outcome};
 use crate::milp::{self, Integrality, Links, Prepared, Vars};
 use crate::plan::Plan;
 use crate::solve::base::check::check_plan;
@@ -58,7 +58,7 @@ pub(super) fn whole_servers(
     opts: &SolveOptions,
     gap: f64,
 ) -> Result<Vec<OutcomePlan>, SolveError> {
-    let threads = super::threads(opts).min(outcomes.len()).max(1);
+    let threads = threads(opts).min(outcomes.len()).max(1);
     let mut o2 = opts.clone();
     o2.mip_gap = Some(gap);
     let o2 = &o2;
@@ -117,4 +117,24 @@ fn one(p: &Prepared, fs: &FirstStage, opts: &SolveOptions) -> Result<OutcomePlan
         bound_cny: raw.dual_bound.min(raw.objective),
         size,
     })
+}
+
+/// A site built now stays built in an outcome that leaves it empty (a
+/// single plan drops an empty option: it would not open it); its opening
+/// cost is in that outcome's cost.
+pub(super) fn mark_built_now(p: &Prepared, fs: &FirstStage, plan: &mut Plan) {
+    for &(s, k) in &fs.built {
+        let sp = &mut plan.sites[s];
+        if sp.built {
+            continue;
+        }
+        let Some(opt) = p.options.iter().find(|o| o.site == s && o.cooling == k) else {
+            continue;
+        };
+        sp.built = true;
+        sp.cooling = Some(k);
+        sp.pue = Some(opt.pue);
+        sp.capex_cny += p.inst.sites[s].opening_cost_cny();
+        sp.not_built_reason = None;
+    }
 }
