@@ -155,7 +155,7 @@ fn cvar_matches_its_definition() {
 }
 
 /// Three sites and three outcomes whose demand and prices differ.
-fn tree() -> Vec<(f64, Instance)> {
+pub(crate) fn tree() -> Vec<(f64, Instance)> {
     let mk = |cards: f64, pa: f64, pc: f64| {
         let mut inst = two_sites(cards, pa, 0.5);
         let mut c = inst.sites[0].clone();
