@@ -689,8 +689,8 @@ fn unproven_text(n: &NearOptimal) -> String {
     format!(
         "{areas} ends of regions, tiers and clusters and {sites} of sites not proven, marked with ≤ / ≥: \
          each is the best plan found, the true end may lie further out ({} range solves stopped at a time limit of \
-         at most {} s each within the search's budget; a solve may also stop within 1 % of its bound short of a \
-         proof; --near-optimal-seconds gives the search more time)\n",
+         at most {} s each within the search's budget; an end counts as proven when a plan comes within less than \
+         a server of its bound; --near-optimal-seconds gives the search more time)\n",
         n.limited, n.per_solve_seconds
     )
 }

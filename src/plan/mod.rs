@@ -403,9 +403,10 @@ pub struct NearOptimal {
     /// Per site: `None` for a site that can never be built.
     pub sites: Vec<Option<CardRange>>,
     /// Range solves (MIPs, or ends no solve was started for) that stopped at
-    /// a time limit. Not the count of unproven ends: a MIP may also stop
-    /// within its relative gap short of a proof, and groups of the same
-    /// sites share an end; [`NearOptimal::unproven_ends`] counts those.
+    /// a time limit. Not the count of unproven ends: groups of the same
+    /// sites share an end, and [`NearOptimal::unproven_ends`] counts the
+    /// ends from their own flags (an end is proven when a plan comes within
+    /// less than a server of its bound).
     pub limited: usize,
     /// Time limit of each range solve, seconds.
     pub per_solve_seconds: f64,

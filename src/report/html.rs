@@ -597,7 +597,7 @@ pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 
 /// The data sources in one line (data/SOURCES.md names every row's source;
 /// each CSV's `source` column tags it).
-pub const SOURCES_LINE: &str = "dcsite's default tables (data/*.csv; every row's source and quality tag in its source column, listed in data/SOURCES.md): NDRC / MIIT / NEA documents of 东数西算 (hubs, clusters, PUE caps, green-power shares), provincial electricity prices, energy-review (能评) quotas, local AI-compute subsidy notices, NVIDIA and Huawei accelerator specifications, operators' campus announcements; rows tagged E are estimates. Outline: Natural Earth (public domain).";
+pub const SOURCES_LINE: &str = "the tables the scenario names (dcsite's national set data/*.csv, or the small set data/small/*.csv; every row's source and quality tag in its source column, listed in data/SOURCES.md): NDRC / MIIT / NEA documents of 东数西算 (hubs, clusters, PUE caps, green-power shares), provincial electricity prices, energy-review (能评) quotas, local AI-compute subsidy notices, NVIDIA and Huawei accelerator specifications, operators' campus announcements; rows tagged E are estimates. Outline: Natural Earth (public domain); provinces: DCW-GMT 2.1.1 (LGPL-3+).";
 
 /// The plain note every page carries about its maps.
 pub const SCHEMATIC_NOTE: &str = "Maps on this page are schematic: not surveyed maps, not an official map of China. Publishing a map of China needs an approval number (审图号) from the natural-resources authorities; this page has none.";
