@@ -382,21 +382,8 @@ fn rounded_plans(
     sign: f64,
     opts: &SolveOptions,
 ) -> Vec<Vec<f64>> {
-    let ns = p.inst.sites.len();
-    let (lp_best, opt_open) = lp_leanings(p, lp, lp_cols, base, start);
-    let roundings = roundings(p, options, &lp_best, &opt_open);
-    let mega = mega_order(lp, lp_cols, base, start);
     let mut out: Vec<Vec<f64>> = Vec::new();
-    let mut tried: Vec<&Vec<Option<usize>>> = Vec::new();
-    for open in &roundings {
-        if tried.contains(&open) {
-            continue;
-        }
-        tried.push(open);
-        if (0..ns).any(|s| open[s].is_none() && p.inst.sites[s].status.must_open()) {
-            continue;
-        }
-        let fixed = fixed_decisions(p, base, open, &mega);
+    for fixed in rounded_fixings(p, lp, lp_cols, base, start, options) {
         let m = with_cards_objective(p, base, options, sign);
         let Some(o) = solve_now(opts, None) else {
             break;
@@ -422,21 +409,9 @@ fn rounded_plans_live(
     cost: &[f64],
     opts: &SolveOptions,
 ) -> Vec<Vec<f64>> {
-    let ns = p.inst.sites.len();
-    let (lp_best, opt_open) = lp_leanings(p, base, lp_cols, base, start);
-    let roundings = roundings(p, options, &lp_best, &opt_open);
-    let mega = mega_order(base, lp_cols, base, start);
     let mut out: Vec<Vec<f64>> = Vec::new();
-    let mut tried: Vec<&Vec<Option<usize>>> = Vec::new();
-    for open in &roundings {
-        if tried.contains(&open) {
-            continue;
-        }
-        tried.push(open);
-        if (0..ns).any(|s| open[s].is_none() && p.inst.sites[s].status.must_open()) {
-            continue;
-        }
-        let fixed: Vec<(usize, f64)> = fixed_decisions(p, base, open, &mega)
+    for fixed in rounded_fixings(p, base, lp_cols, base, start, options) {
+        let fixed: Vec<(usize, f64)> = fixed
             .into_iter()
             .map(|(v, x)| (base.column[&v], x))
             .collect();
@@ -447,6 +422,36 @@ fn rounded_plans_live(
         if let Some(a) = live.solve(cost, &fixed, seconds) {
             out.push(a.cols);
         }
+    }
+    out
+}
+
+/// The site decisions of [`rounded_plans`]' roundings of the LP answer
+/// `lp_cols` (columns of `lp`), each once, those that close a site that
+/// must open left out: `base`'s columns and their values.
+fn rounded_fixings(
+    p: &Prepared,
+    lp: &Model,
+    lp_cols: &[f64],
+    base: &Model,
+    start: &[f64],
+    options: &[usize],
+) -> Vec<Vec<(Variable, f64)>> {
+    let ns = p.inst.sites.len();
+    let (lp_best, opt_open) = lp_leanings(p, lp, lp_cols, base, start);
+    let roundings = roundings(p, options, &lp_best, &opt_open);
+    let mega = mega_order(lp, lp_cols, base, start);
+    let mut out = Vec::new();
+    let mut tried: Vec<&Vec<Option<usize>>> = Vec::new();
+    for open in &roundings {
+        if tried.contains(&open) {
+            continue;
+        }
+        tried.push(open);
+        if (0..ns).any(|s| open[s].is_none() && p.inst.sites[s].status.must_open()) {
+            continue;
+        }
+        out.push(fixed_decisions(p, base, open, &mega));
     }
     out
 }
