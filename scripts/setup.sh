@@ -18,7 +18,9 @@
 #   qgis-providers               exporting its print layout in tests/system/qgis_project.rs (and gdal_layers.rs)
 #   python3-venv (if needed)   the throwaway venv target/test-venv with snakemake and
 #                                kubernetes-validate (PyPI) for examples/snakemake and examples/k8s,
-#                                and selenium (PyPI) to drive chromium-driver
+#                                selenium (PyPI) to drive chromium-driver, and PuLP (PyPI, with
+#                                its bundled CBC) for the independent extensive form of
+#                                tests/system/hedge_pulp.py
 # Uses apt-get (Debian/Ubuntu) as root, or through sudo when not root.
 set -euo pipefail
 
@@ -59,13 +61,15 @@ fi
 # own cluster, so nothing is started here.
 
 # The test venv: snakemake runs examples/snakemake/Snakefile, kubernetes-validate
-# checks examples/k8s/sweep-job.yaml against the Kubernetes Job schema.
+# checks examples/k8s/sweep-job.yaml against the Kubernetes Job schema, selenium
+# drives the offer page, PuLP solves tests/system/hedge_pulp.py with its CBC.
 venv="$(cd "$(dirname "$0")/.." && pwd)/target/test-venv"
 if ! [ -x "$venv/bin/snakemake" ] || ! [ -x "$venv/bin/kubernetes-validate" ] \
-   || ! "$venv/bin/python" -c 'import selenium' >/dev/null 2>&1; then
-  echo "setup: making $venv (snakemake, kubernetes-validate, selenium)" >&2
+   || ! "$venv/bin/python" -c 'import selenium' >/dev/null 2>&1 \
+   || ! "$venv/bin/python" -c 'import pulp, sys; sys.exit(not pulp.PULP_CBC_CMD().available())' >/dev/null 2>&1; then
+  echo "setup: making $venv (snakemake, kubernetes-validate, selenium, pulp)" >&2
   python3 -m venv "$venv"
-  "$venv/bin/python" -m pip install -q --disable-pip-version-check snakemake kubernetes-validate selenium >/dev/null
+  "$venv/bin/python" -m pip install -q --disable-pip-version-check snakemake kubernetes-validate selenium pulp >/dev/null
 fi
 
 command -v cargo >/dev/null 2>&1 || {
