@@ -5,6 +5,7 @@
 //! what a place must offer, and how sure that is (`offer`).
 
 pub mod breakeven;
+pub mod build_now;
 pub mod hedge;
 pub mod implied;
 pub mod offer;

@@ -35,7 +35,7 @@ fn shock(price_a: f64) -> Instance {
 }
 
 /// Outcome 1 (p = 0.6): a at 0.3 CNY/kWh; outcome 2 (p = 0.4): a at 0.7.
-fn two_outcomes() -> Vec<OutcomeIn> {
+pub(crate) fn two_outcomes() -> Vec<OutcomeIn> {
     vec![
         OutcomeIn {
             name: "cheap".into(),

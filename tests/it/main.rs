@@ -15,6 +15,7 @@ mod adversarial;
 mod architecture;
 mod baseline_scenario;
 mod branch;
+mod build_now;
 mod clusters;
 mod compare_report;
 mod crs;

@@ -1,0 +1,143 @@
+//! What to do now at each site a two-stage plan builds, in the terms a
+//! capacity planner commits in: by when its hall must be started, how much
+//! power to contract, in how many outcomes (and with what probability) it
+//! is used, and what it is worth, found by re-solving the two-stage plan
+//! without it (every other site decision free again).
+//!
+//! The hall's start month and the contracted power follow from the
+//! outcomes' plans, not from decisions of their own: a hall must be started
+//! by the earliest month any outcome that uses it needs it started (its
+//! lead time before that outcome's first period with cards there), and the
+//! power contracted must carry the most any outcome draws there.
+
+use crate::domain::SiteStatus;
+use crate::milp::Prepared;
+use crate::solve::stochastic::{solve_two_stage, Outcome, Risk, TwoStage};
+use crate::solve::{SolveError, SolveOptions};
+
+/// What a site built now is worth: the two-stage objective re-solved
+/// without it, less the plan's.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Worth {
+    /// That much more without it (CNY; within the two solves' gaps).
+    Cny(f64),
+    /// No site plan serves every outcome without it.
+    Indispensable,
+    /// An existing or required site: not a decision.
+    Committed,
+    /// The re-solve did not end with a plan (its error).
+    NotComputed(String),
+}
+
+/// One site built now.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SiteNow {
+    pub site: usize,
+    pub cooling: usize,
+    /// Hosts the training cluster.
+    pub mega: bool,
+    /// Outcomes that put cards there, and their probability.
+    pub outcomes_using: usize,
+    pub probability_used: f64,
+    /// The latest month to start its new hall so that it is ready in every
+    /// outcome that uses it (the earliest of their `hall_start_month`);
+    /// `None` when those outcomes use IT in service only.
+    pub start_by_month: Option<f64>,
+    /// The most facility power (MW, IT × PUE) any outcome draws there: the
+    /// power to contract.
+    pub contract_mw: f64,
+    /// The most IT MW any outcome uses there.
+    pub it_mw: f64,
+    /// The probability-weighted capex spent there, CNY.
+    pub expected_capex_cny: f64,
+    pub worth: Worth,
+}
+
+/// The sites `two` builds now, in site order, each with its figures; with
+/// `worth`, each candidate's worth by one two-stage re-solve without it
+/// (`outcomes` are those `two` was solved for).
+pub fn build_now(
+    outcomes: &[Outcome],
+    two: &TwoStage,
+    risk: Risk,
+    opts: &SolveOptions,
+    worth: bool,
+) -> Vec<SiteNow> {
+    let Some(p0) = outcomes.first().map(|o| o.p) else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for &(s, cooling) in &two.first_stage.built {
+        let mut using = 0;
+        let mut probability_used = 0.0;
+        let mut start_by: Option<f64> = None;
+        let (mut contract_mw, mut it_mw, mut capex) = (0.0f64, 0.0f64, 0.0);
+        for (plan, o) in two.plans.iter().zip(outcomes) {
+            let sp = &plan.sites[s];
+            capex += o.probability * sp.capex_cny;
+            if sp.cards.iter().sum::<u64>() == 0 {
+                continue;
+            }
+            using += 1;
+            probability_used += o.probability;
+            contract_mw = contract_mw.max(sp.facility_mw);
+            it_mw = it_mw.max(sp.it_mw);
+            if let Some(m) = sp.hall_start_month {
+                start_by = Some(start_by.map_or(m, |b: f64| b.min(m)));
+            }
+        }
+        let status = p0.inst.sites[s].status;
+        let worth = if !matches!(status, SiteStatus::Candidate) {
+            Worth::Committed
+        } else if !worth {
+            Worth::NotComputed("not asked".into())
+        } else {
+            worth_of(outcomes, s, two.objective_cny, risk, opts)
+        };
+        out.push(SiteNow {
+            site: s,
+            cooling,
+            mega: two.first_stage.mega.contains(&s),
+            outcomes_using: using,
+            probability_used,
+            start_by_month: start_by,
+            contract_mw,
+            it_mw,
+            expected_capex_cny: capex,
+            worth,
+        });
+    }
+    out
+}
+
+/// The two-stage plan of `outcomes` with site `s` excluded in every one,
+/// against `objective_cny`.
+fn worth_of(
+    outcomes: &[Outcome],
+    s: usize,
+    objective_cny: f64,
+    risk: Risk,
+    opts: &SolveOptions,
+) -> Worth {
+    let without: Vec<Prepared> = outcomes
+        .iter()
+        .map(|o| {
+            let mut inst = (*o.p.inst).clone();
+            inst.sites[s].status = SiteStatus::Excluded;
+            Prepared::new(inst)
+        })
+        .collect();
+    let views: Vec<Outcome> = without
+        .iter()
+        .zip(outcomes)
+        .map(|(p, o)| Outcome {
+            p,
+            probability: o.probability,
+        })
+        .collect();
+    match solve_two_stage(&views, risk, opts, None) {
+        Ok(two) => Worth::Cny(two.objective_cny - objective_cny),
+        Err(SolveError::Infeasible { .. }) => Worth::Indispensable,
+        Err(e) => Worth::NotComputed(e.to_string()),
+    }
+}
