@@ -11,7 +11,8 @@ use dcsite::data::outcomes::{expected_value, outcomes_of, RiskSpec, MAX_OUTCOMES
 use dcsite::milp::Prepared;
 use dcsite::solve::stochastic::Risk;
 use dcsite::study::hedge::{
-    drawn_outcomes, hedge, hedge_json, hedge_text, outcomes_files, DrawnFrom, HedgeError, OutcomeIn,
+    drawn_outcomes, frontier_csv, hedge, hedge_json, hedge_text, outcomes_files, risk_frontier,
+    DrawnFrom, HedgeError, OutcomeIn, MAX_FRONTIER_POINTS,
 };
 
 use super::error::CliError;
@@ -47,6 +48,11 @@ pub struct HedgeArgs {
     /// The CVaR's weight in the objective, ≥ 0 (default: [risk] lambda, else 0: risk-neutral)
     #[arg(long, value_name = "LAMBDA")]
     pub lambda: Option<f64>,
+    /// The plan at each CVaR weight of a comma-separated list (e.g.
+    /// 0,0.25,0.5,1; the same α): frontier.csv, hedge.json's risk_frontier,
+    /// the report's chart. The folder's plan stays that of the scenario's λ
+    #[arg(long, value_name = "LAMBDAS", allow_hyphen_values = true)]
+    pub risk_frontier: Option<String>,
     #[command(flatten)]
     pub solver: SolverArgs,
     /// Replace an existing, non-empty output folder as a whole
@@ -170,8 +176,36 @@ fn from_sweep(args: &HedgeArgs, file: &Path) -> Result<Planned, CliError> {
     })
 }
 
+/// The λ values of `--risk-frontier`: numbers ≥ 0, comma-separated,
+/// returned ascending without repeats.
+fn frontier_lambdas(text: &str) -> Result<Vec<f64>, CliError> {
+    let bad = |found: &str| {
+        CliError::Input(format!(
+            "--risk-frontier: expected CVaR weights λ ≥ 0 separated by commas (e.g. 0,0.25,0.5,1), at most {MAX_FRONTIER_POINTS}, found {found:?}"
+        ))
+    };
+    let mut out = Vec::new();
+    for part in text.split(',') {
+        match part.trim().parse::<f64>() {
+            Ok(x) if x.is_finite() && x >= 0.0 => out.push(if x == 0.0 { 0.0 } else { x }),
+            _ => return Err(bad(part.trim())),
+        }
+    }
+    out.sort_by(f64::total_cmp);
+    out.dedup();
+    if out.len() > MAX_FRONTIER_POINTS {
+        return Err(bad(text));
+    }
+    Ok(out)
+}
+
 pub fn run(args: HedgeArgs) -> Result<(), CliError> {
     let opts = args.solver.options()?;
+    let lambdas = args
+        .risk_frontier
+        .as_deref()
+        .map(frontier_lambdas)
+        .transpose()?;
     let mut out = output_dir(&args.out, args.force)?;
     let planned = match (&args.outcomes_from, &args.scenario) {
         (Some(file), _) => from_sweep(&args, file)?,
@@ -219,14 +253,31 @@ pub fn run(args: HedgeArgs) -> Result<(), CliError> {
     let quiet = args.quiet || args.json;
     let pb = super::progress::start(quiet, None, "planning for the outcomes");
     let step = |what: &str| pb.set_message(what.to_string());
-    let h = hedge(&inputs, ev.as_ref(), risk, &opts, &step);
-    pb.finish_and_clear();
-    let mut h = h.map_err(|e| match e {
+    let hedge_error = |e| match e {
         HedgeError::Input(m) => CliError::Input(format!("{label}: {m}")),
         HedgeError::Solve { what, source } => {
             CliError::from_solve(source, Some(format!("{label}, {what}")))
         }
-    })?;
+    };
+    let h = hedge(&inputs, ev.as_ref(), risk, &opts, &step);
+    let mut h = match h {
+        Ok(h) => h,
+        Err(e) => {
+            pb.finish_and_clear();
+            return Err(hedge_error(e));
+        }
+    };
+    if let Some(lambdas) = &lambdas {
+        let f = risk_frontier(&inputs, &h, lambdas, &opts, &step);
+        h.frontier = match f {
+            Ok(f) => f,
+            Err(e) => {
+                pb.finish_and_clear();
+                return Err(hedge_error(e));
+            }
+        };
+    }
+    pb.finish_and_clear();
     h.drawn_from = drawn_from;
     // The most probable outcome's plan as `solve` writes it: its built
     // sites are the here-and-now decisions of every outcome.
@@ -240,6 +291,11 @@ pub fn run(args: HedgeArgs) -> Result<(), CliError> {
     let json = hedge_json(&h, &inputs[0].p, &sc.path.display().to_string());
     out.write("hedge.json", json.as_bytes())
         .context("writing hedge.json")?;
+    if !h.frontier.is_empty() {
+        let csv = frontier_csv(&h, &inputs[0].p).context("building frontier.csv")?;
+        out.write("frontier.csv", csv.as_bytes())
+            .context("writing frontier.csv")?;
+    }
     let (csv, buf) = outcomes_files(&h).context("building outcomes.csv and outcomes.parquet")?;
     out.write("outcomes.csv", csv.as_bytes())
         .context("writing outcomes.csv")?;

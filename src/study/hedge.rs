@@ -90,6 +90,128 @@ pub struct Hedge {
     /// Where the outcomes were drawn from, when a sweep file drew them
     /// (set by the caller; `None` for a scenario's `[[outcomes]]`).
     pub drawn_from: Option<DrawnFrom>,
+    /// The plan at each λ of `--risk-frontier` (set by the caller from
+    /// [`risk_frontier`]; empty without it).
+    pub frontier: Vec<FrontierPoint>,
+}
+
+/// The two-stage plan at one CVaR weight λ (the same α).
+#[derive(Debug, Clone)]
+pub struct FrontierPoint {
+    pub lambda: f64,
+    pub expected_cny: f64,
+    pub cvar_cny: f64,
+    /// Expected cost + λ · CVaR, the solver's objective.
+    pub objective_cny: f64,
+    pub first_stage: FirstStage,
+    pub mip_gap: f64,
+    /// Per outcome, in the order given.
+    pub costs_cny: Vec<f64>,
+}
+
+/// Most λ values of one `--risk-frontier`.
+pub const MAX_FRONTIER_POINTS: usize = 50;
+
+/// The risk frontier: the two-stage plan of `outcomes` at each λ of
+/// `lambdas` (ascending, distinct) with `h`'s α; at `h`'s own λ the point is
+/// `h`'s plan itself (not solved again). `done` hears each step.
+pub fn risk_frontier(
+    outcomes: &[OutcomeIn],
+    h: &Hedge,
+    lambdas: &[f64],
+    opts: &SolveOptions,
+    done: &dyn Fn(&str),
+) -> Result<Vec<FrontierPoint>, HedgeError> {
+    let views: Vec<Outcome> = outcomes
+        .iter()
+        .map(|o| Outcome {
+            p: &o.p,
+            probability: o.probability,
+        })
+        .collect();
+    let point = |lambda: f64, t: &TwoStage| FrontierPoint {
+        lambda,
+        expected_cny: expected(&t.costs_cny, &h.probabilities),
+        cvar_cny: value_at_risk(&t.costs_cny, &h.probabilities, h.risk.alpha).1,
+        objective_cny: t.objective_cny,
+        first_stage: t.first_stage.clone(),
+        mip_gap: t.mip_gap,
+        costs_cny: t.costs_cny.clone(),
+    };
+    let mut out = Vec::with_capacity(lambdas.len());
+    for &lambda in lambdas {
+        if lambda == h.risk.lambda {
+            out.push(point(lambda, &h.plan));
+            continue;
+        }
+        done(&format!("the risk frontier at λ = {lambda}"));
+        let risk = Risk {
+            alpha: h.risk.alpha,
+            lambda,
+        };
+        let t = if views.len() == 1 {
+            single(views[0].p, opts)
+        } else {
+            solve_two_stage(&views, risk, opts, None)
+        }
+        .map_err(|source| HedgeError::Solve {
+            what: format!("the risk frontier at λ = {lambda}"),
+            source,
+        })?;
+        out.push(point(lambda, &t));
+    }
+    Ok(out)
+}
+
+/// The site ids of a first stage, `;`-joined, in site order.
+fn site_list(p: &Prepared, fs: &FirstStage) -> String {
+    first_stage_by_site(p, fs)
+        .keys()
+        .map(|&s| p.inst.sites[s].id.as_str())
+        .collect::<Vec<_>>()
+        .join(";")
+}
+
+/// `frontier.csv`: per λ, the expected cost, the CVaR, the objective, the
+/// sites built now (`;`-joined ids) and the MIP gap.
+pub fn frontier_csv(h: &Hedge, p0: &Prepared) -> polars::prelude::PolarsResult<String> {
+    use polars::prelude::*;
+    let f = &h.frontier;
+    let cols = vec![
+        Column::new(
+            "lambda".into(),
+            f.iter().map(|x| x.lambda).collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "expected_cny".into(),
+            f.iter()
+                .map(|x| x.expected_cny.round() as i64)
+                .collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "cvar_cny".into(),
+            f.iter()
+                .map(|x| x.cvar_cny.round() as i64)
+                .collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "objective_cny".into(),
+            f.iter()
+                .map(|x| x.objective_cny.round() as i64)
+                .collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "sites_built_now".into(),
+            f.iter()
+                .map(|x| site_list(p0, &x.first_stage))
+                .collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "mip_gap".into(),
+            f.iter().map(|x| x.mip_gap).collect::<Vec<_>>(),
+        ),
+    ];
+    crate::export::csv::csv_text(DataFrame::new(f.len(), cols)?)
 }
 
 /// The sweep file whose draws are the outcomes (`--outcomes-from`).
@@ -283,6 +405,7 @@ pub fn hedge(
         vss_cny: vss,
         neutral,
         drawn_from: None,
+        frontier: Vec::new(),
     })
 }
 
@@ -588,6 +711,15 @@ pub fn hedge_json(h: &Hedge, p0: &Prepared, scenario: &str) -> String {
         "first_stage": sites,
         "outcomes": outcomes,
         "plan_files_outcome": h.names[h.most_probable()],
+        "risk_frontier": (!h.frontier.is_empty()).then(|| h.frontier.iter().map(|x| serde_json::json!({
+            "lambda": x.lambda,
+            "expected_cost_cny": x.expected_cny.round(),
+            "cvar_cny": x.cvar_cny.round(),
+            "objective_cny": x.objective_cny.round(),
+            "sites": site_list(p0, &x.first_stage).split(';').filter(|s| !s.is_empty()).collect::<Vec<_>>(),
+            "mip_gap": x.mip_gap,
+            "costs_cny": x.costs_cny.iter().map(|c| c.round()).collect::<Vec<_>>(),
+        })).collect::<Vec<_>>()),
         "outcomes_from": h.drawn_from.as_ref().map(|d| serde_json::json!({
             "sweep": d.sweep,
             "samples": d.samples,
@@ -677,6 +809,22 @@ pub fn hedge_text(h: &Hedge, p0: &Prepared) -> String {
             bn(h.expected_cny - nt.expected_cny),
             bn(nt.cvar_cny - h.cvar_cny)
         ));
+    }
+    if !h.frontier.is_empty() {
+        t.push_str(&format!(
+            "Risk frontier (CVaR {:.0} %): λ, expected cost, CVaR, objective, sites built now:\n",
+            100.0 * h.risk.alpha
+        ));
+        for x in &h.frontier {
+            t.push_str(&format!(
+                "  {}: {}, {}, {}, {}\n",
+                x.lambda,
+                bn(x.expected_cny),
+                bn(x.cvar_cny),
+                bn(x.objective_cny),
+                site_list(p0, &x.first_stage).replace(';', " ")
+            ));
+        }
     }
     t.push_str("Per outcome: probability, cost, its own optimum:\n");
     for k in 0..n {

@@ -661,3 +661,181 @@ fn outcomes_from_errors_exit_2_and_write_nothing() {
     ]);
     assert!(String::from_utf8_lossy(&o.stderr).contains("grid.toml"));
 }
+
+// ---- The risk frontier (`--risk-frontier`) ----
+
+#[test]
+fn risk_frontier_of_two_outcomes_by_hand() {
+    use dcsite::study::hedge::risk_frontier;
+    // α = 0.5: CVaR of {a} = (0.4 × 663,200 + 0.1 × 312,800) / 0.5 = 593,120,
+    // of {b} 488,000, of {a, b} (0.4 × 538,000 + 0.1 × 362,800) / 0.5 = 502,960.
+    // E + λ·CVaR: {a, b} is the optimum up to λ = 55,120 / 14,960 ≈ 3.68,
+    // then {b} (at λ = 5: 2,928,000 against 2,947,680 for {a, b}).
+    let outcomes = two_outcomes();
+    let h = hedge(&outcomes, None, NEUTRAL, &SolveOptions::default(), &|_| {}).expect("plans");
+    let f = risk_frontier(
+        &outcomes,
+        &h,
+        &[0.0, 1.0, 5.0],
+        &SolveOptions::default(),
+        &|_| {},
+    )
+    .expect("plans");
+    assert_eq!(f.len(), 3);
+    let want = [
+        (432_880.0, 502_960.0, 432_880.0, vec![(0, 0), (1, 0)]),
+        (432_880.0, 502_960.0, 935_840.0, vec![(0, 0), (1, 0)]),
+        (488_000.0, 488_000.0, 2_928_000.0, vec![(1, 0)]),
+    ];
+    for (p, (e, cvar, obj, built)) in f.iter().zip(want) {
+        close(p.expected_cny, e);
+        close(p.cvar_cny, cvar);
+        close(p.objective_cny, obj);
+        assert_eq!(p.first_stage.built, built, "λ = {}", p.lambda);
+        close(
+            p.cvar_cny,
+            cvar_by_definition(&p.costs_cny, &h.probabilities, 0.5),
+        );
+    }
+    // At the hedge's own λ the point is its plan.
+    close(f[0].objective_cny, h.plan.objective_cny);
+}
+
+#[test]
+fn risk_frontier_on_the_cli() {
+    let tmp = tempfile::tempdir().unwrap();
+    let run = |name: &str, extra: &[&str]| -> std::path::PathBuf {
+        let out = tmp.path().join(name);
+        let mut args = vec![
+            "hedge",
+            "models/supply_risk_2026.toml",
+            "--out",
+            out.to_str().unwrap(),
+            "--no-gpkg",
+            "--quiet",
+        ];
+        args.extend_from_slice(extra);
+        ok(&dcsite(&args), name);
+        out
+    };
+    let plain = read_json(&run("plain", &[]).join("hedge.json"));
+    let out = run("frontier", &["--risk-frontier", "4,0,0.25,1"]);
+    let h = read_json(&out.join("hedge.json"));
+    let probs: Vec<f64> = h["outcomes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| o["probability"].as_f64().unwrap())
+        .collect();
+    let alpha = h["risk"]["alpha"].as_f64().unwrap();
+    let points = h["risk_frontier"].as_array().unwrap();
+    let lambdas: Vec<f64> = points
+        .iter()
+        .map(|p| p["lambda"].as_f64().unwrap())
+        .collect();
+    assert_eq!(lambdas, [0.0, 0.25, 1.0, 4.0], "ascending");
+    let rows = csv_rows(&out.join("frontier.csv"));
+    assert_eq!(rows.len(), points.len());
+    let mut last: Option<(f64, f64, f64)> = None;
+    for (p, row) in points.iter().zip(&rows) {
+        let f = |k: &str| p[k].as_f64().unwrap();
+        let costs: Vec<f64> = p["costs_cny"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c.as_f64().unwrap())
+            .collect();
+        // Expected cost and CVaR from the point's own per-outcome costs.
+        let e: f64 = costs.iter().zip(&probs).map(|(c, q)| c * q).sum();
+        let cvar = cvar_by_definition(&costs, &probs, alpha);
+        assert!((f("expected_cost_cny") - e).abs() <= 2.0, "{p}");
+        assert!((f("cvar_cny") - cvar).abs() <= 2.0, "{p}");
+        assert!((f("objective_cny") - (e + f("lambda") * cvar)).abs() <= 1e-6 * f("objective_cny"));
+        // frontier.csv says the same.
+        let num = |k: &str| row[k].parse::<f64>().unwrap();
+        assert_eq!(num("lambda"), f("lambda"));
+        assert_eq!(num("expected_cny"), f("expected_cost_cny"));
+        assert_eq!(num("cvar_cny"), f("cvar_cny"));
+        assert_eq!(num("objective_cny"), f("objective_cny"));
+        let sites: Vec<&str> = p["sites"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| s.as_str().unwrap())
+            .collect();
+        assert_eq!(row["sites_built_now"], sites.join(";"));
+        // Along increasing λ: expected cost up, CVaR down (within the gap).
+        let gap = f("mip_gap").max(1e-4) * f("objective_cny");
+        if let Some((_, e0, c0)) = last {
+            assert!(
+                f("expected_cost_cny") >= e0 - gap,
+                "expected cost falls at {p}"
+            );
+            assert!(f("cvar_cny") <= c0 + gap, "CVaR rises at {p}");
+        }
+        last = Some((f("lambda"), f("expected_cost_cny"), f("cvar_cny")));
+    }
+    // The point at the scenario's λ (0) is the plain run; so are the folder's figures.
+    let p0 = &points[0];
+    for (pk, hk) in [
+        ("expected_cost_cny", "expected_cost_cny"),
+        ("cvar_cny", "cvar_cny"),
+        ("objective_cny", "objective_cny"),
+    ] {
+        assert_eq!(p0[pk], plain[hk], "{pk}");
+        assert_eq!(h[hk], plain[hk], "{hk}");
+    }
+    let plain_sites: Vec<&str> = plain["first_stage"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["site_id"].as_str().unwrap())
+        .collect();
+    assert_eq!(p0["sites"].as_array().unwrap().len(), plain_sites.len());
+    assert!(p0["sites"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .zip(&plain_sites)
+        .all(|(a, b)| a == b));
+    assert_eq!(h["risk"]["lambda"].as_f64(), Some(0.0));
+    // The page draws a point per distinct (expected, CVaR) and the table a row per λ.
+    let page = std::fs::read_to_string(out.join("report.html")).unwrap();
+    assert!(page.contains("id=\"hedge-frontier\""));
+    let mut distinct: Vec<(i64, i64)> = points
+        .iter()
+        .map(|p| {
+            let r = |k: &str| (p[k].as_f64().unwrap() / 1e7).round() as i64;
+            (r("cvar_cny"), r("expected_cost_cny"))
+        })
+        .collect();
+    distinct.dedup();
+    assert_eq!(
+        page.matches("class=\"frontier-point\"").count(),
+        distinct.len()
+    );
+    let table = page.split("id=\"hedge-frontier-table\"").nth(1).unwrap();
+    let table = table.split("</table>").next().unwrap();
+    assert_eq!(table.matches("<tr>").count(), 1 + points.len());
+}
+
+#[test]
+fn bad_risk_frontier_exits_2() {
+    let tmp = tempfile::tempdir().unwrap();
+    for (i, bad) in ["-1", "0,x", "0,,1", "", "0,inf", "nan"].iter().enumerate() {
+        let out = tmp.path().join(format!("o{i}"));
+        let o = dcsite(&[
+            "hedge",
+            "models/supply_risk_2026.toml",
+            "--risk-frontier",
+            bad,
+            "--out",
+            out.to_str().unwrap(),
+        ]);
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(2), "{bad:?}: {err}");
+        assert!(err.contains("--risk-frontier"), "{bad:?}: {err}");
+        assert!(!err.contains("panicked"), "{err}");
+        assert!(!out.exists(), "{bad:?} wrote a folder");
+    }
+}
