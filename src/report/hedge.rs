@@ -231,6 +231,10 @@ fn distribution(h: &Value, outcomes: &[&Value], alpha: f64) -> String {
     s
 }
 
+/// A point of the frontier's chart: its key (CVaR and expected cost to
+/// 0.01 bn CNY), CVaR, expected cost, and the λ values drawn there.
+type Drawn = ((i64, i64), f64, f64, Vec<f64>);
+
 /// The risk frontier (`--risk-frontier`): the expected cost against the
 /// CVaR of the plan at each λ, a point per λ (plans of equal figures share
 /// one, labelled with every λ), and its table.
@@ -260,7 +264,7 @@ fn frontier(h: &Value, alpha: f64) -> String {
     );
     // Points as drawn: λ values of equal figures (to 0.01 bn CNY) together.
     let key = |c: f64, e: f64| ((c / 1e7).round() as i64, (e / 1e7).round() as i64);
-    let mut drawn: Vec<((i64, i64), f64, f64, Vec<f64>)> = Vec::new();
+    let mut drawn: Vec<Drawn> = Vec::new();
     for &(l, c, e) in &xy {
         match drawn.iter_mut().find(|d| d.0 == key(c, e)) {
             Some(d) => d.3.push(l),
