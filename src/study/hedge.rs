@@ -738,7 +738,8 @@ pub fn hedge_json(h: &Hedge, p0: &Prepared, scenario: &str) -> String {
 /// costs, and what planning for it saves.
 pub fn hedge_text(h: &Hedge, p0: &Prepared) -> String {
     use crate::domain::text::int;
-    let bn = |x: f64| format!("{:.2} bn CNY", x / 1e9);
+    // Rounded first, so that a hair below zero prints as 0.00, not -0.00.
+    let bn = |x: f64| format!("{:.2} bn CNY", (x / 1e7).round() / 100.0 + 0.0);
     let mut t = String::new();
     let n = h.names.len();
     t.push_str(&format!(

@@ -389,7 +389,7 @@ fn models_readme_supply_risk_figures_are_the_measured_ones() {
     // The folder's page: the hedge section with its chart, a bar per outcome.
     let page = std::fs::read_to_string(out.join("report.html")).unwrap();
     assert!(page.contains("id=\"hedge-distribution\""));
-    assert_eq!(page.matches("<rect class=\"outcome\"").count(), 4);
+    assert_eq!(page.matches("<rect class=\"outcome\"").count(), 6);
     let again = dcsite(&[
         "report",
         out.to_str().unwrap(),
@@ -799,6 +799,44 @@ fn risk_frontier_on_the_cli() {
         .zip(&plain_sites)
         .all(|(a, b)| a == b));
     assert_eq!(h["risk"]["lambda"].as_f64(), Some(0.0));
+    // models/README.md reads the frontier's λ = 4 point and the regrets of
+    // the two allocations the shared sites cost.
+    let readme = std::fs::read_to_string(root().join("models/README.md")).unwrap();
+    let bn = |x: f64| format!("{:.2} bn CNY", x / 1e9);
+    let p4 = &points[3];
+    let f4 = |k: &str| p4[k].as_f64().unwrap();
+    let f0 = |k: &str| p0[k].as_f64().unwrap();
+    assert_eq!(f4("lambda"), 4.0);
+    assert!(p4["sites"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|s| s == "horinger"));
+    for want in [
+        bn(f4("expected_cost_cny")),
+        bn(f4("cvar_cny")),
+        bn(f4("expected_cost_cny") - f0("expected_cost_cny")),
+        bn(f0("cvar_cny") - f4("cvar_cny")),
+    ] {
+        assert!(readme.contains(&want), "models/README.md lacks {want}");
+    }
+    for o in plain["outcomes"].as_array().unwrap() {
+        let regret = o["regret_cny"].as_f64().unwrap();
+        let name = o["name"].as_str().unwrap();
+        if name.contains("500k") || name.contains("600k") {
+            assert!(
+                readme.contains(&bn(regret)),
+                "models/README.md lacks {name}'s regret {}",
+                bn(regret)
+            );
+        } else {
+            assert!(regret < 0.005e9, "{name}: {regret}");
+        }
+    }
+    assert_eq!(
+        plain["plan_files_outcome"].as_str(),
+        Some("withdrawn after three months")
+    );
     // The page draws a point per distinct (expected, CVaR) and the table a row per λ.
     let page = std::fs::read_to_string(out.join("report.html")).unwrap();
     assert!(page.contains("id=\"hedge-frontier\""));
@@ -838,4 +876,56 @@ fn bad_risk_frontier_exits_2() {
         assert!(!err.contains("panicked"), "{err}");
         assert!(!out.exists(), "{bad:?} wrote a folder");
     }
+}
+
+#[test]
+fn models_readme_draws_figures_are_the_measured_ones() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("h");
+    let o = dcsite(&[
+        "hedge",
+        "--outcomes-from",
+        DRAWS_SWEEP,
+        "--samples",
+        "20",
+        "--out",
+        out.to_str().unwrap(),
+        "--no-gpkg",
+        "--no-report",
+        "--quiet",
+    ]);
+    ok(&o, "hedge --outcomes-from rollout_uncertainty");
+    let h = read_json(&out.join("hedge.json"));
+    let readme = std::fs::read_to_string(root().join("models/README.md")).unwrap();
+    let bn = |x: f64| format!("{:.2} bn CNY", x / 1e9);
+    let costs: Vec<f64> = h["outcomes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| o["cost_cny"].as_f64().unwrap())
+        .collect();
+    assert_eq!(costs.len(), 20);
+    let lo = costs.iter().copied().fold(f64::INFINITY, f64::min);
+    let hi = costs.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    for want in [
+        bn(h["expected_cost_cny"].as_f64().unwrap()),
+        bn(h["cvar_cny"].as_f64().unwrap()),
+        bn(h["evpi_cny"].as_f64().unwrap()),
+        format!("from {:.2} to {}", lo / 1e9, bn(hi)),
+    ] {
+        assert!(readme.contains(&want), "models/README.md lacks {want}");
+    }
+    // The VSS is below the gap, as the README says.
+    let vss = h["vss_cny"].as_f64().unwrap();
+    assert!(vss < 0.005e9, "VSS {vss}");
+    let sites: Vec<&str> = h["first_stage"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["site_id"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        sites,
+        ["zhangbei", "ulanqab", "horinger", "zhongwei", "guian", "shaoguan", "wuhu"]
+    );
 }
