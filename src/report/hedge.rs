@@ -128,6 +128,7 @@ pub fn section(h: &Value) -> String {
     }
     s.push_str("</tbody></table>\n");
     s.push_str(&distribution(h, &outcomes, alpha));
+    s.push_str(&frontier(h, alpha));
     // Named by hedge.json itself (the outcome whose plan files were written).
     if let Some(name) = h.get("plan_files_outcome").and_then(Value::as_str) {
         s.push_str(&format!(
@@ -227,5 +228,135 @@ fn distribution(h: &Value, outcomes: &[&Value], alpha: f64) -> String {
         ht - 6.0
     ));
     s.push_str("<figcaption>The cost of the plan in each outcome: the sites are decided now, the servers follow what is delivered.</figcaption></figure>\n");
+    s
+}
+
+/// A point of the frontier's chart: its key (CVaR and expected cost to
+/// 0.01 bn CNY), CVaR, expected cost, and the λ values drawn there.
+type Drawn = ((i64, i64), f64, f64, Vec<f64>);
+
+/// The risk frontier (`--risk-frontier`): the expected cost against the
+/// CVaR of the plan at each λ, a point per λ (plans of equal figures share
+/// one, labelled with every λ), and its table.
+fn frontier(h: &Value, alpha: f64) -> String {
+    let points: Vec<&Value> = h
+        .get("risk_frontier")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .collect();
+    let xy: Vec<(f64, f64, f64)> = points
+        .iter()
+        .filter_map(|p| {
+            Some((
+                num(p, "lambda")?,
+                num(p, "cvar_cny")?,
+                num(p, "expected_cost_cny")?,
+            ))
+        })
+        .collect();
+    if xy.is_empty() || xy.len() != points.len() {
+        return String::new();
+    }
+    let mut s = format!(
+        "<h3>Risk frontier: expected cost against CVaR {:.0} %</h3>\n",
+        100.0 * alpha
+    );
+    // Points as drawn: λ values of equal figures (to 0.01 bn CNY) together.
+    let key = |c: f64, e: f64| ((c / 1e7).round() as i64, (e / 1e7).round() as i64);
+    let mut drawn: Vec<Drawn> = Vec::new();
+    for &(l, c, e) in &xy {
+        match drawn.iter_mut().find(|d| d.0 == key(c, e)) {
+            Some(d) => d.3.push(l),
+            None => drawn.push((key(c, e), c, e, vec![l])),
+        }
+    }
+    let (w, ht, left, bottom, top, right) = (640.0, 300.0, 70.0, 44.0, 20.0, 30.0);
+    let range = |v: Vec<f64>| {
+        let lo = v.iter().copied().fold(f64::INFINITY, f64::min);
+        let hi = v.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+        let pad = (0.1 * (hi - lo)).max(1e8);
+        (lo - pad, hi + pad)
+    };
+    let (x0, x1) = range(xy.iter().map(|p| p.1).collect());
+    let (y0, y1) = range(xy.iter().map(|p| p.2).collect());
+    let x = |c: f64| left + (c - x0) / (x1 - x0) * (w - left - right);
+    let y = |e: f64| ht - bottom - (e - y0) / (y1 - y0) * (ht - bottom - top);
+    s.push_str(&format!(
+        "<figure id=\"hedge-frontier\"><svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 {w} {ht}\" width=\"{w}\" height=\"{ht}\" role=\"img\" aria-label=\"expected cost against CVaR at each weight of the CVaR\">\n"
+    ));
+    s.push_str(&format!(
+        "<line x1=\"{left}\" y1=\"{b}\" x2=\"{r}\" y2=\"{b}\" stroke=\"#333\"/><line x1=\"{left}\" y1=\"{top}\" x2=\"{left}\" y2=\"{b}\" stroke=\"#333\"/>\n",
+        b = ht - bottom,
+        r = w - right
+    ));
+    for k in 0..=4 {
+        let c = x0 + (x1 - x0) * k as f64 / 4.0;
+        let e = y0 + (y1 - y0) * k as f64 / 4.0;
+        s.push_str(&format!(
+            "<text x=\"{:.1}\" y=\"{:.1}\" font-size=\"10\" text-anchor=\"middle\">{}</text>\n<text x=\"{:.1}\" y=\"{:.1}\" font-size=\"10\" text-anchor=\"end\">{}</text>\n",
+            x(c),
+            ht - bottom + 16.0,
+            fmt_dec(c / 1e9, 2),
+            left - 6.0,
+            y(e) + 3.0,
+            fmt_dec(e / 1e9, 2)
+        ));
+    }
+    let line: Vec<String> = xy
+        .iter()
+        .map(|&(_, c, e)| format!("{:.1},{:.1}", x(c), y(e)))
+        .collect();
+    s.push_str(&format!(
+        "<polyline points=\"{}\" fill=\"none\" stroke=\"#4477aa\"/>\n",
+        line.join(" ")
+    ));
+    for (_, c, e, lambdas) in &drawn {
+        let label = lambdas
+            .iter()
+            .map(|l| l.to_string())
+            .collect::<Vec<_>>()
+            .join(", ");
+        s.push_str(&format!(
+            "<circle class=\"frontier-point\" cx=\"{:.1}\" cy=\"{:.1}\" r=\"4\" fill=\"#4477aa\"><title>λ = {}: expected {} bn CNY, CVaR {} bn CNY</title></circle><text x=\"{:.1}\" y=\"{:.1}\" font-size=\"10\" text-anchor=\"{}\">λ = {}</text>\n",
+            x(*c),
+            y(*e),
+            esc(&label),
+            fmt_dec(e / 1e9, 2),
+            fmt_dec(c / 1e9, 2),
+            // Right of the point in the left half, left of it in the right.
+            if x(*c) < w / 2.0 { x(*c) + 7.0 } else { x(*c) - 7.0 },
+            y(*e) - 6.0,
+            if x(*c) < w / 2.0 { "start" } else { "end" },
+            esc(&label)
+        ));
+    }
+    s.push_str(&format!(
+        "<text x=\"{:.1}\" y=\"{:.1}\" font-size=\"11\" text-anchor=\"middle\">CVaR {:.0} % of the cost, bn CNY</text>\n<text x=\"14\" y=\"{:.1}\" font-size=\"11\" text-anchor=\"middle\" transform=\"rotate(-90 14 {:.1})\">expected cost, bn CNY</text>\n</svg>\n",
+        (left + w - right) / 2.0,
+        ht - 8.0,
+        100.0 * alpha,
+        (top + ht - bottom) / 2.0,
+        (top + ht - bottom) / 2.0
+    ));
+    s.push_str("<figcaption>The two-stage plan at each weight λ of the CVaR in the objective (expected cost + λ × CVaR): a larger λ buys a lower CVaR with a higher expected cost.</figcaption></figure>\n");
+    s.push_str("<table id=\"hedge-frontier-table\"><thead><tr><th class=\"num\">λ</th><th class=\"num\">expected cost, bn CNY</th><th class=\"num\">CVaR, bn CNY</th><th class=\"num\">objective, bn CNY</th><th>sites built now</th></tr></thead><tbody>\n");
+    for p in &points {
+        let sites: Vec<&str> = p["sites"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(Value::as_str)
+            .collect();
+        s.push_str(&format!(
+            "<tr><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td>{}</td></tr>\n",
+            num(p, "lambda").unwrap_or(0.0),
+            fmt_dec(num(p, "expected_cost_cny").unwrap_or(0.0) / 1e9, 2),
+            fmt_dec(num(p, "cvar_cny").unwrap_or(0.0) / 1e9, 2),
+            fmt_dec(num(p, "objective_cny").unwrap_or(0.0) / 1e9, 2),
+            esc(&sites.join(", "))
+        ));
+    }
+    s.push_str("</tbody></table>\n");
     s
 }

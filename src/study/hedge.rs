@@ -21,6 +21,7 @@ use crate::solve::stochastic::{
     Risk, TwoStage,
 };
 use crate::solve::{solve, Explain, SolveError, SolveOptions};
+use crate::study::sweep::Sweep;
 
 /// One outcome as the study takes it.
 pub struct OutcomeIn {
@@ -86,6 +87,142 @@ pub struct Hedge {
     pub vss_cny: Option<f64>,
     /// With λ > 0: the plan that ignores risk.
     pub neutral: Option<Neutral>,
+    /// Where the outcomes were drawn from, when a sweep file drew them
+    /// (set by the caller; `None` for a scenario's `[[outcomes]]`).
+    pub drawn_from: Option<DrawnFrom>,
+    /// The plan at each λ of `--risk-frontier` (set by the caller from
+    /// [`risk_frontier`]; empty without it).
+    pub frontier: Vec<FrontierPoint>,
+}
+
+/// The two-stage plan at one CVaR weight λ (the same α).
+#[derive(Debug, Clone)]
+pub struct FrontierPoint {
+    pub lambda: f64,
+    pub expected_cny: f64,
+    pub cvar_cny: f64,
+    /// Expected cost + λ · CVaR, the solver's objective.
+    pub objective_cny: f64,
+    pub first_stage: FirstStage,
+    pub mip_gap: f64,
+    /// Per outcome, in the order given.
+    pub costs_cny: Vec<f64>,
+}
+
+/// Most λ values of one `--risk-frontier`.
+pub const MAX_FRONTIER_POINTS: usize = 50;
+
+/// The risk frontier: the two-stage plan of `outcomes` at each λ of
+/// `lambdas` (ascending, distinct) with `h`'s α; at `h`'s own λ the point is
+/// `h`'s plan itself (not solved again). `done` hears each step.
+pub fn risk_frontier(
+    outcomes: &[OutcomeIn],
+    h: &Hedge,
+    lambdas: &[f64],
+    opts: &SolveOptions,
+    done: &dyn Fn(&str),
+) -> Result<Vec<FrontierPoint>, HedgeError> {
+    let views: Vec<Outcome> = outcomes
+        .iter()
+        .map(|o| Outcome {
+            p: &o.p,
+            probability: o.probability,
+        })
+        .collect();
+    let point = |lambda: f64, t: &TwoStage| FrontierPoint {
+        lambda,
+        expected_cny: expected(&t.costs_cny, &h.probabilities),
+        cvar_cny: value_at_risk(&t.costs_cny, &h.probabilities, h.risk.alpha).1,
+        objective_cny: t.objective_cny,
+        first_stage: t.first_stage.clone(),
+        mip_gap: t.mip_gap,
+        costs_cny: t.costs_cny.clone(),
+    };
+    let mut out = Vec::with_capacity(lambdas.len());
+    for &lambda in lambdas {
+        if lambda == h.risk.lambda {
+            out.push(point(lambda, &h.plan));
+            continue;
+        }
+        done(&format!("the risk frontier at λ = {lambda}"));
+        let risk = Risk {
+            alpha: h.risk.alpha,
+            lambda,
+        };
+        let t = if views.len() == 1 {
+            single(views[0].p, opts)
+        } else {
+            solve_two_stage(&views, risk, opts, None)
+        }
+        .map_err(|source| HedgeError::Solve {
+            what: format!("the risk frontier at λ = {lambda}"),
+            source,
+        })?;
+        out.push(point(lambda, &t));
+    }
+    Ok(out)
+}
+
+/// The site ids of a first stage, `;`-joined, in site order.
+fn site_list(p: &Prepared, fs: &FirstStage) -> String {
+    first_stage_by_site(p, fs)
+        .keys()
+        .map(|&s| p.inst.sites[s].id.as_str())
+        .collect::<Vec<_>>()
+        .join(";")
+}
+
+/// `frontier.csv`: per λ, the expected cost, the CVaR, the objective, the
+/// sites built now (`;`-joined ids) and the MIP gap.
+pub fn frontier_csv(h: &Hedge, p0: &Prepared) -> polars::prelude::PolarsResult<String> {
+    use polars::prelude::*;
+    let f = &h.frontier;
+    let cols = vec![
+        Column::new(
+            "lambda".into(),
+            f.iter().map(|x| x.lambda).collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "expected_cny".into(),
+            f.iter()
+                .map(|x| x.expected_cny.round() as i64)
+                .collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "cvar_cny".into(),
+            f.iter()
+                .map(|x| x.cvar_cny.round() as i64)
+                .collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "objective_cny".into(),
+            f.iter()
+                .map(|x| x.objective_cny.round() as i64)
+                .collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "sites_built_now".into(),
+            f.iter()
+                .map(|x| site_list(p0, &x.first_stage))
+                .collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "mip_gap".into(),
+            f.iter().map(|x| x.mip_gap).collect::<Vec<_>>(),
+        ),
+    ];
+    crate::export::csv::csv_text(DataFrame::new(f.len(), cols)?)
+}
+
+/// The sweep file whose draws are the outcomes (`--outcomes-from`).
+#[derive(Debug, Clone)]
+pub struct DrawnFrom {
+    pub sweep: String,
+    pub samples: usize,
+    pub seed: u64,
+    pub sampling: String,
+    /// Why the draws' averaged values give no expected-value instance.
+    pub expected_value_missing: Option<String>,
 }
 
 impl Hedge {
@@ -268,7 +405,104 @@ pub fn hedge(
         expected_value,
         vss_cny: vss,
         neutral,
+        drawn_from: None,
+        frontier: Vec::new(),
     })
+}
+
+/// Outcomes drawn from a sweep file (`dcsite hedge --outcomes-from`).
+pub struct Drawn {
+    /// Draw `k` of the sweep (ids 0..samples) as outcome "draw k", of
+    /// probability 1 / samples.
+    pub outcomes: Vec<OutcomeIn>,
+    /// The instance of the draws' averaged values (every random key's mean
+    /// over the draws, whole-number keys rounded), or why there is none.
+    pub expected_value: Result<Prepared, String>,
+}
+
+/// The name of draw `id` as an outcome.
+pub fn draw_name(id: usize) -> String {
+    format!("draw {id}")
+}
+
+/// The outcomes of `sweep`'s draws 0..`sweep.samples` (with its `seed` and
+/// `sampling`): each the instance [`Sweep::instance`] draws, of probability
+/// 1 / samples, so the same sweep file, samples and seed give the same
+/// outcomes as `dcsite sweep` solves one by one. Grid keys are refused (a
+/// grid is a choice to compare, not an uncertainty to plan under); every
+/// problem names the sweep file and its key.
+pub fn drawn_outcomes(sweep: &Sweep) -> Result<Drawn, HedgeError> {
+    if let Some(d) = sweep.dims.iter().find(|d| d.is_grid()) {
+        return Err(HedgeError::Input(format!(
+            "{}: vary.{:?}: expected random keys only (a distribution: outcomes are draws of an uncertainty), found a grid",
+            sweep.path.display(),
+            d.vary_key
+        )));
+    }
+    let n = sweep.samples;
+    if n == 0 {
+        return Err(HedgeError::Input(format!(
+            "{}: samples: expected at least 1 draw, found 0",
+            sweep.path.display()
+        )));
+    }
+    let mut outcomes = Vec::with_capacity(n);
+    let mut values = Vec::with_capacity(n);
+    for id in 0..n {
+        let (v, inst) = sweep
+            .instance(id)
+            .map_err(|p| HedgeError::Input(p.to_string()))?;
+        values.push(v);
+        outcomes.push(OutcomeIn {
+            name: draw_name(id),
+            probability: 1.0 / n as f64,
+            p: Prepared::new(inst),
+        });
+    }
+    Ok(Drawn {
+        expected_value: mean_instance(sweep, &values).map(Prepared::new),
+        outcomes,
+    })
+}
+
+/// The instance of the draws' mean values: each random key's mean over
+/// `values` (rounded where every draw is a whole number).
+fn mean_instance(
+    sweep: &Sweep,
+    values: &[Vec<toml::Value>],
+) -> Result<crate::domain::Instance, String> {
+    let n = values.len() as f64;
+    let mut mean = Vec::with_capacity(sweep.dims.len());
+    for (d, dim) in sweep.dims.iter().enumerate() {
+        let mut sum = 0.0;
+        let mut whole = true;
+        for v in values {
+            match &v[d] {
+                toml::Value::Integer(i) => sum += *i as f64,
+                toml::Value::Float(x) => {
+                    sum += x;
+                    whole = false;
+                }
+                other => {
+                    return Err(format!(
+                        "vary.{:?} drew {other}, not a number, which has no average",
+                        dim.vary_key
+                    ))
+                }
+            }
+        }
+        mean.push(if whole {
+            toml::Value::Integer((sum / n).round() as i64)
+        } else {
+            toml::Value::Float(sum / n)
+        });
+    }
+    let sc = sweep
+        .scenario(0, &mean)
+        .map_err(|p| format!("the averaged values: {p}"))?;
+    crate::data::load_from_raw(&sc, sweep.raw.clone())
+        .map(|(inst, _)| inst)
+        .map_err(|p| format!("the averaged values: {p}"))
 }
 
 /// The expected-value plan's site decisions kept in every outcome.
@@ -465,6 +699,7 @@ pub fn hedge_json(h: &Hedge, p0: &Prepared, scenario: &str) -> String {
             "sites": ev_first,
             "objective_cny": ev_obj,
             "infeasible_in": ev_bad,
+            "reason": h.drawn_from.as_ref().and_then(|d| d.expected_value_missing.clone()),
         },
         "vss_cny": h.vss_cny.map(f64::round),
         "risk_neutral": h.neutral.as_ref().map(|n| serde_json::json!({
@@ -477,6 +712,23 @@ pub fn hedge_json(h: &Hedge, p0: &Prepared, scenario: &str) -> String {
         "first_stage": sites,
         "outcomes": outcomes,
         "plan_files_outcome": h.names[h.most_probable()],
+        "risk_frontier": (!h.frontier.is_empty()).then(|| h.frontier.iter().map(|x| serde_json::json!({
+            "lambda": x.lambda,
+            "expected_cost_cny": x.expected_cny.round(),
+            "cvar_cny": x.cvar_cny.round(),
+            "objective_cny": x.objective_cny.round(),
+            "sites": site_list(p0, &x.first_stage).split(';').filter(|s| !s.is_empty()).collect::<Vec<_>>(),
+            "mip_gap": x.mip_gap,
+            "costs_cny": x.costs_cny.iter().map(|c| c.round()).collect::<Vec<_>>(),
+        })).collect::<Vec<_>>()),
+        "outcomes_from": h.drawn_from.as_ref().map(|d| serde_json::json!({
+            "sweep": d.sweep,
+            "samples": d.samples,
+            "seed": d.seed,
+            "sampling": d.sampling,
+            "probability_each": 1.0 / d.samples as f64,
+            "expected_value": "the draws' mean values (whole-number keys rounded)",
+        })),
     });
     let mut s = serde_json::to_string_pretty(&v).unwrap_or_default();
     s.push('\n');
@@ -487,7 +739,8 @@ pub fn hedge_json(h: &Hedge, p0: &Prepared, scenario: &str) -> String {
 /// costs, and what planning for it saves.
 pub fn hedge_text(h: &Hedge, p0: &Prepared) -> String {
     use crate::domain::text::int;
-    let bn = |x: f64| format!("{:.2} bn CNY", x / 1e9);
+    // Rounded first, so that a hair below zero prints as 0.00, not -0.00.
+    let bn = |x: f64| format!("{:.2} bn CNY", (x / 1e7).round() / 100.0 + 0.0);
     let mut t = String::new();
     let n = h.names.len();
     t.push_str(&format!(
@@ -496,6 +749,16 @@ pub fn hedge_text(h: &Hedge, p0: &Prepared) -> String {
         h.plan.status.as_str(),
         100.0 * h.plan.mip_gap
     ));
+    if let Some(d) = &h.drawn_from {
+        t.push_str(&format!(
+            "The outcomes are draws 0-{} of {} (seed {}, {}), each of probability 1/{}.\n",
+            d.samples - 1,
+            d.sweep,
+            d.seed,
+            d.sampling,
+            d.samples
+        ));
+    }
     t.push_str("Build now (the same in every outcome):\n");
     for (s, (cooling, mega)) in first_stage_by_site(p0, &h.plan.first_stage) {
         let site = &p0.inst.sites[s];
@@ -535,6 +798,11 @@ pub fn hedge_text(h: &Hedge, p0: &Prepared) -> String {
             "The plan of the averaged inputs cannot serve {}: it is no plan under this uncertainty (VSS unbounded).\n",
             outcomes.join(", ")
         )),
+        (ExpectedValue::NotComputed, _) => {
+            if let Some(why) = h.drawn_from.as_ref().and_then(|d| d.expected_value_missing.as_ref()) {
+                t.push_str(&format!("No VSS: the draws' averaged values give no instance ({why}).\n"));
+            }
+        }
         _ => {}
     }
     if let Some(nt) = &h.neutral {
@@ -543,6 +811,22 @@ pub fn hedge_text(h: &Hedge, p0: &Prepared) -> String {
             bn(h.expected_cny - nt.expected_cny),
             bn(nt.cvar_cny - h.cvar_cny)
         ));
+    }
+    if !h.frontier.is_empty() {
+        t.push_str(&format!(
+            "Risk frontier (CVaR {:.0} %): λ, expected cost, CVaR, objective, sites built now:\n",
+            100.0 * h.risk.alpha
+        ));
+        for x in &h.frontier {
+            t.push_str(&format!(
+                "  {}: {}, {}, {}, {}\n",
+                x.lambda,
+                bn(x.expected_cny),
+                bn(x.cvar_cny),
+                bn(x.objective_cny),
+                site_list(p0, &x.first_stage).replace(';', " ")
+            ));
+        }
     }
     t.push_str("Per outcome: probability, cost, its own optimum:\n");
     for k in 0..n {

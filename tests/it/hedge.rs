@@ -389,7 +389,7 @@ fn models_readme_supply_risk_figures_are_the_measured_ones() {
     // The folder's page: the hedge section with its chart, a bar per outcome.
     let page = std::fs::read_to_string(out.join("report.html")).unwrap();
     assert!(page.contains("id=\"hedge-distribution\""));
-    assert_eq!(page.matches("<rect class=\"outcome\"").count(), 4);
+    assert_eq!(page.matches("<rect class=\"outcome\"").count(), 6);
     let again = dcsite(&[
         "report",
         out.to_str().unwrap(),
@@ -417,5 +417,515 @@ fn models_readme_supply_risk_figures_are_the_measured_ones() {
     assert_eq!(
         sites,
         ["zhangbei", "ulanqab", "zhongwei", "guian", "shaoguan", "wuhu"]
+    );
+}
+
+// ---- Outcomes drawn from a sweep file (`--outcomes-from`) ----
+
+const DRAWS_SWEEP: &str = "models/small/sweeps/rollout_uncertainty.toml";
+
+/// The sweep file with `samples` and `seed` as `--samples` and `--seed` set them.
+fn draws_sweep(samples: usize, seed: u64) -> dcsite::study::sweep::Sweep {
+    let mut sw = dcsite::study::sweep::read_sweep(&root().join(DRAWS_SWEEP)).expect("reads");
+    sw.samples = samples;
+    sw.seed = seed;
+    sw
+}
+
+/// Draw `id` of `sw` loaded the ordinary way: a child scenario of the base
+/// that writes each drawn value to its key (`[set]` for a table cell), read
+/// by the scenario loader from files.
+fn draw_as_scenario(dir: &Path, sw: &dcsite::study::sweep::Sweep, id: usize) -> Instance {
+    let values = sw.draw(id);
+    let mut set = String::new();
+    let mut top = String::new();
+    for (dim, v) in sw.dims.iter().zip(&values) {
+        if dim.key.starts_with("electricity_prices.") {
+            set.push_str(&format!("\"{}\" = {v}\n", dim.key));
+        } else {
+            top.push_str(&format!("{} = {v}\n", dim.key));
+        }
+    }
+    let text = format!(
+        "extends = \"{}\"\nname = \"rollout_2026\"\n{top}[set]\n{set}",
+        root().join("models/small/rollout_2026.toml").display()
+    );
+    let path = dir.join(format!("draw{id}.toml"));
+    std::fs::write(&path, text).unwrap();
+    let sc = dcsite::data::load_scenario(&path).expect("the draw as a scenario");
+    dcsite::data::load_tables(&sc).expect("loads").0
+}
+
+#[test]
+fn drawn_outcomes_are_the_sweeps_draws() {
+    use dcsite::study::hedge::drawn_outcomes;
+    let tmp = tempfile::tempdir().unwrap();
+    let sw = draws_sweep(4, 7);
+    let d = drawn_outcomes(&sw).expect("draws");
+    assert_eq!(d.outcomes.len(), 4);
+    let names: Vec<&str> = d.outcomes.iter().map(|o| o.name.as_str()).collect();
+    assert_eq!(names, ["draw 0", "draw 1", "draw 2", "draw 3"]);
+    let sum: f64 = d.outcomes.iter().map(|o| o.probability).sum();
+    close(sum, 1.0);
+    assert!(d.outcomes.iter().all(|o| o.probability == 0.25));
+    for (id, o) in d.outcomes.iter().enumerate() {
+        // The sweep's own draw, and the same values through a scenario file.
+        assert_eq!(*o.p.inst, sw.instance(id).expect("draws").1, "draw {id}");
+        let mut by_file = draw_as_scenario(tmp.path(), &sw, id);
+        by_file.name = o.p.inst.name.clone();
+        assert_eq!(*o.p.inst, by_file, "draw {id} against its scenario file");
+    }
+    // The draws differ (prices and the allocation vary), and the same seed
+    // draws the same outcomes again; another seed other ones.
+    assert_ne!(d.outcomes[0].p.inst, d.outcomes[1].p.inst);
+    let again = drawn_outcomes(&draws_sweep(4, 7)).expect("draws");
+    let other = drawn_outcomes(&draws_sweep(4, 8)).expect("draws");
+    for k in 0..4 {
+        assert_eq!(again.outcomes[k].p.inst, d.outcomes[k].p.inst);
+        assert_ne!(other.outcomes[k].p.inst, d.outcomes[k].p.inst);
+    }
+    // The expected-value instance: each drawn input's mean over the draws.
+    let ev = d.expected_value.expect("an expected-value instance");
+    let mean =
+        |f: &dyn Fn(&Instance) -> f64| d.outcomes.iter().map(|o| f(&o.p.inst)).sum::<f64>() / 4.0;
+    for (z, zone) in ev.inst.prices.iter().enumerate() {
+        close(
+            zone.price_cny_per_kwh,
+            mean(&|i: &Instance| i.prices[z].price_cny_per_kwh),
+        );
+    }
+    close(
+        ev.inst.targets["h200"].min,
+        mean(&|i: &Instance| i.targets["h200"].min),
+    );
+}
+
+#[test]
+fn outcomes_from_a_sweep_plan_every_draw() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("h");
+    let o = dcsite(&[
+        "hedge",
+        "models/small/rollout_2026.toml",
+        "--outcomes-from",
+        DRAWS_SWEEP,
+        "--samples",
+        "3",
+        "--seed",
+        "5",
+        "--out",
+        out.to_str().unwrap(),
+        "--no-gpkg",
+        "--no-report",
+        "--quiet",
+    ]);
+    ok(&o, "hedge --outcomes-from");
+    let h = read_json(&out.join("hedge.json"));
+    let outcomes = h["outcomes"].as_array().unwrap();
+    let names: Vec<&str> = outcomes
+        .iter()
+        .map(|o| o["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["draw 0", "draw 1", "draw 2"]);
+    let probs: Vec<f64> = outcomes
+        .iter()
+        .map(|o| o["probability"].as_f64().unwrap())
+        .collect();
+    close(probs.iter().sum(), 1.0);
+    let costs: Vec<f64> = outcomes
+        .iter()
+        .map(|o| o["cost_cny"].as_f64().unwrap())
+        .collect();
+    let alpha = h["risk"]["alpha"].as_f64().unwrap();
+    // Expected cost and CVaR from the outcomes' costs (rounded to 1 CNY each).
+    let e: f64 = costs.iter().zip(&probs).map(|(c, p)| c * p).sum();
+    assert!((h["expected_cost_cny"].as_f64().unwrap() - e).abs() <= 2.0);
+    let cvar = cvar_by_definition(&costs, &probs, alpha);
+    assert!((h["cvar_cny"].as_f64().unwrap() - cvar).abs() <= 2.0);
+    let from = &h["outcomes_from"];
+    assert_eq!(from["samples"].as_u64(), Some(3));
+    assert_eq!(from["seed"].as_u64(), Some(5));
+    assert_eq!(from["sweep"].as_str(), Some(DRAWS_SWEEP));
+    // The averaged draws give an expected-value plan: the VSS is computed.
+    assert_eq!(
+        h["expected_value_plan"]["state"].as_str(),
+        Some("evaluated")
+    );
+    assert!(h["vss_cny"].as_f64().is_some_and(|v| v >= 0.0));
+    // Each outcome's own optimum: its draw solved on its own by `solve`.
+    let sw = draws_sweep(3, 5);
+    for (k, o) in outcomes.iter().enumerate() {
+        let inst = sw.instance(k).unwrap().1;
+        let plan = solve(&Prepared::new(inst), &SolveOptions::default()).expect("solves");
+        let own = o["own_optimum_cny"].as_f64().unwrap();
+        assert!(
+            (own - plan.objective_cny).abs() <= 1e-4 * plan.objective_cny,
+            "draw {k}: {own} against {}",
+            plan.objective_cny
+        );
+        assert!(o["cost_cny"].as_f64().unwrap() >= own * (1.0 - 1e-4));
+    }
+}
+
+#[test]
+fn outcomes_from_errors_exit_2_and_write_nothing() {
+    let tmp = tempfile::tempdir().unwrap();
+    let rollout = root().join("models/small/rollout_2026.toml");
+    let base = rollout.display().to_string();
+    let sweep = |name: &str, text: &str| -> String {
+        let p = tmp.path().join(name);
+        std::fs::write(&p, text).unwrap();
+        p.display().to_string()
+    };
+    let bad_key = sweep(
+        "bad_key.toml",
+        &format!("base = \"{base}\"\nsamples = 2\n[vary]\n\"parameters.utilisaton\" = {{ dist = \"uniform\", min = 0.5, max = 0.9 }}\n"),
+    );
+    let grid = sweep(
+        "grid.toml",
+        &format!("base = \"{base}\"\nsamples = 2\n[vary]\n\"parameters.domestic_share\" = {{ grid = [0.15, 0.2] }}\n"),
+    );
+    let with_outcomes = sweep(
+        "with_outcomes.toml",
+        &format!(
+            "base = \"{}\"\nsamples = 2\n[vary]\n\"parameters.utilisation\" = {{ dist = \"uniform\", min = 0.5, max = 0.9 }}\n",
+            root().join("models/supply_risk_2026.toml").display()
+        ),
+    );
+    // A training cluster in some draws only: find a seed whose draw 0 has none.
+    let mega_text = format!("base = \"{base}\"\nsamples = 2\nsampling = \"lhs\"\n[vary]\n\"parameters.mega_count\" = {{ dist = \"uniform\", min = 0, max = 1 }}\n");
+    let mega = sweep("mega.toml", &mega_text);
+    let mut sw = dcsite::study::sweep::read_sweep(Path::new(&mega)).expect("reads");
+    let seed = (1..100u64)
+        .find(|&s| {
+            sw.seed = s;
+            sw.draw(0)[0].as_integer() == Some(0) && sw.draw(1)[0].as_integer() == Some(1)
+        })
+        .expect("a seed with no cluster in draw 0")
+        .to_string();
+    let other = root()
+        .join("models/small/baseline.toml")
+        .display()
+        .to_string();
+    let cases: Vec<(Vec<&str>, &str)> = vec![
+        (vec![&base, "--samples", "3"], "--outcomes-from"),
+        (vec![&base, "--seed", "3"], "--outcomes-from"),
+        (
+            vec!["--outcomes-from", DRAWS_SWEEP, "--samples", "0"],
+            "--samples",
+        ),
+        (
+            vec!["--outcomes-from", DRAWS_SWEEP, "--samples", "x"],
+            "--samples",
+        ),
+        (
+            vec!["--outcomes-from", DRAWS_SWEEP, "--samples", "1001"],
+            "--samples",
+        ),
+        (
+            vec![&other, "--outcomes-from", DRAWS_SWEEP],
+            "--outcomes-from: the scenario is the sweep's base",
+        ),
+        (vec!["--outcomes-from", &bad_key], "parameters.utilisaton"),
+        (
+            vec!["--outcomes-from", "models/small/sweeps/nowhere.toml"],
+            "nowhere.toml",
+        ),
+        (vec!["--outcomes-from", &grid], "grid"),
+        (vec!["--outcomes-from", &with_outcomes], "[[outcomes]]"),
+        (
+            vec!["--outcomes-from", &mega, "--seed", &seed],
+            "\"draw 1\" has a training cluster",
+        ),
+        (vec![], "<SCENARIO>"),
+    ];
+    for (i, (flags, want)) in cases.iter().enumerate() {
+        let out = tmp.path().join(format!("out{i}"));
+        let mut args = vec!["hedge"];
+        args.extend(flags.iter().copied());
+        args.extend(["--out", out.to_str().unwrap(), "--no-gpkg"]);
+        let o = dcsite(&args);
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(2), "{flags:?}: {err}");
+        assert!(err.contains(want), "{flags:?}: {want:?} not in {err}");
+        assert!(!err.contains("panicked"), "{err}");
+        assert!(!out.exists(), "{flags:?} wrote {}", out.display());
+    }
+    // The errors of a sweep file name it.
+    let o = dcsite(&[
+        "hedge",
+        "--outcomes-from",
+        &grid,
+        "--out",
+        tmp.path().join("g").to_str().unwrap(),
+    ]);
+    assert!(String::from_utf8_lossy(&o.stderr).contains("grid.toml"));
+}
+
+// ---- The risk frontier (`--risk-frontier`) ----
+
+#[test]
+fn risk_frontier_of_two_outcomes_by_hand() {
+    use dcsite::study::hedge::risk_frontier;
+    // α = 0.5: CVaR of {a} = (0.4 × 663,200 + 0.1 × 312,800) / 0.5 = 593,120,
+    // of {b} 488,000, of {a, b} (0.4 × 538,000 + 0.1 × 362,800) / 0.5 = 502,960.
+    // E + λ·CVaR: {a, b} is the optimum up to λ = 55,120 / 14,960 ≈ 3.68,
+    // then {b} (at λ = 5: 2,928,000 against 2,947,680 for {a, b}).
+    let outcomes = two_outcomes();
+    let h = hedge(&outcomes, None, NEUTRAL, &SolveOptions::default(), &|_| {}).expect("plans");
+    let f = risk_frontier(
+        &outcomes,
+        &h,
+        &[0.0, 1.0, 5.0],
+        &SolveOptions::default(),
+        &|_| {},
+    )
+    .expect("plans");
+    assert_eq!(f.len(), 3);
+    let want = [
+        (432_880.0, 502_960.0, 432_880.0, vec![(0, 0), (1, 0)]),
+        (432_880.0, 502_960.0, 935_840.0, vec![(0, 0), (1, 0)]),
+        (488_000.0, 488_000.0, 2_928_000.0, vec![(1, 0)]),
+    ];
+    for (p, (e, cvar, obj, built)) in f.iter().zip(want) {
+        close(p.expected_cny, e);
+        close(p.cvar_cny, cvar);
+        close(p.objective_cny, obj);
+        assert_eq!(p.first_stage.built, built, "λ = {}", p.lambda);
+        close(
+            p.cvar_cny,
+            cvar_by_definition(&p.costs_cny, &h.probabilities, 0.5),
+        );
+    }
+    // At the hedge's own λ the point is its plan.
+    close(f[0].objective_cny, h.plan.objective_cny);
+}
+
+#[test]
+fn risk_frontier_on_the_cli() {
+    let tmp = tempfile::tempdir().unwrap();
+    let run = |name: &str, extra: &[&str]| -> std::path::PathBuf {
+        let out = tmp.path().join(name);
+        let mut args = vec![
+            "hedge",
+            "models/supply_risk_2026.toml",
+            "--out",
+            out.to_str().unwrap(),
+            "--no-gpkg",
+            "--quiet",
+        ];
+        args.extend_from_slice(extra);
+        ok(&dcsite(&args), name);
+        out
+    };
+    let plain = read_json(&run("plain", &[]).join("hedge.json"));
+    let out = run("frontier", &["--risk-frontier", "4,0,0.25,1"]);
+    let h = read_json(&out.join("hedge.json"));
+    let probs: Vec<f64> = h["outcomes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| o["probability"].as_f64().unwrap())
+        .collect();
+    let alpha = h["risk"]["alpha"].as_f64().unwrap();
+    let points = h["risk_frontier"].as_array().unwrap();
+    let lambdas: Vec<f64> = points
+        .iter()
+        .map(|p| p["lambda"].as_f64().unwrap())
+        .collect();
+    assert_eq!(lambdas, [0.0, 0.25, 1.0, 4.0], "ascending");
+    let rows = csv_rows(&out.join("frontier.csv"));
+    assert_eq!(rows.len(), points.len());
+    let mut last: Option<(f64, f64, f64)> = None;
+    for (p, row) in points.iter().zip(&rows) {
+        let f = |k: &str| p[k].as_f64().unwrap();
+        let costs: Vec<f64> = p["costs_cny"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c.as_f64().unwrap())
+            .collect();
+        // Expected cost and CVaR from the point's own per-outcome costs.
+        let e: f64 = costs.iter().zip(&probs).map(|(c, q)| c * q).sum();
+        let cvar = cvar_by_definition(&costs, &probs, alpha);
+        assert!((f("expected_cost_cny") - e).abs() <= 2.0, "{p}");
+        assert!((f("cvar_cny") - cvar).abs() <= 2.0, "{p}");
+        assert!((f("objective_cny") - (e + f("lambda") * cvar)).abs() <= 1e-6 * f("objective_cny"));
+        // frontier.csv says the same.
+        let num = |k: &str| row[k].parse::<f64>().unwrap();
+        assert_eq!(num("lambda"), f("lambda"));
+        assert_eq!(num("expected_cny"), f("expected_cost_cny"));
+        assert_eq!(num("cvar_cny"), f("cvar_cny"));
+        assert_eq!(num("objective_cny"), f("objective_cny"));
+        let sites: Vec<&str> = p["sites"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| s.as_str().unwrap())
+            .collect();
+        assert_eq!(row["sites_built_now"], sites.join(";"));
+        // Along increasing λ: expected cost up, CVaR down (within the gap).
+        let gap = f("mip_gap").max(1e-4) * f("objective_cny");
+        if let Some((_, e0, c0)) = last {
+            assert!(
+                f("expected_cost_cny") >= e0 - gap,
+                "expected cost falls at {p}"
+            );
+            assert!(f("cvar_cny") <= c0 + gap, "CVaR rises at {p}");
+        }
+        last = Some((f("lambda"), f("expected_cost_cny"), f("cvar_cny")));
+    }
+    // The point at the scenario's λ (0) is the plain run; so are the folder's figures.
+    let p0 = &points[0];
+    for (pk, hk) in [
+        ("expected_cost_cny", "expected_cost_cny"),
+        ("cvar_cny", "cvar_cny"),
+        ("objective_cny", "objective_cny"),
+    ] {
+        assert_eq!(p0[pk], plain[hk], "{pk}");
+        assert_eq!(h[hk], plain[hk], "{hk}");
+    }
+    let plain_sites: Vec<&str> = plain["first_stage"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["site_id"].as_str().unwrap())
+        .collect();
+    assert_eq!(p0["sites"].as_array().unwrap().len(), plain_sites.len());
+    assert!(p0["sites"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .zip(&plain_sites)
+        .all(|(a, b)| a == b));
+    assert_eq!(h["risk"]["lambda"].as_f64(), Some(0.0));
+    // models/README.md reads the frontier's λ = 4 point and the regrets of
+    // the two allocations the shared sites cost.
+    let readme = std::fs::read_to_string(root().join("models/README.md")).unwrap();
+    let bn = |x: f64| format!("{:.2} bn CNY", x / 1e9);
+    let p4 = &points[3];
+    let f4 = |k: &str| p4[k].as_f64().unwrap();
+    let f0 = |k: &str| p0[k].as_f64().unwrap();
+    assert_eq!(f4("lambda"), 4.0);
+    assert!(p4["sites"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|s| s == "horinger"));
+    for want in [
+        bn(f4("expected_cost_cny")),
+        bn(f4("cvar_cny")),
+        bn(f4("expected_cost_cny") - f0("expected_cost_cny")),
+        bn(f0("cvar_cny") - f4("cvar_cny")),
+    ] {
+        assert!(readme.contains(&want), "models/README.md lacks {want}");
+    }
+    for o in plain["outcomes"].as_array().unwrap() {
+        let regret = o["regret_cny"].as_f64().unwrap();
+        let name = o["name"].as_str().unwrap();
+        if name.contains("500k") || name.contains("600k") {
+            assert!(
+                readme.contains(&bn(regret)),
+                "models/README.md lacks {name}'s regret {}",
+                bn(regret)
+            );
+        } else {
+            assert!(regret < 0.005e9, "{name}: {regret}");
+        }
+    }
+    assert_eq!(
+        plain["plan_files_outcome"].as_str(),
+        Some("withdrawn after three months")
+    );
+    // The page draws a point per distinct (expected, CVaR) and the table a row per λ.
+    let page = std::fs::read_to_string(out.join("report.html")).unwrap();
+    assert!(page.contains("id=\"hedge-frontier\""));
+    let mut distinct: Vec<(i64, i64)> = points
+        .iter()
+        .map(|p| {
+            let r = |k: &str| (p[k].as_f64().unwrap() / 1e7).round() as i64;
+            (r("cvar_cny"), r("expected_cost_cny"))
+        })
+        .collect();
+    distinct.dedup();
+    assert_eq!(
+        page.matches("class=\"frontier-point\"").count(),
+        distinct.len()
+    );
+    let table = page.split("id=\"hedge-frontier-table\"").nth(1).unwrap();
+    let table = table.split("</table>").next().unwrap();
+    assert_eq!(table.matches("<tr>").count(), 1 + points.len());
+}
+
+#[test]
+fn bad_risk_frontier_exits_2() {
+    let tmp = tempfile::tempdir().unwrap();
+    for (i, bad) in ["-1", "0,x", "0,,1", "", "0,inf", "nan"].iter().enumerate() {
+        let out = tmp.path().join(format!("o{i}"));
+        let o = dcsite(&[
+            "hedge",
+            "models/supply_risk_2026.toml",
+            "--risk-frontier",
+            bad,
+            "--out",
+            out.to_str().unwrap(),
+        ]);
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(2), "{bad:?}: {err}");
+        assert!(err.contains("--risk-frontier"), "{bad:?}: {err}");
+        assert!(!err.contains("panicked"), "{err}");
+        assert!(!out.exists(), "{bad:?} wrote a folder");
+    }
+}
+
+#[test]
+fn models_readme_draws_figures_are_the_measured_ones() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("h");
+    let o = dcsite(&[
+        "hedge",
+        "--outcomes-from",
+        DRAWS_SWEEP,
+        "--samples",
+        "20",
+        "--out",
+        out.to_str().unwrap(),
+        "--no-gpkg",
+        "--no-report",
+        "--quiet",
+    ]);
+    ok(&o, "hedge --outcomes-from rollout_uncertainty");
+    let h = read_json(&out.join("hedge.json"));
+    let readme = std::fs::read_to_string(root().join("models/README.md")).unwrap();
+    let bn = |x: f64| format!("{:.2} bn CNY", x / 1e9);
+    let costs: Vec<f64> = h["outcomes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| o["cost_cny"].as_f64().unwrap())
+        .collect();
+    assert_eq!(costs.len(), 20);
+    let lo = costs.iter().copied().fold(f64::INFINITY, f64::min);
+    let hi = costs.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    for want in [
+        bn(h["expected_cost_cny"].as_f64().unwrap()),
+        bn(h["cvar_cny"].as_f64().unwrap()),
+        bn(h["evpi_cny"].as_f64().unwrap()),
+        format!("from {:.2} to {}", lo / 1e9, bn(hi)),
+    ] {
+        assert!(readme.contains(&want), "models/README.md lacks {want}");
+    }
+    // The VSS is below the gap, as the README says.
+    let vss = h["vss_cny"].as_f64().unwrap();
+    assert!(vss < 0.005e9, "VSS {vss}");
+    let sites: Vec<&str> = h["first_stage"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["site_id"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        sites,
+        ["zhangbei", "ulanqab", "horinger", "zhongwei", "guian", "shaoguan", "wuhu"]
     );
 }
