@@ -53,6 +53,11 @@ pub struct HedgeArgs {
     /// the report's chart. The folder's plan stays that of the scenario's λ
     #[arg(long, value_name = "LAMBDAS", allow_hyphen_values = true)]
     pub risk_frontier: Option<String>,
+    /// How to solve: the extensive form (every outcome in one MIP), the
+    /// L-shaped decomposition (a master over the site decisions, one LP per
+    /// outcome on every core), or auto: L-shaped from 50 outcomes
+    #[arg(long, value_enum, default_value_t = Method::Auto)]
+    pub method: Method,
     #[command(flatten)]
     pub solver: SolverArgs,
     /// Replace an existing, non-empty output folder as a whole
@@ -199,8 +204,21 @@ fn frontier_lambdas(text: &str) -> Result<Vec<f64>, CliError> {
     Ok(out)
 }
 
+/// `--method`.
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Method {
+    Auto,
+    Extensive,
+    LShaped,
+}
+
 pub fn run(args: HedgeArgs) -> Result<(), CliError> {
-    let opts = args.solver.options()?;
+    let mut opts = args.solver.options()?;
+    opts.strategy.l_shaped = match args.method {
+        Method::Auto => None,
+        Method::Extensive => Some(false),
+        Method::LShaped => Some(true),
+    };
     let lambdas = args
         .risk_frontier
         .as_deref()

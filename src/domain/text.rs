@@ -43,6 +43,28 @@ pub fn decimal(x: f64, decimals: usize, minus: char) -> String {
     out
 }
 
+/// A month of the plan as a calendar month when the year of month 0 is
+/// known (`2026-02` for month 1 of 2026; a fraction as days: `2026-03 +15 d`),
+/// else as `month 1`.
+pub fn month_label(m: f64, start_year: Option<u32>) -> String {
+    let Some(y) = start_year else {
+        return format!(
+            "month {}",
+            decimal(m, if m.fract().abs() < 1e-9 { 0 } else { 1 }, '\u{2212}')
+        );
+    };
+    let whole = m.floor();
+    let days = ((m - whole) * 30.0).round();
+    let index = whole as i64;
+    let year = i64::from(y) + index.div_euclid(12);
+    let month = index.rem_euclid(12) + 1;
+    if days > 0.0 {
+        format!("{year}-{month:02} +{days:.0} d")
+    } else {
+        format!("{year}-{month:02}")
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

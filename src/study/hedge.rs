@@ -21,6 +21,7 @@ use crate::solve::stochastic::{
     Risk, TwoStage,
 };
 use crate::solve::{solve, Explain, SolveError, SolveOptions};
+use crate::study::build_now::{build_now, SiteNow, Worth};
 use crate::study::sweep::Sweep;
 
 /// One outcome as the study takes it.
@@ -87,6 +88,8 @@ pub struct Hedge {
     pub vss_cny: Option<f64>,
     /// With λ > 0: the plan that ignores risk.
     pub neutral: Option<Neutral>,
+    /// What to do now at each site built now: hall start, power, worth.
+    pub build_now: Vec<SiteNow>,
     /// Where the outcomes were drawn from, when a sweep file drew them
     /// (set by the caller; `None` for a scenario's `[[outcomes]]`).
     pub drawn_from: Option<DrawnFrom>,
@@ -236,6 +239,10 @@ impl Hedge {
                     .then(b.cmp(&a))
             })
             .unwrap_or(0)
+    }
+    /// What to do now at site `s`, if it is built now.
+    pub fn site_now(&self, s: usize) -> Option<&SiteNow> {
+        self.build_now.iter().find(|n| n.site == s)
     }
     /// Per site (index), how many outcomes put cards there.
     pub fn outcomes_using(&self, site: usize) -> usize {
@@ -391,6 +398,8 @@ pub fn hedge(
     } else {
         None
     };
+    done("what each site built now is worth (the plan re-solved without it)");
+    let now = build_now(&views, &plan, risk, opts, true);
     Ok(Hedge {
         names,
         probabilities,
@@ -405,6 +414,7 @@ pub fn hedge(
         expected_value,
         vss_cny: vss,
         neutral,
+        build_now: now,
         drawn_from: None,
         frontier: Vec::new(),
     })
@@ -621,6 +631,16 @@ fn first_stage_json(p: &Prepared, fs: &FirstStage) -> serde_json::Value {
     )
 }
 
+/// A site's worth as hedge.json says it: `{"state", "cny"}`.
+fn worth_json(w: &Worth) -> serde_json::Value {
+    match w {
+        Worth::Cny(x) => serde_json::json!({"state": "re-solved without it", "cny": x.round()}),
+        Worth::Indispensable => serde_json::json!({"state": "no plan without it", "cny": null}),
+        Worth::Committed => serde_json::json!({"state": "existing or required", "cny": null}),
+        Worth::NotComputed(e) => serde_json::json!({"state": "not computed", "cny": null, "reason": e}),
+    }
+}
+
 fn round2(x: f64) -> f64 {
     (x * 100.0).round() / 100.0
 }
@@ -628,10 +648,12 @@ fn round2(x: f64) -> f64 {
 /// `hedge.json`: the here-and-now decisions, the cost distribution and
 /// the figures (EVPI, VSS, CVaR, the premium), CNY.
 pub fn hedge_json(h: &Hedge, p0: &Prepared, scenario: &str) -> String {
+    use crate::domain::text::month_label;
     let sites: Vec<serde_json::Value> = first_stage_by_site(p0, &h.plan.first_stage)
         .into_iter()
         .map(|(s, (cooling, mega))| {
             let e = h.expected_cards(s);
+            let now = h.site_now(s);
             serde_json::json!({
                 "site_id": p0.inst.sites[s].id,
                 "name_en": p0.inst.sites[s].name_en,
@@ -641,6 +663,13 @@ pub fn hedge_json(h: &Hedge, p0: &Prepared, scenario: &str) -> String {
                 "mega_cluster": mega,
                 "outcomes_using": h.outcomes_using(s),
                 "expected_cards": e.iter().map(|x| x.round()).sum::<f64>(),
+                "probability_used": now.map(|n| n.probability_used),
+                "start_hall_by_month": now.and_then(|n| n.start_by_month),
+                "start_hall_by": now.and_then(|n| n.start_by_month).map(|m| month_label(m, p0.inst.params.start_year)),
+                "contract_mw": now.map(|n| round2(n.contract_mw)),
+                "it_mw": now.map(|n| round2(n.it_mw)),
+                "expected_capex_cny": now.map(|n| n.expected_capex_cny.round()),
+                "worth": now.map(|n| worth_json(&n.worth)),
             })
         })
         .collect();
@@ -684,6 +713,22 @@ pub fn hedge_json(h: &Hedge, p0: &Prepared, scenario: &str) -> String {
         "status": h.plan.status.as_str(),
         "mip_gap": h.plan.mip_gap,
         "solve_seconds": round2(h.plan.seconds),
+        "method": if h.plan.decomposition.is_some() { "l-shaped" } else if h.names.len() == 1 { "single" } else { "extensive" },
+        "l_shaped": h.plan.decomposition.as_ref().map(|d| serde_json::json!({
+            "lp_rounds": d.lp_rounds,
+            "mip_rounds": d.mip_rounds,
+            "cuts": d.cuts,
+            "outcome_lps": d.outcome_solves,
+            "penalty_raises": d.penalty_raises,
+            "threads": d.threads,
+            "site_decisions": d.decisions,
+            "seconds": {
+                "build": round2(d.build_seconds),
+                "master": round2(d.master_seconds),
+                "outcome_lps_summed": round2(d.outcome_seconds),
+                "whole_servers": round2(d.second_stage_seconds),
+            },
+        })),
         "model_columns": h.plan.model_size.0,
         "model_rows": h.plan.model_size.1,
         "risk": {"alpha": h.risk.alpha, "lambda": h.risk.lambda},
@@ -738,16 +783,20 @@ pub fn hedge_json(h: &Hedge, p0: &Prepared, scenario: &str) -> String {
 /// The answer in words: what to build now and why, what the uncertainty
 /// costs, and what planning for it saves.
 pub fn hedge_text(h: &Hedge, p0: &Prepared) -> String {
-    use crate::domain::text::int;
+    use crate::domain::text::{int, month_label};
     // Rounded first, so that a hair below zero prints as 0.00, not -0.00.
     let bn = |x: f64| format!("{:.2} bn CNY", (x / 1e7).round() / 100.0 + 0.0);
     let mut t = String::new();
     let n = h.names.len();
     t.push_str(&format!(
-        "Two-stage plan over {n} outcome{} ({}, gap {:.4} %):\n",
+        "Two-stage plan over {n} outcome{} ({}, gap {:.4} %{}):\n",
         if n == 1 { "" } else { "s" },
         h.plan.status.as_str(),
-        100.0 * h.plan.mip_gap
+        100.0 * h.plan.mip_gap,
+        h.plan.decomposition.as_ref().map_or(String::new(), |d| format!(
+            "; L-shaped: {} cuts in {} + {} rounds",
+            d.cuts, d.lp_rounds, d.mip_rounds
+        ))
     ));
     if let Some(d) = &h.drawn_from {
         t.push_str(&format!(
@@ -765,12 +814,39 @@ pub fn hedge_text(h: &Hedge, p0: &Prepared) -> String {
         let used = h.outcomes_using(s);
         let e: f64 = h.expected_cards(s).iter().sum();
         t.push_str(&format!(
-            "  {} ({}): {cooling}{}; used in {used} of {n} outcomes, {} cards expected\n",
+            "  {} ({}): {cooling}{}; used in {used} of {n} outcomes, {} cards expected",
             site.name_en,
             site.region_id,
             if mega { ", the training cluster" } else { "" },
             int(e.round() as i128),
         ));
+        if let Some(now) = h.site_now(s) {
+            if let Some(mo) = now.start_by_month {
+                let when = month_label(mo.max(0.0), p0.inst.params.start_year);
+                t.push_str(&if mo <= 0.0 {
+                    format!("; start its new hall now ({when})")
+                } else {
+                    format!("; start its new hall by {when}")
+                });
+            }
+            if now.contract_mw > 0.0 {
+                t.push_str(&format!(
+                    "; contract {:.1} MW (the most any outcome draws)",
+                    now.contract_mw
+                ));
+            }
+            match &now.worth {
+                Worth::Cny(x) => t.push_str(&format!(
+                    "; without it the plan costs {} more (re-solved)",
+                    bn(*x)
+                )),
+                Worth::Indispensable => {
+                    t.push_str("; no plan serves every outcome without it")
+                }
+                Worth::Committed | Worth::NotComputed(_) => {}
+            }
+        }
+        t.push('\n');
     }
     t.push_str(&format!(
         "Expected cost {}; the costliest {:.0} % of outcomes average {} (CVaR).\n",
