@@ -214,7 +214,7 @@ fn distribution(h: &Value, outcomes: &[&Value], alpha: f64) -> String {
         let cmin = costs.iter().copied().fold(f64::INFINITY, f64::min);
         let cmax = costs.iter().copied().fold(f64::NEG_INFINITY, f64::max);
         let step = ((cmax - cmin) / MAX_BARS as f64).max(1.0);
-        let mut mass = vec![(0usize, 0.0); MAX_BARS];
+        let mut mass = [(0usize, 0.0); MAX_BARS];
         for (o, c) in outcomes.iter().zip(&costs) {
             let k = (((c - cmin) / step) as usize).min(MAX_BARS - 1);
             mass[k].0 += 1;
