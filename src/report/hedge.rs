@@ -131,8 +131,18 @@ pub fn section(h: &Value) -> String {
     s.push_str(&frontier(h, alpha));
     // Named by hedge.json itself (the outcome whose plan files were written).
     if let Some(name) = h.get("plan_files_outcome").and_then(Value::as_str) {
+        let probs: Vec<f64> = outcomes
+            .iter()
+            .filter_map(|o| num(o, "probability"))
+            .collect();
+        let equal = probs.len() > 1 && probs.iter().all(|p| (p - probs[0]).abs() < 1e-12);
         s.push_str(&format!(
-            "<p>The headline, map and tables below are the plan of the most probable outcome, {}.</p>\n",
+            "<p>The headline, map and tables below are the plan of {}, {}.</p>\n",
+            if equal {
+                "the first outcome (all are equally probable)"
+            } else {
+                "the most probable outcome"
+            },
             esc(name)
         ));
     }
@@ -140,8 +150,22 @@ pub fn section(h: &Value) -> String {
     s
 }
 
-/// The cost distribution: a bar per outcome at its cost, as tall as its
-/// probability, with the expected cost and the CVaR marked.
+/// Most outcomes drawn one bar each; more are binned.
+const MAX_BARS: usize = 12;
+
+/// A bar of the cost distribution: its left edge and width (px), the
+/// probability it stands for and its tooltip.
+struct Bar {
+    class: &'static str,
+    from: f64,
+    width: f64,
+    p: f64,
+    title: String,
+}
+
+/// The cost distribution: a bar per outcome at its cost (a histogram past
+/// [`MAX_BARS`] outcomes), as tall as its probability, with the expected
+/// cost and the CVaR marked.
 fn distribution(h: &Value, outcomes: &[&Value], alpha: f64) -> String {
     let costs: Vec<f64> = outcomes.iter().filter_map(|o| num(o, "cost_cny")).collect();
     if costs.is_empty() || costs.len() != outcomes.len() {
@@ -163,11 +187,61 @@ fn distribution(h: &Value, outcomes: &[&Value], alpha: f64) -> String {
     let span = (hi - lo).max(1.0);
     let (lo, hi) = (lo - 0.05 * span, hi + 0.05 * span);
     let x = |c: f64| left + (c - lo) / (hi - lo) * (w - left - 20.0);
-    let pmax = outcomes
-        .iter()
-        .filter_map(|o| num(o, "probability"))
-        .fold(0.0, f64::max)
-        .max(1e-9);
+    // A bar per outcome; past MAX_BARS outcomes (draws of a sweep) a
+    // histogram: the costs in MAX_BARS equal bins, a bar per bin as tall as
+    // its probability.
+    let bars: Vec<Bar> = if outcomes.len() <= MAX_BARS {
+        outcomes
+            .iter()
+            .zip(&costs)
+            .map(|(o, c)| {
+                let p = num(o, "probability").unwrap_or(0.0);
+                Bar {
+                    class: "outcome",
+                    from: x(*c) - 6.0,
+                    width: 12.0,
+                    p,
+                    title: format!(
+                        "{}: p = {}, {} bn CNY",
+                        o["name"].as_str().unwrap_or(""),
+                        fmt_dec(p, 3),
+                        fmt_dec(c / 1e9, 2)
+                    ),
+                }
+            })
+            .collect()
+    } else {
+        let cmin = costs.iter().copied().fold(f64::INFINITY, f64::min);
+        let cmax = costs.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+        let step = ((cmax - cmin) / MAX_BARS as f64).max(1.0);
+        let mut mass = [(0usize, 0.0); MAX_BARS];
+        for (o, c) in outcomes.iter().zip(&costs) {
+            let k = (((c - cmin) / step) as usize).min(MAX_BARS - 1);
+            mass[k].0 += 1;
+            mass[k].1 += num(o, "probability").unwrap_or(0.0);
+        }
+        mass.iter()
+            .enumerate()
+            .filter(|(_, m)| m.0 > 0)
+            .map(|(k, &(n, p))| {
+                let a = cmin + step * k as f64;
+                Bar {
+                    class: "bin",
+                    from: x(a) + 0.5,
+                    width: (x(a + step) - x(a) - 1.0).max(1.0),
+                    p,
+                    title: format!(
+                        "{n} outcome{} from {} to {} bn CNY: p = {}",
+                        if n == 1 { "" } else { "s" },
+                        fmt_dec(a / 1e9, 2),
+                        fmt_dec((a + step) / 1e9, 2),
+                        fmt_dec(p, 3)
+                    ),
+                }
+            })
+            .collect()
+    };
+    let pmax = bars.iter().map(|b| b.p).fold(0.0, f64::max).max(1e-9);
     let y = |p: f64| ht - bottom - p / pmax * (ht - bottom - top);
     let mut s = format!(
         "<figure id=\"hedge-distribution\"><svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 {w} {ht}\" width=\"{w}\" height=\"{ht}\" role=\"img\" aria-label=\"cost distribution over the outcomes\">\n"
@@ -177,23 +251,21 @@ fn distribution(h: &Value, outcomes: &[&Value], alpha: f64) -> String {
         b = ht - bottom,
         r = w - 20.0
     ));
-    for (o, c) in outcomes.iter().zip(&costs) {
-        let p = num(o, "probability").unwrap_or(0.0);
-        let cx = x(*c);
+    for b in &bars {
         s.push_str(&format!(
-            "<rect class=\"outcome\" x=\"{:.1}\" y=\"{:.1}\" width=\"12\" height=\"{:.1}\" fill=\"#4477aa\"><title>{}: p = {}, {} bn CNY</title></rect>\n",
-            cx - 6.0,
-            y(p),
-            (ht - bottom) - y(p),
-            esc(o["name"].as_str().unwrap_or("")),
-            fmt_dec(p, 3),
-            fmt_dec(c / 1e9, 2)
+            "<rect class=\"{}\" x=\"{:.1}\" y=\"{:.1}\" width=\"{:.1}\" height=\"{:.1}\" fill=\"#4477aa\"><title>{}</title></rect>\n",
+            b.class,
+            b.from,
+            y(b.p),
+            b.width,
+            (ht - bottom) - y(b.p),
+            esc(&b.title)
         ));
         s.push_str(&format!(
             "<text x=\"{:.1}\" y=\"{:.1}\" font-size=\"10\" text-anchor=\"middle\">{}</text>\n",
-            cx,
-            y(p) - 4.0,
-            fmt_dec(p, 2)
+            b.from + b.width / 2.0,
+            y(b.p) - 4.0,
+            fmt_dec(b.p, 2)
         ));
     }
     // Each marker's label left of its line, on a line of its own, clear of
@@ -206,7 +278,7 @@ fn distribution(h: &Value, outcomes: &[&Value], alpha: f64) -> String {
     .enumerate()
     {
         s.push_str(&format!(
-            "<line x1=\"{x:.1}\" y1=\"{top}\" x2=\"{x:.1}\" y2=\"{b}\" stroke=\"{colour}\" stroke-dasharray=\"4 3\"/><text x=\"{tx:.1}\" y=\"{t:.1}\" font-size=\"11\" fill=\"{colour}\" text-anchor=\"end\">{label}</text>\n",
+            "<line x1=\"{x:.1}\" y1=\"{top}\" x2=\"{x:.1}\" y2=\"{b}\" stroke=\"{colour}\" stroke-dasharray=\"4 3\"/><text x=\"{tx:.1}\" y=\"{t:.1}\" font-size=\"11\" fill=\"{colour}\" text-anchor=\"end\" paint-order=\"stroke\" stroke=\"#fff\" stroke-width=\"3\">{label}</text>\n",
             x = x(c),
             tx = x(c) - 9.0,
             b = ht - bottom,

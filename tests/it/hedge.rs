@@ -891,10 +891,29 @@ fn models_readme_draws_figures_are_the_measured_ones() {
         "--out",
         out.to_str().unwrap(),
         "--no-gpkg",
-        "--no-report",
         "--quiet",
     ]);
     ok(&o, "hedge --outcomes-from rollout_uncertainty");
+    // Twenty outcomes are drawn as a histogram: at most 12 bins whose
+    // probabilities sum to 1, no bar per outcome.
+    let page = std::fs::read_to_string(out.join("report.html")).unwrap();
+    assert_eq!(page.matches("<rect class=\"outcome\"").count(), 0);
+    let bins: Vec<f64> = page
+        .split("<rect class=\"bin\"")
+        .skip(1)
+        .map(|r| {
+            let t = r
+                .split("<title>")
+                .nth(1)
+                .unwrap()
+                .split("</title>")
+                .next()
+                .unwrap();
+            t.rsplit("p = ").next().unwrap().parse::<f64>().unwrap()
+        })
+        .collect();
+    assert!((1..=12).contains(&bins.len()), "{} bins", bins.len());
+    close(bins.iter().sum(), 1.0);
     let h = read_json(&out.join("hedge.json"));
     let readme = std::fs::read_to_string(root().join("models/README.md")).unwrap();
     let bn = |x: f64| format!("{:.2} bn CNY", x / 1e9);
