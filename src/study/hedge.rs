@@ -637,7 +637,9 @@ fn worth_json(w: &Worth) -> serde_json::Value {
         Worth::Cny(x) => serde_json::json!({"state": "re-solved without it", "cny": x.round()}),
         Worth::Indispensable => serde_json::json!({"state": "no plan without it", "cny": null}),
         Worth::Committed => serde_json::json!({"state": "existing or required", "cny": null}),
-        Worth::NotComputed(e) => serde_json::json!({"state": "not computed", "cny": null, "reason": e}),
+        Worth::NotComputed(e) => {
+            serde_json::json!({"state": "not computed", "cny": null, "reason": e})
+        }
     }
 }
 
@@ -793,10 +795,13 @@ pub fn hedge_text(h: &Hedge, p0: &Prepared) -> String {
         if n == 1 { "" } else { "s" },
         h.plan.status.as_str(),
         100.0 * h.plan.mip_gap,
-        h.plan.decomposition.as_ref().map_or(String::new(), |d| format!(
-            "; L-shaped: {} cuts in {} + {} rounds",
-            d.cuts, d.lp_rounds, d.mip_rounds
-        ))
+        h.plan
+            .decomposition
+            .as_ref()
+            .map_or(String::new(), |d| format!(
+                "; L-shaped: {} cuts in {} + {} rounds",
+                d.cuts, d.lp_rounds, d.mip_rounds
+            ))
     ));
     if let Some(d) = &h.drawn_from {
         t.push_str(&format!(
@@ -840,9 +845,7 @@ pub fn hedge_text(h: &Hedge, p0: &Prepared) -> String {
                     "; without it the plan costs {} more (re-solved)",
                     bn(*x)
                 )),
-                Worth::Indispensable => {
-                    t.push_str("; no plan serves every outcome without it")
-                }
+                Worth::Indispensable => t.push_str("; no plan serves every outcome without it"),
                 Worth::Committed | Worth::NotComputed(_) => {}
             }
         }

@@ -60,6 +60,8 @@ use crate::solve::base::run::{configure, highs_instance, limit_words, refused, w
 
 /// Rounds of the master's LP relaxation at most.
 const MAX_LP_ROUNDS: usize = 200;
+/// Stage 1 ends after this many rounds in a row without its bound rising.
+const LP_STALL_ROUNDS: usize = 5;
 /// Master MIP solves at most.
 const MAX_MIP_ROUNDS: usize = 500;
 /// The LP stage stops when the LPs' value is within this share of the
@@ -671,6 +673,13 @@ fn first_stage_loop(
     let index: HashMap<Decision, usize> = order.iter().enumerate().map(|(j, d)| (*d, j)).collect();
     let threads = threads(opts).min(n).max(1);
     let index = &index;
+    // `--log` traces the loop's rounds, not HiGHS on every outcome's LP.
+    let log = opts.log;
+    let quiet = SolveOptions {
+        log: false,
+        ..opts.clone()
+    };
+    let opts = &quiet;
     std::thread::scope(|scope| {
         let (res_tx, res_rx) = mpsc::channel::<Result<Vec<Eval>, SolveError>>();
         let (built_tx, built_rx) = mpsc::channel::<Result<Built, SolveError>>();
@@ -727,6 +736,7 @@ fn first_stage_loop(
             risk,
             opts,
             tol,
+            log,
         );
         // Closing the job channels ends the workers.
         workers.jobs.clear();
@@ -744,7 +754,9 @@ fn run_loop(
     risk: Risk,
     opts: &SolveOptions,
     tol: f64,
+    log: bool,
 ) -> Result<(FirstStage, f64), SolveError> {
+    let t0 = Instant::now();
     let t = Instant::now();
     let mut rows: Vec<MasterRow> = Vec::new();
     let mut seen = BTreeSet::new();
@@ -783,7 +795,9 @@ fn run_loop(
         let v: Vec<f64> = evals.iter().map(|e| e.value).collect();
         risk_objective(&v, probabilities, risk)
     };
-    // Stage 1: the master's LP relaxation.
+    // Stage 1: the master's LP relaxation, while its bound rises.
+    let mut stalled = 0;
+    let mut lp_bound = f64::NEG_INFINITY;
     for _ in 0..MAX_LP_ROUNDS {
         if out_of_time(opts) {
             break;
@@ -800,9 +814,30 @@ fn run_loop(
             .filter_map(|e| cut_of(e, &y, a.cols[n_y + e.k]))
             .collect();
         let added = add(cuts, &mut lp, &mut mip, &mut workers.stats)?;
+        trace(log, || {
+            format!(
+                "LP round {}: bound {:.6e}, at its answer {:.6e}, {added} cuts, {:.1} s",
+                workers.stats.lp_rounds,
+                a.objective,
+                value,
+                t0.elapsed().as_secs_f64()
+            )
+        });
         if added == 0 || value - a.objective <= LP_TOLERANCE * value.abs().max(1e-9) {
             break;
         }
+        // Kelley's cuts can leave the LP bound flat for long (the outcomes'
+        // LP values flat over much of the site space): then the binary
+        // answers of stage 2 give the better cuts.
+        if a.objective <= lp_bound + LP_TOLERANCE * a.objective.abs().max(1e-9) {
+            stalled += 1;
+            if stalled >= LP_STALL_ROUNDS {
+                break;
+            }
+        } else {
+            stalled = 0;
+        }
+        lp_bound = lp_bound.max(a.objective);
     }
     // Stage 2: the master MIP, cut at each answer.
     let mut best: Option<(Vec<f64>, f64, Vec<f64>)> = None; // (y, objective, master columns)
@@ -857,6 +892,18 @@ fn run_loop(
             .filter_map(|e| cut_of(e, &y, a.cols[n_y + e.k]))
             .collect();
         let added = add(cuts, &mut lp, &mut mip, &mut workers.stats)?;
+        trace(log, || {
+            format!(
+                "MIP round {}: bound {:.6e}, answer {:.6e}{}, best {}, {added} cuts, {:.1} s",
+                workers.stats.mip_rounds,
+                bound,
+                value,
+                if clean { "" } else { " (elastic)" },
+                best.as_ref()
+                    .map_or("none".into(), |b| format!("{:.6e}", b.1)),
+                t0.elapsed().as_secs_f64()
+            )
+        });
         if let Some((_, ub, _)) = &best {
             if ub - bound <= gap1 * ub.abs().max(1e-9) {
                 break;
@@ -908,4 +955,10 @@ fn add(
 /// Whether the run's deadline (`--time-limit` included: see [`solve`]) has passed.
 fn out_of_time(opts: &SolveOptions) -> bool {
     opts.deadline.is_some_and(|d| d.left_s() <= 0.05)
+}
+
+fn trace(log: bool, f: impl FnOnce() -> String) {
+    if log {
+        eprintln!("l-shaped: {}", f());
+    }
 }
