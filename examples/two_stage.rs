@@ -2,7 +2,7 @@
 //! form and by the L-shaped decomposition, side by side: wall time,
 //! objective, proven bound and gap, and what the loop did.
 //!
-//! The outcomes: the four supply outcomes of models/supply_risk_2026.toml
+//! The outcomes: the supply outcomes of models/supply_risk_2026.toml
 //! in turn, each with every province's electricity price scaled by its own
 //! draw from U(0.8, 1.25) (seeded), at its probability / (N / 4).
 //!

@@ -1,7 +1,7 @@
 //! The L-shaped decomposition of a two-stage plan (issue 28) against the
 //! extensive form: the same optimum within the gap on 20 outcomes of the
-//! 2026 rollout (the four supply outcomes of models/supply_risk_2026.toml,
-//! each at five electricity price levels), risk-neutral and with a CVaR
+//! 2026 rollout (four supply outcomes of models/supply_risk_2026.toml, each
+//! at five electricity price levels), risk-neutral and with a CVaR
 //! weight; its bound below the extensive form's optimum; a given first
 //! stage valued the same both ways.
 
@@ -11,21 +11,28 @@ use dcsite::milp::Prepared;
 use dcsite::solve::stochastic::{solve_two_stage, Outcome, Risk, TwoStage};
 use dcsite::solve::{SolveOptions, Status};
 
-/// The 20 outcomes: each supply outcome of supply_risk_2026 with every
+/// The 20 outcomes: each of the first four supply outcomes of
+/// supply_risk_2026 (their probabilities scaled to sum to 1) with every
 /// electricity price scaled by 0.8, 0.9, 1, 1.1 or 1.25, at a fifth of its
 /// probability.
 fn twenty() -> Vec<(f64, Prepared)> {
     let sc = dcsite::data::scenario::load_scenario(&root().join("models/supply_risk_2026.toml"))
         .expect("the scenario loads");
+    let supply: Vec<_> = outcomes_of(&sc)
+        .expect("its outcomes")
+        .into_iter()
+        .take(4)
+        .collect();
+    let mass: f64 = supply.iter().map(|o| o.probability).sum();
     let mut out = Vec::new();
-    for o in outcomes_of(&sc).expect("its outcomes") {
+    for o in supply {
         let (inst, _) = dcsite::data::load::load_tables(&o.scenario).expect("tables");
         for scale in [0.8, 0.9, 1.0, 1.1, 1.25] {
             let mut inst = inst.clone();
             for z in &mut inst.prices {
                 z.price_cny_per_kwh *= scale;
             }
-            out.push((o.probability / 5.0, Prepared::new(inst)));
+            out.push((o.probability / mass / 5.0, Prepared::new(inst)));
         }
     }
     out
