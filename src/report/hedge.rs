@@ -99,17 +99,23 @@ pub fn section(h: &Value) -> String {
     }
     s.push_str("</tbody></table>\n");
     // The sites built now.
-    s.push_str("<h3>Built now, the same in every outcome</h3>\n<table id=\"hedge-sites\"><thead><tr><th>site</th><th>region</th><th>cooling</th><th>training cluster</th><th class=\"num\">outcomes using it</th><th class=\"num\">expected cards</th></tr></thead><tbody>\n");
+    s.push_str("<h3>Built now, the same in every outcome</h3>\n<table id=\"hedge-sites\"><thead><tr><th>site</th><th>region</th><th>cooling</th><th>training cluster</th><th class=\"num\">outcomes using it</th><th class=\"num\">expected cards</th><th>start its new hall by</th><th class=\"num\">power to contract, MW</th><th class=\"num\">worth (re-solved without it), bn CNY</th></tr></thead><tbody>\n");
     let n_out = h["outcomes"].as_array().map_or(0, Vec::len);
     for site in h["first_stage"].as_array().into_iter().flatten() {
         s.push_str(&format!(
-            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td class=\"num\">{} of {n_out}</td><td class=\"num\">{}</td></tr>\n",
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td class=\"num\">{} of {n_out}</td><td class=\"num\">{}</td><td>{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td></tr>\n",
             esc(site["name_en"].as_str().unwrap_or("")),
             esc(site["region_id"].as_str().unwrap_or("")),
             esc(site["cooling"].as_str().unwrap_or("")),
             if site["mega_cluster"].as_bool() == Some(true) { "yes" } else { "" },
             site["outcomes_using"].as_u64().unwrap_or(0),
             fmt_int(num(site, "expected_cards").unwrap_or(0.0)),
+            esc(site["start_hall_by"].as_str().unwrap_or("in service")),
+            num(site, "contract_mw").map_or(String::new(), |x| fmt_dec(x, 1)),
+            match site["worth"]["cny"].as_f64() {
+                Some(x) => fmt_dec(x / 1e9, 2),
+                None => esc(site["worth"]["state"].as_str().unwrap_or("")),
+            },
         ));
     }
     s.push_str("</tbody></table>\n");
