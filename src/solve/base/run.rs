@@ -12,7 +12,7 @@ use super::options::{SolveError, SolveOptions};
 use super::read::{ModelParts, RawSolution, Values};
 use crate::milp::{self, Model};
 use crate::plan::Status;
-use crate::solve::adapter::{Live, ModelStatus, Refused, SolutionStatus, Solved};
+use crate::solve::adapter::{Live, LiveExt, ModelStatus, Refused, SolutionStatus, Solved};
 
 /// Hands a built model to HiGHS; `fixed` pins variables to values.
 pub fn run_highs(
@@ -115,6 +115,24 @@ pub(crate) fn warm(solved: Solved) -> Live {
     let mut hm = Live::from(solved);
     hm.set_option("presolve", "off");
     hm
+}
+
+/// Solves a live LP from its last basis, and once more from scratch when
+/// the simplex ends there without a clean optimum (status `Unknown`: dual
+/// infeasibilities of ~1e-5 after many bound changes). `what` names the LP
+/// in errors.
+pub(crate) fn solve_from_basis(hm: Live, what: &str) -> Result<Solved, SolveError> {
+    let run = |hm: Live| {
+        hm.try_solve()
+            .map_err(|e| SolveError::Numerical(format!("HiGHS returned {e:?} on {what}")))
+    };
+    let solved = run(hm)?;
+    if solved.status() != ModelStatus::Unknown {
+        return Ok(solved);
+    }
+    let mut hm = Live::from(solved);
+    hm.clear_solver();
+    run(hm)
 }
 
 /// [`run_highs`] with a starting solution (values by column) for HiGHS to improve on.

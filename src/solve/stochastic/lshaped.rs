@@ -56,7 +56,9 @@ use crate::milp::{self, Integrality, Links, Model, Prepared, Vars, CNY_PER_OBJEC
 use crate::plan::Status;
 use crate::solve::adapter::{Int as HighsInt, Live, LiveExt, ModelStatus, Rows};
 use crate::solve::base::options::{SolveError, SolveOptions, DEFAULT_MIP_GAP};
-use crate::solve::base::run::{configure, highs_instance, limit_words, refused, warm};
+use crate::solve::base::run::{
+    configure, highs_instance, limit_words, refused, solve_from_basis, warm,
+};
 
 /// Rounds of the master's LP relaxation at most.
 const MAX_LP_ROUNDS: usize = 200;
@@ -275,19 +277,7 @@ impl Sub {
             hm.set_time_left(s);
         }
         let t = Instant::now();
-        let run = |hm: Live| {
-            hm.try_solve().map_err(|e| {
-                SolveError::Numerical(format!("HiGHS returned {e:?} on an outcome's LP"))
-            })
-        };
-        let mut solved = run(hm)?;
-        if solved.status() == ModelStatus::Unknown {
-            // The simplex ended from the last basis without a clean optimum:
-            // once more from scratch.
-            let mut hm = Live::from(solved);
-            hm.clear_solver();
-            solved = run(hm)?;
-        }
+        let solved = solve_from_basis(hm, "an outcome's LP")?;
         let seconds = t.elapsed().as_secs_f64();
         let status = solved.status();
         if status != ModelStatus::Optimal {
@@ -809,11 +799,14 @@ fn run_loop(
         let y = Arc::new(a.cols[..n_y].to_vec());
         let evals = workers.run(Job::At(y.clone(), penalty), n)?;
         let value = objective_at(&evals);
-        let cuts: Vec<Cut> = evals
-            .iter()
-            .filter_map(|e| cut_of(e, &y, a.cols[n_y + e.k]))
-            .collect();
-        let added = add(cuts, &mut lp, &mut mip, &mut workers.stats)?;
+        let added = add(
+            &evals,
+            &y,
+            &a.cols[n_y..],
+            &mut lp,
+            &mut mip,
+            &mut workers.stats,
+        )?;
         trace(log, || {
             format!(
                 "LP round {}: bound {:.6e}, at its answer {:.6e}, {added} cuts, {:.1} s",
@@ -887,11 +880,14 @@ fn run_loop(
             }
             best = Some((y.to_vec(), value, cols));
         }
-        let cuts: Vec<Cut> = evals
-            .iter()
-            .filter_map(|e| cut_of(e, &y, a.cols[n_y + e.k]))
-            .collect();
-        let added = add(cuts, &mut lp, &mut mip, &mut workers.stats)?;
+        let added = add(
+            &evals,
+            &y,
+            &a.cols[n_y..],
+            &mut lp,
+            &mut mip,
+            &mut workers.stats,
+        )?;
         trace(log, || {
             format!(
                 "MIP round {}: bound {:.6e}, answer {:.6e}{}, best {}, {added} cuts, {:.1} s",
@@ -937,13 +933,20 @@ fn run_loop(
     Ok((first_stage(order, &y), bound))
 }
 
-/// Adds `cuts` to both masters.
+/// Adds to both masters the cut of each evaluation at `y` that separates
+/// its θ there (`theta`: the master's θ columns).
 fn add(
-    cuts: Vec<Cut>,
+    evals: &[Eval],
+    y: &[f64],
+    theta: &[f64],
     lp: &mut Master,
     mip: &mut Master,
     stats: &mut LShapedStats,
 ) -> Result<usize, SolveError> {
+    let cuts: Vec<Cut> = evals
+        .iter()
+        .filter_map(|e| cut_of(e, y, theta[e.k]))
+        .collect();
     let t = Instant::now();
     lp.add_cuts(&cuts)?;
     mip.add_cuts(&cuts)?;

@@ -66,7 +66,9 @@ use crate::solve::adapter::{
 use crate::solve::base::links::LinkSet;
 use crate::solve::base::options::{SolveError, SolveOptions};
 use crate::solve::base::read::Values;
-use crate::solve::base::run::{configure, highs_instance, limit_words, refused, warm};
+use crate::solve::base::run::{
+    configure, highs_instance, limit_words, refused, solve_from_basis, warm,
+};
 use crate::solve::base::strategy::{Choice, Run, Solved, Strategy};
 
 /// City-site pairs from which the loop is used when `StrategyOptions::benders` does
@@ -622,20 +624,7 @@ impl Assignment {
             hm.set_time_left(seconds.max(0.05));
         }
         let t = Instant::now();
-        let run = |hm: Live| {
-            hm.try_solve().map_err(|e| {
-                SolveError::Numerical(format!("HiGHS returned {e:?} on the assignment LP"))
-            })
-        };
-        let mut solved = run(hm)?;
-        if solved.status() == HighsModelStatus::Unknown {
-            // The simplex ended from the last basis without a clean
-            // optimum (dual infeasibilities of ~1e-5 after many bound
-            // changes): solve once more from scratch.
-            let mut hm = Live::from(solved);
-            hm.clear_solver();
-            solved = run(hm)?;
-        }
+        let solved = solve_from_basis(hm, "the assignment LP")?;
         self.seconds += t.elapsed().as_secs_f64();
         self.solves += 1;
         let status = solved.status();
