@@ -408,6 +408,16 @@ fn models_readme_supply_risk_figures_are_the_measured_ones() {
         );
     }
     assert_eq!(h["vss_cny"].as_f64(), Some(0.0));
+    // What to start now: each site's power to contract, and the start month
+    // of each new hall, as the README states them.
+    for s in h["first_stage"].as_array().unwrap() {
+        let mw = format!("{:.1} MW", s["contract_mw"].as_f64().unwrap());
+        assert!(readme.contains(&mw), "models/README.md lacks {mw}");
+        if let Some(by) = s["start_hall_by"].as_str() {
+            assert!(readme.contains(by), "models/README.md lacks {by}");
+        }
+        assert_eq!(s["worth"]["state"], "existing or required");
+    }
     let sites: Vec<&str> = h["first_stage"]
         .as_array()
         .unwrap()
