@@ -61,8 +61,9 @@ fn pulp(scenario: &Path) -> Value {
     serde_json::from_slice(&o.stdout).unwrap()
 }
 
-/// Runs `dcsite hedge` on `scenario` at [`GAP`]; its hedge.json.
-fn hedge(scenario: &Path) -> Value {
+/// Runs `dcsite hedge` on `scenario` at [`GAP`] with `--method method`;
+/// its hedge.json.
+fn hedge(scenario: &Path, method: &str) -> Value {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("out");
     let o = dcsite(&[
@@ -72,6 +73,8 @@ fn hedge(scenario: &Path) -> Value {
         out.to_str().unwrap(),
         "--mip-gap",
         GAP,
+        "--method",
+        method,
         "--no-report",
         "--no-gpkg",
         "--quiet",
@@ -138,11 +141,22 @@ fn pulp_first_stage(p: &Value) -> (BTreeSet<(String, String)>, BTreeSet<String>)
 /// The same optimum, costs and first stage; returns PuLP's answer.
 fn same_optimum(file: &str, lambda: f64) -> Value {
     let scenario = root().join("tests/fixtures/hedge_pulp").join(file);
-    let h = hedge(&scenario);
     let p = pulp(&scenario);
+    assert_eq!(num(&p["lambda"], "lambda"), lambda);
+    // Both ways dcsite solves a two-stage plan against the one PuLP model.
+    for method in ["extensive", "l-shaped"] {
+        let h = hedge(&scenario, method);
+        assert_eq!(h["method"], method);
+        agrees(&h, &p);
+    }
+    p
+}
+
+/// dcsite's hedge.json `h` against PuLP's answer `p`.
+fn agrees(h: &Value, p: &Value) {
+    let lambda = num(&p["lambda"], "lambda");
     assert_eq!(p["status"], "Optimal", "{p}");
     assert_eq!(num(&h["risk"]["lambda"], "risk.lambda"), lambda);
-    assert_eq!(num(&p["lambda"], "lambda"), lambda);
     assert_eq!(h["risk"]["alpha"], p["alpha"]);
 
     // The objective: dcsite's against CBC's optimum and against the same
@@ -190,11 +204,10 @@ fn same_optimum(file: &str, lambda: f64) -> Value {
     // The first stage: the same (site, cooling) built and the same
     // training-cluster site.
     assert_eq!(
-        dcsite_first_stage(&h),
-        pulp_first_stage(&p),
+        dcsite_first_stage(h),
+        pulp_first_stage(p),
         "first stage (built, mega): dcsite against PuLP"
     );
-    p
 }
 
 #[test]
