@@ -330,8 +330,11 @@ pub fn hedge(
     let own: Vec<f64> = if outcomes.len() == 1 {
         vec![plan.objective_cny]
     } else {
+        // Independent solves, one HiGHS thread each, on every core; in
+        // outcome order whatever their timing.
+        use rayon::prelude::*;
         outcomes
-            .iter()
+            .par_iter()
             .map(|o| {
                 solve(&o.p, &plan_only(opts))
                     .map(|p| p.objective_cny)
