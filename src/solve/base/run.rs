@@ -135,6 +135,47 @@ pub(crate) fn solve_from_basis(hm: Live, what: &str) -> Result<Solved, SolveErro
     run(hm)
 }
 
+/// Adds one row `θ − Σ coef · x ≥ constant` per cut to a live model: each
+/// cut its θ column, its (column, coef) terms and its constant (the
+/// optimality cuts of the Benders and L-shaped loops). `what` names them
+/// in errors.
+pub(crate) fn add_theta_cuts<T>(
+    hm: &mut Live,
+    cuts: impl IntoIterator<Item = (usize, T, f64)>,
+    what: &str,
+) -> Result<(), SolveError>
+where
+    T: IntoIterator<Item = (usize, f64)>,
+{
+    use crate::solve::adapter::{Int, Rows};
+    let mut starts: Vec<Int> = Vec::new();
+    let mut index: Vec<Int> = Vec::new();
+    let mut value = Vec::new();
+    let mut lower = Vec::new();
+    for (theta, terms, constant) in cuts {
+        starts.push(index.len() as Int);
+        index.push(theta as Int);
+        value.push(1.0);
+        for (j, c) in terms {
+            index.push(j as Int);
+            value.push(-c);
+        }
+        lower.push(constant);
+    }
+    if lower.is_empty() {
+        return Ok(());
+    }
+    let upper = vec![f64::INFINITY; lower.len()];
+    hm.add_rows(&Rows {
+        lower: &lower,
+        upper: &upper,
+        starts: &starts,
+        index: &index,
+        value: &value,
+    })
+    .map_err(refused(what))
+}
+
 /// [`run_highs`] with a starting solution (values by column) for HiGHS to improve on.
 pub fn run_highs_from(
     model: Model,

@@ -54,10 +54,10 @@ use super::problem::{
 use super::second::whole_servers;
 use crate::milp::{self, Integrality, Links, Model, Prepared, Vars, CNY_PER_OBJECTIVE_UNIT};
 use crate::plan::Status;
-use crate::solve::adapter::{Int as HighsInt, Live, LiveExt, ModelStatus, Rows};
+use crate::solve::adapter::{Live, LiveExt, ModelStatus};
 use crate::solve::base::options::{SolveError, SolveOptions, DEFAULT_MIP_GAP};
 use crate::solve::base::run::{
-    configure, highs_instance, limit_words, refused, solve_from_basis, warm,
+    add_theta_cuts, configure, highs_instance, limit_words, solve_from_basis, warm,
 };
 
 /// Rounds of the master's LP relaxation at most.
@@ -401,35 +401,13 @@ impl Master {
     }
 
     fn add_cuts(&mut self, cuts: &[Cut]) -> Result<(), SolveError> {
-        if cuts.is_empty() {
-            return Ok(());
-        }
-        let mut starts: Vec<HighsInt> = Vec::with_capacity(cuts.len());
-        let mut index: Vec<HighsInt> = Vec::new();
-        let mut value = Vec::new();
-        let mut lower = Vec::with_capacity(cuts.len());
-        for c in cuts {
-            starts.push(index.len() as HighsInt);
-            index.push((self.n_y + c.k) as HighsInt);
-            value.push(1.0);
-            for &(j, g) in &c.terms {
-                index.push(j as HighsInt);
-                value.push(-g);
-            }
-            lower.push(c.constant);
-        }
-        let upper = vec![f64::INFINITY; cuts.len()];
-        self.hm
-            .as_mut()
-            .ok_or_else(lost)?
-            .add_rows(&Rows {
-                lower: &lower,
-                upper: &upper,
-                starts: &starts,
-                index: &index,
-                value: &value,
-            })
-            .map_err(refused("a cut of the L-shaped loop"))
+        let n_y = self.n_y;
+        add_theta_cuts(
+            self.hm.as_mut().ok_or_else(lost)?,
+            cuts.iter()
+                .map(|c| (n_y + c.k, c.terms.iter().copied(), c.constant)),
+            "a cut of the L-shaped loop",
+        )
     }
 
     fn solve(&mut self, opts: &SolveOptions, start: Option<&[f64]>) -> Result<Answer, SolveError> {

@@ -61,13 +61,13 @@ use crate::milp::{self, DemandSize, Integrality, Links, Model, Prepared, CNY_PER
 use crate::plan::BendersStats;
 use crate::solve::adapter::{
     self, ColProblem, Columns, Int as HighsInt, Live, LiveExt, ModelStatus as HighsModelStatus,
-    Rows, Sense, SolutionStatus as HighsSolutionStatus,
+    Sense, SolutionStatus as HighsSolutionStatus,
 };
 use crate::solve::base::links::LinkSet;
 use crate::solve::base::options::{SolveError, SolveOptions};
 use crate::solve::base::read::Values;
 use crate::solve::base::run::{
-    configure, highs_instance, limit_words, refused, solve_from_basis, warm,
+    add_theta_cuts, configure, highs_instance, limit_words, refused, solve_from_basis, warm,
 };
 use crate::solve::base::strategy::{Choice, Run, Solved, Strategy};
 
@@ -259,33 +259,19 @@ impl Master {
 
     /// Adds `θ − Σ coef x ≥ constant` for each cut.
     fn add_cuts(&mut self, cuts: &[Cut]) -> Result<(), SolveError> {
-        if cuts.is_empty() {
-            return Ok(());
-        }
-        let mut starts: Vec<HighsInt> = Vec::with_capacity(cuts.len());
-        let mut index: Vec<HighsInt> = Vec::new();
-        let mut value = Vec::new();
-        let mut lower = Vec::with_capacity(cuts.len());
-        for cut in cuts {
-            starts.push(index.len() as HighsInt);
-            index.push(self.theta as HighsInt);
-            value.push(1.0);
-            for (&j, &c) in cut.index.iter().zip(&cut.coef) {
-                index.push(j as HighsInt);
-                value.push(-c);
-            }
-            lower.push(cut.constant);
-        }
-        let upper = vec![f64::INFINITY; cuts.len()];
+        let theta = self.theta;
         let hm = self.hm.as_mut().expect("the master is live between solves");
-        hm.add_rows(&Rows {
-            lower: &lower,
-            upper: &upper,
-            starts: &starts,
-            index: &index,
-            value: &value,
-        })
-        .map_err(refused("a cut of the Benders loop"))
+        add_theta_cuts(
+            hm,
+            cuts.iter().map(|c| {
+                (
+                    theta,
+                    c.index.iter().copied().zip(c.coef.iter().copied()),
+                    c.constant,
+                )
+            }),
+            "a cut of the Benders loop",
+        )
     }
 
     /// The objective without θ at `cols`.
