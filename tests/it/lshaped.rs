@@ -161,3 +161,23 @@ fn l_shaped_finds_sites_that_serve_every_outcome() {
         assert_eq!(dec.status, Status::Optimal);
     }
 }
+
+#[test]
+fn an_unknown_method_exits_2_naming_the_flag() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("h");
+    let o = dcsite(&[
+        "hedge",
+        "models/supply_risk_2026.toml",
+        "--out",
+        out.to_str().unwrap(),
+        "--method",
+        "benders",
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("--method") && err.contains("benders"), "{err}");
+    assert!(err.contains("l-shaped"), "the choices are named: {err}");
+    assert!(!err.contains("panicked"));
+    assert!(!out.exists(), "nothing written");
+}

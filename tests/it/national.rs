@@ -263,6 +263,31 @@ fn the_national_baseline_solves_to_a_plan_that_keeps_every_limit() {
         "dual track: {ascend} of {}",
         h200 + ascend
     );
+    // Every unbuilt candidate is priced (re-solved where its reduced cost
+    // bounds nothing), and no price is a saving beyond the plan's gap: the
+    // national set once printed "at least -39,263,972,712 CNY more".
+    let objective = summary["objective_cny"].as_f64().unwrap();
+    let gap = summary["mip_gap"].as_f64().unwrap();
+    for s in features(&out.join("sites.geojson")) {
+        let p = &s["properties"];
+        if p["built"] == true {
+            continue;
+        }
+        let reason = p["not_built_reason"].as_str().unwrap_or("");
+        assert!(
+            !reason.contains("at least -") && !reason.contains("at least −"),
+            "{reason}"
+        );
+        if let Some(x) = p["build_cost_gap_cny"].as_f64() {
+            assert!(x >= -gap * objective, "{}: {x} CNY, {reason}", p["site_id"]);
+        } else if reason.starts_with("possible but not chosen") {
+            assert!(
+                reason.contains("does not fit"),
+                "{}: not priced: {reason}",
+                p["site_id"]
+            );
+        }
+    }
     // Every flow within its city's budget, every city with demand served.
     for f in features(&out.join("flows.geojson")) {
         let p = &f["properties"];
