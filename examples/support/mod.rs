@@ -193,6 +193,7 @@ pub fn cap_to_prepared(
             campus_phase_months: 3.0,
             install_days: 30.0,
             start_year: None,
+            power_contract_cny_per_kw_month: 0.0,
         },
         targets,
         region_bounds: BTreeMap::new(),

@@ -241,6 +241,25 @@ pub fn run(args: HedgeArgs) -> Result<(), CliError> {
         ev,
         drawn_from,
     } = planned;
+    // Contracted power is a continuous first-stage decision: the extensive
+    // form decides it; the L-shaped loop's master decides sites only.
+    if let Some(charge) = inputs
+        .iter()
+        .map(|o| o.p.inst.params.power_contract_cny_per_kw_month)
+        .find(|&c| c > 0.0)
+    {
+        match args.method {
+            Method::LShaped => {
+                return Err(CliError::Input(format!(
+                    "--method l-shaped: {label}: parameters.power_contract_cny_per_kw_month is {charge}, \
+                     and the L-shaped loop decides sites, not contracted power; expected --method extensive or auto \
+                     (the extensive form decides the contracts)"
+                )))
+            }
+            Method::Auto => opts.strategy.l_shaped = Some(false),
+            Method::Extensive => {}
+        }
+    }
     // [risk] of the scenario, checked where it is written; the flags win
     // over it, and are checked by the same rule.
     if let Some((key, expected, found)) = sc.risk.problems().first() {

@@ -1308,6 +1308,7 @@ fn params_from(sc: &Scenario, accel_ids: &HashSet<&str>, p: &mut Problems) -> Pa
         campus_phase_months: s.campus_phase_months,
         install_days: s.install_days,
         start_year: s.start_year,
+        power_contract_cny_per_kw_month: s.power_contract_cny_per_kw_month,
     }
 }
 
@@ -1334,6 +1335,10 @@ fn check_parameter_numbers(sc: &Scenario, p: &mut Problems) {
         ),
         ("campus_phase_months", s.campus_phase_months),
         ("install_days", s.install_days),
+        (
+            "power_contract_cny_per_kw_month",
+            s.power_contract_cny_per_kw_month,
+        ),
     ] {
         let key = format!("parameters.{name}");
         check_number(sc, &key, &key, v, p);

@@ -170,6 +170,9 @@ pub struct ParamSpec {
     /// The calendar year whose January is month 0 (reports show months as
     /// `2026-02`); unset: months are shown as numbers.
     pub start_year: Option<u32>,
+    /// Capacity charge of contracted grid power, CNY per kW per month; 0:
+    /// no contract is modelled.
+    pub power_contract_cny_per_kw_month: f64,
 }
 
 impl Default for ParamSpec {
@@ -196,6 +199,7 @@ impl Default for ParamSpec {
             campus_phase_months: 3.0,
             install_days: 30.0,
             start_year: None,
+            power_contract_cny_per_kw_month: 0.0,
         }
     }
 }
@@ -526,6 +530,7 @@ const SCENARIO_KEYS: Shape = Shape::Fixed(&[
             ("campus_phase_months", LEAF),
             ("install_days", LEAF),
             ("start_year", LEAF),
+            ("power_contract_cny_per_kw_month", LEAF),
         ]),
     ),
     (

@@ -937,6 +937,14 @@ pub const SCENARIO_NUMBERS: &[Column] = &[
         "Days within which delivered cards must be installed (`[[deliveries]]`; a month of the plan counts 30 days)",
     ),
     num_key(
+        "parameters.power_contract_cny_per_kw_month",
+        Kind::Real,
+        "CNY/kW/month",
+        0.0,
+        1000.0,
+        "Capacity charge of contracted grid power (the two-part tariff's demand charge); above 0 each built site contracts facility MW, a here-and-now decision in `dcsite hedge`; 0: not modelled",
+    ),
+    num_key(
         "parameters.start_year",
         Kind::Integer,
         "year",

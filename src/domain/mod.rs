@@ -541,6 +541,12 @@ pub struct Params {
     pub install_days: f64,
     /// The calendar year whose January is month 0 (shown by reports only).
     pub start_year: Option<u32>,
+    /// Capacity charge of contracted grid power, CNY per kW per month (the
+    /// two-part tariff's demand charge). Above 0, every option gets a
+    /// contracted facility MW, a decision of its own (shared by the outcomes
+    /// of a two-stage plan) that its servers' draw must stay within; 0 (the
+    /// default): no contract is modelled.
+    pub power_contract_cny_per_kw_month: f64,
 }
 
 /// A month of the plan as names and files show it: whole months without
@@ -565,6 +571,12 @@ impl Params {
     /// the discount rate of the annuity; 1 at month 0.
     pub fn discount_at_month(&self, month: f64) -> f64 {
         (1.0 + self.discount_rate).powf(-month / 12.0)
+    }
+
+    /// Net present cost of 1 MW of contracted facility power: the capacity
+    /// charge over the horizon's months as an annuity from month 0, CNY.
+    pub fn contract_npc_per_mw(&self) -> f64 {
+        self.power_contract_cny_per_kw_month * 1000.0 * 12.0 * self.annuity_factor()
     }
 
     /// Annuity factor AF = Σ_{t=1..T} (1+i)^-t, in closed form:

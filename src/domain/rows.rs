@@ -673,6 +673,11 @@ pub enum RowKey {
     OutcomeExcess {
         outcome: usize,
     },
+    /// Facility MW of option `option`'s servers ≤ the MW contracted there (a
+    /// definition of the contract column: `power_contract_cny_per_kw_month`).
+    PowerContract {
+        option: usize,
+    },
 }
 
 impl RowKey {
@@ -694,9 +699,10 @@ impl RowKey {
             RowKey::ClusterBound { .. } => Family::ClusterBound,
             RowKey::SubsidyRate { .. } => Family::SubsidyRate,
             RowKey::SubsidyCap { .. } => Family::SubsidyCap,
-            RowKey::TotalH200Eq | RowKey::PhaseTotal { .. } | RowKey::OutcomeExcess { .. } => {
-                Family::Definition
-            }
+            RowKey::TotalH200Eq
+            | RowKey::PhaseTotal { .. }
+            | RowKey::OutcomeExcess { .. }
+            | RowKey::PowerContract { .. } => Family::Definition,
             RowKey::Delivery { .. } => Family::Delivery,
             RowKey::PeriodReady { .. } => Family::PeriodReady,
             RowKey::PeriodDualTrack { .. } => Family::PeriodDualTrack,

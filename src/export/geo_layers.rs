@@ -125,6 +125,10 @@ fn site_power(sp: &SitePlan, m: &mut JsonObject) {
             .map(|x| json!(round_to(x, 4)))
             .unwrap_or(JsonValue::Null),
     );
+    if let Some(c) = sp.contract_mw {
+        // Only where the scenario prices contracted power.
+        m.insert("contract_mw".into(), json!(round_to(c, 3)));
+    }
     m.insert("annual_gwh".into(), json!(round_to(sp.annual_gwh, 3)));
     m.insert("annual_tce".into(), json!(round_to(sp.annual_tce, 1)));
     // The quotas written after the others: what the site uses.

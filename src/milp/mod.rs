@@ -73,6 +73,10 @@ pub struct Vars {
     /// ready then, or the accelerator has no delivery then); empty without
     /// deliveries.
     pub installed: Vec<Vec<Vec<Option<Variable>>>>,
+    /// contract[o]: facility MW contracted at option o, when the scenario
+    /// prices contracted power (`power_contract_cny_per_kw_month` > 0);
+    /// empty otherwise.
+    pub contract: Vec<Variable>,
 }
 
 impl Vars {
@@ -152,7 +156,7 @@ struct Builder<'a> {
     shared: Option<Shared<'a>>,
 }
 
-impl Builder<'_> {
+impl<'a> Builder<'a> {
     fn add(&mut self, def: good_lp::variable::VariableDefinition, integer: bool) -> Variable {
         let v = self.pv.add(def);
         self.column.insert(v, self.integer.len());
@@ -161,12 +165,21 @@ impl Builder<'_> {
     }
     /// The first outcome's `open` column of option `o`'s site and cooling.
     fn shared_open(&self, o: usize) -> Option<Variable> {
+        self.shared_option(o).map(|(sh, k)| sh.vars.open[k])
+    }
+    /// The first outcome's contract column of option `o`'s site and cooling.
+    fn shared_contract(&self, o: usize) -> Option<Variable> {
+        self.shared_option(o)
+            .and_then(|(sh, k)| sh.vars.contract.get(k).copied())
+    }
+    /// The first outcome's index of option `o`'s site and cooling.
+    fn shared_option(&self, o: usize) -> Option<(Shared<'a>, usize)> {
         let sh = self.shared?;
         let opt = &self.p.options[o];
         sh.p.options
             .iter()
             .position(|x| x.site == opt.site && x.cooling == opt.cooling)
-            .map(|k| sh.vars.open[k])
+            .map(|k| (sh, k))
     }
     /// A yes/no decision: binary, or in [0, 1] for the LP.
     fn binary(&mut self) -> Variable {
@@ -344,7 +357,7 @@ pub struct Part {
 
 /// The decisions an outcome of an extensive form shares with the first:
 /// its instance and variables. An option of the same site and cooling uses
-/// the first's `open` column, a site the first's `mega` column; everything
+/// the first's `open` and `contract` columns, a site the first's `mega` column; everything
 /// else (servers, deliveries, flows, subsidies) is the outcome's own.
 #[derive(Clone, Copy)]
 pub struct Shared<'a> {
@@ -513,6 +526,29 @@ fn define_site_power(b: &mut Builder) {
         let mut e = b.sum_servers_of(&[o], |_, a| p.inst.accelerators[a].server_kw / 1000.0);
         e.add_mul(-opt.ready_it_mw, b.vars.open[o]);
         b.row(RowKey::SitePower { option: o }, e, Sense::Le, 0.0);
+    }
+    define_power_contract(b);
+}
+
+/// 2b. Contracted power, when the scenario prices it: the facility MW of an
+/// option's servers ≤ the MW contracted there, a column of its own (shared
+/// by a two-stage plan's outcomes; its cost is in the objective).
+fn define_power_contract(b: &mut Builder) {
+    let p = b.p;
+    if p.inst.params.power_contract_cny_per_kw_month <= 0.0 {
+        return;
+    }
+    for o in 0..p.options.len() {
+        let c = match b.shared_contract(o) {
+            Some(v) => v,
+            None => b.add(variable().min(0), false),
+        };
+        b.vars.contract.push(c);
+        let mut e = b.sum_servers_of(&[o], |o, a| {
+            p.inst.accelerators[a].server_kw * o.pue / 1000.0
+        });
+        e.add_mul(-1.0, c);
+        b.row(RowKey::PowerContract { option: o }, e, Sense::Le, 0.0);
     }
 }
 
@@ -1051,6 +1087,10 @@ fn define_objective(b: &Builder) -> Expression {
             p.inst.sites[opt.site].opening_cost_cny() / m,
             b.vars.open[o],
         );
+    }
+    let contract = p.inst.params.contract_npc_per_mw() / m;
+    for &c in &b.vars.contract {
+        obj.add_mul(contract, c);
     }
     // No serve columns in a Benders master: the loop prices the assignment.
     for (pair, &v) in p.pairs.iter().zip(&b.vars.serve) {

@@ -25,7 +25,8 @@ impl RowKey {
             RowKey::SitePower { option }
             | RowKey::SiteMinSize { option }
             | RowKey::PeriodReady { option, .. }
-            | RowKey::PhaseTotal { option, .. } => Some(p.options[option].site),
+            | RowKey::PhaseTotal { option, .. }
+            | RowKey::PowerContract { option } => Some(p.options[option].site),
             _ => None,
         }
     }
@@ -112,6 +113,7 @@ impl RowKey {
                 opt(option),
                 inst.accelerators[accel].id
             ),
+            RowKey::PowerContract { option } => format!("power-contract-{}", opt(option)),
         }
     }
 
@@ -205,6 +207,10 @@ impl RowKey {
             RowKey::PhaseTotal { option, accel } => format!(
                 "the servers of {} at {} over the periods",
                 inst.accelerators[accel].id,
+                site(p.options[option].site)
+            ),
+            RowKey::PowerContract { option } => format!(
+                "the facility power contracted at {}",
                 site(p.options[option].site)
             ),
         }

@@ -47,6 +47,10 @@ pub struct SitePlan {
     pub servers_per_rack: Vec<Option<u32>>,
     pub it_mw: f64,
     pub facility_mw: f64,
+    /// Facility MW contracted with the grid, for a built site of a scenario
+    /// that prices contracted power (`power_contract_cny_per_kw_month`);
+    /// at least `facility_mw`. `None` where no contract is modelled.
+    pub contract_mw: Option<f64>,
     pub pue: Option<f64>,
     pub annual_gwh: f64,
     pub annual_tce: f64,

@@ -43,9 +43,14 @@ pub struct SiteNow {
     /// outcome that uses it (the earliest of their `hall_start_month`);
     /// `None` when those outcomes use IT in service only.
     pub start_by_month: Option<f64>,
-    /// The most facility power (MW, IT × PUE) any outcome draws there: the
-    /// power to contract.
+    /// The power to contract, facility MW: the first stage's decision where
+    /// the scenario prices contracted power, else the most any outcome draws.
     pub contract_mw: f64,
+    /// Whether `contract_mw` is a decision of the plan (priced by
+    /// `power_contract_cny_per_kw_month`) rather than derived from the draws.
+    pub contract_decided: bool,
+    /// The most facility power (MW, IT × PUE) any outcome draws there.
+    pub peak_draw_mw: f64,
     /// The most IT MW any outcome uses there.
     pub it_mw: f64,
     /// The probability-weighted capex spent there, CNY.
@@ -94,14 +99,17 @@ pub fn build_now(
         } else {
             worth_of(outcomes, s, two.objective_cny, risk, opts)
         };
+        let decided = two.first_stage.contract_at(s);
         out.push(SiteNow {
+            contract_decided: decided.is_some(),
+            peak_draw_mw: contract_mw,
+            contract_mw: decided.unwrap_or(contract_mw),
             site: s,
             cooling,
             mega: two.first_stage.mega.contains(&s),
             outcomes_using: using,
             probability_used,
             start_by_month: start_by,
-            contract_mw,
             it_mw,
             expected_capex_cny: capex,
             worth,

@@ -672,6 +672,8 @@ pub fn hedge_json(h: &Hedge, p0: &Prepared, scenario: &str) -> String {
                 "start_hall_by_month": now.and_then(|n| n.start_by_month),
                 "start_hall_by": now.and_then(|n| n.start_by_month).map(|m| month_label(m, p0.inst.params.start_year)),
                 "contract_mw": now.map(|n| round2(n.contract_mw)),
+                "contract_decided": now.map(|n| n.contract_decided),
+                "peak_draw_mw": now.map(|n| round2(n.peak_draw_mw)),
                 "it_mw": now.map(|n| round2(n.it_mw)),
                 "expected_capex_cny": now.map(|n| n.expected_capex_cny.round()),
                 "worth": now.map(|n| worth_json(&n.worth)),
@@ -837,7 +839,12 @@ pub fn hedge_text(h: &Hedge, p0: &Prepared) -> String {
                     format!("; start its new hall by {when}")
                 });
             }
-            if now.contract_mw > 0.0 {
+            if now.contract_decided {
+                t.push_str(&format!(
+                    "; contract {:.1} MW (the most any outcome draws: {:.1} MW)",
+                    now.contract_mw, now.peak_draw_mw
+                ));
+            } else if now.contract_mw > 0.0 {
                 t.push_str(&format!(
                     "; contract {:.1} MW (the most any outcome draws)",
                     now.contract_mw

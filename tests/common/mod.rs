@@ -226,6 +226,7 @@ pub fn params() -> Params {
         campus_phase_months: 3.0,
         start_year: None,
         install_days: 30.0,
+        power_contract_cny_per_kw_month: 0.0,
     }
 }
 

@@ -18,6 +18,7 @@ mod branch;
 mod build_now;
 mod clusters;
 mod compare_report;
+mod contract;
 mod crs;
 mod data_loading;
 mod density;

@@ -149,6 +149,14 @@ fn check_sites(p: &Prepared, plan: &Plan, bad: &mut Vec<String>) {
                 site.id, sp.it_mw
             ));
         }
+        if let Some(c) = sp.contract_mw {
+            if !close_le(sp.facility_mw, c) {
+                bad.push(format!(
+                    "site {} draws {:.3} facility MW, {c:.3} MW contracted",
+                    site.id, sp.facility_mw
+                ));
+            }
+        }
         if site.status.must_open() && !sp.built {
             bad.push(format!(
                 "site {} is {} but not built",

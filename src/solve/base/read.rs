@@ -193,6 +193,9 @@ fn unbuilt_sites(p: &Prepared) -> Vec<SitePlan> {
             servers_per_rack: vec![None; n_acc],
             it_mw: 0.0,
             facility_mw: 0.0,
+            // 0 MW contracted where the scenario prices contracts (the built
+            // option's column below), none modelled otherwise.
+            contract_mw: (inst.params.power_contract_cny_per_kw_month > 0.0).then_some(0.0),
             pue: None,
             annual_gwh: 0.0,
             annual_tce: 0.0,
@@ -235,6 +238,9 @@ fn add_built_options(p: &Prepared, parts: &ModelParts, values: &Values, sites: &
         sp.cooling = Some(opt.cooling);
         sp.pue = Some(opt.pue);
         sp.capex_cny += inst.sites[opt.site].opening_cost_cny();
+        if let Some(&c) = parts.vars.contract.get(o) {
+            sp.contract_mw = Some(values.value(c).max(0.0));
+        }
         for (i, &a) in opt.accels.iter().enumerate() {
             let n = values.value(parts.vars.servers[o][i]).round().max(0.0);
             if n == 0.0 {

@@ -106,13 +106,27 @@ fn add(cols: &mut Columns, def: good_lp::variable::VariableDefinition) -> Variab
     v
 }
 
-/// The shared binaries of a solution of the extensive form.
+/// The shared decisions of a solution of the extensive form: the binaries,
+/// and with `contracts` the contracted MW of the options built.
 fn first_stage_of(
     p: &crate::milp::Prepared,
     first: &crate::milp::Vars,
     values: &Values,
+    contracts: bool,
 ) -> FirstStage {
+    let contract_mw = if contracts {
+        p.options
+            .iter()
+            .zip(&first.open)
+            .zip(&first.contract)
+            .filter(|((_, v), _)| values.value(**v) > 0.5)
+            .map(|((o, _), c)| (o.site, values.value(*c).max(0.0)))
+            .collect()
+    } else {
+        Vec::new()
+    };
     FirstStage {
+        contract_mw,
         built: p
             .options
             .iter()
@@ -157,11 +171,13 @@ pub(super) fn solve(
         cols: raw1.cols.clone(),
         column: &parts1.column,
     };
-    let fs = first_stage_of(p0, &relaxed.first, &values1);
-    // Phase 2: whole servers, the binaries fixed, started from phase 1.
+    let fs = first_stage_of(p0, &relaxed.first, &values1, false);
+    // Phase 2: whole servers, the binaries fixed (and the contracts of a
+    // given first stage; phase 1's contracts are for continuous servers, so
+    // they are decided again), started from phase 1.
     let full = build(outcomes, risk, Integrality::Full, opts)?;
     let size = (full.model.n_columns, full.model.rows.len());
-    let pinned = pins(p0, &full.first, &fs);
+    let pinned = pins(p0, &full.first, fixed.unwrap_or(&fs));
     let mut o2 = opts.clone();
     o2.mip_gap = Some(0.4 * tol);
     let (raw, parts_all) = run_highs_from(full.model, &o2, &pinned, Some(&raw1.cols))?;
@@ -169,6 +185,7 @@ pub(super) fn solve(
         cols: raw.cols.clone(),
         column: &parts_all.column,
     };
+    let fs = first_stage_of(p0, &full.first, &values, true);
     let mut plans = Vec::with_capacity(outcomes.len());
     let mut costs = Vec::with_capacity(outcomes.len());
     for (o, part) in outcomes.iter().zip(full.parts) {

@@ -31,9 +31,18 @@ pub use problem::{
 /// `StrategyOptions::l_shaped` says otherwise.
 pub const L_SHAPED_OUTCOMES: usize = 50;
 
-/// Whether [`solve_two_stage`] decomposes `n` outcomes with these options.
-pub fn decomposes(n: usize, opts: &SolveOptions) -> bool {
-    opts.strategy.l_shaped.unwrap_or(n >= L_SHAPED_OUTCOMES)
+/// Whether [`solve_two_stage`] decomposes `outcomes` with these options:
+/// never where contracted power is priced (a continuous first-stage
+/// decision, which the loop's master over the sites does not take).
+pub fn decomposes(outcomes: &[Outcome], opts: &SolveOptions) -> bool {
+    let contracts = outcomes
+        .iter()
+        .any(|o| o.p.inst.params.power_contract_cny_per_kw_month > 0.0);
+    !contracts
+        && opts
+            .strategy
+            .l_shaped
+            .unwrap_or(outcomes.len() >= L_SHAPED_OUTCOMES)
 }
 
 /// Solves the two-stage plan of `outcomes` (probabilities summing to 1,
@@ -41,14 +50,15 @@ pub fn decomposes(n: usize, opts: &SolveOptions) -> bool {
 /// or with `fixed` the second stage of those site decisions only (the
 /// value of a given first stage, e.g. the expected-value plan's): the
 /// extensive form, or from [`L_SHAPED_OUTCOMES`] outcomes on (or as
-/// `opts.strategy.l_shaped` says) the L-shaped decomposition.
+/// `opts.strategy.l_shaped` says) the L-shaped decomposition; the extensive
+/// form always where contracted power is priced.
 pub fn solve_two_stage(
     outcomes: &[Outcome],
     risk: Risk,
     opts: &SolveOptions,
     fixed: Option<&FirstStage>,
 ) -> Result<TwoStage, SolveError> {
-    if decomposes(outcomes.len(), opts) {
+    if decomposes(outcomes, opts) {
         lshaped::solve(outcomes, risk, opts, fixed)
     } else {
         extensive::solve(outcomes, risk, opts, fixed)

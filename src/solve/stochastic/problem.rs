@@ -20,15 +20,29 @@ pub struct Risk {
     pub lambda: f64,
 }
 
-/// The here-and-now decisions: (site, cooling) of every built site, and the
-/// sites of the mega clusters (indices of the first outcome's instance).
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+/// The here-and-now decisions: (site, cooling) of every built site, the
+/// sites of the mega clusters and, where the scenario prices contracted
+/// power, the facility MW contracted at each built site (indices of the
+/// first outcome's instance). A first stage without contracts leaves them to
+/// the outcomes' model (shared there); one with contracts fixes them, 0 MW at
+/// a site it does not list.
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct FirstStage {
     pub built: Vec<(usize, usize)>,
     pub mega: Vec<usize>,
+    /// (site, contracted facility MW), by site.
+    pub contract_mw: Vec<(usize, f64)>,
 }
 
 impl FirstStage {
+    /// The MW contracted at site `s`, when contracts are decided.
+    pub fn contract_at(&self, s: usize) -> Option<f64> {
+        self.contract_mw
+            .iter()
+            .find(|(x, _)| *x == s)
+            .map(|(_, mw)| *mw)
+    }
+
     /// The site decisions of `plan`.
     pub fn of(plan: &Plan) -> FirstStage {
         FirstStage {
@@ -42,6 +56,12 @@ impl FirstStage {
                 .iter()
                 .filter(|s| s.mega_cluster)
                 .map(|s| s.site)
+                .collect(),
+            contract_mw: plan
+                .sites
+                .iter()
+                .filter(|s| s.built)
+                .filter_map(|s| Some((s.site, s.contract_mw?)))
                 .collect(),
         }
     }

@@ -36,6 +36,16 @@ pub(super) fn pins(p: &Prepared, vars: &Vars, fs: &FirstStage) -> Vec<(Variable,
             fixed.push((*m, f64::from(u8::from(fs.mega.contains(&s)))));
         }
     }
+    if !fs.contract_mw.is_empty() {
+        for (o, c) in p.options.iter().zip(&vars.contract) {
+            let mw = if fs.built.contains(&(o.site, o.cooling)) {
+                fs.contract_at(o.site).unwrap_or(0.0)
+            } else {
+                0.0
+            };
+            fixed.push((*c, mw));
+        }
+    }
     fixed
 }
 
@@ -136,5 +146,8 @@ pub(super) fn mark_built_now(p: &Prepared, fs: &FirstStage, plan: &mut Plan) {
         sp.pue = Some(opt.pue);
         sp.capex_cny += p.inst.sites[s].opening_cost_cny();
         sp.not_built_reason = None;
+        if sp.contract_mw.is_some() {
+            sp.contract_mw = fs.contract_at(s).or(sp.contract_mw);
+        }
     }
 }
