@@ -258,3 +258,79 @@ fn a_negative_charge_exits_2_naming_the_key() {
     assert!(err.contains("-5"), "{err}");
     assert!(!out.exists(), "nothing written");
 }
+
+#[test]
+fn models_readme_contract_figures_are_the_measured_ones() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("h");
+    let o = dcsite(&[
+        "hedge",
+        "models/supply_risk_2026_contracts.toml",
+        "--out",
+        out.to_str().unwrap(),
+        "--quiet",
+    ]);
+    ok(&o, "hedge supply_risk_2026_contracts");
+    let h = read_json(&out.join("hedge.json"));
+    assert_eq!(h["method"], "extensive");
+    let readme = std::fs::read_to_string(root().join("models/README.md")).unwrap();
+    let start = readme
+        .find("### Power contracted now")
+        .expect("the section");
+    let end = readme[start + 4..]
+        .find("\n### ")
+        .map_or(readme.len(), |e| start + 4 + e);
+    let section = &readme[start..end];
+    let bn = |k: &str| format!("{:.2} bn CNY", h[k].as_f64().unwrap() / 1e9);
+    for k in ["expected_cost_cny", "cvar_cny", "evpi_cny"] {
+        let want = bn(k);
+        assert!(section.contains(&want), "the section lacks {k} = {want}");
+    }
+    assert!(
+        h["vss_cny"].is_null(),
+        "the mean plan serves too few outcomes"
+    );
+    let mut total = 0.0;
+    for s in h["first_stage"].as_array().unwrap() {
+        assert_eq!(s["contract_decided"], true);
+        let mw = s["contract_mw"].as_f64().unwrap();
+        total += mw;
+        let want = format!("{mw:.1} MW at {}", s["name_en"].as_str().unwrap());
+        assert!(section.contains(&want), "the section lacks {want}");
+    }
+    assert!(section.contains(&format!("{} MW", fmt_int(total))));
+    // Every site of the plan's layer carries its contract, in GeoJSON and
+    // in the GeoPackage (0 MW where nothing is built).
+    for f in features(&out.join("sites.geojson")) {
+        let p = &f["properties"];
+        let c = p["contract_mw"]
+            .as_f64()
+            .expect("contract_mw on every site");
+        if p["built"] == false {
+            assert_eq!(c, 0.0);
+        } else {
+            assert!(c + 1e-3 >= p["facility_mw"].as_f64().unwrap());
+        }
+    }
+    assert!(ogrinfo_summary(&out.join("plan.gpkg")).contains("contract_mw: Real"));
+    let again = dcsite(&[
+        "report",
+        out.to_str().unwrap(),
+        "-o",
+        tmp.path().join("r.html").to_str().unwrap(),
+    ]);
+    ok(&again, "dcsite report on the folder");
+}
+
+/// A whole number with thousands separators (1,123).
+fn fmt_int(x: f64) -> String {
+    let s = format!("{}", x.round() as i64);
+    let mut out = String::new();
+    for (i, c) in s.chars().enumerate() {
+        if i > 0 && (s.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
