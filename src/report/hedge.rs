@@ -99,7 +99,18 @@ pub fn section(h: &Value) -> String {
     }
     s.push_str("</tbody></table>\n");
     // The sites built now.
-    s.push_str("<h3>Built now, the same in every outcome</h3>\n<table id=\"hedge-sites\"><thead><tr><th>site</th><th>region</th><th>cooling</th><th>training cluster</th><th class=\"num\">outcomes using it</th><th class=\"num\">expected cards</th><th>start its new hall by</th><th class=\"num\">power to contract, MW</th><th class=\"num\">worth (re-solved without it), bn CNY</th></tr></thead><tbody>\n");
+    // A decided contract (priced contracted power) or the peak draw.
+    let decided = h["first_stage"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .any(|x| x["contract_decided"].as_bool() == Some(true));
+    let power = if decided {
+        "power contracted now, MW"
+    } else {
+        "power to contract (the most any outcome draws), MW"
+    };
+    s.push_str(&format!("<h3>Built now, the same in every outcome</h3>\n<table id=\"hedge-sites\"><thead><tr><th>site</th><th>region</th><th>cooling</th><th>training cluster</th><th class=\"num\">outcomes using it</th><th class=\"num\">expected cards</th><th>start its new hall by</th><th class=\"num\">{power}</th><th class=\"num\">worth (re-solved without it), bn CNY</th></tr></thead><tbody>\n"));
     let n_out = h["outcomes"].as_array().map_or(0, Vec::len);
     for site in h["first_stage"].as_array().into_iter().flatten() {
         s.push_str(&format!(
@@ -247,7 +258,25 @@ fn distribution(h: &Value, outcomes: &[&Value], alpha: f64) -> String {
             })
             .collect()
     };
-    let pmax = bars.iter().map(|b| b.p).fold(0.0, f64::max).max(1e-9);
+    // Outcomes of (nearly) equal cost would hide one another: each bar
+    // stands on those before it that it overlaps, and the stack's top is
+    // labelled with their summed probability.
+    let overlaps = |a: &Bar, b: &Bar| (a.from - b.from).abs() < a.width.min(b.width);
+    let base: Vec<f64> = (0..bars.len())
+        .map(|i| {
+            bars[..i]
+                .iter()
+                .filter(|b| overlaps(b, &bars[i]))
+                .map(|b| b.p)
+                .sum()
+        })
+        .collect();
+    let pmax = bars
+        .iter()
+        .zip(&base)
+        .map(|(b, z)| z + b.p)
+        .fold(0.0, f64::max)
+        .max(1e-9);
     let y = |p: f64| ht - bottom - p / pmax * (ht - bottom - top);
     let mut s = format!(
         "<figure id=\"hedge-distribution\"><svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 {w} {ht}\" width=\"{w}\" height=\"{ht}\" role=\"img\" aria-label=\"cost distribution over the outcomes\">\n"
@@ -257,21 +286,24 @@ fn distribution(h: &Value, outcomes: &[&Value], alpha: f64) -> String {
         b = ht - bottom,
         r = w - 20.0
     ));
-    for b in &bars {
+    for (i, (b, z)) in bars.iter().zip(&base).enumerate() {
         s.push_str(&format!(
-            "<rect class=\"{}\" x=\"{:.1}\" y=\"{:.1}\" width=\"{:.1}\" height=\"{:.1}\" fill=\"#4477aa\"><title>{}</title></rect>\n",
+            "<rect class=\"{}\" x=\"{:.1}\" y=\"{:.1}\" width=\"{:.1}\" height=\"{:.1}\" fill=\"#4477aa\" stroke=\"#fff\" stroke-width=\"0.5\"><title>{}</title></rect>\n",
             b.class,
             b.from,
-            y(b.p),
+            y(z + b.p),
             b.width,
-            (ht - bottom) - y(b.p),
+            y(*z) - y(z + b.p),
             esc(&b.title)
         ));
+        if bars[i + 1..].iter().any(|c| overlaps(c, b)) {
+            continue;
+        }
         s.push_str(&format!(
             "<text x=\"{:.1}\" y=\"{:.1}\" font-size=\"10\" text-anchor=\"middle\">{}</text>\n",
             b.from + b.width / 2.0,
-            y(b.p) - 4.0,
-            fmt_dec(b.p, 2)
+            y(z + b.p) - 4.0,
+            fmt_dec(z + b.p, 2)
         ));
     }
     // Each marker's label left of its line, on a line of its own, clear of

@@ -390,6 +390,11 @@ fn models_readme_supply_risk_figures_are_the_measured_ones() {
     let page = std::fs::read_to_string(out.join("report.html")).unwrap();
     assert!(page.contains("id=\"hedge-distribution\""));
     assert_eq!(page.matches("<rect class=\"outcome\"").count(), 6);
+    // The 400k allocation and the Ascend shortfall cost the same: one stack,
+    // labelled with their summed probability (0.10 + 0.15), not two labels
+    // drawn over each other.
+    assert!(page.contains(">0.25</text>"), "the stack's label");
+    assert_eq!(page.matches(">0.15</text>").count(), 1, "500k only");
     let again = dcsite(&[
         "report",
         out.to_str().unwrap(),
