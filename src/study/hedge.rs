@@ -884,8 +884,14 @@ pub fn hedge_text(h: &Hedge, p0: &Prepared) -> String {
             "The averaged inputs have no plan of their own ({reason}): no VSS.\n"
         )),
         (ExpectedValue::Infeasible { outcomes, .. }, _) => t.push_str(&format!(
-            "The plan of the averaged inputs cannot serve {}: it is no plan under this uncertainty (VSS unbounded).\n",
-            outcomes.join(", ")
+            "The plan of the averaged inputs cannot serve {} of the {} outcomes ({}): it is no plan under this uncertainty (VSS unbounded).\n",
+            outcomes.len(),
+            h.names.len(),
+            outcomes
+                .iter()
+                .map(|o| format!("\"{o}\""))
+                .collect::<Vec<_>>()
+                .join(", ")
         )),
         (ExpectedValue::NotComputed, _) => {
             if let Some(why) = h.drawn_from.as_ref().and_then(|d| d.expected_value_missing.as_ref()) {

@@ -320,6 +320,26 @@ fn models_readme_contract_figures_are_the_measured_ones() {
         tmp.path().join("r.html").to_str().unwrap(),
     ]);
     ok(&again, "dcsite report on the folder");
+    // The terminal names the outcomes the mean plan fails, each quoted
+    // (their names hold commas).
+    let o = dcsite(&[
+        "hedge",
+        "models/supply_risk_2026_contracts.toml",
+        "--out",
+        tmp.path().join("t").to_str().unwrap(),
+        "--no-gpkg",
+        "--no-report",
+    ]);
+    ok(&o, "hedge, the text");
+    let text = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        text.contains("cannot serve 5 of the 6 outcomes (\"never withdrawn, 500k allocation\", "),
+        "{text}"
+    );
+    assert!(
+        text.contains("(the most any outcome draws: 432.0 MW)"),
+        "{text}"
+    );
 }
 
 /// A whole number with thousands separators (1,123).
