@@ -364,3 +364,17 @@ pub fn csv_rows(path: &Path) -> Vec<std::collections::HashMap<String, String>> {
         .map(|l| header.iter().cloned().zip(cells(l)).collect())
         .collect()
 }
+
+/// The probability and prepared instance of each `[[outcomes]]` entry of
+/// the scenario file `rel` (a path under the project root).
+pub fn outcome_instances(rel: &str) -> Vec<(f64, dcsite::milp::Prepared)> {
+    let sc = dcsite::data::scenario::load_scenario(&root().join(rel)).expect("loads");
+    dcsite::data::outcomes::outcomes_of(&sc)
+        .expect("outcomes")
+        .into_iter()
+        .map(|o| {
+            let (inst, _) = dcsite::data::load::load_tables(&o.scenario).expect("tables");
+            (o.probability, dcsite::milp::Prepared::new(inst))
+        })
+        .collect()
+}

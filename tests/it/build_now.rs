@@ -4,8 +4,6 @@
 //! plans.
 
 use crate::common::*;
-use dcsite::data::outcomes::outcomes_of;
-use dcsite::milp::Prepared;
 use dcsite::solve::stochastic::{solve_two_stage, Outcome, Risk};
 use dcsite::solve::SolveOptions;
 use dcsite::study::build_now::{build_now, Worth};
@@ -53,16 +51,7 @@ fn worth_of_each_site_by_hand() {
 
 #[test]
 fn supply_risk_sites_power_and_starts_recounted() {
-    let sc = dcsite::data::scenario::load_scenario(&root().join("models/supply_risk_2026.toml"))
-        .expect("loads");
-    let prepared: Vec<(f64, Prepared)> = outcomes_of(&sc)
-        .expect("outcomes")
-        .into_iter()
-        .map(|o| {
-            let (inst, _) = dcsite::data::load::load_tables(&o.scenario).expect("tables");
-            (o.probability, Prepared::new(inst))
-        })
-        .collect();
+    let prepared = outcome_instances("models/supply_risk_2026.toml");
     let views: Vec<Outcome> = prepared
         .iter()
         .map(|(q, p)| Outcome { p, probability: *q })

@@ -5,12 +5,11 @@
 //! stage fixed, and against the same scenario without the charge.
 
 use crate::common::*;
-use dcsite::data::outcomes::outcomes_of;
 use dcsite::milp::Prepared;
 use dcsite::plan::Plan;
 use dcsite::solve::stochastic::{solve_two_stage, Outcome, Risk};
 use dcsite::solve::{solve, Explain, SolveOptions, Status};
-use dcsite::study::hedge::{hedge, ExpectedValue, OutcomeIn};
+use dcsite::study::hedge::{hedge, ExpectedValue, Hedge, OutcomeIn};
 
 const NEUTRAL: Risk = Risk {
     alpha: 0.5,
@@ -51,6 +50,20 @@ fn with_charge(charge: f64) -> (Vec<OutcomeIn>, Prepared) {
     )
 }
 
+/// The two-stage plan of [`with_charge`]'s outcomes, its VSS against their
+/// averaged inputs.
+fn hedged(charge: f64) -> Hedge {
+    let (outcomes, ev) = with_charge(charge);
+    hedge(
+        &outcomes,
+        Some(&ev),
+        NEUTRAL,
+        &SolveOptions::default(),
+        &|_| {},
+    )
+    .expect("plans")
+}
+
 #[test]
 fn a_dear_contract_gives_up_the_hedge_by_hand() {
     // Without contracts both sites are built (432,880 CNY expected), the
@@ -61,15 +74,7 @@ fn a_dear_contract_gives_up_the_hedge_by_hand() {
     //   {b}:    488,000 + 24,000 = 512,000
     // Own optima: cheap {a} 336,800, shock {b} 512,000 → 406,880, EVPI
     // 70,080. The averaged inputs (a at 0.46) build {a} with 100 kW: VSS 0.
-    let (outcomes, ev) = with_charge(20.0);
-    let h = hedge(
-        &outcomes,
-        Some(&ev),
-        NEUTRAL,
-        &SolveOptions::default(),
-        &|_| {},
-    )
-    .expect("plans");
+    let h = hedged(20.0);
     assert_eq!(h.plan.status, Status::Optimal);
     close(h.plan.objective_cny, 476_960.0);
     close(h.plan.costs_cny[0], 336_800.0);
@@ -96,15 +101,7 @@ fn a_cheap_contract_keeps_the_hedge_by_hand() {
     // At 10 CNY/kW/month: {a, b} 432,880 + 24,000 = 456,880 against {a}
     // 452,960 + 12,000 = 464,960: both built, 100 kW contracted at each
     // although each outcome draws power at one of them only.
-    let (outcomes, ev) = with_charge(10.0);
-    let h = hedge(
-        &outcomes,
-        Some(&ev),
-        NEUTRAL,
-        &SolveOptions::default(),
-        &|_| {},
-    )
-    .expect("plans");
+    let h = hedged(10.0);
     close(h.plan.objective_cny, 456_880.0);
     assert_eq!(h.plan.first_stage.built, vec![(0, 0), (1, 0)]);
     close(h.plan.first_stage.contract_at(0).expect("decided"), 0.1);
@@ -165,18 +162,7 @@ fn one_plan_contracts_its_draw_and_pays_for_it() {
 
 #[test]
 fn supply_risk_contracts_cover_every_outcome_and_re_solve_the_same() {
-    let sc = dcsite::data::scenario::load_scenario(
-        &root().join("models/supply_risk_2026_contracts.toml"),
-    )
-    .expect("loads");
-    let prepared: Vec<(f64, Prepared)> = outcomes_of(&sc)
-        .expect("outcomes")
-        .into_iter()
-        .map(|o| {
-            let (inst, _) = dcsite::data::load::load_tables(&o.scenario).expect("tables");
-            (o.probability, Prepared::new(inst))
-        })
-        .collect();
+    let prepared = outcome_instances("models/supply_risk_2026_contracts.toml");
     let views: Vec<Outcome> = prepared
         .iter()
         .map(|(q, p)| Outcome { p, probability: *q })
@@ -298,7 +284,10 @@ fn models_readme_contract_figures_are_the_measured_ones() {
         let want = format!("{mw:.1} MW at {}", s["name_en"].as_str().unwrap());
         assert!(section.contains(&want), "the section lacks {want}");
     }
-    assert!(section.contains(&format!("{} MW", fmt_int(total))));
+    assert!(section.contains(&format!(
+        "{} MW",
+        dcsite::domain::text::int(total.round() as i128)
+    )));
     // Every site of the plan's layer carries its contract, in GeoJSON and
     // in the GeoPackage (0 MW where nothing is built).
     for f in features(&out.join("sites.geojson")) {
@@ -340,17 +329,4 @@ fn models_readme_contract_figures_are_the_measured_ones() {
         text.contains("(the most any outcome draws: 432.0 MW)"),
         "{text}"
     );
-}
-
-/// A whole number with thousands separators (1,123).
-fn fmt_int(x: f64) -> String {
-    let s = format!("{}", x.round() as i64);
-    let mut out = String::new();
-    for (i, c) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
 }

@@ -1,12 +1,14 @@
 //! Two-stage plans under uncertain outcomes (`dcsite hedge`): the site
-//! decisions (which cooling is built where, where the training clusters go)
-//! are shared by every outcome (here and now) while servers, deliveries,
-//! flows and subsidies are each outcome's own (wait and see).
+//! decisions (which cooling is built where, where the training clusters go,
+//! and where the scenario prices it the grid power contracted at each
+//! option) are shared by every outcome (here and now) while servers,
+//! deliveries, flows and subsidies are each outcome's own (wait and see).
 //!
 //! Objective: Σ p_k · cost_k + λ · CVaR_α(cost), with the CVaR in
 //! Rockafellar and Uryasev's linear form: η + Σ p_k · u_k / (1 − α) with
 //! u_k ≥ cost_k − η, u_k ≥ 0. Two ways to the same optimum:
-//! - `extensive.rs`: every outcome's model in one MIP (small trees);
+//! - `extensive.rs`: every outcome's model in one MIP (small trees, and
+//!   every tree with contracted power);
 //! - `lshaped.rs`: the L-shaped decomposition, a master over the site
 //!   decisions and one LP per outcome, re-solved in parallel, with a proven
 //!   gap (from [`L_SHAPED_OUTCOMES`] outcomes on);
