@@ -180,29 +180,21 @@ fn site_list(p: &Prepared, fs: &FirstStage) -> String {
 pub fn frontier_csv(h: &Hedge, p0: &Prepared) -> polars::prelude::PolarsResult<String> {
     use polars::prelude::*;
     let f = &h.frontier;
+    // A whole-CNY column of each point's figure.
+    let cny = |name: &str, of: fn(&FrontierPoint) -> f64| {
+        Column::new(
+            name.into(),
+            f.iter().map(|x| of(x).round() as i64).collect::<Vec<_>>(),
+        )
+    };
     let cols = vec![
         Column::new(
             "lambda".into(),
             f.iter().map(|x| x.lambda).collect::<Vec<_>>(),
         ),
-        Column::new(
-            "expected_cny".into(),
-            f.iter()
-                .map(|x| x.expected_cny.round() as i64)
-                .collect::<Vec<_>>(),
-        ),
-        Column::new(
-            "cvar_cny".into(),
-            f.iter()
-                .map(|x| x.cvar_cny.round() as i64)
-                .collect::<Vec<_>>(),
-        ),
-        Column::new(
-            "objective_cny".into(),
-            f.iter()
-                .map(|x| x.objective_cny.round() as i64)
-                .collect::<Vec<_>>(),
-        ),
+        cny("expected_cny", |x| x.expected_cny),
+        cny("cvar_cny", |x| x.cvar_cny),
+        cny("objective_cny", |x| x.objective_cny),
         Column::new(
             "sites_built_now".into(),
             f.iter()

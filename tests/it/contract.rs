@@ -26,26 +26,12 @@ fn close(a: f64, b: f64) {
 /// `charge` CNY per kW per month: 100 kW contracted cost 1,200 × charge.
 fn with_charge(charge: f64) -> (Vec<OutcomeIn>, Prepared) {
     let inst = |price_a: f64| {
-        let mut inst = two_sites(100.0, price_a, 0.5);
-        for s in &mut inst.sites {
-            s.fixed_cost_cny = 50_000.0;
-        }
+        let mut inst = crate::hedge::shock(price_a);
         inst.params.power_contract_cny_per_kw_month = charge;
         inst
     };
     (
-        vec![
-            OutcomeIn {
-                name: "cheap".into(),
-                probability: 0.6,
-                p: Prepared::new(inst(0.3)),
-            },
-            OutcomeIn {
-                name: "shock".into(),
-                probability: 0.4,
-                p: Prepared::new(inst(0.7)),
-            },
-        ],
+        crate::hedge::two_outcomes_of(inst),
         Prepared::new(inst(0.6 * 0.3 + 0.4 * 0.7)),
     )
 }
@@ -212,6 +198,10 @@ fn the_l_shaped_method_with_contracts_exits_2_and_writes_nothing() {
         err.contains("parameters.power_contract_cny_per_kw_month") && err.contains("extensive"),
         "{err}"
     );
+    assert!(
+        err.contains("supply_risk_2026_contracts.toml"),
+        "the file is named: {err}"
+    );
     assert!(!err.contains("panicked"));
     assert!(!out.exists(), "nothing written");
 }
@@ -228,6 +218,7 @@ fn a_negative_charge_exits_2_naming_the_key() {
         ),
     )
     .unwrap();
+    let written = std::fs::read_to_string(&sc).unwrap();
     let out = dir.path().join("o");
     let o = dcsite(&[
         "solve",
@@ -237,12 +228,24 @@ fn a_negative_charge_exits_2_naming_the_key() {
     ]);
     assert_eq!(o.status.code(), Some(2));
     let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("neg.toml"), "the file is named: {err}");
     assert!(
         err.contains("parameters.power_contract_cny_per_kw_month"),
         "{err}"
     );
     assert!(err.contains("-5"), "{err}");
+    assert!(!err.contains("panicked"), "{err}");
     assert!(!out.exists(), "nothing written");
+    // Nothing else in the folder (but the output's lock file, which every
+    // command keeps beside its folder: export::writer), and the scenario as
+    // it was.
+    let beside: Vec<String> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| !n.ends_with(".dcsite-lock"))
+        .collect();
+    assert_eq!(beside, ["neg.toml"]);
+    assert_eq!(std::fs::read_to_string(&sc).unwrap(), written);
 }
 
 #[test]

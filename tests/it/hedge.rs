@@ -26,7 +26,7 @@ fn close(a: f64, b: f64) {
 
 /// Two sites with a fixed cost of 50,000 CNY each, 100 one-kW cards for a
 /// year at PUE 1: site b at 0.5 CNY/kWh, site a at `price_a`.
-fn shock(price_a: f64) -> Instance {
+pub(crate) fn shock(price_a: f64) -> Instance {
     let mut inst = two_sites(100.0, price_a, 0.5);
     for s in &mut inst.sites {
         s.fixed_cost_cny = 50_000.0;
@@ -36,16 +36,21 @@ fn shock(price_a: f64) -> Instance {
 
 /// Outcome 1 (p = 0.6): a at 0.3 CNY/kWh; outcome 2 (p = 0.4): a at 0.7.
 pub(crate) fn two_outcomes() -> Vec<OutcomeIn> {
+    two_outcomes_of(shock)
+}
+
+/// The two outcomes with the instance `inst` makes of site a's price.
+pub(crate) fn two_outcomes_of(inst: impl Fn(f64) -> Instance) -> Vec<OutcomeIn> {
     vec![
         OutcomeIn {
             name: "cheap".into(),
             probability: 0.6,
-            p: Prepared::new(shock(0.3)),
+            p: Prepared::new(inst(0.3)),
         },
         OutcomeIn {
             name: "shock".into(),
             probability: 0.4,
-            p: Prepared::new(shock(0.7)),
+            p: Prepared::new(inst(0.7)),
         },
     ]
 }
