@@ -194,6 +194,7 @@ pub fn cap_to_prepared(
             install_days: 30.0,
             start_year: None,
             power_contract_cny_per_kw_month: 0.0,
+            hall_start_step_months: 0.0,
         },
         targets,
         region_bounds: BTreeMap::new(),

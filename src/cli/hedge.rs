@@ -241,19 +241,36 @@ pub fn run(args: HedgeArgs) -> Result<(), CliError> {
         ev,
         drawn_from,
     } = planned;
-    // Contracted power is a continuous first-stage decision: the extensive
-    // form decides it; the L-shaped loop's master decides sites only.
-    if let Some(charge) = inputs
-        .iter()
-        .map(|o| o.p.inst.params.power_contract_cny_per_kw_month)
-        .find(|&c| c > 0.0)
-    {
+    // Contracted power (a continuous first-stage decision) and hall start
+    // months: the extensive form decides them; the L-shaped loop's master
+    // decides sites only.
+    let beyond_sites = inputs.iter().find_map(|o| {
+        let prm = &o.p.inst.params;
+        if prm.power_contract_cny_per_kw_month > 0.0 {
+            Some((
+                "power_contract_cny_per_kw_month",
+                prm.power_contract_cny_per_kw_month,
+                "contracted power",
+                "contracts",
+            ))
+        } else if o.p.decides_hall_starts() {
+            Some((
+                "hall_start_step_months",
+                prm.hall_start_step_months,
+                "hall start months",
+                "start months",
+            ))
+        } else {
+            None
+        }
+    });
+    if let Some((key, value, what, them)) = beyond_sites {
         match args.method {
             Method::LShaped => {
                 return Err(CliError::Input(format!(
-                    "--method l-shaped: {label}: parameters.power_contract_cny_per_kw_month is {charge}, \
-                     and the L-shaped loop decides sites, not contracted power; expected --method extensive or auto \
-                     (the extensive form decides the contracts)"
+                    "--method l-shaped: {label}: parameters.{key} is {value}, \
+                     and the L-shaped loop decides sites, not {what}; expected --method extensive or auto \
+                     (the extensive form decides the {them})"
                 )))
             }
             Method::Auto => opts.strategy.l_shaped = Some(false),

@@ -1309,6 +1309,7 @@ fn params_from(sc: &Scenario, accel_ids: &HashSet<&str>, p: &mut Problems) -> Pa
         install_days: s.install_days,
         start_year: s.start_year,
         power_contract_cny_per_kw_month: s.power_contract_cny_per_kw_month,
+        hall_start_step_months: s.hall_start_step_months,
     }
 }
 
@@ -1339,6 +1340,7 @@ fn check_parameter_numbers(sc: &Scenario, p: &mut Problems) {
             "power_contract_cny_per_kw_month",
             s.power_contract_cny_per_kw_month,
         ),
+        ("hall_start_step_months", s.hall_start_step_months),
     ] {
         let key = format!("parameters.{name}");
         check_number(sc, &key, &key, v, p);

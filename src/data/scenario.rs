@@ -173,6 +173,9 @@ pub struct ParamSpec {
     /// Capacity charge of contracted grid power, CNY per kW per month; 0:
     /// no contract is modelled.
     pub power_contract_cny_per_kw_month: f64,
+    /// Months between the start months a new hall may be given (a decision
+    /// with phased deliveries); 0: every hall starts at month 0.
+    pub hall_start_step_months: f64,
 }
 
 impl Default for ParamSpec {
@@ -200,6 +203,7 @@ impl Default for ParamSpec {
             install_days: 30.0,
             start_year: None,
             power_contract_cny_per_kw_month: 0.0,
+            hall_start_step_months: 0.0,
         }
     }
 }
@@ -531,6 +535,7 @@ const SCENARIO_KEYS: Shape = Shape::Fixed(&[
             ("install_days", LEAF),
             ("start_year", LEAF),
             ("power_contract_cny_per_kw_month", LEAF),
+            ("hall_start_step_months", LEAF),
         ]),
     ),
     (

@@ -945,6 +945,14 @@ pub const SCENARIO_NUMBERS: &[Column] = &[
         "Capacity charge of contracted grid power (the two-part tariff's demand charge); above 0 each built site contracts facility MW, a here-and-now decision in `dcsite hedge`; 0: not modelled",
     ),
     num_key(
+        "parameters.hall_start_step_months",
+        Kind::Real,
+        "months",
+        0.0,
+        120.0,
+        "With `[[deliveries]]`: a new hall's start month is a decision, on a grid of this step from month 0, and its site's fixed cost is paid at its start (discounted); 0: every hall starts at month 0",
+    ),
+    num_key(
         "parameters.start_year",
         Kind::Integer,
         "year",

@@ -547,6 +547,12 @@ pub struct Params {
     /// of a two-stage plan) that its servers' draw must stay within; 0 (the
     /// default): no contract is modelled.
     pub power_contract_cny_per_kw_month: f64,
+    /// With phased deliveries, above 0: the start month of a new hall at a
+    /// site with a fixed cost is a decision, one of 0, this step, twice it,
+    /// … up to the last month from which the hall is ready for a delivery,
+    /// and the site's fixed cost is paid at that month (discounted); 0 (the
+    /// default): every hall starts at month 0 and the fixed cost is paid then.
+    pub hall_start_step_months: f64,
 }
 
 /// A month of the plan as names and files show it: whole months without

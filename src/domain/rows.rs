@@ -678,6 +678,12 @@ pub enum RowKey {
     PowerContract {
         option: usize,
     },
+    /// Σ over option `option`'s candidate hall start months of the start
+    /// column = its open column: a built option's new hall starts once (a
+    /// definition: `hall_start_step_months`).
+    HallStart {
+        option: usize,
+    },
 }
 
 impl RowKey {
@@ -702,7 +708,8 @@ impl RowKey {
             RowKey::TotalH200Eq
             | RowKey::PhaseTotal { .. }
             | RowKey::OutcomeExcess { .. }
-            | RowKey::PowerContract { .. } => Family::Definition,
+            | RowKey::PowerContract { .. }
+            | RowKey::HallStart { .. } => Family::Definition,
             RowKey::Delivery { .. } => Family::Delivery,
             RowKey::PeriodReady { .. } => Family::PeriodReady,
             RowKey::PeriodDualTrack { .. } => Family::PeriodDualTrack,

@@ -77,6 +77,11 @@ pub struct Vars {
     /// prices contracted power (`power_contract_cny_per_kw_month` > 0);
     /// empty otherwise.
     pub contract: Vec<Variable>,
+    /// start[o]: (month, column) of each candidate start month of option
+    /// o's new hall, when the start is a decision (`hall_start_step_months`,
+    /// [`Phases::hall_starts`]); empty otherwise. Exactly one is 1 where the
+    /// option is open.
+    pub start: Vec<Vec<(f64, Variable)>>,
 }
 
 impl Vars {
@@ -171,6 +176,11 @@ impl<'a> Builder<'a> {
     fn shared_contract(&self, o: usize) -> Option<Variable> {
         self.shared_option(o)
             .and_then(|(sh, k)| sh.vars.contract.get(k).copied())
+    }
+    /// The first outcome's hall start columns of option `o`'s site and cooling.
+    fn shared_starts(&self, o: usize) -> Option<Vec<(f64, Variable)>> {
+        self.shared_option(o)
+            .and_then(|(sh, k)| sh.vars.start.get(k).cloned())
     }
     /// The first outcome's index of option `o`'s site and cooling.
     fn shared_option(&self, o: usize) -> Option<(Shared<'a>, usize)> {
@@ -909,6 +919,7 @@ fn define_deliveries(b: &mut Builder) {
         return;
     };
     define_installed(b, &ph);
+    define_hall_starts(b, &ph);
     define_phase_totals(b);
     define_period_ready(b, &ph);
     define_delivery_rows(b, &ph);
@@ -960,6 +971,30 @@ fn define_installed(b: &mut Builder, ph: &Phases) {
     }
 }
 
+/// Hall start months, where they are decisions: a column per candidate
+/// month (an outcome of an extensive form takes the first outcome's), one
+/// of them 1 where the option is open.
+fn define_hall_starts(b: &mut Builder, ph: &Phases) {
+    for o in 0..b.p.options.len() {
+        let starts: Vec<(f64, Variable)> = match b.shared_starts(o) {
+            Some(s) => s,
+            None => {
+                let months = ph.hall_starts[o].clone();
+                months.into_iter().map(|m| (m, b.binary())).collect()
+            }
+        };
+        if !starts.is_empty() {
+            let mut e = Expression::default();
+            for &(_, z) in &starts {
+                e.add_mul(1.0, z);
+            }
+            e.add_mul(-1.0, b.vars.open[o]);
+            b.row(RowKey::HallStart { option: o }, e, Sense::Eq, 0.0);
+        }
+        b.vars.start.push(starts);
+    }
+}
+
 /// Servers = Σ installed over the periods.
 fn define_phase_totals(b: &mut Builder) {
     let p = b.p;
@@ -1003,13 +1038,27 @@ fn define_period_ready(b: &mut Builder, ph: &Phases) {
     let p = b.p;
     let accs = &p.inst.accelerators;
     for (o, opt) in p.options.iter().enumerate() {
+        let starts = b.vars.start[o].clone();
         for k in 0..ph.periods.len() {
             let mw = ph.ready_mw[o][k];
-            if mw <= 0.0 || mw >= opt.ready_it_mw - 1e-9 {
+            let by = ph.periods[k].installed_by;
+            // IT ready by the period from each start month (month 0 alone
+            // where the start is not a decision).
+            let from: Vec<(Variable, f64)> = if starts.is_empty() {
+                vec![(b.vars.open[o], mw)]
+            } else {
+                starts
+                    .iter()
+                    .map(|&(m, z)| (z, p.ready_mw_from(ph, o, m, by)))
+                    .collect()
+            };
+            if mw <= 0.0 || from.iter().all(|&(_, x)| x >= opt.ready_it_mw - 1e-9) {
                 continue;
             }
             let mut e = installed_by(b, o, k, &|a| accs[a].server_kw / 1000.0);
-            e.add_mul(-mw, b.vars.open[o]);
+            for (v, x) in from {
+                e.add_mul(-x, v);
+            }
             b.row(
                 RowKey::PeriodReady {
                     option: o,
@@ -1087,6 +1136,17 @@ fn define_objective(b: &Builder) -> Expression {
             p.inst.sites[opt.site].opening_cost_cny() / m,
             b.vars.open[o],
         );
+    }
+    // A hall started at month s pays its site's fixed cost then: the start
+    // columns carry the discount against month 0.
+    for (o, starts) in b.vars.start.iter().enumerate() {
+        let fixed = p.inst.sites[p.options[o].site].opening_cost_cny() / m;
+        for &(month, z) in starts {
+            let saving = fixed * (p.inst.params.discount_at_month(month) - 1.0);
+            if saving != 0.0 {
+                obj.add_mul(saving, z);
+            }
+        }
     }
     let contract = p.inst.params.contract_npc_per_mw() / m;
     for &c in &b.vars.contract {

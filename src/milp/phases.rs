@@ -40,6 +40,12 @@ pub struct Phases {
     /// IT MW each option has usable by each period's `installed_by`
     /// (`[option][period]`), never above the option's `ready_it_mw`.
     pub ready_mw: Vec<Vec<f64>>,
+    /// Each option's candidate start months of its new hall, when the start
+    /// is a decision (`hall_start_step_months`, a site with a fixed cost and
+    /// a new hall): 0, the step, twice it, … while the hall is still ready by
+    /// the deadline (the same months in every outcome of a two-stage plan).
+    /// Empty where the hall starts at month 0 as given.
+    pub hall_starts: Vec<Vec<f64>>,
     /// Per accelerator: `None` when no delivery names it (its cards may come
     /// in any period), else each period's (min, max) cards, `None` in a
     /// period without a delivery of it.
@@ -140,6 +146,8 @@ impl Prepared {
         let mut lead_months = Vec::with_capacity(self.options.len());
         let mut in_service_mw = Vec::with_capacity(self.options.len());
         let mut ready_mw = Vec::with_capacity(self.options.len());
+        let mut hall_starts = Vec::with_capacity(self.options.len());
+        let last = prm.deadline_months;
         for o in &self.options {
             let site = &inst.sites[o.site];
             let lead = site
@@ -155,6 +163,21 @@ impl Prepared {
                     .map(|per| usable_mw(inst, o, lead, in_service, per.installed_by))
                     .collect(),
             );
+            hall_starts.push(
+                if self.decides_hall_starts()
+                    && site.opening_cost_cny() > 0.0
+                    && in_service < o.ready_it_mw - 1e-9
+                {
+                    let grid = start_grid(prm.hall_start_step_months, last - lead);
+                    if grid.len() > 1 {
+                        grid
+                    } else {
+                        Vec::new()
+                    }
+                } else {
+                    Vec::new()
+                },
+            );
         }
         Some(Phases {
             periods,
@@ -162,9 +185,39 @@ impl Prepared {
             lead_months,
             in_service_mw,
             ready_mw,
+            hall_starts,
             delivered,
         })
     }
+
+    /// Whether a new hall's start month is a decision of the model: with
+    /// phased deliveries and `hall_start_step_months` above 0.
+    pub fn decides_hall_starts(&self) -> bool {
+        self.inst.params.hall_start_step_months > 0.0 && !self.inst.deliveries.is_empty()
+    }
+
+    /// IT MW option `o` has usable at `month` when its new hall starts at
+    /// month `start` (its lead time, and campus phases, counted from there).
+    pub fn ready_mw_from(&self, ph: &Phases, o: usize, start: f64, month: f64) -> f64 {
+        usable_mw(
+            &self.inst,
+            &self.options[o],
+            start + ph.lead_months[o],
+            ph.in_service_mw[o],
+            month,
+        )
+    }
+}
+
+/// Start months 0, step, 2 × step, … up to `latest` (at least month 0).
+fn start_grid(step: f64, latest: f64) -> Vec<f64> {
+    let mut out = vec![0.0];
+    let mut k = 1.0;
+    while step > 0.0 && k * step <= latest + 1e-9 {
+        out.push(k * step);
+        k += 1.0;
+    }
+    out
 }
 
 /// Latest month at which a new hall must be started so that the site has

@@ -26,7 +26,8 @@ impl RowKey {
             | RowKey::SiteMinSize { option }
             | RowKey::PeriodReady { option, .. }
             | RowKey::PhaseTotal { option, .. }
-            | RowKey::PowerContract { option } => Some(p.options[option].site),
+            | RowKey::PowerContract { option }
+            | RowKey::HallStart { option } => Some(p.options[option].site),
             _ => None,
         }
     }
@@ -114,6 +115,7 @@ impl RowKey {
                 inst.accelerators[accel].id
             ),
             RowKey::PowerContract { option } => format!("power-contract-{}", opt(option)),
+            RowKey::HallStart { option } => format!("hall-start-{}", opt(option)),
         }
     }
 
@@ -211,6 +213,10 @@ impl RowKey {
             ),
             RowKey::PowerContract { option } => format!(
                 "the facility power contracted at {}",
+                site(p.options[option].site)
+            ),
+            RowKey::HallStart { option } => format!(
+                "the start month of the new hall at {}",
                 site(p.options[option].site)
             ),
         }

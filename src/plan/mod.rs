@@ -80,8 +80,13 @@ pub struct SitePlan {
     /// (0 where IT is in service at month 0, else its new hall's lead time).
     pub ready_month: Option<f64>,
     /// Phased plans, built sites that need a new hall: the latest month to
-    /// start it so that it is ready for the first period that needs it.
+    /// start it so that it is ready for the first period that needs it or,
+    /// where the start is a decision (`hall_start_decided`), the month the
+    /// plan starts it.
     pub hall_start_month: Option<f64>,
+    /// Whether `hall_start_month` is a decision of the plan
+    /// (`hall_start_step_months`: its site's fixed cost is paid then).
+    pub hall_start_decided: bool,
     /// Phased plans: cards installed at the site by each period of the
     /// schedule, cumulative (empty for a single-period plan).
     pub cards_by_period: Vec<u64>,

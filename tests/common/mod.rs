@@ -227,6 +227,7 @@ pub fn params() -> Params {
         start_year: None,
         install_days: 30.0,
         power_contract_cny_per_kw_month: 0.0,
+        hall_start_step_months: 0.0,
     }
 }
 

@@ -23,6 +23,7 @@ mod crs;
 mod data_loading;
 mod density;
 mod doc_figures;
+mod hall_start;
 mod hedge;
 mod lshaped;
 mod model_file;

@@ -211,6 +211,7 @@ fn unbuilt_sites(p: &Prepared) -> Vec<SitePlan> {
             build_cost_gap_cny: None,
             ready_month: None,
             hall_start_month: None,
+            hall_start_decided: false,
             cards_by_period: Vec::new(),
         })
         .collect()
@@ -341,6 +342,19 @@ fn read_schedule(
                 .max(0.0)
             })
             .min_by(f64::total_cmp);
+        // Where the start is a decision: the month the plan starts the hall.
+        if let Some(&(month, _)) = parts
+            .vars
+            .start
+            .get(o)
+            .and_then(|s| s.iter().find(|(_, z)| values.value(*z) > 0.5))
+        {
+            sp.hall_start_month = Some(month);
+            sp.hall_start_decided = true;
+            if ph.in_service_mw[o] <= 0.0 {
+                sp.ready_month = Some(month + ph.lead_months[o]);
+            }
+        }
     }
     installations.sort_by_key(|x| (x.site, x.accel, x.period));
     Some(Schedule {

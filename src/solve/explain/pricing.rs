@@ -131,7 +131,31 @@ pub(crate) fn plan_binaries(p: &Prepared, plan: &Plan, lp: &Model) -> Vec<(Varia
         .map(|opt| plan.sites[opt.site].cooling == Some(opt.cooling))
         .collect();
     let mega: Vec<bool> = plan.sites.iter().map(|s| s.mega_cluster).collect();
-    decision_binaries(&open, &mega, lp)
+    let mut fixed = decision_binaries(&open, &mega, lp);
+    fixed.extend(start_pins(p, plan, lp, &open));
+    fixed
+}
+
+/// The hall start months `plan` decided, for the options `open` opens
+/// (after the opens and the mega sites, whose pinning rows the open duals
+/// index). An option opened on top of the plan keeps its start free.
+fn start_pins(p: &Prepared, plan: &Plan, lp: &Model, open: &[bool]) -> Vec<(Variable, f64)> {
+    let mut fixed = Vec::new();
+    for (o, starts) in lp.vars.start.iter().enumerate() {
+        let sp = &plan.sites[p.options[o].site];
+        let chosen = sp.hall_start_month.filter(|_| sp.hall_start_decided);
+        let (true, Some(c), Some(_)) = (
+            open[o],
+            chosen,
+            sp.cooling.filter(|&k| k == p.options[o].cooling),
+        ) else {
+            continue;
+        };
+        for &(m, z) in starts {
+            fixed.push((z, f64::from(u8::from((c - m).abs() < 1e-9))));
+        }
+    }
+    fixed
 }
 
 /// Site decisions (`open` per option, `mega` per site) as values for the
@@ -219,6 +243,12 @@ pub(crate) fn pricing_lp(
     // Options forced open or closed on top of the plan (cost of building a site).
     for &(o, x) in extra_fixed {
         fixed[o].1 = x;
+    }
+    if !extra_fixed.is_empty() {
+        // The start months follow the opens as changed.
+        let open: Vec<bool> = fixed[..p.options.len()].iter().map(|x| x.1 > 0.5).collect();
+        fixed.truncate(p.options.len() + lp.vars.mega.iter().flatten().count());
+        fixed.extend(start_pins(p, plan, &lp, &open));
     }
     if let Some((i, d)) = change {
         lp.rows[i].rhs += d;

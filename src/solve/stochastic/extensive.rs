@@ -125,8 +125,20 @@ fn first_stage_of(
     } else {
         Vec::new()
     };
+    let hall_start = p
+        .options
+        .iter()
+        .zip(&first.open)
+        .zip(&first.start)
+        .filter(|((_, v), _)| values.value(**v) > 0.5)
+        .filter_map(|((o, _), starts)| {
+            let (m, _) = starts.iter().find(|(_, z)| values.value(*z) > 0.5)?;
+            Some((o.site, *m))
+        })
+        .collect();
     FirstStage {
         contract_mw,
+        hall_start,
         built: p
             .options
             .iter()

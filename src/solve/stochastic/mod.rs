@@ -35,12 +35,15 @@ pub const L_SHAPED_OUTCOMES: usize = 50;
 
 /// Whether [`solve_two_stage`] decomposes `outcomes` with these options:
 /// never where contracted power is priced (a continuous first-stage
-/// decision, which the loop's master over the sites does not take).
+/// decision, which the loop's master over the sites does not take), nor
+/// where hall start months are decisions.
 pub fn decomposes(outcomes: &[Outcome], opts: &SolveOptions) -> bool {
     let contracts = outcomes
         .iter()
         .any(|o| o.p.inst.params.power_contract_cny_per_kw_month > 0.0);
+    let starts = outcomes.iter().any(|o| o.p.decides_hall_starts());
     !contracts
+        && !starts
         && opts
             .strategy
             .l_shaped

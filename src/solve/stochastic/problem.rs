@@ -25,13 +25,16 @@ pub struct Risk {
 /// power, the facility MW contracted at each built site (indices of the
 /// first outcome's instance). A first stage without contracts leaves them to
 /// the outcomes' model (shared there); one with contracts fixes them, 0 MW at
-/// a site it does not list.
+/// a site it does not list. Where hall start months are decisions
+/// (`hall_start_step_months`), the month each built site's new hall starts.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct FirstStage {
     pub built: Vec<(usize, usize)>,
     pub mega: Vec<usize>,
     /// (site, contracted facility MW), by site.
     pub contract_mw: Vec<(usize, f64)>,
+    /// (site, start month of its new hall), by site, where decided.
+    pub hall_start: Vec<(usize, f64)>,
 }
 
 impl FirstStage {
@@ -41,6 +44,14 @@ impl FirstStage {
             .iter()
             .find(|(x, _)| *x == s)
             .map(|(_, mw)| *mw)
+    }
+
+    /// The month the new hall at site `s` starts, where it is decided.
+    pub fn hall_start_at(&self, s: usize) -> Option<f64> {
+        self.hall_start
+            .iter()
+            .find(|(x, _)| *x == s)
+            .map(|(_, m)| *m)
     }
 
     /// The site decisions of `plan`.
@@ -62,6 +73,12 @@ impl FirstStage {
                 .iter()
                 .filter(|s| s.built)
                 .filter_map(|s| Some((s.site, s.contract_mw?)))
+                .collect(),
+            hall_start: plan
+                .sites
+                .iter()
+                .filter(|s| s.built && s.hall_start_decided)
+                .filter_map(|s| Some((s.site, s.hall_start_month?)))
                 .collect(),
         }
     }

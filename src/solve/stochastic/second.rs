@@ -46,6 +46,18 @@ pub(super) fn pins(p: &Prepared, vars: &Vars, fs: &FirstStage) -> Vec<(Variable,
             fixed.push((*c, mw));
         }
     }
+    // The hall start months listed, at the options built.
+    for (o, starts) in p.options.iter().zip(&vars.start) {
+        let Some(m) = fs
+            .hall_start_at(o.site)
+            .filter(|_| fs.built.contains(&(o.site, o.cooling)))
+        else {
+            continue;
+        };
+        for &(month, z) in starts {
+            fixed.push((z, f64::from(u8::from((month - m).abs() < 1e-9))));
+        }
+    }
     fixed
 }
 
@@ -148,6 +160,10 @@ pub(super) fn mark_built_now(p: &Prepared, fs: &FirstStage, plan: &mut Plan) {
         sp.not_built_reason = None;
         if sp.contract_mw.is_some() {
             sp.contract_mw = fs.contract_at(s).or(sp.contract_mw);
+        }
+        if let Some(m) = fs.hall_start_at(s) {
+            sp.hall_start_month = Some(m);
+            sp.hall_start_decided = true;
         }
     }
 }

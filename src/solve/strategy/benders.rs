@@ -106,7 +106,9 @@ const MAX_PENALTY_RAISES: usize = 6;
 /// rows not asked for up front, non-negative service costs, and either asked
 /// for or a large instance.
 pub fn applies(p: &Prepared, opts: &SolveOptions) -> bool {
+    // The master decides sites, not hall start months.
     let eligible = LinkSet::separates(p, opts)
+        && !p.decides_hall_starts()
         && p.demand.iter().all(|d| matches!(d, DemandSize::Cards(_)))
         && p.pairs.iter().all(|x| x.cost_cny_per_card >= 0.0);
     eligible && opts.strategy.benders.unwrap_or(p.pairs.len() >= AUTO_PAIRS)

@@ -69,7 +69,9 @@ const ABS_GAP: f64 = 1e-6;
 /// up to [`MAX_PAIRS`] pairs unless `StrategyOptions::branch_nodes` says
 /// otherwise. `separated`: the model's link rows are in the cut loop.
 pub fn node_limit(p: &Prepared, separated: bool, opts: &SolveOptions) -> Option<usize> {
-    if !separated {
+    // It branches on the site decisions only: not where hall start months
+    // are decisions too.
+    if !separated || p.decides_hall_starts() {
         return None;
     }
     match opts.strategy.branch_nodes {
