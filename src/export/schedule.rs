@@ -168,6 +168,11 @@ pub fn site_properties(plan: &Plan, sp: &SitePlan, m: &mut JsonObject) {
     };
     m.insert("ready_month".into(), month_json(sp.ready_month));
     m.insert("hall_start_month".into(), month_json(sp.hall_start_month));
+    if plan.instance.params.hall_start_step_months > 0.0 {
+        // Only where the scenario decides start months: the month is then
+        // the plan's decision, not the latest start in time.
+        m.insert("hall_start_decided".into(), json!(sp.hall_start_decided));
+    }
     m.insert(
         "cards_by_month".into(),
         if sp.built {

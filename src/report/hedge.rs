@@ -105,12 +105,23 @@ pub fn section(h: &Value) -> String {
         .into_iter()
         .flatten()
         .any(|x| x["contract_decided"].as_bool() == Some(true));
+    // Start months decided (hall_start_step_months), or the latest in time.
+    let start = if h["first_stage"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .any(|x| x["start_decided"].as_bool() == Some(true))
+    {
+        "its new hall started in (decided now)"
+    } else {
+        "start its new hall by"
+    };
     let power = if decided {
         "power contracted now, MW"
     } else {
         "power to contract (the most any outcome draws), MW"
     };
-    s.push_str(&format!("<h3>Built now, the same in every outcome</h3>\n<table id=\"hedge-sites\"><thead><tr><th>site</th><th>region</th><th>cooling</th><th>training cluster</th><th class=\"num\">outcomes using it</th><th class=\"num\">expected cards</th><th>start its new hall by</th><th class=\"num\">{power}</th><th class=\"num\">worth (re-solved without it), bn CNY</th></tr></thead><tbody>\n"));
+    s.push_str(&format!("<h3>Built now, the same in every outcome</h3>\n<table id=\"hedge-sites\"><thead><tr><th>site</th><th>region</th><th>cooling</th><th>training cluster</th><th class=\"num\">outcomes using it</th><th class=\"num\">expected cards</th><th>{start}</th><th class=\"num\">{power}</th><th class=\"num\">worth (re-solved without it), bn CNY</th></tr></thead><tbody>\n"));
     let n_out = h["outcomes"].as_array().map_or(0, Vec::len);
     for site in h["first_stage"].as_array().into_iter().flatten() {
         s.push_str(&format!(

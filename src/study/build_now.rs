@@ -4,11 +4,13 @@
 //! is used, and what it is worth, found by re-solving the two-stage plan
 //! without it (every other site decision free again).
 //!
-//! The hall's start month and the contracted power follow from the
-//! outcomes' plans, not from decisions of their own: a hall must be started
-//! by the earliest month any outcome that uses it needs it started (its
-//! lead time before that outcome's first period with cards there), and the
-//! power contracted must carry the most any outcome draws there.
+//! Unless the scenario makes them decisions of their own, the hall's start
+//! month and the contracted power follow from the outcomes' plans: a hall
+//! must be started by the earliest month any outcome that uses it needs it
+//! started (its lead time before that outcome's first period with cards
+//! there), and the power contracted must carry the most any outcome draws
+//! there. Where they are decisions (`hall_start_step_months`,
+//! `power_contract_cny_per_kw_month`), the first stage's values.
 
 use crate::domain::SiteStatus;
 use crate::milp::Prepared;
@@ -41,8 +43,12 @@ pub struct SiteNow {
     pub probability_used: f64,
     /// The latest month to start its new hall so that it is ready in every
     /// outcome that uses it (the earliest of their `hall_start_month`);
-    /// `None` when those outcomes use IT in service only.
+    /// `None` when those outcomes use IT in service only. Where the start is
+    /// a decision (`start_decided`), the month the plan starts it.
     pub start_by_month: Option<f64>,
+    /// Whether `start_by_month` is a decision of the plan
+    /// (`hall_start_step_months`: the site's fixed cost is paid then).
+    pub start_decided: bool,
     /// The power to contract, facility MW: the first stage's decision where
     /// the scenario prices contracted power, else the most any outcome draws.
     pub contract_mw: f64,
@@ -100,7 +106,9 @@ pub fn build_now(
             worth_of(outcomes, s, two.objective_cny, risk, opts)
         };
         let decided = two.first_stage.contract_at(s);
+        let start = two.first_stage.hall_start_at(s);
         out.push(SiteNow {
+            start_decided: start.is_some(),
             contract_decided: decided.is_some(),
             peak_draw_mw: contract_mw,
             contract_mw: decided.unwrap_or(contract_mw),
@@ -109,7 +117,7 @@ pub fn build_now(
             mega: two.first_stage.mega.contains(&s),
             outcomes_using: using,
             probability_used,
-            start_by_month: start_by,
+            start_by_month: start.or(start_by),
             it_mw,
             expected_capex_cny: capex,
             worth,

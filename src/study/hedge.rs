@@ -281,6 +281,33 @@ fn single(p: &Prepared, opts: &SolveOptions) -> Result<TwoStage, SolveError> {
     })
 }
 
+/// Why no two-stage plan exists: the first outcome with no plan even on its
+/// own, with its diagnosis (the limits that conflict, the changes that
+/// would make it feasible); else the shared decisions, which no choice
+/// makes serve every outcome at once.
+fn why_infeasible(outcomes: &[OutcomeIn], opts: &SolveOptions) -> HedgeError {
+    for o in outcomes {
+        if let Err(e) = solve(&o.p, opts) {
+            return HedgeError::Solve {
+                what: format!("the stochastic plan: outcome {:?} on its own", o.name),
+                source: e,
+            };
+        }
+    }
+    HedgeError::Solve {
+        what: "the stochastic plan".into(),
+        source: SolveError::Infeasible {
+            reasons: vec![format!(
+                "every one of the {} outcomes has a plan on its own, but no choice of what is decided now \
+                 (sites, cooling, the training cluster's site, hall start months, contracted power) serves them all at once",
+                outcomes.len()
+            )],
+            relaxations: Vec::new(),
+            alternatives: Vec::new(),
+        },
+    }
+}
+
 /// Plans for `outcomes` (probabilities summing to 1), with `ev` the
 /// scenario of their averaged inputs for the VSS. `done` hears each step.
 pub fn hedge(
@@ -310,12 +337,17 @@ pub fn hedge(
         move |source| HedgeError::Solve { what, source }
     };
     done("the stochastic plan (every outcome in one model)");
-    let plan = if views.len() == 1 {
+    let plan = match if views.len() == 1 {
         single(views[0].p, opts)
     } else {
         solve_two_stage(&views, risk, opts, None)
-    }
-    .map_err(solve_err("the stochastic plan"))?;
+    } {
+        Ok(plan) => plan,
+        Err(SolveError::Infeasible { reasons, .. }) if reasons.is_empty() => {
+            return Err(why_infeasible(outcomes, opts))
+        }
+        Err(e) => return Err(solve_err("the stochastic plan")(e)),
+    };
     done("each outcome's own optimum (perfect information)");
     // One outcome: the stochastic plan is that outcome's own optimum (the
     // same solve, not run twice).
@@ -665,6 +697,7 @@ pub fn hedge_json(h: &Hedge, p0: &Prepared, scenario: &str) -> String {
                 "start_hall_by": now.and_then(|n| n.start_by_month).map(|m| month_label(m, p0.inst.params.start_year)),
                 "contract_mw": now.map(|n| round2(n.contract_mw)),
                 "contract_decided": now.map(|n| n.contract_decided),
+                "start_decided": now.map(|n| n.start_decided),
                 "peak_draw_mw": now.map(|n| round2(n.peak_draw_mw)),
                 "it_mw": now.map(|n| round2(n.it_mw)),
                 "expected_capex_cny": now.map(|n| n.expected_capex_cny.round()),
@@ -825,10 +858,19 @@ pub fn hedge_text(h: &Hedge, p0: &Prepared) -> String {
         if let Some(now) = h.site_now(s) {
             if let Some(mo) = now.start_by_month {
                 let when = month_label(mo.max(0.0), p0.inst.params.start_year);
-                t.push_str(&if mo <= 0.0 {
-                    format!("; start its new hall now ({when})")
-                } else {
-                    format!("; start its new hall by {when}")
+                let fixed = site.opening_cost_cny();
+                t.push_str(&match (now.start_decided, mo <= 0.0) {
+                    (false, true) => format!("; start its new hall now ({when})"),
+                    (false, false) => format!("; start its new hall by {when}"),
+                    (true, true) => format!(
+                        "; start its new hall now ({when}: its {} fixed cost paid now)",
+                        bn(fixed)
+                    ),
+                    (true, false) => format!(
+                        "; start its new hall in {when}, not before (its {} fixed cost paid then, {} less than now)",
+                        bn(fixed),
+                        bn(fixed * (1.0 - p0.inst.params.discount_at_month(mo)))
+                    ),
                 });
             }
             if now.contract_decided {

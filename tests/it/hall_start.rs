@@ -280,3 +280,53 @@ fn l_shaped_with_start_months_exits_2_and_writes_nothing() {
     );
     assert!(!out.exists());
 }
+
+#[test]
+fn sites_geojson_marks_the_decided_start_and_the_folder_reports() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let sc = dir.path().join("starts.toml");
+    std::fs::write(
+        &sc,
+        format!(
+            "extends = \"{}\"\nname = \"starts\"\n[parameters]\nhall_start_step_months = 1\n",
+            root().join("models/small/rollout_2026.toml").display()
+        ),
+    )
+    .expect("writes");
+    let out = dir.path().join("out");
+    let r = bin()
+        .args(["solve", sc.to_str().unwrap(), "--no-gpkg", "--out"])
+        .arg(&out)
+        .output()
+        .expect("runs");
+    ok(&r, "solve with start months");
+    let sites = read_json(&out.join("sites.geojson"));
+    let mut decided = 0;
+    for f in sites["features"].as_array().expect("features") {
+        let p = &f["properties"];
+        if p["built"].as_bool() != Some(true) {
+            continue;
+        }
+        let existing = p["status"].as_str() == Some("existing");
+        assert_eq!(
+            p["hall_start_decided"].as_bool(),
+            Some(!existing),
+            "{}: decided where the site is new",
+            p["site_id"]
+        );
+        if !existing {
+            decided += 1;
+            // Ready its lead time after the decided start.
+            let start = p["hall_start_month"].as_f64().expect("a start");
+            assert!(p["ready_month"].as_f64().expect("ready") > start);
+        }
+    }
+    assert!(decided > 0, "the small rollout builds a new site");
+    let r = bin()
+        .arg("report")
+        .arg(&out)
+        .arg("--force")
+        .output()
+        .expect("runs");
+    ok(&r, "report on the folder");
+}
