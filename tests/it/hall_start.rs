@@ -330,3 +330,59 @@ fn sites_geojson_marks_the_decided_start_and_the_folder_reports() {
         .expect("runs");
     ok(&r, "report on the folder");
 }
+
+#[test]
+fn an_outcome_with_no_plan_of_its_own_is_named_with_its_diagnosis() {
+    // 200,000 H200 in June need 434 MW installed by July: more than the
+    // halls in service and those that can be ready by then.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let sc = dir.path().join("front.toml");
+    std::fs::write(
+        &sc,
+        format!(
+            r#"extends = "{}"
+name = "front"
+[[outcomes]]
+name = "as planned"
+probability = 0.7
+[[outcomes]]
+name = "front-loaded"
+probability = 0.3
+[[outcomes.deliveries]]
+month = 1
+accelerator = "h200"
+min_cards = 40000
+max_cards = 80000
+[[outcomes.deliveries]]
+month = 2
+accelerator = "h200"
+cards = 100000
+[[outcomes.deliveries]]
+month = 6
+accelerator = "h200"
+cards = 200000
+[[outcomes.deliveries]]
+month = 11
+accelerator = "h200"
+min_cards = 120000
+max_cards = 320000
+"#,
+            root().join("models/small/rollout_2026.toml").display()
+        ),
+    )
+    .expect("writes");
+    let out = dir.path().join("out");
+    let r = bin()
+        .args(["hedge", sc.to_str().unwrap(), "--no-gpkg", "--out"])
+        .arg(&out)
+        .output()
+        .expect("runs");
+    assert_eq!(r.status.code(), Some(3), "infeasible");
+    let err = String::from_utf8_lossy(&r.stderr);
+    assert!(
+        err.contains("outcome \"front-loaded\" on its own: the scenario is infeasible")
+            && err.contains("month 6"),
+        "{err}"
+    );
+    assert!(!out.exists(), "nothing written");
+}
