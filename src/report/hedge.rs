@@ -105,23 +105,21 @@ pub fn section(h: &Value) -> String {
         .into_iter()
         .flatten()
         .any(|x| x["contract_decided"].as_bool() == Some(true));
-    // Start months decided (hall_start_step_months), or the latest in time.
-    let start = if h["first_stage"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .any(|x| x["start_decided"].as_bool() == Some(true))
-    {
-        "its new hall started in (decided now)"
-    } else {
-        "start its new hall by"
+    // Per site: a start month decided now (hall_start_step_months), or the
+    // latest start in time, or IT in service only.
+    let start = |site: &Value| match site["start_hall_by"].as_str() {
+        None => "in service".to_string(),
+        Some(m) if site["start_decided"].as_bool() == Some(true) => {
+            format!("in {m} (decided now)")
+        }
+        Some(m) => format!("by {m}"),
     };
     let power = if decided {
         "power contracted now, MW"
     } else {
         "power to contract (the most any outcome draws), MW"
     };
-    s.push_str(&format!("<h3>Built now, the same in every outcome</h3>\n<table id=\"hedge-sites\"><thead><tr><th>site</th><th>region</th><th>cooling</th><th>training cluster</th><th class=\"num\">outcomes using it</th><th class=\"num\">expected cards</th><th>{start}</th><th class=\"num\">{power}</th><th class=\"num\">worth (re-solved without it), bn CNY</th></tr></thead><tbody>\n"));
+    s.push_str(&format!("<h3>Built now, the same in every outcome</h3>\n<table id=\"hedge-sites\"><thead><tr><th>site</th><th>region</th><th>cooling</th><th>training cluster</th><th class=\"num\">outcomes using it</th><th class=\"num\">expected cards</th><th>start its new hall</th><th class=\"num\">{power}</th><th class=\"num\">worth (re-solved without it), bn CNY</th></tr></thead><tbody>\n"));
     let n_out = h["outcomes"].as_array().map_or(0, Vec::len);
     for site in h["first_stage"].as_array().into_iter().flatten() {
         s.push_str(&format!(
@@ -132,7 +130,7 @@ pub fn section(h: &Value) -> String {
             if site["mega_cluster"].as_bool() == Some(true) { "yes" } else { "" },
             site["outcomes_using"].as_u64().unwrap_or(0),
             fmt_int(num(site, "expected_cards").unwrap_or(0.0)),
-            esc(site["start_hall_by"].as_str().unwrap_or("in service")),
+            esc(&start(site)),
             num(site, "contract_mw").map_or(String::new(), |x| fmt_dec(x, 1)),
             match site["worth"]["cny"].as_f64() {
                 Some(x) => fmt_dec(x / 1e9, 2),

@@ -331,17 +331,18 @@ fn sites_geojson_marks_the_decided_start_and_the_folder_reports() {
     ok(&r, "report on the folder");
 }
 
-#[test]
-fn an_outcome_with_no_plan_of_its_own_is_named_with_its_diagnosis() {
-    // 200,000 H200 in June need 434 MW installed by July: more than the
-    // halls in service and those that can be ready by then.
-    let dir = tempfile::tempdir().expect("tempdir");
-    let sc = dir.path().join("front.toml");
+/// The small rollout with a "front-loaded" outcome (probability 0.3):
+/// `cards` H200 more in `month`, December's maximum 320,000; hall start
+/// months decided monthly when `starts`.
+fn front_loaded(dir: &std::path::Path, month: u32, cards: u32, starts: bool) -> std::path::PathBuf {
+    let sc = dir.join("front.toml");
     std::fs::write(
         &sc,
         format!(
             r#"extends = "{}"
 name = "front"
+[parameters]
+hall_start_step_months = {}
 [[outcomes]]
 name = "as planned"
 probability = 0.7
@@ -358,19 +359,66 @@ month = 2
 accelerator = "h200"
 cards = 100000
 [[outcomes.deliveries]]
-month = 6
+month = {month}
 accelerator = "h200"
-cards = 200000
+cards = {cards}
 [[outcomes.deliveries]]
 month = 11
 accelerator = "h200"
 min_cards = 120000
 max_cards = 320000
 "#,
-            root().join("models/small/rollout_2026.toml").display()
+            root().join("models/small/rollout_2026.toml").display(),
+            u8::from(starts)
         ),
     )
     .expect("writes");
+    sc
+}
+
+#[test]
+fn hedge_says_which_start_is_decided_now() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let sc = front_loaded(dir.path(), 8, 60_000, true);
+    let out = dir.path().join("out");
+    let r = bin()
+        .args(["hedge", sc.to_str().unwrap(), "--no-gpkg", "--out"])
+        .arg(&out)
+        .output()
+        .expect("runs");
+    ok(&r, "hedge with start months");
+    let h = read_json(&out.join("hedge.json"));
+    let html = std::fs::read_to_string(out.join("report.html")).expect("report");
+    let text = String::from_utf8_lossy(&r.stdout);
+    let mut decided = 0;
+    for site in h["first_stage"].as_array().expect("sites") {
+        let name = site["name_en"].as_str().expect("name");
+        match (
+            site["start_decided"].as_bool(),
+            site["start_hall_by"].as_str(),
+        ) {
+            (Some(true), Some(m)) => {
+                decided += 1;
+                assert!(html.contains(&format!("in {m} (decided now)")), "{name}");
+                assert!(
+                    text.contains(&format!("start its new hall in {m}, not before"))
+                        || text.contains(&format!("start its new hall now ({m}")),
+                    "{name}: {text}"
+                );
+            }
+            (_, Some(m)) => assert!(html.contains(&format!("by {m}")), "{name}"),
+            (_, None) => {}
+        }
+    }
+    assert!(decided > 0, "a new site's start is decided");
+}
+
+#[test]
+fn an_outcome_with_no_plan_of_its_own_is_named_with_its_diagnosis() {
+    // 200,000 H200 in June need 434 MW installed by July: more than the
+    // halls in service and those that can be ready by then.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let sc = front_loaded(dir.path(), 6, 200_000, false);
     let out = dir.path().join("out");
     let r = bin()
         .args(["hedge", sc.to_str().unwrap(), "--no-gpkg", "--out"])
