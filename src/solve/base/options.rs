@@ -97,7 +97,10 @@ pub enum SolveError {
         alternatives: Vec<Vec<Relaxation>>,
     },
     /// A limit stopped the search before any plan existed.
-    #[error("the {limit} stopped the search before any plan was found; try a longer --time-limit, a looser --mip-gap (e.g. 0.01), or more --threads")]
+    /// `limit` names it: a solver limit ("time limit", as `run::limit_words`
+    /// gives them) or, in a sentence that ends with what to try, a
+    /// method's own (the L-shaped loop's rounds).
+    #[error("{}", no_solution_text(.limit))]
     NoSolution { limit: String },
     /// The run's `--time-limit` passed before any plan existed (while
     /// building the model, or before a solve could start).
@@ -132,6 +135,21 @@ impl SolveError {
     }
 }
 
+fn no_solution_text(limit: &str) -> String {
+    match limit {
+        "time limit" | "iteration limit" | "solution limit" | "memory limit"
+        | "objective limit" => {
+            format!(
+                "the {limit} stopped the search before any plan was found; try a longer \
+                 --time-limit, a looser --mip-gap (e.g. 0.01), or more --threads"
+            )
+        }
+        "interrupt" => "an interrupt stopped the search before any plan was found".into(),
+        // A method's own limit, in words that end with what to try.
+        _ => format!("no plan was found: {limit}"),
+    }
+}
+
 fn infeasible_text(reasons: &[String], relaxations: &[String]) -> String {
     let mut s = format!("the scenario is infeasible:\n  {}", reasons.join("\n  "));
     if !relaxations.is_empty() {
@@ -155,4 +173,24 @@ pub struct Relaxation {
     pub unit: &'static str,
     /// In the planner's words, e.g. "raise the Yangtze River Delta power quota by 420 MW".
     pub text: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::SolveError;
+
+    #[test]
+    fn a_method_limit_gets_no_time_advice() {
+        let time = SolveError::NoSolution {
+            limit: "time limit".into(),
+        };
+        assert!(time.to_string().contains("try a longer --time-limit"));
+        let rounds = SolveError::NoSolution {
+            limit: "the L-shaped loop stopped after 500 master rounds; try --method extensive"
+                .into(),
+        };
+        let text = rounds.to_string();
+        assert!(text.starts_with("no plan was found: the L-shaped loop stopped after 500"));
+        assert!(!text.contains("--time-limit"), "{text}");
+    }
 }
