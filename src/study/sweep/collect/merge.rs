@@ -1,7 +1,7 @@
 //! The k-way merge of part files into one table: the rows of interleaved
 //! shards' parts, sorted by scenario id a window of ids at a time, written a
-//! row group at a time, so that the merged file is byte for byte the one an
-//! in-memory merge of every part writes.
+//! row group at a time (a table of at most [`ROW_GROUP`] rows is byte for
+//! byte the file an in-memory merge of every part writes).
 
 use std::path::{Path, PathBuf};
 
@@ -11,22 +11,20 @@ use super::parts::{for_each_part, read_part, Part};
 use crate::export::AtomicFile;
 use crate::study::sweep::error::SweepError;
 
-/// Polars' row group size: `ParquetWriter` cuts a frame of `n` rows into
-/// `n / ROW_GROUP` equal row groups (the last one takes the remainder), or
-/// writes it as one when that is 0 or 1. The merge cuts the same way.
-const ROW_GROUP: usize = 512 * 512;
+/// Rows per row group of a merged table. A fixed size, so that a merge
+/// buffers at most about two row groups however large the sweep (Polars'
+/// own rule, `n / 512²` equal groups, put a table of up to 524,287 rows in
+/// one group, held whole until written: every sites row of a
+/// 20,000-scenario sweep of 25 sites).
+const ROW_GROUP: usize = 1 << 16;
 
-/// The row group sizes `ParquetWriter::finish` gives a one-chunk frame of
-/// `rows` rows (`chunk_df_for_writing`, `split_df_as_ref`), so that a merged
-/// table is the file the in-memory merge wrote, byte for byte.
+/// The row group sizes of a merged table of `rows` rows: [`ROW_GROUP`]
+/// each, the last one the remainder (one empty group for no rows).
 fn row_group_sizes(rows: usize) -> Vec<usize> {
-    let n = rows / ROW_GROUP;
-    if n <= 1 {
-        return vec![rows];
+    let mut sizes = vec![ROW_GROUP; rows / ROW_GROUP];
+    if rows % ROW_GROUP > 0 || sizes.is_empty() {
+        sizes.push(rows % ROW_GROUP);
     }
-    let size = rows / n;
-    let mut sizes = vec![size; n - 1];
-    sizes.push(rows - size * (n - 1));
     sizes
 }
 
@@ -229,13 +227,14 @@ mod tests {
     }
 
     #[test]
-    fn row_groups_as_parquet_writer_cuts_a_frame() {
+    fn row_groups_are_of_a_fixed_size() {
         assert_eq!(row_group_sizes(0), vec![0]);
         assert_eq!(row_group_sizes(10), vec![10]);
-        assert_eq!(row_group_sizes(2 * ROW_GROUP - 1), vec![2 * ROW_GROUP - 1]);
+        assert_eq!(row_group_sizes(ROW_GROUP), vec![ROW_GROUP]);
+        assert_eq!(row_group_sizes(ROW_GROUP + 1), vec![ROW_GROUP, 1]);
         assert_eq!(
-            row_group_sizes(1_400_448),
-            vec![280_089, 280_089, 280_089, 280_089, 280_092]
+            row_group_sizes(250_000),
+            vec![ROW_GROUP, ROW_GROUP, ROW_GROUP, 53_392]
         );
         assert_eq!(row_group_sizes(2 * ROW_GROUP), vec![ROW_GROUP, ROW_GROUP]);
     }
