@@ -125,6 +125,10 @@ pub struct Plan {
     pub status: Status,
     pub objective_cny: f64,
     pub mip_gap: f64,
+    /// A lower bound, CNY, on the cost of the model with its servers
+    /// continuous (phases 0-1's proven bound; so on the plan's model too),
+    /// whatever sites are chosen (`None`: not solved in phases).
+    pub sites_bound_cny: Option<f64>,
     pub solve_seconds: f64,
     pub build_seconds: f64,
     /// The solver that found the plan, with its version ("HiGHS 1.16.0").

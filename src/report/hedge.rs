@@ -53,6 +53,13 @@ pub fn section(h: &Value) -> String {
             esc(note)
         ));
     };
+    if h.get("status").and_then(Value::as_str) != Some("optimal") {
+        row(
+            "Proven within",
+            format!("{:.3} %", 100.0 * num(h, "mip_gap").unwrap_or(f64::NAN)),
+            "of the best two-stage plan's cost, not within the gap asked: the EVPI and VSS may be off by as much, and what each site is worth is not computed",
+        );
+    }
     row(
         "Expected cost",
         bn(num(h, "expected_cost_cny")),
@@ -134,7 +141,13 @@ pub fn section(h: &Value) -> String {
             num(site, "contract_mw").map_or(String::new(), |x| fmt_dec(x, 1)),
             match site["worth"]["cny"].as_f64() {
                 Some(x) => fmt_dec(x / 1e9, 2),
-                None => esc(site["worth"]["state"].as_str().unwrap_or("")),
+                None => esc(&match site["worth"]["reason"].as_str() {
+                    Some(why) if !why.is_empty() && why != "not asked" => format!(
+                        "{}: {why}",
+                        site["worth"]["state"].as_str().unwrap_or("")
+                    ),
+                    _ => site["worth"]["state"].as_str().unwrap_or("").to_string(),
+                }),
             },
         ));
     }

@@ -14,7 +14,8 @@
 
 use crate::domain::SiteStatus;
 use crate::milp::Prepared;
-use crate::solve::stochastic::{solve_two_stage, Outcome, Risk, TwoStage};
+use crate::plan::Status;
+use crate::solve::stochastic::{solve_two_stage_from, Known, Outcome, Risk, TwoStage};
 use crate::solve::{SolveError, SolveOptions};
 
 /// What a site built now is worth: the two-stage objective re-solved
@@ -66,13 +67,16 @@ pub struct SiteNow {
 
 /// The sites `two` builds now, in site order, each with its figures; with
 /// `worth`, each candidate's worth by one two-stage re-solve without it
-/// (`outcomes` are those `two` was solved for).
+/// (`outcomes` are those `two` was solved for; the re-solves start from
+/// `known`, valid with a site left out, and from `two`'s own sites). A worth
+/// needs both plans proven within the gap: it is their difference.
 pub fn build_now(
     outcomes: &[Outcome],
     two: &TwoStage,
     risk: Risk,
     opts: &SolveOptions,
     worth: bool,
+    known: &Known,
 ) -> Vec<SiteNow> {
     let Some(p0) = outcomes.first().map(|o| o.p) else {
         return Vec::new();
@@ -102,8 +106,15 @@ pub fn build_now(
             Worth::Committed
         } else if !worth {
             Worth::NotComputed("not asked".into())
+        } else if two.status != Status::Optimal {
+            Worth::NotComputed(format!(
+                "the two-stage plan is proven only to a {:.3} % gap",
+                100.0 * two.mip_gap
+            ))
         } else {
-            worth_of(outcomes, s, two.objective_cny, risk, opts)
+            let mut known = known.clone();
+            known.seeds.push(two.first_stage.clone());
+            worth_of(outcomes, s, two.objective_cny, risk, opts, &known)
         };
         let decided = two.first_stage.contract_at(s);
         let start = two.first_stage.hall_start_at(s);
@@ -134,6 +145,7 @@ fn worth_of(
     objective_cny: f64,
     risk: Risk,
     opts: &SolveOptions,
+    known: &Known,
 ) -> Worth {
     let without: Vec<Prepared> = outcomes
         .iter()
@@ -151,7 +163,11 @@ fn worth_of(
             probability: o.probability,
         })
         .collect();
-    match solve_two_stage(&views, risk, opts, None) {
+    match solve_two_stage_from(&views, risk, opts, known) {
+        Ok(two) if two.status != Status::Optimal => Worth::NotComputed(format!(
+            "the plan without it is proven only to a {:.3} % gap",
+            100.0 * two.mip_gap
+        )),
         Ok(two) => Worth::Cny(two.objective_cny - objective_cny),
         Err(SolveError::Infeasible { .. }) => Worth::Indispensable,
         Err(e) => Worth::NotComputed(e.to_string()),

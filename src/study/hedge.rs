@@ -17,8 +17,8 @@ use std::collections::BTreeMap;
 use crate::milp::Prepared;
 use crate::plan::Plan;
 use crate::solve::stochastic::{
-    expected, risk_objective, same_options, solve_two_stage, value_at_risk, FirstStage, Outcome,
-    Risk, TwoStage,
+    expected, risk_objective, same_options, solve_two_stage, solve_two_stage_from, value_at_risk,
+    FirstStage, Known, Outcome, Risk, TwoStage,
 };
 use crate::solve::{solve, Explain, SolveError, SolveOptions};
 use crate::study::build_now::{build_now, SiteNow, Worth};
@@ -96,6 +96,9 @@ pub struct Hedge {
     /// The plan at each λ of `--risk-frontier` (set by the caller from
     /// [`risk_frontier`]; empty without it).
     pub frontier: Vec<FrontierPoint>,
+    /// What the L-shaped loop started from (the outcomes' floors, the
+    /// expected-value plan's sites), for the re-solves after it.
+    pub known: Known,
 }
 
 /// The two-stage plan at one CVaR weight λ (the same α).
@@ -152,10 +155,12 @@ pub fn risk_frontier(
             alpha: h.risk.alpha,
             lambda,
         };
+        let mut known = h.known.clone();
+        known.seeds.push(h.plan.first_stage.clone());
         let t = if views.len() == 1 {
             single(views[0].p, opts)
         } else {
-            solve_two_stage(&views, risk, opts, None)
+            solve_two_stage_from(&views, risk, opts, &known)
         }
         .map_err(|source| HedgeError::Solve {
             what: format!("the risk frontier at λ = {lambda}"),
@@ -336,11 +341,49 @@ pub fn hedge(
         let what = what.to_string();
         move |source| HedgeError::Solve { what, source }
     };
+    // Before the stochastic plan, what the L-shaped loop starts from: the
+    // outcomes' own optima (their bounds are floors under each outcome's
+    // cost) and the expected-value plan (its sites a plan to beat, if they
+    // serve every outcome).
+    let mut known = Known::default();
+    let own_plans: Option<Vec<(f64, Option<f64>)>> = if outcomes.len() == 1 {
+        None
+    } else {
+        done("each outcome's own optimum (perfect information)");
+        // Independent solves, one HiGHS thread each, on every core; in
+        // outcome order whatever their timing.
+        use rayon::prelude::*;
+        let solved: Vec<Result<(f64, Option<f64>), SolveError>> = outcomes
+            .par_iter()
+            .map(|o| solve(&o.p, &plan_only(opts)).map(|p| (p.objective_cny, p.sites_bound_cny)))
+            .collect();
+        let mut own = Vec::with_capacity(solved.len());
+        for (o, r) in outcomes.iter().zip(solved) {
+            match r {
+                Ok(x) => own.push(x),
+                // No two-stage plan either: say which outcome, diagnosed.
+                Err(SolveError::Infeasible { .. }) => return Err(why_infeasible(outcomes, opts)),
+                Err(e) => return Err(solve_err(&format!("outcome {:?} on its own", o.name))(e)),
+            }
+        }
+        known.floors_cny = own
+            .iter()
+            .map(|(_, b)| b.unwrap_or(f64::NEG_INFINITY))
+            .collect();
+        Some(own)
+    };
+    let ev_solved = ev.map(|evp| {
+        done("the expected-value plan");
+        solve(evp, &plan_only(opts))
+    });
+    if let Some(Ok(ev_plan)) = &ev_solved {
+        known.seeds.push(FirstStage::of(ev_plan));
+    }
     done("the stochastic plan (every outcome in one model)");
     let plan = match if views.len() == 1 {
         single(views[0].p, opts)
     } else {
-        solve_two_stage(&views, risk, opts, None)
+        solve_two_stage_from(&views, risk, opts, &known)
     } {
         Ok(plan) => plan,
         Err(SolveError::Infeasible { reasons, .. }) if reasons.is_empty() => {
@@ -348,23 +391,11 @@ pub fn hedge(
         }
         Err(e) => return Err(solve_err("the stochastic plan")(e)),
     };
-    done("each outcome's own optimum (perfect information)");
     // One outcome: the stochastic plan is that outcome's own optimum (the
     // same solve, not run twice).
-    let own: Vec<f64> = if outcomes.len() == 1 {
-        vec![plan.objective_cny]
-    } else {
-        // Independent solves, one HiGHS thread each, on every core; in
-        // outcome order whatever their timing.
-        use rayon::prelude::*;
-        outcomes
-            .par_iter()
-            .map(|o| {
-                solve(&o.p, &plan_only(opts))
-                    .map(|p| p.objective_cny)
-                    .map_err(solve_err(&format!("outcome {:?} on its own", o.name)))
-            })
-            .collect::<Result<_, _>>()?
+    let own: Vec<f64> = match own_plans {
+        None => vec![plan.objective_cny],
+        Some(own) => own.iter().map(|(o, _)| *o).collect(),
     };
     let wait_and_see = risk_objective(&own, &probabilities, risk);
     let (var, cvar) = value_at_risk(&plan.costs_cny, &probabilities, risk.alpha);
@@ -376,10 +407,12 @@ pub fn hedge(
     } else {
         (plan.objective_cny - wait_and_see).max(0.0)
     };
-    done("the expected-value plan in every outcome");
-    let expected_value = match ev {
+    if ev_solved.is_some() {
+        done("the expected-value plan in every outcome");
+    }
+    let expected_value = match ev_solved {
         None => ExpectedValue::NotComputed,
-        Some(evp) => match solve(evp, &plan_only(opts)) {
+        Some(solved) => match solved {
             Err(e @ (SolveError::Infeasible { .. } | SolveError::NoSolution { .. })) => {
                 ExpectedValue::NoPlan {
                     reason: e.to_string().lines().next().unwrap_or_default().to_string(),
@@ -411,10 +444,12 @@ pub fn hedge(
             alpha: risk.alpha,
             lambda: 0.0,
         };
+        let mut from = known.clone();
+        from.seeds.push(plan.first_stage.clone());
         let n = if views.len() == 1 {
             single(views[0].p, opts)
         } else {
-            solve_two_stage(&views, r0, opts, None)
+            solve_two_stage_from(&views, r0, opts, &from)
         }
         .map_err(solve_err("the risk-neutral plan"))?;
         Some(Neutral {
@@ -426,7 +461,7 @@ pub fn hedge(
         None
     };
     done("what each site built now is worth (the plan re-solved without it)");
-    let now = build_now(&views, &plan, risk, opts, true);
+    let now = build_now(&views, &plan, risk, opts, true, &known);
     Ok(Hedge {
         names,
         probabilities,
@@ -444,6 +479,7 @@ pub fn hedge(
         build_now: now,
         drawn_from: None,
         frontier: Vec::new(),
+        known,
     })
 }
 
@@ -833,6 +869,13 @@ pub fn hedge_text(h: &Hedge, p0: &Prepared) -> String {
                 d.cuts, d.lp_rounds, d.mip_rounds
             ))
     ));
+    if h.plan.status != crate::plan::Status::Optimal {
+        t.push_str(&format!(
+            "Proven within {:.3} % ({}) of the best two-stage plan, not within the gap asked: the EVPI and VSS below may be off by as much, and what each site is worth is not computed.\n",
+            100.0 * h.plan.mip_gap,
+            bn(h.plan.objective_cny - h.plan.bound_cny)
+        ));
+    }
     if let Some(d) = &h.drawn_from {
         t.push_str(&format!(
             "The outcomes are draws 0-{} of {} (seed {}, {}), each of probability 1/{}.\n",

@@ -4,7 +4,7 @@
 //! plans.
 
 use crate::common::*;
-use dcsite::solve::stochastic::{solve_two_stage, Outcome, Risk};
+use dcsite::solve::stochastic::{solve_two_stage, Known, Outcome, Risk};
 use dcsite::solve::SolveOptions;
 use dcsite::study::build_now::{build_now, Worth};
 
@@ -31,7 +31,7 @@ fn worth_of_each_site_by_hand() {
     };
     let opts = SolveOptions::default();
     let two = solve_two_stage(&views, risk, &opts, None).expect("a plan");
-    let now = build_now(&views, &two, risk, &opts, true);
+    let now = build_now(&views, &two, risk, &opts, true, &Known::default());
     assert_eq!(now.len(), 2);
     let worth = |i: usize| match &now[i].worth {
         Worth::Cny(x) => *x,
@@ -62,7 +62,7 @@ fn supply_risk_sites_power_and_starts_recounted() {
     };
     let opts = SolveOptions::default();
     let two = solve_two_stage(&views, risk, &opts, None).expect("a plan");
-    let now = build_now(&views, &two, risk, &opts, true);
+    let now = build_now(&views, &two, risk, &opts, true, &Known::default());
     assert_eq!(now.len(), two.first_stage.built.len());
     for s in &now {
         // Recounted from the outcomes' own site rows.

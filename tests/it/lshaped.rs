@@ -8,7 +8,9 @@
 use crate::common::*;
 use dcsite::data::outcomes::outcomes_of;
 use dcsite::milp::Prepared;
-use dcsite::solve::stochastic::{solve_two_stage, Outcome, Risk, TwoStage};
+use dcsite::solve::stochastic::{
+    solve_two_stage, solve_two_stage_from, FirstStage, Known, Outcome, Risk, TwoStage,
+};
 use dcsite::solve::{SolveOptions, Status};
 
 /// The 20 outcomes: each of the first four supply outcomes of
@@ -115,6 +117,37 @@ fn l_shaped_matches_the_extensive_form_with_a_cvar_weight() {
 }
 
 #[test]
+fn seeds_change_where_the_loop_starts_not_its_optimum() {
+    // Seeds that serve every outcome (the extensive form's own sites, the
+    // first outcome's deterministic plan) and one that serves none (nothing
+    // built): the same optimum within the gap each time.
+    let tree = twenty();
+    let views: Vec<Outcome> = tree
+        .iter()
+        .map(|(q, p)| Outcome { p, probability: *q })
+        .collect();
+    let neutral = Risk {
+        alpha: 0.9,
+        lambda: 0.0,
+    };
+    let ext = solve_two_stage(&views, neutral, &opts(false, 1e-3), None).expect("extensive");
+    let own = dcsite::solve::solve(&tree[0].1, &SolveOptions::default()).expect("outcome 0");
+    for seeds in [
+        vec![ext.first_stage.clone()],
+        vec![FirstStage::of(&own)],
+        vec![FirstStage::default(), FirstStage::of(&own)],
+    ] {
+        let known = Known {
+            seeds,
+            floors_cny: Vec::new(),
+        };
+        let dec = solve_two_stage_from(&views, neutral, &opts(true, 1e-3), &known)
+            .expect("L-shaped from the seeds");
+        agree(&ext, &dec, 1e-3);
+    }
+}
+
+#[test]
 fn a_given_first_stage_is_valued_the_same_both_ways() {
     let tree = twenty();
     let views: Vec<Outcome> = tree
@@ -159,6 +192,37 @@ fn l_shaped_finds_sites_that_serve_every_outcome() {
         );
         assert_eq!(ext.first_stage, dec.first_stage);
         assert_eq!(dec.status, Status::Optimal);
+        // The floors hedge gives the loop: each outcome's own optimum's
+        // bound with continuous servers, below its own optimum, and so
+        // below its cost under any shared sites; with them, and a seed
+        // that serves no outcome (nothing built), the same optimum.
+        let floors: Vec<f64> = tree
+            .iter()
+            .map(|(_, p)| {
+                let own = dcsite::solve::solve(p, &opts(false, 1e-6)).expect("own optimum");
+                let floor = own.sites_bound_cny.expect("a phases bound");
+                assert!(floor <= own.objective_cny * (1.0 + 1e-9));
+                floor
+            })
+            .collect();
+        let known = Known {
+            seeds: vec![FirstStage::default()],
+            floors_cny: floors,
+        };
+        let views: Vec<Outcome> = tree
+            .iter()
+            .map(|(q, p)| Outcome { p, probability: *q })
+            .collect();
+        let from = solve_two_stage_from(&views, risk, &opts(true, 1e-6), &known)
+            .expect("L-shaped from floors");
+        assert!(
+            (ext.objective_cny - from.objective_cny).abs() <= 1e-6 * ext.objective_cny,
+            "lambda {lambda}: extensive {} against L-shaped from floors {}",
+            ext.objective_cny,
+            from.objective_cny
+        );
+        assert!(from.bound_cny <= ext.objective_cny * (1.0 + 1e-9));
+        assert_eq!(ext.first_stage, from.first_stage);
     }
 }
 

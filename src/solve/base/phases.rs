@@ -85,6 +85,7 @@ pub fn solve_phases(
     };
     let mut plan = read_back(p, &parts, &values, &raw);
     plan.mip_gap = mip_gap;
+    plan.sites_bound_cny = Some(choice.bound).filter(|b| b.is_finite());
     plan.build_seconds = run.build_seconds.get();
     plan.model_size = rounded.size;
     plan.link_rows = run.links.borrow().stats(p).map(|mut l| {

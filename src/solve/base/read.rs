@@ -114,6 +114,7 @@ pub(crate) fn read_back(
         status: raw.status,
         objective_cny: raw.objective,
         mip_gap: raw.gap_to(raw.dual_bound),
+        sites_bound_cny: None,
         solve_seconds: raw.seconds,
         build_seconds: 0.0,
         solver: crate::solve::adapter::version(),

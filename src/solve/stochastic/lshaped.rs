@@ -37,6 +37,16 @@
 //! re-solved from its last basis; the results are gathered in outcome
 //! order, so the run does not depend on the threads' timing.
 //!
+//! Where the loop starts ([`Known`]): θ_k from the larger of outcome k's
+//! LP with the sites free and its floor (a lower bound on its cost under
+//! any sites, e.g. its own optimum's proven bound; valid with sites left
+//! out too), and seed site plans evaluated before stage 1 (the first plan
+//! to beat). Cuts alone leave the bound at the outcomes' LP relaxations on
+//! the national set, 0.6 % below the plans, where the floors put it
+//! within 0.14 % (BENCHMARKS.md). Stage 2 stops after [`MIP_STALL_ROUNDS`]
+//! rounds without progress once a plan exists, and under a time limit the
+//! loop takes [`LOOP_SHARE`] of the time left.
+//!
 //! What this solves is the problem of the extensive form's first phase
 //! (continuous servers, the binaries integer): its bound is a bound of the
 //! two-stage plan with whole servers, which `second.rs` then makes of the
@@ -49,7 +59,8 @@ use std::time::Instant;
 use good_lp::{variable, Expression, IntoAffineExpression, Variable};
 
 use super::problem::{
-    risk_objective, threads, value_at_risk, FirstStage, LShapedStats, Outcome, Risk, TwoStage,
+    risk_objective, threads, value_at_risk, FirstStage, Known, LShapedStats, Outcome, Risk,
+    TwoStage,
 };
 use super::second::whole_servers;
 use crate::milp::{self, Integrality, Links, Model, Prepared, Vars, CNY_PER_OBJECTIVE_UNIT};
@@ -72,6 +83,14 @@ const LP_TOLERANCE: f64 = 1e-4;
 /// Tenfold raises of the elastic cost at most before the outcomes are
 /// called infeasible together.
 const MAX_RAISES: usize = 8;
+/// Stage 2 ends, with the best plan and its proven gap, after this many
+/// master MIP rounds in a row that neither raise the bound nor find a
+/// better plan (the national rollout's masters keep proposing site sets
+/// some outcome cannot take: BENCHMARKS.md, issue 28).
+const MIP_STALL_ROUNDS: usize = 20;
+/// The share of the time left that the loop may take under a time limit;
+/// the whole-server plans of its sites get the rest.
+const LOOP_SHARE: f64 = 0.75;
 /// Elastic use below this (in units of a pinned decision) counts as none.
 const NO_ELASTIC: f64 = 1e-6;
 
@@ -518,6 +537,52 @@ fn rounded(y: &[f64]) -> Vec<f64> {
     y.iter().map(|v| if *v > 0.5 { 1.0 } else { 0.0 }).collect()
 }
 
+/// The master's columns at a plan: y, θ = the outcomes' values and the
+/// CVaR's (η at the value at risk, u_k the excess over it), the rest of
+/// `cols` as they are.
+fn plan_columns(
+    mut cols: Vec<f64>,
+    y: &[f64],
+    evals: &[Eval],
+    probabilities: &[f64],
+    risk: Risk,
+) -> Vec<f64> {
+    let n_y = y.len();
+    cols[..n_y].copy_from_slice(y);
+    for e in evals {
+        cols[n_y + e.k] = e.value;
+    }
+    if risk.lambda > 0.0 {
+        let q: Vec<f64> = evals.iter().map(|e| e.value).collect();
+        let (var, _) = value_at_risk(&q, probabilities, risk.alpha);
+        let eta = n_y + evals.len();
+        cols[eta] = var;
+        for (k, v) in q.iter().enumerate() {
+            cols[eta + 1 + k] = (v - var).max(0.0);
+        }
+    }
+    cols
+}
+
+/// The master's y of a first stage: 1 for each option built and each
+/// training-cluster site, 0 elsewhere.
+fn y_of(order: &[Decision], fs: &FirstStage) -> Vec<f64> {
+    order
+        .iter()
+        .map(|d| {
+            let on = match *d {
+                Decision::Open { site, cooling } => fs.built.contains(&(site, cooling)),
+                Decision::Mega { site } => fs.mega.contains(&site),
+            };
+            if on {
+                1.0
+            } else {
+                0.0
+            }
+        })
+        .collect()
+}
+
 fn first_stage(order: &[Decision], y: &[f64]) -> FirstStage {
     let mut fs = FirstStage::default();
     for (d, v) in order.iter().zip(y) {
@@ -538,12 +603,16 @@ fn lost() -> SolveError {
 }
 
 /// The two-stage plan by the L-shaped loop, or with `fixed` the whole-server
-/// plans of those site decisions.
+/// plans of those site decisions. The loop starts from `known`: each
+/// outcome's θ from its floor, and the seeds' site plans evaluated in
+/// every outcome first (their cuts bound the masters; one that serves
+/// every outcome is the plan to beat).
 pub(super) fn solve(
     outcomes: &[Outcome],
     risk: Risk,
     opts: &SolveOptions,
     fixed: Option<&FirstStage>,
+    known: &Known,
 ) -> Result<TwoStage, SolveError> {
     let t0 = Instant::now();
     let tol = opts.mip_gap.unwrap_or(DEFAULT_MIP_GAP);
@@ -561,7 +630,14 @@ pub(super) fn solve(
     let (fs, bound_units, stats) = match fixed {
         Some(fs) => (fs.clone(), None, None),
         None => {
-            let (fs, bound, stats) = first_stage_loop(outcomes, &probabilities, risk, opts, tol)?;
+            // The loop stops at three quarters of the time left, so that
+            // its best sites still get their whole-server plans.
+            let mut looping = opts.clone();
+            if let Some(d) = &mut looping.deadline {
+                d.at = crate::domain::instant_after(Instant::now(), LOOP_SHARE * d.left_s());
+            }
+            let (fs, bound, stats) =
+                first_stage_loop(outcomes, &probabilities, risk, &looping, tol, known)?;
             (fs, Some(bound), Some(stats))
         }
     };
@@ -623,6 +699,7 @@ fn first_stage_loop(
     risk: Risk,
     opts: &SolveOptions,
     tol: f64,
+    known: &Known,
 ) -> Result<(FirstStage, f64, LShapedStats), SolveError> {
     let n = outcomes.len();
     let p0 = outcomes
@@ -704,6 +781,7 @@ fn first_stage_loop(
             risk,
             opts,
             tol,
+            known,
             log,
         );
         // Closing the job channels ends the workers.
@@ -722,6 +800,7 @@ fn run_loop(
     risk: Risk,
     opts: &SolveOptions,
     tol: f64,
+    known: &Known,
     log: bool,
 ) -> Result<(FirstStage, f64), SolveError> {
     let t0 = Instant::now();
@@ -740,9 +819,20 @@ fn run_loop(
     workers.stats.build_seconds = t.elapsed().as_secs_f64();
     // θ_k from below: each outcome's LP relaxation with the sites free.
     let free = workers.run(Job::Free, n)?;
+    // or the outcome's floor where it is known and higher (its own
+    // optimum's bound: the LPs' values alone leave the master's bound at
+    // the outcomes' LP relaxations, far below where the sites' integrality
+    // puts it).
     let lower: Vec<f64> = free
         .iter()
-        .map(|e| e.value - 1e-9 * (1.0 + e.value.abs()))
+        .map(|e| {
+            let floor = known
+                .floors_cny
+                .get(e.k)
+                .map_or(f64::NEG_INFINITY, |f| f / CNY_PER_OBJECTIVE_UNIT);
+            let v = e.value.max(floor);
+            v - 1e-9 * (1.0 + v.abs())
+        })
         .collect();
     // An elastic unit costs ten times the dearest outcome's relaxation.
     let mut penalty = 10.0 * (1.0 + free.iter().map(|e| e.value.abs()).fold(0.0, f64::max));
@@ -763,6 +853,35 @@ fn run_loop(
         let v: Vec<f64> = evals.iter().map(|e| e.value).collect();
         risk_objective(&v, probabilities, risk)
     };
+    // The best plan so far: (y, objective, the master's columns there).
+    let mut best: Option<(Vec<f64>, f64, Vec<f64>)> = None;
+    // Stage 0: the seeds, each evaluated in every outcome. Their cuts are
+    // valid at any y (θ at its lower bounds: every cut that touches above
+    // it is added); a seed without elastic is a plan.
+    let n_cols = n_y + n + if risk.lambda > 0.0 { 1 + n } else { 0 };
+    for fs in &known.seeds {
+        if out_of_time(opts) {
+            break;
+        }
+        let t = Instant::now();
+        let y = y_of(order, fs);
+        let evals = workers.run(Job::At(Arc::new(y.clone()), penalty), n)?;
+        let value = objective_at(&evals);
+        let clean = evals.iter().all(|e| e.elastic <= NO_ELASTIC);
+        let added = add(&evals, &y, &lower, &mut lp, &mut mip, &mut workers.stats)?;
+        if clean && best.as_ref().is_none_or(|b| value < b.1) {
+            let cols = plan_columns(vec![0.0; n_cols], &y, &evals, probabilities, risk);
+            best = Some((y, value, cols));
+        }
+        trace(log, || {
+            format!(
+                "seed: {:.6e}{}, {added} cuts, {:.1} s",
+                value,
+                if clean { "" } else { " (elastic)" },
+                t.elapsed().as_secs_f64()
+            )
+        });
+    }
     // Stage 1: the master's LP relaxation, while its bound rises.
     let mut stalled = 0;
     let mut lp_bound = f64::NEG_INFINITY;
@@ -811,9 +930,9 @@ fn run_loop(
         lp_bound = lp_bound.max(a.objective);
     }
     // Stage 2: the master MIP, cut at each answer.
-    let mut best: Option<(Vec<f64>, f64, Vec<f64>)> = None; // (y, objective, master columns)
     let mut bound = f64::NEG_INFINITY;
     let mut tried: BTreeSet<Vec<u64>> = BTreeSet::new();
+    let mut mip_stalled = 0;
     for _ in 0..MAX_MIP_ROUNDS {
         if out_of_time(opts) {
             break;
@@ -827,6 +946,7 @@ fn run_loop(
         };
         workers.stats.master_seconds += t.elapsed().as_secs_f64();
         workers.stats.mip_rounds += 1;
+        let mut progress = a.bound > bound + LP_TOLERANCE * a.bound.abs().max(1e-9);
         bound = bound.max(a.bound);
         if let Some((_, ub, _)) = &best {
             if ub - bound <= gap1 * ub.abs().max(1e-9) {
@@ -841,22 +961,9 @@ fn run_loop(
         let value = objective_at(&evals);
         let clean = evals.iter().all(|e| e.elastic <= NO_ELASTIC);
         if clean && best.as_ref().is_none_or(|b| value < b.1) {
-            // The master's columns at this plan: y, θ = Q, and the CVaR's.
-            let mut cols = a.cols.clone();
-            cols[..n_y].copy_from_slice(&y);
-            for e in &evals {
-                cols[n_y + e.k] = e.value;
-            }
-            if risk.lambda > 0.0 {
-                let q: Vec<f64> = evals.iter().map(|e| e.value).collect();
-                let (var, _) = value_at_risk(&q, probabilities, risk.alpha);
-                let eta = n_y + n;
-                cols[eta] = var;
-                for (k, v) in q.iter().enumerate() {
-                    cols[eta + 1 + k] = (v - var).max(0.0);
-                }
-            }
+            let cols = plan_columns(a.cols.clone(), &y, &evals, probabilities, risk);
             best = Some((y.to_vec(), value, cols));
+            progress = true;
         }
         let added = add(
             &evals,
@@ -883,6 +990,13 @@ fn run_loop(
                 break;
             }
         }
+        mip_stalled = if progress { 0 } else { mip_stalled + 1 };
+        if mip_stalled >= MIP_STALL_ROUNDS && best.is_some() {
+            trace(log, || {
+                format!("{MIP_STALL_ROUNDS} rounds without progress: the best plan stands")
+            });
+            break;
+        }
         if added == 0 || again {
             if clean {
                 // The master prices its answer right: nothing left to prove
@@ -906,7 +1020,15 @@ fn run_loop(
         }
     }
     let (y, _, _) = best.ok_or_else(|| SolveError::NoSolution {
-        limit: "time limit".into(),
+        limit: if out_of_time(opts) {
+            "time limit".into()
+        } else {
+            format!(
+                "the L-shaped loop stopped after {MAX_MIP_ROUNDS} master rounds, each answer \
+                 leaving some outcome's targets or limits unmet (the master knows the outcomes' \
+                 rows over the sites alone); try --method extensive"
+            )
+        },
     })?;
     Ok((first_stage(order, &y), bound))
 }

@@ -25,8 +25,8 @@ mod second;
 use crate::solve::base::options::{SolveError, SolveOptions};
 
 pub use problem::{
-    expected, risk_objective, same_options, value_at_risk, FirstStage, LShapedStats, Outcome, Risk,
-    TwoStage,
+    expected, risk_objective, same_options, value_at_risk, FirstStage, Known, LShapedStats,
+    Outcome, Risk, TwoStage,
 };
 
 /// Outcomes from which [`solve_two_stage`] decomposes (L-shaped) unless
@@ -64,8 +64,22 @@ pub fn solve_two_stage(
     fixed: Option<&FirstStage>,
 ) -> Result<TwoStage, SolveError> {
     if decomposes(outcomes, opts) {
-        lshaped::solve(outcomes, risk, opts, fixed)
+        lshaped::solve(outcomes, risk, opts, fixed, &Known::default())
     } else {
         extensive::solve(outcomes, risk, opts, fixed)
+    }
+}
+
+/// [`solve_two_stage`] from what is [`Known`] beforehand.
+pub fn solve_two_stage_from(
+    outcomes: &[Outcome],
+    risk: Risk,
+    opts: &SolveOptions,
+    known: &Known,
+) -> Result<TwoStage, SolveError> {
+    if decomposes(outcomes, opts) {
+        lshaped::solve(outcomes, risk, opts, None, known)
+    } else {
+        extensive::solve(outcomes, risk, opts, None)
     }
 }

@@ -37,6 +37,20 @@ pub struct FirstStage {
     pub hall_start: Vec<(usize, f64)>,
 }
 
+/// What is known before a two-stage solve, for the L-shaped loop to start
+/// from (the extensive form does not use it).
+#[derive(Debug, Clone, Default)]
+pub struct Known {
+    /// Candidate first stages (e.g. the expected-value plan's), evaluated
+    /// in every outcome first: one that serves every outcome is a plan from
+    /// the start, and their cuts bound the master.
+    pub seeds: Vec<FirstStage>,
+    /// Per outcome (empty: none), a lower bound on its cost whatever is
+    /// decided now, CNY: e.g. its own optimum's `Plan::sites_bound_cny`.
+    /// The master's θ starts from it instead of the outcome's LP.
+    pub floors_cny: Vec<f64>,
+}
+
 impl FirstStage {
     /// The MW contracted at site `s`, when contracts are decided.
     pub fn contract_at(&self, s: usize) -> Option<f64> {
