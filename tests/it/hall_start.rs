@@ -251,15 +251,11 @@ fn one_plan_defers_each_hall_to_its_latest_start() {
 #[test]
 fn l_shaped_with_start_months_exits_2_and_writes_nothing() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let sc = dir.path().join("starts.toml");
-    std::fs::write(
-        &sc,
-        format!(
-            "extends = \"{}\"\n[parameters]\nhall_start_step_months = 1\n",
-            root().join("models/supply_risk_2026.toml").display()
-        ),
-    )
-    .expect("writes");
+    let sc = extending(
+        dir.path(),
+        "models/supply_risk_2026.toml",
+        "[parameters]\nhall_start_step_months = 1\n",
+    );
     let out = dir.path().join("out");
     let r = bin()
         .args([
@@ -284,15 +280,11 @@ fn l_shaped_with_start_months_exits_2_and_writes_nothing() {
 #[test]
 fn sites_geojson_marks_the_decided_start_and_the_folder_reports() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let sc = dir.path().join("starts.toml");
-    std::fs::write(
-        &sc,
-        format!(
-            "extends = \"{}\"\nname = \"starts\"\n[parameters]\nhall_start_step_months = 1\n",
-            root().join("models/small/rollout_2026.toml").display()
-        ),
-    )
-    .expect("writes");
+    let sc = extending(
+        dir.path(),
+        "models/small/rollout_2026.toml",
+        "name = \"starts\"\n[parameters]\nhall_start_step_months = 1\n",
+    );
     let out = dir.path().join("out");
     let r = bin()
         .args(["solve", sc.to_str().unwrap(), "--no-gpkg", "--out"])
@@ -329,6 +321,14 @@ fn sites_geojson_marks_the_decided_start_and_the_folder_reports() {
         .output()
         .expect("runs");
     ok(&r, "report on the folder");
+}
+
+/// `starts.toml` in `dir`: the shipped scenario `base` extended by `body`.
+fn extending(dir: &std::path::Path, base: &str, body: &str) -> std::path::PathBuf {
+    let sc = dir.join("starts.toml");
+    let text = format!("extends = \"{}\"\n{body}", root().join(base).display());
+    std::fs::write(&sc, text).expect("writes");
+    sc
 }
 
 /// The small rollout with a "front-loaded" outcome (probability 0.3):
