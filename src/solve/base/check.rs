@@ -267,7 +267,7 @@ fn check_schedule(
                 ph.ready_mw[o][k]
             } else {
                 match sp.hall_start_month.filter(|_| sp.hall_start_decided) {
-                    Some(start) => p.ready_mw_from(&ph, o, start, per.installed_by),
+                    Some(start) => p.ready_mw_from(ph, o, start, per.installed_by),
                     None => ph.in_service_mw[o].min(opt.ready_it_mw),
                 }
             };

@@ -22,7 +22,7 @@ const ROW_GROUP: usize = 1 << 16;
 /// each, the last one the remainder (one empty group for no rows).
 fn row_group_sizes(rows: usize) -> Vec<usize> {
     let mut sizes = vec![ROW_GROUP; rows / ROW_GROUP];
-    if rows % ROW_GROUP > 0 || sizes.is_empty() {
+    if !rows.is_multiple_of(ROW_GROUP) || sizes.is_empty() {
         sizes.push(rows % ROW_GROUP);
     }
     sizes
