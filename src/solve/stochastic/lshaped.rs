@@ -817,12 +817,12 @@ fn run_loop(
         }
     }
     workers.stats.build_seconds = t.elapsed().as_secs_f64();
-    // θ_k from below: each outcome's LP relaxation with the sites free.
-    let free = workers.run(Job::Free, n)?;
+    // θ_k from below: each outcome's LP relaxation with the sites free,
     // or the outcome's floor where it is known and higher (its own
     // optimum's bound: the LPs' values alone leave the master's bound at
     // the outcomes' LP relaxations, far below where the sites' integrality
     // puts it).
+    let free = workers.run(Job::Free, n)?;
     let lower: Vec<f64> = free
         .iter()
         .map(|e| {
@@ -835,11 +835,11 @@ fn run_loop(
         })
         .collect();
     // An elastic unit costs ten times the dearest outcome's relaxation.
-    let mut penalty = 10.0 * (1.0 + free.iter().map(|e| e.value.abs()).fold(0.0, f64::max));
+    let penalty = 10.0 * (1.0 + free.iter().map(|e| e.value.abs()).fold(0.0, f64::max));
     let n_y = order.len();
     let gap1 = 0.5 * tol;
-    let mut lp = Master::new(n_y, &rows, &lower, probabilities, risk, false, 0.0, opts)?;
-    let mut mip = Master::new(
+    let lp = Master::new(n_y, &rows, &lower, probabilities, risk, false, 0.0, opts)?;
+    let mip = Master::new(
         n_y,
         &rows,
         &lower,
@@ -849,177 +849,24 @@ fn run_loop(
         0.2 * gap1,
         opts,
     )?;
-    let objective_at = |evals: &[Eval]| {
-        let v: Vec<f64> = evals.iter().map(|e| e.value).collect();
-        risk_objective(&v, probabilities, risk)
+    let mut run = Loop {
+        workers,
+        n,
+        n_y,
+        probabilities,
+        risk,
+        opts,
+        log,
+        t0,
+        lp,
+        mip,
+        penalty,
+        best: None,
     };
-    // The best plan so far: (y, objective, the master's columns there).
-    let mut best: Option<(Vec<f64>, f64, Vec<f64>)> = None;
-    // Stage 0: the seeds, each evaluated in every outcome. Their cuts are
-    // valid at any y (θ at its lower bounds: every cut that touches above
-    // it is added); a seed without elastic is a plan.
-    let n_cols = n_y + n + if risk.lambda > 0.0 { 1 + n } else { 0 };
-    for fs in &known.seeds {
-        if out_of_time(opts) {
-            break;
-        }
-        let t = Instant::now();
-        let y = y_of(order, fs);
-        let evals = workers.run(Job::At(Arc::new(y.clone()), penalty), n)?;
-        let value = objective_at(&evals);
-        let clean = evals.iter().all(|e| e.elastic <= NO_ELASTIC);
-        let added = add(&evals, &y, &lower, &mut lp, &mut mip, &mut workers.stats)?;
-        if clean && best.as_ref().is_none_or(|b| value < b.1) {
-            let cols = plan_columns(vec![0.0; n_cols], &y, &evals, probabilities, risk);
-            best = Some((y, value, cols));
-        }
-        trace(log, || {
-            format!(
-                "seed: {:.6e}{}, {added} cuts, {:.1} s",
-                value,
-                if clean { "" } else { " (elastic)" },
-                t.elapsed().as_secs_f64()
-            )
-        });
-    }
-    // Stage 1: the master's LP relaxation, while its bound rises.
-    let mut stalled = 0;
-    let mut lp_bound = f64::NEG_INFINITY;
-    for _ in 0..MAX_LP_ROUNDS {
-        if out_of_time(opts) {
-            break;
-        }
-        let t = Instant::now();
-        let a = lp.solve(opts, None)?;
-        workers.stats.master_seconds += t.elapsed().as_secs_f64();
-        workers.stats.lp_rounds += 1;
-        let y = Arc::new(a.cols[..n_y].to_vec());
-        let evals = workers.run(Job::At(y.clone(), penalty), n)?;
-        let value = objective_at(&evals);
-        let added = add(
-            &evals,
-            &y,
-            &a.cols[n_y..],
-            &mut lp,
-            &mut mip,
-            &mut workers.stats,
-        )?;
-        trace(log, || {
-            format!(
-                "LP round {}: bound {:.6e}, at its answer {:.6e}, {added} cuts, {:.1} s",
-                workers.stats.lp_rounds,
-                a.objective,
-                value,
-                t0.elapsed().as_secs_f64()
-            )
-        });
-        if added == 0 || value - a.objective <= LP_TOLERANCE * value.abs().max(1e-9) {
-            break;
-        }
-        // Kelley's cuts can leave the LP bound flat for long (the outcomes'
-        // LP values flat over much of the site space): then the binary
-        // answers of stage 2 give the better cuts.
-        if a.objective <= lp_bound + LP_TOLERANCE * a.objective.abs().max(1e-9) {
-            stalled += 1;
-            if stalled >= LP_STALL_ROUNDS {
-                break;
-            }
-        } else {
-            stalled = 0;
-        }
-        lp_bound = lp_bound.max(a.objective);
-    }
-    // Stage 2: the master MIP, cut at each answer.
-    let mut bound = f64::NEG_INFINITY;
-    let mut tried: BTreeSet<Vec<u64>> = BTreeSet::new();
-    let mut mip_stalled = 0;
-    for _ in 0..MAX_MIP_ROUNDS {
-        if out_of_time(opts) {
-            break;
-        }
-        let t = Instant::now();
-        let start = best.as_ref().map(|b| b.2.as_slice());
-        let a = match mip.solve(opts, start) {
-            Ok(a) => a,
-            Err(SolveError::NoSolution { .. }) if best.is_some() => break,
-            Err(e) => return Err(e),
-        };
-        workers.stats.master_seconds += t.elapsed().as_secs_f64();
-        workers.stats.mip_rounds += 1;
-        let mut progress = a.bound > bound + LP_TOLERANCE * a.bound.abs().max(1e-9);
-        bound = bound.max(a.bound);
-        if let Some((_, ub, _)) = &best {
-            if ub - bound <= gap1 * ub.abs().max(1e-9) {
-                break;
-            }
-        }
-        let y = rounded(&a.cols[..n_y]);
-        let key: Vec<u64> = y.iter().map(|v| v.to_bits()).collect();
-        let again = !tried.insert(key);
-        let y = Arc::new(y);
-        let evals = workers.run(Job::At(y.clone(), penalty), n)?;
-        let value = objective_at(&evals);
-        let clean = evals.iter().all(|e| e.elastic <= NO_ELASTIC);
-        if clean && best.as_ref().is_none_or(|b| value < b.1) {
-            let cols = plan_columns(a.cols.clone(), &y, &evals, probabilities, risk);
-            best = Some((y.to_vec(), value, cols));
-            progress = true;
-        }
-        let added = add(
-            &evals,
-            &y,
-            &a.cols[n_y..],
-            &mut lp,
-            &mut mip,
-            &mut workers.stats,
-        )?;
-        trace(log, || {
-            format!(
-                "MIP round {}: bound {:.6e}, answer {:.6e}{}, best {}, {added} cuts, {:.1} s",
-                workers.stats.mip_rounds,
-                bound,
-                value,
-                if clean { "" } else { " (elastic)" },
-                best.as_ref()
-                    .map_or("none".into(), |b| format!("{:.6e}", b.1)),
-                t0.elapsed().as_secs_f64()
-            )
-        });
-        if let Some((_, ub, _)) = &best {
-            if ub - bound <= gap1 * ub.abs().max(1e-9) {
-                break;
-            }
-        }
-        mip_stalled = if progress { 0 } else { mip_stalled + 1 };
-        if mip_stalled >= MIP_STALL_ROUNDS && best.is_some() {
-            trace(log, || {
-                format!("{MIP_STALL_ROUNDS} rounds without progress: the best plan stands")
-            });
-            break;
-        }
-        if added == 0 || again {
-            if clean {
-                // The master prices its answer right: nothing left to prove
-                // beyond its own gap.
-                break;
-            }
-            // The master's answer needs elastic even at its own price: the
-            // elastic is too cheap. Raise it (the cuts made stay valid).
-            if workers.stats.penalty_raises >= MAX_RAISES {
-                return Err(SolveError::Infeasible {
-                    reasons: vec![
-                        "no one choice of sites serves every outcome: each site plan leaves some outcome's targets or limits unmet".into(),
-                    ],
-                    relaxations: vec![],
-                    alternatives: vec![],
-                });
-            }
-            penalty *= 10.0;
-            workers.stats.penalty_raises += 1;
-            tried.clear();
-        }
-    }
-    let (y, _, _) = best.ok_or_else(|| SolveError::NoSolution {
+    run.seeds(order, &known.seeds, &lower)?;
+    run.lp_stage()?;
+    let bound = run.mip_stage(gap1)?;
+    let best = run.best.ok_or_else(|| SolveError::NoSolution {
         limit: if out_of_time(opts) {
             "time limit".into()
         } else {
@@ -1030,7 +877,247 @@ fn run_loop(
             )
         },
     })?;
-    Ok((first_stage(order, &y), bound))
+    Ok((first_stage(order, &best.y), bound))
+}
+
+/// The best plan of the loop so far: its site decisions, objective and the
+/// master's columns there (a MIP start).
+struct Best {
+    y: Vec<f64>,
+    value: f64,
+    cols: Vec<f64>,
+}
+
+/// The loop once the outcomes' LPs are built: both masters, the elastic
+/// price and the best plan so far, and its three stages.
+struct Loop<'a> {
+    workers: &'a mut Workers,
+    n: usize,
+    n_y: usize,
+    probabilities: &'a [f64],
+    risk: Risk,
+    opts: &'a SolveOptions,
+    log: bool,
+    t0: Instant,
+    lp: Master,
+    mip: Master,
+    penalty: f64,
+    best: Option<Best>,
+}
+
+impl Loop<'_> {
+    /// The risk objective of the outcomes' values.
+    fn objective_at(&self, evals: &[Eval]) -> f64 {
+        let v: Vec<f64> = evals.iter().map(|e| e.value).collect();
+        risk_objective(&v, self.probabilities, self.risk)
+    }
+
+    /// Every outcome's LP at `y`, and whether none needs an elastic column.
+    fn evaluate(&mut self, y: &Arc<Vec<f64>>) -> Result<(Vec<Eval>, f64, bool), SolveError> {
+        let evals = self.workers.run(Job::At(y.clone(), self.penalty), self.n)?;
+        let value = self.objective_at(&evals);
+        let clean = evals.iter().all(|e| e.elastic <= NO_ELASTIC);
+        Ok((evals, value, clean))
+    }
+
+    /// The cuts of `evals` at `y` that separate the master's θ there, added
+    /// to both masters.
+    fn cut(&mut self, evals: &[Eval], y: &[f64], theta: &[f64]) -> Result<usize, SolveError> {
+        add(
+            evals,
+            y,
+            theta,
+            &mut self.lp,
+            &mut self.mip,
+            &mut self.workers.stats,
+        )
+    }
+
+    /// `y` becomes the best plan if it serves every outcome more cheaply
+    /// than the best so far; `cols` is the master's columns to fill in.
+    fn offer(&mut self, y: &[f64], evals: &[Eval], value: f64, cols: Vec<f64>) -> bool {
+        if self.best.as_ref().is_some_and(|b| value >= b.value) {
+            return false;
+        }
+        let cols = plan_columns(cols, y, evals, self.probabilities, self.risk);
+        self.best = Some(Best {
+            y: y.to_vec(),
+            value,
+            cols,
+        });
+        true
+    }
+
+    /// Stage 0: the seeds, each evaluated in every outcome. Their cuts are
+    /// valid at any y (θ at its lower bounds: every cut that touches above
+    /// it is added); a seed without elastic is a plan.
+    fn seeds(
+        &mut self,
+        order: &[Decision],
+        seeds: &[FirstStage],
+        lower: &[f64],
+    ) -> Result<(), SolveError> {
+        let n_cols = self.n_y
+            + self.n
+            + if self.risk.lambda > 0.0 {
+                1 + self.n
+            } else {
+                0
+            };
+        for fs in seeds {
+            if out_of_time(self.opts) {
+                break;
+            }
+            let t = Instant::now();
+            let y = Arc::new(y_of(order, fs));
+            let (evals, value, clean) = self.evaluate(&y)?;
+            let added = self.cut(&evals, &y, lower)?;
+            if clean {
+                self.offer(&y, &evals, value, vec![0.0; n_cols]);
+            }
+            trace(self.log, || {
+                format!(
+                    "seed: {:.6e}{}, {added} cuts, {:.1} s",
+                    value,
+                    if clean { "" } else { " (elastic)" },
+                    t.elapsed().as_secs_f64()
+                )
+            });
+        }
+        Ok(())
+    }
+
+    /// Stage 1: the master's LP relaxation, while its bound rises.
+    fn lp_stage(&mut self) -> Result<(), SolveError> {
+        let mut stalled = 0;
+        let mut lp_bound = f64::NEG_INFINITY;
+        for _ in 0..MAX_LP_ROUNDS {
+            if out_of_time(self.opts) {
+                break;
+            }
+            let t = Instant::now();
+            let a = self.lp.solve(self.opts, None)?;
+            self.workers.stats.master_seconds += t.elapsed().as_secs_f64();
+            self.workers.stats.lp_rounds += 1;
+            let y = Arc::new(a.cols[..self.n_y].to_vec());
+            let (evals, value, _) = self.evaluate(&y)?;
+            let added = self.cut(&evals, &y, &a.cols[self.n_y..])?;
+            trace(self.log, || {
+                format!(
+                    "LP round {}: bound {:.6e}, at its answer {:.6e}, {added} cuts, {:.1} s",
+                    self.workers.stats.lp_rounds,
+                    a.objective,
+                    value,
+                    self.t0.elapsed().as_secs_f64()
+                )
+            });
+            if added == 0 || value - a.objective <= LP_TOLERANCE * value.abs().max(1e-9) {
+                break;
+            }
+            // Kelley's cuts can leave the LP bound flat for long (the outcomes'
+            // LP values flat over much of the site space): then the binary
+            // answers of stage 2 give the better cuts.
+            if a.objective <= lp_bound + LP_TOLERANCE * a.objective.abs().max(1e-9) {
+                stalled += 1;
+                if stalled >= LP_STALL_ROUNDS {
+                    break;
+                }
+            } else {
+                stalled = 0;
+            }
+            lp_bound = lp_bound.max(a.objective);
+        }
+        Ok(())
+    }
+
+    /// Whether the best plan is within `gap1` of `bound`.
+    fn proven(&self, bound: f64, gap1: f64) -> bool {
+        self.best
+            .as_ref()
+            .is_some_and(|b| b.value - bound <= gap1 * b.value.abs().max(1e-9))
+    }
+
+    /// Stage 2: the master MIP, cut at each answer, until the best plan is
+    /// within `gap1` of its bound, the rounds stall or the time is up; the
+    /// master's proven bound.
+    fn mip_stage(&mut self, gap1: f64) -> Result<f64, SolveError> {
+        let mut bound = f64::NEG_INFINITY;
+        let mut tried: BTreeSet<Vec<u64>> = BTreeSet::new();
+        let mut stalled = 0;
+        for _ in 0..MAX_MIP_ROUNDS {
+            if out_of_time(self.opts) {
+                break;
+            }
+            let t = Instant::now();
+            let start = self.best.as_ref().map(|b| b.cols.as_slice());
+            let a = match self.mip.solve(self.opts, start) {
+                Ok(a) => a,
+                Err(SolveError::NoSolution { .. }) if self.best.is_some() => break,
+                Err(e) => return Err(e),
+            };
+            self.workers.stats.master_seconds += t.elapsed().as_secs_f64();
+            self.workers.stats.mip_rounds += 1;
+            let mut progress = a.bound > bound + LP_TOLERANCE * a.bound.abs().max(1e-9);
+            bound = bound.max(a.bound);
+            if self.proven(bound, gap1) {
+                break;
+            }
+            let y = rounded(&a.cols[..self.n_y]);
+            let key: Vec<u64> = y.iter().map(|v| v.to_bits()).collect();
+            let again = !tried.insert(key);
+            let y = Arc::new(y);
+            let (evals, value, clean) = self.evaluate(&y)?;
+            if clean && self.offer(&y, &evals, value, a.cols.clone()) {
+                progress = true;
+            }
+            let added = self.cut(&evals, &y, &a.cols[self.n_y..])?;
+            trace(self.log, || {
+                format!(
+                    "MIP round {}: bound {:.6e}, answer {:.6e}{}, best {}, {added} cuts, {:.1} s",
+                    self.workers.stats.mip_rounds,
+                    bound,
+                    value,
+                    if clean { "" } else { " (elastic)" },
+                    self.best
+                        .as_ref()
+                        .map_or("none".into(), |b| format!("{:.6e}", b.value)),
+                    self.t0.elapsed().as_secs_f64()
+                )
+            });
+            if self.proven(bound, gap1) {
+                break;
+            }
+            stalled = if progress { 0 } else { stalled + 1 };
+            if stalled >= MIP_STALL_ROUNDS && self.best.is_some() {
+                trace(self.log, || {
+                    format!("{MIP_STALL_ROUNDS} rounds without progress: the best plan stands")
+                });
+                break;
+            }
+            if added == 0 || again {
+                if clean {
+                    // The master prices its answer right: nothing left to prove
+                    // beyond its own gap.
+                    break;
+                }
+                // The master's answer needs elastic even at its own price: the
+                // elastic is too cheap. Raise it (the cuts made stay valid).
+                if self.workers.stats.penalty_raises >= MAX_RAISES {
+                    return Err(SolveError::Infeasible {
+                        reasons: vec![
+                            "no one choice of sites serves every outcome: each site plan leaves some outcome's targets or limits unmet".into(),
+                        ],
+                        relaxations: vec![],
+                        alternatives: vec![],
+                    });
+                }
+                self.penalty *= 10.0;
+                self.workers.stats.penalty_raises += 1;
+                tried.clear();
+            }
+        }
+        Ok(bound)
+    }
 }
 
 /// Adds to both masters the cut of each evaluation at `y` that separates
