@@ -126,8 +126,9 @@ pub struct Plan {
     pub objective_cny: f64,
     pub mip_gap: f64,
     /// A lower bound, CNY, on the cost of the model with its servers
-    /// continuous (phases 0-1's proven bound; so on the plan's model too),
-    /// whatever sites are chosen (`None`: not solved in phases).
+    /// continuous (phases 0-1's proven bound, or pair pricing's bound on
+    /// the model with every pair; so on the plan's model too), whatever
+    /// sites are chosen (`None`: none known).
     pub sites_bound_cny: Option<f64>,
     pub solve_seconds: f64,
     pub build_seconds: f64,

@@ -117,4 +117,16 @@ fn the_pricing_bound_is_below_the_lp_with_every_pair() {
         done.lower_bound
     );
     assert!(done.active.iter().filter(|&&a| a).count() < p.pairs.len() / 2);
+    // A priced plan's bound for callers (a two-stage plan's floors) is the
+    // pricing bound, below the LP with every pair, never the restricted
+    // model's own.
+    let lean = SolveOptions {
+        explain: dcsite::solve::Explain::PlanOnly,
+        ..SolveOptions::default()
+    };
+    let plan = dcsite::solve::solve(&p, &lean).unwrap();
+    let stats = plan.pairs.as_ref().expect("solved by pricing");
+    assert_eq!(plan.sites_bound_cny, stats.lower_bound_cny);
+    let bound = plan.sites_bound_cny.expect("a bound");
+    assert!(bound <= full + tol, "{bound} > {full}");
 }

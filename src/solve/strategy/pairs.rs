@@ -622,6 +622,12 @@ fn solve_priced(p: &Prepared, opts: &SolveOptions) -> Result<Solved, SolveError>
         f64::INFINITY
     };
     plan.mip_gap = gap;
+    // Likewise the bound a caller may take for the model with continuous
+    // servers (the phases' was the restricted model's).
+    plan.sites_bound_cny = pricing
+        .lower_bound
+        .is_finite()
+        .then_some(pricing.lower_bound);
     plan.status = if gap <= tolerance + 1e-12 {
         Status::Optimal
     } else {
