@@ -41,9 +41,10 @@
 //! LP with the sites free and its floor (a lower bound on its cost under
 //! any sites, e.g. its own optimum's proven bound; valid with sites left
 //! out too), and seed site plans evaluated before stage 1 (the first plan
-//! to beat). Cuts alone leave the bound at the outcomes' LP relaxations on
-//! the national set, 0.6 % below the plans, where the floors put it
-//! within 0.14 % (BENCHMARKS.md). Stage 2 stops after [`MIP_STALL_ROUNDS`]
+//! to beat). On the national set the cuts leave the bound at the
+//! outcomes' LP relaxations, 0.6 % below the plans, and the floors do not
+//! lift it: the own optima there come from pair pricing, whose bound is
+//! the full LP's (BENCHMARKS.md). Stage 2 stops after [`MIP_STALL_ROUNDS`]
 //! rounds without progress once a plan exists, and under a time limit the
 //! loop takes [`LOOP_SHARE`] of the time left.
 //!
