@@ -96,20 +96,25 @@ fn best(q: f64) -> (Option<f64>, f64) {
         .expect("three first stages")
 }
 
+/// The two-stage plan of the two outcomes at `q`, risk-neutral.
+fn hedged(q: f64) -> dcsite::study::hedge::Hedge {
+    hedge(
+        &outcomes(q),
+        None,
+        NEUTRAL,
+        &SolveOptions::default(),
+        &|_| {},
+    )
+    .expect("plans")
+}
+
 #[test]
 fn a_likely_early_delivery_starts_the_hall_now_by_hand() {
     // q = 0.5: 423,912 CNY with the hall started now, against 681,522
     // started at month 6 and 746,374 never built.
     let (start, cost) = best(0.5);
     assert_eq!(start, Some(0.0));
-    let h = hedge(
-        &outcomes(0.5),
-        None,
-        NEUTRAL,
-        &SolveOptions::default(),
-        &|_| {},
-    )
-    .expect("plans");
+    let h = hedged(0.5);
     assert_eq!(h.plan.status, Status::Optimal);
     close(h.plan.objective_cny, cost);
     assert_eq!(h.plan.first_stage.built, vec![(0, 0), (1, 0)]);
@@ -134,14 +139,7 @@ fn an_unlikely_early_delivery_defers_the_hall_by_hand() {
     // outcome, and costs 0.01 × 537,256 (February on b's dear power).
     let (start, cost) = best(0.01);
     assert_eq!(start, Some(6.0));
-    let h = hedge(
-        &outcomes(0.01),
-        None,
-        NEUTRAL,
-        &SolveOptions::default(),
-        &|_| {},
-    )
-    .expect("plans");
+    let h = hedged(0.01);
     close(h.plan.objective_cny, cost);
     assert_eq!(h.plan.first_stage.hall_start, vec![(0, 6.0)]);
     // February: a is built (its hall started) but not ready; b takes the cards.
