@@ -432,3 +432,39 @@ fn an_outcome_with_no_plan_of_its_own_is_named_with_its_diagnosis() {
     );
     assert!(!out.exists(), "nothing written");
 }
+
+#[test]
+fn a_start_step_out_of_range_exits_2_naming_file_row_and_key() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let sc = extending(
+        dir.path(),
+        "models/small/rollout_2026.toml",
+        "[parameters]\nhall_start_step_months = 121\n",
+    );
+    let before = std::fs::read(&sc).expect("reads");
+    let out = dir.path().join("out");
+    let r = bin()
+        .args(["solve", sc.to_str().unwrap(), "--no-gpkg", "--out"])
+        .arg(&out)
+        .output()
+        .expect("runs");
+    assert_eq!(r.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&r.stderr);
+    assert!(
+        err.contains("starts.toml: row 3, column parameters.hall_start_step_months")
+            && err.contains("from 0 to 120 months, found 121"),
+        "{err}"
+    );
+    assert!(!err.contains("panicked"), "{err}");
+    // Nothing written, the scenario untouched, nothing else in the folder
+    // (but the lock every command keeps beside its output folder, as in
+    // hedge.rs and contract.rs: export::writer).
+    assert!(!out.exists());
+    assert_eq!(std::fs::read(&sc).expect("reads"), before);
+    let names: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .filter(|n| !n.to_string_lossy().ends_with(".dcsite-lock"))
+        .collect();
+    assert_eq!(names, vec![std::ffi::OsString::from("starts.toml")]);
+}

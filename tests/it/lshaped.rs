@@ -49,11 +49,15 @@ fn opts(l_shaped: bool, gap: f64) -> SolveOptions {
     o
 }
 
-fn both(tree: &[(f64, Prepared)], risk: Risk, gap: f64) -> (TwoStage, TwoStage) {
-    let views: Vec<Outcome> = tree
-        .iter()
+/// The outcomes of `tree`, each with its probability.
+fn views(tree: &[(f64, Prepared)]) -> Vec<Outcome<'_>> {
+    tree.iter()
         .map(|(q, p)| Outcome { p, probability: *q })
-        .collect();
+        .collect()
+}
+
+fn both(tree: &[(f64, Prepared)], risk: Risk, gap: f64) -> (TwoStage, TwoStage) {
+    let views = views(tree);
     let ext = solve_two_stage(&views, risk, &opts(false, gap), None).expect("extensive form");
     let dec = solve_two_stage(&views, risk, &opts(true, gap), None).expect("L-shaped");
     (ext, dec)
@@ -122,10 +126,7 @@ fn seeds_change_where_the_loop_starts_not_its_optimum() {
     // first outcome's deterministic plan) and one that serves none (nothing
     // built): the same optimum within the gap each time.
     let tree = twenty();
-    let views: Vec<Outcome> = tree
-        .iter()
-        .map(|(q, p)| Outcome { p, probability: *q })
-        .collect();
+    let views = views(&tree);
     let neutral = Risk {
         alpha: 0.9,
         lambda: 0.0,
@@ -150,10 +151,7 @@ fn seeds_change_where_the_loop_starts_not_its_optimum() {
 #[test]
 fn a_given_first_stage_is_valued_the_same_both_ways() {
     let tree = twenty();
-    let views: Vec<Outcome> = tree
-        .iter()
-        .map(|(q, p)| Outcome { p, probability: *q })
-        .collect();
+    let views = views(&tree);
     let risk = Risk {
         alpha: 0.75,
         lambda: 0.25,
@@ -209,10 +207,7 @@ fn l_shaped_finds_sites_that_serve_every_outcome() {
             seeds: vec![FirstStage::default()],
             floors_cny: floors,
         };
-        let views: Vec<Outcome> = tree
-            .iter()
-            .map(|(q, p)| Outcome { p, probability: *q })
-            .collect();
+        let views = views(&tree);
         let from = solve_two_stage_from(&views, risk, &opts(true, 1e-6), &known)
             .expect("L-shaped from floors");
         assert!(
