@@ -112,8 +112,7 @@ pub fn build_now(
                 100.0 * two.mip_gap
             ))
         } else {
-            let mut known = known.clone();
-            known.seeds.push(two.first_stage.clone());
+            let known = known.and_seed(&two.first_stage);
             worth_of(outcomes, s, two.objective_cny, risk, opts, &known)
         };
         let decided = two.first_stage.contract_at(s);

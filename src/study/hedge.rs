@@ -155,8 +155,7 @@ pub fn risk_frontier(
             alpha: h.risk.alpha,
             lambda,
         };
-        let mut known = h.known.clone();
-        known.seeds.push(h.plan.first_stage.clone());
+        let known = h.known.and_seed(&h.plan.first_stage);
         let t = if views.len() == 1 {
             single(views[0].p, opts)
         } else {
@@ -444,8 +443,7 @@ pub fn hedge(
             alpha: risk.alpha,
             lambda: 0.0,
         };
-        let mut from = known.clone();
-        from.seeds.push(plan.first_stage.clone());
+        let from = known.and_seed(&plan.first_stage);
         let n = if views.len() == 1 {
             single(views[0].p, opts)
         } else {

@@ -51,6 +51,16 @@ pub struct Known {
     pub floors_cny: Vec<f64>,
 }
 
+impl Known {
+    /// The same, with `fs` as one more seed (a re-solve of a plan whose
+    /// first stage is `fs`: the risk-neutral plan, a site left out).
+    pub fn and_seed(&self, fs: &FirstStage) -> Known {
+        let mut k = self.clone();
+        k.seeds.push(fs.clone());
+        k
+    }
+}
+
 impl FirstStage {
     /// The MW contracted at site `s`, when contracts are decided.
     pub fn contract_at(&self, s: usize) -> Option<f64> {
