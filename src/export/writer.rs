@@ -10,7 +10,10 @@
 //!   there has succeeded since it was last written.
 //! - An exclusive `flock` on `.<name>.dcsite-lock` beside the destination is
 //!   held from the start of a run to its commit: a second run into the same
-//!   folder is refused at once.
+//!   folder is refused at once. A run that commits nothing (refused input,
+//!   an error, a signal) removes the lock file and the parent folders it
+//!   created, so it leaves nothing beside the folder; a lock is taken only
+//!   on the file still at the lock's path.
 //! - Commit: a new folder appears with one `renameat2(RENAME_NOREPLACE)`; an
 //!   existing one (`--force`, or an empty one) is exchanged with the staged one
 //!   in one `renameat2(RENAME_EXCHANGE)` and the old contents are deleted
@@ -352,28 +355,78 @@ fn lock_path(parent: &Path, dest: &Path) -> Option<PathBuf> {
     Some(parent.join(format!(".{}.dcsite-lock", name.to_string_lossy())))
 }
 
-/// Takes the exclusive lock of `dest` (a lock file beside it), without waiting.
-fn lock(parent: &Path, dest: &Path) -> Result<fs::File, OutputError> {
+/// The exclusive lock of an output folder: its lock file, held open, and
+/// whether this run created it (a run that commits nothing removes a lock
+/// file it created, so that refused input leaves nothing beside the folder).
+struct Lock {
+    file: fs::File,
+    path: PathBuf,
+    created: bool,
+}
+
+/// Takes the exclusive lock of `dest` (a lock file beside it), without
+/// waiting. A lock file can be removed by the run that created it (when it
+/// commits nothing), so the lock is only taken once the file locked is still
+/// the one at the path; otherwise the path is opened again.
+fn lock(parent: &Path, dest: &Path) -> Result<Lock, OutputError> {
     let path = lock_path(parent, dest).ok_or_else(|| OutputError::NotADir(dest.to_path_buf()))?;
-    let file = fs::OpenOptions::new()
-        .create(true)
-        .truncate(false)
-        .read(true)
-        .write(true)
-        .open(&path)
-        .map_err(io(&path))?;
-    // flock(LOCK_EX | LOCK_NB) on Unix; released when the file is closed.
-    #[cfg(unix)]
-    {
-        match file.try_lock() {
-            Ok(()) => {}
-            Err(fs::TryLockError::WouldBlock) => {
-                return Err(OutputError::Busy(dest.to_path_buf(), path));
+    loop {
+        let open = |new: bool| {
+            fs::OpenOptions::new()
+                .create_new(new)
+                .truncate(false)
+                .read(true)
+                .write(true)
+                .open(&path)
+        };
+        let (file, created) = match open(true) {
+            Ok(f) => (f, true),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => match open(false) {
+                Ok(f) => (f, false),
+                // Removed between the two opens: try again.
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+                Err(e) => return Err(io(&path)(e)),
+            },
+            Err(e) => return Err(io(&path)(e)),
+        };
+        // flock(LOCK_EX | LOCK_NB) on Unix; released when the file is closed.
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::MetadataExt;
+            match file.try_lock() {
+                Ok(()) => {}
+                Err(fs::TryLockError::WouldBlock) => {
+                    return Err(OutputError::Busy(dest.to_path_buf(), path));
+                }
+                Err(fs::TryLockError::Error(err)) => return Err(OutputError::Io { path, err }),
             }
-            Err(fs::TryLockError::Error(err)) => return Err(OutputError::Io { path, err }),
+            let held = file.metadata().map_err(io(&path))?;
+            match fs::metadata(&path) {
+                Ok(m) if m.dev() == held.dev() && m.ino() == held.ino() => {}
+                // The run that held it removed it: lock the file now there.
+                Ok(_) => continue,
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+                Err(e) => return Err(io(&path)(e)),
+            }
         }
+        return Ok(Lock {
+            file,
+            path,
+            created,
+        });
     }
-    Ok(file)
+}
+
+/// The folders `create_dir_all(dir)` would create, deepest first.
+fn missing_dirs(dir: &Path) -> Vec<PathBuf> {
+    let mut missing = Vec::new();
+    let mut d = Some(dir);
+    while let Some(p) = d.filter(|p| !p.as_os_str().is_empty() && fs::symlink_metadata(p).is_err())
+    {
+        missing.push(p.to_path_buf());
+        d = p.parent();
+    }
+    missing
 }
 
 /// The folder of a sweep's output that holds its per-shard result files.
@@ -430,7 +483,10 @@ pub struct OutputDir {
     update: bool,
     /// Held until the commit ends (dropped with the value); it records the
     /// set-aside folder while the fallback commit has the old plan aside.
-    lock: fs::File,
+    lock: Lock,
+    /// The folders above `dest` this run created, deepest first: removed
+    /// again (when empty) if it commits nothing.
+    made: Vec<PathBuf>,
 }
 
 impl OutputDir {
@@ -448,7 +504,7 @@ impl OutputDir {
             && lock_path(&parent, dest).is_some_and(|l| l.exists())
         {
             let l = lock(&parent, dest)?;
-            if let Some(aside) = restore_set_aside(&parent, dest, &l)? {
+            if let Some(aside) = restore_set_aside(&parent, dest, &l.file)? {
                 eprintln!(
                     "warning: restored {} from {}: a run killed during its commit had set the old plan aside",
                     dest.display(),
@@ -476,12 +532,13 @@ impl OutputDir {
     fn stage_beside(
         dest: &Path,
         force: bool,
-        held: Option<fs::File>,
+        held: Option<Lock>,
     ) -> Result<OutputDir, OutputError> {
         let parent = match dest.parent() {
             Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
             _ => PathBuf::from("."),
         };
+        let made = missing_dirs(&parent);
         fs::create_dir_all(&parent).map_err(io(&parent))?;
         let lock = match held {
             Some(l) => l,
@@ -508,6 +565,7 @@ impl OutputDir {
             committed: false,
             update: false,
             lock,
+            made,
         })
     }
 
@@ -618,7 +676,7 @@ impl OutputDir {
         // into `dest` renames it back ([`restore_set_aside`]), and no run
         // deletes it while `dest` is absent ([`remove_stale_staging`]).
         let aside = unique_sibling(&self.parent, ASIDE_PREFIX);
-        record_aside(&self.lock, Some(&aside)).map_err(io(dest))?;
+        record_aside(&self.lock.file, Some(&aside)).map_err(io(dest))?;
         fs::rename(dest, &aside).map_err(io(dest))?;
         sync_dir(&self.parent);
         // For tests only: DCSITE_TEST_KILL_BETWEEN_RENAMES=1 kills the process
@@ -629,14 +687,14 @@ impl OutputDir {
         }
         if let Err(e) = fs::rename(&self.staging, dest) {
             if fs::rename(&aside, dest).is_ok() {
-                let _ = record_aside(&self.lock, None);
+                let _ = record_aside(&self.lock.file, None);
             }
             return Err(io(dest)(e));
         }
         let _ = fs::rename(&aside, &self.staging);
         let _ = fs::remove_dir_all(&aside);
         sync_dir(&self.parent);
-        let _ = record_aside(&self.lock, None);
+        let _ = record_aside(&self.lock.file, None);
         Ok(())
     }
 }
@@ -778,6 +836,18 @@ impl Drop for OutputDir {
             let mut list = staging_list();
             let _ = fs::remove_dir_all(&self.staging);
             list.retain(|p| p != &self.staging);
+            drop(list);
+            // Nothing committed: what this run created beside the folder goes
+            // (the lock file while still held, unless it records an old plan
+            // set aside; then the folders it made, when empty).
+            if self.lock.created && recorded_aside(&self.lock.file).is_none() {
+                let _ = fs::remove_file(&self.lock.path);
+            }
+            for d in &self.made {
+                if fs::remove_dir(d).is_err() {
+                    break;
+                }
+            }
         }
     }
 }
@@ -879,6 +949,54 @@ impl AtomicFile {
 #[cfg(test)]
 mod update_tests {
     use super::*;
+
+    fn entries(d: &Path) -> Vec<String> {
+        let mut v: Vec<String> = fs::read_dir(d)
+            .unwrap()
+            .flatten()
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .collect();
+        v.sort();
+        v
+    }
+
+    /// A run that commits nothing (refused input) leaves nothing beside its
+    /// folder: not the lock file it created, not the folders it made; a
+    /// committed run keeps its lock file, and a later run that fails leaves
+    /// that one alone.
+    #[test]
+    fn a_run_that_commits_nothing_leaves_nothing_behind() {
+        let t = tempfile::tempdir().unwrap();
+        let dest = t.path().join("a/b/out");
+        drop(OutputDir::create(&dest, false).unwrap());
+        assert_eq!(entries(t.path()), Vec::<String>::new());
+        let mut out = OutputDir::create(&dest, false).unwrap();
+        out.write("summary.json", b"{}").unwrap();
+        out.commit().unwrap();
+        assert_eq!(entries(&t.path().join("a/b")), [".out.dcsite-lock", "out"]);
+        drop(OutputDir::create(&dest, true).unwrap());
+        assert_eq!(entries(&t.path().join("a/b")), [".out.dcsite-lock", "out"]);
+    }
+
+    /// A lock file removed by the run that held it is not a lock: the next
+    /// run locks the file at the path, and a second is refused.
+    #[test]
+    fn a_removed_lock_file_is_not_held() {
+        let t = tempfile::tempdir().unwrap();
+        let dest = t.path().join("out");
+        let first = OutputDir::create(&dest, false).unwrap();
+        assert!(matches!(
+            OutputDir::create(&dest, false),
+            Err(OutputError::Busy(..))
+        ));
+        drop(first);
+        let second = OutputDir::create(&dest, false).unwrap();
+        assert!(second.lock.created);
+        assert!(matches!(
+            OutputDir::create(&dest, false),
+            Err(OutputError::Busy(..))
+        ));
+    }
 
     /// `OutputDir::update`: the new files replace the old ones of their
     /// names, everything else (folders, files of the user's, symbolic links)

@@ -236,13 +236,11 @@ fn a_negative_charge_exits_2_naming_the_key() {
     assert!(err.contains("-5"), "{err}");
     assert!(!err.contains("panicked"), "{err}");
     assert!(!out.exists(), "nothing written");
-    // Nothing else in the folder (but the output's lock file, which every
-    // command keeps beside its folder: export::writer), and the scenario as
-    // it was.
+    // Nothing else in the folder (not even the output's lock file), and the
+    // scenario as it was.
     let beside: Vec<String> = std::fs::read_dir(dir.path())
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .filter(|n| !n.ends_with(".dcsite-lock"))
         .collect();
     assert_eq!(beside, ["neg.toml"]);
     assert_eq!(std::fs::read_to_string(&sc).unwrap(), written);

@@ -457,14 +457,12 @@ fn a_start_step_out_of_range_exits_2_naming_file_row_and_key() {
     );
     assert!(!err.contains("panicked"), "{err}");
     // Nothing written, the scenario untouched, nothing else in the folder
-    // (but the lock every command keeps beside its output folder, as in
-    // hedge.rs and contract.rs: export::writer).
+    // (not even the output's lock file: a run that commits nothing removes it).
     assert!(!out.exists());
     assert_eq!(std::fs::read(&sc).expect("reads"), before);
     let names: Vec<_> = std::fs::read_dir(dir.path())
         .unwrap()
         .map(|e| e.unwrap().file_name())
-        .filter(|n| !n.to_string_lossy().ends_with(".dcsite-lock"))
         .collect();
     assert_eq!(names, vec![std::ffi::OsString::from("starts.toml")]);
 }
