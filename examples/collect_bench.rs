@@ -2,7 +2,7 @@
 //! (issue 12: 100,000 scenario rows × 11 regions).
 //!
 //! cargo build --release --all-targets
-//! target/release/examples/collect_bench SCENARIOS DIR
+//! target/release/examples/collect_bench SCENARIOS DIR [SHARDS]
 //! /usr/bin/time -v ./target/release/dcsite sweep collect DIR/run --regret-plans 0 --quiet
 //!
 //! Solving 100,000 baseline scenarios takes about 12 CPU hours, so 64
@@ -13,7 +13,9 @@
 //! batches of 64 (what a shard of more than 1,024 scenarios does), 3 part
 //! files per batch. The figures time the merge (reading and checking the
 //! manifests, hashing the inputs, concatenating and writing the tables,
-//! robust.csv / robust.geojson), not the values in the rows.
+//! robust.csv / robust.geojson), not the values in the rows. SHARDS (64 by
+//! default) sets the layout: with 1, the one a single process leaves (its
+//! ids in consecutive batches of 64).
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -24,7 +26,10 @@ const PER_SHARD: usize = 64;
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    assert!(args.len() == 2, "usage: collect_bench SCENARIOS DIR");
+    assert!(
+        args.len() == 2 || args.len() == 3,
+        "usage: collect_bench SCENARIOS DIR [SHARDS]"
+    );
     let n: usize = args[0].parse().expect("SCENARIOS: a whole number");
     let dir = std::path::absolute(&args[1]).unwrap();
     let shards = n.div_ceil(PER_SHARD);
@@ -96,9 +101,11 @@ fn main() {
     for e in std::fs::read_dir(&parts).unwrap().flatten() {
         std::fs::remove_file(e.path()).unwrap();
     }
-    const SHARDS: usize = 64;
-    for j in 0..SHARDS {
-        let ids: Vec<u64> = (j..n).step_by(SHARDS).map(|i| i as u64).collect();
+    let shards_out: usize = args
+        .get(2)
+        .map_or(64, |s| s.parse().expect("SHARDS: a whole number"));
+    for j in 0..shards_out {
+        let ids: Vec<u64> = (j..n).step_by(shards_out).map(|i| i as u64).collect();
         let mut batches = Vec::new();
         for (b, chunk) in ids.chunks(PER_SHARD).enumerate() {
             let mut names = Vec::new();
@@ -123,7 +130,7 @@ fn main() {
                     .cast(df.column(by).unwrap().dtype())
                     .unwrap();
                 part.with_column(new.into_column()).unwrap();
-                let name = format!("{kind}-{}-{b:06}.parquet", tag(j, SHARDS));
+                let name = format!("{kind}-{}-{b:06}.parquet", tag(j, shards_out));
                 let mut bytes = Vec::new();
                 ParquetWriter::new(&mut bytes).finish(&mut part).unwrap();
                 std::fs::write(parts.join(&name), &bytes).unwrap();
@@ -137,16 +144,16 @@ fn main() {
             batches.push(serde_json::json!({ "parts": names, "ids": chunk }));
         }
         let mut m = manifest.clone();
-        m["shard"] = serde_json::json!({ "index": j, "count": SHARDS });
+        m["shard"] = serde_json::json!({ "index": j, "count": shards_out });
         m["batches"] = batches.into();
         std::fs::write(
-            parts.join(format!("manifest-{}.json", tag(j, SHARDS))),
+            parts.join(format!("manifest-{}.json", tag(j, shards_out))),
             serde_json::to_vec_pretty(&m).unwrap(),
         )
         .unwrap();
     }
     println!(
-        "{n} scenarios in {SHARDS} shards, batches of {PER_SHARD}, at {}: {PER_SHARD} scenarios \
+        "{n} scenarios in {shards_out} shards, batches of {PER_SHARD}, at {}: {PER_SHARD} scenarios \
          solved in {solved:.1} s, copied in {:.1} s",
         out.display(),
         t.elapsed().as_secs_f64()

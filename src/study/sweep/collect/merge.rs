@@ -15,8 +15,11 @@ use crate::study::sweep::error::SweepError;
 /// buffers at most about two row groups however large the sweep (Polars'
 /// own rule, `n / 512²` equal groups, put a table of up to 524,287 rows in
 /// one group, held whole until written: every sites row of a
-/// 20,000-scenario sweep of 25 sites).
-const ROW_GROUP: usize = 1 << 16;
+/// 20,000-scenario sweep of 25 sites). 16,384 rows, as a window of
+/// [`super::parts::WINDOW_ROWS`]: a 10,000-scenario merge of the small set
+/// peaks at 58 MiB with both, 66 MiB with groups of 65,536 rows, 84 MiB
+/// with those and windows of 4,096 ids (BENCHMARKS.md).
+const ROW_GROUP: usize = 1 << 14;
 
 /// The row group sizes of a merged table of `rows` rows: [`ROW_GROUP`]
 /// each, the last one the remainder (one empty group for no rows).
@@ -201,7 +204,10 @@ fn split_window(
 mod tests {
     use std::collections::HashMap;
 
-    use super::super::parts::{parts_of, WINDOW};
+    use super::super::parts::parts_of;
+
+    /// A window as wide as the old fixed one (4,096 ids).
+    const WINDOW: u64 = 4096;
     use super::*;
     use crate::study::sweep::run::parquet_bytes;
 
@@ -227,15 +233,30 @@ mod tests {
     }
 
     #[test]
+    fn a_window_holds_about_the_same_rows_whatever_the_sweep() {
+        use super::super::parts::{window, WINDOW_ROWS};
+        // 25 sites per scenario: 655 ids, at 100 or at 10,000 scenarios.
+        assert_eq!(window(25 * 100, 100, 64), 655);
+        assert_eq!(window(25 * 10_000, 10_000, 64), 655);
+        // One row per scenario: WINDOW_ROWS ids; 125 sites: 131.
+        assert_eq!(window(10_000, 10_000, 64), WINDOW_ROWS);
+        assert_eq!(window(125 * 500, 500, 64), 131);
+        // Never narrower than a part (64 interleaved shards, batches of 64).
+        assert_eq!(window(25 * 10_000, 10_000, 4096), 4096);
+        // No rows or no ids: a window of at least one id.
+        assert_eq!(window(0, 0, 0), WINDOW_ROWS);
+        assert_eq!(window(1_000_000, 1, 0), 1);
+    }
+
+    #[test]
     fn row_groups_are_of_a_fixed_size() {
         assert_eq!(row_group_sizes(0), vec![0]);
         assert_eq!(row_group_sizes(10), vec![10]);
         assert_eq!(row_group_sizes(ROW_GROUP), vec![ROW_GROUP]);
         assert_eq!(row_group_sizes(ROW_GROUP + 1), vec![ROW_GROUP, 1]);
-        assert_eq!(
-            row_group_sizes(250_000),
-            vec![ROW_GROUP, ROW_GROUP, ROW_GROUP, 53_392]
-        );
+        let mut sizes = vec![ROW_GROUP; 15];
+        sizes.push(250_000 - 15 * ROW_GROUP);
+        assert_eq!(row_group_sizes(250_000), sizes);
         assert_eq!(row_group_sizes(2 * ROW_GROUP), vec![ROW_GROUP, ROW_GROUP]);
     }
 

@@ -40,7 +40,7 @@ use crate::study::sweep::run::parquet_bytes;
 use crate::study::sweep::spec::{Dist, Sweep};
 use arms::{ArmOf, Arms};
 use merge::merge_parts;
-use parts::{parts_of, read_part, scenario_facts, Part, ScenarioFacts};
+use parts::{parts_of, read_part, scenario_facts, window, Part, ScenarioFacts};
 use regret::{regret, Candidates, ScenarioCosts};
 use statistics::{RegionStats, SiteStats};
 
@@ -196,7 +196,7 @@ fn merge_table(
     merge_parts(
         parts,
         "scenario_id",
-        facts.window,
+        window(rows, facts.has_plan.len(), facts.span),
         &out.join(format!("{kind}.parquet")),
         &mut |df| {
             csv.write(df)?;

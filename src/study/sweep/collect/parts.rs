@@ -31,12 +31,23 @@ pub(super) fn part_files(dir: &Path, kind: &str) -> Result<Vec<PathBuf>, SweepEr
     Ok(files)
 }
 
-/// Scenario ids merged at a time, at least: the rows of the parts that hold
-/// ids of the window are in memory, sorted, then written (a window is a few
-/// thousand scenarios, whatever the sweep's size). A window is as wide as
-/// the ids a typical part spans (a shard's batch: batch size × shards), so
-/// that a row waits for one or two windows, not for many.
-pub(super) const WINDOW: u64 = 4096;
+/// Rows merged at a time, about: a table's window of scenario ids holds
+/// this many rows on average, so that what a merge holds (the window's rows,
+/// sorted, and its CSV text) does not grow with the sweep. A sweep of the
+/// small set's 25 sites merges its sites 655 scenarios at a time, one of
+/// the national set's 125 sites 131 at a time.
+pub(super) const WINDOW_ROWS: u64 = 1 << 14;
+
+/// The merge's window of a table of `rows` rows over `ids` scenario ids,
+/// whose parts span `span` ids each (the median): ids of about
+/// [`WINDOW_ROWS`] rows, and never narrower than a part, so that a row
+/// waits for one or two windows, not for many (with interleaved shards a
+/// part spans batch size × shards ids, and every shard's part is read at
+/// once).
+pub(super) fn window(rows: usize, ids: usize, span: u64) -> u64 {
+    let per_id = (rows as u64).div_ceil(ids.max(1) as u64).max(1);
+    (WINDOW_ROWS / per_id).max(span).max(1)
+}
 
 /// Part files read at once (in parallel).
 const READ_AHEAD: usize = 64;
@@ -133,8 +144,8 @@ pub(super) struct ScenarioFacts {
     pub(super) sites_cost: Vec<Option<f64>>,
     /// Per batch (the part's name after `scenarios`): its smallest id.
     pub(super) batch_min: HashMap<String, Option<u64>>,
-    /// The merge's window: [`WINDOW`] or the median span of a part's ids.
-    pub(super) window: u64,
+    /// The median span of a part's ids (the merge's narrowest window).
+    pub(super) span: u64,
     pub(super) parts: Vec<Part>,
 }
 
@@ -275,7 +286,7 @@ impl Tally {
             has_plan: self.has_plan,
             sites_cost: self.sites_cost,
             batch_min: self.batch_min,
-            window: WINDOW.max(median(&mut self.spans)),
+            span: median(&mut self.spans),
             parts: self.parts,
         })
     }
