@@ -60,6 +60,19 @@ pub fn deliveries_from(
             });
         }
     }
+    // A hall's start month is a decision only in a plan of phased
+    // deliveries: without any, the key would do nothing.
+    if sc.deliveries.is_empty() && params.hall_start_step_months > 0.0 {
+        let key = "parameters.hall_start_step_months";
+        let (file, line) = sc.locate(key);
+        p.push(Problem::new(
+            &file,
+            line,
+            Some(key),
+            "0 without [[deliveries]] (a new hall's start month is decided only in a plan of phased deliveries)",
+            format!("{} and no [[deliveries]]", params.hall_start_step_months),
+        ));
+    }
     out
 }
 

@@ -466,3 +466,30 @@ fn a_start_step_out_of_range_exits_2_naming_file_row_and_key() {
         .collect();
     assert_eq!(names, vec![std::ffi::OsString::from("starts.toml")]);
 }
+
+/// Without `[[deliveries]]` there is no start month to decide: the key is
+/// refused, not silently without effect.
+#[test]
+fn a_start_step_without_deliveries_exits_2_naming_the_key() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let sc = extending(
+        dir.path(),
+        "models/small/baseline.toml",
+        "[parameters]\nhall_start_step_months = 2\n",
+    );
+    let out = dir.path().join("out");
+    let r = bin()
+        .args(["solve", sc.to_str().unwrap(), "--no-gpkg", "--out"])
+        .arg(&out)
+        .output()
+        .expect("runs");
+    assert_eq!(r.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&r.stderr);
+    assert!(
+        err.contains("starts.toml: row 3, column parameters.hall_start_step_months")
+            && err.contains("expected 0 without [[deliveries]]")
+            && err.contains("found 2 and no [[deliveries]]"),
+        "{err}"
+    );
+    assert!(!out.exists());
+}
