@@ -12,7 +12,7 @@ use super::error::CliError;
 /// Solver settings shared by every command that solves.
 #[derive(Args, Debug, Clone)]
 pub struct SolverArgs {
-    /// Stop the search after this many seconds and report the best plan found ("feasible")
+    /// Stop the search after this many seconds and report the best plan found ("feasible"); the search for sites gets four fifths of what is left after loading, rounding the servers the rest, so a run may end before the limit
     #[arg(long, value_name = "SECONDS", value_parser = seconds_arg)]
     pub time_limit: Option<f64>,
     /// Relative MIP gap at which a plan counts as optimal (HiGHS default 1e-4)
