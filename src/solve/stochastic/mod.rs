@@ -9,7 +9,7 @@
 //! u_k ≥ cost_k − η, u_k ≥ 0. Two ways to the same optimum:
 //! - `extensive.rs`: every outcome's model in one MIP (small trees, and
 //!   every tree with contracted power);
-//! - `lshaped.rs`: the L-shaped decomposition, a master over the site
+//! - `lshaped/`: the L-shaped decomposition, a master over the site
 //!   decisions and one LP per outcome, re-solved in parallel, with a proven
 //!   gap (from [`L_SHAPED_OUTCOMES`] outcomes on);
 //!
