@@ -2,8 +2,15 @@
 //! its rows over them, and the master LP or MIP with its θ_k (and CVaR)
 //! columns; a first stage as master columns and back.
 
-use super::super::problem::value_at_risk;
-use super::*;
+use std::time::Instant;
+
+use good_lp::{variable, Expression, Variable};
+
+use super::super::problem::{FirstStage, Risk};
+use crate::milp::{Prepared, Vars};
+use crate::solve::adapter::{Live, LiveExt, ModelStatus};
+use crate::solve::base::options::{SolveError, SolveOptions};
+use crate::solve::base::run::{add_theta_cuts, configure, highs_instance, limit_words, warm};
 
 /// A site decision shared by the outcomes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -212,33 +219,6 @@ pub(super) fn rounded(y: &[f64]) -> Vec<f64> {
     y.iter().map(|v| if *v > 0.5 { 1.0 } else { 0.0 }).collect()
 }
 
-/// The master's columns at a plan: y, θ = the outcomes' values and the
-/// CVaR's (η at the value at risk, u_k the excess over it), the rest of
-/// `cols` as they are.
-pub(super) fn plan_columns(
-    mut cols: Vec<f64>,
-    y: &[f64],
-    evals: &[Eval],
-    probabilities: &[f64],
-    risk: Risk,
-) -> Vec<f64> {
-    let n_y = y.len();
-    cols[..n_y].copy_from_slice(y);
-    for e in evals {
-        cols[n_y + e.k] = e.value;
-    }
-    if risk.lambda > 0.0 {
-        let q: Vec<f64> = evals.iter().map(|e| e.value).collect();
-        let (var, _) = value_at_risk(&q, probabilities, risk.alpha);
-        let eta = n_y + evals.len();
-        cols[eta] = var;
-        for (k, v) in q.iter().enumerate() {
-            cols[eta + 1 + k] = (v - var).max(0.0);
-        }
-    }
-    cols
-}
-
 /// The master's y of a first stage: 1 for each option built and each
 /// training-cluster site, 0 elsewhere.
 pub(super) fn y_of(order: &[Decision], fs: &FirstStage) -> Vec<f64> {
@@ -271,4 +251,17 @@ pub(super) fn first_stage(order: &[Decision], y: &[f64]) -> FirstStage {
     fs.built.sort_unstable();
     fs.mega.sort_unstable();
     fs
+}
+
+/// θ_k − Σ coef · y_j ≥ constant.
+#[derive(Debug, Clone)]
+pub(super) struct Cut {
+    pub(super) k: usize,
+    pub(super) terms: Vec<(usize, f64)>,
+    pub(super) constant: f64,
+}
+
+/// The error of a worker or model gone missing (a defect).
+pub(super) fn lost() -> SolveError {
+    SolveError::Numerical("an L-shaped worker or model was lost (a defect)".into())
 }

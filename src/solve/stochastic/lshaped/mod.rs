@@ -56,26 +56,20 @@
 mod master;
 mod sub;
 
-use master::*;
-use sub::*;
-
+use master::{decisions, first_stage, lost, rounded, y_of, Cut, Decision, Master, MasterRow};
 use std::collections::{BTreeSet, HashMap};
 use std::sync::{mpsc, Arc};
 use std::time::Instant;
-
-use good_lp::{variable, Expression, IntoAffineExpression, Variable};
+use sub::{cut_of, Built, Eval, Job, Sub, Workers};
 
 use super::problem::{
-    risk_objective, threads, FirstStage, Known, LShapedStats, Outcome, Risk, TwoStage,
+    risk_objective, threads, value_at_risk, FirstStage, Known, LShapedStats, Outcome, Risk,
+    TwoStage,
 };
 use super::second::whole_servers;
-use crate::milp::{self, Integrality, Links, Model, Prepared, Vars, CNY_PER_OBJECTIVE_UNIT};
+use crate::milp::{self, Integrality, Links, CNY_PER_OBJECTIVE_UNIT};
 use crate::plan::Status;
-use crate::solve::adapter::{Live, LiveExt, ModelStatus};
 use crate::solve::base::options::{SolveError, SolveOptions, DEFAULT_MIP_GAP};
-use crate::solve::base::run::{
-    add_theta_cuts, configure, highs_instance, limit_words, solve_from_basis, warm,
-};
 
 /// Rounds of the master's LP relaxation at most.
 const MAX_LP_ROUNDS: usize = 200;
@@ -99,10 +93,6 @@ const MIP_STALL_ROUNDS: usize = 20;
 const LOOP_SHARE: f64 = 0.75;
 /// Elastic use below this (in units of a pinned decision) counts as none.
 const NO_ELASTIC: f64 = 1e-6;
-
-fn lost() -> SolveError {
-    SolveError::Numerical("an L-shaped worker or model was lost (a defect)".into())
-}
 
 /// The two-stage plan by the L-shaped loop, or with `fixed` the whole-server
 /// plans of those site decisions. The loop starts from `known`: each
@@ -623,6 +613,33 @@ impl Loop<'_> {
 }
 
 /// Adds to both masters the cut of each evaluation at `y` that separates
+/// The master's columns at a plan: y, θ = the outcomes' values and the
+/// CVaR's (η at the value at risk, u_k the excess over it), the rest of
+/// `cols` as they are.
+fn plan_columns(
+    mut cols: Vec<f64>,
+    y: &[f64],
+    evals: &[Eval],
+    probabilities: &[f64],
+    risk: Risk,
+) -> Vec<f64> {
+    let n_y = y.len();
+    cols[..n_y].copy_from_slice(y);
+    for e in evals {
+        cols[n_y + e.k] = e.value;
+    }
+    if risk.lambda > 0.0 {
+        let q: Vec<f64> = evals.iter().map(|e| e.value).collect();
+        let (var, _) = value_at_risk(&q, probabilities, risk.alpha);
+        let eta = n_y + evals.len();
+        cols[eta] = var;
+        for (k, v) in q.iter().enumerate() {
+            cols[eta + 1 + k] = (v - var).max(0.0);
+        }
+    }
+    cols
+}
+
 /// its θ there (`theta`: the master's θ columns).
 fn add(
     evals: &[Eval],

@@ -2,15 +2,18 @@
 //! to the master's answer (elastic columns keep it feasible), alive on a
 //! worker thread; the workers' channels; a cut from an evaluation.
 
-use super::*;
+use std::collections::HashMap;
+use std::sync::{mpsc, Arc};
+use std::time::Instant;
 
-/// θ_k − Σ coef · y_j ≥ constant.
-#[derive(Debug, Clone)]
-pub(super) struct Cut {
-    pub(super) k: usize,
-    pub(super) terms: Vec<(usize, f64)>,
-    pub(super) constant: f64,
-}
+use good_lp::{variable, Expression, IntoAffineExpression, Variable};
+
+use super::super::problem::LShapedStats;
+use super::master::{decisions, lost, Cut, Decision, MasterRow};
+use crate::milp::{self, Integrality, Links, Model, Prepared};
+use crate::solve::adapter::{Live, LiveExt, ModelStatus};
+use crate::solve::base::options::{SolveError, SolveOptions};
+use crate::solve::base::run::{configure, highs_instance, limit_words, solve_from_basis, warm};
 
 /// One outcome's LP, alive on its worker thread.
 pub(super) struct Sub {
