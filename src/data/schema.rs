@@ -950,7 +950,7 @@ pub const SCENARIO_NUMBERS: &[Column] = &[
         "months",
         0.0,
         120.0,
-        "With `[[deliveries]]`: a new hall's start month is a decision, on a grid of this step from month 0, and its site's fixed cost is paid at its start (discounted); 0: every hall starts at month 0",
+        "With `[[deliveries]]` (above 0 without them: an input error): a new hall's start month is a decision, on a grid of this step from month 0, and its site's fixed cost is paid at its start (discounted); 0: every hall starts at month 0",
     ),
     num_key(
         "parameters.start_year",

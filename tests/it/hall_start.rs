@@ -283,12 +283,7 @@ fn sites_geojson_marks_the_decided_start_and_the_folder_reports() {
         "models/small/rollout_2026.toml",
         "name = \"starts\"\n[parameters]\nhall_start_step_months = 1\n",
     );
-    let out = dir.path().join("out");
-    let r = bin()
-        .args(["solve", sc.to_str().unwrap(), "--no-gpkg", "--out"])
-        .arg(&out)
-        .output()
-        .expect("runs");
+    let (r, out) = solve_into(dir.path(), &sc);
     ok(&r, "solve with start months");
     let sites = read_json(&out.join("sites.geojson"));
     let mut decided = 0;
@@ -327,6 +322,20 @@ fn extending(dir: &std::path::Path, base: &str, body: &str) -> std::path::PathBu
     let text = format!("extends = \"{}\"\n{body}", root().join(base).display());
     std::fs::write(&sc, text).expect("writes");
     sc
+}
+
+/// `dcsite solve` (no GeoPackage) of `sc` into `dir/out`: its output and that folder.
+fn solve_into(
+    dir: &std::path::Path,
+    sc: &std::path::Path,
+) -> (std::process::Output, std::path::PathBuf) {
+    let out = dir.join("out");
+    let r = bin()
+        .args(["solve", sc.to_str().unwrap(), "--no-gpkg", "--out"])
+        .arg(&out)
+        .output()
+        .expect("runs");
+    (r, out)
 }
 
 /// The small rollout with a "front-loaded" outcome (probability 0.3):
@@ -442,12 +451,7 @@ fn a_start_step_out_of_range_exits_2_naming_file_row_and_key() {
         "[parameters]\nhall_start_step_months = 121\n",
     );
     let before = std::fs::read(&sc).expect("reads");
-    let out = dir.path().join("out");
-    let r = bin()
-        .args(["solve", sc.to_str().unwrap(), "--no-gpkg", "--out"])
-        .arg(&out)
-        .output()
-        .expect("runs");
+    let (r, out) = solve_into(dir.path(), &sc);
     assert_eq!(r.status.code(), Some(2));
     let err = String::from_utf8_lossy(&r.stderr);
     assert!(
@@ -477,12 +481,7 @@ fn a_start_step_without_deliveries_exits_2_naming_the_key() {
         "models/small/baseline.toml",
         "[parameters]\nhall_start_step_months = 2\n",
     );
-    let out = dir.path().join("out");
-    let r = bin()
-        .args(["solve", sc.to_str().unwrap(), "--no-gpkg", "--out"])
-        .arg(&out)
-        .output()
-        .expect("runs");
+    let (r, out) = solve_into(dir.path(), &sc);
     assert_eq!(r.status.code(), Some(2));
     let err = String::from_utf8_lossy(&r.stderr);
     assert!(
