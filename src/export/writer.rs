@@ -126,7 +126,7 @@ fn install_signal_cleanup() {
                 let _creating = CREATING.write().unwrap_or_else(|e| e.into_inner());
                 let list = staging_list();
                 for p in list.iter() {
-                    let _ = fs::remove_dir_all(p);
+                    remove_dir_patiently(p);
                 }
                 let mut err = std::io::stderr().lock();
                 let _ = writeln!(
@@ -145,6 +145,19 @@ fn install_signal_cleanup() {
             }
         });
     });
+}
+
+/// Removes the folder `p`, trying again for up to a second while it is still
+/// there: a program dcsite runs (GDAL's `ogr2ogr`, writing plan.gpkg in a
+/// staging folder) may create an entry between the listing and the removal
+/// of its folder, which `CREATING` cannot hold off in another process.
+fn remove_dir_patiently(p: &Path) {
+    for _ in 0..40 {
+        if fs::remove_dir_all(p).is_ok() || fs::symlink_metadata(p).is_err() {
+            return;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(25));
+    }
 }
 
 /// Whether process `pid` exists (or exists under another user): Linux lists
