@@ -17,7 +17,7 @@ use crate::study::sweep::error::SweepError;
 /// one group, held whole until written: every sites row of a
 /// 20,000-scenario sweep of 25 sites). 16,384 rows, as a window of
 /// [`super::parts::WINDOW_ROWS`]: a 10,000-scenario merge of the small set
-/// peaks at 58 MiB with both, 66 MiB with groups of 65,536 rows, 84 MiB
+/// peaks at 57 MiB with both, 65 MiB with groups of 65,536 rows, 82 MiB
 /// with those and windows of 4,096 ids (BENCHMARKS.md).
 const ROW_GROUP: usize = 1 << 14;
 
