@@ -11,9 +11,9 @@
 //! - An exclusive `flock` on `.<name>.dcsite-lock` beside the destination is
 //!   held from the start of a run to its commit: a second run into the same
 //!   folder is refused at once. A run that commits nothing (refused input,
-//!   an error, a signal) removes the lock file and the parent folders it
-//!   created, so it leaves nothing beside the folder; a lock is taken only
-//!   on the file still at the lock's path.
+//!   an error; not a signal, whose exit runs no destructor) removes the lock
+//!   file and the parent folders it created, so it leaves nothing beside the
+//!   folder; a lock is taken only on the file still at the lock's path.
 //! - Commit: a new folder appears with one `renameat2(RENAME_NOREPLACE)`; an
 //!   existing one (`--force`, or an empty one) is exchanged with the staged one
 //!   in one `renameat2(RENAME_EXCHANGE)` and the old contents are deleted

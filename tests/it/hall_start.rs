@@ -442,26 +442,24 @@ fn an_outcome_with_no_plan_of_its_own_is_named_with_its_diagnosis() {
     assert!(!out.exists(), "nothing written");
 }
 
-#[test]
-fn a_start_step_out_of_range_exits_2_naming_file_row_and_key() {
+/// `body` added to `base` is refused: `dcsite solve` exits 2 with every one of
+/// `wants` in its message (which names the file, row and key), without a
+/// panic, writes no output folder, leaves the scenario as it was and nothing
+/// else beside it (not even the output's lock file: a run that commits
+/// nothing removes it).
+fn refused(base: &str, body: &str, wants: &[&str]) {
     let dir = tempfile::tempdir().expect("tempdir");
-    let sc = extending(
-        dir.path(),
-        "models/small/rollout_2026.toml",
-        "[parameters]\nhall_start_step_months = 121\n",
-    );
+    let sc = extending(dir.path(), base, body);
     let before = std::fs::read(&sc).expect("reads");
     let (r, out) = solve_into(dir.path(), &sc);
     assert_eq!(r.status.code(), Some(2));
     let err = String::from_utf8_lossy(&r.stderr);
     assert!(
         err.contains("starts.toml: row 3, column parameters.hall_start_step_months")
-            && err.contains("from 0 to 120 months, found 121"),
+            && wants.iter().all(|w| err.contains(w)),
         "{err}"
     );
     assert!(!err.contains("panicked"), "{err}");
-    // Nothing written, the scenario untouched, nothing else in the folder
-    // (not even the output's lock file: a run that commits nothing removes it).
     assert!(!out.exists());
     assert_eq!(std::fs::read(&sc).expect("reads"), before);
     let names: Vec<_> = std::fs::read_dir(dir.path())
@@ -471,24 +469,25 @@ fn a_start_step_out_of_range_exits_2_naming_file_row_and_key() {
     assert_eq!(names, vec![std::ffi::OsString::from("starts.toml")]);
 }
 
+#[test]
+fn a_start_step_out_of_range_exits_2_naming_file_row_and_key() {
+    refused(
+        "models/small/rollout_2026.toml",
+        "[parameters]\nhall_start_step_months = 121\n",
+        &["from 0 to 120 months, found 121"],
+    );
+}
+
 /// Without `[[deliveries]]` there is no start month to decide: the key is
 /// refused, not silently without effect.
 #[test]
 fn a_start_step_without_deliveries_exits_2_naming_the_key() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let sc = extending(
-        dir.path(),
+    refused(
         "models/small/baseline.toml",
         "[parameters]\nhall_start_step_months = 2\n",
+        &[
+            "expected 0 without [[deliveries]]",
+            "found 2 and no [[deliveries]]",
+        ],
     );
-    let (r, out) = solve_into(dir.path(), &sc);
-    assert_eq!(r.status.code(), Some(2));
-    let err = String::from_utf8_lossy(&r.stderr);
-    assert!(
-        err.contains("starts.toml: row 3, column parameters.hall_start_step_months")
-            && err.contains("expected 0 without [[deliveries]]")
-            && err.contains("found 2 and no [[deliveries]]"),
-        "{err}"
-    );
-    assert!(!out.exists());
 }

@@ -205,11 +205,11 @@ mod tests {
     use std::collections::HashMap;
 
     use super::super::parts::parts_of;
+    use super::*;
+    use crate::study::sweep::run::parquet_bytes;
 
     /// A window as wide as the old fixed one (4,096 ids).
     const WINDOW: u64 = 4096;
-    use super::*;
-    use crate::study::sweep::run::parquet_bytes;
 
     /// What the in-memory merge did: one scan, sorted by `key`, collected.
     fn scan_sorted(files: &[PathBuf], key: &str) -> DataFrame {
