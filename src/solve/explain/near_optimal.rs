@@ -1223,13 +1223,27 @@ impl Search<'_> {
     }
 }
 
+/// HiGHS options of every range solve unless the run names them
+/// (`--highs-option`). RENS (a sub-MIP over the root LP's rounding) is off:
+/// a range MIP starts from the best plan found and its cost row keeps it near
+/// the optimum, where RENS's sub-MIP seldom finds a better plan and costs as
+/// much as the rest of the solve (on the small baseline at 0.5 %, the search
+/// took a third less time without it, every end proven: BENCHMARKS.md).
+pub const RANGE_HIGHS_OPTIONS: [(&str, &str); 1] = [("mip_heuristic_run_rens", "false")];
+
 /// Options of a range solve: quiet, with [`PER_SOLVE_SECONDS`] (each solve
-/// gets that, or what is left of the run when it starts: [`solve_now`]);
-/// with `gap`, a MIP's gaps [`MIP_GAP`] and [`PROOF_CARDS`].
+/// gets that, or what is left of the run when it starts: [`solve_now`]) and
+/// [`RANGE_HIGHS_OPTIONS`]; with `gap`, a MIP's gaps [`MIP_GAP`] and
+/// [`PROOF_CARDS`].
 fn per_solve(opts: &SolveOptions, gap: bool) -> SolveOptions {
     let mut o = opts.clone();
     o.log = false;
     o.time_limit_s = Some(PER_SOLVE_SECONDS);
+    for (name, value) in RANGE_HIGHS_OPTIONS {
+        if !o.highs_options.iter().any(|(k, _)| k == name) {
+            o.highs_options.push((name.into(), value.into()));
+        }
+    }
     if gap {
         o.mip_gap = Some(MIP_GAP);
         o.highs_options
@@ -1288,5 +1302,32 @@ fn tighten(bound: &mut [f64; 2], sign: f64, b: f64) {
         bound[0] = bound[0].max(b);
     } else {
         bound[1] = bound[1].min(-b);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn named<'a>(o: &'a SolveOptions, name: &str) -> Vec<&'a str> {
+        o.highs_options
+            .iter()
+            .filter(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+            .collect()
+    }
+
+    #[test]
+    fn range_solves_run_without_rens_unless_the_run_names_it() {
+        let o = per_solve(&SolveOptions::default(), true);
+        assert_eq!(named(&o, "mip_heuristic_run_rens"), ["false"]);
+        // A run's own `--highs-option` is kept, never overridden.
+        let mut mine = SolveOptions::default();
+        mine.highs_options
+            .push(("mip_heuristic_run_rens".into(), "true".into()));
+        for gap in [false, true] {
+            let o = per_solve(&mine, gap);
+            assert_eq!(named(&o, "mip_heuristic_run_rens"), ["true"]);
+        }
     }
 }
