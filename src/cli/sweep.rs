@@ -368,6 +368,9 @@ pub fn run(args: SweepArgs) -> Result<(), CliError> {
     sweep::run_shard(&sw, Shard::WHOLE, &opts, jobs, &parts, &done).map_err(sweep_error)?;
     pb.finish_and_clear();
     let solve_wall = t0.elapsed().as_secs_f64();
+    // What the solver threads freed goes back to the system before the
+    // merge allocates its own: otherwise the merge's memory comes on top.
+    dcsite::solve::adapter::release_freed_memory();
     let copts = CollectOptions {
         thresholds: &thresholds,
         regret_plans: args.merge.regret_plans,

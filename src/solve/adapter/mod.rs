@@ -4,6 +4,10 @@
 //! bounds and costs change between solves, its solution and basis, the
 //! library's version, and a MIP watched through a callback ([`watch`]).
 //!
+//! The two settings of the C allocator that dcsite makes (an arena cap and a
+//! trim, [`cap_allocator_arenas`], [`release_freed_memory`]) are FFI too, so
+//! they live here.
+//!
 //! The `highs` crate already gives most of this safely; what it lacks
 //! (adding rows and columns to a live model, changing bounds and costs by
 //! range, names, writing model files, callbacks) is wrapped here, each call
@@ -35,6 +39,50 @@ pub fn version() -> &'static str {
         };
         format!("HiGHS {major}.{minor}.{patch}")
     })
+}
+
+/// Caps the C allocator's arenas at `n` (glibc's `M_ARENA_MAX`; its default
+/// is 8 per core). Every thread that allocates while the others hold their
+/// arenas gets a new one, and what a thread frees stays in its arena: a
+/// sweep's merge reads 64 part files at once on Polars' threads, and with
+/// the default its memory went to new arenas on top of the solving's (a
+/// 10,000-scenario sweep's peak: 112 MiB, 87 MiB with two arenas;
+/// BENCHMARKS.md). Call it first thing in `main`, before any thread starts.
+/// Returns whether the allocator took it (false where it is not glibc).
+pub fn cap_allocator_arenas(n: usize) -> bool {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    {
+        let n = libc::c_int::try_from(n.max(1)).unwrap_or(libc::c_int::MAX);
+        // SAFETY: mallopt only sets an allocator parameter; M_ARENA_MAX
+        // takes any positive count.
+        unsafe { libc::mallopt(libc::M_ARENA_MAX, n) == 1 }
+    }
+    #[cfg(not(all(target_os = "linux", target_env = "gnu")))]
+    {
+        let _ = n;
+        false
+    }
+}
+
+/// Hands the memory that the solves of worker threads freed, and that the C
+/// allocator still holds in those threads' arenas, back to the system
+/// (glibc's `malloc_trim`). A sweep calls it between solving its scenarios
+/// and merging them: without it the merge's memory came on top of the
+/// solving's, since the merge's threads do not reuse the solver threads'
+/// arenas. Returns whether any memory was given back (always false where
+/// the C library is not glibc).
+pub fn release_freed_memory() -> bool {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    {
+        // SAFETY: malloc_trim takes a byte count to keep free at the top of
+        // the main heap and only returns free pages to the system; it is
+        // thread-safe (it locks every arena it trims).
+        unsafe { libc::malloc_trim(0) != 0 }
+    }
+    #[cfg(not(all(target_os = "linux", target_env = "gnu")))]
+    {
+        false
+    }
 }
 
 /// Columns in compressed column form over the rows of a live model: column
