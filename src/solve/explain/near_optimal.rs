@@ -1223,13 +1223,13 @@ impl Search<'_> {
     }
 }
 
-/// HiGHS options of every range solve unless the run names them
-/// (`--highs-option`). RENS (a sub-MIP over the root LP's rounding) is off:
+/// HiGHS options of every range solve, set before the run's own
+/// (`--highs-option`), which therefore win, as phase 1's do. RENS (a sub-MIP over the root LP's rounding) is off:
 /// a range MIP starts from the best plan found and its cost row keeps it near
 /// the optimum, where RENS's sub-MIP seldom finds a better plan and costs as
 /// much as the rest of the solve (on the small baseline at 0.5 %, the search
 /// took a third less time without it, every end proven: BENCHMARKS.md).
-pub const RANGE_HIGHS_OPTIONS: [(&str, &str); 1] = [("mip_heuristic_run_rens", "false")];
+const RANGE_HIGHS_OPTIONS: [(&str, &str); 1] = [("mip_heuristic_run_rens", "false")];
 
 /// Options of a range solve: quiet, with [`PER_SOLVE_SECONDS`] (each solve
 /// gets that, or what is left of the run when it starts: [`solve_now`]) and
@@ -1239,11 +1239,12 @@ fn per_solve(opts: &SolveOptions, gap: bool) -> SolveOptions {
     let mut o = opts.clone();
     o.log = false;
     o.time_limit_s = Some(PER_SOLVE_SECONDS);
-    for (name, value) in RANGE_HIGHS_OPTIONS {
-        if !o.highs_options.iter().any(|(k, _)| k == name) {
-            o.highs_options.push((name.into(), value.into()));
-        }
-    }
+    let mut h: Vec<(String, String)> = RANGE_HIGHS_OPTIONS
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    h.append(&mut o.highs_options);
+    o.highs_options = h;
     if gap {
         o.mip_gap = Some(MIP_GAP);
         o.highs_options
@@ -1321,13 +1322,14 @@ mod tests {
     fn range_solves_run_without_rens_unless_the_run_names_it() {
         let o = per_solve(&SolveOptions::default(), true);
         assert_eq!(named(&o, "mip_heuristic_run_rens"), ["false"]);
-        // A run's own `--highs-option` is kept, never overridden.
+        // A run's own `--highs-option` comes after the range's, so HiGHS,
+        // which applies them in order, runs with the run's value.
         let mut mine = SolveOptions::default();
         mine.highs_options
             .push(("mip_heuristic_run_rens".into(), "true".into()));
         for gap in [false, true] {
             let o = per_solve(&mine, gap);
-            assert_eq!(named(&o, "mip_heuristic_run_rens"), ["true"]);
+            assert_eq!(named(&o, "mip_heuristic_run_rens"), ["false", "true"]);
         }
     }
 }
