@@ -73,6 +73,17 @@ pub struct StrategyOptions {
 }
 
 impl SolveOptions {
+    /// `defaults` put before the run's own HiGHS options: HiGHS applies them
+    /// in order, so a `--highs-option` of the same name wins.
+    pub fn highs_defaults_first(&mut self, defaults: &[(&str, &str)]) {
+        let mut h: Vec<(String, String)> = defaults
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        h.append(&mut self.highs_options);
+        self.highs_options = h;
+    }
+
     /// Seconds a solve may take: the smaller of `time_limit_s` and what is
     /// left of the run's deadline (at least 0.1 s, which HiGHS needs to start).
     pub fn seconds_left(&self) -> Option<f64> {

@@ -219,12 +219,7 @@ fn phase1_mip(
     if let (Some(a), Some(b)) = (o.time_limit_s, opts1.time_limit_s) {
         o.time_limit_s = Some(a.min(b));
     }
-    let mut h: Vec<(String, String)> = PHASE1_HIGHS_OPTIONS
-        .iter()
-        .map(|(k, v)| (k.to_string(), v.to_string()))
-        .collect();
-    h.append(&mut o.highs_options);
-    o.highs_options = h;
+    o.highs_defaults_first(&PHASE1_HIGHS_OPTIONS);
     match run_highs_from(relaxed, &o, &[], start.as_deref()) {
         Ok((raw, parts)) => {
             *bound = bound.max(raw.dual_bound);

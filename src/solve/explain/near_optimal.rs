@@ -1239,12 +1239,7 @@ fn per_solve(opts: &SolveOptions, gap: bool) -> SolveOptions {
     let mut o = opts.clone();
     o.log = false;
     o.time_limit_s = Some(PER_SOLVE_SECONDS);
-    let mut h: Vec<(String, String)> = RANGE_HIGHS_OPTIONS
-        .iter()
-        .map(|(k, v)| (k.to_string(), v.to_string()))
-        .collect();
-    h.append(&mut o.highs_options);
-    o.highs_options = h;
+    o.highs_defaults_first(&RANGE_HIGHS_OPTIONS);
     if gap {
         o.mip_gap = Some(MIP_GAP);
         o.highs_options
