@@ -82,6 +82,9 @@ pub struct Vars {
     /// [`Phases::hall_starts`]); empty otherwise. Exactly one is 1 where the
     /// option is open.
     pub start: Vec<Vec<(f64, Variable)>>,
+    /// total: all placed capacity in H200-eq, where some city's demand is a
+    /// share of it (the demand and share link rows read it).
+    pub total: Option<Variable>,
 }
 
 impl Vars {
@@ -684,6 +687,7 @@ fn define_inference_demand(b: &mut Builder) {
         let mut def = b.total_h200_eq();
         def.add_mul(-1.0, t);
         b.row(RowKey::TotalH200Eq, def, Sense::Eq, 0.0);
+        b.vars.total = Some(t);
         Expression::from(t)
     } else {
         Expression::default()
@@ -724,43 +728,65 @@ fn define_inference_demand(b: &mut Builder) {
         }
         b.row(RowKey::InferenceCapacity { site: s }, e, Sense::Le, 0.0);
         if p.disaggregate_links {
+            // The pricing LP (its sites fixed) leaves the share rows out:
+            // with `open` fixed they only restate `serve ≤ demand`, which
+            // its optimum keeps anyway, and the national set has 21,000.
+            let pricing = matches!(b.integrality, Integrality::Pricing);
             for &k in served {
-                if !b.links.holds(k) {
+                if !b.links.holds(k)
+                    || (pricing && !matches!(p.demand[p.pairs[k].demand], DemandSize::Cards(_)))
+                {
                     continue;
                 }
-                if let Some((key, terms)) = link_row(p, &b.vars, k) {
+                if let Some(link) = link_row(p, &b.vars, k) {
                     let mut e = Expression::default();
-                    for (v, c) in terms {
+                    for (v, c) in link.terms {
                         e.add_mul(c, v);
                     }
-                    b.row(key, e, Sense::Le, 0.0);
+                    b.row(link.key, e, Sense::Le, link.rhs);
                 }
             }
         }
     }
 }
 
-/// The link row of pair k, `serve[k] − demand × Σ open[o at the site] ≤ 0`,
-/// as its key and terms; `None` where the city's demand is not a fixed number
-/// of cards (no such row exists).
-pub fn link_row(p: &Prepared, vars: &Vars, k: usize) -> Option<(RowKey, Vec<(Variable, f64)>)> {
+/// The link row of one city-site pair: `terms ≤ rhs`.
+pub struct LinkRow {
+    pub key: RowKey,
+    pub terms: Vec<(Variable, f64)>,
+    pub rhs: f64,
+}
+
+/// The link row of pair k: for a fixed demand of `c` cards
+/// `serve[k] − c × Σ open ≤ 0`, for a share `x` of the placed H200-eq `T`
+/// with the floor `f` (`Prepared::share_floor`)
+/// `serve[k] − x × T − x × f × Σ open ≤ −x × f` (Σ open over the options
+/// at the pair's site); `None` where the pair has no such row.
+pub fn link_row(p: &Prepared, vars: &Vars, k: usize) -> Option<LinkRow> {
     let pair = &p.pairs[k];
-    let DemandSize::Cards(c) = p.demand[pair.demand] else {
-        return None;
+    let (per_open, total, rhs) = match p.demand[pair.demand] {
+        DemandSize::Cards(c) => (c, None, 0.0),
+        DemandSize::ShareOfTotal(x) if x > 0.0 => {
+            let f = p.share_floor?;
+            (x * f, Some((vars.total?, -x)), -x * f)
+        }
+        DemandSize::ShareOfTotal(_) => return None,
     };
     let mut terms = vec![(vars.serve[k], 1.0)];
+    terms.extend(total);
     for (o, opt) in p.options.iter().enumerate() {
         if opt.site == pair.site {
-            terms.push((vars.open[o], -c));
+            terms.push((vars.open[o], -per_open));
         }
     }
-    Some((
-        RowKey::ServeLink {
+    Some(LinkRow {
+        key: RowKey::ServeLink {
             city: pair.demand,
             site: pair.site,
         },
         terms,
-    ))
+        rhs,
+    })
 }
 
 /// What site `s` offers inference, in H200-eq cards, as terms over the

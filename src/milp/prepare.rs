@@ -91,9 +91,16 @@ pub struct Prepared {
     pub region_of_site: Vec<usize>,
     pub price_of_site: Vec<f64>,
     pub annuity_factor: f64,
-    /// Add x[d,s] ≤ demand_d × open[s] for fixed demands (a standard
-    /// strengthening of capacitated facility location).
+    /// Add a link row per city-site pair (a standard strengthening of
+    /// capacitated facility location): `serve[d,s] ≤ demand_d × open[s]`
+    /// for a fixed demand, and for a share `x` of the placed H200-eq `T`
+    /// `serve[d,s] ≤ x × (T − share_floor × (1 − open[s]))`.
     pub disaggregate_links: bool,
+    /// For demands stated as shares: the least H200-eq capacity any plan
+    /// places (`T ≥` it), from the accelerator targets and the dual-track
+    /// share; `None` where the share link rows do not apply (no share
+    /// demand, no positive floor, or a pair that pays to be served).
+    pub share_floor: Option<f64>,
 }
 
 impl Prepared {
@@ -135,7 +142,11 @@ impl Prepared {
             site_options(&inst, &region_of_site, deadline)?;
         let demand = demand_sizes(&inst);
         let pairs = city_site_pairs(&inst, &demand, &site_reason, &latency, deadline)?;
-        let disaggregate_links = demand.iter().all(|d| matches!(d, DemandSize::Cards(_)));
+        let share_floor = share_floor(&inst, &demand, &pairs);
+        let disaggregate_links = demand.iter().all(|d| match d {
+            DemandSize::Cards(_) => true,
+            DemandSize::ShareOfTotal(x) => *x <= 0.0 || share_floor.is_some(),
+        });
         Ok(Prepared {
             inst: std::sync::Arc::new(inst),
             options,
@@ -147,6 +158,7 @@ impl Prepared {
             price_of_site,
             annuity_factor: af,
             disaggregate_links,
+            share_floor,
         })
     }
 
@@ -388,6 +400,81 @@ fn site_option(
 }
 
 /// What each city asks: its cards, or its weight's share of the inference share.
+/// City-site pairs up to which share demands get link rows. The rows need
+/// every pair as a column (the national set's 20,994: the baseline proven
+/// within 1e-4 in about 10 s); beyond, pair pricing brings the pairs in
+/// without them (the synthetic 3,000 sites × 300 cities, BENCHMARKS.md).
+pub const SHARE_LINK_MAX_PAIRS: usize = 30_000;
+
+/// The least H200-eq capacity `T` any plan places, for the link rows of
+/// share demands: the LP `min Σ_a perf_a × cards_a` over the accelerator
+/// targets and the dual-track row alone, which holds every plan of the full
+/// model. One coupling row, so the greedy below (domestic cards added in
+/// order of H200-eq per unit of the row's slack) is that LP's optimum.
+///
+/// A link row `serve[d,s] ≤ x_d × (T − floor × (1 − open[s]))` cuts off only
+/// plans that serve a city more than its demand `x_d × T` from one site; an
+/// optimum never needs that while serving costs nothing or more (serving
+/// less keeps every row and costs no more). `None` when no city's demand is
+/// a share, the floor is not positive, some pair's serving cost is
+/// negative, or there are more than [`SHARE_LINK_MAX_PAIRS`] pairs.
+fn share_floor(inst: &Instance, demand: &[DemandSize], pairs: &[Pair]) -> Option<f64> {
+    if !demand
+        .iter()
+        .any(|d| matches!(d, DemandSize::ShareOfTotal(x) if *x > 0.0))
+        || pairs.iter().any(|x| x.cost_cny_per_card < 0.0)
+        || pairs.len() > SHARE_LINK_MAX_PAIRS
+    {
+        return None;
+    }
+    let p = &inst.params;
+    let accs = &inst.accelerators;
+    let target = |a: &Accelerator| inst.targets.get(&a.id);
+    let mut cards: Vec<f64> = accs
+        .iter()
+        .map(|a| target(a).map_or(0.0, |t| t.min.max(0.0)))
+        .collect();
+    let share = p.domestic_share;
+    if share > 0.0 && share < 1.0 {
+        // The row counts a card as `unit` (1, or its H200-eq).
+        let unit = |a: &Accelerator| match p.domestic_share_basis {
+            ShareBasis::Cards => 1.0,
+            ShareBasis::H200Eq => a.perf_h200_eq,
+        };
+        let domestic = |a: &Accelerator| a.origin == Origin::Domestic;
+        let slack: f64 = accs
+            .iter()
+            .zip(&cards)
+            .map(|(a, c)| (if domestic(a) { 1.0 } else { 0.0 } - share) * unit(a) * c)
+            .sum();
+        let mut deficit = (-slack).max(0.0);
+        // Domestic accelerators, least H200-eq per unit of slack first.
+        let mut order: Vec<usize> = (0..accs.len())
+            .filter(|&a| domestic(&accs[a]) && unit(&accs[a]) > 0.0)
+            .collect();
+        let per_slack = |a: usize| accs[a].perf_h200_eq / (unit(&accs[a]) * (1.0 - share));
+        order.sort_by(|&a, &b| per_slack(a).total_cmp(&per_slack(b)).then(a.cmp(&b)));
+        for a in order {
+            if deficit <= 0.0 {
+                break;
+            }
+            let gain = unit(&accs[a]) * (1.0 - share);
+            let room = target(&accs[a])
+                .and_then(|t| t.max)
+                .map_or(f64::INFINITY, |m| (m - cards[a]).max(0.0));
+            let take = (deficit / gain).min(room);
+            cards[a] += take;
+            deficit -= take * gain;
+        }
+    }
+    let floor: f64 = accs
+        .iter()
+        .zip(&cards)
+        .map(|(a, c)| a.perf_h200_eq.max(0.0) * c)
+        .sum();
+    (floor > 0.0 && floor.is_finite()).then_some(floor)
+}
+
 fn demand_sizes(inst: &Instance) -> Vec<DemandSize> {
     let p = &inst.params;
     let total_weight: f64 = inst.demand.iter().map(|d| d.weight).sum();

@@ -210,8 +210,6 @@ fn the_national_baseline_solves_to_a_plan_that_keeps_every_limit() {
             "models/baseline.toml",
             "--out",
             out.to_str().unwrap(),
-            "--mip-gap",
-            "0.01",
             "--quiet",
             "--no-gpkg",
             "--no-report",
@@ -219,12 +217,9 @@ fn the_national_baseline_solves_to_a_plan_that_keeps_every_limit() {
         "national solve",
     );
     let summary = read_json(&out.join("summary.json"));
-    assert!(
-        ["optimal", "feasible"].contains(&summary["status"].as_str().unwrap()),
-        "{}",
-        summary["status"]
-    );
-    assert!(summary["mip_gap"].as_f64().unwrap() <= 0.01 + 1e-9);
+    // At the default gap (the share link rows prove it in seconds).
+    assert_eq!(summary["status"], "optimal");
+    assert!(summary["mip_gap"].as_f64().unwrap() <= 1e-4 + 1e-12);
     // Quotas from data/regions.csv against the plan's own totals.
     let quotas: HashMap<String, Row> = table("regions.csv")
         .into_iter()
@@ -311,9 +306,8 @@ fn the_national_baseline_solves_to_a_plan_that_keeps_every_limit() {
     let readme = readme.split_whitespace().collect::<Vec<_>>().join(" ");
     let cards = &summary["cards_by_accelerator"];
     let want = format!(
-        "{:.2} bn CNY within {:.2} % of the bound, {} H200 and {} Ascend 910C on {} sites, {:.1} facility MW",
+        "{:.2} bn CNY, optimal (within 0.01 % of the proven bound), {} H200 and {} Ascend 910C on {} sites, {:.1} facility MW",
         summary["objective_cny"].as_f64().unwrap() / 1e9,
-        summary["mip_gap"].as_f64().unwrap() * 100.0,
         dcsite::report::html::fmt_int(cards["h200"].as_f64().unwrap()),
         dcsite::report::html::fmt_int(cards["ascend_910c"].as_f64().unwrap()),
         summary["sites_built"],

@@ -97,17 +97,26 @@ impl LinkSet {
         for (o, opt) in p.options.iter().enumerate() {
             open_at[opt.site] += values.value(vars.open[o]);
         }
+        let total = vars.total.map(|t| values.value(t));
         let mut out: Vec<(usize, f64)> = p
             .pairs
             .iter()
             .enumerate()
             .filter(|(k, _)| !self.active[*k])
             .filter_map(|(k, pair)| {
-                let milp::DemandSize::Cards(c) = p.demand[pair.demand] else {
-                    return None;
+                let open = open_at[pair.site];
+                // What the row lets the pair serve, and the city's demand
+                // (the scale of a violation).
+                let (limit, scale) = match p.demand[pair.demand] {
+                    milp::DemandSize::Cards(c) => (c * open, c),
+                    milp::DemandSize::ShareOfTotal(x) if x > 0.0 => {
+                        let (f, t) = (p.share_floor?, total?);
+                        (x * (t - f * (1.0 - open)), x * t.max(f))
+                    }
+                    milp::DemandSize::ShareOfTotal(_) => return None,
                 };
-                let excess = values.value(vars.serve[k]) - c * open_at[pair.site];
-                (excess > 1e-7 * (1.0 + c)).then_some((k, excess / c.max(1e-9)))
+                let excess = values.value(vars.serve[k]) - limit;
+                (excess > 1e-7 * (1.0 + scale)).then_some((k, excess / scale.max(1e-9)))
             })
             .collect();
         out.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
@@ -127,7 +136,10 @@ impl LinkSet {
         let total = p
             .pairs
             .iter()
-            .filter(|x| matches!(p.demand[x.demand], milp::DemandSize::Cards(_)))
+            .filter(|x| match p.demand[x.demand] {
+                milp::DemandSize::Cards(_) => true,
+                milp::DemandSize::ShareOfTotal(s) => s > 0.0 && p.share_floor.is_some(),
+            })
             .count();
         Some(LinkStats {
             rows_in_model: if self.separated {
@@ -260,27 +272,28 @@ pub(crate) fn add_link_rows(
     let mut starts: Vec<Int> = Vec::with_capacity(pairs.len());
     let mut index: Vec<Int> = Vec::new();
     let mut value: Vec<f64> = Vec::new();
+    let mut upper: Vec<f64> = Vec::with_capacity(pairs.len());
     for &k in pairs {
-        let Some((key, terms)) = milp::link_row(p, vars, k) else {
+        let Some(link) = milp::link_row(p, vars, k) else {
             continue;
         };
         starts.push(index.len() as Int);
         let mut lhs = Expression::default();
-        for (v, c) in terms {
+        for (v, c) in link.terms {
             index.push(column[&v] as Int);
             value.push(c);
             lhs.add_mul(c, v);
         }
+        upper.push(link.rhs);
         rows.push(milp::Row {
-            key,
+            key: link.key,
             lhs,
             sense: Sense::Le,
-            rhs: 0.0,
+            rhs: link.rhs,
         });
     }
     let n = starts.len();
     let lower = vec![f64::NEG_INFINITY; n];
-    let upper = vec![0.0; n];
     hm.add_rows(&Rows {
         lower: &lower,
         upper: &upper,

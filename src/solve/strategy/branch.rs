@@ -31,7 +31,7 @@ use std::time::Instant;
 
 use good_lp::Variable;
 
-use crate::milp::{Integrality, Prepared};
+use crate::milp::{DemandSize, Integrality, Prepared};
 use crate::plan::{BranchStats, Status};
 use crate::solve::adapter::{
     Int as HighsInt, Live, LiveExt, ModelStatus as HighsModelStatus, Rows, Solved as SolvedLp,
@@ -77,7 +77,11 @@ pub fn node_limit(p: &Prepared, separated: bool, opts: &SolveOptions) -> Option<
     match opts.strategy.branch_nodes {
         Some(0) => None,
         Some(n) => Some(n),
-        None => (p.pairs.len() <= MAX_PAIRS).then_some(MAX_NODES),
+        // Measured on fixed demands (OR-Library); share demands (every
+        // shipped scenario) keep HiGHS's search unless asked.
+        None => (p.pairs.len() <= MAX_PAIRS
+            && p.demand.iter().all(|d| matches!(d, DemandSize::Cards(_))))
+        .then_some(MAX_NODES),
     }
 }
 

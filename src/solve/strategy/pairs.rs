@@ -127,6 +127,7 @@ fn restricted(p: &Prepared, active: &[bool]) -> Prepared {
         price_of_site: p.price_of_site.clone(),
         annuity_factor: p.annuity_factor,
         disaggregate_links: p.disaggregate_links,
+        share_floor: p.share_floor,
     }
 }
 
