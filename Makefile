@@ -16,7 +16,7 @@ build: setup
 	$(CARGO) build --release
 
 run: build
-	$(CARGO) run --release -- solve models/baseline.toml --out out/baseline --force --mip-gap 0.01
+	$(CARGO) run --release -- solve models/baseline.toml --out out/baseline --force
 
 # --tests: the four test binaries, the unit tests of the library and of the
 # binary and the two integration binaries (tests/it, tests/system); unlike a

@@ -276,7 +276,7 @@ impl<'a> Builder<'a> {
 }
 
 /// Which (city, site) link rows `serve[d,s] ≤ demand[d] × open[s]`
-/// ([`RowKey::ServeLink`]) the model holds. They only strengthen the model
+/// ([`RowKey::ServeLink`], [`link_row`]) the model holds. They only strengthen the model
 /// (the site capacity rows already keep a closed site from serving), so a
 /// model with some of them is a relaxation of the model with all of them.
 #[derive(Debug, Clone, Copy)]

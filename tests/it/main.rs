@@ -37,6 +37,7 @@ mod provinces;
 mod report_everywhere;
 mod run_limits;
 mod scale;
+mod share_links;
 mod small_models;
 mod subsidy_scenarios;
 mod sweep;

@@ -1,5 +1,6 @@
 //! The cut loop for the (city, site) link rows `serve[d,s] ≤ demand[d] ×
-//! open[s]` ([`RowKey::ServeLink`]). There is one per city-site pair within
+//! open[s]` ([`RowKey::ServeLink`]; for a share demand `serve[d,s] ≤ x_d ×
+//! (T − T_min × (1 − open[s]))`, [`milp::link_row`]). There is one per city-site pair within
 //! reach (100,000 on OR-Library's capa), they make the LP bound strong, and
 //! almost all of them are slack at any optimum. HiGHS has no lazy-constraint
 //! callback, so the loop is ours: the model starts without them; the LP is
@@ -26,8 +27,8 @@ use crate::solve::adapter::{Int, Live, LiveExt, ModelStatus, Rows};
 /// Which link rows are in the model, and how they got there.
 #[derive(Debug, Clone)]
 pub struct LinkSet {
-    /// Whether the model has link rows at all (every city's demand a fixed
-    /// number of cards) and the loop is used for them.
+    /// Whether the model has link rows at all (`Prepared::disaggregate_links`)
+    /// and the loop is used for them.
     pub separated: bool,
     /// Per pair (indexed like `Prepared::pairs`): its link row is in the model.
     pub active: Vec<bool>,
@@ -72,8 +73,8 @@ impl LinkSet {
         }
     }
 
-    /// Whether the loop is used for `p`: it has link rows (every city's
-    /// demand a fixed number of cards) and they are not asked for up front.
+    /// Whether the loop is used for `p`: it has link rows
+    /// (`Prepared::disaggregate_links`) and they are not asked for up front.
     pub fn separates(p: &Prepared, opts: &SolveOptions) -> bool {
         p.disaggregate_links && !opts.strategy.all_link_rows
     }

@@ -3,11 +3,13 @@
 //! (`StrategyOptions`), never from the model.
 //!
 //! Which inputs reach which strategy (docs/MODELLING.md, "Strategies"):
-//! - **pair pricing** (`pairs.rs`): demand as shares, no link rows, and more
-//!   than 40 city-site pairs per city: pairs are priced in, not all at once;
+//! - **pair pricing** (`pairs.rs`): demand as shares without link rows (more
+//!   than 30,000 pairs, or no positive floor: `Prepared::share_floor`), and
+//!   more than 40 city-site pairs per city: pairs are priced in, not all at once;
 //! - **Benders decomposition** (`benders.rs`): every city's demand a fixed
 //!   number of cards (link rows) and 20,000 pairs or more;
-//! - **branch and bound** (`branch.rs`): link rows, up to 5,000 pairs;
+//! - **branch and bound** (`branch.rs`): every city's demand a fixed number
+//!   of cards (link rows), up to 5,000 pairs;
 //! - otherwise the base's own phases (`HighsMip`): every shipped scenario.
 //!
 //! The cut loop on link rows (`base::links`) serves every strategy whose

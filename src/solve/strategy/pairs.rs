@@ -90,7 +90,8 @@ pub const PRICING_SHARE: f64 = 0.25;
 const RC_TOLERANCE: f64 = 1e-9;
 
 /// Whether the loop applies: many pairs per city, no link rows (fixed
-/// demands use the link-row loop instead) and no `max_sites_per_city`.
+/// demands, and share demands up to 30,000 pairs, use the link-row loop
+/// instead) and no `max_sites_per_city`.
 /// `StrategyOptions::pair_pricing` forces it on (where it can apply) or off.
 pub fn applies(p: &Prepared, opts: &SolveOptions) -> bool {
     let cities = p.demand.iter().filter(|d| positive(d)).count().max(1);
