@@ -35,7 +35,10 @@ fn the_floor_is_the_least_h200_eq_the_targets_and_the_share_allow() {
         let ascend = h200 * share / (1.0 - share);
         let want = h200 * perf("h200") + ascend * perf("ascend_910c");
         let got = p.share_floor.expect("share demands with a floor");
-        assert!((got - want).abs() <= 1e-9 * want, "{scenario}: {got} against {want}");
+        assert!(
+            (got - want).abs() <= 1e-9 * want,
+            "{scenario}: {got} against {want}"
+        );
         assert!(p.disaggregate_links);
         assert!(p
             .demand
@@ -49,7 +52,10 @@ fn the_floor_is_the_least_h200_eq_the_targets_and_the_share_allow() {
 /// proven within the default gap (small baseline and its rollout).
 #[test]
 fn the_optimum_with_the_share_links_is_the_optimum_without_them() {
-    for scenario in ["models/small/baseline.toml", "models/small/rollout_2026.toml"] {
+    for scenario in [
+        "models/small/baseline.toml",
+        "models/small/rollout_2026.toml",
+    ] {
         let with = prepared(scenario);
         let mut without = with.clone();
         without.share_floor = None;
