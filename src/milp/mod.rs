@@ -283,6 +283,10 @@ impl<'a> Builder<'a> {
 pub enum Links<'a> {
     /// Every link row (the model as the formulation states it, docs/MODELLING.md).
     All,
+    /// The link rows of fixed demands only: for LPs whose sites are pinned
+    /// (the L-shaped loop's outcome LPs), where share demands' rows only
+    /// restate `serve ≤ demand` and would add a row per city-site pair.
+    FixedDemands,
     /// The link rows of the pairs marked true (indexed like `Prepared::pairs`).
     Only(&'a [bool]),
     /// No `serve` columns at all, and none of the rows they are in (city
@@ -295,7 +299,7 @@ pub enum Links<'a> {
 impl Links<'_> {
     fn holds(&self, pair: usize) -> bool {
         match self {
-            Links::All => true,
+            Links::All | Links::FixedDemands => true,
             Links::Only(active) => active.get(pair).copied().unwrap_or(false),
             Links::Projected => false,
         }
@@ -728,10 +732,12 @@ fn define_inference_demand(b: &mut Builder) {
         }
         b.row(RowKey::InferenceCapacity { site: s }, e, Sense::Le, 0.0);
         if p.disaggregate_links {
-            // The pricing LP (its sites fixed) leaves the share rows out:
-            // with `open` fixed they only restate `serve ≤ demand`, which
-            // its optimum keeps anyway, and the national set has 21,000.
-            let pricing = matches!(b.integrality, Integrality::Pricing);
+            // The pricing LP (its sites fixed) and `Links::FixedDemands`
+            // leave the share rows out: with `open` fixed they only restate
+            // `serve ≤ demand`, which an optimum keeps anyway, and the
+            // national set has 21,000.
+            let pricing = matches!(b.integrality, Integrality::Pricing)
+                || matches!(b.links, Links::FixedDemands);
             for &k in served {
                 if !b.links.holds(k)
                     || (pricing && !matches!(p.demand[p.pairs[k].demand], DemandSize::Cards(_)))

@@ -71,7 +71,14 @@ impl Sub {
             objective,
             rows,
             ..
-        } = milp::build_with_within(p, Integrality::Lp, Links::All, opts.deadline.as_ref())?;
+        } = milp::build_with_within(
+            p,
+            Integrality::Lp,
+            // Its sites are pinned to the master's answer: share demands'
+            // link rows would only restate the demand, a row per pair.
+            Links::FixedDemands,
+            opts.deadline.as_ref(),
+        )?;
         let decided = decisions(p, &vars);
         let shared: HashMap<Variable, usize> = decided
             .iter()
