@@ -763,21 +763,56 @@ pub struct LinkRow {
     pub rhs: f64,
 }
 
-/// The link row of pair k: for a fixed demand of `c` cards
-/// `serve[k] − c × Σ open ≤ 0`, for a share `x` of the placed H200-eq `T`
-/// with the floor `f` (`Prepared::share_floor`)
-/// `serve[k] − x × T − x × f × Σ open ≤ −x × f` (Σ open over the options
-/// at the pair's site); `None` where the pair has no such row.
-pub fn link_row(p: &Prepared, vars: &Vars, k: usize) -> Option<LinkRow> {
-    let pair = &p.pairs[k];
-    let (per_open, total, rhs) = match p.demand[pair.demand] {
-        DemandSize::Cards(c) => (c, None, 0.0),
+/// What the link row of a pair lets it serve: `serve ≤ per_open × Σ open +
+/// per_total × T + offset` (Σ open over the options at the pair's site).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct LinkBound {
+    pub per_open: f64,
+    pub per_total: f64,
+    pub offset: f64,
+}
+
+impl LinkBound {
+    /// The limit at these values of Σ open and `T`.
+    pub fn limit(&self, open: f64, total: f64) -> f64 {
+        self.per_open * open + self.per_total * total + self.offset
+    }
+}
+
+/// The link row of pair k as numbers: for a fixed demand of `c` cards
+/// `serve ≤ c × Σ open`, for a share `x` of the placed H200-eq `T` with the
+/// floor `f` (`Prepared::share_floor`) `serve ≤ x × T − x × f × (1 − Σ
+/// open)`; `None` where the pair has no such row.
+pub fn link_bound(p: &Prepared, k: usize) -> Option<LinkBound> {
+    match p.demand[p.pairs[k].demand] {
+        DemandSize::Cards(c) => Some(LinkBound {
+            per_open: c,
+            per_total: 0.0,
+            offset: 0.0,
+        }),
         DemandSize::ShareOfTotal(x) if x > 0.0 => {
             let f = p.share_floor?;
-            (x * f, Some((vars.total?, -x)), -x * f)
+            Some(LinkBound {
+                per_open: x * f,
+                per_total: x,
+                offset: -x * f,
+            })
         }
-        DemandSize::ShareOfTotal(_) => return None,
+        DemandSize::ShareOfTotal(_) => None,
+    }
+}
+
+/// The link row of pair k ([`link_bound`]) over the model's columns:
+/// `serve[k] − per_open × Σ open − per_total × T ≤ offset`.
+pub fn link_row(p: &Prepared, vars: &Vars, k: usize) -> Option<LinkRow> {
+    let pair = &p.pairs[k];
+    let bound = link_bound(p, k)?;
+    let total = if bound.per_total == 0.0 {
+        None
+    } else {
+        Some((vars.total?, -bound.per_total))
     };
+    let (per_open, rhs) = (bound.per_open, bound.offset);
     let mut terms = vec![(vars.serve[k], 1.0)];
     terms.extend(total);
     for (o, opt) in p.options.iter().enumerate() {

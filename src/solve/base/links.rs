@@ -98,24 +98,18 @@ impl LinkSet {
         for (o, opt) in p.options.iter().enumerate() {
             open_at[opt.site] += values.value(vars.open[o]);
         }
-        let total = vars.total.map(|t| values.value(t));
+        let total = vars.total.map_or(0.0, |t| values.value(t));
         let mut out: Vec<(usize, f64)> = p
             .pairs
             .iter()
             .enumerate()
             .filter(|(k, _)| !self.active[*k])
             .filter_map(|(k, pair)| {
-                let open = open_at[pair.site];
+                let bound = milp::link_bound(p, k)?;
                 // What the row lets the pair serve, and the city's demand
-                // (the scale of a violation).
-                let (limit, scale) = match p.demand[pair.demand] {
-                    milp::DemandSize::Cards(c) => (c * open, c),
-                    milp::DemandSize::ShareOfTotal(x) if x > 0.0 => {
-                        let (f, t) = (p.share_floor?, total?);
-                        (x * (t - f * (1.0 - open)), x * t.max(f))
-                    }
-                    milp::DemandSize::ShareOfTotal(_) => return None,
-                };
+                // (the scale of a violation: the limit with the site open).
+                let limit = bound.limit(open_at[pair.site], total);
+                let scale = bound.limit(1.0, total).max(bound.per_open);
                 let excess = values.value(vars.serve[k]) - limit;
                 (excess > 1e-7 * (1.0 + scale)).then_some((k, excess / scale.max(1e-9)))
             })
@@ -137,10 +131,8 @@ impl LinkSet {
         let total = p
             .pairs
             .iter()
-            .filter(|x| match p.demand[x.demand] {
-                milp::DemandSize::Cards(_) => true,
-                milp::DemandSize::ShareOfTotal(s) => s > 0.0 && p.share_floor.is_some(),
-            })
+            .enumerate()
+            .filter(|(k, _)| milp::link_bound(p, *k).is_some())
             .count();
         Some(LinkStats {
             rows_in_model: if self.separated {
