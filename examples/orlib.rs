@@ -145,6 +145,7 @@ fn main() {
         highs_options,
         deadline: None,
         relaxation_check_s: None,
+        link_seed: None,
         // The plan only: what a MIP solver such as CBC computes.
         explain: if plan_only {
             Explain::PlanOnly

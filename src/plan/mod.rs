@@ -147,6 +147,10 @@ pub struct Plan {
     pub near_optimal: Option<NearOptimal>,
     /// What the cut loop did with the city-site link rows (`None`: the model has none).
     pub link_rows: Option<LinkStats>,
+    /// Which link rows (per pair of `Prepared::pairs`) the final model held,
+    /// when the cut loop chose them: a seed for a solve of a related model
+    /// (`SolveOptions::link_seed`).
+    pub link_active: Option<std::sync::Arc<[bool]>>,
     /// What pair pricing did with the city-site pairs (`None`: every pair in the model).
     pub pairs: Option<PairStats>,
     /// When and where the deliveries are installed (`None`: no `[[deliveries]]`).

@@ -74,3 +74,53 @@ fn the_optimum_with_the_share_links_is_the_optimum_without_them() {
         );
     }
 }
+
+/// A solve seeded with the link rows another solve found (`link_seed`, as
+/// `dcsite offer` passes them between levels) is a solve of the same model:
+/// the same optimum within the gap, every row checked;
+/// a seed of another length is ignored.
+#[test]
+fn a_seeded_solve_has_the_optimum_of_a_fresh_one() {
+    for scenario in [
+        "models/small/baseline.toml",
+        "models/small/rollout_2026.toml",
+    ] {
+        let p = prepared(scenario);
+        let opts = SolveOptions::default();
+        let fresh = solve(&p, &opts).unwrap();
+        let seed = fresh.link_active.clone().expect("the cut loop ran");
+        assert_eq!(seed.len(), p.pairs.len());
+        let seeded = solve(
+            &p,
+            &SolveOptions {
+                link_seed: Some(seed.clone()),
+                ..opts.clone()
+            },
+        )
+        .unwrap();
+        assert_eq!(seeded.status.as_str(), "optimal", "{scenario}");
+        let gap = dcsite::solve::DEFAULT_MIP_GAP * fresh.objective_cny;
+        assert!(
+            (seeded.objective_cny - fresh.objective_cny).abs() <= gap,
+            "{scenario}: {} against {}",
+            seeded.objective_cny,
+            fresh.objective_cny
+        );
+        let (a, b) = (fresh.link_rows.unwrap(), seeded.link_rows.unwrap());
+        assert!(b.rows_in_model >= a.rows_in_model, "{b:?} against {a:?}");
+        // Every row the seed held is still in the seeded model.
+        let held = seeded.link_active.unwrap();
+        assert!(seed.iter().zip(held.iter()).all(|(s, h)| !s || *h));
+        // A seed of another length changes nothing.
+        let other = solve(
+            &p,
+            &SolveOptions {
+                link_seed: Some(vec![true; 3].into()),
+                ..opts.clone()
+            },
+        )
+        .unwrap();
+        assert_eq!(other.objective_cny, fresh.objective_cny, "{scenario}");
+        assert_eq!(other.link_rows, fresh.link_rows, "{scenario}");
+    }
+}

@@ -54,6 +54,15 @@ impl LinkSet {
     pub fn new(p: &Prepared, opts: &SolveOptions) -> LinkSet {
         let separated = Self::separates(p, opts);
         let mut active = vec![false; p.pairs.len()];
+        if let Some(seed) = opts
+            .link_seed
+            .as_deref()
+            .filter(|s| s.len() == active.len())
+        {
+            if separated {
+                active.copy_from_slice(seed);
+            }
+        }
         if separated {
             // Start with each city's links to its cheapest sites: the LP
             // serves a city from those first, so most of its violated rows

@@ -30,6 +30,14 @@ pub struct SolveOptions {
     pub explain: Explain,
     /// How the plan's sites are chosen: the strategies of `solve::strategy`.
     pub strategy: StrategyOptions,
+    /// Link rows the cut loop starts with on top of its own first rows, one
+    /// flag per pair of `Prepared::pairs`: what an earlier solve of a model
+    /// with the same pairs found ([`Plan::link_active`](crate::plan::Plan)),
+    /// so that the LP rounds need not find them again. Every link row is
+    /// valid, so any seed gives a plan of the same model; a seed of another
+    /// length is ignored. `dcsite offer` passes each level's rows to the
+    /// next level of the same sample.
+    pub link_seed: Option<std::sync::Arc<[bool]>>,
 }
 
 /// What a solve adds to the plan it has checked against every row.

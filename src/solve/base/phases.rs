@@ -88,6 +88,9 @@ pub fn solve_phases(
     plan.sites_bound_cny = Some(choice.bound).filter(|b| b.is_finite());
     plan.build_seconds = run.build_seconds.get();
     plan.model_size = rounded.size;
+    let links = run.links.borrow();
+    plan.link_active = links.separated.then(|| links.active.as_slice().into());
+    drop(links);
     plan.link_rows = run.links.borrow().stats(p).map(|mut l| {
         l.benders = choice.benders;
         l.branch = choice.branch;

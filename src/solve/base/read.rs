@@ -126,6 +126,7 @@ pub(crate) fn read_back(
         shadow_prices: Vec::new(),
         near_optimal: None,
         link_rows: None,
+        link_active: None,
         pairs: None,
         schedule,
     }

@@ -464,10 +464,15 @@ fn solve_samples(
     opts: &SolveOptions,
     done: &(dyn Fn(usize) + Sync),
 ) -> Result<(Vec<SampleRow>, usize), OfferError> {
-    let lean = SolveOptions {
+    let mut lean = SolveOptions {
         explain: Explain::PlanOnly,
         ..opts.clone()
     };
+    // The samples' cards, not their last yuan: without RINS the offer's 30
+    // samples took 35 s of cpu instead of 44 s (BENCHMARKS.md, "Phase 1 and
+    // the repair without sub-MIP heuristics"); a `--highs-option` of the same
+    // name wins.
+    lean.highs_defaults_first(&SAMPLE_HIGHS_OPTIONS);
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(spec.jobs.max(1))
         .build()
@@ -504,9 +509,15 @@ pub fn sample_rows(
     let (_, inst) = sw.instance(k).map_err(OfferError::Problems)?;
     let p = Prepared::new(inst);
     let sites = spec.place.sites(&p.inst);
+    // Only the objective changes with the level: each level's solve starts
+    // from the link rows the sample's earlier levels found.
+    let mut opts = lean.clone();
     let mut solve_at = |l: f64| -> Result<levels::Line, SolveError> {
         let q = breakeven::with_offer(&p, &spec.place, spec.lever, spec.applies_to, l);
-        let plan = crate::solve::solve(&q, lean)?;
+        let plan = crate::solve::solve(&q, &opts)?;
+        if plan.link_active.is_some() {
+            opts.link_seed = plan.link_active.clone();
+        }
         Ok(levels::Line::of(&q, &sites, l, &plan))
     };
     let gap = lean.mip_gap.unwrap_or(DEFAULT_GAP);
@@ -543,6 +554,9 @@ pub fn sample_rows(
         }
     }
 }
+
+/// HiGHS options of the samples' solves, before the run's own.
+const SAMPLE_HIGHS_OPTIONS: [(&str, &str); 1] = [("mip_heuristic_run_rins", "false")];
 
 /// HiGHS's default relative MIP gap, when the options set none.
 const DEFAULT_GAP: f64 = 1e-4;
