@@ -7,6 +7,12 @@ use crate::common::*;
 use dcsite::milp::{DemandSize, Prepared};
 use dcsite::solve::{solve, SolveOptions};
 
+/// The small set's scenarios with share demands that the solve tests compare.
+const SMALL_SCENARIOS: [&str; 2] = [
+    "models/small/baseline.toml",
+    "models/small/rollout_2026.toml",
+];
+
 fn prepared(scenario: &str) -> Prepared {
     let (_, inst, _) = dcsite::data::load(&root().join(scenario)).unwrap();
     Prepared::new(inst)
@@ -52,10 +58,7 @@ fn the_floor_is_the_least_h200_eq_the_targets_and_the_share_allow() {
 /// proven within the default gap (small baseline and its rollout).
 #[test]
 fn the_optimum_with_the_share_links_is_the_optimum_without_them() {
-    for scenario in [
-        "models/small/baseline.toml",
-        "models/small/rollout_2026.toml",
-    ] {
+    for scenario in SMALL_SCENARIOS {
         let with = prepared(scenario);
         let mut without = with.clone();
         without.share_floor = None;
@@ -81,10 +84,7 @@ fn the_optimum_with_the_share_links_is_the_optimum_without_them() {
 /// a seed of another length is ignored.
 #[test]
 fn a_seeded_solve_has_the_optimum_of_a_fresh_one() {
-    for scenario in [
-        "models/small/baseline.toml",
-        "models/small/rollout_2026.toml",
-    ] {
+    for scenario in SMALL_SCENARIOS {
         let p = prepared(scenario);
         let opts = SolveOptions::default();
         let fresh = solve(&p, &opts).unwrap();
