@@ -54,14 +54,12 @@ impl LinkSet {
     pub fn new(p: &Prepared, opts: &SolveOptions) -> LinkSet {
         let separated = Self::separates(p, opts);
         let mut active = vec![false; p.pairs.len()];
-        if let Some(seed) = opts
+        let seed = opts
             .link_seed
             .as_deref()
-            .filter(|s| s.len() == active.len())
-        {
-            if separated {
-                active.copy_from_slice(seed);
-            }
+            .filter(|s| s.len() == active.len());
+        if let (true, Some(seed)) = (separated, seed) {
+            active.copy_from_slice(seed);
         }
         if separated {
             // Start with each city's links to its cheapest sites: the LP

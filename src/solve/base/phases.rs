@@ -90,8 +90,7 @@ pub fn solve_phases(
     plan.model_size = rounded.size;
     let links = run.links.borrow();
     plan.link_active = links.separated.then(|| links.active.as_slice().into());
-    drop(links);
-    plan.link_rows = run.links.borrow().stats(p).map(|mut l| {
+    plan.link_rows = links.stats(p).map(|mut l| {
         l.benders = choice.benders;
         l.branch = choice.branch;
         l
