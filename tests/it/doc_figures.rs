@@ -511,10 +511,41 @@ fn models_readme_national_rollout_2026_figures_are_the_measured_ones() {
         .iter()
         .filter_map(|b| b.as_str())
         .collect();
+    let geo = features(&dir.join("sites.geojson"));
+    let built: Vec<&serde_json::Value> = geo
+        .iter()
+        .map(|x| &x["properties"])
+        .filter(|x| x["built"] == true)
+        .collect();
+    let site = |id: &str| {
+        geo.iter()
+            .find(|x| x["properties"]["site_id"] == id)
+            .map(|x| &x["properties"])
+            .unwrap_or_else(|| panic!("{id} not in sites.geojson"))
+    };
+    // The new campuses: the north's overflow beside Ulanqab (the one new
+    // campus in Inner Mongolia) and the far-city sites at the minimum size.
+    let new_in = |region: &str| -> Vec<&serde_json::Value> {
+        built
+            .iter()
+            .copied()
+            .filter(|x| x["status"] == "candidate" && x["region_id"] == region)
+            .collect()
+    };
+    let north = new_in("inner_mongolia");
+    assert_eq!(north.len(), 1, "one new campus in Inner Mongolia");
+    let p = north[0];
+    let north_east = new_in("liaoning");
+    assert_eq!(north_east.len(), 1, "one new campus in Liaoning");
+    let ne = north_east[0];
+    let ne_row = format!(
+        "site-min-size-{}-{}",
+        ne["site_id"].as_str().unwrap(),
+        ne["cooling"].as_str().unwrap()
+    );
     for row in [
         "period-ready-ulanqab-air-m2",
-        "site-power-wulanchabu_huawei-air",
-        "site-min-size-shenyang_aicc-air",
+        ne_row.as_str(),
         "site-min-size-lhasa_park-air",
         "site-min-size-urumqi_park-air",
     ] {
@@ -549,13 +580,6 @@ fn models_readme_national_rollout_2026_figures_are_the_measured_ones() {
     assert!(halls
         .iter()
         .all(|h| h["hall_start_month"].as_u64() == Some(start)));
-    let geo = features(&dir.join("sites.geojson"));
-    let site = |id: &str| {
-        geo.iter()
-            .find(|x| x["properties"]["site_id"] == id)
-            .map(|x| &x["properties"])
-            .unwrap_or_else(|| panic!("{id} not in sites.geojson"))
-    };
     for h in &halls {
         assert_eq!(site(h["site_id"].as_str().unwrap())["cooling"], "air");
     }
@@ -566,7 +590,6 @@ fn models_readme_national_rollout_2026_figures_are_the_measured_ones() {
         &mut missing,
     );
     let u = site("ulanqab");
-    let p = site("wulanchabu_huawei");
     let total = |x: &serde_json::Value| x["cards_total"].as_f64().unwrap();
     assert!(u["mega_cluster"].as_bool().unwrap());
     claim(
@@ -590,11 +613,27 @@ fn models_readme_national_rollout_2026_figures_are_the_measured_ones() {
         ),
         &mut missing,
     );
+    // Every Ascend card at Ulanqab, as in the small set.
+    assert_eq!(
+        u["cards_ascend_910c"].as_f64(),
+        s["cards_by_accelerator"]["ascend_910c"].as_f64()
+    );
+    let rows = csv_rows(&root().join("data/sites.csv"));
+    let at = |id: &str| {
+        let r = rows.iter().find(|r| r["site_id"] == id).unwrap();
+        (num(r, "lat").to_radians(), num(r, "lon").to_radians())
+    };
+    let km = |a: &str, b: &str| {
+        let ((la1, lo1), (la2, lo2)) = (at(a), at(b));
+        6371.0
+            * ((la1.sin() * la2.sin() + la1.cos() * la2.cos() * (lo1 - lo2).cos()).min(1.0)).acos()
+    };
+    let p_id = p["site_id"].as_str().unwrap();
     let ready = sites
         .as_array()
         .unwrap()
         .iter()
-        .find(|x| x["site_id"] == "wulanchabu_huawei")
+        .find(|x| x["site_id"] == p_id)
         .unwrap()["ready_month"]
         .as_u64()
         .unwrap();
@@ -602,28 +641,68 @@ fn models_readme_national_rollout_2026_figures_are_the_measured_ones() {
         &d,
         f,
         format!(
-            "a new campus ready from month {ready} with {} cards ({:.1} MW)",
+            "{}, a candidate in the same city ({:.0} km away), takes the rest of the north's H200: a new campus ready from month {ready} with {} cards ({:.1} MW of its {})",
+            p["name_en"].as_str().unwrap(),
+            km("ulanqab", p_id),
             fmt_int(total(p)),
-            p["it_mw"].as_f64().unwrap()
+            p["it_mw"].as_f64().unwrap(),
+            fmt_int(p["max_it_mw"].as_f64().unwrap()),
         ),
         &mut missing,
     );
-    // Every Ascend card at Ulanqab, as in the small set; the neighbour full.
-    assert_eq!(
-        u["cards_ascend_910c"].as_f64(),
-        s["cards_by_accelerator"]["ascend_910c"].as_f64()
+    // Which candidate takes the overflow is a near tie: without it, the
+    // optimum puts the overflow on Ulanqab's other candidates at a cost
+    // within the default gap of this plan's.
+    let (_, mut inst, _) =
+        dcsite::data::load(&root().join("models/rollout_2026.toml")).expect("loads");
+    let k = inst
+        .sites
+        .iter()
+        .position(|x| x.id == p_id)
+        .expect("the site is in the instance");
+    inst.sites[k].status = dcsite::domain::SiteStatus::Excluded;
+    let sites_of = inst.sites.clone();
+    let other = dcsite::solve::solve(
+        &dcsite::milp::Prepared::new(inst),
+        &dcsite::solve::SolveOptions {
+            explain: dcsite::solve::Explain::PlanOnly,
+            ..dcsite::solve::SolveOptions::default()
+        },
+    )
+    .expect("solves without it");
+    let delta = other.objective_cny - obj;
+    assert!(delta.abs() <= 1e-4 * obj, "{delta} CNY apart");
+    // The candidates beside Ulanqab that take the overflow instead.
+    let names: Vec<String> = other
+        .sites
+        .iter()
+        .filter(|x| {
+            let site = &sites_of[x.site];
+            x.built && site.id != "ulanqab" && site.region_id == "inner_mongolia"
+        })
+        .map(|x| {
+            let site = &sites_of[x.site];
+            format!(
+                "{} ({:.0} km from Ulanqab)",
+                site.name_en,
+                km("ulanqab", &site.id)
+            )
+        })
+        .collect();
+    claim(
+        &d,
+        f,
+        format!(
+            "Which candidate takes that overflow is a near tie: with {} excluded, the optimum at the default gap puts it at Ulanqab and on {} for {} CNY {} ({:.1e} of the cost, inside the {} gap)",
+            p["name_en"].as_str().unwrap(),
+            names.join(" and "),
+            fmt_int(delta.abs()),
+            if delta < 0.0 { "less" } else { "more" },
+            delta.abs() / obj,
+            "1e-4",
+        ),
+        &mut missing,
     );
-    assert!((p["it_mw"].as_f64().unwrap() - p["max_it_mw"].as_f64().unwrap()).abs() < 0.01);
-    // The two Ulanqab candidates are at the same city centre (within 2 km).
-    let rows = csv_rows(&root().join("data/sites.csv"));
-    let at = |id: &str| {
-        let r = rows.iter().find(|r| r["site_id"] == id).unwrap();
-        (num(r, "lat").to_radians(), num(r, "lon").to_radians())
-    };
-    let ((la1, lo1), (la2, lo2)) = (at("ulanqab"), at("wulanchabu_huawei"));
-    let km = 6371.0
-        * ((la1.sin() * la2.sin() + la1.cos() * la2.cos() * (lo1 - lo2).cos()).min(1.0)).acos();
-    assert!(km < 2.0, "{km} km apart");
     // The small set's plan.
     let sgeo = features(&sdir.join("sites.geojson"));
     let scards = |id: &str| {

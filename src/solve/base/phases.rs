@@ -20,27 +20,38 @@ use super::check::check_plan;
 use super::links;
 use super::options::{SolveError, SolveOptions};
 use super::read::{read_back, ModelParts, RawSolution, Values};
-use super::run::{run_highs, run_highs_from};
+use super::run::{run_highs, run_highs_from, run_highs_within};
 use super::strategy::{Choice, Run, Solved, Strategy};
 use crate::milp::{self, Integrality, Model, Prepared, RowKey};
 use crate::plan::Status;
 
 /// HiGHS options of the phase-1 MIP, before the user's `--highs-option`
 /// (which win). Phase 1 starts from phase 0's rounded plan, and on these
-/// models RENS, feasibility jump and cut separation below the root cost more
-/// than they find: the baseline takes 0.95 s instead of 1.68 s end to end,
-/// campus_phases 1.05 instead of 2.56 s, the 37 small OR-Library instances
-/// 2.87 instead of 3.50 s; every shipped scenario's plan is the same file for
-/// file except levy_on_top's mega cluster, which moves between two sites at
-/// the same cost to the yuan (a tie), and shanghai_domestic_capex's
-/// objective_cny, 13 CNY higher (6e-11) with the same sites, regions and
-/// flows files. Turning RINS off as well was faster still (0.64 s) but
-/// changed the baseline's servers within the gap.
-const PHASE1_HIGHS_OPTIONS: [(&str, &str); 3] = [
+/// models RENS, RINS, feasibility jump, root reduced-cost fixing and cut
+/// separation below the root cost more than they find (BENCHMARKS.md,
+/// "Phase 1 and the repair without sub-MIP heuristics"). Each answer is
+/// still proven to the gap; a different search may pick another plan of
+/// the same cost where the model has ties.
+const PHASE1_HIGHS_OPTIONS: [(&str, &str); 5] = [
     ("mip_heuristic_run_rens", "false"),
+    ("mip_heuristic_run_rins", "false"),
     ("mip_heuristic_run_feasibility_jump", "false"),
+    ("mip_heuristic_run_root_reduced_cost", "false"),
     ("mip_allow_cut_separation_at_nodes", "false"),
 ];
+
+/// HiGHS options of phase 2's repair of phase 1's plan (binaries fixed),
+/// before the user's: phase 1's plan is the start, so feasibility jump only
+/// costs time (6-12 % of the offer's samples under perf).
+const REPAIR_HIGHS_OPTIONS: [(&str, &str); 1] = [("mip_heuristic_run_feasibility_jump", "false")];
+
+/// How many servers phase 2's first repair may move each integer column
+/// away from phase 1's value. With whole ranges HiGHS's reduced-cost fixing
+/// scans lurking bounds over domains of tens of thousands (28 % of the
+/// offer's time under perf); the repair is retried on the whole range when
+/// the window's plan is not within the tolerance of phase 1's bound, or the
+/// window has none.
+const SERVER_WINDOW: f64 = 16.0;
 
 /// The phased solve of `p` with the limits of the rows in `relax` moved by
 /// an amount (planner units) in the direction that relaxes them, the sites
@@ -69,15 +80,12 @@ pub fn solve_phases(
     };
     let mip_gap = raw.gap_to(lower);
     // The gap is measured against a proven lower bound, so within the
-    // tolerance it proves optimality, whichever phase found the plan (or
-    // within 1 CNY, HiGHS's own absolute gap `mip_abs_gap` in objective
-    // units; or, when the strategy proved its bound to a precision, within it).
-    raw.status =
-        if mip_gap <= run.tolerance.max(choice.gap_floor) + 1e-12 || raw.objective - lower <= 1.0 {
-            Status::Optimal
-        } else {
-            Status::Feasible
-        };
+    // tolerance it proves optimality, whichever phase found the plan.
+    raw.status = if proves(&run, &choice, &raw, lower) {
+        Status::Optimal
+    } else {
+        Status::Feasible
+    };
     let parts = rounded.parts;
     let values = Values {
         cols: raw.cols.clone(),
@@ -106,6 +114,14 @@ pub fn solve_phases(
         cols,
         reduced: None,
     })
+}
+
+/// Whether `raw` is within the tolerance of `lower`, a proven lower bound,
+/// so within the tolerance of the optimum (or within 1 CNY, HiGHS's own
+/// absolute gap `mip_abs_gap` in objective units; or, when the strategy
+/// proved its bound to a precision, within it).
+fn proves(run: &Run, choice: &Choice, raw: &RawSolution, lower: f64) -> bool {
+    raw.gap_to(lower) <= run.tolerance.max(choice.gap_floor) + 1e-12 || raw.objective - lower <= 1.0
 }
 
 /// The base's own strategy: phases 0 and 1 by [`highs_sites`].
@@ -292,7 +308,11 @@ fn round_servers(run: &Run, choice: &Choice) -> Result<Rounded, SolveError> {
     // The time limit bounds the search; rounding the servers of the chosen
     // plan (binaries fixed, usually fast) gets at least a few seconds.
     let remaining = phase2_options(run, choice);
+    let mut repair = remaining.clone();
+    repair.highs_defaults_first(&REPAIR_HIGHS_OPTIONS);
     let mut fallback = false;
+    // The first repairs keep each server count near phase 1's.
+    let mut windowed = choice.start.is_some();
     loop {
         let full = run.build(Integrality::Full)?;
         let size = (
@@ -313,13 +333,25 @@ fn round_servers(run: &Run, choice: &Choice) -> Result<Rounded, SolveError> {
                 });
             }
         }
-        let attempt = if fallback {
-            run_highs(full, &remaining, &[])
-        } else {
-            run_highs_from(full, &remaining, &fixed, choice.start.as_deref())
+        let attempt = match (fallback, choice.start.as_deref()) {
+            (true, _) => run_highs(full, &remaining, &[]),
+            (false, Some(start)) if windowed => {
+                let window = server_window(&full, start, &fixed);
+                run_highs_within(full, &repair, &fixed, &window, Some(start))
+            }
+            (false, start) => run_highs_from(full, &repair, &fixed, start),
         };
         let (raw, parts) = match attempt {
+            Ok((raw, _)) if windowed && !proves(run, choice, &raw, choice.bound) => {
+                // Not good enough within the window: the whole range.
+                windowed = false;
+                continue;
+            }
             Ok(x) => x,
+            Err(SolveError::Infeasible { .. }) | Err(SolveError::NoSolution { .. }) if windowed => {
+                windowed = false;
+                continue;
+            }
             Err(SolveError::Infeasible { .. }) | Err(SolveError::NoSolution { .. })
                 if !fallback && !run.relax.is_empty() =>
             {
@@ -354,6 +386,32 @@ fn round_servers(run: &Run, choice: &Choice) -> Result<Rounded, SolveError> {
         l.add(&violated);
         l.mip_rounds += 1;
     }
+}
+
+/// [`SERVER_WINDOW`] around `start` for every integer column of `full`
+/// that `fixed` does not pin, in column order.
+fn server_window(
+    full: &Model,
+    start: &[f64],
+    fixed: &[(Variable, f64)],
+) -> Vec<(Variable, f64, f64)> {
+    if start.len() != full.n_columns {
+        return Vec::new();
+    }
+    let pinned: std::collections::HashSet<Variable> = fixed.iter().map(|f| f.0).collect();
+    let mut free: Vec<(usize, Variable)> = full
+        .column
+        .iter()
+        .filter(|(v, &j)| full.integer[j] && !pinned.contains(v))
+        .map(|(v, &j)| (j, *v))
+        .collect();
+    free.sort_unstable_by_key(|f| f.0);
+    free.into_iter()
+        .map(|(j, v)| {
+            let x = start[j];
+            (v, x.floor() - SERVER_WINDOW, x.ceil() + SERVER_WINDOW)
+        })
+        .collect()
 }
 
 /// The chosen binaries as values for the variables of `full`.

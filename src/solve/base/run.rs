@@ -183,9 +183,22 @@ pub fn run_highs_from(
     fixed: &[(Variable, f64)],
     initial: Option<&[f64]>,
 ) -> Result<(RawSolution, ModelParts), SolveError> {
+    run_highs_within(model, opts, fixed, &[], initial)
+}
+
+/// [`run_highs_from`] with each variable of `window` kept within its
+/// `[low, high]` (extra rows): a restriction of the model, so its answer is
+/// a plan of the model but its bound is not the model's.
+pub fn run_highs_within(
+    model: Model,
+    opts: &SolveOptions,
+    fixed: &[(Variable, f64)],
+    window: &[(Variable, f64, f64)],
+    initial: Option<&[f64]>,
+) -> Result<(RawSolution, ModelParts), SolveError> {
     let is_mip = model.integer.iter().any(|&i| i);
     let start = Instant::now();
-    let solved = solve_with_retries(&model, opts, fixed, initial, start)?;
+    let solved = solve_with_retries(&model, opts, fixed, window, initial, start)?;
     let seconds = start.elapsed().as_secs_f64();
     let status = status_of(&solved)?;
     let parts = ModelParts::of(model);
@@ -228,6 +241,7 @@ fn solve_with_retries(
     model: &Model,
     opts: &SolveOptions,
     fixed: &[(Variable, f64)],
+    window: &[(Variable, f64, f64)],
     initial: Option<&[f64]>,
     start: Instant,
 ) -> Result<Solved, SolveError> {
@@ -235,7 +249,11 @@ fn solve_with_retries(
     for (what, extra) in RETRIES {
         let pins = fixed
             .iter()
-            .map(|&(v, x)| good_lp::Expression::from(v).eq(x));
+            .map(|&(v, x)| good_lp::Expression::from(v).eq(x))
+            .chain(window.iter().flat_map(|&(v, low, high)| {
+                let v = good_lp::Expression::from(v);
+                [v.clone().geq(low), v.leq(high)]
+            }));
         let mut hm = highs_instance(
             model.problem_vars.clone(),
             model.objective.clone(),
