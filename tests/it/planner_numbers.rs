@@ -576,3 +576,54 @@ fn a_limit_before_any_plan_exits_4_with_no_plan_in_the_folder() {
         serde_json::from_str(&std::fs::read_to_string(out.join("summary.json")).unwrap()).unwrap();
     assert_eq!(s["status"], "no_plan");
 }
+
+#[test]
+fn each_unbuilt_gap_is_the_fixed_sites_lp_with_that_site_opened() {
+    // The gaps come from one live pricing LP re-solved from its basis with
+    // each option's pin moved; here each is the LP built and solved from
+    // scratch with the plan's sites and that option open (the cheapest of
+    // the site's coolings), less the plan's own.
+    let (p, plan) = solved(load("baseline.toml"));
+    let opts = SolveOptions::default();
+    let open: Vec<bool> = p
+        .options
+        .iter()
+        .map(|o| plan.sites[o.site].cooling == Some(o.cooling))
+        .collect();
+    let mega: Vec<bool> = plan.sites.iter().map(|s| s.mega_cluster).collect();
+    let base = dcsite::solve::shadow::fixed_sites_lp(&p, &open, &mega, &opts)
+        .unwrap()
+        .cost_cny;
+    let mut checked = 0;
+    for s in plan
+        .sites
+        .iter()
+        .filter(|s| !s.built && p.site_reason[s.site].is_none())
+    {
+        let fresh = p
+            .options
+            .iter()
+            .enumerate()
+            .filter(|(_, o)| o.site == s.site)
+            .filter_map(|(k, _)| {
+                let mut with = open.clone();
+                with[k] = true;
+                dcsite::solve::shadow::fixed_sites_lp(&p, &with, &mega, &opts).ok()
+            })
+            .map(|f| f.cost_cny - base)
+            .min_by(f64::total_cmp);
+        match (s.build_cost_gap_cny, fresh) {
+            (Some(gap), Some(x)) => {
+                assert!(
+                    (gap - x).abs() <= 1e-7 * base,
+                    "{}: {gap} against {x} from scratch",
+                    p.inst.sites[s.site].id
+                );
+                checked += 1;
+            }
+            (None, None) => {}
+            (a, b) => panic!("{}: {a:?} against {b:?}", p.inst.sites[s.site].id),
+        }
+    }
+    assert!(checked >= 10, "{checked}");
+}

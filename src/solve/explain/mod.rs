@@ -51,11 +51,11 @@ pub fn plan(p: &Prepared, solved: Solved, opts: &SolveOptions) -> Result<Plan, S
         // One pricing LP for the shadow prices, their checks and the unbuilt
         // sites (each used to build and solve its own).
         let t = std::time::Instant::now();
-        let lp = pricing::PlanLp::new(q, &plan, opts)?;
+        let mut lp = pricing::PlanLp::new(q, &plan, opts)?;
         let t_lp = t.elapsed().as_secs_f64();
         plan.shadow_prices = shadow::shadow_prices_of(q, &plan, opts, &lp);
         let t_checks = t.elapsed().as_secs_f64() - t_lp;
-        unbuilt::explain_unbuilt_with(q, &mut plan, opts, &lp.base);
+        unbuilt::explain_unbuilt_with(q, &mut plan, opts, &mut lp);
         if opts.log {
             let t_unbuilt = t.elapsed().as_secs_f64() - t_lp - t_checks;
             let checked = plan.shadow_prices.iter().filter(|s| s.checked).count();

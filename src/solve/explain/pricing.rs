@@ -18,16 +18,19 @@ use good_lp::{Expression, Variable};
 use super::reduced::{Reduced, Source};
 use crate::milp::{self, Integrality, Model, Prepared, Row, RowKey, Sense};
 use crate::plan::Plan;
-use crate::solve::adapter::{ModelStatus, SolutionStatus};
+use crate::solve::adapter::{Live, LiveExt, ModelStatus, SolutionStatus};
 use crate::solve::base::options::{SolveError, SolveOptions};
 use crate::solve::base::read::Values;
-use crate::solve::base::run::{configure, highs_instance, run_highs};
+use crate::solve::base::run::{configure, highs_instance, run_highs, solve_from_basis, warm};
 
 /// The pricing LP of a plan: its answer ([`PricingLp`]) and, when HiGHS
 /// solved it on the first try, what is needed to reduce it.
 pub(crate) struct PlanLp {
     pub base: PricingLp,
     model: Option<Kept>,
+    /// The first solve's HiGHS instance, live for re-solves from its basis
+    /// ([`PlanLp::costs_with_open`]); `None` when solved through [`pricing_lp`].
+    live: Option<Live>,
 }
 
 /// What is left of the pricing LP's model after HiGHS took its variables.
@@ -50,6 +53,7 @@ impl PlanLp {
             None => Ok(PlanLp {
                 base: pricing_lp(p, plan, opts, None, &[])?,
                 model: None,
+                live: None,
             }),
         }
     }
@@ -102,7 +106,50 @@ impl PlanLp {
                 bounds,
                 fixed: fixed_cols,
             }),
+            live: Some(warm(solved)),
         })
+    }
+
+    /// The cost (CNY) of the plan with each option of `options` opened on
+    /// top of it in turn (its site's other decisions and the plan's other
+    /// sites kept, servers continuous): the pricing LP with the option's
+    /// open pin moved from 0 to 1, re-solved from the basis it has, then put
+    /// back. A cost is `None` where that LP is infeasible (the option does
+    /// not fit); the whole answer is `None` when the LP is not live or
+    /// HiGHS fails (the live LP is then gone): the caller solves each
+    /// from scratch ([`pricing_lp`]). The same LP as `pricing_lp` with
+    /// `extra_fixed = [(o, 1.0)]`: an unbuilt option's hall start is free
+    /// in both.
+    pub fn costs_with_open(&mut self, options: &[usize]) -> Option<Vec<Option<f64>>> {
+        let m = self.model.as_ref()?;
+        let n = m.rows.len();
+        let mut hm = self.live.take()?;
+        let mut out = Vec::with_capacity(options.len());
+        for &o in options {
+            hm.set_row_bounds_from(n + o, &[1.0], &[1.0]);
+            let solved = solve_from_basis(hm, "the pricing LP with an option opened").ok()?;
+            out.push(match solved.status() {
+                ModelStatus::Optimal => {
+                    let values = Values {
+                        cols: solved.get_solution().columns().to_vec(),
+                        column: &m.column,
+                    };
+                    Some(m.objective.eval_with(&values) * milp::CNY_PER_OBJECTIVE_UNIT)
+                }
+                ModelStatus::Infeasible | ModelStatus::UnboundedOrInfeasible => None,
+                _ => return None,
+            });
+            hm = warm(solved);
+            hm.set_row_bounds_from(n + o, &[0.0], &[0.0]);
+        }
+        self.live = Some(hm);
+        Some(out)
+    }
+
+    /// The model of the LP, to open options on ([`Opening`]); `None` when
+    /// the LP was solved through [`pricing_lp`].
+    pub fn opening(&self) -> Option<Opening<'_>> {
+        self.model.as_ref().map(|m| Opening { m })
     }
 
     /// The LP reduced by its fixed decisions, with the model rows `keep`
@@ -120,6 +167,36 @@ impl PlanLp {
             keep,
             opts,
         )
+    }
+}
+
+/// The pricing LP's model, shared by the workers that open options on it.
+pub(crate) struct Opening<'a> {
+    m: &'a Kept,
+}
+
+impl Opening<'_> {
+    /// The cost (CNY) of the plan with option `o` opened on top of it (its
+    /// site's other decisions and the plan's other sites kept, servers
+    /// continuous): the pricing LP with `o`'s open pin at 1, the plan's
+    /// decisions substituted ([`Reduced`], no rows kept), solved. The same
+    /// LP as [`pricing_lp`] with `extra_fixed = [(o, 1.0)]` (an unbuilt
+    /// option's hall start is free in both), without building the model
+    /// again. `None` when it cannot be made or is not solved to optimality
+    /// (infeasible too): the caller then solves it through `pricing_lp`.
+    pub fn cost_with_open(&self, o: usize, opts: &SolveOptions) -> Option<f64> {
+        let m = self.m;
+        // The opens come first among the pins ([`plan_binaries`]).
+        let mut fixed = m.fixed.clone();
+        fixed.get_mut(o)?.1 = 1.0;
+        let src = Source {
+            rows: &m.rows,
+            objective: &m.objective,
+            column: &m.column,
+            bounds: &m.bounds,
+            fixed: &fixed,
+        };
+        Reduced::new(&src, &[], opts).map(|r| r.cost_cny)
     }
 }
 

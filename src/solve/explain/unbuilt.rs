@@ -11,20 +11,21 @@ use crate::solve::base::options::SolveOptions;
 /// sites kept, server counts continuous), or that it does not fit beside them.
 /// Sites that could never be built keep their reason from `Prepared`.
 pub fn explain_unbuilt(p: &Prepared, plan: &mut Plan, opts: &SolveOptions) {
-    if let Ok(base) = pricing::pricing_lp(p, plan, opts, None, &[]) {
-        explain_unbuilt_with(p, plan, opts, &base);
+    if let Ok(mut lp) = pricing::PlanLp::new(p, plan, opts) {
+        explain_unbuilt_with(p, plan, opts, &mut lp);
     }
 }
 
-/// [`explain_unbuilt`] from the plan's pricing LP (`base`), already solved
-/// for the shadow prices.
+/// [`explain_unbuilt`] from the plan's pricing LP, already solved for the
+/// shadow prices: the options are opened one at a time on it and re-solved
+/// from its basis ([`pricing::PlanLp::costs_with_open`]), each from scratch
+/// only if that fails.
 pub(crate) fn explain_unbuilt_with(
     p: &Prepared,
     plan: &mut Plan,
     opts: &SolveOptions,
-    base: &pricing::PricingLp,
+    lp: &mut pricing::PlanLp,
 ) {
-    use rayon::prelude::*;
     let candidates: Vec<usize> = plan
         .sites
         .iter()
@@ -54,24 +55,28 @@ pub(crate) fn explain_unbuilt_with(
         candidates
             .iter()
             .flat_map(|&s| options_of(s).map(|(o, _)| o))
-            .filter(|&o| base.open_duals_cny[o] < 1.0)
+            .filter(|&o| lp.base.open_duals_cny[o] < 1.0)
             .collect()
     };
-    resolve.sort_by(|&a, &b| base.open_duals_cny[a].total_cmp(&base.open_duals_cny[b]));
+    resolve.sort_by(|&a, &b| lp.base.open_duals_cny[a].total_cmp(&lp.base.open_duals_cny[b]));
     resolve.truncate(if exact {
         MAX_FORCED_OPTIONS
     } else {
         MAX_RESOLVED_NEGATIVE
     });
+    let costs = costs_opened(p, plan, opts, lp, &resolve);
+    let base = &lp.base;
+    let cost_of = |o: usize| {
+        let i = resolve.iter().position(|&r| r == o)?;
+        costs[i]
+    };
     let gaps: Vec<(usize, Option<(Gap, usize)>)> = candidates
-        .par_iter()
+        .iter()
         .map(|&s| {
             let best = options_of(s)
                 .filter_map(|(o, k)| {
                     if resolve.contains(&o) {
-                        pricing::pricing_lp(p, plan, opts, None, &[(o, 1.0)])
-                            .ok()
-                            .map(|x| (Gap::Exact(x.cost_cny - base.cost_cny), k))
+                        cost_of(o).map(|c| (Gap::Exact(c - base.cost_cny), k))
                     } else if base.open_duals_cny[o] >= 1.0 {
                         Some((Gap::AtLeast(base.open_duals_cny[o]), k))
                     } else {
@@ -125,6 +130,78 @@ pub(crate) fn explain_unbuilt_with(
     }
 }
 
+/// The cost (CNY) of the plan with each option of `resolve` opened on top
+/// of it, `None` where it does not fit, in one of two ways by the size of
+/// the pricing LP (each built again and solved from scratch,
+/// [`pricing::pricing_lp`], only where it fails):
+/// - up to [`LIVE_MAX_ROWS`] rows, on live pricing LPs re-solved from their
+///   basis with each option's pin moved ([`pricing::PlanLp::costs_with_open`]):
+///   `lp` for the first [`OPTIONS_PER_LP`] options and one of its own for
+///   each further block, the blocks in parallel. The blocks do not depend on
+///   the number of threads, so neither do the costs;
+/// - beyond, where a re-solve without presolve carries every row, each on
+///   the pricing LP with the option open and the plan's decisions
+///   substituted ([`pricing::Opening::cost_with_open`]), in parallel.
+fn costs_opened(
+    p: &Prepared,
+    plan: &Plan,
+    opts: &SolveOptions,
+    lp: &mut pricing::PlanLp,
+    resolve: &[usize],
+) -> Vec<Option<f64>> {
+    use rayon::prelude::*;
+    let from_scratch = |o: usize| {
+        pricing::pricing_lp(p, plan, opts, None, &[(o, 1.0)])
+            .ok()
+            .map(|x| x.cost_cny)
+    };
+    if lp.base.model_rows.len() > LIVE_MAX_ROWS {
+        let opening = lp.opening();
+        return resolve
+            .par_iter()
+            .map(|&o| {
+                opening
+                    .as_ref()
+                    .and_then(|x| x.cost_with_open(o, opts))
+                    .or_else(|| from_scratch(o))
+            })
+            .collect();
+    }
+    let block_from_scratch = |block: &[usize]| block.iter().map(|&o| from_scratch(o)).collect();
+    let (first, rest) = resolve.split_at(resolve.len().min(OPTIONS_PER_LP));
+    let mut others: Vec<Vec<Option<f64>>> = Vec::new();
+    // `lp` is not `Send` (a HiGHS instance): its block runs here, the others
+    // on the pool.
+    let mut out = rayon::in_place_scope(|s| {
+        s.spawn(|_| {
+            others = rest
+                .par_chunks(OPTIONS_PER_LP)
+                .map(|block| {
+                    pricing::PlanLp::new(p, plan, opts)
+                        .ok()
+                        .and_then(|mut own| own.costs_with_open(block))
+                        .unwrap_or_else(|| block_from_scratch(block))
+                })
+                .collect();
+        });
+        lp.costs_with_open(first)
+            .unwrap_or_else(|| block_from_scratch(first))
+    });
+    out.extend(others.into_iter().flatten());
+    out
+}
+
+/// Options opened in turn on one live pricing LP before another is made
+/// for the next block (in parallel): building and solving one costs about
+/// as much as a handful of re-solves from a basis.
+const OPTIONS_PER_LP: usize = 48;
+
+/// Rows of the pricing LP up to which options are opened on it live. The
+/// national baseline's (about 1,300 rows): 116 sites' gaps in 1.5 s live,
+/// 4.8 s substituted one by one; OR-Library's capa-8000 (101,303 rows, every
+/// link row): 3.2 s substituted one by one, 21 s live (BENCHMARKS.md).
+const LIVE_MAX_ROWS: usize = 20_000;
+
 /// The cost of building an unbuilt option beside the plan.
 #[derive(Debug, Clone, Copy)]
 enum Gap {
@@ -156,3 +233,57 @@ const MAX_RESOLVED_NEGATIVE: usize = 400;
 /// baseline has 42 with air at a lower density, 38 before); beyond,
 /// the reduced cost of opening each is reported instead (one LP).
 const MAX_FORCED_OPTIONS: usize = 64;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Both ways of opening an option ([`costs_opened`]: live re-solves,
+    /// substituted LPs) give the cost of the pricing LP built with the
+    /// option open and solved from scratch, for every option of every
+    /// unbuilt site of the small baseline.
+    #[test]
+    fn live_and_substituted_openings_are_the_lp_built_with_the_option_open() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let (_, inst, _) = crate::data::load(&root.join("models/small/baseline.toml")).unwrap();
+        let p = Prepared::new(inst);
+        let opts = SolveOptions {
+            explain: crate::solve::Explain::PlanOnly,
+            ..SolveOptions::default()
+        };
+        let plan = crate::solve::solve(&p, &opts).unwrap();
+        let options: Vec<usize> = p
+            .options
+            .iter()
+            .enumerate()
+            .filter(|(_, o)| !plan.sites[o.site].built && p.site_reason[o.site].is_none())
+            .map(|(k, _)| k)
+            .collect();
+        assert!(options.len() >= 10, "{}", options.len());
+        let mut lp = pricing::PlanLp::new(&p, &plan, &opts).unwrap();
+        let live = lp.costs_with_open(&options).expect("live re-solves");
+        let opening = lp.opening().expect("the LP's model");
+        let mut fits = 0;
+        for (&o, live) in options.iter().zip(&live) {
+            let fresh = pricing::pricing_lp(&p, &plan, &opts, None, &[(o, 1.0)])
+                .ok()
+                .map(|x| x.cost_cny);
+            let substituted = opening.cost_with_open(o, &opts);
+            let close = |a: Option<f64>, b: Option<f64>| match (a, b) {
+                (Some(a), Some(b)) => (a - b).abs() <= 1e-7 * b.abs(),
+                (a, b) => a.is_none() && b.is_none(),
+            };
+            assert!(
+                close(*live, fresh),
+                "option {o}: live {live:?}, fresh {fresh:?}"
+            );
+            // A substituted LP that is not solved falls back to `pricing_lp`.
+            assert!(
+                substituted.is_none() || close(substituted, fresh),
+                "option {o}: substituted {substituted:?}, fresh {fresh:?}"
+            );
+            fits += usize::from(fresh.is_some() && substituted.is_some());
+        }
+        assert!(fits >= 10, "{fits}");
+    }
+}
