@@ -627,3 +627,55 @@ fn each_unbuilt_gap_is_the_fixed_sites_lp_with_that_site_opened() {
     }
     assert!(checked >= 10, "{checked}");
 }
+
+#[test]
+fn both_ways_of_opening_an_option_are_the_lp_built_with_it_open() {
+    // `dcsite` opens each unbuilt option on the plan's pricing LP, live from
+    // its basis or with the plan's decisions substituted (by the LP's size);
+    // here both ways, for every option of every unbuilt site of the small
+    // baseline, against the fixed-sites LP built with the option open and
+    // solved from scratch.
+    let (p, plan) = solved(load("baseline.toml"));
+    let opts = SolveOptions::default();
+    let open: Vec<bool> = p
+        .options
+        .iter()
+        .map(|o| plan.sites[o.site].cooling == Some(o.cooling))
+        .collect();
+    let mega: Vec<bool> = plan.sites.iter().map(|s| s.mega_cluster).collect();
+    let options: Vec<usize> = p
+        .options
+        .iter()
+        .enumerate()
+        .filter(|(_, o)| !plan.sites[o.site].built && p.site_reason[o.site].is_none())
+        .map(|(k, _)| k)
+        .collect();
+    let (live, substituted) =
+        dcsite::solve::explain::unbuilt::opening_costs_both_ways(&p, &plan, &opts, &options)
+            .expect("the pricing LP is kept");
+    let close = |a: Option<f64>, b: Option<f64>| match (a, b) {
+        (Some(a), Some(b)) => (a - b).abs() <= 1e-7 * b.abs(),
+        (a, b) => a.is_none() && b.is_none(),
+    };
+    let mut both = 0;
+    for (i, &o) in options.iter().enumerate() {
+        let mut with = open.clone();
+        with[o] = true;
+        let fresh = dcsite::solve::shadow::fixed_sites_lp(&p, &with, &mega, &opts)
+            .ok()
+            .map(|f| f.cost_cny);
+        assert!(
+            close(live[i], fresh),
+            "option {o}: live {:?}, fresh {fresh:?}",
+            live[i]
+        );
+        // A substituted LP with no answer falls back to the LP rebuilt.
+        assert!(
+            substituted[i].is_none() || close(substituted[i], fresh),
+            "option {o}: substituted {:?}, fresh {fresh:?}",
+            substituted[i]
+        );
+        both += usize::from(fresh.is_some() && substituted[i].is_some());
+    }
+    assert!(both >= 10, "{both} of {}", options.len());
+}
