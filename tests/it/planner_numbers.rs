@@ -577,6 +577,18 @@ fn a_limit_before_any_plan_exits_4_with_no_plan_in_the_folder() {
     assert_eq!(s["status"], "no_plan");
 }
 
+/// The plan's site decisions as `fixed_sites_lp` takes them: per option
+/// whether it is built, per site whether it holds a mega cluster.
+fn decisions(p: &Prepared, plan: &Plan) -> (Vec<bool>, Vec<bool>) {
+    let open = p
+        .options
+        .iter()
+        .map(|o| plan.sites[o.site].cooling == Some(o.cooling))
+        .collect();
+    let mega = plan.sites.iter().map(|s| s.mega_cluster).collect();
+    (open, mega)
+}
+
 #[test]
 fn each_unbuilt_gap_is_the_fixed_sites_lp_with_that_site_opened() {
     // The gaps come from one live pricing LP re-solved from its basis with
@@ -585,12 +597,7 @@ fn each_unbuilt_gap_is_the_fixed_sites_lp_with_that_site_opened() {
     // the site's coolings), less the plan's own.
     let (p, plan) = solved(load("baseline.toml"));
     let opts = SolveOptions::default();
-    let open: Vec<bool> = p
-        .options
-        .iter()
-        .map(|o| plan.sites[o.site].cooling == Some(o.cooling))
-        .collect();
-    let mega: Vec<bool> = plan.sites.iter().map(|s| s.mega_cluster).collect();
+    let (open, mega) = decisions(&p, &plan);
     let base = dcsite::solve::shadow::fixed_sites_lp(&p, &open, &mega, &opts)
         .unwrap()
         .cost_cny;
@@ -637,12 +644,7 @@ fn both_ways_of_opening_an_option_are_the_lp_built_with_it_open() {
     // solved from scratch.
     let (p, plan) = solved(load("baseline.toml"));
     let opts = SolveOptions::default();
-    let open: Vec<bool> = p
-        .options
-        .iter()
-        .map(|o| plan.sites[o.site].cooling == Some(o.cooling))
-        .collect();
-    let mega: Vec<bool> = plan.sites.iter().map(|s| s.mega_cluster).collect();
+    let (open, mega) = decisions(&p, &plan);
     let options: Vec<usize> = p
         .options
         .iter()
