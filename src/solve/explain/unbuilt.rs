@@ -17,9 +17,8 @@ pub fn explain_unbuilt(p: &Prepared, plan: &mut Plan, opts: &SolveOptions) {
 }
 
 /// [`explain_unbuilt`] from the plan's pricing LP, already solved for the
-/// shadow prices: the options are opened one at a time on it and re-solved
-/// from its basis ([`pricing::PlanLp::costs_with_open`]), each from scratch
-/// only if that fails.
+/// shadow prices: the options to re-solve are opened on it
+/// ([`costs_opened`]), the others priced by their reduced costs.
 pub(crate) fn explain_unbuilt_with(
     p: &Prepared,
     plan: &mut Plan,
@@ -66,17 +65,13 @@ pub(crate) fn explain_unbuilt_with(
     });
     let costs = costs_opened(p, plan, opts, lp, &resolve);
     let base = &lp.base;
-    let cost_of = |o: usize| {
-        let i = resolve.iter().position(|&r| r == o)?;
-        costs[i]
-    };
     let gaps: Vec<(usize, Option<(Gap, usize)>)> = candidates
         .iter()
         .map(|&s| {
             let best = options_of(s)
                 .filter_map(|(o, k)| {
-                    if resolve.contains(&o) {
-                        cost_of(o).map(|c| (Gap::Exact(c - base.cost_cny), k))
+                    if let Some(i) = resolve.iter().position(|&r| r == o) {
+                        costs[i].map(|c| (Gap::Exact(c - base.cost_cny), k))
                     } else if base.open_duals_cny[o] >= 1.0 {
                         Some((Gap::AtLeast(base.open_duals_cny[o]), k))
                     } else {
