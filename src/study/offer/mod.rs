@@ -468,10 +468,11 @@ fn solve_samples(
         explain: Explain::PlanOnly,
         ..opts.clone()
     };
-    // The samples' cards, not their last yuan: without RINS the offer's 30
-    // samples took 35 s of cpu instead of 44 s (BENCHMARKS.md, "Phase 1 and
-    // the repair without sub-MIP heuristics"); a `--highs-option` of the same
-    // name wins.
+    // The samples' cards, not their last yuan: phase 1 already runs without
+    // RINS (`PHASE1_HIGHS_OPTIONS`); this keeps it out of the servers'
+    // repair too. Since stop 42 it saves little: the Ningxia question took
+    // 51.6 s with it and 52.6 s without, with the same answers. A
+    // `--highs-option` of the same name wins.
     lean.highs_defaults_first(&SAMPLE_HIGHS_OPTIONS);
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(spec.jobs.max(1))
